@@ -1,0 +1,12 @@
+"""Sequence-level similarities for CLIP-style training between two sequence modalities.
+
+``SequenceSimilarity`` gives truly pairwise, mask-aware ``[Br, Bt]`` logits (global, local,
+attention, temporal soft-DTW, combined); ``soft_dtw`` is the batched differentiable
+soft-DTW it is built on.
+"""
+
+from .similarity import DEFAULT_WEIGHTS, SIMILARITY_TYPES, SequenceSimilarity
+from .soft_dtw import SoftDTWFunction, soft_dtw
+
+__all__ = ["SequenceSimilarity", "soft_dtw", "SoftDTWFunction", "SIMILARITY_TYPES", "DEFAULT_WEIGHTS"]
+__version__ = "0.1.0"

@@ -1,0 +1,193 @@
+"""``SequenceSimilarity``: pairwise sequence-level logits between radar and text sequences.
+
+Every strategy maps ``radar_seq [Br, Lr, d]`` and ``text_seq [Bt, Lt, d]`` to a logit matrix
+``[Br, Bt]`` whose entry (i, j) depends on radar i and text j only. Grids are evaluated in
+chunks of radar rows with batched tensor operations (no loop over pairs); under autograd each
+chunk is checkpointed, so memory stays bounded by the chunk in training as well.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.utils.checkpoint import checkpoint
+
+from .masking import check_sequence, masked_mean, pack_valid, window_means
+from .soft_dtw import soft_dtw
+
+__all__ = ["SequenceSimilarity", "SIMILARITY_TYPES", "DEFAULT_WEIGHTS"]
+
+SIMILARITY_TYPES = ("global", "local", "attention", "temporal", "combined")
+DEFAULT_WEIGHTS: dict[str, float] = {"global": 1.0, "local": 0.5, "attention": 0.3, "temporal": 0.2}
+
+
+def _chunked_rows(fn: Callable[..., Tensor], rows: tuple[Tensor, ...], cols: tuple[Tensor, ...],
+                  chunk: int) -> Tensor:
+    """Evaluate ``fn(*row_chunk, *cols) -> [c, Bt]`` over chunks of the radar rows."""
+    total = rows[0].shape[0]
+    if chunk >= total:
+        return fn(*rows, *cols)
+    out = []
+    for start in range(0, total, chunk):
+        part = tuple(r[start : start + chunk] for r in rows)
+        if torch.is_grad_enabled():  # recompute in backward: memory bounded by one chunk
+            out.append(checkpoint(fn, *part, *cols, use_reentrant=False))
+        else:
+            out.append(fn(*part, *cols))
+    return torch.cat(out, dim=0)
+
+
+class SequenceSimilarity(nn.Module):
+    """Global, local, attention, temporal (soft-DTW) and combined sequence similarity.
+
+    Args mirror the design document; ``max_chunk_elements`` bounds the largest intermediate
+    tensor of one chunk (pairs x per-pair work), which sets peak memory on large grids.
+    """
+
+    def __init__(
+        self,
+        embed_dim: int = 256,
+        similarity_type: str = "combined",
+        temperature: float = 0.07,
+        window_size: int = 16,
+        window_stride: int | None = None,
+        num_heads: int = 8,
+        gamma: float = 0.1,
+        weights: Mapping[str, float] | None = None,
+        max_chunk_elements: int = 1 << 24,
+    ) -> None:
+        super().__init__()
+        if similarity_type not in SIMILARITY_TYPES:
+            raise ValueError(f"similarity_type must be one of {SIMILARITY_TYPES}, got {similarity_type!r}")
+        if not temperature > 0:
+            raise ValueError(f"temperature must be > 0, got {temperature}")
+        if window_size < 1 or (window_stride is not None and window_stride < 1):
+            raise ValueError(f"window_size and window_stride must be >= 1, got {window_size}, {window_stride}")
+        if embed_dim % num_heads:
+            raise ValueError(f"embed_dim {embed_dim} must be divisible by num_heads {num_heads}")
+        weights = dict(DEFAULT_WEIGHTS if weights is None else weights)
+        unknown = set(weights) - set(DEFAULT_WEIGHTS)
+        if unknown:
+            raise ValueError(f"unknown weights keys {sorted(unknown)}; expected a subset of {list(DEFAULT_WEIGHTS)}")
+        self.embed_dim = embed_dim
+        self.similarity_type = similarity_type
+        self.temperature = float(temperature)
+        self.window_size = window_size
+        self.window_stride = window_stride or max(1, window_size // 2)
+        self.gamma = float(gamma)
+        self.weights = weights
+        self.max_chunk_elements = int(max_chunk_elements)
+        self.components = tuple(weights) if similarity_type == "combined" else (similarity_type,)
+        # one projection per strategy, shared by both modalities (they already share a space)
+        if "global" in self.components:
+            self.global_proj = nn.Linear(embed_dim, embed_dim)
+        if "local" in self.components:
+            self.local_proj = nn.Linear(embed_dim, embed_dim)
+        if "attention" in self.components:
+            self.attention = nn.MultiheadAttention(embed_dim, num_heads, batch_first=True)
+        if "temporal" in self.components:
+            self.temporal_proj = nn.Linear(embed_dim, embed_dim)
+
+    def extra_repr(self) -> str:
+        return (f"type={self.similarity_type}, temperature={self.temperature}, window={self.window_size}/"
+                f"{self.window_stride}, gamma={self.gamma}, weights={self.weights}")
+
+    # ------------------------------------------------------------------ public API
+    def forward(self, radar_seq: Tensor, text_seq: Tensor, radar_mask: Tensor | None = None,
+                text_mask: Tensor | None = None) -> Tensor:
+        """Logits ``[Br, Bt]``: the chosen strategy, or the weighted sum for "combined"."""
+        parts = self.similarities(radar_seq, text_seq, radar_mask, text_mask)
+        if self.similarity_type != "combined":
+            return parts[self.similarity_type]
+        return sum(self.weights[k] * parts[k] for k in self.components)
+
+    def similarities(self, radar_seq: Tensor, text_seq: Tensor, radar_mask: Tensor | None = None,
+                     text_mask: Tensor | None = None) -> dict[str, Tensor]:
+        """Every component's logits ``{name: [Br, Bt]}`` (one entry unless "combined")."""
+        r, rm = check_sequence(radar_seq, radar_mask, "radar")
+        t, tm = check_sequence(text_seq, text_mask, "text")
+        if r.shape[-1] != self.embed_dim or t.shape[-1] != self.embed_dim:
+            raise ValueError(f"feature dim must be embed_dim={self.embed_dim}, got radar {r.shape[-1]}, "
+                             f"text {t.shape[-1]}")
+        fns = {"global": self.global_similarity, "local": self.local_similarity,
+               "attention": self.attention_similarity, "temporal": self.temporal_similarity}
+        return {k: fns[k](r, t, rm, tm) for k in self.components}
+
+    # ------------------------------------------------------------------ strategies
+    def global_similarity(self, r: Tensor, t: Tensor, rm: Tensor, tm: Tensor) -> Tensor:
+        """Masked mean -> projection -> L2-normalise -> cosine / temperature."""
+        rg = F.normalize(self.global_proj(masked_mean(r, rm)).float(), dim=-1)  # [Br, d]
+        tg = F.normalize(self.global_proj(masked_mean(t, tm)).float(), dim=-1)  # [Bt, d]
+        return rg @ tg.T / self.temperature  # [Br, Bt]
+
+    def local_similarity(self, r: Tensor, t: Tensor, rm: Tensor, tm: Tensor) -> Tensor:
+        """Max over valid window pairs of the cosine of projected window means / temperature."""
+        rw, rv = self._windows(r, rm)  # [Br, Wr, d], [Br, Wr]
+        tw, tv = self._windows(t, tm)  # [Bt, Wt, d], [Bt, Wt]
+        per_pair = rw.shape[1] * tw.shape[1] * 2
+        chunk = self._chunk(per_pair * tw.shape[0])
+
+        def block(rw_c: Tensor, rv_c: Tensor, tw_: Tensor, tv_: Tensor) -> Tensor:
+            cos = torch.einsum("iad,jbd->ijab", rw_c, tw_)  # [c, Bt, Wr, Wt]
+            valid = rv_c[:, None, :, None] & tv_[None, :, None, :]
+            return cos.masked_fill(~valid, float("-inf")).amax(dim=(2, 3)) / self.temperature
+
+        return _chunked_rows(block, (rw, rv), (tw, tv), chunk)
+
+    def attention_similarity(self, r: Tensor, t: Tensor, rm: Tensor, tm: Tensor) -> Tensor:
+        """Self-attention per sequence; each radar token attends over text j's valid tokens;
+        cosine(mean radar_i, mean attended text) / temperature."""
+        ra = self._self_attend(r, rm)  # [Br, Lr, d]
+        ta = self._self_attend(t, tm)  # [Bt, Lt, d]
+        r_mean = F.normalize(masked_mean(ra, rm), dim=-1)  # [Br, d]
+        r_weight = rm.float() / rm.sum(dim=1, keepdim=True)  # [Br, Lr]: mean over valid tokens
+        per_pair = ra.shape[1] * ta.shape[1] * 3
+        chunk = self._chunk(per_pair * ta.shape[0])
+        scale = 1.0 / math.sqrt(self.embed_dim)
+
+        def block(ra_c: Tensor, rw_c: Tensor, rmean_c: Tensor, ta_: Tensor, tm_: Tensor) -> Tensor:
+            scores = torch.einsum("ird,jtd->ijrt", ra_c, ta_) * scale  # [c, Bt, Lr, Lt]
+            scores = scores.masked_fill(~tm_[None, :, None, :], float("-inf"))
+            attn = scores.softmax(dim=-1)
+            mean_attn = torch.einsum("ijrt,ir->ijt", attn, rw_c)  # [c, Bt, Lt]
+            attended = torch.einsum("ijt,jtd->ijd", mean_attn, ta_)  # [c, Bt, d]
+            cos = torch.einsum("id,ijd->ij", rmean_c, F.normalize(attended, dim=-1))
+            return cos / self.temperature
+
+        return _chunked_rows(block, (ra, r_weight, r_mean), (ta, tm), chunk)
+
+    def temporal_similarity(self, r: Tensor, t: Tensor, rm: Tensor, tm: Tensor) -> Tensor:
+        """Soft-DTW over cost 1 - cos(r_a, t_b), ending at the true lengths, normalised by the
+        shortest path length max(len_r, len_t); logit = -value / temperature."""
+        rp, rl = pack_valid(F.normalize(self.temporal_proj(r).float(), dim=-1), rm)  # [Br, Lr, d]
+        tp, tl = pack_valid(F.normalize(self.temporal_proj(t).float(), dim=-1), tm)  # [Bt, Lt, d]
+        n, m = rp.shape[1], tp.shape[1]
+        per_pair = (n + m + 1) * (min(n, m) + 2) * 6
+        chunk = self._chunk(per_pair * tp.shape[0])
+
+        def block(rp_c: Tensor, rl_c: Tensor, tp_: Tensor, tl_: Tensor) -> Tensor:
+            c, bt = rp_c.shape[0], tp_.shape[0]
+            cost = 1.0 - torch.einsum("iad,jbd->ijab", rp_c, tp_)  # [c, Bt, Lr, Lt]
+            lx = rl_c[:, None].expand(c, bt)
+            ly = tl_[None, :].expand(c, bt)
+            value = soft_dtw(cost, self.gamma, lx, ly)  # [c, Bt]
+            return -value / torch.maximum(lx, ly).to(value.dtype) / self.temperature
+
+        return _chunked_rows(block, (rp, rl), (tp, tl), chunk)
+
+    # ------------------------------------------------------------------ helpers
+    def _chunk(self, elements_per_row: int) -> int:
+        return max(1, self.max_chunk_elements // max(1, elements_per_row))
+
+    def _windows(self, x: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
+        packed, lengths = pack_valid(x, mask)
+        means, valid = window_means(packed, lengths, self.window_size, self.window_stride)
+        return F.normalize(self.local_proj(means).float(), dim=-1), valid
+
+    def _self_attend(self, x: Tensor, mask: Tensor) -> Tensor:
+        out, _ = self.attention(x, x, x, key_padding_mask=~mask, need_weights=False)
+        return out.float().masked_fill(~mask[..., None], 0.0)

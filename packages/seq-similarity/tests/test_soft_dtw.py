@@ -1,0 +1,106 @@
+import math
+
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+from seqsim_reference import hard_dtw_dp, soft_dtw_dp
+
+from seq_similarity import soft_dtw
+
+
+@pytest.mark.parametrize("n,m", [(1, 1), (1, 5), (4, 1), (5, 7), (8, 3)])
+def test_matches_plain_dp_values_and_gradients(n, m):
+    torch.manual_seed(n * 10 + m)
+    cost = torch.rand(3, n, m, dtype=torch.float64, requires_grad=True)
+    got = soft_dtw(cost, gamma=0.3)
+    got.sum().backward()
+    fast_grad = cost.grad.clone()
+    cost.grad = None
+    want = torch.stack([soft_dtw_dp(cost[k], 0.3) for k in range(3)])
+    want.sum().backward()
+    torch.testing.assert_close(got, want, atol=1e-6, rtol=0)
+    torch.testing.assert_close(fast_grad, cost.grad, atol=1e-6, rtol=0)
+
+
+@given(
+    n=st.integers(1, 7), m=st.integers(1, 7), p=st.integers(1, 4),
+    gamma=st.sampled_from([0.05, 0.1, 1.0]), seed=st.integers(0, 2**16),
+)
+def test_per_pair_lengths_match_cropped_reference(n, m, p, gamma, seed):
+    g = torch.Generator().manual_seed(seed)
+    cost = (torch.rand(p, n, m, generator=g, dtype=torch.float64) * 2).requires_grad_()
+    lx = torch.randint(1, n + 1, (p,), generator=g)
+    ly = torch.randint(1, m + 1, (p,), generator=g)
+    weights = torch.rand(p, generator=g, dtype=torch.float64)
+    got = soft_dtw(cost, gamma, lx, ly)
+    (got * weights).sum().backward()
+    fast_grad = cost.grad.clone()
+    cost.grad = None
+    want = torch.stack([soft_dtw_dp(cost[k, : lx[k], : ly[k]], gamma) for k in range(p)])
+    (want * weights).sum().backward()
+    torch.testing.assert_close(got, want, atol=1e-6, rtol=0)
+    # the cost beyond each pair's lengths gets exactly zero gradient
+    torch.testing.assert_close(fast_grad, cost.grad, atol=1e-6, rtol=0)
+
+
+def test_gradcheck_with_lengths():
+    torch.manual_seed(0)
+    cost = torch.rand(4, 5, 6, dtype=torch.float64, requires_grad=True)
+    lx = torch.tensor([5, 2, 1, 4])
+    ly = torch.tensor([6, 6, 3, 1])
+    assert torch.autograd.gradcheck(lambda c: soft_dtw(c, 0.5, lx, ly), (cost,))
+    tall = torch.rand(3, 7, 4, dtype=torch.float64, requires_grad=True)  # transposed path
+    assert torch.autograd.gradcheck(lambda c: soft_dtw(c, 0.2), (tall,))
+
+
+@pytest.mark.parametrize("n,m", [(4, 6), (7, 3)])
+def test_tends_to_hard_dtw(n, m):
+    torch.manual_seed(1)
+    cost = torch.rand(5, n, m, dtype=torch.float64)
+    hard = torch.tensor([hard_dtw_dp(c.tolist()) for c in cost], dtype=torch.float64)
+    errors = [float((soft_dtw(cost, g) - hard).abs().max()) for g in (1.0, 0.1, 1e-3, 1e-5)]
+    assert errors[-1] < 1e-4
+    assert errors == sorted(errors, reverse=True)
+
+
+def test_symmetric_under_transpose_and_leading_dims():
+    torch.manual_seed(2)
+    cost = torch.rand(2, 3, 5, 8)
+    a = soft_dtw(cost, 0.1)
+    b = soft_dtw(cost.transpose(-1, -2), 0.1)
+    assert a.shape == (2, 3)
+    torch.testing.assert_close(a, b, atol=1e-5, rtol=0)
+
+
+def test_order_sensitive():
+    x = torch.linspace(0, 1, 6)
+    cost = (x[:, None] - x[None, :]).abs()
+    reversed_cost = (x.flip(0)[:, None] - x[None, :]).abs()
+    assert soft_dtw(reversed_cost, 0.01) > soft_dtw(cost, 0.01) + 1.0
+
+
+def test_low_precision_input_is_upcast():
+    cost = torch.rand(2, 4, 5)
+    got = soft_dtw(cost.bfloat16(), 0.1)
+    assert got.dtype == torch.bfloat16
+    assert math.isclose(float(got[0]), float(soft_dtw(cost.bfloat16().float(), 0.1)[0]), rel_tol=1e-2)
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"gamma": 0.0}, "gamma"),
+        ({"lengths_x": torch.tensor([0])}, "lengths_x"),
+        ({"lengths_y": torch.tensor([9])}, "lengths_y"),
+        ({"lengths_x": torch.tensor([1.5])}, "integers"),
+    ],
+)
+def test_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        soft_dtw(torch.rand(1, 3, 4), **kwargs)
+
+
+def test_bad_cost_shape():
+    with pytest.raises(ValueError, match="cost"):
+        soft_dtw(torch.rand(5))
