@@ -1,1 +1,22 @@
-"""placeholder"""
+"""Contrastive objectives for CLIP-style training: CLIP (InfoNCE), SigLIP and sequence losses,
+multi-positive batches and cross-device negatives with OpenCLIP semantics."""
+
+from .distributed import gather_features, gather_no_grad, world
+from .functional import (
+    clip_loss,
+    clip_loss_from_logits,
+    pair_logits,
+    sequence_loss,
+    siglip_loss,
+    siglip_loss_from_logits,
+    soft_cross_entropy,
+)
+from .modules import ClipLoss, LogitScale, SigLipLoss
+from .targets import positive_mask, sigmoid_labels, softmax_targets
+
+__all__ = [
+    "clip_loss", "siglip_loss", "sequence_loss", "ClipLoss", "SigLipLoss", "LogitScale",
+    "pair_logits", "soft_cross_entropy", "clip_loss_from_logits", "siglip_loss_from_logits",
+    "positive_mask", "softmax_targets", "sigmoid_labels", "gather_features", "gather_no_grad", "world",
+]
+__version__ = "0.1.0"

@@ -41,6 +41,18 @@ def _chunked_rows(fn: Callable[..., Tensor], rows: tuple[Tensor, ...], cols: tup
     return torch.cat(out, dim=0)
 
 
+def token_dots(a: Tensor, b: Tensor) -> Tensor:
+    """All token dot products ``a [c, La, d] x b [Bt, Lb, d] -> [c, Bt, La, Lb]``.
+
+    One 2-D GEMM (forward and backward), which is several times faster than the batched
+    matmuls that ``einsum`` picks for this pattern's backward pass.
+    """
+    c, la, d = a.shape
+    bt, lb, _ = b.shape
+    dots = a.reshape(c * la, d) @ b.reshape(bt * lb, d).T  # [c*La, Bt*Lb]
+    return dots.reshape(c, la, bt, lb).transpose(1, 2)
+
+
 class SequenceSimilarity(nn.Module):
     """Global, local, attention, temporal (soft-DTW) and combined sequence similarity.
 
@@ -132,7 +144,7 @@ class SequenceSimilarity(nn.Module):
         chunk = self._chunk(per_pair * tw.shape[0])
 
         def block(rw_c: Tensor, rv_c: Tensor, tw_: Tensor, tv_: Tensor) -> Tensor:
-            cos = torch.einsum("iad,jbd->ijab", rw_c, tw_)  # [c, Bt, Wr, Wt]
+            cos = token_dots(rw_c, tw_)  # [c, Bt, Wr, Wt]
             valid = rv_c[:, None, :, None] & tv_[None, :, None, :]
             return cos.masked_fill(~valid, float("-inf")).amax(dim=(2, 3)) / self.temperature
 
@@ -150,7 +162,7 @@ class SequenceSimilarity(nn.Module):
         scale = 1.0 / math.sqrt(self.embed_dim)
 
         def block(ra_c: Tensor, rw_c: Tensor, rmean_c: Tensor, ta_: Tensor, tm_: Tensor) -> Tensor:
-            scores = torch.einsum("ird,jtd->ijrt", ra_c, ta_) * scale  # [c, Bt, Lr, Lt]
+            scores = token_dots(ra_c, ta_) * scale  # [c, Bt, Lr, Lt]
             scores = scores.masked_fill(~tm_[None, :, None, :], float("-inf"))
             attn = scores.softmax(dim=-1)
             mean_attn = torch.einsum("ijrt,ir->ijt", attn, rw_c)  # [c, Bt, Lt]
@@ -171,7 +183,7 @@ class SequenceSimilarity(nn.Module):
 
         def block(rp_c: Tensor, rl_c: Tensor, tp_: Tensor, tl_: Tensor) -> Tensor:
             c, bt = rp_c.shape[0], tp_.shape[0]
-            cost = 1.0 - torch.einsum("iad,jbd->ijab", rp_c, tp_)  # [c, Bt, Lr, Lt]
+            cost = 1.0 - token_dots(rp_c, tp_)  # [c, Bt, Lr, Lt]
             lx = rl_c[:, None].expand(c, bt)
             ly = tl_[None, :].expand(c, bt)
             value = soft_dtw(cost, self.gamma, lx, ly)  # [c, Bt]

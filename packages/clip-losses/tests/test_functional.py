@@ -1,0 +1,124 @@
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+from cliploss_reference import clip as ref_clip
+from cliploss_reference import siglip as ref_siglip
+from hypothesis import given
+from hypothesis import strategies as st
+
+from clip_losses import ClipLoss, LogitScale, SigLipLoss, clip_loss, sequence_loss, siglip_loss
+
+
+def feats(b, d=8, seed=0, dtype=torch.float64):
+    g = torch.Generator().manual_seed(seed)
+    r = F.normalize(torch.randn(b, d, generator=g, dtype=dtype), dim=-1)
+    t = F.normalize(torch.randn(b, d, generator=g, dtype=dtype), dim=-1)
+    return r, t
+
+
+@pytest.mark.parametrize("b", [1, 2, 7, 64])
+def test_losses_match_plain_formulas(b):
+    r, t = feats(b, seed=b)
+    assert abs(float(clip_loss(r, t, 14.0)) - ref_clip(r.tolist(), t.tolist(), 14.0)) < 1e-6
+    assert abs(float(siglip_loss(r, t, 10.0, -10.0)) - ref_siglip(r.tolist(), t.tolist(), 10.0, -10.0)) < 1e-6
+    # the modules outside a process group are the functional losses
+    assert abs(float(ClipLoss()(r, t, 14.0)) - float(clip_loss(r, t, 14.0))) < 1e-12
+    assert abs(float(SigLipLoss()(r, t, 10.0, -10.0)) - float(siglip_loss(r, t, 10.0, -10.0))) < 1e-12
+
+
+@pytest.mark.parametrize("b", [2, 7, 64])
+def test_multi_positive_matches_plain_formulas(b):
+    r, t = feats(b, seed=100 + b)
+    ids = torch.randint(0, max(1, b // 2), (b,), generator=torch.Generator().manual_seed(b))
+    got = float(clip_loss(r, t, 14.0, sample_ids=ids))
+    assert abs(got - ref_clip(r.tolist(), t.tolist(), 14.0, ids.tolist())) < 1e-6
+    got = float(siglip_loss(r, t, 10.0, -10.0, sample_ids=ids))
+    assert abs(got - ref_siglip(r.tolist(), t.tolist(), 10.0, -10.0, ids.tolist())) < 1e-6
+
+
+def test_unique_ids_are_the_standard_loss():
+    r, t = feats(9)
+    ids = torch.arange(9) * 3
+    assert torch.allclose(clip_loss(r, t, 20.0, sample_ids=ids), clip_loss(r, t, 20.0))
+    assert torch.allclose(siglip_loss(r, t, 5.0, -2.0, sample_ids=ids), siglip_loss(r, t, 5.0, -2.0))
+
+
+def test_two_captions_of_one_clip_are_not_negatives():
+    """Clip 0 appears twice with its own caption: without ids the loss pushes their cross logit
+    down (a negative), with ids it pulls it up (a positive)."""
+    r, t = feats(5)
+    for kind in ("clip", "siglip"):
+        logits = (14.0 * r @ t.T).requires_grad_()
+        sequence_loss(logits, kind).backward()
+        assert logits.grad[0, 4] > 0
+        logits.grad = None
+        sequence_loss(logits, kind, sample_ids=torch.tensor([0, 1, 2, 3, 0])).backward()
+        assert logits.grad[0, 4] < 0 and logits.grad[4, 0] < 0
+
+
+def test_sequence_loss_on_logits():
+    r, t = feats(5)
+    logits = 14.0 * r @ t.T
+    torch.testing.assert_close(sequence_loss(logits), clip_loss(r, t, 14.0))
+    torch.testing.assert_close(sequence_loss(logits, "siglip", logit_bias=-3.0),
+                               siglip_loss(r, t, 14.0, -3.0))
+    with pytest.raises(ValueError, match="square"):
+        sequence_loss(logits[:, :3])
+    with pytest.raises(ValueError, match="kind"):
+        sequence_loss(logits, "triplet")
+    with pytest.raises(ValueError, match="sample_ids"):
+        sequence_loss(logits, sample_ids=torch.arange(4))
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_low_precision_is_upcast(dtype):
+    r, t = feats(16, dtype=torch.float32)
+    for loss in (clip_loss(r.to(dtype), t.to(dtype), 100.0), siglip_loss(r.to(dtype), t.to(dtype), 100.0, -10.0)):
+        assert loss.dtype == torch.float32
+        assert torch.isfinite(loss)
+    assert abs(float(clip_loss(r.to(dtype), t.to(dtype), 14.0)) - float(clip_loss(r, t, 14.0))) < 0.05
+
+
+@pytest.mark.parametrize("b", [1, 8])
+def test_no_nan_at_max_scale_with_identical_features(b):
+    r = F.normalize(torch.ones(b, 8), dim=-1).requires_grad_()
+    for loss in (clip_loss(r, r, 100.0), siglip_loss(r, r, 100.0, -10.0)):
+        loss.backward()
+        assert torch.isfinite(loss.detach()) and torch.isfinite(r.grad).all()
+        r.grad = None
+
+
+def test_logit_scale():
+    s = LogitScale(init=1 / 0.07, max_scale=100.0)
+    assert math.isclose(float(s().detach()), 1 / 0.07, rel_tol=1e-6)
+    with torch.no_grad():
+        s.log_scale.fill_(10.0)
+    assert float(s().detach()) == 100.0
+    s.clamp_()
+    assert math.isclose(float(s.log_scale), math.log(100.0), rel_tol=1e-6)
+    with pytest.raises(ValueError, match="init"):
+        LogitScale(init=200.0, max_scale=100.0)
+
+
+def test_bad_feature_shapes():
+    with pytest.raises(ValueError, match="features"):
+        clip_loss(torch.randn(3, 4), torch.randn(3, 5), 1.0)
+
+
+@given(b=st.integers(1, 12), d=st.integers(2, 16), seed=st.integers(0, 2**16),
+       scale=st.floats(1.0, 100.0))
+def test_properties(b, d, seed, scale):
+    r, t = feats(b, d, seed)
+    perm = torch.randperm(b, generator=torch.Generator().manual_seed(seed))
+    for fn in (lambda x, y: clip_loss(x, y, scale), lambda x, y: siglip_loss(x, y, scale, -scale / 2)):
+        base = fn(r, t)
+        assert float(base) >= 0
+        torch.testing.assert_close(fn(r[perm], t[perm]), base)  # the pairing, not the order, matters
+    torch.testing.assert_close(clip_loss(t, r, scale), clip_loss(r, t, scale))  # symmetric
+    # perfect alignment with well separated samples: loss near its minimum (0)
+    eye = torch.eye(max(b, d), dtype=torch.float64)[:b, :d] if b <= d else None
+    if eye is not None:
+        assert float(clip_loss(eye, eye, 100.0)) < 1e-6
+        assert float(siglip_loss(eye, eye, 100.0, -50.0)) < 1e-6 * b + 1e-6
