@@ -12,6 +12,7 @@ the range spectrum: bin k -> N - k).
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 import warnings
 from pathlib import Path
@@ -23,6 +24,12 @@ from .config import RadarConfig
 __all__ = ["DCA1000_FORMATS", "DCA1000Capture", "read_dca1000", "write_dca1000"]
 
 DCA1000_FORMATS = ("xwr18xx", "xwr14xx")
+
+
+_KEEP = np.uint64(0xFFFF00000000FFFF)
+_MID_LO = np.uint64(0x00000000FFFF0000)
+_MID_HI = np.uint64(0x0000FFFF00000000)
+_SHIFT = np.uint64(16)
 
 
 def _check_format(fmt: str, cfg: RadarConfig) -> None:
@@ -39,16 +46,23 @@ def _decode(raw: np.ndarray, cfg: RadarConfig, fmt: str, iq_swap: bool) -> np.nd
     f = raw.shape[0]
     loops, tx, rx, n = cfg.frame_shape
     if fmt == "xwr18xx":
+        if sys.byteorder == "little" and not iq_swap and raw.shape[1] % 4 == 0:
+            # each 8-byte group I(n) I(n+1) Q(n) Q(n+1) -> I(n) Q(n) I(n+1) Q(n+1) by swapping the
+            # middle two int16 in a uint64: then the int16 stream is complex64's interleaving
+            v = np.ascontiguousarray(raw).view(np.uint64)
+            t = (v & _KEEP) | ((v & _MID_LO) << _SHIFT) | ((v & _MID_HI) >> _SHIFT)
+            return t.view(np.int16).astype(np.float32).view(np.complex64).reshape(f, loops, tx, rx, n)
         g = raw.reshape(f, -1, 2, 2)  # [F, pairs, (I|Q), (n, n+1)]
-        re, im = (g[:, :, 1], g[:, :, 0]) if iq_swap else (g[:, :, 0], g[:, :, 1])
-        out = np.empty((f, g.shape[1], 2), dtype=np.complex64)
-        out.real, out.imag = re, im
-        return out.reshape(f, loops, tx, rx, n)
+        # transposed to [F, pairs, (n, n+1), (I|Q)], the int16 pairs are complex64's memory layout
+        iq = g.transpose(0, 1, 3, 2)
+        if iq_swap:
+            iq = iq[..., ::-1]
+        return iq.astype(np.float32, order="C").view(np.complex64).reshape(f, loops, tx, rx, n)
     g = raw.reshape(f, loops, tx, n, 2, rx)  # [F, L, TX, N, (I|Q), RX]
-    re, im = (g[..., 1, :], g[..., 0, :]) if iq_swap else (g[..., 0, :], g[..., 1, :])
-    out = np.empty((f, loops, tx, n, rx), dtype=np.complex64)
-    out.real, out.imag = re, im
-    return out.transpose(0, 1, 2, 4, 3)
+    iq = g.transpose(0, 1, 2, 5, 3, 4)  # [F, L, TX, RX, N, (I|Q)]
+    if iq_swap:
+        iq = iq[..., ::-1]
+    return iq.astype(np.float32, order="C").view(np.complex64).reshape(f, loops, tx, rx, n)
 
 
 def _encode(cube: np.ndarray, fmt: str, iq_swap: bool) -> np.ndarray:

@@ -1,14 +1,18 @@
 """The per-frame processing chain, vectorised over a chunk of frames.
 
 raw chunk [F, loops, tx, rx, samples] complex
-  -> window + range FFT (samples -> range bins)
-  -> static clutter removal (subtract the mean over loops)       range-time = sum |.|^2 over loops, antennas
-  -> window + Doppler FFT + fftshift (loops -> Doppler bins, row N/2 = 0 m/s)
+  -> periodic-Hann windows (one multiply) + range FFT (samples -> range bins) + Doppler FFT over
+     loops (-> Doppler bins; row N/2 = 0 m/s after the shift)
+  -> static clutter removal: subtracting each (antenna, range bin)'s mean over loops before the
+     window equals subtracting mean x FFT(window) after it, which is nonzero on 3 Doppler bins
+     only, so it costs a mean and a 3-bin correction instead of a pass over the cube
+                              range-time   = sum over Doppler and antennas of |spectrum|^2
   -> per-Doppler covariance of the virtual array, summed over range: R_d [F, D, V, V]
-                                                                   Doppler-time = trace(R_d)
+                              Doppler-time = trace(R_d)
   -> TDM motion compensation (a phase per TX slot and Doppler bin) -> R = sum_d C_d R_d C_d^H
   -> azimuth spectrum over 128 bins uniform in sin(theta): Bartlett a^H R a (default) or
-     Capon 1 / a^H (R + dI)^-1 a                                   azimuth-time
+     Capon 1 / a^H (R + dI)^-1 a   azimuth-time
+The cube-sized spectrum is kept in FFT order; only the small outputs are shifted.
 """
 
 from __future__ import annotations
@@ -17,12 +21,13 @@ from functools import lru_cache
 
 import numpy as np
 import scipy.fft
+import scipy.signal
 
 from .config import RadarConfig
 
 __all__ = [
-    "AZIMUTH_METHODS", "AZIMUTH_BINS", "range_fft", "remove_static_clutter", "doppler_fft",
-    "doppler_covariance", "tdm_phase", "steering_matrix", "azimuth_spectrum", "frame_powers",
+    "AZIMUTH_METHODS", "AZIMUTH_BINS", "window", "range_fft", "range_doppler_spectrum", "doppler_covariance",
+    "tdm_phase", "steering_matrix", "azimuth_spectrum", "frame_powers",
 ]
 
 AZIMUTH_METHODS = ("bartlett", "capon")
@@ -30,45 +35,59 @@ AZIMUTH_BINS = 128
 
 
 @lru_cache(maxsize=16)
-def _hann(n: int) -> np.ndarray:
-    return np.hanning(n).astype(np.float32)
+def window(n: int) -> np.ndarray:
+    """Periodic Hann window (its DFT has three nonzero bins)."""
+    return scipy.signal.windows.hann(n, sym=False).astype(np.float32)
+
+
+@lru_cache(maxsize=16)
+def _window_spectrum(n: int) -> tuple[np.ndarray, np.ndarray]:
+    spectrum = np.fft.fft(window(n).astype(np.float64))
+    bins = np.flatnonzero(np.abs(spectrum) > 1e-9 * n)
+    return bins, spectrum[bins].astype(np.complex64)
+
+
+@lru_cache(maxsize=16)
+def _window_2d(loops: int, samples: int) -> np.ndarray:
+    return window(loops)[:, None, None, None] * window(samples)  # [L, 1, 1, N]
 
 
 def range_fft(chunk: np.ndarray, workers: int = 1) -> np.ndarray:
-    """Hann window + FFT over samples: ``[F, L, TX, RX, N]`` -> same shape, range bins last."""
-    x = chunk * _hann(chunk.shape[-1])
-    return scipy.fft.fft(x, axis=-1, workers=workers, overwrite_x=True)
+    """Window + FFT over samples: ``[..., N]`` -> same shape, range bins last."""
+    return scipy.fft.fft(chunk * window(chunk.shape[-1]), axis=-1, workers=workers, overwrite_x=True)
 
 
-def remove_static_clutter(profiles: np.ndarray) -> np.ndarray:
-    """Subtract each (antenna, range bin)'s mean over the loops of its frame (in place)."""
-    profiles -= profiles.mean(axis=1, keepdims=True)
-    return profiles
+def range_doppler_spectrum(chunk: np.ndarray, clutter_removal: bool = True, workers: int = 1) -> np.ndarray:
+    """Range and Doppler FFTs of a chunk, in FFT order: ``[F, L, TX, RX, N]`` -> ``[F, D, TX, RX, R]``.
 
-
-def doppler_fft(profiles: np.ndarray, workers: int = 1) -> np.ndarray:
-    """Hann window + FFT over loops + fftshift: ``[F, L, TX, RX, R]`` -> ``[F, D, TX, RX, R]``.
-
-    Row ``D/2`` is zero radial velocity; a receding target (growing range, growing phase)
-    lands above it.
+    Both windows are applied in one multiply. With ``clutter_removal`` the result equals the
+    Doppler FFT of the windowed range profiles after subtracting their mean over loops; that mean
+    is the range FFT of the raw chunk's mean over loops (1/L of the work).
     """
-    win = _hann(profiles.shape[1])[None, :, None, None, None]
-    spec = scipy.fft.fft(profiles * win, axis=1, workers=workers, overwrite_x=True)
-    return np.fft.fftshift(spec, axes=1)
+    loops, samples = chunk.shape[1], chunk.shape[-1]
+    x = chunk * _window_2d(loops, samples)
+    spec = scipy.fft.fft(x, axis=-1, workers=workers, overwrite_x=True)
+    spec = scipy.fft.fft(spec, axis=1, workers=workers, overwrite_x=True)
+    if clutter_removal:
+        bins, w_spec = _window_spectrum(loops)
+        mean = range_fft(chunk.mean(axis=1), workers)  # [F, TX, RX, R]
+        spec[:, bins] -= w_spec[None, :, None, None, None] * mean[:, None]
+    return spec
 
 
 def doppler_covariance(spec: np.ndarray) -> np.ndarray:
     """Virtual-array covariance per Doppler bin, summed over range: ``[F, D, V, V]``."""
     f, d, tx, rx, r = spec.shape
     y = spec.reshape(f, d, tx * rx, r)  # [F, D, V, R]
-    return y @ np.conj(y.transpose(0, 1, 3, 2))  # [F, D, V, V]
+    return y @ np.conj(y).transpose(0, 1, 3, 2)  # [F, D, V, V]
 
 
 @lru_cache(maxsize=16)
 def tdm_phase(num_doppler: int, num_tx: int, num_rx: int) -> np.ndarray:
-    """Compensation ``C[d, v] = exp(-j 2 pi m (d - D/2) / (N_tx D))`` for virtual element v of
-    TX slot m: undoes the phase a mover gains between the TX slots of one loop."""
-    k = np.arange(num_doppler) - num_doppler // 2
+    """Compensation ``C[d, v] = exp(-j 2 pi m k_d / (N_tx D))`` for virtual element v of TX slot m,
+    with ``k_d`` the signed Doppler index of FFT-order bin d: undoes the phase a mover gains
+    between the TX slots of one loop."""
+    k = np.fft.fftfreq(num_doppler, 1.0 / num_doppler)  # signed index in FFT order
     slot = np.repeat(np.arange(num_tx), num_rx)
     return np.exp(-2j * np.pi * k[:, None] * slot[None, :] / (num_tx * num_doppler)).astype(np.complex64)
 
@@ -88,15 +107,13 @@ def azimuth_spectrum(cov: np.ndarray, steering: np.ndarray, method: str = "bartl
                      loading: float = 0.01) -> np.ndarray:
     """Spatial spectrum of covariances ``[F, V, V]`` -> ``[F, K]`` (real, >= 0)."""
     if method == "bartlett":
-        # a_k^H R a_k for every k: [F, K]
-        p = np.einsum("kv,fvw,kw->fk", np.conj(steering), cov, steering, optimize=True)
+        p = np.einsum("kv,fvw,kw->fk", np.conj(steering), cov, steering, optimize=True)  # a^H R a
         return np.maximum(p.real, 0.0)
     if method == "capon":
         m = cov.shape[-1]
         trace = np.trace(cov, axis1=1, axis2=2).real  # [F]
-        eye = np.eye(m, dtype=cov.dtype)
         load = (loading * np.maximum(trace, 1e-30) / m)[:, None, None]
-        inv = np.linalg.inv(cov + load * eye)
+        inv = np.linalg.inv(cov + load * np.eye(m, dtype=cov.dtype))
         denom = np.einsum("kv,fvw,kw->fk", np.conj(steering), inv, steering, optimize=True).real
         return 1.0 / np.maximum(denom, 1e-30)
     raise ValueError(f"azimuth method must be one of {AZIMUTH_METHODS}, got {method!r}")
@@ -106,17 +123,14 @@ def frame_powers(chunk: np.ndarray, cfg: RadarConfig, clutter_removal: bool = Tr
                  azimuth: str = "bartlett", tdm_compensation: bool = True,
                  workers: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Linear-power views of a chunk: range ``[F, N]``, Doppler ``[F, D]``, azimuth ``[F, 128]``."""
-    profiles = range_fft(chunk, workers)  # [F, L, TX, RX, N]
-    if clutter_removal:
-        remove_static_clutter(profiles)
-    power = profiles.real**2 + profiles.imag**2
-    range_power = power.sum(axis=(1, 2, 3))  # [F, N]
-    spec = doppler_fft(profiles, workers)  # [F, D, TX, RX, N]
-    cov_d = doppler_covariance(spec)  # [F, D, V, V]
-    doppler_power = np.trace(cov_d, axis1=2, axis2=3).real  # [F, D]
-    f, d, v, _ = cov_d.shape
+    f, loops, tx, rx, n = chunk.shape
+    spec = range_doppler_spectrum(chunk, clutter_removal, workers)  # [F, D, TX, RX, R]
+    flat = spec.view(np.float32).reshape(f, loops * tx * rx, 2 * n)  # re, im interleaved
+    range_power = np.einsum("fmk,fmk->fk", flat, flat).reshape(f, n, 2).sum(-1)  # sum |Y|^2 over Doppler, antennas
+    cov_d = doppler_covariance(spec)  # [F, D, V, V], FFT order
+    doppler_power = np.fft.fftshift(np.trace(cov_d, axis1=2, axis2=3).real, axes=1)  # [F, D]
     if tdm_compensation:
-        c = tdm_phase(d, cfg.num_tx, cfg.num_rx)  # [D, V]
+        c = tdm_phase(loops, tx, rx)  # [D, V]
         cov = np.einsum("dp,fdpq,dq->fpq", c, cov_d, np.conj(c), optimize=True)  # [F, V, V]
     else:
         cov = cov_d.sum(axis=1)

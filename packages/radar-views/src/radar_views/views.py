@@ -65,8 +65,6 @@ def _check_chunk(chunk: np.ndarray, cfg: RadarConfig, index: int) -> np.ndarray:
                          f"(frames, loops, tx, rx, samples), got {list(chunk.shape)}")
     if not np.iscomplexobj(chunk):
         raise ValueError(f"frame chunk {index}: the cube must be complex (I + jQ), got dtype {chunk.dtype}")
-    if not np.isfinite(chunk).all():
-        raise ValueError(f"frame chunk {index}: the cube holds NaN or Inf")
     return chunk.astype(np.complex64, copy=False)
 
 
@@ -86,12 +84,14 @@ def iter_views(frame_chunks: Iterable[np.ndarray], cfg: RadarConfig | None = Non
         if chunk.shape[0] == 0:
             continue
         r, d, a = frame_powers(chunk, cfg, clutter_removal, azimuth, tdm_compensation, workers)
+        if not (np.isfinite(r).all() and np.isfinite(d).all()):  # NaN/Inf in a frame reach its sums
+            raise ValueError(f"frame chunk {i}: the cube holds NaN or Inf")
         yield RadarViews(r.T.copy(), d.T.copy(), a.T.copy())  # [bins, f] each
 
 
 def compute_views(cube, cfg: RadarConfig | None = None, clutter_removal: bool = True, normalize: str = "db",
                   azimuth: str = "bartlett", tdm_compensation: bool = True, dynamic_range_db: float = 50.0,
-                  chunk_size: int = 32, workers: int = 1) -> RadarViews:
+                  chunk_size: int = 4, workers: int = 1) -> RadarViews:
     """Views of a whole cube ``[frames, loops, tx, rx, samples]``, processed ``chunk_size`` frames
     at a time (a ``DCA1000Capture`` is read chunk by chunk, never whole)."""
     if normalize not in NORMALIZATIONS:
