@@ -4,7 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from radarviews_targets import point_target_cube, range_at_frame_middle
 
-from radar_views import RadarConfig, compute_views, iter_views
+from radar_views import RadarConfig, RadarViews, compute_views, iter_views
 from radar_views.processing import range_doppler_spectrum, window
 
 CFG = RadarConfig()
@@ -138,3 +138,18 @@ def test_bad_cubes():
         compute_views(bad, CFG, normalize="log")
     with pytest.raises(ValueError, match="azimuth"):
         list(iter_views([bad], CFG, azimuth="music"))
+
+
+def test_range_domain_input_equals_adc_input():
+    from radar_views.processing import range_fft
+
+    cube = point_target_cube(CFG, 3, 2.5, 1.5, 15.0) + point_target_cube(CFG, 3, 7.0, 0.0, -30.0)
+    profiles = range_fft(cube.copy())
+    for clutter in (True, False):
+        adc = RadarViews.concat(iter_views([cube], CFG, clutter_removal=clutter))
+        rng = RadarViews.concat(iter_views([profiles], CFG, clutter_removal=clutter, input_domain="range"))
+        for name in ("range_time", "doppler_time", "azimuth_time"):
+            np.testing.assert_allclose(getattr(rng, name), getattr(adc, name), rtol=1e-4,
+                                       atol=1e-6 * getattr(adc, name).max())
+    with pytest.raises(ValueError, match="input_domain"):
+        list(iter_views([profiles], CFG, input_domain="doppler"))

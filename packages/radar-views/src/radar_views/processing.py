@@ -26,7 +26,7 @@ import scipy.signal
 from .config import RadarConfig
 
 __all__ = [
-    "AZIMUTH_METHODS", "AZIMUTH_BINS", "window", "range_fft", "range_doppler_spectrum", "doppler_covariance",
+    "AZIMUTH_METHODS", "AZIMUTH_BINS", "INPUT_DOMAINS", "window", "range_fft", "range_doppler_spectrum", "doppler_covariance",
     "tdm_phase", "steering_matrix", "azimuth_spectrum", "frame_powers",
 ]
 
@@ -57,21 +57,32 @@ def range_fft(chunk: np.ndarray, workers: int = 1) -> np.ndarray:
     return scipy.fft.fft(chunk * window(chunk.shape[-1]), axis=-1, workers=workers, overwrite_x=True)
 
 
-def range_doppler_spectrum(chunk: np.ndarray, clutter_removal: bool = True, workers: int = 1) -> np.ndarray:
+INPUT_DOMAINS = ("adc", "range")
+
+
+def range_doppler_spectrum(chunk: np.ndarray, clutter_removal: bool = True, workers: int = 1,
+                           input_domain: str = "adc") -> np.ndarray:
     """Range and Doppler FFTs of a chunk, in FFT order: ``[F, L, TX, RX, N]`` -> ``[F, D, TX, RX, R]``.
 
-    Both windows are applied in one multiply. With ``clutter_removal`` the result equals the
-    Doppler FFT of the windowed range profiles after subtracting their mean over loops; that mean
-    is the range FFT of the raw chunk's mean over loops (1/L of the work).
+    ``input_domain="adc"``: raw samples; both windows are applied in one multiply, and with
+    ``clutter_removal`` the loop mean is the range FFT of the raw chunk's loop mean (1/L of the
+    work). ``input_domain="range"``: the chunk already holds range profiles (periodic-Hann window
+    + FFT over samples, as ``range_fft``), e.g. from a simulator that synthesises them directly.
+    Either way, with ``clutter_removal`` the result equals the Doppler FFT of the windowed range
+    profiles after subtracting their mean over loops.
     """
     loops, samples = chunk.shape[1], chunk.shape[-1]
-    x = chunk * _window_2d(loops, samples)
-    spec = scipy.fft.fft(x, axis=-1, workers=workers, overwrite_x=True)
+    if input_domain == "adc":
+        spec = scipy.fft.fft(chunk * _window_2d(loops, samples), axis=-1, workers=workers, overwrite_x=True)
+    elif input_domain == "range":
+        spec = chunk * window(loops)[:, None, None, None]
+    else:
+        raise ValueError(f"input_domain must be one of {INPUT_DOMAINS}, got {input_domain!r}")
     spec = scipy.fft.fft(spec, axis=1, workers=workers, overwrite_x=True)
     if clutter_removal:
         bins, w_spec = _window_spectrum(loops)
-        mean = range_fft(chunk.mean(axis=1), workers)  # [F, TX, RX, R]
-        spec[:, bins] -= w_spec[None, :, None, None, None] * mean[:, None]
+        mean = range_fft(chunk.mean(axis=1), workers) if input_domain == "adc" else chunk.mean(axis=1)
+        spec[:, bins] -= w_spec[None, :, None, None, None] * mean[:, None]  # mean: [F, TX, RX, R]
     return spec
 
 
@@ -120,11 +131,11 @@ def azimuth_spectrum(cov: np.ndarray, steering: np.ndarray, method: str = "bartl
 
 
 def frame_powers(chunk: np.ndarray, cfg: RadarConfig, clutter_removal: bool = True,
-                 azimuth: str = "bartlett", tdm_compensation: bool = True,
-                 workers: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                 azimuth: str = "bartlett", tdm_compensation: bool = True, workers: int = 1,
+                 input_domain: str = "adc") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Linear-power views of a chunk: range ``[F, N]``, Doppler ``[F, D]``, azimuth ``[F, 128]``."""
     f, loops, tx, rx, n = chunk.shape
-    spec = range_doppler_spectrum(chunk, clutter_removal, workers)  # [F, D, TX, RX, R]
+    spec = range_doppler_spectrum(chunk, clutter_removal, workers, input_domain)  # [F, D, TX, RX, R]
     flat = spec.view(np.float32).reshape(f, loops * tx * rx, 2 * n)  # re, im interleaved
     range_power = np.einsum("fmk,fmk->fk", flat, flat).reshape(f, n, 2).sum(-1)  # sum |Y|^2 over Doppler, antennas
     cov_d = doppler_covariance(spec)  # [F, D, V, V], FFT order

@@ -69,12 +69,15 @@ def _check_chunk(chunk: np.ndarray, cfg: RadarConfig, index: int) -> np.ndarray:
 
 
 def iter_views(frame_chunks: Iterable[np.ndarray], cfg: RadarConfig | None = None, clutter_removal: bool = True,
-               azimuth: str = "bartlett", tdm_compensation: bool = True, workers: int = 1) -> Iterator[RadarViews]:
+               azimuth: str = "bartlett", tdm_compensation: bool = True, workers: int = 1,
+               input_domain: str = "adc") -> Iterator[RadarViews]:
     """Linear-power views of each chunk ``[f, loops, tx, rx, samples]``, as they arrive.
 
     Every step is local to a frame, so the concatenated blocks equal ``compute_views(...,
     normalize="none")`` on the whole cube; clip-level normalisation is applied afterwards
     (``RadarViews.concat(blocks).normalized(mode)``), on views, never on the cube.
+    ``input_domain="range"``: chunks hold range profiles instead of ADC samples (see
+    ``processing.range_doppler_spectrum``).
     """
     cfg = cfg or RadarConfig()
     if azimuth not in AZIMUTH_METHODS:
@@ -83,7 +86,7 @@ def iter_views(frame_chunks: Iterable[np.ndarray], cfg: RadarConfig | None = Non
         chunk = _check_chunk(chunk, cfg, i)
         if chunk.shape[0] == 0:
             continue
-        r, d, a = frame_powers(chunk, cfg, clutter_removal, azimuth, tdm_compensation, workers)
+        r, d, a = frame_powers(chunk, cfg, clutter_removal, azimuth, tdm_compensation, workers, input_domain)
         if not (np.isfinite(r).all() and np.isfinite(d).all()):  # NaN/Inf in a frame reach its sums
             raise ValueError(f"frame chunk {i}: the cube holds NaN or Inf")
         yield RadarViews(r.T.copy(), d.T.copy(), a.T.copy())  # [bins, f] each
