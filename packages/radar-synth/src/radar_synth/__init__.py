@@ -1,0 +1,19 @@
+"""Physics-based radar-text data generator: a kinematic body doing 15 activities, an FMCW
+simulator (exact and fast paths), radar views through ``radar_views``, captions, and the
+dataset writer that seqclip reads."""
+
+from .body import SEGMENTS, BodyShape, Pose, forward_kinematics
+from .captions import caption_clip, describe_segment
+from .clip import PATHS, RenderedClip, render_clip
+from .dataset import MANIFEST, generate_dataset, read_manifest, write_clip_npz
+from .motion import ACTIVITIES, ClipPlan, Segment, clip_pose, gait_angles, plan_clip
+from .scene import body_trajectories, ellipsoid_rcs, sample_clutter
+from .synth import SynthConfig
+
+__all__ = [
+    "generate_dataset", "read_manifest", "write_clip_npz", "render_clip", "RenderedClip", "plan_clip",
+    "clip_pose", "gait_angles", "caption_clip", "describe_segment", "body_trajectories", "ellipsoid_rcs",
+    "sample_clutter", "forward_kinematics", "BodyShape", "Pose", "ClipPlan", "Segment", "SynthConfig",
+    "ACTIVITIES", "SEGMENTS", "MANIFEST", "PATHS",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,406 @@
+"""Human activities as joint-angle trajectories, and clips as sequences of 1-3 activities.
+
+Walking and running follow the Boulic-Thalmann gait model (speed-dependent cycle; left = right
+shifted by half a cycle). The other activities are procedural and parameterised. Each activity
+function maps time since its start (s) to overrides of the neutral pose; a clip blends
+consecutive activities with smooth cross-fades and integrates the root motion.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .body import BodyShape, Pose
+
+__all__ = ["ACTIVITIES", "ANGLE_NAMES", "Activity", "Segment", "ClipPlan", "plan_clip", "clip_pose",
+           "gait_angles", "smoothstep"]
+
+SIDES = ("l", "r")
+ANGLE_NAMES = ("torso_pitch", "torso_roll", "torso_yaw") + tuple(
+    f"{j}_{s}" for j in ("shoulder_flex", "shoulder_abd", "elbow", "hip_flex", "hip_abd", "knee", "ankle")
+    for s in SIDES)
+NEUTRAL = {**{n: 0.0 for n in ANGLE_NAMES}, "shoulder_abd_l": 8.0, "shoulder_abd_r": 8.0, "elbow_l": 12.0,
+           "elbow_r": 12.0, "knee_l": 3.0, "knee_r": 3.0}
+EXTRAS = ("pelvis_dz", "fall", "speed", "turn", "breathing")
+
+
+def smoothstep(x):
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * (3 - 2 * x)
+
+
+def _bump(phase, centre, width):
+    """Periodic Gaussian bump on the unit cycle."""
+    d = (phase - centre + 0.5) % 1.0 - 0.5
+    return np.exp(-0.5 * (d / width) ** 2)
+
+
+# ---------------------------------------------------------------------- gait (Boulic-Thalmann)
+def gait_angles(t: np.ndarray, speed: float, body: BodyShape, running: bool = False,
+                in_place: bool = False) -> dict[str, np.ndarray]:
+    """Joint angles of walking/running at ``speed`` m/s over times ``t`` (s)."""
+    ht = body.leg_length
+    rv = min(max(speed / ht, 0.3), 3.0)  # relative velocity, model range <= 3
+    cycle_s = 1.346 * np.sqrt(rv) / rv  # cycle duration Dc
+    if running:
+        cycle_s *= 0.75
+    out: dict[str, np.ndarray] = {}
+    a = 9.88 * rv  # shoulder swing amplitude (deg)
+    gain = 1.6 if running else 1.0
+    for side, shift in (("r", 0.0), ("l", 0.5)):
+        ph = (t / cycle_s + shift) % 1.0
+        hip = 5.0 + 20.0 * gain * np.cos(2 * np.pi * ph)  # ~25 -> -15 -> 25 deg
+        knee = 5.0 + 12.0 * _bump(ph, 0.15, 0.07) + (55.0 if not running else 95.0) * _bump(ph, 0.72, 0.12)
+        ankle = 8.0 * np.sin(2 * np.pi * (ph - 0.1)) - 10.0 * _bump(ph, 0.6, 0.08)
+        if in_place:  # jogging in place: high knees, no forward reach
+            hip = 10.0 + 35.0 * np.clip(np.cos(2 * np.pi * ph), 0, None) ** 1.5
+            knee = 10.0 + 75.0 * np.clip(np.cos(2 * np.pi * ph), 0, None)
+        out[f"hip_flex_{side}"] = hip
+        out[f"knee_{side}"] = knee
+        out[f"ankle_{side}"] = ankle
+        other = "l" if side == "r" else "r"  # arms swing with the opposite leg
+        out[f"shoulder_flex_{other}"] = (3 - a / 2 - a * np.cos(2 * np.pi * ph + np.pi)) * gain
+        out[f"elbow_{other}"] = (85.0 if running or in_place else 15.0) + 10.0 * np.cos(2 * np.pi * ph)
+    ph0 = (t / cycle_s) % 1.0
+    out["torso_yaw"] = -4.0 * rv * np.cos(2 * np.pi * ph0)  # pelvis torsion
+    out["torso_pitch"] = np.full_like(t, 12.0 if running else 3.0)
+    out["pelvis_dz"] = (-0.015 * rv + 0.015 * rv * np.sin(2 * np.pi * (2 * ph0 - 0.35))) * ht
+    return out
+
+
+# ---------------------------------------------------------------------- procedural activities
+def _reps(t, dur, reps):
+    """Phase in [0, 1) of each repetition spread over ``dur`` seconds."""
+    return np.clip(t / dur, 0, 0.9999) * reps % 1.0
+
+
+def _stand(t, dur, p, body):
+    return {"breathing": 0.005 * np.sin(2 * np.pi * p["breath_hz"] * t), "torso_roll": 1.5 * np.sin(0.7 * t)}
+
+
+def _walk(t, dur, p, body):
+    out = gait_angles(t, p["speed"], body)
+    out["speed"] = np.full_like(t, p["speed"])
+    return out
+
+
+def _run(t, dur, p, body):
+    out = gait_angles(t, p["speed"], body, running=True)
+    out["speed"] = np.full_like(t, p["speed"])
+    return out
+
+
+def _jog(t, dur, p, body):
+    return gait_angles(t, 2.2, body, running=True, in_place=True)
+
+
+def _wave(t, dur, p, body):
+    out = {}
+    env = smoothstep(t / 0.4) * smoothstep((dur - t) / 0.4)
+    osc = np.sin(2 * np.pi * p["reps"] * np.clip(t, 0, dur) / dur)
+    for side in (("l", "r") if p["arm"] == "both" else (p["arm"][0],)):
+        out[f"shoulder_abd_{side}"] = 8 + env * (140 + 15 * osc)
+        out[f"shoulder_flex_{side}"] = env * 20
+        out[f"elbow_{side}"] = 12 + env * (50 + 30 * osc)
+    return out
+
+
+def _clap(t, dur, p, body):
+    env = smoothstep(t / 0.3) * smoothstep((dur - t) / 0.3)
+    ph = _reps(t, dur, p["reps"])
+    close = 0.5 - 0.5 * np.cos(2 * np.pi * ph)
+    out = {}
+    for side in SIDES:
+        out[f"shoulder_flex_{side}"] = env * 70
+        out[f"shoulder_abd_{side}"] = 8 + env * (35 - 30 * close)
+        out[f"elbow_{side}"] = 12 + env * 55
+    return out
+
+
+def _jump(t, dur, p, body):
+    ph = _reps(t, dur, p["reps"])
+    period = dur / p["reps"]
+    crouch = np.exp(-0.5 * ((ph - 0.2) / 0.08) ** 2) + np.exp(-0.5 * ((ph - 0.75) / 0.08) ** 2)
+    flight = np.clip((ph - 0.3) / 0.4, 0, 1)  # ballistic between take-off and landing
+    tf = 0.4 * period
+    height = 4.9 * (tf / 2) ** 2 * 4 * flight * (1 - flight)  # g/2 (tf/2)^2 peak, parabolic in time
+    out = {"pelvis_dz_flight": height}
+    for side in SIDES:
+        out[f"hip_flex_{side}"] = 45 * crouch
+        out[f"knee_{side}"] = 3 + 80 * crouch
+        out[f"ankle_{side}"] = -20 * crouch
+        out[f"shoulder_flex_{side}"] = -30 * crouch + 120 * np.sin(np.pi * flight)
+    out["torso_pitch"] = 25 * crouch
+    return out
+
+
+def _squat(t, dur, p, body):
+    ph = _reps(t, dur, p["reps"])
+    depth = np.sin(np.pi * ph) ** 2
+    out = {"torso_pitch": 35 * depth}
+    for side in SIDES:
+        out[f"hip_flex_{side}"] = 100 * depth
+        out[f"knee_{side}"] = 3 + 115 * depth
+        out[f"ankle_{side}"] = -25 * depth
+        out[f"shoulder_flex_{side}"] = 80 * depth
+    return out
+
+
+def _sit_down(t, dur, p, body):
+    s = smoothstep(t / dur)
+    lean = np.sin(np.pi * s)
+    out = {"torso_pitch": 30 * lean + 5 * s}
+    for side in SIDES:
+        out[f"hip_flex_{side}"] = 90 * s
+        out[f"knee_{side}"] = 3 + 87 * s
+        out[f"shoulder_flex_{side}"] = 25 * lean
+    return out
+
+
+def _stand_up(t, dur, p, body):
+    out = _sit_down(dur - t, dur, p, body)
+    return out
+
+
+def _fall(t, dur, p, body):
+    # inverted pendulum about the ankles: theta'' = (g / L) sin(theta), from a small push
+    length = 0.55 * body.height
+    dt = 1e-3
+    steps = int(dur / dt) + 2
+    theta = np.empty(steps)
+    theta[0], omega = np.radians(3.0), 0.0
+    for i in range(1, steps):
+        if theta[i - 1] < np.radians(88.0):
+            omega += 9.81 / length * np.sin(theta[i - 1]) * dt
+            theta[i] = min(theta[i - 1] + omega * dt, np.radians(88.0))
+        else:
+            theta[i] = theta[i - 1]
+    start = p["delay"]
+    idx = np.clip(((t - start) / dt).astype(int), 0, steps - 1)
+    fall = np.where(t < start, 0.0, theta[idx])
+    axis = {"forward": 0.0, "backward": np.pi, "left": np.pi / 2, "right": -np.pi / 2}[p["direction"]]
+    arms = smoothstep((t - start) / 0.5)
+    out = {"fall": fall, "fall_axis": np.full_like(t, axis)}
+    for side in SIDES:
+        out[f"shoulder_flex_{side}"] = 70 * arms if p["direction"] == "forward" else 30 * arms
+        out[f"shoulder_abd_{side}"] = 8 + 40 * arms
+    return out
+
+
+def _bend(t, dur, p, body):
+    s = np.sin(np.pi * smoothstep(t / dur))
+    out = {"torso_pitch": 80 * s}
+    for side in SIDES:
+        out[f"knee_{side}"] = 3 + 30 * s
+        out[f"hip_flex_{side}"] = 15 * s
+        out[f"shoulder_flex_{side}"] = 75 * s
+    return out
+
+
+def _turn(t, dur, p, body):
+    s = smoothstep(t / dur)
+    step = np.sin(2 * np.pi * 1.6 * t) * np.sin(np.pi * s)
+    return {"turn": np.pi * s * (1 if p["sense"] == "left" else -1),
+            "hip_flex_l": 15 * np.clip(step, 0, None), "hip_flex_r": 15 * np.clip(-step, 0, None),
+            "knee_l": 3 + 25 * np.clip(step, 0, None), "knee_r": 3 + 25 * np.clip(-step, 0, None)}
+
+
+def _kick(t, dur, p, body):
+    ph = _reps(t, dur, p["reps"])
+    s = p["leg"][0]
+    lift = np.exp(-0.5 * ((ph - 0.5) / 0.12) ** 2)
+    return {f"hip_flex_{s}": 75 * lift, f"knee_{s}": 3 + 60 * lift * (1 - lift) * 4 * (ph < 0.5),
+            "torso_pitch": -10 * lift, f"shoulder_abd_{'l' if s == 'r' else 'r'}": 8 + 25 * lift}
+
+
+def _punch(t, dur, p, body):
+    ph = _reps(t, dur, p["reps"])
+    out = {}
+    guard = smoothstep(t / 0.3) * smoothstep((dur - t) / 0.3)
+    arms = ("l", "r") if p["arm"] == "alternating" else (p["arm"][0],)
+    for side in SIDES:
+        out[f"shoulder_flex_{side}"] = 45 * guard
+        out[f"elbow_{side}"] = 12 + 100 * guard
+    for i, side in enumerate(arms):
+        local = (ph + 0.5 * i) % 1.0 if len(arms) == 2 else ph
+        strike = np.exp(-0.5 * ((local - 0.5) / 0.1) ** 2) * guard
+        out[f"shoulder_flex_{side}"] = 45 * guard + 45 * strike
+        out[f"elbow_{side}"] = 12 + 100 * guard * (1 - strike)
+    out["torso_yaw"] = 10 * np.sin(2 * np.pi * ph) * guard
+    return out
+
+
+@dataclass(frozen=True)
+class Activity:
+    name: str
+    fn: Callable
+    duration_s: tuple[float, float]  # range of segment durations
+    sample_params: Callable[[np.random.Generator], dict]
+    before: str = "standing"  # posture required at the start
+    after: str = "standing"  # posture at the end
+    moves: bool = False  # translates the body (walk / run)
+
+
+def _p_walk(rng):
+    return {"speed": round(float(rng.uniform(0.8, 1.6)), 2)}
+
+
+def _p_run(rng):
+    return {"speed": round(float(rng.uniform(2.2, 3.4)), 2)}
+
+
+ACTIVITIES: dict[str, Activity] = {a.name: a for a in (
+    Activity("walk", _walk, (2.0, 5.0), _p_walk, moves=True),
+    Activity("run", _run, (2.0, 3.5), _p_run, moves=True),
+    Activity("stand", _stand, (2.0, 4.0), lambda r: {"breath_hz": round(float(r.uniform(0.2, 0.33)), 3)}),
+    Activity("wave", _wave, (2.0, 4.0), lambda r: {"arm": str(r.choice(["left", "right", "both"])),
+                                                    "reps": int(r.integers(2, 6))}),
+    Activity("clap", _clap, (2.0, 3.5), lambda r: {"reps": int(r.integers(3, 9))}),
+    Activity("jump", _jump, (2.0, 4.0), lambda r: {"reps": int(r.integers(1, 4))}),
+    Activity("squat", _squat, (2.5, 5.0), lambda r: {"reps": int(r.integers(1, 4))}),
+    Activity("sit_down", _sit_down, (2.0, 3.0), lambda r: {}, after="sitting"),
+    Activity("stand_up", _stand_up, (2.0, 3.0), lambda r: {}, before="sitting"),
+    Activity("fall", _fall, (2.0, 3.0), lambda r: {"direction": str(r.choice(["forward", "backward", "left", "right"])),
+                                                    "delay": round(float(r.uniform(0.1, 0.5)), 2)}, after="lying"),
+    Activity("bend_pick_up", _bend, (2.5, 4.0), lambda r: {}),
+    Activity("turn_around", _turn, (2.0, 3.0), lambda r: {"sense": str(r.choice(["left", "right"]))}),
+    Activity("kick", _kick, (2.0, 3.5), lambda r: {"leg": str(r.choice(["left", "right"])), "reps": int(r.integers(1, 4))}),
+    Activity("punch", _punch, (2.0, 3.5), lambda r: {"arm": str(r.choice(["left", "right", "alternating"])),
+                                                      "reps": int(r.integers(2, 7))}),
+    Activity("jog_in_place", _jog, (2.0, 4.0), lambda r: {}),
+)}
+
+
+@dataclass
+class Segment:
+    activity: str
+    start_frame: int
+    end_frame: int  # exclusive
+    params: dict = field(default_factory=dict)
+
+
+@dataclass
+class ClipPlan:
+    segments: list[Segment]
+    num_frames: int
+    height: float
+    start_range: float
+    start_azimuth_deg: float
+    heading0: float  # initial facing (rad)
+
+
+def _direction_heading(direction: str, x: float, y: float) -> float:
+    radial = np.arctan2(y, x)  # pointing away from the radar
+    return {"away": radial, "toward": radial + np.pi, "across_left": radial + np.pi / 2,
+            "across_right": radial - np.pi / 2}[direction]
+
+
+def plan_clip(rng: np.random.Generator, frame_rate: float, min_frames: int = 100, max_frames: int = 496,
+              max_segments: int = 3) -> ClipPlan:
+    """Sample a clip: 1-3 posture-compatible activities, start position, body height, directions."""
+    height = float(rng.uniform(1.5, 1.95))
+    r0 = float(rng.uniform(1.5, 8.0))
+    az0 = float(rng.uniform(-60, 60))
+    x, y = r0 * np.sin(np.radians(az0)), r0 * np.cos(np.radians(az0))
+    heading = float(np.arctan2(-y, -x) + rng.uniform(-0.3, 0.3))  # roughly facing the radar
+    n_seg = int(rng.choice([1, 2, 3], p=[0.3, 0.4, 0.3]))
+    posture, segments, frame = "standing", [], 0
+    for _ in range(n_seg):
+        names = [a.name for a in ACTIVITIES.values() if a.before == posture and not (a.name == segments[-1].activity
+                 if segments else False)]
+        if posture == "lying" or not names:
+            break
+        act = ACTIVITIES[str(rng.choice(names))]
+        dur = float(rng.uniform(*act.duration_s))
+        params = act.sample_params(rng)
+        if act.moves:  # pick a direction that keeps the person in the field of view
+            dist = params["speed"] * dur
+            ok = []
+            for d in ("toward", "away", "across_left", "across_right"):
+                h = _direction_heading(d, x, y)
+                nx, ny = x + dist * np.cos(h), y + dist * np.sin(h)
+                rng_end, az_end = np.hypot(nx, ny), np.degrees(np.arctan2(nx, ny))
+                if 1.0 <= rng_end <= 10.0 and abs(az_end) <= 65 and ny > 0.5:
+                    ok.append(d)
+            if not ok:
+                continue
+            params["direction"] = str(rng.choice(ok))
+            h = _direction_heading(params["direction"], x, y)
+            x, y = x + dist * np.cos(h), y + dist * np.sin(h)
+        frames = int(round(dur * frame_rate))
+        if frame + frames > max_frames:
+            if segments:
+                break
+            frames = max_frames
+        segments.append(Segment(act.name, frame, frame + frames, params))
+        frame += frames
+        posture = act.after
+    if not segments:  # every draw was infeasible: stand still
+        frames = int(round(3.0 * frame_rate))
+        segments.append(Segment("stand", 0, frames, ACTIVITIES["stand"].sample_params(rng)))
+        frame = frames
+    if frame < min_frames:  # stretch the last segment to the minimum clip length
+        last = segments[-1]
+        if ACTIVITIES[last.activity].moves:
+            segments.append(Segment("stand", frame, min_frames, ACTIVITIES["stand"].sample_params(rng)))
+        else:
+            last.end_frame = min_frames
+        frame = min_frames
+    return ClipPlan(segments, frame, height, r0, az0, heading)
+
+
+def clip_pose(plan: ClipPlan, times: np.ndarray, frame_rate: float, body: BodyShape,
+              blend_s: float = 0.3) -> Pose:
+    """Joint angles and root trajectory of a planned clip at ``times`` (s), with cross-fades."""
+    n = times.shape[0]
+    bounds = [s.start_frame / frame_rate for s in plan.segments] + [plan.num_frames / frame_rate]
+    weights = []
+    for i in range(len(plan.segments)):
+        w = np.ones(n)
+        if i > 0:
+            w *= smoothstep((times - bounds[i] + blend_s / 2) / blend_s)
+        if i < len(plan.segments) - 1:
+            w *= 1 - smoothstep((times - bounds[i + 1] + blend_s / 2) / blend_s)
+        weights.append(w)
+    total = np.maximum(sum(weights), 1e-9)
+    weights = [w / total for w in weights]
+    angles = {k: np.zeros(n) for k in ANGLE_NAMES}
+    extras = {k: np.zeros(n) for k in (*EXTRAS, "pelvis_dz_flight")}
+    fall_axis = np.zeros(n)
+    headings = []
+    x0 = plan.start_range * np.sin(np.radians(plan.start_azimuth_deg))
+    y0 = plan.start_range * np.cos(np.radians(plan.start_azimuth_deg))
+    px, py, h_prev = x0, y0, plan.heading0
+    for seg, w, start, end in zip(plan.segments, weights, bounds[:-1], bounds[1:], strict=True):
+        act = ACTIVITIES[seg.activity]
+        dur = end - start
+        local = np.clip(times - start, 0.0, dur)
+        out = act.fn(local, dur, seg.params, body)
+        for k in ANGLE_NAMES:
+            angles[k] += w * (out[k] if k in out else NEUTRAL[k])
+        for k in extras:
+            if k in out:
+                extras[k] += w * out[k]
+        if "fall_axis" in out:
+            fall_axis = np.where(w > 0, out["fall_axis"], fall_axis)
+        h = _direction_heading(seg.params["direction"], px, py) if act.moves else h_prev
+        if act.moves:
+            dist = seg.params["speed"] * dur
+            px, py = px + dist * np.cos(h), py + dist * np.sin(h)
+        seg_heading = h + (out["turn"] if "turn" in out else 0.0)
+        headings.append(seg_heading)
+        h_prev = float(np.atleast_1d(seg_heading)[-1]) if np.ndim(seg_heading) else seg_heading
+    # heading: weighted circular blend of the segments' headings
+    hx = sum(w * np.cos(h) for w, h in zip(weights, headings, strict=True))
+    hy = sum(w * np.sin(h) for w, h in zip(weights, headings, strict=True))
+    heading = np.unwrap(np.arctan2(hy, hx))
+    # root: integrate the blended speed along the travel heading (= facing while walking)
+    dt = np.diff(times, prepend=times[0])
+    vx, vy = extras["speed"] * np.cos(heading), extras["speed"] * np.sin(heading)
+    root_x = x0 + np.cumsum(vx * dt)
+    root_y = y0 + np.cumsum(vy * dt)
+    return Pose(root_x, root_y, heading, extras["pelvis_dz"] + extras["pelvis_dz_flight"], angles,
+                extras["fall"], fall_axis, extras["breathing"])

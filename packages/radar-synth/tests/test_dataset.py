@@ -1,0 +1,99 @@
+import hashlib
+import json
+
+import numpy as np
+import pytest
+
+from radar_synth import ACTIVITIES, Segment, caption_clip, generate_dataset, read_manifest
+from radar_synth.clip import write_raw_capture
+from radar_synth.motion import plan_clip
+from radar_views import RadarConfig, read_dca1000
+
+# words that name each activity in the grammar (several wordings per activity)
+NAMES = {"walk": ("walk",), "run": ("runs ", "running"), "wave": ("wav",), "clap": ("clap",),
+         "jump": ("jump", "hop"), "squat": ("squat",), "sit_down": ("sit", "seat"),
+         "stand_up": ("stands up", "gets up", "rises", "standing up"), "fall": ("fall", "collaps"),
+         "bend_pick_up": ("pick",), "kick": ("kick",), "punch": ("punch",),
+         "jog_in_place": ("jog", "on the spot"), "turn_around": ("turn", "spin"),
+         "stand": ("still", "in place", "remain")}
+UNAMBIGUOUS = ("wave", "clap", "squat", "fall", "bend_pick_up", "kick", "punch", "turn_around", "walk")
+
+
+def digest(root):
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_generation_is_deterministic_across_worker_counts_and_well_formed(tmp_path):
+    a = generate_dataset(tmp_path / "a", 6, seed=7, workers=1, hard_negative_pairs=1, max_frames=112, progress=False)
+    b = generate_dataset(tmp_path / "b", 6, seed=7, workers=2, hard_negative_pairs=1, max_frames=112, progress=False)
+    assert digest(a) == digest(b)
+    rows = read_manifest(a)
+    assert [r["id"] for r in rows] == sorted(r["id"] for r in rows) and len(rows) == 6
+    for r in rows:
+        assert {"id", "split", "file", "captions", "segments", "frame_rate_hz", "num_frames", "radar"} <= set(r)
+        assert len(r["captions"]) >= 3 and len(set(r["captions"])) == len(r["captions"])
+        with np.load(a / r["file"]) as z:
+            assert z["range_time"].shape == (256, r["num_frames"]) and z["range_time"].dtype == np.float16
+            assert z["doppler_time"].shape == (128, r["num_frames"])
+            assert z["azimuth_time"].shape == (128, r["num_frames"])
+            assert z["torso_range_m"].shape == (r["num_frames"],)
+        assert 100 <= r["num_frames"] <= 496
+    twins = [r for r in rows if "hard_negative_of" in r]
+    assert len(twins) == 2 and all(r["split"] == "test" for r in twins)
+    x, y = twins
+    assert x["hard_negative_of"] == y["id"] and y["hard_negative_of"] == x["id"]
+    assert [s["activity"] for s in x["segments"]] == [s["activity"] for s in y["segments"]][::-1]
+    assert [s["params"] for s in x["segments"]] == [s["params"] for s in y["segments"]][::-1]
+    assert json.loads(json.dumps(rows[0]["radar"])) == RadarConfig().to_dict()
+
+
+def test_splits_are_disjoint_and_cover_all_three():
+    from radar_synth.dataset import _splits
+
+    labels = _splits(200, 5, seed=0)
+    assert labels.count("train") == 160 and labels.count("val") == 20 and labels.count("test") == 20
+    assert labels[-10:] == ["test"] * 10
+
+
+def test_captions_describe_only_the_clip_in_order():
+    def first(text, activity):
+        hits = [text.find(w) for w in NAMES[activity] if w in text]
+        return min(hits) if hits else -1
+
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        plan = plan_clip(rng, 50.0)
+        caps = caption_clip(plan.segments, rng)
+        assert len(caps) == 3 and len(set(caps)) == 3
+        present = [s.activity for s in plan.segments]
+        for cap in caps:
+            low = cap.lower()
+            positions = [first(low, a) for a in present]
+            assert all(p >= 0 for p in positions), (cap, present)
+            if len(set(present)) == len(present):
+                assert positions == sorted(positions), cap  # segment order is kept
+            for absent in set(UNAMBIGUOUS) - set(present):
+                assert first(low, absent) < 0, (cap, absent)
+
+
+def test_every_activity_has_captions_and_varied_wording():
+    rng = np.random.default_rng(0)
+    for name, act in ACTIVITIES.items():
+        params = act.sample_params(rng)
+        if act.moves:
+            params["direction"] = "away"
+        caps = caption_clip([Segment(name, 0, 100, params)], rng)
+        assert len(caps) == 3, name
+
+
+def test_raw_dca1000_output_for_short_clips(tmp_path):
+    rng = np.random.default_rng(2)
+    plan = plan_clip(rng, 50.0)
+    plan.num_frames = 4
+    plan.segments = [Segment(plan.segments[0].activity, 0, 4, plan.segments[0].params)]
+    path = write_raw_capture(plan, rng, tmp_path / "adc_data.bin")
+    assert len(read_dca1000(path)) == 4
+    plan.num_frames = 500
+    with pytest.raises(ValueError, match="short clips"):
+        write_raw_capture(plan, rng, tmp_path / "x.bin")
