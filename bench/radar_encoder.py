@@ -45,14 +45,13 @@ def main():
         gflops = counter.get_total_flops() / 1e9
         x = inputs(BATCH, device)
 
-        def step():
+        def step(enc=enc, x=x):
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
                 out = enc(*x, return_sequence=False)
             out.float().square().mean().backward()
 
         sec, mib = measure(step, device, repeats=3)
         rows.append([preset, f"{params / 1e6:.2f} M", f"{gflops:.2f}", BATCH / sec, mib])
-        del enc
     print_table("radar-encoder presets, forward+backward", ["preset", "parameters", "GFLOPs / sample (fwd)",
                                                              "samples/s", "peak MiB"], rows)
 

@@ -1,0 +1,5 @@
+"""``python -m seqclip`` (what torchrun launches)."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,70 @@
+"""Run-directory checkpoints: written atomically, rotated, resumable exactly.
+
+``RUN/checkpoints/step_0000123/`` holds the model (``save_pretrained`` layout) and
+``trainer_state.pt`` (optimizer, scheduler, scaler, RNG, data position; loaded with
+``weights_only=True``). ``RUN/checkpoints/latest`` names the newest complete one.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import torch
+
+from .model import SeqClip
+
+__all__ = ["save_checkpoint", "load_checkpoint", "resolve_resume", "write_text_atomic"]
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def save_checkpoint(run: Path, model: SeqClip, trainer_state: dict, keep_last: int) -> Path:
+    ckpts = run / "checkpoints"
+    ckpts.mkdir(parents=True, exist_ok=True)
+    name = f"step_{trainer_state['state']['global_step']:07d}"
+    tmp = Path(tempfile.mkdtemp(dir=ckpts, prefix=f".{name}."))
+    try:
+        model.save_pretrained(tmp / "model")
+        torch.save(trainer_state, tmp / "trainer_state.pt")
+        final = ckpts / name
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    write_text_atomic(ckpts / "latest", name + "\n")
+    done = sorted(p for p in ckpts.glob("step_*") if p.is_dir())
+    for old in done[:-keep_last] if keep_last > 0 else []:
+        shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def resolve_resume(run: Path, resume: str) -> Path:
+    """``latest`` -> the run's newest checkpoint; otherwise a checkpoint directory path."""
+    if resume == "latest":
+        pointer = run / "checkpoints" / "latest"
+        if not pointer.is_file():
+            raise FileNotFoundError(f"--resume latest: no checkpoint in {run / 'checkpoints'}")
+        return run / "checkpoints" / pointer.read_text().strip()
+    path = Path(resume)
+    if not (path / "trainer_state.pt").is_file():
+        raise FileNotFoundError(f"--resume {resume}: not a checkpoint directory (no trainer_state.pt)")
+    return path
+
+
+def load_checkpoint(path: Path, map_location="cpu") -> tuple[dict, dict]:
+    """(model state dict, trainer state) of a checkpoint."""
+    from safetensors.torch import load_file
+
+    state = torch.load(path / "trainer_state.pt", map_location=map_location, weights_only=True)
+    weights = load_file(str(path / "model" / "model.safetensors"), device=str(map_location))
+    return weights, state

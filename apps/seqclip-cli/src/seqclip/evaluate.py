@@ -1,0 +1,48 @@
+"""Embedding a split and scoring retrieval (used by validation, the end of training and ``seqclip eval``)."""
+
+from __future__ import annotations
+
+import torch
+from torch.utils.data import DataLoader
+
+from .data import RadarTextDataset, collate
+from .model import SeqClip
+from .retrieval import retrieval_metrics
+
+__all__ = ["embed_split", "split_retrieval"]
+
+
+@torch.no_grad()
+def embed_split(model: SeqClip, dataset: RadarTextDataset, batch_size: int = 64, device=None,
+                return_sequence: bool = False) -> dict:
+    """Radar features of every usable clip (crop from frame 0) and text features of all its captions.
+
+    Returns ``radar [N, d]``, ``text [M, d]``, ``captions`` (M strings), ``caption_clip [M]`` (position
+    of each caption's clip in ``radar``), ``clip_rows`` (dataset index of each clip) and, with
+    ``return_sequence``, ``radar_seq``: a list of (sequence, mask) batches.
+    """
+    device = device or next(model.parameters()).device
+    model.eval()
+    radar, radar_seq, caps, cap_clip, clip_rows = [], [], [], [], []
+    for batch in DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=collate):
+        if "captions" not in batch:  # every clip of the batch was skipped
+            continue
+        args = [batch[k].to(device) for k in ("range_time", "doppler_time", "azimuth_time", "mask")]
+        out = model.encode_radar(*args, return_sequence=return_sequence)
+        if return_sequence:
+            radar_seq.append((out[1].float().cpu(), out[2].cpu()))
+            out = out[0]
+        radar.append(out.float().cpu())
+        for idx in batch["sample_ids"].tolist():
+            for c in dataset.rows[idx]["captions"]:
+                caps.append(c)
+                cap_clip.append(len(clip_rows))
+            clip_rows.append(idx)
+    text = [model.encode_text(caps[i:i + batch_size]).float().cpu() for i in range(0, len(caps), batch_size)]
+    return {"radar": torch.cat(radar), "text": torch.cat(text), "captions": caps,
+            "caption_clip": torch.tensor(cap_clip), "clip_rows": clip_rows, "radar_seq": radar_seq}
+
+
+def split_retrieval(model: SeqClip, dataset: RadarTextDataset, batch_size: int = 64) -> dict:
+    emb = embed_split(model, dataset, batch_size)
+    return retrieval_metrics(emb["radar"], emb["text"], emb["caption_clip"])

@@ -1,0 +1,196 @@
+"""``SeqClip``: radar encoder + text encoder + projections + logit scale + sequence similarity + losses."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from clip_losses import ClipLoss, LogitScale, SigLipLoss, sequence_loss
+from radar_encoder import RadarEncoder
+from seq_similarity import SequenceSimilarity
+
+from .config import SeqClipConfig
+from .text import load_text_encoder
+
+__all__ = ["SeqClip", "RadarBatch"]
+
+RadarBatch = dict  # keys: range_time, doppler_time, azimuth_time [b, bins, T], mask [b, T], captions, sample_ids
+
+
+class SeqClip(nn.Module):
+    """CLIP-style radar-text model with an optional sequence-level similarity loss (Sequence CLIP)."""
+
+    def __init__(self, config: SeqClipConfig | None = None, _text=None) -> None:
+        super().__init__()
+        self.config = cfg = config or SeqClipConfig()
+        self.radar_encoder = RadarEncoder(cfg.encoder_config())
+        self.text_encoder, self.tokenizer = _text if _text is not None else load_text_encoder(cfg.text_model)
+        if getattr(self.text_encoder, "pooler", None) is not None:
+            self.text_encoder.pooler = None  # unused (mean pooling): would never receive a gradient
+        hidden = self.text_encoder.config.hidden_size
+        enc = self.radar_encoder.config
+        self.radar_proj = nn.Linear(enc.output_dim, cfg.embed_dim, bias=False)  # pooled -> shared space
+        self.radar_seq_proj = nn.Linear(enc.embed_dim, cfg.embed_dim)  # tokens -> shared space
+        self.text_proj = nn.Linear(hidden, cfg.embed_dim, bias=False)
+        self.text_seq_proj = nn.Linear(hidden, cfg.embed_dim)
+        siglip = cfg.loss == "siglip"
+        self.logit_scale = LogitScale(init=10.0 if siglip else 1 / cfg.init_temperature)
+        self.logit_bias = nn.Parameter(torch.tensor(-10.0)) if siglip else None
+        self.seq_similarity = (SequenceSimilarity(cfg.embed_dim, cfg.sequence_similarity_type, cfg.seq_temperature,
+                                                  window_size=cfg.window_size)
+                               if cfg.use_sequence_similarity else None)
+        self.loss_fn = SigLipLoss() if siglip else ClipLoss()
+        self.set_text_trainable(not cfg.freeze_text, cfg.unfreeze_text_layers)
+
+    # ------------------------------------------------------------------ text encoder freezing
+    def set_text_trainable(self, trainable: bool, top_layers: int = 0) -> None:
+        """Freeze / unfreeze the text encoder; when frozen, keep its top ``top_layers`` layers trainable."""
+        for p in self.text_encoder.parameters():
+            p.requires_grad_(trainable)
+        if not trainable and top_layers > 0:
+            self.unfreeze_text_layers(top_layers)
+
+    def freeze_text(self) -> None:
+        self.set_text_trainable(False)
+
+    def unfreeze_text_layers(self, n: int) -> None:
+        layers = getattr(getattr(self.text_encoder, "encoder", None), "layer", None)
+        if layers is None:
+            raise ValueError(f"cannot find transformer layers in {type(self.text_encoder).__name__}")
+        for layer in list(layers)[-n:]:
+            for p in layer.parameters():
+                p.requires_grad_(True)
+
+    # ------------------------------------------------------------------ encoders
+    def encode_radar(self, range_time: Tensor, doppler_time: Tensor, azimuth_time: Tensor,
+                     mask: Tensor | None = None, return_sequence: bool = False, normalize: bool = True):
+        """Pooled features ``[b, d]`` (L2-normalised); with ``return_sequence`` also the projected
+        sequence ``[b, n, d]`` and its mask (time or token granularity)."""
+        out = self.radar_encoder(range_time, doppler_time, azimuth_time, mask=mask, return_sequence=True)
+        pooled = self.radar_proj(out.pooled)  # [b, d]
+        pooled = F.normalize(pooled, dim=-1) if normalize else pooled
+        if not return_sequence:
+            return pooled
+        if self.config.sequence_granularity == "time":
+            seq, seq_mask = out.time_sequence, out.time_mask  # [b, T/16, d_enc]
+        else:
+            seq, seq_mask = out.sequence, out.sequence_mask  # [b, 8 T/16, d_enc]
+        return pooled, self.radar_seq_proj(seq), seq_mask
+
+    def tokenize(self, texts: list[str], device: torch.device | None = None) -> dict[str, Tensor]:
+        if not texts or any(not isinstance(t, str) or not t.strip() for t in texts):
+            raise ValueError("captions must be a non-empty list of non-empty strings")
+        tok = self.tokenizer(list(texts), padding=True, truncation=True, max_length=self.config.max_text_length,
+                             return_tensors="pt", return_special_tokens_mask=True)
+        device = device or next(self.parameters()).device
+        return {k: v.to(device) for k, v in tok.items()}
+
+    def encode_text(self, texts: list[str], return_sequence: bool = False, normalize: bool = True):
+        """Pooled features ``[b, d]`` (mean over real tokens, projected, L2-normalised); with
+        ``return_sequence`` also ``[b, l, d]`` and a mask that excludes padding, [CLS] and [SEP]."""
+        tok = self.tokenize(texts)
+        hidden = self.text_encoder(input_ids=tok["input_ids"], attention_mask=tok["attention_mask"]
+                                   ).last_hidden_state  # [b, l, h]
+        attn = tok["attention_mask"].bool()
+        mean = (hidden * attn[..., None]).sum(1) / attn.sum(1, keepdim=True).clamp_min(1)  # sentence-transformers pooling
+        pooled = self.text_proj(mean)
+        pooled = F.normalize(pooled, dim=-1) if normalize else pooled
+        if not return_sequence:
+            return pooled
+        words = attn & ~tok["special_tokens_mask"].bool()
+        words = torch.where(words.any(1, keepdim=True), words, attn)  # an empty caption keeps its specials
+        return pooled, self.text_seq_proj(hidden), words
+
+    get_radar_features = encode_radar
+    get_text_features = encode_text
+
+    # ------------------------------------------------------------------ training forward
+    def forward(self, batch: RadarBatch) -> dict[str, Tensor]:
+        """Losses (``loss_clip``, ``loss_seq``, ``loss_total``), logits and similarity components."""
+        need_seq = self.seq_similarity is not None
+        radar = self.encode_radar(batch["range_time"], batch["doppler_time"], batch["azimuth_time"],
+                                  batch.get("mask"), return_sequence=need_seq)
+        text = self.encode_text(batch["captions"], return_sequence=need_seq)
+        r_pooled, t_pooled = (radar[0], text[0]) if need_seq else (radar, text)
+        ids = batch.get("sample_ids")
+        scale = self.logit_scale()
+        loss_clip = self.loss_fn(r_pooled, t_pooled, scale, self.logit_bias, sample_ids=ids)
+        out = {"loss_clip": loss_clip, "logit_scale": scale.detach(),
+               "logits_per_radar": (scale * r_pooled.float() @ t_pooled.float().T).detach()}
+        if need_seq:
+            parts = self.seq_similarity.similarities(radar[1], text[1], radar[2], text[2])
+            if len(parts) == 1:
+                seq_logits = next(iter(parts.values()))
+            else:
+                seq_logits = sum(self.seq_similarity.weights[k] * v for k, v in parts.items())
+            loss_seq = sequence_loss(seq_logits, self.config.loss, logit_bias=self.logit_bias, sample_ids=ids)
+            out["loss_seq"] = loss_seq
+            out["seq_logits"] = seq_logits.detach()
+            for k, v in parts.items():
+                out[f"sim_{k}"] = v.detach().diagonal().mean()
+            out["loss_total"] = loss_clip + self.config.sequence_similarity_weight * loss_seq
+        else:
+            out["loss_seq"] = torch.zeros((), device=loss_clip.device)
+            out["loss_total"] = loss_clip
+        return out
+
+    # ------------------------------------------------------------------ persistence
+    def save_pretrained(self, directory: str | os.PathLike) -> Path:
+        """``config.json`` + ``model.safetensors`` + ``tokenizer/`` + ``text_encoder/`` (its config),
+        written to a temporary directory and renamed into place (atomic)."""
+        from safetensors.torch import save_file
+
+        target = Path(directory)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
+        try:
+            state = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}
+            save_file(state, str(tmp / "model.safetensors"), metadata={"format": "pt"})
+            (tmp / "config.json").write_text(json.dumps(self.config.to_dict(), indent=2) + "\n")
+            self.tokenizer.save_pretrained(str(tmp / "tokenizer"))
+            self.text_encoder.config.save_pretrained(str(tmp / "text_encoder"))
+            if target.exists():
+                old = target.with_name(f".{target.name}.old")
+                shutil.rmtree(old, ignore_errors=True)
+                os.replace(target, old)
+                os.replace(tmp, target)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.replace(tmp, target)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return target
+
+    @classmethod
+    def from_pretrained(cls, directory: str | os.PathLike, map_location: str | torch.device = "cpu") -> SeqClip:
+        """Rebuild from ``save_pretrained`` output without the original text-model files."""
+        from safetensors.torch import load_file
+        from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+        root = Path(directory)
+        for name in ("config.json", "model.safetensors", "tokenizer", "text_encoder"):
+            if not (root / name).exists():
+                raise FileNotFoundError(f"{root} is not a SeqClip checkpoint: missing {name}")
+        cfg = SeqClipConfig.from_dict(json.loads((root / "config.json").read_text()))
+        text_model = AutoModel.from_config(AutoConfig.from_pretrained(str(root / "text_encoder")))
+        tokenizer = AutoTokenizer.from_pretrained(str(root / "tokenizer"))
+        model = cls(cfg, _text=(text_model, tokenizer))
+        state = load_file(str(root / "model.safetensors"), device=str(map_location))
+        missing, unexpected = model.load_state_dict(state, strict=False)
+        if missing or unexpected:
+            raise ValueError(f"{root}: checkpoint does not match the model (missing {missing[:3]}, "
+                             f"unexpected {unexpected[:3]})")
+        return model
+
+    def extra_repr(self) -> str:
+        n = sum(p.numel() for p in self.parameters())
+        return f"params={n / 1e6:.1f}M, loss={self.config.loss}, seq={self.config.sequence_similarity_type}"
+
