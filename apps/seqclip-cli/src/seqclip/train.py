@@ -264,7 +264,7 @@ def train(cfg: TrainConfig, console: Console | None = None, distributed=None) ->
                     loss = out["loss_total"]
                     if not torch.isfinite(loss.detach()):
                         where = f"the last good checkpoint is {last_ckpt}" if last_ckpt else "no checkpoint was written yet"
-                        raise TrainingError(f"loss became {float(loss)} at step {state['global_step'] + 1} "
+                        raise TrainingError(f"loss became {float(loss.detach())} at step {state['global_step'] + 1} "
                                             f"(epoch {epoch}); stopping, {where}")
                     scaler.scale(loss / cfg.accum_steps).backward()
                     window.append({k: float(v.detach()) for k, v in out.items() if torch.is_tensor(v) and v.dim() == 0})

@@ -1,0 +1,29 @@
+"""Tiny datasets written directly in the seqclip format (random views: fast, no simulation)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from radar_synth import write_clip_npz
+
+WORDS = ["walks toward the radar", "waves twice", "falls forward", "claps three times", "jumps once",
+         "sits down", "kicks with the left leg", "turns around"]
+
+
+def make_dataset(root: Path, n: int = 16, frames: int = 48, splits=None, seed: int = 0) -> Path:
+    rng = np.random.default_rng(seed)
+    splits = splits or (["train"] * (n - 4) + ["val"] * 2 + ["test"] * 2)
+    rows = []
+    for i in range(n):
+        cid = f"c{i:03d}"
+        views = {"range_time": rng.random((256, frames)), "doppler_time": rng.random((128, frames)),
+                 "azimuth_time": rng.random((128, frames))}
+        write_clip_npz(root / "clips" / f"{cid}.npz", {k: v.astype(np.float16) for k, v in views.items()})
+        caps = [f"A person {WORDS[i % len(WORDS)]}.", f"Someone {WORDS[i % len(WORDS)]}."]
+        rows.append({"id": cid, "split": splits[i], "file": f"clips/{cid}.npz", "captions": caps, "segments": [],
+                     "frame_rate_hz": 50.0, "num_frames": frames, "radar": None})
+    (root / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return root

@@ -1,0 +1,145 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+from seqclip_fixtures import make_dataset
+
+from seqclip import SeqClip, SeqClipConfig
+from seqclip.check import check_dataset
+from seqclip.data import BadClipError, RadarTextDataset, collate, convert_folder
+from seqclip.optim import param_groups, warmup_cosine
+
+
+@pytest.fixture(scope="module")
+def model():
+    torch.manual_seed(0)
+    return SeqClip(SeqClipConfig())
+
+
+def batch(n=3, frames=32):
+    g = torch.Generator().manual_seed(0)
+    return {"range_time": torch.randn(n, 256, frames, generator=g), "doppler_time": torch.randn(n, 128, frames, generator=g),
+            "azimuth_time": torch.randn(n, 128, frames, generator=g), "mask": torch.ones(n, frames, dtype=torch.bool),
+            "captions": ["a person walks", "someone waves twice", "an adult falls forward"][:n],
+            "sample_ids": torch.arange(n)}
+
+
+def test_every_trainable_parameter_is_in_the_optimizer_exactly_once(model):
+    groups = param_groups(model, 1e-3, 0.05, 0.1)
+    ids = [id(p) for g in groups for p in g["params"]]
+    trainable = [id(p) for p in model.parameters() if p.requires_grad]
+    assert sorted(ids) == sorted(trainable) and len(ids) == len(set(ids))
+    names = {id(p): n for n, p in model.named_parameters()}
+    no_decay = {names[id(p)] for g in groups if g["weight_decay"] == 0 for p in g["params"]}
+    assert "logit_scale.log_scale" in no_decay and "radar_encoder.eot.eot_token" in no_decay
+    assert "radar_encoder.eot.pos_embed" in no_decay and "radar_encoder.eot.norm.weight" in no_decay
+    assert all(g["lr"] == pytest.approx(1e-4) for g in groups if g["name"].startswith("text"))
+    f = warmup_cosine(10, 100)
+    assert f(0) == pytest.approx(0.1) and f(9) == pytest.approx(1.0) and f(100) == pytest.approx(0.0)
+
+
+def test_forward_losses_and_sequence_masks(model):
+    out = model(batch())
+    for k in ("loss_clip", "loss_seq", "loss_total", "logits_per_radar", "seq_logits", "sim_global", "sim_temporal"):
+        assert k in out
+    w = model.config.sequence_similarity_weight
+    torch.testing.assert_close(out["loss_total"], out["loss_clip"] + w * out["loss_seq"])
+    _, seq, mask = model.encode_text(["a person walks", "someone waves twice to the radar"], return_sequence=True)
+    tok = model.tokenize(["a person walks", "someone waves twice to the radar"])
+    assert int(mask[0].sum()) == int(tok["attention_mask"][0].sum()) - 2  # [CLS] and [SEP] excluded
+    assert seq.shape[:2] == mask.shape
+
+
+def test_save_and_from_pretrained_round_trip(model, tmp_path):
+    model.eval()
+    b = batch(2)
+    with torch.no_grad():
+        r = model.encode_radar(b["range_time"], b["doppler_time"], b["azimuth_time"], b["mask"])
+        t = model.encode_text(b["captions"])
+    model.save_pretrained(tmp_path / "m")
+    assert {p.name for p in (tmp_path / "m").iterdir()} == {"config.json", "model.safetensors", "tokenizer", "text_encoder"}
+    loaded = SeqClip.from_pretrained(tmp_path / "m").eval()
+    with torch.no_grad():
+        torch.testing.assert_close(loaded.encode_radar(b["range_time"], b["doppler_time"], b["azimuth_time"], b["mask"]), r)
+        torch.testing.assert_close(loaded.encode_text(b["captions"]), t)
+    with pytest.raises(FileNotFoundError, match="not a SeqClip checkpoint"):
+        SeqClip.from_pretrained(tmp_path)
+
+
+def test_freeze_and_unfreeze_text_layers(model):
+    model.freeze_text()
+    assert not any(p.requires_grad for p in model.text_encoder.parameters())
+    model.unfreeze_text_layers(1)
+    trainable = {n for n, p in model.text_encoder.named_parameters() if p.requires_grad}
+    assert trainable and all(n.startswith("encoder.layer.5.") for n in trainable)
+    model.set_text_trainable(True)
+
+
+def test_dataset_crops_pads_and_samples_captions_deterministically(tmp_path):
+    root = make_dataset(tmp_path, frames=70)
+    ds = RadarTextDataset(root, "train", length=64, seed=3)
+    a, b = ds[0], ds[0]
+    assert torch.equal(a["range_time"], b["range_time"]) and a["caption"] == b["caption"]
+    assert a["range_time"].shape == (256, 64) and a["mask"].sum() == 64
+    ds.set_epoch(1)
+    captions = {ds[i]["caption"] for i in range(len(ds))}
+    assert len(captions) > 1
+    long = RadarTextDataset(root, "val", length=96, train=False)
+    item = long[0]
+    assert item["mask"].sum() == 64 and not item["mask"][64:].any()  # 70 frames -> cropped to 64, padded to 96
+    b = collate([ds[0], None, ds[1]])
+    assert b["skipped"] == 1 and b["range_time"].shape[0] == 2 and b["sample_ids"].tolist() == [0, 1]
+
+
+def test_bad_clip_stops_or_is_skipped(tmp_path):
+    root = make_dataset(tmp_path)
+    (root / "clips" / "c000.npz").write_bytes(b"not a zip")
+    with pytest.raises(BadClipError, match="c000.npz: unreadable"):
+        RadarTextDataset(root, "train")[0]
+    assert RadarTextDataset(root, "train", skip_bad=True)[0] is None
+    with pytest.raises(FileNotFoundError, match="manifest.jsonl"):
+        RadarTextDataset(tmp_path / "nope", "train")
+
+
+def test_data_check_lists_every_problem_with_file_and_line(tmp_path):
+    root = make_dataset(tmp_path, n=10, splits=["train"] * 6 + ["val"] * 2 + ["test"] * 2)
+    lines = (root / "manifest.jsonl").read_text().splitlines()
+    rows = [json.loads(x) for x in lines]
+    rows[1]["captions"] = [""]  # empty caption
+    rows[2]["id"] = rows[0]["id"]  # duplicate id
+    rows[3]["file"] = "clips/missing.npz"  # missing file
+    rows[9]["file"] = rows[4]["file"]  # the same clip in train and test: leakage
+    np.savez(root / "clips" / "c005.npz", range_time=np.full((256, 48), np.nan), doppler_time=np.zeros((128, 48)),
+             azimuth_time=np.zeros((128, 48)))
+    np.savez(root / "clips" / "c006.npz", range_time=np.zeros((200, 48)), doppler_time=np.zeros((128, 48)),
+             azimuth_time=np.zeros((128, 48)))
+    (root / "clips" / "c007.npz").write_bytes(b"garbage")
+    text = "\n".join(json.dumps(r) for r in rows) + "\n{not json\n"
+    (root / "manifest.jsonl").write_text(text)
+    problems = "\n".join(check_dataset(root))
+    for expected in (":2: empty caption", ":3: duplicate id", ":4:", "missing.npz", ":6:", "NaN", ":7:",
+                     "must be [256, T]", ":8:", "unreadable", "split leakage", ":11: not valid JSON"):
+        assert expected in problems, expected
+    assert check_dataset(make_dataset(tmp_path / "good")) == []
+
+
+def test_converter_from_a_folder_of_clips(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    captions = {}
+    rng = np.random.default_rng(0)
+    for i in range(10):
+        arrays = {"range_time": rng.random((256, 40)), "doppler_time": rng.random((128, 40)),
+                  "azimuth_time": rng.random((128, 40))}
+        if i % 2:
+            np.savez(src / f"clip{i}.npz", **arrays)
+        else:
+            (src / f"clip{i}").mkdir()
+            for k, v in arrays.items():
+                np.save(src / f"clip{i}" / f"{k}.npy", v)
+        captions[f"clip{i}"] = [f"caption {i}"]
+    (tmp_path / "caps.json").write_text(json.dumps(captions))
+    out = convert_folder(src, tmp_path / "caps.json", tmp_path / "out")
+    assert check_dataset(out) == []
+    assert len(RadarTextDataset(out, "train")) == 8

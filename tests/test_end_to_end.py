@@ -1,0 +1,30 @@
+"""End to end on CPU: synthesise 48 clips -> train tiny for 2 epochs -> checkpoint -> from_pretrained
+-> embeddings (the README's quick start, small)."""
+
+import torch
+from typer.testing import CliRunner
+
+from seqclip import SeqClip
+from seqclip.cli import app
+from seqclip.data import RadarTextDataset
+from seqclip.evaluate import embed_split
+
+
+def test_synth_train_checkpoint_embed(tmp_path):
+    runner = CliRunner()
+    data, run = tmp_path / "data", tmp_path / "run"
+    result = runner.invoke(app, ["data", "synth", "--out", str(data), "--clips", "48", "--workers", "2",
+                                 "--max-frames", "100"])
+    assert result.exit_code == 0, result.output
+    assert runner.invoke(app, ["data", "check", str(data)]).exit_code == 0
+    result = runner.invoke(app, ["train", "--data", str(data), "--epochs", "2", "--batch-size", "8", "--out", str(run)])
+    assert result.exit_code == 0, result.output
+    assert "test retrieval" in result.output
+    for name in ("config.toml", "metrics.jsonl", "best", "checkpoints/latest"):
+        assert (run / name).exists(), name
+    assert list((run / "tensorboard").iterdir())
+    model = SeqClip.from_pretrained(run / "best")
+    emb = embed_split(model, RadarTextDataset(data, "test", length=256, train=False))
+    assert emb["radar"].shape[1] == model.config.embed_dim
+    assert torch.allclose(emb["radar"].norm(dim=-1), torch.ones(len(emb["radar"])), atol=1e-4)
+    assert emb["text"].shape[0] == len(emb["captions"]) >= 3 * emb["radar"].shape[0]
