@@ -208,3 +208,19 @@ def test_bad_inputs_are_named():
         enc(r, d[..., :16], a)
     with pytest.raises(ValueError, match="no valid frame"):
         enc(r, d, a, mask=torch.zeros(2, 32, dtype=torch.bool))
+
+
+def test_instance_input_norm_ignores_gain_offset_and_padding():
+    """Each view of each clip is standardised over its real frames: an affine change of a clip's
+    values (as between normalisations or radars) changes nothing; without it, it does."""
+    x = views(2, 64)
+    mask = torch.ones(2, 64, dtype=torch.bool)
+    mask[1, 40:] = False
+    shifted = [3.0 * v + 5.0 for v in x]
+    for norm, same in (("instance", True), ("none", False)):
+        enc = mini(input_norm=norm)
+        with torch.no_grad():
+            a, b = enc(*x, mask=mask).pooled, enc(*shifted, mask=mask).pooled
+        assert torch.allclose(a, b, atol=1e-4) == same, norm
+    with pytest.raises(ValueError, match="input_norm"):
+        RadarEncoderConfig(input_norm="batch")

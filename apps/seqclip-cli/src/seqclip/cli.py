@@ -159,6 +159,88 @@ def train(
         _print_summary(summary)
 
 
+# ---------------------------------------------------------------------- eval and plot
+@app.command("eval")
+def eval_cmd(
+    checkpoint: Annotated[Path, typer.Option(help="Run directory (uses best/) or a saved model directory.")],
+    data: Annotated[Path, typer.Option(help="Dataset directory.")],
+    task: Annotated[str, typer.Option(help="retrieval | zeroshot | hard_negatives.")] = "retrieval",
+    split: Annotated[str, typer.Option(help="Dataset split.")] = "test",
+    protocol: Annotated[str, typer.Option(help="full (every clip) | in-batch (reference protocol).")] = "full",
+    batch_size: Annotated[int, typer.Option(help="Embedding batch; the in-batch protocol's batch.")] = 64,
+    similarity: Annotated[str, typer.Option(help="clip | global | local | attention | temporal | combined.")] = "clip",
+    clip_length: Annotated[int, typer.Option(help="Frames per clip after crop/pad.")] = 496,
+    out: Annotated[Path | None, typer.Option(help="JSON file for the metrics.")] = None,
+    device: Annotated[str, typer.Option(help="auto | cpu | cuda.")] = "auto",
+) -> None:
+    """Evaluate a checkpoint: retrieval (both directions), zero-shot recognition or hard negatives."""
+    import json
+
+    from .data import RadarTextDataset
+    from .eval_tasks import eval_hard_negatives, eval_retrieval, eval_zeroshot, load_model
+    from .train import TrainingError, resolve_device
+
+    try:
+        model = load_model(checkpoint, resolve_device(device))
+        ds = RadarTextDataset(data, split, clip_length, train=False)
+        if task == "retrieval":
+            result = eval_retrieval(model, ds, protocol, batch_size, similarity)
+        elif task == "zeroshot":
+            png = (out.with_suffix(".confusion.png") if out else Path("zeroshot_confusion.png"))
+            result = eval_zeroshot(model, ds, batch_size, png)
+            result["confusion_png"] = str(png)
+        elif task == "hard_negatives":
+            result = eval_hard_negatives(model, ds, batch_size)
+        else:
+            raise ValueError(f"--task must be retrieval, zeroshot or hard_negatives, got {task!r}")
+    except (TrainingError, *USER_ERRORS) as err:
+        raise fail(str(err)) from None
+    result = {"task": task, "split": split, "checkpoint": str(checkpoint), "similarity": similarity, **result}
+    _print_eval(result)
+    if out:
+        out.write_text(json.dumps(result, indent=2) + "\n")
+        console.print(f"wrote {out}")
+
+
+def _print_eval(result: dict) -> None:
+    if result["task"] == "retrieval":
+        proto = result["protocol"]
+        table = Table(title=f"retrieval ({proto['name']}, {proto['clips']} clips, score: {result['similarity']})")
+        for col in ("direction", "R@1", "R@5", "R@10", "median rank", "mean rank", "mAP"):
+            table.add_column(col)
+        for direction in ("text_to_radar", "radar_to_text"):
+            m = result[direction]
+            table.add_row(direction.replace("_", " "), *(f"{m[k]:.1f}" for k in ("R@1", "R@5", "R@10", "median_rank",
+                                                                                  "mean_rank", "mAP")))
+    elif result["task"] == "zeroshot":
+        table = Table(title=f"zero-shot activity recognition ({result['clips']} single-activity clips)")
+        for col in ("top-1", "top-5", "chance top-1", "confusion matrix"):
+            table.add_column(col)
+        table.add_row(f"{result['top1']:.1f}", f"{result['top5']:.1f}", f"{result['chance_top1']:.1f}",
+                      result["confusion_png"])
+    else:
+        table = Table(title=f"hard negatives: own caption vs order-swapped twin ({result['clips']} clips)")
+        table.add_column("accuracy")
+        table.add_column("chance")
+        table.add_row(f"{result['accuracy']:.1f}", "50.0")
+    console.print(table)
+
+
+@app.command()
+def plot(
+    run: Annotated[Path, typer.Argument(help="Run directory.")],
+    data: Annotated[Path | None, typer.Option(help="Dataset (default: the run's).")] = None,
+) -> None:
+    """Loss curves, learning rate, logit scale, a validation similarity heatmap and retrieval examples."""
+    from .plots import plot_run
+
+    try:
+        for path in plot_run(run, data):
+            console.print(f"wrote {path}")
+    except USER_ERRORS as err:
+        raise fail(str(err)) from None
+
+
 def _print_summary(summary: dict) -> None:
     console.print(f"run directory: {summary['run']} ({summary['steps']} steps, best val R@1 {summary['best_val_r1']:.1f})")
     if "test" not in summary:

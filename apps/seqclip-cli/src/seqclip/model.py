@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from clip_losses import ClipLoss, LogitScale, SigLipLoss, sequence_loss
+from clip_losses import ClipLoss, LogitScale, SigLipLoss, pair_logits, sequence_loss
 from radar_encoder import RadarEncoder
 from seq_similarity import SequenceSimilarity
 
@@ -46,7 +46,8 @@ class SeqClip(nn.Module):
         self.seq_similarity = (SequenceSimilarity(cfg.embed_dim, cfg.sequence_similarity_type, cfg.seq_temperature,
                                                   window_size=cfg.window_size)
                                if cfg.use_sequence_similarity else None)
-        self.loss_fn = SigLipLoss() if siglip else ClipLoss()
+        # gather_with_grad: under DDP the averaged gradients equal one process on the global batch
+        self.loss_fn = SigLipLoss() if siglip else ClipLoss(gather_with_grad=True)
         self.set_text_trainable(not cfg.freeze_text, cfg.unfreeze_text_layers)
 
     # ------------------------------------------------------------------ text encoder freezing
@@ -56,6 +57,13 @@ class SeqClip(nn.Module):
             p.requires_grad_(trainable)
         if not trainable and top_layers > 0:
             self.unfreeze_text_layers(top_layers)
+
+    def train(self, mode: bool = True) -> SeqClip:
+        """As ``nn.Module.train``, but a fully frozen text encoder stays in eval mode (no dropout)."""
+        super().train(mode)
+        if mode and not any(p.requires_grad for p in self.text_encoder.parameters()):
+            self.text_encoder.eval()
+        return self
 
     def freeze_text(self) -> None:
         self.set_text_trainable(False)
@@ -121,7 +129,11 @@ class SeqClip(nn.Module):
         r_pooled, t_pooled = (radar[0], text[0]) if need_seq else (radar, text)
         ids = batch.get("sample_ids")
         scale = self.logit_scale()
-        loss_clip = self.loss_fn(r_pooled, t_pooled, scale, self.logit_bias, sample_ids=ids)
+        if self.training:  # global batch across ranks
+            loss_clip = self.loss_fn(r_pooled, t_pooled, scale, self.logit_bias, sample_ids=ids)
+        else:  # evaluation is per process (validation runs on rank 0 alone)
+            loss_clip = sequence_loss(pair_logits(r_pooled, t_pooled, scale), self.config.loss,
+                                      logit_bias=self.logit_bias, sample_ids=ids)
         out = {"loss_clip": loss_clip, "logit_scale": scale.detach(),
                "logits_per_radar": (scale * r_pooled.float() @ t_pooled.float().T).detach()}
         if need_seq:

@@ -1,49 +1,36 @@
 """Retrieval metrics over a full gallery, computed in chunks (memory O(chunk x gallery)).
 
-Ties are ranked deterministically: a gallery item with the same score as the target counts as
-ahead of it when its index is lower (rank = #greater + #equal-with-lower-index + 1).
+Scores come from functions of query indices, so cosine features and sequence similarities
+share one ranking path. Ties are ranked deterministically: a gallery item with the same score
+as the target counts as ahead of it when its index is lower (rank = #greater + #equal-lower + 1).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ["retrieval_metrics", "rank_metrics", "text_to_radar_ranks", "radar_to_text_ranks"]
+__all__ = ["retrieval_metrics", "metrics_from_scores", "ranks_from_scores", "rank_metrics"]
+
+ScoreRows = Callable[[Tensor], Tensor]  # query indices [c] -> scores [c, gallery]
 
 
-def _ranks(queries: Tensor, gallery: Tensor, target_cols: list[Tensor], chunk: int, score_fn) -> tuple[list[list[int]]]:
-    """For each query, the 1-based ranks of its target gallery items."""
+def ranks_from_scores(score_rows: ScoreRows, targets: list[Tensor], chunk: int = 1024) -> list[list[int]]:
+    """1-based ranks of each query's target gallery items."""
     out: list[list[int]] = []
-    n = gallery.shape[0]
-    col = torch.arange(n, device=gallery.device)
-    for start in range(0, queries.shape[0], chunk):
-        scores = score_fn(queries[start:start + chunk], gallery)  # [c, N]
-        for i, targets in enumerate(target_cols[start:start + chunk]):
+    for start in range(0, len(targets), chunk):
+        q = torch.arange(start, min(start + chunk, len(targets)))
+        scores = score_rows(q).float()  # [c, G]
+        col = torch.arange(scores.shape[1])
+        for i, tgt in enumerate(targets[start:start + chunk]):
             s = scores[i]
-            ranks = []
-            for t in targets.tolist():
-                st = s[t]
-                ahead = (s > st).sum() + ((s == st) & (col < t)).sum()
-                ranks.append(int(ahead) + 1)
-            out.append(ranks)
+            st = s[tgt][:, None]  # [k, 1]
+            ahead = (s[None] > st).sum(1) + ((s[None] == st) & (col[None] < tgt[:, None])).sum(1)
+            out.append((ahead + 1).tolist())
     return out
-
-
-def _cosine(q: Tensor, g: Tensor) -> Tensor:
-    return q.float() @ g.float().T
-
-
-def text_to_radar_ranks(text: Tensor, radar: Tensor, caption_clip: Tensor, chunk: int = 1024, score_fn=_cosine):
-    """Rank of each caption's clip among all clips."""
-    return [r[0] for r in _ranks(text, radar, [t.view(1) for t in caption_clip], chunk, score_fn)]
-
-
-def radar_to_text_ranks(radar: Tensor, text: Tensor, caption_clip: Tensor, chunk: int = 1024, score_fn=_cosine):
-    """Ranks of every caption of each clip among all captions."""
-    targets = [(caption_clip == i).nonzero().flatten() for i in range(radar.shape[0])]
-    return _ranks(radar, text, targets, chunk, score_fn)
 
 
 def rank_metrics(first_ranks: list[int], all_ranks: list[list[int]] | None = None) -> dict[str, float]:
@@ -53,18 +40,23 @@ def rank_metrics(first_ranks: list[int], all_ranks: list[list[int]] | None = Non
     out["median_rank"] = float(np.median(r))
     out["mean_rank"] = float(r.mean())
     groups = all_ranks if all_ranks is not None else [[int(x)] for x in r]
-    aps = []
-    for ranks in groups:
-        ranks = sorted(ranks)
-        aps.append(np.mean([(i + 1) / rank for i, rank in enumerate(ranks)]))
-    out["mAP"] = float(np.mean(aps) * 100)
+    out["mAP"] = float(np.mean([np.mean([(i + 1) / k for i, k in enumerate(sorted(g))]) for g in groups]) * 100)
     return out
 
 
-def retrieval_metrics(radar: Tensor, text: Tensor, caption_clip: Tensor, chunk: int = 1024,
-                      score_fn=_cosine) -> dict[str, dict[str, float]]:
-    """Both directions over the full gallery. ``radar [N, d]``, ``text [M, d]``, ``caption_clip [M]``
-    (clip index of each caption). radar->text: any caption of the clip is correct."""
-    t2r = text_to_radar_ranks(text, radar, caption_clip, chunk, score_fn)
-    r2t = radar_to_text_ranks(radar, text, caption_clip, chunk, score_fn)
-    return {"text_to_radar": rank_metrics(t2r), "radar_to_text": rank_metrics([min(r) for r in r2t], r2t)}
+def metrics_from_scores(t2r: ScoreRows, r2t: ScoreRows, num_clips: int, caption_clip: Tensor, chunk: int = 1024,
+                        return_ranks: bool = False) -> dict:
+    """Both directions from score functions: ``t2r(captions) -> [c, clips]``, ``r2t(clips) -> [c, captions]``.
+    text->radar: the caption's clip is the target; radar->text: every caption of the clip is correct."""
+    t2r_ranks = [r[0] for r in ranks_from_scores(t2r, [c.view(1) for c in caption_clip], chunk)]
+    r2t_ranks = ranks_from_scores(r2t, [(caption_clip == i).nonzero().flatten() for i in range(num_clips)], chunk)
+    if return_ranks:
+        return {"t2r": t2r_ranks, "r2t": r2t_ranks}
+    return {"text_to_radar": rank_metrics(t2r_ranks), "radar_to_text": rank_metrics([min(r) for r in r2t_ranks], r2t_ranks)}
+
+
+def retrieval_metrics(radar: Tensor, text: Tensor, caption_clip: Tensor, chunk: int = 1024) -> dict:
+    """Cosine retrieval of L2-normalised features ``radar [N, d]``, ``text [M, d]``, ``caption_clip [M]``."""
+    radar, text = radar.float(), text.float()
+    return metrics_from_scores(lambda q: text[q] @ radar.T, lambda q: radar[q] @ text.T, radar.shape[0],
+                               caption_clip, chunk)

@@ -27,6 +27,7 @@ class RadarEncoderConfig:
 
     views: tuple[str, ...] | str = "all"  # all | range_only | doppler_only | azimuth_only | a list
     view_heights: tuple[int, int, int] = (256, 128, 128)  # rows of range, Doppler, azimuth views
+    input_norm: str = "instance"  # instance: standardise each view of each clip over its real frames | none
     max_frames: int = 496  # longest clip (frames); positional tables are sized for it
     token_rows: int = 8  # token rows per view: patch height = view height / token_rows
     patch_time: int = 16  # frames per token column
@@ -47,6 +48,8 @@ class RadarEncoderConfig:
     def __post_init__(self) -> None:
         object.__setattr__(self, "views", resolve_views(self.views))
         object.__setattr__(self, "view_heights", tuple(int(h) for h in self.view_heights))
+        if self.input_norm not in ("instance", "none"):
+            raise ValueError(f"input_norm must be 'instance' or 'none', got {self.input_norm!r}")
         if self.fusion not in FUSIONS:
             raise ValueError(f"fusion must be one of {FUSIONS}, got {self.fusion!r}")
         for name, dim, heads in (("vit", self.vit_dim, self.vit_heads), ("eot", self.embed_dim, self.eot_heads),

@@ -25,6 +25,19 @@ class RadarEncoderOutput:
     time_mask: Tensor  # [b, T / patch_time]
 
 
+def _standardize(view: Tensor, mask: Tensor, eps: float = 1e-5) -> Tensor:
+    """Zero mean, unit variance per clip over its real frames ``[b, H, T]``; padding stays 0.
+
+    Radar views are mostly an identical noise floor: without this, a randomly initialised encoder
+    maps different clips to nearly the same feature (cosine ~0.995) and contrastive training stalls.
+    """
+    m = mask[:, None, :].to(view.dtype)  # [b, 1, T]
+    count = m.sum(dim=(1, 2), keepdim=True) * view.shape[1]
+    mean = (view * m).sum(dim=(1, 2), keepdim=True) / count
+    var = ((view - mean) * m).square().sum(dim=(1, 2), keepdim=True) / count
+    return (view - mean) * torch.rsqrt(var + eps) * m
+
+
 class RadarEncoder(nn.Module):
     """Multi-view radar encoder (design document §2, §6.1) with padding handled by masks."""
 
@@ -78,6 +91,8 @@ class RadarEncoder(nn.Module):
         feats = []
         for key, view in views.items():
             view = view.masked_fill(~mask[:, None, :], 0.0)  # padded frames cannot leak into patches
+            if self.config.input_norm == "instance":
+                view = _standardize(view, mask)
             feats.append(self.encoders[key](view, col_mask))  # [b, n, d]
         fused = self.fusion(feats)  # [b, n, d]
         token_mask = col_mask.repeat_interleave(self.plan.rows, dim=1)  # [b, n]

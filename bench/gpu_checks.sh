@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The CUDA checks, prepared to run in one go on a lent GPU machine (no network there):
+#   CUDA training with bf16 and fp16 autocast, then the bench scripts on the GPU.
+# Needs, carried beside the tree: .whl/ (pysdtw, tomli-w wheels) and .bench_text/ (MiniLM's
+# config + tokenizer; the text encoder gets random weights there, which does not change timing).
+set -uo pipefail
+export PYTHONUNBUFFERED=1
+python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
+PYTHONPATH="$(ls -d packages/*/src apps/*/src | tr '\n' ':')/tmp/site"
+export PYTHONPATH
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv
+python3 -c "import torch, timm, transformers; print('torch', torch.__version__, 'timm', timm.__version__, 'transformers', transformers.__version__)"
+python3 -c "
+from transformers import AutoConfig, AutoModel, AutoTokenizer
+AutoModel.from_config(AutoConfig.from_pretrained('.bench_text')).save_pretrained('/tmp/text_random')
+AutoTokenizer.from_pretrained('.bench_text').save_pretrained('/tmp/text_random')"
+echo "== CUDA training: bf16 and fp16 autocast"
+python3 -m seqclip data synth --out /tmp/ds --clips 40 --workers 8 --max-frames 100 2>&1 | tail -1
+for p in bf16 fp16; do
+  python3 -m seqclip train --data /tmp/ds --text-model /tmp/text_random --device cuda --precision $p \
+    --epochs 2 --batch-size 8 --out /tmp/run_$p 2>&1 | grep -v -E "^\s*$" | tail -12
+  tail -n 1 /tmp/run_$p/metrics.jsonl | cut -c1-300
+done
+echo "== bench/seq_similarity.py"
+REF_PAIRS=16 python3 bench/seq_similarity.py
+echo "== bench/clip_losses.py"
+python3 bench/clip_losses.py
+echo "== bench/radar_encoder.py"
+BENCH_PRESETS=tiny,small,base python3 bench/radar_encoder.py
+echo "== bench/train_throughput.py"
+BENCH_TEXT_ARCH=.bench_text BENCH_PRESETS=tiny,small,base BENCH_SIMILARITIES=none,global,combined \
+  python3 bench/train_throughput.py
