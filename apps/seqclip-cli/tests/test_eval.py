@@ -79,3 +79,20 @@ def test_eval_command_tasks(tmp_path):
             assert metrics["clips"] == 2
     bad = runner.invoke(app, [*base, "--task", "captioning"])
     assert bad.exit_code == 2 and "--task" in bad.output
+
+
+def test_embeddings_of_a_subset_keep_clips_and_captions_aligned(tmp_path):
+    from seqclip import SeqClip, SeqClipConfig
+    from seqclip.data import RadarTextDataset
+    from seqclip.evaluate import embed_split
+
+    ds = RadarTextDataset(make_dataset(tmp_path / "d"), "train", 48, train=False)
+    sub = ds.subset([5, 2, 7])
+    torch.manual_seed(0)
+    model = SeqClip(SeqClipConfig())
+    emb = embed_split(model, sub, batch_size=2)
+    assert emb["clip_rows"] == [0, 1, 2]
+    assert emb["captions"] == [c for r in (ds.rows[5], ds.rows[2], ds.rows[7]) for c in r["captions"]]
+    with torch.no_grad():
+        alone = model.encode_radar(*(ds[2][k][None] for k in ("range_time", "doppler_time", "azimuth_time", "mask")))
+    torch.testing.assert_close(emb["radar"][1:2], alone, atol=1e-5, rtol=1e-5)

@@ -143,3 +143,12 @@ def test_converter_from_a_folder_of_clips(tmp_path):
     out = convert_folder(src, tmp_path / "caps.json", tmp_path / "out")
     assert check_dataset(out) == []
     assert len(RadarTextDataset(out, "train")) == 8
+
+
+def test_every_trainable_parameter_learns_with_and_without_the_sequence_loss():
+    for use_seq in (True, False):
+        torch.manual_seed(0)
+        m = SeqClip(SeqClipConfig(use_sequence_similarity=use_seq))
+        m(batch(3))["loss_total"].backward()
+        silent = [n for n, p in m.named_parameters() if p.requires_grad and (p.grad is None or not p.grad.abs().sum())]
+        assert silent == [], (use_seq, silent[:5])

@@ -3,6 +3,7 @@ users' own data."""
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -75,6 +76,12 @@ class RadarTextDataset(Dataset):
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
+
+    def subset(self, indices: Sequence[int]) -> RadarTextDataset:
+        """The same dataset restricted to ``indices`` (item indices refer to the subset)."""
+        sub = copy.copy(self)
+        sub.rows = [self.rows[i] for i in indices]
+        return sub
 
     def __getitem__(self, index: int) -> dict | None:
         row = self.rows[index]

@@ -122,9 +122,7 @@ def eval_zeroshot(model: SeqClip, dataset: RadarTextDataset, batch_size: int = 6
     prompts = [t.format(ACTIVITY_PHRASES[c]) for c in classes for t in TEMPLATES]
     text = model.encode_text(prompts).float().cpu().reshape(len(classes), len(TEMPLATES), -1).mean(1)
     text = torch.nn.functional.normalize(text, dim=-1)  # [C, d]
-    subset = torch.utils.data.Subset(dataset, [i for i, _ in rows])
-    subset.rows = [r for _, r in rows]
-    emb = embed_split(model, subset, batch_size)
+    emb = embed_split(model, dataset.subset([i for i, _ in rows]), batch_size)
     scores = emb["radar"] @ text.T  # [N, C]
     truth = torch.tensor([classes.index(r["segments"][0]["activity"]) for _, r in rows])
     order = scores.argsort(dim=1, descending=True, stable=True)
@@ -148,8 +146,7 @@ def eval_hard_negatives(model: SeqClip, dataset: RadarTextDataset, batch_size: i
     idx = [i for i, r in enumerate(dataset.rows) if r.get("hard_negative_of") in by_id]
     if not idx:
         raise ValueError("no hard-negative pairs in this split (radar-synth writes them to the test split)")
-    subset = torch.utils.data.Subset(dataset, idx)
-    subset.rows = [dataset.rows[i] for i in idx]
+    subset = dataset.subset(idx)
     emb = embed_split(model, subset, batch_size)
     own, twin = [], []
     for row in subset.rows:

@@ -37,9 +37,10 @@ class SeqClip(nn.Module):
         hidden = self.text_encoder.config.hidden_size
         enc = self.radar_encoder.config
         self.radar_proj = nn.Linear(enc.output_dim, cfg.embed_dim, bias=False)  # pooled -> shared space
-        self.radar_seq_proj = nn.Linear(enc.embed_dim, cfg.embed_dim)  # tokens -> shared space
         self.text_proj = nn.Linear(hidden, cfg.embed_dim, bias=False)
-        self.text_seq_proj = nn.Linear(hidden, cfg.embed_dim)
+        # sequence projections exist only with the sequence loss (otherwise they would never learn)
+        self.radar_seq_proj = nn.Linear(enc.embed_dim, cfg.embed_dim) if cfg.use_sequence_similarity else None
+        self.text_seq_proj = nn.Linear(hidden, cfg.embed_dim) if cfg.use_sequence_similarity else None
         siglip = cfg.loss == "siglip"
         self.logit_scale = LogitScale(init=10.0 if siglip else 1 / cfg.init_temperature)
         self.logit_bias = nn.Parameter(torch.tensor(-10.0)) if siglip else None
@@ -86,6 +87,8 @@ class SeqClip(nn.Module):
         pooled = F.normalize(pooled, dim=-1) if normalize else pooled
         if not return_sequence:
             return pooled
+        if self.radar_seq_proj is None:
+            raise ValueError("this model has no sequence projections (use_sequence_similarity=False)")
         if self.config.sequence_granularity == "time":
             seq, seq_mask = out.time_sequence, out.time_mask  # [b, T/16, d_enc]
         else:
@@ -112,6 +115,8 @@ class SeqClip(nn.Module):
         pooled = F.normalize(pooled, dim=-1) if normalize else pooled
         if not return_sequence:
             return pooled
+        if self.text_seq_proj is None:
+            raise ValueError("this model has no sequence projections (use_sequence_similarity=False)")
         words = attn & ~tok["special_tokens_mask"].bool()
         words = torch.where(words.any(1, keepdim=True), words, attn)  # an empty caption keeps its specials
         return pooled, self.text_seq_proj(hidden), words
