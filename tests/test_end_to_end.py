@@ -1,5 +1,5 @@
 """End to end on CPU: synthesise 48 clips -> train tiny for 2 epochs -> checkpoint -> from_pretrained
--> embeddings (the README's quick start, small)."""
+-> embeddings -> plots (the README's quick start, small)."""
 
 import torch
 from typer.testing import CliRunner
@@ -28,3 +28,10 @@ def test_synth_train_checkpoint_embed(tmp_path):
     assert emb["radar"].shape[1] == model.config.embed_dim
     assert torch.allclose(emb["radar"].norm(dim=-1), torch.ones(len(emb["radar"])), atol=1e-4)
     assert emb["text"].shape[0] == len(emb["captions"]) >= 3 * emb["radar"].shape[0]
+    result = runner.invoke(app, ["plot", str(run)])
+    assert result.exit_code == 0, result.output
+    for name in ("curves.png", "val_similarity.png", "retrieval_examples.png"):
+        assert (run / "plots" / name).stat().st_size > 1000, name
+    clip_id = RadarTextDataset(data, "train").rows[0]["id"]
+    result = runner.invoke(app, ["data", "show", str(data), "--id", clip_id, "--out", str(tmp_path / "clip.png")])
+    assert result.exit_code == 0 and (tmp_path / "clip.png").stat().st_size > 1000, result.output
