@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import torch
 import torch.distributed as dist
-import torch.distributed.nn.functional as dist_fn
 from torch import Tensor
 
 __all__ = ["world", "gather_features", "gather_no_grad"]
@@ -27,6 +26,25 @@ def gather_no_grad(x: Tensor) -> Tensor:
     return torch.cat(parts, dim=0)
 
 
+class _AllGatherWithGrad(torch.autograd.Function):
+    """All-gather whose backward sums every rank's gradient for this rank's slice (public
+    collectives only; ``torch.distributed.nn.functional.all_gather`` is deprecated)."""
+
+    @staticmethod
+    def forward(ctx, x: Tensor) -> Tensor:
+        rank, size = world()
+        parts = [torch.empty_like(x) for _ in range(size)]
+        dist.all_gather(parts, x.contiguous())
+        ctx.rows = (rank * x.shape[0], (rank + 1) * x.shape[0])
+        return torch.cat(parts, dim=0)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> Tensor:
+        grad = grad.contiguous().clone()
+        dist.all_reduce(grad)  # sum over ranks: each rank's loss depends on every slice
+        return grad[ctx.rows[0]:ctx.rows[1]]
+
+
 def gather_features(x: Tensor, gather_with_grad: bool) -> Tensor:
     """Concatenate features from every rank along dim 0 (equal local batch sizes).
 
@@ -38,7 +56,7 @@ def gather_features(x: Tensor, gather_with_grad: bool) -> Tensor:
     if size == 1:
         return x
     if gather_with_grad:
-        return torch.cat(dist_fn.all_gather(x.contiguous()), dim=0)
+        return _AllGatherWithGrad.apply(x)
     parts = [torch.empty_like(x) for _ in range(size)]
     dist.all_gather(parts, x.detach().contiguous())
     parts[rank] = x  # keep this rank's graph
