@@ -52,7 +52,7 @@ def _score_fn(model: SeqClip, score: str, emb: dict, text_seq: dict):
     def pair_scores(rows_r: torch.Tensor, rows_t: torch.Tensor) -> torch.Tensor:
         parts = sim.similarities(r_seq[rows_r], text_seq["seq"][rows_t], r_mask[rows_r], text_seq["mask"][rows_t])
         if score == "combined":
-            seq = sum(sim.weights[k] * v for k, v in parts.items())
+            seq = sim.combine(parts)
             clip = model.logit_scale() * emb["radar"][rows_r.cpu()].to(device) @ emb["text"][rows_t.cpu()].to(device).T
             return (clip + model.config.sequence_similarity_weight * seq).float().cpu()
         return parts[score].float().cpu()

@@ -143,10 +143,7 @@ class SeqClip(nn.Module):
                "logits_per_radar": (scale * r_pooled.float() @ t_pooled.float().T).detach()}
         if need_seq:
             parts = self.seq_similarity.similarities(radar[1], text[1], radar[2], text[2])
-            if len(parts) == 1:
-                seq_logits = next(iter(parts.values()))
-            else:
-                seq_logits = sum(self.seq_similarity.weights[k] * v for k, v in parts.items())
+            seq_logits = self.seq_similarity.combine(parts)
             loss_seq = sequence_loss(seq_logits, self.config.loss, logit_bias=self.logit_bias, sample_ids=ids)
             out["loss_seq"] = loss_seq
             out["seq_logits"] = seq_logits.detach()

@@ -112,7 +112,10 @@ class SequenceSimilarity(nn.Module):
     def forward(self, radar_seq: Tensor, text_seq: Tensor, radar_mask: Tensor | None = None,
                 text_mask: Tensor | None = None) -> Tensor:
         """Logits ``[Br, Bt]``: the chosen strategy, or the weighted sum for "combined"."""
-        parts = self.similarities(radar_seq, text_seq, radar_mask, text_mask)
+        return self.combine(self.similarities(radar_seq, text_seq, radar_mask, text_mask))
+
+    def combine(self, parts: Mapping[str, Tensor]) -> Tensor:
+        """The logits of ``forward`` from the components of ``similarities`` (no recomputation)."""
         if self.similarity_type != "combined":
             return parts[self.similarity_type]
         return sum(self.weights[k] * parts[k] for k in self.components)
