@@ -50,12 +50,18 @@ def chirp_times(cfg: RadarConfig, frames: np.ndarray) -> np.ndarray:
     return frames[:, None, None] * cfg.frame_period_s + lm[None] * cfg.chirp_period_s
 
 
+def _point_geometry(positions: np.ndarray, rcs: np.ndarray | None = None):
+    """Range ``R``, direction cosine along the array ``x / R`` and, given the RCS, the amplitude
+    ``A0 sqrt(sigma) / R^2`` of scatterers at ``positions [..., 3]``."""
+    r = np.linalg.norm(positions, axis=-1)
+    u = positions[..., 0] / r
+    return r, u, None if rcs is None else A0 * np.sqrt(rcs) / r**2
+
+
 def _geometry(centres: np.ndarray, axes: np.ndarray, sizes: np.ndarray):
     """Range, direction cosine along the array, amplitude of every segment: ``[..., 16]``."""
-    r = np.linalg.norm(centres, axis=-1)
-    u = centres[..., 0] / r
-    los = -centres / r[..., None]
-    sigma = ellipsoid_rcs(los, axes, sizes[:, 0], sizes[:, 1])
+    r, u, _ = _point_geometry(centres)
+    sigma = ellipsoid_rcs(-centres / r[..., None], axes, sizes[:, 0], sizes[:, 1])
     return r, u, A0 * np.sqrt(sigma) / r**2
 
 
@@ -78,8 +84,7 @@ def iter_adc_chunks(traj: Trajectories, clutter: StaticClutter | None, cfg: Rada
         sig = np.zeros((*t0.shape, cfg.num_rx, cfg.num_samples), dtype=np.complex128)
         scatterers = [(r, u, amp)]
         if clutter is not None:
-            rc = np.linalg.norm(clutter.positions, axis=-1)
-            scatterers.append((rc, clutter.positions[:, 0] / rc, A0 * np.sqrt(clutter.rcs) / rc**2))
+            scatterers.append(_point_geometry(clutter.positions, clutter.rcs))
         for rr, uu, aa in scatterers:
             rr = np.broadcast_to(rr, (*t.shape, rr.shape[-1])) if rr.ndim == 1 else rr
             uu = np.broadcast_to(uu, rr.shape)
@@ -105,9 +110,7 @@ def _noise_bank(cfg: RadarConfig, synth: SynthConfig, rng: np.random.Generator) 
 
 def _static_profile(clutter: StaticClutter, cfg: RadarConfig) -> np.ndarray:
     """Range profiles of the static clutter, identical in every chirp: ``[TX, RX, N]``."""
-    rc = np.linalg.norm(clutter.positions, axis=-1)
-    u = clutter.positions[:, 0] / rc
-    amp = A0 * np.sqrt(clutter.rcs) / rc**2
+    rc, u, amp = _point_geometry(clutter.positions, clutter.rcs)
     n = cfg.num_samples
     tau0 = 2 * rc / SPEED_OF_LIGHT
     beta = cfg.slope_hz_per_s * tau0 * n / cfg.sample_rate_hz  # [K]
