@@ -153,3 +153,23 @@ def test_range_domain_input_equals_adc_input():
                                        atol=1e-6 * getattr(adc, name).max())
     with pytest.raises(ValueError, match="input_domain"):
         list(iter_views([profiles], CFG, input_domain="doppler"))
+
+
+@given(split=st.lists(st.integers(1, CFG.num_samples - 1), min_size=1, max_size=3, unique=True),
+       clutter=st.booleans(), tdm=st.booleans())
+def test_frame_statistics_are_additive_over_range_bins(split, clutter, tdm):
+    """Any split of the range bins: Doppler power and covariance sum, range power concatenates."""
+    from radar_views import frame_statistics
+    from radar_views.processing import range_fft
+
+    profiles = range_fft(point_target_cube(CFG, 2, 2.5, 1.5, 15.0) + point_target_cube(CFG, 2, 7.0, -0.5, -30.0))
+    whole = frame_statistics(profiles, CFG, clutter, tdm, input_domain="range")
+    edges = [0, *sorted(split), CFG.num_samples]
+    parts = [frame_statistics(profiles[..., a:b], CFG, clutter, tdm, input_domain="range")
+             for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    scale = whole.doppler_power.max()
+    np.testing.assert_allclose(np.concatenate([p.range_power for p in parts], axis=1), whole.range_power,
+                               atol=1e-5 * whole.range_power.max())
+    np.testing.assert_allclose(sum(p.doppler_power for p in parts), whole.doppler_power, atol=1e-5 * scale)
+    np.testing.assert_allclose(sum(p.covariance for p in parts), whole.covariance,
+                               atol=1e-5 * np.abs(whole.covariance).max())

@@ -5,13 +5,22 @@ from .config import SPEED_OF_LIGHT, RadarConfig
 from .crop import DEFAULT_BINS, crop_or_pad
 from .dca1000 import DCA1000_FORMATS, DCA1000Capture, read_dca1000, write_dca1000
 from .normalize import NORMALIZATIONS, normalize_view
-from .processing import AZIMUTH_BINS, AZIMUTH_METHODS, frame_powers
+from .processing import (
+    AZIMUTH_BINS,
+    AZIMUTH_METHODS,
+    FrameStatistics,
+    azimuth_spectrum,
+    frame_powers,
+    frame_statistics,
+    steering_matrix,
+)
 from .views import VIEW_NAMES, RadarViews, chunk_frames, compute_views, iter_views
 
 __all__ = [
     "RadarConfig", "RadarViews", "compute_views", "iter_views", "read_dca1000", "write_dca1000",
-    "crop_or_pad", "chunk_frames", "normalize_view", "frame_powers", "DCA1000Capture",
+    "crop_or_pad", "chunk_frames", "normalize_view", "frame_powers", "frame_statistics", "FrameStatistics",
+    "azimuth_spectrum", "steering_matrix", "DCA1000Capture",
     "NORMALIZATIONS", "AZIMUTH_METHODS", "AZIMUTH_BINS", "DCA1000_FORMATS", "VIEW_NAMES",
     "DEFAULT_BINS", "SPEED_OF_LIGHT",
 ]
-__version__ = "0.1.0"
+__version__ = "0.2.0"

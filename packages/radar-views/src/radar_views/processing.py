@@ -18,6 +18,7 @@ The cube-sized spectrum is kept in FFT order; only the small outputs are shifted
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 import scipy.fft
@@ -27,7 +28,7 @@ from .config import RadarConfig
 
 __all__ = [
     "AZIMUTH_METHODS", "AZIMUTH_BINS", "INPUT_DOMAINS", "window", "range_fft", "range_doppler_spectrum", "doppler_covariance",
-    "tdm_phase", "steering_matrix", "azimuth_spectrum", "frame_powers",
+    "tdm_phase", "steering_matrix", "azimuth_spectrum", "FrameStatistics", "frame_statistics", "frame_powers",
 ]
 
 AZIMUTH_METHODS = ("bartlett", "capon")
@@ -130,10 +131,23 @@ def azimuth_spectrum(cov: np.ndarray, steering: np.ndarray, method: str = "bartl
     raise ValueError(f"azimuth method must be one of {AZIMUTH_METHODS}, got {method!r}")
 
 
-def frame_powers(chunk: np.ndarray, cfg: RadarConfig, clutter_removal: bool = True,
-                 azimuth: str = "bartlett", tdm_compensation: bool = True, workers: int = 1,
-                 input_domain: str = "adc") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Linear-power views of a chunk: range ``[F, N]``, Doppler ``[F, D]``, azimuth ``[F, 128]``."""
+class FrameStatistics(NamedTuple):
+    """Per-frame sums the views are made of, additive over range bins: for any split of the range
+    bins, ``doppler_power`` and ``covariance`` of the whole are the sums over the parts and
+    ``range_power`` is the concatenation (a simulator can compute the parts separately)."""
+
+    range_power: np.ndarray  # [F, R]: sum of |Y|^2 over Doppler and antennas
+    doppler_power: np.ndarray  # [F, D], shifted (row D/2 = 0 m/s): sum of |Y|^2 over range and antennas
+    covariance: np.ndarray  # [F, V, V]: sum over range and Doppler of the (TDM-compensated) snapshots' outer products
+
+
+def frame_statistics(chunk: np.ndarray, cfg: RadarConfig, clutter_removal: bool = True,
+                     tdm_compensation: bool = True, workers: int = 1, input_domain: str = "adc") -> FrameStatistics:
+    """Range power, Doppler power and spatial covariance of each frame of a chunk.
+
+    With ``input_domain="range"`` the chunk may hold any subset of range bins ``[F, L, TX, RX, R']``
+    (every step is per range bin until the sums), e.g. only the bins around a simulated target.
+    """
     f, loops, tx, rx, n = chunk.shape
     spec = range_doppler_spectrum(chunk, clutter_removal, workers, input_domain)  # [F, D, TX, RX, R]
     flat = spec.view(np.float32).reshape(f, loops * tx * rx, 2 * n)  # re, im interleaved
@@ -145,6 +159,14 @@ def frame_powers(chunk: np.ndarray, cfg: RadarConfig, clutter_removal: bool = Tr
         cov = np.einsum("dp,fdpq,dq->fpq", c, cov_d, np.conj(c), optimize=True)  # [F, V, V]
     else:
         cov = cov_d.sum(axis=1)
-    azimuth_power = azimuth_spectrum(cov, steering_matrix(cfg), azimuth)  # [F, 128]
-    return (range_power.astype(np.float32), doppler_power.astype(np.float32),
+    return FrameStatistics(range_power, doppler_power, cov)
+
+
+def frame_powers(chunk: np.ndarray, cfg: RadarConfig, clutter_removal: bool = True,
+                 azimuth: str = "bartlett", tdm_compensation: bool = True, workers: int = 1,
+                 input_domain: str = "adc") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Linear-power views of a chunk: range ``[F, N]``, Doppler ``[F, D]``, azimuth ``[F, 128]``."""
+    stats = frame_statistics(chunk, cfg, clutter_removal, tdm_compensation, workers, input_domain)
+    azimuth_power = azimuth_spectrum(stats.covariance, steering_matrix(cfg), azimuth)  # [F, 128]
+    return (stats.range_power.astype(np.float32), stats.doppler_power.astype(np.float32),
             azimuth_power.astype(np.float32))
