@@ -8,4 +8,4 @@ from .train import TrainConfig, TrainingError, train
 
 __all__ = ["SeqClip", "SeqClipConfig", "TrainConfig", "TrainingError", "train", "RadarTextDataset", "collate",
            "convert_folder", "retrieval_metrics", "DEFAULT_TEXT_MODEL"]
-__version__ = "0.1.0"
+__version__ = "0.1.1"

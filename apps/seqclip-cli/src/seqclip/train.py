@@ -120,16 +120,17 @@ def resolve_device(name: str) -> torch.device:
 
 def default_dataset(cfg: TrainConfig, console: Console) -> Path:
     """The default synthetic dataset, generated once into the cache (``SEQCLIP_CACHE`` or ~/.cache)."""
-    from radar_synth import generate_dataset
+    import radar_synth
 
     cache = Path(os.environ.get("SEQCLIP_CACHE", Path.home() / ".cache" / "seqclip"))
-    target = cache / f"synth-v1-{cfg.synth_clips}clips-{cfg.synth_max_frames}f-seed{cfg.seed}"
+    # keyed by the generator's version: a new radar-synth may render the same seed differently
+    target = cache / f"synth-{radar_synth.__version__}-{cfg.synth_clips}clips-{cfg.synth_max_frames}f-seed{cfg.seed}"
     if (target / "manifest.jsonl").is_file():
         console.print(f"using the cached synthetic dataset {target}")
         return target
     console.print(f"generating the default synthetic dataset ({cfg.synth_clips} clips) into {target} (once)")
     tmp = target.with_name(target.name + ".partial")
-    generate_dataset(tmp, cfg.synth_clips, seed=cfg.seed, workers=cfg.synth_workers, max_frames=cfg.synth_max_frames)
+    radar_synth.generate_dataset(tmp, cfg.synth_clips, seed=cfg.seed, workers=cfg.synth_workers, max_frames=cfg.synth_max_frames)
     os.replace(tmp, target)
     return target
 

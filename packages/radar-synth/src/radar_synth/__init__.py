@@ -16,4 +16,4 @@ __all__ = [
     "sample_clutter", "forward_kinematics", "BodyShape", "Pose", "ClipPlan", "Segment", "SynthConfig",
     "ACTIVITIES", "SEGMENTS", "MANIFEST", "PATHS",
 ]
-__version__ = "0.1.0"
+__version__ = "0.2.0"

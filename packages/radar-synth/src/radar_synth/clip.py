@@ -8,9 +8,10 @@ import numpy as np
 
 from radar_views import RadarConfig, RadarViews, iter_views
 
+from .fast import iter_fast_views
 from .motion import ClipPlan
 from .scene import body_trajectories, sample_clutter
-from .synth import SynthConfig, iter_adc_chunks, iter_profile_chunks
+from .synth import SynthConfig, iter_adc_chunks
 
 __all__ = ["RenderedClip", "render_clip", "write_raw_capture", "PATHS", "MAX_RAW_FRAMES"]
 
@@ -36,8 +37,7 @@ def render_clip(plan: ClipPlan, rng: np.random.Generator, cfg: RadarConfig | Non
     use_clutter = synth.clutter if clutter is None else clutter
     scene_clutter = sample_clutter(rng) if use_clutter else None
     if path == "fast":
-        chunks = iter_profile_chunks(traj, scene_clutter, cfg, synth, plan.num_frames, rng, noise=noise)
-        blocks = iter_views(chunks, cfg, input_domain="range")
+        blocks = iter_fast_views(traj, scene_clutter, cfg, synth, plan.num_frames, rng, noise=noise)
     else:
         if not noise:
             synth = SynthConfig(snr_db=300.0, clutter=synth.clutter)

@@ -6,7 +6,7 @@ from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["hann_dtft", "dirichlet", "hann_strip"]
+__all__ = ["hann_dtft", "dirichlet", "hann_strip", "KERNEL_GRID"]
 
 
 def dirichlet(u: np.ndarray, n: int) -> np.ndarray:
@@ -20,29 +20,27 @@ def dirichlet(u: np.ndarray, n: int) -> np.ndarray:
 def hann_dtft(u: np.ndarray, n: int) -> np.ndarray:
     """``D(u) = sum_k w_k exp(j 2 pi u k / n)`` for the periodic Hann window ``w_k = 0.5 - 0.5 cos(2 pi k / n)``.
 
-    The range-FFT bin ``b`` of a tone at ``beta`` bins is ``D(beta - b)``. Reference form of
-    ``hann_strip``."""
+    The range-FFT bin ``b`` of a tone at ``beta`` bins is ``D(beta - b)``. Reference of ``hann_strip``."""
     return 0.5 * dirichlet(u, n) - 0.25 * dirichlet(u - 1, n) - 0.25 * dirichlet(u + 1, n)
 
 
+KERNEL_GRID = 4096  # table steps per bin: the nearest entry is within 4e-4 of the peak (-68 dB)
+
+
 @lru_cache(maxsize=8)
-def _strip_constants(n: int, half: int):
-    m = np.arange(-half - 1, half + 2)  # offsets -half-1 .. half+1 (one extra each side for the Hann taps)
-    c = np.where(m % 2 == 0, 1.0, -1.0) * np.exp(-1j * np.pi * m * (n - 1) / n)
-    return m, np.cos(np.pi * m / n), np.sin(np.pi * m / n), c
+def _strip_table(n: int, half: int, grid: int) -> np.ndarray:
+    """``T[i, m] = D(delta_i - m)``, ``delta_i = -1/2 + i / grid`` (i = 0..grid), ``m = -half..half``."""
+    delta = np.arange(grid + 1) / grid - 0.5
+    return hann_dtft(delta[:, None] - np.arange(-half, half + 1)[None, :], n).astype(np.complex64)
 
 
-def hann_strip(delta: np.ndarray, n: int, half: int) -> tuple[np.ndarray, np.ndarray]:
-    """``D(delta - m)`` for ``m = -half..half`` as ``phase * strip``: returns ``phase [...]`` (complex,
-    common to the strip) and ``strip [..., 2 half + 1]`` (complex), for ``|delta| <= 0.5``.
+def hann_strip(delta: np.ndarray, n: int, half: int, grid: int = KERNEL_GRID) -> np.ndarray:
+    """``D(delta - m)`` for ``m = -half..half``: ``[..., 2 half + 1]`` complex64, for ``|delta| <= 0.5``.
 
-    Uses ``sin(pi (d - m) / n) = sin(pi d / n) cos(pi m / n) - cos(pi d / n) sin(pi m / n)`` and
-    ``sin(pi (d - m)) = (-1)^m sin(pi d)``: one complex exponential and three sines per tone.
+    The range-FFT bins ``centre + m`` of a tone at ``centre + delta`` bins, read from a table of
+    ``hann_dtft`` at the nearest of ``grid`` steps per bin: one gather instead of trigonometry per
+    bin. The envelope is placed within ``1 / (2 grid)`` bin (5 um at 4096 steps and 4.4 cm bins);
+    the carrier phase is computed exactly elsewhere.
     """
-    m, cos_m, sin_m, c = _strip_constants(n, half)
-    d = np.where(np.abs(delta) < 1e-7, 1e-7, delta)[..., None]  # the limit d -> 0 is continuous
-    den = np.sin(np.pi * d / n) * cos_m - np.cos(np.pi * d / n) * sin_m
-    g = (np.sin(np.pi * d) / den) * c  # G(d - m) without the common phase exp(j pi d (n-1)/n)
-    strip = 0.5 * g[..., 1:-1] - 0.25 * g[..., 2:] - 0.25 * g[..., :-2]  # D(d - m): G(u), G(u - 1), G(u + 1)
-    phase = np.exp(1j * np.pi * d[..., 0] * (n - 1) / n)
-    return phase, strip
+    i = np.rint((np.asarray(delta, dtype=np.float32) + np.float32(0.5)) * np.float32(grid)).astype(np.intp)
+    return np.take(_strip_table(n, half, grid), np.clip(i, 0, grid), axis=0)

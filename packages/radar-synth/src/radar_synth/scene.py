@@ -20,7 +20,7 @@ def ellipsoid_rcs(los: np.ndarray, axis: np.ndarray, radius: np.ndarray, half_le
     """RCS (m^2) of a prolate ellipsoid (semi-axes a = b = radius, c = half_length) seen along ``los``:
     ``sigma = pi a^2 b^2 c^2 / (a^2 sin^2(theta) cos^2(phi) + b^2 sin^2(theta) sin^2(phi) + c^2 cos^2(theta))^2``
     (Mahafza), which for a = b depends on the aspect angle theta to the long axis only."""
-    cos_t = np.abs(np.sum(los * axis, axis=-1))
+    cos_t = np.abs(np.einsum("...i,...i->...", los, axis))  # einsum: a sum over a length-3 axis is slow
     sin2 = 1.0 - np.minimum(cos_t, 1.0) ** 2
     a2, c2 = radius**2, half_length**2
     return np.pi * a2 * a2 * c2 / (a2 * sin2 + c2 * cos_t**2) ** 2
