@@ -55,6 +55,18 @@ def test_nan_loss_stops_naming_the_step_and_keeps_the_last_checkpoint(tmp_path, 
     assert (tmp_path / "run" / "checkpoints" / "step_0000002" / "trainer_state.pt").is_file()
 
 
+def test_max_steps_mid_epoch_logs_the_last_steps(tmp_path):
+    import json
+
+    data = make_dataset(tmp_path / "d")  # 12 train clips -> 3 steps per epoch of 4
+    cfg = TrainConfig(data=str(data), out=str(tmp_path / "run"), **{**FAST, "log_every": 4, "max_steps": 2})
+    summary = train(cfg)
+    assert summary["steps"] == 2
+    lines = [json.loads(x) for x in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    logged = [x["step"] for x in lines if "lr" in x]  # training log lines (not validation)
+    assert logged == [2]
+
+
 def _final_weights(run):
     latest = (run / "checkpoints" / "latest").read_text().strip()
     return load_file(str(run / "checkpoints" / latest / "model" / "model.safetensors")), latest

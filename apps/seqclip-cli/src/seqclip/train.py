@@ -284,14 +284,16 @@ def train(cfg: TrainConfig, console: Console | None = None, distributed=None) ->
                     state["global_step"] += 1
                     sps = seen / max(time.perf_counter() - t0, 1e-9)
                     progress.update(task, advance=1, loss=window[-1]["loss_total"], sps=sps, epoch=epoch)
-                    if state["global_step"] % cfg.log_every == 0 or state["batch_in_epoch"] == batches_per_epoch:
+                    last_step = bool(cfg.max_steps and state["global_step"] >= cfg.max_steps)
+                    if (state["global_step"] % cfg.log_every == 0 or state["batch_in_epoch"] == batches_per_epoch
+                            or last_step):
                         mean = {k: float(np.mean([w[k] for w in window])) for k in window[0]}
                         logger.log(state["global_step"], {**mean, "epoch": epoch, "lr": scheduler.get_last_lr()[0],
                                                           "samples_per_s": sps})
                         window = []
                     if state["global_step"] % cfg.checkpoint_every == 0:
                         last_ckpt = checkpoint() or last_ckpt
-                    if cfg.max_steps and state["global_step"] >= cfg.max_steps:
+                    if last_step:
                         break
                 stop = bool(cfg.max_steps and state["global_step"] >= cfg.max_steps)
                 if not stop or state["batch_in_epoch"] >= batches_per_epoch:
