@@ -42,3 +42,33 @@ def test_two_gloo_processes_match_one_process_at_the_same_global_batch(tmp_path)
     for a, b in zip(single, multi, strict=True):
         assert abs(a - b) <= 1e-4 * abs(a), (single, multi)
     assert (tmp_path / "ddp" / "checkpoints" / "latest").is_file()  # rank 0 checkpointed
+
+
+def test_ddp_run_stopped_mid_epoch_resumes_exactly(tmp_path):
+    """Two gloo processes: a run stopped by --max-steps mid-epoch and resumed from its checkpoint
+    logs the same losses and ends with the same weights as an uninterrupted run."""
+    from safetensors.torch import load_file
+
+    data = make_dataset(tmp_path / "d", n=28)  # 24 train clips -> 3 global batches of 8 per epoch
+    (tmp_path / "run.toml").write_text(
+        f'[train]\ndata = "{data}"\nsimilarity = "none"\nfreeze_text = true\nclip_length = 32\nlog_every = 1\n'
+        'epochs = 2\nwarmup_steps = 1\neval_test = false\ndevice = "cpu"\nseed = 3\nbatch_size = 4\n')
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+
+    def torchrun(*args):
+        cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--nnodes=1",
+               f"--master_port={_free_port()}", "-m", "seqclip", "train", "--config", str(tmp_path / "run.toml"), *args]
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+
+    torchrun("--out", str(tmp_path / "whole"))
+    torchrun("--out", str(tmp_path / "split"), "--max-steps", "2")  # stops inside epoch 0
+    assert (tmp_path / "split" / "checkpoints" / "latest").read_text().strip() == "step_0000002"
+    torchrun("--out", str(tmp_path / "split"), "--resume", "latest")
+    whole, split = _losses(tmp_path / "whole"), _losses(tmp_path / "split")
+    assert len(whole) == len(split) == 6
+    assert whole == split
+    final = "checkpoints/step_0000006/model/model.safetensors"
+    a, b = load_file(str(tmp_path / "whole" / final)), load_file(str(tmp_path / "split" / final))
+    for k in a:
+        assert (a[k] == b[k]).all(), k
