@@ -163,9 +163,9 @@ def test_frame_statistics_are_additive_over_range_bins(split, clutter, tdm):
     from radar_views.processing import range_fft
 
     profiles = range_fft(point_target_cube(CFG, 2, 2.5, 1.5, 15.0) + point_target_cube(CFG, 2, 7.0, -0.5, -30.0))
-    whole = frame_statistics(profiles, CFG, clutter, tdm, input_domain="range")
+    whole = frame_statistics(profiles, clutter, tdm, input_domain="range")
     edges = [0, *sorted(split), CFG.num_samples]
-    parts = [frame_statistics(profiles[..., a:b], CFG, clutter, tdm, input_domain="range")
+    parts = [frame_statistics(profiles[..., a:b], clutter, tdm, input_domain="range")
              for a, b in zip(edges[:-1], edges[1:], strict=True)]
     scale = whole.doppler_power.max()
     np.testing.assert_allclose(np.concatenate([p.range_power for p in parts], axis=1), whole.range_power,

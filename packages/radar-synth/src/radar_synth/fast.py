@@ -36,6 +36,11 @@ HALF_BINS = 6  # bins on each side of the beat bin (Hann sidelobes there: about 
 NOISE_BLOCK = 16  # range bins per noise block; the signal window is made of whole blocks
 
 
+def _block_size(num_bins: int) -> int:
+    """``NOISE_BLOCK``, or the largest divisor of it that tiles ``num_bins`` range bins."""
+    return math.gcd(num_bins, NOISE_BLOCK)
+
+
 def window_profiles(coef: np.ndarray, strip: np.ndarray, start: np.ndarray, width: int) -> np.ndarray:
     """Sum over segments of strips placed in a window: ``coef [C, RX, K]`` (complex amplitude per
     chirp, receiver, segment), ``strip [C, K, M]`` (kernel on M consecutive bins), ``start [C, K]``
@@ -63,17 +68,18 @@ class NoiseBank:
         x = rng.standard_normal((*shape, 2), dtype=np.float32) * np.float32(synth.noise_std * np.sqrt(n / 2))
         x = x[..., 0] + 1j * x[..., 1]
         frames = (0.5 * x - 0.25 * np.roll(x, 1, axis=-1) - 0.25 * np.roll(x, -1, axis=-1)).astype(np.complex64)
-        self.block = math.gcd(n, NOISE_BLOCK)
+        self.block = _block_size(n)
         b, loops, tx, rx, _ = frames.shape
         blocks = frames.reshape(b, loops, tx, rx, n // self.block, self.block)
         blocks = blocks.transpose(0, 4, 1, 2, 3, 5).reshape(-1, loops, tx, rx, self.block)  # [B * NB, L, TX, RX, bl]
-        self.stats = frame_statistics(blocks, cfg, input_domain="range")
+        self.stats = frame_statistics(blocks, input_domain="range")
         self.doubled = np.concatenate([frames, frames], axis=-1)  # [B, L, TX, RX, 2N]
 
     def add_window_noise(self, prof: np.ndarray, lo: int, rng: np.random.Generator) -> None:
         """Add noise to one frame's window ``prof [L, TX, RX, W]`` starting at range bin ``lo``: a bank
         frame with random circular shifts in loops and range (slices of the range-doubled bank)."""
-        banked, loops, n, width = self.doubled.shape[0], self.doubled.shape[1], self.doubled.shape[-1] // 2, prof.shape[-1]
+        banked, loops = self.doubled.shape[:2]
+        n, width = self.doubled.shape[-1] // 2, prof.shape[-1]
         b = int(rng.integers(banked))
         shift_l, shift_r = (int(s) for s in rng.integers(0, [loops, n]))
         s = (lo - shift_r) % n
@@ -113,13 +119,13 @@ def _phasors(amp: np.ndarray, phase: np.ndarray) -> np.ndarray:
     return out.view(np.complex64)[..., 0]
 
 
-def _fold(prof: np.ndarray, lo: int, n: int) -> tuple[np.ndarray, int]:
-    """A window wider than the profile wraps around: fold it onto the ``n`` bins (rare)."""
+def _fold(prof: np.ndarray, lo: int, n: int) -> np.ndarray:
+    """A window wider than the profile wraps around: fold it onto the ``n`` bins 0..n-1 (rare)."""
     out = np.zeros((*prof.shape[:-1], n), dtype=prof.dtype)
     bins = (lo + np.arange(prof.shape[-1])) % n
     for s in range(0, prof.shape[-1], n):
         out[..., bins[s : s + n]] += prof[..., s : s + n]
-    return out, 0
+    return out
 
 
 def iter_fast_views(traj: Trajectories, clutter: StaticClutter | None, cfg: RadarConfig, synth: SynthConfig,
@@ -131,7 +137,7 @@ def iter_fast_views(traj: Trajectories, clutter: StaticClutter | None, cfg: Rada
     xv = virtual_x(cfg)  # [TX, RX]
     static = static_profile(clutter, cfg) if clutter is not None else None
     bank = NoiseBank(cfg, synth, rng) if noise else None
-    block = math.gcd(n, NOISE_BLOCK)
+    block = _block_size(n)
     steering = steering_matrix(cfg)
     for first in range(0, num_frames, chunk):
         frames = np.arange(first, min(first + chunk, num_frames))
@@ -154,15 +160,15 @@ def iter_fast_views(traj: Trajectories, clutter: StaticClutter | None, cfg: Rada
                                (centre - HALF_BINS - lo).reshape(-1, k), width)
         prof = prof.reshape(f, cfg.num_loops, cfg.num_tx, cfg.num_rx, width)  # [F, L, TX, RX, W]
         if width > n:
-            prof, lo = _fold(prof, lo, n)
-            width = n
+            prof = _fold(prof, lo, n)
+            lo, width = 0, n
         bins = (lo + np.arange(width)) % n  # [W] range bins of the window
         if static is not None:
             prof += static[..., bins]
         if bank is not None:
             for i in range(f):
                 bank.add_window_noise(prof[i], lo % n, rng)
-        stats = frame_statistics(prof, cfg, input_domain="range")
+        stats = frame_statistics(prof, input_domain="range")
         range_power = np.zeros((f, n), dtype=np.float32)
         range_power[:, bins] = stats.range_power
         doppler_power, cov = stats.doppler_power, stats.covariance

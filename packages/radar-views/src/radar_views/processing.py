@@ -141,8 +141,7 @@ class FrameStatistics(NamedTuple):
     covariance: np.ndarray  # [F, V, V]: sum over range and Doppler of the (TDM-compensated) snapshots' outer products
 
 
-def frame_statistics(chunk: np.ndarray, cfg: RadarConfig, clutter_removal: bool = True,
-                     tdm_compensation: bool = True, workers: int = 1, input_domain: str = "adc") -> FrameStatistics:
+def frame_statistics(chunk: np.ndarray, clutter_removal: bool = True, tdm_compensation: bool = True, workers: int = 1, input_domain: str = "adc") -> FrameStatistics:
     """Range power, Doppler power and spatial covariance of each frame of a chunk.
 
     With ``input_domain="range"`` the chunk may hold any subset of range bins ``[F, L, TX, RX, R']``
@@ -166,7 +165,7 @@ def frame_powers(chunk: np.ndarray, cfg: RadarConfig, clutter_removal: bool = Tr
                  azimuth: str = "bartlett", tdm_compensation: bool = True, workers: int = 1,
                  input_domain: str = "adc") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Linear-power views of a chunk: range ``[F, N]``, Doppler ``[F, D]``, azimuth ``[F, 128]``."""
-    stats = frame_statistics(chunk, cfg, clutter_removal, tdm_compensation, workers, input_domain)
+    stats = frame_statistics(chunk, clutter_removal, tdm_compensation, workers, input_domain)
     azimuth_power = azimuth_spectrum(stats.covariance, steering_matrix(cfg), azimuth)  # [F, 128]
     return (stats.range_power.astype(np.float32), stats.doppler_power.astype(np.float32),
             azimuth_power.astype(np.float32))
