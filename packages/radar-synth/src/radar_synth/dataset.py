@@ -18,7 +18,6 @@ import io
 import json
 import multiprocessing as mp
 import os
-import tempfile
 import zipfile
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -26,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from radar_views import RadarConfig
+from radar_views import RadarConfig, atomic_write
 
 from .captions import caption_clip
 from .clip import render_clip
@@ -57,19 +56,7 @@ def write_clip_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
             data = io.BytesIO()
             np.lib.format.write_array(data, np.ascontiguousarray(arrays[name]), allow_pickle=False)
             zf.writestr(info, data.getvalue())
-    _atomic_write(path, buf.getvalue())
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, buf.getvalue())
 
 
 def read_manifest(root: str | os.PathLike) -> list[dict]:
@@ -198,5 +185,5 @@ def generate_dataset(out_dir: str | os.PathLike, num_clips: int, seed: int = 0, 
     for row, split in zip(rows, splits, strict=True):
         row["split"] = split
     text = "".join(json.dumps(r, sort_keys=True) + "\n" for r in sorted(rows, key=lambda r: r["id"]))
-    _atomic_write(out / MANIFEST, text.encode("utf-8"))
+    atomic_write(out / MANIFEST, text.encode("utf-8"))
     return out

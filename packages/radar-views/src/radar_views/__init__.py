@@ -1,9 +1,12 @@
 """Raw FMCW radar (TI-style ADC cubes, DCA1000 captures) to range-time, Doppler-time and
 azimuth-time views, streaming and with pinned axis conventions."""
 
+from importlib.metadata import version
+
 from .config import SPEED_OF_LIGHT, RadarConfig
 from .crop import DEFAULT_BINS, crop_or_pad
 from .dca1000 import DCA1000_FORMATS, DCA1000Capture, read_dca1000, write_dca1000
+from .files import atomic_write, current_umask
 from .normalize import NORMALIZATIONS, normalize_view
 from .processing import (
     AZIMUTH_BINS,
@@ -21,6 +24,6 @@ __all__ = [
     "crop_or_pad", "chunk_frames", "normalize_view", "frame_powers", "frame_statistics", "FrameStatistics",
     "azimuth_spectrum", "steering_matrix", "DCA1000Capture",
     "NORMALIZATIONS", "AZIMUTH_METHODS", "AZIMUTH_BINS", "DCA1000_FORMATS", "VIEW_NAMES",
-    "DEFAULT_BINS", "SPEED_OF_LIGHT",
+    "DEFAULT_BINS", "SPEED_OF_LIGHT", "atomic_write", "current_umask",
 ]
-__version__ = "0.2.0"
+__version__ = version("radar-views")

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 import warnings
 from pathlib import Path
 
 import numpy as np
 
 from .config import RadarConfig
+from .files import atomic_write
 
 __all__ = ["DCA1000_FORMATS", "DCA1000Capture", "read_dca1000", "write_dca1000"]
 
@@ -154,12 +154,4 @@ def write_dca1000(path: str | os.PathLike, cube: np.ndarray, cfg: RadarConfig | 
         raise ValueError(f"I/Q values out of int16 range: [{parts.min()}, {parts.max()}]")
     path = Path(path)
     data = _encode(cube, fmt, iq_swap)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            data.tofile(f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write(path, data.tobytes())
