@@ -1,6 +1,8 @@
 """Contrastive objectives for CLIP-style training: CLIP (InfoNCE), SigLIP and sequence losses,
 multi-positive batches and cross-device negatives with OpenCLIP semantics."""
 
+from importlib.metadata import version
+
 from .distributed import gather_features, gather_no_grad, world
 from .functional import (
     clip_loss,
@@ -19,4 +21,4 @@ __all__ = [
     "pair_logits", "soft_cross_entropy", "clip_loss_from_logits", "siglip_loss_from_logits",
     "positive_mask", "softmax_targets", "sigmoid_labels", "gather_features", "gather_no_grad", "world",
 ]
-__version__ = "0.1.0"
+__version__ = version("clip-losses")

@@ -2,6 +2,8 @@
 simulator (exact and fast paths), radar views through ``radar_views``, captions, and the
 dataset writer that seqclip reads."""
 
+from importlib.metadata import version
+
 from .body import SEGMENTS, BodyShape, Pose, forward_kinematics
 from .captions import caption_clip, describe_segment
 from .clip import PATHS, RenderedClip, render_clip
@@ -16,4 +18,4 @@ __all__ = [
     "sample_clutter", "forward_kinematics", "BodyShape", "Pose", "ClipPlan", "Segment", "SynthConfig",
     "ACTIVITIES", "SEGMENTS", "MANIFEST", "PATHS",
 ]
-__version__ = "0.2.0"
+__version__ = version("radar-synth")

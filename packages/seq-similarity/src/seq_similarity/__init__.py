@@ -5,8 +5,10 @@ attention, temporal soft-DTW, combined); ``soft_dtw`` is the batched differentia
 soft-DTW it is built on.
 """
 
+from importlib.metadata import version
+
 from .similarity import DEFAULT_WEIGHTS, SIMILARITY_TYPES, SequenceSimilarity
 from .soft_dtw import SoftDTWFunction, soft_dtw
 
 __all__ = ["SequenceSimilarity", "soft_dtw", "SoftDTWFunction", "SIMILARITY_TYPES", "DEFAULT_WEIGHTS"]
-__version__ = "0.1.0"
+__version__ = version("seq-similarity")
