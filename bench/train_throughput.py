@@ -44,7 +44,7 @@ def main():
     cuda = device.type == "cuda"
     name = torch.cuda.get_device_name(device) if cuda else f"CPU, {torch.get_num_threads()} threads"
     presets = os.environ.get("BENCH_PRESETS", "tiny").split(",")
-    sims = os.environ.get("BENCH_SIMILARITIES", "none,global,local,attention,temporal,combined").split(",")
+    sims = os.environ.get("BENCH_SIMILARITIES", "clip,global,local,attention,temporal,combined").split(",")
     batch, frames = int(os.environ.get("BENCH_BATCH", "32")), 256
     peak = next((v for k, v in PEAK_BF16.items() if k in name), None)
     print(f"device: {name}; torch {torch.__version__}; batch {batch} x {frames} frames; "
@@ -53,8 +53,7 @@ def main():
     for preset in presets:
         for sim in sims:
             torch.manual_seed(0)
-            cfg = SeqClipConfig(preset=preset, use_sequence_similarity=sim != "none",
-                                sequence_similarity_type=sim if sim != "none" else "combined")
+            cfg = SeqClipConfig(preset=preset, similarity=sim)
             model = SeqClip(cfg, _text=_text_encoder()).to(device).train()
             opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
             g = torch.Generator(device=device).manual_seed(0)

@@ -27,7 +27,7 @@ def _losses(run):
 def test_two_gloo_processes_match_one_process_at_the_same_global_batch(tmp_path):
     data = make_dataset(tmp_path / "d", n=28)  # 24 train clips -> 3 global batches of 8
     (tmp_path / "run.toml").write_text(
-        f'[train]\ndata = "{data}"\nsimilarity = "none"\nfreeze_text = true\nclip_length = 32\nlog_every = 1\n'
+        f'[train]\ndata = "{data}"\nsimilarity = "clip"\nfreeze_text = true\nclip_length = 32\nlog_every = 1\n'
         'epochs = 1\nwarmup_steps = 1\neval_test = false\ndevice = "cpu"\nseed = 3\n')
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     base = ["-m", "seqclip", "train", "--config", str(tmp_path / "run.toml")]
@@ -51,7 +51,7 @@ def test_ddp_run_stopped_mid_epoch_resumes_exactly(tmp_path):
 
     data = make_dataset(tmp_path / "d", n=28)  # 24 train clips -> 3 global batches of 8 per epoch
     (tmp_path / "run.toml").write_text(
-        f'[train]\ndata = "{data}"\nsimilarity = "none"\nfreeze_text = true\nclip_length = 32\nlog_every = 1\n'
+        f'[train]\ndata = "{data}"\nsimilarity = "clip"\nfreeze_text = true\nclip_length = 32\nlog_every = 1\n'
         'epochs = 2\nwarmup_steps = 1\neval_test = false\ndevice = "cpu"\nseed = 3\nbatch_size = 4\n')
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
 
@@ -72,3 +72,31 @@ def test_ddp_run_stopped_mid_epoch_resumes_exactly(tmp_path):
     a, b = load_file(str(tmp_path / "whole" / final)), load_file(str(tmp_path / "split" / final))
     for k in a:
         assert (a[k] == b[k]).all(), k
+
+
+def test_skip_bad_under_ddp_keeps_every_rank_batch_equal(tmp_path):
+    """Two gloo processes with --skip-bad: a missing clip is left out before training; NaN clips
+    (found only when loaded) shrink one rank's micro-batch, and every rank cuts to the smallest, so
+    the feature gather (equal sizes only) never fails."""
+    import numpy as np
+
+    from radar_synth import write_clip_npz
+
+    data = make_dataset(tmp_path / "d", n=28)
+    (data / "clips" / "c000.npz").unlink()
+    for i in (1, 2, 3, 5, 7):
+        bad = {k: np.full((b, 48), np.nan, np.float16) for k, b in
+               (("range_time", 256), ("doppler_time", 128), ("azimuth_time", 128))}
+        write_clip_npz(data / "clips" / f"c{i:03d}.npz", bad)
+    (tmp_path / "run.toml").write_text(
+        f'[train]\ndata = "{data}"\nsimilarity = "clip"\nclip_length = 32\nlog_every = 1\nepochs = 2\n'
+        'warmup_steps = 1\neval_test = false\ndevice = "cpu"\nseed = 3\nbatch_size = 4\nskip_bad = true\n')
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--nnodes=1",
+                           f"--master_port={_free_port()}", "-m", "seqclip", "train", "--config",
+                           str(tmp_path / "run.toml"), "--out", str(tmp_path / "run")],
+                          env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "left out 1 bad clip(s)" in proc.stdout
+    assert "clip(s) that failed to load" in proc.stdout  # some NaN clip was met, and training went on
+    assert len(_losses(tmp_path / "run")) == 4  # 23 usable train clips: 2 global batches of 8 per epoch

@@ -43,7 +43,7 @@ def test_forward_losses_and_sequence_masks(model):
     out = model(batch())
     for k in ("loss_clip", "loss_seq", "loss_total", "logits_per_radar", "seq_logits", "sim_global", "sim_temporal"):
         assert k in out
-    w = model.config.sequence_similarity_weight
+    w = model.config.seq_weight
     torch.testing.assert_close(out["loss_total"], out["loss_clip"] + w * out["loss_seq"])
     _, seq, mask = model.encode_text(["a person walks", "someone waves twice to the radar"], return_sequence=True)
     tok = model.tokenize(["a person walks", "someone waves twice to the radar"])
@@ -148,7 +148,7 @@ def test_converter_from_a_folder_of_clips(tmp_path):
 def test_every_trainable_parameter_learns_with_and_without_the_sequence_loss():
     for use_seq in (True, False):
         torch.manual_seed(0)
-        m = SeqClip(SeqClipConfig(use_sequence_similarity=use_seq))
+        m = SeqClip(SeqClipConfig(similarity="combined" if use_seq else "clip"))
         m(batch(3))["loss_total"].backward()
         silent = [n for n, p in m.named_parameters() if p.requires_grad and (p.grad is None or not p.grad.abs().sum())]
         assert silent == [], (use_seq, silent[:5])

@@ -1,3 +1,4 @@
+import json
 import os
 import signal
 import subprocess
@@ -27,7 +28,7 @@ def test_cli_user_errors_are_one_line_exit_2(tmp_path):
     result = runner.invoke(app, ["train", "--config", str(tmp_path / "run.toml")])
     assert result.exit_code == 2 and "unknown key" in result.output and "epochz" in result.output
     result = runner.invoke(app, ["train", "--loss", "triplet", "--data", str(tmp_path / "d")])
-    assert result.exit_code == 2 and "loss must be one of" in result.output
+    assert result.exit_code == 2 and "triplet" in result.output and "siglip" in result.output
     bad = make_dataset(tmp_path / "bad")
     (bad / "clips" / "c001.npz").unlink()
     result = runner.invoke(app, ["data", "check", str(bad)])
@@ -56,8 +57,6 @@ def test_nan_loss_stops_naming_the_step_and_keeps_the_last_checkpoint(tmp_path, 
 
 
 def test_max_steps_mid_epoch_logs_the_last_steps(tmp_path):
-    import json
-
     data = make_dataset(tmp_path / "d")  # 12 train clips -> 3 steps per epoch of 4
     cfg = TrainConfig(data=str(data), out=str(tmp_path / "run"), **{**FAST, "log_every": 4, "max_steps": 2})
     summary = train(cfg)
@@ -97,3 +96,77 @@ def test_sigkill_mid_epoch_then_resume_matches_an_uninterrupted_run(tmp_path):
     assert name_a == name_b == "step_0000008"
     for k in wa:
         assert torch.equal(wa[k], wb[k]), k
+
+
+def test_accumulation_gives_the_gradients_and_weights_of_one_large_batch(tmp_path, monkeypatch):
+    """accum_steps=3 on an epoch of 7 micro-batches of 4 (the 7th is dropped, as drop_last drops the
+    last 4 clips of a batch-12 epoch) against batch 12 without accumulation: 2 optimizer steps each.
+    Tolerances: each step's whole gradient within 1e-4 (relative L2), final weights within 0.1 x lr
+    (AdamW divides near-zero gradients by their own size, which magnifies float-order differences).
+    Counting the loss's own parameters once per micro-batch pass gave 37 % and 0.5 x lr."""
+    data = make_dataset(tmp_path / "d", n=32, splits=["train"] * 28 + ["val"] * 2 + ["test"] * 2)
+    common = dict(data=str(data), epochs=1, clip_length=32, warmup_steps=1, log_every=1, eval_test=False,
+                  freeze_text=True, checkpoint_every=1000, seed=5, lr=1e-3)
+    grads, step = [], torch.optim.AdamW.step
+
+    def recording_step(self, *args, **kwargs):
+        grads.append([p.grad.clone() for g in self.param_groups for p in g["params"] if p.grad is not None])
+        return step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.AdamW, "step", recording_step)
+    train(TrainConfig(out=str(tmp_path / "accum"), batch_size=4, accum_steps=3, **common))
+    train(TrainConfig(out=str(tmp_path / "large"), batch_size=12, **common))
+    assert len(grads) == 4
+    for ga, gl in zip(grads[:2], grads[2:], strict=True):
+        diff = sum(float(((a - b) ** 2).sum()) for a, b in zip(ga, gl, strict=True)) ** 0.5
+        assert diff <= 1e-4 * sum(float((b ** 2).sum()) for b in gl) ** 0.5
+    wa, name_a = _final_weights(tmp_path / "accum")
+    wl, name_l = _final_weights(tmp_path / "large")
+    assert name_a == name_l == "step_0000002"
+    for k in wa:
+        torch.testing.assert_close(wa[k], wl[k], atol=0.1 * common["lr"], rtol=0, msg=k)
+
+
+PAUSE = """
+import os, sys, time
+from seqclip.model import SeqClip
+calls, original = [0], SeqClip.features
+def features(self, batch):
+    calls[0] += 1
+    if calls[0] == int(os.environ["PAUSE_AT_CALL"]):
+        open(os.environ["PAUSE_MARKER"], "w").close()
+        time.sleep(600)
+    return original(self, batch)
+SeqClip.features = features
+from seqclip.cli import main
+main()
+"""
+
+
+def test_sigkill_inside_an_accumulation_group_then_resume_is_bit_identical(tmp_path):
+    data = make_dataset(tmp_path / "d", n=28)  # 24 train clips: 6 steps of 2 micro-batches of 2
+    (tmp_path / "run.toml").write_text("[train]\nclip_length = 32\ncheckpoint_every = 1\nkeep_last = 20\n"
+                                       "warmup_steps = 2\neval_test = false\nepochs = 1\naccum_steps = 2\nlog_every = 1\n")
+    args = ["train", "--config", str(tmp_path / "run.toml"), "--data", str(data), "--batch-size", "2", "--seed", "1"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PAUSE_AT_CALL": "0", "PAUSE_MARKER": str(tmp_path / "paused")}
+    run = [sys.executable, "-c", PAUSE, *args]
+    subprocess.run([*run, "--out", str(tmp_path / "a")], check=True, env=env, capture_output=True)
+    # 4 feature passes per step (2 cached + 2 with gradients): call 16 is step 4's second micro-batch,
+    # after the first one's backward
+    proc = subprocess.Popen([*run, "--out", str(tmp_path / "b")], env={**env, "PAUSE_AT_CALL": "16"},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while not (tmp_path / "paused").exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert (tmp_path / "paused").exists()
+    assert (tmp_path / "b" / "checkpoints" / "latest").read_text().strip() == "step_0000003"
+    subprocess.run([*run, "--out", str(tmp_path / "b"), "--resume", "latest"], check=True, env=env, capture_output=True)
+    wa, name_a = _final_weights(tmp_path / "a")
+    wb, name_b = _final_weights(tmp_path / "b")
+    assert name_a == name_b == "step_0000006"
+    for k in wa:
+        assert torch.equal(wa[k], wb[k]), k
+    lines = [json.loads(x) for x in (tmp_path / "b" / "metrics.jsonl").read_text().splitlines()]
+    assert [x["step"] for x in lines if "lr" in x] == [1, 2, 3, 4, 5, 6]  # nothing logged twice

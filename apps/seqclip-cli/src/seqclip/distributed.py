@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import nullcontext
 
 import torch
 import torch.distributed as dist
@@ -29,6 +30,8 @@ class ShardedSampler(Sampler[int]):
 
 
 class DistContext:
+    """Rank, world size and device of this process, and the few collectives training needs."""
+
     def __init__(self, rank: int, world_size: int, device: torch.device, initialized: bool) -> None:
         self.rank, self.world_size, self.device, self.initialized = rank, world_size, device, initialized
 
@@ -61,6 +64,20 @@ class DistContext:
 
     def shard(self, sampler: Sampler[int]) -> Sampler[int]:
         return sampler if self.world_size == 1 else ShardedSampler(sampler, self.rank, self.world_size)
+
+    def min_across_ranks(self, n: int) -> int:
+        """The smallest ``n`` over all ranks."""
+        if not self.initialized:
+            return n
+        t = torch.tensor([n], device=self.device)
+        dist.all_reduce(t, op=dist.ReduceOp.MIN)
+        return int(t.item())
+
+    def no_sync(self, model: torch.nn.Module, last: bool):
+        """DDP's ``no_sync`` for all but the ``last`` backward of an accumulation group."""
+        if last or not isinstance(model, DistributedDataParallel):
+            return nullcontext()
+        return model.no_sync()
 
     def barrier(self) -> None:
         if self.initialized:

@@ -7,15 +7,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .checkpoint import latest_checkpoint
+from .config import SIMILARITIES
 from .data import RadarTextDataset
 from .evaluate import embed_split
 from .model import SeqClip
 from .retrieval import metrics_from_scores, rank_metrics
 
-__all__ = ["SCORES", "load_model", "eval_retrieval", "eval_zeroshot", "eval_hard_negatives", "ACTIVITY_PHRASES",
+__all__ = ["load_model", "eval_retrieval", "eval_zeroshot", "eval_hard_negatives", "ACTIVITY_PHRASES",
            "TEMPLATES"]
 
-SCORES = ("clip", "global", "local", "attention", "temporal", "combined")
 TEMPLATES = ("a person {}.", "someone {}.", "a radar recording of a person who {}.", "the subject {}.")
 ACTIVITY_PHRASES = {
     "walk": "walks", "run": "runs", "stand": "stands still", "wave": "waves", "clap": "claps", "jump": "jumps",
@@ -25,14 +26,23 @@ ACTIVITY_PHRASES = {
 }
 
 
-def load_model(checkpoint: str | Path, device: torch.device) -> SeqClip:
-    """A ``save_pretrained`` directory, a run directory (its ``best/``) or a checkpoint (its ``model/``)."""
+def load_model(checkpoint: str | Path, device: torch.device) -> tuple[SeqClip, str | None]:
+    """A ``save_pretrained`` directory, a run directory (its ``best/``, else its latest checkpoint) or
+    a checkpoint (its ``model/``). Returns the model and a note when it fell back to the latest checkpoint."""
     path = Path(checkpoint)
     for candidate in (path, path / "best", path / "model"):
-        if (candidate / "config.json").is_file() and (candidate / "model.safetensors").is_file():
-            return SeqClip.from_pretrained(candidate, map_location=device).to(device).eval()
+        if _is_model_dir(candidate):
+            return SeqClip.from_pretrained(candidate, map_location=device).to(device).eval(), None
+    latest = latest_checkpoint(path)
+    if latest is not None and _is_model_dir(latest / "model"):
+        model = SeqClip.from_pretrained(latest / "model", map_location=device).to(device).eval()
+        return model, f"{path} has no best/ (no validation ran): using its latest checkpoint {latest.name}"
     raise FileNotFoundError(f"no SeqClip checkpoint at {path} (expected config.json + model.safetensors, "
-                            f"or a run directory with best/)")
+                            f"or a run directory with best/ or checkpoints/)")
+
+
+def _is_model_dir(path: Path) -> bool:
+    return (path / "config.json").is_file() and (path / "model.safetensors").is_file()
 
 
 def _score_fn(model: SeqClip, score: str, emb: dict, text_seq: dict):
@@ -54,7 +64,7 @@ def _score_fn(model: SeqClip, score: str, emb: dict, text_seq: dict):
         if score == "combined":
             seq = sim.combine(parts)
             clip = model.logit_scale() * emb["radar"][rows_r.cpu()].to(device) @ emb["text"][rows_t.cpu()].to(device).T
-            return (clip + model.config.sequence_similarity_weight * seq).float().cpu()
+            return (clip + model.config.seq_weight * seq).float().cpu()
         return parts[score].float().cpu()
 
     return pair_scores
@@ -77,8 +87,8 @@ def eval_retrieval(model: SeqClip, dataset: RadarTextDataset, protocol: str = "f
                    score: str = "clip", chunk: int = 256) -> dict:
     """Both directions; ``full``: every caption against every clip of the split; ``in-batch``: the
     reference code base's protocol (consecutive batches of ``batch_size`` clips, first caption each)."""
-    if score not in SCORES:
-        raise ValueError(f"--similarity must be one of {SCORES}, got {score!r}")
+    if score not in SIMILARITIES:
+        raise ValueError(f"--similarity must be one of {SIMILARITIES}, got {score!r}")
     if protocol not in ("full", "in-batch"):
         raise ValueError(f"--protocol must be full or in-batch, got {protocol!r}")
     emb = embed_split(model, dataset, batch_size, return_sequence=score != "clip")

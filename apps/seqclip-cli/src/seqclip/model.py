@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import torch
@@ -14,12 +13,14 @@ from torch import Tensor, nn
 
 from clip_losses import ClipLoss, LogitScale, SigLipLoss, pair_logits, sequence_loss
 from radar_encoder import RadarEncoder
+from radar_views import VIEW_NAMES
 from seq_similarity import SequenceSimilarity
 
 from .config import SeqClipConfig
+from .files import current_umask, make_temp_dir
 from .text import load_text_encoder
 
-__all__ = ["SeqClip", "RadarBatch"]
+__all__ = ["SeqClip", "RadarBatch", "cat_features"]
 
 RadarBatch = dict  # keys: range_time, doppler_time, azimuth_time [b, bins, T], mask [b, T], captions, sample_ids
 
@@ -44,7 +45,7 @@ class SeqClip(nn.Module):
         siglip = cfg.loss == "siglip"
         self.logit_scale = LogitScale(init=10.0 if siglip else 1 / cfg.init_temperature)
         self.logit_bias = nn.Parameter(torch.tensor(-10.0)) if siglip else None
-        self.seq_similarity = (SequenceSimilarity(cfg.embed_dim, cfg.sequence_similarity_type, cfg.seq_temperature,
+        self.seq_similarity = (SequenceSimilarity(cfg.embed_dim, cfg.similarity, cfg.seq_temperature,
                                                   window_size=cfg.window_size)
                                if cfg.use_sequence_similarity else None)
         # gather_with_grad: under DDP the averaged gradients equal one process on the global batch
@@ -88,8 +89,8 @@ class SeqClip(nn.Module):
         if not return_sequence:
             return pooled
         if self.radar_seq_proj is None:
-            raise ValueError("this model has no sequence projections (use_sequence_similarity=False)")
-        if self.config.sequence_granularity == "time":
+            raise ValueError("this model has no sequence projections (similarity='clip')")
+        if self.config.granularity == "time":
             seq, seq_mask = out.time_sequence, out.time_mask  # [b, T/16, d_enc]
         else:
             seq, seq_mask = out.sequence, out.sequence_mask  # [b, 8 T/16, d_enc]
@@ -116,7 +117,7 @@ class SeqClip(nn.Module):
         if not return_sequence:
             return pooled
         if self.text_seq_proj is None:
-            raise ValueError("this model has no sequence projections (use_sequence_similarity=False)")
+            raise ValueError("this model has no sequence projections (similarity='clip')")
         words = attn & ~tok["special_tokens_mask"].bool()
         words = torch.where(words.any(1, keepdim=True), words, attn)  # an empty caption keeps its specials
         return pooled, self.text_seq_proj(hidden), words
@@ -125,35 +126,54 @@ class SeqClip(nn.Module):
     get_text_features = encode_text
 
     # ------------------------------------------------------------------ training forward
-    def forward(self, batch: RadarBatch) -> dict[str, Tensor]:
-        """Losses (``loss_clip``, ``loss_seq``, ``loss_total``), logits and similarity components."""
+    def features(self, batch: RadarBatch) -> dict[str, Tensor]:
+        """Pooled features ``radar`` / ``text`` ``[b, d]`` and, with a sequence loss, ``radar_seq [b, n, d]``,
+        ``radar_mask [b, n]``, ``text_seq [b, l, d]``, ``text_mask [b, l]``."""
         need_seq = self.seq_similarity is not None
-        radar = self.encode_radar(batch["range_time"], batch["doppler_time"], batch["azimuth_time"],
-                                  batch.get("mask"), return_sequence=need_seq)
+        radar = self.encode_radar(*(batch[k] for k in VIEW_NAMES), batch.get("mask"), return_sequence=need_seq)
         text = self.encode_text(batch["captions"], return_sequence=need_seq)
-        r_pooled, t_pooled = (radar[0], text[0]) if need_seq else (radar, text)
-        ids = batch.get("sample_ids")
+        if not need_seq:
+            return {"radar": radar, "text": text}
+        return {"radar": radar[0], "text": text[0], "radar_seq": radar[1], "radar_mask": radar[2],
+                "text_seq": text[1], "text_mask": text[2]}
+
+    def losses(self, feats: dict[str, Tensor], sample_ids: Tensor | None = None) -> dict[str, Tensor]:
+        """Losses (``loss_clip``, ``loss_seq``, ``loss_total``), logits and similarity components of
+        ``features`` output. Training: the CLIP loss sees the global batch across ranks."""
+        r_pooled, t_pooled = feats["radar"], feats["text"]
         scale = self.logit_scale()
         if self.training:  # global batch across ranks
-            loss_clip = self.loss_fn(r_pooled, t_pooled, scale, self.logit_bias, sample_ids=ids)
+            loss_clip = self.loss_fn(r_pooled, t_pooled, scale, self.logit_bias, sample_ids=sample_ids)
         else:  # evaluation is per process (validation runs on rank 0 alone)
             loss_clip = sequence_loss(pair_logits(r_pooled, t_pooled, scale), self.config.loss,
-                                      logit_bias=self.logit_bias, sample_ids=ids)
+                                      logit_bias=self.logit_bias, sample_ids=sample_ids)
         out = {"loss_clip": loss_clip, "logit_scale": scale.detach(),
                "logits_per_radar": (scale * r_pooled.float() @ t_pooled.float().T).detach()}
-        if need_seq:
-            parts = self.seq_similarity.similarities(radar[1], text[1], radar[2], text[2])
-            seq_logits = self.seq_similarity.combine(parts)
-            loss_seq = sequence_loss(seq_logits, self.config.loss, logit_bias=self.logit_bias, sample_ids=ids)
-            out["loss_seq"] = loss_seq
-            out["seq_logits"] = seq_logits.detach()
-            for k, v in parts.items():
-                out[f"sim_{k}"] = v.detach().diagonal().mean()
-            out["loss_total"] = loss_clip + self.config.sequence_similarity_weight * loss_seq
-        else:
+        if self.seq_similarity is None:
             out["loss_seq"] = torch.zeros((), device=loss_clip.device)
             out["loss_total"] = loss_clip
+            return out
+        parts = self.seq_similarity.similarities(feats["radar_seq"], feats["text_seq"], feats["radar_mask"],
+                                                 feats["text_mask"])
+        seq_logits = self.seq_similarity.combine(parts)
+        loss_seq = sequence_loss(seq_logits, self.config.loss, logit_bias=self.logit_bias, sample_ids=sample_ids)
+        out.update(loss_seq=loss_seq, seq_logits=seq_logits.detach(),
+                   loss_total=loss_clip + self.config.seq_weight * loss_seq)
+        out.update({f"sim_{k}": v.detach().diagonal().mean() for k, v in parts.items()})
         return out
+
+    def loss_parameters(self) -> list[nn.Parameter]:
+        """Parameters that ``losses`` uses directly (not through ``features``): logit scale and bias and
+        the sequence similarity's own projections."""
+        modules = [m for m in (self.logit_scale, self.seq_similarity) if m is not None]
+        extra = [self.logit_bias] if self.logit_bias is not None else []
+        return [p for m in modules for p in m.parameters()] + extra
+
+    def forward(self, batch: RadarBatch, return_features: bool = False) -> dict[str, Tensor]:
+        """Losses of a batch (see ``losses``); ``return_features``: the ``features`` alone (gradient
+        accumulation runs them through the DDP wrapper and computes the loss on the whole group)."""
+        feats = self.features(batch)
+        return feats if return_features else self.losses(feats, batch.get("sample_ids"))
 
     # ------------------------------------------------------------------ persistence
     def save_pretrained(self, directory: str | os.PathLike) -> Path:
@@ -162,11 +182,11 @@ class SeqClip(nn.Module):
         from safetensors.torch import save_file
 
         target = Path(directory)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
+        tmp = make_temp_dir(target.parent, prefix=f".{target.name}.")
         try:
             state = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}
             save_file(state, str(tmp / "model.safetensors"), metadata={"format": "pt"})
+            os.chmod(tmp / "model.safetensors", 0o666 & ~current_umask())  # safetensors writes 0600
             (tmp / "config.json").write_text(json.dumps(self.config.to_dict(), indent=2) + "\n")
             self.tokenizer.save_pretrained(str(tmp / "tokenizer"))
             self.text_encoder.config.save_pretrained(str(tmp / "text_encoder"))
@@ -206,5 +226,18 @@ class SeqClip(nn.Module):
 
     def extra_repr(self) -> str:
         n = sum(p.numel() for p in self.parameters())
-        return f"params={n / 1e6:.1f}M, loss={self.config.loss}, seq={self.config.sequence_similarity_type}"
+        return f"params={n / 1e6:.1f}M, loss={self.config.loss}, similarity={self.config.similarity}"
 
+
+def cat_features(parts: list[dict[str, Tensor]]) -> dict[str, Tensor]:
+    """Concatenate ``SeqClip.features`` of several micro-batches along the batch axis; text sequences
+    are zero-padded (and masked) to the longest tokenisation."""
+    out = {}
+    for key in parts[0]:
+        tensors = [p[key] for p in parts]
+        if key in ("text_seq", "text_mask"):
+            length = max(t.shape[1] for t in tensors)
+            tail = (0, 0) if key == "text_seq" else ()  # text_seq [b, l, d], text_mask [b, l]
+            tensors = [F.pad(t, (*tail, 0, length - t.shape[1])) for t in tensors]
+        out[key] = torch.cat(tensors)  # [sum b, ...]
+    return out

@@ -31,6 +31,7 @@ def plot_clip(root: str | Path, clip_id: str, out: str | Path) -> Path:
         ax.set(ylabel=f"{name.replace('_time', '')} bin", xlabel="time (s)")
     fig.suptitle(f"{clip_id} ({row['split']})\n" + "\n".join(row["captions"]), fontsize=9)
     out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=90)
     plt.close(fig)
     return out
@@ -58,7 +59,8 @@ def plot_confusion(confusion, classes: list[str], out: str | Path) -> Path:
 
 def plot_run(run: str | Path, data: str | Path | None = None, examples: int = 3) -> list[Path]:
     """``RUN/plots/``: loss curves, learning rate and logit scale from metrics.jsonl; with the run's
-    best model, a validation similarity heatmap and retrieval examples (query + top-3 Doppler views)."""
+    model (``best/``, else its latest checkpoint), a validation similarity heatmap and retrieval
+    examples (query + top-3 Doppler views), at the model's training clip length."""
     import json
 
     import numpy as np
@@ -90,18 +92,20 @@ def plot_run(run: str | Path, data: str | Path | None = None, examples: int = 3)
     written.append(out_dir / "curves.png")
     fig.savefig(written[-1], dpi=80)
     plt.close(fig)
-    if not (run / "best").is_dir():
+    from .checkpoint import latest_checkpoint
+
+    if not (run / "best").is_dir() and latest_checkpoint(run) is None:
         return written
     from .data import RadarTextDataset
+    from .eval_tasks import load_model
     from .evaluate import embed_split
-    from .model import SeqClip
 
     if data is None:
         import tomllib
 
         data = tomllib.loads((run / "config.toml").read_text())["train"]["data"]
-    model = SeqClip.from_pretrained(run / "best").eval()
-    ds = RadarTextDataset(data, "val", train=False)
+    model, _ = load_model(run, torch.device("cpu"))
+    ds = RadarTextDataset(data, "val", model.config.clip_length, train=False)
     emb = embed_split(model, ds)
     first = [int((emb["caption_clip"] == i).nonzero()[0, 0]) for i in range(len(emb["clip_rows"]))]
     sim = (emb["radar"] @ emb["text"][first].T).numpy()

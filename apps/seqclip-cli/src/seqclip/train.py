@@ -1,113 +1,37 @@
-"""``seqclip train``: the training loop (plain function; the CLI is a thin layer over it)."""
+"""``seqclip train`` as plain functions that read top-down: ``setup`` (validates everything before the
+run directory is touched), ``train_one_epoch``, ``optimizer_step``, ``end_epoch`` (validation, best
+model) and ``final_test``; ``train`` strings them together. The CLI is a thin layer over ``train``."""
 
 from __future__ import annotations
 
 import json
 import os
 import time
-import tomllib
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import tomli_w
 import torch
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from torch.utils.data import DataLoader
 
+from .check import check_headers, format_problems
 from .checkpoint import load_checkpoint, resolve_resume, save_checkpoint
-from .config import DEFAULT_TEXT_MODEL, GRANULARITIES, LOSSES, SIMILARITIES, SeqClipConfig
+from .config import TrainConfig, TrainingError, load_train_config
 from .data import EpochSampler, RadarTextDataset, collate
+from .distributed import DistContext
 from .evaluate import split_retrieval
-from .model import SeqClip
+from .model import SeqClip, cat_features
 from .optim import param_groups, warmup_cosine
+from .runs import check_run_dir, open_run_dir
 
-__all__ = ["TrainConfig", "train", "TrainingError", "load_train_config", "default_dataset", "resolve_device"]
-
-PRECISIONS = ("fp32", "bf16", "fp16")
-
-
-class TrainingError(RuntimeError):
-    """A run that cannot continue (bad configuration, diverged loss); the message says why."""
+__all__ = ["TrainConfig", "TrainingError", "Run", "train", "setup", "train_one_epoch", "optimizer_step",
+           "end_epoch", "final_test", "validate", "load_train_config", "default_dataset", "resolve_device"]
 
 
-@dataclass
-class TrainConfig:
-    data: str | None = None  # dataset directory; None = the default synthetic dataset (cached)
-    out: str = "runs/seqclip"  # run directory
-    preset: str = "tiny"  # radar encoder preset
-    epochs: int = 20
-    batch_size: int = 32
-    lr: float = 5e-4  # radar side; the text encoder uses lr * text_lr_mult
-    text_lr_mult: float = 0.05
-    weight_decay: float = 0.05
-    warmup_steps: int = 30
-    similarity: str = "combined"  # sequence similarity, or none
-    loss: str = "clip"  # clip | siglip
-    seq_weight: float = 0.5
-    granularity: str = "time"  # time | token radar sequences
-    precision: str = "fp32"  # fp32 | bf16 | fp16 (CUDA only)
-    accum_steps: int = 1
-    grad_clip: float = 1.0  # max global grad norm; 0 disables
-    device: str = "auto"  # auto | cpu | cuda
-    seed: int = 0
-    text_model: str = DEFAULT_TEXT_MODEL
-    freeze_text: bool = False
-    skip_bad: bool = False  # skip unreadable clips (counted) instead of stopping
-    clip_length: int = 256  # frames per training sample after crop / pad (multiple of 16, <= 496)
-    workers: int = 0  # DataLoader workers
-    checkpoint_every: int = 100  # optimizer steps between checkpoints (and at every epoch end)
-    keep_last: int = 3  # checkpoints kept
-    log_every: int = 10  # optimizer steps between log lines
-    max_steps: int = 0  # stop after this many optimizer steps (0: run all epochs)
-    eval_test: bool = True  # report test retrieval with the best checkpoint at the end
-    synth_clips: int = 320  # default dataset: number of clips
-    synth_max_frames: int = 256  # default dataset: longest clip
-    synth_workers: int = 2  # default dataset: generator processes
-    resume: str | None = None  # latest | a checkpoint directory
-
-    def __post_init__(self) -> None:
-        checks = {"similarity": SIMILARITIES, "loss": LOSSES, "granularity": GRANULARITIES, "precision": PRECISIONS,
-                  "device": ("auto", "cpu", "cuda")}
-        for name, allowed in checks.items():
-            if getattr(self, name) not in allowed:
-                raise TrainingError(f"{name} must be one of {list(allowed)}, got {getattr(self, name)!r}")
-        for name in ("epochs", "batch_size", "accum_steps"):
-            if getattr(self, name) < 1:
-                raise TrainingError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.clip_length % 16 or not 16 <= self.clip_length <= 496:
-            raise TrainingError(f"clip_length must be a multiple of 16 in [16, 496], got {self.clip_length}")
-
-    def model_config(self) -> SeqClipConfig:
-        return SeqClipConfig(
-            preset=self.preset, text_model=self.text_model, freeze_text=self.freeze_text,
-            use_sequence_similarity=self.similarity != "none",
-            sequence_similarity_type=self.similarity if self.similarity != "none" else "combined",
-            sequence_similarity_weight=self.seq_weight, sequence_granularity=self.granularity, loss=self.loss)
-
-
-def load_train_config(path: str | Path | None, overrides: dict) -> TrainConfig:
-    """A TOML file (keys = TrainConfig fields, optionally under [train]) with CLI overrides on top."""
-    data: dict = {}
-    if path is not None:
-        path = Path(path)
-        if not path.is_file():
-            raise TrainingError(f"config file not found: {path}")
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as err:
-            raise TrainingError(f"{path}: invalid TOML ({err})") from None
-        data = data.get("train", data)
-        known = {f.name for f in fields(TrainConfig)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise TrainingError(f"{path}: unknown key(s) {unknown}; known keys: {sorted(known)}")
-    data.update({k: v for k, v in overrides.items() if v is not None})
-    try:
-        return TrainConfig(**data)
-    except TypeError as err:
-        raise TrainingError(str(err)) from None
+class NonFiniteLoss(TrainingError):
+    """The loss became NaN or Inf (the run stops; its last good weights are kept)."""
 
 
 def resolve_device(name: str) -> torch.device:
@@ -149,15 +73,25 @@ def _set_rng_state(state: dict) -> None:
 
 
 class _Logger:
-    """metrics.jsonl + TensorBoard event files, rank 0 only."""
+    """metrics.jsonl + TensorBoard event files, rank 0 only. On resume, lines logged after the
+    checkpoint's step (by the interrupted run) are dropped, so the log reads as one run."""
 
-    def __init__(self, run: Path, enabled: bool) -> None:
-        self.enabled = enabled
-        if enabled:
-            from torch.utils.tensorboard import SummaryWriter
+    def __init__(self, run: Path | None, resumed_step: int | None = None) -> None:
+        self.enabled = run is not None
+        if not self.enabled:
+            return
+        from torch.utils.tensorboard import SummaryWriter
 
-            self.file = open(run / "metrics.jsonl", "a", encoding="utf-8")  # noqa: SIM115
-            self.tb = SummaryWriter(str(run / "tensorboard"))
+        path = run / "metrics.jsonl"
+        if resumed_step is not None and path.is_file():
+            from .files import write_text_atomic
+
+            keep = [x for x in path.read_text(encoding="utf-8").splitlines(keepends=True)
+                    if x.strip() and json.loads(x)["step"] <= resumed_step]
+            write_text_atomic(path, "".join(keep))
+        self.file = open(path, "a", encoding="utf-8")  # noqa: SIM115
+        purge = None if resumed_step is None else resumed_step + 1
+        self.tb = SummaryWriter(str(run / "tensorboard"), purge_step=purge)
 
     def log(self, step: int, values: dict) -> None:
         if not self.enabled:
@@ -174,173 +108,340 @@ class _Logger:
             self.tb.close()
 
 
-def train(cfg: TrainConfig, console: Console | None = None, distributed=None) -> dict:
-    """Train, validate each epoch, keep the best checkpoint, report test retrieval. Returns a summary."""
-    from .distributed import DistContext
+@dataclass
+class Run:
+    """What a run holds between steps. ``state`` (epoch, batch_in_epoch, global_step, best_r1,
+    skipped) is saved in every checkpoint; batch positions always sit on optimizer-step boundaries."""
 
-    console = console or Console()
-    dist = distributed or DistContext.single()
-    device = dist.device if distributed else resolve_device(cfg.device)
+    cfg: TrainConfig
+    dist: DistContext
+    device: torch.device
+    console: Console
+    data_dir: Path
+    excluded: list[str]
+    train_ds: RadarTextDataset
+    val_ds: RadarTextDataset
+    model: SeqClip
+    train_model: torch.nn.Module  # the model, DDP-wrapped under torchrun
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    scaler: torch.amp.GradScaler
+    sampler: EpochSampler
+    state: dict
+    steps_per_epoch: int
+    run_dir: Path | None = None  # rank 0 only
+    logger: _Logger | None = None
+    last_ckpt: Path | None = None
+
+    @property
+    def global_batch(self) -> int:
+        return self.cfg.batch_size * self.dist.world_size
+
+    @property
+    def batches_per_epoch(self) -> int:
+        """Micro-batches an epoch uses: whole accumulation groups only (the remainder is dropped)."""
+        return self.steps_per_epoch * self.cfg.accum_steps
+
+    def autocast(self):
+        dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(self.cfg.precision)
+        return torch.autocast(self.device.type, dtype=dtype or torch.float32, enabled=dtype is not None)
+
+    def stop_requested(self) -> bool:
+        return bool(self.cfg.max_steps and self.state["global_step"] >= self.cfg.max_steps)
+
+
+# ---------------------------------------------------------------------- the whole run
+def train(cfg: TrainConfig, console: Console | None = None, distributed: DistContext | None = None) -> dict:
+    """Train, validate each epoch, keep the best model, report test retrieval. Returns a summary."""
+    r = setup(cfg, console or Console(), distributed or DistContext.single())
+    try:
+        with _progress(r) as progress:
+            task = progress.add_task("train", total=r.steps_per_epoch * cfg.epochs,
+                                     completed=r.state["global_step"], epoch=r.state["epoch"], loss=float("nan"), sps=0.0)
+            while r.state["epoch"] < cfg.epochs:
+                train_one_epoch(r, lambda **kw: progress.update(task, advance=1, **kw))
+                if r.state["batch_in_epoch"] >= r.batches_per_epoch:
+                    end_epoch(r, progress.console)
+                r.last_ckpt = _checkpoint(r) or r.last_ckpt
+                r.dist.barrier()
+                if r.stop_requested():
+                    break
+    except NonFiniteLoss as err:
+        kept = r.last_ckpt or _checkpoint(r)  # the weights are still those of the last good step
+        where = f"the last good checkpoint is {kept}" if kept else "no checkpoint was written"
+        raise TrainingError(f"{err}; stopping, {where}") from None
+    finally:
+        r.logger.close()
+    return final_test(r)
+
+
+def _progress(r: Run) -> Progress:
+    return Progress(TextColumn("[bold]epoch {task.fields[epoch]}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                    TextColumn("loss {task.fields[loss]:.3f}"), TextColumn("{task.fields[sps]:.1f} samples/s"),
+                    TimeRemainingColumn(), console=r.console, disable=not r.dist.is_main, transient=False)
+
+
+def _checkpoint(r: Run) -> Path | None:
+    if not r.dist.is_main:
+        return None
+    trainer_state = {"optimizer": r.optimizer.state_dict(), "scheduler": r.scheduler.state_dict(),
+                     "scaler": r.scaler.state_dict(), "rng": _rng_state(), "state": dict(r.state)}
+    return save_checkpoint(r.run_dir, r.model, trainer_state, r.cfg.keep_last)
+
+
+# ---------------------------------------------------------------------- setup
+def setup(cfg: TrainConfig, console: Console, dist: DistContext) -> Run:
+    """Everything a run needs, checked before anything is written: a start that fails leaves no
+    new directory and never rewrites an existing run's files."""
+    device = dist.device if dist.initialized else resolve_device(cfg.device)
     if cfg.precision == "fp16" and device.type != "cuda":
         raise TrainingError("--precision fp16 needs CUDA (use bf16 on CPU)")
+    model_cfg = cfg.model_config()  # an unknown preset fails here, before any data is read
+    check_run_dir(cfg)
+    ckpt = resolve_resume(Path(cfg.out), cfg.resume) if cfg.resume else None
     torch.manual_seed(cfg.seed)
-    run = Path(cfg.out)
-    data_dir = Path(cfg.data) if cfg.data else default_dataset(cfg, console) if dist.is_main else None
-    if data_dir is None:
-        data_dir = Path(dist.broadcast_object(None))
-    elif distributed:
-        dist.broadcast_object(str(data_dir))
+    data_dir = Path(_on_main(dist, lambda: str(_data_dir(cfg, console))))
+    excluded = _on_main(dist, lambda: _check_data(cfg, data_dir, console))
+    train_ds = RadarTextDataset(data_dir, "train", cfg.clip_length, train=True, seed=cfg.seed, skip_bad=cfg.skip_bad,
+                                exclude=excluded)
+    val_ds = RadarTextDataset(data_dir, "val", cfg.clip_length, train=False, skip_bad=cfg.skip_bad, exclude=excluded)
+    steps_per_epoch = len(train_ds) // (cfg.batch_size * dist.world_size) // cfg.accum_steps
+    if steps_per_epoch < 1:
+        raise TrainingError(f"{len(train_ds)} training clips give no optimizer step of {cfg.accum_steps} x "
+                            f"{cfg.batch_size * dist.world_size} clips; lower --batch-size or --accum-steps")
+    model = SeqClip(model_cfg).to(device)
+    optimizer = torch.optim.AdamW(param_groups(model, cfg.lr, cfg.weight_decay, cfg.text_lr_mult))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine(cfg.warmup_steps, steps_per_epoch * cfg.epochs))
+    r = Run(cfg, dist, device, console, data_dir, excluded, train_ds, val_ds, model, dist.wrap(model), optimizer,
+            scheduler, torch.amp.GradScaler(device.type, enabled=cfg.precision == "fp16"),
+            EpochSampler(len(train_ds), cfg.seed), _fresh_state(), steps_per_epoch)
+    if ckpt is not None:
+        _restore(r, ckpt)
+    if dist.is_main:  # only now is anything written
+        r.run_dir, moved = open_run_dir(cfg, data_dir)
+        if moved:
+            console.print(f"--overwrite: moved the previous run to {moved}")
+        r.logger = _Logger(r.run_dir, r.state["global_step"] if ckpt else None)
+    else:
+        r.logger = _Logger(None)
+    return r
+
+
+def _fresh_state() -> dict:
+    return {"epoch": 0, "batch_in_epoch": 0, "global_step": 0, "best_r1": None, "skipped": 0}
+
+
+def _on_main(dist: DistContext, fn):
+    """Run ``fn`` on rank 0 and give every rank its result, or raise its error on every rank."""
+    result: dict = {}
+    if dist.is_main:
+        try:
+            result = {"value": fn()}
+        except (TrainingError, ValueError, FileNotFoundError) as err:
+            result = {"error": str(err)}
+    result = dist.broadcast_object(result)
+    if "error" in result:
+        raise TrainingError(result["error"])
+    return result["value"]
+
+
+def _data_dir(cfg: TrainConfig, console: Console) -> Path:
+    data_dir = Path(cfg.data) if cfg.data else default_dataset(cfg, console)
     if not data_dir.is_dir():
         raise TrainingError(f"data directory not found: {data_dir}")
-    if dist.is_main:
-        run.mkdir(parents=True, exist_ok=True)
-        resolved = {k: v for k, v in asdict(cfg).items() if v is not None and k != "resume"}
-        resolved["data"] = str(data_dir)
-        (run / "config.toml").write_text(tomli_w.dumps({"train": resolved}), encoding="utf-8")
-    train_ds = RadarTextDataset(data_dir, "train", cfg.clip_length, train=True, seed=cfg.seed, skip_bad=cfg.skip_bad)
-    val_ds = RadarTextDataset(data_dir, "val", cfg.clip_length, train=False, skip_bad=cfg.skip_bad)
-    model = SeqClip(cfg.model_config()).to(device)
-    optimizer = torch.optim.AdamW(param_groups(model, cfg.lr, cfg.weight_decay, cfg.text_lr_mult))
-    global_batch = cfg.batch_size * dist.world_size
-    batches_per_epoch = len(train_ds) // global_batch
-    if batches_per_epoch < cfg.accum_steps:
-        raise TrainingError(f"{len(train_ds)} training clips give {batches_per_epoch} batches of {global_batch}; "
-                            f"need at least accum_steps={cfg.accum_steps} (lower --batch-size)")
-    steps_per_epoch = batches_per_epoch // cfg.accum_steps
-    total_steps = steps_per_epoch * cfg.epochs
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine(cfg.warmup_steps, total_steps))
-    scaler = torch.amp.GradScaler(device.type, enabled=cfg.precision == "fp16")
-    state = {"epoch": 0, "batch_in_epoch": 0, "global_step": 0, "best_r1": -1.0, "skipped": 0}
-    if cfg.resume:
-        ckpt = resolve_resume(run, cfg.resume)
-        weights, saved = load_checkpoint(ckpt, map_location=device)
-        model.load_state_dict(weights)
-        optimizer.load_state_dict(saved["optimizer"])
-        scheduler.load_state_dict(saved["scheduler"])
-        scaler.load_state_dict(saved["scaler"])
-        _set_rng_state(saved["rng"])
-        state = saved["state"]
-        console.print(f"resumed from {ckpt} (epoch {state['epoch']}, step {state['global_step']})")
-    train_model = dist.wrap(model)
-    sampler = EpochSampler(len(train_ds), cfg.seed)
-    autocast_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(cfg.precision)
-    logger = _Logger(run, dist.is_main)
-    last_ckpt = None
+    return data_dir
 
-    def checkpoint() -> Path | None:
-        if not dist.is_main:
-            return None
-        trainer_state = {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                         "scaler": scaler.state_dict(), "rng": _rng_state(), "state": dict(state)}
-        return save_checkpoint(run, model, trainer_state, cfg.keep_last)
 
-    progress = Progress(TextColumn("[bold]epoch {task.fields[epoch]}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                        TextColumn("loss {task.fields[loss]:.3f}"), TextColumn("{task.fields[sps]:.1f} samples/s"),
-                        TimeRemainingColumn(), console=console, disable=not dist.is_main, transient=False)
-    history = []
-    try:
-        with progress:
-            task = progress.add_task("train", total=total_steps, completed=state["global_step"], epoch=state["epoch"],
-                                     loss=float("nan"), sps=0.0)
-            while state["epoch"] < cfg.epochs:
-                epoch = state["epoch"]
-                train_ds.set_epoch(epoch)
-                sampler.set_epoch(epoch, start=state["batch_in_epoch"] * global_batch)
-                loader = DataLoader(train_ds, batch_size=cfg.batch_size, sampler=dist.shard(sampler),
-                                    collate_fn=collate, num_workers=cfg.workers, drop_last=True,
-                                    generator=torch.Generator().manual_seed(cfg.seed))
-                model.train()
-                t0, seen, window = time.perf_counter(), 0, []
-                for batch in loader:
-                    if state["batch_in_epoch"] >= batches_per_epoch:
-                        break
-                    state["skipped"] += batch.get("skipped", 0)
-                    if "captions" not in batch:
-                        state["batch_in_epoch"] += 1
-                        continue
-                    batch = {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()}
-                    with torch.autocast(device.type, dtype=autocast_dtype or torch.float32,
-                                        enabled=autocast_dtype is not None):
-                        out = train_model(batch)
-                    loss = out["loss_total"]
-                    if not torch.isfinite(loss.detach()):
-                        where = f"the last good checkpoint is {last_ckpt}" if last_ckpt else "no checkpoint was written yet"
-                        raise TrainingError(f"loss became {float(loss.detach())} at step {state['global_step'] + 1} "
-                                            f"(epoch {epoch}); stopping, {where}")
-                    scaler.scale(loss / cfg.accum_steps).backward()
-                    window.append({k: float(v.detach()) for k, v in out.items() if torch.is_tensor(v) and v.dim() == 0})
-                    seen += len(batch["captions"]) * dist.world_size
-                    state["batch_in_epoch"] += 1
-                    if state["batch_in_epoch"] % cfg.accum_steps:
-                        continue
-                    if cfg.grad_clip > 0:
-                        scaler.unscale_(optimizer)
-                        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-                    scaler.step(optimizer)
-                    scaler.update()
-                    optimizer.zero_grad(set_to_none=True)
-                    scheduler.step()
-                    model.logit_scale.clamp_()
-                    state["global_step"] += 1
-                    sps = seen / max(time.perf_counter() - t0, 1e-9)
-                    progress.update(task, advance=1, loss=window[-1]["loss_total"], sps=sps, epoch=epoch)
-                    last_step = bool(cfg.max_steps and state["global_step"] >= cfg.max_steps)
-                    if (state["global_step"] % cfg.log_every == 0 or state["batch_in_epoch"] == batches_per_epoch
-                            or last_step):
-                        mean = {k: float(np.mean([w[k] for w in window])) for k in window[0]}
-                        logger.log(state["global_step"], {**mean, "epoch": epoch, "lr": scheduler.get_last_lr()[0],
-                                                          "samples_per_s": sps})
-                        window = []
-                    if state["global_step"] % cfg.checkpoint_every == 0:
-                        last_ckpt = checkpoint() or last_ckpt
-                    if last_step:
-                        break
-                stop = bool(cfg.max_steps and state["global_step"] >= cfg.max_steps)
-                if not stop or state["batch_in_epoch"] >= batches_per_epoch:
-                    state["epoch"], state["batch_in_epoch"] = epoch + 1, 0
-                    metrics = _validate(model, val_ds, cfg) if dist.is_main else {}
-                    if dist.is_main:
-                        r1 = (metrics["text_to_radar"]["R@1"] + metrics["radar_to_text"]["R@1"]) / 2
-                        history.append({"epoch": epoch, **{f"val_{k}": v for k, v in metrics["flat"].items()}})
-                        logger.log(state["global_step"], history[-1])
-                        if r1 > state["best_r1"]:
-                            state["best_r1"] = r1
-                            model.save_pretrained(run / "best")
-                        progress.console.print(f"epoch {epoch}: val loss {metrics['flat']['loss_total']:.3f}, "
-                                               f"R@1 t2r {metrics['text_to_radar']['R@1']:.1f} "
-                                               f"r2t {metrics['radar_to_text']['R@1']:.1f} (best {state['best_r1']:.1f})")
-                last_ckpt = checkpoint() or last_ckpt
-                dist.barrier()
-                if stop:
-                    break
-    finally:
-        logger.close()
-    summary = {"run": str(run), "steps": state["global_step"], "epochs": state["epoch"], "best_val_r1": state["best_r1"],
-               "skipped_clips": state["skipped"], "data": str(data_dir)}
-    if state["skipped"]:
-        console.print(f"[yellow]skipped {state['skipped']} bad clip(s) (--skip-bad)")
-    if dist.is_main and cfg.eval_test and (run / "best").is_dir():
-        best = SeqClip.from_pretrained(run / "best", map_location=device).to(device)
-        test_ds = RadarTextDataset(data_dir, "test", cfg.clip_length, train=False, skip_bad=cfg.skip_bad)
-        summary["test"] = split_retrieval(best, test_ds)
-        summary["test_clips"] = len(test_ds)
-    return summary
+def _check_data(cfg: TrainConfig, data_dir: Path, console: Console) -> list[str]:
+    """Ids of clips whose headers fail the check, found before the first step (any -> error unless
+    ``skip_bad``). Content (NaN) is checked when a clip is loaded."""
+    from radar_synth import read_manifest
+
+    rows = read_manifest(data_dir)
+    bad = check_headers(data_dir, rows, workers=min(8, os.cpu_count() or 1))
+    if bad and not cfg.skip_bad:
+        raise TrainingError(f"{len(bad)} of {len(rows)} clips in {data_dir} cannot be used (fix them, or leave them "
+                            f"out with --skip-bad):\n{format_problems([p for _, p in bad])}")
+    if bad:
+        console.print(f"[yellow]--skip-bad: leaving out {len(bad)} of {len(rows)} clips:[/]\n"
+                      f"{format_problems([p for _, p in bad])}", highlight=False)
+    return [str(row.get("id")) for row, _ in bad]
+
+
+def _restore(r: Run, ckpt: Path) -> None:
+    weights, saved = load_checkpoint(ckpt, map_location=r.device)
+    r.model.load_state_dict(weights)
+    r.optimizer.load_state_dict(saved["optimizer"])
+    r.scheduler.load_state_dict(saved["scheduler"])
+    r.scaler.load_state_dict(saved["scaler"])
+    _set_rng_state(saved["rng"])
+    r.state = {**_fresh_state(), **saved["state"]}
+    if r.state["best_r1"] is not None and r.state["best_r1"] < 0:  # seqclip-cli <= 0.1.1: -1.0 = none yet
+        r.state["best_r1"] = None
+    r.last_ckpt = ckpt
+    r.console.print(f"resumed from {ckpt} (epoch {r.state['epoch']}, step {r.state['global_step']})")
+
+
+# ---------------------------------------------------------------------- one epoch, one step
+def train_one_epoch(r: Run, on_step) -> None:
+    """Optimizer steps from the saved batch position to the epoch's last whole accumulation group,
+    or until ``max_steps``. ``on_step(loss=, sps=, epoch=)`` reports progress."""
+    cfg, state = r.cfg, r.state
+    epoch = state["epoch"]
+    r.train_ds.set_epoch(epoch)
+    r.sampler.set_epoch(epoch, start=state["batch_in_epoch"] * r.global_batch)
+    loader = DataLoader(r.train_ds, batch_size=cfg.batch_size, sampler=r.dist.shard(r.sampler), collate_fn=collate,
+                        num_workers=cfg.workers, drop_last=True, generator=torch.Generator().manual_seed(cfg.seed))
+    r.model.train()
+    t0, seen, window, group = time.perf_counter(), 0, [], []
+    for batch in loader:
+        if state["batch_in_epoch"] + len(group) >= r.batches_per_epoch:
+            break
+        group.append(_equalize(r, batch))
+        if len(group) < cfg.accum_steps:
+            continue
+        state["skipped"] += sum(b["skipped"] for b in group)
+        used = [b for b in group if "captions" in b]
+        if used:
+            window.append(optimizer_step(r, used))
+            seen += sum(len(b["captions"]) for b in used) * r.dist.world_size
+        state["batch_in_epoch"] += len(group)
+        group = []
+        if not used:
+            continue
+        sps = seen / max(time.perf_counter() - t0, 1e-9)
+        on_step(loss=window[-1]["loss_total"], sps=sps, epoch=epoch)
+        epoch_done = state["batch_in_epoch"] >= r.batches_per_epoch
+        if state["global_step"] % cfg.log_every == 0 or epoch_done or r.stop_requested():
+            mean = {k: float(np.mean([w[k] for w in window])) for k in window[0]}
+            r.logger.log(state["global_step"], {**mean, "epoch": epoch, "lr": r.scheduler.get_last_lr()[0],
+                                                "samples_per_s": sps})
+            window = []
+        if state["global_step"] % cfg.checkpoint_every == 0:
+            r.last_ckpt = _checkpoint(r) or r.last_ckpt
+        if r.stop_requested():
+            return
+
+
+def _equalize(r: Run, batch: dict) -> dict:
+    """Under DDP, cut every rank's micro-batch to the smallest one (a clip dropped at load time by
+    --skip-bad would otherwise leave ranks with unequal batches, which the feature gather forbids)."""
+    n = len(batch.get("captions", ()))
+    keep = r.dist.min_across_ranks(n)
+    if keep == n:
+        return batch
+    out = {k: (v[:keep] if torch.is_tensor(v) or isinstance(v, list) else v) for k, v in batch.items()}
+    out["skipped"] = batch["skipped"] + n - keep
+    return out if keep else {"skipped": out["skipped"]}
+
+
+def optimizer_step(r: Run, group: list[dict]) -> dict[str, float]:
+    """One optimizer step on ``group`` (``accum_steps`` micro-batches). With several micro-batches the
+    features of all are computed first without gradients, then each micro-batch is recomputed with
+    gradients against the others' cached features (same RNG draws): the gradient of the loss over
+    the whole group, as if it were one batch (open_clip's ``accum_freq``, with the loss's own
+    parameters counted once)."""
+    group = [{k: v.to(r.device) if torch.is_tensor(v) else v for k, v in b.items()} for b in group]
+    if len(group) == 1:
+        with r.autocast():
+            out = r.train_model(group[0])
+        _backward(r, out)
+    else:
+        out = _accumulate(r, group)
+    if r.cfg.grad_clip > 0:
+        r.scaler.unscale_(r.optimizer)
+        torch.nn.utils.clip_grad_norm_(r.model.parameters(), r.cfg.grad_clip)
+    r.scaler.step(r.optimizer)
+    r.scaler.update()
+    r.optimizer.zero_grad(set_to_none=True)
+    r.scheduler.step()
+    r.model.logit_scale.clamp_()
+    r.state["global_step"] += 1
+    return {k: float(v.detach()) for k, v in out.items() if torch.is_tensor(v) and v.dim() == 0}
+
+
+def _accumulate(r: Run, group: list[dict]) -> dict:
+    ids = torch.cat([b["sample_ids"] for b in group])
+    rng, cached = [], []
+    with torch.no_grad(), r.autocast():
+        for b in group:
+            rng.append(_rng_state())
+            cached.append(r.train_model(b, return_features=True))
+    after = _rng_state()
+    for j, b in enumerate(group):
+        _set_rng_state(rng[j])  # the same dropout draws as the cached pass
+        with r.dist.no_sync(r.train_model, last=j == len(group) - 1):
+            with r.autocast():
+                feats = r.train_model(b, return_features=True)
+                out = r.model.losses(cat_features([feats if i == j else c for i, c in enumerate(cached)]), ids)
+            _backward(r, out)
+    _set_rng_state(after)
+    for p in r.model.loss_parameters():  # every pass added the whole loss's gradient to these
+        if p.grad is not None:
+            p.grad /= len(group)
+    return out
+
+
+def _backward(r: Run, out: dict) -> None:
+    loss = out["loss_total"]
+    if not torch.isfinite(loss.detach()):
+        raise NonFiniteLoss(f"loss became {float(loss.detach())} at step {r.state['global_step'] + 1} "
+                            f"(epoch {r.state['epoch']})")
+    r.scaler.scale(loss).backward()
+
+
+# ---------------------------------------------------------------------- validation and test
+def end_epoch(r: Run, console: Console) -> None:
+    """Close the epoch: validation on rank 0, the best model by mean validation R@1 kept in ``best/``."""
+    epoch = r.state["epoch"]
+    r.state["epoch"], r.state["batch_in_epoch"] = epoch + 1, 0
+    if not r.dist.is_main:
+        return
+    metrics = validate(r.model, r.val_ds, r.cfg.batch_size)
+    r1 = (metrics["text_to_radar"]["R@1"] + metrics["radar_to_text"]["R@1"]) / 2
+    r.logger.log(r.state["global_step"], {"epoch": epoch, **{f"val_{k}": v for k, v in metrics["flat"].items()}})
+    if r.state["best_r1"] is None or r1 > r.state["best_r1"]:
+        r.state["best_r1"] = r1
+        r.model.save_pretrained(r.run_dir / "best")
+    console.print(f"epoch {epoch}: val loss {metrics['flat']['loss_total']:.3f}, "
+                  f"R@1 t2r {metrics['text_to_radar']['R@1']:.1f} r2t {metrics['radar_to_text']['R@1']:.1f} "
+                  f"(best {r.state['best_r1']:.1f})")
 
 
 @torch.no_grad()
-def _validate(model: SeqClip, val_ds: RadarTextDataset, cfg: TrainConfig) -> dict:
+def validate(model: SeqClip, val_ds: RadarTextDataset, batch_size: int) -> dict:
     """Validation loss (first caption of each clip, batches of ``batch_size``) and full-gallery retrieval."""
     model.eval()
+    device = next(model.parameters()).device
     losses = []
-    for batch in DataLoader(val_ds, batch_size=cfg.batch_size, shuffle=False, collate_fn=collate):
+    for batch in DataLoader(val_ds, batch_size=batch_size, shuffle=False, collate_fn=collate):
         if "captions" not in batch or len(batch["captions"]) < 2:
             continue
-        device = next(model.parameters()).device
         batch = {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()}
         out = model(batch)
         losses.append({k: float(v.detach()) for k, v in out.items() if torch.is_tensor(v) and v.dim() == 0})
-    metrics = split_retrieval(model, val_ds, cfg.batch_size)
+    metrics = split_retrieval(model, val_ds, batch_size)
     flat = {k: float(np.mean([x[k] for x in losses])) for k in losses[0]} if losses else {"loss_total": float("nan")}
     flat.update({f"{d}_{k}": v for d, m in metrics.items() for k, v in m.items()})
     model.train()
     return {**metrics, "flat": flat}
+
+
+def final_test(r: Run) -> dict:
+    """The run's summary; on rank 0 with ``eval_test``, test retrieval of ``best/`` (or of the last
+    weights when no validation ran)."""
+    cfg, state = r.cfg, r.state
+    summary = {"run": str(cfg.out), "steps": state["global_step"], "epochs": state["epoch"],
+               "best_val_r1": state["best_r1"], "skipped_clips": state["skipped"], "excluded_clips": len(r.excluded),
+               "data": str(r.data_dir)}
+    if state["skipped"]:
+        r.console.print(f"[yellow]skipped {state['skipped']} clip(s) that failed to load (--skip-bad)")
+    if not (r.dist.is_main and cfg.eval_test):
+        return summary
+    best = r.run_dir / "best"
+    model = SeqClip.from_pretrained(best, map_location=r.device).to(r.device) if best.is_dir() else r.model
+    test_ds = RadarTextDataset(r.data_dir, "test", cfg.clip_length, train=False, skip_bad=cfg.skip_bad,
+                               exclude=r.excluded)
+    summary.update(test=split_retrieval(model, test_ds, cfg.batch_size), test_clips=len(test_ds),
+                   test_model="best" if best.is_dir() else "latest")
+    return summary
