@@ -20,12 +20,11 @@ from benchlib import print_table
 
 CHILD = """
 import json, sys, time
-stamps = {"python started": time.time()}
+stamps, stamps_path = {"python started": time.time()}, sys.argv[1]
 import seqclip.cli as cli
 stamps["CLI imported"] = time.time()
 import seqclip.train as t
 stamps["torch, timm, transformers imported"] = time.time()
-phases = {"_check_data": "data checked", "SeqClip": "model built (text encoder loaded)"}
 orig_check, orig_model, orig_step = t._check_data, t.SeqClip, t.optimizer_step
 def check(*a, **k):
     out = orig_check(*a, **k); stamps["data checked"] = time.time(); return out
@@ -34,7 +33,7 @@ def model(*a, **k):
 def step(*a, **k):
     out = orig_step(*a, **k)
     stamps.setdefault("first optimizer step done", time.time())
-    open(sys.argv[1], "w").write(json.dumps(stamps))
+    open(stamps_path, "w").write(json.dumps(stamps))
     return out
 t._check_data, t.SeqClip, t.optimizer_step = check, model, step
 sys.argv = ["seqclip", *sys.argv[2:]]

@@ -190,6 +190,17 @@ def test_importing_the_cli_loads_no_heavy_library():
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+def test_user_errors_that_need_no_model_answer_without_importing_torch(tmp_path):
+    code = ("import sys; from typer.testing import CliRunner; from seqclip.cli import app\n"
+            f"for args in ({['train', '--data', str(tmp_path / 'missing')]!r}, "
+            f"{['train', '--resume', 'latest', '--out', str(tmp_path / 'none')]!r}, "
+            f"{['eval', '--checkpoint', str(tmp_path / 'none'), '--data', str(tmp_path)]!r}):\n"
+            "    assert CliRunner().invoke(app, args).exit_code == 2, args\n"
+            "sys.exit(1 if 'torch' in sys.modules else 0)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
 def test_every_train_option_shows_its_default():
     import typer.main
 

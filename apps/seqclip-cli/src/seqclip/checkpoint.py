@@ -16,7 +16,7 @@ import torch
 from .files import make_temp_dir, write_text_atomic
 from .model import SeqClip
 
-__all__ = ["save_checkpoint", "load_checkpoint", "resolve_resume", "latest_checkpoint"]
+__all__ = ["save_checkpoint", "load_checkpoint"]
 
 
 def save_checkpoint(run: Path, model: SeqClip, trainer_state: dict, keep_last: int) -> Path:
@@ -39,27 +39,6 @@ def save_checkpoint(run: Path, model: SeqClip, trainer_state: dict, keep_last: i
     for old in done[:-keep_last] if keep_last > 0 else []:
         shutil.rmtree(old, ignore_errors=True)
     return final
-
-
-def latest_checkpoint(run: Path) -> Path | None:
-    """The run's newest complete checkpoint (``RUN/checkpoints/latest``), or None."""
-    pointer = run / "checkpoints" / "latest"
-    if not pointer.is_file():
-        return None
-    return run / "checkpoints" / pointer.read_text().strip()
-
-
-def resolve_resume(run: Path, resume: str) -> Path:
-    """``latest`` -> the run's newest checkpoint; otherwise a checkpoint directory path."""
-    if resume == "latest":
-        latest = latest_checkpoint(run)
-        if latest is None:
-            raise FileNotFoundError(f"--resume latest: no checkpoint in {run / 'checkpoints'}")
-        return latest
-    path = Path(resume)
-    if not (path / "trainer_state.pt").is_file():
-        raise FileNotFoundError(f"--resume {resume}: not a checkpoint directory (no trainer_state.pt)")
-    return path
 
 
 def load_checkpoint(path: Path, map_location="cpu") -> tuple[dict, dict]:

@@ -62,6 +62,8 @@ def data_synth(
 @data_app.command("check")
 def data_check(root: Annotated[Path, typer.Argument(help="Dataset directory.")]) -> None:
     """Validate the manifest and every clip; list each problem with its file and line (exit 1 if any)."""
+    if not root.is_dir():
+        raise fail(f"dataset directory not found: {root}")
     from .check import check_dataset
 
     problems = check_dataset(root)
@@ -80,6 +82,8 @@ def data_show(
     out: Annotated[Path, typer.Option(help="PNG to write (missing directories are created).")],
 ) -> None:
     """Plot the three views of one clip with its captions."""
+    if not root.is_dir():
+        raise fail(f"dataset directory not found: {root}")
     from .plots import plot_clip
 
     try:
@@ -146,6 +150,7 @@ def train(
 ) -> None:
     """Train a SeqClip model (generates the built-in dataset on first use) and report test retrieval."""
     from .config import load_train_config
+    from .runs import preflight
 
     if nproc > 1:
         raise typer.Exit(_torchrun(nproc))
@@ -156,7 +161,8 @@ def train(
                      max_steps=max_steps)
     try:
         cfg = load_train_config(config, overrides)
-    except TrainingError as err:
+        preflight(cfg)  # answers at once: torch is not imported yet
+    except (TrainingError, FileNotFoundError) as err:
         raise fail(str(err)) from None
     summary = _run_training(cfg)
     if summary is not None:
@@ -215,6 +221,9 @@ def eval_cmd(
     device: Annotated[Device, typer.Option(help="Device.")] = "auto",
 ) -> None:
     """Evaluate a checkpoint: retrieval (both directions), zero-shot recognition or hard negatives."""
+    for what, path in (("checkpoint", checkpoint), ("data directory", data)):
+        if not path.exists():
+            raise fail(f"{what} not found: {path}")
     import json
 
     from .data import RadarTextDataset

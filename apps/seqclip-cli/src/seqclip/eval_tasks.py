@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .checkpoint import latest_checkpoint
 from .config import SIMILARITIES
 from .data import RadarTextDataset
 from .evaluate import embed_split
 from .model import SeqClip
 from .retrieval import metrics_from_scores, rank_metrics
+from .runs import latest_checkpoint
 
 __all__ = ["load_model", "eval_retrieval", "eval_zeroshot", "eval_hard_negatives", "ACTIVITY_PHRASES",
            "TEMPLATES"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch.utils.data import DataLoader
 
+from radar_views import VIEW_NAMES
+
 from .data import RadarTextDataset, collate
 from .model import SeqClip
 from .retrieval import retrieval_metrics
@@ -27,7 +29,7 @@ def embed_split(model: SeqClip, dataset: RadarTextDataset, batch_size: int = 64,
     for batch in DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=collate):
         if "captions" not in batch:  # every clip of the batch was skipped
             continue
-        args = [batch[k].to(device) for k in ("range_time", "doppler_time", "azimuth_time", "mask")]
+        args = [batch[k].to(device) for k in (*VIEW_NAMES, "mask")]
         out = model.encode_radar(*args, return_sequence=return_sequence)
         if return_sequence:
             radar_seq.append((out[1].float().cpu(), out[2].cpu()))

@@ -92,7 +92,7 @@ def plot_run(run: str | Path, data: str | Path | None = None, examples: int = 3)
     written.append(out_dir / "curves.png")
     fig.savefig(written[-1], dpi=80)
     plt.close(fig)
-    from .checkpoint import latest_checkpoint
+    from .runs import latest_checkpoint
 
     if not (run / "best").is_dir() and latest_checkpoint(run) is None:
         return written

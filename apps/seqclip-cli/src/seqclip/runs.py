@@ -13,9 +13,8 @@ from pathlib import Path
 import tomli_w
 
 from .config import TrainConfig, TrainingError
-from .files import write_text_atomic
 
-__all__ = ["RUN_FILES", "check_run_dir", "open_run_dir", "is_run_dir"]
+__all__ = ["RUN_FILES", "check_run_dir", "open_run_dir", "is_run_dir", "preflight", "latest_checkpoint", "resolve_resume"]
 
 RUN_FILES = ("checkpoints", "metrics.jsonl", "best", "config.toml", "tensorboard")  # what marks a run directory
 
@@ -35,9 +34,42 @@ def check_run_dir(cfg: TrainConfig) -> None:
                         f"--overwrite (the old run is moved aside, not deleted)")
 
 
+def latest_checkpoint(run: Path) -> Path | None:
+    """The run's newest complete checkpoint (``RUN/checkpoints/latest``), or None."""
+    pointer = run / "checkpoints" / "latest"
+    if not pointer.is_file():
+        return None
+    return run / "checkpoints" / pointer.read_text().strip()
+
+
+def resolve_resume(run: Path, resume: str) -> Path:
+    """``latest`` -> the run's newest checkpoint; otherwise a checkpoint directory path."""
+    if resume == "latest":
+        latest = latest_checkpoint(run)
+        if latest is None:
+            raise FileNotFoundError(f"--resume latest: no checkpoint in {run / 'checkpoints'}")
+        return latest
+    path = Path(resume)
+    if not (path / "trainer_state.pt").is_file():
+        raise FileNotFoundError(f"--resume {resume}: not a checkpoint directory (no trainer_state.pt)")
+    return path
+
+
+def preflight(cfg: TrainConfig) -> None:
+    """The start-up checks that need no torch (the CLI runs them before importing it): the data
+    directory, the run directory, the checkpoint to resume from."""
+    if cfg.data is not None and not Path(cfg.data).is_dir():
+        raise TrainingError(f"data directory not found: {cfg.data}")
+    check_run_dir(cfg)
+    if cfg.resume:
+        resolve_resume(Path(cfg.out), cfg.resume)
+
+
 def open_run_dir(cfg: TrainConfig, data_dir: Path) -> tuple[Path, Path | None]:
     """Create the run directory (moving an old run aside with ``overwrite``) and write config.toml.
     Returns the run directory and where the old run went (or None)."""
+    from .files import write_text_atomic
+
     run = Path(cfg.out)
     moved = None
     if cfg.overwrite and is_run_dir(run):

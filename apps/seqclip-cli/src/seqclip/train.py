@@ -17,14 +17,14 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from torch.utils.data import DataLoader
 
 from .check import check_headers, format_problems
-from .checkpoint import load_checkpoint, resolve_resume, save_checkpoint
+from .checkpoint import load_checkpoint, save_checkpoint
 from .config import TrainConfig, TrainingError, load_train_config
 from .data import EpochSampler, RadarTextDataset, collate
 from .distributed import DistContext
 from .evaluate import split_retrieval
 from .model import SeqClip, cat_features
 from .optim import param_groups, warmup_cosine
-from .runs import check_run_dir, open_run_dir
+from .runs import check_run_dir, open_run_dir, resolve_resume
 
 __all__ = ["TrainConfig", "TrainingError", "Run", "train", "setup", "train_one_epoch", "optimizer_step",
            "end_epoch", "final_test", "validate", "load_train_config", "default_dataset", "resolve_device"]

@@ -22,7 +22,6 @@ from typing import NamedTuple
 
 import numpy as np
 import scipy.fft
-import scipy.signal
 
 from .config import RadarConfig
 
@@ -38,6 +37,8 @@ AZIMUTH_BINS = 128
 @lru_cache(maxsize=16)
 def window(n: int) -> np.ndarray:
     """Periodic Hann window (its DFT has three nonzero bins)."""
+    import scipy.signal  # here, not at import: scipy.signal takes ~1.5 s to import
+
     return scipy.signal.windows.hann(n, sym=False).astype(np.float32)
 
 

@@ -1,0 +1,36 @@
+"""How fast the ``seqclip`` command answers when it needs no model: help texts and user errors.
+
+    uv run python bench/cli_latency.py
+
+Each command runs 3 times in a fresh ``python -m seqclip`` process; the table gives the median
+wall time (the issue's target: under 1.5 s on the 2-core machine).
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+
+from benchlib import print_table
+
+COMMANDS = [["--help"], ["train", "--help"], ["eval", "--help"], ["data", "synth", "--help"], ["plot", "--help"],
+            ["train", "--bogus"], ["train", "--data", "/missing"], ["train", "--resume", "latest", "--out", "/missing"],
+            ["eval", "--checkpoint", "/missing", "--data", "/missing"], ["data", "check", "/missing"]]
+
+
+def main() -> None:
+    rows = []
+    for args in COMMANDS:
+        times, code = [], None
+        for _ in range(3):
+            t0 = time.perf_counter()
+            code = subprocess.run([sys.executable, "-m", "seqclip", *args], capture_output=True).returncode
+            times.append(time.perf_counter() - t0)
+        rows.append(["seqclip " + " ".join(args), code, f"{statistics.median(times):.2f}"])
+    print_table("seqclip answers without a model", ["command", "exit code", "s"], rows)
+
+
+if __name__ == "__main__":
+    main()
