@@ -122,3 +122,54 @@ def test_properties(b, d, seed, scale):
     if eye is not None:
         assert float(clip_loss(eye, eye, 100.0)) < 1e-6
         assert float(siglip_loss(eye, eye, 100.0, -50.0)) < 1e-6 * b + 1e-6
+
+
+def _reference_with_negatives(logits, negatives, kind, bias=0.0):
+    """Plain loops: radar row i against its texts and the extra negatives (target: text i alone);
+    text column j against the radar rows only (negatives are never queries)."""
+    b, m = len(logits), len(negatives[0]) if negatives else 0
+    if kind == "clip":
+        loss_r = 0.0
+        for i in range(b):
+            row = list(logits[i]) + list(negatives[i])
+            loss_r += -(row[i] - math.log(sum(math.exp(x) for x in row)))
+        loss_t = 0.0
+        for j in range(b):
+            col = [logits[i][j] for i in range(b)]
+            loss_t += -(col[j] - math.log(sum(math.exp(x) for x in col)))
+        return (loss_r / b + loss_t / b) / 2
+    total = 0.0
+    for i in range(b):
+        for j in range(b):
+            z = 1.0 if i == j else -1.0
+            total += math.log1p(math.exp(-z * (logits[i][j] + bias)))
+        for k in range(m):
+            total += math.log1p(math.exp(negatives[i][k] + bias))  # label -1: never a positive
+    return total / b
+
+
+@given(b=st.integers(1, 6), m=st.integers(1, 5), seed=st.integers(0, 1000), kind=st.sampled_from(["clip", "siglip"]))
+def test_order_negatives_are_extra_radar_to_text_negatives_only(b, m, seed, kind):
+    g = torch.Generator().manual_seed(seed)
+    logits = torch.randn(b, b, generator=g, dtype=torch.float64) * 3
+    negatives = torch.randn(b, m, generator=g, dtype=torch.float64) * 3
+    bias = -2.0 if kind == "siglip" else None
+    got = float(sequence_loss(logits, kind, logit_bias=bias, negative_logits=negatives))
+    want = _reference_with_negatives(logits.tolist(), negatives.tolist(), kind, bias or 0.0)
+    assert abs(got - want) < 1e-9
+    # a negative pushed out with -1e9 contributes nothing: the same as leaving it out
+    cut = negatives.clone()
+    cut[:, -1] = -1e9
+    fewer = negatives[:, :-1] if m > 1 else None
+    assert abs(float(sequence_loss(logits, kind, logit_bias=bias, negative_logits=cut))
+               - float(sequence_loss(logits, kind, logit_bias=bias, negative_logits=fewer))) < 1e-9
+
+
+def test_order_negatives_through_the_modules_equal_the_functional_loss():
+    r, t = feats(5, seed=3)
+    neg = F.normalize(torch.randn(3, 8, dtype=torch.float64, generator=torch.Generator().manual_seed(4)), dim=-1)
+    negative = r @ neg.T * 14.0
+    want = float(sequence_loss(r @ t.T * 14.0, "clip", negative_logits=negative))
+    assert abs(float(ClipLoss()(r, t, 14.0, negative_logits=negative)) - want) < 1e-12
+    want = float(sequence_loss(r @ t.T * 10.0, "siglip", logit_bias=-10.0, negative_logits=r @ neg.T * 10.0))
+    assert abs(float(SigLipLoss()(r, t, 10.0, -10.0, negative_logits=r @ neg.T * 10.0)) - want) < 1e-12

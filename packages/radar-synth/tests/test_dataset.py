@@ -3,8 +3,17 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from radar_synth import ACTIVITIES, Segment, caption_clip, generate_dataset, read_manifest
+from radar_synth import (
+    ACTIVITIES,
+    Segment,
+    caption_clip,
+    caption_pairs,
+    generate_dataset,
+    read_manifest,
+)
 from radar_synth.clip import write_raw_capture
 from radar_synth.motion import plan_clip
 from radar_views import RadarConfig, read_dca1000
@@ -25,8 +34,8 @@ def digest(root):
 
 
 def test_generation_is_deterministic_across_worker_counts_and_well_formed(tmp_path):
-    a = generate_dataset(tmp_path / "a", 6, seed=7, workers=1, hard_negative_pairs=1, max_frames=112, progress=False)
-    b = generate_dataset(tmp_path / "b", 6, seed=7, workers=2, hard_negative_pairs=1, max_frames=112, progress=False)
+    a = generate_dataset(tmp_path / "a", 6, seed=7, workers=1, twins=0.34, max_frames=112, progress=False)
+    b = generate_dataset(tmp_path / "b", 6, seed=7, workers=2, twins=0.34, max_frames=112, progress=False)
     assert digest(a) == digest(b)
     rows = read_manifest(a)
     assert [r["id"] for r in rows] == sorted(r["id"] for r in rows) and len(rows) == 6
@@ -40,20 +49,56 @@ def test_generation_is_deterministic_across_worker_counts_and_well_formed(tmp_pa
             assert z["torso_range_m"].shape == (r["num_frames"],)
         assert 100 <= r["num_frames"] <= 496
     twins = [r for r in rows if "hard_negative_of" in r]
-    assert len(twins) == 2 and all(r["split"] == "test" for r in twins)
+    assert len(twins) == 2
     x, y = twins
+    assert x["split"] == y["split"]
     assert x["hard_negative_of"] == y["id"] and y["hard_negative_of"] == x["id"]
     assert [s["activity"] for s in x["segments"]] == [s["activity"] for s in y["segments"]][::-1]
     assert [s["params"] for s in x["segments"]] == [s["params"] for s in y["segments"]][::-1]
     assert json.loads(json.dumps(rows[0]["radar"])) == RadarConfig().to_dict()
 
 
-def test_splits_are_disjoint_and_cover_all_three():
+def test_splits_are_disjoint_cover_all_three_and_keep_twins_together():
     from radar_synth.dataset import _splits
 
-    labels = _splits(200, 5, seed=0)
-    assert labels.count("train") == 160 and labels.count("val") == 20 and labels.count("test") == 20
-    assert labels[-10:] == ["test"] * 10
+    labels = _splits(200, 20, seed=0)
+    assert abs(labels.count("train") - 160) <= 1 and abs(labels.count("val") - 20) <= 1
+    pairs = [(labels[160 + 2 * k], labels[161 + 2 * k]) for k in range(20)]
+    assert all(a == b for a, b in pairs)
+    assert len({a for a, _ in pairs}) > 1  # twins land in more than the test split
+
+
+@given(activities=st.lists(st.sampled_from(sorted(ACTIVITIES)), min_size=1, max_size=3, unique=True),
+       seed=st.integers(0, 10_000))
+def test_a_reversed_caption_differs_from_its_caption_only_in_order(activities, seed):
+    rng = np.random.default_rng(seed)
+    segments = []
+    for i, name in enumerate(activities):
+        params = ACTIVITIES[name].sample_params(rng)
+        if ACTIVITIES[name].moves:
+            params["direction"] = "toward"
+        segments.append(Segment(name, 100 * i, 100 * (i + 1), params))
+    def words(text):
+        return sorted(text.lower().replace(",", " ").replace(";", " ").replace(".", " ").split())
+
+    for caption, reverse in caption_pairs(segments, np.random.default_rng(seed)):
+        if len(segments) == 1:
+            assert reverse is None
+            continue
+        assert words(reverse) == words(caption) and reverse != caption  # same words, another order
+
+
+def test_multi_segment_share_and_two_and_three_segment_clips(tmp_path):
+    root = generate_dataset(tmp_path / "d", 24, seed=3, workers=2, twins=0.0, multi_segment=0.75, max_frames=160,
+                            progress=False)
+    rows = read_manifest(root)
+    counts = [len(r["segments"]) for r in rows]
+    assert 2 in counts and 3 in counts
+    assert 0.5 <= sum(c > 1 for c in counts) / len(counts) <= 0.95  # 24 draws of p = 0.75
+    for r in rows:
+        assert ("captions_reversed" in r) == (len(r["segments"]) > 1)
+        if "captions_reversed" in r:
+            assert len(r["captions_reversed"]) == len(r["captions"])
 
 
 def test_captions_describe_only_the_clip_in_order():

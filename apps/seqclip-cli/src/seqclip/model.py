@@ -127,40 +127,70 @@ class SeqClip(nn.Module):
 
     # ------------------------------------------------------------------ training forward
     def features(self, batch: RadarBatch) -> dict[str, Tensor]:
-        """Pooled features ``radar`` / ``text`` ``[b, d]`` and, with a sequence loss, ``radar_seq [b, n, d]``,
-        ``radar_mask [b, n]``, ``text_seq [b, l, d]``, ``text_mask [b, l]``."""
+        """Pooled features ``radar`` / ``text`` ``[b, d]``; with a sequence loss, ``radar_seq [b, n, d]``,
+        ``radar_mask [b, n]``, ``text_seq [b, l, d]``, ``text_mask [b, l]``; with order negatives in
+        the batch, the same for them under ``neg_`` (``neg_text [m, d]``, ...), and the id tensors
+        ``sequence_ids [b]`` / ``neg_sequence_ids [m]`` that say which negative describes which row."""
         need_seq = self.seq_similarity is not None
         radar = self.encode_radar(*(batch[k] for k in VIEW_NAMES), batch.get("mask"), return_sequence=need_seq)
-        text = self.encode_text(batch["captions"], return_sequence=need_seq)
-        if not need_seq:
-            return {"radar": radar, "text": text}
-        return {"radar": radar[0], "text": text[0], "radar_seq": radar[1], "radar_mask": radar[2],
-                "text_seq": text[1], "text_mask": text[2]}
+        feats = self._text_features("", batch["captions"])
+        feats.update({"radar": radar[0], "radar_seq": radar[1], "radar_mask": radar[2]} if need_seq
+                     else {"radar": radar})
+        if "sequence_ids" in batch:
+            feats["sequence_ids"] = batch["sequence_ids"]
+        if batch.get("negative_captions"):
+            feats.update(self._text_features("neg_", batch["negative_captions"]))
+            feats["neg_sequence_ids"] = batch["negative_sequence_ids"]
+        return feats
+
+    def _text_features(self, prefix: str, captions: list[str]) -> dict[str, Tensor]:
+        if self.seq_similarity is None:
+            return {f"{prefix}text": self.encode_text(captions)}
+        pooled, seq, mask = self.encode_text(captions, return_sequence=True)
+        return {f"{prefix}text": pooled, f"{prefix}text_seq": seq, f"{prefix}text_mask": mask}
 
     def losses(self, feats: dict[str, Tensor], sample_ids: Tensor | None = None) -> dict[str, Tensor]:
         """Losses (``loss_clip``, ``loss_seq``, ``loss_total``), logits and similarity components of
-        ``features`` output. Training: the CLIP loss sees the global batch across ranks."""
+        ``features`` output. Training: the CLIP loss sees the global batch across ranks. Order
+        negatives (``neg_*``) are extra texts for the radar->text direction of both losses, except
+        for rows whose activity sequence they describe."""
         r_pooled, t_pooled = feats["radar"], feats["text"]
         scale = self.logit_scale()
+        negative = None
+        if "neg_text" in feats:  # [b, m]
+            negative = self._negative_logits(feats, pair_logits(r_pooled, feats["neg_text"], scale))
         if self.training:  # global batch across ranks
-            loss_clip = self.loss_fn(r_pooled, t_pooled, scale, self.logit_bias, sample_ids=sample_ids)
+            loss_clip = self.loss_fn(r_pooled, t_pooled, scale, self.logit_bias, sample_ids=sample_ids,
+                                     negative_logits=negative)
         else:  # evaluation is per process (validation runs on rank 0 alone)
             loss_clip = sequence_loss(pair_logits(r_pooled, t_pooled, scale), self.config.loss,
-                                      logit_bias=self.logit_bias, sample_ids=sample_ids)
+                                      logit_bias=self.logit_bias, sample_ids=sample_ids, negative_logits=negative)
         out = {"loss_clip": loss_clip, "logit_scale": scale.detach(),
                "logits_per_radar": (scale * r_pooled.float() @ t_pooled.float().T).detach()}
         if self.seq_similarity is None:
             out["loss_seq"] = torch.zeros((), device=loss_clip.device)
             out["loss_total"] = loss_clip
             return out
-        parts = self.seq_similarity.similarities(feats["radar_seq"], feats["text_seq"], feats["radar_mask"],
-                                                 feats["text_mask"])
-        seq_logits = self.seq_similarity.combine(parts)
-        loss_seq = sequence_loss(seq_logits, self.config.loss, logit_bias=self.logit_bias, sample_ids=sample_ids)
+        sim = self.seq_similarity
+        parts = sim.similarities(feats["radar_seq"], feats["text_seq"], feats["radar_mask"], feats["text_mask"])
+        seq_logits = sim.combine(parts)
+        seq_negative = None
+        if "neg_text" in feats:
+            seq_negative = self._negative_logits(feats, sim.combine(sim.similarities(
+                feats["radar_seq"], feats["neg_text_seq"], feats["radar_mask"], feats["neg_text_mask"])))
+        loss_seq = sequence_loss(seq_logits, self.config.loss, logit_bias=self.logit_bias, sample_ids=sample_ids,
+                                 negative_logits=seq_negative)
         out.update(loss_seq=loss_seq, seq_logits=seq_logits.detach(),
                    loss_total=loss_clip + self.config.seq_weight * loss_seq)
         out.update({f"sim_{k}": v.detach().diagonal().mean() for k, v in parts.items()})
         return out
+
+    @staticmethod
+    def _negative_logits(feats: dict[str, Tensor], logits: Tensor) -> Tensor:
+        """``[b, m]`` negative logits, with a negative that describes a row's own activity sequence
+        (a twin's reversed caption is the other twin's story) pushed out of that row's loss."""
+        same = feats["sequence_ids"][:, None] == feats["neg_sequence_ids"][None, :]  # [b, m]
+        return logits.float().masked_fill(same, -1e9)
 
     def loss_parameters(self) -> list[nn.Parameter]:
         """Parameters that ``losses`` uses directly (not through ``features``): logit scale and bias and
@@ -231,13 +261,14 @@ class SeqClip(nn.Module):
 
 def cat_features(parts: list[dict[str, Tensor]]) -> dict[str, Tensor]:
     """Concatenate ``SeqClip.features`` of several micro-batches along the batch axis; text sequences
-    are zero-padded (and masked) to the longest tokenisation."""
+    are zero-padded (and masked) to the longest tokenisation; order negatives (present in some
+    micro-batches only) are concatenated from those that have them."""
     out = {}
-    for key in parts[0]:
-        tensors = [p[key] for p in parts]
-        if key in ("text_seq", "text_mask"):
+    for key in dict.fromkeys(k for p in parts for k in p):
+        tensors = [p[key] for p in parts if key in p]
+        if key.endswith(("text_seq", "text_mask")):
             length = max(t.shape[1] for t in tensors)
-            tail = (0, 0) if key == "text_seq" else ()  # text_seq [b, l, d], text_mask [b, l]
+            tail = (0, 0) if key.endswith("text_seq") else ()  # text_seq [b, l, d], text_mask [b, l]
             tensors = [F.pad(t, (*tail, 0, length - t.shape[1])) for t in tensors]
         out[key] = torch.cat(tensors)  # [sum b, ...]
     return out

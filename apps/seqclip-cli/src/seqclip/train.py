@@ -19,7 +19,7 @@ from torch.utils.data import DataLoader
 from .check import check_headers, format_problems
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import TrainConfig, TrainingError, load_train_config
-from .data import EpochSampler, RadarTextDataset, collate
+from .data import EpochSampler, RadarTextDataset, collate, twin_pairs
 from .distributed import DistContext
 from .evaluate import split_retrieval
 from .model import SeqClip, cat_features
@@ -203,7 +203,7 @@ def setup(cfg: TrainConfig, console: Console, dist: DistContext) -> Run:
     data_dir = Path(_on_main(dist, lambda: str(_data_dir(cfg, console))))
     excluded = _on_main(dist, lambda: _check_data(cfg, data_dir, console))
     train_ds = RadarTextDataset(data_dir, "train", cfg.clip_length, train=True, seed=cfg.seed, skip_bad=cfg.skip_bad,
-                                exclude=excluded)
+                                exclude=excluded, positives=cfg.positives, order_negatives=cfg.order_negatives)
     val_ds = RadarTextDataset(data_dir, "val", cfg.clip_length, train=False, skip_bad=cfg.skip_bad, exclude=excluded)
     steps_per_epoch = len(train_ds) // (cfg.batch_size * dist.world_size) // cfg.accum_steps
     if steps_per_epoch < 1:
@@ -214,7 +214,8 @@ def setup(cfg: TrainConfig, console: Console, dist: DistContext) -> Run:
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine(cfg.warmup_steps, steps_per_epoch * cfg.epochs))
     r = Run(cfg, dist, device, console, data_dir, excluded, train_ds, val_ds, model, dist.wrap(model), optimizer,
             scheduler, torch.amp.GradScaler(device.type, enabled=cfg.precision == "fp16"),
-            EpochSampler(len(train_ds), cfg.seed), _fresh_state(), steps_per_epoch)
+            EpochSampler(len(train_ds), cfg.seed, twins=twin_pairs(train_ds.rows) if cfg.twin_batches else (),
+                         batch=cfg.batch_size * dist.world_size), _fresh_state(), steps_per_epoch)
     if ckpt is not None:
         _restore(r, ckpt)
     if dist.is_main:  # only now is anything written
@@ -330,7 +331,8 @@ def _equalize(r: Run, batch: dict) -> dict:
     keep = r.dist.min_across_ranks(n)
     if keep == n:
         return batch
-    out = {k: (v[:keep] if torch.is_tensor(v) or isinstance(v, list) else v) for k, v in batch.items()}
+    per_row = (k for k, v in batch.items() if (torch.is_tensor(v) or isinstance(v, list)) and not k.startswith("negative_"))
+    out = {**batch, **{k: batch[k][:keep] for k in per_row}}  # order negatives stay: extra negatives only
     out["skipped"] = batch["skipped"] + n - keep
     return out if keep else {"skipped": out["skipped"]}
 

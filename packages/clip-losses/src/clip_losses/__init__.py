@@ -12,6 +12,7 @@ from .functional import (
     siglip_loss,
     siglip_loss_from_logits,
     soft_cross_entropy,
+    with_negatives,
 )
 from .modules import ClipLoss, LogitScale, SigLipLoss
 from .targets import positive_mask, sigmoid_labels, softmax_targets
@@ -20,5 +21,6 @@ __all__ = [
     "clip_loss", "siglip_loss", "sequence_loss", "ClipLoss", "SigLipLoss", "LogitScale",
     "pair_logits", "soft_cross_entropy", "clip_loss_from_logits", "siglip_loss_from_logits",
     "positive_mask", "softmax_targets", "sigmoid_labels", "gather_features", "gather_no_grad", "world",
+    "with_negatives",
 ]
 __version__ = version("clip-losses")

@@ -14,7 +14,7 @@ from torch import Tensor
 from .targets import positive_mask, sigmoid_labels, softmax_targets
 
 __all__ = ["clip_loss", "siglip_loss", "sequence_loss", "soft_cross_entropy", "pair_logits",
-           "clip_loss_from_logits", "siglip_loss_from_logits"]
+           "clip_loss_from_logits", "siglip_loss_from_logits", "with_negatives"]
 
 
 def _f32(x: Tensor) -> Tensor:
@@ -74,12 +74,26 @@ def siglip_loss(radar_features: Tensor, text_features: Tensor, logit_scale: Tens
     return sequence_loss(logits, "siglip", sample_ids=sample_ids)
 
 
+def with_negatives(logits: Tensor, mask: Tensor, negative_logits: Tensor | None) -> tuple[Tensor, Tensor]:
+    """Append extra negative columns ``[rows, m]`` to the radar rows' logits and (all False) to their
+    positive mask. A negative that must not count for a row is given a very low logit (``-1e9``),
+    which contributes nothing to either loss."""
+    if negative_logits is None:
+        return logits, mask
+    if negative_logits.dim() != 2 or negative_logits.shape[0] != logits.shape[0]:
+        raise ValueError(f"negative_logits must be [{logits.shape[0]}, m], got {tuple(negative_logits.shape)}")
+    negative_logits = _f32(negative_logits)
+    extra = torch.zeros_like(negative_logits, dtype=torch.bool)
+    return torch.cat([logits, negative_logits], 1), torch.cat([mask, extra], 1)
+
+
 def sequence_loss(logits: Tensor, kind: str = "clip", logit_bias: Tensor | float | None = None,
-                  sample_ids: Tensor | None = None) -> Tensor:
+                  sample_ids: Tensor | None = None, negative_logits: Tensor | None = None) -> Tensor:
     """The same objectives on a given square logit matrix ``[B, B]`` (e.g. a sequence similarity).
 
     ``kind="clip"``: symmetric cross-entropy over rows and columns. ``kind="siglip"``: sigmoid
-    loss, with ``logit_bias`` added first.
+    loss, with ``logit_bias`` added first. ``negative_logits [B, m]``: extra negatives of the radar
+    rows only (radar->text direction; never positives, never queries).
     """
     if logits.dim() != 2 or logits.shape[0] != logits.shape[1]:
         raise ValueError(f"logits must be a square [B, B] matrix, got {tuple(logits.shape)}")
@@ -89,8 +103,10 @@ def sequence_loss(logits: Tensor, kind: str = "clip", logit_bias: Tensor | float
     b = logits.shape[0]
     mask = positive_mask(b, b, logits.device, sample_ids, sample_ids)
     if kind == "clip":
-        return clip_loss_from_logits(logits, logits.T, mask)
+        logits_r, mask_r = with_negatives(logits, mask, negative_logits)
+        return clip_loss_from_logits(logits_r, logits.T, mask_r, mask.T)
     if kind == "siglip":
+        logits, mask = with_negatives(logits, mask, negative_logits)
         if logit_bias is not None:
             logits = logits + _f32(torch.as_tensor(logit_bias, device=logits.device))
         return siglip_loss_from_logits(logits, mask)

@@ -8,7 +8,13 @@ import torch
 from torch import Tensor, nn
 
 from .distributed import gather_features, gather_no_grad, world
-from .functional import clip_loss_from_logits, pair_logits, sequence_loss, siglip_loss_from_logits
+from .functional import (
+    clip_loss_from_logits,
+    pair_logits,
+    sequence_loss,
+    siglip_loss_from_logits,
+    with_negatives,
+)
 from .targets import positive_mask
 
 __all__ = ["ClipLoss", "SigLipLoss", "LogitScale"]
@@ -33,22 +39,26 @@ class ClipLoss(nn.Module):
         self.gather_with_grad = gather_with_grad
 
     def forward(self, radar_features: Tensor, text_features: Tensor, logit_scale: Tensor | float,
-                logit_bias: Tensor | float | None = None, sample_ids: Tensor | None = None) -> Tensor:
+                logit_bias: Tensor | float | None = None, sample_ids: Tensor | None = None,
+                negative_logits: Tensor | None = None) -> Tensor:
+        """``negative_logits [b, m]``: extra negatives of this rank's radar rows (radar->text only);
+        across ranks they take the ``local_loss`` form, whose rank average is the global loss."""
         rank, size = world()
         if size == 1:
             logits = pair_logits(radar_features, text_features, logit_scale, logit_bias)
-            return sequence_loss(logits, "clip", sample_ids=sample_ids)
+            return sequence_loss(logits, "clip", sample_ids=sample_ids, negative_logits=negative_logits)
         all_r = gather_features(radar_features, self.gather_with_grad)  # [B, d]
         all_t = gather_features(text_features, self.gather_with_grad)  # [B, d]
         all_ids = None if sample_ids is None else gather_no_grad(sample_ids)
-        if not self.local_loss:
+        if not self.local_loss and negative_logits is None:
             logits = pair_logits(all_r, all_t, logit_scale, logit_bias)  # [B, B]
             return sequence_loss(logits, "clip", sample_ids=all_ids)
         b, total = radar_features.shape[0], all_r.shape[0]
         mask = positive_mask(b, total, radar_features.device, sample_ids, all_ids, row_offset=rank * b)
         logits_r = pair_logits(radar_features, all_t, logit_scale, logit_bias)  # [b, B]
         logits_t = pair_logits(text_features, all_r, logit_scale, logit_bias)  # [b, B]
-        return clip_loss_from_logits(logits_r, logits_t, mask, mask)
+        logits_r, mask_r = with_negatives(logits_r, mask, negative_logits)  # [b, B + m]
+        return clip_loss_from_logits(logits_r, logits_t, mask_r, mask)
 
 
 class SigLipLoss(nn.Module):
@@ -57,7 +67,9 @@ class SigLipLoss(nn.Module):
     gradients equal the single-process loss on the concatenated batch."""
 
     def forward(self, radar_features: Tensor, text_features: Tensor, logit_scale: Tensor | float,
-                logit_bias: Tensor | float | None, sample_ids: Tensor | None = None) -> Tensor:
+                logit_bias: Tensor | float | None, sample_ids: Tensor | None = None,
+                negative_logits: Tensor | None = None) -> Tensor:
+        """``negative_logits [b, m]`` (bias not yet added): extra negatives of this rank's radar rows."""
         rank, _ = world()
         all_t = gather_features(text_features, gather_with_grad=True)  # [B, d]
         all_ids = None if sample_ids is None else gather_no_grad(sample_ids)
@@ -65,6 +77,9 @@ class SigLipLoss(nn.Module):
         mask = positive_mask(b, all_t.shape[0], radar_features.device, sample_ids, all_ids,
                              row_offset=rank * b)
         logits = pair_logits(radar_features, all_t, logit_scale, logit_bias)  # [b, B]
+        if negative_logits is not None and logit_bias is not None:
+            negative_logits = negative_logits + logit_bias
+        logits, mask = with_negatives(logits, mask, negative_logits)  # [b, B + m]
         return siglip_loss_from_logits(logits, mask)
 
 

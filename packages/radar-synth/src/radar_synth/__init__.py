@@ -5,7 +5,7 @@ dataset writer that seqclip reads."""
 from importlib.metadata import version
 
 from .body import SEGMENTS, BodyShape, Pose, forward_kinematics
-from .captions import caption_clip, describe_segment
+from .captions import caption_clip, caption_pairs, describe_segment
 from .clip import PATHS, RenderedClip, render_clip
 from .dataset import MANIFEST, generate_dataset, read_manifest, write_clip_npz
 from .motion import ACTIVITIES, ClipPlan, Segment, clip_pose, gait_angles, plan_clip
@@ -14,7 +14,7 @@ from .synth import SynthConfig
 
 __all__ = [
     "generate_dataset", "read_manifest", "write_clip_npz", "render_clip", "RenderedClip", "plan_clip",
-    "clip_pose", "gait_angles", "caption_clip", "describe_segment", "body_trajectories", "ellipsoid_rcs",
+    "clip_pose", "gait_angles", "caption_clip", "caption_pairs", "describe_segment", "body_trajectories", "ellipsoid_rcs",
     "sample_clutter", "forward_kinematics", "BodyShape", "Pose", "ClipPlan", "Segment", "SynthConfig",
     "ACTIVITIES", "SEGMENTS", "MANIFEST", "PATHS",
 ]

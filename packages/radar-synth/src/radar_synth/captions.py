@@ -6,7 +6,7 @@ import numpy as np
 
 from .motion import Segment
 
-__all__ = ["caption_clip", "describe_segment", "NUMBER_WORDS"]
+__all__ = ["caption_clip", "caption_pairs", "describe_segment", "NUMBER_WORDS"]
 
 NUMBER_WORDS = {1: "once", 2: "twice", 3: "three times", 4: "four times", 5: "five times", 6: "six times",
                 7: "seven times", 8: "eight times"}
@@ -98,29 +98,40 @@ def describe_segment(seg: Segment, rng: np.random.Generator) -> tuple[str, str]:
 
 
 def _join(subject: str, phrases: list[tuple[str, str]], form: int) -> str:
+    """One sentence from the segments' phrases in the given order. Multi-segment forms use verb
+    phrases only, so reordering the phrases reorders the words and changes nothing else."""
     verbs = [v for v, _ in phrases]
-    gerunds = [g for _, g in phrases]
     if len(phrases) == 1:
-        return [f"{subject} {verbs[0]}.", f"{subject} is seen {gerunds[0]}.", f"{subject} {verbs[0]}."][form % 3]
+        return [f"{subject} {verbs[0]}.", f"{subject} is seen {phrases[0][1]}.", f"{subject} {verbs[0]}."][form % 3]
+    first = subject[0].lower() + subject[1:]
     if len(phrases) == 2:
         return [f"{subject} {verbs[0]}, then {verbs[1]}.",
-                f"First {subject[0].lower() + subject[1:]} {verbs[0]}; after that, the same person {verbs[1]}.",
-                f"{subject} {verbs[0]} before {gerunds[1]}."][form % 3]
+                f"First {first} {verbs[0]}; after that, the same person {verbs[1]}.",
+                f"{subject} {verbs[0]} and afterwards {verbs[1]}."][form % 3]
     return [f"{subject} {verbs[0]}, then {verbs[1]}, and finally {verbs[2]}.",
-            f"First {subject[0].lower() + subject[1:]} {verbs[0]}, next {verbs[1]}, and at the end {verbs[2]}.",
-            f"{subject} {verbs[0]}; after {gerunds[1]}, they end by {gerunds[2]}."][form % 3]
+            f"First {first} {verbs[0]}, next {verbs[1]}, and at the end {verbs[2]}.",
+            f"{subject} {verbs[0]}; after that {verbs[1]}, and then {verbs[2]}."][form % 3]
 
 
-def caption_clip(segments: list[Segment], rng: np.random.Generator, count: int = 3) -> list[str]:
-    """``count`` distinct paraphrases (different subjects, structures and wording)."""
-    captions: list[str] = []
+def caption_pairs(segments: list[Segment], rng: np.random.Generator, count: int = 3) -> list[tuple[str, str | None]]:
+    """``count`` distinct paraphrases (different subjects, structures and wording), each with its
+    order-reversed twin: the same subject, structure and phrase choices with the segments' phrases
+    in reverse order (None for a single segment)."""
+    pairs: list[tuple[str, str | None]] = []
     forms = rng.permutation(3)
     for i in range(count * 4):
         subject = str(rng.choice(SUBJECTS))
         phrases = [describe_segment(s, rng) for s in segments]
-        text = " ".join(_join(subject, phrases, int(forms[i % 3])).split())
-        if text not in captions:
-            captions.append(text)
-        if len(captions) == count:
+        form = int(forms[i % 3])
+        text = " ".join(_join(subject, phrases, form).split())
+        reverse = " ".join(_join(subject, phrases[::-1], form).split()) if len(phrases) > 1 else None
+        if text not in [c for c, _ in pairs]:
+            pairs.append((text, reverse))
+        if len(pairs) == count:
             break
-    return captions
+    return pairs
+
+
+def caption_clip(segments: list[Segment], rng: np.random.Generator, count: int = 3) -> list[str]:
+    """``count`` distinct paraphrases (different subjects, structures and wording)."""
+    return [c for c, _ in caption_pairs(segments, rng, count)]

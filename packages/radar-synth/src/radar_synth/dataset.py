@@ -8,8 +8,10 @@ Layout::
 
 Manifest fields: ``id``, ``split`` (train | val | test), ``file`` (relative path), ``captions``
 (list of str), ``segments`` ([{activity, start_frame, end_frame, params}]), ``frame_rate_hz``,
-``num_frames``, ``radar`` (the ``RadarConfig`` fields), and for the hard-negative test subset
-``hard_negative_of`` (the id of the twin clip with the same segments in swapped order).
+``num_frames``, ``radar`` (the ``RadarConfig`` fields); for clips of 2 or 3 activities
+``captions_reversed`` (each caption rendered with the activities in reverse order and the same
+wording otherwise); for order-swapped twin pairs ``hard_negative_of`` (the id of the twin clip
+with the same segments in swapped order, in the same split).
 """
 
 from __future__ import annotations
@@ -27,15 +29,17 @@ from tqdm.auto import tqdm
 
 from radar_views import RadarConfig, atomic_write
 
-from .captions import caption_clip
+from .captions import caption_pairs
 from .clip import render_clip
 from .motion import ACTIVITIES, ClipPlan, Segment, plan_clip
 from .synth import SynthConfig
 
 __all__ = ["generate_dataset", "write_clip_npz", "read_manifest", "clip_id", "SPLIT_FRACTIONS",
-           "MANIFEST", "HARD_NEGATIVE_ACTIVITIES"]
+           "MANIFEST", "HARD_NEGATIVE_ACTIVITIES", "DEFAULT_TWINS", "DEFAULT_MULTI_SEGMENT"]
 
 MANIFEST = "manifest.jsonl"
+DEFAULT_TWINS = 0.1  # share of clips in order-swapped twin pairs
+DEFAULT_MULTI_SEGMENT = 0.6  # share of the other clips that hold 2 or 3 activities
 SPLIT_FRACTIONS = (0.8, 0.1, 0.1)  # train, val, test
 # standing -> standing, in place: any two of these can swap order
 HARD_NEGATIVE_ACTIVITIES = ("wave", "clap", "jump", "squat", "bend_pick_up", "kick", "punch", "jog_in_place",
@@ -97,12 +101,13 @@ def _hard_negative_pair(rng: np.random.Generator, frame_rate: float,
 
 
 def _task(args):
-    index, kind, seed, out_dir, cfg_dict, synth_kw, path, max_frames = args
+    index, kind, seed, out_dir, cfg_dict, synth_kw, path, max_frames, multi_segment = args
     cfg = RadarConfig.from_dict(cfg_dict)
     rng = np.random.default_rng([seed, index])  # per clip: independent of the worker count
     if kind == "single":
-        plan, twin_id = plan_clip(rng, cfg.frame_rate_hz, max_frames=max_frames), None
-    else:  # hard negatives: the pair shares one planning stream, member ``kind`` in {0, 1}
+        segments = int(rng.choice([2, 3])) if rng.random() < multi_segment else 1
+        plan, twin_id = plan_clip(rng, cfg.frame_rate_hz, max_frames=max_frames, segments=segments), None
+    else:  # twins: the pair shares one planning stream, member ``kind`` in {0, 1}
         pair_rng = np.random.default_rng([seed, index - int(kind), 7])
         plans = _hard_negative_pair(pair_rng, cfg.frame_rate_hz, max_frames)
         plan, twin_id = plans[int(kind)], clip_id(index + 1 - 2 * int(kind))
@@ -111,56 +116,70 @@ def _task(args):
     arrays = {k: v.astype(np.float16) for k, v in rendered.views.as_dict().items()}
     arrays["torso_range_m"] = rendered.torso_range_m
     write_clip_npz(Path(out_dir) / "clips" / f"{cid}.npz", arrays)
+    pairs = caption_pairs(plan.segments, rng)
     row = {
-        "id": cid, "file": f"clips/{cid}.npz", "captions": caption_clip(plan.segments, rng),
+        "id": cid, "file": f"clips/{cid}.npz", "captions": [c for c, _ in pairs],
         "segments": [asdict(s) for s in plan.segments], "frame_rate_hz": cfg.frame_rate_hz,
         "num_frames": plan.num_frames, "radar": cfg.to_dict(),
         "subject": {"height_m": round(plan.height, 3), "start_range_m": round(plan.start_range, 3),
                     "start_azimuth_deg": round(plan.start_azimuth_deg, 2)},
     }
+    if len(plan.segments) > 1:
+        row["captions_reversed"] = [r for _, r in pairs]
     if twin_id is not None:
         row["hard_negative_of"] = twin_id
     return row
 
 
-def _splits(num_clips: int, hard_pairs: int, seed: int) -> list[str]:
-    """Disjoint train / val / test by a seeded permutation; hard-negative pairs are all test."""
-    singles = num_clips - 2 * hard_pairs
-    order = np.random.default_rng([seed, 99]).permutation(singles)
-    n_train = int(round(SPLIT_FRACTIONS[0] * num_clips))
-    n_val = int(round(SPLIT_FRACTIONS[1] * num_clips))
-    labels = np.empty(singles, dtype=object)
-    labels[order[:n_train]] = "train"
-    labels[order[n_train:n_train + n_val]] = "val"
-    labels[order[n_train + n_val:]] = "test"
-    return list(labels) + ["test"] * (2 * hard_pairs)
+def _splits(num_clips: int, twin_pairs: int, seed: int, fractions: tuple[float, float, float] = SPLIT_FRACTIONS
+            ) -> list[str]:
+    """Disjoint train / val / test by a seeded permutation of units (a single clip, or a twin pair,
+    which stays inside one split), filled in order up to the fractions (80 / 10 / 10 %) of the clips."""
+    singles = num_clips - 2 * twin_pairs
+    units = [[i] for i in range(singles)] + [[singles + 2 * k, singles + 2 * k + 1] for k in range(twin_pairs)]
+    order = np.random.default_rng([seed, 99]).permutation(len(units))
+    bounds = np.cumsum([round(f * num_clips) for f in fractions[:2]])
+    labels, filled = [""] * num_clips, 0
+    for u in order:
+        split = "train" if filled < bounds[0] else "val" if filled < bounds[1] else "test"
+        for i in units[u]:
+            labels[i] = split
+        filled += len(units[u])
+    return labels
 
 
 def generate_dataset(out_dir: str | os.PathLike, num_clips: int, seed: int = 0, workers: int = 1,
-                     hard_negative_pairs: int | None = None, cfg: RadarConfig | None = None,
-                     snr_db: float = 0.0, path: str = "fast", max_frames: int = 496,
-                     progress: bool = True) -> Path:
+                     twins: float = DEFAULT_TWINS, multi_segment: float = DEFAULT_MULTI_SEGMENT,
+                     cfg: RadarConfig | None = None, snr_db: float = 0.0, path: str = "fast",
+                     max_frames: int = 496, progress: bool = True,
+                     split_fractions: tuple[float, float, float] = SPLIT_FRACTIONS) -> Path:
     """Simulate ``num_clips`` captioned clips into ``out_dir`` (see the module doc for the format).
 
-    Deterministic: the same seed gives byte-identical files whatever ``workers`` is. The last
-    ``2 * hard_negative_pairs`` clips (default: 5% of the clips, at least one pair when there
-    are 20 or more) form the hard-negative test subset. ``max_frames`` (100-496) caps clip length.
+    Deterministic: the same seed gives byte-identical files whatever ``workers`` is. A share
+    ``twins`` of the clips (rounded down to whole pairs) are order-swapped twin pairs, each pair
+    inside one split; of the other clips, a share ``multi_segment`` hold 2 or 3 activities (half
+    each) and the rest one. ``max_frames`` (100-496) caps clip length; ``split_fractions`` are the
+    train / val / test shares (summing to 1).
     """
     if num_clips < 1:
         raise ValueError(f"num_clips must be >= 1, got {num_clips}")
     if not 100 <= max_frames <= 496:
         raise ValueError(f"max_frames must lie in [100, 496], got {max_frames}")
+    if len(split_fractions) != 3 or abs(sum(split_fractions) - 1) > 1e-9 or min(split_fractions) < 0:
+        raise ValueError(f"split_fractions must be three shares summing to 1, got {split_fractions}")
+    for name, share in (("twins", twins), ("multi_segment", multi_segment)):
+        if not 0.0 <= share <= 1.0:
+            raise ValueError(f"{name} must be a share in [0, 1], got {share}")
     cfg = cfg or RadarConfig()
     out = Path(out_dir)
     (out / "clips").mkdir(parents=True, exist_ok=True)
-    pairs = (num_clips // 40 if num_clips >= 20 else 0) if hard_negative_pairs is None else hard_negative_pairs
-    if 2 * pairs > num_clips:
-        raise ValueError(f"{pairs} hard-negative pairs need {2 * pairs} clips, only {num_clips} requested")
+    pairs = int(twins * num_clips) // 2
     singles = num_clips - 2 * pairs
     kinds = ["single"] * singles + [i % 2 for i in range(2 * pairs)]
     synth_kw = {"snr_db": snr_db}
-    tasks = [(i, kind, seed, str(out), cfg.to_dict(), synth_kw, path, max_frames) for i, kind in enumerate(kinds)]
-    splits = _splits(num_clips, pairs, seed)
+    tasks = [(i, kind, seed, str(out), cfg.to_dict(), synth_kw, path, max_frames, multi_segment)
+             for i, kind in enumerate(kinds)]
+    splits = _splits(num_clips, pairs, seed, tuple(split_fractions))
     rows = []
     bar = tqdm(total=num_clips, desc="simulating clips", unit="clip", disable=not progress)
     if workers <= 1:

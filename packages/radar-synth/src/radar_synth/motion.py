@@ -299,14 +299,21 @@ def _direction_heading(direction: str, x: float, y: float) -> float:
 
 
 def plan_clip(rng: np.random.Generator, frame_rate: float, min_frames: int = 100, max_frames: int = 496,
-              max_segments: int = 3) -> ClipPlan:
-    """Sample a clip: 1-3 posture-compatible activities, start position, body height, directions."""
+              segments: int | None = None) -> ClipPlan:
+    """Sample a clip: 1-3 posture-compatible activities, start position, body height, directions.
+
+    ``segments``: how many activities to aim for (None: 1, 2 or 3 with probabilities 0.3 / 0.4 /
+    0.3); with 2 or 3, each lasts at most ``max_frames / segments`` frames so that all fit (a fall
+    ends a clip early, and a walk that would leave the field of view is skipped)."""
+    if segments is not None and segments not in (1, 2, 3):
+        raise ValueError(f"segments must be 1, 2, 3 or None, got {segments}")
     height = float(rng.uniform(1.5, 1.95))
     r0 = float(rng.uniform(1.5, 8.0))
     az0 = float(rng.uniform(-60, 60))
     x, y = r0 * np.sin(np.radians(az0)), r0 * np.cos(np.radians(az0))
     heading = float(np.arctan2(-y, -x) + rng.uniform(-0.3, 0.3))  # roughly facing the radar
-    n_seg = int(rng.choice([1, 2, 3], p=[0.3, 0.4, 0.3]))
+    n_seg = int(rng.choice([1, 2, 3], p=[0.3, 0.4, 0.3])) if segments is None else segments
+    budget_s = (max_frames // n_seg) / frame_rate if n_seg > 1 and segments else float("inf")
     posture, segments, frame = "standing", [], 0
     for _ in range(n_seg):
         names = [a.name for a in ACTIVITIES.values() if a.before == posture and not (a.name == segments[-1].activity
@@ -314,7 +321,7 @@ def plan_clip(rng: np.random.Generator, frame_rate: float, min_frames: int = 100
         if posture == "lying" or not names:
             break
         act = ACTIVITIES[str(rng.choice(names))]
-        dur = float(rng.uniform(*act.duration_s))
+        dur = min(float(rng.uniform(*act.duration_s)), budget_s)
         params = act.sample_params(rng)
         if act.moves:  # pick a direction that keeps the person in the field of view
             dist = params["speed"] * dur

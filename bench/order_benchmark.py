@@ -1,0 +1,151 @@
+"""Does Sequence CLIP learn temporal order? Train a list of configurations on one generated dataset
+and score each on the test split: retrieval, twin accuracy, text-order accuracy, zero-shot.
+
+    uv run python bench/order_benchmark.py --scale cpu [--out bench_out/order] [--only NAME ...]
+
+The dataset is generated once (fixed seed) into ``OUT/data``: a large test split (30 % of the clips)
+so that it holds >= 400 clips and >= 100 order-swapped twin pairs. Every configuration trains with
+the same seed; results go to ``OUT/results.json`` (a configuration already there is not retrained,
+so an interrupted run continues) and the Markdown table is printed. Every score comes with its 95 %
+bootstrap interval over clips. The "chosen" row is picked on the validation split, never the test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+# bench/radar_synth.py shares its name with the package: import the package, not the script
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
+
+SCALES = {  # dataset and training size per preset
+    "smoke": {"clips": 60, "max_frames": 128, "twins": 0.5, "preset": "tiny", "epochs": 1, "batch_size": 8},
+    "cpu": {"clips": 1400, "max_frames": 256, "twins": 0.5, "preset": "tiny", "epochs": 8, "batch_size": 32},
+    "gpu": {"clips": 6000, "max_frames": 496, "twins": 0.35, "preset": "small", "epochs": 30, "batch_size": 128},
+}
+SPLITS = (0.6, 0.1, 0.3)
+CONFIGS = {  # name -> TrainConfig fields
+    "clip only": {"similarity": "clip", "order_negatives": False, "twin_batches": False},
+    "+ combined": {"similarity": "combined", "order_negatives": False, "twin_batches": False},
+    "+ temporal only": {"similarity": "temporal", "order_negatives": False, "twin_batches": False},
+    "+ order negatives": {"similarity": "combined", "order_negatives": True, "twin_batches": False},
+    "+ twins in training": {"similarity": "combined", "order_negatives": False, "twin_batches": True},
+    "+ order negatives + twins": {"similarity": "combined", "order_negatives": True, "twin_batches": True},
+    "+ order negatives + twins + activity positives": {"similarity": "combined", "order_negatives": True,
+                                                       "twin_batches": True, "positives": "activities"},
+}
+
+
+def dataset(out: Path, scale: dict, seed: int = 2026) -> Path:
+    from radar_synth import generate_dataset
+
+    root = out / "data"
+    if not (root / "manifest.jsonl").is_file():
+        generate_dataset(root, scale["clips"], seed=seed, workers=os.cpu_count() or 1, twins=scale["twins"],
+                         max_frames=scale["max_frames"], split_fractions=SPLITS)
+    return root
+
+
+def evaluate(model, data: Path, split: str, clip_length: int) -> dict:
+    """Retrieval (pooled score), twin and order accuracy for the pooled score and every sequence
+    similarity the model has, zero-shot top-1; each with its interval."""
+    from seqclip.data import RadarTextDataset
+    from seqclip.eval_tasks import eval_hard_negatives, eval_order, eval_retrieval, eval_zeroshot
+
+    ds = RadarTextDataset(data, split, clip_length, train=False)
+    scores = ["clip"]
+    if model.seq_similarity is not None:
+        scores += [*model.seq_similarity.components, "combined"]
+    retrieval = eval_retrieval(model, ds)
+    out = {"clips": len(ds), "retrieval": {d: {k: retrieval[d][k] for k in ("R@1", "R@5", "interval")}
+                                           for d in ("text_to_radar", "radar_to_text")}}
+    for name, task in (("twins", eval_hard_negatives), ("order", eval_order)):
+        out[name] = {s: {k: v for k, v in task(model, ds, score=s).items() if k in ("accuracy", "interval",
+                                                                                  "comparisons", "clips")}
+                     for s in scores}
+    zs = eval_zeroshot(model, ds)
+    out["zeroshot"] = {"top1": zs["top1"], "interval": zs["top1_interval"], "clips": zs["clips"]}
+    return out
+
+
+def train_one(name: str, fields: dict, data: Path, out: Path, scale: dict) -> dict:
+    from rich.console import Console
+
+    from seqclip import SeqClip
+    from seqclip.config import TrainConfig
+    from seqclip.train import train
+
+    run = out / "runs" / name.replace(" ", "_").replace("+", "p")
+    cfg = TrainConfig(data=str(data), out=str(run), preset=scale["preset"], epochs=scale["epochs"],
+                      batch_size=scale["batch_size"], eval_test=False, overwrite=True, seed=0, **fields)
+    t0 = time.time()
+    train(cfg, Console(quiet=True))
+    minutes = (time.time() - t0) / 60
+    model = SeqClip.from_pretrained(run / "best").eval()
+    return {"config": fields, "train_minutes": minutes, "val": evaluate(model, data, "val", cfg.clip_length),
+            "test": evaluate(model, data, "test", cfg.clip_length)}
+
+
+def _cell(value: float, interval) -> str:
+    return f"{value:.1f} [{interval[0]:.1f}, {interval[1]:.1f}]"
+
+
+def table(results: dict) -> str:
+    head = ["configuration", "t→r R@1", "t→r R@5", "r→t R@1", "r→t R@5", "twins (pooled)", "twins (best seq.)",
+            "order (pooled)", "order (best seq.)", "zero-shot top-1"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name, res in results.items():
+        t = res["test"]
+        r = t["retrieval"]
+        cells = [name] + [_cell(r[d][k], r[d]["interval"][k]) for d in ("text_to_radar", "radar_to_text")
+                          for k in ("R@1", "R@5")]
+        for task in ("twins", "order"):
+            pooled = t[task]["clip"]
+            seq = {s: v for s, v in t[task].items() if s != "clip"}
+            cells.append(_cell(pooled["accuracy"], pooled["interval"]))
+            if seq:
+                best = max(seq, key=lambda s: res["val"][task][s]["accuracy"])  # chosen on validation
+                cells.append(f"{best}: {_cell(seq[best]['accuracy'], seq[best]['interval'])}")
+            else:
+                cells.append("-")
+        cells.append(_cell(t["zeroshot"]["top1"], t["zeroshot"]["interval"]))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", choices=sorted(SCALES), default="cpu")
+    parser.add_argument("--out", type=Path, default=Path("bench_out/order"))
+    parser.add_argument("--only", nargs="*", default=None, help="configuration names to run (default: all)")
+    args = parser.parse_args()
+    scale, t0 = SCALES[args.scale], time.time()
+    args.out.mkdir(parents=True, exist_ok=True)
+    data = dataset(args.out, scale)
+    data_minutes = (time.time() - t0) / 60
+    path = args.out / "results.json"
+    results = json.loads(path.read_text()) if path.is_file() else {}
+    for name, fields in CONFIGS.items():
+        if (args.only and name not in args.only) or name in results:
+            continue
+        results[name] = train_one(name, fields, data, args.out, scale)
+        path.write_text(json.dumps(results, indent=1) + "\n")
+        print(f"{name}: done in {results[name]['train_minutes']:.1f} min", flush=True)
+    chosen = max(results, key=lambda n: (max(v["accuracy"] for v in results[n]["val"]["order"].values())
+                                         + max(v["accuracy"] for v in results[n]["val"]["twins"].values())))
+    any_test = next(iter(results.values()))["test"]
+    print(f"\nscale {args.scale}: {scale}; splits {SPLITS}; test {any_test['clips']} clips, "
+          f"{any_test['twins']['clip']['clips'] // 2} twin pairs, {any_test['order']['clip']['clips']} multi-segment "
+          f"clips; data {data_minutes:.1f} min, total {(time.time() - t0) / 60:.1f} min this call; "
+          f"{os.cpu_count()} CPUs")
+    print(f"chosen on validation (twin + order accuracy, best score): {chosen}\n")
+    print(table(results))
+
+
+if __name__ == "__main__":
+    main()
