@@ -170,3 +170,24 @@ def test_sigkill_inside_an_accumulation_group_then_resume_is_bit_identical(tmp_p
         assert torch.equal(wa[k], wb[k]), k
     lines = [json.loads(x) for x in (tmp_path / "b" / "metrics.jsonl").read_text().splitlines()]
     assert [x["step"] for x in lines if "lr" in x] == [1, 2, 3, 4, 5, 6]  # nothing logged twice
+
+
+def test_a_nan_stop_before_any_checkpoint_keeps_the_last_good_weights_evaluable(tmp_path, monkeypatch):
+    from seqclip.eval_tasks import load_model
+    from seqclip.model import SeqClip
+
+    data = make_dataset(tmp_path / "d")
+    original = SeqClip.forward
+
+    def nan_at_step_2(self, batch, return_features=False):
+        out = original(self, batch, return_features)
+        if self.training and getattr(self, "_calls", 0) == 1:
+            out["loss_total"] = out["loss_total"] * float("nan")
+        self._calls = getattr(self, "_calls", 0) + 1
+        return out
+
+    monkeypatch.setattr(SeqClip, "forward", nan_at_step_2)
+    with pytest.raises(TrainingError, match=r"loss became nan at step 2 .*step_0000001"):
+        train(TrainConfig(data=str(data), out=str(tmp_path / "run"), checkpoint_every=100, **FAST))
+    model, note = load_model(tmp_path / "run", torch.device("cpu"))
+    assert "latest checkpoint step_0000001" in note

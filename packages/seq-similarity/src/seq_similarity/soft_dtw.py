@@ -12,7 +12,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-__all__ = ["soft_dtw", "SoftDTWFunction"]
+__all__ = ["soft_dtw", "SoftDTWFunction", "BACKENDS"]
+
+BACKENDS = ("auto", "torch", "triton")
 
 
 def _skew_index(n: int, m: int, device: torch.device) -> tuple[Tensor, Tensor, Tensor]:
@@ -34,66 +36,90 @@ def _skew_index(n: int, m: int, device: torch.device) -> tuple[Tensor, Tensor, T
 
 
 class SoftDTWFunction(torch.autograd.Function):
-    """Autograd function: cost [P, n, m] (n <= m), lengths [P] -> soft-DTW values [P]."""
+    """Autograd function: cost [P, n, m] (n <= m), lengths [P], gamma, backend -> soft-DTW values [P]."""
 
     @staticmethod
-    def forward(ctx, cost: Tensor, len_x: Tensor, len_y: Tensor, gamma: float) -> Tensor:
+    def forward(ctx, cost: Tensor, len_x: Tensor, len_y: Tensor, gamma: float, backend: str = "torch") -> Tensor:
         p, n, m = cost.shape
-        dev, dt = cost.device, cost.dtype
-        num_diag, width = n + m + 1, n + 2
-        flat, _, storage = _skew_index(n, m, dev)
-        # skewed cost: [D, P, W], one contiguous block per anti-diagonal
-        skewed = cost.reshape(p, n * m)[:, flat.reshape(-1)].reshape(p, num_diag, width)
-        # the recursion runs in units of gamma (R / gamma), which saves four multiplies per step
-        skewed = skewed.transpose(0, 1).mul(1.0 / gamma).contiguous()
-
-        r = torch.full((num_diag, p, width), float("inf"), device=dev, dtype=dt)
-        r[0, :, 0] = 0.0
         need_grad = ctx.needs_input_grad[0]
+        pairs = torch.arange(p, device=cost.device)
+        if backend == "triton":
+            from .soft_dtw_triton import soft_dtw_forward
+
+            r, w = soft_dtw_forward(cost, gamma, need_grad)
+            values = r[pairs, len_x + len_y, len_x] * gamma  # [P]
+        else:
+            r, w = _forward_torch(cost, gamma, need_grad)
+            values = r[len_x + len_y, pairs, len_x] * gamma  # [P]
         if need_grad:
-            # soft-min weights of each cell's three predecessors (diag, up, left), +2 spare diagonals
-            w = torch.zeros((3, num_diag + 2, p, width), device=dev, dtype=dt)
-        for d in range(2, num_diag):
-            lo, hi = max(1, d - m), min(n, d - 1)
-            r_diag = r[d - 2, :, lo - 1 : hi]  # (i-1, j-1)
-            r_up = r[d - 1, :, lo - 1 : hi]  # (i-1, j)
-            r_left = r[d - 1, :, lo : hi + 1]  # (i, j-1)
-            rmin = torch.minimum(torch.minimum(r_diag, r_up), r_left)
-            e_diag = torch.exp(rmin - r_diag)
-            e_up = torch.exp(rmin - r_up)
-            e_left = torch.exp(rmin - r_left)
-            total = e_diag + e_up + e_left  # >= 1: the minimum contributes exp(0)
-            out = r[d, :, lo : hi + 1]
-            torch.add(skewed[d, :, lo : hi + 1], rmin, out=out)
-            out.sub_(torch.log(total))
-            if need_grad:
-                torch.div(e_diag, total, out=w[0, d, :, lo : hi + 1])
-                torch.div(e_up, total, out=w[1, d, :, lo : hi + 1])
-                torch.div(e_left, total, out=w[2, d, :, lo : hi + 1])
-        pairs = torch.arange(p, device=dev)
-        values = r[len_x + len_y, pairs, len_x] * gamma  # [P]
-        if need_grad:
-            ctx.save_for_backward(w, len_x, len_y, storage)
-            ctx.shape = (p, n, m)
-        return values
+            ctx.save_for_backward(w, len_x, len_y)
+            ctx.shape, ctx.backend, ctx.dtype = (p, n, m), backend, cost.dtype
+        return values.to(cost.dtype)
 
     @staticmethod
     def backward(ctx, grad_out: Tensor):
-        w, len_x, len_y, storage = ctx.saved_tensors
+        w, len_x, len_y = ctx.saved_tensors
         p, n, m = ctx.shape
-        num_diag, width = n + m + 1, n + 2
-        e = torch.zeros((num_diag + 2, p, width), device=w.device, dtype=w.dtype)
-        pairs = torch.arange(p, device=w.device)
-        e[len_x + len_y, pairs, len_x] = grad_out.to(w.dtype)  # the pair's terminal cell
-        for d in range(num_diag - 1, 1, -1):
-            lo, hi = max(1, d - m), min(n, d - 1)
-            acc = e[d, :, lo : hi + 1]
-            acc.addcmul_(e[d + 1, :, lo + 1 : hi + 2], w[1, d + 1, :, lo + 1 : hi + 2])
-            acc.addcmul_(e[d + 1, :, lo : hi + 1], w[2, d + 1, :, lo : hi + 1])
-            acc.addcmul_(e[d + 2, :, lo + 1 : hi + 2], w[0, d + 2, :, lo + 1 : hi + 2])
-        e = e[:num_diag].transpose(0, 1).reshape(p, num_diag * width)  # [P, D*W]
+        _, _, storage = _skew_index(n, m, w.device)
+        if ctx.backend == "triton":
+            from .soft_dtw_triton import soft_dtw_backward
+
+            e = soft_dtw_backward(w, (len_x + len_y, len_x), grad_out, n, m)  # [P, D + 2, W]
+            e = e.reshape(p, -1)
+        else:
+            e = _backward_torch(w, len_x, len_y, grad_out, n, m)  # [P, D * W]
         grad_cost = e[:, storage.reshape(-1)].reshape(p, n, m)
-        return grad_cost, None, None, None
+        return grad_cost.to(ctx.dtype), None, None, None, None
+
+
+def _forward_torch(cost: Tensor, gamma: float, need_grad: bool) -> tuple[Tensor, Tensor | None]:
+    """The wavefront over every pair at once: ``r [D, P, W]`` (units of gamma) and the soft-min
+    weights ``[3, D + 2, P, W]`` (diag, up, left)."""
+    p, n, m = cost.shape
+    dev, dt = cost.device, cost.dtype
+    num_diag, width = n + m + 1, n + 2
+    flat, _, _ = _skew_index(n, m, dev)
+    # skewed cost: [D, P, W], one contiguous block per anti-diagonal
+    skewed = cost.reshape(p, n * m)[:, flat.reshape(-1)].reshape(p, num_diag, width)
+    # the recursion runs in units of gamma (R / gamma), which saves four multiplies per step
+    skewed = skewed.transpose(0, 1).mul(1.0 / gamma).contiguous()
+    r = torch.full((num_diag, p, width), float("inf"), device=dev, dtype=dt)
+    r[0, :, 0] = 0.0
+    w = torch.zeros((3, num_diag + 2, p, width), device=dev, dtype=dt) if need_grad else None
+    for d in range(2, num_diag):
+        lo, hi = max(1, d - m), min(n, d - 1)
+        r_diag = r[d - 2, :, lo - 1 : hi]  # (i-1, j-1)
+        r_up = r[d - 1, :, lo - 1 : hi]  # (i-1, j)
+        r_left = r[d - 1, :, lo : hi + 1]  # (i, j-1)
+        rmin = torch.minimum(torch.minimum(r_diag, r_up), r_left)
+        e_diag = torch.exp(rmin - r_diag)
+        e_up = torch.exp(rmin - r_up)
+        e_left = torch.exp(rmin - r_left)
+        total = e_diag + e_up + e_left  # >= 1: the minimum contributes exp(0)
+        out = r[d, :, lo : hi + 1]
+        torch.add(skewed[d, :, lo : hi + 1], rmin, out=out)
+        out.sub_(torch.log(total))
+        if w is not None:
+            torch.div(e_diag, total, out=w[0, d, :, lo : hi + 1])
+            torch.div(e_up, total, out=w[1, d, :, lo : hi + 1])
+            torch.div(e_left, total, out=w[2, d, :, lo : hi + 1])
+    return r, w
+
+
+def _backward_torch(w: Tensor, len_x: Tensor, len_y: Tensor, grad_out: Tensor, n: int, m: int) -> Tensor:
+    """The expected alignment, skewed and flattened per pair: ``[P, D * W]``."""
+    p = w.shape[2]
+    num_diag, width = n + m + 1, n + 2
+    e = torch.zeros((num_diag + 2, p, width), device=w.device, dtype=w.dtype)
+    pairs = torch.arange(p, device=w.device)
+    e[len_x + len_y, pairs, len_x] = grad_out.to(w.dtype)  # the pair's terminal cell
+    for d in range(num_diag - 1, 1, -1):
+        lo, hi = max(1, d - m), min(n, d - 1)
+        acc = e[d, :, lo : hi + 1]
+        acc.addcmul_(e[d + 1, :, lo + 1 : hi + 2], w[1, d + 1, :, lo + 1 : hi + 2])
+        acc.addcmul_(e[d + 1, :, lo : hi + 1], w[2, d + 1, :, lo : hi + 1])
+        acc.addcmul_(e[d + 2, :, lo + 1 : hi + 2], w[0, d + 2, :, lo + 1 : hi + 2])
+    return e[:num_diag].transpose(0, 1).reshape(p, num_diag * width)
 
 
 def _lengths(lengths: Tensor | int | None, full: int, batch: torch.Size, name: str, device) -> Tensor:
@@ -113,13 +139,17 @@ def soft_dtw(
     gamma: float = 0.1,
     lengths_x: Tensor | int | None = None,
     lengths_y: Tensor | int | None = None,
+    backend: str = "auto",
 ) -> Tensor:
     """Soft-DTW value of every cost matrix in a batch.
 
     ``cost`` is ``[..., N, M]``; ``lengths_x`` / ``lengths_y`` (broadcastable to ``[...]``) are
     the true lengths of each pair, so the alignment ends at cell ``(len_x, len_y)`` and the
     cost beyond it is never read. Returns ``[...]``, differentiable with respect to ``cost``.
-    ``gamma`` > 0 is the smoothing; ``gamma -> 0`` gives hard DTW.
+    ``gamma`` > 0 is the smoothing; ``gamma -> 0`` gives hard DTW. ``backend``: ``torch`` (the
+    wavefront, the reference), ``triton`` (the fused kernel; on CPU only under
+    ``TRITON_INTERPRET=1``) or ``auto`` (triton for CUDA tensors when triton is installed).
+    Accumulation is float32 for half-precision costs (float64 for float64).
     """
     if not isinstance(cost, Tensor) or cost.dim() < 2:
         raise ValueError(f"cost must be a tensor [..., N, M], got {getattr(cost, 'shape', type(cost))}")
@@ -131,13 +161,28 @@ def soft_dtw(
     batch = torch.Size(batch)
     lx = _lengths(lengths_x, n, batch, "lengths_x", cost.device).reshape(-1)
     ly = _lengths(lengths_y, m, batch, "lengths_y", cost.device).reshape(-1)
+    backend = _backend(backend, cost)
     in_dtype = cost.dtype
     c = cost.reshape(-1, n, m)
-    if c.dtype not in (torch.float32, torch.float64):
-        c = c.float()
+    if c.dtype not in (torch.float32, torch.float64) and backend == "torch":
+        c = c.float()  # the kernel reads half-precision costs as they are and accumulates in float32
     if n > m:  # soft-DTW is symmetric under transposition; keep the stored diagonals short
         c, lx, ly = c.transpose(1, 2), ly, lx
     if c.shape[0] == 0:
         return cost.new_zeros(batch)
-    values = SoftDTWFunction.apply(c.contiguous(), lx, ly, float(gamma))
+    values = SoftDTWFunction.apply(c.contiguous(), lx, ly, float(gamma), backend)
     return values.reshape(batch).to(in_dtype)
+
+
+def _backend(name: str, cost: Tensor) -> str:
+    if name not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {name!r}")
+    if name != "auto":
+        return name
+    if not cost.is_cuda:
+        return "torch"
+    try:
+        import triton  # noqa: F401
+    except ImportError:
+        return "torch"
+    return "triton"
