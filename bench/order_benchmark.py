@@ -25,18 +25,20 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
 
 SCALES = {  # dataset and training size per preset
     "smoke": {"clips": 60, "max_frames": 128, "twins": 0.5, "preset": "tiny", "epochs": 1, "batch_size": 8},
-    "cpu": {"clips": 1400, "max_frames": 256, "twins": 0.5, "preset": "tiny", "epochs": 6, "batch_size": 32},
+    "cpu": {"clips": 1400, "max_frames": 256, "twins": 0.5, "preset": "tiny", "epochs": 8, "batch_size": 32},
     "gpu": {"clips": 6000, "max_frames": 496, "twins": 0.35, "preset": "small", "epochs": 30, "batch_size": 128},
 }
 SPLITS = (0.6, 0.1, 0.3)
-CONFIGS = {  # name -> TrainConfig fields
+CONFIGS = {  # name -> TrainConfig fields; the increments the order question needs, then combinations
     "clip only": {"similarity": "clip", "order_negatives": False, "twin_batches": False},
     "+ combined": {"similarity": "combined", "order_negatives": False, "twin_batches": False},
     "+ temporal only": {"similarity": "temporal", "order_negatives": False, "twin_batches": False},
-    "+ order negatives": {"similarity": "combined", "order_negatives": True, "twin_batches": False},
-    "+ twins in training": {"similarity": "combined", "order_negatives": False, "twin_batches": True},
-    "all: + order negatives + twins + activity positives": {"similarity": "combined", "order_negatives": True,
-                                                            "twin_batches": True, "positives": "activities"},
+    "+ combined + order negatives": {"similarity": "combined", "order_negatives": True, "twin_batches": False},
+    "+ combined + twins in training": {"similarity": "combined", "order_negatives": False, "twin_batches": True},
+    "+ temporal + order negatives": {"similarity": "temporal", "order_negatives": True, "twin_batches": False},
+    "+ temporal + order negatives + twins": {"similarity": "temporal", "order_negatives": True, "twin_batches": True},
+    "+ temporal + order negatives + twins + activity positives": {"similarity": "temporal", "order_negatives": True,
+                                                                  "twin_batches": True, "positives": "activities"},
 }
 
 
