@@ -104,3 +104,25 @@ def test_bad_arguments(kwargs, match):
 def test_bad_cost_shape():
     with pytest.raises(ValueError, match="cost"):
         soft_dtw(torch.rand(5))
+
+
+def test_auto_falls_back_to_the_wavefront_when_the_kernel_fails(monkeypatch):
+    import sys
+    import types
+
+    module = sys.modules["seq_similarity.soft_dtw"]  # the module (the package attribute is the function)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no compiler here")
+
+    monkeypatch.setitem(sys.modules, "seq_similarity.soft_dtw_triton", types.SimpleNamespace(soft_dtw_forward=broken))
+    monkeypatch.setattr(module, "_TRITON_BROKEN", [])
+    monkeypatch.setattr(module, "_backend", lambda name, cost: name if name != "auto"  # "auto" on a pretend GPU
+                        else "torch" if module._TRITON_BROKEN else "triton")
+    cost = torch.rand(3, 4, 5)
+    with pytest.warns(RuntimeWarning, match="no compiler here"):
+        got = soft_dtw(cost, 0.1)
+    torch.testing.assert_close(got, soft_dtw(cost, 0.1, backend="torch"))
+    assert module._TRITON_BROKEN  # later calls go straight to the wavefront
+    with pytest.raises(RuntimeError, match="no compiler"):
+        soft_dtw(cost, 0.1, backend="triton")  # an explicit backend is never replaced

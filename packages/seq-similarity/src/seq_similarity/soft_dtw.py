@@ -9,12 +9,15 @@ three multiply-adds per cell and no exponentials.
 
 from __future__ import annotations
 
+import warnings
+
 import torch
 from torch import Tensor
 
 __all__ = ["soft_dtw", "SoftDTWFunction", "BACKENDS"]
 
 BACKENDS = ("auto", "torch", "triton")
+_TRITON_BROKEN: list[str] = []  # why the kernel failed in this process ("auto" then uses torch)
 
 
 def _skew_index(n: int, m: int, device: torch.device) -> tuple[Tensor, Tensor, Tensor]:
@@ -161,16 +164,25 @@ def soft_dtw(
     batch = torch.Size(batch)
     lx = _lengths(lengths_x, n, batch, "lengths_x", cost.device).reshape(-1)
     ly = _lengths(lengths_y, m, batch, "lengths_y", cost.device).reshape(-1)
-    backend = _backend(backend, cost)
+    chosen = _backend(backend, cost)
     in_dtype = cost.dtype
     c = cost.reshape(-1, n, m)
-    if c.dtype not in (torch.float32, torch.float64) and backend == "torch":
+    if c.dtype not in (torch.float32, torch.float64) and chosen == "torch":
         c = c.float()  # the kernel reads half-precision costs as they are and accumulates in float32
     if n > m:  # soft-DTW is symmetric under transposition; keep the stored diagonals short
         c, lx, ly = c.transpose(1, 2), ly, lx
     if c.shape[0] == 0:
         return cost.new_zeros(batch)
-    values = SoftDTWFunction.apply(c.contiguous(), lx, ly, float(gamma), backend)
+    try:
+        values = SoftDTWFunction.apply(c.contiguous(), lx, ly, float(gamma), chosen)
+    except Exception as err:  # noqa: BLE001 - a kernel that fails to build must not stop training
+        if backend != "auto" or chosen != "triton":
+            raise
+        _TRITON_BROKEN.append(f"{type(err).__name__}: {err}")
+        warnings.warn(f"soft_dtw: the Triton kernel failed ({_TRITON_BROKEN[0][:200]}); using the torch "
+                      f"wavefront from now on", RuntimeWarning, stacklevel=2)
+        values = SoftDTWFunction.apply(c.float().contiguous() if c.dtype not in (torch.float32, torch.float64)
+                                       else c.contiguous(), lx, ly, float(gamma), "torch")
     return values.reshape(batch).to(in_dtype)
 
 
@@ -179,7 +191,7 @@ def _backend(name: str, cost: Tensor) -> str:
         raise ValueError(f"backend must be one of {BACKENDS}, got {name!r}")
     if name != "auto":
         return name
-    if not cost.is_cuda:
+    if not cost.is_cuda or _TRITON_BROKEN:
         return "torch"
     try:
         import triton  # noqa: F401
