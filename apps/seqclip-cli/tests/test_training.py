@@ -66,6 +66,23 @@ def test_max_steps_mid_epoch_logs_the_last_steps(tmp_path):
     assert logged == [2]
 
 
+def _sigkill_when(proc, path, timeout=300):
+    """SIGKILL ``proc`` as soon as ``path`` exists (or when it ended or the timeout passed)."""
+    deadline = time.time() + timeout
+    while not path.exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+def _assert_same_final_weights(run_a, run_b, step):
+    wa, name_a = _final_weights(run_a)
+    wb, name_b = _final_weights(run_b)
+    assert name_a == name_b == step
+    for k in wa:
+        assert torch.equal(wa[k], wb[k]), k
+
+
 def _final_weights(run):
     latest = (run / "checkpoints" / "latest").read_text().strip()
     return load_file(str(run / "checkpoints" / latest / "model" / "model.safetensors")), latest
@@ -82,20 +99,12 @@ def test_sigkill_mid_epoch_then_resume_matches_an_uninterrupted_run(tmp_path):
     proc = subprocess.Popen([*cmd, "--out", str(tmp_path / "b")], env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     target = tmp_path / "b" / "checkpoints" / "step_0000003"  # epoch 0, mid-epoch
-    deadline = time.time() + 300
-    while not target.exists() and proc.poll() is None and time.time() < deadline:
-        time.sleep(0.01)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    _sigkill_when(proc, target)
     assert proc.returncode == -signal.SIGKILL
     killed_at = (tmp_path / "b" / "checkpoints" / "latest").read_text().strip()
     assert killed_at < "step_0000008", "the run finished before it could be killed"
     subprocess.run([*cmd, "--out", str(tmp_path / "b"), "--resume", "latest"], check=True, env=env, capture_output=True)
-    wa, name_a = _final_weights(tmp_path / "a")
-    wb, name_b = _final_weights(tmp_path / "b")
-    assert name_a == name_b == "step_0000008"
-    for k in wa:
-        assert torch.equal(wa[k], wb[k]), k
+    _assert_same_final_weights(tmp_path / "a", tmp_path / "b", "step_0000008")
 
 
 def test_accumulation_gives_the_gradients_and_weights_of_one_large_batch(tmp_path, monkeypatch):
@@ -155,19 +164,11 @@ def test_sigkill_inside_an_accumulation_group_then_resume_is_bit_identical(tmp_p
     # after the first one's backward
     proc = subprocess.Popen([*run, "--out", str(tmp_path / "b")], env={**env, "PAUSE_AT_CALL": "16"},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 300
-    while not (tmp_path / "paused").exists() and proc.poll() is None and time.time() < deadline:
-        time.sleep(0.05)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    _sigkill_when(proc, tmp_path / "paused")
     assert (tmp_path / "paused").exists()
     assert (tmp_path / "b" / "checkpoints" / "latest").read_text().strip() == "step_0000003"
     subprocess.run([*run, "--out", str(tmp_path / "b"), "--resume", "latest"], check=True, env=env, capture_output=True)
-    wa, name_a = _final_weights(tmp_path / "a")
-    wb, name_b = _final_weights(tmp_path / "b")
-    assert name_a == name_b == "step_0000006"
-    for k in wa:
-        assert torch.equal(wa[k], wb[k]), k
+    _assert_same_final_weights(tmp_path / "a", tmp_path / "b", "step_0000006")
     lines = [json.loads(x) for x in (tmp_path / "b" / "metrics.jsonl").read_text().splitlines()]
     assert [x["step"] for x in lines if "lr" in x] == [1, 2, 3, 4, 5, 6]  # nothing logged twice
 

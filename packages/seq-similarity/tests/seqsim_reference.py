@@ -83,3 +83,21 @@ def pair_similarity(sim, kind: str, r: torch.Tensor, t: torch.Tensor, rm=None, t
         value = soft_dtw_dp(cost, sim.gamma)
         return (-value / max(len(rv), len(tv)) / tau).float()
     raise ValueError(kind)
+
+
+def assert_ragged_parity(soft_dtw_fn, n: int, m: int, p: int, gamma: float, seed: int, atol: float) -> None:
+    """``soft_dtw_fn(cost, gamma, lx, ly)`` on random costs with per-pair lengths against the DP on each
+    pair's cropped cost: values, and gradients of a weighted sum (exactly zero beyond the lengths)."""
+    g = torch.Generator().manual_seed(seed)
+    cost = (torch.rand(p, n, m, generator=g, dtype=torch.float64) * 2).requires_grad_()
+    lx = torch.randint(1, n + 1, (p,), generator=g)
+    ly = torch.randint(1, m + 1, (p,), generator=g)
+    weights = torch.rand(p, generator=g, dtype=torch.float64)
+    got = soft_dtw_fn(cost, gamma, lx, ly)
+    (got * weights).sum().backward()
+    fast_grad = cost.grad.clone()
+    cost.grad = None
+    want = torch.stack([soft_dtw_dp(cost[k, : lx[k], : ly[k]], gamma) for k in range(p)])
+    (want * weights).sum().backward()
+    torch.testing.assert_close(got, want, atol=atol, rtol=0)
+    torch.testing.assert_close(fast_grad, cost.grad, atol=atol, rtol=0)

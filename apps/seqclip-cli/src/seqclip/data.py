@@ -20,7 +20,7 @@ from .config import FRAME_MULTIPLE, MAX_FRAMES, POSITIVES
 from .files import write_text_atomic
 
 __all__ = ["RadarTextDataset", "EpochSampler", "collate", "load_clip", "convert_folder", "BadClipError",
-           "VIEW_BINS", "POSITIVES", "activity_key", "twin_pairs"]
+           "VIEW_BINS", "activity_key", "twin_pairs"]
 
 VIEW_BINS = {"range_time": 256, "doppler_time": 128, "azimuth_time": 128}
 

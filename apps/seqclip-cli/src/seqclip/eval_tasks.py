@@ -11,7 +11,7 @@ import torch
 from .config import SIMILARITIES
 from .data import RadarTextDataset
 from .evaluate import embed_split
-from .model import SeqClip
+from .model import SeqClip, cat_features
 from .retrieval import metrics_from_scores, rank_metrics
 from .runs import latest_checkpoint
 from .stats import bootstrap_interval
@@ -60,19 +60,15 @@ def _check_score(model: SeqClip, score: str) -> None:
 @torch.no_grad()
 def text_features(model: SeqClip, captions: list[str], sequence: bool, batch: int = 64) -> dict:
     """Pooled text features ``[M, d]`` and, with ``sequence``, token sequences ``[M, l, d]`` (zero-padded
-    to the longest batch) with their masks."""
-    pooled, seqs, masks = [], [], []
+    to the longest batch, as ``cat_features`` pads them) with their masks."""
+    parts = []
     for i in range(0, len(captions), batch):
         out = model.encode_text(captions[i:i + batch], return_sequence=sequence)
-        pooled.append((out[0] if sequence else out).float().cpu())
-        if sequence:
-            seqs.append(out[1])
-            masks.append(out[2])
-    feats = {"pooled": torch.cat(pooled)}
+        parts.append({"text_seq": out[1], "text_mask": out[2], "pooled": out[0]} if sequence else {"pooled": out})
+    feats = cat_features(parts)
+    feats["pooled"] = feats["pooled"].float().cpu()
     if sequence:
-        length = max(x.shape[1] for x in seqs)
-        feats["seq"] = torch.cat([torch.nn.functional.pad(x, (0, 0, 0, length - x.shape[1])) for x in seqs])
-        feats["mask"] = torch.cat([torch.nn.functional.pad(m, (0, length - m.shape[1])) for m in masks])
+        feats["seq"], feats["mask"] = feats.pop("text_seq"), feats.pop("text_mask")
     return feats
 
 

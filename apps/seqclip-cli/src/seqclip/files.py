@@ -8,7 +8,7 @@ from pathlib import Path
 
 from radar_views import atomic_write, current_umask
 
-__all__ = ["write_text_atomic", "make_temp_dir", "current_umask"]
+__all__ = ["write_text_atomic", "make_temp_dir"]
 
 
 def write_text_atomic(path: Path, text: str) -> None:

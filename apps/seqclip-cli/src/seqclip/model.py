@@ -13,11 +13,11 @@ from torch import Tensor, nn
 
 from clip_losses import ClipLoss, LogitScale, SigLipLoss, pair_logits, sequence_loss
 from radar_encoder import RadarEncoder
-from radar_views import VIEW_NAMES
+from radar_views import VIEW_NAMES, current_umask
 from seq_similarity import SequenceSimilarity
 
 from .config import SeqClipConfig
-from .files import current_umask, make_temp_dir
+from .files import make_temp_dir
 from .text import load_text_encoder
 
 __all__ = ["SeqClip", "RadarBatch", "cat_features"]
