@@ -23,9 +23,7 @@ from benchlib import print_table
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
 
-from radar_synth import write_clip_npz  # noqa: E402
-from seqclip.check import check_headers  # noqa: E402
-from seqclip.data import VIEW_BINS  # noqa: E402
+from radar_text_data import VIEW_BINS, ClipRecord, check_headers, write_clip  # noqa: E402
 
 
 def make_clips(root: Path, n: int, frames: int = 256) -> list[dict]:
@@ -33,8 +31,8 @@ def make_clips(root: Path, n: int, frames: int = 256) -> list[dict]:
     rows = []
     for i in range(n):
         views = {k: rng.random((bins, frames)).astype(np.float16) for k, bins in VIEW_BINS.items()}
-        write_clip_npz(root / "clips" / f"c{i:06d}.npz", views)
-        rows.append({"id": f"c{i:06d}", "file": f"clips/c{i:06d}.npz", "captions": ["a person walks."]})
+        write_clip(root / "clips" / f"c{i:06d}.npz", views)
+        rows.append(ClipRecord(f"c{i:06d}", "train", f"clips/c{i:06d}.npz", ("a person walks.",)))
     return rows
 
 

@@ -1,17 +1,31 @@
-"""Benchmark a SeqClip training step: samples/s and peak memory per preset and similarity type.
+"""Benchmark the real training loop: ``seqclip train`` (its loader, captions, order negatives,
+optimizer step and clipping) on a radar-synth dataset, reporting the samples/s that
+``metrics.jsonl`` logs, where the step's time goes, FLOPs and MFU, and the loader's own samples/s.
 
-    uv run python bench/train_throughput.py          # CPU: tiny (and small with BENCH_PRESETS)
-    BENCH_PRESETS=tiny,small,base uv run python bench/train_throughput.py   # on a GPU: bf16 autocast + MFU
+    uv run python bench/train_throughput.py                    # CPU: tiny, batch 32
+    BENCH_PRESETS=tiny,base BENCH_BATCHES=32,128,256 BENCH_COMPILE=0,1 uv run python bench/train_throughput.py
 
-Batch 32 of 256-frame clips (the quick start's setting) with random views and fixed captions.
-On CUDA, FLOPs per step are counted with torch.utils.flop_counter and divided by the step time
-and the device's dense bf16 peak to give model FLOP utilisation (MFU).
+Per configuration, two runs of ``BENCH_STEPS`` optimizer steps (default 8) in one epoch:
+- the plain run gives ``logged`` (the last ``samples_per_s`` in metrics.jsonl: the epoch so far,
+  first steps included, as users see it) and ``steady`` (the same log without its first two steps);
+- a second run with ``seqclip.timing.PhaseTimer`` (CUDA synchronised at each phase boundary) gives
+  milliseconds per step in loading (waiting for the next batch), text, radar, similarity (sequence
+  similarity + losses), backward and optimizer (clipping + AdamW + schedule).
+FLOPs per sample are counted with ``torch.utils.flop_counter`` on one training step; MFU divides
+the steady FLOP rate by the card's dense bf16 peak (CUDA only). On CUDA the runs use bf16 autocast.
+``BENCH_CLIPS`` (default: 8 batches of the largest batch size, in the train split) sets the
+dataset size; it is generated once into ``bench_out/``.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import sys
+import tempfile
+from dataclasses import replace
+from pathlib import Path
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
@@ -19,66 +33,96 @@ from torch.utils.flop_counter import FlopCounterMode
 # bench/ holds scripts named like the packages: import the packages, not the scripts
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE] + [_HERE]
-from benchlib import device_from_env, measure, print_table  # noqa: E402
+from benchlib import print_table  # noqa: E402
+from data_loading import loader_rate  # noqa: E402
+from rich.console import Console  # noqa: E402
 
-from seqclip import SeqClip, SeqClipConfig  # noqa: E402
+from radar_synth import generate_dataset  # noqa: E402
+from seqclip.config import TrainConfig  # noqa: E402
+from seqclip.distributed import DistContext  # noqa: E402
+from seqclip.stream import default_workers  # noqa: E402
+from seqclip.timing import PHASES, PhaseTimer  # noqa: E402
+from seqclip.train import optimizer_step, setup, train  # noqa: E402
 
 PEAK_BF16 = {"H100": 989e12, "H200": 989e12, "A100": 312e12}  # dense bf16 FLOP/s
-CAPTIONS = ["A person walks toward the radar, then sits down.", "Someone waves with the left hand three times.",
-            "The subject falls forward.", "An adult claps five times before jumping once."]
+FRAMES = 256
 
 
-def _text_encoder():
-    """``BENCH_TEXT_ARCH=DIR`` (a config.json + tokenizer): MiniLM's architecture with random weights, for
-    machines without the weights package (throughput does not depend on the weights)."""
-    arch = os.environ.get("BENCH_TEXT_ARCH")
-    if not arch:
-        return None
-    from transformers import AutoConfig, AutoModel, AutoTokenizer
-
-    return AutoModel.from_config(AutoConfig.from_pretrained(arch)), AutoTokenizer.from_pretrained(arch)
+def _env_list(name: str, default: str) -> list[str]:
+    return [x for x in os.environ.get(name, default).split(",") if x]
 
 
-def main():
-    device = device_from_env()
-    cuda = device.type == "cuda"
-    name = torch.cuda.get_device_name(device) if cuda else f"CPU, {torch.get_num_threads()} threads"
-    presets = os.environ.get("BENCH_PRESETS", "tiny").split(",")
-    sims = os.environ.get("BENCH_SIMILARITIES", "clip,global,local,attention,temporal,combined").split(",")
-    batch, frames = int(os.environ.get("BENCH_BATCH", "32")), 256
+def _dataset(clips: int) -> Path:
+    root = Path(os.environ.get("BENCH_OUT", "bench_out")) / "train_throughput" / f"synth-{clips}"
+    if not (root / "manifest.jsonl").is_file():
+        generate_dataset(root, clips, seed=0, workers=min(8, os.cpu_count() or 1), max_frames=FRAMES)
+    return root
+
+
+def _logged_rates(run: Path) -> tuple[float, float]:
+    """The last logged samples/s, and the rate over the log without its first two steps."""
+    rows = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    rows = [r for r in rows if "samples_per_s" in r]
+    last = rows[-1]["samples_per_s"]
+    if len(rows) < 4:
+        return last, last
+    seen = [r["step"] for r in rows]  # samples ∝ steps within one epoch (equal batches)
+    times = [s / r["samples_per_s"] for s, r in zip(seen, rows, strict=True)]
+    per_step = last * times[-1] / seen[-1]  # samples per step
+    return last, per_step * (seen[-1] - seen[1]) / (times[-1] - times[1])
+
+
+def _flops_per_sample(cfg: TrainConfig) -> float:
+    with tempfile.TemporaryDirectory() as out:
+        # counted eagerly: compiled graphs run fused kernels the counter does not see (the FLOPs are the same)
+        r = setup(replace(cfg, out=out, compile=False), Console(quiet=True), DistContext.single())
+        batch = next(iter(r.train_data.batches(0, 0)))
+        with FlopCounterMode(display=False) as counter:
+            optimizer_step(r, [batch])
+        r.logger.close()
+    return counter.get_total_flops() / cfg.batch_size
+
+
+def measure(cfg: TrainConfig, steps: int) -> dict:
+    with tempfile.TemporaryDirectory() as out:
+        train(replace(cfg, out=f"{out}/plain"), Console(quiet=True))
+        logged, steady = _logged_rates(Path(out) / "plain")
+        with PhaseTimer() as timer:
+            train(replace(cfg, out=f"{out}/timed"), Console(quiet=True))
+    return {"logged": logged, "steady": steady, "ms": {p: 1e3 * timer.seconds[p] / steps for p in PHASES}}
+
+
+def main() -> None:
+    cuda = torch.cuda.is_available() and os.environ.get("BENCH_DEVICE", "auto") != "cpu"
+    name = torch.cuda.get_device_name() if cuda else f"CPU, {torch.get_num_threads()} threads"
     peak = next((v for k, v in PEAK_BF16.items() if k in name), None)
-    print(f"device: {name}; torch {torch.__version__}; batch {batch} x {frames} frames; "
-          f"{'bf16 autocast' if cuda else 'fp32'}")
+    batches = [int(b) for b in _env_list("BENCH_BATCHES", "32,128,256" if cuda else "32")]
+    steps = int(os.environ.get("BENCH_STEPS", "8"))
+    clips = int(os.environ.get("BENCH_CLIPS", str(math.ceil(max(batches) * steps / 0.8) + 8)))
+    data = _dataset(clips)
+    print(f"device: {name}; torch {torch.__version__}; {'bf16 autocast' if cuda else 'fp32'}; {clips} clips "
+          f"of <= {FRAMES} frames, clip length {FRAMES}; {steps} steps per run")
     rows = []
-    for preset in presets:
-        for sim in sims:
-            torch.manual_seed(0)
-            cfg = SeqClipConfig(preset=preset, similarity=sim)
-            model = SeqClip(cfg, _text=_text_encoder()).to(device).train()
-            opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
-            g = torch.Generator(device=device).manual_seed(0)
-            b = {"range_time": torch.randn(batch, 256, frames, device=device, generator=g),
-                 "doppler_time": torch.randn(batch, 128, frames, device=device, generator=g),
-                 "azimuth_time": torch.randn(batch, 128, frames, device=device, generator=g),
-                 "mask": torch.ones(batch, frames, dtype=torch.bool, device=device),
-                 "captions": [CAPTIONS[i % 4] for i in range(batch)], "sample_ids": torch.arange(batch, device=device)}
-
-            def step(model=model, opt=opt, b=b):
-                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cuda):
-                    loss = model(b)["loss_total"]
-                loss.backward()
-                opt.step()
-                opt.zero_grad(set_to_none=True)
-
-            sec, mib = measure(step, device, repeats=3)
-            mfu = ""
-            if cuda and peak:
-                with FlopCounterMode(display=False) as counter:
-                    step()
-                mfu = f"{100 * counter.get_total_flops() / sec / peak:.1f}%"
-            rows.append([preset, sim, batch / sec, mib, mfu])
-            del model, opt
-    print_table("SeqClip training step", ["preset", "sequence similarity", "samples/s", "peak MiB", "MFU"], rows)
+    for preset in _env_list("BENCH_PRESETS", "tiny"):
+        for sim in _env_list("BENCH_SIMILARITIES", "clip,temporal,combined"):
+            for batch in batches:
+                for comp in _env_list("BENCH_COMPILE", "0"):
+                    cfg = TrainConfig(data=str(data), preset=preset, similarity=sim, batch_size=batch, epochs=1,
+                                      max_steps=steps, log_every=1, eval_test=False, clip_length=FRAMES,
+                                      precision="bf16" if cuda else "fp32", device="cuda" if cuda else "cpu",
+                                      compile=comp == "1", checkpoint_every=10**9, out="unused")
+                    m = measure(cfg, steps)
+                    flops = _flops_per_sample(cfg)
+                    mfu = f"{100 * flops * m['steady'] / peak:.1f}%" if peak else ""
+                    rows.append([preset, sim, batch, "yes" if comp == "1" else "no", f"{m['logged']:.1f}",
+                                 f"{m['steady']:.1f}", *(f"{m['ms'][p]:.0f}" for p in PHASES),
+                                 f"{flops * m['steady'] / 1e12:.3f}", mfu])
+    print_table("seqclip train: samples/s and ms per step by phase",
+                ["preset", "similarity", "batch", "compile", "logged samples/s", "steady samples/s",
+                 *(f"{p} ms" for p in PHASES), "TFLOP/s", "MFU"], rows)
+    workers = default_workers()
+    print(f"\nthe loader alone (directory format, {workers} workers, batch 32): "
+          f"{loader_rate('directory', data, workers):.0f} samples/s")
 
 
 if __name__ == "__main__":

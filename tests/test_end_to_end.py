@@ -32,6 +32,6 @@ def test_synth_train_checkpoint_embed(tmp_path):
     assert result.exit_code == 0, result.output
     for name in ("curves.png", "val_similarity.png", "retrieval_examples.png"):
         assert (run / "plots" / name).stat().st_size > 1000, name
-    clip_id = RadarTextDataset(data, "train").rows[0]["id"]
+    clip_id = RadarTextDataset(data, "train").records[0].id
     result = runner.invoke(app, ["data", "show", str(data), "--id", clip_id, "--out", str(tmp_path / "clip.png")])
     assert result.exit_code == 0 and (tmp_path / "clip.png").stat().st_size > 1000, result.output

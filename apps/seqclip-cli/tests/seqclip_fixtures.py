@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from radar_synth import write_clip_npz
+from radar_text_data import write_clip
 
 WORDS = ["walks toward the radar", "waves twice", "falls forward", "claps three times", "jumps once",
          "sits down", "kicks with the left leg", "turns around"]
@@ -21,7 +21,7 @@ def make_dataset(root: Path, n: int = 16, frames: int = 48, splits=None, seed: i
         cid = f"c{i:03d}"
         views = {"range_time": rng.random((256, frames)), "doppler_time": rng.random((128, frames)),
                  "azimuth_time": rng.random((128, frames))}
-        write_clip_npz(root / "clips" / f"{cid}.npz", {k: v.astype(np.float16) for k, v in views.items()})
+        write_clip(root / "clips" / f"{cid}.npz", {k: v.astype(np.float16) for k, v in views.items()})
         caps = [f"A person {WORDS[i % len(WORDS)]}.", f"Someone {WORDS[i % len(WORDS)]}."]
         rows.append({"id": cid, "split": splits[i], "file": f"clips/{cid}.npz", "captions": caps, "segments": [],
                      "frame_rate_hz": 50.0, "num_frames": frames, "radar": None})

@@ -80,14 +80,14 @@ def test_skip_bad_under_ddp_keeps_every_rank_batch_equal(tmp_path):
     the feature gather (equal sizes only) never fails."""
     import numpy as np
 
-    from radar_synth import write_clip_npz
+    from radar_text_data import write_clip
 
     data = make_dataset(tmp_path / "d", n=28)
     (data / "clips" / "c000.npz").unlink()
     for i in (1, 2, 3, 5, 7):
         bad = {k: np.full((b, 48), np.nan, np.float16) for k, b in
                (("range_time", 256), ("doppler_time", 128), ("azimuth_time", 128))}
-        write_clip_npz(data / "clips" / f"c{i:03d}.npz", bad)
+        write_clip(data / "clips" / f"c{i:03d}.npz", bad)
     (tmp_path / "run.toml").write_text(
         f'[train]\ndata = "{data}"\nsimilarity = "clip"\nclip_length = 32\nlog_every = 1\nepochs = 2\n'
         'warmup_steps = 1\neval_test = false\ndevice = "cpu"\nseed = 3\nbatch_size = 4\nskip_bad = true\n')

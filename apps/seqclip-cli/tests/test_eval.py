@@ -91,8 +91,8 @@ def test_embeddings_of_a_subset_keep_clips_and_captions_aligned(tmp_path):
     torch.manual_seed(0)
     model = SeqClip(SeqClipConfig())
     emb = embed_split(model, sub, batch_size=2)
-    assert emb["clip_rows"] == [0, 1, 2]
-    assert emb["captions"] == [c for r in (ds.rows[5], ds.rows[2], ds.rows[7]) for c in r["captions"]]
+    assert emb["positions"] == [5, 2, 7]
+    assert emb["captions"] == [c for r in (ds.records[5], ds.records[2], ds.records[7]) for c in r.captions]
     with torch.no_grad():
         alone = model.encode_radar(*(ds[2][k][None] for k in ("range_time", "doppler_time", "azimuth_time", "mask")))
     torch.testing.assert_close(emb["radar"][1:2], alone, atol=1e-5, rtol=1e-5)

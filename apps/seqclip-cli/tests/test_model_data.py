@@ -5,9 +5,9 @@ import pytest
 import torch
 from seqclip_fixtures import make_dataset
 
+from radar_text_data import BadClipError, check_dataset, convert_folder, resolve_data
 from seqclip import SeqClip, SeqClipConfig
-from seqclip.check import check_dataset
-from seqclip.data import BadClipError, RadarTextDataset, collate, convert_folder
+from seqclip.data import RadarTextDataset, collate
 from seqclip.optim import param_groups, warmup_cosine
 
 
@@ -79,11 +79,10 @@ def test_freeze_and_unfreeze_text_layers(model):
 def test_dataset_crops_pads_and_samples_captions_deterministically(tmp_path):
     root = make_dataset(tmp_path, frames=70)
     ds = RadarTextDataset(root, "train", length=64, seed=3)
-    a, b = ds[0], ds[0]
+    a, b = ds[0, 0], ds[0, 0]
     assert torch.equal(a["range_time"], b["range_time"]) and a["caption"] == b["caption"]
     assert a["range_time"].shape == (256, 64) and a["mask"].sum() == 64
-    ds.set_epoch(1)
-    captions = {ds[i]["caption"] for i in range(len(ds))}
+    captions = {ds[1, i]["caption"] for i in range(len(ds))}
     assert len(captions) > 1
     long = RadarTextDataset(root, "val", length=96, train=False)
     item = long[0]
@@ -98,7 +97,7 @@ def test_bad_clip_stops_or_is_skipped(tmp_path):
     with pytest.raises(BadClipError, match="c000.npz: unreadable"):
         RadarTextDataset(root, "train")[0]
     assert RadarTextDataset(root, "train", skip_bad=True)[0] is None
-    with pytest.raises(FileNotFoundError, match="manifest.jsonl"):
+    with pytest.raises(FileNotFoundError, match="nope"):
         RadarTextDataset(tmp_path / "nope", "train")
 
 
@@ -117,11 +116,11 @@ def test_data_check_lists_every_problem_with_file_and_line(tmp_path):
     (root / "clips" / "c007.npz").write_bytes(b"garbage")
     text = "\n".join(json.dumps(r) for r in rows) + "\n{not json\n"
     (root / "manifest.jsonl").write_text(text)
-    problems = "\n".join(check_dataset(root))
-    for expected in (":2: empty caption", ":3: duplicate id", ":4:", "missing.npz", ":6:", "NaN", ":7:",
+    problems = "\n".join(check_dataset(resolve_data(root)))
+    for expected in (":2: field 'captions'", ":3: duplicate id", ":4:", "missing.npz", ":6:", "NaN", ":7:",
                      "must be [256, T]", ":8:", "unreadable", "split leakage", ":11: not valid JSON"):
         assert expected in problems, expected
-    assert check_dataset(make_dataset(tmp_path / "good")) == []
+    assert check_dataset(resolve_data(make_dataset(tmp_path / "good"))) == []
 
 
 def test_converter_from_a_folder_of_clips(tmp_path):
@@ -141,7 +140,7 @@ def test_converter_from_a_folder_of_clips(tmp_path):
         captions[f"clip{i}"] = [f"caption {i}"]
     (tmp_path / "caps.json").write_text(json.dumps(captions))
     out = convert_folder(src, tmp_path / "caps.json", tmp_path / "out")
-    assert check_dataset(out) == []
+    assert check_dataset(resolve_data(out)) == []
     assert len(RadarTextDataset(out, "train")) == 8
 
 

@@ -36,7 +36,7 @@ def test_twin_batching_keeps_the_sample_set_is_deterministic_and_keeps_pairs_tog
         if first // batch != second // batch:  # straddles: only when no single clip was left to fill the gap
             assert all(i in paired for i in order[second:])
     sampler.set_epoch(epoch, start=batch)
-    assert list(sampler) == order[batch:]  # resumes part-way
+    assert list(sampler) == [(epoch, i) for i in order[batch:]]  # resumes part-way, epoch attached
 
 
 def test_bootstrap_intervals_cover_the_true_rate_about_95_percent_of_the_time():

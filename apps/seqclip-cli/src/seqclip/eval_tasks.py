@@ -152,17 +152,17 @@ def eval_retrieval(model: SeqClip, dataset: RadarTextDataset, protocol: str = "f
 def eval_zeroshot(model: SeqClip, dataset: RadarTextDataset, batch_size: int = 64,
                   confusion_png: str | Path | None = None) -> dict:
     """Clips whose segments are all one activity, against class prompts averaged over templates."""
-    rows = [(i, r) for i, r in enumerate(dataset.rows) if r.get("segments")
-            and len({s["activity"] for s in r["segments"]}) == 1 and r["segments"][0]["activity"] in ACTIVITY_PHRASES]
+    rows = [(i, r) for i, r in enumerate(dataset.records)
+            if len(set(r.activities)) == 1 and r.activities[0] in ACTIVITY_PHRASES]
     if not rows:
         raise ValueError("zero-shot needs clips with a single activity in their segments (radar-synth format)")
-    classes = sorted({r["segments"][0]["activity"] for _, r in rows} | set(ACTIVITY_PHRASES))
+    classes = sorted({r.activities[0] for _, r in rows} | set(ACTIVITY_PHRASES))
     prompts = [t.format(ACTIVITY_PHRASES[c]) for c in classes for t in TEMPLATES]
     text = model.encode_text(prompts).float().cpu().reshape(len(classes), len(TEMPLATES), -1).mean(1)
     text = torch.nn.functional.normalize(text, dim=-1)  # [C, d]
     emb = embed_split(model, dataset.subset([i for i, _ in rows]), batch_size)
     scores = emb["radar"] @ text.T  # [N, C]
-    truth = torch.tensor([classes.index(r["segments"][0]["activity"]) for _, r in rows])
+    truth = torch.tensor([classes.index(r.activities[0]) for _, r in rows])
     order = scores.argsort(dim=1, descending=True, stable=True)
     hits = (order[:, 0] == truth).float()  # [N]
     top1 = float(hits.mean() * 100)
@@ -190,8 +190,8 @@ def preference_accuracy(model: SeqClip, dataset: RadarTextDataset, negatives: di
     idx = sorted(negatives)
     subset = dataset.subset(idx)
     emb = embed_split(model, subset, batch_size, return_sequence=score != "clip")
-    pairs = [list(zip(row["captions"], negatives[i], strict=False))  # the shorter list decides
-             for i, row in zip(idx, subset.rows, strict=True)]
+    pairs = [list(zip(record.captions, negatives[i], strict=False))  # the shorter list decides
+             for i, record in zip(idx, subset.records, strict=True)]
     captions = [own for p in pairs for own, _ in p] + [neg for p in pairs for _, neg in p]
     text = text_features(model, captions, sequence=score != "clip", batch=batch_size)
     clips = torch.tensor([j for j, p in enumerate(pairs) for _ in p])  # [m]
@@ -207,9 +207,9 @@ def preference_accuracy(model: SeqClip, dataset: RadarTextDataset, negatives: di
 def eval_hard_negatives(model: SeqClip, dataset: RadarTextDataset, batch_size: int = 64, score: str = "clip") -> dict:
     """Twin test: each clip of an order-swapped twin pair, its caption ``k`` against the twin's caption
     ``k`` (every caption both clips have)."""
-    by_id = {r["id"]: r for r in dataset.rows}
-    negatives = {i: by_id[r["hard_negative_of"]]["captions"][:len(r["captions"])] for i, r in enumerate(dataset.rows)
-                 if r.get("hard_negative_of") in by_id}
+    by_id = {r.id: r for r in dataset.records}
+    negatives = {i: list(by_id[r.hard_negative_of].captions[:len(r.captions)]) for i, r in enumerate(dataset.records)
+                 if r.hard_negative_of in by_id}
     if not negatives:
         raise ValueError("no order-swapped twin pairs in this split (radar-synth writes them with --twins)")
     return preference_accuracy(model, dataset, negatives, batch_size, score)
@@ -218,7 +218,7 @@ def eval_hard_negatives(model: SeqClip, dataset: RadarTextDataset, batch_size: i
 def eval_order(model: SeqClip, dataset: RadarTextDataset, batch_size: int = 64, score: str = "clip") -> dict:
     """Text-order test: each clip of two or more segments, its caption ``k`` against the same caption with
     the segments in reverse order and identical wording otherwise (``captions_reversed`` in the manifest)."""
-    negatives = {i: list(r["captions_reversed"]) for i, r in enumerate(dataset.rows) if r.get("captions_reversed")}
+    negatives = {i: list(r.captions_reversed) for i, r in enumerate(dataset.records) if r.captions_reversed}
     if not negatives:
         raise ValueError("no clip with captions_reversed in this split (radar-synth writes them for clips of 2 or 3 "
                          "activities)")

@@ -19,6 +19,7 @@ from seq_similarity import SequenceSimilarity
 from .config import SeqClipConfig
 from .files import make_temp_dir
 from .text import load_text_encoder
+from .timing import phase
 
 __all__ = ["SeqClip", "RadarBatch", "cat_features"]
 
@@ -78,6 +79,14 @@ class SeqClip(nn.Module):
             for p in layer.parameters():
                 p.requires_grad_(True)
 
+    def compile_parts(self) -> None:
+        """``torch.compile`` the radar encoder and the sequence similarity in place (parameter
+        names, and so checkpoints, are unchanged). The text encoder stays eager: its input length
+        varies from batch to batch."""
+        self.radar_encoder.compile(dynamic=False)
+        if self.seq_similarity is not None:
+            self.seq_similarity.compile(dynamic=True)
+
     # ------------------------------------------------------------------ encoders
     def encode_radar(self, range_time: Tensor, doppler_time: Tensor, azimuth_time: Tensor,
                      mask: Tensor | None = None, return_sequence: bool = False, normalize: bool = True):
@@ -132,7 +141,8 @@ class SeqClip(nn.Module):
         the batch, the same for them under ``neg_`` (``neg_text [m, d]``, ...), and the id tensors
         ``sequence_ids [b]`` / ``neg_sequence_ids [m]`` that say which negative describes which row."""
         need_seq = self.seq_similarity is not None
-        radar = self.encode_radar(*(batch[k] for k in VIEW_NAMES), batch.get("mask"), return_sequence=need_seq)
+        with phase("radar"):
+            radar = self.encode_radar(*(batch[k] for k in VIEW_NAMES), batch.get("mask"), return_sequence=need_seq)
         feats = self._text_features("", batch["captions"])
         feats.update({"radar": radar[0], "radar_seq": radar[1], "radar_mask": radar[2]} if need_seq
                      else {"radar": radar})
@@ -144,9 +154,10 @@ class SeqClip(nn.Module):
         return feats
 
     def _text_features(self, prefix: str, captions: list[str]) -> dict[str, Tensor]:
-        if self.seq_similarity is None:
-            return {f"{prefix}text": self.encode_text(captions)}
-        pooled, seq, mask = self.encode_text(captions, return_sequence=True)
+        with phase("text"):
+            if self.seq_similarity is None:
+                return {f"{prefix}text": self.encode_text(captions)}
+            pooled, seq, mask = self.encode_text(captions, return_sequence=True)
         return {f"{prefix}text": pooled, f"{prefix}text_seq": seq, f"{prefix}text_mask": mask}
 
     def losses(self, feats: dict[str, Tensor], sample_ids: Tensor | None = None) -> dict[str, Tensor]:
@@ -154,6 +165,10 @@ class SeqClip(nn.Module):
         ``features`` output. Training: the CLIP loss sees the global batch across ranks. Order
         negatives (``neg_*``) are extra texts for the radar->text direction of both losses, except
         for rows whose activity sequence they describe."""
+        with phase("similarity"):
+            return self._losses(feats, sample_ids)
+
+    def _losses(self, feats: dict[str, Tensor], sample_ids: Tensor | None) -> dict[str, Tensor]:
         r_pooled, t_pooled = feats["radar"], feats["text"]
         scale = self.logit_scale()
         negative = None

@@ -9,27 +9,31 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from radar_synth import read_manifest  # noqa: E402
-
-from .data import load_clip  # noqa: E402
+from radar_text_data import SPLITS  # noqa: E402
+from radar_text_data.source import open_split, resolve_data  # noqa: E402
 
 __all__ = ["plot_clip"]
 
 
-def plot_clip(root: str | Path, clip_id: str, out: str | Path) -> Path:
-    root = Path(root)
-    rows = {r["id"]: r for r in read_manifest(root)}
-    if clip_id not in rows:
-        raise ValueError(f"no clip {clip_id!r} in {root / 'manifest.jsonl'}")
-    row = rows[clip_id]
-    views = load_clip(root, row)
-    rate = row.get("frame_rate_hz") or 50.0
+def plot_clip(data: str | Path, clip_id: str, out: str | Path) -> Path:
+    """The three views of clip ``clip_id`` of a dataset (directory or shards), captions as the title."""
+    location = resolve_data(data)
+    for split in SPLITS:
+        source = open_split(location, split)
+        found = [i for i, r in enumerate(source.records) if r.id == clip_id]
+        if found:
+            break
+    else:
+        raise ValueError(f"no clip {clip_id!r} in {data}")
+    row = source.records[found[0]]
+    views = source.load(found[0])
+    rate = row.frame_rate_hz or 50.0
     fig, axes = plt.subplots(3, 1, figsize=(10, 8), constrained_layout=True)
     for ax, (name, img) in zip(axes, views.items(), strict=True):
         t_end = img.shape[1] / rate
         ax.imshow(img, origin="lower", aspect="auto", extent=(0, t_end, 0, img.shape[0]), cmap="viridis")
         ax.set(ylabel=f"{name.replace('_time', '')} bin", xlabel="time (s)")
-    fig.suptitle(f"{clip_id} ({row['split']})\n" + "\n".join(row["captions"]), fontsize=9)
+    fig.suptitle(f"{clip_id} ({row.split})\n" + "\n".join(row.captions), fontsize=9)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=90)
@@ -107,7 +111,7 @@ def plot_run(run: str | Path, data: str | Path | None = None, examples: int = 3)
     model, _ = load_model(run, torch.device("cpu"))
     ds = RadarTextDataset(data, "val", model.config.clip_length, train=False)
     emb = embed_split(model, ds)
-    first = [int((emb["caption_clip"] == i).nonzero()[0, 0]) for i in range(len(emb["clip_rows"]))]
+    first = [int((emb["caption_clip"] == i).nonzero()[0, 0]) for i in range(len(emb["positions"]))]
     sim = (emb["radar"] @ emb["text"][first].T).numpy()
     fig, ax = plt.subplots(figsize=(6, 5), constrained_layout=True)
     im = ax.imshow(sim, cmap="magma")
@@ -121,11 +125,11 @@ def plot_run(run: str | Path, data: str | Path | None = None, examples: int = 3)
         scores = emb["text"][first[q]] @ emb["radar"].T
         top = torch.argsort(scores, descending=True, stable=True)[:3].tolist()
         for k, clip in enumerate(top):
-            row = ds.rows[emb["clip_rows"][clip]]
-            with np.load(Path(data) / row["file"]) as z:
-                axes[q, k].imshow(z["doppler_time"].astype(np.float32), origin="lower", aspect="auto", cmap="viridis")
+            position = emb["positions"][clip]
+            doppler = ds.views_at(position)["doppler_time"]
+            axes[q, k].imshow(doppler, origin="lower", aspect="auto", cmap="viridis")
             mark = "correct" if clip == q else "other clip"
-            axes[q, k].set_title(f"#{k + 1} ({mark}) {row['id']}", fontsize=8)
+            axes[q, k].set_title(f"#{k + 1} ({mark}) {ds.record_at(position).id}", fontsize=8)
         axes[q, 0].set_ylabel(emb["captions"][first[q]][:60], fontsize=7)
     written.append(out_dir / "retrieval_examples.png")
     fig.savefig(written[-1], dpi=80)

@@ -14,7 +14,7 @@ import tomli_w
 
 from .config import TrainConfig, TrainingError
 
-__all__ = ["RUN_FILES", "check_run_dir", "open_run_dir", "is_run_dir", "preflight", "latest_checkpoint", "resolve_resume"]
+__all__ = ["RUN_FILES", "check_run_dir", "open_run_dir", "is_run_dir", "preflight", "check_data_spec", "latest_checkpoint", "resolve_resume"]
 
 RUN_FILES = ("checkpoints", "metrics.jsonl", "best", "config.toml", "tensorboard")  # what marks a run directory
 
@@ -55,11 +55,19 @@ def resolve_resume(run: Path, resume: str) -> Path:
     return path
 
 
+def check_data_spec(spec: str) -> None:
+    """A ``--data`` that is a plain path must exist (shard patterns and URLs are checked when opened)."""
+    pattern = any(mark in spec for mark in ("{", "::", "://", "pipe:"))
+    if not pattern and not Path(spec).exists():
+        raise TrainingError(f"data directory or shards not found: {spec}")
+
+
 def preflight(cfg: TrainConfig) -> None:
     """The start-up checks that need no torch (the CLI runs them before importing it): the data
-    directory, the run directory, the checkpoint to resume from."""
-    if cfg.data is not None and not Path(cfg.data).is_dir():
-        raise TrainingError(f"data directory not found: {cfg.data}")
+    data (a path that is not a shard pattern or URL must exist), the run directory, the checkpoint
+    to resume from."""
+    if cfg.data is not None:
+        check_data_spec(cfg.data)
     check_run_dir(cfg)
     if cfg.resume:
         resolve_resume(Path(cfg.out), cfg.resume)

@@ -16,7 +16,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from torch.utils.data import DataLoader
 
-from .check import check_headers, format_problems
+from radar_text_data.source import DataLocation, resolve_data
+
+from .check import format_problems
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import TrainConfig, TrainingError, load_train_config
 from .data import EpochSampler, RadarTextDataset, collate, twin_pairs
@@ -25,6 +27,8 @@ from .evaluate import split_retrieval
 from .model import SeqClip, cat_features
 from .optim import param_groups, warmup_cosine
 from .runs import check_run_dir, open_run_dir, resolve_resume
+from .stream import ShardStream, TrainData, default_workers
+from .timing import phase
 
 __all__ = ["TrainConfig", "TrainingError", "Run", "train", "setup", "train_one_epoch", "optimizer_step",
            "end_epoch", "final_test", "validate", "load_train_config", "default_dataset", "resolve_device"]
@@ -45,11 +49,12 @@ def resolve_device(name: str) -> torch.device:
 def default_dataset(cfg: TrainConfig, console: Console) -> Path:
     """The default synthetic dataset, generated once into the cache (``SEQCLIP_CACHE`` or ~/.cache)."""
     import radar_synth
+    from radar_text_data import MANIFEST
 
     cache = Path(os.environ.get("SEQCLIP_CACHE", Path.home() / ".cache" / "seqclip"))
     # keyed by the generator's version: a new radar-synth may render the same seed differently
     target = cache / f"synth-{radar_synth.__version__}-{cfg.synth_clips}clips-{cfg.synth_max_frames}f-seed{cfg.seed}"
-    if (target / "manifest.jsonl").is_file():
+    if (target / MANIFEST).is_file():
         console.print(f"using the cached synthetic dataset {target}")
         return target
     console.print(f"generating the default synthetic dataset ({cfg.synth_clips} clips) into {target} (once)")
@@ -117,16 +122,15 @@ class Run:
     dist: DistContext
     device: torch.device
     console: Console
-    data_dir: Path
+    data: DataLocation
     excluded: list[str]
-    train_ds: RadarTextDataset
-    val_ds: RadarTextDataset
+    train_data: TrainData
+    val_ds: RadarTextDataset | None  # None: shards without an index have no validation split
     model: SeqClip
     train_model: torch.nn.Module  # the model, DDP-wrapped under torchrun
     optimizer: torch.optim.Optimizer
     scheduler: torch.optim.lr_scheduler.LRScheduler
     scaler: torch.amp.GradScaler
-    sampler: EpochSampler
     state: dict
     steps_per_epoch: int
     run_dir: Path | None = None  # rank 0 only
@@ -200,26 +204,28 @@ def setup(cfg: TrainConfig, console: Console, dist: DistContext) -> Run:
     check_run_dir(cfg)
     ckpt = resolve_resume(Path(cfg.out), cfg.resume) if cfg.resume else None
     torch.manual_seed(cfg.seed)
-    data_dir = Path(_on_main(dist, lambda: str(_data_dir(cfg, console))))
-    excluded = _on_main(dist, lambda: _check_data(cfg, data_dir, console))
-    train_ds = RadarTextDataset(data_dir, "train", cfg.clip_length, train=True, seed=cfg.seed, skip_bad=cfg.skip_bad,
-                                exclude=excluded, positives=cfg.positives, order_negatives=cfg.order_negatives)
-    val_ds = RadarTextDataset(data_dir, "val", cfg.clip_length, train=False, skip_bad=cfg.skip_bad, exclude=excluded)
-    steps_per_epoch = len(train_ds) // (cfg.batch_size * dist.world_size) // cfg.accum_steps
+    data = _on_main(dist, lambda: _locate(cfg, console))
+    excluded = _on_main(dist, lambda: _check_data(cfg, data, console))
+    train_data = _train_data(cfg, data, dist, device, excluded)
+    val_ds = _eval_split(cfg, data, "val", excluded)
+    steps_per_epoch = train_data.samples_per_rank // cfg.batch_size // cfg.accum_steps
     if steps_per_epoch < 1:
-        raise TrainingError(f"{len(train_ds)} training clips give no optimizer step of {cfg.accum_steps} x "
-                            f"{cfg.batch_size * dist.world_size} clips; lower --batch-size or --accum-steps")
+        raise TrainingError(f"{train_data.samples_per_rank * dist.world_size} training clips give no optimizer step of "
+                            f"{cfg.accum_steps} x {cfg.batch_size * dist.world_size} clips; lower --batch-size or "
+                            f"--accum-steps")
     model = SeqClip(model_cfg).to(device)
-    optimizer = torch.optim.AdamW(param_groups(model, cfg.lr, cfg.weight_decay, cfg.text_lr_mult))
+    if cfg.compile:
+        model.compile_parts()
+    optimizer = torch.optim.AdamW(param_groups(model, cfg.lr, cfg.weight_decay, cfg.text_lr_mult),
+                                  fused=device.type == "cuda")  # one kernel for all parameters on the GPU
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine(cfg.warmup_steps, steps_per_epoch * cfg.epochs))
-    r = Run(cfg, dist, device, console, data_dir, excluded, train_ds, val_ds, model, dist.wrap(model), optimizer,
-            scheduler, torch.amp.GradScaler(device.type, enabled=cfg.precision == "fp16"),
-            EpochSampler(len(train_ds), cfg.seed, twins=twin_pairs(train_ds.rows) if cfg.twin_batches else (),
-                         batch=cfg.batch_size * dist.world_size), _fresh_state(), steps_per_epoch)
+    r = Run(cfg, dist, device, console, data, excluded, train_data, val_ds, model, dist.wrap(model), optimizer,
+            scheduler, torch.amp.GradScaler(device.type, enabled=cfg.precision == "fp16"), _fresh_state(),
+            steps_per_epoch)
     if ckpt is not None:
         _restore(r, ckpt)
     if dist.is_main:  # only now is anything written
-        r.run_dir, moved = open_run_dir(cfg, data_dir)
+        r.run_dir, moved = open_run_dir(cfg, data.spec)
         if moved:
             console.print(f"--overwrite: moved the previous run to {moved}")
         r.logger = _Logger(r.run_dir, r.state["global_step"] if ckpt else None)
@@ -246,27 +252,60 @@ def _on_main(dist: DistContext, fn):
     return result["value"]
 
 
-def _data_dir(cfg: TrainConfig, console: Console) -> Path:
-    data_dir = Path(cfg.data) if cfg.data else default_dataset(cfg, console)
-    if not data_dir.is_dir():
-        raise TrainingError(f"data directory not found: {data_dir}")
-    return data_dir
+def _locate(cfg: TrainConfig, console: Console) -> DataLocation:
+    try:
+        return resolve_data(cfg.data) if cfg.data else resolve_data(default_dataset(cfg, console))
+    except FileNotFoundError as err:
+        raise TrainingError(f"--data: {err}") from None
 
 
-def _check_data(cfg: TrainConfig, data_dir: Path, console: Console) -> list[str]:
+def _check_data(cfg: TrainConfig, data: DataLocation, console: Console) -> list[str]:
     """Ids of clips whose headers fail the check, found before the first step (any -> error unless
-    ``skip_bad``). Content (NaN) is checked when a clip is loaded."""
-    from radar_synth import read_manifest
+    ``skip_bad``). Content (NaN) is checked when a clip is loaded; shards are checked as they stream."""
+    from radar_text_data import check_headers, read_manifest
 
-    rows = read_manifest(data_dir)
-    bad = check_headers(data_dir, rows, workers=min(8, os.cpu_count() or 1))
+    if data.kind != "directory":
+        return []
+    records = read_manifest(data.root)
+    bad = check_headers(data.root, records, workers=min(8, os.cpu_count() or 1))
     if bad and not cfg.skip_bad:
-        raise TrainingError(f"{len(bad)} of {len(rows)} clips in {data_dir} cannot be used (fix them, or leave them "
-                            f"out with --skip-bad):\n{format_problems([p for _, p in bad])}")
+        raise TrainingError(f"{len(bad)} of {len(records)} clips in {data.spec} cannot be used (fix them, or leave "
+                            f"them out with --skip-bad):\n{format_problems([p for _, p in bad])}")
     if bad:
-        console.print(f"[yellow]--skip-bad: leaving out {len(bad)} of {len(rows)} clips:[/]\n"
+        console.print(f"[yellow]--skip-bad: leaving out {len(bad)} of {len(records)} clips:[/]\n"
                       f"{format_problems([p for _, p in bad])}", highlight=False)
-    return [str(row.get("id")) for row, _ in bad]
+    return [r.id for r, _ in bad]
+
+
+def _train_data(cfg: TrainConfig, data: DataLocation, dist: DistContext, device: torch.device,
+                excluded: list[str]) -> TrainData:
+    """The training split: map-style for a directory, streamed for shards (``--workers`` loader
+    processes, persistent; pinned batches on CUDA)."""
+    workers = default_workers(int(os.environ.get("LOCAL_WORLD_SIZE", "1"))) if cfg.workers is None else cfg.workers
+    pin = device.type == "cuda"
+    if data.kind == "shards":
+        if cfg.twin_batches:
+            raise TrainingError("--twin-batches needs a dataset directory (shards are streamed in shuffled order)")
+        stream = ShardStream(data, "train", cfg.clip_length, cfg.seed, dist.rank, dist.world_size, workers,
+                             cfg.skip_bad, cfg.positives, cfg.order_negatives)
+        per_rank = stream.samples_per_rank()
+        if per_rank is None:
+            if cfg.train_num_samples is None:
+                raise TrainingError(f"--data {data.spec}: shards without an index.json need --train-num-samples")
+            per_rank = cfg.train_num_samples // dist.world_size
+        return TrainData.streamed(stream, cfg.batch_size, per_rank, workers, pin)
+    ds = RadarTextDataset(data, "train", cfg.clip_length, train=True, seed=cfg.seed, skip_bad=cfg.skip_bad,
+                          exclude=excluded, positives=cfg.positives, order_negatives=cfg.order_negatives)
+    sampler = EpochSampler(len(ds), cfg.seed, twins=twin_pairs(ds.records) if cfg.twin_batches else (),
+                           batch=cfg.batch_size * dist.world_size)
+    return TrainData.mapped(ds, sampler, dist.shard(sampler), cfg.batch_size, dist.world_size, workers, pin)
+
+
+def _eval_split(cfg: TrainConfig, data: DataLocation, split: str, excluded: list[str]) -> RadarTextDataset | None:
+    """``split`` (val or test) for evaluation; None for shards without an index (no split is known)."""
+    if data.kind == "shards" and not data.indexed:
+        return None
+    return RadarTextDataset(data, split, cfg.clip_length, train=False, skip_bad=cfg.skip_bad, exclude=excluded)
 
 
 def _restore(r: Run, ckpt: Path) -> None:
@@ -285,20 +324,17 @@ def _restore(r: Run, ckpt: Path) -> None:
 
 # ---------------------------------------------------------------------- one epoch, one step
 def train_one_epoch(r: Run, on_step) -> None:
-    """Optimizer steps from the saved batch position to the epoch's last whole accumulation group,
+    """Optimizer steps from the saved batch position to the epoch's last whole accumulation group
+    (or the end of the data, when a stream without an index holds fewer samples than announced),
     or until ``max_steps``. ``on_step(loss=, sps=, epoch=)`` reports progress."""
     cfg, state = r.cfg, r.state
     epoch = state["epoch"]
-    r.train_ds.set_epoch(epoch)
-    r.sampler.set_epoch(epoch, start=state["batch_in_epoch"] * r.global_batch)
-    loader = DataLoader(r.train_ds, batch_size=cfg.batch_size, sampler=r.dist.shard(r.sampler), collate_fn=collate,
-                        num_workers=cfg.workers, drop_last=True, generator=torch.Generator().manual_seed(cfg.seed))
     r.model.train()
     t0, seen, window, group = time.perf_counter(), 0, [], []
-    for batch in loader:
+    for batch in _lockstep(r, r.train_data.batches(epoch, state["batch_in_epoch"])):
         if state["batch_in_epoch"] + len(group) >= r.batches_per_epoch:
-            break
-        group.append(_equalize(r, batch))
+            return
+        group.append(batch)
         if len(group) < cfg.accum_steps:
             continue
         state["skipped"] += sum(b["skipped"] for b in group)
@@ -322,19 +358,32 @@ def train_one_epoch(r: Run, on_step) -> None:
             r.last_ckpt = _checkpoint(r) or r.last_ckpt
         if r.stop_requested():
             return
+    if state["batch_in_epoch"] < r.batches_per_epoch:  # the data ended first (only streams without an index)
+        r.console.print(f"[yellow]epoch {epoch}: the data ended after {state['batch_in_epoch']} of "
+                        f"{r.batches_per_epoch} micro-batches (--train-num-samples is larger than the shards)")
+        state["batch_in_epoch"] = r.batches_per_epoch
 
 
-def _equalize(r: Run, batch: dict) -> dict:
-    """Under DDP, cut every rank's micro-batch to the smallest one (a clip dropped at load time by
-    --skip-bad would otherwise leave ranks with unequal batches, which the feature gather forbids)."""
-    n = len(batch.get("captions", ()))
-    keep = r.dist.min_across_ranks(n)
-    if keep == n:
-        return batch
-    per_row = (k for k, v in batch.items() if (torch.is_tensor(v) or isinstance(v, list)) and not k.startswith("negative_"))
-    out = {**batch, **{k: batch[k][:keep] for k in per_row}}  # order negatives stay: extra negatives only
-    out["skipped"] = batch["skipped"] + n - keep
-    return out if keep else {"skipped": out["skipped"]}
+def _lockstep(r: Run, batches):
+    """Micro-batches cut to the smallest rank's (a clip dropped at load time by --skip-bad would
+    otherwise leave ranks with unequal batches, which the feature gather forbids); the data ends on
+    every rank as soon as it ends on one (shards need not split evenly)."""
+    batches = iter(batches)
+    while True:
+        with phase("loading"):
+            batch = next(batches, None)
+        n = -1 if batch is None else len(batch.get("captions", ()))
+        keep = r.dist.min_across_ranks(n)
+        if keep < 0:
+            return
+        if keep == n:
+            yield batch
+            continue
+        per_row = (k for k, v in batch.items()
+                   if (torch.is_tensor(v) or isinstance(v, list)) and not k.startswith("negative_"))
+        out = {**batch, **{k: batch[k][:keep] for k in per_row}}  # order negatives stay: extra negatives only
+        out["skipped"] = batch["skipped"] + n - keep
+        yield out if keep else {"skipped": out["skipped"]}
 
 
 def optimizer_step(r: Run, group: list[dict]) -> dict[str, float]:
@@ -350,14 +399,15 @@ def optimizer_step(r: Run, group: list[dict]) -> dict[str, float]:
         _backward(r, out)
     else:
         out = _accumulate(r, group)
-    if r.cfg.grad_clip > 0:
-        r.scaler.unscale_(r.optimizer)
-        torch.nn.utils.clip_grad_norm_(r.model.parameters(), r.cfg.grad_clip)
-    r.scaler.step(r.optimizer)
-    r.scaler.update()
-    r.optimizer.zero_grad(set_to_none=True)
-    r.scheduler.step()
-    r.model.logit_scale.clamp_()
+    with phase("optimizer"):
+        if r.cfg.grad_clip > 0:
+            r.scaler.unscale_(r.optimizer)
+            torch.nn.utils.clip_grad_norm_(r.model.parameters(), r.cfg.grad_clip)
+        r.scaler.step(r.optimizer)
+        r.scaler.update()
+        r.optimizer.zero_grad(set_to_none=True)
+        r.scheduler.step()
+        r.model.logit_scale.clamp_()
     r.state["global_step"] += 1
     return {k: float(v.detach()) for k, v in out.items() if torch.is_tensor(v) and v.dim() == 0}
 
@@ -389,7 +439,8 @@ def _backward(r: Run, out: dict) -> None:
     if not torch.isfinite(loss.detach()):
         raise NonFiniteLoss(f"loss became {float(loss.detach())} at step {r.state['global_step'] + 1} "
                             f"(epoch {r.state['epoch']})")
-    r.scaler.scale(loss).backward()
+    with phase("backward"):
+        r.scaler.scale(loss).backward()
 
 
 # ---------------------------------------------------------------------- validation and test
@@ -398,6 +449,9 @@ def end_epoch(r: Run, console: Console) -> None:
     epoch = r.state["epoch"]
     r.state["epoch"], r.state["batch_in_epoch"] = epoch + 1, 0
     if not r.dist.is_main:
+        return
+    if r.val_ds is None:
+        console.print(f"epoch {epoch}: no validation (shards without an index.json have no known val split)")
         return
     metrics = validate(r.model, r.val_ds, r.cfg.batch_size)
     r1 = (metrics["text_to_radar"]["R@1"] + metrics["radar_to_text"]["R@1"]) / 2
@@ -435,15 +489,17 @@ def final_test(r: Run) -> dict:
     cfg, state = r.cfg, r.state
     summary = {"run": str(cfg.out), "steps": state["global_step"], "epochs": state["epoch"],
                "best_val_r1": state["best_r1"], "skipped_clips": state["skipped"], "excluded_clips": len(r.excluded),
-               "data": str(r.data_dir)}
+               "data": r.data.spec}
     if state["skipped"]:
         r.console.print(f"[yellow]skipped {state['skipped']} clip(s) that failed to load (--skip-bad)")
     if not (r.dist.is_main and cfg.eval_test):
         return summary
+    test_ds = _eval_split(cfg, r.data, "test", r.excluded)
+    if test_ds is None:
+        r.console.print("no test split: shards without an index.json (evaluate with `seqclip eval --data ...`)")
+        return summary
     best = r.run_dir / "best"
     model = SeqClip.from_pretrained(best, map_location=r.device).to(r.device) if best.is_dir() else r.model
-    test_ds = RadarTextDataset(r.data_dir, "test", cfg.clip_length, train=False, skip_bad=cfg.skip_bad,
-                               exclude=r.excluded)
     summary.update(test=split_retrieval(model, test_ds, cfg.batch_size), test_clips=len(test_ds),
                    test_model="best" if best.is_dir() else "latest")
     return summary

@@ -1,32 +1,25 @@
-"""The dataset format every part of seqclip reads, and ``generate_dataset``.
+"""``generate_dataset``: simulated, captioned clips written in the radar-text-data format, as a
+directory (``manifest.jsonl`` + ``clips/<id>.npz``) or as WebDataset shards.
 
-Layout::
-
-    DIR/manifest.jsonl      one JSON object per clip (sorted by id)
-    DIR/clips/<id>.npz      range_time [256, T], doppler_time [128, T], azimuth_time [128, T] (float16),
-                            torso_range_m [T] (float32)
-
-Manifest fields: ``id``, ``split`` (train | val | test), ``file`` (relative path), ``captions``
-(list of str), ``segments`` ([{activity, start_frame, end_frame, params}]), ``frame_rate_hz``,
-``num_frames``, ``radar`` (the ``RadarConfig`` fields); for clips of 2 or 3 activities
-``captions_reversed`` (each caption rendered with the activities in reverse order and the same
-wording otherwise); for order-swapped twin pairs ``hard_negative_of`` (the id of the twin clip
-with the same segments in swapped order, in the same split).
+Each record (see ``radar_text_data.ClipRecord``) carries the clip's ``segments``, ``frame_rate_hz``,
+``num_frames`` and ``radar`` configuration, a ``subject`` (height and start position); clips of 2 or
+3 activities carry ``captions_reversed`` (each caption rendered with the activities in reverse
+order and the same wording otherwise); order-swapped twin pairs carry ``hard_negative_of`` (the id
+of the twin clip with the same segments in swapped order, in the same split). Clip files hold the
+three views (float16) and ``torso_range_m`` [T] (float32).
 """
 
 from __future__ import annotations
 
-import io
-import json
 import multiprocessing as mp
 import os
-import zipfile
 from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
 
+from radar_text_data import MAX_FRAMES, ClipRecord, clip_arrays, encode_clip, write_manifest
 from radar_views import RadarConfig, atomic_write
 
 from .captions import caption_pairs
@@ -34,13 +27,14 @@ from .clip import render_clip
 from .motion import ACTIVITIES, ClipPlan, Segment, plan_clip
 from .synth import SynthConfig
 
-__all__ = ["generate_dataset", "write_clip_npz", "read_manifest", "clip_id", "SPLIT_FRACTIONS",
-           "MANIFEST", "HARD_NEGATIVE_ACTIVITIES", "DEFAULT_TWINS", "DEFAULT_MULTI_SEGMENT"]
+__all__ = ["generate_dataset", "clip_id", "SPLIT_FRACTIONS", "HARD_NEGATIVE_ACTIVITIES", "DEFAULT_TWINS",
+           "DEFAULT_MULTI_SEGMENT", "FORMATS", "MIN_FRAMES"]
 
-MANIFEST = "manifest.jsonl"
 DEFAULT_TWINS = 0.1  # share of clips in order-swapped twin pairs
 DEFAULT_MULTI_SEGMENT = 0.6  # share of the other clips that hold 2 or 3 activities
 SPLIT_FRACTIONS = (0.8, 0.1, 0.1)  # train, val, test
+FORMATS = ("directory", "wds")
+MIN_FRAMES = 100  # shortest clip length a caller may ask for as the cap
 # standing -> standing, in place: any two of these can swap order
 HARD_NEGATIVE_ACTIVITIES = ("wave", "clap", "jump", "squat", "bend_pick_up", "kick", "punch", "jog_in_place",
                             "turn_around", "stand")
@@ -50,38 +44,8 @@ def clip_id(index: int) -> str:
     return f"clip_{index:06d}"
 
 
-def write_clip_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    """Write an ``.npz`` byte-for-byte reproducibly (fixed zip timestamps), atomically."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for name in sorted(arrays):
-            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            data = io.BytesIO()
-            np.lib.format.write_array(data, np.ascontiguousarray(arrays[name]), allow_pickle=False)
-            zf.writestr(info, data.getvalue())
-    atomic_write(path, buf.getvalue())
-
-
-def read_manifest(root: str | os.PathLike) -> list[dict]:
-    """Parse ``manifest.jsonl``; errors name the file and line."""
-    path = Path(root) / MANIFEST
-    if not path.is_file():
-        raise FileNotFoundError(f"no {MANIFEST} in {root}")
-    rows = []
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as err:
-                raise ValueError(f"{path}:{lineno}: not valid JSON ({err.msg})") from None
-    return rows
-
-
 def _hard_negative_pair(rng: np.random.Generator, frame_rate: float,
-                        max_frames: int = 496) -> tuple[ClipPlan, ClipPlan]:
+                        max_frames: int = MAX_FRAMES) -> tuple[ClipPlan, ClipPlan]:
     """Two in-place activities A, B; the twin has B, A with the same parameters and durations."""
     names = rng.choice(HARD_NEGATIVE_ACTIVITIES, size=2, replace=False)
     plan = plan_clip(rng, frame_rate)  # body, position and heading
@@ -100,8 +64,10 @@ def _hard_negative_pair(rng: np.random.Generator, frame_rate: float,
     return first, replace(plan, segments=swapped, num_frames=frame)
 
 
-def _task(args):
-    index, kind, seed, out_dir, cfg_dict, synth_kw, path, max_frames, multi_segment = args
+def _task(args) -> tuple[dict, bytes | None]:
+    """Render clip ``index``; returns its record row and, for shards, the clip bytes (the directory
+    format writes the file here, in the worker)."""
+    index, kind, seed, out_dir, cfg_dict, synth_kw, path, max_frames, multi_segment, split, fmt = args
     cfg = RadarConfig.from_dict(cfg_dict)
     rng = np.random.default_rng([seed, index])  # per clip: independent of the worker count
     if kind == "single":
@@ -113,12 +79,12 @@ def _task(args):
         plan, twin_id = plans[int(kind)], clip_id(index + 1 - 2 * int(kind))
     rendered = render_clip(plan, rng, cfg, SynthConfig(**synth_kw), path=path)
     cid = clip_id(index)
-    arrays = {k: v.astype(np.float16) for k, v in rendered.views.as_dict().items()}
-    arrays["torso_range_m"] = rendered.torso_range_m
-    write_clip_npz(Path(out_dir) / "clips" / f"{cid}.npz", arrays)
+    npz = encode_clip(clip_arrays(rendered.views.as_dict(), torso_range_m=rendered.torso_range_m))
+    if fmt == "directory":
+        atomic_write(Path(out_dir) / "clips" / f"{cid}.npz", npz)
     pairs = caption_pairs(plan.segments, rng)
     row = {
-        "id": cid, "file": f"clips/{cid}.npz", "captions": [c for c, _ in pairs],
+        "id": cid, "split": split, "file": f"clips/{cid}.npz", "captions": [c for c, _ in pairs],
         "segments": [asdict(s) for s in plan.segments], "frame_rate_hz": cfg.frame_rate_hz,
         "num_frames": plan.num_frames, "radar": cfg.to_dict(),
         "subject": {"height_m": round(plan.height, 3), "start_range_m": round(plan.start_range, 3),
@@ -128,7 +94,7 @@ def _task(args):
         row["captions_reversed"] = [r for _, r in pairs]
     if twin_id is not None:
         row["hard_negative_of"] = twin_id
-    return row
+    return row, None if fmt == "directory" else npz
 
 
 def _splits(num_clips: int, twin_pairs: int, seed: int, fractions: tuple[float, float, float] = SPLIT_FRACTIONS
@@ -151,58 +117,80 @@ def _splits(num_clips: int, twin_pairs: int, seed: int, fractions: tuple[float, 
 def generate_dataset(out_dir: str | os.PathLike, num_clips: int, seed: int = 0, workers: int = 1,
                      twins: float = DEFAULT_TWINS, multi_segment: float = DEFAULT_MULTI_SEGMENT,
                      cfg: RadarConfig | None = None, snr_db: float = 0.0, path: str = "fast",
-                     max_frames: int = 496, progress: bool = True,
-                     split_fractions: tuple[float, float, float] = SPLIT_FRACTIONS) -> Path:
-    """Simulate ``num_clips`` captioned clips into ``out_dir`` (see the module doc for the format).
+                     max_frames: int = MAX_FRAMES, progress: bool = True,
+                     split_fractions: tuple[float, float, float] = SPLIT_FRACTIONS, format: str = "directory",
+                     shard_size: int | None = None) -> Path:
+    """Simulate ``num_clips`` captioned clips into ``out_dir`` (see the module doc for the records).
 
+    ``format``: ``directory`` (``manifest.jsonl`` + ``clips/``) or ``wds`` (WebDataset shards of
+    ``shard_size`` samples per split plus ``index.json``; needs ``radar-synth[webdataset]``; the shards
+    equal those ``radar_text_data.ShardWriter`` makes from the directory format of the same seed).
     Deterministic: the same seed gives byte-identical files whatever ``workers`` is. A share
     ``twins`` of the clips (rounded down to whole pairs) are order-swapped twin pairs, each pair
     inside one split; of the other clips, a share ``multi_segment`` hold 2 or 3 activities (half
-    each) and the rest one. ``max_frames`` (100-496) caps clip length; ``split_fractions`` are the
+    each) and the rest one. ``max_frames`` caps clip length; ``split_fractions`` are the
     train / val / test shares (summing to 1).
     """
+    _check_args(num_clips, max_frames, split_fractions, twins, multi_segment, format)
+    cfg = cfg or RadarConfig()
+    out = Path(out_dir)
+    (out / "clips" if format == "directory" else out).mkdir(parents=True, exist_ok=True)
+    pairs = int(twins * num_clips) // 2
+    kinds = ["single"] * (num_clips - 2 * pairs) + [i % 2 for i in range(2 * pairs)]
+    splits = _splits(num_clips, pairs, seed, tuple(split_fractions))
+    tasks = [(i, kind, seed, str(out), cfg.to_dict(), {"snr_db": snr_db}, path, max_frames, multi_segment,
+              splits[i], format) for i, kind in enumerate(kinds)]
+    records, shards = [], _shard_writer(out, format, shard_size)
+    bar = tqdm(total=num_clips, desc="simulating clips", unit="clip", disable=not progress)
+    for row, npz in _rendered(tasks, workers):  # in clip order: each split's records come in id order
+        records.append(ClipRecord.from_dict(row, f"clip {row['id']}"))
+        if shards is not None:
+            shards.add(records[-1], npz)
+        bar.update()
+    bar.close()
+    if shards is not None:
+        shards.close()
+    else:
+        write_manifest(out, records)
+    return out
+
+
+def _check_args(num_clips: int, max_frames: int, split_fractions, twins: float, multi_segment: float,
+                format: str) -> None:
     if num_clips < 1:
         raise ValueError(f"num_clips must be >= 1, got {num_clips}")
-    if not 100 <= max_frames <= 496:
-        raise ValueError(f"max_frames must lie in [100, 496], got {max_frames}")
+    if not MIN_FRAMES <= max_frames <= MAX_FRAMES:
+        raise ValueError(f"max_frames must lie in [{MIN_FRAMES}, {MAX_FRAMES}], got {max_frames}")
     if len(split_fractions) != 3 or abs(sum(split_fractions) - 1) > 1e-9 or min(split_fractions) < 0:
         raise ValueError(f"split_fractions must be three shares summing to 1, got {split_fractions}")
     for name, share in (("twins", twins), ("multi_segment", multi_segment)):
         if not 0.0 <= share <= 1.0:
             raise ValueError(f"{name} must be a share in [0, 1], got {share}")
-    cfg = cfg or RadarConfig()
-    out = Path(out_dir)
-    (out / "clips").mkdir(parents=True, exist_ok=True)
-    pairs = int(twins * num_clips) // 2
-    singles = num_clips - 2 * pairs
-    kinds = ["single"] * singles + [i % 2 for i in range(2 * pairs)]
-    synth_kw = {"snr_db": snr_db}
-    tasks = [(i, kind, seed, str(out), cfg.to_dict(), synth_kw, path, max_frames, multi_segment)
-             for i, kind in enumerate(kinds)]
-    splits = _splits(num_clips, pairs, seed, tuple(split_fractions))
-    rows = []
-    bar = tqdm(total=num_clips, desc="simulating clips", unit="clip", disable=not progress)
+    if format not in FORMATS:
+        raise ValueError(f"format must be one of {FORMATS}, got {format!r}")
+
+
+def _shard_writer(out: Path, format: str, shard_size: int | None):
+    if format != "wds":
+        return None
+    from radar_text_data import DEFAULT_SHARD_SIZE, ShardWriter
+
+    return ShardWriter(out, shard_size or DEFAULT_SHARD_SIZE)
+
+
+def _rendered(tasks: list[tuple], workers: int):
+    """``_task`` results in task order, on ``workers`` processes (one core each)."""
     if workers <= 1:
-        for t in tasks:
-            rows.append(_task(t))
-            bar.update()
-    else:
-        saved = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
-        os.environ.update({k: "1" for k in saved})  # one core per worker
-        try:
-            with mp.get_context("spawn").Pool(workers) as pool:
-                for row in pool.imap(_task, tasks, chunksize=1):
-                    rows.append(row)
-                    bar.update()
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
-    bar.close()
-    for row, split in zip(rows, splits, strict=True):
-        row["split"] = split
-    text = "".join(json.dumps(r, sort_keys=True) + "\n" for r in sorted(rows, key=lambda r: r["id"]))
-    atomic_write(out / MANIFEST, text.encode("utf-8"))
-    return out
+        yield from map(_task, tasks)
+        return
+    saved = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    os.environ.update({k: "1" for k in saved})  # one core per worker
+    try:
+        with mp.get_context("spawn").Pool(workers) as pool:
+            yield from pool.imap(_task, tasks, chunksize=1)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v

@@ -1,0 +1,52 @@
+"""The radar-text dataset format: typed records, the directory format (``manifest.jsonl`` +
+``clips/<id>.npz``), WebDataset shards with an index, the clip loader and validator, the converter
+for a user's own data, and the shape contract every package imports.
+
+Submodules load on first use: ``radar_text_data.contract`` (and the CLI that reads it) needs only
+the standard library.
+"""
+
+from __future__ import annotations
+
+import importlib
+from importlib.metadata import version
+
+from .contract import (
+    CLIP_DTYPE,
+    DEFAULT_SHARD_SIZE,
+    FRAME_MULTIPLE,
+    INDEX,
+    MANIFEST,
+    MAX_FRAMES,
+    SPLITS,
+    VIEW_BINS,
+    check_clip_length,
+)
+
+_LAZY = {
+    "ClipRecord": "records", "RecordError": "records", "sequence_id": "records",
+    "read_manifest": "manifest", "scan_manifest": "manifest", "write_manifest": "manifest",
+    "manifest_text": "manifest", "record_json": "manifest",
+    "BadClipError": "clips", "encode_clip": "clips", "write_clip": "clips", "decode_clip": "clips",
+    "load_clip": "clips", "clip_header_problem": "clips", "check_headers": "clips", "clip_arrays": "clips",
+    "check_dataset": "check", "convert_folder": "convert", "read_captions": "convert",
+    "ShardWriter": "shards", "shard_directory": "shards", "ShardInfo": "shards", "RawSample": "shards", "read_index": "shards",
+    "expand_urls": "shards", "iter_shard": "shards", "ShardError": "shards",
+    "DataLocation": "source", "resolve_data": "source", "ClipSource": "source", "open_split": "source",
+    "Slot": "stream", "stream_slot": "stream", "rank_sizes": "stream", "worker_skip": "stream",
+    "DEFAULT_SHUFFLE_BUFFER": "stream",
+}
+
+__all__ = ["VIEW_BINS", "MAX_FRAMES", "FRAME_MULTIPLE", "SPLITS", "MANIFEST", "INDEX", "CLIP_DTYPE",
+           "DEFAULT_SHARD_SIZE", "check_clip_length", *_LAZY]
+__version__ = version("radar-text-data")
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,76 @@
+"""``check_dataset``: every problem of a dataset (directory or shards), each naming the file and
+line (or shard and key) and the field, so a user can fix them all in one go."""
+
+from __future__ import annotations
+
+from .clips import BadClipError, decode_clip, load_clip
+from .contract import SPLITS
+from .manifest import scan_manifest
+from .records import RecordError
+from .shards import iter_shard
+from .source import DataLocation
+
+__all__ = ["check_dataset"]
+
+
+def check_dataset(location: DataLocation) -> list[str]:
+    """Problems found (empty when the dataset is usable): bad records, duplicate ids, clips that are
+    missing, unreadable, of the wrong shape or not finite, ``num_frames`` that disagree with the
+    clip, and a clip file listed in two splits (leakage)."""
+    if location.kind == "directory":
+        return _check_directory(location)
+    return _check_shards(location)
+
+
+def _check_directory(location: DataLocation) -> list[str]:
+    root = location.root
+    try:
+        records, problems = scan_manifest(root)
+    except FileNotFoundError as err:
+        return [str(err)]
+    where = f"{root}/manifest.jsonl"
+    files_by_split: dict[str, set[str]] = {}
+    for lineno, record in records:
+        files_by_split.setdefault(record.file, set()).add(record.split)
+        try:
+            frames = load_clip(root, record)["range_time"].shape[-1]
+        except BadClipError as err:
+            problems.append(f"{where}:{lineno}: {err}")
+            continue
+        if record.num_frames not in (None, frames):
+            problems.append(f"{where}:{lineno}: num_frames {record.num_frames} but {root / record.file} has {frames}")
+    for file, splits in sorted(files_by_split.items()):
+        if len(splits) > 1:
+            problems.append(f"{where}: split leakage: {file} is in {sorted(splits)}")
+    return problems
+
+
+def _check_shards(location: DataLocation) -> list[str]:
+    problems, seen = [], {}
+    splits = [(s, location.shards(s)) for s in SPLITS] if location.indexed else [(None, location.pattern)]
+    for split, shards in splits:
+        for shard in shards:
+            count = 0
+            try:
+                for sample in iter_shard(shard.url, split):
+                    count += 1
+                    problems.extend(_check_sample(sample, seen))
+            except (RecordError, OSError, ValueError) as err:
+                problems.append(f"{shard.url}: {err}")
+            if shard.samples is not None and count != shard.samples:
+                problems.append(f"{shard.url}: the index says {shard.samples} samples, the shard holds {count}")
+    return problems
+
+
+def _check_sample(sample, seen: dict[str, str]) -> list[str]:
+    out, record = [], sample.record
+    if record.id in seen:
+        out.append(f"{sample.where}: duplicate id {record.id!r} (first at {seen[record.id]})")
+    seen.setdefault(record.id, sample.where)
+    try:
+        frames = decode_clip(sample.npz, f"{sample.where}.npz")["range_time"].shape[-1]
+    except BadClipError as err:
+        return [*out, str(err)]
+    if record.num_frames not in (None, frames):
+        out.append(f"{sample.where}: num_frames {record.num_frames} but the clip has {frames}")
+    return out

@@ -1,0 +1,125 @@
+"""Clip files: a deterministic ``.npz`` (the three views as float16, plus any extra arrays), the
+loader that validates what it reads, and the fast header check used before training."""
+
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from radar_views import VIEW_NAMES, atomic_write
+
+from .contract import CLIP_DTYPE, FRAME_MULTIPLE, VIEW_BINS
+from .records import ClipRecord
+
+__all__ = ["BadClipError", "encode_clip", "write_clip", "decode_clip", "load_clip", "clip_header_problem",
+           "check_headers", "clip_arrays"]
+
+
+class BadClipError(ValueError):
+    """A clip that cannot be used (missing, corrupt, wrong shape, NaN); the message names the file."""
+
+
+def clip_arrays(views: Mapping[str, np.ndarray], **extra: np.ndarray) -> dict[str, np.ndarray]:
+    """What a clip file holds: the views cast to the stored dtype, and ``extra`` arrays as they are."""
+    return {**{k: np.asarray(views[k]).astype(CLIP_DTYPE) for k in VIEW_NAMES}, **extra}
+
+
+def encode_clip(arrays: Mapping[str, np.ndarray]) -> bytes:
+    """``.npz`` bytes that depend only on the arrays (sorted members, fixed zip timestamps)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name in sorted(arrays):
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            data = io.BytesIO()
+            np.lib.format.write_array(data, np.ascontiguousarray(arrays[name]), allow_pickle=False)
+            zf.writestr(info, data.getvalue())
+    return buf.getvalue()
+
+
+def write_clip(path: str | os.PathLike, arrays: Mapping[str, np.ndarray]) -> None:
+    """Write ``encode_clip(arrays)`` to ``path`` atomically."""
+    atomic_write(Path(path), encode_clip(arrays))
+
+
+def decode_clip(data: bytes | str | os.PathLike, where: str) -> dict[str, np.ndarray]:
+    """The three views of a clip (``.npz`` bytes or a path) as float32 ``[bins, T]``, validated:
+    every view present, the contract's bins, one T >= the frame multiple, finite. Errors name ``where``."""
+    source = io.BytesIO(data) if isinstance(data, bytes) else data
+    try:
+        with np.load(source, allow_pickle=False) as z:
+            arrays = {k: np.asarray(z[k], dtype=np.float32) for k in VIEW_NAMES}
+    except KeyError as err:
+        raise BadClipError(f"{where}: missing array {err}") from None
+    except Exception as err:  # noqa: BLE001 - any unreadable file is a bad clip
+        raise BadClipError(f"{where}: unreadable ({type(err).__name__}: {err})") from None
+    for name, a in arrays.items():
+        if a.ndim != 2 or a.shape[0] != VIEW_BINS[name]:
+            raise BadClipError(f"{where}: {name} must be [{VIEW_BINS[name]}, T], got {list(a.shape)}")
+        if not np.isfinite(a).all():
+            raise BadClipError(f"{where}: {name} holds NaN or Inf")
+    frames = sorted({a.shape[-1] for a in arrays.values()})
+    if len(frames) != 1:
+        raise BadClipError(f"{where}: views disagree on the number of frames {frames}")
+    if frames[0] < FRAME_MULTIPLE:
+        raise BadClipError(f"{where}: fewer than {FRAME_MULTIPLE} frames")
+    return arrays
+
+
+def load_clip(root: str | os.PathLike, record: ClipRecord) -> dict[str, np.ndarray]:
+    """The views of the clip file a record names (see ``decode_clip``)."""
+    path = Path(root) / record.file
+    if not path.is_file():
+        raise BadClipError(f"{path}: clip file missing (manifest id {record.id!r})")
+    return decode_clip(path, str(path))
+
+
+def clip_header_problem(root: str | os.PathLike, record: ClipRecord) -> str | None:
+    """Why a record's clip cannot be used, judged from the zip directory and ``.npy`` headers
+    without decompressing the data (present, every view, ``[bins, T]``, one T >= 16, float); None if fine."""
+    path = Path(root) / record.file
+    if not path.is_file():
+        return f"{path}: clip file missing (manifest id {record.id!r})"
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist())
+            missing = [k for k in VIEW_NAMES if f"{k}.npy" not in names]
+            if missing:
+                return f"{path}: missing array(s) {missing}"
+            headers = {k: _npy_header(zf, f"{k}.npy") for k in VIEW_NAMES}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
+        return f"{path}: unreadable ({type(err).__name__}: {err})"
+    for name, (shape, dtype) in headers.items():
+        if len(shape) != 2 or shape[0] != VIEW_BINS[name]:
+            return f"{path}: {name} must be [{VIEW_BINS[name]}, T], got {list(shape)}"
+        if dtype.kind != "f":
+            return f"{path}: {name} has dtype {dtype}, expected a float type"
+    frames = sorted({shape[1] for shape, _ in headers.values()})
+    if len(frames) != 1:
+        return f"{path}: views disagree on the number of frames {frames}"
+    if frames[0] < FRAME_MULTIPLE:
+        return f"{path}: fewer than {FRAME_MULTIPLE} frames"
+    return None
+
+
+def _npy_header(zf: zipfile.ZipFile, member: str) -> tuple[tuple[int, ...], np.dtype]:
+    with zf.open(member) as f:  # reads (and for deflated members, inflates) only the first bytes
+        version = np.lib.format.read_magic(f)
+        read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, _, dtype = read(f)
+    return shape, dtype
+
+
+def check_headers(root: str | os.PathLike, records: Sequence[ClipRecord], workers: int = 2
+                  ) -> list[tuple[ClipRecord, str]]:
+    """``(record, problem)`` for every record whose clip fails ``clip_header_problem``, in order;
+    ``workers`` threads (file opening and inflating release the GIL)."""
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        found = pool.map(lambda r: clip_header_problem(root, r), records, chunksize=64)
+        return [(r, p) for r, p in zip(records, found, strict=True) if p is not None]

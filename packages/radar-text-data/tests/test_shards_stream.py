@@ -1,0 +1,151 @@
+import json
+from collections import Counter
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rtd_helpers import tiny_dataset
+
+from radar_text_data import (
+    ClipRecord,
+    ShardInfo,
+    ShardWriter,
+    Slot,
+    check_dataset,
+    decode_clip,
+    iter_shard,
+    load_clip,
+    open_split,
+    read_manifest,
+    resolve_data,
+    shard_directory,
+    stream_slot,
+    worker_skip,
+)
+from radar_text_data.stream import rank_sizes, slot_pieces, worker_sizes
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    root = tiny_dataset(tmp_path_factory.mktemp("d"), n=23, splits=["train"] * 17 + ["val"] * 3 + ["test"] * 3)
+    shards = tmp_path_factory.mktemp("s")
+    shard_directory(root, shards, shard_size=4)
+    return root, shards
+
+
+def test_sharding_is_deterministic_and_indexed(dataset, tmp_path):
+    root, shards = dataset
+    again = shard_directory(root, tmp_path / "again", shard_size=4).parent
+    names = sorted(p.name for p in shards.iterdir())
+    assert names == sorted(p.name for p in again.iterdir())
+    assert all((shards / n).read_bytes() == (again / n).read_bytes() for n in names)
+    index = json.loads((shards / "index.json").read_text())
+    train = index["splits"]["train"]
+    assert train["samples"] == 17 and [s["samples"] for s in train["shards"]] == [4, 4, 4, 4, 1]
+    assert [s["name"] for s in train["shards"]][:2] == ["train-000000.tar", "train-000001.tar"]
+    assert not [p for p in shards.iterdir() if p.name.startswith(".")]  # no temporary files left
+
+
+def test_shard_samples_are_the_records_and_clips_in_manifest_order(dataset):
+    root, shards = dataset
+    records = [r for r in read_manifest(root) if r.split == "train"]
+    samples = [s for i in range(5) for s in iter_shard(str(shards / f"train-{i:06d}.tar"))]
+    assert [s.record for s in samples] == records and [s.position for s in samples] == list(range(17))
+    for s, r in zip(samples, records, strict=True):
+        np.testing.assert_array_equal(decode_clip(s.npz, s.where)["doppler_time"], load_clip(root, r)["doppler_time"])
+
+
+@pytest.mark.parametrize("spec", ["dir", "pattern", "pipe"])
+def test_random_access_to_a_split_of_shards_equals_the_directory(dataset, spec):
+    root, shards = dataset
+    location = resolve_data({"dir": shards, "pattern": f"{shards}/val-{{000000..000000}}.tar::{shards}/train-000004.tar",
+                             "pipe": f"pipe:cat {shards}/val-000000.tar"}[spec])
+    assert location.kind == "shards" and location.indexed == (spec == "dir")
+    source, reference = open_split(location, "val"), open_split(resolve_data(root), "val")
+    assert source.records == reference.records and source.positions() == [0, 1, 2]
+    for i in range(len(source)):
+        np.testing.assert_array_equal(source.load(i)["range_time"], reference.load(i)["range_time"])
+
+
+def test_data_specs_that_do_not_resolve_say_why(dataset, tmp_path):
+    _, shards = dataset
+    with pytest.raises(FileNotFoundError, match=r"5 of 10 shards do not exist \(first: .*train-000005.tar\)"):
+        resolve_data(f"{shards}/train-{{000000..000009}}.tar")
+    with pytest.raises(FileNotFoundError, match="neither a dataset directory"):
+        resolve_data(tmp_path)
+
+
+def test_check_finds_problems_inside_shards(dataset, tmp_path):
+    root, shards = dataset
+    assert check_dataset(resolve_data(shards)) == []
+    records = read_manifest(root)
+    with ShardWriter(tmp_path, shard_size=10) as writer:
+        writer.add(records[0], b"not a zip")
+        writer.add(records[1], (root / records[1].file).read_bytes())
+    problems = check_dataset(resolve_data(tmp_path))
+    assert len(problems) == 1 and f"{tmp_path}/" in problems[0] and ":000000000.npz: unreadable" in problems[0]
+    with pytest.raises(ValueError, match="must come in id order"), ShardWriter(tmp_path / "x") as writer:
+        writer.add(records[1], b"")
+        writer.add(records[0], b"")
+
+
+def test_a_failed_write_leaves_no_partial_shard(tmp_path, dataset):
+    root, _ = dataset
+    record = read_manifest(root)[0]
+    with pytest.raises(RuntimeError), ShardWriter(tmp_path, shard_size=10) as writer:
+        writer.add(record, b"x")
+        raise RuntimeError("interrupted")
+    assert list(tmp_path.iterdir()) == []
+
+
+counts = st.lists(st.integers(0, 9), min_size=1, max_size=7)
+
+
+@settings(max_examples=200, deadline=None)
+@given(counts=counts, world=st.integers(1, 3), workers=st.integers(1, 3), seed=st.integers(0, 3),
+       indexed=st.booleans())
+def test_every_sample_is_read_by_exactly_one_slot(counts, world, workers, seed, indexed):
+    shards = [ShardInfo(f"s{i}", c if indexed else None) for i, c in enumerate(counts)]
+    order = list(np.random.default_rng(seed).permutation(len(shards)))
+    read = Counter()
+    for rank in range(world):
+        for worker in range(workers):
+            for i, start, stop in slot_pieces(shards, order, Slot(rank, world, worker, workers)):
+                read.update((i, k) for k in range(start, counts[i] if stop is None else stop))
+    assert read == Counter((i, k) for i, c in enumerate(counts) for k in range(c))
+    if indexed:
+        sizes = rank_sizes(sum(counts), world)
+        assert max(sizes) - min(sizes) <= 1
+        w = worker_sizes(sum(counts), Slot(0, world, 0, workers))
+        assert w == sorted(w, reverse=True) and max(w) - min(w) <= 1
+
+
+@given(total=st.integers(0, 40), workers=st.integers(1, 4), consumed=st.integers(0, 40))
+def test_worker_skip_counts_the_round_robin_stream(total, workers, consumed):
+    sizes = worker_sizes(total, Slot(0, 1, 0, workers))
+    queues = [list(range(n)) for n in sizes]
+    stream = [w for k in range(max(sizes, default=0)) for w in range(workers) if k < sizes[w]]  # workers take turns
+    consumed = min(consumed, total)
+    for w in range(workers):
+        assert worker_skip(consumed, sizes, w) == stream[:consumed].count(w)
+    assert sum(map(len, queues)) == total
+
+
+def test_a_resumed_slot_stream_continues_exactly(dataset):
+    _, shards = dataset
+    location = resolve_data(shards)
+    args = dict(split="train", slot=Slot(0, 1, 0, 1), seed=5, epoch=2, buffer=6)
+    full = [s.position for s in stream_slot(location.shards("train"), **args)]
+    assert sorted(full) == list(range(17)) and full != list(range(17))  # shuffled, each once
+    for skip in (0, 1, 7, 16, 17):
+        assert [s.position for s in stream_slot(location.shards("train"), skip=skip, **args)] == full[skip:]
+    other = [s.position for s in stream_slot(location.shards("train"), **{**args, "epoch": 3})]
+    assert other != full and sorted(other) == sorted(full)
+
+
+def test_records_from_shards_keep_every_field(dataset):
+    root, shards = dataset
+    record = next(iter_shard(str(shards / "train-000000.tar"))).record
+    assert isinstance(record, ClipRecord) and record == read_manifest(root)[0]
+    assert record.captions_reversed is None and record.activities == ("wave",)
