@@ -106,3 +106,16 @@ def test_data_check_and_show_work_on_shards(tmp_path, data):
     broken.write_bytes((shards / "train-000000.tar").read_bytes()[:3000])
     result = CliRunner().invoke(app, ["data", "check", str(broken)])
     assert result.exit_code == 1 and "train-000000.tar" in result.output
+
+
+def test_ddp_on_unevenly_dealt_shards_ends_the_epoch_on_every_rank_together(tmp_path, data):
+    """Two gloo ranks on a pattern without an index: whole shards are dealt (13 vs 10 samples); the
+    epoch must end on both ranks when the smaller share runs out, not hang in a collective."""
+    _, shards = data
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--nnodes=1",
+           f"--master_port={_free_port()}", "-m", "seqclip", "train", "--data", f"{shards}/train-{{000000..000004}}.tar",
+           "--train-num-samples", "48", "--batch-size", "4", "--similarity", "clip", "--workers", "0", "--epochs", "2",
+           "--out", str(tmp_path / "run")]
+    proc = subprocess.run(cmd, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert " ".join(proc.stdout.split()).count("the data ended after 2 of 6 micro-batches") == 2  # both epochs

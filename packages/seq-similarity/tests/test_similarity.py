@@ -179,3 +179,13 @@ def test_properties(kind, br, bt, lr, lt, seed):
         # permuting the text batch permutes the columns
         perm = torch.randperm(bt, generator=g)
         torch.testing.assert_close(sim(r, t[perm], rm, tm[perm]), out[:, perm], atol=1e-5, rtol=1e-5)
+
+
+def test_the_chunk_budget_follows_free_cuda_memory(monkeypatch):
+    from seq_similarity import DEFAULT_CHUNK_ELEMENTS, chunk_elements
+
+    assert chunk_elements(torch.device("cpu")) == DEFAULT_CHUNK_ELEMENTS
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (64 << 30, 80 << 30))  # 64 GiB free
+    assert chunk_elements(torch.device("cuda")) == (64 << 30) // 64  # a sixteenth, in float32 elements
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (1 << 20, 80 << 30))  # nearly full
+    assert chunk_elements(torch.device("cuda")) == DEFAULT_CHUNK_ELEMENTS

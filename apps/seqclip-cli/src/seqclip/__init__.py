@@ -7,12 +7,12 @@ from importlib import import_module
 from importlib.metadata import version
 
 __all__ = ["SeqClip", "SeqClipConfig", "TrainConfig", "TrainingError", "train", "RadarTextDataset", "collate",
-           "convert_folder", "retrieval_metrics", "DEFAULT_TEXT_MODEL"]
+           "retrieval_metrics", "DEFAULT_TEXT_MODEL"]
 __version__ = version("seqclip-cli")
 
 _WHERE = {"SeqClip": "model", "SeqClipConfig": "config", "TrainConfig": "config", "TrainingError": "config",
           "DEFAULT_TEXT_MODEL": "config", "train": "train", "RadarTextDataset": "data", "collate": "data",
-          "convert_folder": "data", "retrieval_metrics": "retrieval"}
+          "retrieval_metrics": "retrieval"}
 
 
 def __getattr__(name: str):

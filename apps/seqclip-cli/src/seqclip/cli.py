@@ -107,6 +107,7 @@ def _bar(total: int, what: str):
 @data_app.command("check")
 def data_check(data: Annotated[str, typer.Argument(help="Dataset directory, shard directory or shard pattern.")]) -> None:
     """Validate every record and clip; list each problem with its file and line, or shard and key (exit 1 if any)."""
+    _check_spec(data)
     from radar_text_data import check_dataset, resolve_data
 
     try:
@@ -128,6 +129,7 @@ def data_show(
     out: Annotated[Path, typer.Option(help="PNG to write (missing directories are created).")],
 ) -> None:
     """Plot the three views of one clip with its captions."""
+    _check_spec(data)
     from .plots import plot_clip
 
     try:
@@ -135,6 +137,16 @@ def data_show(
     except USER_ERRORS as err:
         raise fail(str(err)) from None
     console.print(f"wrote {out}")
+
+
+def _check_spec(data: str) -> None:
+    """A missing dataset answers before numpy and the format package load."""
+    from .runs import check_data_spec
+
+    try:
+        check_data_spec(data)
+    except TrainingError as err:
+        raise fail(str(err)) from None
 
 
 @data_app.command("convert")
@@ -173,6 +185,12 @@ def train(
     compile: Annotated[bool | None, typer.Option("--compile/--no-compile", help="torch.compile the radar encoder "
                                                  "and the sequence similarity (worth it on a GPU).",
                                                  show_default=_d("compile"))] = None,
+    freeze_text: Annotated[bool | None, typer.Option("--freeze-text/--no-freeze-text", help="Freeze the text "
+                                                     "encoder (only the projections learn).",
+                                                     show_default=_d("freeze_text"))] = None,
+    cache_text: Annotated[bool | None, typer.Option("--cache-text/--no-cache-text", help="With --freeze-text: "
+                                                    "compute each caption's text-encoder output once (LiT-style).",
+                                                    show_default=_d("cache_text"))] = None,
     preset: Annotated[str | None, typer.Option(help="Radar encoder preset: tiny | small | base.", show_default=_d("preset"))] = None,
     epochs: Annotated[int | None, typer.Option(help="Epochs.", show_default=_d("epochs"))] = None,
     batch_size: Annotated[int | None, typer.Option(help="Batch size per process.", show_default=_d("batch_size"))] = None,
@@ -217,7 +235,8 @@ def train(
 
     if nproc > 1:
         raise typer.Exit(_torchrun(nproc))
-    overrides = dict(data=data, train_num_samples=train_num_samples, workers=workers, compile=compile, preset=preset,
+    overrides = dict(data=data, train_num_samples=train_num_samples, workers=workers, compile=compile,
+                     freeze_text=freeze_text, cache_text=cache_text, preset=preset,
                      epochs=epochs, batch_size=batch_size, lr=lr,
                      similarity=similarity, loss=loss, seq_weight=seq_weight, order_negatives=order_negatives,
                      twin_batches=twin_batches, positives=positives, precision=precision,
@@ -288,14 +307,9 @@ def eval_cmd(
     """Evaluate a checkpoint: retrieval (both directions), zero-shot recognition, or order: twins
     (hard_negatives: own caption vs the order-swapped twin's) and order (own caption vs its
     order-reversed wording). Scores carry 95 % bootstrap intervals over clips."""
-    from .runs import check_data_spec
-
     if not checkpoint.exists():
         raise fail(f"checkpoint not found: {checkpoint}")
-    try:
-        check_data_spec(data)
-    except TrainingError as err:
-        raise fail(str(err)) from None
+    _check_spec(data)
     import json
 
     from .data import RadarTextDataset

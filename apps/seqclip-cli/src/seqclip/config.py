@@ -169,6 +169,7 @@ class TrainConfig:
     clip_length: int = 256  # frames per training sample after crop / pad (multiple of 16, <= 496)
     workers: int | None = None  # DataLoader workers; None = auto (one per spare core, at most 4)
     compile: bool = False  # torch.compile the radar encoder and the sequence similarity
+    cache_text: bool = False  # with freeze_text: each caption's text-encoder output computed once (LiT-style)
     checkpoint_every: int = 100  # optimizer steps between checkpoints (and at every epoch end)
     keep_last: int = 3  # checkpoints kept
     log_every: int = 10  # optimizer steps between log lines
@@ -195,6 +196,8 @@ class TrainConfig:
             raise TrainingError(f"clip_length: {err}") from None
         if self.train_num_samples is not None and self.train_num_samples < 1:
             raise TrainingError(f"train_num_samples must be >= 1, got {self.train_num_samples}")
+        if self.cache_text and not self.freeze_text:
+            raise TrainingError("cache_text needs freeze_text (a trainable text encoder's output changes every step)")
         if self.resume and self.overwrite:
             raise TrainingError("--resume and --overwrite exclude each other")
 

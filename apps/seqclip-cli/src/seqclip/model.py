@@ -52,6 +52,7 @@ class SeqClip(nn.Module):
         # gather_with_grad: under DDP the averaged gradients equal one process on the global batch
         self.loss_fn = SigLipLoss() if siglip else ClipLoss(gather_with_grad=True)
         self.set_text_trainable(not cfg.freeze_text, cfg.unfreeze_text_layers)
+        self._text_cache: dict[str, tuple[Tensor, Tensor]] | None = None  # see cache_text
 
     # ------------------------------------------------------------------ text encoder freezing
     def set_text_trainable(self, trainable: bool, top_layers: int = 0) -> None:
@@ -113,13 +114,46 @@ class SeqClip(nn.Module):
         device = device or next(self.parameters()).device
         return {k: v.to(device) for k, v in tok.items()}
 
-    def encode_text(self, texts: list[str], return_sequence: bool = False, normalize: bool = True):
-        """Pooled features ``[b, d]`` (mean over real tokens, projected, L2-normalised); with
-        ``return_sequence`` also ``[b, l, d]`` and a mask that excludes padding, [CLS] and [SEP]."""
+    def cache_text(self, enabled: bool = True) -> None:
+        """LiT-style training: with the text encoder fully frozen (so in eval mode: no dropout), keep
+        each caption's encoder output once computed (on the model's device, about 30 KB per caption
+        for MiniLM); the projections still learn. A cached caption's features equal a fresh forward's
+        up to float rounding (its batch padding may differ)."""
+        if enabled and any(p.requires_grad for p in self.text_encoder.parameters()):
+            raise ValueError("the text cache needs a fully frozen text encoder (freeze_text, no unfrozen layers)")
+        self._text_cache = {} if enabled else None
+
+    def _text_hidden(self, texts: list[str]) -> tuple[Tensor, Tensor, Tensor]:
+        """The text encoder's output ``[b, l, h]``, the attention mask and the special-token mask ``[b, l]``."""
+        cache = self._text_cache
+        if cache is None:
+            return self._encode_tokens(texts)
+        missing = sorted({t for t in texts if t not in cache})
+        if missing:
+            with torch.no_grad():
+                hidden, attn, special = self._encode_tokens(missing)
+            for i, t in enumerate(missing):
+                n = int(attn[i].sum())  # right padding: the first n positions are real
+                cache[t] = (hidden[i, :n].clone(), special[i, :n].clone())
+        length = max(cache[t][0].shape[0] for t in texts)
+        hidden = torch.stack([F.pad(cache[t][0], (0, 0, 0, length - cache[t][0].shape[0])) for t in texts])
+        special = torch.stack([F.pad(cache[t][1], (0, length - cache[t][1].shape[0])) for t in texts])
+        attn = torch.arange(length, device=hidden.device)[None, :] < torch.tensor(
+            [cache[t][0].shape[0] for t in texts], device=hidden.device)[:, None]
+        return hidden, attn, special
+
+    def _encode_tokens(self, texts: list[str]) -> tuple[Tensor, Tensor, Tensor]:
         tok = self.tokenize(texts)
         hidden = self.text_encoder(input_ids=tok["input_ids"], attention_mask=tok["attention_mask"]
                                    ).last_hidden_state  # [b, l, h]
-        attn = tok["attention_mask"].bool()
+        return hidden, tok["attention_mask"].bool(), tok["special_tokens_mask"].bool()
+
+    def encode_text(self, texts: list[str], return_sequence: bool = False, normalize: bool = True):
+        """Pooled features ``[b, d]`` (mean over real tokens, projected, L2-normalised); with
+        ``return_sequence`` also ``[b, l, d]`` and a mask that excludes padding, [CLS] and [SEP]."""
+        if not texts or any(not isinstance(t, str) or not t.strip() for t in texts):
+            raise ValueError("captions must be a non-empty list of non-empty strings")
+        hidden, attn, special = self._text_hidden(texts)  # [b, l, h], [b, l], [b, l]
         mean = (hidden * attn[..., None]).sum(1) / attn.sum(1, keepdim=True).clamp_min(1)  # sentence-transformers pooling
         pooled = self.text_proj(mean)
         pooled = F.normalize(pooled, dim=-1) if normalize else pooled
@@ -127,7 +161,7 @@ class SeqClip(nn.Module):
             return pooled
         if self.text_seq_proj is None:
             raise ValueError("this model has no sequence projections (similarity='clip')")
-        words = attn & ~tok["special_tokens_mask"].bool()
+        words = attn & ~special
         words = torch.where(words.any(1, keepdim=True), words, attn)  # an empty caption keeps its specials
         return pooled, self.text_seq_proj(hidden), words
 

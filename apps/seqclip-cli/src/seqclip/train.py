@@ -216,6 +216,8 @@ def setup(cfg: TrainConfig, console: Console, dist: DistContext) -> Run:
     model = SeqClip(model_cfg).to(device)
     if cfg.compile:
         model.compile_parts()
+    if cfg.cache_text:
+        model.cache_text()
     optimizer = torch.optim.AdamW(param_groups(model, cfg.lr, cfg.weight_decay, cfg.text_lr_mult),
                                   fused=device.type == "cuda")  # one kernel for all parameters on the GPU
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine(cfg.warmup_steps, steps_per_epoch * cfg.epochs))
@@ -359,8 +361,9 @@ def train_one_epoch(r: Run, on_step) -> None:
         if r.stop_requested():
             return
     if state["batch_in_epoch"] < r.batches_per_epoch:  # the data ended first (only streams without an index)
-        r.console.print(f"[yellow]epoch {epoch}: the data ended after {state['batch_in_epoch']} of "
-                        f"{r.batches_per_epoch} micro-batches (--train-num-samples is larger than the shards)")
+        if r.dist.is_main:
+            r.console.print(f"[yellow]epoch {epoch}: the data ended after {state['batch_in_epoch']} of "
+                            f"{r.batches_per_epoch} micro-batches (--train-num-samples is larger than the shards)")
         state["batch_in_epoch"] = r.batches_per_epoch
 
 

@@ -19,7 +19,7 @@ from torch.utils.checkpoint import checkpoint
 from .masking import check_sequence, masked_mean, pack_valid, window_means
 from .soft_dtw import soft_dtw
 
-__all__ = ["SequenceSimilarity", "SIMILARITY_TYPES", "DEFAULT_WEIGHTS"]
+__all__ = ["SequenceSimilarity", "SIMILARITY_TYPES", "DEFAULT_WEIGHTS", "chunk_elements", "DEFAULT_CHUNK_ELEMENTS"]
 
 SIMILARITY_TYPES = ("global", "local", "attention", "temporal", "combined")
 DEFAULT_WEIGHTS: dict[str, float] = {"global": 1.0, "local": 0.5, "attention": 0.3, "temporal": 0.2}
@@ -53,11 +53,25 @@ def token_dots(a: Tensor, b: Tensor) -> Tensor:
     return dots.reshape(c, la, bt, lb).transpose(1, 2)
 
 
+DEFAULT_CHUNK_ELEMENTS = 1 << 24  # 64 MiB of float32 per intermediate on CPU
+
+
+def chunk_elements(device: torch.device) -> int:
+    """Elements one chunk's largest intermediate may hold on ``device``: a sixteenth of the free
+    CUDA memory in float32 elements (at least ``DEFAULT_CHUNK_ELEMENTS``), else the CPU default."""
+    if device.type != "cuda":
+        return DEFAULT_CHUNK_ELEMENTS
+    free, _ = torch.cuda.mem_get_info(device)
+    return max(DEFAULT_CHUNK_ELEMENTS, free // 16 // 4)
+
+
 class SequenceSimilarity(nn.Module):
     """Global, local, attention, temporal (soft-DTW) and combined sequence similarity.
 
     Args mirror the design document; ``max_chunk_elements`` bounds the largest intermediate
-    tensor of one chunk (pairs x per-pair work), which sets peak memory on large grids.
+    tensor of one chunk (pairs x per-pair work), which sets peak memory on large grids; None
+    (default) chooses it per call: ``DEFAULT_CHUNK_ELEMENTS`` on CPU, and on CUDA a sixteenth of the
+    device's free memory in float32 elements (so the chunk's few live intermediates fit).
     """
 
     def __init__(
@@ -70,7 +84,7 @@ class SequenceSimilarity(nn.Module):
         num_heads: int = 8,
         gamma: float = 0.1,
         weights: Mapping[str, float] | None = None,
-        max_chunk_elements: int = 1 << 24,
+        max_chunk_elements: int | None = None,
     ) -> None:
         super().__init__()
         if similarity_type not in SIMILARITY_TYPES:
@@ -92,7 +106,7 @@ class SequenceSimilarity(nn.Module):
         self.window_stride = window_stride or max(1, window_size // 2)
         self.gamma = float(gamma)
         self.weights = weights
-        self.max_chunk_elements = int(max_chunk_elements)
+        self.max_chunk_elements = None if max_chunk_elements is None else int(max_chunk_elements)
         self.components = tuple(weights) if similarity_type == "combined" else (similarity_type,)
         # one projection per strategy, shared by both modalities (they already share a space)
         if "global" in self.components:
@@ -144,7 +158,7 @@ class SequenceSimilarity(nn.Module):
         rw, rv = self._windows(r, rm)  # [Br, Wr, d], [Br, Wr]
         tw, tv = self._windows(t, tm)  # [Bt, Wt, d], [Bt, Wt]
         per_pair = rw.shape[1] * tw.shape[1] * 2
-        chunk = self._chunk(per_pair * tw.shape[0])
+        chunk = self._chunk(per_pair * tw.shape[0], tw.device)
 
         def block(rw_c: Tensor, rv_c: Tensor, tw_: Tensor, tv_: Tensor) -> Tensor:
             cos = token_dots(rw_c, tw_)  # [c, Bt, Wr, Wt]
@@ -161,7 +175,7 @@ class SequenceSimilarity(nn.Module):
         r_mean = F.normalize(masked_mean(ra, rm), dim=-1)  # [Br, d]
         r_weight = rm.float() / rm.sum(dim=1, keepdim=True)  # [Br, Lr]: mean over valid tokens
         per_pair = ra.shape[1] * ta.shape[1] * 3
-        chunk = self._chunk(per_pair * ta.shape[0])
+        chunk = self._chunk(per_pair * ta.shape[0], ta.device)
         scale = 1.0 / math.sqrt(self.embed_dim)
 
         def block(ra_c: Tensor, rw_c: Tensor, rmean_c: Tensor, ta_: Tensor, tm_: Tensor) -> Tensor:
@@ -182,7 +196,7 @@ class SequenceSimilarity(nn.Module):
         tp, tl = pack_valid(F.normalize(self.temporal_proj(t).float(), dim=-1), tm)  # [Bt, Lt, d]
         n, m = rp.shape[1], tp.shape[1]
         per_pair = (n + m + 1) * (min(n, m) + 2) * 6
-        chunk = self._chunk(per_pair * tp.shape[0])
+        chunk = self._chunk(per_pair * tp.shape[0], tp.device)
 
         def block(rp_c: Tensor, rl_c: Tensor, tp_: Tensor, tl_: Tensor) -> Tensor:
             c, bt = rp_c.shape[0], tp_.shape[0]
@@ -195,8 +209,9 @@ class SequenceSimilarity(nn.Module):
         return _chunked_rows(block, (rp, rl), (tp, tl), chunk)
 
     # ------------------------------------------------------------------ helpers
-    def _chunk(self, elements_per_row: int) -> int:
-        return max(1, self.max_chunk_elements // max(1, elements_per_row))
+    def _chunk(self, elements_per_row: int, device: torch.device) -> int:
+        budget = chunk_elements(device) if self.max_chunk_elements is None else self.max_chunk_elements
+        return max(1, budget // max(1, elements_per_row))
 
     def _windows(self, x: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
         packed, lengths = pack_valid(x, mask)
