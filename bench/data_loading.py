@@ -1,6 +1,7 @@
 """Benchmark the training data path against the training step: samples/s of the loader alone
-(directory format and WebDataset shards, 0 / 1 / 2 DataLoader workers) beside the tiny preset's
-own training samples/s, so one can see whether loading limits training.
+(directory format, with and without the decoded float16 cache, and WebDataset shards; 0 / 1 / 2
+DataLoader workers) beside the tiny preset's own training samples/s, so one can see whether
+loading limits training.
 
     uv run python bench/data_loading.py            # 192 radar-synth clips of <= 256 frames (cached)
     BENCH_CLIPS=512 uv run python bench/data_loading.py
@@ -48,7 +49,8 @@ def _loader(kind: str, path: Path, workers: int) -> TrainData:
     if kind == "shards":
         stream = ShardStream(resolve_data(path), "train", LENGTH, seed=0, workers=workers, order_negatives=True)
         return TrainData.streamed(stream, BATCH, stream.samples_per_rank(), workers, pin=False)
-    ds = RadarTextDataset(path, "train", LENGTH, seed=0, order_negatives=True)
+    cache = path.parent / f"{path.name}-decoded" if kind == "directory + decoded cache" else None
+    ds = RadarTextDataset(path, "train", LENGTH, seed=0, order_negatives=True, decoded_cache=cache)
     sampler = EpochSampler(len(ds), seed=0)
     return TrainData.mapped(ds, sampler, sampler, BATCH, 1, workers, pin=False)
 
@@ -91,7 +93,7 @@ def main() -> None:
           f"torch {torch.__version__}, {os.cpu_count()} CPU cores, {torch.get_num_threads()} torch threads")
     train = step_rate(directory)
     rows = []
-    for kind, path in (("directory", directory), ("shards", shards)):
+    for kind, path in (("directory", directory), ("directory + decoded cache", directory), ("shards", shards)):
         for workers in (0, 1, 2):
             rate = loader_rate(kind, path, workers)
             rows.append([kind, workers, rate, rate / train])

@@ -204,3 +204,14 @@ def test_compiled_parts_match_eager_and_keep_checkpoint_names():
     assert list(model.state_dict()) == keys  # checkpoints load either way
     for a, b in zip(compiled, eager, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_items_are_the_same_through_the_decoded_cache(tmp_path):
+    root = make_dataset(tmp_path / "d", frames=70)
+    plain = RadarTextDataset(root, "train", length=64, seed=3)
+    cached = RadarTextDataset(root, "train", length=64, seed=3, decoded_cache=tmp_path / "cache")
+    for epoch in (0, 1):
+        for i in range(len(plain)):
+            a, b = plain[epoch, i], cached[epoch, i]
+            assert a["caption"] == b["caption"]
+            assert all(torch.equal(a[k], b[k]) for k in ("range_time", "doppler_time", "azimuth_time", "mask"))

@@ -175,3 +175,17 @@ def test_every_train_option_shows_its_default():
     for name, text in shown.items():
         if hasattr(defaults, name) and getattr(defaults, name) is not None:  # None defaults are described in words
             assert text == str(getattr(defaults, name)), name
+
+
+def test_the_batch_size_defaults_to_the_device_and_is_recorded(tmp_path, data):
+    import tomllib
+
+    run = tmp_path / "run"
+    result = _train(*_toml(tmp_path), "--data", str(data), "--epochs", "1", "--similarity", "clip", "--out", str(run),
+                    "--max-steps", "1", "--device", "cpu")
+    assert result.exit_code == 2 and "no optimizer step of 1 x 32 clips" in result.output  # 12 train clips < 32
+    from seqclip.config import DEFAULT_BATCH, TrainConfig
+
+    assert TrainConfig().batch_size is None and DEFAULT_BATCH == {"cpu": 32, "cuda": 128}
+    ok = _train(*_toml(tmp_path), "--data", str(data), *FAST, "--out", str(run))
+    assert ok.exit_code == 0 and tomllib.loads((run / "config.toml").read_text())["train"]["batch_size"] == 4

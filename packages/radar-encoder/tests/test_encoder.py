@@ -224,3 +224,11 @@ def test_instance_input_norm_ignores_gain_offset_and_padding():
         assert torch.allclose(a, b, atol=1e-4) == same, norm
     with pytest.raises(ValueError, match="input_norm"):
         RadarEncoderConfig(input_norm="batch")
+
+
+def test_every_attention_runs_through_torch_sdpa():
+    """timm's fused_attn: the blocks call F.scaled_dot_product_attention (flash / memory-efficient
+    kernels on a GPU) rather than an explicit softmax(QK^T)V."""
+    enc = RadarEncoder(RadarEncoderConfig.preset("tiny"))
+    flags = [m.fused_attn for m in enc.modules() if hasattr(m, "fused_attn")]
+    assert flags and all(flags)

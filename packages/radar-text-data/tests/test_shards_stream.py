@@ -149,3 +149,23 @@ def test_records_from_shards_keep_every_field(dataset):
     record = next(iter_shard(str(shards / "train-000000.tar"))).record
     assert isinstance(record, ClipRecord) and record == read_manifest(root)[0]
     assert record.captions_reversed is None and record.activities == ("wave",)
+
+
+def test_the_decoded_cache_gives_the_clip_and_follows_edits(dataset, tmp_path):
+    from radar_text_data import VIEW_BINS, clip_arrays, write_clip
+    from radar_text_data.source import DirectorySource
+
+    root, _ = dataset
+    plain, cached = DirectorySource(root, "val"), DirectorySource(root, "val", cache=tmp_path / "cache")
+    for i in range(len(plain)):
+        views = cached.load(i)
+        assert isinstance(views["range_time"], np.memmap) and views["range_time"].dtype == np.float16
+        for k, v in plain.load(i).items():
+            np.testing.assert_array_equal(np.asarray(views[k], dtype=np.float32), v)  # float16 values, exactly
+    assert len(list((tmp_path / "cache").iterdir())) == len(plain)
+    root = tiny_dataset(tmp_path / "d", n=4)  # an edited clip is decoded afresh
+    source = DirectorySource(root, "val", cache=tmp_path / "cache2")
+    assert source.load(0)["range_time"].shape == (256, 32)
+    fresh = clip_arrays({k: np.random.default_rng(9).random((b, 20)) for k, b in VIEW_BINS.items()})
+    write_clip(root / source.records[0].file, fresh)
+    np.testing.assert_array_equal(np.asarray(source.load(0)["doppler_time"]), fresh["doppler_time"])

@@ -182,6 +182,9 @@ def train(
                                                           show_default="counted from index.json")] = None,
     workers: Annotated[int | None, typer.Option(help="DataLoader worker processes per process.",
                                                 show_default="one per spare core, at most 4")] = None,
+    decoded_cache: Annotated[str | None, typer.Option(help="Directory where clips are decoded once (float16 .npy, "
+                                                      "memory-mapped): inflating .npz leaves the hot path.",
+                                                      show_default="off")] = None,
     compile: Annotated[bool | None, typer.Option("--compile/--no-compile", help="torch.compile the radar encoder "
                                                  "and the sequence similarity (worth it on a GPU).",
                                                  show_default=_d("compile"))] = None,
@@ -193,7 +196,8 @@ def train(
                                                     show_default=_d("cache_text"))] = None,
     preset: Annotated[str | None, typer.Option(help="Radar encoder preset: tiny | small | base.", show_default=_d("preset"))] = None,
     epochs: Annotated[int | None, typer.Option(help="Epochs.", show_default=_d("epochs"))] = None,
-    batch_size: Annotated[int | None, typer.Option(help="Batch size per process.", show_default=_d("batch_size"))] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Batch size per process.",
+                                                   show_default="32 on CPU, 128 on CUDA")] = None,
     lr: Annotated[float | None, typer.Option(help="Peak learning rate (radar side).", show_default=_d("lr"))] = None,
     similarity: Annotated[Similarity | None, typer.Option(help="Sequence similarity of the sequence loss (clip: CLIP loss "
                                                           "only).", show_default=_d("similarity"))] = None,
@@ -235,7 +239,8 @@ def train(
 
     if nproc > 1:
         raise typer.Exit(_torchrun(nproc))
-    overrides = dict(data=data, train_num_samples=train_num_samples, workers=workers, compile=compile,
+    overrides = dict(data=data, train_num_samples=train_num_samples, workers=workers, decoded_cache=decoded_cache,
+                     compile=compile,
                      freeze_text=freeze_text, cache_text=cache_text, preset=preset,
                      epochs=epochs, batch_size=batch_size, lr=lr,
                      similarity=similarity, loss=loss, seq_weight=seq_weight, order_negatives=order_negatives,

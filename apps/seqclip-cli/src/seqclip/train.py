@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +20,7 @@ from radar_text_data.source import DataLocation, resolve_data
 
 from .check import format_problems
 from .checkpoint import load_checkpoint, save_checkpoint
-from .config import TrainConfig, TrainingError, load_train_config
+from .config import DEFAULT_BATCH, TrainConfig, TrainingError, load_train_config
 from .data import EpochSampler, RadarTextDataset, collate, twin_pairs
 from .distributed import DistContext
 from .evaluate import split_retrieval
@@ -198,6 +198,8 @@ def setup(cfg: TrainConfig, console: Console, dist: DistContext) -> Run:
     """Everything a run needs, checked before anything is written: a start that fails leaves no
     new directory and never rewrites an existing run's files."""
     device = dist.device if dist.initialized else resolve_device(cfg.device)
+    if cfg.batch_size is None:  # the device's default, recorded in config.toml as used
+        cfg = replace(cfg, batch_size=DEFAULT_BATCH[device.type])
     if cfg.precision == "fp16" and device.type != "cuda":
         raise TrainingError("--precision fp16 needs CUDA (use bf16 on CPU)")
     model_cfg = cfg.model_config()  # an unknown preset fails here, before any data is read
@@ -297,7 +299,8 @@ def _train_data(cfg: TrainConfig, data: DataLocation, dist: DistContext, device:
             per_rank = cfg.train_num_samples // dist.world_size
         return TrainData.streamed(stream, cfg.batch_size, per_rank, workers, pin)
     ds = RadarTextDataset(data, "train", cfg.clip_length, train=True, seed=cfg.seed, skip_bad=cfg.skip_bad,
-                          exclude=excluded, positives=cfg.positives, order_negatives=cfg.order_negatives)
+                          exclude=excluded, positives=cfg.positives, order_negatives=cfg.order_negatives,
+                          decoded_cache=cfg.decoded_cache)
     sampler = EpochSampler(len(ds), cfg.seed, twins=twin_pairs(ds.records) if cfg.twin_batches else (),
                            batch=cfg.batch_size * dist.world_size)
     return TrainData.mapped(ds, sampler, dist.shard(sampler), cfg.batch_size, dist.world_size, workers, pin)
@@ -307,7 +310,8 @@ def _eval_split(cfg: TrainConfig, data: DataLocation, split: str, excluded: list
     """``split`` (val or test) for evaluation; None for shards without an index (no split is known)."""
     if data.kind == "shards" and not data.indexed:
         return None
-    return RadarTextDataset(data, split, cfg.clip_length, train=False, skip_bad=cfg.skip_bad, exclude=excluded)
+    return RadarTextDataset(data, split, cfg.clip_length, train=False, skip_bad=cfg.skip_bad, exclude=excluded,
+                            decoded_cache=cfg.decoded_cache)
 
 
 def _restore(r: Run, ckpt: Path) -> None:

@@ -33,7 +33,7 @@ _LAZY = {
     "ShardWriter": "shards", "shard_directory": "shards", "ShardInfo": "shards", "RawSample": "shards", "read_index": "shards",
     "expand_urls": "shards", "iter_shard": "shards", "ShardError": "shards",
     "DataLocation": "source", "resolve_data": "source", "ClipSource": "source", "open_split": "source",
-    "Slot": "stream", "stream_slot": "stream", "rank_sizes": "stream", "worker_skip": "stream",
+    "DecodedCache": "cache", "Slot": "stream", "stream_slot": "stream", "rank_sizes": "stream", "worker_skip": "stream",
     "DEFAULT_SHUFFLE_BUFFER": "stream",
 }
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .cache import DecodedCache
 from .clips import decode_clip, load_clip
 from .contract import INDEX, MANIFEST
 from .manifest import read_manifest
@@ -97,13 +98,23 @@ class ClipSource(ABC):
 
 
 class DirectorySource(ClipSource):
-    def __init__(self, root: Path, split: str | None, exclude: Collection[str] = ()) -> None:
+    """One split of a dataset directory; with ``cache`` (a directory), clips are decoded once into a
+    ``DecodedCache`` and memory-mapped from then on (float16 views, not float32)."""
+
+    def __init__(self, root: Path, split: str | None, exclude: Collection[str] = (),
+                 cache: str | os.PathLike | None = None) -> None:
         self.root = root
         drop = set(exclude)
         self.records = [r for r in read_manifest(root) if (split is None or r.split == split) and r.id not in drop]
+        self.cache = DecodedCache(cache) if cache is not None else None
 
     def load(self, i: int) -> dict[str, np.ndarray]:
-        return load_clip(self.root, self.records[i])
+        if self.cache is None:
+            return load_clip(self.root, self.records[i])
+        path = self.root / self.records[i].file
+        if not path.is_file():
+            return load_clip(self.root, self.records[i])  # raises the usual "clip file missing"
+        return self.cache.views(path, lambda: load_clip(self.root, self.records[i]))
 
     def where(self, i: int) -> str:
         return str(self.root / self.records[i].file)
@@ -174,10 +185,12 @@ def _read_remote(url: str, split: str) -> list[tuple]:
     return [(s.position, s.record, s.where, s.npz) for s in iter_shard(url, split)]
 
 
-def open_split(location: DataLocation, split: str, exclude: Collection[str] = ()) -> ClipSource:
-    """Random access to ``split`` of a resolved dataset (``exclude``: clip ids left out)."""
+def open_split(location: DataLocation, split: str, exclude: Collection[str] = (),
+               cache: str | os.PathLike | None = None) -> ClipSource:
+    """Random access to ``split`` of a resolved dataset (``exclude``: clip ids left out; ``cache``: a
+    ``DecodedCache`` directory, for dataset directories)."""
     if location.kind == "directory":
-        return DirectorySource(location.root, split, exclude)
+        return DirectorySource(location.root, split, exclude, cache)
     return ShardSource(location.shards(split), split, exclude)
 
 
