@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -89,19 +90,14 @@ def data_shard(
     console.print(f"wrote {total} clips as shards to {out} (index: {index})")
 
 
+@contextmanager
 def _bar(total: int, what: str):
-    """A context manager giving ``advance(n)`` for a Rich progress bar of ``total`` clips."""
-    from contextlib import contextmanager
-
+    """A Rich progress bar of ``total`` clips; yields ``advance(n=1)``."""
     from rich.progress import Progress
 
-    @contextmanager
-    def bar():
-        with Progress(console=console, transient=True) as progress:
-            task = progress.add_task(what, total=total)
-            yield lambda n=1: progress.advance(task, n)
-
-    return bar()
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task(what, total=total)
+        yield lambda n=1: progress.advance(task, n)
 
 
 @data_app.command("check")
