@@ -6,6 +6,12 @@
 set -uo pipefail
 export PYTHONUNBUFFERED=1
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
+# the workspace runs from its source tree: give each package the metadata its __version__ reads
+for toml in packages/*/pyproject.toml apps/*/pyproject.toml; do
+  name=$(awk -F'"' '/^name = /{print $2; exit}' "$toml"); ver=$(awk -F'"' '/^version = /{print $2; exit}' "$toml")
+  mkdir -p "/tmp/site/${name//-/_}-$ver.dist-info"
+  printf 'Metadata-Version: 2.1\nName: %s\nVersion: %s\n' "$name" "$ver" > "/tmp/site/${name//-/_}-$ver.dist-info/METADATA"
+done
 PYTHONPATH="$(ls -d packages/*/src apps/*/src | tr '\n' ':')/tmp/site"
 export PYTHONPATH
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv
