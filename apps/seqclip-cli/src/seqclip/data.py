@@ -68,7 +68,8 @@ class RadarTextDataset(Dataset):
     with the same activity sequence). ``order_negatives``: items of multi-segment clips carry the
     order-reversed wording of their caption (``captions_reversed``) as ``negative_caption``.
     ``decoded_cache``: a directory where clips of a dataset directory are decoded once (float16,
-    memory-mapped; see ``radar_text_data.DecodedCache``). ``item["index"]`` is the clip's position in the split (a stable integer); ``record(i)`` its record."""
+    memory-mapped; see ``radar_text_data.DecodedCache``). ``item["index"]`` is the clip's position
+    in the split (a stable integer); ``record_at(position)`` gives its record."""
 
     def __init__(self, data: str | Path | DataLocation, split: str, length: int = MAX_FRAMES, train: bool = True,
                  seed: int = 0, skip_bad: bool = False, exclude: Collection[str] = (), positives: str = "clip",
@@ -84,6 +85,7 @@ class RadarTextDataset(Dataset):
         self.positives, self.order_negatives = positives, order_negatives
         self.indices = list(range(len(self.source)))  # source rows this dataset (or subset) holds
         self.positions = self.source.positions()
+        self._rows = {p: row for row, p in enumerate(self.positions)}  # position -> source row
 
     @property
     def records(self) -> list[ClipRecord]:
@@ -98,21 +100,13 @@ class RadarTextDataset(Dataset):
         sub.indices = [self.indices[i] for i in indices]
         return sub
 
-    def position(self, i: int) -> int:
-        return self.positions[self.indices[i]]
-
     def record_at(self, position: int) -> ClipRecord:
         """The record of the clip whose ``item["index"]`` is ``position``."""
-        return self.source.records[self._row_of(position)]
+        return self.source.records[self._rows[position]]
 
     def views_at(self, position: int) -> dict[str, np.ndarray]:
         """The full (uncropped) views of the clip whose ``item["index"]`` is ``position``."""
-        return self.source.load(self._row_of(position))
-
-    def _row_of(self, position: int) -> int:
-        if not hasattr(self, "_rows"):
-            self._rows = {p: row for row, p in enumerate(self.positions)}
-        return self._rows[position]
+        return self.source.load(self._rows[position])
 
     def __getitem__(self, key: int | tuple[int, int]) -> dict | None:
         epoch, index = key if isinstance(key, tuple) else (0, key)

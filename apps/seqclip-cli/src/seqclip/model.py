@@ -107,8 +107,7 @@ class SeqClip(nn.Module):
         return pooled, self.radar_seq_proj(seq), seq_mask
 
     def tokenize(self, texts: list[str], device: torch.device | None = None) -> dict[str, Tensor]:
-        if not texts or any(not isinstance(t, str) or not t.strip() for t in texts):
-            raise ValueError("captions must be a non-empty list of non-empty strings")
+        _check_captions(texts)
         tok = self.tokenizer(list(texts), padding=True, truncation=True, max_length=self.config.max_text_length,
                              return_tensors="pt", return_special_tokens_mask=True)
         device = device or next(self.parameters()).device
@@ -151,8 +150,7 @@ class SeqClip(nn.Module):
     def encode_text(self, texts: list[str], return_sequence: bool = False, normalize: bool = True):
         """Pooled features ``[b, d]`` (mean over real tokens, projected, L2-normalised); with
         ``return_sequence`` also ``[b, l, d]`` and a mask that excludes padding, [CLS] and [SEP]."""
-        if not texts or any(not isinstance(t, str) or not t.strip() for t in texts):
-            raise ValueError("captions must be a non-empty list of non-empty strings")
+        _check_captions(texts)  # cached captions skip the tokenizer and its check
         hidden, attn, special = self._text_hidden(texts)  # [b, l, h], [b, l], [b, l]
         mean = (hidden * attn[..., None]).sum(1) / attn.sum(1, keepdim=True).clamp_min(1)  # sentence-transformers pooling
         pooled = self.text_proj(mean)
@@ -306,6 +304,11 @@ class SeqClip(nn.Module):
     def extra_repr(self) -> str:
         n = sum(p.numel() for p in self.parameters())
         return f"params={n / 1e6:.1f}M, loss={self.config.loss}, similarity={self.config.similarity}"
+
+
+def _check_captions(texts: list[str]) -> None:
+    if not texts or any(not isinstance(t, str) or not t.strip() for t in texts):
+        raise ValueError("captions must be a non-empty list of non-empty strings")
 
 
 def cat_features(parts: list[dict[str, Tensor]]) -> dict[str, Tensor]:

@@ -28,7 +28,7 @@ _LAZY = {
     "read_manifest": "manifest", "scan_manifest": "manifest", "write_manifest": "manifest",
     "manifest_text": "manifest", "record_json": "manifest",
     "BadClipError": "clips", "encode_clip": "clips", "write_clip": "clips", "decode_clip": "clips",
-    "load_clip": "clips", "clip_header_problem": "clips", "check_headers": "clips", "clip_arrays": "clips",
+    "load_clip": "clips", "clip_header_problem": "clips", "check_headers": "clips", "clip_arrays": "clips", "clip_path": "clips",
     "check_dataset": "check", "convert_folder": "convert", "read_captions": "convert",
     "ShardWriter": "shards", "shard_directory": "shards", "ShardInfo": "shards", "RawSample": "shards", "read_index": "shards",
     "expand_urls": "shards", "iter_shard": "shards", "ShardError": "shards",

@@ -4,7 +4,7 @@ line (or shard and key) and the field, so a user can fix them all in one go."""
 from __future__ import annotations
 
 from .clips import BadClipError, decode_clip, load_clip
-from .contract import SPLITS
+from .contract import MANIFEST, SPLITS
 from .manifest import scan_manifest
 from .records import RecordError
 from .shards import iter_shard
@@ -28,7 +28,7 @@ def _check_directory(location: DataLocation) -> list[str]:
         records, problems = scan_manifest(root)
     except FileNotFoundError as err:
         return [str(err)]
-    where = f"{root}/manifest.jsonl"
+    where = str(root / MANIFEST)
     files_by_split: dict[str, set[str]] = {}
     for lineno, record in records:
         files_by_split.setdefault(record.file, set()).add(record.split)

@@ -18,7 +18,7 @@ from .contract import CLIP_DTYPE, FRAME_MULTIPLE, VIEW_BINS
 from .records import ClipRecord
 
 __all__ = ["BadClipError", "encode_clip", "write_clip", "decode_clip", "load_clip", "clip_header_problem",
-           "check_headers", "clip_arrays"]
+           "check_headers", "clip_arrays", "clip_path"]
 
 
 class BadClipError(ValueError):
@@ -72,11 +72,17 @@ def decode_clip(data: bytes | str | os.PathLike, where: str) -> dict[str, np.nda
     return arrays
 
 
-def load_clip(root: str | os.PathLike, record: ClipRecord) -> dict[str, np.ndarray]:
-    """The views of the clip file a record names (see ``decode_clip``)."""
+def clip_path(root: str | os.PathLike, record: ClipRecord) -> Path:
+    """The clip file a record names; ``BadClipError`` when it is missing."""
     path = Path(root) / record.file
     if not path.is_file():
         raise BadClipError(f"{path}: clip file missing (manifest id {record.id!r})")
+    return path
+
+
+def load_clip(root: str | os.PathLike, record: ClipRecord) -> dict[str, np.ndarray]:
+    """The views of the clip file a record names (see ``decode_clip``)."""
+    path = clip_path(root, record)
     return decode_clip(path, str(path))
 
 

@@ -212,20 +212,23 @@ def shard_directory(root: str | os.PathLike, out: str | os.PathLike, shard_size:
     """Write a directory dataset as shards under ``out`` (``{split}-{000000..}.tar`` + ``index.json``);
     each clip is re-encoded with its views as float16 (the bytes radar-synth writes for the same
     clip), so the same dataset always gives the same shards. ``progress(n)`` is called per clip."""
+    import io
+
     import numpy as np
 
-    from .clips import clip_arrays, encode_clip, load_clip
+    from .clips import clip_arrays, clip_path, decode_clip, encode_clip
 
     root = Path(root)
     if Path(out).resolve() == root.resolve():
         raise ValueError(f"{out}: write shards to a new directory, not into the dataset itself")
     with ShardWriter(out, shard_size) as writer:
         for record in read_manifest(root):
-            load_clip(root, record)  # validates the views (names the file when bad)
-            with np.load(root / record.file, allow_pickle=False) as z:
-                arrays = {k: np.asarray(z[k]) for k in z.files}
-            extras = {k: v for k, v in arrays.items() if k not in VIEW_NAMES}
-            writer.add(record, encode_clip(clip_arrays(arrays, **extras)))
+            path = clip_path(root, record)
+            data = path.read_bytes()  # read and inflated once: the validated views, then only the extras
+            views = decode_clip(data, str(path))  # float32 holding the stored values: float16 round-trips exactly
+            with np.load(io.BytesIO(data), allow_pickle=False) as z:
+                extras = {k: np.asarray(z[k]) for k in z.files if k not in VIEW_NAMES}
+            writer.add(record, encode_clip(clip_arrays(views, **extras)))
             if progress is not None:
                 progress(1)
     return Path(out) / INDEX

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .cache import DecodedCache
-from .clips import decode_clip, load_clip
+from .clips import clip_path, decode_clip, load_clip
 from .contract import INDEX, MANIFEST
 from .manifest import read_manifest
 from .records import ClipRecord, RecordError
@@ -111,10 +111,8 @@ class DirectorySource(ClipSource):
     def load(self, i: int) -> dict[str, np.ndarray]:
         if self.cache is None:
             return load_clip(self.root, self.records[i])
-        path = self.root / self.records[i].file
-        if not path.is_file():
-            return load_clip(self.root, self.records[i])  # raises the usual "clip file missing"
-        return self.cache.views(path, lambda: load_clip(self.root, self.records[i]))
+        path = clip_path(self.root, self.records[i])
+        return self.cache.views(path, lambda: decode_clip(path, str(path)))
 
     def where(self, i: int) -> str:
         return str(self.root / self.records[i].file)

@@ -64,8 +64,9 @@ def slot_pieces(shards: Sequence[ShardInfo], order: Sequence[int], slot: Slot) -
     if any(c is None for c in counts):  # no index: deal whole shards
         return [(i, 0, None) for i in order[slot.index::slot.world * slot.workers]]
     total = sum(counts)
-    lo = sum(rank_sizes(total, slot.world)[:slot.rank]) + sum(worker_sizes(total, slot)[:slot.worker])
-    hi = lo + worker_sizes(total, slot)[slot.worker]
+    workers = worker_sizes(total, slot)
+    lo = sum(rank_sizes(total, slot.world)[:slot.rank]) + sum(workers[:slot.worker])
+    hi = lo + workers[slot.worker]
     pieces, at = [], 0
     for i in order:
         start, stop = max(lo, at), min(hi, at + counts[i])
