@@ -156,3 +156,62 @@ def test_raw_dca1000_output_for_short_clips(tmp_path):
     plan.num_frames = 500
     with pytest.raises(ValueError, match="short clips"):
         write_raw_capture(plan, rng, tmp_path / "x.bin")
+
+
+def _in_order(text: str, pieces: list[str]) -> bool:
+    """Each piece occurs in ``text`` after the previous one."""
+    at = 0
+    for piece in pieces:
+        found = text.find(piece, at)
+        if found < 0:
+            return False
+        at = found + len(piece)
+    return True
+
+
+@given(max_frames=st.integers(100, 496), seed=st.integers(0, 2**32 - 1), segments=st.sampled_from([None, 1, 2, 3]),
+       twin=st.booleans())
+def test_plans_hold_one_to_three_segments_of_the_minimum_length_and_captions_name_each_in_order(
+        max_frames, seed, segments, twin):
+    from radar_synth.dataset import _hard_negative_pair
+    from radar_synth.motion import MAX_SEGMENTS, min_segment_frames
+
+    rng = np.random.default_rng(seed)
+    plan = (_hard_negative_pair(rng, 50.0, max_frames)[0] if twin
+            else plan_clip(rng, 50.0, max_frames=max_frames, segments=segments))
+    segs = plan.segments
+    assert 1 <= len(segs) <= MAX_SEGMENTS
+    assert all(s.end_frame - s.start_frame >= min_segment_frames(50.0) for s in segs)
+    assert [s.start_frame for s in segs] == [0] + [s.end_frame for s in segs[:-1]]  # contiguous
+    assert segs[-1].end_frame == plan.num_frames <= max_frames and plan.num_frames >= 100
+    from radar_synth.captions import caption_parts
+
+    for part in caption_parts(segs, rng):
+        verbs = [verb for verb, _ in part.phrases]
+        assert len(verbs) == len(segs)
+        caption, reverse = part.render(), part.render(reverse=True)
+        if len(segs) == 1:  # one activity may be worded by its gerund ("is seen waving")
+            assert part.phrases[0][0] in caption or part.phrases[0][1] in caption, caption
+            continue
+        assert _in_order(caption, verbs), (caption, [s.activity for s in segs])
+        if len(segs) > 1:
+            assert _in_order(reverse, verbs[::-1]), (reverse, [s.activity for s in segs])
+            assert caption_pairs(segs, np.random.default_rng(0))[0][1] is not None
+
+
+def test_the_caption_grammar_refuses_more_segments_than_it_can_word():
+    segs = [Segment("stand", 100 * i, 100 * (i + 1), {"breath_hz": 0.25}) for i in range(4)]
+    with pytest.raises(ValueError, match="1 to 3 activities"):
+        caption_pairs(segs, np.random.default_rng(0))
+
+
+def test_the_reported_100_frame_clip_keeps_its_captions_and_reversal_consistent(tmp_path):
+    """The reported fault: at --max-frames 100 a 3-activity clip got a 1-frame 'stand' fourth segment,
+    its caption named three activities and its reversed caption another three."""
+    root = generate_dataset(tmp_path / "d", 40, seed=0, workers=1, max_frames=100, twins=0.1, progress=False)
+    from radar_text_data import check_dataset, resolve_data
+
+    assert check_dataset(resolve_data(root)) == []
+    for record in read_manifest(root):
+        assert 1 <= len(record.segments) <= 3
+        assert all(s["end_frame"] - s["start_frame"] >= 50 for s in record.segments)

@@ -20,10 +20,11 @@ def tiny_dataset(root: Path, n: int = 12, frames: int = 32, seed: int = 0, split
         write_clip(root / "clips" / f"{cid}.npz", clip_arrays(views))
         segs = [{"activity": "wave", "start_frame": 0, "end_frame": 10}, {"activity": "clap", "start_frame": 10,
                                                                            "end_frame": frames}][: 1 + (i % 3 > 0)]
-        row = {"id": cid, "split": splits[i], "file": f"clips/{cid}.npz", "captions": [f"clip {i} a", f"clip {i} b"],
+        row = {"id": cid, "split": splits[i], "file": f"clips/{cid}.npz", "captions": [f"clip {i} a waves", f"clip {i} b waves"],
                "segments": segs, "frame_rate_hz": 50.0, "num_frames": frames, "radar": None}
         if len(segs) > 1:
-            row["captions_reversed"] = [f"reversed {i} a", f"reversed {i} b"]
+            row["captions"] = [f"clip {i} a waves, then claps", f"clip {i} b waves, then claps"]
+            row["captions_reversed"] = [f"clip {i} a claps, then waves", f"clip {i} b claps, then waves"]
         records.append(ClipRecord.from_dict(row))
     write_manifest(root, records)
     return root

@@ -169,3 +169,23 @@ def test_the_decoded_cache_gives_the_clip_and_follows_edits(dataset, tmp_path):
     fresh = clip_arrays({k: np.random.default_rng(9).random((b, 20)) for k, b in VIEW_BINS.items()})
     write_clip(root / source.records[0].file, fresh)
     np.testing.assert_array_equal(np.asarray(source.load(0)["doppler_time"]), fresh["doppler_time"])
+
+
+def test_check_flags_reversed_captions_that_do_not_reverse_the_caption(tmp_path):
+    """The reported fault: a reversed caption that drops one activity and names another."""
+    from radar_text_data import reversal_problems, write_manifest
+
+    root = tiny_dataset(tmp_path / "d", n=6)
+    records = read_manifest(root)
+    multi = next(r for r in records if r.captions_reversed)
+    assert reversal_problems(multi) == []
+    bad = ClipRecord.from_dict({**multi.to_dict(), "captions_reversed": ["stands still, then waves", multi.captions[1]
+                                                                         .replace("waves, then claps", "claps, then waves")]})
+    single = next(r for r in records if not r.captions_reversed)
+    lone = ClipRecord.from_dict({**single.to_dict(), "captions_reversed": [single.captions[0]]})
+    assert len(reversal_problems(bad)) == 1 and "captions_reversed[0] does not reverse captions[0]" in \
+        reversal_problems(bad)[0]
+    assert "needs 2 or more" in reversal_problems(lone)[0]
+    write_manifest(root, [bad if r.id == bad.id else lone if r.id == lone.id else r for r in records])
+    problems = check_dataset(resolve_data(root))
+    assert len(problems) == 2 and all("manifest.jsonl:" in p for p in problems)

@@ -16,9 +16,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from torch.utils.data import DataLoader
 
+from radar_text_data.check import format_problems
 from radar_text_data.source import DataLocation, resolve_data
 
-from .check import format_problems
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import DEFAULT_BATCH, TrainConfig, TrainingError, load_train_config
 from .data import EpochSampler, RadarTextDataset, collate, twin_pairs

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .motion import Segment
 
-__all__ = ["caption_clip", "caption_pairs", "describe_segment", "NUMBER_WORDS"]
+__all__ = ["caption_clip", "caption_pairs", "caption_parts", "CaptionParts", "describe_segment", "NUMBER_WORDS"]
 
 NUMBER_WORDS = {1: "once", 2: "twice", 3: "three times", 4: "four times", 5: "five times", 6: "six times",
                 7: "seven times", 8: "eight times"}
@@ -101,6 +103,8 @@ def _join(subject: str, phrases: list[tuple[str, str]], form: int) -> str:
     """One sentence from the segments' phrases in the given order. Multi-segment forms use verb
     phrases only, so reordering the phrases reorders the words and changes nothing else."""
     verbs = [v for v, _ in phrases]
+    if not 1 <= len(phrases) <= 3:  # a longer clip would lose its last activities from the caption
+        raise ValueError(f"the caption grammar words 1 to 3 activities, got {len(phrases)}")
     if len(phrases) == 1:
         return [f"{subject} {verbs[0]}.", f"{subject} is seen {phrases[0][1]}.", f"{subject} {verbs[0]}."][form % 3]
     first = subject[0].lower() + subject[1:]
@@ -113,23 +117,41 @@ def _join(subject: str, phrases: list[tuple[str, str]], form: int) -> str:
             f"{subject} {verbs[0]}; after that {verbs[1]}, and then {verbs[2]}."][form % 3]
 
 
+@dataclass(frozen=True)
+class CaptionParts:
+    """One paraphrase before it is rendered: the subject, the sentence form and one (verb phrase,
+    gerund phrase) per segment, in the segments' order."""
+
+    subject: str
+    form: int
+    phrases: tuple[tuple[str, str], ...]
+
+    def render(self, reverse: bool = False) -> str:
+        """The sentence; ``reverse``: the same subject, form and phrases with the segments reversed."""
+        phrases = list(self.phrases[::-1] if reverse else self.phrases)
+        return " ".join(_join(self.subject, phrases, self.form).split())
+
+
+def caption_parts(segments: list[Segment], rng: np.random.Generator, count: int = 3) -> list[CaptionParts]:
+    """``count`` distinct paraphrases (different subjects, structures and wording) of ``segments``."""
+    parts: list[CaptionParts] = []
+    forms = rng.permutation(3)
+    for i in range(count * 4):
+        subject = str(rng.choice(SUBJECTS))
+        part = CaptionParts(subject, int(forms[i % 3]), tuple(describe_segment(s, rng) for s in segments))
+        if part.render() not in [p.render() for p in parts]:
+            parts.append(part)
+        if len(parts) == count:
+            break
+    return parts
+
+
 def caption_pairs(segments: list[Segment], rng: np.random.Generator, count: int = 3) -> list[tuple[str, str | None]]:
     """``count`` distinct paraphrases (different subjects, structures and wording), each with its
     order-reversed twin: the same subject, structure and phrase choices with the segments' phrases
     in reverse order (None for a single segment)."""
-    pairs: list[tuple[str, str | None]] = []
-    forms = rng.permutation(3)
-    for i in range(count * 4):
-        subject = str(rng.choice(SUBJECTS))
-        phrases = [describe_segment(s, rng) for s in segments]
-        form = int(forms[i % 3])
-        text = " ".join(_join(subject, phrases, form).split())
-        reverse = " ".join(_join(subject, phrases[::-1], form).split()) if len(phrases) > 1 else None
-        if text not in [c for c, _ in pairs]:
-            pairs.append((text, reverse))
-        if len(pairs) == count:
-            break
-    return pairs
+    return [(p.render(), p.render(reverse=True) if len(segments) > 1 else None)
+            for p in caption_parts(segments, rng, count)]
 
 
 def caption_clip(segments: list[Segment], rng: np.random.Generator, count: int = 3) -> list[str]:

@@ -20,11 +20,11 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from radar_text_data import MAX_FRAMES, ClipRecord, clip_arrays, encode_clip, write_manifest
-from radar_views import RadarConfig, atomic_write
+from radar_views import RadarConfig, atomic_write, staged_directory
 
 from .captions import caption_pairs
 from .clip import render_clip
-from .motion import ACTIVITIES, ClipPlan, Segment, plan_clip
+from .motion import ACTIVITIES, ClipPlan, Segment, min_segment_frames, plan_clip
 from .synth import SynthConfig
 
 __all__ = ["generate_dataset", "clip_id", "SPLIT_FRACTIONS", "HARD_NEGATIVE_ACTIVITIES", "DEFAULT_TWINS",
@@ -51,10 +51,12 @@ def _hard_negative_pair(rng: np.random.Generator, frame_rate: float,
     plan = plan_clip(rng, frame_rate)  # body, position and heading
     lengths = [rng.uniform(*ACTIVITIES[str(n)].duration_s) * frame_rate for n in names]
     scale = min(1.0, max_frames / sum(lengths))
+    counts = [max(min_segment_frames(frame_rate), int(length * scale)) for length in lengths]
+    longest = int(np.argmax(counts))
+    counts[longest] -= max(0, sum(counts) - max_frames)  # the floor may overshoot: the longer one gives way
     segs, frame = [], 0
-    for name, length in zip(names, lengths, strict=True):
+    for name, frames in zip(names, counts, strict=True):
         act = ACTIVITIES[str(name)]
-        frames = int(length * scale)
         segs.append(Segment(act.name, frame, frame + frames, act.sample_params(rng)))
         frame += frames
     first = replace(plan, segments=segs, num_frames=frame)
@@ -119,7 +121,7 @@ def generate_dataset(out_dir: str | os.PathLike, num_clips: int, seed: int = 0, 
                      cfg: RadarConfig | None = None, snr_db: float = 0.0, path: str = "fast",
                      max_frames: int = MAX_FRAMES, progress: bool = True,
                      split_fractions: tuple[float, float, float] = SPLIT_FRACTIONS, format: str = "directory",
-                     shard_size: int | None = None) -> Path:
+                     shard_size: int | None = None, overwrite: bool = False) -> Path:
     """Simulate ``num_clips`` captioned clips into ``out_dir`` (see the module doc for the records).
 
     ``format``: ``directory`` (``manifest.jsonl`` + ``clips/``) or ``wds`` (WebDataset shards of
@@ -130,29 +132,35 @@ def generate_dataset(out_dir: str | os.PathLike, num_clips: int, seed: int = 0, 
     inside one split; of the other clips, a share ``multi_segment`` hold 2 or 3 activities (half
     each) and the rest one. ``max_frames`` caps clip length; ``split_fractions`` are the
     train / val / test shares (summing to 1).
+
+    Nothing is lost: an existing, non-empty ``out_dir`` is refused (``radar_views.OutputExistsError``)
+    unless ``overwrite``, which moves it aside to ``OUT.old-<date>-<time>`` once the new dataset is
+    complete; the dataset is written beside ``out_dir`` and renamed into place, so a failed or
+    interrupted run leaves no half-written dataset.
     """
     _check_args(num_clips, max_frames, split_fractions, twins, multi_segment, format)
     cfg = cfg or RadarConfig()
-    out = Path(out_dir)
-    (out / "clips" if format == "directory" else out).mkdir(parents=True, exist_ok=True)
     pairs = int(twins * num_clips) // 2
     kinds = ["single"] * (num_clips - 2 * pairs) + [i % 2 for i in range(2 * pairs)]
     splits = _splits(num_clips, pairs, seed, tuple(split_fractions))
-    tasks = [(i, kind, seed, str(out), cfg.to_dict(), {"snr_db": snr_db}, path, max_frames, multi_segment,
-              splits[i], format) for i, kind in enumerate(kinds)]
-    records, shards = [], _shard_writer(out, format, shard_size)
-    bar = tqdm(total=num_clips, desc="simulating clips", unit="clip", disable=not progress)
-    for row, npz in _rendered(tasks, workers):  # in clip order: each split's records come in id order
-        records.append(ClipRecord.from_dict(row, f"clip {row['id']}"))
+    with staged_directory(out_dir, overwrite) as out:  # assembled beside out_dir, renamed into place
+        if format == "directory":
+            (out / "clips").mkdir()
+        tasks = [(i, kind, seed, str(out), cfg.to_dict(), {"snr_db": snr_db}, path, max_frames, multi_segment,
+                  splits[i], format) for i, kind in enumerate(kinds)]
+        records, shards = [], _shard_writer(out, format, shard_size)
+        bar = tqdm(total=num_clips, desc="simulating clips", unit="clip", disable=not progress)
+        for row, npz in _rendered(tasks, workers):  # in clip order: each split's records come in id order
+            records.append(ClipRecord.from_dict(row, f"clip {row['id']}"))
+            if shards is not None:
+                shards.add(records[-1], npz)
+            bar.update()
+        bar.close()
         if shards is not None:
-            shards.add(records[-1], npz)
-        bar.update()
-    bar.close()
-    if shards is not None:
-        shards.close()
-    else:
-        write_manifest(out, records)
-    return out
+            shards.close()
+        else:
+            write_manifest(out, records)
+    return Path(out_dir)
 
 
 def _check_args(num_clips: int, max_frames: int, split_fractions, twins: float, multi_segment: float,

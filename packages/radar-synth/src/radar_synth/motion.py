@@ -16,7 +16,10 @@ import numpy as np
 from .body import BodyShape, Pose
 
 __all__ = ["ACTIVITIES", "ANGLE_NAMES", "Activity", "Segment", "ClipPlan", "plan_clip", "clip_pose",
-           "gait_angles", "smoothstep"]
+           "gait_angles", "smoothstep", "MIN_SEGMENT_S", "MAX_SEGMENTS", "min_segment_frames"]
+
+MIN_SEGMENT_S = 1.0  # no planned segment is shorter (a 1-frame "stand" would be captioned as an activity)
+MAX_SEGMENTS = 3  # activities per clip; the caption grammar has sentence forms for 1 to 3
 
 SIDES = ("l", "r")
 ANGLE_NAMES = ("torso_pitch", "torso_roll", "torso_yaw") + tuple(
@@ -298,21 +301,31 @@ def _direction_heading(direction: str, x: float, y: float) -> float:
             "across_right": radial - np.pi / 2}[direction]
 
 
+def min_segment_frames(frame_rate: float) -> int:
+    """The shortest segment ``plan_clip`` plans, in frames (``MIN_SEGMENT_S`` at ``frame_rate``)."""
+    return int(round(MIN_SEGMENT_S * frame_rate))
+
+
 def plan_clip(rng: np.random.Generator, frame_rate: float, min_frames: int = 100, max_frames: int = 496,
               segments: int | None = None) -> ClipPlan:
     """Sample a clip: 1-3 posture-compatible activities, start position, body height, directions.
 
     ``segments``: how many activities to aim for (None: 1, 2 or 3 with probabilities 0.3 / 0.4 /
     0.3); with 2 or 3, each lasts at most ``max_frames / segments`` frames so that all fit (a fall
-    ends a clip early, and a walk that would leave the field of view is skipped)."""
+    ends a clip early, a walk that would leave the field of view is skipped, and fewer activities
+    are planned when ``max_frames`` cannot hold that many of ``min_segment_frames`` each). Every
+    segment lasts at least ``min_segment_frames(frame_rate)`` and a clip never holds more than
+    ``MAX_SEGMENTS``, so its captions can name every segment."""
     if segments is not None and segments not in (1, 2, 3):
         raise ValueError(f"segments must be 1, 2, 3 or None, got {segments}")
+    shortest = min_segment_frames(frame_rate)
     height = float(rng.uniform(1.5, 1.95))
     r0 = float(rng.uniform(1.5, 8.0))
     az0 = float(rng.uniform(-60, 60))
     x, y = r0 * np.sin(np.radians(az0)), r0 * np.cos(np.radians(az0))
     heading = float(np.arctan2(-y, -x) + rng.uniform(-0.3, 0.3))  # roughly facing the radar
     n_seg = int(rng.choice([1, 2, 3], p=[0.3, 0.4, 0.3])) if segments is None else segments
+    n_seg = max(1, min(n_seg, max_frames // shortest))  # every segment must fit at its shortest
     budget_s = (max_frames // n_seg) / frame_rate if n_seg > 1 and segments else float("inf")
     posture, segments, frame = "standing", [], 0
     for _ in range(n_seg):
@@ -346,17 +359,29 @@ def plan_clip(rng: np.random.Generator, frame_rate: float, min_frames: int = 100
         frame += frames
         posture = act.after
     if not segments:  # every draw was infeasible: stand still
-        frames = int(round(3.0 * frame_rate))
+        frames = min(int(round(3.0 * frame_rate)), max_frames)
         segments.append(Segment("stand", 0, frames, ACTIVITIES["stand"].sample_params(rng)))
         frame = frames
-    if frame < min_frames:  # stretch the last segment to the minimum clip length
-        last = segments[-1]
-        if ACTIVITIES[last.activity].moves:
-            segments.append(Segment("stand", frame, min_frames, ACTIVITIES["stand"].sample_params(rng)))
-        else:
-            last.end_frame = min_frames
+    if frame < min_frames:
+        _fill_to(segments, min_frames, shortest, rng)
         frame = min_frames
     return ClipPlan(segments, frame, height, r0, az0, heading)
+
+
+def _fill_to(segments: list[Segment], min_frames: int, shortest: int, rng: np.random.Generator) -> None:
+    """Lengthen a clip to ``min_frames``: a standing segment after a walk or run when it is long
+    enough to be an activity and the clip has room for one more, else the last segment stretched
+    (a walk or run keeps its path: its speed drops so that it covers the same distance)."""
+    last = segments[-1]
+    gap = min_frames - last.end_frame
+    if not ACTIVITIES[last.activity].moves:
+        last.end_frame = min_frames
+    elif gap >= shortest and len(segments) < MAX_SEGMENTS:
+        segments.append(Segment("stand", last.end_frame, min_frames, ACTIVITIES["stand"].sample_params(rng)))
+    else:
+        frames = last.end_frame - last.start_frame
+        last.params["speed"] = round(last.params["speed"] * frames / (frames + gap), 2)
+        last.end_frame = min_frames
 
 
 def clip_pose(plan: ClipPlan, times: np.ndarray, frame_rate: float, body: BodyShape,

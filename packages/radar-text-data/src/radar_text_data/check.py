@@ -3,20 +3,35 @@ line (or shard and key) and the field, so a user can fix them all in one go."""
 
 from __future__ import annotations
 
+import re
+from collections import Counter
+from collections.abc import Sequence
+
 from .clips import BadClipError, decode_clip, load_clip
 from .contract import MANIFEST, SPLITS
 from .manifest import scan_manifest
-from .records import RecordError
+from .records import ClipRecord, RecordError
 from .shards import iter_shard
 from .source import DataLocation
 
-__all__ = ["check_dataset"]
+__all__ = ["check_dataset", "reversal_problems", "format_problems", "SHOWN_PROBLEMS"]
+
+SHOWN_PROBLEMS = 20  # problems listed in one message; the rest are counted
+
+
+def format_problems(problems: Sequence[str], limit: int = SHOWN_PROBLEMS) -> str:
+    """At most ``limit`` problems, one per line, then how many more."""
+    lines = [f"  {p}" for p in problems[:limit]]
+    if len(problems) > limit:
+        lines.append(f"  ... and {len(problems) - limit} more")
+    return "\n".join(lines)
 
 
 def check_dataset(location: DataLocation) -> list[str]:
     """Problems found (empty when the dataset is usable): bad records, duplicate ids, clips that are
     missing, unreadable, of the wrong shape or not finite, ``num_frames`` that disagree with the
-    clip, and a clip file listed in two splits (leakage)."""
+    clip, order-reversed captions that do not reverse their captions (``reversal_problems``), and a
+    clip file listed in two splits (leakage)."""
     if location.kind == "directory":
         return _check_directory(location)
     return _check_shards(location)
@@ -32,6 +47,7 @@ def _check_directory(location: DataLocation) -> list[str]:
     files_by_split: dict[str, set[str]] = {}
     for lineno, record in records:
         files_by_split.setdefault(record.file, set()).add(record.split)
+        problems.extend(f"{where}:{lineno}: {p}" for p in reversal_problems(record))
         try:
             frames = load_clip(root, record)["range_time"].shape[-1]
         except BadClipError as err:
@@ -67,10 +83,35 @@ def _check_sample(sample, seen: dict[str, str]) -> list[str]:
     if record.id in seen:
         out.append(f"{sample.where}: duplicate id {record.id!r} (first at {seen[record.id]})")
     seen.setdefault(record.id, sample.where)
+    out.extend(f"{sample.where}: {p}" for p in reversal_problems(record))
     try:
         frames = decode_clip(sample.npz, f"{sample.where}.npz")["range_time"].shape[-1]
     except BadClipError as err:
         return [*out, str(err)]
     if record.num_frames not in (None, frames):
         out.append(f"{sample.where}: num_frames {record.num_frames} but the clip has {frames}")
+    return out
+
+
+def _words(text: str) -> Counter:
+    return Counter(re.findall(r"[\w']+", text.lower()))
+
+
+def reversal_problems(record: ClipRecord) -> list[str]:
+    """Why a record's ``captions_reversed`` cannot be the order reversal of its captions: a clip of
+    fewer than two segments, more reversed captions than captions, or a reversed caption that does
+    not reorder the words of its caption (a reversal changes the order of the activities, never
+    which activities are named or how they are worded)."""
+    reverse = record.captions_reversed
+    if reverse is None:
+        return []
+    out = []
+    if record.segments and len(record.segments) < 2:
+        out.append(f"captions_reversed given for a clip of {len(record.segments)} segment (needs 2 or more)")
+    if len(reverse) > len(record.captions):
+        out.append(f"captions_reversed holds {len(reverse)} captions for {len(record.captions)} captions")
+    for k, (caption, reversed_) in enumerate(zip(record.captions, reverse, strict=False)):
+        if _words(caption) != _words(reversed_):
+            out.append(f"captions_reversed[{k}] does not reverse captions[{k}]: the words differ "
+                       f"({reversed_!r} vs {caption!r})")
     return out

@@ -18,7 +18,7 @@ from .contract import CLIP_DTYPE, FRAME_MULTIPLE, VIEW_BINS
 from .records import ClipRecord
 
 __all__ = ["BadClipError", "encode_clip", "write_clip", "decode_clip", "load_clip", "clip_header_problem",
-           "check_headers", "clip_arrays", "clip_path"]
+           "check_headers", "clip_arrays", "clip_path", "view_problem"]
 
 
 class BadClipError(ValueError):
@@ -59,17 +59,30 @@ def decode_clip(data: bytes | str | os.PathLike, where: str) -> dict[str, np.nda
         raise BadClipError(f"{where}: missing array {err}") from None
     except Exception as err:  # noqa: BLE001 - any unreadable file is a bad clip
         raise BadClipError(f"{where}: unreadable ({type(err).__name__}: {err})") from None
-    for name, a in arrays.items():
-        if a.ndim != 2 or a.shape[0] != VIEW_BINS[name]:
-            raise BadClipError(f"{where}: {name} must be [{VIEW_BINS[name]}, T], got {list(a.shape)}")
-        if not np.isfinite(a).all():
-            raise BadClipError(f"{where}: {name} holds NaN or Inf")
-    frames = sorted({a.shape[-1] for a in arrays.values()})
-    if len(frames) != 1:
-        raise BadClipError(f"{where}: views disagree on the number of frames {frames}")
-    if frames[0] < FRAME_MULTIPLE:
-        raise BadClipError(f"{where}: fewer than {FRAME_MULTIPLE} frames")
+    problem = view_problem(arrays)
+    if problem:
+        raise BadClipError(f"{where}: {problem}")
     return arrays
+
+
+def view_problem(views: Mapping[str, np.ndarray]) -> str | None:
+    """Why the three views cannot form a clip (a view missing, not ``[bins, T]`` with the contract's
+    bins, not finite, views of unequal ``T``, fewer than the frame multiple); None if fine."""
+    missing = [k for k in VIEW_NAMES if k not in views]
+    if missing:
+        return f"missing view(s) {missing}"
+    for name in VIEW_NAMES:
+        a = np.asarray(views[name])
+        if a.ndim != 2 or a.shape[0] != VIEW_BINS[name]:
+            return f"{name} must be [{VIEW_BINS[name]}, T], got {list(a.shape)}"
+        if not np.isfinite(a).all():
+            return f"{name} holds NaN or Inf"
+    frames = sorted({np.shape(views[k])[-1] for k in VIEW_NAMES})
+    if len(frames) != 1:
+        return f"views disagree on the number of frames {frames}"
+    if frames[0] < FRAME_MULTIPLE:
+        return f"fewer than {FRAME_MULTIPLE} frames"
+    return None
 
 
 def clip_path(root: str | os.PathLike, record: ClipRecord) -> Path:

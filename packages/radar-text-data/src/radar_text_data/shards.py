@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from radar_views import VIEW_NAMES, atomic_write, current_umask
+from radar_views import VIEW_NAMES, atomic_write, current_umask, staged_directory
 
 from .contract import DEFAULT_SHARD_SIZE, INDEX, SPLITS
 from .manifest import read_manifest, record_json
@@ -208,10 +208,12 @@ def sample_position(key: str) -> int:
 
 
 def shard_directory(root: str | os.PathLike, out: str | os.PathLike, shard_size: int = DEFAULT_SHARD_SIZE,
-                    progress: Callable[[int], None] | None = None) -> Path:
+                    progress: Callable[[int], None] | None = None, overwrite: bool = False) -> Path:
     """Write a directory dataset as shards under ``out`` (``{split}-{000000..}.tar`` + ``index.json``);
     each clip is re-encoded with its views as float16 (the bytes radar-synth writes for the same
-    clip), so the same dataset always gives the same shards. ``progress(n)`` is called per clip."""
+    clip), so the same dataset always gives the same shards. ``progress(n)`` is called per clip.
+    The shards are assembled beside ``out`` and renamed into place (``radar_views.staged_directory``):
+    an existing non-empty ``out`` is refused unless ``overwrite`` (then moved aside, not deleted)."""
     import io
 
     import numpy as np
@@ -221,8 +223,9 @@ def shard_directory(root: str | os.PathLike, out: str | os.PathLike, shard_size:
     root = Path(root)
     if Path(out).resolve() == root.resolve():
         raise ValueError(f"{out}: write shards to a new directory, not into the dataset itself")
-    with ShardWriter(out, shard_size) as writer:
-        for record in read_manifest(root):
+    records = read_manifest(root)
+    with staged_directory(out, overwrite) as staged, ShardWriter(staged, shard_size) as writer:
+        for record in records:
             path = clip_path(root, record)
             data = path.read_bytes()  # read and inflated once: the validated views, then only the extras
             views = decode_clip(data, str(path))  # float32 holding the stored values: float16 round-trips exactly

@@ -6,7 +6,7 @@ from importlib.metadata import version
 from .config import SPEED_OF_LIGHT, RadarConfig
 from .crop import DEFAULT_BINS, crop_or_pad
 from .dca1000 import DCA1000_FORMATS, DCA1000Capture, read_dca1000, write_dca1000
-from .files import atomic_write, current_umask
+from .files import OutputExistsError, atomic_write, check_new_output, current_umask, move_aside, staged_directory
 from .normalize import NORMALIZATIONS, normalize_view
 from .processing import (
     AZIMUTH_BINS,
@@ -24,6 +24,7 @@ __all__ = [
     "crop_or_pad", "chunk_frames", "normalize_view", "frame_powers", "frame_statistics", "FrameStatistics",
     "azimuth_spectrum", "steering_matrix", "DCA1000Capture",
     "NORMALIZATIONS", "AZIMUTH_METHODS", "AZIMUTH_BINS", "DCA1000_FORMATS", "VIEW_NAMES",
-    "DEFAULT_BINS", "SPEED_OF_LIGHT", "atomic_write", "current_umask",
+    "DEFAULT_BINS", "SPEED_OF_LIGHT", "atomic_write", "current_umask", "move_aside", "check_new_output",
+    "staged_directory", "OutputExistsError",
 ]
 __version__ = version("radar-views")
