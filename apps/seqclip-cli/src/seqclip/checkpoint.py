@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 
 from .files import make_temp_dir, write_text_atomic
-from .model import SeqClip
+from .model import CheckpointError, SeqClip
 
 __all__ = ["save_checkpoint", "load_checkpoint"]
 
@@ -45,6 +45,12 @@ def load_checkpoint(path: Path, map_location="cpu") -> tuple[dict, dict]:
     """(model state dict, trainer state) of a checkpoint."""
     from safetensors.torch import load_file
 
-    state = torch.load(path / "trainer_state.pt", map_location=map_location, weights_only=True)
-    weights = load_file(str(path / "model" / "model.safetensors"), device=str(map_location))
+    try:
+        state = torch.load(path / "trainer_state.pt", map_location=map_location, weights_only=True)
+    except Exception as err:  # noqa: BLE001 - a truncated or foreign file raises many types
+        raise CheckpointError(f"{path / 'trainer_state.pt'}: unreadable ({type(err).__name__})") from None
+    try:
+        weights = load_file(str(path / "model" / "model.safetensors"), device=str(map_location))
+    except Exception as err:  # noqa: BLE001 - safetensors raises its own error types
+        raise CheckpointError(f"{path / 'model' / 'model.safetensors'}: unreadable ({type(err).__name__})") from None
     return weights, state

@@ -1,14 +1,16 @@
 """The ``seqclip`` command line: thin Typer commands over plain functions.
 
-User mistakes (missing files, unknown options, bad TOML keys) end with one line and exit code 2;
-a diverged run exits with 1; no tracebacks for either. Only the standard library, Typer and Rich
-are imported here: torch, timm and transformers load inside the commands that need them, so
-``--help`` answers at once.
+User mistakes (missing files, unknown options, bad TOML keys, values out of range) end with one
+line and exit code 2; a diverged run exits with 1; Ctrl-C exits with 130 and says how to resume;
+no tracebacks. Only the standard library, Typer and Rich are imported here: torch, timm and
+transformers load inside the commands that need them, so ``--help`` answers at once. Help texts
+are printed as written (no Rich markup), so every bracket in them shows.
 """
 
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 from contextlib import contextmanager
@@ -17,54 +19,88 @@ from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from radar_text_data.contract import DEFAULT_SHARD_SIZE, MAX_FRAMES
+from radar_encoder.config import PRESETS  # standard library only
+from radar_text_data.contract import DEFAULT_SHARD_SIZE, MAX_FRAMES, SPLITS
 
-from .config import Device, Loss, Positives, Precision, Similarity, TrainConfig, TrainingError
+from .config import (
+    Device,
+    DivergedError,
+    Loss,
+    Positives,
+    Precision,
+    Similarity,
+    TrainConfig,
+    TrainingError,
+)
 
 Task = Literal["retrieval", "zeroshot", "hard_negatives", "order"]
 Protocol = Literal["full", "in-batch"]
 DataFormat = Literal["directory", "wds"]
-DEFAULTS = TrainConfig()  # shown by `train --help` (the options default to None: TOML, then these)
+Split = Literal[SPLITS]  # type: ignore[valid-type]  # train | val | test
+DEFAULTS = TrainConfig()  # the train options' defaults; only options typed on the command line override the TOML
 
 app = typer.Typer(help="Train and evaluate CLIP-style radar-text models.", no_args_is_help=True,
-                  pretty_exceptions_enable=False, add_completion=False)
-data_app = typer.Typer(help="Create, check and inspect datasets.", no_args_is_help=True)
+                  pretty_exceptions_enable=False, add_completion=False, rich_markup_mode=None)
+data_app = typer.Typer(help="Create, check and inspect datasets.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(data_app, name="data")
 console = Console()
 err_console = Console(stderr=True)
 
-USER_ERRORS = (ValueError, FileNotFoundError)
+USER_ERRORS = (ValueError, FileNotFoundError, FileExistsError)
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
+
+
+def _check_out(out: Path | None, flag: str = "--out") -> None:
+    """``out`` (a file to write) can be written, answered before any work."""
+    from .runs import check_writable
+
+    try:
+        check_writable(out, flag)
+    except TrainingError as err:
+        raise fail(str(err)) from None
+
+
+def _exists(err: FileExistsError, out: Path) -> typer.Exit:
+    return fail(f"--out {out}: {err}; choose another --out, or pass --overwrite to move it aside to "
+                f"{out.name}.old-<date>-<time> (never deleted)")
 
 
 # ---------------------------------------------------------------------- data
 @data_app.command("synth")
 def data_synth(
     out: Annotated[Path, typer.Option(help="Output directory (the dataset, or the shards with --format wds).")],
-    clips: Annotated[int, typer.Option(help="Number of clips.")] = 320,
-    seed: Annotated[int, typer.Option(help="Random seed (same seed -> identical files).")] = 0,
-    workers: Annotated[int, typer.Option(help="Generator processes.")] = 2,
-    max_frames: Annotated[int, typer.Option(help="Longest clip in frames (100-496).")] = MAX_FRAMES,
+    clips: Annotated[int, typer.Option(help="Number of clips.", min=1)] = 320,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed -> identical files).", min=0)] = 0,
+    workers: Annotated[int, typer.Option(help="Generator processes.", min=1)] = 2,
+    max_frames: Annotated[int, typer.Option(help="Longest clip in frames.", min=100,
+                                            max=MAX_FRAMES)] = MAX_FRAMES,
     snr_db: Annotated[float, typer.Option(help="Per-sample SNR of a 1 m^2 target at 5 m.")] = 0.0,
-    multi_segment: Annotated[float, typer.Option(help="Share of clips (twins aside) with 2 or 3 activities.")] = 0.6,
+    multi_segment: Annotated[float, typer.Option(help="Share of clips (twins aside) with 2 or 3 activities.",
+                                                 min=0.0, max=1.0)] = 0.6,
     twins: Annotated[float, typer.Option(help="Share of clips in order-swapped twin pairs (each pair in one "
-                                         "split).")] = 0.1,
+                                         "split).", min=0.0, max=1.0)] = 0.1,
     format: Annotated[DataFormat, typer.Option(help="directory (manifest.jsonl + clips/) or wds (WebDataset "
                                                "shards + index.json).")] = "directory",
-    shard_size: Annotated[int, typer.Option(help="Samples per shard (--format wds).")] = DEFAULT_SHARD_SIZE,
+    shard_size: Annotated[int, typer.Option(help="Samples per shard (--format wds).", min=1)] = DEFAULT_SHARD_SIZE,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing --out, moving it aside to "
+                                            "OUT.old-<date>-<time> (never deleted).")] = False,
 ) -> None:
-    """Simulate a captioned radar dataset with radar-synth."""
+    """Simulate a captioned radar dataset with radar-synth (written beside --out, renamed into place)."""
     from radar_synth import generate_dataset
 
     try:
         root = generate_dataset(out, clips, seed=seed, workers=workers, max_frames=max_frames, snr_db=snr_db,
-                                multi_segment=multi_segment, twins=twins, format=format, shard_size=shard_size)
+                                multi_segment=multi_segment, twins=twins, format=format, shard_size=shard_size,
+                                overwrite=overwrite)
+    except FileExistsError as err:
+        raise _exists(err, out) from None
     except USER_ERRORS as err:
         raise fail(str(err)) from None
     console.print(f"wrote {clips} clips to {root}" + (" as shards" if format == "wds" else ""))
@@ -74,7 +110,9 @@ def data_synth(
 def data_shard(
     root: Annotated[Path, typer.Argument(help="Dataset directory (manifest.jsonl + clips/).")],
     out: Annotated[Path, typer.Option(help="Directory for {split}-{000000..}.tar and index.json.")],
-    shard_size: Annotated[int, typer.Option(help="Samples per shard.")] = DEFAULT_SHARD_SIZE,
+    shard_size: Annotated[int, typer.Option(help="Samples per shard.", min=1)] = DEFAULT_SHARD_SIZE,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing --out, moving it aside to "
+                                            "OUT.old-<date>-<time> (never deleted).")] = False,
 ) -> None:
     """Write a dataset directory as WebDataset shards (deterministic: the same dataset gives the same bytes)."""
     if not root.is_dir():
@@ -84,7 +122,9 @@ def data_shard(
     try:
         total = len(read_manifest(root))
         with _bar(total, "sharding") as advance:
-            index = shard_directory(root, out, shard_size, progress=advance)
+            index = shard_directory(root, out, shard_size, progress=advance, overwrite=overwrite)
+    except FileExistsError as err:
+        raise _exists(err, out) from None
     except USER_ERRORS as err:
         raise fail(str(err)) from None
     console.print(f"wrote {total} clips as shards to {out} (index: {index})")
@@ -135,6 +175,16 @@ def data_show(
     console.print(f"wrote {out}")
 
 
+def _check_clip_length(length: int | None) -> None:
+    from radar_text_data.contract import check_clip_length
+
+    try:
+        if length is not None:
+            check_clip_length(length)
+    except ValueError as err:
+        raise fail(f"--clip-length: {err}") from None
+
+
 def _check_spec(data: str) -> None:
     """A missing dataset answers before numpy and the format package load."""
     from .runs import check_data_spec
@@ -150,84 +200,90 @@ def data_convert(
     src: Annotated[Path, typer.Argument(help="Folder of <id>.npz or <id>/<view>.npy files.")],
     captions: Annotated[Path, typer.Option(help="JSON {id: [captions]} or JSON lines {id, captions}.")],
     out: Annotated[Path, typer.Option(help="Output dataset directory.")],
-    seed: Annotated[int, typer.Option(help="Seed of the train/val/test split.")] = 0,
+    val_fraction: Annotated[float, typer.Option(help="Share of clips in the val split.", min=0.0, max=1.0)] = 0.1,
+    test_fraction: Annotated[float, typer.Option(help="Share of clips in the test split.", min=0.0, max=1.0)] = 0.1,
+    seed: Annotated[int, typer.Option(help="Seed of the train/val/test split.", min=0)] = 0,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing --out, moving it aside to "
+                                            "OUT.old-<date>-<time> (never deleted).")] = False,
 ) -> None:
-    """Convert your own per-clip views plus a captions file to the dataset directory format."""
+    """Convert your own per-clip views plus a captions file to the dataset directory format. Every
+    clip is checked first (views, frames, finite values, captions): any problem is listed and
+    nothing is written."""
+    if val_fraction + test_fraction >= 1.0:
+        raise fail(f"--val-fraction {val_fraction} + --test-fraction {test_fraction} leave no clip for training")
     from radar_text_data import convert_folder
 
     try:
-        root = convert_folder(src, captions, out, seed=seed)
+        root = convert_folder(src, captions, out, val_fraction=val_fraction, test_fraction=test_fraction, seed=seed,
+                              overwrite=overwrite)
+    except FileExistsError as err:
+        raise _exists(err, out) from None
     except USER_ERRORS as err:
         raise fail(str(err)) from None
     console.print(f"wrote {root} (check it with `seqclip data check {root}`)")
 
 
 # ---------------------------------------------------------------------- train
-def _d(name: str) -> str:
-    return str(getattr(DEFAULTS, name))
-
-
 @app.command()
 def train(
+    ctx: typer.Context,
     config: Annotated[Path | None, typer.Option("--config", help="TOML file of training options (keys as the options, "
-                                                "under a \\[train] table); the command line wins.")] = None,
+                                                "under a [train] table); an option typed on the command line wins.",
+                                                show_default=False)] = None,
     data: Annotated[str | None, typer.Option(help="Dataset directory, shard directory (index.json) or shard pattern "
-                                             "(\"shards/train-{000000..000099}.tar\", pipe:...).",
-                                             show_default="the built-in synthetic dataset")] = None,
-    train_num_samples: Annotated[int | None, typer.Option(help="Samples per epoch of shards without an index.json.",
-                                                          show_default="counted from index.json")] = None,
-    workers: Annotated[int | None, typer.Option(help="DataLoader worker processes per process.",
-                                                show_default="one per spare core, at most 4")] = None,
+                                             "(\"shards/train-{000000..000099}.tar\", pipe:...). "
+                                             "[default: the built-in synthetic dataset]", show_default=False)] = None,
+    train_num_samples: Annotated[int | None, typer.Option(help="Samples per epoch of shards without an index.json. "
+                                                          "[default: counted from index.json]",
+                                                          show_default=False)] = None,
+    workers: Annotated[int | None, typer.Option(help="DataLoader worker processes per process. "
+                                                "[default: one per spare core, at most 4]", show_default=False)] = None,
     decoded_cache: Annotated[str | None, typer.Option(help="Directory where clips are decoded once (float16 .npy, "
-                                                      "memory-mapped): inflating .npz leaves the hot path.",
-                                                      show_default="off")] = None,
-    compile: Annotated[bool | None, typer.Option("--compile/--no-compile", help="torch.compile the radar encoder "
-                                                 "and the sequence similarity (worth it on a GPU).",
-                                                 show_default=_d("compile"))] = None,
-    freeze_text: Annotated[bool | None, typer.Option("--freeze-text/--no-freeze-text", help="Freeze the text "
-                                                     "encoder (only the projections learn).",
-                                                     show_default=_d("freeze_text"))] = None,
-    cache_text: Annotated[bool | None, typer.Option("--cache-text/--no-cache-text", help="With --freeze-text: "
-                                                    "compute each caption's text-encoder output once (LiT-style).",
-                                                    show_default=_d("cache_text"))] = None,
-    preset: Annotated[str | None, typer.Option(help="Radar encoder preset: tiny | small | base.", show_default=_d("preset"))] = None,
-    epochs: Annotated[int | None, typer.Option(help="Epochs.", show_default=_d("epochs"))] = None,
-    batch_size: Annotated[int | None, typer.Option(help="Batch size per process.",
-                                                   show_default="32 on CPU, 128 on CUDA")] = None,
-    lr: Annotated[float | None, typer.Option(help="Peak learning rate (radar side).", show_default=_d("lr"))] = None,
-    similarity: Annotated[Similarity | None, typer.Option(help="Sequence similarity of the sequence loss (clip: CLIP loss "
-                                                          "only).", show_default=_d("similarity"))] = None,
-    loss: Annotated[Loss | None, typer.Option(help="Contrastive loss.", show_default=_d("loss"))] = None,
-    seq_weight: Annotated[float | None, typer.Option(help="Weight of the sequence loss.", show_default=_d("seq_weight"))] = None,
-    order_negatives: Annotated[bool | None, typer.Option("--order-negatives/--no-order-negatives", help="Each multi-"
-                                                         "segment clip's order-reversed caption joins the batch as an "
-                                                         "extra radar->text negative.",
-                                                         show_default=_d("order_negatives"))] = None,
-    twin_batches: Annotated[bool | None, typer.Option("--twin-batches/--no-twin-batches", help="Both clips of an "
-                                                      "order-swapped twin pair in the same batch.",
-                                                      show_default=_d("twin_batches"))] = None,
-    positives: Annotated[Positives | None, typer.Option(help="Captions that are positives of each other: of the same "
-                                                        "clip, or of the same activity sequence.",
-                                                        show_default=_d("positives"))] = None,
-    precision: Annotated[Precision | None, typer.Option(help="Autocast precision (fp16: CUDA only).",
-                                                        show_default=_d("precision"))] = None,
-    accum_steps: Annotated[int | None, typer.Option(help="Micro-batches per optimizer step (exact large-batch gradient; "
-                                                    "an epoch's last partial group is dropped).",
-                                                    show_default=_d("accum_steps"))] = None,
-    grad_clip: Annotated[float | None, typer.Option(help="Max gradient norm (0: off).", show_default=_d("grad_clip"))] = None,
-    out: Annotated[Path | None, typer.Option(help="Run directory.", show_default=_d("out"))] = None,
-    resume: Annotated[str | None, typer.Option(help="Continue a run: latest | a checkpoint directory.")] = None,
+                                                      "memory-mapped): inflating .npz leaves the hot path. "
+                                                      "[default: off]", show_default=False)] = None,
+    compile: Annotated[bool, typer.Option("--compile/--no-compile", help="torch.compile the radar encoder "
+                                          "and the sequence similarity (worth it on a GPU).")] = DEFAULTS.compile,
+    freeze_text: Annotated[bool, typer.Option("--freeze-text/--no-freeze-text", help="Freeze the text "
+                                              "encoder (only the projections learn).")] = DEFAULTS.freeze_text,
+    cache_text: Annotated[bool, typer.Option("--cache-text/--no-cache-text", help="With --freeze-text: "
+                                             "compute each caption's text-encoder output once (LiT-style).")
+                          ] = DEFAULTS.cache_text,
+    preset: Annotated[str, typer.Option(help=f"Radar encoder preset: {' | '.join(PRESETS)}.")] = DEFAULTS.preset,
+    epochs: Annotated[int, typer.Option(help="Epochs.")] = DEFAULTS.epochs,
+    batch_size: Annotated[int | None, typer.Option(help="Batch size per process. [default: 32 on CPU, 128 on CUDA]",
+                                                   show_default=False)] = None,
+    lr: Annotated[float, typer.Option(help="Peak learning rate (radar side).")] = DEFAULTS.lr,
+    similarity: Annotated[Similarity, typer.Option(help="Sequence similarity of the sequence loss (clip: CLIP loss "
+                                                   "only).")] = DEFAULTS.similarity,
+    loss: Annotated[Loss, typer.Option(help="Contrastive loss.")] = DEFAULTS.loss,
+    seq_weight: Annotated[float, typer.Option(help="Weight of the sequence loss.")] = DEFAULTS.seq_weight,
+    order_negatives: Annotated[bool, typer.Option("--order-negatives/--no-order-negatives", help="Each multi-"
+                                                  "segment clip's order-reversed caption joins the batch as an "
+                                                  "extra radar->text negative.")] = DEFAULTS.order_negatives,
+    twin_batches: Annotated[bool, typer.Option("--twin-batches/--no-twin-batches", help="Both clips of an "
+                                               "order-swapped twin pair in the same batch.")] = DEFAULTS.twin_batches,
+    positives: Annotated[Positives, typer.Option(help="Captions that are positives of each other: of the same "
+                                                 "clip, or of the same activity sequence.")] = DEFAULTS.positives,
+    precision: Annotated[Precision, typer.Option(help="Autocast precision (fp16: CUDA only).")] = DEFAULTS.precision,
+    accum_steps: Annotated[int, typer.Option(help="Micro-batches per optimizer step (exact large-batch gradient; "
+                                             "an epoch's last partial group is dropped).")] = DEFAULTS.accum_steps,
+    grad_clip: Annotated[float, typer.Option(help="Max gradient norm (0: off).")] = DEFAULTS.grad_clip,
+    out: Annotated[Path, typer.Option(help="Run directory.")] = Path(DEFAULTS.out),
+    keep_last: Annotated[int, typer.Option(help="Checkpoints kept in RUN/checkpoints (0: all); each holds the "
+                                           "model and the optimizer state.")] = DEFAULTS.keep_last,
+    resume: Annotated[str | None, typer.Option(help="Continue a run: latest | a checkpoint directory.",
+                                               show_default=False)] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Start afresh in --out, moving an existing run there "
-                                            "aside to OUT.old-<time> (never deleted).")] = False,
-    device: Annotated[Device | None, typer.Option(help="Device.", show_default=_d("device"))] = None,
-    seed: Annotated[int | None, typer.Option(help="Random seed.", show_default=_d("seed"))] = None,
-    text_model: Annotated[str | None, typer.Option(help="Hugging Face name or local path of the text encoder.",
-                                                   show_default=_d("text_model"))] = None,
-    skip_bad: Annotated[bool | None, typer.Option("--skip-bad/--no-skip-bad", help="Leave out bad clips (counted) "
-                                                  "instead of stopping.", show_default=_d("skip_bad"))] = None,
-    max_steps: Annotated[int | None, typer.Option(help="Stop after this many optimizer steps (0: all epochs).",
-                                                  show_default=_d("max_steps"))] = None,
-    nproc: Annotated[int, typer.Option(help="Processes on this machine (launches torchrun).")] = 1,
+                                            "aside to OUT.old-<date>-<time> (never deleted).")] = False,
+    device: Annotated[Device, typer.Option(help="Device.")] = DEFAULTS.device,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = DEFAULTS.seed,
+    text_model: Annotated[str, typer.Option(help="Hugging Face name or local path of the text encoder.")
+                          ] = DEFAULTS.text_model,
+    skip_bad: Annotated[bool, typer.Option("--skip-bad/--no-skip-bad", help="Leave out bad clips (counted) "
+                                           "instead of stopping.")] = DEFAULTS.skip_bad,
+    max_steps: Annotated[int, typer.Option(help="Stop after this many optimizer steps (0: all epochs).")
+                         ] = DEFAULTS.max_steps,
+    nproc: Annotated[int, typer.Option(help="Processes on this machine (launches torchrun).", min=1)] = 1,
 ) -> None:
     """Train a SeqClip model (generates the built-in dataset on first use) and report test retrieval."""
     from .config import load_train_config
@@ -235,23 +291,47 @@ def train(
 
     if nproc > 1:
         raise typer.Exit(_torchrun(nproc))
-    overrides = dict(data=data, train_num_samples=train_num_samples, workers=workers, decoded_cache=decoded_cache,
-                     compile=compile,
-                     freeze_text=freeze_text, cache_text=cache_text, preset=preset,
-                     epochs=epochs, batch_size=batch_size, lr=lr,
-                     similarity=similarity, loss=loss, seq_weight=seq_weight, order_negatives=order_negatives,
-                     twin_batches=twin_batches, positives=positives, precision=precision,
-                     accum_steps=accum_steps, grad_clip=grad_clip, out=str(out) if out else None, resume=resume,
-                     overwrite=overwrite or None, device=device, seed=seed, text_model=text_model, skip_bad=skip_bad,
-                     max_steps=max_steps)
+    options = {k: v for k, v in ctx.params.items() if k not in ("config", "nproc")}
+    typed = {k: str(v) if isinstance(v, Path) else v for k, v in options.items()
+             if _typed(ctx, k)}
     try:
-        cfg = load_train_config(config, overrides)
+        cfg = load_train_config(config, typed)
         preflight(cfg)  # answers at once: torch is not imported yet
     except (TrainingError, FileNotFoundError) as err:
         raise fail(str(err)) from None
-    summary = _run_training(cfg)
+    try:
+        summary = _run_training(cfg)
+    except KeyboardInterrupt:
+        err_console.print(escape(_interrupted(cfg, config, typed)), highlight=False, soft_wrap=True)
+        raise typer.Exit(130) from None
     if summary is not None:
         _print_summary(summary)
+
+
+def _typed(ctx: typer.Context, name: str) -> bool:
+    """The option was given on the command line (not left at its default): only those override the TOML."""
+    source = ctx.get_parameter_source(name)  # an enum of the click that Typer runs on
+    return source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT", "PROMPT")
+
+
+def _interrupted(cfg: TrainConfig, config: Path | None, typed: dict) -> str:
+    """What to type after Ctrl-C: the same options, resuming from the newest checkpoint."""
+    from .config import flag
+    from .runs import latest_checkpoint
+
+    if latest_checkpoint(Path(cfg.out)) is None:
+        return "interrupted before the first checkpoint (nothing was kept); run the same command again to start"
+    words = ["seqclip", "train", *(["--config", str(config)] if config else [])]
+    for name, value in typed.items():
+        if name in ("resume", "overwrite", "out"):
+            continue
+        if isinstance(value, bool):
+            words.append(flag(name) if value else flag(name).replace("--", "--no-", 1))
+        else:
+            words += [flag(name), str(value)]
+    words += ["--out", cfg.out, "--resume", "latest"]
+    return ("interrupted; continue exactly where the last checkpoint left off with:\n  "
+            + " ".join(shlex.quote(w) for w in words))
 
 
 def _torchrun(nproc: int) -> int:
@@ -279,7 +359,7 @@ def _run_training(cfg: TrainConfig) -> dict | None:
             ctx = DistContext.from_env(cfg.device)
         summary = run_train(cfg, console, distributed=ctx)
     except TrainingError as err:
-        raise fail(str(err), code=1 if "loss became" in str(err) else 2) from None
+        raise fail(str(err), code=1 if isinstance(err, DivergedError) else 2) from None
     except USER_ERRORS as err:
         raise fail(str(err)) from None
     finally:
@@ -295,14 +375,16 @@ def eval_cmd(
                                              "model directory.")],
     data: Annotated[str, typer.Option(help="Dataset directory, shard directory or shard pattern.")],
     task: Annotated[Task, typer.Option(help="What to evaluate.")] = "retrieval",
-    split: Annotated[str, typer.Option(help="Dataset split.")] = "test",
+    split: Annotated[Split, typer.Option(help="Dataset split.")] = "test",
     protocol: Annotated[Protocol, typer.Option(help="full (every clip) | in-batch (reference protocol).")] = "full",
-    batch_size: Annotated[int, typer.Option(help="Embedding batch; the in-batch protocol's batch.")] = 64,
+    batch_size: Annotated[int, typer.Option(help="Embedding batch; the in-batch protocol's batch.", min=1)] = 64,
     similarity: Annotated[Similarity, typer.Option(help="Score: clip (pooled cosine) or a sequence similarity "
                                                    "(combined adds the pooled score).")] = "clip",
-    clip_length: Annotated[int | None, typer.Option(help="Frames per clip after crop/pad.",
-                                                    show_default="the model's training clip length")] = None,
-    out: Annotated[Path | None, typer.Option(help="JSON file for the metrics (missing directories are created).")] = None,
+    clip_length: Annotated[int | None, typer.Option(help="Frames per clip after crop/pad (a multiple of 16, at most "
+                                                    f"{MAX_FRAMES}). [default: the model's training clip length]",
+                                                    show_default=False)] = None,
+    out: Annotated[Path | None, typer.Option(help="JSON file for the metrics (missing directories are created).",
+                                             show_default=False)] = None,
     device: Annotated[Device, typer.Option(help="Device.")] = "auto",
 ) -> None:
     """Evaluate a checkpoint: retrieval (both directions), zero-shot recognition, or order: twins
@@ -311,6 +393,12 @@ def eval_cmd(
     if not checkpoint.exists():
         raise fail(f"checkpoint not found: {checkpoint}")
     _check_spec(data)
+    _check_clip_length(clip_length)
+    png = None
+    if task == "zeroshot":  # the confusion matrix beside --out, else in the run's eval/
+        png = out.with_suffix(".confusion.png") if out else checkpoint / "eval" / f"zeroshot_{split}_confusion.png"
+        _check_out(png, "--out" if out else "--checkpoint")
+    _check_out(out)
     import json
 
     from .data import RadarTextDataset
@@ -327,14 +415,12 @@ def eval_cmd(
     try:
         model, note = load_model(checkpoint, resolve_device(device))
         if note:
-            err_console.print(f"note: {note}", highlight=False)
+            err_console.print(f"note: {escape(note)}", highlight=False)
         length = clip_length or model.config.clip_length
         ds = RadarTextDataset(data, split, length, train=False)
         if task == "retrieval":
             result = eval_retrieval(model, ds, protocol, batch_size, similarity)
         elif task == "zeroshot":
-            png = out.with_suffix(".confusion.png") if out else checkpoint / "eval" / f"zeroshot_{split}_confusion.png"
-            png.parent.mkdir(parents=True, exist_ok=True)
             result = eval_zeroshot(model, ds, batch_size, png)
             result["confusion_png"] = str(png)
         elif task == "hard_negatives":

@@ -15,7 +15,8 @@ from typing import Any, Literal, get_args, get_origin
 
 from radar_text_data.contract import MAX_FRAMES, check_clip_length  # standard library only
 
-__all__ = ["SeqClipConfig", "TrainConfig", "TrainingError", "load_train_config", "check_types",
+__all__ = ["SeqClipConfig", "TrainConfig", "TrainingError", "FieldError", "DivergedError", "load_train_config",
+           "check_types", "flag", "RANGES",
            "DEFAULT_TEXT_MODEL", "Similarity", "SIMILARITIES", "Loss", "LOSSES",
            "Granularity", "GRANULARITIES", "Positives", "POSITIVES", "Precision", "Device", "DEFAULT_BATCH"]
 
@@ -39,6 +40,43 @@ _LEGACY_SIMILARITY = {"none": "clip"}  # seqclip-cli <= 0.1.1 called CLIP-only t
 
 class TrainingError(RuntimeError):
     """A run that cannot continue (bad configuration, diverged loss); the message says why."""
+
+
+class FieldError(TrainingError):
+    """A ``TrainConfig`` field with a value out of its range; ``load_train_config`` names it as the
+    user gave it (``--max-steps`` on the command line, ``max_steps`` in a TOML file)."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        super().__init__(f"{name}: {problem}")
+        self.field, self.problem = name, problem
+
+
+class DivergedError(TrainingError):
+    """The loss became NaN or Inf (exit code 1; a user error exits with 2)."""
+
+
+def flag(name: str) -> str:
+    """The command-line flag of a ``TrainConfig`` field (``max_steps`` -> ``--max-steps``)."""
+    return "--" + name.replace("_", "-")
+
+
+# (lowest, lowest allowed?, highest): every numeric TrainConfig field, checked before torch is imported
+RANGES: dict[str, tuple[float, bool, float | None]] = {
+    "epochs": (1, True, None), "batch_size": (1, True, None), "accum_steps": (1, True, None),
+    "train_num_samples": (1, True, None), "lr": (0, False, None), "text_lr_mult": (0, True, None),
+    "weight_decay": (0, True, None), "warmup_steps": (0, True, None), "seq_weight": (0, True, None),
+    "grad_clip": (0, True, None), "seed": (0, True, None), "workers": (0, True, None),
+    "checkpoint_every": (1, True, None), "keep_last": (0, True, None), "log_every": (1, True, None),
+    "max_steps": (0, True, None), "synth_clips": (1, True, None), "synth_max_frames": (100, True, MAX_FRAMES),
+    "synth_workers": (1, True, None),
+}
+
+
+def _range_problem(value: float, low: float, inclusive: bool, high: float | None) -> str | None:
+    if (value < low if inclusive else value <= low) or (high is not None and value > high):
+        bound = f"lie in [{low}, {high}]" if high is not None else f"be {'>=' if inclusive else '>'} {low}"
+        return f"must {bound}, got {value}"
+    return None
 
 
 def check_types(obj: Any, where: str = "") -> None:
@@ -189,17 +227,21 @@ class TrainConfig:
             check_types(self)
         except TypeError as err:
             raise TrainingError(str(err)) from None
-        for name in ("epochs", "batch_size", "accum_steps"):
-            if getattr(self, name) is not None and getattr(self, name) < 1:
-                raise TrainingError(f"{name} must be >= 1, got {getattr(self, name)}")
+        for name, bounds in RANGES.items():
+            value = getattr(self, name)
+            problem = None if value is None else _range_problem(value, *bounds)
+            if problem:
+                raise FieldError(name, problem)
         try:
             check_clip_length(self.clip_length)
         except ValueError as err:
-            raise TrainingError(f"clip_length: {err}") from None
-        if self.train_num_samples is not None and self.train_num_samples < 1:
-            raise TrainingError(f"train_num_samples must be >= 1, got {self.train_num_samples}")
+            raise FieldError("clip_length", str(err)) from None
+        from radar_encoder.config import PRESETS  # standard library only
+
+        if self.preset not in PRESETS:
+            raise FieldError("preset", f"unknown preset {self.preset!r}; choose from {' | '.join(PRESETS)}")
         if self.cache_text and not self.freeze_text:
-            raise TrainingError("cache_text needs freeze_text (a trainable text encoder's output changes every step)")
+            raise TrainingError("--cache-text needs --freeze-text (a trainable text encoder's output changes every step)")
         if self.resume and self.overwrite:
             raise TrainingError("--resume and --overwrite exclude each other")
 
@@ -231,8 +273,12 @@ def load_train_config(path: str | Path | None, overrides: dict) -> TrainConfig:
         if unknown:
             raise TrainingError(f"{path}: unknown key(s) {unknown}; known keys: {sorted(known)}")
         where = f"{path}: "
-    data.update({k: v for k, v in overrides.items() if v is not None})
+    given = {k: v for k, v in overrides.items() if v is not None}
+    data.update(given)
     try:
         return TrainConfig(**data)
+    except FieldError as err:  # named as the user gave it: the flag typed, or the file's key
+        raise TrainingError(f"{flag(err.field)}: {err.problem}" if err.field in given
+                            else f"{where}{err.field}: {err.problem}") from None
     except TrainingError as err:
         raise TrainingError(f"{where}{err}") from None

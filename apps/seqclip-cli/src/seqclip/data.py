@@ -25,7 +25,24 @@ from radar_views import VIEW_NAMES, crop_or_pad
 from .config import POSITIVES
 
 __all__ = ["RadarTextDataset", "EpochSampler", "collate", "make_item", "twin_pairs",
-           "sequence_ids"]
+           "sequence_ids", "bad_clip_item", "usable_batches", "BAD_CLIP", "LoaderView"]
+
+BAD_CLIP = "bad_clip"  # key of an item (and a batch) that carries a bad clip's message instead of data
+
+
+def bad_clip_item(err: BadClipError) -> dict:
+    """A bad clip as an item: loader workers pass the one-line message on to the main process, which
+    raises it (an exception raised in a worker would reach the user as the worker's traceback)."""
+    return {BAD_CLIP: str(err)}
+
+
+def usable_batches(batches, hint: str = ""):
+    """``batches`` as they come, raising ``BadClipError`` (one line naming the file, then ``hint``)
+    at a bad clip."""
+    for batch in batches:
+        if BAD_CLIP in batch:
+            raise BadClipError(batch[BAD_CLIP] + hint)
+        yield batch
 
 
 def sequence_ids(record: ClipRecord, position: int) -> tuple[int, int]:
@@ -74,7 +91,7 @@ class RadarTextDataset(Dataset):
     def __init__(self, data: str | Path | DataLocation, split: str, length: int = MAX_FRAMES, train: bool = True,
                  seed: int = 0, skip_bad: bool = False, exclude: Collection[str] = (), positives: str = "clip",
                  order_negatives: bool = False, decoded_cache: str | Path | None = None) -> None:
-        location = data if isinstance(data, DataLocation) else resolve_data(data)
+        self.location = location = data if isinstance(data, DataLocation) else resolve_data(data)
         self.source = open_split(location, split, exclude, decoded_cache)
         if not len(self.source):
             raise ValueError(f"{location.spec}: no usable clips in split {split!r}")
@@ -123,8 +140,29 @@ class RadarTextDataset(Dataset):
                          self.order_negatives)
 
 
+class LoaderView(Dataset):
+    """A dataset as loader workers read it: a bad clip becomes ``bad_clip_item`` (raised by
+    ``usable_batches`` in the main process) instead of an exception in the worker."""
+
+    def __init__(self, dataset: RadarTextDataset) -> None:
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, key):
+        try:
+            return self.dataset[key]
+        except BadClipError as err:
+            return bad_clip_item(err)
+
+
 def collate(items: Sequence[dict | None]) -> dict:
-    """Stack items; ``None`` (skipped bad clips) are dropped and counted in ``skipped``."""
+    """Stack items; ``None`` (skipped bad clips) are dropped and counted in ``skipped``; a bad clip's
+    message (``bad_clip_item``) makes the batch that message alone (see ``usable_batches``)."""
+    bad = next((it for it in items if it is not None and BAD_CLIP in it), None)
+    if bad is not None:
+        return dict(bad)
     good = [it for it in items if it is not None]
     batch = {"skipped": len(items) - len(good)}
     if not good:

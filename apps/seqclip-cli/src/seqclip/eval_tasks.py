@@ -34,10 +34,10 @@ def load_model(checkpoint: str | Path, device: torch.device) -> tuple[SeqClip, s
     path = Path(checkpoint)
     for candidate in (path, path / "best", path / "model"):
         if _is_model_dir(candidate):
-            return SeqClip.from_pretrained(candidate, map_location=device).to(device).eval(), None
+            return SeqClip.from_pretrained(candidate, map_location=device).to(device), None
     latest = latest_checkpoint(path)
     if latest is not None and _is_model_dir(latest / "model"):
-        model = SeqClip.from_pretrained(latest / "model", map_location=device).to(device).eval()
+        model = SeqClip.from_pretrained(latest / "model", map_location=device).to(device)
         return model, f"{path} has no best/ (no validation ran): using its latest checkpoint {latest.name}"
     raise FileNotFoundError(f"no SeqClip checkpoint at {path} (expected config.json + model.safetensors, "
                             f"or a run directory with best/ or checkpoints/)")
@@ -211,8 +211,22 @@ def eval_hard_negatives(model: SeqClip, dataset: RadarTextDataset, batch_size: i
     negatives = {i: list(by_id[r.hard_negative_of].captions[:len(r.captions)]) for i, r in enumerate(dataset.records)
                  if r.hard_negative_of in by_id}
     if not negatives:
-        raise ValueError("no order-swapped twin pairs in this split (radar-synth writes them with --twins)")
+        raise ValueError(_no_twins_message(dataset))
     return preference_accuracy(model, dataset, negatives, batch_size, score)
+
+
+def _no_twins_message(dataset: RadarTextDataset) -> str:
+    """Which splits of the dataset hold twin pairs, when the one asked for holds none."""
+    from radar_text_data import SPLITS
+    from radar_text_data.source import open_split
+
+    holding = [s for s in SPLITS if s != dataset.split
+               and any(r.hard_negative_of for r in open_split(dataset.location, s).records)]
+    if holding:
+        return (f"no order-swapped twin pairs in split {dataset.split!r}; this dataset has them in "
+                f"{' and '.join(holding)} (choose with --split)")
+    return (f"no order-swapped twin pairs in this dataset (radar-synth writes them with --twins; "
+            f"split {dataset.split!r} was asked for)")
 
 
 def eval_order(model: SeqClip, dataset: RadarTextDataset, batch_size: int = 64, score: str = "clip") -> dict:

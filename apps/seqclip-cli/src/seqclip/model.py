@@ -21,7 +21,11 @@ from .files import make_temp_dir
 from .text import load_text_encoder
 from .timing import phase
 
-__all__ = ["SeqClip", "RadarBatch", "cat_features"]
+__all__ = ["SeqClip", "RadarBatch", "cat_features", "CheckpointError"]
+
+
+class CheckpointError(ValueError):
+    """A saved model that cannot be read (corrupt or foreign files); the message names the file."""
 
 RadarBatch = dict  # keys: range_time, doppler_time, azimuth_time [b, bins, T], mask [b, T], captions, sample_ids
 
@@ -282,7 +286,10 @@ class SeqClip(nn.Module):
 
     @classmethod
     def from_pretrained(cls, directory: str | os.PathLike, map_location: str | torch.device = "cpu") -> SeqClip:
-        """Rebuild from ``save_pretrained`` output without the original text-model files."""
+        """Rebuild from ``save_pretrained`` output without the original text-model files, in eval
+        mode (no dropout: the same input embeds to the same vector), as Hugging Face's
+        ``from_pretrained`` does; call ``.train()`` to fine-tune. Unreadable files raise
+        ``CheckpointError`` naming the file."""
         from safetensors.torch import load_file
         from transformers import AutoConfig, AutoModel, AutoTokenizer
 
@@ -290,20 +297,41 @@ class SeqClip(nn.Module):
         for name in ("config.json", "model.safetensors", "tokenizer", "text_encoder"):
             if not (root / name).exists():
                 raise FileNotFoundError(f"{root} is not a SeqClip checkpoint: missing {name}")
-        cfg = SeqClipConfig.from_dict(json.loads((root / "config.json").read_text()))
-        text_model = AutoModel.from_config(AutoConfig.from_pretrained(str(root / "text_encoder")))
-        tokenizer = AutoTokenizer.from_pretrained(str(root / "tokenizer"))
+        cfg = _read_config(root / "config.json")
+        try:
+            text_model = AutoModel.from_config(AutoConfig.from_pretrained(str(root / "text_encoder")))
+            tokenizer = AutoTokenizer.from_pretrained(str(root / "tokenizer"))
+        except (OSError, ValueError, KeyError) as err:
+            raise CheckpointError(f"{root}: unreadable text encoder files ({type(err).__name__}: {err})") from None
         model = cls(cfg, _text=(text_model, tokenizer))
-        state = load_file(str(root / "model.safetensors"), device=str(map_location))
+        try:
+            state = load_file(str(root / "model.safetensors"), device=str(map_location))
+        except Exception as err:  # noqa: BLE001 - safetensors raises its own error types
+            raise CheckpointError(f"{root / 'model.safetensors'}: unreadable ({type(err).__name__}: "
+                                  f"{_first_line(err)})") from None
         missing, unexpected = model.load_state_dict(state, strict=False)
         if missing or unexpected:
-            raise ValueError(f"{root}: checkpoint does not match the model (missing {missing[:3]}, "
-                             f"unexpected {unexpected[:3]})")
-        return model
+            raise CheckpointError(f"{root}: checkpoint does not match the model (missing {missing[:3]}, "
+                                  f"unexpected {unexpected[:3]})")
+        return model.eval()
 
     def extra_repr(self) -> str:
         n = sum(p.numel() for p in self.parameters())
         return f"params={n / 1e6:.1f}M, loss={self.config.loss}, similarity={self.config.similarity}"
+
+
+def _first_line(err: BaseException) -> str:
+    return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+
+
+def _read_config(path: Path) -> SeqClipConfig:
+    """``config.json`` as a ``SeqClipConfig``; errors name the file."""
+    try:
+        return SeqClipConfig.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise CheckpointError(f"{path}: not valid JSON ({err})") from None
+    except (ValueError, TypeError) as err:
+        raise CheckpointError(f"{path}: {err}") from None
 
 
 def _check_captions(texts: list[str]) -> None:

@@ -56,6 +56,7 @@ def plot_confusion(confusion, classes: list[str], out: str | Path) -> Path:
                 ax.text(j, i, int(cm[i, j]), ha="center", va="center", fontsize=7)
     ax.set(xlabel="predicted", ylabel="true", title="zero-shot activity recognition")
     out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=90)
     plt.close(fig)
     return out

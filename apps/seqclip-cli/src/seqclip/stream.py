@@ -24,7 +24,7 @@ from radar_text_data.stream import (
     worker_skip,
 )
 
-from .data import EpochSampler, RadarTextDataset, collate, make_item
+from .data import EpochSampler, LoaderView, RadarTextDataset, bad_clip_item, collate, make_item
 
 __all__ = ["ShardStream", "TrainData", "default_workers"]
 
@@ -77,11 +77,9 @@ class ShardStream(IterableDataset):
                                buffer=self.buffer, skip=skip):
             try:
                 arrays = decode_clip(raw.npz, f"{raw.where}.npz")
-            except BadClipError:
-                if self.skip_bad:
-                    yield None
-                    continue
-                raise
+            except BadClipError as err:
+                yield None if self.skip_bad else bad_clip_item(err)
+                continue
             rng = np.random.default_rng([self.seed, epoch, raw.position])
             yield make_item(arrays, raw.record, raw.position, rng, self.length, self.positives, self.order_negatives)
 
@@ -123,7 +121,8 @@ class TrainData:
     def mapped(cls, ds: RadarTextDataset, sampler: EpochSampler, rank_sampler, batch_size: int, world_size: int,
                workers: int, pin: bool) -> TrainData:
         """``rank_sampler``: this rank's share of ``sampler`` (the sampler itself on one process)."""
-        loader = DataLoader(ds, batch_size=batch_size, sampler=rank_sampler, collate_fn=collate, num_workers=workers,
+        loader = DataLoader(LoaderView(ds), batch_size=batch_size, sampler=rank_sampler, collate_fn=collate,
+                            num_workers=workers,
                             drop_last=True, pin_memory=pin, persistent_workers=workers > 0, generator=_own_generator())
         return cls(ds, loader, batch_size, len(ds) // world_size, sampler, batch_size * world_size, pin)
 

@@ -5,6 +5,7 @@ model) and ``final_test``; ``train`` strings them together. The CLI is a thin la
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from dataclasses import dataclass, replace
@@ -20,13 +21,13 @@ from radar_text_data.check import format_problems
 from radar_text_data.source import DataLocation, resolve_data
 
 from .checkpoint import load_checkpoint, save_checkpoint
-from .config import DEFAULT_BATCH, TrainConfig, TrainingError, load_train_config
-from .data import EpochSampler, RadarTextDataset, collate, twin_pairs
+from .config import DEFAULT_BATCH, DivergedError, TrainConfig, TrainingError, load_train_config
+from .data import EpochSampler, RadarTextDataset, collate, twin_pairs, usable_batches
 from .distributed import DistContext
 from .evaluate import split_retrieval
 from .model import SeqClip, cat_features
 from .optim import param_groups, warmup_cosine
-from .runs import check_run_dir, open_run_dir, resolve_resume
+from .runs import check_run_dir, discard_unfinished_start, open_run_dir, resolve_resume
 from .stream import ShardStream, TrainData, default_workers
 from .timing import phase
 
@@ -34,7 +35,7 @@ __all__ = ["TrainConfig", "TrainingError", "Run", "train", "setup", "train_one_e
            "end_epoch", "final_test", "validate", "load_train_config", "default_dataset", "resolve_device"]
 
 
-class NonFiniteLoss(TrainingError):
+class NonFiniteLoss(DivergedError):
     """The loss became NaN or Inf (the run stops; its last good weights are kept)."""
 
 
@@ -88,7 +89,7 @@ class _Logger:
         from torch.utils.tensorboard import SummaryWriter
 
         path = run / "metrics.jsonl"
-        if resumed_step is not None and path.is_file():
+        if resumed_step is not None and path.is_file():  # (0.3.x wrote NaN: json reads it)
             from .files import write_text_atomic
 
             keep = [x for x in path.read_text(encoding="utf-8").splitlines(keepends=True)
@@ -101,10 +102,11 @@ class _Logger:
     def log(self, step: int, values: dict) -> None:
         if not self.enabled:
             return
-        self.file.write(json.dumps({"step": step, **values}) + "\n")
+        strict = {k: v if not isinstance(v, float) or math.isfinite(v) else None for k, v in values.items()}
+        self.file.write(json.dumps({"step": step, **strict}, allow_nan=False) + "\n")  # strict JSON: NaN -> null
         self.file.flush()
         for k, v in values.items():
-            if isinstance(v, (int, float)) and k not in ("epoch",):
+            if isinstance(v, (int, float)) and math.isfinite(v) and k not in ("epoch",):
                 self.tb.add_scalar(k, v, step)
 
     def close(self) -> None:
@@ -136,6 +138,7 @@ class Run:
     run_dir: Path | None = None  # rank 0 only
     logger: _Logger | None = None
     last_ckpt: Path | None = None
+    created_run_dir: bool = False  # this start made run_dir (so a failure before any weights removes it)
 
     @property
     def global_batch(self) -> int:
@@ -173,7 +176,12 @@ def train(cfg: TrainConfig, console: Console | None = None, distributed: DistCon
     except NonFiniteLoss as err:
         kept = r.last_ckpt or _checkpoint(r)  # the weights are still those of the last good step
         where = f"the last good checkpoint is {kept}" if kept else "no checkpoint was written"
-        raise TrainingError(f"{err}; stopping, {where}") from None
+        raise DivergedError(f"{err}; stopping, {where}") from None
+    except BaseException:  # a start that dies before its first checkpoint leaves nothing behind
+        if r.run_dir is not None:
+            r.logger.close()
+            discard_unfinished_start(r.run_dir, r.created_run_dir)
+        raise
     finally:
         r.logger.close()
     return final_test(r)
@@ -229,7 +237,7 @@ def setup(cfg: TrainConfig, console: Console, dist: DistContext) -> Run:
     if ckpt is not None:
         _restore(r, ckpt)
     if dist.is_main:  # only now is anything written
-        r.run_dir, moved = open_run_dir(cfg, data.spec)
+        r.run_dir, moved, r.created_run_dir = open_run_dir(cfg, data.spec)
         if moved:
             console.print(f"--overwrite: moved the previous run to {moved}")
         r.logger = _Logger(r.run_dir, r.state["global_step"] if ckpt else None)
@@ -375,7 +383,7 @@ def _lockstep(r: Run, batches):
     """Micro-batches cut to the smallest rank's (a clip dropped at load time by --skip-bad would
     otherwise leave ranks with unequal batches, which the feature gather forbids); the data ends on
     every rank as soon as it ends on one (shards need not split evenly)."""
-    batches = iter(batches)
+    batches = usable_batches(batches, " (leave bad clips out with --skip-bad)")
     while True:
         with phase("loading"):
             batch = next(batches, None)

@@ -6,7 +6,14 @@ from importlib.metadata import version
 from .config import SPEED_OF_LIGHT, RadarConfig
 from .crop import DEFAULT_BINS, crop_or_pad
 from .dca1000 import DCA1000_FORMATS, DCA1000Capture, read_dca1000, write_dca1000
-from .files import OutputExistsError, atomic_write, check_new_output, current_umask, move_aside, staged_directory
+from .files import (
+    OutputExistsError,
+    atomic_write,
+    check_new_output,
+    current_umask,
+    move_aside,
+    staged_directory,
+)
 from .normalize import NORMALIZATIONS, normalize_view
 from .processing import (
     AZIMUTH_BINS,
