@@ -5,7 +5,6 @@ import json
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -146,10 +145,9 @@ def test_eval_out_is_checked_for_writability_before_any_work(tmp_path, saved):
                           (tmp_path / "file" / "m.json", "is a file, not a directory"),
                           (tmp_path, "is a directory")):
         for task in ("retrieval", "zeroshot"):
-            start = time.perf_counter()
             result = run("eval", "--checkpoint", saved, "--data", data, "--task", task, "--out", out)
             assert result.exit_code == 2 and expected in one_line(result), (task, result.output)
-            assert "R@1" not in result.output and time.perf_counter() - start < 5  # before the evaluation
+            assert "R@1" not in result.output and "top-1" not in result.output  # before the evaluation
 
 
 def test_corrupt_model_files_are_named_in_one_line(tmp_path, saved):
@@ -206,10 +204,8 @@ def test_out_of_range_options_are_refused_at_once_naming_the_flag(args, flag):
     code = ("import sys, time; from typer.testing import CliRunner; from seqclip.cli import app\n"
             f"r = CliRunner().invoke(app, {args!r})\n"
             "print(r.exit_code); print(r.output); sys.exit(1 if 'torch' in sys.modules else 0)")
-    start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd="/")
-    assert proc.returncode == 0, "torch was imported: " + proc.stdout + proc.stderr
-    assert time.perf_counter() - start < 1.5 * 4  # a fresh interpreter; bench/cli_latency.py measures it
+    assert proc.returncode == 0, "torch was imported: " + proc.stdout + proc.stderr  # the time: bench/cli_latency.py
     assert proc.stdout.splitlines()[0] == "2" and flag in proc.stdout, proc.stdout
 
 

@@ -48,9 +48,12 @@ def test_metrics_match_a_naive_full_matrix_reference(n, per, d, seed, ties, chun
         assert got["radar_to_text"][k] == pytest.approx(v), k
 
 
-def test_eval_command_tasks(tmp_path):
+@pytest.fixture(scope="module")
+def eval_setup(tmp_path_factory):
+    """A 24-clip dataset (12 test clips of three activities, one twin pair) and a saved model."""
     from seqclip import SeqClip, SeqClipConfig
 
+    tmp_path = tmp_path_factory.mktemp("eval")
     data = make_dataset(tmp_path / "d", n=24, splits=["train"] * 8 + ["val"] * 4 + ["test"] * 12)
     import json
 
@@ -61,23 +64,45 @@ def test_eval_command_tasks(tmp_path):
     (data / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     torch.manual_seed(0)
     SeqClip(SeqClipConfig()).save_pretrained(tmp_path / "run" / "best")
-    runner = CliRunner()
-    base = ["eval", "--checkpoint", str(tmp_path / "run"), "--data", str(data), "--clip-length", "48"]
-    for extra in (["--task", "retrieval"], ["--task", "retrieval", "--protocol", "in-batch", "--batch-size", "4"],
-                  ["--task", "retrieval", "--similarity", "temporal"], ["--task", "retrieval", "--similarity", "combined"],
-                  ["--task", "zeroshot"], ["--task", "hard_negatives"]):
-        out = tmp_path / f"m{len(extra)}{extra[-1]}.json"
-        result = runner.invoke(app, [*base, *extra, "--out", str(out)])
-        assert result.exit_code == 0, result.output
-        metrics = json.loads(out.read_text())
-        if "retrieval" in extra:
-            assert 0 <= metrics["text_to_radar"]["R@1"] <= 100
-            assert metrics["protocol"]["clips"] == (12 if "in-batch" not in extra else 12)
-        if "zeroshot" in extra:
-            assert (tmp_path / "m2zeroshot.confusion.png").is_file() and metrics["clips"] == 12
-        if "hard_negatives" in extra:
-            assert metrics["clips"] == 2
-    bad = runner.invoke(app, [*base, "--task", "captioning"])
+    return tmp_path, ["eval", "--checkpoint", str(tmp_path / "run"), "--data", str(data), "--clip-length", "48"]
+
+
+def _eval(eval_setup, *extra):
+    import json
+
+    tmp_path, base = eval_setup
+    out = tmp_path / ("m-" + "-".join(extra).replace("--", "") + ".json")
+    result = CliRunner().invoke(app, [*base, *extra, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return json.loads(out.read_text()), out
+
+
+@pytest.mark.parametrize("extra, clips", [((), 12), (("--protocol", "in-batch", "--batch-size", "4"), 12),
+                                          (("--similarity", "temporal"), 12), (("--similarity", "combined"), 12)])
+def test_eval_task_retrieval(eval_setup, extra, clips):
+    metrics, _ = _eval(eval_setup, "--task", "retrieval", *extra)
+    assert metrics["protocol"]["clips"] == clips
+    for direction in ("text_to_radar", "radar_to_text"):
+        m = metrics[direction]
+        low, high = m["interval"]["R@1"]
+        assert low <= m["R@1"] <= high and m["R@1"] <= m["R@5"] <= m["R@10"]  # an interval around the estimate
+        assert 1 <= m["median_rank"] <= (12 if direction == "text_to_radar" else 24)
+
+
+def test_eval_task_zeroshot(eval_setup):
+    metrics, out = _eval(eval_setup, "--task", "zeroshot")
+    assert out.with_suffix(".confusion.png").is_file() and metrics["clips"] == 12
+    assert sum(map(sum, metrics["confusion"])) == 12 and metrics["top1"] <= metrics["top5"]
+
+
+def test_eval_task_hard_negatives(eval_setup):
+    metrics, _ = _eval(eval_setup, "--task", "hard_negatives")
+    assert metrics["clips"] == 2 and metrics["comparisons"] == 4  # 2 twins x 2 captions each
+
+
+def test_eval_refuses_an_unknown_task(eval_setup):
+    _, base = eval_setup
+    bad = CliRunner().invoke(app, [*base, "--task", "captioning"])
     assert bad.exit_code == 2 and "--task" in bad.output
 
 

@@ -155,16 +155,17 @@ def test_gradient_checkpointing_matches():
 
 
 def test_torch_compile_with_gradient_checkpointing():
-    if not hasattr(torch, "compile"):
-        pytest.skip("torch.compile unavailable")
+    """Fails when compilation fails; skips only where the platform cannot compile at all (told
+    before the call: torch.compile missing, or dynamo unsupported on this Python)."""
+    import torch._dynamo
+
+    if not hasattr(torch, "compile") or not torch._dynamo.is_dynamo_supported():
+        pytest.skip("torch.compile is not supported on this platform")
     enc = mini(grad_checkpointing=True).train()
     x = views(2, 32)
     ref = enc(*x, return_sequence=False)
-    try:
-        compiled = torch.compile(enc, backend="aot_eager")
-        out = compiled(*x, return_sequence=False)
-    except Exception as err:  # noqa: BLE001 - report why compile is unavailable here
-        pytest.skip(f"torch.compile unavailable on this machine: {type(err).__name__}: {err}")
+    compiled = torch.compile(enc, backend="aot_eager")  # no C compiler needed
+    out = compiled(*x, return_sequence=False)
     out.sum().backward()
     torch.testing.assert_close(out, ref, atol=1e-5, rtol=1e-5)
     assert all(p.grad is not None for p in enc.parameters())
