@@ -27,3 +27,22 @@ def make_dataset(root: Path, n: int = 16, frames: int = 48, splits=None, seed: i
                      "frame_rate_hz": 50.0, "num_frames": frames, "radar": None})
     (root / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     return root
+
+
+def tiny_text_model(root: Path) -> str:
+    """A 2-layer, 32-wide BERT with random (seeded) weights and the default MiniLM's tokenizer, saved
+    as a local text model: the subprocess tests of resume and DDP exercise the same code path as
+    with MiniLM at a fraction of its step time and checkpoint size (22.7 M -> 1 M weights)."""
+    import torch
+    from transformers import BertConfig, BertModel
+
+    from seqclip.text import load_text_encoder
+
+    if not (root / "config.json").is_file():
+        _, tokenizer = load_text_encoder("default")
+        torch.manual_seed(0)
+        config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
+                            num_attention_heads=2, intermediate_size=64, max_position_embeddings=64)
+        BertModel(config).save_pretrained(str(root))
+        tokenizer.save_pretrained(str(root))
+    return str(root)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from seqclip_fixtures import make_dataset
+from seqclip_fixtures import make_dataset, tiny_text_model
 from test_distributed_train import _free_port
 from typer.testing import CliRunner
 
@@ -115,7 +115,7 @@ def test_ddp_on_unevenly_dealt_shards_ends_the_epoch_on_every_rank_together(tmp_
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--nnodes=1",
            f"--master_port={_free_port()}", "-m", "seqclip", "train", "--data", f"{shards}/train-{{000000..000004}}.tar",
            "--train-num-samples", "48", "--batch-size", "4", "--similarity", "clip", "--workers", "0", "--epochs", "2",
-           "--out", str(tmp_path / "run")]
+           "--text-model", tiny_text_model(tmp_path / "text"), "--out", str(tmp_path / "run")]
     proc = subprocess.run(cmd, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert " ".join(proc.stdout.split()).count("the data ended after 2 of 6 micro-batches") == 2  # both epochs

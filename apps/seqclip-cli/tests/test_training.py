@@ -8,7 +8,7 @@ import time
 import pytest
 import torch
 from safetensors.torch import load_file
-from seqclip_fixtures import make_dataset
+from seqclip_fixtures import make_dataset, tiny_text_model
 from typer.testing import CliRunner
 
 from seqclip.cli import app
@@ -91,7 +91,8 @@ def _final_weights(run):
 def test_sigkill_mid_epoch_then_resume_matches_an_uninterrupted_run(tmp_path):
     data = make_dataset(tmp_path / "d", n=20)  # 16 train clips -> 4 steps per epoch
     args = ["--data", str(data), "--epochs", "2", "--batch-size", "4", "--seed", "1"]
-    (tmp_path / "run.toml").write_text("[train]\nclip_length = 32\ncheckpoint_every = 1\nkeep_last = 20\n"
+    (tmp_path / "run.toml").write_text(f"[train]\ntext_model = \"{tiny_text_model(tmp_path / 'text')}\"\n"
+                                       "clip_length = 32\ncheckpoint_every = 1\nkeep_last = 20\n"
                                        "warmup_steps = 2\neval_test = false\n")
     cmd = [sys.executable, "-m", "seqclip", "train", "--config", str(tmp_path / "run.toml"), *args]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -154,7 +155,8 @@ main()
 
 def test_sigkill_inside_an_accumulation_group_then_resume_is_bit_identical(tmp_path):
     data = make_dataset(tmp_path / "d", n=28)  # 24 train clips: 6 steps of 2 micro-batches of 2
-    (tmp_path / "run.toml").write_text("[train]\nclip_length = 32\ncheckpoint_every = 1\nkeep_last = 20\n"
+    (tmp_path / "run.toml").write_text(f"[train]\ntext_model = \"{tiny_text_model(tmp_path / 'text')}\"\n"
+                                       "clip_length = 32\ncheckpoint_every = 1\nkeep_last = 20\n"
                                        "warmup_steps = 2\neval_test = false\nepochs = 1\naccum_steps = 2\nlog_every = 1\n")
     args = ["train", "--config", str(tmp_path / "run.toml"), "--data", str(data), "--batch-size", "2", "--seed", "1"]
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "PAUSE_AT_CALL": "0", "PAUSE_MARKER": str(tmp_path / "paused")}
