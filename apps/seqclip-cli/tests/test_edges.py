@@ -224,9 +224,9 @@ def test_help_lists_the_choices_of_preset_and_split():
 
 # 7. strict JSON metrics, Ctrl-C, the hard-negatives message, help text, keep_last
 def test_metrics_jsonl_is_strict_json_when_a_value_is_undefined(tmp_path):
-    from seqclip.train import _Logger
+    from seqclip.logger import MetricsLogger
 
-    logger = _Logger(tmp_path)
+    logger = MetricsLogger(tmp_path)
     logger.log(1, {"val_loss_total": float("nan"), "lr": 0.1, "x": float("inf")})
     logger.close()
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import subprocess
-import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Literal
@@ -20,7 +18,6 @@ from typing import Annotated, Literal
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from radar_encoder.config import PRESETS  # standard library only
 from radar_text_data.contract import DEFAULT_SHARD_SIZE, MAX_FRAMES, SPLITS
@@ -290,7 +287,9 @@ def train(
     from .runs import preflight
 
     if nproc > 1:
-        raise typer.Exit(_torchrun(nproc))
+        from .launch import relaunch_under_torchrun
+
+        raise typer.Exit(relaunch_under_torchrun(nproc))
     options = {k: v for k, v in ctx.params.items() if k not in ("config", "nproc")}
     typed = {k: str(v) if isinstance(v, Path) else v for k, v in options.items()
              if _typed(ctx, k)}
@@ -305,7 +304,9 @@ def train(
         err_console.print(escape(_interrupted(cfg, config, typed)), highlight=False, soft_wrap=True)
         raise typer.Exit(130) from None
     if summary is not None:
-        _print_summary(summary)
+        from .report import print_summary
+
+        print_summary(console, summary)
 
 
 def _typed(ctx: typer.Context, name: str) -> bool:
@@ -332,20 +333,6 @@ def _interrupted(cfg: TrainConfig, config: Path | None, typed: dict) -> str:
     words += ["--out", cfg.out, "--resume", "latest"]
     return ("interrupted; continue exactly where the last checkpoint left off with:\n  "
             + " ".join(shlex.quote(w) for w in words))
-
-
-def _torchrun(nproc: int) -> int:
-    """Run this command line again under torchrun with ``nproc`` processes (without --nproc)."""
-    args, skip = [], False
-    for a in sys.argv[1:]:
-        if skip or a.startswith("--nproc="):
-            skip = False
-            continue
-        skip = a == "--nproc"
-        if not skip:
-            args.append(a)
-    cmd = [sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={nproc}", "-m", "seqclip", *args]
-    return subprocess.call(cmd)
 
 
 def _run_training(cfg: TrainConfig) -> dict | None:
@@ -431,40 +418,12 @@ def eval_cmd(
         raise fail(str(err)) from None
     result = {"task": task, "split": split, "checkpoint": str(checkpoint), "similarity": similarity,
               "clip_length": length, **result}
-    _print_eval(result)
+    from .report import print_eval
+
+    print_eval(console, result)
     if out:
         write_text_atomic(out, json.dumps(result, indent=2) + "\n")
         console.print(f"wrote {out}")
-
-
-def _print_eval(result: dict) -> None:
-    if result["task"] == "retrieval":
-        proto = result["protocol"]
-        table = Table(title=f"retrieval ({proto['name']}, {proto['clips']} clips, score: {result['similarity']}; "
-                            f"[95 % interval])")
-        for col in ("direction", "R@1", "R@5", "R@10", "median rank", "mean rank", "mAP"):
-            table.add_column(col)
-        for direction in ("text_to_radar", "radar_to_text"):
-            m = result[direction]
-            ci = {k: f" [{m['interval'][k][0]:.1f}, {m['interval'][k][1]:.1f}]" for k in m["interval"]}
-            table.add_row(direction.replace("_", " "), *(f"{m[k]:.1f}{ci.get(k, '')}" for k in
-                                                         ("R@1", "R@5", "R@10", "median_rank", "mean_rank", "mAP")))
-    elif result["task"] == "zeroshot":
-        table = Table(title=f"zero-shot activity recognition ({result['clips']} single-activity clips)")
-        for col in ("top-1", "top-5", "chance top-1", "confusion matrix"):
-            table.add_column(col)
-        table.add_row(f"{result['top1']:.1f}", f"{result['top5']:.1f}", f"{result['chance_top1']:.1f}",
-                      result["confusion_png"])
-    else:
-        what = ("own caption vs the order-swapped twin's" if result["task"] == "hard_negatives"
-                else "own caption vs its order-reversed wording")
-        table = Table(title=f"{what} (score: {result['similarity']})")
-        for col in ("accuracy", "95 % interval", "comparisons", "clips", "chance"):
-            table.add_column(col)
-        low, high = result["interval"]
-        table.add_row(f"{result['accuracy']:.1f}", f"[{low:.1f}, {high:.1f}]", str(result["comparisons"]),
-                      str(result["clips"]), "50.0")
-    console.print(table)
 
 
 @app.command()
@@ -480,25 +439,6 @@ def plot(
             console.print(f"wrote {path}")
     except USER_ERRORS as err:
         raise fail(str(err)) from None
-
-
-def _print_summary(summary: dict) -> None:
-    best = summary["best_val_r1"]
-    val = f"best val R@1 {best:.1f}" if best is not None else "no validation ran: the run stopped before an epoch ended"
-    console.print(f"run directory: {summary['run']} ({summary['steps']} steps, {val})")
-    if summary.get("excluded_clips"):
-        console.print(f"left out {summary['excluded_clips']} bad clip(s) found before training (--skip-bad)")
-    if "test" not in summary:
-        return
-    n = summary["test_clips"]
-    which = "best/" if summary["test_model"] == "best" else "the latest weights"
-    table = Table(title=f"test retrieval of {which} over the full gallery ({n} clips; chance R@1 = {100 / n:.1f}%)")
-    for col in ("direction", "R@1", "R@5", "R@10", "median rank", "mAP"):
-        table.add_column(col)
-    for direction, m in summary["test"].items():
-        table.add_row(direction.replace("_", " "), f"{m['R@1']:.1f}", f"{m['R@5']:.1f}", f"{m['R@10']:.1f}",
-                      f"{m['median_rank']:.0f}", f"{m['mAP']:.1f}")
-    console.print(table)
 
 
 def main() -> None:

@@ -4,8 +4,6 @@ model) and ``final_test``; ``train`` strings them together. The CLI is a thin la
 
 from __future__ import annotations
 
-import json
-import math
 import os
 import time
 from dataclasses import dataclass, replace
@@ -25,6 +23,7 @@ from .config import DEFAULT_BATCH, DivergedError, TrainConfig, TrainingError, lo
 from .data import EpochSampler, RadarTextDataset, collate, twin_pairs, usable_batches
 from .distributed import DistContext
 from .evaluate import split_retrieval
+from .logger import MetricsLogger
 from .model import SeqClip, cat_features
 from .optim import param_groups, warmup_cosine
 from .runs import check_run_dir, discard_unfinished_start, open_run_dir, resolve_resume
@@ -78,43 +77,6 @@ def _set_rng_state(state: dict) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-class _Logger:
-    """metrics.jsonl + TensorBoard event files, rank 0 only. On resume, lines logged after the
-    checkpoint's step (by the interrupted run) are dropped, so the log reads as one run."""
-
-    def __init__(self, run: Path | None, resumed_step: int | None = None) -> None:
-        self.enabled = run is not None
-        if not self.enabled:
-            return
-        from torch.utils.tensorboard import SummaryWriter
-
-        path = run / "metrics.jsonl"
-        if resumed_step is not None and path.is_file():  # (0.3.x wrote NaN: json reads it)
-            from .files import write_text_atomic
-
-            keep = [x for x in path.read_text(encoding="utf-8").splitlines(keepends=True)
-                    if x.strip() and json.loads(x)["step"] <= resumed_step]
-            write_text_atomic(path, "".join(keep))
-        self.file = open(path, "a", encoding="utf-8")  # noqa: SIM115
-        purge = None if resumed_step is None else resumed_step + 1
-        self.tb = SummaryWriter(str(run / "tensorboard"), purge_step=purge)
-
-    def log(self, step: int, values: dict) -> None:
-        if not self.enabled:
-            return
-        strict = {k: v if not isinstance(v, float) or math.isfinite(v) else None for k, v in values.items()}
-        self.file.write(json.dumps({"step": step, **strict}, allow_nan=False) + "\n")  # strict JSON: NaN -> null
-        self.file.flush()
-        for k, v in values.items():
-            if isinstance(v, (int, float)) and math.isfinite(v) and k not in ("epoch",):
-                self.tb.add_scalar(k, v, step)
-
-    def close(self) -> None:
-        if self.enabled:
-            self.file.close()
-            self.tb.close()
-
-
 @dataclass
 class Run:
     """What a run holds between steps. ``state`` (epoch, batch_in_epoch, global_step, best_r1,
@@ -136,7 +98,7 @@ class Run:
     state: dict
     steps_per_epoch: int
     run_dir: Path | None = None  # rank 0 only
-    logger: _Logger | None = None
+    logger: MetricsLogger | None = None
     last_ckpt: Path | None = None
     created_run_dir: bool = False  # this start made run_dir (so a failure before any weights removes it)
 
@@ -240,9 +202,9 @@ def setup(cfg: TrainConfig, console: Console, dist: DistContext) -> Run:
         r.run_dir, moved, r.created_run_dir = open_run_dir(cfg, data.spec)
         if moved:
             console.print(f"--overwrite: moved the previous run to {moved}")
-        r.logger = _Logger(r.run_dir, r.state["global_step"] if ckpt else None)
+        r.logger = MetricsLogger(r.run_dir, r.state["global_step"] if ckpt else None)
     else:
-        r.logger = _Logger(None)
+        r.logger = MetricsLogger(None)
     return r
 
 
