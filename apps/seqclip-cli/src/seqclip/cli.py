@@ -20,6 +20,11 @@ from rich.console import Console
 from rich.markup import escape
 
 from radar_encoder.config import PRESETS  # standard library only
+from radar_synth.defaults import (  # standard library only
+    DEFAULT_MULTI_SEGMENT,
+    DEFAULT_TWINS,
+    MIN_FRAMES,
+)
 from radar_text_data.contract import DEFAULT_SHARD_SIZE, MAX_FRAMES, SPLITS
 
 from .config import (
@@ -73,16 +78,16 @@ def _exists(err: FileExistsError, out: Path) -> typer.Exit:
 @data_app.command("synth")
 def data_synth(
     out: Annotated[Path, typer.Option(help="Output directory (the dataset, or the shards with --format wds).")],
-    clips: Annotated[int, typer.Option(help="Number of clips.", min=1)] = 320,
+    clips: Annotated[int, typer.Option(help="Number of clips.", min=1)] = DEFAULTS.synth_clips,
     seed: Annotated[int, typer.Option(help="Random seed (same seed -> identical files).", min=0)] = 0,
     workers: Annotated[int, typer.Option(help="Generator processes.", min=1)] = 2,
-    max_frames: Annotated[int, typer.Option(help="Longest clip in frames.", min=100,
+    max_frames: Annotated[int, typer.Option(help="Longest clip in frames.", min=MIN_FRAMES,
                                             max=MAX_FRAMES)] = MAX_FRAMES,
     snr_db: Annotated[float, typer.Option(help="Per-sample SNR of a 1 m^2 target at 5 m.")] = 0.0,
     multi_segment: Annotated[float, typer.Option(help="Share of clips (twins aside) with 2 or 3 activities.",
-                                                 min=0.0, max=1.0)] = 0.6,
+                                                 min=0.0, max=1.0)] = DEFAULT_MULTI_SEGMENT,
     twins: Annotated[float, typer.Option(help="Share of clips in order-swapped twin pairs (each pair in one "
-                                         "split).", min=0.0, max=1.0)] = 0.1,
+                                         "split).", min=0.0, max=1.0)] = DEFAULT_TWINS,
     format: Annotated[DataFormat, typer.Option(help="directory (manifest.jsonl + clips/) or wds (WebDataset "
                                                "shards + index.json).")] = "directory",
     shard_size: Annotated[int, typer.Option(help="Samples per shard (--format wds).", min=1)] = DEFAULT_SHARD_SIZE,

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
+from radar_synth.defaults import MIN_FRAMES  # standard library only
 from radar_text_data.contract import MAX_FRAMES, check_clip_length  # standard library only
 
 __all__ = ["SeqClipConfig", "TrainConfig", "TrainingError", "FieldError", "DivergedError", "load_train_config",
@@ -67,7 +68,7 @@ RANGES: dict[str, tuple[float, bool, float | None]] = {
     "weight_decay": (0, True, None), "warmup_steps": (0, True, None), "seq_weight": (0, True, None),
     "grad_clip": (0, True, None), "seed": (0, True, None), "workers": (0, True, None),
     "checkpoint_every": (1, True, None), "keep_last": (0, True, None), "log_every": (1, True, None),
-    "max_steps": (0, True, None), "synth_clips": (1, True, None), "synth_max_frames": (100, True, MAX_FRAMES),
+    "max_steps": (0, True, None), "synth_clips": (1, True, None), "synth_max_frames": (MIN_FRAMES, True, MAX_FRAMES),
     "synth_workers": (1, True, None),
 }
 

@@ -1,21 +1,39 @@
 """Physics-based radar-text data generator: a kinematic body doing 15 activities, an FMCW
 simulator (exact and fast paths), radar views through ``radar_views``, captions, and the
-dataset writer (the radar-text-data format, as a directory or WebDataset shards)."""
+dataset writer (the radar-text-data format, as a directory or WebDataset shards).
 
+Names load on first use: ``radar_synth.defaults`` (and a command line that shows them) needs only
+the standard library.
+"""
+
+from __future__ import annotations
+
+import importlib
 from importlib.metadata import version
 
-from .body import SEGMENTS, BodyShape, Pose, forward_kinematics
-from .captions import caption_clip, caption_pairs, describe_segment
-from .clip import PATHS, RenderedClip, render_clip
-from .dataset import FORMATS, generate_dataset
-from .motion import ACTIVITIES, ClipPlan, Segment, clip_pose, gait_angles, plan_clip
-from .scene import body_trajectories, ellipsoid_rcs, sample_clutter
-from .synth import SynthConfig
+from .defaults import DEFAULT_MULTI_SEGMENT, DEFAULT_TWINS, FORMATS, MIN_FRAMES, SPLIT_FRACTIONS
 
-__all__ = [
-    "generate_dataset", "render_clip", "RenderedClip", "plan_clip",
-    "clip_pose", "gait_angles", "caption_clip", "caption_pairs", "describe_segment", "body_trajectories", "ellipsoid_rcs",
-    "sample_clutter", "forward_kinematics", "BodyShape", "Pose", "ClipPlan", "Segment", "SynthConfig",
-    "ACTIVITIES", "SEGMENTS", "PATHS", "FORMATS",
-]
+_LAZY = {
+    "SEGMENTS": "body", "BodyShape": "body", "Pose": "body", "forward_kinematics": "body",
+    "caption_clip": "captions", "caption_pairs": "captions", "caption_parts": "captions",
+    "CaptionParts": "captions", "describe_segment": "captions",
+    "PATHS": "clip", "RenderedClip": "clip", "render_clip": "clip",
+    "generate_dataset": "dataset",
+    "ACTIVITIES": "motion", "ClipPlan": "motion", "Segment": "motion", "clip_pose": "motion",
+    "gait_angles": "motion", "plan_clip": "motion", "MIN_SEGMENT_S": "motion", "MAX_SEGMENTS": "motion",
+    "body_trajectories": "scene", "ellipsoid_rcs": "scene", "sample_clutter": "scene",
+    "SynthConfig": "synth",
+}
+
+__all__ = ["DEFAULT_MULTI_SEGMENT", "DEFAULT_TWINS", "FORMATS", "MIN_FRAMES", "SPLIT_FRACTIONS", *_LAZY]
 __version__ = version("radar-synth")
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

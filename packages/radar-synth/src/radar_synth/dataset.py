@@ -24,17 +24,12 @@ from radar_views import RadarConfig, atomic_write, staged_directory
 
 from .captions import caption_pairs
 from .clip import render_clip
+from .defaults import DEFAULT_MULTI_SEGMENT, DEFAULT_TWINS, FORMATS, MIN_FRAMES, SPLIT_FRACTIONS
 from .motion import ACTIVITIES, ClipPlan, Segment, min_segment_frames, plan_clip
 from .synth import SynthConfig
 
-__all__ = ["generate_dataset", "clip_id", "SPLIT_FRACTIONS", "HARD_NEGATIVE_ACTIVITIES", "DEFAULT_TWINS",
-           "DEFAULT_MULTI_SEGMENT", "FORMATS", "MIN_FRAMES"]
+__all__ = ["generate_dataset", "clip_id", "HARD_NEGATIVE_ACTIVITIES"]  # the defaults: radar_synth.defaults
 
-DEFAULT_TWINS = 0.1  # share of clips in order-swapped twin pairs
-DEFAULT_MULTI_SEGMENT = 0.6  # share of the other clips that hold 2 or 3 activities
-SPLIT_FRACTIONS = (0.8, 0.1, 0.1)  # train, val, test
-FORMATS = ("directory", "wds")
-MIN_FRAMES = 100  # shortest clip length a caller may ask for as the cap
 # standing -> standing, in place: any two of these can swap order
 HARD_NEGATIVE_ACTIVITIES = ("wave", "clap", "jump", "squat", "bend_pick_up", "kick", "punch", "jog_in_place",
                             "turn_around", "stand")
