@@ -245,7 +245,7 @@ def test_ctrl_c_prints_the_command_that_resumes(tmp_path, monkeypatch):
     original = train_module.train_one_epoch
 
     def interrupted(r, on_step):
-        if r.state["epoch"] == 1:
+        if r.state.epoch == 1:
             raise KeyboardInterrupt
         original(r, on_step)
 

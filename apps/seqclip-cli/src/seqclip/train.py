@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +30,7 @@ from .runs import check_run_dir, discard_unfinished_start, open_run_dir, resolve
 from .stream import ShardStream, TrainData, default_workers
 from .timing import phase
 
-__all__ = ["TrainConfig", "TrainingError", "Run", "train", "setup", "train_one_epoch", "optimizer_step",
+__all__ = ["TrainConfig", "TrainingError", "Run", "TrainState", "train", "setup", "train_one_epoch", "optimizer_step",
            "end_epoch", "final_test", "validate", "load_train_config", "default_dataset", "resolve_device"]
 
 
@@ -78,9 +78,28 @@ def _set_rng_state(state: dict) -> None:
 
 
 @dataclass
+class TrainState:
+    """Where a run is, saved in every checkpoint (as a dict under ``trainer_state["state"]``); batch
+    positions always sit on optimizer-step boundaries."""
+
+    epoch: int = 0
+    batch_in_epoch: int = 0  # micro-batches of the current epoch already used
+    global_step: int = 0  # optimizer steps taken
+    best_r1: float | None = None  # best mean validation R@1 so far (None: no validation yet)
+    skipped: int = 0  # clips that failed to load and were left out (--skip-bad)
+
+    @classmethod
+    def from_dict(cls, saved: dict) -> TrainState:
+        """A checkpoint's state; seqclip-cli <= 0.1.1 wrote best_r1 = -1.0 for "none yet"."""
+        state = cls(**{f.name: saved[f.name] for f in fields(cls) if f.name in saved})
+        if state.best_r1 is not None and state.best_r1 < 0:
+            state.best_r1 = None
+        return state
+
+
+@dataclass
 class Run:
-    """What a run holds between steps. ``state`` (epoch, batch_in_epoch, global_step, best_r1,
-    skipped) is saved in every checkpoint; batch positions always sit on optimizer-step boundaries."""
+    """What a run holds between steps; ``state`` (a ``TrainState``) is saved in every checkpoint."""
 
     cfg: TrainConfig
     dist: DistContext
@@ -95,7 +114,7 @@ class Run:
     optimizer: torch.optim.Optimizer
     scheduler: torch.optim.lr_scheduler.LRScheduler
     scaler: torch.amp.GradScaler
-    state: dict
+    state: TrainState
     steps_per_epoch: int
     run_dir: Path | None = None  # rank 0 only
     logger: MetricsLogger | None = None
@@ -116,7 +135,7 @@ class Run:
         return torch.autocast(self.device.type, dtype=dtype or torch.float32, enabled=dtype is not None)
 
     def stop_requested(self) -> bool:
-        return bool(self.cfg.max_steps and self.state["global_step"] >= self.cfg.max_steps)
+        return bool(self.cfg.max_steps and self.state.global_step >= self.cfg.max_steps)
 
 
 # ---------------------------------------------------------------------- the whole run
@@ -126,10 +145,10 @@ def train(cfg: TrainConfig, console: Console | None = None, distributed: DistCon
     try:
         with _progress(r) as progress:
             task = progress.add_task("train", total=r.steps_per_epoch * cfg.epochs,
-                                     completed=r.state["global_step"], epoch=r.state["epoch"], loss=float("nan"), sps=0.0)
-            while r.state["epoch"] < cfg.epochs:
+                                     completed=r.state.global_step, epoch=r.state.epoch, loss=float("nan"), sps=0.0)
+            while r.state.epoch < cfg.epochs:
                 train_one_epoch(r, lambda **kw: progress.update(task, advance=1, **kw))
-                if r.state["batch_in_epoch"] >= r.batches_per_epoch:
+                if r.state.batch_in_epoch >= r.batches_per_epoch:
                     end_epoch(r, progress.console)
                 r.last_ckpt = _checkpoint(r) or r.last_ckpt
                 r.dist.barrier()
@@ -159,7 +178,7 @@ def _checkpoint(r: Run) -> Path | None:
     if not r.dist.is_main:
         return None
     trainer_state = {"optimizer": r.optimizer.state_dict(), "scheduler": r.scheduler.state_dict(),
-                     "scaler": r.scaler.state_dict(), "rng": _rng_state(), "state": dict(r.state)}
+                     "scaler": r.scaler.state_dict(), "rng": _rng_state(), "state": asdict(r.state)}
     return save_checkpoint(r.run_dir, r.model, trainer_state, r.cfg.keep_last)
 
 
@@ -194,7 +213,7 @@ def setup(cfg: TrainConfig, console: Console, dist: DistContext) -> Run:
                                   fused=device.type == "cuda")  # one kernel for all parameters on the GPU
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine(cfg.warmup_steps, steps_per_epoch * cfg.epochs))
     r = Run(cfg, dist, device, console, data, excluded, train_data, val_ds, model, dist.wrap(model), optimizer,
-            scheduler, torch.amp.GradScaler(device.type, enabled=cfg.precision == "fp16"), _fresh_state(),
+            scheduler, torch.amp.GradScaler(device.type, enabled=cfg.precision == "fp16"), TrainState(),
             steps_per_epoch)
     if ckpt is not None:
         _restore(r, ckpt)
@@ -202,14 +221,10 @@ def setup(cfg: TrainConfig, console: Console, dist: DistContext) -> Run:
         r.run_dir, moved, r.created_run_dir = open_run_dir(cfg, data.spec)
         if moved:
             console.print(f"--overwrite: moved the previous run to {moved}")
-        r.logger = MetricsLogger(r.run_dir, r.state["global_step"] if ckpt else None)
+        r.logger = MetricsLogger(r.run_dir, r.state.global_step if ckpt else None)
     else:
         r.logger = MetricsLogger(None)
     return r
-
-
-def _fresh_state() -> dict:
-    return {"epoch": 0, "batch_in_epoch": 0, "global_step": 0, "best_r1": None, "skipped": 0}
 
 
 def _on_main(dist: DistContext, fn):
@@ -291,11 +306,9 @@ def _restore(r: Run, ckpt: Path) -> None:
     r.scheduler.load_state_dict(saved["scheduler"])
     r.scaler.load_state_dict(saved["scaler"])
     _set_rng_state(saved["rng"])
-    r.state = {**_fresh_state(), **saved["state"]}
-    if r.state["best_r1"] is not None and r.state["best_r1"] < 0:  # seqclip-cli <= 0.1.1: -1.0 = none yet
-        r.state["best_r1"] = None
+    r.state = TrainState.from_dict(saved["state"])
     r.last_ckpt = ckpt
-    r.console.print(f"resumed from {ckpt} (epoch {r.state['epoch']}, step {r.state['global_step']})")
+    r.console.print(f"resumed from {ckpt} (epoch {r.state.epoch}, step {r.state.global_step})")
 
 
 # ---------------------------------------------------------------------- one epoch, one step
@@ -304,41 +317,41 @@ def train_one_epoch(r: Run, on_step) -> None:
     (or the end of the data, when a stream without an index holds fewer samples than announced),
     or until ``max_steps``. ``on_step(loss=, sps=, epoch=)`` reports progress."""
     cfg, state = r.cfg, r.state
-    epoch = state["epoch"]
+    epoch = state.epoch
     r.model.train()
     t0, seen, window, group = time.perf_counter(), 0, [], []
-    for batch in _lockstep(r, r.train_data.batches(epoch, state["batch_in_epoch"])):
-        if state["batch_in_epoch"] + len(group) >= r.batches_per_epoch:
+    for batch in _lockstep(r, r.train_data.batches(epoch, state.batch_in_epoch)):
+        if state.batch_in_epoch + len(group) >= r.batches_per_epoch:
             return
         group.append(batch)
         if len(group) < cfg.accum_steps:
             continue
-        state["skipped"] += sum(b["skipped"] for b in group)
+        state.skipped += sum(b["skipped"] for b in group)
         used = [b for b in group if "captions" in b]
         if used:
             window.append(optimizer_step(r, used))
             seen += sum(len(b["captions"]) for b in used) * r.dist.world_size
-        state["batch_in_epoch"] += len(group)
+        state.batch_in_epoch += len(group)
         group = []
         if not used:
             continue
         sps = seen / max(time.perf_counter() - t0, 1e-9)
         on_step(loss=window[-1]["loss_total"], sps=sps, epoch=epoch)
-        epoch_done = state["batch_in_epoch"] >= r.batches_per_epoch
-        if state["global_step"] % cfg.log_every == 0 or epoch_done or r.stop_requested():
+        epoch_done = state.batch_in_epoch >= r.batches_per_epoch
+        if state.global_step % cfg.log_every == 0 or epoch_done or r.stop_requested():
             mean = {k: float(np.mean([w[k] for w in window])) for k in window[0]}
-            r.logger.log(state["global_step"], {**mean, "epoch": epoch, "lr": r.scheduler.get_last_lr()[0],
+            r.logger.log(state.global_step, {**mean, "epoch": epoch, "lr": r.scheduler.get_last_lr()[0],
                                                 "samples_per_s": sps})
             window = []
-        if state["global_step"] % cfg.checkpoint_every == 0:
+        if state.global_step % cfg.checkpoint_every == 0:
             r.last_ckpt = _checkpoint(r) or r.last_ckpt
         if r.stop_requested():
             return
-    if state["batch_in_epoch"] < r.batches_per_epoch:  # the data ended first (only streams without an index)
+    if state.batch_in_epoch < r.batches_per_epoch:  # the data ended first (only streams without an index)
         if r.dist.is_main:
-            r.console.print(f"[yellow]epoch {epoch}: the data ended after {state['batch_in_epoch']} of "
+            r.console.print(f"[yellow]epoch {epoch}: the data ended after {state.batch_in_epoch} of "
                             f"{r.batches_per_epoch} micro-batches (--train-num-samples is larger than the shards)")
-        state["batch_in_epoch"] = r.batches_per_epoch
+        state.batch_in_epoch = r.batches_per_epoch
 
 
 def _lockstep(r: Run, batches):
@@ -385,7 +398,7 @@ def optimizer_step(r: Run, group: list[dict]) -> dict[str, float]:
         r.optimizer.zero_grad(set_to_none=True)
         r.scheduler.step()
         r.model.logit_scale.clamp_()
-    r.state["global_step"] += 1
+    r.state.global_step += 1
     return {k: float(v.detach()) for k, v in out.items() if torch.is_tensor(v) and v.dim() == 0}
 
 
@@ -414,8 +427,8 @@ def _accumulate(r: Run, group: list[dict]) -> dict:
 def _backward(r: Run, out: dict) -> None:
     loss = out["loss_total"]
     if not torch.isfinite(loss.detach()):
-        raise NonFiniteLoss(f"loss became {float(loss.detach())} at step {r.state['global_step'] + 1} "
-                            f"(epoch {r.state['epoch']})")
+        raise NonFiniteLoss(f"loss became {float(loss.detach())} at step {r.state.global_step + 1} "
+                            f"(epoch {r.state.epoch})")
     with phase("backward"):
         r.scaler.scale(loss).backward()
 
@@ -423,8 +436,8 @@ def _backward(r: Run, out: dict) -> None:
 # ---------------------------------------------------------------------- validation and test
 def end_epoch(r: Run, console: Console) -> None:
     """Close the epoch: validation on rank 0, the best model by mean validation R@1 kept in ``best/``."""
-    epoch = r.state["epoch"]
-    r.state["epoch"], r.state["batch_in_epoch"] = epoch + 1, 0
+    epoch = r.state.epoch
+    r.state.epoch, r.state.batch_in_epoch = epoch + 1, 0
     if not r.dist.is_main:
         return
     if r.val_ds is None:
@@ -432,13 +445,13 @@ def end_epoch(r: Run, console: Console) -> None:
         return
     metrics = validate(r.model, r.val_ds, r.cfg.batch_size)
     r1 = (metrics["text_to_radar"]["R@1"] + metrics["radar_to_text"]["R@1"]) / 2
-    r.logger.log(r.state["global_step"], {"epoch": epoch, **{f"val_{k}": v for k, v in metrics["flat"].items()}})
-    if r.state["best_r1"] is None or r1 > r.state["best_r1"]:
-        r.state["best_r1"] = r1
+    r.logger.log(r.state.global_step, {"epoch": epoch, **{f"val_{k}": v for k, v in metrics["flat"].items()}})
+    if r.state.best_r1 is None or r1 > r.state.best_r1:
+        r.state.best_r1 = r1
         r.model.save_pretrained(r.run_dir / "best")
     console.print(f"epoch {epoch}: val loss {metrics['flat']['loss_total']:.3f}, "
                   f"R@1 t2r {metrics['text_to_radar']['R@1']:.1f} r2t {metrics['radar_to_text']['R@1']:.1f} "
-                  f"(best {r.state['best_r1']:.1f})")
+                  f"(best {r.state.best_r1:.1f})")
 
 
 @torch.no_grad()
@@ -464,11 +477,11 @@ def final_test(r: Run) -> dict:
     """The run's summary; on rank 0 with ``eval_test``, test retrieval of ``best/`` (or of the last
     weights when no validation ran)."""
     cfg, state = r.cfg, r.state
-    summary = {"run": str(cfg.out), "steps": state["global_step"], "epochs": state["epoch"],
-               "best_val_r1": state["best_r1"], "skipped_clips": state["skipped"], "excluded_clips": len(r.excluded),
+    summary = {"run": str(cfg.out), "steps": state.global_step, "epochs": state.epoch,
+               "best_val_r1": state.best_r1, "skipped_clips": state.skipped, "excluded_clips": len(r.excluded),
                "data": r.data.spec}
-    if state["skipped"]:
-        r.console.print(f"[yellow]skipped {state['skipped']} clip(s) that failed to load (--skip-bad)")
+    if state.skipped:
+        r.console.print(f"[yellow]skipped {state.skipped} clip(s) that failed to load (--skip-bad)")
     if not (r.dist.is_main and cfg.eval_test):
         return summary
     test_ds = _eval_split(cfg, r.data, "test", r.excluded)
