@@ -70,7 +70,8 @@ def step_rate(directory: Path, steps: int = 5) -> float:
     from rich.console import Console
 
     from seqclip.distributed import DistContext
-    from seqclip.train import optimizer_step, setup
+    from seqclip.main import setup
+    from seqclip.train import optimizer_step
 
     with tempfile.TemporaryDirectory() as out:
         cfg = TrainConfig(data=str(directory), out=out, batch_size=BATCH, clip_length=LENGTH, workers=0,

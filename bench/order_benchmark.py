@@ -56,7 +56,13 @@ def evaluate(model, data: Path, split: str, clip_length: int) -> dict:
     """Retrieval (pooled score), twin and order accuracy for the pooled score and every sequence
     similarity the model has, zero-shot top-1; each with its interval."""
     from seqclip.data import RadarTextDataset
-    from seqclip.eval_tasks import eval_hard_negatives, eval_order, eval_retrieval, eval_zeroshot
+    from seqclip.eval_tasks import (
+        EvalOptions,
+        eval_order,
+        eval_retrieval,
+        eval_twins,
+        eval_zeroshot,
+    )
 
     ds = RadarTextDataset(data, split, clip_length, train=False)
     scores = ["clip"]
@@ -65,8 +71,8 @@ def evaluate(model, data: Path, split: str, clip_length: int) -> dict:
     retrieval = eval_retrieval(model, ds)
     out = {"clips": len(ds), "retrieval": {d: {k: retrieval[d][k] for k in ("R@1", "R@5", "interval")}
                                            for d in ("text_to_radar", "radar_to_text")}}
-    for name, task in (("twins", eval_hard_negatives), ("order", eval_order)):
-        out[name] = {s: {k: v for k, v in task(model, ds, score=s).items() if k in ("accuracy", "interval",
+    for name, task in (("twins", eval_twins), ("order", eval_order)):
+        out[name] = {s: {k: v for k, v in task(model, ds, EvalOptions(similarity=s)).items() if k in ("accuracy", "interval",
                                                                                   "comparisons", "clips")}
                      for s in scores}
     zs = eval_zeroshot(model, ds)

@@ -23,9 +23,9 @@ import json, sys, time
 stamps, stamps_path = {"python started": time.time()}, sys.argv[1]
 import seqclip.cli as cli
 stamps["CLI imported"] = time.time()
-import seqclip.train as t
+import seqclip.main as m, seqclip.train as t
 stamps["torch, timm, transformers imported"] = time.time()
-orig_check, orig_model, orig_step = t._check_data, t.SeqClip, t.optimizer_step
+orig_check, orig_model, orig_step = m._check_data, m.SeqClip, t.optimizer_step
 def check(*a, **k):
     out = orig_check(*a, **k); stamps["data checked"] = time.time(); return out
 def model(*a, **k):
@@ -35,7 +35,7 @@ def step(*a, **k):
     stamps.setdefault("first optimizer step done", time.time())
     open(stamps_path, "w").write(json.dumps(stamps))
     return out
-t._check_data, t.SeqClip, t.optimizer_step = check, model, step
+m._check_data, m.SeqClip, t.optimizer_step = check, model, step
 sys.argv = ["seqclip", *sys.argv[2:]]
 cli.main()
 """

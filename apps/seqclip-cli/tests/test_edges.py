@@ -259,15 +259,15 @@ def test_ctrl_c_prints_the_command_that_resumes(tmp_path, monkeypatch):
     assert not (tmp_path / "early2").exists()
 
 
-def test_hard_negatives_names_the_splits_that_hold_twins(tmp_path, saved):
+def test_twins_names_the_splits_that_hold_twins(tmp_path, saved):
     data = make_dataset(tmp_path / "d")
     rows = [json.loads(x) for x in (data / "manifest.jsonl").read_text().splitlines()]
-    rows[0]["hard_negative_of"], rows[1]["hard_negative_of"] = rows[1]["id"], rows[0]["id"]  # both train
+    rows[0]["twin_of"], rows[1]["twin_of"] = rows[1]["id"], rows[0]["id"]  # both train
     (data / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    result = run("eval", "--checkpoint", saved, "--data", data, "--task", "hard_negatives")
+    result = run("eval", "--checkpoint", saved, "--data", data, "--task", "twins")
     line = one_line(result)
     assert result.exit_code == 2 and "in split 'test'" in line and "in train" in line and "--split" in line
-    assert run("eval", "--checkpoint", saved, "--data", data, "--task", "hard_negatives", "--split",
+    assert run("eval", "--checkpoint", saved, "--data", data, "--task", "twins", "--split",
                "train").exit_code == 0
 
 

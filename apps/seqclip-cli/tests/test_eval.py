@@ -60,7 +60,7 @@ def eval_setup(tmp_path_factory):
     rows = [json.loads(x) for x in (data / "manifest.jsonl").read_text().splitlines()]
     for i, r in enumerate(rows):
         r["segments"] = [{"activity": ["walk", "wave", "clap"][i % 3], "start_frame": 0, "end_frame": 48, "params": {}}]
-    rows[-1]["hard_negative_of"], rows[-2]["hard_negative_of"] = rows[-2]["id"], rows[-1]["id"]
+    rows[-1]["twin_of"], rows[-2]["twin_of"] = rows[-2]["id"], rows[-1]["id"]
     (data / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     torch.manual_seed(0)
     SeqClip(SeqClipConfig()).save_pretrained(tmp_path / "run" / "best")
@@ -95,8 +95,8 @@ def test_eval_task_zeroshot(eval_setup):
     assert sum(map(sum, metrics["confusion"])) == 12 and metrics["top1"] <= metrics["top5"]
 
 
-def test_eval_task_hard_negatives(eval_setup):
-    metrics, _ = _eval(eval_setup, "--task", "hard_negatives")
+def test_eval_task_twins(eval_setup):
+    metrics, _ = _eval(eval_setup, "--task", "twins")
     assert metrics["clips"] == 2 and metrics["comparisons"] == 4  # 2 twins x 2 captions each
 
 

@@ -63,28 +63,29 @@ def _order_dataset(root):
                          {"activity": b, "start_frame": 24, "end_frame": 48, "params": {}}]
         r["captions"] = [f"A person {a}s, then {b}s.", f"Someone {a}s and afterwards {b}s."]
         r["captions_reversed"] = [f"A person {b}s, then {a}s.", f"Someone {b}s and afterwards {a}s."]
-    rows[-1]["hard_negative_of"], rows[-2]["hard_negative_of"] = rows[-2]["id"], rows[-1]["id"]
+    rows[-1]["twin_of"], rows[-2]["twin_of"] = rows[-2]["id"], rows[-1]["id"]
     (data / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     return data
 
 
 def test_order_negatives_enter_the_batch_and_the_loss_only_as_radar_to_text_negatives(tmp_path):
     from seqclip import SeqClip, SeqClipConfig
+    from seqclip.losses import seqclip_losses
 
     data = _order_dataset(tmp_path / "d")
     ds = RadarTextDataset(data, "train", 48, train=True, order_negatives=True)
     batch = collate([ds[i] for i in range(4)])
-    assert len(batch["negative_captions"]) == 4 and len(batch["captions"]) == 4  # never queries
-    assert all(n not in batch["captions"] for n in batch["negative_captions"])
+    assert len(batch["captions_reversed"]) == 4 and len(batch["captions"]) == 4  # never queries
+    assert all(n not in batch["captions"] for n in batch["captions_reversed"])
     torch.manual_seed(0)
     model = SeqClip(SeqClipConfig()).eval()
     with torch.no_grad():
         feats = model.features(batch)
-        with_neg = model.losses(feats, batch["sample_ids"])
-        plain = model.losses({k: v for k, v in feats.items() if not k.startswith("neg_")}, batch["sample_ids"])
+        with_neg = seqclip_losses(model, feats, batch["sample_ids"])
+        plain = seqclip_losses(model, {k: v for k, v in feats.items() if not k.startswith("reversed_")}, batch["sample_ids"])
         # a negative that describes a row's own activity sequence is pushed out of that row's loss
-        same = dict(feats, sequence_ids=torch.full((4,), 7), neg_sequence_ids=torch.full((4,), 7))
-        masked = model.losses(same, batch["sample_ids"])
+        same = dict(feats, sequence_ids=torch.full((4,), 7), reversed_sequence_ids=torch.full((4,), 7))
+        masked = seqclip_losses(model, same, batch["sample_ids"])
     assert with_neg["loss_clip"] > plain["loss_clip"] and with_neg["loss_seq"] > plain["loss_seq"]
     assert masked["loss_clip"] == pytest.approx(float(plain["loss_clip"]), abs=1e-6)
     assert masked["loss_seq"] == pytest.approx(float(plain["loss_seq"]), abs=1e-6)
@@ -97,7 +98,7 @@ def test_eval_scores_order_with_every_similarity_and_reports_intervals(tmp_path)
     torch.manual_seed(0)
     SeqClip(SeqClipConfig(clip_length=48)).save_pretrained(tmp_path / "model")
     base = ["eval", "--checkpoint", str(tmp_path / "model"), "--data", str(data)]
-    for task, clips in (("order", 8), ("hard_negatives", 2)):
+    for task, clips in (("order", 8), ("twins", 2)):
         for score in ("clip", "temporal", "combined"):
             out = tmp_path / f"{task}-{score}.json"
             result = CliRunner().invoke(app, [*base, "--task", task, "--similarity", score, "--out", str(out)])
@@ -112,7 +113,8 @@ def test_eval_scores_order_with_every_similarity_and_reports_intervals(tmp_path)
 
 
 def test_training_with_order_negatives_twin_batches_and_activity_positives(tmp_path):
-    from seqclip.train import TrainConfig, train
+    from seqclip.config import TrainConfig
+    from seqclip.train import train
 
     data = _order_dataset(tmp_path / "d")
     summary = train(TrainConfig(data=str(data), out=str(tmp_path / "run"), epochs=1, batch_size=4, clip_length=32,

@@ -12,7 +12,9 @@ from seqclip_fixtures import make_dataset, tiny_text_model
 from typer.testing import CliRunner
 
 from seqclip.cli import app
-from seqclip.train import TrainConfig, TrainingError, train
+from seqclip.config import TrainConfig
+from seqclip.errors import TrainingError
+from seqclip.train import train
 
 FAST = dict(epochs=2, batch_size=4, clip_length=32, warmup_steps=2, log_every=1, eval_test=False)
 
@@ -176,7 +178,6 @@ def test_sigkill_inside_an_accumulation_group_then_resume_is_bit_identical(tmp_p
 
 
 def test_a_nan_stop_before_any_checkpoint_keeps_the_last_good_weights_evaluable(tmp_path, monkeypatch):
-    from seqclip.eval_tasks import load_model
     from seqclip.model import SeqClip
 
     data = make_dataset(tmp_path / "d")
@@ -192,5 +193,5 @@ def test_a_nan_stop_before_any_checkpoint_keeps_the_last_good_weights_evaluable(
     monkeypatch.setattr(SeqClip, "forward", nan_at_step_2)
     with pytest.raises(TrainingError, match=r"loss became nan at step 2 .*step_0000001"):
         train(TrainConfig(data=str(data), out=str(tmp_path / "run"), checkpoint_every=100, **FAST))
-    model, note = load_model(tmp_path / "run", torch.device("cpu"))
+    model, note = SeqClip.load_model(tmp_path / "run", torch.device("cpu"))
     assert "latest checkpoint step_0000001" in note

@@ -65,7 +65,7 @@ def test_built_views_yield_equal_token_counts(mults, cols):
     mask = torch.ones(2, cols * 16, dtype=torch.bool)
     col_mask = torch.ones(2, cols, dtype=torch.bool)
     with torch.no_grad():
-        counts = {enc.encoders[k](v, col_mask).shape[1] for k, v in zip(("range", "doppler", "azimuth"), x, strict=True)}
+        counts = {enc.encoders[k](v, col_mask).shape[1] for k, v in zip(("range_time", "doppler_time", "azimuth_time"), x, strict=True)}
         out = enc(*x, mask=mask)
     assert counts == {8 * cols} and out.sequence.shape[1] == 8 * cols
 
@@ -104,12 +104,12 @@ def test_padding_is_invisible(length, fill, seed):
 
 
 @pytest.mark.parametrize("fusion", FUSIONS)
-@pytest.mark.parametrize("subset", ["all", "range_only", "doppler_only", "azimuth_only", ("range", "azimuth")])
+@pytest.mark.parametrize("subset", ["all", "range_only", "doppler_only", "azimuth_only", ("range_time", "azimuth_time")])
 def test_fusions_and_view_subsets(fusion, subset):
     enc = mini(fusion=fusion, views=subset)
     r, d, a = views(2, 32)
     given = {"range_time": r, "doppler_time": d, "azimuth_time": a}
-    used = {k: v for k, v in given.items() if k.split("_")[0] in enc.config.views}
+    used = {k: v for k, v in given.items() if k in enc.config.views}  # the views are the arguments' names
     with torch.no_grad():
         out = enc(**used)
     assert isinstance(out, RadarEncoderOutput)
@@ -233,3 +233,19 @@ def test_every_attention_runs_through_torch_sdpa():
     enc = RadarEncoder(RadarEncoderConfig.preset("tiny"))
     flags = [m.fused_attn for m in enc.modules() if hasattr(m, "fused_attn")]
     assert flags and all(flags)
+
+
+def test_weights_and_view_lists_of_radar_encoder_0_1_load_under_the_view_names():
+    enc = mini(views="doppler_only")
+    old = {k.replace("encoders.doppler_time.", "encoders.doppler."): v for k, v in enc.state_dict().items()}
+    assert any(k.startswith("encoders.doppler.") for k in old)
+    fresh = mini(views="doppler_only")
+    with torch.no_grad():
+        for p in fresh.parameters():
+            p.add_(1.0)
+    fresh.load_state_dict(old)  # strict: every old key found its new name
+    for (k, a), b in zip(enc.state_dict().items(), fresh.state_dict().values(), strict=True):
+        assert torch.equal(a, b), k
+    with pytest.warns(FutureWarning, match="now"):
+        cfg = RadarEncoderConfig(**MINI, views=["range", "azimuth"])
+    assert cfg.views == ("range_time", "azimuth_time")

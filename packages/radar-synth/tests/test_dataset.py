@@ -62,11 +62,11 @@ def test_generation_is_deterministic_across_worker_counts_and_well_formed(tmp_pa
             assert z["azimuth_time"].shape == (128, r["num_frames"])
             assert z["torso_range_m"].shape == (r["num_frames"],)
         assert 100 <= r["num_frames"] <= 496
-    twins = [r for r in rows if "hard_negative_of" in r]
+    twins = [r for r in rows if "twin_of" in r]
     assert len(twins) == 2
     x, y = twins
     assert x["split"] == y["split"]
-    assert x["hard_negative_of"] == y["id"] and y["hard_negative_of"] == x["id"]
+    assert x["twin_of"] == y["id"] and y["twin_of"] == x["id"]
     assert [s["activity"] for s in x["segments"]] == [s["activity"] for s in y["segments"]][::-1]
     assert [s["params"] for s in x["segments"]] == [s["params"] for s in y["segments"]][::-1]
     assert json.loads(json.dumps(rows[0]["radar"])) == RadarConfig().to_dict()
@@ -173,11 +173,11 @@ def _in_order(text: str, pieces: list[str]) -> bool:
        twin=st.booleans())
 def test_plans_hold_one_to_three_segments_of_the_minimum_length_and_captions_name_each_in_order(
         max_frames, seed, segments, twin):
-    from radar_synth.dataset import _hard_negative_pair
+    from radar_synth.dataset import _twin_pair
     from radar_synth.motion import MAX_SEGMENTS, min_segment_frames
 
     rng = np.random.default_rng(seed)
-    plan = (_hard_negative_pair(rng, 50.0, max_frames)[0] if twin
+    plan = (_twin_pair(rng, 50.0, max_frames)[0] if twin
             else plan_clip(rng, 50.0, max_frames=max_frames, segments=segments))
     segs = plan.segments
     assert 1 <= len(segs) <= MAX_SEGMENTS

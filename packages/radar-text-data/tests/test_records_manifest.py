@@ -27,7 +27,7 @@ rows = st.fixed_dictionaries(
               "frame_rate_hz": st.one_of(st.none(), st.floats(0, 100), st.integers(0, 100)),
               "num_frames": st.one_of(st.none(), st.integers(0, 999)),
               "radar": st.one_of(st.none(), st.dictionaries(text, st.integers())),
-              "captions_reversed": st.lists(text, min_size=1, max_size=3), "hard_negative_of": text,
+              "captions_reversed": st.lists(text, min_size=1, max_size=3), "twin_of": text,
               "subject": st.dictionaries(text, st.floats(allow_nan=False)), "lab_note": text})
 
 
@@ -35,6 +35,16 @@ rows = st.fixed_dictionaries(
 def test_a_record_writes_back_exactly_what_it_read(row):
     record = ClipRecord.from_dict(row)
     assert json.dumps(record.to_dict(), sort_keys=True) == json.dumps(row, sort_keys=True)
+
+
+def test_the_old_twin_field_name_is_read_under_the_new_one_with_a_warning():
+    row = {"id": "a", "split": "train", "file": "clips/a.npz", "captions": ["x"], "hard_negative_of": "b"}
+    with pytest.warns(FutureWarning, match="hard_negative_of -> twin_of"):
+        record = ClipRecord.from_dict(row, "m.jsonl:3")
+    assert record.twin_of == "b" and record.to_dict()["twin_of"] == "b" and "hard_negative_of" not in record.to_dict()
+    with pytest.raises(RecordError, match="both hard_negative_of and its new name twin_of"), \
+            pytest.warns(FutureWarning):
+        ClipRecord.from_dict({**row, "twin_of": "c"}, "m.jsonl:4")
 
 
 @pytest.mark.parametrize("change, message", [

@@ -10,7 +10,7 @@ __all__ = ["SeqClip", "SeqClipConfig", "TrainConfig", "TrainingError", "train", 
            "retrieval_metrics", "DEFAULT_TEXT_MODEL"]
 __version__ = version("seqclip-cli")
 
-_WHERE = {"SeqClip": "model", "SeqClipConfig": "config", "TrainConfig": "config", "TrainingError": "config",
+_WHERE = {"SeqClip": "model", "SeqClipConfig": "config", "TrainConfig": "config", "TrainingError": "errors",
           "DEFAULT_TEXT_MODEL": "config", "train": "train", "RadarTextDataset": "data", "collate": "data",
           "retrieval_metrics": "retrieval"}
 

@@ -28,17 +28,17 @@ from radar_synth.defaults import (  # standard library only
 from radar_text_data.contract import DEFAULT_SHARD_SIZE, MAX_FRAMES, SPLITS
 
 from .config import (
+    EVAL_TASKS,
+    TASK_ALIASES,
     Device,
-    DivergedError,
     Loss,
     Positives,
     Precision,
     Similarity,
     TrainConfig,
-    TrainingError,
 )
+from .errors import CheckpointError, DivergedError, TrainingError
 
-Task = Literal["retrieval", "zeroshot", "hard_negatives", "order"]
 Protocol = Literal["full", "in-batch"]
 DataFormat = Literal["directory", "wds"]
 Split = Literal[SPLITS]  # type: ignore[valid-type]  # train | val | test
@@ -61,7 +61,7 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
 def _check_out(out: Path | None, flag: str = "--out") -> None:
     """``out`` (a file to write) can be written, answered before any work."""
-    from .runs import check_writable
+    from .files import check_writable
 
     try:
         check_writable(out, flag)
@@ -168,10 +168,10 @@ def data_show(
 ) -> None:
     """Plot the three views of one clip with its captions."""
     _check_spec(data)
-    from .plots import plot_clip
+    from .figures import clip_figure
 
     try:
-        plot_clip(data, id, out)
+        clip_figure(data, id, out)
     except USER_ERRORS as err:
         raise fail(str(err)) from None
     console.print(f"wrote {out}")
@@ -189,7 +189,7 @@ def _check_clip_length(length: int | None) -> None:
 
 def _check_spec(data: str) -> None:
     """A missing dataset answers before numpy and the format package load."""
-    from .runs import check_data_spec
+    from .files import check_data_spec
 
     try:
         check_data_spec(data)
@@ -289,7 +289,7 @@ def train(
 ) -> None:
     """Train a SeqClip model (generates the built-in dataset on first use) and report test retrieval."""
     from .config import load_train_config
-    from .runs import preflight
+    from .rundir import preflight
 
     if nproc > 1:
         from .launch import relaunch_under_torchrun
@@ -323,7 +323,7 @@ def _typed(ctx: typer.Context, name: str) -> bool:
 def _interrupted(cfg: TrainConfig, config: Path | None, typed: dict) -> str:
     """What to type after Ctrl-C: the same options, resuming from the newest checkpoint."""
     from .config import flag
-    from .runs import latest_checkpoint
+    from .rundir import latest_checkpoint
 
     if latest_checkpoint(Path(cfg.out)) is None:
         return "interrupted before the first checkpoint (nothing was kept); run the same command again to start"
@@ -361,12 +361,23 @@ def _run_training(cfg: TrainConfig) -> dict | None:
 
 
 # ---------------------------------------------------------------------- eval and plot
+def _task_name(task: str) -> str:
+    """An eval task's name; the old name of the twin test still works, with a note."""
+    if task in TASK_ALIASES:
+        err_console.print(f"note: --task {task} is now called {TASK_ALIASES[task]}", highlight=False)
+        return TASK_ALIASES[task]
+    if task not in EVAL_TASKS:
+        raise typer.BadParameter(f"{task!r} is not one of {' | '.join(EVAL_TASKS)}")
+    return task
+
+
 @app.command("eval")
 def eval_cmd(
     checkpoint: Annotated[Path, typer.Option(help="Run directory (best/, else its latest checkpoint) or a saved "
                                              "model directory.")],
     data: Annotated[str, typer.Option(help="Dataset directory, shard directory or shard pattern.")],
-    task: Annotated[Task, typer.Option(help="What to evaluate.")] = "retrieval",
+    task: Annotated[str, typer.Option(help=f"What to evaluate: {' | '.join(EVAL_TASKS)}.",
+                                      callback=_task_name)] = "retrieval",
     split: Annotated[Split, typer.Option(help="Dataset split.")] = "test",
     protocol: Annotated[Protocol, typer.Option(help="full (every clip) | in-batch (reference protocol).")] = "full",
     batch_size: Annotated[int, typer.Option(help="Embedding batch; the in-batch protocol's batch.", min=1)] = 64,
@@ -380,55 +391,45 @@ def eval_cmd(
     device: Annotated[Device, typer.Option(help="Device.")] = "auto",
 ) -> None:
     """Evaluate a checkpoint: retrieval (both directions), zero-shot recognition, or order: twins
-    (hard_negatives: own caption vs the order-swapped twin's) and order (own caption vs its
-    order-reversed wording). Scores carry 95 % bootstrap intervals over clips."""
+    (own caption vs the order-swapped twin's) and order (own caption vs its order-reversed
+    wording). Scores carry 95 % bootstrap intervals over clips."""
     if not checkpoint.exists():
         raise fail(f"checkpoint not found: {checkpoint}")
     _check_spec(data)
     _check_clip_length(clip_length)
-    png = None
-    if task == "zeroshot":  # the confusion matrix beside --out, else in the run's eval/
-        png = out.with_suffix(".confusion.png") if out else checkpoint / "eval" / f"zeroshot_{split}_confusion.png"
-        _check_out(png, "--out" if out else "--checkpoint")
+    png = _confusion_png(task, out, checkpoint, split)
+    _check_out(png, "--out" if out else "--checkpoint")
     _check_out(out)
-    import json
-
-    from .data import RadarTextDataset
-    from .eval_tasks import (
-        eval_hard_negatives,
-        eval_order,
-        eval_retrieval,
-        eval_zeroshot,
-        load_model,
-    )
-    from .files import write_text_atomic
-    from .train import resolve_device
+    from .eval_tasks import EvalOptions, evaluate_checkpoint
 
     try:
-        model, note = load_model(checkpoint, resolve_device(device))
-        if note:
-            err_console.print(f"note: {escape(note)}", highlight=False)
-        length = clip_length or model.config.clip_length
-        ds = RadarTextDataset(data, split, length, train=False)
-        if task == "retrieval":
-            result = eval_retrieval(model, ds, protocol, batch_size, similarity)
-        elif task == "zeroshot":
-            result = eval_zeroshot(model, ds, batch_size, png)
-            result["confusion_png"] = str(png)
-        elif task == "hard_negatives":
-            result = eval_hard_negatives(model, ds, batch_size, similarity)
-        else:
-            result = eval_order(model, ds, batch_size, similarity)
-    except (TrainingError, *USER_ERRORS) as err:
+        options = EvalOptions(similarity=similarity, protocol=protocol, batch_size=batch_size)
+        result, note = evaluate_checkpoint(checkpoint, data, task, split, options, clip_length, device)
+    except (TrainingError, CheckpointError, *USER_ERRORS) as err:
         raise fail(str(err)) from None
-    result = {"task": task, "split": split, "checkpoint": str(checkpoint), "similarity": similarity,
-              "clip_length": length, **result}
+    if note:
+        err_console.print(f"note: {escape(note)}", highlight=False)
+    if png is not None:
+        from .plots import plot_confusion
+
+        result["confusion_png"] = str(plot_confusion(result["confusion"], result["classes"], png))
     from .report import print_eval
 
     print_eval(console, result)
     if out:
+        import json
+
+        from .files import write_text_atomic
+
         write_text_atomic(out, json.dumps(result, indent=2) + "\n")
         console.print(f"wrote {out}")
+
+
+def _confusion_png(task: str, out: Path | None, checkpoint: Path, split: str) -> Path | None:
+    """Where zero-shot's confusion matrix goes: beside --out, else in the run's eval/."""
+    if task != "zeroshot":
+        return None
+    return out.with_suffix(".confusion.png") if out else checkpoint / "eval" / f"zeroshot_{split}_confusion.png"
 
 
 @app.command()
@@ -437,10 +438,10 @@ def plot(
     data: Annotated[str | None, typer.Option(help="Dataset (default: the run's).")] = None,
 ) -> None:
     """Loss curves, learning rate, logit scale, a validation similarity heatmap and retrieval examples."""
-    from .plots import plot_run
+    from .figures import run_figures
 
     try:
-        for path in plot_run(run, data):
+        for path in run_figures(run, data):
             console.print(f"wrote {path}")
     except USER_ERRORS as err:
         raise fail(str(err)) from None

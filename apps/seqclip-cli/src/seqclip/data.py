@@ -70,7 +70,7 @@ def make_item(arrays: dict[str, np.ndarray], record: ClipRecord, position: int, 
             "sample_id": seq if positives == "activities" else position}
     reverse = record.captions_reversed or ()
     if order_negatives and pick < len(reverse):
-        item["negative_caption"], item["negative_sequence_id"] = reverse[pick], rev
+        item["caption_reversed"], item["reversed_sequence_id"] = reverse[pick], rev
     return item
 
 
@@ -83,7 +83,7 @@ class RadarTextDataset(Dataset):
     clip ids left out (bad clips found up front with ``--skip-bad``). ``positives``: ``clip``
     (captions of one clip are positives of each other) or ``activities`` (so are captions of clips
     with the same activity sequence). ``order_negatives``: items of multi-segment clips carry the
-    order-reversed wording of their caption (``captions_reversed``) as ``negative_caption``.
+    order-reversed wording of their caption (``captions_reversed``) as ``caption_reversed``.
     ``decoded_cache``: a directory where clips of a dataset directory are decoded once (float16,
     memory-mapped; see ``radar_text_data.DecodedCache``). ``item["index"]`` is the clip's position
     in the split (a stable integer); ``record_at(position)`` gives its record."""
@@ -173,10 +173,10 @@ def collate(items: Sequence[dict | None]) -> dict:
     batch["positions"] = torch.tensor([it["index"] for it in good])
     batch["sample_ids"] = torch.tensor([it.get("sample_id", it["index"]) for it in good])
     batch["sequence_ids"] = torch.tensor([it.get("sequence_id", -1 - it["index"]) for it in good])
-    negatives = [it for it in good if "negative_caption" in it]
+    negatives = [it for it in good if "caption_reversed" in it]
     if negatives:  # extra negative texts of the radar->text direction, never positives or queries
-        batch["negative_captions"] = [it["negative_caption"] for it in negatives]
-        batch["negative_sequence_ids"] = torch.tensor([it["negative_sequence_id"] for it in negatives])
+        batch["captions_reversed"] = [it["caption_reversed"] for it in negatives]
+        batch["reversed_sequence_ids"] = torch.tensor([it["reversed_sequence_id"] for it in negatives])
     return batch
 
 
@@ -229,7 +229,7 @@ def _pack(units: list[tuple[int, ...]], batch: int) -> list[int]:
 
 
 def twin_pairs(records: Sequence[ClipRecord]) -> list[tuple[int, int]]:
-    """Index pairs of order-swapped twins (``hard_negative_of``) both present in ``records``."""
+    """Index pairs of order-swapped twins (``twin_of``) both present in ``records``."""
     where = {r.id: i for i, r in enumerate(records)}
-    return sorted({tuple(sorted((i, where[r.hard_negative_of]))) for i, r in enumerate(records)
-                   if r.hard_negative_of in where})
+    return sorted({tuple(sorted((i, where[r.twin_of]))) for i, r in enumerate(records)
+                   if r.twin_of in where})

@@ -1,5 +1,6 @@
-"""Distributed training on torch.distributed (DDP): launched by ``torchrun`` (or ``seqclip train
---nproc N``, which runs torchrun). nccl on CUDA, gloo on CPU; rank 0 logs and checkpoints."""
+"""Devices and distributed training on torch.distributed (DDP): launched by ``torchrun`` (or ``seqclip train
+--nproc N``, which runs torchrun). nccl on CUDA, gloo on CPU; rank 0 logs and checkpoints.
+``resolve_device`` picks the device of a single process (auto: CUDA when present)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,18 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import Sampler
 
-__all__ = ["DistContext", "ShardedSampler"]
+from .errors import TrainingError
+
+__all__ = ["DistContext", "ShardedSampler", "resolve_device"]
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise TrainingError("--device cuda: no CUDA device is available")
+    return torch.device(name)
+
 
 
 class ShardedSampler(Sampler[int]):

@@ -1,4 +1,5 @@
-"""Files the app writes: atomic, with the user's umask (``tempfile`` alone makes 0600 / 0700)."""
+"""Paths the user gives and files the app writes: checked before any work; written atomically, with
+the user's umask (``tempfile`` alone makes 0600 / 0700). Standard library only at import."""
 
 from __future__ import annotations
 
@@ -6,19 +7,51 @@ import os
 import tempfile
 from pathlib import Path
 
-from radar_views import atomic_write, current_umask
+from .errors import TrainingError
 
-__all__ = ["write_text_atomic", "make_temp_dir"]
+__all__ = ["write_text_atomic", "make_temp_dir", "check_writable", "check_data_spec"]
 
 
 def write_text_atomic(path: Path, text: str) -> None:
     """``radar_views.atomic_write`` of UTF-8 text (missing parent directories are created)."""
+    from radar_views import atomic_write
+
     atomic_write(path, text.encode("utf-8"))
 
 
 def make_temp_dir(parent: Path, prefix: str) -> Path:
     """A new temporary directory in ``parent`` with the umask's mode (to be renamed into place)."""
+    from radar_views import current_umask
+
     parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=parent, prefix=prefix))
     os.chmod(tmp, 0o777 & ~current_umask())
     return tmp
+
+
+def check_writable(path: Path | None, flag: str) -> None:
+    """``path`` (a file to be written, None: nothing to check) can be created: not a directory, and
+    its nearest existing ancestor is a directory this process can create files in (tried, so a
+    read-only file system or a missing permission answers now, before any work)."""
+    if path is None:
+        return
+    path = Path(path)
+    if path.is_dir():
+        raise TrainingError(f"{flag} {path} is a directory; give a file name")
+    ancestor = path.parent
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise TrainingError(f"{flag} {path}: {ancestor} is a file, not a directory")
+    try:
+        with tempfile.TemporaryFile(dir=ancestor):
+            pass
+    except OSError as err:
+        raise TrainingError(f"{flag} {path}: cannot write in {ancestor} ({err.strerror or err})") from None
+
+
+def check_data_spec(spec: str) -> None:
+    """A ``--data`` that is a plain path must exist (shard patterns and URLs are checked when opened)."""
+    pattern = any(mark in spec for mark in ("{", "::", "://", "pipe:"))
+    if not pattern and not Path(spec).exists():
+        raise TrainingError(f"data directory or shards not found: {spec}")

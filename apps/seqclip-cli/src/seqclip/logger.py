@@ -6,7 +6,9 @@ import json
 import math
 from pathlib import Path
 
-__all__ = ["MetricsLogger"]
+from .rundir import METRICS, TENSORBOARD
+
+__all__ = ["MetricsLogger", "read_metrics"]
 
 
 class MetricsLogger:
@@ -19,7 +21,7 @@ class MetricsLogger:
             return
         from torch.utils.tensorboard import SummaryWriter
 
-        path = run / "metrics.jsonl"
+        path = run / METRICS
         if resumed_step is not None and path.is_file():  # (0.3.x wrote NaN: json reads it)
             from .files import write_text_atomic
 
@@ -28,7 +30,7 @@ class MetricsLogger:
             write_text_atomic(path, "".join(keep))
         self.file = open(path, "a", encoding="utf-8")  # noqa: SIM115
         purge = None if resumed_step is None else resumed_step + 1
-        self.tb = SummaryWriter(str(run / "tensorboard"), purge_step=purge)
+        self.tb = SummaryWriter(str(run / TENSORBOARD), purge_step=purge)
 
     def log(self, step: int, values: dict) -> None:
         if not self.enabled:
@@ -44,3 +46,11 @@ class MetricsLogger:
         if self.enabled:
             self.file.close()
             self.tb.close()
+
+
+def read_metrics(run: Path) -> list[dict]:
+    """Every line of RUN/metrics.jsonl, in order."""
+    path = Path(run) / METRICS
+    if not path.is_file():
+        raise FileNotFoundError(f"{run} has no {METRICS} (is it a seqclip run directory?)")
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -1,51 +1,42 @@
-"""Figures: one clip's views (``seqclip data show``)."""
+"""Pure figures: arrays in, a PNG out (missing directories are created). What to draw is gathered
+in ``figures.py``; nothing here reads a dataset, a run or a model."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 
-from radar_text_data import SPLITS  # noqa: E402
-from radar_text_data.source import open_split, resolve_data  # noqa: E402
-
-__all__ = ["plot_clip"]
+__all__ = ["plot_views", "plot_confusion", "plot_curves", "plot_similarity", "plot_retrieval_examples"]
 
 
-def plot_clip(data: str | Path, clip_id: str, out: str | Path) -> Path:
-    """The three views of clip ``clip_id`` of a dataset (directory or shards), captions as the title."""
-    location = resolve_data(data)
-    for split in SPLITS:
-        source = open_split(location, split)
-        found = [i for i, r in enumerate(source.records) if r.id == clip_id]
-        if found:
-            break
-    else:
-        raise ValueError(f"no clip {clip_id!r} in {data}")
-    row = source.records[found[0]]
-    views = source.load(found[0])
-    rate = row.frame_rate_hz or 50.0
-    fig, axes = plt.subplots(3, 1, figsize=(10, 8), constrained_layout=True)
-    for ax, (name, img) in zip(axes, views.items(), strict=True):
-        t_end = img.shape[1] / rate
-        ax.imshow(img, origin="lower", aspect="auto", extent=(0, t_end, 0, img.shape[0]), cmap="viridis")
-        ax.set(ylabel=f"{name.replace('_time', '')} bin", xlabel="time (s)")
-    fig.suptitle(f"{clip_id} ({row.split})\n" + "\n".join(row.captions), fontsize=9)
+def _save(fig, out: str | Path, dpi: int) -> Path:
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=90)
+    fig.savefig(out, dpi=dpi)
     plt.close(fig)
     return out
 
 
-def plot_confusion(confusion, classes: list[str], out: str | Path) -> Path:
-    """Zero-shot confusion matrix (rows: true activity, columns: predicted)."""
-    import numpy as np
+def plot_views(views: Mapping[str, np.ndarray], frame_rate_hz: float, title: str, out: str | Path) -> Path:
+    """One clip's views (``{name: [bins, T]}``) stacked over a shared time axis in seconds."""
+    fig, axes = plt.subplots(len(views), 1, figsize=(10, 8), constrained_layout=True, squeeze=False)
+    for ax, (name, img) in zip(axes[:, 0], views.items(), strict=True):
+        t_end = img.shape[1] / frame_rate_hz
+        ax.imshow(img, origin="lower", aspect="auto", extent=(0, t_end, 0, img.shape[0]), cmap="viridis")
+        ax.set(ylabel=f"{name.replace('_time', '')} bin", xlabel="time (s)")
+    fig.suptitle(title, fontsize=9)
+    return _save(fig, out, 90)
 
-    cm = np.asarray(confusion, dtype=float)
+
+def plot_confusion(confusion, classes: Sequence[str], out: str | Path) -> Path:
+    """Zero-shot confusion matrix (rows: true class, columns: predicted), rows normalised, counts written."""
+    cm = np.asarray(confusion, dtype=float)  # [C, C]
     fig, ax = plt.subplots(figsize=(8, 7), constrained_layout=True)
     ax.imshow(cm / np.maximum(cm.sum(1, keepdims=True), 1), cmap="Blues", vmin=0, vmax=1)
     ax.set_xticks(range(len(classes)), classes, rotation=60, ha="right", fontsize=8)
@@ -55,31 +46,13 @@ def plot_confusion(confusion, classes: list[str], out: str | Path) -> Path:
             if cm[i, j]:
                 ax.text(j, i, int(cm[i, j]), ha="center", va="center", fontsize=7)
     ax.set(xlabel="predicted", ylabel="true", title="zero-shot activity recognition")
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=90)
-    plt.close(fig)
-    return out
+    return _save(fig, out, 90)
 
 
-def plot_run(run: str | Path, data: str | Path | None = None, examples: int = 3) -> list[Path]:
-    """``RUN/plots/``: loss curves, learning rate and logit scale from metrics.jsonl; with the run's
-    model (``best/``, else its latest checkpoint), a validation similarity heatmap and retrieval
-    examples (query + top-3 Doppler views), at the model's training clip length."""
-    import json
-
-    import numpy as np
-    import torch
-
-    run = Path(run)
-    metrics = run / "metrics.jsonl"
-    if not metrics.is_file():
-        raise FileNotFoundError(f"{run} has no metrics.jsonl (is it a seqclip run directory?)")
-    rows = [json.loads(line) for line in metrics.read_text().splitlines() if line.strip()]
+def plot_curves(rows: Sequence[Mapping], out: str | Path) -> Path:
+    """Losses (train, and validation where logged), learning rate and logit scale against the step,
+    from metrics lines (``{"step": ..., "loss_total": ..., "val_loss_total": ...}``)."""
     train_rows = [r for r in rows if "loss_total" in r and "val_loss_total" not in r]
-    out_dir = run / "plots"
-    out_dir.mkdir(exist_ok=True)
-    written = []
     fig, axes = plt.subplots(1, 3, figsize=(15, 4), constrained_layout=True)
     steps = [r["step"] for r in train_rows]
     for key in ("loss_clip", "loss_seq", "loss_total"):
@@ -94,45 +67,26 @@ def plot_run(run: str | Path, data: str | Path | None = None, examples: int = 3)
     axes[1].set(xlabel="step", title="learning rate")
     axes[2].plot(steps, [r.get("logit_scale", np.nan) for r in train_rows])
     axes[2].set(xlabel="step", title="logit scale")
-    written.append(out_dir / "curves.png")
-    fig.savefig(written[-1], dpi=80)
-    plt.close(fig)
-    from .runs import latest_checkpoint
+    return _save(fig, out, 80)
 
-    if not (run / "best").is_dir() and latest_checkpoint(run) is None:
-        return written
-    from .data import RadarTextDataset
-    from .eval_tasks import load_model
-    from .evaluate import embed_split
 
-    if data is None:
-        import tomllib
-
-        data = tomllib.loads((run / "config.toml").read_text())["train"]["data"]
-    model, _ = load_model(run, torch.device("cpu"))
-    ds = RadarTextDataset(data, "val", model.config.clip_length, train=False)
-    emb = embed_split(model, ds)
-    first = [int((emb["caption_clip"] == i).nonzero()[0, 0]) for i in range(len(emb["positions"]))]
-    sim = (emb["radar"] @ emb["text"][first].T).numpy()
+def plot_similarity(similarity: np.ndarray, out: str | Path) -> Path:
+    """A clip x caption similarity heatmap (``[clips, clips]``: clip i against clip j's first caption)."""
     fig, ax = plt.subplots(figsize=(6, 5), constrained_layout=True)
-    im = ax.imshow(sim, cmap="magma")
+    im = ax.imshow(similarity, cmap="magma")
     fig.colorbar(im, ax=ax)
     ax.set(xlabel="caption (clip j)", ylabel="radar clip i", title="validation cosine similarity")
-    written.append(out_dir / "val_similarity.png")
-    fig.savefig(written[-1], dpi=80)
-    plt.close(fig)
-    fig, axes = plt.subplots(examples, 3, figsize=(12, 3 * examples), constrained_layout=True, squeeze=False)
-    for q in range(min(examples, len(first))):
-        scores = emb["text"][first[q]] @ emb["radar"].T
-        top = torch.argsort(scores, descending=True, stable=True)[:3].tolist()
-        for k, clip in enumerate(top):
-            position = emb["positions"][clip]
-            doppler = ds.views_at(position)["doppler_time"]
+    return _save(fig, out, 80)
+
+
+def plot_retrieval_examples(examples: Sequence[tuple[str, Sequence[tuple[np.ndarray, str]]]], out: str | Path) -> Path:
+    """One row per query: its caption, then its top-ranked clips' Doppler views with their titles."""
+    cols = max((len(found) for _, found in examples), default=1)
+    fig, axes = plt.subplots(max(len(examples), 1), cols, figsize=(4 * cols, 3 * max(len(examples), 1)),
+                             constrained_layout=True, squeeze=False)
+    for q, (caption, found) in enumerate(examples):
+        for k, (doppler, title) in enumerate(found):
             axes[q, k].imshow(doppler, origin="lower", aspect="auto", cmap="viridis")
-            mark = "correct" if clip == q else "other clip"
-            axes[q, k].set_title(f"#{k + 1} ({mark}) {ds.record_at(position).id}", fontsize=8)
-        axes[q, 0].set_ylabel(emb["captions"][first[q]][:60], fontsize=7)
-    written.append(out_dir / "retrieval_examples.png")
-    fig.savefig(written[-1], dpi=80)
-    plt.close(fig)
-    return written
+            axes[q, k].set_title(title, fontsize=8)
+        axes[q, 0].set_ylabel(caption[:60], fontsize=7)
+    return _save(fig, out, 80)

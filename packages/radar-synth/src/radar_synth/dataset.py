@@ -4,7 +4,7 @@ directory (``manifest.jsonl`` + ``clips/<id>.npz``) or as WebDataset shards.
 Each record (see ``radar_text_data.ClipRecord``) carries the clip's ``segments``, ``frame_rate_hz``,
 ``num_frames`` and ``radar`` configuration, a ``subject`` (height and start position); clips of 2 or
 3 activities carry ``captions_reversed`` (each caption rendered with the activities in reverse
-order and the same wording otherwise); order-swapped twin pairs carry ``hard_negative_of`` (the id
+order and the same wording otherwise); order-swapped twin pairs carry ``twin_of`` (the id
 of the twin clip with the same segments in swapped order, in the same split). Clip files hold the
 three views (float16) and ``torso_range_m`` [T] (float32).
 """
@@ -39,7 +39,7 @@ def clip_id(index: int) -> str:
     return f"clip_{index:06d}"
 
 
-def _hard_negative_pair(rng: np.random.Generator, frame_rate: float,
+def _twin_pair(rng: np.random.Generator, frame_rate: float,
                         max_frames: int = MAX_FRAMES) -> tuple[ClipPlan, ClipPlan]:
     """Two in-place activities A, B; the twin has B, A with the same parameters and durations."""
     names = rng.choice(HARD_NEGATIVE_ACTIVITIES, size=2, replace=False)
@@ -72,7 +72,7 @@ def _task(args) -> tuple[dict, bytes | None]:
         plan, twin_id = plan_clip(rng, cfg.frame_rate_hz, max_frames=max_frames, segments=segments), None
     else:  # twins: the pair shares one planning stream, member ``kind`` in {0, 1}
         pair_rng = np.random.default_rng([seed, index - int(kind), 7])
-        plans = _hard_negative_pair(pair_rng, cfg.frame_rate_hz, max_frames)
+        plans = _twin_pair(pair_rng, cfg.frame_rate_hz, max_frames)
         plan, twin_id = plans[int(kind)], clip_id(index + 1 - 2 * int(kind))
     rendered = render_clip(plan, rng, cfg, SynthConfig(**synth_kw), path=path)
     cid = clip_id(index)
@@ -90,7 +90,7 @@ def _task(args) -> tuple[dict, bytes | None]:
     if len(plan.segments) > 1:
         row["captions_reversed"] = [r for _, r in pairs]
     if twin_id is not None:
-        row["hard_negative_of"] = twin_id
+        row["twin_of"] = twin_id
     return row, None if fmt == "directory" else npz
 
 

@@ -14,7 +14,24 @@ __all__ = ["ClipRecord", "RecordError", "sequence_id"]
 REQUIRED = ("id", "split", "file", "captions")
 # written even when None / empty (every writer of this format always wrote them)
 ALWAYS = ("segments", "frame_rate_hz", "num_frames", "radar")
-OPTIONAL = ("captions_reversed", "hard_negative_of")  # written only when present
+OPTIONAL = ("captions_reversed", "twin_of")  # written only when present
+RENAMED = {"hard_negative_of": "twin_of"}  # radar-text-data <= 0.2 field names, still read
+
+
+def _renamed(row: dict, where: str) -> dict:
+    """A row with old field names read under the new ones (a deprecation warning says so once)."""
+    old = [k for k in RENAMED if k in row]
+    if not old:
+        return row
+    import warnings
+
+    names = ", ".join(f"{k} -> {RENAMED[k]}" for k in old)
+    warnings.warn(f"{where}: renamed manifest field(s) {names}; read under the new name (rewrite the "
+                  f"manifest to silence this)", FutureWarning, stacklevel=3)
+    clash = [k for k in old if RENAMED[k] in row]
+    if clash:
+        raise RecordError(f"{where}: both {clash[0]} and its new name {RENAMED[clash[0]]}")
+    return {RENAMED.get(k, k): v for k, v in row.items()}
 
 
 class RecordError(ValueError):
@@ -26,8 +43,8 @@ class ClipRecord:
     """One clip: ``id``; ``split`` (train | val | test); ``file`` (path relative to the dataset
     root); ``captions``; ``segments`` ([{activity, start_frame, end_frame, params}]);
     ``frame_rate_hz``, ``num_frames`` and ``radar`` (RadarConfig fields), None when unknown;
-    ``captions_reversed`` (each caption with its activities in reverse order); ``hard_negative_of``
-    (the id of the order-swapped twin); ``extras`` (any other fields, kept verbatim)."""
+    ``captions_reversed`` (each caption with its activities in reverse order); ``twin_of``
+    (the id of the order-swapped twin; ``hard_negative_of`` in files of radar-text-data <= 0.2); ``extras`` (any other fields, kept verbatim)."""
 
     id: str
     split: str
@@ -38,7 +55,7 @@ class ClipRecord:
     num_frames: int | None = None
     radar: dict | None = None
     captions_reversed: tuple[str, ...] | None = None
-    hard_negative_of: str | None = None
+    twin_of: str | None = None
     extras: dict = field(default_factory=dict)
     absent: frozenset[str] = field(default=frozenset(), repr=False, compare=False)  # ALWAYS fields not in the input
 
@@ -52,6 +69,7 @@ class ClipRecord:
         """Validate and type one manifest row; ``where`` (``file:line``) prefixes every error."""
         if not isinstance(row, dict):
             raise RecordError(f"{where}: expected a JSON object, got {type(row).__name__}")
+        row = _renamed(row, where)
         missing = [k for k in REQUIRED if k not in row]
         if missing:
             raise RecordError(f"{where}: missing field(s) {missing}")
@@ -62,7 +80,7 @@ class ClipRecord:
             frame_rate_hz=_number(row, "frame_rate_hz", where, float), num_frames=_number(row, "num_frames", where, int),
             radar=_object(row, "radar", where),
             captions_reversed=_captions(row, "captions_reversed", where) if "captions_reversed" in row else None,
-            hard_negative_of=_text(row, "hard_negative_of", where) if "hard_negative_of" in row else None,
+            twin_of=_text(row, "twin_of", where) if "twin_of" in row else None,
             extras={k: v for k, v in row.items() if k not in known},
             absent=frozenset(k for k in ALWAYS if k not in row))
 
@@ -75,8 +93,8 @@ class ClipRecord:
             row.pop(k)
         if self.captions_reversed is not None:
             row["captions_reversed"] = list(self.captions_reversed)
-        if self.hard_negative_of is not None:
-            row["hard_negative_of"] = self.hard_negative_of
+        if self.twin_of is not None:
+            row["twin_of"] = self.twin_of
         return {**self.extras, **row}
 
 

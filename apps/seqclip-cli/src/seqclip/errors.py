@@ -1,0 +1,27 @@
+"""The app's typed errors (standard library only). The CLI picks its exit code from the type:
+``DivergedError`` exits with 1; every other one is a user's mistake and exits with 2."""
+
+from __future__ import annotations
+
+__all__ = ["TrainingError", "FieldError", "DivergedError", "CheckpointError"]
+
+
+class TrainingError(RuntimeError):
+    """A run that cannot start or continue (bad configuration, missing data); the message says why."""
+
+
+class FieldError(TrainingError):
+    """A ``TrainConfig`` field with a value out of its range; ``load_train_config`` names it as the
+    user gave it (``--max-steps`` on the command line, ``max_steps`` in a TOML file)."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        super().__init__(f"{name}: {problem}")
+        self.field, self.problem = name, problem
+
+
+class DivergedError(TrainingError):
+    """The loss became NaN or Inf (exit code 1; a user error exits with 2)."""
+
+
+class CheckpointError(ValueError):
+    """A saved model or checkpoint that cannot be read (corrupt or foreign files); the message names the file."""

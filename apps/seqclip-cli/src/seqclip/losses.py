@@ -1,0 +1,95 @@
+"""Loss assembly of a ``SeqClip`` (open_clip's ``loss.py`` split): the pooled contrastive loss,
+the sequence loss, order negatives, and the feature concatenation that gradient accumulation needs.
+
+The loss's parameters (logit scale and bias, the sequence similarity) stay on the model, so
+checkpoint keys do not depend on this module. Order negatives (the ``reversed_*`` features of the
+order-reversed captions) are extra texts for the radar->text direction of both losses, except for
+rows whose activity sequence they describe.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from clip_losses import pair_logits, sequence_loss
+
+from .timing import phase
+
+__all__ = ["seqclip_losses", "loss_parameters", "cat_features"]
+
+
+def seqclip_losses(model, feats: dict[str, Tensor], sample_ids: Tensor | None = None) -> dict[str, Tensor]:
+    """Losses (``loss_clip``, ``loss_seq``, ``loss_total``), logits and similarity components of
+    ``model.features`` output. Training: the pooled loss sees the global batch across ranks."""
+    with phase("similarity"):
+        out = _pooled_loss(model, feats, sample_ids)
+        if model.seq_similarity is None:
+            out["loss_seq"] = torch.zeros((), device=out["loss_clip"].device)
+            out["loss_total"] = out["loss_clip"]
+            return out
+        return _add_sequence_loss(model, feats, sample_ids, out)
+
+
+def _pooled_loss(model, feats: dict[str, Tensor], sample_ids: Tensor | None) -> dict[str, Tensor]:
+    r_pooled, t_pooled = feats["radar"], feats["text"]  # [b, d], [b, d]
+    scale = model.logit_scale()
+    negative = None
+    if "reversed_text" in feats:  # [b, m]
+        negative = _negative_logits(feats, pair_logits(r_pooled, feats["reversed_text"], scale))
+    if model.training:  # global batch across ranks
+        loss_clip = model.loss_fn(r_pooled, t_pooled, scale, model.logit_bias, sample_ids=sample_ids,
+                                  negative_logits=negative)
+    else:  # evaluation is per process (validation runs on rank 0 alone)
+        loss_clip = sequence_loss(pair_logits(r_pooled, t_pooled, scale), model.config.loss,
+                                  logit_bias=model.logit_bias, sample_ids=sample_ids, negative_logits=negative)
+    return {"loss_clip": loss_clip, "logit_scale": scale.detach(),
+            "logits_per_radar": (scale * r_pooled.float() @ t_pooled.float().T).detach()}  # [b, b]
+
+
+def _add_sequence_loss(model, feats: dict[str, Tensor], sample_ids: Tensor | None,
+                       out: dict[str, Tensor]) -> dict[str, Tensor]:
+    sim = model.seq_similarity
+    parts = sim.similarities(feats["radar_seq"], feats["text_seq"], feats["radar_mask"], feats["text_mask"])
+    seq_logits = sim.combine(parts)  # [b, b]
+    seq_negative = None
+    if "reversed_text" in feats:
+        seq_negative = _negative_logits(feats, sim.combine(sim.similarities(
+            feats["radar_seq"], feats["reversed_text_seq"], feats["radar_mask"], feats["reversed_text_mask"])))
+    loss_seq = sequence_loss(seq_logits, model.config.loss, logit_bias=model.logit_bias, sample_ids=sample_ids,
+                             negative_logits=seq_negative)
+    out.update(loss_seq=loss_seq, seq_logits=seq_logits.detach(),
+               loss_total=out["loss_clip"] + model.config.seq_weight * loss_seq)
+    out.update({f"sim_{k}": v.detach().diagonal().mean() for k, v in parts.items()})
+    return out
+
+
+def _negative_logits(feats: dict[str, Tensor], logits: Tensor) -> Tensor:
+    """``[b, m]`` negative logits, with a negative that describes a row's own activity sequence
+    (a twin's reversed caption is the other twin's story) pushed out of that row's loss."""
+    same = feats["sequence_ids"][:, None] == feats["reversed_sequence_ids"][None, :]  # [b, m]
+    return logits.float().masked_fill(same, -1e9)
+
+
+def loss_parameters(model) -> list[nn.Parameter]:
+    """Parameters that the losses use directly (not through ``features``): logit scale and bias and
+    the sequence similarity's own projections."""
+    modules = [m for m in (model.logit_scale, model.seq_similarity) if m is not None]
+    extra = [model.logit_bias] if model.logit_bias is not None else []
+    return [p for m in modules for p in m.parameters()] + extra
+
+
+def cat_features(parts: list[dict[str, Tensor]]) -> dict[str, Tensor]:
+    """Concatenate ``SeqClip.features`` of several micro-batches along the batch axis; text sequences
+    are zero-padded (and masked) to the longest tokenisation; order negatives (present in some
+    micro-batches only) are concatenated from those that have them."""
+    out = {}
+    for key in dict.fromkeys(k for p in parts for k in p):
+        tensors = [p[key] for p in parts if key in p]
+        if key.endswith(("text_seq", "text_mask")):
+            length = max(t.shape[1] for t in tensors)
+            tail = (0, 0) if key.endswith("text_seq") else ()  # text_seq [b, l, d], text_mask [b, l]
+            tensors = [F.pad(t, (*tail, 0, length - t.shape[1])) for t in tensors]
+        out[key] = torch.cat(tensors)  # [sum b, ...]
+    return out

@@ -1,0 +1,241 @@
+"""Setting a run up (open_clip's ``main.py``): device, data, model, optimizer and resume, checked
+before anything is written, into one typed ``Run`` that ``train.py`` advances step by step."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+import torch
+from rich.console import Console
+
+from radar_text_data.check import format_problems
+from radar_text_data.source import DataLocation, resolve_data
+
+from .config import DEFAULT_BATCH, TrainConfig
+from .data import EpochSampler, RadarTextDataset, twin_pairs
+from .distributed import DistContext, resolve_device
+from .errors import TrainingError
+from .logger import MetricsLogger
+from .model import SeqClip
+from .optim import param_groups, warmup_cosine
+from .pretrained import load_weights
+from .rng import set_rng_state
+from .rundir import (
+    check_run_dir,
+    checkpoint_model,
+    load_trainer_state,
+    open_run_dir,
+    resolve_resume,
+)
+from .stream import ShardStream, TrainData, default_workers
+
+__all__ = ["Run", "TrainState", "setup", "eval_split", "default_dataset"]
+
+
+def default_dataset(cfg: TrainConfig, console: Console) -> Path:
+    """The default synthetic dataset, generated once into the cache (``SEQCLIP_CACHE`` or ~/.cache)."""
+    import radar_synth
+    from radar_text_data import MANIFEST
+
+    cache = Path(os.environ.get("SEQCLIP_CACHE", Path.home() / ".cache" / "seqclip"))
+    # keyed by the generator's version: a new radar-synth may render the same seed differently
+    target = cache / f"synth-{radar_synth.__version__}-{cfg.synth_clips}clips-{cfg.synth_max_frames}f-seed{cfg.seed}"
+    if (target / MANIFEST).is_file():
+        console.print(f"using the cached synthetic dataset {target}")
+        return target
+    console.print(f"generating the default synthetic dataset ({cfg.synth_clips} clips) into {target} (once)")
+    tmp = target.with_name(target.name + ".partial")
+    radar_synth.generate_dataset(tmp, cfg.synth_clips, seed=cfg.seed, workers=cfg.synth_workers, max_frames=cfg.synth_max_frames)
+    os.replace(tmp, target)
+    return target
+
+
+@dataclass
+class TrainState:
+    """Where a run is, saved in every checkpoint (as a dict under ``trainer_state["state"]``); batch
+    positions always sit on optimizer-step boundaries."""
+
+    epoch: int = 0
+    batch_in_epoch: int = 0  # micro-batches of the current epoch already used
+    global_step: int = 0  # optimizer steps taken
+    best_r1: float | None = None  # best mean validation R@1 so far (None: no validation yet)
+    skipped: int = 0  # clips that failed to load and were left out (--skip-bad)
+
+    @classmethod
+    def from_dict(cls, saved: dict) -> TrainState:
+        """A checkpoint's state; seqclip-cli <= 0.1.1 wrote best_r1 = -1.0 for "none yet"."""
+        state = cls(**{f.name: saved[f.name] for f in fields(cls) if f.name in saved})
+        if state.best_r1 is not None and state.best_r1 < 0:
+            state.best_r1 = None
+        return state
+
+
+@dataclass
+class Run:
+    """What a run holds between steps; ``state`` (a ``TrainState``) is saved in every checkpoint."""
+
+    cfg: TrainConfig
+    dist: DistContext
+    device: torch.device
+    console: Console
+    data: DataLocation
+    excluded: list[str]
+    train_data: TrainData
+    val_ds: RadarTextDataset | None  # None: shards without an index have no validation split
+    model: SeqClip
+    train_model: torch.nn.Module  # the model, DDP-wrapped under torchrun
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    scaler: torch.amp.GradScaler
+    state: TrainState
+    steps_per_epoch: int
+    run_dir: Path | None = None  # rank 0 only
+    logger: MetricsLogger | None = None
+    last_ckpt: Path | None = None
+    created_run_dir: bool = False  # this start made run_dir (so a failure before any weights removes it)
+
+    @property
+    def global_batch(self) -> int:
+        return self.cfg.batch_size * self.dist.world_size
+
+    @property
+    def batches_per_epoch(self) -> int:
+        """Micro-batches an epoch uses: whole accumulation groups only (the remainder is dropped)."""
+        return self.steps_per_epoch * self.cfg.accum_steps
+
+    def autocast(self):
+        dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(self.cfg.precision)
+        return torch.autocast(self.device.type, dtype=dtype or torch.float32, enabled=dtype is not None)
+
+    def stop_requested(self) -> bool:
+        return bool(self.cfg.max_steps and self.state.global_step >= self.cfg.max_steps)
+
+
+def setup(cfg: TrainConfig, console: Console, dist: DistContext) -> Run:
+    """Everything a run needs, checked before anything is written: a start that fails leaves no
+    new directory and never rewrites an existing run's files."""
+    device = dist.device if dist.initialized else resolve_device(cfg.device)
+    if cfg.batch_size is None:  # the device's default, recorded in config.toml as used
+        cfg = replace(cfg, batch_size=DEFAULT_BATCH[device.type])
+    if cfg.precision == "fp16" and device.type != "cuda":
+        raise TrainingError("--precision fp16 needs CUDA (use bf16 on CPU)")
+    model_cfg = cfg.model_config()  # an unknown preset fails here, before any data is read
+    check_run_dir(cfg)
+    ckpt = resolve_resume(Path(cfg.out), cfg.resume) if cfg.resume else None
+    torch.manual_seed(cfg.seed)
+    data = _on_main(dist, lambda: _locate(cfg, console))
+    excluded = _on_main(dist, lambda: _check_data(cfg, data, console))
+    train_data = _train_data(cfg, data, dist, device, excluded)
+    val_ds = eval_split(cfg, data, "val", excluded)
+    steps_per_epoch = train_data.samples_per_rank // cfg.batch_size // cfg.accum_steps
+    if steps_per_epoch < 1:
+        raise TrainingError(f"{train_data.samples_per_rank * dist.world_size} training clips give no optimizer step of "
+                            f"{cfg.accum_steps} x {cfg.batch_size * dist.world_size} clips; lower --batch-size or "
+                            f"--accum-steps")
+    model = SeqClip(model_cfg).to(device)
+    if cfg.compile:
+        model.compile_parts()
+    if cfg.cache_text:
+        model.cache_text()
+    optimizer = torch.optim.AdamW(param_groups(model, cfg.lr, cfg.weight_decay, cfg.text_lr_mult),
+                                  fused=device.type == "cuda")  # one kernel for all parameters on the GPU
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine(cfg.warmup_steps, steps_per_epoch * cfg.epochs))
+    r = Run(cfg, dist, device, console, data, excluded, train_data, val_ds, model, dist.wrap(model), optimizer,
+            scheduler, torch.amp.GradScaler(device.type, enabled=cfg.precision == "fp16"), TrainState(),
+            steps_per_epoch)
+    if ckpt is not None:
+        _restore(r, ckpt)
+    if dist.is_main:  # only now is anything written
+        r.run_dir, moved, r.created_run_dir = open_run_dir(cfg, data.spec)
+        if moved:
+            console.print(f"--overwrite: moved the previous run to {moved}")
+        r.logger = MetricsLogger(r.run_dir, r.state.global_step if ckpt else None)
+    else:
+        r.logger = MetricsLogger(None)
+    return r
+
+
+def _on_main(dist: DistContext, fn):
+    """Run ``fn`` on rank 0 and give every rank its result, or raise its error on every rank."""
+    result: dict = {}
+    if dist.is_main:
+        try:
+            result = {"value": fn()}
+        except (TrainingError, ValueError, FileNotFoundError) as err:
+            result = {"error": str(err)}
+    result = dist.broadcast_object(result)
+    if "error" in result:
+        raise TrainingError(result["error"])
+    return result["value"]
+
+
+def _locate(cfg: TrainConfig, console: Console) -> DataLocation:
+    try:
+        return resolve_data(cfg.data) if cfg.data else resolve_data(default_dataset(cfg, console))
+    except FileNotFoundError as err:
+        raise TrainingError(f"--data: {err}") from None
+
+
+def _check_data(cfg: TrainConfig, data: DataLocation, console: Console) -> list[str]:
+    """Ids of clips whose headers fail the check, found before the first step (any -> error unless
+    ``skip_bad``). Content (NaN) is checked when a clip is loaded; shards are checked as they stream."""
+    from radar_text_data import check_headers, read_manifest
+
+    if data.kind != "directory":
+        return []
+    records = read_manifest(data.root)
+    bad = check_headers(data.root, records, workers=min(8, os.cpu_count() or 1))
+    if bad and not cfg.skip_bad:
+        raise TrainingError(f"{len(bad)} of {len(records)} clips in {data.spec} cannot be used (fix them, or leave "
+                            f"them out with --skip-bad):\n{format_problems([p for _, p in bad])}")
+    if bad:
+        console.print(f"[yellow]--skip-bad: leaving out {len(bad)} of {len(records)} clips:[/]\n"
+                      f"{format_problems([p for _, p in bad])}", highlight=False)
+    return [r.id for r, _ in bad]
+
+
+def _train_data(cfg: TrainConfig, data: DataLocation, dist: DistContext, device: torch.device,
+                excluded: list[str]) -> TrainData:
+    """The training split: map-style for a directory, streamed for shards (``--workers`` loader
+    processes, persistent; pinned batches on CUDA)."""
+    workers = default_workers(int(os.environ.get("LOCAL_WORLD_SIZE", "1"))) if cfg.workers is None else cfg.workers
+    pin = device.type == "cuda"
+    if data.kind == "shards":
+        if cfg.twin_batches:
+            raise TrainingError("--twin-batches needs a dataset directory (shards are streamed in shuffled order)")
+        stream = ShardStream(data, "train", cfg.clip_length, cfg.seed, dist.rank, dist.world_size, workers,
+                             cfg.skip_bad, cfg.positives, cfg.order_negatives)
+        per_rank = stream.samples_per_rank()
+        if per_rank is None:
+            if cfg.train_num_samples is None:
+                raise TrainingError(f"--data {data.spec}: shards without an index.json need --train-num-samples")
+            per_rank = cfg.train_num_samples // dist.world_size
+        return TrainData.streamed(stream, cfg.batch_size, per_rank, workers, pin)
+    ds = RadarTextDataset(data, "train", cfg.clip_length, train=True, seed=cfg.seed, skip_bad=cfg.skip_bad,
+                          exclude=excluded, positives=cfg.positives, order_negatives=cfg.order_negatives,
+                          decoded_cache=cfg.decoded_cache)
+    sampler = EpochSampler(len(ds), cfg.seed, twins=twin_pairs(ds.records) if cfg.twin_batches else (),
+                           batch=cfg.batch_size * dist.world_size)
+    return TrainData.mapped(ds, sampler, dist.shard(sampler), cfg.batch_size, dist.world_size, workers, pin)
+
+
+def eval_split(cfg: TrainConfig, data: DataLocation, split: str, excluded: list[str]) -> RadarTextDataset | None:
+    """``split`` (val or test) for evaluation; None for shards without an index (no split is known)."""
+    if data.kind == "shards" and not data.indexed:
+        return None
+    return RadarTextDataset(data, split, cfg.clip_length, train=False, skip_bad=cfg.skip_bad, exclude=excluded,
+                            decoded_cache=cfg.decoded_cache)
+
+
+def _restore(r: Run, ckpt: Path) -> None:
+    saved = load_trainer_state(ckpt, map_location=r.device)
+    r.model.load_state_dict(load_weights(checkpoint_model(ckpt), map_location=r.device))
+    r.optimizer.load_state_dict(saved["optimizer"])
+    r.scheduler.load_state_dict(saved["scheduler"])
+    r.scaler.load_state_dict(saved["scaler"])
+    set_rng_state(saved["rng"])
+    r.state = TrainState.from_dict(saved["state"])
+    r.last_ckpt = ckpt
+    r.console.print(f"resumed from {ckpt} (epoch {r.state.epoch}, step {r.state.global_step})")
