@@ -30,7 +30,7 @@ SCALES = {  # dataset and training size per preset
 }
 SPLITS = (0.6, 0.1, 0.3)
 CONFIGS = {  # name -> TrainConfig fields; the increments the order question needs, then combinations
-    "clip only": {"similarity": "clip", "order_negatives": False, "twin_batches": False},
+    "pooled only": {"similarity": "pooled", "order_negatives": False, "twin_batches": False},
     "+ combined": {"similarity": "combined", "order_negatives": False, "twin_batches": False},
     "+ temporal only": {"similarity": "temporal", "order_negatives": False, "twin_batches": False},
     "+ combined + order negatives": {"similarity": "combined", "order_negatives": True, "twin_batches": False},
@@ -38,7 +38,7 @@ CONFIGS = {  # name -> TrainConfig fields; the increments the order question nee
     "+ temporal + order negatives": {"similarity": "temporal", "order_negatives": True, "twin_batches": False},
     "+ temporal + order negatives + twins": {"similarity": "temporal", "order_negatives": True, "twin_batches": True},
     "+ temporal + order negatives + twins + activity positives": {"similarity": "temporal", "order_negatives": True,
-                                                                  "twin_batches": True, "positives": "activities"},
+                                                                  "twin_batches": True, "positives": "same_activities"},
 }
 
 
@@ -65,7 +65,7 @@ def evaluate(model, data: Path, split: str, clip_length: int) -> dict:
     )
 
     ds = RadarTextDataset(data, split, clip_length, train=False)
-    scores = ["clip"]
+    scores = ["pooled"]
     if model.seq_similarity is not None:
         scores += [*model.seq_similarity.components, "combined"]
     retrieval = eval_retrieval(model, ds)
@@ -112,8 +112,8 @@ def table(results: dict) -> str:
         cells = [name] + [_cell(r[d][k], r[d]["interval"][k]) for d in ("text_to_radar", "radar_to_text")
                           for k in ("R@1", "R@5")]
         for task in ("twins", "order"):
-            pooled = t[task]["clip"]
-            seq = {s: v for s, v in t[task].items() if s != "clip"}
+            pooled = t[task]["pooled"]
+            seq = {s: v for s, v in t[task].items() if s != "pooled"}
             cells.append(_cell(pooled["accuracy"], pooled["interval"]))
             if seq:
                 best = max(seq, key=lambda s: res["val"][task][s]["accuracy"])  # chosen on validation
@@ -147,7 +147,7 @@ def main() -> None:
                                          + max(v["accuracy"] for v in results[n]["val"]["twins"].values())))
     any_test = next(iter(results.values()))["test"]
     print(f"\nscale {args.scale}: {scale}; splits {SPLITS}; test {any_test['clips']} clips, "
-          f"{any_test['twins']['clip']['clips'] // 2} twin pairs, {any_test['order']['clip']['clips']} multi-segment "
+          f"{any_test['twins']['pooled']['clips'] // 2} twin pairs, {any_test['order']['pooled']['clips']} multi-segment "
           f"clips; data {data_minutes:.1f} min, total {(time.time() - t0) / 60:.1f} min this call; "
           f"{os.cpu_count()} CPUs")
     print(f"chosen on validation (twin + order accuracy, best score): {chosen}\n")

@@ -29,7 +29,7 @@ D = 256
 
 def grid_case(device, kind, b, lr, lt):
     torch.manual_seed(0)
-    sim = SequenceSimilarity(embed_dim=D, similarity_type=kind).to(device)
+    sim = SequenceSimilarity(embed_dim=D, similarity=kind).to(device)
     r = torch.randn(b, lr, D, device=device, requires_grad=True)
     t = torch.randn(b, lt, D, device=device, requires_grad=True)
     rm = torch.ones(b, lr, dtype=torch.bool, device=device)
@@ -92,7 +92,7 @@ def large_grid(device):
     largest case), the allocator's peak on CUDA."""
     import resource
 
-    sim = SequenceSimilarity(embed_dim=D, similarity_type="combined").to(device)
+    sim = SequenceSimilarity(embed_dim=D, similarity="combined").to(device)
     r = torch.randn(256, 248, D, device=device, requires_grad=True)
     t = torch.randn(256, 32, D, device=device, requires_grad=True)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -49,7 +49,7 @@ def test_two_captions_of_one_clip_are_not_negatives():
     """Clip 0 appears twice with its own caption: without ids the loss pushes their cross logit
     down (a negative), with ids it pulls it up (a positive)."""
     r, t = feats(5)
-    for kind in ("clip", "siglip"):
+    for kind in ("infonce", "siglip"):
         logits = (14.0 * r @ t.T).requires_grad_()
         sequence_loss(logits, kind).backward()
         assert logits.grad[0, 4] > 0
@@ -128,7 +128,7 @@ def _reference_with_negatives(logits, negatives, kind, bias=0.0):
     """Plain loops: radar row i against its texts and the extra negatives (target: text i alone);
     text column j against the radar rows only (negatives are never queries)."""
     b, m = len(logits), len(negatives[0]) if negatives else 0
-    if kind == "clip":
+    if kind == "infonce":
         loss_r = 0.0
         for i in range(b):
             row = list(logits[i]) + list(negatives[i])
@@ -148,7 +148,7 @@ def _reference_with_negatives(logits, negatives, kind, bias=0.0):
     return total / b
 
 
-@given(b=st.integers(1, 6), m=st.integers(1, 5), seed=st.integers(0, 1000), kind=st.sampled_from(["clip", "siglip"]))
+@given(b=st.integers(1, 6), m=st.integers(1, 5), seed=st.integers(0, 1000), kind=st.sampled_from(["infonce", "siglip"]))
 def test_order_negatives_are_extra_radar_to_text_negatives_only(b, m, seed, kind):
     g = torch.Generator().manual_seed(seed)
     logits = torch.randn(b, b, generator=g, dtype=torch.float64) * 3
@@ -169,7 +169,14 @@ def test_order_negatives_through_the_modules_equal_the_functional_loss():
     r, t = feats(5, seed=3)
     neg = F.normalize(torch.randn(3, 8, dtype=torch.float64, generator=torch.Generator().manual_seed(4)), dim=-1)
     negative = r @ neg.T * 14.0
-    want = float(sequence_loss(r @ t.T * 14.0, "clip", negative_logits=negative))
+    want = float(sequence_loss(r @ t.T * 14.0, "infonce", negative_logits=negative))
     assert abs(float(ClipLoss()(r, t, 14.0, negative_logits=negative)) - want) < 1e-12
     want = float(sequence_loss(r @ t.T * 10.0, "siglip", logit_bias=-10.0, negative_logits=r @ neg.T * 10.0))
     assert abs(float(SigLipLoss()(r, t, 10.0, -10.0, negative_logits=r @ neg.T * 10.0)) - want) < 1e-12
+
+
+def test_the_kind_named_clip_before_0_3_is_still_infonce():
+    r, t = feats(4)
+    with pytest.warns(FutureWarning, match="infonce"):
+        old = sequence_loss(14.0 * r @ t.T, "clip")
+    assert torch.equal(old, sequence_loss(14.0 * r @ t.T, "infonce"))

@@ -4,7 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from seqsim_reference import pair_similarity
 
-from seq_similarity import SIMILARITY_TYPES, SequenceSimilarity
+from seq_similarity import SIMILARITIES, SequenceSimilarity
 
 STRATEGIES = ("global", "local", "attention", "temporal")
 D = 16
@@ -12,7 +12,7 @@ D = 16
 
 def make(kind="combined", **kw):
     torch.manual_seed(0)
-    return SequenceSimilarity(embed_dim=D, similarity_type=kind, num_heads=4, window_size=4, **kw).eval()
+    return SequenceSimilarity(embed_dim=D, similarity=kind, num_heads=4, window_size=4, **kw).eval()
 
 
 def random_batch(g, b, length, min_valid=1):
@@ -36,7 +36,7 @@ def test_entry_equals_pair_alone_against_plain_reference(kind):
     torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
 
 
-@pytest.mark.parametrize("kind", SIMILARITY_TYPES)
+@pytest.mark.parametrize("kind", SIMILARITIES)
 @pytest.mark.parametrize("fill", [0.0, 1e4, float("nan")])
 def test_padding_is_invisible_whatever_its_values(kind, fill):
     sim = make(kind)
@@ -53,7 +53,7 @@ def test_padding_is_invisible_whatever_its_values(kind, fill):
     torch.testing.assert_close(padded, base, atol=1e-5, rtol=1e-5)
 
 
-@pytest.mark.parametrize("kind", SIMILARITY_TYPES)
+@pytest.mark.parametrize("kind", SIMILARITIES)
 def test_single_valid_token(kind):
     sim = make(kind)
     r = torch.randn(2, 5, D)
@@ -131,7 +131,7 @@ def test_hf_integer_attention_mask_accepted():
 @pytest.mark.parametrize(
     "build,match",
     [
-        (lambda: SequenceSimilarity(similarity_type="dtw"), "similarity_type"),
+        (lambda: SequenceSimilarity(similarity="dtw"), "similarity must be"),
         (lambda: SequenceSimilarity(weights={"globl": 1.0}), "unknown weights"),
         (lambda: SequenceSimilarity(embed_dim=10, num_heads=3), "divisible"),
         (lambda: SequenceSimilarity(temperature=0), "temperature"),
@@ -155,7 +155,7 @@ def test_bad_inputs():
 
 
 @given(
-    kind=st.sampled_from(SIMILARITY_TYPES),
+    kind=st.sampled_from(SIMILARITIES),
     br=st.integers(1, 4), bt=st.integers(1, 4), lr=st.integers(1, 12), lt=st.integers(1, 8),
     seed=st.integers(0, 2**16),
 )
@@ -189,3 +189,20 @@ def test_the_chunk_budget_follows_free_cuda_memory(monkeypatch):
     assert chunk_elements(torch.device("cuda")) == (64 << 30) // 64  # a sixteenth, in float32 elements
     monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (1 << 20, 80 << 30))  # nearly full
     assert chunk_elements(torch.device("cuda")) == DEFAULT_CHUNK_ELEMENTS
+
+
+def test_the_similarity_keyword_before_0_3_still_builds_the_same_module():
+    with pytest.warns(FutureWarning, match="similarity="):
+        old = SequenceSimilarity(embed_dim=16, similarity_type="temporal", num_heads=4)
+    new = SequenceSimilarity(embed_dim=16, similarity="temporal", num_heads=4)
+    assert old.similarity == new.similarity == old.similarity_type == "temporal"
+    assert old.state_dict().keys() == new.state_dict().keys()
+
+
+def test_the_names_import_without_torch():
+    import subprocess
+    import sys
+
+    code = "import sys, seq_similarity.names as n; assert 'torch' not in sys.modules; print(n.SIMILARITIES)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "combined" in out

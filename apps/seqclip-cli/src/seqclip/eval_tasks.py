@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .config import TASK_ALIASES
+from .config import POOLED, TASK_ALIASES
 from .data import RadarTextDataset
 from .evaluate import (
     check_similarity,
@@ -40,7 +40,7 @@ ACTIVITY_PHRASES = {
 class EvalOptions:
     """What a task may use besides the model and the split."""
 
-    similarity: str = "clip"  # the score: clip (pooled cosine) or a sequence similarity
+    similarity: str = POOLED  # the score: pooled (cosine of the pooled features) or a sequence similarity
     protocol: str = "full"  # retrieval: full | in-batch
     batch_size: int = 64  # embedding batch; the in-batch protocol's batch
 
@@ -53,17 +53,17 @@ def eval_retrieval(model: SeqClip, dataset: RadarTextDataset, options: EvalOptio
 @torch.no_grad()
 def eval_zeroshot(model: SeqClip, dataset: RadarTextDataset, options: EvalOptions = EvalOptions()) -> dict:
     """Clips whose segments are all one activity, against class prompts averaged over templates."""
-    rows = [(i, r) for i, r in enumerate(dataset.records)
-            if len(set(r.activities)) == 1 and r.activities[0] in ACTIVITY_PHRASES]
-    if not rows:
+    single = [(i, r) for i, r in enumerate(dataset.records)
+              if len(set(r.activities)) == 1 and r.activities[0] in ACTIVITY_PHRASES]
+    if not single:
         raise ValueError("zero-shot needs clips with a single activity in their segments (radar-synth format)")
-    classes = sorted({r.activities[0] for _, r in rows} | set(ACTIVITY_PHRASES))
+    classes = sorted({r.activities[0] for _, r in single} | set(ACTIVITY_PHRASES))
     prompts = [t.format(ACTIVITY_PHRASES[c]) for c in classes for t in TEMPLATES]
     text = model.encode_text(prompts).float().cpu().reshape(len(classes), len(TEMPLATES), -1).mean(1)
     text = torch.nn.functional.normalize(text, dim=-1)  # [C, d]
-    emb = embed_split(model, dataset.subset([i for i, _ in rows]), options.batch_size)
+    emb = embed_split(model, dataset.subset([i for i, _ in single]), options.batch_size)
     scores = emb["radar"] @ text.T  # [N, C]
-    truth = torch.tensor([classes.index(r.activities[0]) for _, r in rows])
+    truth = torch.tensor([classes.index(r.activities[0]) for _, r in single])
     order = scores.argsort(dim=1, descending=True, stable=True)
     hits = (order[:, 0] == truth).float()  # [N]
     top1 = float(hits.mean() * 100)
@@ -72,24 +72,24 @@ def eval_zeroshot(model: SeqClip, dataset: RadarTextDataset, options: EvalOption
     confusion = np.zeros((len(classes), len(classes)), dtype=int)
     for t, p in zip(truth.tolist(), order[:, 0].tolist(), strict=True):
         confusion[t, p] += 1
-    return {"top1": top1, "top1_interval": interval, "top5": top5, "clips": len(rows), "classes": classes,
+    return {"top1": top1, "top1_interval": interval, "top5": top5, "clips": len(single), "classes": classes,
             "confusion": confusion.tolist(), "chance_top1": 100 / len(classes)}
 
 
 @torch.no_grad()
 def preference_accuracy(model: SeqClip, dataset: RadarTextDataset, negatives: dict[int, list[str]],
-                        batch_size: int = 64, similarity: str = "clip") -> dict:
+                        batch_size: int = 64, similarity: str = POOLED) -> dict:
     """For clip ``i`` and each ``k < len(negatives[i])``: is its own caption ``k`` scored above
     ``negatives[i][k]``? Accuracy (%), the number of comparisons and clips, a 95 % bootstrap
     interval resampling clips."""
     check_similarity(model, similarity)
     idx = sorted(negatives)
     subset = dataset.subset(idx)
-    emb = embed_split(model, subset, batch_size, return_sequence=similarity != "clip")
+    emb = embed_split(model, subset, batch_size, return_sequence=similarity != POOLED)
     pairs = [list(zip(record.captions, negatives[i], strict=False))  # the shorter list decides
              for i, record in zip(idx, subset.records, strict=True)]
     captions = [own for p in pairs for own, _ in p] + [neg for p in pairs for _, neg in p]
-    text = text_features(model, captions, sequence=similarity != "clip", batch=batch_size)
+    text = text_features(model, captions, sequence=similarity != POOLED, batch=batch_size)
     clips = torch.tensor([j for j, p in enumerate(pairs) for _ in p])  # [m]
     matrix = score_matrix(model, similarity, emb, text)
     m = len(clips)

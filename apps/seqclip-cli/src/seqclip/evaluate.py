@@ -10,7 +10,7 @@ from torch.utils.data import DataLoader
 
 from radar_views import VIEW_NAMES
 
-from .config import SIMILARITIES
+from .config import POOLED, SIMILARITIES
 from .data import RadarTextDataset, collate
 from .losses import cat_features
 from .model import SeqClip
@@ -70,23 +70,23 @@ def text_features(model: SeqClip, captions: list[str], sequence: bool, batch: in
 
 
 def check_similarity(model: SeqClip, similarity: str) -> None:
-    """``similarity`` is one the model can score: ``clip`` always, a sequence similarity only with one."""
+    """``similarity`` is one the model can score: ``pooled`` always, a sequence similarity only with one."""
     if similarity not in SIMILARITIES:
         raise ValueError(f"--similarity must be one of {SIMILARITIES}, got {similarity!r}")
     sim = model.seq_similarity
-    if similarity != "clip" and sim is None:
-        raise ValueError(f"--similarity {similarity}: this model was trained without sequence similarity; use clip")
-    if similarity not in ("clip", "combined") and similarity not in sim.components:
+    if similarity != POOLED and sim is None:
+        raise ValueError(f"--similarity {similarity}: this model was trained without sequence similarity; use {POOLED}")
+    if similarity not in (POOLED, "combined") and similarity not in sim.components:
         raise ValueError(f"--similarity {similarity}: the model's sequence similarity has {list(sim.components)}")
 
 
 def score_matrix(model: SeqClip, similarity: str, emb: dict, text: dict):
-    """A function ``(clip rows [r], text rows [t]) -> scores [r, t]`` for one similarity: ``clip`` is
+    """A function ``(clip rows [r], text rows [t]) -> scores [r, t]`` for one similarity: ``pooled`` is
     the pooled cosine; a sequence similarity uses the token sequences; ``combined`` adds the
     scaled pooled score to the weighted sequence similarity (as the training loss does)."""
     check_similarity(model, similarity)
     radar, texts = emb["radar"].float(), text["pooled"].float()
-    if similarity == "clip":
+    if similarity == POOLED:
         return lambda rows_r, rows_t: radar[rows_r] @ texts[rows_t].T
     device = next(model.parameters()).device
     r_seq = torch.cat([s for s, _ in emb["radar_seq"]]).to(device)  # [N, n, d]
@@ -127,7 +127,7 @@ def _directions(ranks_t2r: list[int], ranks_r2t: list[list[int]], t2r_by_clip: l
     return {"text_to_radar": t2r, "radar_to_text": r2t}
 
 
-def retrieval(model: SeqClip, dataset: RadarTextDataset, similarity: str = "clip", protocol: str = "full",
+def retrieval(model: SeqClip, dataset: RadarTextDataset, similarity: str = POOLED, protocol: str = "full",
               batch_size: int = 64, intervals: bool = True) -> dict:
     """Both directions, with 95 % bootstrap intervals (resampling clips) unless ``intervals`` is off;
     ``full``: every caption against every clip of the split; ``in-batch``: the reference code base's
@@ -135,7 +135,7 @@ def retrieval(model: SeqClip, dataset: RadarTextDataset, similarity: str = "clip
     check_similarity(model, similarity)
     if protocol not in PROTOCOLS:
         raise ValueError(f"--protocol must be full or in-batch, got {protocol!r}")
-    sequence = similarity != "clip"
+    sequence = similarity != POOLED
     emb = embed_split(model, dataset, batch_size, return_sequence=sequence)
     text = {"pooled": emb["text"], **(text_features(model, emb["captions"], sequence=True) if sequence else {})}
     scores = score_matrix(model, similarity, emb, text)

@@ -57,7 +57,7 @@ def _validation_figures(run: Path, data: str | Path, out_dir: Path, examples: in
     emb = embed_split(model, ds)
     first = [int((emb["caption_clip"] == i).nonzero()[0, 0]) for i in range(len(emb["positions"]))]
     written = [plot_similarity((emb["radar"] @ emb["text"][first].T).numpy(), out_dir / "val_similarity.png")]
-    rows = []
+    shown = []
     for q in range(min(examples, len(first))):
         scores = emb["text"][first[q]] @ emb["radar"].T  # [N]
         top = torch.argsort(scores, descending=True, stable=True)[:3].tolist()
@@ -66,5 +66,5 @@ def _validation_figures(run: Path, data: str | Path, out_dir: Path, examples: in
             position = emb["positions"][clip]
             mark = "correct" if clip == q else "other clip"
             found.append((ds.views_at(position)["doppler_time"], f"#{k + 1} ({mark}) {ds.record_at(position).id}"))
-        rows.append((emb["captions"][first[q]], found))
-    return written + [plot_retrieval_examples(rows, out_dir / "retrieval_examples.png")]
+        shown.append((emb["captions"][first[q]], found))
+    return written + [plot_retrieval_examples(shown, out_dir / "retrieval_examples.png")]

@@ -21,13 +21,13 @@ __all__ = ["seqclip_losses", "loss_parameters", "cat_features"]
 
 
 def seqclip_losses(model, feats: dict[str, Tensor], sample_ids: Tensor | None = None) -> dict[str, Tensor]:
-    """Losses (``loss_clip``, ``loss_seq``, ``loss_total``), logits and similarity components of
+    """Losses (``loss_pooled``, ``loss_seq``, ``loss_total``), logits and similarity components of
     ``model.features`` output. Training: the pooled loss sees the global batch across ranks."""
     with phase("similarity"):
         out = _pooled_loss(model, feats, sample_ids)
         if model.seq_similarity is None:
-            out["loss_seq"] = torch.zeros((), device=out["loss_clip"].device)
-            out["loss_total"] = out["loss_clip"]
+            out["loss_seq"] = torch.zeros((), device=out["loss_pooled"].device)
+            out["loss_total"] = out["loss_pooled"]
             return out
         return _add_sequence_loss(model, feats, sample_ids, out)
 
@@ -39,12 +39,12 @@ def _pooled_loss(model, feats: dict[str, Tensor], sample_ids: Tensor | None) -> 
     if "reversed_text" in feats:  # [b, m]
         negative = _negative_logits(feats, pair_logits(r_pooled, feats["reversed_text"], scale))
     if model.training:  # global batch across ranks
-        loss_clip = model.loss_fn(r_pooled, t_pooled, scale, model.logit_bias, sample_ids=sample_ids,
+        loss_pooled = model.loss_fn(r_pooled, t_pooled, scale, model.logit_bias, sample_ids=sample_ids,
                                   negative_logits=negative)
     else:  # evaluation is per process (validation runs on rank 0 alone)
-        loss_clip = sequence_loss(pair_logits(r_pooled, t_pooled, scale), model.config.loss,
+        loss_pooled = sequence_loss(pair_logits(r_pooled, t_pooled, scale), model.config.loss,
                                   logit_bias=model.logit_bias, sample_ids=sample_ids, negative_logits=negative)
-    return {"loss_clip": loss_clip, "logit_scale": scale.detach(),
+    return {"loss_pooled": loss_pooled, "logit_scale": scale.detach(),
             "logits_per_radar": (scale * r_pooled.float() @ t_pooled.float().T).detach()}  # [b, b]
 
 
@@ -60,7 +60,7 @@ def _add_sequence_loss(model, feats: dict[str, Tensor], sample_ids: Tensor | Non
     loss_seq = sequence_loss(seq_logits, model.config.loss, logit_bias=model.logit_bias, sample_ids=sample_ids,
                              negative_logits=seq_negative)
     out.update(loss_seq=loss_seq, seq_logits=seq_logits.detach(),
-               loss_total=out["loss_clip"] + model.config.seq_weight * loss_seq)
+               loss_total=out["loss_pooled"] + model.config.seq_weight * loss_seq)
     out.update({f"sim_{k}": v.detach().diagonal().mean() for k, v in parts.items()})
     return out
 

@@ -100,7 +100,7 @@ class SeqClip(PretrainedModel, nn.Module):
         if not return_sequence:
             return pooled
         if self.radar_seq_proj is None:
-            raise ValueError("this model has no sequence projections (similarity='clip')")
+            raise ValueError("this model has no sequence projections (similarity='pooled')")
         if self.config.granularity == "time":
             seq, seq_mask = out.time_sequence, out.time_mask  # [b, T/16, d_enc]
         else:
@@ -146,7 +146,7 @@ class SeqClip(PretrainedModel, nn.Module):
         if not return_sequence:
             return pooled
         if self.text_seq_proj is None:
-            raise ValueError("this model has no sequence projections (similarity='clip')")
+            raise ValueError("this model has no sequence projections (similarity='pooled')")
         words = attn & ~special
         words = torch.where(words.any(1, keepdim=True), words, attn)  # an empty caption keeps its specials
         return pooled, self.text_seq_proj(hidden), words

@@ -49,23 +49,24 @@ def plot_confusion(confusion, classes: Sequence[str], out: str | Path) -> Path:
     return _save(fig, out, 90)
 
 
-def plot_curves(rows: Sequence[Mapping], out: str | Path) -> Path:
+def plot_curves(lines: Sequence[Mapping], out: str | Path) -> Path:
     """Losses (train, and validation where logged), learning rate and logit scale against the step,
     from metrics lines (``{"step": ..., "loss_total": ..., "val_loss_total": ...}``)."""
-    train_rows = [r for r in rows if "loss_total" in r and "val_loss_total" not in r]
+    train_lines = [x for x in lines if "loss_total" in x and "val_loss_total" not in x]
     fig, axes = plt.subplots(1, 3, figsize=(15, 4), constrained_layout=True)
-    steps = [r["step"] for r in train_rows]
-    for key in ("loss_clip", "loss_seq", "loss_total"):
-        if any(key in r for r in train_rows):
-            axes[0].plot(steps, [r.get(key, np.nan) for r in train_rows], label=key)
-    val = [r for r in rows if "val_loss_total" in r]
+    steps = [r["step"] for r in train_lines]
+    for key in ("loss_pooled", "loss_seq", "loss_total"):
+        old = "loss_clip" if key == "loss_pooled" else key  # the name in runs of seqclip-cli <= 0.4
+        if any(key in r or old in r for r in train_lines):
+            axes[0].plot(steps, [r.get(key, r.get(old, np.nan)) for r in train_lines], label=key)
+    val = [x for x in lines if "val_loss_total" in x]
     if val:
         axes[0].plot([r["step"] for r in val], [r["val_loss_total"] for r in val], "k--", label="val loss_total")
     axes[0].set(xlabel="step", title="losses")
     axes[0].legend()
-    axes[1].plot(steps, [r.get("lr", np.nan) for r in train_rows])
+    axes[1].plot(steps, [r.get("lr", np.nan) for r in train_lines])
     axes[1].set(xlabel="step", title="learning rate")
-    axes[2].plot(steps, [r.get("logit_scale", np.nan) for r in train_rows])
+    axes[2].plot(steps, [r.get("logit_scale", np.nan) for r in train_lines])
     axes[2].set(xlabel="step", title="logit scale")
     return _save(fig, out, 80)
 

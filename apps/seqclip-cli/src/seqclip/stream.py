@@ -43,7 +43,7 @@ class ShardStream(IterableDataset):
     epoch, and how many of this rank's samples were already used (resume)."""
 
     def __init__(self, location: DataLocation, split: str, length: int, seed: int, rank: int = 0, world: int = 1,
-                 workers: int = 0, skip_bad: bool = False, positives: str = "clip", order_negatives: bool = False,
+                 workers: int = 0, skip_bad: bool = False, positives: str = "same_clip", order_negatives: bool = False,
                  shuffle: bool = True, buffer: int = DEFAULT_SHUFFLE_BUFFER) -> None:
         self.shards, self.split = location.shards(split), split
         if not self.shards:

@@ -63,7 +63,7 @@ def clip_loss(radar_features: Tensor, text_features: Tensor, logit_scale: Tensor
     """Symmetric InfoNCE on paired features ``[B, d]`` (row i of each modality is a pair)."""
     _check_pair(radar_features, text_features)
     logits = pair_logits(radar_features, text_features, logit_scale, logit_bias)
-    return sequence_loss(logits, "clip", sample_ids=sample_ids)
+    return sequence_loss(logits, "infonce", sample_ids=sample_ids)
 
 
 def siglip_loss(radar_features: Tensor, text_features: Tensor, logit_scale: Tensor | float,
@@ -87,11 +87,12 @@ def with_negatives(logits: Tensor, mask: Tensor, negative_logits: Tensor | None)
     return torch.cat([logits, negative_logits], 1), torch.cat([mask, extra], 1)
 
 
-def sequence_loss(logits: Tensor, kind: str = "clip", logit_bias: Tensor | float | None = None,
+def sequence_loss(logits: Tensor, kind: str = "infonce", logit_bias: Tensor | float | None = None,
                   sample_ids: Tensor | None = None, negative_logits: Tensor | None = None) -> Tensor:
     """The same objectives on a given square logit matrix ``[B, B]`` (e.g. a sequence similarity).
 
-    ``kind="clip"``: symmetric cross-entropy over rows and columns. ``kind="siglip"``: sigmoid
+    ``kind="infonce"``: CLIP's symmetric cross-entropy over rows and columns (``"clip"``, its
+    name before 0.3, is read with a deprecation warning). ``kind="siglip"``: sigmoid
     loss, with ``logit_bias`` added first. ``negative_logits [B, m]``: extra negatives of the radar
     rows only (radar->text direction; never positives, never queries).
     """
@@ -103,6 +104,11 @@ def sequence_loss(logits: Tensor, kind: str = "clip", logit_bias: Tensor | float
     b = logits.shape[0]
     mask = positive_mask(b, b, logits.device, sample_ids, sample_ids)
     if kind == "clip":
+        import warnings
+
+        warnings.warn("sequence_loss(kind='clip') is now kind='infonce'", FutureWarning, stacklevel=2)
+        kind = "infonce"
+    if kind == "infonce":
         logits_r, mask_r = with_negatives(logits, mask, negative_logits)
         return clip_loss_from_logits(logits_r, logits.T, mask_r, mask.T)
     if kind == "siglip":
@@ -110,4 +116,4 @@ def sequence_loss(logits: Tensor, kind: str = "clip", logit_bias: Tensor | float
         if logit_bias is not None:
             logits = logits + _f32(torch.as_tensor(logit_bias, device=logits.device))
         return siglip_loss_from_logits(logits, mask)
-    raise ValueError(f"kind must be 'clip' or 'siglip', got {kind!r}")
+    raise ValueError(f"kind must be 'infonce' or 'siglip', got {kind!r}")

@@ -2,20 +2,31 @@
 
 ``SequenceSimilarity`` gives truly pairwise, mask-aware ``[Br, Bt]`` logits (global, local,
 attention, temporal soft-DTW, combined); ``soft_dtw`` is the batched differentiable
-soft-DTW it is built on.
+soft-DTW it is built on. Names load on first use: ``seq_similarity.names`` (the similarity names,
+for a command line that lists them) needs only the standard library.
 """
 
+from __future__ import annotations
+
+import importlib
 from importlib.metadata import version
 
-from .similarity import (
-           DEFAULT_CHUNK_ELEMENTS,
-           DEFAULT_WEIGHTS,
-           SIMILARITY_TYPES,
-           SequenceSimilarity,
-           chunk_elements,
-)
-from .soft_dtw import SoftDTWFunction, soft_dtw
+from .names import DEFAULT_WEIGHTS, SIMILARITIES
 
-__all__ = ["SequenceSimilarity", "soft_dtw", "SoftDTWFunction", "SIMILARITY_TYPES", "DEFAULT_WEIGHTS", "chunk_elements",
-           "DEFAULT_CHUNK_ELEMENTS"]
+_LAZY = {
+    "SequenceSimilarity": "similarity", "SIMILARITY_TYPES": "similarity", "chunk_elements": "similarity",
+    "DEFAULT_CHUNK_ELEMENTS": "similarity", "soft_dtw": "soft_dtw", "SoftDTWFunction": "soft_dtw",
+}
+
+__all__ = ["SIMILARITIES", "DEFAULT_WEIGHTS", *_LAZY]
 __version__ = version("seq-similarity")
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -17,12 +17,13 @@ from torch import Tensor, nn
 from torch.utils.checkpoint import checkpoint
 
 from .masking import check_sequence, masked_mean, pack_valid, window_means
+from .names import DEFAULT_WEIGHTS, SIMILARITIES
 from .soft_dtw import soft_dtw
 
-__all__ = ["SequenceSimilarity", "SIMILARITY_TYPES", "DEFAULT_WEIGHTS", "chunk_elements", "DEFAULT_CHUNK_ELEMENTS"]
+__all__ = ["SequenceSimilarity", "SIMILARITIES", "SIMILARITY_TYPES", "DEFAULT_WEIGHTS", "chunk_elements",
+           "DEFAULT_CHUNK_ELEMENTS"]
 
-SIMILARITY_TYPES = ("global", "local", "attention", "temporal", "combined")
-DEFAULT_WEIGHTS: dict[str, float] = {"global": 1.0, "local": 0.5, "attention": 0.3, "temporal": 0.2}
+SIMILARITY_TYPES = SIMILARITIES  # the name before 0.3 (kept: same tuple)
 
 
 def _chunked_rows(fn: Callable[..., Tensor], rows: tuple[Tensor, ...], cols: tuple[Tensor, ...],
@@ -77,7 +78,7 @@ class SequenceSimilarity(nn.Module):
     def __init__(
         self,
         embed_dim: int = 256,
-        similarity_type: str = "combined",
+        similarity: str = "combined",
         temperature: float = 0.07,
         window_size: int = 16,
         window_stride: int | None = None,
@@ -85,10 +86,16 @@ class SequenceSimilarity(nn.Module):
         gamma: float = 0.1,
         weights: Mapping[str, float] | None = None,
         max_chunk_elements: int | None = None,
+        similarity_type: str | None = None,
     ) -> None:
         super().__init__()
-        if similarity_type not in SIMILARITY_TYPES:
-            raise ValueError(f"similarity_type must be one of {SIMILARITY_TYPES}, got {similarity_type!r}")
+        if similarity_type is not None:  # the keyword before 0.3
+            import warnings
+
+            warnings.warn("SequenceSimilarity(similarity_type=...) is now similarity=...", FutureWarning, stacklevel=2)
+            similarity = similarity_type
+        if similarity not in SIMILARITIES:
+            raise ValueError(f"similarity must be one of {SIMILARITIES}, got {similarity!r}")
         if not temperature > 0:
             raise ValueError(f"temperature must be > 0, got {temperature}")
         if window_size < 1 or (window_stride is not None and window_stride < 1):
@@ -100,14 +107,14 @@ class SequenceSimilarity(nn.Module):
         if unknown:
             raise ValueError(f"unknown weights keys {sorted(unknown)}; expected a subset of {list(DEFAULT_WEIGHTS)}")
         self.embed_dim = embed_dim
-        self.similarity_type = similarity_type
+        self.similarity = similarity
         self.temperature = float(temperature)
         self.window_size = window_size
         self.window_stride = window_stride or max(1, window_size // 2)
         self.gamma = float(gamma)
         self.weights = weights
         self.max_chunk_elements = None if max_chunk_elements is None else int(max_chunk_elements)
-        self.components = tuple(weights) if similarity_type == "combined" else (similarity_type,)
+        self.components = tuple(weights) if similarity == "combined" else (similarity,)
         # one projection per strategy, shared by both modalities (they already share a space)
         if "global" in self.components:
             self.global_proj = nn.Linear(embed_dim, embed_dim)
@@ -118,8 +125,13 @@ class SequenceSimilarity(nn.Module):
         if "temporal" in self.components:
             self.temporal_proj = nn.Linear(embed_dim, embed_dim)
 
+    @property
+    def similarity_type(self) -> str:
+        """The name before 0.3 of ``similarity``."""
+        return self.similarity
+
     def extra_repr(self) -> str:
-        return (f"type={self.similarity_type}, temperature={self.temperature}, window={self.window_size}/"
+        return (f"similarity={self.similarity}, temperature={self.temperature}, window={self.window_size}/"
                 f"{self.window_stride}, gamma={self.gamma}, weights={self.weights}")
 
     # ------------------------------------------------------------------ public API
@@ -130,8 +142,8 @@ class SequenceSimilarity(nn.Module):
 
     def combine(self, parts: Mapping[str, Tensor]) -> Tensor:
         """The logits of ``forward`` from the components of ``similarities`` (no recomputation)."""
-        if self.similarity_type != "combined":
-            return parts[self.similarity_type]
+        if self.similarity != "combined":
+            return parts[self.similarity]
         return sum(self.weights[k] * parts[k] for k in self.components)
 
     def similarities(self, radar_seq: Tensor, text_seq: Tensor, radar_mask: Tensor | None = None,

@@ -1,12 +1,12 @@
+"""evaluate.py: the one embedding and scoring path, against a naive reference."""
+
 import numpy as np
 import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
 from seqclip_fixtures import make_dataset
-from typer.testing import CliRunner
 
-from seqclip.cli import app
 from seqclip.retrieval import retrieval_metrics
 
 
@@ -46,64 +46,6 @@ def test_metrics_match_a_naive_full_matrix_reference(n, per, d, seed, ties, chun
         assert got["text_to_radar"][k] == pytest.approx(v), k
     for k, v in want_r2t.items():
         assert got["radar_to_text"][k] == pytest.approx(v), k
-
-
-@pytest.fixture(scope="module")
-def eval_setup(tmp_path_factory):
-    """A 24-clip dataset (12 test clips of three activities, one twin pair) and a saved model."""
-    from seqclip import SeqClip, SeqClipConfig
-
-    tmp_path = tmp_path_factory.mktemp("eval")
-    data = make_dataset(tmp_path / "d", n=24, splits=["train"] * 8 + ["val"] * 4 + ["test"] * 12)
-    import json
-
-    rows = [json.loads(x) for x in (data / "manifest.jsonl").read_text().splitlines()]
-    for i, r in enumerate(rows):
-        r["segments"] = [{"activity": ["walk", "wave", "clap"][i % 3], "start_frame": 0, "end_frame": 48, "params": {}}]
-    rows[-1]["twin_of"], rows[-2]["twin_of"] = rows[-2]["id"], rows[-1]["id"]
-    (data / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    torch.manual_seed(0)
-    SeqClip(SeqClipConfig()).save_pretrained(tmp_path / "run" / "best")
-    return tmp_path, ["eval", "--checkpoint", str(tmp_path / "run"), "--data", str(data), "--clip-length", "48"]
-
-
-def _eval(eval_setup, *extra):
-    import json
-
-    tmp_path, base = eval_setup
-    out = tmp_path / ("m-" + "-".join(extra).replace("--", "") + ".json")
-    result = CliRunner().invoke(app, [*base, *extra, "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    return json.loads(out.read_text()), out
-
-
-@pytest.mark.parametrize("extra, clips", [((), 12), (("--protocol", "in-batch", "--batch-size", "4"), 12),
-                                          (("--similarity", "temporal"), 12), (("--similarity", "combined"), 12)])
-def test_eval_task_retrieval(eval_setup, extra, clips):
-    metrics, _ = _eval(eval_setup, "--task", "retrieval", *extra)
-    assert metrics["protocol"]["clips"] == clips
-    for direction in ("text_to_radar", "radar_to_text"):
-        m = metrics[direction]
-        low, high = m["interval"]["R@1"]
-        assert low <= m["R@1"] <= high and m["R@1"] <= m["R@5"] <= m["R@10"]  # an interval around the estimate
-        assert 1 <= m["median_rank"] <= (12 if direction == "text_to_radar" else 24)
-
-
-def test_eval_task_zeroshot(eval_setup):
-    metrics, out = _eval(eval_setup, "--task", "zeroshot")
-    assert out.with_suffix(".confusion.png").is_file() and metrics["clips"] == 12
-    assert sum(map(sum, metrics["confusion"])) == 12 and metrics["top1"] <= metrics["top5"]
-
-
-def test_eval_task_twins(eval_setup):
-    metrics, _ = _eval(eval_setup, "--task", "twins")
-    assert metrics["clips"] == 2 and metrics["comparisons"] == 4  # 2 twins x 2 captions each
-
-
-def test_eval_refuses_an_unknown_task(eval_setup):
-    _, base = eval_setup
-    bad = CliRunner().invoke(app, [*base, "--task", "captioning"])
-    assert bad.exit_code == 2 and "--task" in bad.output
 
 
 def test_embeddings_of_a_subset_keep_clips_and_captions_aligned(tmp_path):

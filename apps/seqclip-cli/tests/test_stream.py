@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 import torch
 from seqclip_fixtures import make_dataset, tiny_text_model
-from test_distributed_train import _free_port
+from test_distributed import _free_port
 from typer.testing import CliRunner
 
 from radar_text_data import resolve_data
 from seqclip.cli import app
 from seqclip.stream import ShardStream, TrainData
 
-FAST = ["--epochs", "1", "--batch-size", "4", "--similarity", "clip", "--workers", "1"]
+FAST = ["--epochs", "1", "--batch-size", "4", "--similarity", "pooled", "--workers", "1"]
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +114,7 @@ def test_ddp_on_unevenly_dealt_shards_ends_the_epoch_on_every_rank_together(tmp_
     _, shards = data
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--nnodes=1",
            f"--master_port={_free_port()}", "-m", "seqclip", "train", "--data", f"{shards}/train-{{000000..000004}}.tar",
-           "--train-num-samples", "48", "--batch-size", "4", "--similarity", "clip", "--workers", "0", "--epochs", "2",
+           "--train-num-samples", "48", "--batch-size", "4", "--similarity", "pooled", "--workers", "0", "--epochs", "2",
            "--text-model", tiny_text_model(tmp_path / "text"), "--out", str(tmp_path / "run")]
     proc = subprocess.run(cmd, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -27,7 +27,7 @@ def _losses(run):
 def test_two_gloo_processes_match_one_process_at_the_same_global_batch(tmp_path):
     data = make_dataset(tmp_path / "d", n=28)  # 24 train clips -> 3 global batches of 8
     (tmp_path / "run.toml").write_text(
-        f'[train]\ndata = "{data}"\ntext_model = "{tiny_text_model(tmp_path / "text")}"\nsimilarity = "clip"\nfreeze_text = true\nclip_length = 32\nlog_every = 1\n'
+        f'[train]\ndata = "{data}"\ntext_model = "{tiny_text_model(tmp_path / "text")}"\nsimilarity = "pooled"\nfreeze_text = true\nclip_length = 32\nlog_every = 1\n'
         'epochs = 1\nwarmup_steps = 1\neval_test = false\ndevice = "cpu"\nseed = 3\n')
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     base = ["-m", "seqclip", "train", "--config", str(tmp_path / "run.toml")]
@@ -51,7 +51,7 @@ def test_ddp_run_stopped_mid_epoch_resumes_exactly(tmp_path):
 
     data = make_dataset(tmp_path / "d", n=28)  # 24 train clips -> 3 global batches of 8 per epoch
     (tmp_path / "run.toml").write_text(
-        f'[train]\ndata = "{data}"\ntext_model = "{tiny_text_model(tmp_path / "text")}"\nsimilarity = "clip"\nfreeze_text = true\nclip_length = 32\nlog_every = 1\n'
+        f'[train]\ndata = "{data}"\ntext_model = "{tiny_text_model(tmp_path / "text")}"\nsimilarity = "pooled"\nfreeze_text = true\nclip_length = 32\nlog_every = 1\n'
         'epochs = 2\nwarmup_steps = 1\neval_test = false\ndevice = "cpu"\nseed = 3\nbatch_size = 4\n')
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
 
@@ -89,7 +89,7 @@ def test_skip_bad_under_ddp_keeps_every_rank_batch_equal(tmp_path):
                (("range_time", 256), ("doppler_time", 128), ("azimuth_time", 128))}
         write_clip(data / "clips" / f"c{i:03d}.npz", bad)
     (tmp_path / "run.toml").write_text(
-        f'[train]\ndata = "{data}"\ntext_model = "{tiny_text_model(tmp_path / "text")}"\nsimilarity = "clip"\nclip_length = 32\nlog_every = 1\nepochs = 2\n'
+        f'[train]\ndata = "{data}"\ntext_model = "{tiny_text_model(tmp_path / "text")}"\nsimilarity = "pooled"\nclip_length = 32\nlog_every = 1\nepochs = 2\n'
         'warmup_steps = 1\neval_test = false\ndevice = "cpu"\nseed = 3\nbatch_size = 4\nskip_bad = true\n')
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--nnodes=1",

@@ -1,0 +1,106 @@
+"""config.py: one default recipe, one name per concept, and the old names still read."""
+
+import json
+from dataclasses import fields
+
+import pytest
+from typer.testing import CliRunner
+
+from seqclip.cli import app
+from seqclip.config import MODEL_FIELDS, SIMILARITIES, SeqClipConfig, TrainConfig, load_train_config
+
+
+def test_the_model_config_defaults_are_the_training_defaults():
+    model, train = SeqClipConfig(), TrainConfig()
+    assert {f: getattr(train, f) for f in MODEL_FIELDS} == {f: getattr(model, f) for f in MODEL_FIELDS}
+    assert train.model_config() == model
+    assert {f.name for f in fields(SeqClipConfig)} >= set(MODEL_FIELDS)
+
+
+def test_the_similarity_names_are_seq_similaritys_plus_pooled():
+    from seq_similarity import SIMILARITIES as SEQUENCE
+
+    assert SIMILARITIES == ("pooled", *SEQUENCE)
+
+
+def test_the_view_names_are_one_set_from_radar_views_to_the_encoder():
+    from radar_encoder import VIEW_KEYS
+    from radar_text_data.contract import VIEW_BINS
+    from radar_views import VIEW_NAMES
+
+    assert VIEW_KEYS == VIEW_NAMES == tuple(VIEW_BINS)
+
+
+def test_the_eval_task_registry_has_the_names_the_cli_lists():
+    from seqclip.config import EVAL_TASKS
+    from seqclip.eval_tasks import TASKS
+
+    assert tuple(TASKS) == EVAL_TASKS
+
+
+def test_a_config_json_of_seqclip_cli_0_4_reads_under_the_new_names():
+    saved = {**SeqClipConfig().to_dict(), "similarity": "clip", "loss": "clip"}
+    with pytest.warns(FutureWarning) as caught:
+        cfg = SeqClipConfig.from_dict(json.loads(json.dumps(saved)))
+    assert (cfg.similarity, cfg.loss) == ("pooled", "infonce")
+    text = " ".join(str(w.message) for w in caught)
+    assert "similarity 'clip' is now called 'pooled'" in text and "loss 'clip' is now called 'infonce'" in text
+
+
+def test_a_toml_file_with_old_values_loads_and_the_warning_names_the_file(tmp_path):
+    path = tmp_path / "old.toml"
+    path.write_text('[train]\nsimilarity = "clip"\npositives = "activities"\nloss = "clip"\n')
+    with pytest.warns(FutureWarning, match="old.toml: positives 'activities' is now called 'same_activities'"):
+        cfg = load_train_config(path, {})
+    assert (cfg.similarity, cfg.positives, cfg.loss) == ("pooled", "same_activities", "infonce")
+
+
+@pytest.mark.parametrize("args, note", [
+    (["train", "--similarity", "clip", "--positives", "clip"], "--similarity clip is now called pooled"),
+    (["train", "--loss", "clip"], "--loss clip is now called infonce"),
+    (["eval", "--task", "hard_negatives", "--similarity", "clip"], "--task hard_negatives is now called twins"),
+])
+def test_old_option_values_on_the_command_line_work_with_a_note(tmp_path, args, note):
+    where = ["--data", str(tmp_path / "missing")] + (["--checkpoint", str(tmp_path)] if args[0] == "eval" else [])
+    result = CliRunner().invoke(app, [*args, *where])
+    assert note in result.output and "data directory or shards not found" in result.output
+    assert result.exit_code == 2
+
+
+def test_an_unknown_option_value_is_refused_with_the_choices():
+    result = CliRunner().invoke(app, ["train", "--similarity", "dtw"])
+    assert result.exit_code == 2 and "'dtw' is not one of pooled | global" in " ".join(result.output.split())
+
+
+def _train(*args):
+    return CliRunner().invoke(app, ["train", *args])
+
+
+def run(*args):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def one_line(result) -> str:
+    """The error output as one string; fails when it holds a traceback or more than one error line."""
+    assert "Traceback" not in result.output, result.output
+    lines = [x for x in result.output.splitlines() if x.startswith("error:")]
+    assert len(lines) == 1, result.output
+    return lines[0]
+
+
+def test_a_toml_value_of_the_wrong_type_names_the_key_the_type_and_the_value(tmp_path):
+    (tmp_path / "run.toml").write_text('[train]\nepochs = "ten"\n')
+    result = _train("--config", str(tmp_path / "run.toml"))
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    text = " ".join(result.output.split())
+    assert "epochs: expected int, got 'ten' (str)" in text and "run.toml" in text
+    (tmp_path / "run.toml").write_text('[train]\nsimilarity = "dtw"\n')
+    text = " ".join(_train("--config", str(tmp_path / "run.toml")).output.split())
+    assert "similarity: expected one of 'pooled'" in text and "'dtw'" in text
+
+
+def test_the_toml_file_names_its_key_not_a_flag(tmp_path):
+    (tmp_path / "run.toml").write_text("[train]\nmax_steps = -1\n")
+    result = run("train", "--config", tmp_path / "run.toml")
+    line = one_line(result)
+    assert result.exit_code == 2 and "run.toml: max_steps: must be >= 0, got -1" in line and "--max-steps" not in line

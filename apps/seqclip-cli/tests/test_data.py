@@ -1,0 +1,156 @@
+"""data.py: the map-style dataset, bad clips, twin batching, the converter and the checker as the app uses them."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+from seqclip_fixtures import make_dataset
+from typer.testing import CliRunner
+
+from radar_text_data import BadClipError, check_dataset, convert_folder, resolve_data, write_clip
+from seqclip.cli import app
+from seqclip.data import EpochSampler, RadarTextDataset, collate
+
+TOML = {"clip_length": 32, "warmup_steps": 1, "log_every": 1, "eval_test": False, "epochs": 1, "batch_size": 4,
+        "similarity": "pooled"}
+
+
+def run(*args):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def one_line(result) -> str:
+    """The error output as one string; fails when it holds a traceback or more than one error line."""
+    assert "Traceback" not in result.output, result.output
+    lines = [x for x in result.output.splitlines() if x.startswith("error:")]
+    assert len(lines) == 1, result.output
+    return lines[0]
+
+
+def toml(tmp_path, **extra):
+    body = {**TOML, **extra}
+    (tmp_path / "run.toml").write_text("[train]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in body.items()))
+    return ["--config", tmp_path / "run.toml"]
+
+
+def test_dataset_crops_pads_and_samples_captions_deterministically(tmp_path):
+    root = make_dataset(tmp_path, frames=70)
+    ds = RadarTextDataset(root, "train", length=64, seed=3)
+    a, b = ds[0, 0], ds[0, 0]
+    assert torch.equal(a["range_time"], b["range_time"]) and a["caption"] == b["caption"]
+    assert a["range_time"].shape == (256, 64) and a["mask"].sum() == 64
+    captions = {ds[1, i]["caption"] for i in range(len(ds))}
+    assert len(captions) > 1
+    long = RadarTextDataset(root, "val", length=96, train=False)
+    item = long[0]
+    assert item["mask"].sum() == 64 and not item["mask"][64:].any()  # 70 frames -> cropped to 64, padded to 96
+    b = collate([ds[0], None, ds[1]])
+    assert b["skipped"] == 1 and b["range_time"].shape[0] == 2 and b["sample_ids"].tolist() == [0, 1]
+
+
+def test_bad_clip_stops_or_is_skipped(tmp_path):
+    root = make_dataset(tmp_path)
+    (root / "clips" / "c000.npz").write_bytes(b"not a zip")
+    with pytest.raises(BadClipError, match="c000.npz: unreadable"):
+        RadarTextDataset(root, "train")[0]
+    assert RadarTextDataset(root, "train", skip_bad=True)[0] is None
+    with pytest.raises(FileNotFoundError, match="nope"):
+        RadarTextDataset(tmp_path / "nope", "train")
+
+
+def test_data_check_lists_every_problem_with_file_and_line(tmp_path):
+    root = make_dataset(tmp_path, n=10, splits=["train"] * 6 + ["val"] * 2 + ["test"] * 2)
+    lines = (root / "manifest.jsonl").read_text().splitlines()
+    rows = [json.loads(x) for x in lines]
+    rows[1]["captions"] = [""]  # empty caption
+    rows[2]["id"] = rows[0]["id"]  # duplicate id
+    rows[3]["file"] = "clips/missing.npz"  # missing file
+    rows[9]["file"] = rows[4]["file"]  # the same clip in train and test: leakage
+    np.savez(root / "clips" / "c005.npz", range_time=np.full((256, 48), np.nan), doppler_time=np.zeros((128, 48)),
+             azimuth_time=np.zeros((128, 48)))
+    np.savez(root / "clips" / "c006.npz", range_time=np.zeros((200, 48)), doppler_time=np.zeros((128, 48)),
+             azimuth_time=np.zeros((128, 48)))
+    (root / "clips" / "c007.npz").write_bytes(b"garbage")
+    text = "\n".join(json.dumps(r) for r in rows) + "\n{not json\n"
+    (root / "manifest.jsonl").write_text(text)
+    problems = "\n".join(check_dataset(resolve_data(root)))
+    for expected in (":2: field 'captions'", ":3: duplicate id", ":4:", "missing.npz", ":6:", "NaN", ":7:",
+                     "must be [256, T]", ":8:", "unreadable", "split leakage", ":11: not valid JSON"):
+        assert expected in problems, expected
+    assert check_dataset(resolve_data(make_dataset(tmp_path / "good"))) == []
+
+
+def test_converter_from_a_folder_of_clips(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    captions = {}
+    rng = np.random.default_rng(0)
+    for i in range(10):
+        arrays = {"range_time": rng.random((256, 40)), "doppler_time": rng.random((128, 40)),
+                  "azimuth_time": rng.random((128, 40))}
+        if i % 2:
+            np.savez(src / f"clip{i}.npz", **arrays)
+        else:
+            (src / f"clip{i}").mkdir()
+            for k, v in arrays.items():
+                np.save(src / f"clip{i}" / f"{k}.npy", v)
+        captions[f"clip{i}"] = [f"caption {i}"]
+    (tmp_path / "caps.json").write_text(json.dumps(captions))
+    out = convert_folder(src, tmp_path / "caps.json", tmp_path / "out")
+    assert check_dataset(resolve_data(out)) == []
+    assert len(RadarTextDataset(out, "train")) == 8
+
+
+def test_items_are_the_same_through_the_decoded_cache(tmp_path):
+    root = make_dataset(tmp_path / "d", frames=70)
+    plain = RadarTextDataset(root, "train", length=64, seed=3)
+    cached = RadarTextDataset(root, "train", length=64, seed=3, decoded_cache=tmp_path / "cache")
+    for epoch in (0, 1):
+        for i in range(len(plain)):
+            a, b = plain[epoch, i], cached[epoch, i]
+            assert a["caption"] == b["caption"]
+            assert all(torch.equal(a[k], b[k]) for k in ("range_time", "doppler_time", "azimuth_time", "mask"))
+
+
+@given(size=st.integers(2, 60), pairs=st.integers(0, 20), batch=st.integers(1, 9), seed=st.integers(0, 99),
+       epoch=st.integers(0, 3))
+def test_twin_batching_keeps_the_sample_set_is_deterministic_and_keeps_pairs_together(size, pairs, batch, seed, epoch):
+    perm = np.random.default_rng(seed).permutation(size)
+    twins = [(int(perm[2 * k]), int(perm[2 * k + 1])) for k in range(min(pairs, size // 2))]
+    sampler = EpochSampler(size, seed, twins=twins, batch=batch)
+    sampler.set_epoch(epoch)
+    order = sampler.order()
+    assert sorted(order) == list(range(size))
+    again = EpochSampler(size, seed, twins=twins, batch=batch)
+    again.set_epoch(epoch)
+    assert again.order() == order
+    where = {i: p for p, i in enumerate(order)}
+    paired = {i for p in twins for i in p}
+    for a, b in twins:
+        first, second = sorted((where[a], where[b]))
+        assert second == first + 1  # next to each other
+        if first // batch != second // batch:  # straddles: only when no single clip was left to fill the gap
+            assert all(i in paired for i in order[second:])
+    sampler.set_epoch(epoch, start=batch)
+    assert list(sampler) == [(epoch, i) for i in order[batch:]]  # resumes part-way, epoch attached
+
+
+def test_a_nan_clip_in_a_loader_worker_stops_training_with_one_line_naming_the_file(tmp_path):
+    data = make_dataset(tmp_path / "d")
+    bad = {k: np.ones((b, 48), np.float16) for k, b in (("range_time", 256), ("doppler_time", 128),
+                                                        ("azimuth_time", 128))}
+    bad["doppler_time"][5, 5] = np.nan
+    write_clip(data / "clips" / "c003.npz", bad)
+    out = tmp_path / "run"
+    result = run("train", *toml(tmp_path), "--data", data, "--out", out, "--workers", 1)
+    line = one_line(result)
+    assert result.exit_code == 2 and "c003.npz" in line and "NaN" in line and "--skip-bad" in line
+    assert "[" not in line or "self.dataset" not in line  # no worker traceback text
+    # 5. a start that died before its first checkpoint leaves nothing, and the same command runs again
+    assert not out.exists()
+    write_clip(data / "clips" / "c003.npz", {k: np.ones_like(v) for k, v in bad.items()})
+    retry = run("train", *toml(tmp_path), "--data", data, "--out", out, "--workers", 1)
+    assert retry.exit_code == 0, retry.output

@@ -1,0 +1,141 @@
+"""eval_tasks.py: one test per registered task, through the CLI."""
+
+import json
+
+import pytest
+import torch
+from seqclip_fixtures import make_dataset
+from typer.testing import CliRunner
+
+from seqclip import SeqClip, SeqClipConfig
+from seqclip.cli import app
+
+
+@pytest.fixture(scope="module")
+def eval_setup(tmp_path_factory):
+    """A 24-clip dataset (12 test clips of three activities, one twin pair) and a saved model."""
+    tmp_path = tmp_path_factory.mktemp("eval")
+    data = make_dataset(tmp_path / "d", n=24, splits=["train"] * 8 + ["val"] * 4 + ["test"] * 12)
+    rows = [json.loads(x) for x in (data / "manifest.jsonl").read_text().splitlines()]
+    for i, r in enumerate(rows):
+        r["segments"] = [{"activity": ["walk", "wave", "clap"][i % 3], "start_frame": 0, "end_frame": 48, "params": {}}]
+    rows[-1]["twin_of"], rows[-2]["twin_of"] = rows[-2]["id"], rows[-1]["id"]
+    (data / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    torch.manual_seed(0)
+    SeqClip(SeqClipConfig()).save_pretrained(tmp_path / "run" / "best")
+    return tmp_path, ["eval", "--checkpoint", str(tmp_path / "run"), "--data", str(data), "--clip-length", "48"]
+
+
+def _eval(eval_setup, *extra):
+    tmp_path, base = eval_setup
+    out = tmp_path / ("m-" + "-".join(extra).replace("--", "") + ".json")
+    result = CliRunner().invoke(app, [*base, *extra, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return json.loads(out.read_text()), out
+
+
+def _order_dataset(root):
+    """The fixture dataset with segments, reversed captions and one twin pair in the test split."""
+    data = make_dataset(root, n=24, splits=["train"] * 12 + ["val"] * 4 + ["test"] * 8)
+    rows = [json.loads(x) for x in (data / "manifest.jsonl").read_text().splitlines()]
+    acts = ["wave", "clap", "jump", "kick"]
+    for i, r in enumerate(rows):
+        a, b = acts[i % 4], acts[(i + 1) % 4]
+        r["segments"] = [{"activity": a, "start_frame": 0, "end_frame": 24, "params": {}},
+                         {"activity": b, "start_frame": 24, "end_frame": 48, "params": {}}]
+        r["captions"] = [f"A person {a}s, then {b}s.", f"Someone {a}s and afterwards {b}s."]
+        r["captions_reversed"] = [f"A person {b}s, then {a}s.", f"Someone {b}s and afterwards {a}s."]
+    rows[-1]["twin_of"], rows[-2]["twin_of"] = rows[-2]["id"], rows[-1]["id"]
+    (data / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return data
+
+
+def run(*args):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def one_line(result) -> str:
+    """The error output as one string; fails when it holds a traceback or more than one error line."""
+    assert "Traceback" not in result.output, result.output
+    lines = [x for x in result.output.splitlines() if x.startswith("error:")]
+    assert len(lines) == 1, result.output
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("m") / "model"
+    SeqClip(SeqClipConfig(similarity="pooled", clip_length=48)).save_pretrained(path)
+    return path
+
+
+@pytest.mark.parametrize("extra, clips", [((), 12), (("--protocol", "in-batch", "--batch-size", "4"), 12),
+                                          (("--similarity", "temporal"), 12), (("--similarity", "combined"), 12)])
+def test_eval_task_retrieval(eval_setup, extra, clips):
+    metrics, _ = _eval(eval_setup, "--task", "retrieval", *extra)
+    assert metrics["protocol"]["clips"] == clips
+    for direction in ("text_to_radar", "radar_to_text"):
+        m = metrics[direction]
+        low, high = m["interval"]["R@1"]
+        assert low <= m["R@1"] <= high and m["R@1"] <= m["R@5"] <= m["R@10"]  # an interval around the estimate
+        assert 1 <= m["median_rank"] <= (12 if direction == "text_to_radar" else 24)
+
+
+def test_eval_task_zeroshot(eval_setup):
+    metrics, out = _eval(eval_setup, "--task", "zeroshot")
+    assert out.with_suffix(".confusion.png").is_file() and metrics["clips"] == 12
+    assert sum(map(sum, metrics["confusion"])) == 12 and metrics["top1"] <= metrics["top5"]
+
+
+def test_eval_task_twins(eval_setup):
+    metrics, _ = _eval(eval_setup, "--task", "twins")
+    assert metrics["clips"] == 2 and metrics["comparisons"] == 4  # 2 twins x 2 captions each
+
+
+def test_eval_refuses_an_unknown_task(eval_setup):
+    _, base = eval_setup
+    bad = CliRunner().invoke(app, [*base, "--task", "captioning"])
+    assert bad.exit_code == 2 and "--task" in bad.output
+
+
+@pytest.fixture(scope="module")
+def order_setup(tmp_path_factory):
+    """The order dataset (8 two-activity test clips, one twin pair) and a saved temporal model."""
+    tmp_path = tmp_path_factory.mktemp("order")
+    data = _order_dataset(tmp_path / "d")
+    torch.manual_seed(0)
+    SeqClip(SeqClipConfig(clip_length=48)).save_pretrained(tmp_path / "model")
+    return tmp_path, ["eval", "--checkpoint", str(tmp_path / "model"), "--data", str(data)]
+
+
+@pytest.mark.parametrize("similarity", ["pooled", "temporal", "combined"])
+@pytest.mark.parametrize("task, clips", [("order", 8), ("twins", 2)])
+def test_eval_task_order_and_twins_with_every_similarity_report_intervals(order_setup, task, clips, similarity):
+    tmp_path, base = order_setup
+    out = tmp_path / f"{task}-{similarity}.json"
+    result = CliRunner().invoke(app, [*base, "--task", task, "--similarity", similarity, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    m = json.loads(out.read_text())
+    assert m["clips"] == clips and m["comparisons"] == 2 * clips and m["similarity"] == similarity
+    assert m["interval"][0] <= m["accuracy"] <= m["interval"][1]
+
+
+def test_retrieval_of_the_order_dataset_reports_intervals(order_setup):
+    tmp_path, base = order_setup
+    out = tmp_path / "r.json"
+    assert CliRunner().invoke(app, [*base, "--out", str(out)]).exit_code == 0
+    t2r = json.loads(out.read_text())["text_to_radar"]
+    assert t2r["interval"]["R@1"][0] <= t2r["R@1"] <= t2r["interval"]["R@1"][1]
+
+
+def test_twins_names_the_splits_that_hold_twins(tmp_path, saved):
+    data = make_dataset(tmp_path / "d")
+    rows = [json.loads(x) for x in (data / "manifest.jsonl").read_text().splitlines()]
+    rows[0]["twin_of"], rows[1]["twin_of"] = rows[1]["id"], rows[0]["id"]  # both train
+    (data / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    result = run("eval", "--checkpoint", saved, "--data", data, "--task", "twins")
+    line = one_line(result)
+    assert result.exit_code == 2 and "in split 'test'" in line and "in train" in line and "--split" in line
+    assert run("eval", "--checkpoint", saved, "--data", data, "--task", "twins", "--split",
+               "train").exit_code == 0

@@ -1,0 +1,103 @@
+"""model.py: the forward pass, text-encoder freezing and caching, compilation."""
+
+import pytest
+import torch
+
+from seqclip import SeqClip, SeqClipConfig
+
+
+@pytest.fixture(scope="module")
+def model():
+    torch.manual_seed(0)
+    return SeqClip(SeqClipConfig(similarity="combined"))  # every component of the sequence similarity
+
+
+def batch(n=3, frames=32):
+    g = torch.Generator().manual_seed(0)
+    return {"range_time": torch.randn(n, 256, frames, generator=g), "doppler_time": torch.randn(n, 128, frames, generator=g),
+            "azimuth_time": torch.randn(n, 128, frames, generator=g), "mask": torch.ones(n, frames, dtype=torch.bool),
+            "captions": ["a person walks", "someone waves twice", "an adult falls forward"][:n],
+            "sample_ids": torch.arange(n)}
+
+
+def test_forward_losses_and_sequence_masks(model):
+    out = model(batch())
+    for k in ("loss_pooled", "loss_seq", "loss_total", "logits_per_radar", "seq_logits", "sim_global", "sim_temporal"):
+        assert k in out
+    w = model.config.seq_weight
+    torch.testing.assert_close(out["loss_total"], out["loss_pooled"] + w * out["loss_seq"])
+    _, seq, mask = model.encode_text(["a person walks", "someone waves twice to the radar"], return_sequence=True)
+    tok = model.tokenize(["a person walks", "someone waves twice to the radar"])
+    assert int(mask[0].sum()) == int(tok["attention_mask"][0].sum()) - 2  # [CLS] and [SEP] excluded
+    assert seq.shape[:2] == mask.shape
+
+
+def test_freeze_and_unfreeze_text_layers(model):
+    model.freeze_text()
+    assert not any(p.requires_grad for p in model.text_encoder.parameters())
+    model.unfreeze_text_layers(1)
+    trainable = {n for n, p in model.text_encoder.named_parameters() if p.requires_grad}
+    assert trainable and all(n.startswith("encoder.layer.5.") for n in trainable)
+    model.set_text_trainable(True)
+
+
+def test_every_trainable_parameter_learns_with_and_without_the_sequence_loss():
+    for use_seq in (True, False):
+        torch.manual_seed(0)
+        m = SeqClip(SeqClipConfig(similarity="combined" if use_seq else "pooled"))
+        m(batch(3))["loss_total"].backward()
+        silent = [n for n, p in m.named_parameters() if p.requires_grad and (p.grad is None or not p.grad.abs().sum())]
+        assert silent == [], (use_seq, silent[:5])
+
+
+def test_the_text_cache_gives_the_encoders_features_and_runs_it_once_per_caption():
+    from seqclip import SeqClip, SeqClipConfig
+
+    torch.manual_seed(0)
+    model = SeqClip(SeqClipConfig(similarity="temporal", freeze_text=True)).train()
+    texts = ["a person waves", "someone sits down and then stands up again slowly", "a person waves"]
+    fresh = model.encode_text(texts, return_sequence=True)
+    calls = []
+    model.text_encoder.register_forward_hook(lambda m, a, o: calls.append(a))
+    model.cache_text()
+    first = model.encode_text(texts[:1], return_sequence=True)  # cached alone: padded to its own length
+    cached = model.encode_text(texts, return_sequence=True)
+    assert len(calls) == 2  # one forward for the first caption, one for the one still missing
+    torch.testing.assert_close(first[0], fresh[0][:1], rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(cached[0], fresh[0], rtol=1e-5, atol=1e-6)  # pooled
+    assert torch.equal(cached[2], fresh[2])  # token mask (padding is masked: its features differ and never count)
+    torch.testing.assert_close(cached[1][cached[2]], fresh[1][fresh[2]], rtol=1e-5, atol=1e-6)
+    cached[0].sum().backward()  # the projections still learn
+    assert model.text_proj.weight.grad is not None
+    trainable = SeqClip(SeqClipConfig(similarity="pooled"))
+    with pytest.raises(ValueError, match="fully frozen text encoder"):
+        trainable.cache_text()
+
+
+def test_the_encoder_defaults_follow_the_dataset_shape_contract():
+    """radar-encoder and radar-views sit below radar-text-data and keep their own defaults; they
+    must equal the contract seqclip trains with."""
+    from radar_encoder import RadarEncoderConfig
+    from radar_text_data import FRAME_MULTIPLE, MAX_FRAMES, VIEW_BINS
+    from seqclip import SeqClipConfig
+
+    enc = SeqClipConfig().encoder_config()
+    assert enc.view_heights == tuple(VIEW_BINS.values()) == RadarEncoderConfig().view_heights
+    assert enc.max_frames == MAX_FRAMES and enc.patch_time == FRAME_MULTIPLE
+
+
+def test_compiled_parts_match_eager_and_keep_checkpoint_names():
+    from seqclip import SeqClip, SeqClipConfig
+
+    torch.manual_seed(0)
+    model = SeqClip(SeqClipConfig(similarity="temporal")).eval()
+    keys = list(model.state_dict())
+    views = [torch.randn(2, b, 32) for b in (256, 128, 128)]
+    mask = torch.tensor([[True] * 32, [True] * 16 + [False] * 16])
+    with torch.no_grad():
+        eager = model.encode_radar(*views, mask, return_sequence=True)
+        model.compile_parts()  # torch.compile (inductor) in place
+        compiled = model.encode_radar(*views, mask, return_sequence=True)
+    assert list(model.state_dict()) == keys  # checkpoints load either way
+    for a, b in zip(compiled, eager, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)

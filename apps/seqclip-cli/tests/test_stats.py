@@ -1,0 +1,19 @@
+"""stats.py: bootstrap intervals."""
+
+import numpy as np
+import pytest
+
+from seqclip.stats import bootstrap_interval
+
+
+def test_bootstrap_intervals_cover_the_true_rate_about_95_percent_of_the_time():
+    rng = np.random.default_rng(0)
+    hits = 0
+    trials = 200
+    for t in range(trials):
+        per_clip = [list((rng.random(3) < 0.7).astype(float)) for _ in range(80)]  # 80 clips x 3 comparisons
+        low, high = bootstrap_interval(per_clip, samples=1000, seed=t)
+        hits += low <= 0.7 <= high
+    assert 0.89 <= hits / trials <= 0.99, hits / trials
+    with pytest.raises(ValueError):
+        bootstrap_interval([])
