@@ -206,3 +206,12 @@ def test_the_names_import_without_torch():
     code = "import sys, seq_similarity.names as n; assert 'torch' not in sys.modules; print(n.SIMILARITIES)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "combined" in out
+
+
+def test_soft_dtw_is_the_function_whichever_name_is_imported_first():
+    import subprocess
+    import sys
+
+    code = ("import seq_similarity as s; s.SequenceSimilarity; from seq_similarity import soft_dtw; "
+            "assert callable(soft_dtw) and callable(s.soft_dtw), soft_dtw")
+    subprocess.run([sys.executable, "-c", code], check=True)

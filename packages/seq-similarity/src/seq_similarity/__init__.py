@@ -9,6 +9,7 @@ for a command line that lists them) needs only the standard library.
 from __future__ import annotations
 
 import importlib
+import types
 from importlib.metadata import version
 
 from .names import DEFAULT_WEIGHTS, SIMILARITIES
@@ -24,8 +25,19 @@ __version__ = version("seq-similarity")
 
 def __getattr__(name: str):
     if name in _LAZY:
-        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        _unshadow()
+        return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _unshadow() -> None:
+    """Importing the submodule ``soft_dtw`` binds it as this package's attribute ``soft_dtw``: put the
+    function of that name back (as the eager ``from .soft_dtw import soft_dtw`` did)."""
+    for name, module in _LAZY.items():
+        bound = globals().get(name)
+        if isinstance(bound, types.ModuleType) and bound.__name__ == f"{__name__}.{module}":
+            globals()[name] = getattr(bound, name)
 
 
 def __dir__() -> list[str]:
