@@ -1,8 +1,10 @@
-"""Tiny datasets written directly in the seqclip format (random views: fast, no simulation)."""
+"""Test helpers: tiny datasets written directly in the seqclip format (random views: fast, no
+simulation), a tiny local text model, a free port for torchrun."""
 
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import numpy as np
@@ -46,3 +48,10 @@ def tiny_text_model(root: Path) -> str:
         BertModel(config).save_pretrained(str(root))
         tokenizer.save_pretrained(str(root))
     return str(root)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free now (for torchrun's rendezvous)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

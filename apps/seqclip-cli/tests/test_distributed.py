@@ -6,17 +6,10 @@ sequence loss (the sequence similarity is computed per rank on its local batch).
 
 import json
 import os
-import socket
 import subprocess
 import sys
 
-from seqclip_fixtures import make_dataset, tiny_text_model
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from seqclip_fixtures import free_port, make_dataset, tiny_text_model
 
 
 def _losses(run):
@@ -34,7 +27,7 @@ def test_two_gloo_processes_match_one_process_at_the_same_global_batch(tmp_path)
     subprocess.run([sys.executable, *base, "--batch-size", "8", "--out", str(tmp_path / "single")], check=True,
                    env=env, capture_output=True)
     ddp = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--nnodes=1",
-                          f"--master_port={_free_port()}", *base, "--batch-size", "4", "--out", str(tmp_path / "ddp")],
+                          f"--master_port={free_port()}", *base, "--batch-size", "4", "--out", str(tmp_path / "ddp")],
                          env=env, capture_output=True, text=True)
     assert ddp.returncode == 0, ddp.stderr[-3000:]
     single, multi = _losses(tmp_path / "single"), _losses(tmp_path / "ddp")
@@ -57,7 +50,7 @@ def test_ddp_run_stopped_mid_epoch_resumes_exactly(tmp_path):
 
     def torchrun(*args):
         cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--nnodes=1",
-               f"--master_port={_free_port()}", "-m", "seqclip", "train", "--config", str(tmp_path / "run.toml"), *args]
+               f"--master_port={free_port()}", "-m", "seqclip", "train", "--config", str(tmp_path / "run.toml"), *args]
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
         assert proc.returncode == 0, proc.stderr[-3000:]
 
@@ -93,7 +86,7 @@ def test_skip_bad_under_ddp_keeps_every_rank_batch_equal(tmp_path):
         'warmup_steps = 1\neval_test = false\ndevice = "cpu"\nseed = 3\nbatch_size = 4\nskip_bad = true\n')
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--nnodes=1",
-                           f"--master_port={_free_port()}", "-m", "seqclip", "train", "--config",
+                           f"--master_port={free_port()}", "-m", "seqclip", "train", "--config",
                            str(tmp_path / "run.toml"), "--out", str(tmp_path / "run")],
                           env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from seqclip_fixtures import make_dataset, tiny_text_model
-from test_distributed import _free_port
+from seqclip_fixtures import free_port, make_dataset, tiny_text_model
 from typer.testing import CliRunner
 
 from radar_text_data import resolve_data
@@ -34,7 +33,7 @@ def test_two_gloo_ranks_with_two_workers_see_every_sample_once_per_epoch(tmp_pat
     out = tmp_path / "seen.json"
     script = Path(__file__).with_name("shard_ranks.py")
     proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--nnodes=1",
-                           f"--master_port={_free_port()}", str(script), str(shards), str(out)],
+                           f"--master_port={free_port()}", str(script), str(shards), str(out)],
                           env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
     ranks = json.loads(out.read_text())
@@ -113,7 +112,7 @@ def test_ddp_on_unevenly_dealt_shards_ends_the_epoch_on_every_rank_together(tmp_
     epoch must end on both ranks when the smaller share runs out, not hang in a collective."""
     _, shards = data
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--nnodes=1",
-           f"--master_port={_free_port()}", "-m", "seqclip", "train", "--data", f"{shards}/train-{{000000..000004}}.tar",
+           f"--master_port={free_port()}", "-m", "seqclip", "train", "--data", f"{shards}/train-{{000000..000004}}.tar",
            "--train-num-samples", "48", "--batch-size", "4", "--similarity", "pooled", "--workers", "0", "--epochs", "2",
            "--text-model", tiny_text_model(tmp_path / "text"), "--out", str(tmp_path / "run")]
     proc = subprocess.run(cmd, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True, timeout=300)
