@@ -3,7 +3,7 @@ import json
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from radar_synth import (
@@ -215,3 +215,43 @@ def test_the_reported_100_frame_clip_keeps_its_captions_and_reversal_consistent(
     for record in read_manifest(root):
         assert 1 <= len(record.segments) <= 3
         assert all(s["end_frame"] - s["start_frame"] >= 50 for s in record.segments)
+
+
+def test_the_class_phrases_are_data_for_every_activity_and_every_dataset_carries_them(tmp_path):
+    from radar_synth import ACTIVITIES, class_phrases
+    from radar_text_data.classes import read_classes
+
+    phrases = class_phrases()
+    assert set(phrases) == set(ACTIVITIES) and all(isinstance(p, str) and p for p in phrases.values())
+    root = generate_dataset(tmp_path / "d", 2, seed=1, max_frames=112, progress=False)
+    assert {c.name: c.phrase for c in read_classes(root / "classes.json")} == phrases
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), unseen=st.sets(st.sampled_from(sorted(set(ACTIVITIES) - {"stand"})), min_size=1,
+                                                    max_size=5))
+def test_excluded_activities_are_never_planned(seed, unseen):
+    from radar_synth.dataset import HARD_NEGATIVE_ACTIVITIES, _twin_pair
+
+    rng = np.random.default_rng(seed)
+    for segments in (None, 1, 2, 3):
+        plan = plan_clip(rng, 50.0, max_frames=496, segments=segments, exclude=frozenset(unseen))
+        assert not {s.activity for s in plan.segments} & unseen
+    if len(set(HARD_NEGATIVE_ACTIVITIES) - unseen) >= 2:
+        pair = _twin_pair(rng, 50.0, 496, frozenset(unseen))
+        assert not {s.activity for p in pair for s in p.segments} & unseen
+
+
+def test_unseen_activities_stay_out_of_train_and_val_and_are_recorded(tmp_path):
+    unseen = ["kick", "clap", "jog_in_place", "sit_down"]
+    root = generate_dataset(tmp_path / "d", 24, seed=3, max_frames=112, twins=0.25, progress=False, unseen=unseen,
+                            split_fractions=(0.5, 0.2, 0.3))
+    records = read_manifest(root)
+    for r in records:
+        if r.split != "test":
+            assert not set(r.activities) & set(unseen), (r.id, r.activities)
+    assert (root / "unseen.txt").read_text().split() == sorted(unseen)
+    with pytest.raises(ValueError, match="unknown activities"):
+        generate_dataset(tmp_path / "x", 2, unseen=["moonwalk"], progress=False)
+    with pytest.raises(ValueError, match="stand cannot be unseen"):
+        generate_dataset(tmp_path / "y", 2, unseen=["stand"], progress=False)

@@ -11,7 +11,14 @@ from __future__ import annotations
 import importlib
 from importlib.metadata import version
 
-from .defaults import DEFAULT_MULTI_SEGMENT, DEFAULT_TWINS, FORMATS, MIN_FRAMES, SPLIT_FRACTIONS
+from .defaults import (
+    DEFAULT_MULTI_SEGMENT,
+    DEFAULT_TWINS,
+    FORMATS,
+    MIN_FRAMES,
+    SPLIT_FRACTIONS,
+    class_phrases,
+)
 
 _LAZY = {
     "SEGMENTS": "body", "BodyShape": "body", "Pose": "body", "forward_kinematics": "body",
@@ -25,7 +32,7 @@ _LAZY = {
     "SynthConfig": "synth",
 }
 
-__all__ = ["DEFAULT_MULTI_SEGMENT", "DEFAULT_TWINS", "FORMATS", "MIN_FRAMES", "SPLIT_FRACTIONS", *_LAZY]
+__all__ = ["DEFAULT_MULTI_SEGMENT", "DEFAULT_TWINS", "FORMATS", "MIN_FRAMES", "SPLIT_FRACTIONS", "class_phrases", *_LAZY]
 __version__ = version("radar-synth")
 
 

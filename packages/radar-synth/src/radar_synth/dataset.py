@@ -6,13 +6,15 @@ Each record (see ``radar_text_data.ClipRecord``) carries the clip's ``segments``
 3 activities carry ``captions_reversed`` (each caption rendered with the activities in reverse
 order and the same wording otherwise); order-swapped twin pairs carry ``twin_of`` (the id
 of the twin clip with the same segments in swapped order, in the same split). Clip files hold the
-three views (float16) and ``torso_range_m`` [T] (float32).
+three views (float16) and ``torso_range_m`` [T] (float32). The dataset's ``classes.json`` holds
+the simulator's classes and their phrases (``defaults.class_phrases``), for zero-shot evaluation.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
 import os
+from collections.abc import Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -20,11 +22,19 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from radar_text_data import MAX_FRAMES, ClipRecord, clip_arrays, encode_clip, write_manifest
+from radar_text_data.classes import CLASSES, UNSEEN, classes_json
 from radar_views import RadarConfig, atomic_write, staged_directory
 
 from .captions import caption_pairs
 from .clip import render_clip
-from .defaults import DEFAULT_MULTI_SEGMENT, DEFAULT_TWINS, FORMATS, MIN_FRAMES, SPLIT_FRACTIONS
+from .defaults import (
+    DEFAULT_MULTI_SEGMENT,
+    DEFAULT_TWINS,
+    FORMATS,
+    MIN_FRAMES,
+    SPLIT_FRACTIONS,
+    class_phrases,
+)
 from .motion import ACTIVITIES, ClipPlan, Segment, min_segment_frames, plan_clip
 from .synth import SynthConfig
 
@@ -39,10 +49,10 @@ def clip_id(index: int) -> str:
     return f"clip_{index:06d}"
 
 
-def _twin_pair(rng: np.random.Generator, frame_rate: float,
-                        max_frames: int = MAX_FRAMES) -> tuple[ClipPlan, ClipPlan]:
+def _twin_pair(rng: np.random.Generator, frame_rate: float, max_frames: int = MAX_FRAMES,
+               exclude: frozenset[str] = frozenset()) -> tuple[ClipPlan, ClipPlan]:
     """Two in-place activities A, B; the twin has B, A with the same parameters and durations."""
-    names = rng.choice(HARD_NEGATIVE_ACTIVITIES, size=2, replace=False)
+    names = rng.choice([a for a in HARD_NEGATIVE_ACTIVITIES if a not in exclude], size=2, replace=False)
     plan = plan_clip(rng, frame_rate)  # body, position and heading
     lengths = [rng.uniform(*ACTIVITIES[str(n)].duration_s) * frame_rate for n in names]
     scale = min(1.0, max_frames / sum(lengths))
@@ -64,15 +74,16 @@ def _twin_pair(rng: np.random.Generator, frame_rate: float,
 def _task(args) -> tuple[dict, bytes | None]:
     """Render clip ``index``; returns its record row and, for shards, the clip bytes (the directory
     format writes the file here, in the worker)."""
-    index, kind, seed, out_dir, cfg_dict, synth_kw, path, max_frames, multi_segment, split, fmt = args
+    index, kind, seed, out_dir, cfg_dict, synth_kw, path, max_frames, multi_segment, split, fmt, exclude = args
     cfg = RadarConfig.from_dict(cfg_dict)
     rng = np.random.default_rng([seed, index])  # per clip: independent of the worker count
     if kind == "single":
         segments = int(rng.choice([2, 3])) if rng.random() < multi_segment else 1
-        plan, twin_id = plan_clip(rng, cfg.frame_rate_hz, max_frames=max_frames, segments=segments), None
+        plan = plan_clip(rng, cfg.frame_rate_hz, max_frames=max_frames, segments=segments, exclude=exclude)
+        twin_id = None
     else:  # twins: the pair shares one planning stream, member ``kind`` in {0, 1}
         pair_rng = np.random.default_rng([seed, index - int(kind), 7])
-        plans = _twin_pair(pair_rng, cfg.frame_rate_hz, max_frames)
+        plans = _twin_pair(pair_rng, cfg.frame_rate_hz, max_frames, exclude)
         plan, twin_id = plans[int(kind)], clip_id(index + 1 - 2 * int(kind))
     rendered = render_clip(plan, rng, cfg, SynthConfig(**synth_kw), path=path)
     cid = clip_id(index)
@@ -116,7 +127,7 @@ def generate_dataset(out_dir: str | os.PathLike, num_clips: int, seed: int = 0, 
                      cfg: RadarConfig | None = None, snr_db: float = 0.0, path: str = "fast",
                      max_frames: int = MAX_FRAMES, progress: bool = True,
                      split_fractions: tuple[float, float, float] = SPLIT_FRACTIONS, format: str = "directory",
-                     shard_size: int | None = None, overwrite: bool = False) -> Path:
+                     shard_size: int | None = None, overwrite: bool = False, unseen: Sequence[str] = ()) -> Path:
     """Simulate ``num_clips`` captioned clips into ``out_dir`` (see the module doc for the records).
 
     ``format``: ``directory`` (``manifest.jsonl`` + ``clips/``) or ``wds`` (WebDataset shards of
@@ -132,8 +143,12 @@ def generate_dataset(out_dir: str | os.PathLike, num_clips: int, seed: int = 0, 
     unless ``overwrite``, which moves it aside to ``OUT.old-<date>-<time>`` once the new dataset is
     complete; the dataset is written beside ``out_dir`` and renamed into place, so a failed or
     interrupted run leaves no half-written dataset.
+
+    ``unseen``: activities that no train or val clip contains (the test split keeps them), for
+    zero-shot evaluation of activities never seen in training; recorded in ``unseen.txt``.
     """
     _check_args(num_clips, max_frames, split_fractions, twins, multi_segment, format)
+    exclude = _check_unseen(unseen)
     cfg = cfg or RadarConfig()
     pairs = int(twins * num_clips) // 2
     kinds = ["single"] * (num_clips - 2 * pairs) + [i % 2 for i in range(2 * pairs)]
@@ -142,7 +157,7 @@ def generate_dataset(out_dir: str | os.PathLike, num_clips: int, seed: int = 0, 
         if format == "directory":
             (out / "clips").mkdir()
         tasks = [(i, kind, seed, str(out), cfg.to_dict(), {"snr_db": snr_db}, path, max_frames, multi_segment,
-                  splits[i], format) for i, kind in enumerate(kinds)]
+                  splits[i], format, frozenset() if splits[i] == "test" else exclude) for i, kind in enumerate(kinds)]
         records, shards = [], _shard_writer(out, format, shard_size)
         bar = tqdm(total=num_clips, desc="simulating clips", unit="clip", disable=not progress)
         for row, npz in _rendered(tasks, workers):  # in clip order: each split's records come in id order
@@ -155,7 +170,21 @@ def generate_dataset(out_dir: str | os.PathLike, num_clips: int, seed: int = 0, 
             shards.close()
         else:
             write_manifest(out, records)
+        (out / CLASSES).write_text(classes_json(class_phrases()), encoding="utf-8")
+        if exclude:
+            (out / UNSEEN).write_text("".join(f"{a}\n" for a in sorted(exclude)), encoding="utf-8")
     return Path(out_dir)
+
+
+def _check_unseen(unseen: Sequence[str]) -> frozenset[str]:
+    unknown = sorted(set(unseen) - set(ACTIVITIES))
+    if unknown:
+        raise ValueError(f"unseen: unknown activities {unknown}; choose from {sorted(ACTIVITIES)}")
+    if "stand" in unseen:
+        raise ValueError("unseen: stand cannot be unseen (it fills clips that would be too short)")
+    if len(set(HARD_NEGATIVE_ACTIVITIES) - set(unseen)) < 2:
+        raise ValueError("unseen: leave at least two in-place activities seen (twin pairs are made of them)")
+    return frozenset(unseen)
 
 
 def _check_args(num_clips: int, max_frames: int, split_fractions, twins: float, multi_segment: float,

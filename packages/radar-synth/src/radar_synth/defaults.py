@@ -3,10 +3,19 @@ its options against them) without importing numpy."""
 
 from __future__ import annotations
 
-__all__ = ["DEFAULT_TWINS", "DEFAULT_MULTI_SEGMENT", "SPLIT_FRACTIONS", "FORMATS", "MIN_FRAMES"]
+__all__ = ["DEFAULT_TWINS", "DEFAULT_MULTI_SEGMENT", "SPLIT_FRACTIONS", "FORMATS", "MIN_FRAMES", "class_phrases"]
 
 DEFAULT_TWINS = 0.1  # share of clips in order-swapped twin pairs
 DEFAULT_MULTI_SEGMENT = 0.6  # share of the other clips that hold 2 or 3 activities
 SPLIT_FRACTIONS = (0.8, 0.1, 0.1)  # train, val, test
 FORMATS = ("directory", "wds")
 MIN_FRAMES = 100  # shortest clip length a caller may ask for as the cap
+
+
+def class_phrases() -> dict[str, str]:
+    """``{activity: phrase}``, the simulator's classes as data (``radar_synth/classes.json``; a phrase
+    completes "a person ..."): what ``generate_dataset`` writes as the dataset's ``classes.json``."""
+    import json
+    from importlib.resources import files
+
+    return json.loads(files(__package__).joinpath("classes.json").read_text(encoding="utf-8"))

@@ -307,7 +307,7 @@ def min_segment_frames(frame_rate: float) -> int:
 
 
 def plan_clip(rng: np.random.Generator, frame_rate: float, min_frames: int = 100, max_frames: int = 496,
-              segments: int | None = None) -> ClipPlan:
+              segments: int | None = None, exclude: frozenset[str] = frozenset()) -> ClipPlan:
     """Sample a clip: 1-3 posture-compatible activities, start position, body height, directions.
 
     ``segments``: how many activities to aim for (None: 1, 2 or 3 with probabilities 0.3 / 0.4 /
@@ -315,7 +315,10 @@ def plan_clip(rng: np.random.Generator, frame_rate: float, min_frames: int = 100
     ends a clip early, a walk that would leave the field of view is skipped, and fewer activities
     are planned when ``max_frames`` cannot hold that many of ``min_segment_frames`` each). Every
     segment lasts at least ``min_segment_frames(frame_rate)`` and a clip never holds more than
-    ``MAX_SEGMENTS``, so its captions can name every segment."""
+    ``MAX_SEGMENTS``, so its captions can name every segment. ``exclude``: activities never planned
+    (``stand``, the filler of short clips, cannot be excluded); without it the draws are unchanged."""
+    if "stand" in exclude:
+        raise ValueError("stand cannot be excluded: it fills clips that would be too short")
     if segments is not None and segments not in (1, 2, 3):
         raise ValueError(f"segments must be 1, 2, 3 or None, got {segments}")
     shortest = min_segment_frames(frame_rate)
@@ -329,8 +332,8 @@ def plan_clip(rng: np.random.Generator, frame_rate: float, min_frames: int = 100
     budget_s = (max_frames // n_seg) / frame_rate if n_seg > 1 and segments else float("inf")
     posture, segments, frame = "standing", [], 0
     for _ in range(n_seg):
-        names = [a.name for a in ACTIVITIES.values() if a.before == posture and not (a.name == segments[-1].activity
-                 if segments else False)]
+        names = [a.name for a in ACTIVITIES.values() if a.before == posture and a.name not in exclude
+                 and not (a.name == segments[-1].activity if segments else False)]
         if posture == "lying" or not names:
             break
         act = ACTIVITIES[str(rng.choice(names))]

@@ -37,6 +37,10 @@ _LAZY = {
     "DataLocation": "source", "resolve_data": "source", "ClipSource": "source", "open_split": "source",
     "DecodedCache": "cache", "Slot": "stream", "stream_slot": "stream", "rank_sizes": "stream", "worker_skip": "stream",
     "DEFAULT_SHUFFLE_BUFFER": "stream",
+    "CLASSES": "classes", "UNSEEN": "classes", "ClassPrompts": "classes", "read_classes": "classes",
+    "read_templates": "classes", "classes_json": "classes", "read_unseen": "classes",
+    "parse_class_names": "classes", "ClassFileError": "classes", "bare_class": "classes",
+    "LabelSegment": "labels", "read_labels": "labels", "render_captions": "labels", "CAPTION_TEMPLATES": "labels",
 }
 
 __all__ = ["VIEW_BINS", "MAX_FRAMES", "FRAME_MULTIPLE", "SPLITS", "MANIFEST", "INDEX", "CLIP_DTYPE",

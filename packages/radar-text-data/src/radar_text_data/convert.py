@@ -1,4 +1,4 @@
-"""``convert_folder``: a user's own clips and captions to the directory format, validated first."""
+"""``convert_folder``: a user's own clips with captions or labels to the directory format, validated first."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ import numpy as np
 from radar_views import VIEW_NAMES, check_new_output, staged_directory
 
 from .check import format_problems
+from .classes import CLASSES, read_templates
 from .clips import clip_arrays, view_problem, write_clip
+from .labels import CAPTION_TEMPLATES, LabelSegment, read_labels, render_captions
 from .manifest import write_manifest
 from .records import ClipRecord, RecordError
 
@@ -22,34 +24,59 @@ class ConvertError(ValueError):
     """The source cannot be converted; the message lists every problem found (nothing was written)."""
 
 
-def convert_folder(src: str | os.PathLike, captions_file: str | os.PathLike, out: str | os.PathLike,
+def convert_folder(src: str | os.PathLike, captions_file: str | os.PathLike | None, out: str | os.PathLike,
                    val_fraction: float = 0.1, test_fraction: float = 0.1, seed: int = 0,
-                   overwrite: bool = False) -> Path:
+                   overwrite: bool = False, labels_file: str | os.PathLike | None = None,
+                   templates_file: str | os.PathLike | None = None) -> Path:
     """Convert a folder of per-clip ``<id>.npz`` (with range_time, doppler_time, azimuth_time) or
     ``<id>/{range_time,doppler_time,azimuth_time}.npy`` plus a captions file (JSON object
-    ``{id: [caption, ...]}`` or JSON lines ``{"id": ..., "captions": [...]}``) to the directory format,
-    with a seeded random train / val / test split.
+    ``{id: [caption, ...]}`` or JSON lines ``{"id": ..., "captions": [...]}``) and/or a label file
+    (``labels.read_labels``: one label a clip, or timed segments) to the directory format, with a
+    seeded random train / val / test split.
+
+    With labels, each clip's segments are its labels, its captions (when no captions file gives
+    them) are rendered from ``templates_file`` (one template a line, ``{}`` for the labels in
+    order; default ``labels.CAPTION_TEMPLATES``), clips of several segments get their reversed
+    captions, and the dataset's ``classes.json`` lists each label with its one-label captions.
 
     Every clip is validated first as ``check_dataset`` validates a dataset (the views' bins and
-    frames, finite values as stored in float16, non-empty captions): any problem raises
-    ``ConvertError`` listing them and nothing is written. The dataset is assembled beside ``out``
-    and renamed into place; an existing non-empty ``out`` is refused unless ``overwrite`` (then it
-    is moved aside to ``OUT.old-<date>-<time>``)."""
+    frames, finite values as stored in float16, non-empty captions, segments inside the clip): any
+    problem raises ``ConvertError`` listing them and nothing is written. The dataset is assembled
+    beside ``out`` and renamed into place; an existing non-empty ``out`` is refused unless
+    ``overwrite`` (then it is moved aside to ``OUT.old-<date>-<time>``)."""
     src, out = Path(src), Path(out)
     if not src.is_dir():
         raise FileNotFoundError(f"source folder not found: {src}")
-    captions = read_captions(Path(captions_file))
+    if captions_file is None and labels_file is None:
+        raise ValueError("give a captions file, a labels file, or both")
+    captions = read_captions(Path(captions_file)) if captions_file is not None else None
+    labels = read_labels(labels_file) if labels_file is not None else None
+    templates = read_templates(templates_file) if templates_file is not None else CAPTION_TEMPLATES
     check_new_output(out, overwrite)
-    split = split_by_fraction(sorted(captions), val_fraction, test_fraction, seed)
-    records, problems = _validated_records(src, captions, split, str(captions_file))
+    ids = sorted(captions if captions is not None else labels)
+    split = split_by_fraction(ids, val_fraction, test_fraction, seed)
+    where = str(captions_file if captions_file is not None else labels_file)
+    records, problems = _validated_records(src, ids, split, where, captions, labels, templates)
+    if labels is not None and captions is not None:
+        problems += [f"{labels_file}: no labels for clip {cid!r}" for cid in ids if cid not in labels]
+        problems += [f"{labels_file}: labels for clip {cid!r}, which {captions_file} lacks"
+                     for cid in sorted(set(labels) - set(ids))]
     if problems:
-        raise ConvertError(f"{len(problems)} problem(s) in {src} with {captions_file}; nothing was written:\n"
+        raise ConvertError(f"{len(problems)} problem(s) in {src} with {where}; nothing was written:\n"
                            f"{format_problems(problems)}")
     with staged_directory(out, overwrite) as staged:
         for record in records:
             write_clip(staged / record.file, clip_arrays(_read_views(src, record.id)))
         write_manifest(staged, records)
+        if labels is not None:
+            (staged / CLASSES).write_text(_classes_text(records, templates), encoding="utf-8")
     return out
+
+
+def _classes_text(records: list[ClipRecord], templates: tuple[str, ...]) -> str:
+    """``classes.json``: every label with the captions a clip of that label alone gets."""
+    names = sorted({a for r in records for a in r.activities})
+    return json.dumps({n: render_captions([n], templates)[0] for n in names}, indent=1, ensure_ascii=False) + "\n"
 
 
 def split_by_fraction(ids: list[str], val_fraction: float, test_fraction: float, seed: int) -> dict[str, str]:
@@ -66,11 +93,12 @@ def split_by_fraction(ids: list[str], val_fraction: float, test_fraction: float,
             for rank, i in enumerate(order)}
 
 
-def _validated_records(src: Path, captions: dict[str, list[str]], split: dict[str, str], where: str
-                       ) -> tuple[list[ClipRecord], list[str]]:
+def _validated_records(src: Path, ids: list[str], split: dict[str, str], where: str,
+                       captions: dict[str, list[str]] | None, labels: dict[str, list[LabelSegment]] | None,
+                       templates: tuple[str, ...]) -> tuple[list[ClipRecord], list[str]]:
     """The records of every clip, and every problem found reading and checking the clips."""
     records, problems = [], []
-    for cid in sorted(captions):
+    for cid in ids:
         try:
             arrays = _read_views(src, cid)
         except (OSError, ValueError) as err:
@@ -80,13 +108,35 @@ def _validated_records(src: Path, captions: dict[str, list[str]], split: dict[st
         if problem:
             problems.append(f"{_view_source(src, cid)}: {problem}")
             continue
-        row = {"id": cid, "split": split[cid], "file": f"clips/{cid}.npz", "captions": captions[cid],
-               "segments": [], "frame_rate_hz": None, "num_frames": int(arrays["range_time"].shape[-1]), "radar": None}
+        frames = int(arrays["range_time"].shape[-1])
+        row = {"id": cid, "split": split[cid], "file": f"clips/{cid}.npz", "segments": [], "frame_rate_hz": None,
+               "num_frames": frames, "radar": None}
+        if labels is not None and cid in labels:
+            problem = _add_labels(row, labels[cid], frames, templates)
+            if problem:
+                problems.append(f"{where}: clip {cid!r}: {problem}")
+                continue
+        if captions is not None:  # the user's captions win; reversed ones would not match their words
+            row["captions"] = captions.get(cid, [])
+            row.pop("captions_reversed", None)
         try:
             records.append(ClipRecord.from_dict(row, f"{where}: clip {cid!r}"))
         except RecordError as err:
             problems.append(str(err))
     return records, problems
+
+
+def _add_labels(row: dict, segments: list[LabelSegment], frames: int, templates: tuple[str, ...]) -> str | None:
+    """Segments (and rendered captions) of a labelled clip into its manifest row; a problem, or None."""
+    spans = [(s.label, s.start_frame, frames if s.end_frame is None else s.end_frame) for s in segments]
+    beyond = [s for s in spans if s[2] > frames]
+    if beyond:
+        return f"segment {beyond[0][0]!r} ends at frame {beyond[0][2]}, after the clip's {frames} frames"
+    row["segments"] = [{"activity": a, "start_frame": start, "end_frame": end, "params": {}} for a, start, end in spans]
+    row["captions"], reverse = render_captions([a for a, _, _ in spans], templates)
+    if reverse is not None:
+        row["captions_reversed"] = reverse
+    return None
 
 
 def _view_source(src: Path, cid: str) -> Path:

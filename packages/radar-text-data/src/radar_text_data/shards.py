@@ -209,15 +209,18 @@ def sample_position(key: str) -> int:
 
 def shard_directory(root: str | os.PathLike, out: str | os.PathLike, shard_size: int = DEFAULT_SHARD_SIZE,
                     progress: Callable[[int], None] | None = None, overwrite: bool = False) -> Path:
-    """Write a directory dataset as shards under ``out`` (``{split}-{000000..}.tar`` + ``index.json``);
+    """Write a directory dataset as shards under ``out`` (``{split}-{000000..}.tar`` + ``index.json``, and the
+    dataset's ``classes.json`` / ``unseen.txt`` when it has them);
     each clip is re-encoded with its views as float16 (the bytes radar-synth writes for the same
     clip), so the same dataset always gives the same shards. ``progress(n)`` is called per clip.
     The shards are assembled beside ``out`` and renamed into place (``radar_views.staged_directory``):
     an existing non-empty ``out`` is refused unless ``overwrite`` (then moved aside, not deleted)."""
     import io
+    import shutil
 
     import numpy as np
 
+    from .classes import CLASSES, UNSEEN
     from .clips import clip_arrays, clip_path, decode_clip, encode_clip
 
     root = Path(root)
@@ -234,4 +237,7 @@ def shard_directory(root: str | os.PathLike, out: str | os.PathLike, shard_size:
             writer.add(record, encode_clip(clip_arrays(views, **extras)))
             if progress is not None:
                 progress(1)
+        for name in (CLASSES, UNSEEN):  # the class list travels with the clips
+            if (root / name).is_file():
+                shutil.copyfile(root / name, staged / name)
     return Path(out) / INDEX

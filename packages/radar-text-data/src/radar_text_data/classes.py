@@ -1,0 +1,132 @@
+"""Class lists as data: what a zero-shot classifier is built from (open_clip's class names and
+templates), read from a user's file or from the dataset's own ``classes.json``. Standard library only.
+
+A class file is either a text file, one class name per line (``#`` starts a comment), or JSON:
+``{class: phrase}`` (the phrase is put into each template: ``"a person {}."`` with ``"walks"``) or
+``{class: [prompt, ...]}`` (the prompts are used as they are). A template file holds one template
+per line, each with one ``{}``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["CLASSES", "UNSEEN", "ClassPrompts", "read_classes", "read_templates", "classes_json", "read_unseen",
+           "parse_class_names", "ClassFileError", "bare_class"]
+
+CLASSES = "classes.json"  # in a dataset's root: its classes, as data synth and data convert write them
+UNSEEN = "unseen.txt"  # in a dataset's root: classes kept out of its train and val splits, one a line
+
+
+class ClassFileError(ValueError):
+    """A class or template file that cannot be used; the message names the file and the entry."""
+
+
+@dataclass(frozen=True)
+class ClassPrompts:
+    """One class: its name, and either a ``phrase`` (templated) or its own ``prompts`` (used as they
+    are). ``bare``: the phrase is the class name itself (a text file or a label), not a verb phrase,
+    so it takes the name templates rather than the phrase templates."""
+
+    name: str
+    phrase: str | None = None
+    prompts: tuple[str, ...] = ()
+    bare: bool = False
+
+    def texts(self, templates: tuple[str, ...]) -> tuple[str, ...]:
+        """The prompts of this class: its own, or each template filled with its phrase."""
+        return self.prompts or tuple(t.format(self.phrase) for t in templates)
+
+
+def _lines(path: Path) -> list[str]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"file not found: {path}") from None
+    except UnicodeDecodeError as err:
+        raise ClassFileError(f"{path}: not UTF-8 text ({err})") from None
+    return [line.split("#", 1)[0].strip() for line in text.splitlines()]
+
+
+def read_classes(path: str | os.PathLike) -> list[ClassPrompts]:
+    """The classes of a text or JSON class file, in file order; names are unique and non-empty."""
+    path = Path(path)
+    lines = _lines(path)  # (also: the file exists and is text)
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".json" or text.lstrip().startswith("{"):
+        return _from_json(text, str(path))
+    names = [x for x in lines if x]
+    _check_names(names, str(path))
+    return [bare_class(n) for n in names]
+
+
+def bare_class(name: str) -> ClassPrompts:
+    """A class known by its name only (``sit_down`` -> the phrase ``sit down``)."""
+    return ClassPrompts(name, phrase=name.replace("_", " ").strip(), bare=True)
+
+
+def _from_json(text: str, where: str) -> list[ClassPrompts]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ClassFileError(f"{where}: not valid JSON ({err})") from None
+    if not isinstance(data, dict) or not data:
+        raise ClassFileError(f"{where}: expected a JSON object {{class: phrase}} or {{class: [prompt, ...]}}")
+    out = []
+    for name, value in data.items():
+        if isinstance(value, str) and value.strip():
+            out.append(ClassPrompts(name, phrase=value.strip()))
+        elif isinstance(value, list) and value and all(isinstance(p, str) and p.strip() for p in value):
+            out.append(ClassPrompts(name, prompts=tuple(p.strip() for p in value)))
+        else:
+            raise ClassFileError(f"{where}: class {name!r}: expected a non-empty phrase or a non-empty list of "
+                                 f"prompts, got {value!r}")
+    _check_names(list(data), where)
+    return out
+
+
+def _check_names(names: list[str], where: str) -> None:
+    if not names:
+        raise ClassFileError(f"{where}: no class")
+    bad = [n for n in names if not n.strip()]
+    if bad:
+        raise ClassFileError(f"{where}: an empty class name")
+    seen: set[str] = set()
+    for n in names:
+        if n in seen:
+            raise ClassFileError(f"{where}: class {n!r} is listed twice")
+        seen.add(n)
+
+
+def read_templates(path: str | os.PathLike) -> tuple[str, ...]:
+    """Templates, one a line, each with exactly one ``{}`` for the class phrase."""
+    path = Path(path)
+    templates = tuple(x for x in _lines(path) if x)
+    if not templates:
+        raise ClassFileError(f"{path}: no template")
+    for i, t in enumerate(templates, 1):
+        if t.count("{}") != 1 or t.replace("{}", "").count("{") or t.replace("{}", "").count("}"):
+            raise ClassFileError(f"{path}: template {i} {t!r} must hold exactly one {{}} and no other braces")
+    return templates
+
+
+def classes_json(phrases: dict[str, str]) -> str:
+    """A dataset's ``classes.json`` text: ``{class: phrase}`` (sorted by class, one per line)."""
+    return json.dumps(dict(sorted(phrases.items())), indent=1, ensure_ascii=False) + "\n"
+
+
+def parse_class_names(text: str, where: str) -> list[str]:
+    """Comma-separated class names (``--unseen jog_in_place,kick``), unique and non-empty."""
+    names = [x.strip() for x in text.split(",") if x.strip()]
+    _check_names(names, where)
+    return names
+
+
+def read_unseen(root: str | os.PathLike | None) -> list[str]:
+    """The unseen classes a dataset records (``unseen.txt``), or none."""
+    if root is None or not (Path(root) / UNSEEN).is_file():
+        return []
+    return [x for x in _lines(Path(root) / UNSEEN) if x]
