@@ -52,7 +52,7 @@ BENCH_PRESETS=tiny,small,base python3 bench/radar_encoder.py
 echo "== bench/data_loading.py (the loader against the tiny step, 16 cores)"
 BENCH_CLIPS=512 python3 bench/data_loading.py 2>&1 | grep -v "clip/s"
 echo "== bench/train_throughput.py: the real loop, bf16, eager and compiled"
-BENCH_TEXT_MODEL=/tmp/text_random BENCH_PRESETS=tiny BENCH_SIMILARITIES=clip,combined BENCH_BATCHES=32,256 \
+BENCH_TEXT_MODEL=/tmp/text_random BENCH_PRESETS=tiny BENCH_SIMILARITIES=pooled,combined BENCH_BATCHES=32,256 \
   BENCH_COMPILE=0,1 python3 bench/train_throughput.py 2>&1 | grep -v "clip/s"
-BENCH_TEXT_MODEL=/tmp/text_random BENCH_PRESETS=base BENCH_SIMILARITIES=clip,combined BENCH_BATCHES=128 \
+BENCH_TEXT_MODEL=/tmp/text_random BENCH_PRESETS=base BENCH_SIMILARITIES=pooled,combined BENCH_BATCHES=128 \
   BENCH_COMPILE=0,1 python3 bench/train_throughput.py 2>&1 | grep -v "clip/s"

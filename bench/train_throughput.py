@@ -110,7 +110,7 @@ def main() -> None:
                           text_model=os.environ.get("BENCH_TEXT_MODEL", TrainConfig.text_model)), Console(quiet=True))
     rows = []
     for preset in _env_list("BENCH_PRESETS", "tiny"):
-        for sim in _env_list("BENCH_SIMILARITIES", "clip,temporal,combined"):
+        for sim in _env_list("BENCH_SIMILARITIES", "pooled,temporal,combined"):
             for batch in batches:
                 for comp in _env_list("BENCH_COMPILE", "0"):
                     cfg = TrainConfig(data=str(data), preset=preset, similarity=sim, batch_size=batch, epochs=1,

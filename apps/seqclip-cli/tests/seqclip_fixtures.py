@@ -1,5 +1,5 @@
 """Test helpers: tiny datasets written directly in the seqclip format (random views: fast, no
-simulation), a tiny local text model, a free port for torchrun."""
+simulation), a tiny local text model, a free port for torchrun, CLI invocations and config files."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ import socket
 from pathlib import Path
 
 import numpy as np
+import torch
+from typer.testing import CliRunner
 
 from radar_text_data import write_clip
+from seqclip.cli import app
 
 WORDS = ["walks toward the radar", "waves twice", "falls forward", "claps three times", "jumps once",
          "sits down", "kicks with the left leg", "turns around"]
@@ -55,3 +58,69 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+# ---------------------------------------------------------------------- the CLI and small inputs
+FAST_ARGS = ["--epochs", "1", "--batch-size", "4", "--similarity", "pooled"]
+
+
+TOML = {"clip_length": 32, "warmup_steps": 1, "log_every": 1, "eval_test": False, "epochs": 1, "batch_size": 4,
+        "similarity": "pooled"}
+
+
+def run(*args):
+    """``seqclip ARGS`` through Typer's runner (paths may be given as Path)."""
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def one_line(result) -> str:
+    """The error output as one string; fails when it holds a traceback or more than one error line."""
+    assert "Traceback" not in result.output, result.output
+    lines = [x for x in result.output.splitlines() if x.startswith("error:")]
+    assert len(lines) == 1, result.output
+    return lines[0]
+
+
+def toml(tmp_path, **extra):
+    """``--config`` of a fast TOML (``TOML`` plus ``extra``) written in ``tmp_path``."""
+    body = {**TOML, **extra}
+    (tmp_path / "run.toml").write_text("[train]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in body.items()))
+    return ["--config", tmp_path / "run.toml"]
+
+
+def toml_base(tmp_path, **extra):
+    """``--config`` of a TOML of the fast run's length settings only, plus ``extra``."""
+    body = {"clip_length": 32, "warmup_steps": 1, "log_every": 1, "eval_test": False, **extra}
+    lines = [f"{k} = {json.dumps(v)}" for k, v in body.items()]
+    (tmp_path / "run.toml").write_text("[train]\n" + "\n".join(lines) + "\n")
+    return ["--config", str(tmp_path / "run.toml")]
+
+
+def train_cli(*args):
+    """``seqclip train ARGS`` through Typer's runner."""
+    return CliRunner().invoke(app, ["train", *args])
+
+
+def order_dataset(root):
+    """The fixture dataset with segments, reversed captions and one twin pair in the test split."""
+    data = make_dataset(root, n=24, splits=["train"] * 12 + ["val"] * 4 + ["test"] * 8)
+    rows = [json.loads(x) for x in (data / "manifest.jsonl").read_text().splitlines()]
+    acts = ["wave", "clap", "jump", "kick"]
+    for i, r in enumerate(rows):
+        a, b = acts[i % 4], acts[(i + 1) % 4]
+        r["segments"] = [{"activity": a, "start_frame": 0, "end_frame": 24, "params": {}},
+                         {"activity": b, "start_frame": 24, "end_frame": 48, "params": {}}]
+        r["captions"] = [f"A person {a}s, then {b}s.", f"Someone {a}s and afterwards {b}s."]
+        r["captions_reversed"] = [f"A person {b}s, then {a}s.", f"Someone {b}s and afterwards {a}s."]
+    rows[-1]["twin_of"], rows[-2]["twin_of"] = rows[-2]["id"], rows[-1]["id"]
+    (data / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return data
+
+
+def batch(n=3, frames=32):
+    """A collated batch of ``n`` random clips of ``frames`` frames with captions and sample ids."""
+    g = torch.Generator().manual_seed(0)
+    return {"range_time": torch.randn(n, 256, frames, generator=g), "doppler_time": torch.randn(n, 128, frames, generator=g),
+            "azimuth_time": torch.randn(n, 128, frames, generator=g), "mask": torch.ones(n, frames, dtype=torch.bool),
+            "captions": ["a person walks", "someone waves twice", "an adult falls forward"][:n],
+            "sample_ids": torch.arange(n)}

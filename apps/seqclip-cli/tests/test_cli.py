@@ -9,39 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from seqclip_fixtures import make_dataset
+from seqclip_fixtures import make_dataset, one_line, run, toml
 from typer.testing import CliRunner
 
 from seqclip import SeqClip, SeqClipConfig
 from seqclip.cli import app
 from seqclip.config import TrainConfig
-
-
-@pytest.fixture(scope="module")
-def data(tmp_path_factory):
-    return make_dataset(tmp_path_factory.mktemp("data") / "d")
-
-
-def run(*args):
-    return CliRunner().invoke(app, [str(a) for a in args])
-
-
-def one_line(result) -> str:
-    """The error output as one string; fails when it holds a traceback or more than one error line."""
-    assert "Traceback" not in result.output, result.output
-    lines = [x for x in result.output.splitlines() if x.startswith("error:")]
-    assert len(lines) == 1, result.output
-    return lines[0]
-
-
-TOML = {"clip_length": 32, "warmup_steps": 1, "log_every": 1, "eval_test": False, "epochs": 1, "batch_size": 4,
-        "similarity": "pooled"}
-
-
-def toml(tmp_path, **extra):
-    body = {**TOML, **extra}
-    (tmp_path / "run.toml").write_text("[train]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in body.items()))
-    return ["--config", tmp_path / "run.toml"]
 
 
 def _commands(group, prefix=()):
@@ -50,14 +23,6 @@ def _commands(group, prefix=()):
             yield from _commands(command, (*prefix, name))
         else:
             yield (*prefix, name), command
-
-
-@pytest.fixture(scope="module")
-def saved(tmp_path_factory):
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("m") / "model"
-    SeqClip(SeqClipConfig(similarity="pooled", clip_length=48)).save_pretrained(path)
-    return path
 
 
 def test_cli_user_errors_are_one_line_exit_2(tmp_path):
@@ -284,3 +249,30 @@ def test_eval_out_is_checked_for_writability_before_any_work(tmp_path, saved):
             result = run("eval", "--checkpoint", saved, "--data", data, "--task", task, "--out", out)
             assert result.exit_code == 2 and expected in one_line(result), (task, result.output)
             assert "R@1" not in result.output and "top-1" not in result.output  # before the evaluation
+
+
+def test_label_only_data_converts_and_evaluates_zero_shot_on_its_own_classes(tmp_path):
+    src = tmp_path / "har"
+    src.mkdir()
+    rng = np.random.default_rng(0)
+    lines = ["id,label"]
+    for i in range(12):  # one action per clip and a label table, as public HAR datasets come
+        cid = f"S{i // 3:02d}_A{i % 3:02d}"
+        np.savez(src / f"{cid}.npz", range_time=rng.random((256, 48)), doppler_time=rng.random((128, 48)),
+                 azimuth_time=rng.random((128, 48)))
+        lines.append(f"{cid},{['walking', 'sit_down', 'waving'][i % 3]}")
+    (tmp_path / "labels.csv").write_text("\n".join(lines) + "\n")
+    out = tmp_path / "data"
+    result = run("data", "convert", src, "--labels", tmp_path / "labels.csv", "--out", out, "--test-fraction", "0.5")
+    assert result.exit_code == 0, result.output
+    assert run("data", "check", out).exit_code == 0
+    torch.manual_seed(0)
+    SeqClip(SeqClipConfig(similarity="pooled", clip_length=48)).save_pretrained(tmp_path / "model")
+    evaluated = run("eval", "--task", "zeroshot", "--checkpoint", tmp_path / "model", "--data", out,
+                    "--out", tmp_path / "zs.json")
+    assert evaluated.exit_code == 0, evaluated.output
+    metrics = json.loads((tmp_path / "zs.json").read_text())
+    assert metrics["classes"] == ["sit_down", "walking", "waving"] and metrics["clips"] == 6
+    assert metrics["prompts"]["sit_down"][0] == "Sit down."  # the captions a clip of that label gets
+    neither = run("data", "convert", src, "--out", tmp_path / "none")
+    assert neither.exit_code == 2 and "--captions FILE, --labels FILE, or both" in neither.output

@@ -4,6 +4,7 @@ import json
 from dataclasses import fields
 
 import pytest
+from seqclip_fixtures import one_line, run, train_cli
 from typer.testing import CliRunner
 
 from seqclip.cli import app
@@ -50,8 +51,12 @@ def test_a_config_json_of_seqclip_cli_0_4_reads_under_the_new_names():
 def test_a_toml_file_with_old_values_loads_and_the_warning_names_the_file(tmp_path):
     path = tmp_path / "old.toml"
     path.write_text('[train]\nsimilarity = "clip"\npositives = "activities"\nloss = "clip"\n')
-    with pytest.warns(FutureWarning, match="old.toml: positives 'activities' is now called 'same_activities'"):
+    with pytest.warns(FutureWarning) as caught:
         cfg = load_train_config(path, {})
+    notes = sorted(str(w.message).split(": ", 1)[1] for w in caught)
+    assert notes == ["loss 'clip' is now called 'infonce'", "positives 'activities' is now called 'same_activities'",
+                     "similarity 'clip' is now called 'pooled'"]
+    assert all(str(w.message).startswith(str(path)) for w in caught)
     assert (cfg.similarity, cfg.positives, cfg.loss) == ("pooled", "same_activities", "infonce")
 
 
@@ -72,30 +77,14 @@ def test_an_unknown_option_value_is_refused_with_the_choices():
     assert result.exit_code == 2 and "'dtw' is not one of pooled | global" in " ".join(result.output.split())
 
 
-def _train(*args):
-    return CliRunner().invoke(app, ["train", *args])
-
-
-def run(*args):
-    return CliRunner().invoke(app, [str(a) for a in args])
-
-
-def one_line(result) -> str:
-    """The error output as one string; fails when it holds a traceback or more than one error line."""
-    assert "Traceback" not in result.output, result.output
-    lines = [x for x in result.output.splitlines() if x.startswith("error:")]
-    assert len(lines) == 1, result.output
-    return lines[0]
-
-
 def test_a_toml_value_of_the_wrong_type_names_the_key_the_type_and_the_value(tmp_path):
     (tmp_path / "run.toml").write_text('[train]\nepochs = "ten"\n')
-    result = _train("--config", str(tmp_path / "run.toml"))
+    result = train_cli("--config", str(tmp_path / "run.toml"))
     assert result.exit_code == 2 and "Traceback" not in result.output
     text = " ".join(result.output.split())
     assert "epochs: expected int, got 'ten' (str)" in text and "run.toml" in text
     (tmp_path / "run.toml").write_text('[train]\nsimilarity = "dtw"\n')
-    text = " ".join(_train("--config", str(tmp_path / "run.toml")).output.split())
+    text = " ".join(train_cli("--config", str(tmp_path / "run.toml")).output.split())
     assert "similarity: expected one of 'pooled'" in text and "'dtw'" in text
 
 

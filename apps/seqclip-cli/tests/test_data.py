@@ -7,33 +7,10 @@ import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
-from seqclip_fixtures import make_dataset
-from typer.testing import CliRunner
+from seqclip_fixtures import make_dataset, one_line, run, toml
 
 from radar_text_data import BadClipError, check_dataset, convert_folder, resolve_data, write_clip
-from seqclip.cli import app
 from seqclip.data import EpochSampler, RadarTextDataset, collate
-
-TOML = {"clip_length": 32, "warmup_steps": 1, "log_every": 1, "eval_test": False, "epochs": 1, "batch_size": 4,
-        "similarity": "pooled"}
-
-
-def run(*args):
-    return CliRunner().invoke(app, [str(a) for a in args])
-
-
-def one_line(result) -> str:
-    """The error output as one string; fails when it holds a traceback or more than one error line."""
-    assert "Traceback" not in result.output, result.output
-    lines = [x for x in result.output.splitlines() if x.startswith("error:")]
-    assert len(lines) == 1, result.output
-    return lines[0]
-
-
-def toml(tmp_path, **extra):
-    body = {**TOML, **extra}
-    (tmp_path / "run.toml").write_text("[train]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in body.items()))
-    return ["--config", tmp_path / "run.toml"]
 
 
 def test_dataset_crops_pads_and_samples_captions_deterministically(tmp_path):

@@ -4,7 +4,7 @@ import json
 
 import pytest
 import torch
-from seqclip_fixtures import make_dataset
+from seqclip_fixtures import make_dataset, one_line, order_dataset, run
 from typer.testing import CliRunner
 
 from seqclip import SeqClip, SeqClipConfig
@@ -32,42 +32,6 @@ def _eval(eval_setup, *extra):
     result = CliRunner().invoke(app, [*base, *extra, "--out", str(out)])
     assert result.exit_code == 0, result.output
     return json.loads(out.read_text()), out
-
-
-def _order_dataset(root):
-    """The fixture dataset with segments, reversed captions and one twin pair in the test split."""
-    data = make_dataset(root, n=24, splits=["train"] * 12 + ["val"] * 4 + ["test"] * 8)
-    rows = [json.loads(x) for x in (data / "manifest.jsonl").read_text().splitlines()]
-    acts = ["wave", "clap", "jump", "kick"]
-    for i, r in enumerate(rows):
-        a, b = acts[i % 4], acts[(i + 1) % 4]
-        r["segments"] = [{"activity": a, "start_frame": 0, "end_frame": 24, "params": {}},
-                         {"activity": b, "start_frame": 24, "end_frame": 48, "params": {}}]
-        r["captions"] = [f"A person {a}s, then {b}s.", f"Someone {a}s and afterwards {b}s."]
-        r["captions_reversed"] = [f"A person {b}s, then {a}s.", f"Someone {b}s and afterwards {a}s."]
-    rows[-1]["twin_of"], rows[-2]["twin_of"] = rows[-2]["id"], rows[-1]["id"]
-    (data / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return data
-
-
-def run(*args):
-    return CliRunner().invoke(app, [str(a) for a in args])
-
-
-def one_line(result) -> str:
-    """The error output as one string; fails when it holds a traceback or more than one error line."""
-    assert "Traceback" not in result.output, result.output
-    lines = [x for x in result.output.splitlines() if x.startswith("error:")]
-    assert len(lines) == 1, result.output
-    return lines[0]
-
-
-@pytest.fixture(scope="module")
-def saved(tmp_path_factory):
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("m") / "model"
-    SeqClip(SeqClipConfig(similarity="pooled", clip_length=48)).save_pretrained(path)
-    return path
 
 
 @pytest.mark.parametrize("extra, clips", [((), 12), (("--protocol", "in-batch", "--batch-size", "4"), 12),
@@ -103,7 +67,7 @@ def test_eval_refuses_an_unknown_task(eval_setup):
 def order_setup(tmp_path_factory):
     """The order dataset (8 two-activity test clips, one twin pair) and a saved temporal model."""
     tmp_path = tmp_path_factory.mktemp("order")
-    data = _order_dataset(tmp_path / "d")
+    data = order_dataset(tmp_path / "d")
     torch.manual_seed(0)
     SeqClip(SeqClipConfig(clip_length=48)).save_pretrained(tmp_path / "model")
     return tmp_path, ["eval", "--checkpoint", str(tmp_path / "model"), "--data", str(data)]
@@ -139,3 +103,19 @@ def test_twins_names_the_splits_that_hold_twins(tmp_path, saved):
     assert result.exit_code == 2 and "in split 'test'" in line and "in train" in line and "--split" in line
     assert run("eval", "--checkpoint", saved, "--data", data, "--task", "twins", "--split",
                "train").exit_code == 0
+
+
+def test_eval_task_zeroshot_takes_a_class_file_templates_and_unseen_classes(eval_setup, tmp_path):
+    (tmp_path / "classes.txt").write_text("# two of the three\nwalk\nclap\n")
+    (tmp_path / "templates.txt").write_text("a person who is {}.\n{}\n")
+    metrics, out = _eval(eval_setup, "--task", "zeroshot", "--classes", str(tmp_path / "classes.txt"),
+                         "--templates", str(tmp_path / "templates.txt"), "--unseen", "clap")
+    assert metrics["classes"] == ["walk", "clap"] and metrics["unlisted_clips"] == {"wave": 4}
+    assert metrics["prompts"]["walk"] == ["a person who is walk.", "walk"]
+    g = metrics["generalized"]
+    assert g["unseen_classes"] == ["clap"] and g["chance_unseen_only"] == 100.0 and g["calibrated_on"] == "val"
+    assert out.with_suffix(".confusion.png").is_file()
+    bad = CliRunner().invoke(app, [*eval_setup[1], "--task", "zeroshot", "--unseen", "jog"])
+    assert bad.exit_code == 2 and "--unseen: ['jog'] are not among the 3 classes" in " ".join(bad.output.split())
+    missing = CliRunner().invoke(app, [*eval_setup[1], "--task", "zeroshot", "--classes", str(tmp_path / "no.txt")])
+    assert missing.exit_code == 2 and "--classes: file not found" in missing.output

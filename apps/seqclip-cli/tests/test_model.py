@@ -2,22 +2,9 @@
 
 import pytest
 import torch
+from seqclip_fixtures import batch
 
 from seqclip import SeqClip, SeqClipConfig
-
-
-@pytest.fixture(scope="module")
-def model():
-    torch.manual_seed(0)
-    return SeqClip(SeqClipConfig(similarity="combined"))  # every component of the sequence similarity
-
-
-def batch(n=3, frames=32):
-    g = torch.Generator().manual_seed(0)
-    return {"range_time": torch.randn(n, 256, frames, generator=g), "doppler_time": torch.randn(n, 128, frames, generator=g),
-            "azimuth_time": torch.randn(n, 128, frames, generator=g), "mask": torch.ones(n, frames, dtype=torch.bool),
-            "captions": ["a person walks", "someone waves twice", "an adult falls forward"][:n],
-            "sample_ids": torch.arange(n)}
 
 
 def test_forward_losses_and_sequence_masks(model):

@@ -1,16 +1,8 @@
 """optim.py: parameter groups and the learning-rate schedule."""
 
 import pytest
-import torch
 
-from seqclip import SeqClip, SeqClipConfig
 from seqclip.optim import param_groups, warmup_cosine
-
-
-@pytest.fixture(scope="module")
-def model():
-    torch.manual_seed(0)
-    return SeqClip(SeqClipConfig(similarity="combined"))  # every component of the sequence similarity
 
 
 def test_every_trainable_parameter_is_in_the_optimizer_exactly_once(model):

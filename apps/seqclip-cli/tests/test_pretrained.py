@@ -6,64 +6,11 @@ from pathlib import Path
 
 import pytest
 import torch
-from seqclip_fixtures import make_dataset
+from seqclip_fixtures import FAST_ARGS, batch, make_dataset, one_line, run, toml_base, train_cli
 from typer.testing import CliRunner
 
-from seqclip import SeqClip, SeqClipConfig
+from seqclip import SeqClip
 from seqclip.cli import app
-
-
-@pytest.fixture(scope="module")
-def saved(tmp_path_factory):
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("m") / "model"
-    SeqClip(SeqClipConfig(similarity="pooled", clip_length=48)).save_pretrained(path)
-    return path
-
-
-def run(*args):
-    return CliRunner().invoke(app, [str(a) for a in args])
-
-
-def one_line(result) -> str:
-    """The error output as one string; fails when it holds a traceback or more than one error line."""
-    assert "Traceback" not in result.output, result.output
-    lines = [x for x in result.output.splitlines() if x.startswith("error:")]
-    assert len(lines) == 1, result.output
-    return lines[0]
-
-
-@pytest.fixture(scope="module")
-def model():
-    torch.manual_seed(0)
-    return SeqClip(SeqClipConfig(similarity="combined"))  # every component of the sequence similarity
-
-
-def batch(n=3, frames=32):
-    g = torch.Generator().manual_seed(0)
-    return {"range_time": torch.randn(n, 256, frames, generator=g), "doppler_time": torch.randn(n, 128, frames, generator=g),
-            "azimuth_time": torch.randn(n, 128, frames, generator=g), "mask": torch.ones(n, frames, dtype=torch.bool),
-            "captions": ["a person walks", "someone waves twice", "an adult falls forward"][:n],
-            "sample_ids": torch.arange(n)}
-
-
-FAST = ["--epochs", "1", "--batch-size", "4", "--similarity", "pooled"]
-
-
-@pytest.fixture(scope="module")
-def data(tmp_path_factory):
-    return make_dataset(tmp_path_factory.mktemp("data") / "d")
-
-
-def _toml(tmp_path, **extra):
-    body = {"clip_length": 32, "warmup_steps": 1, "log_every": 1, "eval_test": False, **extra}
-    lines = [f"{k} = {json.dumps(v)}" for k, v in body.items()]
-    (tmp_path / "run.toml").write_text("[train]\n" + "\n".join(lines) + "\n")
-    return ["--config", str(tmp_path / "run.toml")]
-
-
-def _train(*args):
-    return CliRunner().invoke(app, ["train", *args])
 
 
 def test_from_pretrained_returns_a_model_in_eval_mode_that_embeds_deterministically(saved):
@@ -113,7 +60,7 @@ def test_save_and_from_pretrained_round_trip(model, tmp_path):
 
 def test_a_run_stopped_before_validation_is_evaluable_and_prints_no_sentinel(tmp_path, data):
     run = tmp_path / "run"
-    result = _train(*_toml(tmp_path, eval_test=True), "--data", str(data), *FAST, "--out", str(run), "--max-steps", "1")
+    result = train_cli(*toml_base(tmp_path, eval_test=True), "--data", str(data), *FAST_ARGS, "--out", str(run), "--max-steps", "1")
     assert result.exit_code == 0, result.output
     assert "-1.0" not in result.output and "no validation ran" in result.output
     assert not (run / "best").exists() and "test retrieval of the latest weights" in result.output

@@ -5,63 +5,22 @@ import os
 import stat
 
 import numpy as np
-import pytest
-from seqclip_fixtures import make_dataset
+from seqclip_fixtures import FAST_ARGS, make_dataset, one_line, run, toml, toml_base, train_cli
 from typer.testing import CliRunner
 
 from radar_text_data import write_clip
 from seqclip.cli import app
 
-FAST = ["--epochs", "1", "--batch-size", "4", "--similarity", "pooled"]
-
-
-@pytest.fixture(scope="module")
-def data(tmp_path_factory):
-    return make_dataset(tmp_path_factory.mktemp("data") / "d")
-
-
-def _toml(tmp_path, **extra):
-    body = {"clip_length": 32, "warmup_steps": 1, "log_every": 1, "eval_test": False, **extra}
-    lines = [f"{k} = {json.dumps(v)}" for k, v in body.items()]
-    (tmp_path / "run.toml").write_text("[train]\n" + "\n".join(lines) + "\n")
-    return ["--config", str(tmp_path / "run.toml")]
-
-
-def _train(*args):
-    return CliRunner().invoke(app, ["train", *args])
-
-
-TOML = {"clip_length": 32, "warmup_steps": 1, "log_every": 1, "eval_test": False, "epochs": 1, "batch_size": 4,
-        "similarity": "pooled"}
-
-
-def run(*args):
-    return CliRunner().invoke(app, [str(a) for a in args])
-
-
-def one_line(result) -> str:
-    """The error output as one string; fails when it holds a traceback or more than one error line."""
-    assert "Traceback" not in result.output, result.output
-    lines = [x for x in result.output.splitlines() if x.startswith("error:")]
-    assert len(lines) == 1, result.output
-    return lines[0]
-
-
-def toml(tmp_path, **extra):
-    body = {**TOML, **extra}
-    (tmp_path / "run.toml").write_text("[train]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in body.items()))
-    return ["--config", tmp_path / "run.toml"]
-
 
 def test_a_second_run_into_a_run_directory_refuses_and_overwrite_moves_the_old_one_aside(tmp_path, data):
     run = tmp_path / "run"
-    args = [*_toml(tmp_path), "--data", str(data), *FAST, "--out", str(run)]
-    assert _train(*args, "--max-steps", "1").exit_code == 0
+    args = [*toml_base(tmp_path), "--data", str(data), *FAST_ARGS, "--out", str(run)]
+    assert train_cli(*args, "--max-steps", "1").exit_code == 0
     before = {p: (run / p).read_bytes() for p in ("metrics.jsonl", "config.toml", "checkpoints/latest")}
-    again = _train(*args)
+    again = train_cli(*args)
     assert again.exit_code == 2 and "--resume latest" in again.output and "--overwrite" in again.output
     assert {p: (run / p).read_bytes() for p in before} == before  # nothing of the old run was touched
-    fresh = _train(*args, "--overwrite")
+    fresh = train_cli(*args, "--overwrite")
     assert fresh.exit_code == 0, fresh.output
     moved = [p for p in tmp_path.iterdir() if p.name.startswith("run.old-")]
     assert len(moved) == 1 and {p: (moved[0] / p).read_bytes() for p in before} == before
@@ -70,12 +29,12 @@ def test_a_second_run_into_a_run_directory_refuses_and_overwrite_moves_the_old_o
 
 
 def test_a_failed_start_leaves_no_directory_and_never_rewrites_a_run(tmp_path, data):
-    missing = _train("--data", str(tmp_path / "nope"), "--out", str(tmp_path / "new"))
+    missing = train_cli("--data", str(tmp_path / "nope"), "--out", str(tmp_path / "new"))
     assert missing.exit_code == 2 and not (tmp_path / "new").exists()
     run = tmp_path / "run"
-    assert _train(*_toml(tmp_path), "--data", str(data), *FAST, "--out", str(run), "--max-steps", "1").exit_code == 0
+    assert train_cli(*toml_base(tmp_path), "--data", str(data), *FAST_ARGS, "--out", str(run), "--max-steps", "1").exit_code == 0
     config = (run / "config.toml").read_bytes()
-    bad = _train(*_toml(tmp_path), "--data", str(tmp_path / "nope"), "--out", str(run), "--resume", "latest")
+    bad = train_cli(*toml_base(tmp_path), "--data", str(tmp_path / "nope"), "--out", str(run), "--resume", "latest")
     assert bad.exit_code == 2 and (run / "config.toml").read_bytes() == config
     assert CliRunner().invoke(app, ["plot", str(run)]).exit_code == 0
 
@@ -84,7 +43,7 @@ def test_files_and_directories_follow_the_umask(tmp_path, data):
     old = os.umask(0o022)
     try:
         run = tmp_path / "run"
-        assert _train(*_toml(tmp_path), "--data", str(data), *FAST, "--out", str(run)).exit_code == 0
+        assert train_cli(*toml_base(tmp_path), "--data", str(data), *FAST_ARGS, "--out", str(run)).exit_code == 0
         write_clip(tmp_path / "clip.npz", {"range_time": np.zeros((256, 16), np.float16)})
     finally:
         os.umask(old)

@@ -1,9 +1,11 @@
-"""stats.py: bootstrap intervals."""
+"""stats.py: bootstrap intervals and the Wilson interval."""
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from seqclip.stats import bootstrap_interval
+from seqclip.stats import bootstrap_interval, wilson_interval
 
 
 def test_bootstrap_intervals_cover_the_true_rate_about_95_percent_of_the_time():
@@ -17,3 +19,11 @@ def test_bootstrap_intervals_cover_the_true_rate_about_95_percent_of_the_time():
     assert 0.89 <= hits / trials <= 0.99, hits / trials
     with pytest.raises(ValueError):
         bootstrap_interval([])
+
+
+@settings(max_examples=50, deadline=None)
+@given(n=st.integers(1, 60), data=st.data())
+def test_the_wilson_interval_holds_the_estimate_and_stays_in_0_100(n, data):
+    k = data.draw(st.integers(0, n))
+    low, high = wilson_interval(k, n)
+    assert 0.0 <= low <= 100 * k / n <= high <= 100.0

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
-from seqclip_fixtures import make_dataset, tiny_text_model
+from seqclip_fixtures import make_dataset, order_dataset, tiny_text_model
 
 from seqclip.config import TrainConfig
 from seqclip.errors import TrainingError
@@ -56,22 +56,6 @@ SeqClip.features = features
 from seqclip.cli import main
 main()
 """
-
-
-def _order_dataset(root):
-    """The fixture dataset with segments, reversed captions and one twin pair in the test split."""
-    data = make_dataset(root, n=24, splits=["train"] * 12 + ["val"] * 4 + ["test"] * 8)
-    rows = [json.loads(x) for x in (data / "manifest.jsonl").read_text().splitlines()]
-    acts = ["wave", "clap", "jump", "kick"]
-    for i, r in enumerate(rows):
-        a, b = acts[i % 4], acts[(i + 1) % 4]
-        r["segments"] = [{"activity": a, "start_frame": 0, "end_frame": 24, "params": {}},
-                         {"activity": b, "start_frame": 24, "end_frame": 48, "params": {}}]
-        r["captions"] = [f"A person {a}s, then {b}s.", f"Someone {a}s and afterwards {b}s."]
-        r["captions_reversed"] = [f"A person {b}s, then {a}s.", f"Someone {b}s and afterwards {a}s."]
-    rows[-1]["twin_of"], rows[-2]["twin_of"] = rows[-2]["id"], rows[-1]["id"]
-    (data / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return data
 
 
 def test_nan_loss_stops_naming_the_step_and_keeps_the_last_checkpoint(tmp_path, monkeypatch):
@@ -200,7 +184,7 @@ def test_training_with_order_negatives_twin_batches_and_activity_positives(tmp_p
     from seqclip.config import TrainConfig
     from seqclip.train import train
 
-    data = _order_dataset(tmp_path / "d")
+    data = order_dataset(tmp_path / "d")
     summary = train(TrainConfig(data=str(data), out=str(tmp_path / "run"), epochs=1, batch_size=4, clip_length=32,
                                 warmup_steps=1, eval_test=False, order_negatives=True, twin_batches=True,
                                 positives="same_activities", accum_steps=2))

@@ -115,14 +115,23 @@ def data_synth(
     shard_size: Annotated[int, typer.Option(help="Samples per shard (--format wds).", min=1)] = DEFAULT_SHARD_SIZE,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing --out, moving it aside to "
                                             "OUT.old-<date>-<time> (never deleted).")] = False,
+    unseen: Annotated[str | None, typer.Option(help="Activities kept out of the train and val splits, comma-"
+                                               "separated (the test split keeps them; recorded in unseen.txt).",
+                                               show_default=False)] = None,
 ) -> None:
     """Simulate a captioned radar dataset with radar-synth (written beside --out, renamed into place)."""
+    from radar_text_data.classes import parse_class_names
+
+    try:
+        held_out = parse_class_names(unseen, "--unseen") if unseen is not None else []
+    except ValueError as err:
+        raise fail(str(err)) from None
     from radar_synth import generate_dataset
 
     try:
         root = generate_dataset(out, clips, seed=seed, workers=workers, max_frames=max_frames, snr_db=snr_db,
                                 multi_segment=multi_segment, twins=twins, format=format, shard_size=shard_size,
-                                overwrite=overwrite)
+                                overwrite=overwrite, unseen=held_out)
     except FileExistsError as err:
         raise _exists(err, out) from None
     except USER_ERRORS as err:
@@ -222,24 +231,36 @@ def _check_spec(data: str) -> None:
 @data_app.command("convert")
 def data_convert(
     src: Annotated[Path, typer.Argument(help="Folder of <id>.npz or <id>/<view>.npy files.")],
-    captions: Annotated[Path, typer.Option(help="JSON {id: [captions]} or JSON lines {id, captions}.")],
     out: Annotated[Path, typer.Option(help="Output dataset directory.")],
+    captions: Annotated[Path | None, typer.Option(help="JSON {id: [captions]} or JSON lines {id, captions}.",
+                                                  show_default=False)] = None,
+    labels: Annotated[Path | None, typer.Option(help="Labels instead of (or besides) captions: CSV id,label or "
+                                                "id,label,start_frame,end_frame, or JSON {id: label} / {id: "
+                                                "[[label, start, end], ...]}; captions are rendered from "
+                                                "--templates and classes.json is written.", show_default=False)] = None,
+    templates: Annotated[Path | None, typer.Option(help="With --labels: caption templates, one a line, {} for the "
+                                                   "labels in order. [default: documented in the README]",
+                                                   show_default=False)] = None,
     val_fraction: Annotated[float, typer.Option(help="Share of clips in the val split.", min=0.0, max=1.0)] = 0.1,
     test_fraction: Annotated[float, typer.Option(help="Share of clips in the test split.", min=0.0, max=1.0)] = 0.1,
     seed: Annotated[int, typer.Option(help="Seed of the train/val/test split.", min=0)] = 0,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing --out, moving it aside to "
                                             "OUT.old-<date>-<time> (never deleted).")] = False,
 ) -> None:
-    """Convert your own per-clip views plus a captions file to the dataset directory format. Every
-    clip is checked first (views, frames, finite values, captions): any problem is listed and
-    nothing is written."""
+    """Convert your own per-clip views plus captions or labels to the dataset directory format. Every
+    clip is checked first (views, frames, finite values, captions, segments): any problem is listed
+    and nothing is written."""
+    if captions is None and labels is None:
+        raise fail("give --captions FILE, --labels FILE, or both")
+    if templates is not None and labels is None:
+        raise fail("--templates renders captions from --labels; give --labels too")
     if val_fraction + test_fraction >= 1.0:
         raise fail(f"--val-fraction {val_fraction} + --test-fraction {test_fraction} leave no clip for training")
     from radar_text_data import convert_folder
 
     try:
         root = convert_folder(src, captions, out, val_fraction=val_fraction, test_fraction=test_fraction, seed=seed,
-                              overwrite=overwrite)
+                              overwrite=overwrite, labels_file=labels, templates_file=templates)
     except FileExistsError as err:
         raise _exists(err, out) from None
     except USER_ERRORS as err:
@@ -405,6 +426,16 @@ def eval_cmd(
     out: Annotated[Path | None, typer.Option(help="JSON file for the metrics (missing directories are created).",
                                              show_default=False)] = None,
     device: Annotated[Device, typer.Option(help="Device.")] = "auto",
+    classes: Annotated[Path | None, typer.Option(help="Zero-shot candidates: a text file (one class a line) or JSON "
+                                                 "{class: phrase} / {class: [prompt, ...]}. [default: the dataset's "
+                                                 "classes.json, else the labels in its records]",
+                                                 show_default=False)] = None,
+    templates: Annotated[Path | None, typer.Option(help="Zero-shot templates, one a line with {} for the class "
+                                                   "phrase. [default: documented in the README]",
+                                                   show_default=False)] = None,
+    unseen: Annotated[str | None, typer.Option(help="Classes never seen in training, comma-separated: adds the "
+                                               "generalised zero-shot report. [default: as the dataset records "
+                                               "them]", show_default=False)] = None,
 ) -> None:
     """Evaluate a checkpoint: retrieval (both directions), zero-shot recognition, or order: twins
     (own caption vs the order-swapped twin's) and order (own caption vs its order-reversed
@@ -416,10 +447,11 @@ def eval_cmd(
     png = _confusion_png(task, out, checkpoint, split)
     _check_out(png, "--out" if out else "--checkpoint")
     _check_out(out)
+    zero_shot = _zero_shot_options(classes, templates, unseen)
     from .eval_tasks import EvalOptions, evaluate_checkpoint
 
     try:
-        options = EvalOptions(similarity=similarity, protocol=protocol, batch_size=batch_size)
+        options = EvalOptions(similarity=similarity, protocol=protocol, batch_size=batch_size, **zero_shot)
         result, note = evaluate_checkpoint(checkpoint, data, task, split, options, clip_length, device)
     except (TrainingError, CheckpointError, *USER_ERRORS) as err:
         raise fail(str(err)) from None
@@ -439,6 +471,21 @@ def eval_cmd(
 
         write_text_atomic(out, json.dumps(result, indent=2) + "\n")
         console.print(f"wrote {out}")
+
+
+def _zero_shot_options(classes: Path | None, templates: Path | None, unseen: str | None) -> dict:
+    """The zero-shot files and names, read and checked before the model loads (standard library only)."""
+    from radar_text_data.classes import parse_class_names, read_classes, read_templates
+
+    out: dict = {"classes": None, "templates": None, "unseen": None}
+    for name, given, read in (("classes", classes, lambda p: tuple(read_classes(p))), ("templates", templates,
+                              read_templates), ("unseen", unseen, lambda t: tuple(parse_class_names(t, "--unseen")))):
+        try:
+            out[name] = read(given) if given is not None else None
+        except (ValueError, FileNotFoundError) as err:
+            message = str(err)
+            raise fail(message if message.startswith(f"--{name}") else f"--{name}: {message}") from None
+    return out
 
 
 def _confusion_png(task: str, out: Path | None, checkpoint: Path, split: str) -> Path | None:

@@ -4,12 +4,14 @@ twins and order-reversed captions. ``evaluate_checkpoint`` is the one call the C
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
+
+from radar_text_data.classes import ClassPrompts
 
 from .config import POOLED, TASK_ALIASES
 from .data import RadarTextDataset
@@ -24,17 +26,8 @@ from .evaluate import (
 from .model import SeqClip
 from .stats import bootstrap_interval
 
-__all__ = ["EvalOptions", "TASKS", "run_task", "evaluate_checkpoint", "eval_retrieval",
-           "eval_zeroshot", "eval_twins", "eval_order", "preference_accuracy", "ACTIVITY_PHRASES", "TEMPLATES"]
-
-TEMPLATES = ("a person {}.", "someone {}.", "a radar recording of a person who {}.", "the subject {}.")
-ACTIVITY_PHRASES = {
-    "walk": "walks", "run": "runs", "stand": "stands still", "wave": "waves", "clap": "claps", "jump": "jumps",
-    "squat": "squats down", "sit_down": "sits down", "stand_up": "stands up", "fall": "falls",
-    "bend_pick_up": "bends down to pick something up", "turn_around": "turns around", "kick": "kicks",
-    "punch": "throws punches", "jog_in_place": "jogs in place",
-}
-
+__all__ = ["EvalOptions", "TASKS", "run_task", "evaluate_checkpoint", "eval_retrieval", "eval_zeroshot",
+           "eval_twins", "eval_order", "preference_accuracy", "dataset_classes", "clip_label"]
 
 @dataclass(frozen=True)
 class EvalOptions:
@@ -43,6 +36,9 @@ class EvalOptions:
     similarity: str = POOLED  # the score: pooled (cosine of the pooled features) or a sequence similarity
     protocol: str = "full"  # retrieval: full | in-batch
     batch_size: int = 64  # embedding batch; the in-batch protocol's batch
+    classes: tuple[ClassPrompts, ...] | None = None  # zero-shot candidates (None: the dataset's own)
+    templates: tuple[str, ...] | None = None  # zero-shot templates (None: zero_shot's defaults)
+    unseen: tuple[str, ...] | None = None  # classes never seen in training (None: as the dataset records)
 
 
 def eval_retrieval(model: SeqClip, dataset: RadarTextDataset, options: EvalOptions = EvalOptions()) -> dict:
@@ -50,30 +46,98 @@ def eval_retrieval(model: SeqClip, dataset: RadarTextDataset, options: EvalOptio
     return retrieval(model, dataset, options.similarity, options.protocol, options.batch_size)
 
 
+def dataset_classes(dataset: RadarTextDataset) -> list[ClassPrompts]:
+    """A dataset's own classes: its ``classes.json`` (as ``data synth`` and ``data convert`` write it),
+    else the labels in the records of all its splits, sorted."""
+    from radar_text_data import SPLITS
+    from radar_text_data.classes import CLASSES, bare_class, read_classes
+    from radar_text_data.source import open_split
+
+    root = dataset.location.root
+    if root is not None and (root / CLASSES).is_file():
+        return read_classes(root / CLASSES)
+    labels = {label for split in SPLITS for r in open_split(dataset.location, split).records
+              if (label := clip_label(r)) is not None}
+    if not labels:
+        raise ValueError("zero-shot needs classes: this dataset has no classes.json and no clip with one activity "
+                         "label in its segments; pass --classes FILE, or convert the data with --labels")
+    return [bare_class(name) for name in sorted(labels)]
+
+
+def clip_label(record) -> str | None:
+    """A clip's class: the activity of its segments when they all have one (else None)."""
+    acts = set(record.activities)
+    return next(iter(acts)) if len(acts) == 1 else None
+
+
 @torch.no_grad()
 def eval_zeroshot(model: SeqClip, dataset: RadarTextDataset, options: EvalOptions = EvalOptions()) -> dict:
-    """Clips whose segments are all one activity, against class prompts averaged over templates."""
-    single = [(i, r) for i, r in enumerate(dataset.records)
-              if len(set(r.activities)) == 1 and r.activities[0] in ACTIVITY_PHRASES]
-    if not single:
-        raise ValueError("zero-shot needs clips with a single activity in their segments (radar-synth format)")
-    classes = sorted({r.activities[0] for _, r in single} | set(ACTIVITY_PHRASES))
-    prompts = [t.format(ACTIVITY_PHRASES[c]) for c in classes for t in TEMPLATES]
-    text = model.encode_text(prompts).float().cpu().reshape(len(classes), len(TEMPLATES), -1).mean(1)
-    text = torch.nn.functional.normalize(text, dim=-1)  # [C, d]
-    emb = embed_split(model, dataset.subset([i for i, _ in single]), options.batch_size)
-    scores = emb["radar"] @ text.T  # [N, C]
-    truth = torch.tensor([classes.index(r.activities[0]) for _, r in single])
-    order = scores.argsort(dim=1, descending=True, stable=True)
-    hits = (order[:, 0] == truth).float()  # [N]
-    top1 = float(hits.mean() * 100)
-    interval = [100 * x for x in bootstrap_interval([[h] for h in hits.tolist()])]
-    top5 = float((order[:, :5] == truth[:, None]).any(1).float().mean() * 100)
-    confusion = np.zeros((len(classes), len(classes)), dtype=int)
-    for t, p in zip(truth.tolist(), order[:, 0].tolist(), strict=True):
-        confusion[t, p] += 1
-    return {"top1": top1, "top1_interval": interval, "top5": top5, "clips": len(single), "classes": classes,
-            "confusion": confusion.tolist(), "chance_top1": 100 / len(classes)}
+    """Clips of one activity against exactly the given classes (``options.classes``, else the
+    dataset's own); clips of other classes and clips of several activities are counted, not scored.
+    With unseen classes (``options.unseen``, else as the dataset records them), the generalised report."""
+    from .zero_shot import build_zero_shot_classifier, zero_shot_report
+
+    classes = list(options.classes or dataset_classes(dataset))
+    names = [c.name for c in classes]
+    labels = [clip_label(r) for r in dataset.records]
+    scored = [i for i, label in enumerate(labels) if label in names]
+    unlisted = dict(sorted(Counter(label for label in labels if label is not None and label not in names).items()))
+    counts = {"clips": len(scored), "unlisted_clips": unlisted, "multi_activity_clips": labels.count(None)}
+    if not scored:
+        raise ValueError(f"zero-shot: no clip of split {dataset.split!r} has one of the {len(names)} classes as its "
+                         f"only activity (unlisted labels: {unlisted or 'none'})")
+    clf = build_zero_shot_classifier(model, classes, options.templates, options.similarity, options.batch_size)
+    scores = _class_scores(model, clf, dataset.subset(scored), options)
+    truth = torch.tensor([names.index(labels[i]) for i in scored])
+    result = {**zero_shot_report(scores, truth, names), **counts, "classes": names, "similarity": options.similarity,
+              "prompts": {n: list(p) for n, p in zip(names, clf.prompts, strict=True)}}
+    unseen = list(options.unseen if options.unseen is not None else _recorded_unseen(dataset))
+    if unseen:
+        result["generalized"] = _generalized(model, clf, dataset, options, scores, truth, names, unseen)
+    return result
+
+
+def _class_scores(model: SeqClip, clf, dataset: RadarTextDataset, options: EvalOptions) -> torch.Tensor:
+    emb = embed_split(model, dataset, options.batch_size, return_sequence=options.similarity != POOLED)
+    return clf.scores(model, emb)  # [N, C]
+
+
+def _recorded_unseen(dataset: RadarTextDataset) -> list[str]:
+    from radar_text_data.classes import read_unseen
+
+    return read_unseen(dataset.location.root)
+
+
+def _generalized(model, clf, dataset, options, scores, truth, names: list[str], unseen: list[str]) -> dict:
+    """Seen / unseen / harmonic mean with every class a candidate, raw and with calibrated stacking
+    (its constant chosen on the validation split), and unseen-only top-1 (only unseen candidates)."""
+    from .zero_shot import calibrated_stacking, generalized_accuracy
+
+    missing = sorted(set(unseen) - set(names))
+    if missing:
+        raise ValueError(f"--unseen: {missing} are not among the {len(names)} classes")
+    mask = torch.tensor([n in unseen for n in names])
+    val = RadarTextDataset(dataset.location, "val", dataset.length, train=False)
+    val_labels = [clip_label(r) for r in val.records]
+    val_idx = [i for i, label in enumerate(val_labels) if label in names]
+    if val_idx:
+        val_scores = _class_scores(model, clf, val.subset(val_idx), options)
+        chosen = calibrated_stacking(val_scores, torch.tensor([names.index(val_labels[i]) for i in val_idx]), mask)
+    else:
+        chosen = {"gamma": 0.0, "rule": "no validation clip of the classes: not calibrated"}
+    of_unseen = mask[truth]
+    only = scores[of_unseen][:, mask].argmax(1) == _positions(truth[of_unseen], mask) if of_unseen.any() else None
+    return {"unseen_classes": [n for n in names if n in unseen], "raw": generalized_accuracy(scores, truth, mask),
+            "calibrated": generalized_accuracy(scores, truth, mask, chosen["gamma"]), "gamma": chosen["gamma"],
+            "gamma_rule": chosen["rule"], "validation_clips": len(val_idx), "calibrated_on": "val",
+            "unseen_only_top1": None if only is None else float(only.float().mean() * 100),
+            "unseen_only_clips": int(of_unseen.sum()), "chance_unseen_only": 100 / int(mask.sum()),
+            "seen_clips": int((~of_unseen).sum())}
+
+
+def _positions(truth: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Each true class's index among the masked classes."""
+    return (torch.cumsum(mask.long(), 0) - 1)[truth]
 
 
 @torch.no_grad()

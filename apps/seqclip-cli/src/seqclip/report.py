@@ -5,8 +5,9 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-__all__ = ["retrieval_table", "print_eval", "print_summary"]
+__all__ = ["retrieval_table", "print_eval", "print_summary", "print_zero_shot"]
 
+DIRECTIONS = ("text_to_radar", "radar_to_text")
 RETRIEVAL_COLUMNS = (("R@1", "R@1"), ("R@5", "R@5"), ("R@10", "R@10"), ("median rank", "median_rank"),
                      ("mean rank", "mean_rank"), ("mAP", "mAP"))
 
@@ -16,7 +17,7 @@ def retrieval_table(title: str, by_direction: dict[str, dict]) -> Table:
     table = Table(title=title)
     for col in ("direction", *(name for name, _ in RETRIEVAL_COLUMNS)):
         table.add_column(col)
-    for direction in ("text_to_radar", "radar_to_text"):
+    for direction in DIRECTIONS:
         m = by_direction[direction]
         ci = {k: f" [{low:.1f}, {high:.1f}]" for k, (low, high) in m.get("interval", {}).items()}
         table.add_row(direction.replace("_", " "), *(f"{m[k]:.1f}{ci.get(k, '')}" for _, k in RETRIEVAL_COLUMNS))
@@ -30,11 +31,8 @@ def print_eval(console: Console, result: dict) -> None:
         table = retrieval_table(f"retrieval ({proto['name']}, {proto['clips']} clips, score: {result['similarity']}; "
                                 f"[95 % interval])", result)
     elif result["task"] == "zeroshot":
-        table = Table(title=f"zero-shot activity recognition ({result['clips']} single-activity clips)")
-        for col in ("top-1", "top-5", "chance top-1", "confusion matrix"):
-            table.add_column(col)
-        table.add_row(f"{result['top1']:.1f}", f"{result['top5']:.1f}", f"{result['chance_top1']:.1f}",
-                      result["confusion_png"])
+        print_zero_shot(console, result)
+        return
     else:
         what = ("own caption vs the order-swapped twin's" if result["task"] == "twins"
                 else "own caption vs its order-reversed wording")
@@ -58,5 +56,49 @@ def print_summary(console: Console, summary: dict) -> None:
         return
     n = summary["test_clips"]
     which = "best/" if summary["test_model"] == "best" else "the latest weights"
+    plain = {d: {k: v for k, v in summary["test"][d].items() if k != "interval"} for d in DIRECTIONS}
     console.print(retrieval_table(f"test retrieval of {which} over the full gallery ({n} clips; chance R@1 = "
-                                  f"{100 / n:.1f}%)", summary["test"]))
+                                  f"{100 / n:.1f}%)", plain))
+    ci = [f"{d.replace('_', ' ')} R@1 [{low:.1f}, {high:.1f}]" for d in DIRECTIONS
+          if "interval" in summary["test"][d] for low, high in [summary["test"][d]["interval"]["R@1"]]]
+    if ci:  # one line under the table: intervals in its cells would wrap an 80-column terminal
+        console.print("95 % intervals (resampling clips): " + "; ".join(ci), highlight=False)
+
+
+def _ci(value: float | None, interval) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.1f}" + (f" [{interval[0]:.1f}, {interval[1]:.1f}]" if interval else "")
+
+
+def print_zero_shot(console: Console, result: dict) -> None:
+    """Zero-shot: top-1 / top-5 / balanced with 95 % intervals and chance, what was not scored, and
+    the generalised report when unseen classes are named."""
+    table = Table(title=f"zero-shot ({result['clips']} clips, {len(result['classes'])} candidate classes, "
+                        f"score: {result['similarity']}; [95 % interval])")
+    for col in ("metric", "accuracy", "chance"):
+        table.add_column(col)
+    table.add_row("top-1", _ci(result["top1"], result["top1_interval"]), f"{result['chance_top1']:.1f}")
+    table.add_row(f"top-{result['top5_k']}", _ci(result["top5"], result["top5_interval"]), f"{result['chance_top5']:.1f}")
+    table.add_row("balanced (per-class mean)", _ci(result["balanced"], result["balanced_interval"]),
+                  f"{result['chance_balanced']:.1f}")
+    console.print(table)
+    if result["unlisted_clips"] or result["multi_activity_clips"]:
+        console.print(f"not scored: {sum(result['unlisted_clips'].values())} clip(s) of classes not among the "
+                      f"candidates {result['unlisted_clips']}, {result['multi_activity_clips']} clip(s) of several "
+                      f"activities", highlight=False)
+    if "confusion_png" in result:
+        console.print(f"confusion matrix: {result['confusion_png']}", highlight=False)
+    g = result.get("generalized")
+    if g:
+        table = Table(title=f"generalised zero-shot (all classes candidates; unseen: {', '.join(g['unseen_classes'])})")
+        for col in ("", "seen", "unseen", "harmonic mean"):
+            table.add_column(col)
+        for name in ("raw", "calibrated"):
+            r = g[name]
+            table.add_row(name if name == "raw" else f"calibrated (gamma {g['gamma']:.3g}, on val)",
+                          *(f"{r[k]:.1f}" for k in ("seen", "unseen", "harmonic_mean")))
+        console.print(table)
+        only = "-" if g["unseen_only_top1"] is None else f"{g['unseen_only_top1']:.1f}"
+        console.print(f"unseen classes only as candidates: top-1 {only} ({g['unseen_only_clips']} clips, chance "
+                      f"{g['chance_unseen_only']:.1f}); gamma: {g['gamma_rule']}", highlight=False)

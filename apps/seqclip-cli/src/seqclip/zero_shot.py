@@ -1,0 +1,167 @@
+"""Zero-shot recognition with classes and templates as data (open_clip's ``zero_shot_classifier.py``
+and ``zero_shot_metadata.py``): ``build_zero_shot_classifier(model, classes, templates)`` embeds
+each class's prompts; its scores follow the chosen similarity exactly as retrieval scores a pair.
+The metrics are plain functions of a score matrix, so they can be checked by hand."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from radar_text_data.classes import ClassPrompts
+
+from .config import POOLED
+from .evaluate import check_similarity, score_matrix, text_features
+from .model import SeqClip
+from .stats import bootstrap_statistic, wilson_interval
+
+__all__ = ["PHRASE_TEMPLATES", "NAME_TEMPLATES", "ZeroShotClassifier", "build_zero_shot_classifier",
+           "topk_accuracy", "balanced_accuracy", "per_class_accuracy", "confusion_matrix", "generalized_accuracy",
+           "calibrated_stacking", "zero_shot_report"]
+
+# a phrase completes "a person ..." (radar-synth's classes.json: "walks", "sits down")
+PHRASE_TEMPLATES = ("a person {}.", "someone {}.", "a radar recording of a person who {}.", "the subject {}.")
+# a bare class name (a text file, a dataset's labels: "sit down", "jumping jacks")
+NAME_TEMPLATES = ("{}.", "a person doing the activity: {}.", "a radar recording of {}.", "the activity of {}.")
+
+
+@dataclass
+class ZeroShotClassifier:
+    """Class names, their prompts, and what scores a clip against them: ``weights [C, d]`` (the
+    normalised mean of each class's prompt embeddings, open_clip's classifier) for the pooled score;
+    the prompts' text features and ``prompt_class [P]`` for a sequence similarity (whose score of a
+    clip and a class is the mean of its scores against the class's prompts)."""
+
+    classes: list[str]
+    prompts: list[tuple[str, ...]]
+    similarity: str
+    weights: Tensor | None = None
+    text: dict | None = None
+    prompt_class: Tensor | None = None
+
+    def scores(self, model: SeqClip, emb: dict) -> Tensor:
+        """``[N, C]`` scores of ``evaluate.embed_split`` output (with ``return_sequence`` for a sequence similarity)."""
+        if self.similarity == POOLED:
+            return emb["radar"].float() @ self.weights.T
+        matrix = score_matrix(model, self.similarity, emb, self.text)
+        clips = torch.arange(emb["radar"].shape[0])
+        per_prompt = matrix(clips, torch.arange(len(self.prompt_class)))  # [N, P]
+        sums = torch.zeros(len(clips), len(self.classes)).index_add_(1, self.prompt_class, per_prompt.float())
+        return sums / torch.bincount(self.prompt_class, minlength=len(self.classes)).float()  # [N, C]
+
+
+@torch.no_grad()
+def build_zero_shot_classifier(model: SeqClip, classes: Sequence[ClassPrompts], templates: Sequence[str] | None = None,
+                               similarity: str = POOLED, batch_size: int = 64) -> ZeroShotClassifier:
+    """The classifier of ``classes``: each class's own prompts, or its phrase put into ``templates``
+    (default: ``PHRASE_TEMPLATES`` for a phrase, ``NAME_TEMPLATES`` for a bare class name)."""
+    check_similarity(model, similarity)
+    if not classes:
+        raise ValueError("zero-shot needs at least one class")
+    prompts = [c.texts(tuple(templates) if templates else NAME_TEMPLATES if c.bare else PHRASE_TEMPLATES)
+               for c in classes]
+    flat = [p for ps in prompts for p in ps]
+    prompt_class = torch.tensor([i for i, ps in enumerate(prompts) for _ in ps])  # [P]
+    text = text_features(model, flat, sequence=similarity != POOLED, batch=batch_size)
+    pooled = torch.nn.functional.normalize(text["pooled"], dim=-1)  # [P, d]
+    sums = torch.zeros(len(classes), pooled.shape[1]).index_add_(0, prompt_class, pooled)
+    weights = torch.nn.functional.normalize(sums, dim=-1)  # [C, d]
+    return ZeroShotClassifier([c.name for c in classes], prompts, similarity, weights,
+                              None if similarity == POOLED else text, prompt_class)
+
+
+# ---------------------------------------------------------------------- metrics of a score matrix
+def _ranked(scores: Tensor) -> Tensor:
+    return scores.argsort(dim=1, descending=True, stable=True)  # ties: the lower class index first
+
+
+def topk_accuracy(scores: Tensor, truth: Tensor, k: int) -> Tensor:
+    """Per clip, 1.0 when its class is among its ``k`` best-scored classes ``[N]``."""
+    return (_ranked(scores)[:, :k] == truth[:, None]).any(1).float()
+
+
+def balanced_accuracy(hits: np.ndarray, truth: np.ndarray) -> float:
+    """The mean over the classes present of each class's top-1 accuracy (%)."""
+    present = np.unique(truth)
+    return float(np.mean([hits[truth == c].mean() for c in present]) * 100)
+
+
+def per_class_accuracy(hits: np.ndarray, truth: np.ndarray, classes: Sequence[str]) -> dict[str, dict]:
+    """Each class's top-1 accuracy (%) with its clip count and 95 % Wilson interval (None: no clip)."""
+    out = {}
+    for c, name in enumerate(classes):
+        mine = hits[truth == c]
+        out[name] = ({"accuracy": float(mine.mean() * 100), "clips": int(mine.size),
+                      "interval": list(wilson_interval(int(mine.sum()), int(mine.size)))}
+                     if mine.size else {"accuracy": None, "clips": 0, "interval": None})
+    return out
+
+
+def confusion_matrix(predicted: np.ndarray, truth: np.ndarray, num_classes: int) -> np.ndarray:
+    """Counts ``[true class, predicted class]``."""
+    out = np.zeros((num_classes, num_classes), dtype=int)
+    np.add.at(out, (truth, predicted), 1)
+    return out
+
+
+def generalized_accuracy(scores: Tensor, truth: Tensor, unseen: Tensor, gamma: float = 0.0) -> dict[str, float]:
+    """Generalised zero-shot with every class a candidate: top-1 (%) over the seen classes' clips and
+    over the unseen classes' clips, and their harmonic mean, after subtracting ``gamma`` from the
+    seen classes' scores (calibrated stacking; 0: raw). ``unseen [C]`` marks the unseen classes."""
+    predicted = (scores - gamma * (~unseen).float()[None, :]).argmax(1)
+    hits = (predicted == truth).float()
+    of_unseen = unseen[truth]
+    seen_acc = float(hits[~of_unseen].mean() * 100) if (~of_unseen).any() else float("nan")
+    unseen_acc = float(hits[of_unseen].mean() * 100) if of_unseen.any() else float("nan")
+    total = seen_acc + unseen_acc
+    harmonic = 2 * seen_acc * unseen_acc / total if total > 0 else 0.0
+    return {"seen": seen_acc, "unseen": unseen_acc, "harmonic_mean": harmonic}
+
+
+def calibrated_stacking(scores: Tensor, truth: Tensor, unseen: Tensor, seen_budget: float = 5.0) -> dict:
+    """The constant ``gamma`` of calibrated stacking, chosen on these (validation) scores only.
+
+    With clips of unseen classes: the ``gamma`` with the highest harmonic mean. Without (a validation
+    split that holds no unseen class, as ``data synth --unseen`` writes it): the largest ``gamma``
+    whose seen accuracy stays within ``seen_budget`` points of the raw one, the most an unseen class
+    can be favoured at a cost validation can measure. The candidates are the exact margins at which a
+    prediction flips (best seen score minus best unseen score of each clip), and 0."""
+    if not unseen.any() or unseen.all():
+        return {"gamma": 0.0, "rule": "no seen or no unseen class among the candidates"}
+    best_seen = scores[:, ~unseen].max(1).values
+    best_unseen = scores[:, unseen].max(1).values
+    margins = sorted({0.0, *[float(m) for m in (best_seen - best_unseen) if m > 0]})
+    candidates = [0.0] + [m + 1e-6 for m in margins if m > 0]  # just past each flip
+    results = [(g, generalized_accuracy(scores, truth, unseen, g)) for g in candidates]
+    if unseen[truth].any() and (~unseen[truth]).any():
+        gamma, _ = max(results, key=lambda gr: (gr[1]["harmonic_mean"], -gr[0]))
+        return {"gamma": gamma, "rule": "highest validation harmonic mean"}
+    raw = results[0][1]["seen"]
+    within = [g for g, r in results if r["seen"] >= raw - seen_budget]
+    return {"gamma": max(within), "rule": f"largest constant keeping validation seen accuracy within {seen_budget} "
+                                          f"points of {raw:.1f} (validation holds no unseen class)"}
+
+
+def zero_shot_report(scores: Tensor, truth: Tensor, classes: Sequence[str]) -> dict:
+    """Top-1, top-5 and balanced accuracy (%), each with its 95 % bootstrap interval (resampling
+    clips) and chance; per-class accuracy with Wilson intervals; the confusion matrix."""
+    n, num = len(truth), len(classes)
+    k = min(5, num)
+    hits1 = topk_accuracy(scores, truth, 1).numpy()
+    hitsk = topk_accuracy(scores, truth, k).numpy()
+    t = truth.numpy()
+    predicted = _ranked(scores)[:, 0].numpy()
+    return {
+        "top1": float(hits1.mean() * 100), "top1_interval": list(bootstrap_statistic(n, lambda i: hits1[i].mean() * 100)),
+        "top5": float(hitsk.mean() * 100), "top5_interval": list(bootstrap_statistic(n, lambda i: hitsk[i].mean() * 100)),
+        "top5_k": k,
+        "balanced": balanced_accuracy(hits1, t),
+        "balanced_interval": list(bootstrap_statistic(n, lambda i: balanced_accuracy(hits1[i], t[i]))),
+        "chance_top1": 100 / num, "chance_top5": 100 * k / num, "chance_balanced": 100 / num,
+        "per_class": per_class_accuracy(hits1, t, classes),
+        "confusion": confusion_matrix(predicted, t, num).tolist(),
+    }
