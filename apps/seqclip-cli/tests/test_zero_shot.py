@@ -100,6 +100,15 @@ def test_calibration_maximises_the_validation_harmonic_mean_or_keeps_seen_accura
     assert after["seen"] == pytest.approx(generalized_accuracy(scores, torch.tensor([0, 0, 1]), unseen)["seen"])
 
 
+def test_figures_without_clips_to_measure_them_are_none_not_nan():
+    scores = torch.tensor([[0.9, 0.1, 0.3], [0.2, 0.7, 0.1]])
+    unseen = torch.tensor([False, False, True])
+    only_seen = generalized_accuracy(scores, torch.tensor([0, 1]), unseen)
+    assert only_seen == {"seen": 100.0, "unseen": None, "harmonic_mean": None}
+    chosen = calibrated_stacking(scores, torch.tensor([2, 2]), unseen)  # validation of unseen clips only
+    assert chosen["gamma"] == 0.0 and "no clip of a seen class" in chosen["rule"]
+
+
 @pytest.fixture(scope="module")
 def zs_setup(tmp_path_factory):
     """16 one-activity clips (walk / wave / clap), 4 of them in val, and a saved model."""

@@ -83,10 +83,12 @@ def print_zero_shot(console: Console, result: dict) -> None:
     table.add_row("balanced (per-class mean)", _ci(result["balanced"], result["balanced_interval"]),
                   f"{result['chance_balanced']:.1f}")
     console.print(table)
-    if result["unlisted_clips"] or result["multi_activity_clips"]:
-        console.print(f"not scored: {sum(result['unlisted_clips'].values())} clip(s) of classes not among the "
-                      f"candidates {result['unlisted_clips']}, {result['multi_activity_clips']} clip(s) of several "
-                      f"activities", highlight=False)
+    unlisted, multi = result["unlisted_clips"], result["multi_activity_clips"]
+    skipped = ([f"{sum(unlisted.values())} clip(s) of classes not among the candidates ("
+                + ", ".join(f"{k}: {v}" for k, v in unlisted.items()) + ")"] if unlisted else [])
+    skipped += [f"{multi} clip(s) of several activities"] if multi else []
+    if skipped:
+        console.print("not scored: " + "; ".join(skipped), highlight=False)
     if "confusion_png" in result:
         console.print(f"confusion matrix: {result['confusion_png']}", highlight=False)
     g = result.get("generalized")
@@ -97,7 +99,7 @@ def print_zero_shot(console: Console, result: dict) -> None:
         for name in ("raw", "calibrated"):
             r = g[name]
             table.add_row(name if name == "raw" else f"calibrated (gamma {g['gamma']:.3g}, on val)",
-                          *(f"{r[k]:.1f}" for k in ("seen", "unseen", "harmonic_mean")))
+                          *(_ci(r[k], None) for k in ("seen", "unseen", "harmonic_mean")))
         console.print(table)
         only = "-" if g["unseen_only_top1"] is None else f"{g['unseen_only_top1']:.1f}"
         console.print(f"unseen classes only as candidates: top-1 {only} ({g['unseen_only_clips']} clips, chance "

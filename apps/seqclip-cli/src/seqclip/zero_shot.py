@@ -111,14 +111,17 @@ def confusion_matrix(predicted: np.ndarray, truth: np.ndarray, num_classes: int)
 def generalized_accuracy(scores: Tensor, truth: Tensor, unseen: Tensor, gamma: float = 0.0) -> dict[str, float]:
     """Generalised zero-shot with every class a candidate: top-1 (%) over the seen classes' clips and
     over the unseen classes' clips, and their harmonic mean, after subtracting ``gamma`` from the
-    seen classes' scores (calibrated stacking; 0: raw). ``unseen [C]`` marks the unseen classes."""
+    seen classes' scores (calibrated stacking; 0: raw). ``unseen [C]`` marks the unseen classes;
+    a figure without clips to measure it on is None."""
     predicted = (scores - gamma * (~unseen).float()[None, :]).argmax(1)
     hits = (predicted == truth).float()
     of_unseen = unseen[truth]
-    seen_acc = float(hits[~of_unseen].mean() * 100) if (~of_unseen).any() else float("nan")
-    unseen_acc = float(hits[of_unseen].mean() * 100) if of_unseen.any() else float("nan")
-    total = seen_acc + unseen_acc
-    harmonic = 2 * seen_acc * unseen_acc / total if total > 0 else 0.0
+    seen_acc = float(hits[~of_unseen].mean() * 100) if (~of_unseen).any() else None
+    unseen_acc = float(hits[of_unseen].mean() * 100) if of_unseen.any() else None
+    if seen_acc is None or unseen_acc is None:
+        harmonic = None  # undefined without clips of both kinds
+    else:
+        harmonic = 2 * seen_acc * unseen_acc / (seen_acc + unseen_acc) if seen_acc + unseen_acc > 0 else 0.0
     return {"seen": seen_acc, "unseen": unseen_acc, "harmonic_mean": harmonic}
 
 
@@ -137,9 +140,12 @@ def calibrated_stacking(scores: Tensor, truth: Tensor, unseen: Tensor, seen_budg
     margins = sorted({0.0, *[float(m) for m in (best_seen - best_unseen) if m > 0]})
     candidates = [0.0] + [m + 1e-6 for m in margins if m > 0]  # just past each flip
     results = [(g, generalized_accuracy(scores, truth, unseen, g)) for g in candidates]
-    if unseen[truth].any() and (~unseen[truth]).any():
+    has_unseen, has_seen = bool(unseen[truth].any()), bool((~unseen[truth]).any())
+    if has_unseen and has_seen:
         gamma, _ = max(results, key=lambda gr: (gr[1]["harmonic_mean"], -gr[0]))
         return {"gamma": gamma, "rule": "highest validation harmonic mean"}
+    if not has_seen:
+        return {"gamma": 0.0, "rule": "validation holds no clip of a seen class: not calibrated"}
     raw = results[0][1]["seen"]
     within = [g for g, r in results if r["seen"] >= raw - seen_budget]
     return {"gamma": max(within), "rule": f"largest constant keeping validation seen accuracy within {seen_budget} "
