@@ -19,8 +19,8 @@ def retrieval_table(title: str, by_direction: dict[str, dict]) -> Table:
         table.add_column(col)
     for direction in DIRECTIONS:
         m = by_direction[direction]
-        ci = {k: f" [{low:.1f}, {high:.1f}]" for k, (low, high) in m.get("interval", {}).items()}
-        table.add_row(direction.replace("_", " "), *(f"{m[k]:.1f}{ci.get(k, '')}" for _, k in RETRIEVAL_COLUMNS))
+        ci = m.get("interval", {})
+        table.add_row(direction.replace("_", " "), *(_ci(m[k], ci.get(k)) for _, k in RETRIEVAL_COLUMNS))
     return table
 
 

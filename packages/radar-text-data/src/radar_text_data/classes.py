@@ -14,6 +14,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from .labels import label_phrase
+
 __all__ = ["CLASSES", "UNSEEN", "ClassPrompts", "read_classes", "read_templates", "classes_json", "read_unseen",
            "parse_class_names", "ClassFileError", "bare_class"]
 
@@ -41,31 +43,34 @@ class ClassPrompts:
         return self.prompts or tuple(t.format(self.phrase) for t in templates)
 
 
-def _lines(path: Path) -> list[str]:
+def _read_text(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise FileNotFoundError(f"file not found: {path}") from None
     except UnicodeDecodeError as err:
         raise ClassFileError(f"{path}: not UTF-8 text ({err})") from None
+
+
+def _lines(text: str) -> list[str]:
+    """The lines of a text file, comments (``#`` on) and surrounding blanks removed."""
     return [line.split("#", 1)[0].strip() for line in text.splitlines()]
 
 
 def read_classes(path: str | os.PathLike) -> list[ClassPrompts]:
     """The classes of a text or JSON class file, in file order; names are unique and non-empty."""
     path = Path(path)
-    lines = _lines(path)  # (also: the file exists and is text)
-    text = path.read_text(encoding="utf-8")
+    text = _read_text(path)
     if path.suffix == ".json" or text.lstrip().startswith("{"):
         return _from_json(text, str(path))
-    names = [x for x in lines if x]
+    names = [x for x in _lines(text) if x]
     _check_names(names, str(path))
     return [bare_class(n) for n in names]
 
 
 def bare_class(name: str) -> ClassPrompts:
     """A class known by its name only (``sit_down`` -> the phrase ``sit down``)."""
-    return ClassPrompts(name, phrase=name.replace("_", " ").strip(), bare=True)
+    return ClassPrompts(name, phrase=label_phrase(name), bare=True)
 
 
 def _from_json(text: str, where: str) -> list[ClassPrompts]:
@@ -104,7 +109,7 @@ def _check_names(names: list[str], where: str) -> None:
 def read_templates(path: str | os.PathLike) -> tuple[str, ...]:
     """Templates, one a line, each with exactly one ``{}`` for the class phrase."""
     path = Path(path)
-    templates = tuple(x for x in _lines(path) if x)
+    templates = tuple(x for x in _lines(_read_text(path)) if x)
     if not templates:
         raise ClassFileError(f"{path}: no template")
     for i, t in enumerate(templates, 1):
@@ -113,9 +118,9 @@ def read_templates(path: str | os.PathLike) -> tuple[str, ...]:
     return templates
 
 
-def classes_json(phrases: dict[str, str]) -> str:
-    """A dataset's ``classes.json`` text: ``{class: phrase}`` (sorted by class, one per line)."""
-    return json.dumps(dict(sorted(phrases.items())), indent=1, ensure_ascii=False) + "\n"
+def classes_json(classes: dict[str, str | list[str]]) -> str:
+    """A dataset's ``classes.json`` text: ``{class: phrase}`` or ``{class: [prompt, ...]}``, sorted by class."""
+    return json.dumps(dict(sorted(classes.items())), indent=1, ensure_ascii=False) + "\n"
 
 
 def parse_class_names(text: str, where: str) -> list[str]:
@@ -129,4 +134,4 @@ def read_unseen(root: str | os.PathLike | None) -> list[str]:
     """The unseen classes a dataset records (``unseen.txt``), or none."""
     if root is None or not (Path(root) / UNSEEN).is_file():
         return []
-    return [x for x in _lines(Path(root) / UNSEEN) if x]
+    return [x for x in _lines(_read_text(Path(root) / UNSEEN)) if x]

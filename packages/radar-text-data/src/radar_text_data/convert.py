@@ -11,7 +11,7 @@ import numpy as np
 from radar_views import VIEW_NAMES, check_new_output, staged_directory
 
 from .check import format_problems
-from .classes import CLASSES, read_templates
+from .classes import CLASSES, classes_json, read_templates
 from .clips import clip_arrays, view_problem, write_clip
 from .labels import CAPTION_TEMPLATES, LabelSegment, read_labels, render_captions
 from .manifest import write_manifest
@@ -75,8 +75,7 @@ def convert_folder(src: str | os.PathLike, captions_file: str | os.PathLike | No
 
 def _classes_text(records: list[ClipRecord], templates: tuple[str, ...]) -> str:
     """``classes.json``: every label with the captions a clip of that label alone gets."""
-    names = sorted({a for r in records for a in r.activities})
-    return json.dumps({n: render_captions([n], templates)[0] for n in names}, indent=1, ensure_ascii=False) + "\n"
+    return classes_json({n: render_captions([n], templates)[0] for n in {a for r in records for a in r.activities}})
 
 
 def split_by_fraction(ids: list[str], val_fraction: float, test_fraction: float, seed: int) -> dict[str, str]:
