@@ -1,4 +1,6 @@
+import io
 import zipfile
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -6,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rtd_helpers import tiny_dataset
 
+import radar_text_data.clips as clips_module
 from radar_text_data import (
     BadClipError,
     ClipRecord,
@@ -52,6 +55,34 @@ def test_the_header_check_agrees_with_loading_the_clip(tmp_path_factory, frames,
     except BadClipError:
         loads = False
     assert (problem is None) == loads, problem
+
+
+@given(shape=st.lists(st.integers(0, 300), min_size=0, max_size=3),
+       dtype=st.sampled_from(["<f2", "<f4", ">f8", "<i2", "|u1", "<c8"]), fortran=st.booleans(),
+       version=st.sampled_from([(1, 0), (2, 0), (3, 0)]))
+def test_npy_header_parsing_equals_numpys_reader(shape, dtype, fortran, version):
+    """The header check parses numpy's header layout itself (numpy's reader uses ast, not thread-safe on 3.11 < 3.11.8)."""
+    raw = io.BytesIO()
+    array = np.zeros(shape, dtype=dtype, order="F" if fortran else "C")
+    np.lib.format.write_array(raw, array, version=version)
+    with zipfile.ZipFile(io.BytesIO(), "w") as zf:
+        zf.writestr("a.npy", raw.getvalue())
+        with mock.patch("ast.literal_eval", side_effect=AssertionError("ast used for a numpy-written header")):
+            shape_read, dtype_read = clips_module._npy_header(zf, "a.npy")
+    loaded = np.load(io.BytesIO(raw.getvalue()))
+    assert shape_read == loaded.shape and dtype_read == loaded.dtype
+
+
+def test_npy_headers_in_another_layout_still_parse(tmp_path):
+    header = "{'shape': (256, 32), 'fortran_order': False, 'descr': '<f2'}"
+    header += " " * (63 - len(header)) + "\n"
+    with zipfile.ZipFile(tmp_path / "x.zip", "w") as zf:
+        zf.writestr("a.npy", b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode())
+        zf.writestr("b.npy", b"\x93NUMPY\x01\x00" + (10).to_bytes(2, "little") + b"{'shape': ")
+    with zipfile.ZipFile(tmp_path / "x.zip") as zf:
+        assert clips_module._npy_header(zf, "a.npy") == ((256, 32), np.dtype("<f2"))
+        with pytest.raises(ValueError, match="b.npy: not an .npy header"):
+            clips_module._npy_header(zf, "b.npy")
 
 
 def test_the_header_check_names_each_kind_of_problem(tmp_path):

@@ -3,8 +3,11 @@ loader that validates what it reads, and the fast header check used before train
 
 from __future__ import annotations
 
+import ast
 import io
 import os
+import re
+import threading
 import zipfile
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -127,12 +130,29 @@ def clip_header_problem(root: str | os.PathLike, record: ClipRecord) -> str | No
     return None
 
 
+_HEADER = re.compile(r"""\{\s*'descr':\s*'(?P<descr>[^']+)',\s*'fortran_order':\s*(?:True|False),\s*"""
+                     r"""'shape':\s*\((?P<shape>[\d,\s]*)\),?\s*\}\s*$""")
+_AST_LOCK = threading.Lock()
+
+
 def _npy_header(zf: zipfile.ZipFile, member: str) -> tuple[tuple[int, ...], np.dtype]:
+    """Shape and dtype from an ``.npy`` header. numpy's reader calls ``ast.literal_eval``, which is
+    not thread-safe before CPython 3.11.8 (``SystemError: AST constructor recursion depth mismatch``)
+    and these headers are read in threads: the layout numpy writes is parsed here, anything else
+    goes to numpy's reader one thread at a time."""
     with zf.open(member) as f:  # reads (and for deflated members, inflates) only the first bytes
         version = np.lib.format.read_magic(f)
-        read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-        shape, _, dtype = read(f)
-    return shape, dtype
+        head = f.read(2 if version[0] == 1 else 4)
+        text = f.read(int.from_bytes(head, "little")).decode("utf-8" if version[0] >= 3 else "latin1")
+    match = _HEADER.match(text)
+    if match is not None:
+        return tuple(int(n) for n in match["shape"].replace(",", " ").split()), np.dtype(match["descr"])
+    try:
+        with _AST_LOCK:
+            header = ast.literal_eval(text)
+        return tuple(int(n) for n in header["shape"]), np.lib.format.descr_to_dtype(header["descr"])
+    except (SyntaxError, TypeError, KeyError, ValueError) as err:
+        raise ValueError(f"{member}: not an .npy header ({type(err).__name__}): {text[:80]!r}") from None
 
 
 def check_headers(root: str | os.PathLike, records: Sequence[ClipRecord], workers: int = 2
