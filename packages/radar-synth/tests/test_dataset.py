@@ -18,14 +18,44 @@ from radar_synth.motion import plan_clip
 from radar_text_data import read_manifest
 from radar_views import RadarConfig, read_dca1000
 
-# words that name each activity in the grammar (several wordings per activity)
-NAMES = {"walk": ("walk",), "run": ("runs ", "running"), "wave": ("wav",), "clap": ("clap",),
-         "jump": ("jump", "hop"), "squat": ("squat",), "sit_down": ("sit", "seat"),
-         "stand_up": ("stands up", "gets up", "rises", "standing up"), "fall": ("fall", "collaps"),
-         "bend_pick_up": ("pick",), "kick": ("kick",), "punch": ("punch",),
-         "jog_in_place": ("jog", "on the spot"), "turn_around": ("turn", "spin"),
-         "stand": ("still", "in place", "remain")}
-UNAMBIGUOUS = ("wave", "clap", "squat", "fall", "bend_pick_up", "kick", "punch", "turn_around", "walk")
+# words that name each activity in the grammar (its wordings in every family)
+NAMES = {"walk": ("walks ", "walking ", "stroll", "on foot", "paces", "pacing"),
+         "run": ("runs ", "running ", "sprint", "dash", "races", "racing"),
+         "stand": ("still", "motionless", "stationary pose", "without budging", "stays put", "staying put"),
+         "wave": ("wav", "greet"), "clap": ("clap", "applaud", "palms together"),
+         "jump": ("jump", "leap", "springs upward", "springing upward", "launch"),
+         "squat": ("squat", "knee bends", "crouch"),
+         "sit_down": ("sits down", "sitting down", "takes a seat", "taking a seat", "onto a chair", "into a chair"),
+         "stand_up": ("stands up", "standing up", "gets up", "getting up", "seated position", "out of the chair"),
+         "fall": ("fall", "collaps", "topple", "toppling", "tumbl"), "bend_pick_up": ("pick", "retriev", "grab"),
+         "turn_around": ("turns around", "turning around", "spins around", "spinning around", "rotates in place",
+                         "rotating in place", "pivot"),
+         "kick": ("kick", "boots the air", "booting the air"), "punch": ("punch", "jab", "boxes", "boxing", "strikes", "striking"),
+         "jog_in_place": ("jog", "without going anywhere"),
+         "walk_backward": ("walks backward", "walking backward", "backs up", "backing up", "in reverse", "retreat"),
+         "sidestep": ("sidestep", "shuffl", "laterally", "crab-walk"),
+         "jumping_jacks": ("jumping jacks", "star jumps", "side-straddle", "little jumps"),
+         "arm_circles": ("circl", "in loops", "outstretched arms"), "bow": ("bow", "dips the head", "dipping the head"),
+         "lunge": ("lunge", "lunging", "deep stride"),
+         "lie_down": ("lies", "lying", "reclin", "rests on the floor", "resting on the floor"),
+         "throw": ("throw", "toss", "hurl"), "push": ("push", "shov", "imaginary wall"),
+         "drink": ("drink", "sip", "glass to the mouth"),
+         "reach_up": ("reach", "both arms overhead", "toward the ceiling", "tiptoe"),
+         "hop_on_one_leg": ("hops on", "hopping on", "bounces on", "bouncing on", "single-leg", "skips on", "skipping on"),
+         "march_in_place": ("march", "parad", "lifting the knees"),
+         "side_bend": ("to the side", "side to side", "side stretches", "left and right"),
+         "torso_twist": ("twist", "swivel", "trunk rotation", "waist")}
+
+
+def _all_phrases(activity: str) -> list[str]:
+    from radar_synth.wording import ACTIVITY_WORDS
+
+    return [w for forms in ACTIVITY_WORDS[activity].values() for pair in forms for w in pair]
+
+
+# activities whose words occur in no other activity's phrases: a caption without them names none of them
+UNAMBIGUOUS = tuple(a for a in NAMES if not any(k in p for b in NAMES if b != a for p in _all_phrases(b)
+                                                 for k in NAMES[a]))
 
 
 def digest(root):
@@ -193,9 +223,11 @@ def test_plans_hold_one_to_three_segments_of_the_minimum_length_and_captions_nam
         if len(segs) == 1:  # one activity may be worded by its gerund ("is seen waving")
             assert part.phrases[0][0] in caption or part.phrases[0][1] in caption, caption
             continue
-        assert _in_order(caption, verbs), (caption, [s.activity for s in segs])
+        gerunds = [gerund for _, gerund in part.phrases]  # a family words every segment alike: verbs or gerunds
+        words = verbs if _in_order(caption, verbs) else gerunds
+        assert _in_order(caption, words), (caption, [s.activity for s in segs])
         if len(segs) > 1:
-            assert _in_order(reverse, verbs[::-1]), (reverse, [s.activity for s in segs])
+            assert _in_order(reverse, words[::-1]), (reverse, [s.activity for s in segs])
             assert caption_pairs(segs, np.random.default_rng(0))[0][1] is not None
 
 
@@ -231,13 +263,13 @@ def test_the_class_phrases_are_data_for_every_activity_and_every_dataset_carries
 @given(seed=st.integers(0, 10_000), unseen=st.sets(st.sampled_from(sorted(set(ACTIVITIES) - {"stand"})), min_size=1,
                                                     max_size=5))
 def test_excluded_activities_are_never_planned(seed, unseen):
-    from radar_synth.dataset import HARD_NEGATIVE_ACTIVITIES, _twin_pair
+    from radar_synth.dataset import TWIN_ACTIVITIES, _twin_pair
 
     rng = np.random.default_rng(seed)
     for segments in (None, 1, 2, 3):
         plan = plan_clip(rng, 50.0, max_frames=496, segments=segments, exclude=frozenset(unseen))
         assert not {s.activity for s in plan.segments} & unseen
-    if len(set(HARD_NEGATIVE_ACTIVITIES) - unseen) >= 2:
+    if len(set(TWIN_ACTIVITIES) - unseen) >= 2:
         pair = _twin_pair(rng, 50.0, 496, frozenset(unseen))
         assert not {s.activity for p in pair for s in p.segments} & unseen
 
@@ -255,3 +287,65 @@ def test_unseen_activities_stay_out_of_train_and_val_and_are_recorded(tmp_path):
         generate_dataset(tmp_path / "x", 2, unseen=["moonwalk"], progress=False)
     with pytest.raises(ValueError, match="stand cannot be unseen"):
         generate_dataset(tmp_path / "y", 2, unseen=["stand"], progress=False)
+
+
+def test_thirty_activities_each_named_in_every_wording_family():
+    from radar_synth.wording import ACTIVITY_WORDS, WORDING_FAMILIES
+
+    assert len(ACTIVITIES) >= 30 and set(NAMES) == set(ACTIVITIES) == set(ACTIVITY_WORDS)
+    assert len(UNAMBIGUOUS) >= 25  # the absent-activity check below covers nearly all of them
+    for name, families in ACTIVITY_WORDS.items():
+        assert tuple(families) == WORDING_FAMILIES
+        for family, forms in families.items():
+            for verb, gerund in forms:
+                assert any(k in verb for k in NAMES[name]) and any(k in gerund for k in NAMES[name]), (name, family)
+    for family in WORDING_FAMILIES:  # each family words each activity its own way
+        others = {v for f in WORDING_FAMILIES if f != family for a in ACTIVITY_WORDS
+                  for v, _ in ACTIVITY_WORDS[a][f]}
+        assert not {v for a in ACTIVITY_WORDS for v, _ in ACTIVITY_WORDS[a][family]} & others
+
+
+def family_of(caption: str) -> str:
+    """The wording family of a caption, read from its sentence frame (independently of the grammar's tables)."""
+    if caption.startswith(("Radar recording of ", "Recorded activity: ")):
+        return "report"
+    if caption.startswith(("Here ", "In this clip ", "First ")):
+        return "story"
+    if caption.startswith(("A man is ", "A woman is ", "An adult is ")):
+        return "progressive"
+    assert caption.startswith(("A person ", "Someone ", "The subject ")), caption
+    return "plain"
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), held=st.sets(st.sampled_from(["plain", "progressive", "report", "story"]),
+                                                     min_size=1, max_size=3))
+def test_held_out_wording_families_never_word_a_train_caption(seed, held):
+    from radar_synth.dataset import _wording
+
+    families = _wording(sorted(held))
+    assert set(families["val"]) == set(families["test"]) == held and not set(families["train"]) & held
+    rng = np.random.default_rng(seed)
+    plan = plan_clip(rng, 50.0)
+    for split, allowed in families.items():
+        for caption, reverse in caption_pairs(plan.segments, rng, families=allowed):
+            assert family_of(caption) in allowed, (split, caption)
+            assert reverse is None or family_of(reverse) == family_of(caption)
+
+
+def test_a_dataset_with_held_out_wording_words_val_and_test_only_with_it(tmp_path):
+    kw = dict(seed=5, max_frames=100, twins=0.0, progress=False, split_fractions=(0.5, 0.25, 0.25))
+    root = generate_dataset(tmp_path / "d", 12, held_out_wording=["report", "story"], **kw)
+    everything = generate_dataset(tmp_path / "e", 12, **kw)
+    records, plain = read_manifest(root), read_manifest(everything)
+    for r in records:
+        allowed = {"plain", "progressive"} if r.split == "train" else {"report", "story"}
+        assert {family_of(c) for c in r.captions} <= allowed, (r.split, r.captions)
+    assert len({family_of(c) for r in plain for c in r.captions}) == 4  # by default all four word every split
+    for a, b in zip(records, plain, strict=True):  # the wording does not change the views
+        assert (root / a.file).read_bytes() == (everything / b.file).read_bytes() and a.segments == b.segments
+    with pytest.raises(ValueError, match="wording families must be"):
+        generate_dataset(tmp_path / "x", 2, held_out_wording=["legalese"], progress=False)
+    with pytest.raises(ValueError, match="at least one wording family for train"):
+        generate_dataset(tmp_path / "y", 2, held_out_wording=["plain", "progressive", "report", "story"],
+                         progress=False)

@@ -24,6 +24,7 @@ from radar_synth.defaults import (  # standard library only
     DEFAULT_MULTI_SEGMENT,
     DEFAULT_TWINS,
     MIN_FRAMES,
+    WORDING_FAMILIES,
 )
 from radar_text_data.contract import DEFAULT_SHARD_SIZE, MAX_FRAMES, SPLITS
 
@@ -118,12 +119,16 @@ def data_synth(
     unseen: Annotated[str | None, typer.Option(help="Activities kept out of the train and val splits, comma-"
                                                "separated (the test split keeps them; recorded in unseen.txt).",
                                                show_default=False)] = None,
+    held_out_wording: Annotated[str | None, typer.Option(
+        help=f"Caption wording families used only in val and test (which use no other), comma-separated, from "
+             f"{', '.join(WORDING_FAMILIES)}; train captions use the rest.", show_default=False)] = None,
 ) -> None:
     """Simulate a captioned radar dataset with radar-synth (written beside --out, renamed into place)."""
     from radar_text_data.classes import parse_class_names
 
     try:
         held_out = parse_class_names(unseen, "--unseen") if unseen is not None else []
+        wording = parse_class_names(held_out_wording, "--held-out-wording") if held_out_wording is not None else []
     except ValueError as err:
         raise fail(str(err)) from None
     from radar_synth import generate_dataset
@@ -131,7 +136,7 @@ def data_synth(
     try:
         root = generate_dataset(out, clips, seed=seed, workers=workers, max_frames=max_frames, snr_db=snr_db,
                                 multi_segment=multi_segment, twins=twins, format=format, shard_size=shard_size,
-                                overwrite=overwrite, unseen=held_out)
+                                overwrite=overwrite, unseen=held_out, held_out_wording=wording)
     except FileExistsError as err:
         raise _exists(err, out) from None
     except USER_ERRORS as err:

@@ -1,4 +1,4 @@
-"""Physics-based radar-text data generator: a kinematic body doing 15 activities, an FMCW
+"""Physics-based radar-text data generator: a kinematic body doing 30 activities, an FMCW
 simulator (exact and fast paths), radar views through ``radar_views``, captions, and the
 dataset writer (the radar-text-data format, as a directory or WebDataset shards).
 
@@ -17,13 +17,14 @@ from .defaults import (
     FORMATS,
     MIN_FRAMES,
     SPLIT_FRACTIONS,
+    WORDING_FAMILIES,
     class_phrases,
 )
 
 _LAZY = {
     "SEGMENTS": "body", "BodyShape": "body", "Pose": "body", "forward_kinematics": "body",
     "caption_clip": "captions", "caption_pairs": "captions", "caption_parts": "captions",
-    "CaptionParts": "captions", "describe_segment": "captions",
+    "CaptionParts": "captions", "describe_segment": "captions", "check_families": "captions",
     "PATHS": "clip", "RenderedClip": "clip", "render_clip": "clip",
     "generate_dataset": "dataset",
     "ACTIVITIES": "motion", "ClipPlan": "motion", "Segment": "motion", "clip_pose": "motion",
@@ -32,7 +33,8 @@ _LAZY = {
     "SynthConfig": "synth",
 }
 
-__all__ = ["DEFAULT_MULTI_SEGMENT", "DEFAULT_TWINS", "FORMATS", "MIN_FRAMES", "SPLIT_FRACTIONS", "class_phrases", *_LAZY]
+__all__ = ["DEFAULT_MULTI_SEGMENT", "DEFAULT_TWINS", "FORMATS", "MIN_FRAMES", "SPLIT_FRACTIONS", "WORDING_FAMILIES",
+           "class_phrases", *_LAZY]
 __version__ = version("radar-synth")
 
 

@@ -25,7 +25,7 @@ from radar_text_data import MAX_FRAMES, ClipRecord, clip_arrays, encode_clip, wr
 from radar_text_data.classes import CLASSES, UNSEEN, classes_json
 from radar_views import RadarConfig, atomic_write, staged_directory
 
-from .captions import caption_pairs
+from .captions import caption_pairs, check_families
 from .clip import render_clip
 from .defaults import (
     DEFAULT_MULTI_SEGMENT,
@@ -33,16 +33,19 @@ from .defaults import (
     FORMATS,
     MIN_FRAMES,
     SPLIT_FRACTIONS,
+    WORDING_FAMILIES,
     class_phrases,
 )
 from .motion import ACTIVITIES, ClipPlan, Segment, min_segment_frames, plan_clip
 from .synth import SynthConfig
 
-__all__ = ["generate_dataset", "clip_id", "HARD_NEGATIVE_ACTIVITIES"]  # the defaults: radar_synth.defaults
+__all__ = ["generate_dataset", "clip_id", "TWIN_ACTIVITIES"]  # the defaults: radar_synth.defaults
 
 # standing -> standing, in place: any two of these can swap order
-HARD_NEGATIVE_ACTIVITIES = ("wave", "clap", "jump", "squat", "bend_pick_up", "kick", "punch", "jog_in_place",
-                            "turn_around", "stand")
+TWIN_ACTIVITIES = ("wave", "clap", "jump", "squat", "bend_pick_up", "kick", "punch", "jog_in_place",
+                            "turn_around", "stand", "jumping_jacks", "arm_circles", "bow", "lunge", "throw", "push",
+                            "drink", "reach_up", "hop_on_one_leg", "march_in_place", "side_bend", "torso_twist")
+HARD_NEGATIVE_ACTIVITIES = TWIN_ACTIVITIES  # the name before 0.6
 
 
 def clip_id(index: int) -> str:
@@ -52,7 +55,7 @@ def clip_id(index: int) -> str:
 def _twin_pair(rng: np.random.Generator, frame_rate: float, max_frames: int = MAX_FRAMES,
                exclude: frozenset[str] = frozenset()) -> tuple[ClipPlan, ClipPlan]:
     """Two in-place activities A, B; the twin has B, A with the same parameters and durations."""
-    names = rng.choice([a for a in HARD_NEGATIVE_ACTIVITIES if a not in exclude], size=2, replace=False)
+    names = rng.choice([a for a in TWIN_ACTIVITIES if a not in exclude], size=2, replace=False)
     plan = plan_clip(rng, frame_rate)  # body, position and heading
     lengths = [rng.uniform(*ACTIVITIES[str(n)].duration_s) * frame_rate for n in names]
     scale = min(1.0, max_frames / sum(lengths))
@@ -74,7 +77,7 @@ def _twin_pair(rng: np.random.Generator, frame_rate: float, max_frames: int = MA
 def _task(args) -> tuple[dict, bytes | None]:
     """Render clip ``index``; returns its record row and, for shards, the clip bytes (the directory
     format writes the file here, in the worker)."""
-    index, kind, seed, out_dir, cfg_dict, synth_kw, path, max_frames, multi_segment, split, fmt, exclude = args
+    index, kind, seed, out_dir, cfg_dict, synth_kw, path, max_frames, multi_segment, split, fmt, exclude, families = args
     cfg = RadarConfig.from_dict(cfg_dict)
     rng = np.random.default_rng([seed, index])  # per clip: independent of the worker count
     if kind == "single":
@@ -90,7 +93,7 @@ def _task(args) -> tuple[dict, bytes | None]:
     npz = encode_clip(clip_arrays(rendered.views.as_dict(), torso_range_m=rendered.torso_range_m))
     if fmt == "directory":
         atomic_write(Path(out_dir) / "clips" / f"{cid}.npz", npz)
-    pairs = caption_pairs(plan.segments, rng)
+    pairs = caption_pairs(plan.segments, rng, families=families)
     row = {
         "id": cid, "split": split, "file": f"clips/{cid}.npz", "captions": [c for c, _ in pairs],
         "segments": [asdict(s) for s in plan.segments], "frame_rate_hz": cfg.frame_rate_hz,
@@ -127,7 +130,8 @@ def generate_dataset(out_dir: str | os.PathLike, num_clips: int, seed: int = 0, 
                      cfg: RadarConfig | None = None, snr_db: float = 0.0, path: str = "fast",
                      max_frames: int = MAX_FRAMES, progress: bool = True,
                      split_fractions: tuple[float, float, float] = SPLIT_FRACTIONS, format: str = "directory",
-                     shard_size: int | None = None, overwrite: bool = False, unseen: Sequence[str] = ()) -> Path:
+                     shard_size: int | None = None, overwrite: bool = False, unseen: Sequence[str] = (),
+                     held_out_wording: Sequence[str] = ()) -> Path:
     """Simulate ``num_clips`` captioned clips into ``out_dir`` (see the module doc for the records).
 
     ``format``: ``directory`` (``manifest.jsonl`` + ``clips/``) or ``wds`` (WebDataset shards of
@@ -146,9 +150,14 @@ def generate_dataset(out_dir: str | os.PathLike, num_clips: int, seed: int = 0, 
 
     ``unseen``: activities that no train or val clip contains (the test split keeps them), for
     zero-shot evaluation of activities never seen in training; recorded in ``unseen.txt``.
+
+    ``held_out_wording``: caption wording families (``WORDING_FAMILIES``) used only in the val and
+    test captions, which use no other; train captions use the remaining families. Without it every
+    split is worded in all four. The views do not depend on it (captions are drawn after them).
     """
     _check_args(num_clips, max_frames, split_fractions, twins, multi_segment, format)
     exclude = _check_unseen(unseen)
+    wording = _wording(held_out_wording)
     cfg = cfg or RadarConfig()
     pairs = int(twins * num_clips) // 2
     kinds = ["single"] * (num_clips - 2 * pairs) + [i % 2 for i in range(2 * pairs)]
@@ -157,7 +166,8 @@ def generate_dataset(out_dir: str | os.PathLike, num_clips: int, seed: int = 0, 
         if format == "directory":
             (out / "clips").mkdir()
         tasks = [(i, kind, seed, str(out), cfg.to_dict(), {"snr_db": snr_db}, path, max_frames, multi_segment,
-                  splits[i], format, frozenset() if splits[i] == "test" else exclude) for i, kind in enumerate(kinds)]
+                  splits[i], format, frozenset() if splits[i] == "test" else exclude, wording[splits[i]])
+                 for i, kind in enumerate(kinds)]
         records, shards = [], _shard_writer(out, format, shard_size)
         bar = tqdm(total=num_clips, desc="simulating clips", unit="clip", disable=not progress)
         for row, npz in _rendered(tasks, workers):  # in clip order: each split's records come in id order
@@ -176,13 +186,24 @@ def generate_dataset(out_dir: str | os.PathLike, num_clips: int, seed: int = 0, 
     return Path(out_dir)
 
 
+def _wording(held_out: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """The wording families of each split's captions."""
+    if not held_out:
+        return dict.fromkeys(("train", "val", "test"), WORDING_FAMILIES)
+    held = check_families(held_out)
+    if len(held) == len(WORDING_FAMILIES):
+        raise ValueError("held_out_wording: leave at least one wording family for train")
+    seen = tuple(f for f in WORDING_FAMILIES if f not in held)
+    return {"train": seen, "val": held, "test": held}
+
+
 def _check_unseen(unseen: Sequence[str]) -> frozenset[str]:
     unknown = sorted(set(unseen) - set(ACTIVITIES))
     if unknown:
         raise ValueError(f"unseen: unknown activities {unknown}; choose from {sorted(ACTIVITIES)}")
     if "stand" in unseen:
         raise ValueError("unseen: stand cannot be unseen (it fills clips that would be too short)")
-    if len(set(HARD_NEGATIVE_ACTIVITIES) - set(unseen)) < 2:
+    if len(set(TWIN_ACTIVITIES) - set(unseen)) < 2:
         raise ValueError("unseen: leave at least two in-place activities seen (twin pairs are made of them)")
     return frozenset(unseen)
 

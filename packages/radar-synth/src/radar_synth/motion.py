@@ -27,7 +27,7 @@ ANGLE_NAMES = ("torso_pitch", "torso_roll", "torso_yaw") + tuple(
     for s in SIDES)
 NEUTRAL = {**{n: 0.0 for n in ANGLE_NAMES}, "shoulder_abd_l": 8.0, "shoulder_abd_r": 8.0, "elbow_l": 12.0,
            "elbow_r": 12.0, "knee_l": 3.0, "knee_r": 3.0}
-EXTRAS = ("pelvis_dz", "fall", "speed", "turn", "breathing")
+EXTRAS = ("pelvis_dz", "fall", "speed", "turn", "breathing", "travel")  # travel: direction of motion - facing (rad)
 
 
 def smoothstep(x):
@@ -236,6 +236,149 @@ def _punch(t, dur, p, body):
     return out
 
 
+# ---------------------------------------------------------------------- the second fifteen (radar-synth 0.6)
+def _walk_backward(t, dur, p, body):
+    out = gait_angles(-t, p["speed"], body)  # the gait cycle run backwards
+    out["speed"] = np.full_like(t, p["speed"])
+    out["turn"] = np.full_like(t, np.pi)  # faces away from where it goes
+    out["travel"] = np.full_like(t, np.pi)
+    return out
+
+
+def _sidestep(t, dur, p, body):
+    lead, trail = ("l", "r") if p["lead"] == "left" else ("r", "l")
+    ph = (t / 0.8) % 1.0  # one step of the leading leg, then the trailing leg closes
+    out = {f"hip_abd_{lead}": 22 * _bump(ph, 0.25, 0.1), f"hip_abd_{trail}": 15 * _bump(ph, 0.7, 0.1),
+           f"knee_{lead}": 3 + 15 * _bump(ph, 0.25, 0.1), f"knee_{trail}": 3 + 15 * _bump(ph, 0.7, 0.1)}
+    sign = 1.0 if p["lead"] == "left" else -1.0  # travelling to the body's left or right
+    out["speed"] = np.full_like(t, p["speed"])
+    out["turn"] = np.full_like(t, -sign * np.pi / 2)
+    out["travel"] = np.full_like(t, sign * np.pi / 2)
+    return out
+
+
+def _jumping_jacks(t, dur, p, body):
+    ph = _reps(t, dur, p["reps"])
+    spread = 0.5 - 0.5 * np.cos(2 * np.pi * ph)  # closed -> open -> closed
+    out = {"pelvis_dz_flight": 0.06 * np.abs(np.sin(2 * np.pi * ph))}
+    for side in SIDES:
+        out[f"shoulder_abd_{side}"] = 8 + 150 * spread
+        out[f"hip_abd_{side}"] = 20 * spread
+        out[f"knee_{side}"] = 3 + 15 * (1 - np.abs(np.sin(2 * np.pi * ph)))
+    return out
+
+
+def _arm_circles(t, dur, p, body):
+    env = smoothstep(t / 0.4) * smoothstep((dur - t) / 0.4)
+    ph = 2 * np.pi * p["reps"] * np.clip(t, 0, dur) / dur * (1 if p["sense"] == "forward" else -1)
+    out = {}
+    for side in SIDES:
+        out[f"shoulder_abd_{side}"] = 8 + env * (80 + 20 * np.cos(ph))
+        out[f"shoulder_flex_{side}"] = env * 30 * np.sin(ph)
+    return out
+
+
+def _bow(t, dur, p, body):
+    ph = _reps(t, dur, p["reps"])
+    depth = np.sin(np.pi * ph) ** 4  # a quick bend, held, then back up
+    out = {"torso_pitch": 45 * depth}
+    for side in SIDES:
+        out[f"shoulder_flex_{side}"] = 10 * depth
+    return out
+
+
+def _lunge(t, dur, p, body):
+    lead, trail = ("l", "r") if p["leg"] == "left" else ("r", "l")
+    depth = np.sin(np.pi * _reps(t, dur, p["reps"])) ** 2
+    return {f"hip_flex_{lead}": 80 * depth, f"knee_{lead}": 3 + 85 * depth, f"hip_flex_{trail}": -20 * depth,
+            f"knee_{trail}": 3 + 80 * depth, "pelvis_dz": -0.3 * depth * body.leg_length, "torso_pitch": 5 * depth}
+
+
+def _lie_down(t, dur, p, body):
+    s = smoothstep((t - 0.2) / (dur - 0.2))  # a controlled descent, unlike a fall
+    bend = np.sin(np.pi * s)
+    out = {"fall": np.radians(88.0) * s, "fall_axis": np.full_like(t, np.pi), "torso_pitch": 30 * bend}
+    for side in SIDES:
+        out[f"knee_{side}"] = 3 + 70 * bend
+        out[f"hip_flex_{side}"] = 50 * bend
+        out[f"shoulder_flex_{side}"] = 40 * bend
+    return out
+
+
+def _throw(t, dur, p, body):
+    ph = _reps(t, dur, p["reps"])
+    s = p["arm"][0]
+    out = {f"shoulder_flex_{s}": np.interp(ph, [0, 0.5, 0.62, 1], [0, -45, 160, 0]),
+           f"elbow_{s}": np.interp(ph, [0, 0.5, 0.62, 1], [12, 100, 15, 12]),
+           "torso_yaw": np.interp(ph, [0, 0.5, 0.62, 1], [0, 25, -20, 0]) * (1 if s == "r" else -1),
+           "torso_pitch": np.interp(ph, [0, 0.5, 0.62, 1], [0, -5, 15, 0])}
+    return out
+
+
+def _push(t, dur, p, body):
+    ph = _reps(t, dur, p["reps"])
+    guard = smoothstep(t / 0.3) * smoothstep((dur - t) / 0.3)
+    extend = np.exp(-0.5 * ((ph - 0.5) / 0.15) ** 2) * guard
+    out = {"torso_pitch": 12 * extend}
+    for side in SIDES:
+        out[f"shoulder_flex_{side}"] = 75 * guard + 10 * extend
+        out[f"elbow_{side}"] = 12 + 110 * guard * (1 - extend)
+    return out
+
+
+def _drink(t, dur, p, body):
+    s = p["arm"][0]
+    raised = np.interp(t / dur, [0, 0.3, 0.75, 1], [0, 1, 1, 0])
+    sip = 1 + 0.1 * np.sin(2 * np.pi * 1.5 * t) * raised  # small tilts of the cup
+    return {f"shoulder_flex_{s}": 35 * raised * sip, f"elbow_{s}": 12 + 135 * raised, "torso_pitch": -6 * raised}
+
+
+def _reach_up(t, dur, p, body):
+    reach = np.sin(np.pi * _reps(t, dur, p["reps"])) ** 2
+    out = {"pelvis_dz": 0.04 * reach}
+    for side in SIDES:
+        out[f"shoulder_flex_{side}"] = 170 * reach
+        out[f"ankle_{side}"] = -25 * reach  # on the toes
+    return out
+
+
+def _hop(t, dur, p, body):
+    stance, free = ("l", "r") if p["leg"] == "left" else ("r", "l")
+    ph = _reps(t, dur, p["reps"])
+    flight = np.clip((ph - 0.35) / 0.4, 0, 1)
+    crouch = np.exp(-0.5 * ((ph - 0.2) / 0.1) ** 2) + np.exp(-0.5 * ((ph - 0.85) / 0.08) ** 2)
+    hold = smoothstep(t / 0.3)
+    return {"pelvis_dz_flight": 0.5 * 9.81 * (0.4 * dur / p["reps"] / 2) ** 2 * 4 * flight * (1 - flight),
+            f"knee_{stance}": 3 + 35 * crouch, f"hip_flex_{stance}": 20 * crouch,
+            f"knee_{free}": 3 + 80 * hold, f"hip_flex_{free}": 25 * hold,
+            "shoulder_abd_l": 8 + 25 * hold, "shoulder_abd_r": 8 + 25 * hold}
+
+
+def _march(t, dur, p, body):
+    out = {}
+    for side, shift in (("r", 0.0), ("l", 0.5)):
+        lift = np.clip(np.cos(2 * np.pi * (t / 1.1 + shift)), 0, None) ** 1.5  # a slow, high-kneed cadence
+        out[f"hip_flex_{side}"] = 5 + 65 * lift
+        out[f"knee_{side}"] = 5 + 75 * lift
+        out[f"shoulder_flex_{'l' if side == 'r' else 'r'}"] = 40 * np.cos(2 * np.pi * (t / 1.1 + shift))
+    return out
+
+
+def _side_bend(t, dur, p, body):
+    ph = _reps(t, dur, p["reps"])
+    lean = np.sin(2 * np.pi * ph) * smoothstep(t / 0.3)  # left, then right
+    return {"torso_roll": 30 * lean, "shoulder_abd_r": 8 + 150 * np.clip(lean, 0, None),
+            "shoulder_abd_l": 8 + 150 * np.clip(-lean, 0, None)}
+
+
+def _torso_twist(t, dur, p, body):
+    env = smoothstep(t / 0.4) * smoothstep((dur - t) / 0.4)
+    out = {"torso_yaw": 40 * env * np.sin(2 * np.pi * p["reps"] * np.clip(t, 0, dur) / dur)}
+    for side in SIDES:
+        out[f"shoulder_abd_{side}"] = 8 + 80 * env
+    return out
+
+
 @dataclass(frozen=True)
 class Activity:
     name: str
@@ -245,6 +388,10 @@ class Activity:
     before: str = "standing"  # posture required at the start
     after: str = "standing"  # posture at the end
     moves: bool = False  # translates the body (walk / run)
+
+
+def _side(rng) -> str:
+    return str(rng.choice(["left", "right"]))
 
 
 def _p_walk(rng):
@@ -274,6 +421,24 @@ ACTIVITIES: dict[str, Activity] = {a.name: a for a in (
     Activity("punch", _punch, (2.0, 3.5), lambda r: {"arm": str(r.choice(["left", "right", "alternating"])),
                                                       "reps": int(r.integers(2, 7))}),
     Activity("jog_in_place", _jog, (2.0, 4.0), lambda r: {}),
+    Activity("walk_backward", _walk_backward, (2.0, 4.0),
+             lambda r: {"speed": round(float(r.uniform(0.5, 1.0)), 2)}, moves=True),
+    Activity("sidestep", _sidestep, (2.0, 4.0), lambda r: {"speed": round(float(r.uniform(0.4, 0.8)), 2),
+                                                           "lead": _side(r)}, moves=True),
+    Activity("jumping_jacks", _jumping_jacks, (2.5, 5.0), lambda r: {"reps": int(r.integers(3, 8))}),
+    Activity("arm_circles", _arm_circles, (2.5, 5.0), lambda r: {"reps": int(r.integers(3, 8)),
+                                                                 "sense": str(r.choice(["forward", "backward"]))}),
+    Activity("bow", _bow, (2.0, 3.5), lambda r: {"reps": int(r.integers(1, 3))}),
+    Activity("lunge", _lunge, (2.5, 5.0), lambda r: {"leg": _side(r), "reps": int(r.integers(1, 4))}),
+    Activity("lie_down", _lie_down, (2.5, 4.0), lambda r: {}, after="lying"),
+    Activity("throw", _throw, (2.0, 3.5), lambda r: {"arm": _side(r), "reps": int(r.integers(1, 4))}),
+    Activity("push", _push, (2.0, 3.5), lambda r: {"reps": int(r.integers(2, 6))}),
+    Activity("drink", _drink, (2.5, 4.0), lambda r: {"arm": _side(r)}),
+    Activity("reach_up", _reach_up, (2.0, 4.0), lambda r: {"reps": int(r.integers(1, 3))}),
+    Activity("hop_on_one_leg", _hop, (2.0, 4.0), lambda r: {"leg": _side(r), "reps": int(r.integers(3, 8))}),
+    Activity("march_in_place", _march, (2.0, 4.0), lambda r: {}),
+    Activity("side_bend", _side_bend, (2.5, 4.5), lambda r: {"reps": int(r.integers(1, 4))}),
+    Activity("torso_twist", _torso_twist, (2.5, 4.5), lambda r: {"reps": int(r.integers(2, 6))}),
 )}
 
 
@@ -434,7 +599,8 @@ def clip_pose(plan: ClipPlan, times: np.ndarray, frame_rate: float, body: BodySh
     heading = np.unwrap(np.arctan2(hy, hx))
     # root: integrate the blended speed along the travel heading (= facing while walking)
     dt = np.diff(times, prepend=times[0])
-    vx, vy = extras["speed"] * np.cos(heading), extras["speed"] * np.sin(heading)
+    travel = heading + extras["travel"]  # walking backwards or sideways: the motion is not the facing
+    vx, vy = extras["speed"] * np.cos(travel), extras["speed"] * np.sin(travel)
     root_x = x0 + np.cumsum(vx * dt)
     root_y = y0 + np.cumsum(vy * dt)
     return Pose(root_x, root_y, heading, extras["pelvis_dz"] + extras["pelvis_dz_flight"], angles,
