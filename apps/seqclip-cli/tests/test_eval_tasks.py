@@ -113,7 +113,8 @@ def test_eval_task_zeroshot_takes_a_class_file_templates_and_unseen_classes(eval
     assert metrics["classes"] == ["walk", "clap"] and metrics["unlisted_clips"] == {"wave": 4}
     assert metrics["prompts"]["walk"] == ["a person who is walk.", "walk"]
     g = metrics["generalized"]
-    assert g["unseen_classes"] == ["clap"] and g["chance_unseen_only"] == 100.0 and g["calibrated_on"] == "val"
+    assert g["unseen_classes"] == ["clap"] and g["unseen_only"]["chance"] == 100.0 and g["calibrated_on"] == "val"
+    assert g["seen_only"]["chance"] == 100.0 and set(g["raw_intervals"]) == {"seen", "unseen", "harmonic_mean"}
     assert out.with_suffix(".confusion.png").is_file()
     bad = CliRunner().invoke(app, [*eval_setup[1], "--task", "zeroshot", "--unseen", "jog"])
     assert bad.exit_code == 2 and "--unseen: ['jog'] are not among the 3 classes" in " ".join(bad.output.split())

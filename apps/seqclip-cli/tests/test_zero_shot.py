@@ -15,6 +15,8 @@ from seqclip.zero_shot import (
     build_zero_shot_classifier,
     calibrated_stacking,
     generalized_accuracy,
+    generalized_intervals,
+    restricted_top1,
     zero_shot_report,
 )
 
@@ -86,6 +88,24 @@ def test_the_generalised_figures_match_a_hand_computation():
     assert shifted["unseen"] == pytest.approx(100.0) and shifted["seen"] == pytest.approx(100 * 2 / 3)
     s, u = shifted["seen"], shifted["unseen"]
     assert shifted["harmonic_mean"] == pytest.approx(2 * s * u / (s + u))
+
+
+def test_restricted_top1_and_the_generalised_intervals_match_a_hand_computation():
+    scores = torch.tensor([[0.9, 0.1, 0.3], [0.8, 0.5, 0.6], [0.2, 0.7, 0.1],
+                           [0.1, 0.2, 0.9], [0.6, 0.1, 0.5], [0.3, 0.2, 0.4]])
+    truth = torch.tensor([0, 1, 1, 2, 2, 2])
+    unseen = torch.tensor([False, False, True])
+    only_unseen = restricted_top1(scores, truth, unseen)  # one candidate: every unseen clip is right
+    assert only_unseen["top1"] == 100.0 and only_unseen["clips"] == 3 and only_unseen["chance"] == 100.0
+    only_seen = restricted_top1(scores, truth, ~unseen)  # argmax over classes 0, 1: clips 0, 2 right, clip 1 not
+    assert only_seen["top1"] == pytest.approx(100 * 2 / 3) and only_seen["chance"] == 50.0
+    assert only_seen["interval"][0] <= only_seen["top1"] <= only_seen["interval"][1]
+    assert restricted_top1(scores[:1], truth[:1], unseen)["top1"] is None  # no unseen clip among them
+    intervals = generalized_intervals(scores, truth, unseen, samples=400)
+    point = generalized_accuracy(scores, truth, unseen)
+    for name, (low, high) in intervals.items():
+        assert 0.0 <= low <= point[name] <= high <= 100.0, name
+    assert generalized_intervals(scores[:3], truth[:3], unseen, samples=50)["unseen"] is None
 
 
 def test_calibration_maximises_the_validation_harmonic_mean_or_keeps_seen_accuracy_without_unseen_clips():

@@ -111,7 +111,12 @@ def _recorded_unseen(dataset: RadarTextDataset) -> list[str]:
 def _generalized(model, clf, dataset, options, scores, truth, names: list[str], unseen: list[str]) -> dict:
     """Seen / unseen / harmonic mean with every class a candidate, raw and with calibrated stacking
     (its constant chosen on the validation split), and unseen-only top-1 (only unseen candidates)."""
-    from .zero_shot import calibrated_stacking, generalized_accuracy
+    from .zero_shot import (
+        calibrated_stacking,
+        generalized_accuracy,
+        generalized_intervals,
+        restricted_top1,
+    )
 
     missing = sorted(set(unseen) - set(names))
     if missing:
@@ -125,19 +130,14 @@ def _generalized(model, clf, dataset, options, scores, truth, names: list[str], 
         chosen = calibrated_stacking(val_scores, torch.tensor([names.index(val_labels[i]) for i in val_idx]), mask)
     else:
         chosen = {"gamma": 0.0, "rule": "no validation clip of the classes: not calibrated"}
-    of_unseen = mask[truth]
-    only = scores[of_unseen][:, mask].argmax(1) == _positions(truth[of_unseen], mask) if of_unseen.any() else None
-    return {"unseen_classes": [n for n in names if n in unseen], "raw": generalized_accuracy(scores, truth, mask),
-            "calibrated": generalized_accuracy(scores, truth, mask, chosen["gamma"]), "gamma": chosen["gamma"],
+    gamma = chosen["gamma"]
+    return {"unseen_classes": [n for n in names if n in unseen],
+            "raw": generalized_accuracy(scores, truth, mask), "raw_intervals": generalized_intervals(scores, truth, mask),
+            "calibrated": generalized_accuracy(scores, truth, mask, gamma),
+            "calibrated_intervals": generalized_intervals(scores, truth, mask, gamma), "gamma": gamma,
             "gamma_rule": chosen["rule"], "validation_clips": len(val_idx), "calibrated_on": "val",
-            "unseen_only_top1": None if only is None else float(only.float().mean() * 100),
-            "unseen_only_clips": int(of_unseen.sum()), "chance_unseen_only": 100 / int(mask.sum()),
-            "seen_clips": int((~of_unseen).sum())}
-
-
-def _positions(truth: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Each true class's index among the masked classes."""
-    return (torch.cumsum(mask.long(), 0) - 1)[truth]
+            "unseen_only": restricted_top1(scores, truth, mask), "seen_only": restricted_top1(scores, truth, ~mask),
+            "seen_clips": int((~mask[truth]).sum())}
 
 
 @torch.no_grad()

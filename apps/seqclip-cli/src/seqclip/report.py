@@ -97,10 +97,12 @@ def print_zero_shot(console: Console, result: dict) -> None:
         for col in ("", "seen", "unseen", "harmonic mean"):
             table.add_column(col)
         for name in ("raw", "calibrated"):
-            r = g[name]
+            r, ci = g[name], g[f"{name}_intervals"]
             table.add_row(name if name == "raw" else f"calibrated (gamma {g['gamma']:.3g}, on val)",
-                          *(_ci(r[k], None) for k in ("seen", "unseen", "harmonic_mean")))
+                          *(_ci(r[k], ci[k]) for k in ("seen", "unseen", "harmonic_mean")))
         console.print(table)
-        only = "-" if g["unseen_only_top1"] is None else f"{g['unseen_only_top1']:.1f}"
-        console.print(f"unseen classes only as candidates: top-1 {only} ({g['unseen_only_clips']} clips, chance "
-                      f"{g['chance_unseen_only']:.1f}); gamma: {g['gamma_rule']}", highlight=False)
+        for which in ("unseen", "seen"):
+            only = g[f"{which}_only"]
+            console.print(f"{which} classes only as candidates: top-1 {_ci(only['top1'], only['interval'])} "
+                          f"({only['clips']} clips, chance {only['chance']:.1f})", highlight=False)
+        console.print(f"gamma: {g['gamma_rule']}", highlight=False)

@@ -17,11 +17,11 @@ from radar_text_data.classes import ClassPrompts
 from .config import POOLED
 from .evaluate import check_similarity, score_matrix, text_features
 from .model import SeqClip
-from .stats import bootstrap_statistic, wilson_interval
+from .stats import BOOTSTRAP_SAMPLES, bootstrap_statistic, wilson_interval
 
 __all__ = ["PHRASE_TEMPLATES", "NAME_TEMPLATES", "ZeroShotClassifier", "build_zero_shot_classifier",
            "topk_accuracy", "balanced_accuracy", "per_class_accuracy", "confusion_matrix", "generalized_accuracy",
-           "calibrated_stacking", "zero_shot_report"]
+           "generalized_intervals", "restricted_top1", "calibrated_stacking", "zero_shot_report"]
 
 # a phrase completes "a person ..." (radar-synth's classes.json: "walks", "sits down")
 PHRASE_TEMPLATES = ("a person {}.", "someone {}.", "a radar recording of a person who {}.", "the subject {}.")
@@ -123,6 +123,39 @@ def generalized_accuracy(scores: Tensor, truth: Tensor, unseen: Tensor, gamma: f
     else:
         harmonic = 2 * seen_acc * unseen_acc / (seen_acc + unseen_acc) if seen_acc + unseen_acc > 0 else 0.0
     return {"seen": seen_acc, "unseen": unseen_acc, "harmonic_mean": harmonic}
+
+
+def generalized_intervals(scores: Tensor, truth: Tensor, unseen: Tensor, gamma: float = 0.0,
+                          samples: int = BOOTSTRAP_SAMPLES) -> dict[str, list[float] | None]:
+    """95 % bootstrap intervals (resampling clips) of ``generalized_accuracy``'s three figures; None
+    where a figure is undefined on the clips given."""
+    predicted = (scores - gamma * (~unseen).float()[None, :]).argmax(1)
+    hits, of_unseen = (predicted == truth).numpy().astype(float), unseen[truth].numpy()
+    rng = np.random.default_rng(0)
+    values = []
+    for _ in range(samples):
+        i = rng.integers(0, len(hits), size=len(hits))
+        h, u = hits[i], of_unseen[i]
+        seen_acc = h[~u].mean() * 100 if (~u).any() else np.nan
+        unseen_acc = h[u].mean() * 100 if u.any() else np.nan
+        total = seen_acc + unseen_acc
+        values.append((seen_acc, unseen_acc, 2 * seen_acc * unseen_acc / total if total > 0 else 0.0))
+    values = np.array(values)
+    point = generalized_accuracy(scores, truth, unseen, gamma)
+    return {name: None if point[name] is None else [float(v) for v in np.nanpercentile(values[:, k], [2.5, 97.5])]
+            for k, name in enumerate(("seen", "unseen", "harmonic_mean"))}
+
+
+def restricted_top1(scores: Tensor, truth: Tensor, candidates: Tensor) -> dict:
+    """Top-1 (%) of the clips whose class is among ``candidates [C]`` (bool), with only those classes
+    as candidates (unseen-only or seen-only zero-shot), its 95 % interval, clips and chance."""
+    mine = candidates[truth]
+    if not mine.any():
+        return {"top1": None, "interval": None, "clips": 0, "chance": 100 / max(1, int(candidates.sum()))}
+    position = (torch.cumsum(candidates.long(), 0) - 1)[truth[mine]]  # each true class among the candidates
+    hits = (scores[mine][:, candidates].argmax(1) == position).numpy().astype(float)
+    return {"top1": float(hits.mean() * 100), "interval": list(bootstrap_statistic(len(hits), lambda i: hits[i].mean() * 100)),
+            "clips": int(mine.sum()), "chance": 100 / int(candidates.sum())}
 
 
 def calibrated_stacking(scores: Tensor, truth: Tensor, unseen: Tensor, seen_budget: float = 5.0) -> dict:
