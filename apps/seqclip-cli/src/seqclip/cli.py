@@ -24,6 +24,8 @@ from radar_synth.defaults import (  # standard library only
     DEFAULT_MULTI_SEGMENT,
     DEFAULT_TWINS,
     MIN_FRAMES,
+    MOTION_SOURCES,
+    SKELETON_NAMES,
     WORDING_FAMILIES,
 )
 from radar_text_data.contract import DEFAULT_SHARD_SIZE, MAX_FRAMES, SPLITS
@@ -271,6 +273,66 @@ def data_convert(
     except USER_ERRORS as err:
         raise fail(str(err)) from None
     console.print(f"wrote {root} (check it with `seqclip data check {root}`)")
+
+
+@data_app.command("simulate")
+def data_simulate(
+    src: Annotated[Path, typer.Argument(help="The corpus folder (HumanML3D's, a folder of .bvh files, or of .npy "
+                                        "joint arrays [T, J, 3]).")],
+    out: Annotated[Path, typer.Option(help="Output directory (the dataset, or the shards with --format wds).")],
+    source: Annotated[str, typer.Option(help=f"Layout of SRC: {' | '.join(MOTION_SOURCES)}.")] = MOTION_SOURCES[0],
+    captions: Annotated[Path | None, typer.Option(help="bvh / joints: JSON {id: [captions]} or JSON lines {id, "
+                                                  "captions}, ids the file stems.", show_default=False)] = None,
+    skeleton: Annotated[str, typer.Option(help=f"joints: the skeleton of the arrays ({', '.join(SKELETON_NAMES)}).")
+                        ] = SKELETON_NAMES[0],
+    fps: Annotated[float, typer.Option(help="joints: frame rate of the arrays (HumanML3D: 20; BVH files give their "
+                                       "own).")] = 20.0,
+    up: Annotated[str, typer.Option(help="The source's up axis: y (HumanML3D, BVH) or z.")] = "y",
+    units_m: Annotated[float, typer.Option(help="Metres per source unit (BVH in centimetres: 0.01).")] = 1.0,
+    rotations: Annotated[int, typer.Option(help="Copies of each motion, turned about the vertical by 360/K degrees.",
+                                           min=1)] = 1,
+    max_frames: Annotated[int, typer.Option(help="Longest clip in radar frames (50 Hz); longer motions are cut.",
+                                            min=16, max=MAX_FRAMES)] = MAX_FRAMES,
+    mirrored: Annotated[bool, typer.Option("--mirrored/--no-mirrored", help="humanml3d: keep the M-prefixed "
+                                           "mirrored copies.")] = True,
+    seed: Annotated[int, typer.Option(help="Random seed (placement, noise, the split of sources without one).",
+                                      min=0)] = 0,
+    workers: Annotated[int, typer.Option(help="Simulation processes.", min=1)] = 2,
+    skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Leave out motions that cannot be simulated "
+                                           "(counted) instead of stopping.")] = False,
+    snr_db: Annotated[float, typer.Option(help="Per-sample SNR of a 1 m^2 target at 5 m.")] = 0.0,
+    format: Annotated[DataFormat, typer.Option(help="directory (manifest.jsonl + clips/) or wds (WebDataset "
+                                               "shards + index.json).")] = "directory",
+    shard_size: Annotated[int, typer.Option(help="Samples per shard (--format wds).", min=1)] = DEFAULT_SHARD_SIZE,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing --out, moving it aside to "
+                                            "OUT.old-<date>-<time> (never deleted).")] = False,
+) -> None:
+    """Simulate radar from a motion-capture corpus (HumanML3D, BVH, joint arrays) with its descriptions:
+    every motion is checked first; an interrupted run started again with the same options continues."""
+    for name, value, choices in (("--source", source, MOTION_SOURCES), ("--skeleton", skeleton, SKELETON_NAMES),
+                                 ("--up", up, ("y", "z"))):
+        if value not in choices:
+            raise fail(f"{name} {value!r}: choose from {', '.join(choices)}")
+    from radar_synth.mocap import read_source
+    from radar_synth.simulate import SimulateOptions, simulate_corpus
+
+    try:
+        unreadable: list[tuple[str, str]] | None = [] if skip_bad else None
+        items = read_source(src, source, captions, skeleton, fps, mirrored, unreadable)
+        summary = simulate_corpus(items, out, SimulateOptions(seed=seed, rotations=rotations, max_frames=max_frames,
+                                                              up=up, units_m=units_m, snr_db=snr_db),
+                                  root=src, workers=workers, skip_bad=skip_bad, format=format,
+                                  shard_size=shard_size, overwrite=overwrite, read_problems=unreadable or ())
+    except FileExistsError as err:
+        raise _exists(err, out) from None
+    except USER_ERRORS as err:
+        raise fail(str(err)) from None
+    notes = [f"{summary.resumed} finished before (resumed)"] if summary.resumed else []
+    notes += [f"{summary.cropped} cut to {max_frames} frames"] if summary.cropped else []
+    notes += [f"{len(summary.skipped)} motion(s) left out (--skip-bad), first: {summary.skipped[0][1]}"
+              ] if summary.skipped else []
+    console.print(escape(f"wrote {summary.clips} clips to {summary.out}" + (" as shards" if format == "wds" else "")
+                         + (f" ({'; '.join(notes)})" if notes else "")), highlight=False, soft_wrap=True)
 
 
 # ---------------------------------------------------------------------- train

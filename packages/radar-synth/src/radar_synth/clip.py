@@ -10,10 +10,10 @@ from radar_views import RadarConfig, RadarViews, iter_views
 
 from .fast import iter_fast_views
 from .motion import ClipPlan
-from .scene import body_trajectories, sample_clutter
+from .scene import Trajectories, body_trajectories, sample_clutter
 from .synth import SynthConfig, iter_adc_chunks
 
-__all__ = ["RenderedClip", "render_clip", "write_raw_capture", "PATHS", "MAX_RAW_FRAMES"]
+__all__ = ["RenderedClip", "render_clip", "render_trajectories", "write_raw_capture", "PATHS", "MAX_RAW_FRAMES"]
 
 PATHS = ("fast", "exact")
 MAX_RAW_FRAMES = 100  # raw captures are 1 MiB per frame: only for short clips
@@ -30,21 +30,29 @@ def render_clip(plan: ClipPlan, rng: np.random.Generator, cfg: RadarConfig | Non
                 noise: bool = True, clutter: bool | None = None) -> RenderedClip:
     """Simulate ``plan`` and compute its views; the raw cube is produced and consumed chunk by chunk."""
     cfg = cfg or RadarConfig()
+    return render_trajectories(body_trajectories(plan, cfg.frame_rate_hz), plan.num_frames, rng, cfg, synth, path,
+                               normalize, noise, clutter)
+
+
+def render_trajectories(traj: Trajectories, num_frames: int, rng: np.random.Generator, cfg: RadarConfig | None = None,
+                        synth: SynthConfig | None = None, path: str = "fast", normalize: str = "db",
+                        noise: bool = True, clutter: bool | None = None) -> RenderedClip:
+    """Simulate ``num_frames`` frames of any body trajectories (the parametric body's, or a skeleton's)."""
+    cfg = cfg or RadarConfig()
     synth = synth or SynthConfig()
     if path not in PATHS:
         raise ValueError(f"path must be one of {PATHS}, got {path!r}")
-    traj = body_trajectories(plan, cfg.frame_rate_hz)
     use_clutter = synth.clutter if clutter is None else clutter
     scene_clutter = sample_clutter(rng) if use_clutter else None
     if path == "fast":
-        blocks = iter_fast_views(traj, scene_clutter, cfg, synth, plan.num_frames, rng, noise=noise)
+        blocks = iter_fast_views(traj, scene_clutter, cfg, synth, num_frames, rng, noise=noise)
     else:
         if not noise:
             synth = SynthConfig(snr_db=300.0, clutter=synth.clutter)
-        chunks = iter_adc_chunks(traj, scene_clutter, cfg, synth, plan.num_frames, rng)
+        chunks = iter_adc_chunks(traj, scene_clutter, cfg, synth, num_frames, rng)
         blocks = iter_views(chunks, cfg)
     views = RadarViews.concat(blocks).normalized(normalize)
-    mid = np.arange(plan.num_frames) * cfg.frame_period_s + cfg.num_loops * cfg.loop_period_s / 2
+    mid = np.arange(num_frames) * cfg.frame_period_s + cfg.num_loops * cfg.loop_period_s / 2
     return RenderedClip(views, traj.torso_range(mid).astype(np.float32))
 
 

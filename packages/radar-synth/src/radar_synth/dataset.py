@@ -39,7 +39,7 @@ from .defaults import (
 from .motion import ACTIVITIES, ClipPlan, Segment, min_segment_frames, plan_clip
 from .synth import SynthConfig
 
-__all__ = ["generate_dataset", "clip_id", "TWIN_ACTIVITIES"]  # the defaults: radar_synth.defaults
+__all__ = ["generate_dataset", "clip_id", "TWIN_ACTIVITIES", "parallel_map"]  # the defaults: radar_synth.defaults
 
 # standing -> standing, in place: any two of these can swap order
 TWIN_ACTIVITIES = ("wave", "clap", "jump", "squat", "bend_pick_up", "kick", "punch", "jog_in_place",
@@ -233,14 +233,20 @@ def _shard_writer(out: Path, format: str, shard_size: int | None):
 
 def _rendered(tasks: list[tuple], workers: int):
     """``_task`` results in task order, on ``workers`` processes (one core each)."""
+    yield from parallel_map(_task, tasks, workers)
+
+
+def parallel_map(fn, tasks: list, workers: int):
+    """``fn(task)`` for every task, in task order, on ``workers`` spawned processes (one core each:
+    BLAS and FFT threads pinned to 1); in this process for ``workers <= 1``."""
     if workers <= 1:
-        yield from map(_task, tasks)
+        yield from map(fn, tasks)
         return
     saved = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
     os.environ.update({k: "1" for k in saved})  # one core per worker
     try:
         with mp.get_context("spawn").Pool(workers) as pool:
-            yield from pool.imap(_task, tasks, chunksize=1)
+            yield from pool.imap(fn, tasks, chunksize=1)
     finally:
         for k, v in saved.items():
             if v is None:

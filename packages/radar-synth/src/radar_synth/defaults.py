@@ -4,7 +4,7 @@ its options against them) without importing numpy."""
 from __future__ import annotations
 
 __all__ = ["DEFAULT_TWINS", "DEFAULT_MULTI_SEGMENT", "SPLIT_FRACTIONS", "FORMATS", "MIN_FRAMES", "WORDING_FAMILIES",
-           "class_phrases"]
+           "MOTION_SOURCES", "SKELETON_NAMES", "class_phrases"]
 
 DEFAULT_TWINS = 0.1  # share of clips in order-swapped twin pairs
 DEFAULT_MULTI_SEGMENT = 0.6  # share of the other clips that hold 2 or 3 activities
@@ -13,6 +13,8 @@ FORMATS = ("directory", "wds")
 MIN_FRAMES = 100  # shortest clip length a caller may ask for as the cap
 # caption wording families: each has its own sentence templates, connectives, subjects and synonyms
 WORDING_FAMILIES = ("plain", "progressive", "report", "story")
+MOTION_SOURCES = ("humanml3d", "bvh", "joints")  # motion-capture layouts seqclip data simulate reads
+SKELETON_NAMES = ("smpl22",)  # named skeletons of joint arrays (a BVH file brings its own)
 
 
 def class_phrases() -> dict[str, str]:

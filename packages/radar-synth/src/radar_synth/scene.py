@@ -28,16 +28,18 @@ def ellipsoid_rcs(los: np.ndarray, axis: np.ndarray, radius: np.ndarray, half_le
 
 @dataclass
 class Trajectories:
-    """Body segments sampled at ``rate`` Hz from t = 0: centres ``[S, 16, 3]`` (radar frame, radar at
-    the origin), long axes ``[S, 16, 3]``, semi-axes ``[16, 2]``."""
+    """Body segments sampled at ``rate`` Hz from t = 0: centres ``[S, B, 3]`` (radar frame, radar at
+    the origin), long axes ``[S, B, 3]``, semi-axes ``[B, 2]`` (B = 16 for the parametric body; a
+    skeleton has one per bone and volume); ``torso_index``: the segment whose range is the torso's."""
 
     centres: np.ndarray
     axes: np.ndarray
     sizes: np.ndarray
     rate: float
+    torso_index: int = SEGMENTS.index("torso")
 
     def at(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Linear interpolation to times ``t`` (any shape): centres, axes ``[*t.shape, 16, 3]``."""
+        """Linear interpolation to times ``t`` (any shape): centres, axes ``[*t.shape, B, 3]``."""
         pos = np.clip(t * self.rate, 0, self.centres.shape[0] - 1.000001)
         i = pos.astype(np.int64)
         f = (pos - i)[..., None, None]
@@ -47,7 +49,7 @@ class Trajectories:
 
     def torso_range(self, t: np.ndarray) -> np.ndarray:
         c, _ = self.at(t)
-        return np.linalg.norm(c[..., SEGMENTS.index("torso"), :], axis=-1)
+        return np.linalg.norm(c[..., self.torso_index, :], axis=-1)
 
 
 def body_trajectories(plan: ClipPlan, frame_rate: float, rate: float = POSE_RATE_HZ) -> Trajectories:
