@@ -28,6 +28,36 @@ from radar_synth import plan_clip, render_clip  # noqa: E402
 from radar_views import RadarConfig  # noqa: E402
 
 
+def _skeleton_row(cfg: RadarConfig, clips: int) -> tuple:
+    """10-second motions as SMPL-22 joints at 20 fps (HumanML3D's rate): placement, resampling to the
+    pose rate, ellipsoids and the fast path, per clip; the joints are made beforehand (not timed)."""
+    from radar_synth.clip import render_trajectories
+    from radar_synth.simulate import _placed
+    from radar_synth.skeleton import SMPL22, body_joints, skeleton_trajectories
+
+    motions = []
+    for i in range(clips):
+        rng = np.random.default_rng([0, i])
+        motions.append(body_joints(plan_clip(rng, cfg.frame_rate_hz, min_frames=496), cfg.frame_rate_hz, 20.0))
+    frames = 496
+    secs, peak = 0.0, 0.0
+    for traced in (False, True):
+        for i, world in enumerate(motions):
+            rng = np.random.default_rng([1, i])
+            if traced:
+                tracemalloc.start()
+            t0 = time.perf_counter()
+            placed, _ = _placed(world, SMPL22, rng, None, frames, 20.0, cfg.frame_rate_hz)
+            traj = skeleton_trajectories(placed, 20.0, SMPL22, frames, cfg.frame_rate_hz)
+            render_trajectories(traj, frames, rng, cfg)
+            if traced:
+                peak = max(peak, tracemalloc.get_traced_memory()[1] / 2**20)
+                tracemalloc.stop()
+            else:
+                secs += time.perf_counter() - t0
+    return ("fast, skeleton (SMPL-22 at 20 fps, 10 s motions)", clips, frames, clips / secs, clips * frames / secs, peak)
+
+
 def main():
     cfg = RadarConfig()
     clips = int(os.environ.get("BENCH_CLIPS", "8"))
@@ -51,6 +81,7 @@ def main():
             peak = max(peak, tracemalloc.get_traced_memory()[1] / 2**20)
             tracemalloc.stop()
         rows.append((label, clips, frames / clips, clips / secs, frames / secs, peak))
+    rows.append(_skeleton_row(cfg, clips))
     # the exact path on a short clip, for scale
     rng = np.random.default_rng(1)
     plan = plan_clip(rng, cfg.frame_rate_hz)

@@ -329,8 +329,10 @@ def data_simulate(
         raise fail(str(err)) from None
     notes = [f"{summary.resumed} finished before (resumed)"] if summary.resumed else []
     notes += [f"{summary.cropped} cut to {max_frames} frames"] if summary.cropped else []
-    notes += [f"{len(summary.skipped)} motion(s) left out (--skip-bad), first: {summary.skipped[0][1]}"
-              ] if summary.skipped else []
+    if summary.skipped:
+        files = len({file for file, _ in summary.skipped})
+        notes.append(f"{files} motion file(s) left out by --skip-bad ({len(summary.skipped)} clip(s)), first: "
+                     f"{summary.skipped[0][1]}")
     console.print(escape(f"wrote {summary.clips} clips to {summary.out}" + (" as shards" if format == "wds" else "")
                          + (f" ({'; '.join(notes)})" if notes else "")), highlight=False, soft_wrap=True)
 
