@@ -164,3 +164,12 @@ def test_data_simulate_names_the_bad_file_in_one_line_and_exits_2(tmp_path):
     assert skipped.exit_code == 0 and "1 motion file(s) left out" in " ".join(skipped.output.split())
     bad = run("data", "simulate", corpus, "--out", tmp_path / "o2", "--source", "mocap")
     assert bad.exit_code == 2 and "--source 'mocap'" in one_line(bad)
+
+
+def test_data_synth_held_out_wording_is_checked_before_anything_is_simulated(tmp_path):
+    every = run("data", "synth", "--out", tmp_path / "a", "--clips", "4", "--held-out-wording",
+                "plain,progressive,report,story")
+    assert every.exit_code == 2 and "at least one wording family for train" in one_line(every)
+    unknown = run("data", "synth", "--out", tmp_path / "b", "--clips", "4", "--held-out-wording", "legalese")
+    assert unknown.exit_code == 2 and "wording families must be" in one_line(unknown)
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
