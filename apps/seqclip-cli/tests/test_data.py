@@ -173,3 +173,19 @@ def test_data_synth_held_out_wording_is_checked_before_anything_is_simulated(tmp
     unknown = run("data", "synth", "--out", tmp_path / "b", "--clips", "4", "--held-out-wording", "legalese")
     assert unknown.exit_code == 2 and "wording families must be" in one_line(unknown)
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_ctrl_c_during_data_simulate_says_how_to_continue(tmp_path, monkeypatch):
+    import radar_synth.simulate as simulate_module
+    from radar_synth.mocap_fixtures import write_joints_fixture
+
+    corpus = write_joints_fixture(tmp_path / "takes", 1)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(simulate_module, "simulate_corpus", interrupted)
+    result = run("data", "simulate", corpus, "--source", "joints", "--captions", corpus / "captions.json",
+                 "--out", tmp_path / "out")
+    text = " ".join(result.output.split())
+    assert result.exit_code == 130 and "run the same command again to continue" in text and ".out.simulate-partial" in text

@@ -323,6 +323,11 @@ def data_simulate(
                                                               up=up, units_m=units_m, snr_db=snr_db),
                                   root=src, workers=workers, skip_bad=skip_bad, format=format,
                                   shard_size=shard_size, overwrite=overwrite, read_problems=unreadable or ())
+    except KeyboardInterrupt:
+        err_console.print(escape(f"interrupted: clips simulated so far (if any) are kept in {out.parent / f'.{out.name}'}"
+                                 ".simulate-partial; run the same command again to continue"), highlight=False,
+                          soft_wrap=True)
+        raise typer.Exit(130) from None
     except FileExistsError as err:
         raise _exists(err, out) from None
     except USER_ERRORS as err:
