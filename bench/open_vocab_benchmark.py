@@ -177,7 +177,7 @@ def mean_over_folds(cells: list[tuple]) -> tuple[float | None, list | None]:
         return None, None
     mean = sum(v for v, _ in known) / len(known)
     se = (sum(((i[1] - i[0]) / 3.92) ** 2 for _, i in known)) ** 0.5 / len(known)
-    return mean, [mean - 1.96 * se, mean + 1.96 * se]
+    return mean, [max(0.0, mean - 1.96 * se), min(100.0, mean + 1.96 * se)]  # a percentage stays in [0, 100]
 
 
 def table(results: dict) -> str:
