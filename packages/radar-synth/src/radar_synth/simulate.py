@@ -139,19 +139,19 @@ def _placed(world: np.ndarray, skeleton: Skeleton, rng: np.random.Generator, rot
     return placed, placement
 
 
-def _task(args) -> list[tuple[dict, bytes | None]]:
+def _task(args) -> list[dict]:
     """Simulate every rotated copy of one item into ``work`` (skipping copies already there)."""
     item, ids, split, opts, work, rel_file = args
     done = [Path(work) / "records" / f"{cid}.json" for cid in ids]
     if all(d.is_file() for d in done):  # finished by an interrupted run
-        return [(json.loads(d.read_text(encoding="utf-8")), None) for d in done]
+        return [json.loads(d.read_text(encoding="utf-8")) for d in done]
     cfg = RadarConfig.from_dict(opts.radar)
     world, skeleton, fps = _world(item, opts)
     frames, cropped = _frames((len(world) - 1) / fps, cfg, opts.max_frames)
     out = []
     for k, (cid, record) in enumerate(zip(ids, done, strict=True)):
         if record.is_file():
-            out.append((json.loads(record.read_text(encoding="utf-8")), None))
+            out.append(json.loads(record.read_text(encoding="utf-8")))
             continue
         rng = np.random.default_rng(_clip_seed(opts.seed, cid))
         rotation = None if opts.rotations == 1 else 2 * np.pi * k / opts.rotations
@@ -163,7 +163,7 @@ def _task(args) -> list[tuple[dict, bytes | None]]:
         row = _record(item, cid, split, frames, cfg, placement, rotation, rel_file, body_height(world, skeleton),
                       cropped)
         atomic_write(record, json.dumps(row, sort_keys=True).encode())  # last: a record means the clip is whole
-        out.append((row, None))
+        out.append(row)
     return out
 
 
@@ -237,7 +237,7 @@ def simulate_corpus(items: Sequence[MotionItem], out: str | os.PathLike, opts: S
     bar = tqdm(total=sum(len(t[1]) for t in tasks), desc="simulating motions", unit="clip", disable=not progress)
     records = []
     for rows in parallel_map(_task, tasks, workers):
-        records += [ClipRecord.from_dict(row, f"clip {row['id']}") for row, _ in rows]
+        records += [ClipRecord.from_dict(row, f"clip {row['id']}") for row in rows]
         bar.update(len(rows))
     bar.close()
     _finish(work, out, records, format, shard_size, overwrite)
