@@ -291,6 +291,8 @@ def data_simulate(
     units_m: Annotated[float, typer.Option(help="Metres per source unit (BVH in centimetres: 0.01).")] = 1.0,
     rotations: Annotated[int, typer.Option(help="Copies of each motion, turned about the vertical by 360/K degrees.",
                                            min=1)] = 1,
+    smoothing: Annotated[float, typer.Option(help="Gaussian smoothing of the resampled joints, sigma in seconds "
+                                             "(0: none).", min=0.0)] = 0.05,
     max_frames: Annotated[int, typer.Option(help="Longest clip in radar frames (50 Hz); longer motions are cut.",
                                             min=16, max=MAX_FRAMES)] = MAX_FRAMES,
     mirrored: Annotated[bool, typer.Option("--mirrored/--no-mirrored", help="humanml3d: keep the M-prefixed "
@@ -319,8 +321,9 @@ def data_simulate(
     try:
         unreadable: list[tuple[str, str]] | None = [] if skip_bad else None
         items = read_source(src, source, captions, skeleton, fps, mirrored, unreadable)
-        summary = simulate_corpus(items, out, SimulateOptions(seed=seed, rotations=rotations, max_frames=max_frames,
-                                                              up=up, units_m=units_m, snr_db=snr_db),
+        opts = SimulateOptions(seed=seed, rotations=rotations, max_frames=max_frames, up=up, units_m=units_m,
+                               smoothing_s=smoothing, snr_db=snr_db)
+        summary = simulate_corpus(items, out, opts,
                                   root=src, workers=workers, skip_bad=skip_bad, format=format,
                                   shard_size=shard_size, overwrite=overwrite, read_problems=unreadable or ())
     except KeyboardInterrupt:

@@ -73,6 +73,8 @@ class SimulateOptions:
             raise ValueError(f"max_frames must lie in [{MIN_CLIP_FRAMES}, {MAX_FRAMES}], got {self.max_frames}")
         if not self.units_m > 0:
             raise ValueError(f"units_m must be > 0, got {self.units_m}")
+        if not self.smoothing_s >= 0:
+            raise ValueError(f"smoothing_s must be >= 0, got {self.smoothing_s}")
         if self.up not in ("y", "z"):
             raise ValueError(f"up must be 'y' or 'z', got {self.up!r}")
 
