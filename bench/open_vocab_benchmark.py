@@ -194,7 +194,29 @@ def table(results: dict) -> str:
     chance = figures(next(iter(results.values())))
     lines.append("| chance | | " + " | ".join("-" if chance[c][2] is None else f"{chance[c][2]:.1f}"
                                               for c in columns) + " |")
+    lines.append("| target (mean over folds) | | " + " | ".join(TARGETS.get(c, ("-",))[0] for c in columns) + " |")
+    for variant in VARIANTS:
+        per_fold = [figures(v) for k, v in results.items() if k.startswith(variant + " / ")]
+        if len(per_fold) == len(FOLDS):
+            means = {c: mean_over_folds([f[c] for f in per_fold])[0] for c in columns}
+            lines.append(f"| met by {variant}? | | " + " | ".join(_verdict(c, means) for c in columns) + " |")
     return "\n".join(lines)
+
+
+# column -> (the target as written, test of the mean over folds)
+TARGETS = {
+    "unseen-only top-1": ("≥ 70", lambda m: m["unseen-only top-1"] >= 70),
+    "GZSL H (raw)": ("≥ 50", lambda m: m["GZSL H (raw)"] >= 50),
+    "GZSL H (calibrated)": ("≥ 50", lambda m: m["GZSL H (calibrated)"] >= 50),
+    "t→r R@1 (held-out wording)": ("within 3 points of in-family",
+                                   lambda m: m["t→r R@1 (in-family wording)"] - m["t→r R@1 (held-out wording)"] <= 3),
+}
+
+
+def _verdict(column: str, means: dict) -> str:
+    if column not in TARGETS or any(v is None for v in means.values()):
+        return "-"
+    return "met" if TARGETS[column][1](means) else "**missed**"
 
 
 def chosen_on_validation(results: dict) -> str:
