@@ -13,7 +13,7 @@ import numpy as np
 
 from .captions import caption_clip
 from .motion import ClipPlan, plan_clip
-from .skeleton import SMPL22, body_joints, facing_angle
+from .skeleton import SMPL22, Placement, body_joints, place_motion
 
 __all__ = ["fixture_motions", "from_world", "write_humanml3d_fixture", "write_bvh_fixture", "write_joints_fixture"]
 
@@ -32,12 +32,8 @@ def fixture_motions(count: int, seed: int = 0, max_frames: int = 300) -> list[tu
     for i in range(count):
         rng = np.random.default_rng([seed, i, 11])
         plan = plan_clip(rng, 50.0, min_frames=120, max_frames=max_frames)
-        world = body_joints(plan, 50.0, FPS)
-        turn = -np.pi / 2 - facing_angle(world, SMPL22)  # face -y in the world, +z in HumanML3D's frame
-        c, s = np.cos(turn), np.sin(turn)
-        xy = world[..., :2] - world[0, 0, :2]
-        world = np.concatenate([np.stack([c * xy[..., 0] - s * xy[..., 1], s * xy[..., 0] + c * xy[..., 1]], -1),
-                                world[..., 2:]], axis=-1)
+        # root above the origin, facing -y in the world: +z in HumanML3D's frame
+        world = place_motion(body_joints(plan, 50.0, FPS), SMPL22, Placement(0.0, 0.0, -np.pi / 2))
         out.append((plan, from_world(world).astype(np.float32), caption_clip(plan.segments, rng)))
     return out
 

@@ -6,11 +6,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .body import SEGMENTS, BodyShape, forward_kinematics
+from .body import SEGMENTS, BodyShape, Pose, forward_kinematics
 from .motion import ClipPlan, clip_pose
 
 __all__ = ["Trajectories", "body_trajectories", "ellipsoid_rcs", "StaticClutter", "sample_clutter",
-           "RADAR_HEIGHT_M", "POSE_RATE_HZ"]
+           "RADAR_HEIGHT_M", "POSE_RATE_HZ", "grounded_pose"]
 
 RADAR_HEIGHT_M = 1.0  # radar mounted 1 m above the floor, boresight horizontal
 POSE_RATE_HZ = 400.0  # kinematics sampled at 400 Hz and interpolated to chirp / sample times
@@ -52,19 +52,23 @@ class Trajectories:
         return np.linalg.norm(c[..., self.torso_index, :], axis=-1)
 
 
+def grounded_pose(plan: ClipPlan, times: np.ndarray, frame_rate: float, body: BodyShape) -> Pose:
+    """The clip's pose at ``times`` with the pelvis lowered so that the lowest foot rests on the
+    floor (from the posture only: a jump or a fall still leaves it)."""
+    pose = clip_pose(plan, times, frame_rate, body)
+    still = replace(pose, pelvis_dz=np.zeros_like(pose.pelvis_dz), fall_angle=np.zeros_like(pose.fall_angle))
+    c0, _, sizes = forward_kinematics(still, body)
+    feet = [SEGMENTS.index("foot_l"), SEGMENTS.index("foot_r")]
+    lowest = c0[:, feet, 2].min(axis=1) - sizes[feet[0], 0]
+    return replace(pose, pelvis_dz=pose.pelvis_dz - lowest)
+
+
 def body_trajectories(plan: ClipPlan, frame_rate: float, rate: float = POSE_RATE_HZ) -> Trajectories:
     """Forward kinematics of a planned clip with the feet kept on the floor (except in flight)."""
     body = BodyShape(plan.height)
     duration = plan.num_frames / frame_rate
     times = np.arange(int(np.ceil(duration * rate)) + 2) / rate
-    pose = clip_pose(plan, times, frame_rate, body)
-    # ground contact: lower the pelvis so the lowest foot rests on the floor, posture only
-    still = replace(pose, pelvis_dz=np.zeros_like(pose.pelvis_dz), fall_angle=np.zeros_like(pose.fall_angle))
-    c0, _, sizes = forward_kinematics(still, body)
-    feet = [SEGMENTS.index("foot_l"), SEGMENTS.index("foot_r")]
-    lowest = c0[:, feet, 2].min(axis=1) - sizes[feet[0], 0]
-    pose = replace(pose, pelvis_dz=pose.pelvis_dz - lowest)
-    centres, axes, sizes = forward_kinematics(pose, body)
+    centres, axes, sizes = forward_kinematics(grounded_pose(plan, times, frame_rate, body), body)
     centres[..., 2] -= RADAR_HEIGHT_M
     return Trajectories(centres, axes, sizes, rate)
 

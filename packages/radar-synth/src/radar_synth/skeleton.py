@@ -20,8 +20,8 @@ import numpy as np
 
 from .body import SEGMENTS as BODY_SEGMENTS
 from .body import BodyShape, forward_kinematics
-from .motion import ClipPlan, clip_pose
-from .scene import POSE_RATE_HZ, RADAR_HEIGHT_M, Trajectories
+from .motion import ClipPlan
+from .scene import POSE_RATE_HZ, RADAR_HEIGHT_M, Trajectories, grounded_pose
 
 __all__ = ["Skeleton", "SMPL22", "SKELETONS", "skeleton_from_parents", "skeleton_trajectories", "to_world",
            "place_motion", "Placement", "sample_placement", "facing_angle", "body_joints", "MotionError",
@@ -263,16 +263,9 @@ def body_joints(plan: ClipPlan, frame_rate: float, fps: float = 20.0) -> np.ndar
     """The parametric body of a planned clip as SMPL-22 joints ``[T, 22, 3]`` at ``fps`` in the world
     frame (z up, floor at z = 0, metres): what a motion-capture export of radar-synth's own motion
     holds, for tests and fixtures. Joints are the body segments' end points."""
-    from dataclasses import replace
-
     body = BodyShape(plan.height)
     times = np.arange(int(np.floor(plan.num_frames / frame_rate * fps)) + 1) / fps
-    pose = clip_pose(plan, times, frame_rate, body)
-    still = replace(pose, pelvis_dz=np.zeros_like(pose.pelvis_dz), fall_angle=np.zeros_like(pose.fall_angle))
-    c0, _, sizes = forward_kinematics(still, body)
-    feet = [BODY_SEGMENTS.index("foot_l"), BODY_SEGMENTS.index("foot_r")]
-    pose = replace(pose, pelvis_dz=pose.pelvis_dz - (c0[:, feet, 2].min(axis=1) - sizes[feet[0], 0]))
-    c, ax, sizes = forward_kinematics(pose, body)  # [T, 16, 3]
+    c, ax, sizes = forward_kinematics(grounded_pose(plan, times, frame_rate, body), body)  # [T, 16, 3]
 
     def ends(name):
         k = BODY_SEGMENTS.index(name)
