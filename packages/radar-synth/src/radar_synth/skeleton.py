@@ -95,11 +95,11 @@ def _kind(joint: str) -> str:
 
 
 def _side(name: str) -> str | None:
+    """``left`` / ``right`` from a joint name (``LeftUpLeg``, ``l_hip``, ``thigh.R``); None if neither."""
     low = name.lower()
-    if low.startswith(("left", "l_", "l.")) or low.endswith(("_l", ".l", "left")) or "left" in low:
-        return "left"
-    if low.startswith(("right", "r_", "r.")) or low.endswith(("_r", ".r", "right")) or "right" in low:
-        return "right"
+    for side in ("left", "right"):
+        if side in low or low.startswith((f"{side[0]}_", f"{side[0]}.")) or low.endswith((f"_{side[0]}", f".{side[0]}")):
+            return side
     return None
 
 
