@@ -28,7 +28,13 @@ from radar_synth.defaults import (  # standard library only
     SKELETON_NAMES,
     WORDING_FAMILIES,
 )
-from radar_text_data.contract import DEFAULT_SHARD_SIZE, MAX_FRAMES, SPLITS
+from radar_text_data.contract import (
+    DEFAULT_SHARD_SIZE,
+    FORMATS,
+    MAX_FRAMES,
+    SPLIT_FRACTIONS,
+    SPLITS,
+)
 
 from .config import (
     EVAL_TASKS,
@@ -43,8 +49,10 @@ from .config import (
 )
 from .errors import CheckpointError, DivergedError, TrainingError
 
+__all__ = ["app", "data_app", "main"]
+
 Protocol = Literal["full", "in-batch"]
-DataFormat = Literal["directory", "wds"]
+DataFormat = Literal[FORMATS]  # type: ignore[valid-type]  # directory | wds
 Split = Literal[SPLITS]  # type: ignore[valid-type]  # train | val | test
 DEFAULTS = TrainConfig()  # the train options' defaults; only options typed on the command line override the TOML
 
@@ -248,8 +256,10 @@ def data_convert(
     templates: Annotated[Path | None, typer.Option(help="With --labels: caption templates, one a line, {} for the "
                                                    "labels in order. [default: documented in the README]",
                                                    show_default=False)] = None,
-    val_fraction: Annotated[float, typer.Option(help="Share of clips in the val split.", min=0.0, max=1.0)] = 0.1,
-    test_fraction: Annotated[float, typer.Option(help="Share of clips in the test split.", min=0.0, max=1.0)] = 0.1,
+    val_fraction: Annotated[float, typer.Option(help="Share of clips in the val split.", min=0.0, max=1.0)
+                                ] = SPLIT_FRACTIONS[1],
+    test_fraction: Annotated[float, typer.Option(help="Share of clips in the test split.", min=0.0, max=1.0)
+                                 ] = SPLIT_FRACTIONS[2],
     seed: Annotated[int, typer.Option(help="Seed of the train/val/test split.", min=0)] = 0,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing --out, moving it aside to "
                                             "OUT.old-<date>-<time> (never deleted).")] = False,
@@ -316,7 +326,7 @@ def data_simulate(
         if value not in choices:
             raise fail(f"{name} {value!r}: choose from {', '.join(choices)}")
     from radar_synth.mocap import read_source
-    from radar_synth.simulate import SimulateOptions, simulate_corpus
+    from radar_synth.simulate import SimulateOptions, partial_dir, simulate_corpus
 
     try:
         unreadable: list[tuple[str, str]] | None = [] if skip_bad else None
@@ -327,9 +337,8 @@ def data_simulate(
                                   root=src, workers=workers, skip_bad=skip_bad, format=format,
                                   shard_size=shard_size, overwrite=overwrite, read_problems=unreadable or ())
     except KeyboardInterrupt:
-        err_console.print(escape(f"interrupted: clips simulated so far (if any) are kept in {out.parent / f'.{out.name}'}"
-                                 ".simulate-partial; run the same command again to continue"), highlight=False,
-                          soft_wrap=True)
+        err_console.print(escape(f"interrupted: clips simulated so far (if any) are kept in {partial_dir(out)}; run "
+                                 "the same command again to continue"), highlight=False, soft_wrap=True)
         raise typer.Exit(130) from None
     except FileExistsError as err:
         raise _exists(err, out) from None
@@ -569,7 +578,9 @@ def _confusion_png(task: str, out: Path | None, checkpoint: Path, split: str) ->
     """Where zero-shot's confusion matrix goes: beside --out, else in the run's eval/."""
     if task != "zeroshot":
         return None
-    return out.with_suffix(".confusion.png") if out else checkpoint / "eval" / f"zeroshot_{split}_confusion.png"
+    from .rundir import EVAL
+
+    return out.with_suffix(".confusion.png") if out else checkpoint / EVAL / f"zeroshot_{split}_confusion.png"
 
 
 @app.command()

@@ -8,6 +8,7 @@
     RUN/checkpoints/step_0000123/      model/ (``pretrained`` layout) + trainer_state.pt
     RUN/checkpoints/latest             the name of the newest complete checkpoint
     RUN/plots/                         ``seqclip plot``'s figures
+    RUN/eval/                          ``seqclip eval``'s figures when no --out is given
 
 A new run never writes into an old one and a failed start writes nothing: ``check_run_dir`` runs
 before anything is written, ``open_run_dir`` only once the run is ready to take its first step.
@@ -23,7 +24,7 @@ from pathlib import Path
 from .config import TrainConfig, TrainingError
 from .files import check_data_spec
 
-__all__ = ["CONFIG_TOML", "METRICS", "TENSORBOARD", "BEST", "CHECKPOINTS", "PLOTS", "RUN_FILES",
+__all__ = ["CONFIG_TOML", "METRICS", "TENSORBOARD", "BEST", "CHECKPOINTS", "PLOTS", "EVAL", "RUN_FILES",
            "check_run_dir", "open_run_dir", "is_run_dir", "preflight", "discard_unfinished_start",
            "latest_checkpoint", "resolve_resume", "save_checkpoint", "load_trainer_state", "checkpoint_model",
            "model_candidates", "run_data"]
@@ -34,6 +35,7 @@ TENSORBOARD = "tensorboard"
 BEST = "best"
 CHECKPOINTS = "checkpoints"
 PLOTS = "plots"
+EVAL = "eval"
 LATEST = "latest"  # in CHECKPOINTS: the newest complete checkpoint's name
 TRAINER_STATE = "trainer_state.pt"  # in a checkpoint: optimizer, scheduler, scaler, RNG, TrainState
 MODEL = "model"  # in a checkpoint: the weights, as ``pretrained.save_pretrained`` writes them

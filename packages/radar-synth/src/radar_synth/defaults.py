@@ -3,13 +3,16 @@ its options against them) without importing numpy."""
 
 from __future__ import annotations
 
+from radar_text_data.contract import (  # standard library only (the format's own)
+    FORMATS,
+    SPLIT_FRACTIONS,
+)
+
 __all__ = ["DEFAULT_TWINS", "DEFAULT_MULTI_SEGMENT", "SPLIT_FRACTIONS", "FORMATS", "MIN_FRAMES", "WORDING_FAMILIES",
            "MOTION_SOURCES", "SKELETON_NAMES", "class_phrases"]
 
 DEFAULT_TWINS = 0.1  # share of clips in order-swapped twin pairs
 DEFAULT_MULTI_SEGMENT = 0.6  # share of the other clips that hold 2 or 3 activities
-SPLIT_FRACTIONS = (0.8, 0.1, 0.1)  # train, val, test
-FORMATS = ("directory", "wds")
 MIN_FRAMES = 100  # shortest clip length a caller may ask for as the cap
 # caption wording families: each has its own sentence templates, connectives, subjects and synonyms
 WORDING_FAMILIES = ("plain", "progressive", "report", "story")

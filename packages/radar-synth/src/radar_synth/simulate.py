@@ -42,7 +42,8 @@ from .skeleton import (
 )
 from .synth import SynthConfig
 
-__all__ = ["SimulateOptions", "SimulateSummary", "simulate_corpus", "check_items", "MIN_CLIP_FRAMES"]
+__all__ = ["SimulateOptions", "SimulateSummary", "simulate_corpus", "check_items", "partial_dir",
+           "MIN_CLIP_FRAMES"]
 
 MIN_CLIP_FRAMES = FRAME_MULTIPLE  # a motion shorter than this many radar frames cannot be a clip
 HEIGHT_RANGE_M = (0.5, 2.5)  # a body outside this height has the wrong units (or is not a person)
@@ -194,9 +195,15 @@ def _splits(items: Sequence[MotionItem], opts: SimulateOptions) -> list[str]:
     return [i.split or drawn[i.file] for i in items]
 
 
+def partial_dir(out: str | os.PathLike) -> Path:
+    """Where a simulation into ``out`` keeps its finished clips until the last one is done."""
+    out = Path(out)
+    return out.parent / f".{out.name}.simulate-partial"
+
+
 def _work_dir(out: Path, items: Sequence[MotionItem], opts: SimulateOptions) -> Path:
     """The partial directory of this run; one left by a run with other options or motions is refused."""
-    work = out.parent / f".{out.name}.simulate-partial"
+    work = partial_dir(out)
     stamp = json.dumps({"options": asdict(opts), "items": [asdict(i) for i in items]}, sort_keys=True, default=str)
     digest = hashlib.sha256(stamp.encode()).hexdigest()
     if work.is_dir():

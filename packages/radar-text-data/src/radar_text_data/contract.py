@@ -5,13 +5,15 @@ only, so a CLI can read it without importing numpy."""
 from __future__ import annotations
 
 __all__ = ["VIEW_BINS", "MAX_FRAMES", "FRAME_MULTIPLE", "SPLITS", "MANIFEST", "INDEX", "CLIP_DTYPE", "DEFAULT_SHARD_SIZE",
-           "check_clip_length"]
+           "SPLIT_FRACTIONS", "FORMATS", "check_clip_length"]
 
 # rows of each view, in radar_views.VIEW_NAMES order: range bins, Doppler bins, azimuth bins
 VIEW_BINS: dict[str, int] = {"range_time": 256, "doppler_time": 128, "azimuth_time": 128}
 MAX_FRAMES = 496  # longest clip the encoder accepts (frames): 31 token columns of 16 frames
 FRAME_MULTIPLE = 16  # clips are cropped / padded to a multiple of this many frames
 SPLITS = ("train", "val", "test")
+SPLIT_FRACTIONS = (0.8, 0.1, 0.1)  # default shares of SPLITS when a writer draws the split
+FORMATS = ("directory", "wds")  # a manifest.jsonl + clips/ directory, or WebDataset shards + index.json
 MANIFEST = "manifest.jsonl"  # the directory format's record file
 INDEX = "index.json"  # the shard format's index file
 CLIP_DTYPE = "float16"  # views are stored as float16

@@ -13,6 +13,7 @@ from radar_views import VIEW_NAMES, check_new_output, staged_directory
 from .check import format_problems
 from .classes import CLASSES, classes_json, read_templates
 from .clips import clip_arrays, view_problem, write_clip
+from .contract import SPLIT_FRACTIONS
 from .labels import CAPTION_TEMPLATES, LabelSegment, read_labels, render_captions
 from .manifest import write_manifest
 from .records import ClipRecord, RecordError
@@ -25,7 +26,7 @@ class ConvertError(ValueError):
 
 
 def convert_folder(src: str | os.PathLike, captions_file: str | os.PathLike | None, out: str | os.PathLike,
-                   val_fraction: float = 0.1, test_fraction: float = 0.1, seed: int = 0,
+                   val_fraction: float = SPLIT_FRACTIONS[1], test_fraction: float = SPLIT_FRACTIONS[2], seed: int = 0,
                    overwrite: bool = False, labels_file: str | os.PathLike | None = None,
                    templates_file: str | os.PathLike | None = None) -> Path:
     """Convert a folder of per-clip ``<id>.npz`` (with range_time, doppler_time, azimuth_time) or
