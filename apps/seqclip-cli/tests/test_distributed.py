@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from seqclip_fixtures import free_port, make_dataset, tiny_text_model
 
 
@@ -17,52 +18,56 @@ def _losses(run):
     return [r["loss_total"] for r in rows if "loss_total" in r and "val_loss_total" not in r]
 
 
-def test_two_gloo_processes_match_one_process_at_the_same_global_batch(tmp_path):
-    data = make_dataset(tmp_path / "d", n=28)  # 24 train clips -> 3 global batches of 8
-    (tmp_path / "run.toml").write_text(
-        f'[train]\ndata = "{data}"\ntext_model = "{tiny_text_model(tmp_path / "text")}"\nsimilarity = "pooled"\nfreeze_text = true\nclip_length = 32\nlog_every = 1\n'
-        'epochs = 1\nwarmup_steps = 1\neval_test = false\ndevice = "cpu"\nseed = 3\n')
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    base = ["-m", "seqclip", "train", "--config", str(tmp_path / "run.toml")]
-    subprocess.run([sys.executable, *base, "--batch-size", "8", "--out", str(tmp_path / "single")], check=True,
-                   env=env, capture_output=True)
-    ddp = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--nnodes=1",
-                          f"--master_port={free_port()}", *base, "--batch-size", "4", "--out", str(tmp_path / "ddp")],
-                         env=env, capture_output=True, text=True)
-    assert ddp.returncode == 0, ddp.stderr[-3000:]
-    single, multi = _losses(tmp_path / "single"), _losses(tmp_path / "ddp")
-    assert len(single) == len(multi) == 3
+OPTIONS = ('similarity = "pooled"\nfreeze_text = true\nclip_length = 32\nlog_every = 1\nepochs = 2\n'
+           'warmup_steps = 1\neval_test = false\ndevice = "cpu"\nseed = 3\n')
+ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
+
+
+def _train(config, *args, nproc: int = 1) -> None:
+    """``seqclip train --config CONFIG ARGS`` in one process, or under torchrun with ``nproc`` gloo processes."""
+    launch = [] if nproc == 1 else ["-m", "torch.distributed.run", f"--nproc_per_node={nproc}", "--nnodes=1",
+                                    f"--master_port={free_port()}"]
+    proc = subprocess.run([sys.executable, *launch, "-m", "seqclip", "train", "--config", str(config), *args],
+                          env=ENV, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+
+
+@pytest.fixture(scope="module")
+def ddp_run(tmp_path_factory):
+    """The run's config and one uninterrupted 2-process run (batch 4 per rank, 2 epochs) that both
+    tests below compare with: 24 train clips -> 3 global batches of 8 per epoch, 6 steps."""
+    root = tmp_path_factory.mktemp("ddp")
+    data = make_dataset(root / "d", n=28)
+    config = root / "run.toml"
+    config.write_text(f'[train]\ndata = "{data}"\ntext_model = "{tiny_text_model(root / "text")}"\n{OPTIONS}')
+    _train(config, "--batch-size", "4", "--out", str(root / "whole"), nproc=2)
+    return config, root / "whole"
+
+
+def test_two_gloo_processes_match_one_process_at_the_same_global_batch(ddp_run, tmp_path):
+    config, whole = ddp_run
+    _train(config, "--batch-size", "8", "--out", str(tmp_path / "single"))
+    single, multi = _losses(tmp_path / "single"), _losses(whole)
+    assert len(single) == len(multi) == 6
     for a, b in zip(single, multi, strict=True):
         assert abs(a - b) <= 1e-4 * abs(a), (single, multi)
-    assert (tmp_path / "ddp" / "checkpoints" / "latest").is_file()  # rank 0 checkpointed
+    assert (whole / "checkpoints" / "latest").is_file()  # rank 0 checkpointed
 
 
-def test_ddp_run_stopped_mid_epoch_resumes_exactly(tmp_path):
+def test_ddp_run_stopped_mid_epoch_resumes_exactly(ddp_run, tmp_path):
     """Two gloo processes: a run stopped by --max-steps mid-epoch and resumed from its checkpoint
     logs the same losses and ends with the same weights as an uninterrupted run."""
     from safetensors.torch import load_file
 
-    data = make_dataset(tmp_path / "d", n=28)  # 24 train clips -> 3 global batches of 8 per epoch
-    (tmp_path / "run.toml").write_text(
-        f'[train]\ndata = "{data}"\ntext_model = "{tiny_text_model(tmp_path / "text")}"\nsimilarity = "pooled"\nfreeze_text = true\nclip_length = 32\nlog_every = 1\n'
-        'epochs = 2\nwarmup_steps = 1\neval_test = false\ndevice = "cpu"\nseed = 3\nbatch_size = 4\n')
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-
-    def torchrun(*args):
-        cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--nnodes=1",
-               f"--master_port={free_port()}", "-m", "seqclip", "train", "--config", str(tmp_path / "run.toml"), *args]
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
-        assert proc.returncode == 0, proc.stderr[-3000:]
-
-    torchrun("--out", str(tmp_path / "whole"))
-    torchrun("--out", str(tmp_path / "split"), "--max-steps", "2")  # stops inside epoch 0
-    assert (tmp_path / "split" / "checkpoints" / "latest").read_text().strip() == "step_0000002"
-    torchrun("--out", str(tmp_path / "split"), "--resume", "latest")
-    whole, split = _losses(tmp_path / "whole"), _losses(tmp_path / "split")
-    assert len(whole) == len(split) == 6
-    assert whole == split
+    config, whole = ddp_run
+    split = tmp_path / "split"
+    _train(config, "--batch-size", "4", "--out", str(split), "--max-steps", "2", nproc=2)  # stops inside epoch 0
+    assert (split / "checkpoints" / "latest").read_text().strip() == "step_0000002"
+    _train(config, "--batch-size", "4", "--out", str(split), "--resume", "latest", nproc=2)
+    assert len(_losses(whole)) == len(_losses(split)) == 6
+    assert _losses(whole) == _losses(split)
     final = "checkpoints/step_0000006/model/model.safetensors"
-    a, b = load_file(str(tmp_path / "whole" / final)), load_file(str(tmp_path / "split" / final))
+    a, b = load_file(str(whole / final)), load_file(str(split / final))
     for k in a:
         assert (a[k] == b[k]).all(), k
 
