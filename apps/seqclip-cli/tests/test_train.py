@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -29,12 +30,17 @@ def _sigkill_when(proc, path, timeout=300):
     proc.wait()
 
 
-def _start(cmd, env):
-    """An uninterrupted reference run, started in the background (its output kept for a failure)."""
-    return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-
-def _finish(proc, timeout=600):
+@contextmanager
+def _alongside(cmd, env, timeout=600):
+    """Run ``cmd`` (an uninterrupted reference run) in the background while the block runs, then wait
+    for it and require success; killed if the block fails."""
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        yield
+    except BaseException:
+        proc.kill()
+        proc.communicate()
+        raise
     out, _ = proc.communicate(timeout=timeout)
     assert proc.returncode == 0, out[-3000:]
 
@@ -107,15 +113,14 @@ def test_sigkill_mid_epoch_then_resume_matches_an_uninterrupted_run(tmp_path):
                                        "warmup_steps = 2\neval_test = false\n")
     cmd = [sys.executable, "-m", "seqclip", "train", "--config", str(tmp_path / "run.toml"), *args]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    reference = _start([*cmd, "--out", str(tmp_path / "a")], env)  # alongside: the two start-ups overlap
-    proc = subprocess.Popen([*cmd, "--out", str(tmp_path / "b")], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    target = tmp_path / "b" / "checkpoints" / "step_0000003"  # epoch 0, mid-epoch
-    _sigkill_when(proc, target)
-    assert proc.returncode == -signal.SIGKILL
-    killed_at = (tmp_path / "b" / "checkpoints" / "latest").read_text().strip()
-    assert killed_at < "step_0000008", "the run finished before it could be killed"
-    _finish(reference)
+    with _alongside([*cmd, "--out", str(tmp_path / "a")], env):  # the two start-ups overlap
+        proc = subprocess.Popen([*cmd, "--out", str(tmp_path / "b")], env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        target = tmp_path / "b" / "checkpoints" / "step_0000003"  # epoch 0, mid-epoch
+        _sigkill_when(proc, target)
+        assert proc.returncode == -signal.SIGKILL
+        killed_at = (tmp_path / "b" / "checkpoints" / "latest").read_text().strip()
+        assert killed_at < "step_0000008", "the run finished before it could be killed"
     subprocess.run([*cmd, "--out", str(tmp_path / "b"), "--resume", "latest"], check=True, env=env, capture_output=True)
     _assert_same_final_weights(tmp_path / "a", tmp_path / "b", "step_0000008")
 
@@ -157,15 +162,14 @@ def test_sigkill_inside_an_accumulation_group_then_resume_is_bit_identical(tmp_p
     args = ["train", "--config", str(tmp_path / "run.toml"), "--data", str(data), "--batch-size", "2", "--seed", "1"]
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "PAUSE_AT_CALL": "0", "PAUSE_MARKER": str(tmp_path / "paused")}
     run = [sys.executable, "-c", PAUSE, *args]
-    reference = _start([*run, "--out", str(tmp_path / "a")], env)  # alongside: the two start-ups overlap
-    # 4 feature passes per step (2 cached + 2 with gradients): call 16 is step 4's second micro-batch,
-    # after the first one's backward
-    proc = subprocess.Popen([*run, "--out", str(tmp_path / "b")], env={**env, "PAUSE_AT_CALL": "16"},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _sigkill_when(proc, tmp_path / "paused")
-    assert (tmp_path / "paused").exists()
-    assert (tmp_path / "b" / "checkpoints" / "latest").read_text().strip() == "step_0000003"
-    _finish(reference)
+    with _alongside([*run, "--out", str(tmp_path / "a")], env):  # the two start-ups overlap
+        # 4 feature passes per step (2 cached + 2 with gradients): call 16 is step 4's second micro-batch,
+        # after the first one's backward
+        proc = subprocess.Popen([*run, "--out", str(tmp_path / "b")], env={**env, "PAUSE_AT_CALL": "16"},
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _sigkill_when(proc, tmp_path / "paused")
+        assert (tmp_path / "paused").exists()
+        assert (tmp_path / "b" / "checkpoints" / "latest").read_text().strip() == "step_0000003"
     subprocess.run([*run, "--out", str(tmp_path / "b"), "--resume", "latest"], check=True, env=env, capture_output=True)
     _assert_same_final_weights(tmp_path / "a", tmp_path / "b", "step_0000006")
     lines = [json.loads(x) for x in (tmp_path / "b" / "metrics.jsonl").read_text().splitlines()]
