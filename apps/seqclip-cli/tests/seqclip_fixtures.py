@@ -4,7 +4,10 @@ simulation), a tiny local text model, a free port for torchrun, CLI invocations 
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +61,17 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def torchrun(*args: str, nproc: int = 2, timeout: float | None = None) -> subprocess.CompletedProcess:
+    """``python -m torch.distributed.run`` with ``nproc`` local processes (one thread each) running
+    ``args`` (``-m seqclip train ...`` or a script); asserts it succeeded, returns it (text output)."""
+    cmd = [sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={nproc}", "--nnodes=1",
+           f"--master_port={free_port()}", *args]
+    proc = subprocess.run(cmd, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True,
+                          timeout=timeout)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc
 
 
 # ---------------------------------------------------------------------- the CLI and small inputs

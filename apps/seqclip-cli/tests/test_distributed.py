@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from seqclip_fixtures import free_port, make_dataset, tiny_text_model
+from seqclip_fixtures import make_dataset, tiny_text_model, torchrun
 
 
 def _losses(run):
@@ -20,15 +20,16 @@ def _losses(run):
 
 OPTIONS = ('similarity = "pooled"\nfreeze_text = true\nclip_length = 32\nlog_every = 1\nepochs = 2\n'
            'warmup_steps = 1\neval_test = false\ndevice = "cpu"\nseed = 3\n')
-ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
 
 
 def _train(config, *args, nproc: int = 1) -> None:
     """``seqclip train --config CONFIG ARGS`` in one process, or under torchrun with ``nproc`` gloo processes."""
-    launch = [] if nproc == 1 else ["-m", "torch.distributed.run", f"--nproc_per_node={nproc}", "--nnodes=1",
-                                    f"--master_port={free_port()}"]
-    proc = subprocess.run([sys.executable, *launch, "-m", "seqclip", "train", "--config", str(config), *args],
-                          env=ENV, capture_output=True, text=True)
+    train = ["-m", "seqclip", "train", "--config", str(config), *args]
+    if nproc > 1:
+        torchrun(*train, nproc=nproc)
+        return
+    proc = subprocess.run([sys.executable, *train], env={**os.environ, "OMP_NUM_THREADS": "1"},
+                          capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
 
 
@@ -89,12 +90,7 @@ def test_skip_bad_under_ddp_keeps_every_rank_batch_equal(tmp_path):
     (tmp_path / "run.toml").write_text(
         f'[train]\ndata = "{data}"\ntext_model = "{tiny_text_model(tmp_path / "text")}"\nsimilarity = "pooled"\nclip_length = 32\nlog_every = 1\nepochs = 2\n'
         'warmup_steps = 1\neval_test = false\ndevice = "cpu"\nseed = 3\nbatch_size = 4\nskip_bad = true\n')
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--nnodes=1",
-                           f"--master_port={free_port()}", "-m", "seqclip", "train", "--config",
-                           str(tmp_path / "run.toml"), "--out", str(tmp_path / "run")],
-                          env=env, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    proc = torchrun("-m", "seqclip", "train", "--config", str(tmp_path / "run.toml"), "--out", str(tmp_path / "run"))
     assert "left out 1 bad clip(s)" in proc.stdout
     assert "clip(s) that failed to load" in proc.stdout  # some NaN clip was met, and training went on
     assert len(_losses(tmp_path / "run")) == 4  # 23 usable train clips: 2 global batches of 8 per epoch

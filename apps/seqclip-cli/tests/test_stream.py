@@ -2,14 +2,11 @@
 loader workers, resumable mid-epoch, and the CLI's shard commands."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
-from seqclip_fixtures import free_port, make_dataset, tiny_text_model
+from seqclip_fixtures import make_dataset, tiny_text_model, torchrun
 from typer.testing import CliRunner
 
 from radar_text_data import resolve_data
@@ -32,10 +29,7 @@ def test_two_gloo_ranks_with_two_workers_see_every_sample_once_per_epoch(tmp_pat
     _, shards = data
     out = tmp_path / "seen.json"
     script = Path(__file__).with_name("shard_ranks.py")
-    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--nnodes=1",
-                           f"--master_port={free_port()}", str(script), str(shards), str(out)],
-                          env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    torchrun(str(script), str(shards), str(out))
     ranks = json.loads(out.read_text())
     for epoch in ("0", "1"):
         seen = [p for rank in ranks for p in rank[epoch]]
@@ -111,10 +105,8 @@ def test_ddp_on_unevenly_dealt_shards_ends_the_epoch_on_every_rank_together(tmp_
     """Two gloo ranks on a pattern without an index: whole shards are dealt (13 vs 10 samples); the
     epoch must end on both ranks when the smaller share runs out, not hang in a collective."""
     _, shards = data
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--nnodes=1",
-           f"--master_port={free_port()}", "-m", "seqclip", "train", "--data", f"{shards}/train-{{000000..000004}}.tar",
-           "--train-num-samples", "48", "--batch-size", "4", "--similarity", "pooled", "--workers", "0", "--epochs", "2",
-           "--text-model", tiny_text_model(tmp_path / "text"), "--out", str(tmp_path / "run")]
-    proc = subprocess.run(cmd, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    proc = torchrun("-m", "seqclip", "train", "--data", f"{shards}/train-{{000000..000004}}.tar",
+                    "--train-num-samples", "48", "--batch-size", "4", "--similarity", "pooled", "--workers", "0",
+                    "--epochs", "2", "--text-model", tiny_text_model(tmp_path / "text"), "--out", str(tmp_path / "run"),
+                    timeout=300)
     assert " ".join(proc.stdout.split()).count("the data ended after 2 of 6 micro-batches") == 2  # both epochs
