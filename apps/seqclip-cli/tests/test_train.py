@@ -36,13 +36,29 @@ def _alongside(cmd, env, timeout=600):
     for it and require success; killed if the block fails."""
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        yield
+        yield proc
     except BaseException:
         proc.kill()
         proc.communicate()
         raise
     out, _ = proc.communicate(timeout=timeout)
     assert proc.returncode == 0, out[-3000:]
+
+
+def _refused_while_held(cmd, out, holder, env):
+    """While ``holder`` trains into ``out``, the same command with another seed and lr exits 2 at once
+    naming it, and writes nothing there (``holder``'s final weights are then compared with a run alone)."""
+    from radar_views import lock_path
+
+    while not lock_path(out).exists():
+        assert holder.poll() is None, "the first run ended before a second one could meet it"
+        time.sleep(0.005)
+    started = time.time()
+    second = subprocess.run([*cmd, "--out", str(out), "--seed", "7", "--lr", "0.002"], env=env, capture_output=True,
+                            text=True, timeout=60)
+    message = " ".join(second.stderr.split())
+    assert second.returncode == 2 and f"pid {holder.pid}" in message and "train" in message, message
+    assert time.time() - started < 20 and holder.poll() is None
 
 
 def _assert_same_final_weights(run_a, run_b, step):
@@ -113,7 +129,8 @@ def test_sigkill_mid_epoch_then_resume_matches_an_uninterrupted_run(tmp_path):
                                        "warmup_steps = 2\neval_test = false\n")
     cmd = [sys.executable, "-m", "seqclip", "train", "--config", str(tmp_path / "run.toml"), *args]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    with _alongside([*cmd, "--out", str(tmp_path / "a")], env):  # the two start-ups overlap
+    with _alongside([*cmd, "--out", str(tmp_path / "a")], env) as reference:  # the two start-ups overlap
+        _refused_while_held(cmd, tmp_path / "a", reference, env)  # a second command on a's --out
         proc = subprocess.Popen([*cmd, "--out", str(tmp_path / "b")], env=env, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
         target = tmp_path / "b" / "checkpoints" / "step_0000003"  # epoch 0, mid-epoch
@@ -121,8 +138,11 @@ def test_sigkill_mid_epoch_then_resume_matches_an_uninterrupted_run(tmp_path):
         assert proc.returncode == -signal.SIGKILL
         killed_at = (tmp_path / "b" / "checkpoints" / "latest").read_text().strip()
         assert killed_at < "step_0000008", "the run finished before it could be killed"
-    subprocess.run([*cmd, "--out", str(tmp_path / "b"), "--resume", "latest"], check=True, env=env, capture_output=True)
+    resumed = subprocess.run([*cmd, "--out", str(tmp_path / "b"), "--resume", "latest"], env=env, capture_output=True,
+                             text=True)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
     _assert_same_final_weights(tmp_path / "a", tmp_path / "b", "step_0000008")
+    assert 'seed = 1' in (tmp_path / "a" / "config.toml").read_text()  # the second command wrote nothing there
 
 
 def test_accumulation_gives_the_gradients_and_weights_of_one_large_batch(tmp_path, monkeypatch):

@@ -1,4 +1,7 @@
+import json
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -51,3 +54,61 @@ def test_a_staged_directory_gets_the_umask_mode(tmp_path):
     finally:
         os.umask(old)
     assert (tmp_path / "d").stat().st_mode & 0o777 == 0o750
+
+
+# ---------------------------------------------------------------------- output_lock
+HOLD = """
+import os, sys, time
+from radar_views import output_lock
+with output_lock(sys.argv[1], command="holder --out x"):
+    print("held", flush=True)
+    if len(sys.argv) > 2:
+        child = os.fork()
+        if child == 0:
+            time.sleep(60)
+            os._exit(0)
+        print(child, flush=True)
+    time.sleep(60)
+"""
+
+
+def _holder(target, fork=False):
+    proc = subprocess.Popen([sys.executable, "-c", HOLD, str(target), *(["fork"] if fork else [])],
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "held"
+    return proc
+
+
+def test_a_held_output_is_refused_naming_the_holder_and_released_with_its_lock_file(tmp_path):
+    from radar_views import OutputLockedError, lock_path, output_lock
+
+    holder = _holder(tmp_path / "out")
+    try:
+        with pytest.raises(OutputLockedError, match=rf"out is being written by another command \(pid {holder.pid}: "
+                                                    r"holder --out x\)"):
+            with output_lock(tmp_path / "out"):
+                pass
+    finally:
+        holder.kill()
+        holder.wait()
+    assert lock_path(tmp_path / "out").is_file()  # left by a killed holder: stale, holds no lock
+    with output_lock(tmp_path / "out", command="second") as path:
+        assert json.loads(path.read_text()) == {"pid": os.getpid(), "command": "second"}
+    assert not lock_path(tmp_path / "out").exists() and not (tmp_path / "out").exists()
+
+
+def test_a_forked_child_of_a_killed_holder_does_not_keep_the_lock(tmp_path):
+    """A DataLoader worker forked by a training that is then SIGKILLed lives on a while: the output
+    must be free at once (a POSIX record lock is not inherited; an ``flock`` would be)."""
+    from radar_views import lock_path, output_lock
+
+    holder = _holder(tmp_path / "out", fork=True)
+    child = int(holder.stdout.readline())
+    try:
+        holder.kill()
+        holder.wait()
+        assert lock_path(tmp_path / "out").is_file() and os.kill(child, 0) is None  # the child still runs
+        with output_lock(tmp_path / "out"):
+            pass
+    finally:
+        os.kill(child, 9)

@@ -102,6 +102,31 @@ def _check_out(out: Path | None, flag: str = "--out") -> None:
         raise fail(str(err)) from None
 
 
+@contextmanager
+def _writing(out: Path, flag: str = "--out", lock: bool = True):
+    """One writer per output: ``out`` (a directory) checked as ``eval`` checks its file, then locked
+    (``radar_views.output_lock``) until the command ends; a second command on it exits 2 at once,
+    naming the holder. Before any loading: standard library and radar-views only."""
+    from contextlib import ExitStack
+
+    from radar_views import OutputLockedError, output_lock
+
+    from .files import check_writable
+
+    with ExitStack() as stack:
+        try:
+            check_writable(out, flag, directory=True)
+            if lock:
+                stack.enter_context(output_lock(out))
+        except TrainingError as err:
+            raise fail(str(err)) from None
+        except OutputLockedError as err:
+            raise fail(f"{flag} {err}") from None
+        except OSError as err:  # the lock file cannot be made (read-only file system, permissions)
+            raise fail(f"{flag} {out}: {err.strerror or err}") from None
+        yield
+
+
 def _exists(err: FileExistsError, out: Path) -> typer.Exit:
     return fail(f"--out {out}: {err}; choose another --out, or pass --overwrite to move it aside to "
                 f"{out.name}.old-<date>-<time> (never deleted)")
@@ -141,17 +166,22 @@ def data_synth(
         wording = parse_class_names(held_out_wording, "--held-out-wording") if held_out_wording is not None else []
     except ValueError as err:
         raise fail(str(err)) from None
+    with _writing(out):
+        _synth(out, clips, seed=seed, workers=workers, max_frames=max_frames, snr_db=snr_db,
+               multi_segment=multi_segment, twins=twins, format=format, shard_size=shard_size,
+               overwrite=overwrite, unseen=held_out, held_out_wording=wording)
+
+
+def _synth(out: Path, clips: int, **options) -> None:
     from radar_synth import generate_dataset
 
     try:
-        root = generate_dataset(out, clips, seed=seed, workers=workers, max_frames=max_frames, snr_db=snr_db,
-                                multi_segment=multi_segment, twins=twins, format=format, shard_size=shard_size,
-                                overwrite=overwrite, unseen=held_out, held_out_wording=wording)
+        root = generate_dataset(out, clips, **options)
     except FileExistsError as err:
         raise _exists(err, out) from None
     except USER_ERRORS as err:
         raise fail(str(err)) from None
-    console.print(f"wrote {clips} clips to {root}" + (" as shards" if format == "wds" else ""))
+    console.print(f"wrote {clips} clips to {root}" + (" as shards" if options["format"] == "wds" else ""))
 
 
 @data_app.command("shard")
@@ -165,6 +195,11 @@ def data_shard(
     """Write a dataset directory as WebDataset shards (deterministic: the same dataset gives the same bytes)."""
     if not root.is_dir():
         raise fail(f"dataset directory not found: {root}")
+    with _writing(out):
+        _shard(root, out, shard_size, overwrite)
+
+
+def _shard(root: Path, out: Path, shard_size: int, overwrite: bool) -> None:
     from radar_text_data import read_manifest, shard_directory
 
     try:
@@ -214,6 +249,7 @@ def data_show(
 ) -> None:
     """Plot the three views of one clip with its captions."""
     _check_spec(data)
+    _check_out(out)
     from .figures import clip_figure
 
     try:
@@ -263,6 +299,9 @@ def data_convert(
     seed: Annotated[int, typer.Option(help="Seed of the train/val/test split.", min=0)] = 0,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing --out, moving it aside to "
                                             "OUT.old-<date>-<time> (never deleted).")] = False,
+    skip_unlabelled: Annotated[bool, typer.Option("--skip-unlabelled", help="Leave out clips of SRC that the "
+                                                  "captions (or labels) do not mention, instead of stopping; "
+                                                  "counted either way.")] = False,
 ) -> None:
     """Convert your own per-clip views plus captions or labels to the dataset directory format. Every
     clip is checked first (views, frames, finite values, captions, segments): any problem is listed
@@ -273,16 +312,23 @@ def data_convert(
         raise fail("--templates renders captions from --labels; give --labels too")
     if val_fraction + test_fraction >= 1.0:
         raise fail(f"--val-fraction {val_fraction} + --test-fraction {test_fraction} leave no clip for training")
-    from radar_text_data import convert_folder
+    from radar_text_data import convert_folder, read_manifest
 
-    try:
-        root = convert_folder(src, captions, out, val_fraction=val_fraction, test_fraction=test_fraction, seed=seed,
-                              overwrite=overwrite, labels_file=labels, templates_file=templates)
-    except FileExistsError as err:
-        raise _exists(err, out) from None
-    except USER_ERRORS as err:
-        raise fail(str(err)) from None
-    console.print(f"wrote {root} (check it with `seqclip data check {root}`)")
+    left_out: list[str] | None = [] if skip_unlabelled else None
+    with _writing(out):
+        try:
+            root = convert_folder(src, captions, out, val_fraction=val_fraction, test_fraction=test_fraction,
+                                  seed=seed, overwrite=overwrite, labels_file=labels, templates_file=templates,
+                                  unlabelled=left_out)
+        except FileExistsError as err:
+            raise _exists(err, out) from None
+        except USER_ERRORS as err:
+            raise fail(str(err)) from None
+    kept, skipped = len(read_manifest(root)), left_out or []
+    first = f": {', '.join(skipped[:5])}{', ...' if len(skipped) > 5 else ''}" if skipped else ""
+    console.print(escape(f"wrote {kept} clips to {root} ({len(skipped)} clip(s) without "
+                         f"{'captions' if captions else 'labels'} left out{first}); check it with "
+                         f"`seqclip data check {root}`"), highlight=False, soft_wrap=True)
 
 
 @data_app.command("simulate")
@@ -325,25 +371,12 @@ def data_simulate(
                                  ("--up", up, ("y", "z"))):
         if value not in choices:
             raise fail(f"{name} {value!r}: choose from {', '.join(choices)}")
-    from radar_synth.mocap import read_source
-    from radar_synth.simulate import SimulateOptions, partial_dir, simulate_corpus
-
-    try:
-        unreadable: list[tuple[str, str]] | None = [] if skip_bad else None
-        items = read_source(src, source, captions, skeleton, fps, mirrored, unreadable)
-        opts = SimulateOptions(seed=seed, rotations=rotations, max_frames=max_frames, up=up, units_m=units_m,
-                               smoothing_s=smoothing, snr_db=snr_db)
-        summary = simulate_corpus(items, out, opts,
-                                  root=src, workers=workers, skip_bad=skip_bad, format=format,
-                                  shard_size=shard_size, overwrite=overwrite, read_problems=unreadable or ())
-    except KeyboardInterrupt:
-        err_console.print(escape(f"interrupted: clips simulated so far (if any) are kept in {partial_dir(out)}; run "
-                                 "the same command again to continue"), highlight=False, soft_wrap=True)
-        raise typer.Exit(130) from None
-    except FileExistsError as err:
-        raise _exists(err, out) from None
-    except USER_ERRORS as err:
-        raise fail(str(err)) from None
+    with _writing(out):
+        summary = _simulate(src, out, dict(source=source, captions=captions, skeleton=skeleton, fps=fps,
+                                           mirrored=mirrored, skip_bad=skip_bad),
+                            dict(seed=seed, rotations=rotations, max_frames=max_frames, up=up, units_m=units_m,
+                                 smoothing_s=smoothing, snr_db=snr_db),
+                            dict(workers=workers, format=format, shard_size=shard_size, overwrite=overwrite))
     notes = [f"{summary.resumed} finished before (resumed)"] if summary.resumed else []
     notes += [f"{summary.cropped} cut to {max_frames} frames"] if summary.cropped else []
     if summary.skipped:
@@ -352,6 +385,28 @@ def data_simulate(
                      f"{summary.skipped[0][1]}")
     console.print(escape(f"wrote {summary.clips} clips to {summary.out}" + (" as shards" if format == "wds" else "")
                          + (f" ({'; '.join(notes)})" if notes else "")), highlight=False, soft_wrap=True)
+
+
+def _simulate(src: Path, out: Path, read: dict, options: dict, write: dict):
+    """``data simulate``'s work: the corpus read (``read``: read_source's options), simulated with
+    ``options`` (``SimulateOptions``) and written with ``write`` (simulate_corpus's options)."""
+    from radar_synth.mocap import read_source
+    from radar_synth.simulate import SimulateOptions, partial_dir, simulate_corpus
+
+    try:
+        unreadable: list[tuple[str, str]] | None = [] if read["skip_bad"] else None
+        items = read_source(src, read["source"], read["captions"], read["skeleton"], read["fps"], read["mirrored"],
+                            unreadable)
+        return simulate_corpus(items, out, SimulateOptions(**options), root=src, skip_bad=read["skip_bad"],
+                               read_problems=unreadable or (), **write)
+    except KeyboardInterrupt:
+        err_console.print(escape(f"interrupted: clips simulated so far (if any) are kept in {partial_dir(out)}; run "
+                                 "the same command again to continue"), highlight=False, soft_wrap=True)
+        raise typer.Exit(130) from None
+    except FileExistsError as err:
+        raise _exists(err, out) from None
+    except USER_ERRORS as err:
+        raise fail(str(err)) from None
 
 
 # ---------------------------------------------------------------------- train
@@ -432,14 +487,18 @@ def train(
              if _typed(ctx, k)}
     try:
         cfg = load_train_config(config, typed)
-        preflight(cfg)  # answers at once: torch is not imported yet
-    except (TrainingError, FileNotFoundError) as err:
+    except TrainingError as err:
         raise fail(str(err)) from None
-    try:
-        summary = _run_training(cfg)
-    except KeyboardInterrupt:
-        err_console.print(escape(_interrupted(cfg, config, typed)), highlight=False, soft_wrap=True)
-        raise typer.Exit(130) from None
+    with _writing(Path(cfg.out), lock=os.environ.get("RANK", "0") == "0"):  # one lock per run: rank 0's
+        try:
+            preflight(cfg)  # answers at once: torch is not imported yet
+        except (TrainingError, FileNotFoundError) as err:
+            raise fail(str(err)) from None
+        try:
+            summary = _run_training(cfg)
+        except KeyboardInterrupt:
+            err_console.print(escape(_interrupted(cfg, config, typed)), highlight=False, soft_wrap=True)
+            raise typer.Exit(130) from None
     if summary is not None:
         from .report import print_summary
 

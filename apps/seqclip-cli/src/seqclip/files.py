@@ -29,16 +29,19 @@ def make_temp_dir(parent: Path, prefix: str) -> Path:
     return tmp
 
 
-def check_writable(path: Path | None, flag: str) -> None:
-    """``path`` (a file to be written, None: nothing to check) can be created: not a directory, and
-    its nearest existing ancestor is a directory this process can create files in (tried, so a
+def check_writable(path: Path | None, flag: str, directory: bool = False) -> None:
+    """``path`` (a file to be written, or with ``directory`` a directory to be made or written into;
+    None: nothing to check) can be created: not a directory (a file, with ``directory``), and the
+    nearest existing ancestor of its parent is a directory this process can create files in (tried, so a
     read-only file system or a missing permission answers now, before any work)."""
     if path is None:
         return
     path = Path(path)
-    if path.is_dir():
+    if not directory and path.is_dir():
         raise TrainingError(f"{flag} {path} is a directory; give a file name")
-    ancestor = path.parent
+    if directory and path.exists() and not path.is_dir():
+        raise TrainingError(f"{flag} {path} is a file, not a directory")
+    ancestor = path.parent  # where the file, or the directory's lock and staging directory, is made
     while not ancestor.exists():
         ancestor = ancestor.parent
     if not ancestor.is_dir():

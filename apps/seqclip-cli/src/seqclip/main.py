@@ -12,6 +12,7 @@ from rich.console import Console
 
 from radar_text_data.check import format_problems
 from radar_text_data.source import DataLocation, resolve_data
+from radar_views import output_lock
 
 from .config import DEFAULT_BATCH, TrainConfig
 from .data import EpochSampler, RadarTextDataset, twin_pairs
@@ -45,10 +46,11 @@ def default_dataset(cfg: TrainConfig, console: Console) -> Path:
     if (target / MANIFEST).is_file():
         console.print(f"using the cached synthetic dataset {target}")
         return target
-    console.print(f"generating the default synthetic dataset ({cfg.synth_clips} clips) into {target} (once)")
-    tmp = target.with_name(target.name + ".partial")
-    radar_synth.generate_dataset(tmp, cfg.synth_clips, seed=cfg.seed, workers=cfg.synth_workers, max_frames=cfg.synth_max_frames)
-    os.replace(tmp, target)
+    with output_lock(target, wait=True):  # two runs at once: the second waits for the first's dataset
+        if not (target / MANIFEST).is_file():
+            console.print(f"generating the default synthetic dataset ({cfg.synth_clips} clips) into {target} (once)")
+            radar_synth.generate_dataset(target, cfg.synth_clips, seed=cfg.seed, workers=cfg.synth_workers,
+                                         max_frames=cfg.synth_max_frames, overwrite=target.exists())
     return target
 
 

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from radar_text_data.textfile import read_text
+
 from .defaults import MOTION_SOURCES
 from .skeleton import SKELETONS, MotionError, Skeleton, check_joints, skeleton_from_parents
 
@@ -55,7 +57,7 @@ def humanml3d_captions(path: Path) -> dict[tuple[float, float], list[str]]:
     if not path.is_file():
         raise MotionError(f"{path}: text file missing")
     spans: dict[tuple[float, float], list[str]] = {}
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for lineno, line in enumerate(read_text(path).splitlines(), 1):
         if not line.strip():
             continue
         parts = line.strip().split("#")
@@ -79,7 +81,7 @@ def _split_ids(root: Path) -> dict[str, str]:
     for split, name in SPLIT_FILES.items():
         path = root / name
         if path.is_file():
-            for line in path.read_text(encoding="utf-8").split():
+            for line in read_text(path).split():
                 out.setdefault(line.strip(), split)
     return out
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .labels import label_phrase
+from .textfile import read_text
 
 __all__ = ["CLASSES", "UNSEEN", "ClassPrompts", "read_classes", "read_templates", "classes_json", "read_unseen",
            "parse_class_names", "ClassFileError", "bare_class"]
@@ -43,15 +44,6 @@ class ClassPrompts:
         return self.prompts or tuple(t.format(self.phrase) for t in templates)
 
 
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FileNotFoundError(f"file not found: {path}") from None
-    except UnicodeDecodeError as err:
-        raise ClassFileError(f"{path}: not UTF-8 text ({err})") from None
-
-
 def _lines(text: str) -> list[str]:
     """The lines of a text file, comments (``#`` on) and surrounding blanks removed."""
     return [line.split("#", 1)[0].strip() for line in text.splitlines()]
@@ -60,7 +52,7 @@ def _lines(text: str) -> list[str]:
 def read_classes(path: str | os.PathLike) -> list[ClassPrompts]:
     """The classes of a text or JSON class file, in file order; names are unique and non-empty."""
     path = Path(path)
-    text = _read_text(path)
+    text = read_text(path)
     if path.suffix == ".json" or text.lstrip().startswith("{"):
         return _from_json(text, str(path))
     names = [x for x in _lines(text) if x]
@@ -109,7 +101,7 @@ def _check_names(names: list[str], where: str) -> None:
 def read_templates(path: str | os.PathLike) -> tuple[str, ...]:
     """Templates, one a line, each with exactly one ``{}`` for the class phrase."""
     path = Path(path)
-    templates = tuple(x for x in _lines(_read_text(path)) if x)
+    templates = tuple(x for x in _lines(read_text(path)) if x)
     if not templates:
         raise ClassFileError(f"{path}: no template")
     for i, t in enumerate(templates, 1):
@@ -134,4 +126,4 @@ def read_unseen(root: str | os.PathLike | None) -> list[str]:
     """The unseen classes a dataset records (``unseen.txt``), or none."""
     if root is None or not (Path(root) / UNSEEN).is_file():
         return []
-    return [x for x in _lines(_read_text(Path(root) / UNSEEN)) if x]
+    return [x for x in _lines(read_text(Path(root) / UNSEEN)) if x]

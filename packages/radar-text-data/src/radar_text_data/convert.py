@@ -17,8 +17,9 @@ from .contract import SPLIT_FRACTIONS
 from .labels import CAPTION_TEMPLATES, LabelSegment, read_labels, render_captions
 from .manifest import write_manifest
 from .records import ClipRecord, RecordError
+from .textfile import read_text
 
-__all__ = ["convert_folder", "read_captions", "ConvertError", "split_by_fraction"]
+__all__ = ["convert_folder", "read_captions", "ConvertError", "split_by_fraction", "source_ids"]
 
 
 class ConvertError(ValueError):
@@ -28,7 +29,7 @@ class ConvertError(ValueError):
 def convert_folder(src: str | os.PathLike, captions_file: str | os.PathLike | None, out: str | os.PathLike,
                    val_fraction: float = SPLIT_FRACTIONS[1], test_fraction: float = SPLIT_FRACTIONS[2], seed: int = 0,
                    overwrite: bool = False, labels_file: str | os.PathLike | None = None,
-                   templates_file: str | os.PathLike | None = None) -> Path:
+                   templates_file: str | os.PathLike | None = None, unlabelled: list[str] | None = None) -> Path:
     """Convert a folder of per-clip ``<id>.npz`` (with range_time, doppler_time, azimuth_time) or
     ``<id>/{range_time,doppler_time,azimuth_time}.npy`` plus a captions file (JSON object
     ``{id: [caption, ...]}`` or JSON lines ``{"id": ..., "captions": [...]}``) and/or a label file
@@ -44,7 +45,11 @@ def convert_folder(src: str | os.PathLike, captions_file: str | os.PathLike | No
     frames, finite values as stored in float16, non-empty captions, segments inside the clip): any
     problem raises ``ConvertError`` listing them and nothing is written. The dataset is assembled
     beside ``out`` and renamed into place; an existing non-empty ``out`` is refused unless
-    ``overwrite`` (then it is moved aside to ``OUT.old-<date>-<time>``)."""
+    ``overwrite`` (then it is moved aside to ``OUT.old-<date>-<time>``).
+
+    Clips in ``src`` that the captions (or, without captions, the labels) do not mention raise
+    ``ConvertError`` listing them; with an ``unlabelled`` list they are left out and their ids
+    appended to it."""
     src, out = Path(src), Path(out)
     if not src.is_dir():
         raise FileNotFoundError(f"source folder not found: {src}")
@@ -55,8 +60,15 @@ def convert_folder(src: str | os.PathLike, captions_file: str | os.PathLike | No
     templates = read_templates(templates_file) if templates_file is not None else CAPTION_TEMPLATES
     check_new_output(out, overwrite)
     ids = sorted(captions if captions is not None else labels)
-    split = split_by_fraction(ids, val_fraction, test_fraction, seed)
     where = str(captions_file if captions_file is not None else labels_file)
+    missing = sorted(set(source_ids(src)) - set(ids))
+    if missing and unlabelled is None:
+        what = "captions" if captions is not None else "labels"
+        raise ConvertError(f"{len(missing)} clip(s) in {src} have no {what} in {where}; nothing was written "
+                           f"(--skip-unlabelled leaves them out):\n{format_problems(missing)}")
+    if unlabelled is not None:
+        unlabelled += missing
+    split = split_by_fraction(ids, val_fraction, test_fraction, seed)
     records, problems = _validated_records(src, ids, split, where, captions, labels, templates)
     if labels is not None and captions is not None:
         problems += [f"{labels_file}: no labels for clip {cid!r}" for cid in ids if cid not in labels]
@@ -139,6 +151,12 @@ def _add_labels(row: dict, segments: list[LabelSegment], frames: int, templates:
     return None
 
 
+def source_ids(src: Path) -> list[str]:
+    """The clips of a source folder: each ``<id>.npz`` and each ``<id>/`` holding a view's ``.npy``."""
+    folders = {p.name for p in src.iterdir() if p.is_dir() and any((p / f"{k}.npy").is_file() for k in VIEW_NAMES)}
+    return sorted({p.stem for p in src.glob("*.npz")} | folders)
+
+
 def _view_source(src: Path, cid: str) -> Path:
     return src / f"{cid}.npz" if (src / f"{cid}.npz").is_file() else src / cid
 
@@ -161,16 +179,18 @@ def _read_views(src: Path, cid: str) -> dict[str, np.ndarray]:
 
 
 def read_captions(path: Path) -> dict[str, list[str]]:
-    """``{id: [caption, ...]}`` from a JSON object or JSON lines; errors name the file and line."""
+    """``{id: [caption, ...]}`` from a JSON object or JSON lines, told apart by content: a document
+    that is one object with ``id`` and a ``captions`` list is a JSON-lines record (a file of one clip),
+    any other single object maps ids to captions. Errors name the file and line."""
     if not path.is_file():
         raise FileNotFoundError(f"captions file not found: {path}")
-    text = path.read_text(encoding="utf-8")
+    text = read_text(path)
     try:
         data = json.loads(text)
-        if isinstance(data, dict):
-            return {str(k): [v] if isinstance(v, str) else v for k, v in data.items()}  # checked per record
     except json.JSONDecodeError:
-        pass
+        data = None
+    if isinstance(data, dict) and not _is_record(data):
+        return {str(k): [v] if isinstance(v, str) else v for k, v in data.items()}  # checked per record
     out = {}
     for lineno, line in enumerate(text.splitlines(), 1):
         if line.strip():
@@ -180,3 +200,8 @@ def read_captions(path: Path) -> dict[str, list[str]]:
             except (json.JSONDecodeError, KeyError, TypeError):
                 raise ValueError(f"{path}:{lineno}: expected {{\"id\": ..., \"captions\": [...]}}") from None
     return out
+
+
+def _is_record(obj: dict) -> bool:
+    """A JSON-lines record ``{"id": ..., "captions": [...]}`` (not an ``{id: captions}`` object)."""
+    return "id" in obj and isinstance(obj.get("captions"), list) and isinstance(obj["id"], (str, int))

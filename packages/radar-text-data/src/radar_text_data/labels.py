@@ -20,6 +20,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from .textfile import read_text
+
 __all__ = ["LabelSegment", "read_labels", "render_captions", "CAPTION_TEMPLATES", "CONNECTIVE", "label_phrase"]
 
 # one caption per template; {} is the clip's activity labels in order, joined by CONNECTIVE
@@ -47,7 +49,7 @@ def read_labels(path: str | os.PathLike) -> dict[str, list[LabelSegment]]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"labels file not found: {path}")
-    text = path.read_text(encoding="utf-8")
+    text = read_text(path)
     table = _from_json(text, path) if path.suffix == ".json" or text.lstrip().startswith("{") else _from_csv(text, path)
     for cid, segments in table.items():
         segments.sort(key=lambda s: s.start_frame)

@@ -39,7 +39,7 @@ def scan_manifest(root: str | os.PathLike) -> tuple[list[tuple[int, ClipRecord]]
     if not path.is_file():
         raise FileNotFoundError(f"no {MANIFEST} in {root}")
     records, problems, seen = [], [], {}
-    with open(path, encoding="utf-8") as f:
+    with open(path, encoding="utf-8-sig") as f:  # as textfile.read_text: a byte-order mark is dropped
         for lineno, line in enumerate(f, 1):
             if not line.strip():
                 continue

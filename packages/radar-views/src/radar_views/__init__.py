@@ -8,10 +8,13 @@ from .crop import DEFAULT_BINS, crop_or_pad
 from .dca1000 import DCA1000_FORMATS, DCA1000Capture, read_dca1000, write_dca1000
 from .files import (
     OutputExistsError,
+    OutputLockedError,
     atomic_write,
     check_new_output,
     current_umask,
+    lock_path,
     move_aside,
+    output_lock,
     staged_directory,
 )
 from .normalize import NORMALIZATIONS, normalize_view
@@ -32,6 +35,6 @@ __all__ = [
     "azimuth_spectrum", "steering_matrix", "DCA1000Capture",
     "NORMALIZATIONS", "AZIMUTH_METHODS", "AZIMUTH_BINS", "DCA1000_FORMATS", "VIEW_NAMES",
     "DEFAULT_BINS", "SPEED_OF_LIGHT", "atomic_write", "current_umask", "move_aside", "check_new_output",
-    "staged_directory", "OutputExistsError",
+    "staged_directory", "OutputExistsError", "OutputLockedError", "output_lock", "lock_path",
 ]
 __version__ = version("radar-views")

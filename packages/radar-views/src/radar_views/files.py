@@ -1,11 +1,14 @@
-"""Atomic file writes with the user's umask: the one writer every seqclip package uses, and its
+"""Atomic file writes with the user's umask: the one writer every seqclip package uses, its
 directory counterpart (``staged_directory``: a whole output assembled beside its target and
-renamed into place; an existing one is refused, or moved aside, never deleted)."""
+renamed into place; an existing one is refused, or moved aside, never deleted), and the one
+writer-per-output lock (``output_lock``)."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -13,11 +16,15 @@ from contextlib import contextmanager
 from pathlib import Path
 
 __all__ = ["atomic_write", "current_umask", "move_aside", "check_new_output", "staged_directory",
-           "OutputExistsError"]
+           "OutputExistsError", "OutputLockedError", "output_lock", "lock_path"]
 
 
 class OutputExistsError(FileExistsError):
     """The output directory already holds something, and overwriting was not asked for."""
+
+
+class OutputLockedError(OSError):
+    """Another live process holds the output's lock; the message names its pid and command."""
 
 
 def current_umask() -> int:
@@ -86,3 +93,62 @@ def staged_directory(target: str | os.PathLike, overwrite: bool = False) -> Iter
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def lock_path(target: str | os.PathLike) -> Path:
+    """The lock file of an output: ``.NAME.lock`` beside it (the output may not exist yet)."""
+    target = Path(target)
+    return target.parent / f".{target.name}.lock"
+
+
+def _holder(path: Path) -> str:
+    """Who holds a lock, as its file records it (``pid 123: seqclip train ...``)."""
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+        return f"pid {info['pid']}: {info['command']}"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "a process that has not yet said who it is"
+
+
+def _command_line() -> str:
+    """This process's command as typed (``seqclip train ...``; ``python -m seqclip`` shows as ``seqclip``)."""
+    program = Path(sys.argv[0])
+    name = program.parent.name if program.name == "__main__.py" else program.name
+    return " ".join([name, *sys.argv[1:]])
+
+
+@contextmanager
+def output_lock(target: str | os.PathLike, command: str | None = None, wait: bool = False) -> Iterator[Path]:
+    """Hold an exclusive advisory lock (``lockf``) on ``target`` while the block runs, so that two
+    commands never write one output: a second one raises ``OutputLockedError`` at once, naming the
+    holder's pid and ``command`` (default: this process's command line); with ``wait`` it waits
+    for the lock instead (a shared cache that the first comer fills). The lock file (``lock_path``)
+    is removed on release; one left by a process that died holds no lock (the kernel released it)
+    and is taken over. Missing parent directories are created."""
+    import fcntl
+
+    path = lock_path(target)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666 & ~current_umask())
+        try:  # a POSIX record lock: a forked child (a DataLoader worker) does not inherit it
+            fcntl.lockf(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except (BlockingIOError, PermissionError):
+            os.close(fd)
+            raise OutputLockedError(f"{target} is being written by another command ({_holder(path)}); wait for it "
+                                    f"to finish or choose another output") from None
+        try:
+            same = os.fstat(fd).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:  # released and removed by its holder between our open and our lock
+            same = False
+        if same:
+            break
+        os.close(fd)
+    try:
+        words = command if command is not None else _command_line()
+        os.ftruncate(fd, 0)
+        os.write(fd, json.dumps({"pid": os.getpid(), "command": words}).encode("utf-8"))
+        yield path
+    finally:
+        path.unlink(missing_ok=True)  # before unlocking: a waiter that opened this file retries on the new one
+        os.close(fd)
