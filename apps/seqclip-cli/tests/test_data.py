@@ -79,6 +79,14 @@ def test_converter_from_a_folder_of_clips(tmp_path):
     out = convert_folder(src, tmp_path / "caps.json", tmp_path / "out")
     assert check_dataset(resolve_data(out)) == []
     assert len(RadarTextDataset(out, "train")) == 8
+    del captions["clip3"], captions["clip4"]
+    (tmp_path / "caps.json").write_text(json.dumps(captions))
+    refused = run("data", "convert", src, "--captions", tmp_path / "caps.json", "--out", tmp_path / "o2")
+    assert refused.exit_code == 2 and "2 clip(s)" in one_line(refused) and not (tmp_path / "o2").exists()
+    kept = run("data", "convert", src, "--captions", tmp_path / "caps.json", "--out", tmp_path / "o2",
+               "--skip-unlabelled")
+    assert kept.exit_code == 0 and "wrote 8 clips" in kept.output and "2 clip(s) without captions left out: clip3, " \
+        "clip4" in " ".join(kept.output.split())
 
 
 def test_items_are_the_same_through_the_decoded_cache(tmp_path):

@@ -1,0 +1,89 @@
+"""Inputs read as written: a byte-order mark dropped from every text input (one rule), JSON lines
+told from a JSON object by content, and clips without captions or labels listed, or left out and
+counted."""
+
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from test_convert import source
+from test_labels import har_folder
+
+from radar_text_data import ConvertError, convert_folder, read_manifest
+from radar_text_data.classes import read_classes, read_templates, read_unseen
+from radar_text_data.convert import read_captions
+from radar_text_data.labels import read_labels
+
+BOM = "\ufeff"
+
+
+def _with_and_without_bom(tmp_path, name, text):
+    plain, marked = tmp_path / name, tmp_path / f"bom-{name}"
+    plain.write_text(text, encoding="utf-8")
+    marked.write_text(BOM + text, encoding="utf-8")
+    return plain, marked
+
+
+@pytest.mark.parametrize("name, text, read", [
+    ("classes.txt", "walk\nsit_down\n", read_classes),
+    ("classes.json", '{"walk": "walks"}', read_classes),
+    ("templates.txt", "a person {}.\n", read_templates),
+    ("captions.json", '{"c1": ["walks"]}', lambda p: read_captions(p)),
+    ("captions.jsonl", '{"id": "c1", "captions": ["walks"]}\n', lambda p: read_captions(p)),
+    ("labels.csv", "id,label\nc1,walk\n", read_labels),
+    ("labels.json", '{"c1": "walk"}', read_labels),
+])
+def test_a_byte_order_mark_is_dropped_from_every_text_input(tmp_path, name, text, read):
+    plain, marked = _with_and_without_bom(tmp_path, name, text)
+    assert read(marked) == read(plain)
+    assert BOM not in repr(read(marked))
+
+
+def test_a_byte_order_mark_is_dropped_from_unseen_txt_and_manifests(tmp_path):
+    (tmp_path / "unseen.txt").write_text(BOM + "kick\n", encoding="utf-8")
+    assert read_unseen(tmp_path) == ["kick"]
+    src, caps = source(tmp_path, n=4)
+    out = convert_folder(src, caps, tmp_path / "out", val_fraction=0.25, test_fraction=0.25)
+    manifest = out / "manifest.jsonl"
+    manifest.write_text(BOM + manifest.read_text(encoding="utf-8"), encoding="utf-8")
+    assert [r.id for r in read_manifest(out)] == ["clip0", "clip1", "clip2", "clip3"]
+
+
+@given(st.lists(st.sampled_from(["id", "captions", "c1", "walk"]), min_size=1, max_size=3, unique=True))
+def test_json_lines_and_json_objects_are_told_apart_by_content_not_line_count(tmp_path_factory, ids):
+    """One JSON-lines record (even of a clip called "id" or "captions") is a record; an object keyed
+    by clip ids is an object, on one line or many."""
+    tmp = tmp_path_factory.mktemp("caps")
+    expected = {cid: [f"caption of {cid}"] for cid in ids}
+    lines = tmp / "lines.jsonl"
+    lines.write_text("".join(json.dumps({"id": cid, "captions": caps}) + "\n" for cid, caps in expected.items()))
+    assert read_captions(lines) == expected
+    for indent in (None, 1):
+        obj = tmp / "object.json"
+        obj.write_text(json.dumps(expected, indent=indent))
+        assert read_captions(obj) == expected
+
+
+def test_clips_without_captions_are_listed_or_left_out_and_counted(tmp_path):
+    src, caps = source(tmp_path, n=30)
+    described = {k: v for k, v in json.loads(caps.read_text()).items() if k not in ("clip3", "clip7")}
+    caps.write_text(json.dumps(described))
+    with pytest.raises(ConvertError, match=r"2 clip\(s\) in .* have no captions .*--skip-unlabelled.*\n  clip3\n  clip7"):
+        convert_folder(src, caps, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+    for i in range(30, 55):  # 27 undescribed: 20 listed, then a count
+        (src / f"clip{i}.npz").write_bytes((src / "clip1.npz").read_bytes())
+    with pytest.raises(ConvertError, match=r"27 clip\(s\)[^$]*\.\.\. and 7 more"):
+        convert_folder(src, caps, tmp_path / "out")
+    left_out: list[str] = []
+    out = convert_folder(src, caps, tmp_path / "out", unlabelled=left_out)
+    assert len(left_out) == 27 and "clip3" in left_out and len(read_manifest(out)) == 28
+
+
+def test_clips_without_labels_are_an_error_as_labels_without_clips_are(tmp_path):
+    src, labels = har_folder(tmp_path)
+    lines = labels.read_text().splitlines()
+    labels.write_text("\n".join(lines[:1] + lines[2:]) + "\n")  # the first clip's label removed
+    with pytest.raises(ConvertError, match=r"1 clip\(s\) in .* have no labels"):
+        convert_folder(src, None, tmp_path / "out", labels_file=labels)
