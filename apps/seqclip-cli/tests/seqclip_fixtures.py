@@ -50,7 +50,7 @@ def tiny_text_model(root: Path) -> str:
         _, tokenizer = load_text_encoder("default")
         torch.manual_seed(0)
         config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
-                            num_attention_heads=2, intermediate_size=64, max_position_embeddings=64)
+                            num_attention_heads=2, intermediate_size=64, max_position_embeddings=128)
         BertModel(config).save_pretrained(str(root))
         tokenizer.save_pretrained(str(root))
     return str(root)

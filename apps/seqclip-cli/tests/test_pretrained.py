@@ -69,3 +69,44 @@ def test_a_run_stopped_before_validation_is_evaluable_and_prints_no_sentinel(tmp
     assert ev.exit_code == 0, ev.output
     assert "latest checkpoint step_0000001" in ev.output
     assert json.loads(out.read_text())["clip_length"] == 32  # the training clip length, from the checkpoint
+
+
+def test_encode_radar_takes_clips_as_stored_float16_arrays_of_any_length_with_a_mask(saved):
+    """What is on disk (float16 numpy, 40 frames: not a multiple of 16) embeds as the float32 tensor
+    padded by hand with a mask does; one clip without a batch axis too."""
+    import numpy as np
+
+    model = SeqClip.from_pretrained(saved)
+    data = make_dataset(saved.parent / "d", n=4, frames=40)
+    with np.load(data / "clips" / "c000.npz") as z:
+        stored = {k: z[k][None] for k in ("range_time", "doppler_time", "azimuth_time")}
+    assert all(v.dtype == np.float16 for v in stored.values())
+    padded = [torch.nn.functional.pad(torch.from_numpy(stored[k].astype(np.float32)), (0, 8))
+              for k in ("range_time", "doppler_time", "azimuth_time")]
+    mask = torch.arange(48)[None] < 40
+    with torch.no_grad():
+        expected = model.encode_radar(*padded, mask)
+        from_disk = model.encode_radar(stored["range_time"], stored["doppler_time"], stored["azimuth_time"])
+        one = model.encode_radar(*(torch.from_numpy(stored[k][0]) for k in ("range_time", "doppler_time",
+                                                                             "azimuth_time")))
+    torch.testing.assert_close(from_disk, expected)
+    torch.testing.assert_close(one, expected)
+
+
+def test_from_pretrained_takes_a_run_directory_as_eval_does(tmp_path, data):
+    trained = train_cli("--data", data, "--out", tmp_path / "run", *FAST_ARGS, *toml_base(tmp_path))
+    assert trained.exit_code == 0, trained.output
+    model = SeqClip.from_pretrained(tmp_path / "run")
+    assert model.load_note is None and not model.training
+    best = SeqClip.from_pretrained(tmp_path / "run" / "best")
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), best.state_dict().values(), strict=True))
+
+
+def test_version_lists_every_package():
+    from importlib.metadata import version
+
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0
+    for name in ("seqclip-cli", "radar-views", "radar-text-data", "radar-synth", "radar-encoder", "seq-similarity",
+                 "clip-losses"):
+        assert f"{name} {version(name)}" in result.output

@@ -212,8 +212,9 @@ def test_a_nan_stop_before_any_checkpoint_keeps_the_last_good_weights_evaluable(
     monkeypatch.setattr(SeqClip, "forward", nan_at_step_2)
     with pytest.raises(TrainingError, match=r"loss became nan at step 2 .*step_0000001"):
         train(TrainConfig(data=str(data), out=str(tmp_path / "run"), checkpoint_every=100, **FAST))
-    model, note = SeqClip.load_model(tmp_path / "run", torch.device("cpu"))
-    assert "latest checkpoint step_0000001" in note
+    model = SeqClip.load_model(tmp_path / "run", torch.device("cpu"))
+    assert "latest checkpoint step_0000001" in model.load_note
+    assert SeqClip.from_pretrained(tmp_path / "run").load_note == model.load_note  # a run, as eval takes it
 
 
 def test_training_with_order_negatives_twin_batches_and_activity_positives(tmp_path):

@@ -60,6 +60,28 @@ app = typer.Typer(help="Train and evaluate CLIP-style radar-text models.", no_ar
                   pretty_exceptions_enable=False, add_completion=False, rich_markup_mode=None)
 data_app = typer.Typer(help="Create, check and inspect datasets.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(data_app, name="data")
+PACKAGES = ("seqclip-cli", "radar-views", "radar-text-data", "radar-synth", "radar-encoder", "seq-similarity",
+            "clip-losses")  # what seqclip --version lists
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        for name in PACKAGES:
+            try:
+                found = version(name)
+            except PackageNotFoundError:
+                found = "not installed"
+            console.print(f"{name} {found}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                   help="Print the version of every seqclip package and exit.")
+                                ] = False) -> None:
+    """Train and evaluate CLIP-style radar-text models."""
 console = Console()
 err_console = Console(stderr=True)
 
@@ -468,6 +490,10 @@ def train(
     seed: Annotated[int, typer.Option(help="Random seed.")] = DEFAULTS.seed,
     text_model: Annotated[str, typer.Option(help="Hugging Face name or local path of the text encoder.")
                           ] = DEFAULTS.text_model,
+    max_text_length: Annotated[int, typer.Option(help="Tokens per caption the text encoder reads, [CLS] and [SEP] "
+                                                 "included (saved with the model; longer captions are cut, with a "
+                                                 "warning). The default holds every caption radar-synth writes.")
+                               ] = DEFAULTS.max_text_length,
     skip_bad: Annotated[bool, typer.Option("--skip-bad/--no-skip-bad", help="Leave out bad clips (counted) "
                                            "instead of stopping.")] = DEFAULTS.skip_bad,
     max_steps: Annotated[int, typer.Option(help="Stop after this many optimizer steps (0: all epochs).")
@@ -597,11 +623,11 @@ def eval_cmd(
 
     try:
         options = EvalOptions(similarity=similarity, protocol=protocol, batch_size=batch_size, **zero_shot)
-        result, note = evaluate_checkpoint(checkpoint, data, task, split, options, clip_length, device)
+        result, notes = evaluate_checkpoint(checkpoint, data, task, split, options, clip_length, device)
     except (TrainingError, CheckpointError, *USER_ERRORS) as err:
         raise fail(str(err)) from None
-    if note:
-        err_console.print(f"note: {escape(note)}", highlight=False)
+    for note in notes:
+        err_console.print(f"note: {escape(note)}", highlight=False, soft_wrap=True)
     if png is not None:
         from .plots import plot_confusion
 

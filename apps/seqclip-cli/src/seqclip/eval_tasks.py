@@ -215,15 +215,24 @@ def run_task(task: str, model: SeqClip, dataset: RadarTextDataset, options: Eval
 
 def evaluate_checkpoint(checkpoint: str | Path, data: str, task: str, split: str = "test",
                         options: EvalOptions = EvalOptions(), clip_length: int | None = None,
-                        device: str = "auto") -> tuple[dict, str | None]:
+                        device: str = "auto") -> tuple[dict, list[str]]:
     """Load a model (``SeqClip.load_model``), open ``split`` of ``data`` at its training clip length
-    (or ``clip_length``) and run ``task``. Returns the result, labelled with what was asked, and the
-    loader's note (a run without ``best/`` falls back to its latest checkpoint)."""
+    (or ``clip_length``) and run ``task``. Returns the result, labelled with what was asked, and
+    notes: the loader's (a run without ``best/`` falls back to its latest checkpoint), how many
+    clips were cropped to the clip length, how many captions the text tower cuts."""
     from .distributed import resolve_device
+    from .text import cut_captions_note, record_texts
 
-    model, note = SeqClip.load_model(checkpoint, resolve_device(device))
+    model = SeqClip.load_model(checkpoint, resolve_device(device))
     length = clip_length or model.config.clip_length
     dataset = RadarTextDataset(data, split, length, train=False)
+    longer = sum(1 for r in dataset.records if (r.num_frames or 0) > length)  # None: unknown
+    notes = [model.load_note] if model.load_note else []
+    notes += [f"{longer} of {len(dataset.records)} clips are longer than the clip length {length} and were cropped "
+              f"to their first {length} frames (--clip-length sets it)"] if longer else []
+    cut = cut_captions_note(model.tokenizer, record_texts(dataset.records), model.config.max_text_length,
+                            f"the {split} split")
+    notes += [cut] if cut else []
     result = run_task(task, model, dataset, options)
     return {"task": TASK_ALIASES.get(task, task), "split": split, "checkpoint": str(checkpoint),
-            "similarity": options.similarity, "clip_length": length, **result}, note
+            "similarity": options.similarity, "clip_length": length, **result}, notes

@@ -52,7 +52,7 @@ def _validation_figures(run: Path, data: str | Path, out_dir: Path, examples: in
     from .model import SeqClip
     from .plots import plot_retrieval_examples, plot_similarity
 
-    model, _ = SeqClip.load_model(run, torch.device("cpu"))
+    model = SeqClip.load_model(run, torch.device("cpu"))
     ds = RadarTextDataset(data, "val", model.config.clip_length, train=False)
     emb = embed_split(model, ds)
     first = [int((emb["caption_clip"] == i).nonzero()[0, 0]) for i in range(len(emb["positions"]))]

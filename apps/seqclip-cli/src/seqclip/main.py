@@ -31,6 +31,7 @@ from .rundir import (
     resolve_resume,
 )
 from .stream import ShardStream, TrainData, default_workers
+from .text import cut_captions_note, record_texts
 
 __all__ = ["Run", "TrainState", "setup", "eval_split", "default_dataset"]
 
@@ -137,6 +138,8 @@ def setup(cfg: TrainConfig, console: Console, dist: DistContext) -> Run:
                             f"{cfg.accum_steps} x {cfg.batch_size * dist.world_size} clips; lower --batch-size or "
                             f"--accum-steps")
     model = SeqClip(model_cfg).to(device)
+    if dist.is_main and data.kind == "directory":  # shards stream: their captions are not known up front
+        _warn_cut_captions(model, data, console)
     if cfg.compile:
         model.compile_parts()
     if cfg.cache_text:
@@ -196,6 +199,18 @@ def _check_data(cfg: TrainConfig, data: DataLocation, console: Console) -> list[
         console.print(f"[yellow]--skip-bad: leaving out {len(bad)} of {len(records)} clips:[/]\n"
                       f"{format_problems([p for _, p in bad])}", highlight=False)
     return [r.id for r, _ in bad]
+
+
+def _warn_cut_captions(model: SeqClip, data: DataLocation, console: Console) -> None:
+    """One warning when the text tower would cut some of the dataset's captions (every split)."""
+    from rich.markup import escape
+
+    from radar_text_data import read_manifest
+
+    note = cut_captions_note(model.tokenizer, record_texts(read_manifest(data.root)), model.config.max_text_length,
+                             data.spec)
+    if note:
+        console.print(f"[yellow]warning:[/] {escape(note)}", highlight=False)
 
 
 def _train_data(cfg: TrainConfig, data: DataLocation, dist: DistContext, device: torch.device,

@@ -38,6 +38,10 @@ class SeqClip(PretrainedModel, nn.Module):
         if getattr(self.text_encoder, "pooler", None) is not None:
             self.text_encoder.pooler = None  # unused (mean pooling): would never receive a gradient
         hidden = self.text_encoder.config.hidden_size
+        positions = getattr(self.text_encoder.config, "max_position_embeddings", None)
+        if positions is not None and cfg.max_text_length > positions:
+            raise ValueError(f"max_text_length {cfg.max_text_length} exceeds the {positions} positions of text model "
+                             f"{cfg.text_model!r}")
         enc = self.radar_encoder.config
         self.radar_proj = nn.Linear(enc.output_dim, cfg.embed_dim, bias=False)  # pooled -> shared space
         self.text_proj = nn.Linear(hidden, cfg.embed_dim, bias=False)
@@ -90,11 +94,15 @@ class SeqClip(PretrainedModel, nn.Module):
             self.seq_similarity.compile(dynamic=True)
 
     # ------------------------------------------------------------------ encoders
-    def encode_radar(self, range_time: Tensor, doppler_time: Tensor, azimuth_time: Tensor,
-                     mask: Tensor | None = None, return_sequence: bool = False, normalize: bool = True):
+    def encode_radar(self, range_time, doppler_time, azimuth_time, mask=None, return_sequence: bool = False,
+                     normalize: bool = True):
         """Pooled features ``[b, d]`` (L2-normalised); with ``return_sequence`` also the projected
-        sequence ``[b, n, d]`` and its mask (time or token granularity)."""
-        out = self.radar_encoder(range_time, doppler_time, azimuth_time, mask=mask, return_sequence=True)
+        sequence ``[b, n, d]`` and its mask (time or token granularity). The views are tensors or
+        numpy arrays ``[b, bins, T]`` (or one clip's ``[bins, T]``) of any float dtype (float16 as
+        stored on disk) and any length up to the encoder's ``max_frames``; ``mask [b, T]`` marks real
+        frames. They are moved to the model's device and dtype and padded to the patch grid here."""
+        views, mask = self._radar_inputs((range_time, doppler_time, azimuth_time), mask)
+        out = self.radar_encoder(*views, mask=mask, return_sequence=True)
         pooled = self.radar_proj(out.pooled)  # [b, d]
         pooled = F.normalize(pooled, dim=-1) if normalize else pooled
         if not return_sequence:
@@ -106,6 +114,24 @@ class SeqClip(PretrainedModel, nn.Module):
         else:
             seq, seq_mask = out.sequence, out.sequence_mask  # [b, 8 T/16, d_enc]
         return pooled, self.radar_seq_proj(seq), seq_mask
+
+    def _radar_inputs(self, views, mask) -> tuple[list[Tensor], Tensor]:
+        """Views ``[b, bins, T]`` and mask ``[b, T]`` as the encoder takes them: on the model's device
+        and dtype, with a batch axis, ``T`` padded up to a multiple of the patch width (mask False there)."""
+        weight = self.radar_proj.weight
+        views = [torch.as_tensor(v).to(device=weight.device, dtype=weight.dtype) for v in views]
+        one = views[0].dim() == 2
+        views = [v[None] if one else v for v in views]  # [b, bins, T]
+        b, frames = views[0].shape[0], views[0].shape[-1]
+        if mask is None:
+            mask = torch.ones(b, frames, dtype=torch.bool, device=weight.device)
+        mask = torch.as_tensor(mask).to(device=weight.device, dtype=torch.bool)
+        mask = mask[None] if one and mask.dim() == 1 else mask  # [b, T]
+        pad = -frames % self.radar_encoder.config.patch_time
+        if pad:
+            views = [F.pad(v, (0, pad)) for v in views]
+            mask = F.pad(mask, (0, pad), value=False)
+        return views, mask
 
     def tokenize(self, texts: list[str], device: torch.device | None = None) -> dict[str, Tensor]:
         _check_captions(texts)

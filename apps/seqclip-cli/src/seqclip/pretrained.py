@@ -15,6 +15,7 @@ latest checkpoint) or a checkpoint. It imports nothing of the model, so there is
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -45,7 +46,7 @@ def find_model_dir(path: str | os.PathLike) -> tuple[Path, str | None]:
     for candidate, note in model_candidates(path):
         if is_model_dir(candidate):
             return candidate, note
-    raise FileNotFoundError(f"no SeqClip checkpoint at {path} (expected {CONFIG_JSON} + {WEIGHTS}, "
+    raise FileNotFoundError(f"{path} is not a SeqClip checkpoint (expected {CONFIG_JSON} + {WEIGHTS}, "
                             f"or a run directory with best/ or checkpoints/)")
 
 
@@ -93,6 +94,7 @@ class PretrainedModel:
     built as ``cls(config, _text=(text_encoder, tokenizer))``."""
 
     config_class: type
+    load_note: str | None = None  # set by from_pretrained: a fallback to a run's latest checkpoint
 
     def save_pretrained(self, directory: str | os.PathLike) -> Path:
         """``config.json`` + ``model.safetensors`` + ``tokenizer/`` + ``text_encoder/`` (its config),
@@ -115,14 +117,17 @@ class PretrainedModel:
         return target
 
     @classmethod
-    def from_pretrained(cls, directory: str | os.PathLike, map_location="cpu"):
+    def from_pretrained(cls, path: str | os.PathLike, map_location="cpu"):
         """Rebuild from ``save_pretrained`` output without the original text-model files, in eval
         mode (no dropout: the same input embeds to the same vector), as Hugging Face's
-        ``from_pretrained`` does; call ``.train()`` to fine-tune. Unreadable files raise
-        ``CheckpointError`` naming the file."""
+        ``from_pretrained`` does; call ``.train()`` to fine-tune. ``path``: a model directory, a run
+        directory (its ``best/``, else its latest checkpoint) or a checkpoint (its ``model/``), as
+        ``seqclip eval --checkpoint`` takes them; a fallback to a run's latest checkpoint is said in
+        ``model.load_note`` and logged (logger ``seqclip``, level INFO), else ``load_note`` is None.
+        Unreadable files raise ``CheckpointError`` naming the file."""
         from transformers import AutoConfig, AutoModel, AutoTokenizer
 
-        root = Path(directory)
+        root, note = find_model_dir(path)
         for name in MODEL_FILES:
             if not (root / name).exists():
                 raise FileNotFoundError(f"{root} is not a SeqClip checkpoint: missing {name}")
@@ -137,12 +142,13 @@ class PretrainedModel:
         if missing or unexpected:
             raise CheckpointError(f"{root}: checkpoint does not match the model (missing {missing[:3]}, "
                                   f"unexpected {unexpected[:3]})")
+        model.load_note = note
+        if note:
+            logging.getLogger("seqclip").info(note)
         return model.eval()
 
     @classmethod
     def load_model(cls, path: str | os.PathLike, device="cpu"):
-        """A model directory, a run directory (its ``best/``, else its latest checkpoint) or a
-        checkpoint (its ``model/``), on ``device`` in eval mode. Returns the model and a note when
-        it fell back to a run's latest checkpoint (else None)."""
-        directory, note = find_model_dir(path)
-        return cls.from_pretrained(directory, map_location=device).to(device), note
+        """``from_pretrained(path)`` on ``device``, in eval mode; ``model.load_note`` says when it fell
+        back to a run's latest checkpoint."""
+        return cls.from_pretrained(path, map_location=device).to(device)

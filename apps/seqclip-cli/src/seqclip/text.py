@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .config import DEFAULT_TEXT_MODEL
 
-__all__ = ["resolve_text_model", "load_text_encoder", "TextCache"]
+__all__ = ["resolve_text_model", "load_text_encoder", "TextCache", "cut_captions_note", "record_texts"]
 
 
 def resolve_text_model(name_or_path: str) -> str:
@@ -36,6 +36,26 @@ def load_text_encoder(name_or_path: str):
         raise ValueError(f"cannot load text model {name_or_path!r}: {str(err).splitlines()[0]} "
                          f"(the default {DEFAULT_TEXT_MODEL} works offline; other names need a local "
                          f"copy or hub access)") from None
+
+
+def record_texts(records) -> list[str]:
+    """Every caption and order-reversed caption of ``records`` (``ClipRecord``s)."""
+    return [t for r in records for t in (*r.captions, *(r.captions_reversed or ()))]
+
+
+def cut_captions_note(tokenizer, texts, max_length: int, where: str) -> str | None:
+    """One warning when ``texts`` hold captions longer than ``max_length`` tokens (which the text tower
+    cuts, losing their end): how many, of how many, and the longest; None when none is cut."""
+    texts = sorted(set(texts))
+    if not texts:
+        return None
+    lengths = [len(ids) for ids in tokenizer(texts, add_special_tokens=True)["input_ids"]]
+    cut = sum(n > max_length for n in lengths)
+    if not cut:
+        return None
+    return (f"{cut} of {len(texts)} distinct captions in {where} are longer than the model's {max_length} text "
+            f"tokens (the longest: {max(lengths)}) and lose their end; train with --max-text-length {max(lengths)} "
+            f"to keep them whole")
 
 
 class TextCache:

@@ -3,7 +3,9 @@ families (``WORDING_FAMILIES``; the vocabulary is in ``wording``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+import string
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,7 +15,7 @@ from .motion import ACTIVITIES, Segment
 from .wording import ACTIVITY_WORDS, ATTRIBUTE_WORDS, SUBJECTS, TEMPLATES, USES_GERUND
 
 __all__ = ["caption_clip", "caption_pairs", "caption_parts", "CaptionParts", "describe_segment", "NUMBER_WORDS",
-           "WORDING_FAMILIES", "check_families"]
+           "WORDING_FAMILIES", "check_families", "activity_phrases", "longest_caption"]
 
 NUMBER_WORDS = ATTRIBUTE_WORDS["plain"]["n"]  # the plain family's counts: once, twice, three times, ...
 
@@ -117,3 +119,32 @@ def caption_clip(segments: list[Segment], rng: np.random.Generator, count: int =
                  families: Sequence[str] = WORDING_FAMILIES) -> list[str]:
     """``count`` distinct paraphrases (different families, subjects, structures and wording)."""
     return [c for c, _ in caption_pairs(segments, rng, count, families)]
+
+
+def activity_phrases(activity: str, family: str) -> Iterator[tuple[str, str]]:
+    """Every (verb phrase, gerund phrase) the grammar can word ``activity`` with in ``family``: each
+    form with each value of each attribute it names."""
+    words = ATTRIBUTE_WORDS[family]
+    for verb, gerund in ACTIVITY_WORDS[activity][family]:
+        slots = sorted({name for _, name, _, _ in string.Formatter().parse(verb) if name})
+        choices = [list(words[f"{activity}_speed" if slot == "speed" else slot].values()) for slot in slots]
+        for values in itertools.product(*choices):
+            filled = dict(zip(slots, values, strict=True))
+            yield " ".join(verb.format(**filled).split()), " ".join(gerund.format(**filled).split())
+
+
+def longest_caption(count: Callable[[str], int]) -> str:
+    """The caption with the largest ``count`` (a tokenizer's token count, say) that the grammar can
+    write: every family, sentence form and subject, each activity worded at its longest, in up to
+    ``MAX_SEGMENTS`` slots with no activity twice in a row (the planner's rule; its posture rules
+    are not applied, so this is an upper bound over the captions ``plan_clip`` can produce)."""
+    best, best_count = "", -1
+    for family in WORDING_FAMILIES:
+        used = 1 if USES_GERUND[family] else 0
+        longest = [max(activity_phrases(a, family), key=lambda p: count(p[used])) for a in ACTIVITY_WORDS]
+        top = sorted(longest, key=lambda p: -count(p[used]))[:2]  # a, b, a: the longest fill of three slots
+        for n, form, subject in itertools.product((1, 2, 3), range(2), SUBJECTS[family]):
+            text = CaptionParts(subject, form, tuple(top[i % 2] for i in range(n)), family).render()
+            if count(text) > best_count:
+                best, best_count = text, count(text)
+    return best
