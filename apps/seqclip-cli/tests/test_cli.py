@@ -51,11 +51,16 @@ def test_importing_the_cli_loads_no_heavy_library():
 
 
 def test_user_errors_that_need_no_model_answer_without_importing_torch(tmp_path):
+    data = make_dataset(tmp_path / "d")
+    (tmp_path / "c.txt").write_text("kick\nwalk\n")
     code = ("import sys; from typer.testing import CliRunner; from seqclip.cli import app\n"
             f"for args in ({['train', '--data', str(tmp_path / 'missing')]!r}, "
             f"{['train', '--resume', 'latest', '--out', str(tmp_path / 'none')]!r}, "
-            f"{['eval', '--checkpoint', str(tmp_path / 'none'), '--data', str(tmp_path)]!r}):\n"
-            "    assert CliRunner().invoke(app, args).exit_code == 2, args\n"
+            f"{['eval', '--checkpoint', str(tmp_path / 'none'), '--data', str(tmp_path)]!r}, "
+            f"{['eval', '--checkpoint', str(tmp_path), '--data', str(data), '--task', 'zeroshot', '--classes', str(tmp_path / 'c.txt'), '--unseen', 'kick,moonwalk']!r}):\n"
+            "    r = CliRunner().invoke(app, args)\n"
+            "    assert r.exit_code == 2, args\n"
+            "    assert args[-1] != 'kick,moonwalk' or \"--unseen: ['moonwalk'] are not among the 2 classes\" in r.output, r.output\n"
             "sys.exit(1 if 'torch' in sys.modules else 0)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -114,7 +119,7 @@ def test_eval_outputs_land_where_asked_and_nothing_in_the_working_directory(tmp_
     assert zs.exit_code == 0, zs.output
     assert (tmp_path / "z" / "zs.confusion.png").is_file()
     assert CliRunner().invoke(app, [*base, "--task", "zeroshot"]).exit_code == 0
-    assert (tmp_path / "model" / "eval" / "zeroshot_test_confusion.png").is_file()
+    assert (tmp_path / "model" / "eval" / "zeroshot_labelled_test_confusion.png").is_file()
     assert list(cwd.iterdir()) == []
 
 

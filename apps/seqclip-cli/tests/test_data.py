@@ -197,3 +197,26 @@ def test_ctrl_c_during_data_simulate_says_how_to_continue(tmp_path, monkeypatch)
                  "--out", tmp_path / "out")
     text = " ".join(result.output.split())
     assert result.exit_code == 130 and "run the same command again to continue" in text and ".out.simulate-partial" in text
+
+
+def test_data_synth_names_its_flags_as_typed(tmp_path):
+    unknown = run("data", "synth", "--out", tmp_path / "a", "--clips", "4", "--unseen", "moonwalk")
+    assert unknown.exit_code == 2 and one_line(unknown).startswith("error: --unseen: unknown activities ['moonwalk']")
+    every = run("data", "synth", "--out", tmp_path / "a", "--clips", "4", "--held-out-wording",
+                "plain,progressive,report,story")
+    assert "error: --held-out-wording: leave at least one" in one_line(every)
+    assert not (tmp_path / "a").exists()
+
+
+def test_a_ragged_bvh_file_is_named_in_its_own_terms(tmp_path):
+    from radar_synth.mocap_fixtures import write_bvh_fixture
+
+    corpus = write_bvh_fixture(tmp_path / "bvh", 1)
+    bvh = next(corpus.glob("*.bvh"))
+    lines = bvh.read_text().splitlines()
+    lines[-1] = " ".join(lines[-1].split()[:-1])  # the last frame lacks a value
+    bvh.write_text("\n".join(lines) + "\n")
+    result = run("data", "simulate", corpus, "--source", "bvh", "--captions", corpus / "captions.json",
+                 "--units-m", "0.01", "--out", tmp_path / "out")
+    line = one_line(result)
+    assert result.exit_code == 2 and bvh.name in line and "usecols" not in line and "values, but the hierarchy" in line

@@ -120,3 +120,27 @@ def test_eval_task_zeroshot_takes_a_class_file_templates_and_unseen_classes(eval
     assert bad.exit_code == 2 and "--unseen: ['jog'] are not among the 3 classes" in " ".join(bad.output.split())
     missing = CliRunner().invoke(app, [*eval_setup[1], "--task", "zeroshot", "--classes", str(tmp_path / "no.txt")])
     assert missing.exit_code == 2 and "--classes: file not found" in missing.output
+
+
+def test_recorded_unseen_classes_narrow_to_the_candidates_and_none_turns_them_off(eval_setup, tmp_path):
+    data = eval_setup[1][eval_setup[1].index("--data") + 1]
+    unseen_txt = __import__("pathlib").Path(data) / "unseen.txt"
+    unseen_txt.write_text("clap\n")
+    try:
+        (tmp_path / "classes.txt").write_text("walk\nwave\n")
+        narrowed, _ = _eval(eval_setup, "--task", "zeroshot", "--classes", str(tmp_path / "classes.txt"))
+        assert "generalized" not in narrowed  # clap is not a candidate: no report, and no error about --unseen
+        recorded, _ = _eval(eval_setup, "--task", "zeroshot")
+        assert recorded["generalized"]["unseen_classes"] == ["clap"]
+        for off in ("none", ""):
+            metrics, _ = _eval(eval_setup, "--task", "zeroshot", "--unseen", off)
+            assert "generalized" not in metrics
+    finally:
+        unseen_txt.unlink()
+
+
+def test_a_score_from_fewer_than_20_clips_is_flagged_beside_its_interval(eval_setup):
+    result = CliRunner().invoke(app, [*eval_setup[1], "--task", "twins"])  # 2 clips
+    text = " ".join(result.output.split())
+    assert result.exit_code == 0 and "rests on 2 clip(s): with fewer than 20 clips its 95 % interval is not " \
+        "meaningful" in text

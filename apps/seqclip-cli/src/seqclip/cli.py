@@ -109,6 +109,15 @@ def _choice(name: str):
     return check
 
 
+def _as_typed(message: str, options) -> str:
+    """A library's ``field: problem`` message with the field as the flag the user typed
+    (``held_out_wording: ...`` -> ``--held-out-wording: ...``) when ``field`` is one of ``options``."""
+    from .config import flag
+
+    field, sep, rest = message.partition(": ")
+    return f"{flag(field)}: {rest}" if sep and field in options else message
+
+
 def fail(message: str, code: int = 2) -> typer.Exit:
     err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
@@ -202,7 +211,7 @@ def _synth(out: Path, clips: int, **options) -> None:
     except FileExistsError as err:
         raise _exists(err, out) from None
     except USER_ERRORS as err:
-        raise fail(str(err)) from None
+        raise fail(_as_typed(str(err), options)) from None
     console.print(f"wrote {clips} clips to {root}" + (" as shards" if options["format"] == "wds" else ""))
 
 
@@ -604,9 +613,10 @@ def eval_cmd(
     templates: Annotated[Path | None, typer.Option(help="Zero-shot templates, one a line with {} for the class "
                                                    "phrase. [default: documented in the README]",
                                                    show_default=False)] = None,
-    unseen: Annotated[str | None, typer.Option(help="Classes never seen in training, comma-separated: adds the "
-                                               "generalised zero-shot report. [default: as the dataset records "
-                                               "them]", show_default=False)] = None,
+    unseen: Annotated[str | None, typer.Option(help="Classes never seen in training, comma-separated, among the "
+                                               "candidates: adds the generalised zero-shot report; none: no report. "
+                                               "[default: those of the candidates the dataset records]",
+                                               show_default=False)] = None,
 ) -> None:
     """Evaluate a checkpoint: retrieval (both directions), zero-shot recognition, or order: twins
     (own caption vs the order-swapped twin's) and order (own caption vs its order-reversed
@@ -615,10 +625,10 @@ def eval_cmd(
         raise fail(f"checkpoint not found: {checkpoint}")
     _check_spec(data)
     _check_clip_length(clip_length)
-    png = _confusion_png(task, out, checkpoint, split)
+    png = _confusion_png(task, out, checkpoint, data, split)
     _check_out(png, "--out" if out else "--checkpoint")
     _check_out(out)
-    zero_shot = _zero_shot_options(classes, templates, unseen)
+    zero_shot = _zero_shot_options(classes, templates, unseen, data, task == "zeroshot")
     from .eval_tasks import EvalOptions, evaluate_checkpoint
 
     try:
@@ -644,28 +654,57 @@ def eval_cmd(
         console.print(f"wrote {out}")
 
 
-def _zero_shot_options(classes: Path | None, templates: Path | None, unseen: str | None) -> dict:
-    """The zero-shot files and names, read and checked before the model loads (standard library only)."""
+def _zero_shot_options(classes: Path | None, templates: Path | None, unseen: str | None, data: str,
+                       zero_shot: bool) -> dict:
+    """The zero-shot files and names, read and checked before the model loads (no torch): with
+    ``zero_shot``, ``--unseen`` against the candidate classes, and the dataset's recorded unseen
+    classes narrowed to them (``--unseen none`` or ``""``: none)."""
     from radar_text_data.classes import parse_class_names, read_classes, read_templates
+    from radar_text_data.vocabulary import NO_UNSEEN
+
+    def names(text: str) -> tuple[str, ...]:
+        return (NO_UNSEEN,) if text.strip().lower() in ("", NO_UNSEEN) else tuple(parse_class_names(text, "--unseen"))
 
     out: dict = {"classes": None, "templates": None, "unseen": None}
     for name, given, read in (("classes", classes, lambda p: tuple(read_classes(p))), ("templates", templates,
-                              read_templates), ("unseen", unseen, lambda t: tuple(parse_class_names(t, "--unseen")))):
+                              read_templates), ("unseen", unseen, names)):
         try:
             out[name] = read(given) if given is not None else None
         except (ValueError, FileNotFoundError) as err:
             message = str(err)
             raise fail(message if message.startswith(f"--{name}") else f"--{name}: {message}") from None
+    if zero_shot:
+        out["unseen"] = _candidate_unseen(data, out["classes"], out["unseen"])
     return out
 
 
-def _confusion_png(task: str, out: Path | None, checkpoint: Path, split: str) -> Path | None:
-    """Where zero-shot's confusion matrix goes: beside --out, else in the run's eval/."""
+def _candidate_unseen(data: str, classes, unseen: tuple[str, ...] | None) -> tuple[str, ...]:
+    """The unseen classes a zero-shot evaluation will report: checked against the candidates."""
+    from radar_text_data import resolve_data
+    from radar_text_data.vocabulary import dataset_classes, resolve_unseen
+
+    try:
+        location = resolve_data(data)
+        names = [c.name for c in (classes or dataset_classes(location))]
+    except (ValueError, FileNotFoundError) as err:
+        raise fail(f"--data {data}: {err}") from None
+    try:
+        return resolve_unseen(location, names, unseen)
+    except ValueError as err:
+        raise fail(f"--unseen: {err}") from None
+
+
+def _confusion_png(task: str, out: Path | None, checkpoint: Path, data: str, split: str) -> Path | None:
+    """Where zero-shot's confusion matrix goes: beside --out, else in the run's eval/, named by task,
+    dataset and split (``zeroshot_<dataset>_<split>_confusion.png``)."""
     if task != "zeroshot":
         return None
     from .rundir import EVAL
 
-    return out.with_suffix(".confusion.png") if out else checkpoint / EVAL / f"zeroshot_{split}_confusion.png"
+    if out:
+        return out.with_suffix(".confusion.png")
+    dataset = "".join(c if c.isalnum() or c in "-_." else "_" for c in Path(data.rstrip("/")).name) or "data"
+    return checkpoint / EVAL / f"zeroshot_{dataset}_{split}_confusion.png"
 
 
 @app.command()

@@ -12,6 +12,7 @@ from pathlib import Path
 import torch
 
 from radar_text_data.classes import ClassPrompts
+from radar_text_data.vocabulary import clip_label, dataset_classes, resolve_unseen
 
 from .config import POOLED, TASK_ALIASES
 from .data import RadarTextDataset
@@ -38,36 +39,13 @@ class EvalOptions:
     batch_size: int = 64  # embedding batch; the in-batch protocol's batch
     classes: tuple[ClassPrompts, ...] | None = None  # zero-shot candidates (None: the dataset's own)
     templates: tuple[str, ...] | None = None  # zero-shot templates (None: zero_shot's defaults)
-    unseen: tuple[str, ...] | None = None  # classes never seen in training (None: as the dataset records)
+    unseen: tuple[str, ...] | None = None  # classes never seen in training (None: as the dataset records
+    # them, among the candidates; ("none",): no generalised report)
 
 
 def eval_retrieval(model: SeqClip, dataset: RadarTextDataset, options: EvalOptions = EvalOptions()) -> dict:
     """Both directions with 95 % intervals (``evaluate.retrieval``)."""
     return retrieval(model, dataset, options.similarity, options.protocol, options.batch_size)
-
-
-def dataset_classes(dataset: RadarTextDataset) -> list[ClassPrompts]:
-    """A dataset's own classes: its ``classes.json`` (as ``data synth`` and ``data convert`` write it),
-    else the labels in the records of all its splits, sorted."""
-    from radar_text_data import SPLITS
-    from radar_text_data.classes import CLASSES, bare_class, read_classes
-    from radar_text_data.source import open_split
-
-    root = dataset.location.root
-    if root is not None and (root / CLASSES).is_file():
-        return read_classes(root / CLASSES)
-    labels = {label for split in SPLITS for r in open_split(dataset.location, split).records
-              if (label := clip_label(r)) is not None}
-    if not labels:
-        raise ValueError("zero-shot needs classes: this dataset has no classes.json and no clip with one activity "
-                         "label in its segments; pass --classes FILE, or convert the data with --labels")
-    return [bare_class(name) for name in sorted(labels)]
-
-
-def clip_label(record) -> str | None:
-    """A clip's class: the activity of its segments when they all have one (else None)."""
-    acts = set(record.activities)
-    return next(iter(acts)) if len(acts) == 1 else None
 
 
 @torch.no_grad()
@@ -77,7 +55,7 @@ def eval_zeroshot(model: SeqClip, dataset: RadarTextDataset, options: EvalOption
     With unseen classes (``options.unseen``, else as the dataset records them), the generalised report."""
     from .zero_shot import build_zero_shot_classifier, zero_shot_report
 
-    classes = list(options.classes or dataset_classes(dataset))
+    classes = list(options.classes or dataset_classes(dataset.location))
     names = [c.name for c in classes]
     labels = [clip_label(r) for r in dataset.records]
     scored = [i for i, label in enumerate(labels) if label in names]
@@ -91,7 +69,7 @@ def eval_zeroshot(model: SeqClip, dataset: RadarTextDataset, options: EvalOption
     truth = torch.tensor([names.index(labels[i]) for i in scored])
     result = {**zero_shot_report(scores, truth, names), **counts, "classes": names, "similarity": options.similarity,
               "prompts": {n: list(p) for n, p in zip(names, clf.prompts, strict=True)}}
-    unseen = list(options.unseen if options.unseen is not None else _recorded_unseen(dataset))
+    unseen = list(resolve_unseen(dataset.location, names, options.unseen))
     if unseen:
         result["generalized"] = _generalized(model, clf, dataset, options, scores, truth, names, unseen)
     return result
@@ -100,12 +78,6 @@ def eval_zeroshot(model: SeqClip, dataset: RadarTextDataset, options: EvalOption
 def _class_scores(model: SeqClip, clf, dataset: RadarTextDataset, options: EvalOptions) -> torch.Tensor:
     emb = embed_split(model, dataset, options.batch_size, return_sequence=options.similarity != POOLED)
     return clf.scores(model, emb)  # [N, C]
-
-
-def _recorded_unseen(dataset: RadarTextDataset) -> list[str]:
-    from radar_text_data.classes import read_unseen
-
-    return read_unseen(dataset.location.root)
 
 
 def _generalized(model, clf, dataset, options, scores, truth, names: list[str], unseen: list[str]) -> dict:
@@ -118,9 +90,6 @@ def _generalized(model, clf, dataset, options, scores, truth, names: list[str], 
         restricted_top1,
     )
 
-    missing = sorted(set(unseen) - set(names))
-    if missing:
-        raise ValueError(f"--unseen: {missing} are not among the {len(names)} classes")
     mask = torch.tensor([n in unseen for n in names])
     val = RadarTextDataset(dataset.location, "val", dataset.length, train=False)
     val_labels = [clip_label(r) for r in val.records]

@@ -5,7 +5,9 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-__all__ = ["retrieval_table", "print_eval", "print_summary", "print_zero_shot"]
+__all__ = ["retrieval_table", "print_eval", "print_summary", "print_zero_shot", "FEW_CLIPS", "few_clips_warning"]
+
+FEW_CLIPS = 20  # below this many clips a bootstrap interval says little: a warning is printed beside it
 
 DIRECTIONS = ("text_to_radar", "radar_to_text")
 RETRIEVAL_COLUMNS = (("R@1", "R@1"), ("R@5", "R@5"), ("R@10", "R@10"), ("median rank", "median_rank"),
@@ -43,6 +45,7 @@ def print_eval(console: Console, result: dict) -> None:
         table.add_row(f"{result['accuracy']:.1f}", f"[{low:.1f}, {high:.1f}]", str(result["comparisons"]),
                       str(result["clips"]), "50.0")
     console.print(table)
+    _warn_few(console, result["protocol"]["clips"] if result["task"] == "retrieval" else result["clips"])
 
 
 def print_summary(console: Console, summary: dict) -> None:
@@ -59,10 +62,25 @@ def print_summary(console: Console, summary: dict) -> None:
     plain = {d: {k: v for k, v in summary["test"][d].items() if k != "interval"} for d in DIRECTIONS}
     console.print(retrieval_table(f"test retrieval of {which} over the full gallery ({n} clips; chance R@1 = "
                                   f"{100 / n:.1f}%)", plain))
+    _warn_few(console, n, "test score")
     ci = [f"{d.replace('_', ' ')} R@1 [{low:.1f}, {high:.1f}]" for d in DIRECTIONS
           if "interval" in summary["test"][d] for low, high in [summary["test"][d]["interval"]["R@1"]]]
     if ci:  # one line under the table: intervals in its cells would wrap an 80-column terminal
         console.print("95 % intervals (resampling clips): " + "; ".join(ci), highlight=False)
+
+
+def few_clips_warning(clips: int, what: str = "score") -> str | None:
+    """A warning when a score rests on fewer than ``FEW_CLIPS`` clips (its interval is not meaningful)."""
+    if clips >= FEW_CLIPS:
+        return None
+    return (f"warning: this {what} rests on {clips} clip(s): with fewer than {FEW_CLIPS} clips its 95 % interval "
+            f"is not meaningful")
+
+
+def _warn_few(console: Console, clips: int, what: str = "score") -> None:
+    warning = few_clips_warning(clips, what)
+    if warning:
+        console.print(f"[yellow]{warning}[/]", highlight=False)
 
 
 def _ci(value: float | None, interval) -> str:
@@ -83,6 +101,7 @@ def print_zero_shot(console: Console, result: dict) -> None:
     table.add_row("balanced (per-class mean)", _ci(result["balanced"], result["balanced_interval"]),
                   f"{result['chance_balanced']:.1f}")
     console.print(table)
+    _warn_few(console, result["clips"])
     unlisted, multi = result["unlisted_clips"], result["multi_activity_clips"]
     skipped = ([f"{sum(unlisted.values())} clip(s) of classes not among the candidates ("
                 + ", ".join(f"{k}: {v}" for k, v in unlisted.items()) + ")"] if unlisted else [])
@@ -105,4 +124,6 @@ def print_zero_shot(console: Console, result: dict) -> None:
             only = g[f"{which}_only"]
             console.print(f"{which} classes only as candidates: top-1 {_ci(only['top1'], only['interval'])} "
                           f"({only['clips']} clips, chance {only['chance']:.1f})", highlight=False)
+            if only["clips"]:
+                _warn_few(console, only["clips"], f"{which}-only top-1")
         console.print(f"gamma: {g['gamma_rule']}", highlight=False)

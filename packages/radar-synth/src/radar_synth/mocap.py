@@ -178,6 +178,17 @@ def read_source(src: str | os.PathLike, source: str, captions_file: str | os.Pat
     raise MotionError(f"unknown source {source!r}; choose from {list(SOURCES)}")
 
 
+def _bvh_problem(err: Exception) -> str:
+    """What is wrong with a BVH file, in its own terms (numpy's row-length error names a numpy option)."""
+    import re
+
+    ragged = re.search(r"number of columns changed from (\d+) to (\d+) at row (\d+)", str(err))
+    if ragged:
+        want, got, row = ragged.groups()
+        return f"motion frame {row} has {got} values, but the hierarchy's channels need {want} per frame"
+    return f"{type(err).__name__}: {err}"
+
+
 def _read_bvh(path: str) -> tuple[np.ndarray, Skeleton, float]:
     try:
         import pybvh
@@ -191,7 +202,7 @@ def _read_bvh(path: str) -> tuple[np.ndarray, Skeleton, float]:
             bvh = pybvh.read_bvh_file(path, world_up="+y")
             positions = bvh.node_positions()  # [F, N, 3], joints and end sites, world frame
     except (OSError, ValueError, IndexError, KeyError) as err:
-        raise MotionError(f"{path}: unreadable BVH ({type(err).__name__}: {err})") from None
+        raise MotionError(f"{path}: unreadable BVH ({_bvh_problem(err)})") from None
     nodes = list(bvh.nodes)
     index = {id(n): i for i, n in enumerate(nodes)}
     parents = [-1 if n.parent is None else index[id(n.parent)] for n in nodes]

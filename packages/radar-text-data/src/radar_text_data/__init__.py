@@ -40,6 +40,8 @@ _LAZY = {
     "CLASSES": "classes", "UNSEEN": "classes", "ClassPrompts": "classes", "read_classes": "classes",
     "read_templates": "classes", "classes_json": "classes", "read_unseen": "classes",
     "parse_class_names": "classes", "ClassFileError": "classes", "bare_class": "classes",
+    "clip_label": "vocabulary", "dataset_classes": "vocabulary", "resolve_unseen": "vocabulary",
+    "NO_UNSEEN": "vocabulary",
     "read_text": "textfile", "TextFileError": "textfile", "BOM": "textfile",
     "LabelSegment": "labels", "read_labels": "labels", "render_captions": "labels", "CAPTION_TEMPLATES": "labels",
 }
