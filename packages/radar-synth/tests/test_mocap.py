@@ -223,10 +223,16 @@ def test_an_interrupted_simulation_resumes_to_the_same_bytes(tmp_path, monkeypat
 
 
 def test_bvh_and_joints_corpora_simulate_with_a_seeded_split_and_as_shards(tmp_path):
-    bvh = write_bvh_fixture(tmp_path / "bvh", 2)
+    from radar_text_data import read_manifest
+
+    bvh = write_bvh_fixture(tmp_path / "bvh", 3)  # three files: one per split (two were all train before)
     out = _simulate(read_bvh_folder(bvh, bvh / "captions.json"), tmp_path / "b", root=bvh, opts={"units_m": 0.01})
-    assert out.clips == 2
-    joints = write_joints_fixture(tmp_path / "j", 2)
+    assert out.clips == 3 and sorted(r.split for r in read_manifest(out.out)) == ["test", "train", "val"]
+    with pytest.raises(ValueError, match="2 motion files without a split of their own cannot fill train plus 1 val"):
+        _simulate(read_bvh_folder(bvh, bvh / "captions.json")[:2], tmp_path / "two", root=bvh,
+                  opts={"units_m": 0.01})
+    assert not (tmp_path / "two").exists() and not list(tmp_path.glob(".two*"))
+    joints = write_joints_fixture(tmp_path / "j", 3)
     shards = _simulate(read_source(joints, "joints", joints / "captions.json"), tmp_path / "s", root=joints,
                        format="wds", shard_size=1)
     assert (shards.out / "index.json").is_file() and not (shards.out / "clips").exists()

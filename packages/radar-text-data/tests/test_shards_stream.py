@@ -83,6 +83,8 @@ def test_check_finds_problems_inside_shards(dataset, tmp_path):
     with ShardWriter(tmp_path, shard_size=10) as writer:
         writer.add(records[0], b"not a zip")
         writer.add(records[1], (root / records[1].file).read_bytes())
+        val = next(r for r in records if r.split == "val")  # a val clip: an empty val split is a problem too
+        writer.add(val, (root / val.file).read_bytes())
     problems = check_dataset(resolve_data(tmp_path))
     assert len(problems) == 1 and f"{tmp_path}/" in problems[0] and ":000000000.npz: unreadable" in problems[0]
     with pytest.raises(ValueError, match="must come in id order"), ShardWriter(tmp_path / "x") as writer:

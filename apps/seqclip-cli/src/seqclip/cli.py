@@ -158,6 +158,18 @@ def _writing(out: Path, flag: str = "--out", lock: bool = True):
         yield
 
 
+def _check_fractions(val_fraction: float, test_fraction: float) -> None:
+    if val_fraction + test_fraction >= 1.0:
+        raise fail(f"--val-fraction {val_fraction} + --test-fraction {test_fraction} leave no clip for training")
+
+
+def _check_windows(window: int | None, stride: int | None, longest: int | None = None) -> None:
+    if stride is not None and window is None:
+        raise fail("--stride needs --window")
+    if window is not None and longest is not None and window > longest:
+        raise fail(f"--window {window} is longer than --max-frames {longest}")
+
+
 def _exists(err: FileExistsError, out: Path) -> typer.Exit:
     return fail(f"--out {out}: {err}; choose another --out, or pass --overwrite to move it aside to "
                 f"{out.name}.old-<date>-<time> (never deleted)")
@@ -341,8 +353,7 @@ def data_convert(
         raise fail("give --captions FILE, --labels FILE, or both")
     if templates is not None and labels is None:
         raise fail("--templates renders captions from --labels; give --labels too")
-    if val_fraction + test_fraction >= 1.0:
-        raise fail(f"--val-fraction {val_fraction} + --test-fraction {test_fraction} leave no clip for training")
+    _check_fractions(val_fraction, test_fraction)
     from radar_text_data import convert_folder, read_manifest
 
     left_out: list[str] | None = [] if skip_unlabelled else None
@@ -384,6 +395,16 @@ def data_simulate(
                                             min=16, max=MAX_FRAMES)] = MAX_FRAMES,
     mirrored: Annotated[bool, typer.Option("--mirrored/--no-mirrored", help="humanml3d: keep the M-prefixed "
                                            "mirrored copies.")] = True,
+    window: Annotated[int | None, typer.Option(help="Cut motions longer than this many radar frames into clips of "
+                                               "it (instead of cropping them to --max-frames); each keeps the "
+                                               "motion's captions. [default: off]", min=16, show_default=False)
+                      ] = None,
+    stride: Annotated[int | None, typer.Option(help="With --window: frames between window starts. [default: the "
+                                               "window, no overlap]", min=1, show_default=False)] = None,
+    val_fraction: Annotated[float, typer.Option(help="Share of motion files in the val split (sources without "
+                                                "split files of their own).", min=0.0, max=1.0)] = SPLIT_FRACTIONS[1],
+    test_fraction: Annotated[float, typer.Option(help="Share of motion files in the test split (as --val-fraction).",
+                                                 min=0.0, max=1.0)] = SPLIT_FRACTIONS[2],
     seed: Annotated[int, typer.Option(help="Random seed (placement, noise, the split of sources without one).",
                                       min=0)] = 0,
     workers: Annotated[int, typer.Option(help="Simulation processes.", min=1)] = 2,
@@ -402,11 +423,14 @@ def data_simulate(
                                  ("--up", up, ("y", "z"))):
         if value not in choices:
             raise fail(f"{name} {value!r}: choose from {', '.join(choices)}")
+    _check_windows(window, stride, max_frames)
+    _check_fractions(val_fraction, test_fraction)
     with _writing(out):
         summary = _simulate(src, out, dict(source=source, captions=captions, skeleton=skeleton, fps=fps,
                                            mirrored=mirrored, skip_bad=skip_bad),
                             dict(seed=seed, rotations=rotations, max_frames=max_frames, up=up, units_m=units_m,
-                                 smoothing_s=smoothing, snr_db=snr_db),
+                                 smoothing_s=smoothing, snr_db=snr_db, window_frames=window, stride_frames=stride,
+                                 split_fractions=(1.0 - val_fraction - test_fraction, val_fraction, test_fraction)),
                             dict(workers=workers, format=format, shard_size=shard_size, overwrite=overwrite))
     notes = [f"{summary.resumed} finished before (resumed)"] if summary.resumed else []
     notes += [f"{summary.cropped} cut to {max_frames} frames"] if summary.cropped else []

@@ -49,6 +49,7 @@ class MotionItem:
     skeleton: str = "smpl22"
     mirrored: bool = False
     text_spans: tuple[tuple[float, float, tuple[str, ...]], ...] = ()
+    window: int | None = None  # the k-th window of a longer motion (``SimulateOptions.window_frames``)
 
 
 def humanml3d_captions(path: Path) -> dict[tuple[float, float], list[str]]:

@@ -16,7 +16,7 @@ import json
 import os
 import shutil
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +46,7 @@ __all__ = ["SimulateOptions", "SimulateSummary", "simulate_corpus", "check_items
            "MIN_CLIP_FRAMES"]
 
 MIN_CLIP_FRAMES = FRAME_MULTIPLE  # a motion shorter than this many radar frames cannot be a clip
+WINDOW_MARGIN_S = 0.1  # poses beyond a window's end: rounding to pose frames (>= 10 fps) still fills it
 HEIGHT_RANGE_M = (0.5, 2.5)  # a body outside this height has the wrong units (or is not a person)
 
 
@@ -66,8 +67,15 @@ class SimulateOptions:
     path: str = "fast"
     split_fractions: tuple[float, float, float] = SPLIT_FRACTIONS
     radar: dict = field(default_factory=lambda: RadarConfig().to_dict())
+    window_frames: int | None = None  # longer motions become clips of this many frames ...
+    stride_frames: int | None = None  # ... starting every stride frames (None: the window, no overlap)
 
     def __post_init__(self) -> None:
+        if self.window_frames is not None and not MIN_CLIP_FRAMES <= self.window_frames <= self.max_frames:
+            raise ValueError(f"window_frames must lie in [{MIN_CLIP_FRAMES}, max_frames {self.max_frames}], got "
+                             f"{self.window_frames}")
+        if self.stride_frames is not None and (self.window_frames is None or self.stride_frames < 1):
+            raise ValueError(f"stride_frames needs window_frames and must be >= 1, got {self.stride_frames}")
         if self.rotations < 1:
             raise ValueError(f"rotations must be >= 1, got {self.rotations}")
         if not MIN_CLIP_FRAMES <= self.max_frames <= MAX_FRAMES:
@@ -110,13 +118,17 @@ def _world(item: MotionItem, opts: SimulateOptions) -> tuple[np.ndarray, Skeleto
     return world, skeleton, fps
 
 
-def check_items(items: Sequence[MotionItem], opts: SimulateOptions) -> list[tuple[MotionItem, str]]:
+def check_items(items: Sequence[MotionItem], opts: SimulateOptions,
+                durations: dict[int, float] | None = None) -> list[tuple[MotionItem, str]]:
     """``(item, problem)`` for every item that cannot be simulated (unreadable, wrong shape, NaN,
-    span outside the motion, shorter than ``MIN_CLIP_FRAMES`` radar frames, implausible height)."""
+    span outside the motion, shorter than ``MIN_CLIP_FRAMES`` radar frames, implausible height);
+    ``durations``, when given, gets each good item's length in seconds under ``id(item)``."""
     cfg, problems = RadarConfig.from_dict(opts.radar), []
     for item in items:
         try:
             world, _, fps = _world(item, opts)
+            if durations is not None:
+                durations[id(item)] = (len(world) - 1) / fps
             frames, _ = _frames((len(world) - 1) / fps, cfg, opts.max_frames)
             if frames < MIN_CLIP_FRAMES:
                 raise MotionError(f"{item.file}: the motion{'' if item.end_s is None else ' span'} lasts "
@@ -150,7 +162,8 @@ def _task(args) -> list[dict]:
         return [json.loads(d.read_text(encoding="utf-8")) for d in done]
     cfg = RadarConfig.from_dict(opts.radar)
     world, skeleton, fps = _world(item, opts)
-    frames, cropped = _frames((len(world) - 1) / fps, cfg, opts.max_frames)
+    frames, cropped = _frames((len(world) - 1) / fps, cfg, opts.window_frames or opts.max_frames)
+    cropped = cropped and item.window is None  # a window's span is cut to exactly window_frames
     out = []
     for k, (cid, record) in enumerate(zip(ids, done, strict=True)):
         if record.is_file():
@@ -180,7 +193,7 @@ def _record(item: MotionItem, cid: str, split: str, frames: int, cfg: RadarConfi
             "subject": {"height_m": round(height, 3), "start_range_m": round(placement.range_m, 3),
                         "start_azimuth_deg": round(placement.azimuth_deg, 2)},
             "source": {"format": item.source, "file": rel_file, "motion": item.id, "start_s": item.start_s,
-                       "end_s": item.end_s, "mirrored": item.mirrored, "cropped": cropped,
+                       "end_s": item.end_s, "mirrored": item.mirrored, "cropped": cropped, "window": item.window,
                        "rotation_deg": None if rotation is None else round(float(np.degrees(rotation)), 3)},
             "text_spans": spans}
 
@@ -191,7 +204,8 @@ def _splits(items: Sequence[MotionItem], opts: SimulateOptions) -> list[str]:
     from radar_text_data.convert import split_by_fraction
 
     files = sorted({i.file for i in items if i.split is None})
-    drawn = split_by_fraction(files, opts.split_fractions[1], opts.split_fractions[2], opts.seed) if files else {}
+    drawn = (split_by_fraction(files, opts.split_fractions[1], opts.split_fractions[2], opts.seed,
+                               "motion files without a split of their own") if files else {})
     return [i.split or drawn[i.file] for i in items]
 
 
@@ -230,19 +244,21 @@ def simulate_corpus(items: Sequence[MotionItem], out: str | os.PathLike, opts: S
     if format not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, got {format!r}")
     check_new_output(out, overwrite)
-    problems = check_items(items, opts)
+    durations: dict[int, float] = {}
+    problems = check_items(items, opts, durations)
     if problems and not skip_bad:
         raise MotionError(problems[0][1] + (f" (and {len(problems) - 1} more problem(s); --skip-bad leaves them out)"
                                             if len(problems) > 1 else ""))
     bad = {id(i) for i, _ in problems}
-    good = [i for i in items if id(i) not in bad]
+    good = [w for i in items if id(i) not in bad for w in _windows(i, durations[id(i)], opts)]
     if not good:
         raise MotionError("no motion could be simulated" + (f": {problems[0][1]}" if problems else ""))
+    splits = _splits(good, opts)  # a corpus too small for the splits is refused before anything is written
     work = _work_dir(out, good, opts)
     resumed = len(list((work / "records").glob("*.json")))
     tasks = [(item, _copy_ids(item, opts), split, opts, str(work),
               os.path.relpath(item.file, root) if root else Path(item.file).name)
-             for item, split in zip(good, _splits(good, opts), strict=True)]
+             for item, split in zip(good, splits, strict=True)]
     bar = tqdm(total=sum(len(t[1]) for t in tasks), desc="simulating motions", unit="clip", disable=not progress)
     records = []
     for rows in parallel_map(_task, tasks, workers):
@@ -252,6 +268,26 @@ def simulate_corpus(items: Sequence[MotionItem], out: str | os.PathLike, opts: S
     _finish(work, out, records, format, shard_size, overwrite)
     return SimulateSummary(out, len(records), resumed, [*read_problems, *((i.file, p) for i, p in problems)],
                            sum(1 for r in records if r.extras["source"]["cropped"]))
+
+
+def _windows(item: MotionItem, duration_s: float, opts: SimulateOptions) -> list[MotionItem]:
+    """``item`` itself, or when it lasts longer than ``window_frames`` radar frames, its windows of that
+    many frames every ``stride_frames`` (ids ``<id>_w000``, ...; the motion's captions, and the
+    captioned spans that overlap each window shifted into it; a tail shorter than a window is left out)."""
+    rate = RadarConfig.from_dict(opts.radar).frame_rate_hz
+    window, stride = opts.window_frames, opts.stride_frames or opts.window_frames
+    if window is None or int(np.floor(duration_s * rate + 1e-9)) <= window:
+        return [item]
+    length = window / rate
+    last = duration_s - length - WINDOW_MARGIN_S  # each span holds a margin of poses: cut to exactly window frames
+    out = []
+    for k, first in enumerate(range(0, int(np.floor(last * rate + 1e-9)) + 1, stride)):
+        start = first / rate
+        spans = tuple((max(s - start, 0.0), min(e - start, length), c) for s, e, c in item.text_spans
+                      if s < start + length and e > start)
+        out.append(replace(item, id=f"{item.id}_w{k:03d}", start_s=item.start_s + start,
+                           end_s=item.start_s + start + length + WINDOW_MARGIN_S, text_spans=spans, window=k))
+    return out or [item]
 
 
 def _copy_ids(item: MotionItem, opts: SimulateOptions) -> list[str]:

@@ -17,6 +17,7 @@ from .source import DataLocation
 __all__ = ["check_dataset", "reversal_problems", "format_problems", "SHOWN_PROBLEMS"]
 
 SHOWN_PROBLEMS = 20  # problems listed in one message; the rest are counted
+TRAINING_SPLITS = ("train", "val")  # a dataset with either empty cannot train
 
 
 def format_problems(problems: Sequence[str], limit: int = SHOWN_PROBLEMS) -> str:
@@ -58,7 +59,13 @@ def _check_directory(location: DataLocation) -> list[str]:
     for file, splits in sorted(files_by_split.items()):
         if len(splits) > 1:
             problems.append(f"{where}: split leakage: {file} is in {sorted(splits)}")
-    return problems
+    return problems + _empty_splits(where, {r.split for _, r in records})
+
+
+def _empty_splits(where: str, present: set[str]) -> list[str]:
+    """A dataset that trains nowhere: its train or val split holds no clip."""
+    return [f"{where}: the {split} split is empty (seqclip train needs clips in train and val)"
+            for split in TRAINING_SPLITS if split not in present]
 
 
 def _check_shards(location: DataLocation) -> list[str]:
@@ -75,6 +82,8 @@ def _check_shards(location: DataLocation) -> list[str]:
                 problems.append(f"{shard.url}: {err}")
             if shard.samples is not None and count != shard.samples:
                 problems.append(f"{shard.url}: the index says {shard.samples} samples, the shard holds {count}")
+    if location.indexed:
+        problems += _empty_splits(str(location.spec), {s for s, shards in splits if shards})
     return problems
 
 

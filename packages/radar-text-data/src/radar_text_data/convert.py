@@ -91,8 +91,11 @@ def _classes_text(records: list[ClipRecord], templates: tuple[str, ...]) -> str:
     return classes_json({n: render_captions([n], templates)[0] for n in {a for r in records for a in r.activities}})
 
 
-def split_by_fraction(ids: list[str], val_fraction: float, test_fraction: float, seed: int) -> dict[str, str]:
-    """``{id: split}`` by a seeded permutation: ``round(test_fraction * n)`` test, then val, the rest train."""
+def split_by_fraction(ids: list[str], val_fraction: float, test_fraction: float, seed: int,
+                      what: str = "clips") -> dict[str, str]:
+    """``{id: split}`` by a seeded permutation: ``round(test_fraction * n)`` test, then val, the rest
+    train; a split with a share above 0 gets at least one id, and too few ids for that (train keeps
+    at least one too) raise ``ValueError``."""
     for name, share in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
         if not 0.0 <= share < 1.0:
             raise ValueError(f"{name} must lie in [0, 1), got {share}")
@@ -100,7 +103,10 @@ def split_by_fraction(ids: list[str], val_fraction: float, test_fraction: float,
         raise ValueError(f"val_fraction + test_fraction must leave clips for training, got "
                          f"{val_fraction} + {test_fraction}")
     order = np.random.default_rng(seed).permutation(len(ids))
-    n_test, n_val = int(round(test_fraction * len(ids))), int(round(val_fraction * len(ids)))
+    n_test, n_val = (max(int(share > 0), int(round(share * len(ids)))) for share in (test_fraction, val_fraction))
+    if n_test + n_val >= len(ids):
+        raise ValueError(f"{len(ids)} {what} cannot fill train plus {n_val} val and {n_test} test (val_fraction "
+                         f"{val_fraction}, test_fraction {test_fraction}): add data or lower the fractions")
     return {ids[i]: "test" if rank < n_test else "val" if rank < n_test + n_val else "train"
             for rank, i in enumerate(order)}
 
