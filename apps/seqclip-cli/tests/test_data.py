@@ -220,3 +220,21 @@ def test_a_ragged_bvh_file_is_named_in_its_own_terms(tmp_path):
                  "--units-m", "0.01", "--out", tmp_path / "out")
     line = one_line(result)
     assert result.exit_code == 2 and bvh.name in line and "usecols" not in line and "values, but the hierarchy" in line
+
+
+def test_data_simulate_takes_split_fractions_and_refuses_a_corpus_too_small_for_them(tmp_path):
+    from radar_synth.mocap_fixtures import write_joints_fixture
+
+    corpus = write_joints_fixture(tmp_path / "takes", 2)
+    base = ["data", "simulate", corpus, "--source", "joints", "--captions", corpus / "captions.json",
+            "--max-frames", "32", "--workers", "1"]
+    small = run(*base, "--out", tmp_path / "a")
+    assert small.exit_code == 2 and "2 motion files without a split of their own cannot fill train plus 1 val and " \
+        "1 test" in one_line(small)
+    assert not (tmp_path / "a").exists() and sorted(p.name for p in tmp_path.iterdir()) == ["takes"]
+    made = run(*base, "--out", tmp_path / "b", "--val-fraction", "0.5", "--test-fraction", "0")
+    assert made.exit_code == 0, made.output
+    assert sorted(json.loads(x)["split"] for x in (tmp_path / "b" / "manifest.jsonl").read_text().splitlines()) == [
+        "train", "val"]
+    windows = run(*base, "--out", tmp_path / "c", "--stride", "8")
+    assert windows.exit_code == 2 and "--stride needs --window" in one_line(windows)

@@ -280,3 +280,27 @@ def test_captions_are_required_for_bvh_and_joints_sources(tmp_path):
     (root / "captions.json").write_text(json.dumps({"other": ["x"]}))
     with pytest.raises(MotionError, match="no captions for take000.npy"):
         read_joints_folder(root, root / "captions.json")
+
+
+def test_long_motions_become_windows_of_exactly_the_window_and_keep_their_split(tmp_path):
+    """Motions of 2-6 s at 50 Hz in windows of 32 frames every 48: each window exactly 32 frames, the
+    count from the motion's length (a 0.1 s margin of poses at the end), all windows of a motion in
+    one split, with the motion's captions."""
+    from radar_text_data import read_manifest
+
+    root = write_joints_fixture(tmp_path / "j", 3)
+    items = read_source(root, "joints", root / "captions.json")
+    out = _simulate(items, tmp_path / "w", root=root, opts={"max_frames": 64, "window_frames": 32,
+                                                             "stride_frames": 48})
+    records = read_manifest(out.out)
+    by_motion: dict[str, list] = {}
+    for r in records:
+        by_motion.setdefault(r.extras["source"]["motion"].rsplit("_w", 1)[0], []).append(r)
+    for item in items:
+        duration = (len(np.load(item.file)) - 1) / item.fps
+        windows = sorted(by_motion[item.id], key=lambda r: r.id)
+        expected = int(np.floor((duration - 32 / 50 - 0.1) * 50 + 1e-9)) // 48 + 1
+        assert len(windows) == expected and [r.extras["source"]["window"] for r in windows] == list(range(expected))
+        assert all(r.num_frames == 32 and not r.extras["source"]["cropped"] for r in windows)
+        assert len({r.split for r in windows}) == 1 and windows[0].captions == item.captions
+    assert out.clips == len(records) > 3

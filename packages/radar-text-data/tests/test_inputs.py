@@ -87,3 +87,59 @@ def test_clips_without_labels_are_an_error_as_labels_without_clips_are(tmp_path)
     labels.write_text("\n".join(lines[:1] + lines[2:]) + "\n")  # the first clip's label removed
     with pytest.raises(ConvertError, match=r"1 clip\(s\) in .* have no labels"):
         convert_folder(src, None, tmp_path / "out", labels_file=labels)
+
+
+# ---------------------------------------------------------------------- windows and splits
+def test_a_long_recording_is_cut_into_windows_that_keep_its_split_and_labels(tmp_path):
+    """Three recordings of 100 frames, labelled walk 0-60 / sit_down 60-100: windows of 40 every 30
+    frames start at 0 and 30 (60 would end at 100: kept) -> 3 windows each; segments cut to each."""
+    import numpy as np
+
+    src = tmp_path / "rec"
+    src.mkdir()
+    rng = np.random.default_rng(0)
+    lines = ["id,label,start_frame,end_frame"]
+    for i in range(3):
+        np.savez(src / f"r{i}.npz", range_time=rng.random((256, 100)), doppler_time=rng.random((128, 100)),
+                 azimuth_time=rng.random((128, 100)))
+        lines += [f"r{i},walk,0,60", f"r{i},sit_down,60,100"]
+    (tmp_path / "labels.csv").write_text("\n".join(lines) + "\n")
+    out = convert_folder(src, None, tmp_path / "out", labels_file=tmp_path / "labels.csv", window=40, stride=30)
+    records = {r.id: r for r in read_manifest(out)}
+    assert sorted(records) == [f"r{i}_w{k:03d}" for i in range(3) for k in range(3)]
+    w1 = records["r0_w001"]  # frames 30-70: walk 30-60, sit down 60-70
+    assert w1.num_frames == 40 and w1.activities == ("walk", "sit_down") and w1.extras["source"] == {
+        "clip": "r0", "start_frame": 30, "end_frame": 70}
+    assert [(s["start_frame"], s["end_frame"]) for s in w1.segments] == [(0, 30), (30, 40)]
+    assert records["r0_w000"].activities == ("walk",) and records["r0_w002"].activities == ("sit_down",)
+    for i in range(3):  # a recording's windows share one split: no leakage between its overlapping windows
+        assert len({records[f"r{i}_w{k:03d}"].split for k in range(3)}) == 1
+    with np.load(src / "r0.npz") as z, np.load(out / "clips" / "r0_w001.npz") as w:
+        np.testing.assert_array_equal(w["doppler_time"], z["doppler_time"][:, 30:70].astype(np.float16))
+    lines = [x for x in lines if not x.startswith("r1,sit_down")]  # r1's last window has no labelled frame
+    lines[lines.index("r1,walk,0,60")] = "r1,walk,0,50"
+    (tmp_path / "labels.csv").write_text("\n".join(lines) + "\n")
+    with pytest.raises(ConvertError, match=r"1 clip\(s\) or window\(s\) hold no labelled frame.*\n  r1_w002"):
+        convert_folder(src, None, tmp_path / "o2", labels_file=tmp_path / "labels.csv", window=40, stride=30)
+
+
+def test_every_split_gets_a_clip_when_the_data_allow_and_a_clear_error_otherwise(tmp_path):
+    from radar_text_data import split_by_fraction
+
+    for n in (3, 4, 9):
+        counts = list(split_by_fraction([f"c{i}" for i in range(n)], 0.1, 0.1, 0).values())
+        assert counts.count("val") == counts.count("test") == 1 and counts.count("train") == n - 2
+    assert list(split_by_fraction(["a", "b"], 0.0, 0.0, 0).values()) == ["train", "train"]
+    with pytest.raises(ValueError, match="2 clips cannot fill train plus 1 val and 1 test"):
+        split_by_fraction(["a", "b"], 0.1, 0.1, 0)
+
+
+def test_data_check_flags_a_dataset_without_train_or_val_clips(tmp_path):
+    from rtd_helpers import tiny_dataset
+
+    from radar_text_data import check_dataset, resolve_data
+
+    data = tiny_dataset(tmp_path / "d", n=6, splits=["train"] * 4 + ["test"] * 2)
+    problems = check_dataset(resolve_data(data))
+    assert problems == [f"{data / 'manifest.jsonl'}: the val split is empty (seqclip train needs clips in train and "
+                        f"val)"]

@@ -345,6 +345,12 @@ def data_convert(
     skip_unlabelled: Annotated[bool, typer.Option("--skip-unlabelled", help="Leave out clips of SRC that the "
                                                   "captions (or labels) do not mention, instead of stopping; "
                                                   "counted either way.")] = False,
+    window: Annotated[int | None, typer.Option(help="Cut recordings longer than this many frames into clips of it "
+                                               "(each with the recording's captions, or the labelled segments "
+                                               "inside it; all in the recording's split). [default: off]", min=1,
+                                               show_default=False)] = None,
+    stride: Annotated[int | None, typer.Option(help="With --window: frames between window starts. [default: the "
+                                               "window, no overlap]", min=1, show_default=False)] = None,
 ) -> None:
     """Convert your own per-clip views plus captions or labels to the dataset directory format. Every
     clip is checked first (views, frames, finite values, captions, segments): any problem is listed
@@ -354,6 +360,7 @@ def data_convert(
     if templates is not None and labels is None:
         raise fail("--templates renders captions from --labels; give --labels too")
     _check_fractions(val_fraction, test_fraction)
+    _check_windows(window, stride)
     from radar_text_data import convert_folder, read_manifest
 
     left_out: list[str] | None = [] if skip_unlabelled else None
@@ -361,7 +368,7 @@ def data_convert(
         try:
             root = convert_folder(src, captions, out, val_fraction=val_fraction, test_fraction=test_fraction,
                                   seed=seed, overwrite=overwrite, labels_file=labels, templates_file=templates,
-                                  unlabelled=left_out)
+                                  unlabelled=left_out, window=window, stride=stride)
         except FileExistsError as err:
             raise _exists(err, out) from None
         except USER_ERRORS as err:
@@ -369,7 +376,7 @@ def data_convert(
     kept, skipped = len(read_manifest(root)), left_out or []
     first = f": {', '.join(skipped[:5])}{', ...' if len(skipped) > 5 else ''}" if skipped else ""
     console.print(escape(f"wrote {kept} clips to {root} ({len(skipped)} clip(s) without "
-                         f"{'captions' if captions else 'labels'} left out{first}); check it with "
+                         f"{'captions' if captions else 'labelled frames'} left out{first}); check it with "
                          f"`seqclip data check {root}`"), highlight=False, soft_wrap=True)
 
 

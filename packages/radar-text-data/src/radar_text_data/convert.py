@@ -29,7 +29,8 @@ class ConvertError(ValueError):
 def convert_folder(src: str | os.PathLike, captions_file: str | os.PathLike | None, out: str | os.PathLike,
                    val_fraction: float = SPLIT_FRACTIONS[1], test_fraction: float = SPLIT_FRACTIONS[2], seed: int = 0,
                    overwrite: bool = False, labels_file: str | os.PathLike | None = None,
-                   templates_file: str | os.PathLike | None = None, unlabelled: list[str] | None = None) -> Path:
+                   templates_file: str | os.PathLike | None = None, unlabelled: list[str] | None = None,
+                   window: int | None = None, stride: int | None = None) -> Path:
     """Convert a folder of per-clip ``<id>.npz`` (with range_time, doppler_time, azimuth_time) or
     ``<id>/{range_time,doppler_time,azimuth_time}.npy`` plus a captions file (JSON object
     ``{id: [caption, ...]}`` or JSON lines ``{"id": ..., "captions": [...]}``) and/or a label file
@@ -49,7 +50,12 @@ def convert_folder(src: str | os.PathLike, captions_file: str | os.PathLike | No
 
     Clips in ``src`` that the captions (or, without captions, the labels) do not mention raise
     ``ConvertError`` listing them; with an ``unlabelled`` list they are left out and their ids
-    appended to it."""
+    appended to it.
+
+    ``window``: a recording longer than this many frames becomes clips of ``window`` frames starting
+    every ``stride`` frames (default: ``window``; a shorter tail is left out), ids ``<id>_w000``, ...,
+    each with the recording's captions, or with the labelled segments that overlap it (cut to it). All
+    windows of a recording share its split. A window without a labelled frame counts as unlabelled."""
     src, out = Path(src), Path(out)
     if not src.is_dir():
         raise FileNotFoundError(f"source folder not found: {src}")
@@ -68,8 +74,17 @@ def convert_folder(src: str | os.PathLike, captions_file: str | os.PathLike | No
                            f"(--skip-unlabelled leaves them out):\n{format_problems(missing)}")
     if unlabelled is not None:
         unlabelled += missing
+    if window is not None and (window < 1 or (stride is not None and stride < 1)):
+        raise ValueError(f"window and stride must be >= 1 frame, got {window}, {stride}")
     split = split_by_fraction(ids, val_fraction, test_fraction, seed)
-    records, problems = _validated_records(src, ids, split, where, captions, labels, templates)
+    cuts = (window, stride or window) if window is not None else None
+    records, problems, blank = _validated_records(src, ids, split, where, captions, labels, templates, cuts)
+    if blank and unlabelled is None:
+        raise ConvertError(f"{len(blank)} clip(s) or window(s) hold no labelled frame; nothing was written "
+                           f"(--skip-unlabelled "
+                           f"leaves them out):\n{format_problems(blank)}")
+    if unlabelled is not None:
+        unlabelled += blank
     if labels is not None and captions is not None:
         problems += [f"{labels_file}: no labels for clip {cid!r}" for cid in ids if cid not in labels]
         problems += [f"{labels_file}: labels for clip {cid!r}, which {captions_file} lacks"
@@ -78,8 +93,10 @@ def convert_folder(src: str | os.PathLike, captions_file: str | os.PathLike | No
         raise ConvertError(f"{len(problems)} problem(s) in {src} with {where}; nothing was written:\n"
                            f"{format_problems(problems)}")
     with staged_directory(out, overwrite) as staged:
-        for record in records:
-            write_clip(staged / record.file, clip_arrays(_read_views(src, record.id)))
+        for cid, pieces in _by_recording(records).items():
+            arrays = _read_views(src, cid)  # once per recording, whatever its windows
+            for record, (first, last) in pieces:
+                write_clip(staged / record.file, clip_arrays({k: v[..., first:last] for k, v in arrays.items()}))
         write_manifest(staged, records)
         if labels is not None:
             (staged / CLASSES).write_text(_classes_text(records, templates), encoding="utf-8")
@@ -113,9 +130,11 @@ def split_by_fraction(ids: list[str], val_fraction: float, test_fraction: float,
 
 def _validated_records(src: Path, ids: list[str], split: dict[str, str], where: str,
                        captions: dict[str, list[str]] | None, labels: dict[str, list[LabelSegment]] | None,
-                       templates: tuple[str, ...]) -> tuple[list[ClipRecord], list[str]]:
-    """The records of every clip, and every problem found reading and checking the clips."""
-    records, problems = [], []
+                       templates: tuple[str, ...], cuts: tuple[int, int] | None
+                       ) -> tuple[list[ClipRecord], list[str], list[str]]:
+    """The records of every clip (or window), every problem found reading and checking the clips,
+    and the ids of windows without a labelled frame (left out)."""
+    records, problems, blank = [], [], []
     for cid in ids:
         try:
             arrays = _read_views(src, cid)
@@ -127,34 +146,74 @@ def _validated_records(src: Path, ids: list[str], split: dict[str, str], where: 
             problems.append(f"{_view_source(src, cid)}: {problem}")
             continue
         frames = int(arrays["range_time"].shape[-1])
-        row = {"id": cid, "split": split[cid], "file": f"clips/{cid}.npz", "segments": [], "frame_rate_hz": None,
-               "num_frames": frames, "radar": None}
-        if labels is not None and cid in labels:
-            problem = _add_labels(row, labels[cid], frames, templates)
+        segments = labels.get(cid) if labels is not None else None
+        if segments is not None:
+            problem = _beyond(segments, frames)
             if problem:
                 problems.append(f"{where}: clip {cid!r}: {problem}")
                 continue
-        if captions is not None:  # the user's captions win; reversed ones would not match their words
-            row["captions"] = captions.get(cid, [])
-            row.pop("captions_reversed", None)
-        try:
-            records.append(ClipRecord.from_dict(row, f"{where}: clip {cid!r}"))
-        except RecordError as err:
-            problems.append(str(err))
-    return records, problems
+        for piece, (first, last) in _pieces(cid, frames, cuts):
+            row = {"id": piece, "split": split[cid], "file": f"clips/{piece}.npz", "segments": [],
+                   "frame_rate_hz": None, "num_frames": last - first, "radar": None}
+            if piece != cid:
+                row["source"] = {"clip": cid, "start_frame": first, "end_frame": last}
+            if segments is not None:
+                inside = _cut_segments(segments, frames, first, last)
+                if not inside and captions is None:
+                    blank.append(piece)
+                    continue
+                _add_labels(row, inside, templates)
+            if captions is not None:  # the user's captions win; reversed ones would not match their words
+                row["captions"] = captions.get(cid, [])
+                row.pop("captions_reversed", None)
+            try:
+                records.append(ClipRecord.from_dict(row, f"{where}: clip {piece!r}"))
+            except RecordError as err:
+                problems.append(str(err))
+    return records, problems, blank
 
 
-def _add_labels(row: dict, segments: list[LabelSegment], frames: int, templates: tuple[str, ...]) -> str | None:
-    """Segments (and rendered captions) of a labelled clip into its manifest row; a problem, or None."""
-    spans = [(s.label, s.start_frame, frames if s.end_frame is None else s.end_frame) for s in segments]
-    beyond = [s for s in spans if s[2] > frames]
+def _pieces(cid: str, frames: int, cuts: tuple[int, int] | None) -> list[tuple[str, tuple[int, int]]]:
+    """``(id, (first, last))`` of each clip a recording gives: itself, or its windows."""
+    if cuts is None or frames <= cuts[0]:
+        return [(cid, (0, frames))]
+    window, stride = cuts
+    return [(f"{cid}_w{k:03d}", (first, first + window))
+            for k, first in enumerate(range(0, frames - window + 1, stride))]
+
+
+def _by_recording(records: list[ClipRecord]) -> dict[str, list[tuple[ClipRecord, tuple[int, int]]]]:
+    """Each source clip's records (itself, or its windows) with their frame ranges."""
+    out: dict[str, list] = {}
+    for r in records:
+        source = r.extras.get("source")
+        cid, span = (source["clip"], (source["start_frame"], source["end_frame"])) if source else (r.id, (0, None))
+        out.setdefault(cid, []).append((r, span))
+    return out
+
+
+def _beyond(segments: list[LabelSegment], frames: int) -> str | None:
+    """A segment that ends after the clip, or None."""
+    beyond = [s for s in segments if s.end_frame is not None and s.end_frame > frames]
     if beyond:
-        return f"segment {beyond[0][0]!r} ends at frame {beyond[0][2]}, after the clip's {frames} frames"
-    row["segments"] = [{"activity": a, "start_frame": start, "end_frame": end, "params": {}} for a, start, end in spans]
-    row["captions"], reverse = render_captions([a for a, _, _ in spans], templates)
+        return f"segment {beyond[0].label!r} ends at frame {beyond[0].end_frame}, after the clip's {frames} frames"
+    return None
+
+
+def _cut_segments(segments: list[LabelSegment], frames: int, first: int, last: int) -> list[LabelSegment]:
+    """The segments that overlap frames ``[first, last)``, cut to them and counted from ``first``."""
+    ends = [frames if s.end_frame is None else s.end_frame for s in segments]
+    return [LabelSegment(s.label, max(s.start_frame, first) - first, min(end, last) - first)
+            for s, end in zip(segments, ends, strict=True) if s.start_frame < last and end > first]
+
+
+def _add_labels(row: dict, segments: list[LabelSegment], templates: tuple[str, ...]) -> None:
+    """Segments (cut to the clip: ``_cut_segments``) and their rendered captions into a manifest row."""
+    row["segments"] = [{"activity": s.label, "start_frame": s.start_frame, "end_frame": s.end_frame, "params": {}}
+                       for s in segments]
+    row["captions"], reverse = render_captions([s.label for s in segments], templates)
     if reverse is not None:
         row["captions_reversed"] = reverse
-    return None
 
 
 def source_ids(src: Path) -> list[str]:
