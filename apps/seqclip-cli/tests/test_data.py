@@ -238,3 +238,15 @@ def test_data_simulate_takes_split_fractions_and_refuses_a_corpus_too_small_for_
         "train", "val"]
     windows = run(*base, "--out", tmp_path / "c", "--stride", "8")
     assert windows.exit_code == 2 and "--stride needs --window" in one_line(windows)
+
+
+def test_ctrl_c_during_data_synth_keeps_the_clips_and_says_how_to_continue(tmp_path, monkeypatch):
+    import radar_synth
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(radar_synth, "generate_dataset", interrupted)
+    result = run("data", "synth", "--out", tmp_path / "out", "--clips", "4")
+    text = " ".join(result.output.split())
+    assert result.exit_code == 130 and "run the same command again to continue" in text and ".out.synth-partial" in text

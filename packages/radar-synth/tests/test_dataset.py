@@ -349,3 +349,31 @@ def test_a_dataset_with_held_out_wording_words_val_and_test_only_with_it(tmp_pat
     with pytest.raises(ValueError, match="at least one wording family for train"):
         generate_dataset(tmp_path / "y", 2, held_out_wording=["plain", "progressive", "report", "story"],
                          progress=False)
+
+
+def test_an_interrupted_generation_keeps_its_clips_and_resumes_to_the_same_bytes(tmp_path, monkeypatch):
+    """Ctrl-C after two clips: nothing at out, the two finished clips kept in .OUT.synth-partial;
+    other options are refused there; the same call renders only the rest and equals a whole run."""
+    import radar_synth.dataset as dataset_module
+
+    kw = dict(seed=5, max_frames=112, progress=False)
+    whole = generate_dataset(tmp_path / "whole", 6, **kw)
+    original, calls = dataset_module.render_clip, []
+
+    def dies_on_the_third(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(dataset_module, "render_clip", dies_on_the_third)
+    with pytest.raises(KeyboardInterrupt):
+        generate_dataset(tmp_path / "resumed", 6, **kw)
+    partial = tmp_path / ".resumed.synth-partial"
+    assert not (tmp_path / "resumed").exists() and len(list((partial / "records").glob("*.json"))) == 2
+    with pytest.raises(ValueError, match="other options or inputs"):
+        generate_dataset(tmp_path / "resumed", 6, seed=6, max_frames=112, progress=False)
+    calls.clear()
+    monkeypatch.setattr(dataset_module, "render_clip", lambda *a, **k: (calls.append(1), original(*a, **k))[1])
+    generate_dataset(tmp_path / "resumed", 6, **kw)
+    assert len(calls) == 4 and digest(tmp_path / "resumed") == digest(whole) and not partial.exists()

@@ -220,6 +220,12 @@ def _synth(out: Path, clips: int, **options) -> None:
 
     try:
         root = generate_dataset(out, clips, **options)
+    except KeyboardInterrupt:
+        from radar_synth.partial import partial_dir
+
+        err_console.print(escape(f"interrupted: the clips simulated so far are kept in {partial_dir(out, 'synth')}; "
+                                 "run the same command again to continue"), highlight=False, soft_wrap=True)
+        raise typer.Exit(130) from None
     except FileExistsError as err:
         raise _exists(err, out) from None
     except USER_ERRORS as err:

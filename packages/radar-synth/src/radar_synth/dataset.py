@@ -12,6 +12,7 @@ the simulator's classes and their phrases (``defaults.class_phrases``), for zero
 
 from __future__ import annotations
 
+import json
 import multiprocessing as mp
 import os
 from collections.abc import Sequence
@@ -21,9 +22,9 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from radar_text_data import MAX_FRAMES, ClipRecord, clip_arrays, encode_clip, write_manifest
+from radar_text_data import MAX_FRAMES, ClipRecord, clip_arrays, encode_clip
 from radar_text_data.classes import CLASSES, UNSEEN, classes_json
-from radar_views import RadarConfig, atomic_write, staged_directory
+from radar_views import RadarConfig, atomic_write, check_new_output
 
 from .captions import caption_pairs, check_families
 from .clip import render_clip
@@ -37,6 +38,7 @@ from .defaults import (
     class_phrases,
 )
 from .motion import ACTIVITIES, ClipPlan, Segment, min_segment_frames, plan_clip
+from .partial import DATASET, open_partial, publish, read_record, write_record
 from .synth import SynthConfig
 
 __all__ = ["generate_dataset", "clip_id", "TWIN_ACTIVITIES", "parallel_map"]  # the defaults: radar_synth.defaults
@@ -74,10 +76,13 @@ def _twin_pair(rng: np.random.Generator, frame_rate: float, max_frames: int = MA
     return first, replace(plan, segments=swapped, num_frames=frame)
 
 
-def _task(args) -> tuple[dict, bytes | None]:
-    """Render clip ``index``; returns its record row and, for shards, the clip bytes (the directory
-    format writes the file here, in the worker)."""
-    index, kind, seed, out_dir, cfg_dict, synth_kw, path, max_frames, multi_segment, split, fmt, exclude, families = args
+def _task(args) -> dict:
+    """Render clip ``index`` into the partial directory ``work`` (its ``.npz``, then its record) and
+    return its record row; a clip an interrupted run finished is read back instead."""
+    index, kind, seed, work, cfg_dict, synth_kw, path, max_frames, multi_segment, split, exclude, families = args
+    done = read_record(work, clip_id(index))
+    if done is not None:
+        return done
     cfg = RadarConfig.from_dict(cfg_dict)
     rng = np.random.default_rng([seed, index])  # per clip: independent of the worker count
     if kind == "single":
@@ -91,8 +96,7 @@ def _task(args) -> tuple[dict, bytes | None]:
     rendered = render_clip(plan, rng, cfg, SynthConfig(**synth_kw), path=path)
     cid = clip_id(index)
     npz = encode_clip(clip_arrays(rendered.views.as_dict(), torso_range_m=rendered.torso_range_m))
-    if fmt == "directory":
-        atomic_write(Path(out_dir) / "clips" / f"{cid}.npz", npz)
+    atomic_write(Path(work) / DATASET / "clips" / f"{cid}.npz", npz)
     pairs = caption_pairs(plan.segments, rng, families=families)
     row = {
         "id": cid, "split": split, "file": f"clips/{cid}.npz", "captions": [c for c, _ in pairs],
@@ -105,7 +109,8 @@ def _task(args) -> tuple[dict, bytes | None]:
         row["captions_reversed"] = [r for _, r in pairs]
     if twin_id is not None:
         row["twin_of"] = twin_id
-    return row, None if fmt == "directory" else npz
+    write_record(work, row)
+    return row
 
 
 def _splits(num_clips: int, twin_pairs: int, seed: int, fractions: tuple[float, float, float] = SPLIT_FRACTIONS
@@ -145,8 +150,9 @@ def generate_dataset(out_dir: str | os.PathLike, num_clips: int, seed: int = 0, 
 
     Nothing is lost: an existing, non-empty ``out_dir`` is refused (``radar_views.OutputExistsError``)
     unless ``overwrite``, which moves it aside to ``OUT.old-<date>-<time>`` once the new dataset is
-    complete; the dataset is written beside ``out_dir`` and renamed into place, so a failed or
-    interrupted run leaves no half-written dataset.
+    complete. Finished clips are kept in ``.OUT.synth-partial`` beside ``out_dir`` (``partial``) and
+    the dataset is published only when complete: an interrupted run leaves no half-written dataset,
+    and the same call again continues where it stopped (other options are refused there).
 
     ``unseen``: activities that no train or val clip contains (the test split keeps them), for
     zero-shot evaluation of activities never seen in training; recorded in ``unseen.txt``.
@@ -162,28 +168,27 @@ def generate_dataset(out_dir: str | os.PathLike, num_clips: int, seed: int = 0, 
     pairs = int(twins * num_clips) // 2
     kinds = ["single"] * (num_clips - 2 * pairs) + [i % 2 for i in range(2 * pairs)]
     splits = _splits(num_clips, pairs, seed, tuple(split_fractions))
-    with staged_directory(out_dir, overwrite) as out:  # assembled beside out_dir, renamed into place
-        if format == "directory":
-            (out / "clips").mkdir()
-        tasks = [(i, kind, seed, str(out), cfg.to_dict(), {"snr_db": snr_db}, path, max_frames, multi_segment,
-                  splits[i], format, frozenset() if splits[i] == "test" else exclude, wording[splits[i]])
-                 for i, kind in enumerate(kinds)]
-        records, shards = [], _shard_writer(out, format, shard_size)
-        bar = tqdm(total=num_clips, desc="simulating clips", unit="clip", disable=not progress)
-        for row, npz in _rendered(tasks, workers):  # in clip order: each split's records come in id order
-            records.append(ClipRecord.from_dict(row, f"clip {row['id']}"))
-            if shards is not None:
-                shards.add(records[-1], npz)
-            bar.update()
-        bar.close()
-        if shards is not None:
-            shards.close()
-        else:
-            write_manifest(out, records)
-        (out / CLASSES).write_text(classes_json(class_phrases()), encoding="utf-8")
-        if exclude:
-            (out / UNSEEN).write_text("".join(f"{a}\n" for a in sorted(exclude)), encoding="utf-8")
-    return Path(out_dir)
+    out = Path(out_dir)
+    check_new_output(out, overwrite)
+    stamp = json.dumps({"clips": num_clips, "seed": seed, "twins": twins, "multi_segment": multi_segment,
+                        "radar": cfg.to_dict(), "snr_db": snr_db, "path": path, "max_frames": max_frames,
+                        "split_fractions": list(split_fractions), "unseen": sorted(exclude),
+                        "held_out_wording": sorted(held_out_wording)}, sort_keys=True)
+    work = open_partial(out, "synth", stamp)
+    tasks = [(i, kind, seed, str(work), cfg.to_dict(), {"snr_db": snr_db}, path, max_frames, multi_segment,
+              splits[i], frozenset() if splits[i] == "test" else exclude, wording[splits[i]])
+             for i, kind in enumerate(kinds)]
+    records = []
+    bar = tqdm(total=num_clips, desc="simulating clips", unit="clip", disable=not progress)
+    for row in parallel_map(_task, tasks, workers):  # in clip order: each split's records come in id order
+        records.append(ClipRecord.from_dict(row, f"clip {row['id']}"))
+        bar.update()
+    bar.close()
+    (work / DATASET / CLASSES).write_text(classes_json(class_phrases()), encoding="utf-8")
+    if exclude:
+        (work / DATASET / UNSEEN).write_text("".join(f"{a}\n" for a in sorted(exclude)), encoding="utf-8")
+    publish(work, out, records, format, shard_size, overwrite)
+    return out
 
 
 def _wording(held_out: Sequence[str]) -> dict[str, tuple[str, ...]]:
@@ -221,19 +226,6 @@ def _check_args(num_clips: int, max_frames: int, split_fractions, twins: float, 
             raise ValueError(f"{name} must be a share in [0, 1], got {share}")
     if format not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, got {format!r}")
-
-
-def _shard_writer(out: Path, format: str, shard_size: int | None):
-    if format != "wds":
-        return None
-    from radar_text_data import DEFAULT_SHARD_SIZE, ShardWriter
-
-    return ShardWriter(out, shard_size or DEFAULT_SHARD_SIZE)
-
-
-def _rendered(tasks: list[tuple], workers: int):
-    """``_task`` results in task order, on ``workers`` processes (one core each)."""
-    yield from parallel_map(_task, tasks, workers)
 
 
 def parallel_map(fn, tasks: list, workers: int):

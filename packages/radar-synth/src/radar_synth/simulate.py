@@ -5,8 +5,8 @@ Each clip is placed as ``plan_clip`` places a subject (a seeded draw of distance
 ``rotations`` copies turned about the vertical), resampled to the pose rate, and rendered on the
 same fast or exact path as the parametric motions. Deterministic: a clip depends only on the seed
 and its id, so 1 and 2 workers write the same bytes. Atomic and resumable: clips are written one
-by one into ``.OUT.simulate-partial`` beside ``out``; an interrupted run started again with the
-same options continues there, and only the finished dataset is moved to ``out``.
+by one into ``.OUT.simulate-partial`` beside ``out`` (``partial``); an interrupted run started again
+with the same options continues there, and only the finished dataset is moved to ``out``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -22,14 +21,23 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from radar_text_data import MAX_FRAMES, ClipRecord, clip_arrays, encode_clip, write_manifest
+from radar_text_data import MAX_FRAMES, ClipRecord, clip_arrays, encode_clip
 from radar_text_data.contract import FRAME_MULTIPLE
-from radar_views import RadarConfig, atomic_write, check_new_output, move_aside
+from radar_views import RadarConfig, atomic_write, check_new_output
 
 from .clip import render_trajectories
 from .dataset import parallel_map
 from .defaults import FORMATS, SPLIT_FRACTIONS
 from .mocap import MotionItem, load_motion
+from .partial import (
+    DATASET,
+    finished,
+    open_partial,
+    partial_dir,
+    publish,
+    read_record,
+    write_record,
+)
 from .skeleton import (
     MotionError,
     Placement,
@@ -157,28 +165,28 @@ def _placed(world: np.ndarray, skeleton: Skeleton, rng: np.random.Generator, rot
 def _task(args) -> list[dict]:
     """Simulate every rotated copy of one item into ``work`` (skipping copies already there)."""
     item, ids, split, opts, work, rel_file = args
-    done = [Path(work) / "records" / f"{cid}.json" for cid in ids]
-    if all(d.is_file() for d in done):  # finished by an interrupted run
-        return [json.loads(d.read_text(encoding="utf-8")) for d in done]
+    done = [read_record(work, cid) for cid in ids]
+    if all(row is not None for row in done):  # finished by an interrupted run
+        return done
     cfg = RadarConfig.from_dict(opts.radar)
     world, skeleton, fps = _world(item, opts)
     frames, cropped = _frames((len(world) - 1) / fps, cfg, opts.window_frames or opts.max_frames)
     cropped = cropped and item.window is None  # a window's span is cut to exactly window_frames
     out = []
-    for k, (cid, record) in enumerate(zip(ids, done, strict=True)):
-        if record.is_file():
-            out.append(json.loads(record.read_text(encoding="utf-8")))
+    for k, (cid, row) in enumerate(zip(ids, done, strict=True)):
+        if row is not None:
+            out.append(row)
             continue
         rng = np.random.default_rng(_clip_seed(opts.seed, cid))
         rotation = None if opts.rotations == 1 else 2 * np.pi * k / opts.rotations
         placed, placement = _placed(world, skeleton, rng, rotation, frames, fps, cfg.frame_rate_hz)
         traj = skeleton_trajectories(placed, fps, skeleton, frames, cfg.frame_rate_hz, smoothing_s=opts.smoothing_s)
         rendered = render_trajectories(traj, frames, rng, cfg, SynthConfig(snr_db=opts.snr_db), opts.path)
-        atomic_write(Path(work) / "dataset" / "clips" / f"{cid}.npz",
+        atomic_write(Path(work) / DATASET / "clips" / f"{cid}.npz",
                      encode_clip(clip_arrays(rendered.views.as_dict(), torso_range_m=rendered.torso_range_m)))
         row = _record(item, cid, split, frames, cfg, placement, rotation, rel_file, body_height(world, skeleton),
                       cropped)
-        atomic_write(record, json.dumps(row, sort_keys=True).encode())  # last: a record means the clip is whole
+        write_record(work, row)
         out.append(row)
     return out
 
@@ -209,27 +217,10 @@ def _splits(items: Sequence[MotionItem], opts: SimulateOptions) -> list[str]:
     return [i.split or drawn[i.file] for i in items]
 
 
-def partial_dir(out: str | os.PathLike) -> Path:
-    """Where a simulation into ``out`` keeps its finished clips until the last one is done."""
-    out = Path(out)
-    return out.parent / f".{out.name}.simulate-partial"
-
-
 def _work_dir(out: Path, items: Sequence[MotionItem], opts: SimulateOptions) -> Path:
     """The partial directory of this run; one left by a run with other options or motions is refused."""
-    work = partial_dir(out)
     stamp = json.dumps({"options": asdict(opts), "items": [asdict(i) for i in items]}, sort_keys=True, default=str)
-    digest = hashlib.sha256(stamp.encode()).hexdigest()
-    if work.is_dir():
-        found = (work / "run.json").read_text(encoding="utf-8") if (work / "run.json").is_file() else ""
-        if json.loads(found or "{}").get("digest") != digest:
-            raise ValueError(f"{work} holds an interrupted simulation with other options or motions: start it "
-                             "again with the same ones to finish it, or remove that directory")
-    else:
-        (work / "records").mkdir(parents=True)
-        (work / "dataset" / "clips").mkdir(parents=True)
-        atomic_write(work / "run.json", json.dumps({"digest": digest}).encode())
-    return work
+    return open_partial(out, "simulate", stamp, "motions")
 
 
 def simulate_corpus(items: Sequence[MotionItem], out: str | os.PathLike, opts: SimulateOptions | None = None,
@@ -255,7 +246,7 @@ def simulate_corpus(items: Sequence[MotionItem], out: str | os.PathLike, opts: S
         raise MotionError("no motion could be simulated" + (f": {problems[0][1]}" if problems else ""))
     splits = _splits(good, opts)  # a corpus too small for the splits is refused before anything is written
     work = _work_dir(out, good, opts)
-    resumed = len(list((work / "records").glob("*.json")))
+    resumed = finished(work)
     tasks = [(item, _copy_ids(item, opts), split, opts, str(work),
               os.path.relpath(item.file, root) if root else Path(item.file).name)
              for item, split in zip(good, splits, strict=True)]
@@ -265,7 +256,7 @@ def simulate_corpus(items: Sequence[MotionItem], out: str | os.PathLike, opts: S
         records += [ClipRecord.from_dict(row, f"clip {row['id']}") for row in rows]
         bar.update(len(rows))
     bar.close()
-    _finish(work, out, records, format, shard_size, overwrite)
+    publish(work, out, records, format, shard_size, overwrite)
     return SimulateSummary(out, len(records), resumed, [*read_problems, *((i.file, p) for i, p in problems)],
                            sum(1 for r in records if r.extras["source"]["cropped"]))
 
@@ -294,23 +285,3 @@ def _copy_ids(item: MotionItem, opts: SimulateOptions) -> list[str]:
     return [item.id] if opts.rotations == 1 else [f"{item.id}_rot{k}" for k in range(opts.rotations)]
 
 
-def _finish(work: Path, out: Path, records: list[ClipRecord], format: str, shard_size: int | None,
-            overwrite: bool) -> None:
-    """Write the manifest and move the dataset to ``out`` (or shard it there); drop the partial directory."""
-    dataset = work / "dataset"
-    for stray in (dataset / "clips").glob(".*"):  # a temporary file of a write that was interrupted
-        stray.unlink()
-    write_manifest(dataset, records)
-    if format == "wds":
-        from radar_text_data import DEFAULT_SHARD_SIZE, shard_directory
-
-        shard_directory(dataset, out, shard_size or DEFAULT_SHARD_SIZE, overwrite=overwrite)
-    else:
-        check_new_output(out, overwrite)
-        if out.is_dir() and any(out.iterdir()):
-            move_aside(out)
-        elif out.is_dir():
-            out.rmdir()
-        out.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(dataset, out)
-    shutil.rmtree(work)
