@@ -200,12 +200,12 @@ def test_ctrl_c_during_data_simulate_says_how_to_continue(tmp_path, monkeypatch)
 
 
 def test_data_synth_names_its_flags_as_typed(tmp_path):
-    unknown = run("data", "synth", "--out", tmp_path / "a", "--clips", "4", "--unseen", "moonwalk")
+    unknown = run("data", "synth", "--out", tmp_path / "new" / "a", "--clips", "4", "--unseen", "moonwalk")
     assert unknown.exit_code == 2 and one_line(unknown).startswith("error: --unseen: unknown activities ['moonwalk']")
     every = run("data", "synth", "--out", tmp_path / "a", "--clips", "4", "--held-out-wording",
                 "plain,progressive,report,story")
     assert "error: --held-out-wording: leave at least one" in one_line(every)
-    assert not (tmp_path / "a").exists()
+    assert not (tmp_path / "a").exists() and not (tmp_path / "new").exists()  # nor the directories of its lock
 
 
 def test_a_ragged_bvh_file_is_named_in_its_own_terms(tmp_path):

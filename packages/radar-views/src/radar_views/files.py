@@ -124,10 +124,12 @@ def output_lock(target: str | os.PathLike, command: str | None = None, wait: boo
     holder's pid and ``command`` (default: this process's command line); with ``wait`` it waits
     for the lock instead (a shared cache that the first comer fills). The lock file (``lock_path``)
     is removed on release; one left by a process that died holds no lock (the kernel released it)
-    and is taken over. Missing parent directories are created."""
+    and is taken over. Missing parent directories are created, and removed again on release when
+    nothing else was written there."""
     import fcntl
 
     path = lock_path(target)
+    made = [d for d in (path.parent, *path.parent.parents) if not d.exists()]  # deepest first
     path.parent.mkdir(parents=True, exist_ok=True)
     while True:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666 & ~current_umask())
@@ -152,3 +154,8 @@ def output_lock(target: str | os.PathLike, command: str | None = None, wait: boo
     finally:
         path.unlink(missing_ok=True)  # before unlocking: a waiter that opened this file retries on the new one
         os.close(fd)
+        for d in made:  # directories made for the lock alone: a refused or failed command leaves none
+            try:
+                d.rmdir()
+            except OSError:  # not empty: the output (or another file) lives there
+                break
