@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from synth_helpers import count_calls
 
 from radar_synth import (
     ACTIVITIES,
@@ -358,22 +359,14 @@ def test_an_interrupted_generation_keeps_its_clips_and_resumes_to_the_same_bytes
 
     kw = dict(seed=5, max_frames=112, progress=False)
     whole = generate_dataset(tmp_path / "whole", 6, **kw)
-    original, calls = dataset_module.render_clip, []
-
-    def dies_on_the_third(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 3:
-            raise KeyboardInterrupt
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(dataset_module, "render_clip", dies_on_the_third)
+    count_calls(monkeypatch, dataset_module, "render_clip", interrupt_at=3)
     with pytest.raises(KeyboardInterrupt):
         generate_dataset(tmp_path / "resumed", 6, **kw)
     partial = tmp_path / ".resumed.synth-partial"
     assert not (tmp_path / "resumed").exists() and len(list((partial / "records").glob("*.json"))) == 2
     with pytest.raises(ValueError, match="other options or inputs"):
         generate_dataset(tmp_path / "resumed", 6, seed=6, max_frames=112, progress=False)
-    calls.clear()
-    monkeypatch.setattr(dataset_module, "render_clip", lambda *a, **k: (calls.append(1), original(*a, **k))[1])
+    monkeypatch.undo()
+    calls = count_calls(monkeypatch, dataset_module, "render_clip")
     generate_dataset(tmp_path / "resumed", 6, **kw)
     assert len(calls) == 4 and digest(tmp_path / "resumed") == digest(whole) and not partial.exists()

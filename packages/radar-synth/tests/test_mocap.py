@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from synth_helpers import count_calls
 
 from radar_synth import ClipPlan, Segment, render_clip
 from radar_synth.clip import render_trajectories
@@ -201,22 +202,14 @@ def test_an_interrupted_simulation_resumes_to_the_same_bytes(tmp_path, monkeypat
     root = write_joints_fixture(tmp_path / "j", 3)
     items = read_joints_folder(root, root / "captions.json")
     whole = _simulate(items, tmp_path / "whole", root=root)
-    original, calls = simulate_module.render_trajectories, []
-
-    def dies_on_the_third(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 3:
-            raise KeyboardInterrupt
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(simulate_module, "render_trajectories", dies_on_the_third)
+    count_calls(monkeypatch, simulate_module, "render_trajectories", interrupt_at=3)
     with pytest.raises(KeyboardInterrupt):
         _simulate(items, tmp_path / "resumed", root=root)
     assert not (tmp_path / "resumed").exists() and (tmp_path / ".resumed.simulate-partial").is_dir()
     with pytest.raises(ValueError, match="other options or motions"):
         simulate_corpus(items, tmp_path / "resumed", SimulateOptions(seed=4, max_frames=48), progress=False,
                         root=root)
-    monkeypatch.setattr(simulate_module, "render_trajectories", original)
+    monkeypatch.undo()
     summary = _simulate(items, tmp_path / "resumed", root=root)
     assert summary.resumed == 2 and digest(tmp_path / "resumed") == digest(whole.out)
     assert not (tmp_path / ".resumed.simulate-partial").exists()
