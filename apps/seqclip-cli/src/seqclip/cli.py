@@ -60,6 +60,8 @@ app = typer.Typer(help="Train and evaluate CLIP-style radar-text models.", no_ar
                   pretty_exceptions_enable=False, add_completion=False, rich_markup_mode=None)
 data_app = typer.Typer(help="Create, check and inspect datasets.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(data_app, name="data")
+console = Console()
+err_console = Console(stderr=True)
 PACKAGES = ("seqclip-cli", "radar-views", "radar-text-data", "radar-synth", "radar-encoder", "seq-similarity",
             "clip-losses")  # what seqclip --version lists
 
@@ -82,8 +84,7 @@ def _options(version: Annotated[bool, typer.Option("--version", callback=_versio
                                                    help="Print the version of every seqclip package and exit.")
                                 ] = False) -> None:
     """Train and evaluate CLIP-style radar-text models."""
-console = Console()
-err_console = Console(stderr=True)
+
 
 USER_ERRORS = (ValueError, FileNotFoundError, FileExistsError)
 
