@@ -143,3 +143,14 @@ def test_data_check_flags_a_dataset_without_train_or_val_clips(tmp_path):
     problems = check_dataset(resolve_data(data))
     assert problems == [f"{data / 'manifest.jsonl'}: the val split is empty (seqclip train needs clips in train and "
                         f"val)"]
+
+
+def test_a_segment_that_overlaps_and_overruns_the_clip_is_reported_for_both(tmp_path):
+    src, _ = har_folder(tmp_path, n=3)  # 48 frames each
+    (tmp_path / "labels.json").write_text(json.dumps({"S01_A01_R1": [["walk", 0, 30], ["sit_down", 20, 90]],
+                                                      "S01_A02_R1": "walk", "S01_A03_R1": "walk"}))
+    with pytest.raises(ConvertError) as err:
+        convert_folder(src, None, tmp_path / "out", labels_file=tmp_path / "labels.json")
+    text = str(err.value)
+    assert "segments 'walk' (0-30) and 'sit_down' (20-90) overlap" in text
+    assert "segment 'sit_down' ends at frame 90, after the clip's 48 frames" in text

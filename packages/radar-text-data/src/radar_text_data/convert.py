@@ -14,7 +14,7 @@ from .check import format_problems
 from .classes import CLASSES, classes_json, read_templates
 from .clips import clip_arrays, view_problem, write_clip
 from .contract import SPLIT_FRACTIONS
-from .labels import CAPTION_TEMPLATES, LabelSegment, read_labels, render_captions
+from .labels import CAPTION_TEMPLATES, LabelSegment, read_labels, render_captions, segment_problems
 from .manifest import write_manifest
 from .records import ClipRecord, RecordError
 from .textfile import read_text
@@ -62,7 +62,7 @@ def convert_folder(src: str | os.PathLike, captions_file: str | os.PathLike | No
     if captions_file is None and labels_file is None:
         raise ValueError("give a captions file, a labels file, or both")
     captions = read_captions(Path(captions_file)) if captions_file is not None else None
-    labels = read_labels(labels_file) if labels_file is not None else None
+    labels = read_labels(labels_file, overlaps=False) if labels_file is not None else None  # checked per clip
     templates = read_templates(templates_file) if templates_file is not None else CAPTION_TEMPLATES
     check_new_output(out, overwrite)
     ids = sorted(captions if captions is not None else labels)
@@ -148,9 +148,9 @@ def _validated_records(src: Path, ids: list[str], split: dict[str, str], where: 
         frames = int(arrays["range_time"].shape[-1])
         segments = labels.get(cid) if labels is not None else None
         if segments is not None:
-            problem = _beyond(segments, frames)
-            if problem:
-                problems.append(f"{where}: clip {cid!r}: {problem}")
+            found = segment_problems(segments, frames)  # every one at once: overlaps and beyond the clip
+            if found:
+                problems.append(f"{where}: clip {cid!r}: {'; '.join(found)}")
                 continue
         for piece, (first, last) in _pieces(cid, frames, cuts):
             row = {"id": piece, "split": split[cid], "file": f"clips/{piece}.npz", "segments": [],
@@ -190,14 +190,6 @@ def _by_recording(records: list[ClipRecord]) -> dict[str, list[tuple[ClipRecord,
         cid, span = (source["clip"], (source["start_frame"], source["end_frame"])) if source else (r.id, (0, None))
         out.setdefault(cid, []).append((r, span))
     return out
-
-
-def _beyond(segments: list[LabelSegment], frames: int) -> str | None:
-    """A segment that ends after the clip, or None."""
-    beyond = [s for s in segments if s.end_frame is not None and s.end_frame > frames]
-    if beyond:
-        return f"segment {beyond[0].label!r} ends at frame {beyond[0].end_frame}, after the clip's {frames} frames"
-    return None
 
 
 def _cut_segments(segments: list[LabelSegment], frames: int, first: int, last: int) -> list[LabelSegment]:

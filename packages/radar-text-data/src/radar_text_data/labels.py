@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .textfile import read_text
 
-__all__ = ["LabelSegment", "read_labels", "render_captions", "CAPTION_TEMPLATES", "CONNECTIVE", "label_phrase"]
+__all__ = ["LabelSegment", "read_labels", "segment_problems", "render_captions", "CAPTION_TEMPLATES", "CONNECTIVE", "label_phrase"]
 
 # one caption per template; {} is the clip's activity labels in order, joined by CONNECTIVE
 CAPTION_TEMPLATES = ("{}.", "A person doing {}.", "A radar recording of {}.", "Someone performs {}.")
@@ -43,9 +43,10 @@ def label_phrase(label: str) -> str:
     return " ".join(label.replace("_", " ").split())
 
 
-def read_labels(path: str | os.PathLike) -> dict[str, list[LabelSegment]]:
+def read_labels(path: str | os.PathLike, overlaps: bool = True) -> dict[str, list[LabelSegment]]:
     """``{id: [segment, ...]}`` (segments sorted by start) from a CSV or JSON label file; errors
-    name the file and the line or id."""
+    name the file and the line or id. ``overlaps=False`` leaves overlapping segments to the caller
+    (``segment_problems``, which also knows the clip's length)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"labels file not found: {path}")
@@ -53,10 +54,26 @@ def read_labels(path: str | os.PathLike) -> dict[str, list[LabelSegment]]:
     table = _from_json(text, path) if path.suffix == ".json" or text.lstrip().startswith("{") else _from_csv(text, path)
     for cid, segments in table.items():
         segments.sort(key=lambda s: s.start_frame)
-        for a, b in zip(segments, segments[1:], strict=False):
-            if a.end_frame is None or a.end_frame > b.start_frame:
-                raise ValueError(f"{path}: clip {cid!r}: segments {a.label!r} and {b.label!r} overlap")
+        problems = segment_problems(segments) if overlaps else []
+        if problems:
+            raise ValueError(f"{path}: clip {cid!r}: {problems[0]}")
     return table
+
+
+def segment_problems(segments: list[LabelSegment], frames: int | None = None) -> list[str]:
+    """Every problem of a clip's segments (sorted by start): overlaps, and with the clip's ``frames``
+    known, segments that end after it."""
+    out = [f"segments {a.label!r} ({a.start_frame}-{_end(a)}) and {b.label!r} ({b.start_frame}-{_end(b)}) overlap"
+           for a, b in zip(segments, segments[1:], strict=False)
+           if a.end_frame is None or a.end_frame > b.start_frame]
+    if frames is not None:
+        out += [f"segment {s.label!r} ends at frame {s.end_frame}, after the clip's {frames} frames" for s in segments
+                if s.end_frame is not None and s.end_frame > frames]
+    return out
+
+
+def _end(segment: LabelSegment) -> str:
+    return "end" if segment.end_frame is None else str(segment.end_frame)
 
 
 def _segment(label, start, end, where: str) -> LabelSegment:
