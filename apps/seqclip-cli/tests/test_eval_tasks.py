@@ -144,3 +144,12 @@ def test_a_score_from_fewer_than_20_clips_is_flagged_beside_its_interval(eval_se
     text = " ".join(result.output.split())
     assert result.exit_code == 0 and "rests on 2 clip(s): with fewer than 20 clips its 95 % interval is not " \
         "meaningful" in text
+
+
+def test_eval_says_how_many_clips_it_cropped_to_the_clip_length(eval_setup):
+    base = [a for a in eval_setup[1] if a not in ("--clip-length", "48")]
+    cropped = CliRunner().invoke(app, [*base, "--clip-length", "32"])  # 48-frame clips
+    assert cropped.exit_code == 0 and "12 of 12 clips are longer than the clip length 32 and were cropped" in " ".join(
+        cropped.output.split())
+    whole = CliRunner().invoke(app, [*base, "--clip-length", "48"])
+    assert whole.exit_code == 0 and "were cropped" not in whole.output
