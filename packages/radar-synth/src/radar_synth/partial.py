@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 from radar_text_data import ClipRecord, write_manifest
-from radar_views import atomic_write, check_new_output, move_aside
+from radar_views import atomic_write, replace_directory
 
 __all__ = ["partial_dir", "open_partial", "record_path", "read_record", "write_record", "finished", "publish",
            "DATASET"]
@@ -76,11 +76,5 @@ def publish(work: Path, out: Path, records: list[ClipRecord], format: str, shard
 
         shard_directory(dataset, out, shard_size or DEFAULT_SHARD_SIZE, overwrite=overwrite)
     else:
-        check_new_output(out, overwrite)
-        if out.is_dir() and any(out.iterdir()):
-            move_aside(out)
-        elif out.is_dir():
-            out.rmdir()
-        out.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(dataset, out)
+        replace_directory(dataset, out, overwrite)
     shutil.rmtree(work)

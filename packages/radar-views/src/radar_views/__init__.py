@@ -15,6 +15,7 @@ from .files import (
     lock_path,
     move_aside,
     output_lock,
+    replace_directory,
     staged_directory,
 )
 from .normalize import NORMALIZATIONS, normalize_view
@@ -35,6 +36,6 @@ __all__ = [
     "azimuth_spectrum", "steering_matrix", "DCA1000Capture",
     "NORMALIZATIONS", "AZIMUTH_METHODS", "AZIMUTH_BINS", "DCA1000_FORMATS", "VIEW_NAMES",
     "DEFAULT_BINS", "SPEED_OF_LIGHT", "atomic_write", "current_umask", "move_aside", "check_new_output",
-    "staged_directory", "OutputExistsError", "OutputLockedError", "output_lock", "lock_path",
+    "staged_directory", "OutputExistsError", "OutputLockedError", "output_lock", "lock_path", "replace_directory",
 ]
 __version__ = version("radar-views")

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["atomic_write", "current_umask", "move_aside", "check_new_output", "staged_directory",
+__all__ = ["atomic_write", "current_umask", "move_aside", "check_new_output", "staged_directory", "replace_directory",
            "OutputExistsError", "OutputLockedError", "output_lock", "lock_path"]
 
 
@@ -71,6 +71,20 @@ def check_new_output(target: str | os.PathLike, overwrite: bool = False) -> None
         raise OutputExistsError(f"{target} already exists and is not empty")
 
 
+def replace_directory(source: str | os.PathLike, target: str | os.PathLike, overwrite: bool = False) -> None:
+    """Rename the finished directory ``source`` to ``target`` (on the same file system): an existing
+    non-empty ``target`` is moved aside first (``move_aside``; needs ``overwrite``), an empty one
+    replaced; checked again here, since something may have appeared there meanwhile."""
+    target = Path(target)
+    check_new_output(target, overwrite)
+    if target.is_dir() and any(target.iterdir()):
+        move_aside(target)
+    elif target.is_dir():
+        target.rmdir()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(source, target)
+
+
 @contextmanager
 def staged_directory(target: str | os.PathLike, overwrite: bool = False) -> Iterator[Path]:
     """Yield a new directory beside ``target`` to write the whole output into; when the block ends
@@ -84,12 +98,7 @@ def staged_directory(target: str | os.PathLike, overwrite: bool = False) -> Iter
     os.chmod(tmp, 0o777 & ~current_umask())
     try:
         yield tmp
-        check_new_output(target, overwrite)  # something may have appeared there meanwhile
-        if target.is_dir() and any(target.iterdir()):
-            move_aside(target)
-        elif target.is_dir():
-            target.rmdir()
-        os.replace(tmp, target)
+        replace_directory(tmp, target, overwrite)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
