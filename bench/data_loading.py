@@ -31,7 +31,7 @@ from radar_synth import generate_dataset  # noqa: E402
 from radar_text_data import resolve_data, shard_directory  # noqa: E402
 from seqclip.config import TrainConfig  # noqa: E402
 from seqclip.data import EpochSampler, RadarTextDataset  # noqa: E402
-from seqclip.stream import ShardStream, TrainData  # noqa: E402
+from seqclip.training.stream import ShardStream, TrainData  # noqa: E402
 
 BATCH, LENGTH = 32, 256
 
@@ -70,8 +70,8 @@ def step_rate(directory: Path, steps: int = 5) -> float:
     from rich.console import Console
 
     from seqclip.distributed import DistContext
-    from seqclip.main import setup
-    from seqclip.train import optimizer_step
+    from seqclip.training.loop import optimizer_step
+    from seqclip.training.setup import setup
 
     with tempfile.TemporaryDirectory() as out:
         cfg = TrainConfig(data=str(directory), out=out, batch_size=BATCH, clip_length=LENGTH, workers=0,

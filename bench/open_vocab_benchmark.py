@@ -111,7 +111,7 @@ def in_family(source: Path, out: Path) -> Path:
 
 def _zero_shot(model, data: Path, split: str, clip_length: int, unseen: tuple[str, ...]) -> dict:
     from seqclip.data import RadarTextDataset
-    from seqclip.eval_tasks import EvalOptions, eval_zeroshot
+    from seqclip.evaluation.tasks import EvalOptions, eval_zeroshot
 
     result = eval_zeroshot(model, RadarTextDataset(data, split, clip_length, train=False), EvalOptions(unseen=unseen))
     return {k: result[k] for k in ("top1", "top1_interval", "clips", "chance_top1", "generalized") if k in result}
@@ -119,7 +119,7 @@ def _zero_shot(model, data: Path, split: str, clip_length: int, unseen: tuple[st
 
 def _retrieval(model, data: Path, split: str, clip_length: int) -> dict:
     from seqclip.data import RadarTextDataset
-    from seqclip.eval_tasks import eval_retrieval
+    from seqclip.evaluation.tasks import eval_retrieval
 
     r = eval_retrieval(model, RadarTextDataset(data, split, clip_length, train=False))
     return {d: {"R@1": r[d]["R@1"], "interval": r[d]["interval"]["R@1"]} for d in ("text_to_radar", "radar_to_text")}
@@ -130,7 +130,7 @@ def train_and_score(variant: str, fold: int, data: Path, family_data: Path, out:
 
     from seqclip import SeqClip
     from seqclip.config import TrainConfig
-    from seqclip.train import train
+    from seqclip.training.loop import train
 
     run = out / "runs" / f"fold{fold}-{variant.replace(' ', '_')}"
     cfg = TrainConfig(data=str(data), out=str(run), preset=scale["preset"], epochs=scale["epochs"],

@@ -56,7 +56,7 @@ def evaluate(model, data: Path, split: str, clip_length: int) -> dict:
     """Retrieval (pooled score), twin and order accuracy for the pooled score and every sequence
     similarity the model has, zero-shot top-1; each with its interval."""
     from seqclip.data import RadarTextDataset
-    from seqclip.eval_tasks import (
+    from seqclip.evaluation.tasks import (
         EvalOptions,
         eval_order,
         eval_retrieval,
@@ -67,7 +67,7 @@ def evaluate(model, data: Path, split: str, clip_length: int) -> dict:
     ds = RadarTextDataset(data, split, clip_length, train=False)
     scores = ["pooled"]
     if model.seq_similarity is not None:
-        scores += [*model.seq_similarity.components, "combined"]
+        scores += [*model.seq_similarity.components, "total"]
     retrieval = eval_retrieval(model, ds)
     out = {"clips": len(ds), "retrieval": {d: {k: retrieval[d][k] for k in ("R@1", "R@5", "interval")}
                                            for d in ("text_to_radar", "radar_to_text")}}
@@ -85,7 +85,7 @@ def train_one(name: str, fields: dict, data: Path, out: Path, scale: dict) -> di
 
     from seqclip import SeqClip
     from seqclip.config import TrainConfig
-    from seqclip.train import train
+    from seqclip.training.loop import train
 
     run = out / "runs" / name.replace(" ", "_").replace("+", "p")
     cfg = TrainConfig(data=str(data), out=str(run), preset=scale["preset"], epochs=scale["epochs"],

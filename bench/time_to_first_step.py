@@ -23,7 +23,7 @@ import json, sys, time
 stamps, stamps_path = {"python started": time.time()}, sys.argv[1]
 import seqclip.cli as cli
 stamps["CLI imported"] = time.time()
-import seqclip.main as m, seqclip.train as t
+import seqclip.training.setup as m, seqclip.training.loop as t
 stamps["torch, timm, transformers imported"] = time.time()
 orig_check, orig_model, orig_step = m._check_data, m.SeqClip, t.optimizer_step
 def check(*a, **k):

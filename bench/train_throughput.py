@@ -42,10 +42,10 @@ from rich.console import Console  # noqa: E402
 from radar_synth import generate_dataset  # noqa: E402
 from seqclip.config import TrainConfig  # noqa: E402
 from seqclip.distributed import DistContext  # noqa: E402
-from seqclip.main import setup  # noqa: E402
-from seqclip.stream import default_workers  # noqa: E402
 from seqclip.timing import PHASES, PhaseTimer  # noqa: E402
-from seqclip.train import optimizer_step, train  # noqa: E402
+from seqclip.training.loop import optimizer_step, train  # noqa: E402
+from seqclip.training.setup import setup  # noqa: E402
+from seqclip.training.stream import default_workers  # noqa: E402
 
 PEAK_BF16 = {"H100": 989e12, "H200": 989e12, "A100": 312e12}  # dense bf16 FLOP/s
 FRAMES = 256

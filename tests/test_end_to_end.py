@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 from seqclip import SeqClip
 from seqclip.cli import app
 from seqclip.data import RadarTextDataset
-from seqclip.evaluate import embed_split
+from seqclip.evaluation.scorer import embed_split
 
 
 def test_synth_train_checkpoint_embed(tmp_path):

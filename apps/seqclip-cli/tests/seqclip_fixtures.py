@@ -44,7 +44,7 @@ def tiny_text_model(root: Path) -> str:
     import torch
     from transformers import BertConfig, BertModel
 
-    from seqclip.text import load_text_encoder
+    from seqclip.model.text import load_text_encoder
 
     if not (root / "config.json").is_file():
         _, tokenizer = load_text_encoder("default")

@@ -7,7 +7,7 @@ import sys
 import torch.distributed as dist
 
 from radar_text_data import resolve_data
-from seqclip.stream import ShardStream, TrainData
+from seqclip.training.stream import ShardStream, TrainData
 
 
 def main(shards: str, out: str) -> None:

@@ -211,7 +211,7 @@ def test_help_lists_the_choices_of_preset_and_split():
 def test_ctrl_c_prints_the_command_that_resumes(tmp_path, monkeypatch):
     data = make_dataset(tmp_path / "d")
     out = tmp_path / "run"
-    import seqclip.train as train_module
+    import seqclip.training.loop as train_module
 
     original = train_module.train_one_epoch
 

@@ -34,7 +34,7 @@ def test_the_view_names_are_one_set_from_radar_views_to_the_encoder():
 
 def test_the_eval_task_registry_has_the_names_the_cli_lists():
     from seqclip.config import EVAL_TASKS
-    from seqclip.eval_tasks import TASKS
+    from seqclip.evaluation.tasks import TASKS
 
     assert tuple(TASKS) == EVAL_TASKS
 
@@ -64,6 +64,7 @@ def test_a_toml_file_with_old_values_loads_and_the_warning_names_the_file(tmp_pa
     (["train", "--similarity", "clip", "--positives", "clip"], "--similarity clip is now called pooled"),
     (["train", "--loss", "clip"], "--loss clip is now called infonce"),
     (["eval", "--task", "hard_negatives", "--similarity", "clip"], "--task hard_negatives is now called twins"),
+    (["eval", "--similarity", "combined"], "--similarity combined is now called total"),
 ])
 def test_old_option_values_on_the_command_line_work_with_a_note(tmp_path, args, note):
     where = ["--data", str(tmp_path / "missing")] + (["--checkpoint", str(tmp_path)] if args[0] == "eval" else [])

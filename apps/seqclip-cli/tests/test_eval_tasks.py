@@ -1,4 +1,4 @@
-"""eval_tasks.py: one test per registered task, through the CLI."""
+"""evaluation/tasks.py: one test per registered task, through the CLI."""
 
 import json
 
@@ -35,7 +35,7 @@ def _eval(eval_setup, *extra):
 
 
 @pytest.mark.parametrize("extra, clips", [((), 12), (("--protocol", "in-batch", "--batch-size", "4"), 12),
-                                          (("--similarity", "temporal"), 12), (("--similarity", "combined"), 12)])
+                                          (("--similarity", "temporal"), 12), (("--similarity", "total"), 12)])
 def test_eval_task_retrieval(eval_setup, extra, clips):
     metrics, _ = _eval(eval_setup, "--task", "retrieval", *extra)
     assert metrics["protocol"]["clips"] == clips
@@ -73,7 +73,7 @@ def order_setup(tmp_path_factory):
     return tmp_path, ["eval", "--checkpoint", str(tmp_path / "model"), "--data", str(data)]
 
 
-@pytest.mark.parametrize("similarity", ["pooled", "temporal", "combined"])
+@pytest.mark.parametrize("similarity", ["pooled", "temporal", "total"])
 @pytest.mark.parametrize("task, clips", [("order", 8), ("twins", 2)])
 def test_eval_task_order_and_twins_with_every_similarity_report_intervals(order_setup, task, clips, similarity):
     tmp_path, base = order_setup

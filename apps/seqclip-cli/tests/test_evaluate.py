@@ -1,4 +1,4 @@
-"""evaluate.py: the one embedding and scoring path, against a naive reference."""
+"""evaluation.scorer and evaluation.retrieval: the one embedding and scoring path, against a naive reference."""
 
 import numpy as np
 import pytest
@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from seqclip_fixtures import make_dataset
 
-from seqclip.retrieval import retrieval_metrics
+from seqclip.evaluation.retrieval import retrieval_metrics
 
 
 def naive(radar, text, caption_clip):
@@ -51,15 +51,15 @@ def test_metrics_match_a_naive_full_matrix_reference(n, per, d, seed, ties, chun
 def test_embeddings_of_a_subset_keep_clips_and_captions_aligned(tmp_path):
     from seqclip import SeqClip, SeqClipConfig
     from seqclip.data import RadarTextDataset
-    from seqclip.evaluate import embed_split
+    from seqclip.evaluation.scorer import Scorer
 
     ds = RadarTextDataset(make_dataset(tmp_path / "d"), "train", 48, train=False)
     sub = ds.subset([5, 2, 7])
     torch.manual_seed(0)
     model = SeqClip(SeqClipConfig())
-    emb = embed_split(model, sub, batch_size=2)
-    assert emb["positions"] == [5, 2, 7]
-    assert emb["captions"] == [c for r in (ds.records[5], ds.records[2], ds.records[7]) for c in r.captions]
+    clips = Scorer(model, batch_size=2).embed_clips(sub)
+    assert clips.positions == [5, 2, 7]
+    assert clips.captions == [c for r in (ds.records[5], ds.records[2], ds.records[7]) for c in r.captions]
     with torch.no_grad():
         alone = model.encode_radar(*(ds[2][k][None] for k in ("range_time", "doppler_time", "azimuth_time", "mask")))
-    torch.testing.assert_close(emb["radar"][1:2], alone, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(clips.radar.pooled[1:2], alone.pooled, atol=1e-5, rtol=1e-5)

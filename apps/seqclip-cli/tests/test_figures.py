@@ -1,4 +1,4 @@
-"""figures.py (what `seqclip plot` and `data show` draw) over the pure figures of plots.py."""
+"""evaluation/figures.py (what `seqclip plot` and `data show` draw) over the pure figures of plots.py."""
 
 import json
 
@@ -8,7 +8,7 @@ import torch
 from seqclip_fixtures import make_dataset
 
 from seqclip import SeqClip, SeqClipConfig
-from seqclip.figures import clip_figure, run_figures
+from seqclip.evaluation.figures import clip_figure, run_figures
 from seqclip.plots import plot_confusion, plot_curves
 
 

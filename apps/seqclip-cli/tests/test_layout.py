@@ -1,5 +1,8 @@
-"""The app's layout, as the root README's architecture section draws it: no import circle between
-its modules, and the run directory's and a model directory's file names spelled in one module each."""
+"""The app's layout, as the root README's architecture section draws it: four parts (``cli/``,
+``training/``, ``evaluation/``, ``model/``) over shared leaves, no import circle between its modules,
+no arrow running back up (nothing imports the CLI; the model and evaluation never import training;
+the model never imports evaluation), no module over 300 lines, and the run directory's and a model
+directory's file names spelled in one module each."""
 
 import ast
 from pathlib import Path
@@ -7,16 +10,40 @@ from pathlib import Path
 import seqclip
 
 SOURCE = Path(seqclip.__file__).parent
-MODULES = {p.stem: ast.parse(p.read_text(encoding="utf-8")) for p in sorted(SOURCE.glob("*.py"))}
+PARTS = ("cli", "training", "evaluation", "model")
+MAX_LINES = 300
 
 
-def _imports(tree: ast.Module) -> set[str]:
-    """The app modules a module imports, at module level or inside a function (relative imports)."""
+def _name(path: Path) -> str:
+    """``evaluation/scorer.py`` -> ``evaluation.scorer``; a package's ``__init__.py`` -> its name."""
+    parts = path.relative_to(SOURCE).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts) or "seqclip"
+
+
+FILES = {_name(p): p for p in sorted(SOURCE.rglob("*.py"))}
+MODULES = {name: ast.parse(p.read_text(encoding="utf-8")) for name, p in FILES.items()}
+
+
+def _package(name: str) -> list[str]:
+    """The package a module's relative imports start from."""
+    is_package = FILES[name].name == "__init__.py"
+    parts = [] if name == "seqclip" else name.split(".")
+    return parts if is_package else parts[:-1]
+
+
+def _imports(name: str) -> set[str]:
+    """The app modules ``name`` imports, at module level or inside a function (relative imports)."""
     found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.level == 1:
-            found |= {node.module.split(".")[0]} if node.module else {a.name for a in node.names}
-    return found & set(MODULES)
+    for node in ast.walk(MODULES[name]):
+        if isinstance(node, ast.ImportFrom) and node.level >= 1:
+            base = _package(name)[:len(_package(name)) - (node.level - 1)]
+            target = [*base, *(node.module.split(".") if node.module else [])]
+            candidates = [".".join([*target, a.name]) for a in node.names] + [".".join(target) or "seqclip"]
+            found |= {c for c in candidates if c in MODULES}
+    return found
+
+
+GRAPH = {name: _imports(name) - {name} for name in MODULES}
 
 
 def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
@@ -44,9 +71,40 @@ def test_the_cycle_finder_finds_a_circle():
     assert _cycle({"a": {"b"}, "b": set(), "c": {"a", "b"}}) is None
 
 
+def test_the_import_reader_resolves_relative_imports_of_modules_and_packages():
+    assert "config" in GRAPH["evaluation.scorer"] and "model.seqclip" in GRAPH["evaluation.scorer"]
+    assert {"cli.data", "cli.train", "cli.eval"} <= GRAPH["cli"]
+    assert "training.setup" in GRAPH["training.loop"]
+
+
+def test_the_app_is_in_four_parts_over_shared_leaves():
+    parts = {name.split(".")[0] for name in MODULES if "." in name}
+    assert parts == set(PARTS)
+
+
 def test_no_import_circle_between_the_app_modules():
-    graph = {name: _imports(tree) - {name} for name, tree in MODULES.items()}
-    assert _cycle(graph) is None
+    # a package's __init__ re-exports lazily (by name, not by import), so its arrows are its modules'
+    assert _cycle(GRAPH) is None
+
+
+def _part(name: str) -> str | None:
+    head = name.split(".")[0]
+    return head if head in PARTS else None
+
+
+def test_no_arrow_runs_back_up():
+    forbidden = {"model": {"training", "evaluation", "cli"}, "evaluation": {"training", "cli"}, "training": {"cli"},
+                 None: {"cli", "training", "evaluation"}}  # a shared leaf imports no part but the model's leaves
+    arrows = sorted((name, dep) for name, deps in GRAPH.items() for dep in deps
+                    if _part(dep) in forbidden.get(_part(name), set()) and name not in ("seqclip", "__main__"))
+    leaves_into_model = sorted((name, dep) for name, deps in GRAPH.items() for dep in deps
+                               if _part(name) is None and _part(dep) == "model" and name not in ("seqclip",))
+    assert arrows == [] and leaves_into_model == []
+
+
+def test_no_module_is_longer_than_300_lines():
+    lengths = {name: len(p.read_text(encoding="utf-8").splitlines()) for name, p in FILES.items()}
+    assert {name: n for name, n in lengths.items() if n > MAX_LINES} == {}
 
 
 def _strings(tree: ast.Module) -> set[str]:
@@ -61,7 +119,8 @@ def _strings(tree: ast.Module) -> set[str]:
 def test_file_names_are_spelled_in_one_module_each():
     # (RUN/eval/ and a checkpoint's model/ are left out: "eval" and "model" are words of other meanings too)
     owner = {"config.toml": "rundir", "metrics.jsonl": "rundir", "trainer_state.pt": "rundir", "checkpoints": "rundir",
-             "tensorboard": "rundir", "plots": "rundir", "config.json": "pretrained",
-             "model.safetensors": "pretrained", "tokenizer": "pretrained", "text_encoder": "pretrained"}
+             "tensorboard": "rundir", "plots": "rundir", "config.json": "model.pretrained",
+             "model.safetensors": "model.pretrained", "tokenizer": "model.pretrained",
+             "text_encoder": "model.pretrained"}
     spelled = {name: sorted(m for m, tree in MODULES.items() if name in _strings(tree)) for name in owner}
     assert spelled == {name: [module] for name, module in owner.items()}

@@ -1,10 +1,10 @@
-"""logger.py: metrics.jsonl is strict JSON."""
+"""training/logger.py: metrics.jsonl is strict JSON."""
 
 import json
 
 
 def test_metrics_jsonl_is_strict_json_when_a_value_is_undefined(tmp_path):
-    from seqclip.logger import MetricsLogger
+    from seqclip.training.logger import MetricsLogger
 
     logger = MetricsLogger(tmp_path)
     logger.log(1, {"val_loss_total": float("nan"), "lr": 0.1, "x": float("inf")})

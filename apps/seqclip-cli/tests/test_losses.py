@@ -1,4 +1,4 @@
-"""losses.py: order negatives enter the loss as radar->text negatives only."""
+"""model/losses.py: order negatives enter the loss as radar->text negatives only."""
 
 
 import pytest
@@ -10,7 +10,7 @@ from seqclip.data import RadarTextDataset, collate
 
 def test_order_negatives_enter_the_batch_and_the_loss_only_as_radar_to_text_negatives(tmp_path):
     from seqclip import SeqClip, SeqClipConfig
-    from seqclip.losses import seqclip_losses
+    from seqclip.model.losses import seqclip_losses
 
     data = order_dataset(tmp_path / "d")
     ds = RadarTextDataset(data, "train", 48, train=True, order_negatives=True)

@@ -1,4 +1,4 @@
-"""model.py: the forward pass, text-encoder freezing and caching, compilation."""
+"""model/seqclip.py: the forward pass, text-encoder freezing and caching, compilation."""
 
 import pytest
 import torch
@@ -13,7 +13,8 @@ def test_forward_losses_and_sequence_masks(model):
         assert k in out
     w = model.config.seq_weight
     torch.testing.assert_close(out["loss_total"], out["loss_pooled"] + w * out["loss_seq"])
-    _, seq, mask = model.encode_text(["a person walks", "someone waves twice to the radar"], return_sequence=True)
+    text = model.encode_text(["a person walks", "someone waves twice to the radar"], return_sequence=True)
+    seq, mask = text.sequence, text.mask
     tok = model.tokenize(["a person walks", "someone waves twice to the radar"])
     assert int(mask[0].sum()) == int(tok["attention_mask"][0].sum()) - 2  # [CLS] and [SEP] excluded
     assert seq.shape[:2] == mask.shape
@@ -50,11 +51,11 @@ def test_the_text_cache_gives_the_encoders_features_and_runs_it_once_per_caption
     first = model.encode_text(texts[:1], return_sequence=True)  # cached alone: padded to its own length
     cached = model.encode_text(texts, return_sequence=True)
     assert len(calls) == 2  # one forward for the first caption, one for the one still missing
-    torch.testing.assert_close(first[0], fresh[0][:1], rtol=1e-5, atol=1e-6)
-    torch.testing.assert_close(cached[0], fresh[0], rtol=1e-5, atol=1e-6)  # pooled
-    assert torch.equal(cached[2], fresh[2])  # token mask (padding is masked: its features differ and never count)
-    torch.testing.assert_close(cached[1][cached[2]], fresh[1][fresh[2]], rtol=1e-5, atol=1e-6)
-    cached[0].sum().backward()  # the projections still learn
+    torch.testing.assert_close(first.pooled, fresh.pooled[:1], rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(cached.pooled, fresh.pooled, rtol=1e-5, atol=1e-6)
+    assert torch.equal(cached.mask, fresh.mask)  # token mask (padding is masked: its features differ and never count)
+    torch.testing.assert_close(cached.sequence[cached.mask], fresh.sequence[fresh.mask], rtol=1e-5, atol=1e-6)
+    cached.pooled.sum().backward()  # the projections still learn
     assert model.text_proj.weight.grad is not None
     trainable = SeqClip(SeqClipConfig(similarity="pooled"))
     with pytest.raises(ValueError, match="fully frozen text encoder"):
@@ -86,5 +87,5 @@ def test_compiled_parts_match_eager_and_keep_checkpoint_names():
         model.compile_parts()  # torch.compile (inductor) in place
         compiled = model.encode_radar(*views, mask, return_sequence=True)
     assert list(model.state_dict()) == keys  # checkpoints load either way
-    for a, b in zip(compiled, eager, strict=True):
-        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+    for field in ("pooled", "sequence", "mask"):
+        torch.testing.assert_close(getattr(compiled, field), getattr(eager, field), rtol=1e-4, atol=1e-5)

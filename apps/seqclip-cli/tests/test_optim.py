@@ -1,8 +1,8 @@
-"""optim.py: parameter groups and the learning-rate schedule."""
+"""training/optim.py: parameter groups and the learning-rate schedule."""
 
 import pytest
 
-from seqclip.optim import param_groups, warmup_cosine
+from seqclip.training.optim import param_groups, warmup_cosine
 
 
 def test_every_trainable_parameter_is_in_the_optimizer_exactly_once(model):

@@ -1,4 +1,4 @@
-"""pretrained.py: saving and loading models, in eval mode, with unreadable files named."""
+"""model/pretrained.py: saving and loading models, in eval mode, with unreadable files named."""
 
 import json
 import re
@@ -17,7 +17,7 @@ def test_from_pretrained_returns_a_model_in_eval_mode_that_embeds_deterministica
     model = SeqClip.from_pretrained(saved)
     assert not model.training and not any(m.training for m in model.modules())
     with torch.no_grad():
-        a, b = (model.encode_text(["a person walks toward the radar"]) for _ in range(2))
+        a, b = (model.encode_text(["a person walks toward the radar"]).pooled for _ in range(2))
     assert torch.equal(a, b)
 
 
@@ -46,14 +46,15 @@ def test_save_and_from_pretrained_round_trip(model, tmp_path):
     model.eval()
     b = batch(2)
     with torch.no_grad():
-        r = model.encode_radar(b["range_time"], b["doppler_time"], b["azimuth_time"], b["mask"])
-        t = model.encode_text(b["captions"])
+        r = model.encode_radar(b["range_time"], b["doppler_time"], b["azimuth_time"], b["mask"]).pooled
+        t = model.encode_text(b["captions"]).pooled
     model.save_pretrained(tmp_path / "m")
     assert {p.name for p in (tmp_path / "m").iterdir()} == {"config.json", "model.safetensors", "tokenizer", "text_encoder"}
     loaded = SeqClip.from_pretrained(tmp_path / "m").eval()
     with torch.no_grad():
-        torch.testing.assert_close(loaded.encode_radar(b["range_time"], b["doppler_time"], b["azimuth_time"], b["mask"]), r)
-        torch.testing.assert_close(loaded.encode_text(b["captions"]), t)
+        torch.testing.assert_close(loaded.encode_radar(b["range_time"], b["doppler_time"], b["azimuth_time"],
+                                                       b["mask"]).pooled, r)
+        torch.testing.assert_close(loaded.encode_text(b["captions"]).pooled, t)
     with pytest.raises(FileNotFoundError, match="not a SeqClip checkpoint"):
         SeqClip.from_pretrained(tmp_path)
 
@@ -85,10 +86,10 @@ def test_encode_radar_takes_clips_as_stored_float16_arrays_of_any_length_with_a_
               for k in ("range_time", "doppler_time", "azimuth_time")]
     mask = torch.arange(48)[None] < 40
     with torch.no_grad():
-        expected = model.encode_radar(*padded, mask)
-        from_disk = model.encode_radar(stored["range_time"], stored["doppler_time"], stored["azimuth_time"])
+        expected = model.encode_radar(*padded, mask).pooled
+        from_disk = model.encode_radar(stored["range_time"], stored["doppler_time"], stored["azimuth_time"]).pooled
         one = model.encode_radar(*(torch.from_numpy(stored[k][0]) for k in ("range_time", "doppler_time",
-                                                                             "azimuth_time")))
+                                                                             "azimuth_time"))).pooled
     torch.testing.assert_close(from_disk, expected)
     torch.testing.assert_close(one, expected)
 

@@ -1,11 +1,11 @@
-"""stats.py: bootstrap intervals and the Wilson interval."""
+"""evaluation/stats.py: bootstrap intervals and the Wilson interval."""
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from seqclip.stats import bootstrap_interval, wilson_interval
+from seqclip.evaluation.stats import bootstrap_interval, wilson_interval
 
 
 def test_bootstrap_intervals_cover_the_true_rate_about_95_percent_of_the_time():

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from radar_text_data import resolve_data
 from seqclip.cli import app
-from seqclip.stream import ShardStream, TrainData
+from seqclip.training.stream import ShardStream, TrainData
 
 FAST = ["--epochs", "1", "--batch-size", "4", "--similarity", "pooled", "--workers", "1"]
 

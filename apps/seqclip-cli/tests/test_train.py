@@ -1,4 +1,4 @@
-"""train.py: the loop: NaN stops, max-steps, exact resume after SIGKILL, gradient accumulation, order-aware training."""
+"""training/loop.py: the loop: NaN stops, max-steps, exact resume after SIGKILL, gradient accumulation, order-aware training."""
 
 import json
 import os
@@ -16,7 +16,7 @@ from seqclip_fixtures import make_dataset, order_dataset, tiny_text_model
 
 from seqclip.config import TrainConfig
 from seqclip.errors import TrainingError
-from seqclip.train import train
+from seqclip.training.loop import train
 
 FAST = dict(epochs=2, batch_size=4, clip_length=32, warmup_steps=2, log_every=1, eval_test=False)
 
@@ -76,7 +76,7 @@ def _final_weights(run):
 
 PAUSE = """
 import os, sys, time
-from seqclip.model import SeqClip
+from seqclip.model.seqclip import SeqClip
 calls, original = [0], SeqClip.features
 def features(self, batch):
     calls[0] += 1
@@ -92,7 +92,7 @@ main()
 
 def test_nan_loss_stops_naming_the_step_and_keeps_the_last_checkpoint(tmp_path, monkeypatch):
     data = make_dataset(tmp_path / "d")
-    from seqclip.model import SeqClip
+    from seqclip.model.seqclip import SeqClip
 
     calls = {"n": 0}
     original = SeqClip.forward
@@ -197,7 +197,7 @@ def test_sigkill_inside_an_accumulation_group_then_resume_is_bit_identical(tmp_p
 
 
 def test_a_nan_stop_before_any_checkpoint_keeps_the_last_good_weights_evaluable(tmp_path, monkeypatch):
-    from seqclip.model import SeqClip
+    from seqclip.model.seqclip import SeqClip
 
     data = make_dataset(tmp_path / "d")
     original = SeqClip.forward
@@ -219,7 +219,7 @@ def test_a_nan_stop_before_any_checkpoint_keeps_the_last_good_weights_evaluable(
 
 def test_training_with_order_negatives_twin_batches_and_activity_positives(tmp_path):
     from seqclip.config import TrainConfig
-    from seqclip.train import train
+    from seqclip.training.loop import train
 
     data = order_dataset(tmp_path / "d")
     summary = train(TrainConfig(data=str(data), out=str(tmp_path / "run"), epochs=1, batch_size=4, clip_length=32,

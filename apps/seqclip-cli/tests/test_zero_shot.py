@@ -1,5 +1,5 @@
-"""zero_shot.py: classes and templates as data, metrics against hand computations, calibration on
-validation only; eval_tasks.eval_zeroshot on exactly the given classes."""
+"""evaluation.zero_shot: classes and templates as data, metrics against hand computations, calibration
+on validation only; evaluation.tasks.eval_zeroshot on exactly the given classes."""
 
 import json
 
@@ -9,7 +9,8 @@ import torch
 from seqclip_fixtures import make_dataset
 
 from radar_text_data.classes import ClassPrompts, bare_class
-from seqclip.zero_shot import (
+from seqclip.evaluation.scorer import ClipSet, Scorer
+from seqclip.evaluation.zero_shot import (
     NAME_TEMPLATES,
     PHRASE_TEMPLATES,
     build_zero_shot_classifier,
@@ -19,6 +20,7 @@ from seqclip.zero_shot import (
     restricted_top1,
     zero_shot_report,
 )
+from seqclip.model.features import Embeddings
 
 WORDS = ["walks", "waves", "claps", "jumps", "kicks"]
 
@@ -41,14 +43,14 @@ class KnownText:
         for i, p in enumerate(prompts):
             hit = [j for j, w in enumerate(WORDS) if w in p]
             out[i, hit[0] if hit else len(WORDS)] = 1.0
-        return torch.nn.functional.normalize(out, dim=-1)
+        return Embeddings(torch.nn.functional.normalize(out, dim=-1))
 
 
 def test_candidates_are_exactly_the_given_classes_and_the_accuracy_is_known_in_advance():
     model = KnownText()
     classes = [ClassPrompts("wave", phrase="waves"), ClassPrompts("jump", prompts=("someone jumps", "jumps!")),
                ClassPrompts("clap", phrase="claps")]
-    clf = build_zero_shot_classifier(model, classes)
+    clf = build_zero_shot_classifier(Scorer(model), classes)
     assert clf.classes == ["wave", "jump", "clap"]
     assert clf.prompts[1] == ("someone jumps", "jumps!")  # own prompts, used as they are
     assert clf.prompts[0] == tuple(t.format("waves") for t in PHRASE_TEMPLATES)
@@ -58,7 +60,8 @@ def test_candidates_are_exactly_the_given_classes_and_the_accuracy_is_known_in_a
     word = {0: 1, 1: 3, 2: 2}  # class -> index of its word in WORDS
     radar = torch.stack([torch.nn.functional.one_hot(torch.tensor(word[int(t)] if i < 7 else 2), len(WORDS) + 1)
                          for i, t in enumerate(truth)]).float()
-    report = zero_shot_report(clf.scores(model, {"radar": radar}), truth, clf.classes)
+    clips = ClipSet(Embeddings(radar), list(range(len(radar))), [], torch.zeros(0, dtype=torch.long))
+    report = zero_shot_report(clf.scores(clips), truth, clf.classes)
     assert report["top1"] == pytest.approx(70.0)  # the 7 clips that point at their own class
     assert report["chance_top1"] == pytest.approx(100 / 3) and report["top5_k"] == 3 and report["top5"] == 100.0
     assert np.array(report["confusion"]).shape == (3, 3) and np.array(report["confusion"]).sum() == 10
@@ -68,9 +71,9 @@ def test_candidates_are_exactly_the_given_classes_and_the_accuracy_is_known_in_a
 
 def test_bare_class_names_take_the_name_templates_and_user_templates_replace_both():
     model = KnownText()
-    clf = build_zero_shot_classifier(model, [bare_class("sit_down"), ClassPrompts("walk", phrase="walks")])
+    clf = build_zero_shot_classifier(Scorer(model), [bare_class("sit_down"), ClassPrompts("walk", phrase="walks")])
     assert clf.prompts[0] == tuple(t.format("sit down") for t in NAME_TEMPLATES)
-    clf = build_zero_shot_classifier(model, [bare_class("sit_down")], templates=("radar: {}",))
+    clf = build_zero_shot_classifier(Scorer(model), [bare_class("sit_down")], templates=("radar: {}",))
     assert clf.prompts == [("radar: sit down",)]
 
 
@@ -148,7 +151,7 @@ def zs_setup(tmp_path_factory):
 
 def test_eval_zeroshot_scores_only_the_given_classes_and_counts_the_others(zs_setup):
     from seqclip.data import RadarTextDataset
-    from seqclip.eval_tasks import EvalOptions, eval_zeroshot
+    from seqclip.evaluation.tasks import EvalOptions, eval_zeroshot
 
     data, model = zs_setup
     test = RadarTextDataset(data, "test", 48, train=False)
@@ -159,7 +162,7 @@ def test_eval_zeroshot_scores_only_the_given_classes_and_counts_the_others(zs_se
     assert result["clips"] == labels.count("wave") + labels.count("walk")
     assert result["unlisted_clips"] == {"clap": labels.count("clap")}
     assert result["chance_top1"] == 50.0
-    for similarity in ("temporal", "combined"):  # the sequence similarities score it too
+    for similarity in ("temporal", "total"):  # the sequence similarities score it too
         seq = eval_zeroshot(model, test, EvalOptions(classes=options.classes, similarity=similarity))
         confusion = np.array(seq["confusion"])
         assert seq["clips"] == result["clips"] == confusion.sum() and seq["top1"] <= seq["top5"]
@@ -171,7 +174,7 @@ def test_calibrated_stacking_never_uses_test_labels(zs_setup, tmp_path):
     import shutil
 
     from seqclip.data import RadarTextDataset
-    from seqclip.eval_tasks import EvalOptions, eval_zeroshot
+    from seqclip.evaluation.tasks import EvalOptions, eval_zeroshot
 
     data, model = zs_setup
     options = EvalOptions(unseen=("clap",))

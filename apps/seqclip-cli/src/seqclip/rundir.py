@@ -17,17 +17,19 @@ Standard library only at import (torch loads inside the checkpoint functions).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
 
-from .config import TrainConfig, TrainingError
+from .config import TrainConfig
+from .errors import TrainingError
 from .files import check_data_spec
 
 __all__ = ["CONFIG_TOML", "METRICS", "TENSORBOARD", "BEST", "CHECKPOINTS", "PLOTS", "EVAL", "RUN_FILES",
            "check_run_dir", "open_run_dir", "is_run_dir", "preflight", "discard_unfinished_start",
            "latest_checkpoint", "resolve_resume", "save_checkpoint", "load_trainer_state", "checkpoint_model",
-           "model_candidates", "run_data"]
+           "model_candidates", "run_data", "read_metrics"]
 
 CONFIG_TOML = "config.toml"
 METRICS = "metrics.jsonl"
@@ -157,6 +159,14 @@ def run_data(run: Path) -> str:
     if config is None or "data" not in config:
         raise FileNotFoundError(f"{run} has no readable {CONFIG_TOML} naming its data; pass --data")
     return config["data"]
+
+
+def read_metrics(run: Path) -> list[dict]:
+    """Every line of RUN/metrics.jsonl, in order."""
+    path = Path(run) / METRICS
+    if not path.is_file():
+        raise FileNotFoundError(f"{run} has no {METRICS} (is it a seqclip run directory?)")
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 # ---------------------------------------------------------------------- checkpoints

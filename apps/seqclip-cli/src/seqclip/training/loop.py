@@ -1,5 +1,5 @@
 """The training loop (open_clip's ``train.py``), as plain functions that read top-down: ``train``
-strings together ``main.setup``, ``train_one_epoch``, ``optimizer_step``, ``end_epoch`` (validation,
+strings together ``setup.setup``, ``train_one_epoch``, ``optimizer_step``, ``end_epoch`` (validation,
 best model) and ``final_test``. The CLI is a thin layer over ``train``."""
 
 from __future__ import annotations
@@ -13,17 +13,18 @@ import torch
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from .config import TrainConfig
-from .data import usable_batches
-from .distributed import DistContext
-from .errors import DivergedError
-from .evaluate import retrieval, validate
-from .losses import cat_features, loss_parameters, seqclip_losses
-from .main import Run, eval_split, setup
-from .model import SeqClip
+from ..config import POOLED, TrainConfig
+from ..data import usable_batches
+from ..distributed import DistContext
+from ..errors import DivergedError
+from ..evaluation.retrieval import retrieval, validate
+from ..evaluation.scorer import Scorer
+from ..model.losses import cat_features, loss_parameters, seqclip_losses
+from ..model.seqclip import SeqClip
+from ..rundir import BEST, discard_unfinished_start, save_checkpoint
+from ..timing import phase
 from .rng import rng_state, set_rng_state
-from .rundir import BEST, discard_unfinished_start, save_checkpoint
-from .timing import phase
+from .setup import Run, eval_split, setup
 
 __all__ = ["train", "train_one_epoch", "optimizer_step", "end_epoch", "final_test", "NonFiniteLoss"]
 
@@ -236,6 +237,6 @@ def final_test(r: Run) -> dict:
         return summary
     best = r.run_dir / BEST
     model = SeqClip.from_pretrained(best, map_location=r.device).to(r.device) if best.is_dir() else r.model
-    summary.update(test=retrieval(model, test_ds, batch_size=cfg.batch_size), test_clips=len(test_ds),
+    summary.update(test=retrieval(Scorer(model, POOLED, cfg.batch_size), test_ds), test_clips=len(test_ds),
                    test_model="best" if best.is_dir() else "latest")
     return summary

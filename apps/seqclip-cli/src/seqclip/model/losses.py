@@ -15,7 +15,7 @@ from torch import Tensor, nn
 
 from clip_losses import pair_logits, sequence_loss
 
-from .timing import phase
+from ..timing import phase
 
 __all__ = ["seqclip_losses", "loss_parameters", "cat_features"]
 

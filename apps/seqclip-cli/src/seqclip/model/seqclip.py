@@ -13,13 +13,14 @@ from radar_encoder import RadarEncoder
 from radar_views import VIEW_NAMES
 from seq_similarity import SequenceSimilarity
 
-from .config import SeqClipConfig
+from ..config import SeqClipConfig
+from ..timing import phase
+from .features import Embeddings
 from .losses import seqclip_losses
 from .pretrained import PretrainedModel
 from .text import TextCache, load_text_encoder
-from .timing import phase
 
-__all__ = ["SeqClip", "RadarBatch"]
+__all__ = ["SeqClip", "RadarBatch", "Embeddings"]
 
 RadarBatch = dict  # keys: range_time, doppler_time, azimuth_time [b, bins, T], mask [b, T], captions, sample_ids
 
@@ -95,8 +96,8 @@ class SeqClip(PretrainedModel, nn.Module):
 
     # ------------------------------------------------------------------ encoders
     def encode_radar(self, range_time, doppler_time, azimuth_time, mask=None, return_sequence: bool = False,
-                     normalize: bool = True):
-        """Pooled features ``[b, d]`` (L2-normalised); with ``return_sequence`` also the projected
+                     normalize: bool = True) -> Embeddings:
+        """``Embeddings``: pooled ``[b, d]`` (L2-normalised); with ``return_sequence`` also the projected
         sequence ``[b, n, d]`` and its mask (time or token granularity). The views are tensors or
         numpy arrays ``[b, bins, T]`` (or one clip's ``[bins, T]``) of any float dtype (float16 as
         stored on disk) and any length up to the encoder's ``max_frames``; ``mask [b, T]`` marks real
@@ -106,14 +107,14 @@ class SeqClip(PretrainedModel, nn.Module):
         pooled = self.radar_proj(out.pooled)  # [b, d]
         pooled = F.normalize(pooled, dim=-1) if normalize else pooled
         if not return_sequence:
-            return pooled
+            return Embeddings(pooled)
         if self.radar_seq_proj is None:
             raise ValueError("this model has no sequence projections (similarity='pooled')")
         if self.config.granularity == "time":
             seq, seq_mask = out.time_sequence, out.time_mask  # [b, T/16, d_enc]
         else:
             seq, seq_mask = out.sequence, out.sequence_mask  # [b, 8 T/16, d_enc]
-        return pooled, self.radar_seq_proj(seq), seq_mask
+        return Embeddings(pooled, self.radar_seq_proj(seq), seq_mask)  # [b, n, d]
 
     def _radar_inputs(self, views, mask) -> tuple[list[Tensor], Tensor]:
         """Views ``[b, bins, T]`` and mask ``[b, T]`` as the encoder takes them: on the model's device
@@ -161,8 +162,8 @@ class SeqClip(PretrainedModel, nn.Module):
                                    ).last_hidden_state  # [b, l, h]
         return hidden, tok["attention_mask"].bool(), tok["special_tokens_mask"].bool()
 
-    def encode_text(self, texts: list[str], return_sequence: bool = False, normalize: bool = True):
-        """Pooled features ``[b, d]`` (mean over real tokens, projected, L2-normalised); with
+    def encode_text(self, texts: list[str], return_sequence: bool = False, normalize: bool = True) -> Embeddings:
+        """``Embeddings``: pooled ``[b, d]`` (mean over real tokens, projected, L2-normalised); with
         ``return_sequence`` also ``[b, l, d]`` and a mask that excludes padding, [CLS] and [SEP]."""
         _check_captions(texts)  # cached captions skip the tokenizer and its check
         hidden, attn, special = self._text_hidden(texts)  # [b, l, h], [b, l], [b, l]
@@ -170,12 +171,12 @@ class SeqClip(PretrainedModel, nn.Module):
         pooled = self.text_proj(mean)
         pooled = F.normalize(pooled, dim=-1) if normalize else pooled
         if not return_sequence:
-            return pooled
+            return Embeddings(pooled)
         if self.text_seq_proj is None:
             raise ValueError("this model has no sequence projections (similarity='pooled')")
         words = attn & ~special
         words = torch.where(words.any(1, keepdim=True), words, attn)  # an empty caption keeps its specials
-        return pooled, self.text_seq_proj(hidden), words
+        return Embeddings(pooled, self.text_seq_proj(hidden), words)  # [b, l, d]
 
     get_radar_features = encode_radar
     get_text_features = encode_text
@@ -190,8 +191,9 @@ class SeqClip(PretrainedModel, nn.Module):
         with phase("radar"):
             radar = self.encode_radar(*(batch[k] for k in VIEW_NAMES), batch.get("mask"), return_sequence=need_seq)
         feats = self._text_features("", batch["captions"])
-        feats.update({"radar": radar[0], "radar_seq": radar[1], "radar_mask": radar[2]} if need_seq
-                     else {"radar": radar})
+        feats["radar"] = radar.pooled
+        if need_seq:
+            feats.update(radar_seq=radar.sequence, radar_mask=radar.mask)
         if "sequence_ids" in batch:
             feats["sequence_ids"] = batch["sequence_ids"]
         if batch.get("captions_reversed"):
@@ -201,10 +203,10 @@ class SeqClip(PretrainedModel, nn.Module):
 
     def _text_features(self, prefix: str, captions: list[str]) -> dict[str, Tensor]:
         with phase("text"):
-            if self.seq_similarity is None:
-                return {f"{prefix}text": self.encode_text(captions)}
-            pooled, seq, mask = self.encode_text(captions, return_sequence=True)
-        return {f"{prefix}text": pooled, f"{prefix}text_seq": seq, f"{prefix}text_mask": mask}
+            text = self.encode_text(captions, return_sequence=self.seq_similarity is not None)
+        if text.sequence is None:
+            return {f"{prefix}text": text.pooled}
+        return {f"{prefix}text": text.pooled, f"{prefix}text_seq": text.sequence, f"{prefix}text_mask": text.mask}
 
     def forward(self, batch: RadarBatch, return_features: bool = False) -> dict[str, Tensor]:
         """Losses of a batch (see ``losses``); ``return_features``: the ``features`` alone (gradient

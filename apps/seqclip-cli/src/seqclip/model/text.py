@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .config import DEFAULT_TEXT_MODEL
+from ..config import DEFAULT_TEXT_MODEL
 
 __all__ = ["resolve_text_model", "load_text_encoder", "TextCache", "cut_captions_note", "record_texts"]
 

@@ -1,6 +1,6 @@
 """Zero-shot recognition with classes and templates as data (open_clip's ``zero_shot_classifier.py``
-and ``zero_shot_metadata.py``): ``build_zero_shot_classifier(model, classes, templates)`` embeds
-each class's prompts; its scores follow the chosen similarity exactly as retrieval scores a pair.
+and ``zero_shot_metadata.py``): ``build_zero_shot_classifier(scorer, classes, templates)`` embeds
+each class's prompts; its scores follow the scorer's similarity exactly as retrieval scores a pair.
 The metrics are plain functions of a score matrix, so they can be checked by hand."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from torch import Tensor
 
 from radar_text_data.classes import ClassPrompts
 
-from .config import POOLED
-from .evaluate import check_similarity, score_matrix, text_features
-from .model import SeqClip
+from ..config import POOLED
+from ..model.features import Embeddings
+from .scorer import ClipSet, Scorer
 from .stats import BOOTSTRAP_SAMPLES, bootstrap_statistic, wilson_interval
 
 __all__ = ["PHRASE_TEMPLATES", "NAME_TEMPLATES", "ZeroShotClassifier", "build_zero_shot_classifier",
@@ -38,40 +38,39 @@ class ZeroShotClassifier:
 
     classes: list[str]
     prompts: list[tuple[str, ...]]
-    similarity: str
+    scorer: Scorer
     weights: Tensor | None = None
-    text: dict | None = None
+    text: Embeddings | None = None
     prompt_class: Tensor | None = None
 
-    def scores(self, model: SeqClip, emb: dict) -> Tensor:
-        """``[N, C]`` scores of ``evaluate.embed_split`` output (with ``return_sequence`` for a sequence similarity)."""
-        if self.similarity == POOLED:
-            return emb["radar"].float() @ self.weights.T
-        matrix = score_matrix(model, self.similarity, emb, self.text)
-        clips = torch.arange(emb["radar"].shape[0])
-        per_prompt = matrix(clips, torch.arange(len(self.prompt_class)))  # [N, P]
-        sums = torch.zeros(len(clips), len(self.classes)).index_add_(1, self.prompt_class, per_prompt.float())
+    def scores(self, clips: ClipSet) -> Tensor:
+        """``[N, C]`` scores of clips embedded by the same scorer (``Scorer.embed_clips``)."""
+        if self.scorer.similarity == POOLED:
+            return clips.radar.pooled.float() @ self.weights.T
+        matrix = self.scorer.matrix(clips, self.text)
+        rows = torch.arange(len(clips))
+        per_prompt = matrix(rows, torch.arange(len(self.prompt_class)))  # [N, P]
+        sums = torch.zeros(len(rows), len(self.classes)).index_add_(1, self.prompt_class, per_prompt.float())
         return sums / torch.bincount(self.prompt_class, minlength=len(self.classes)).float()  # [N, C]
 
 
 @torch.no_grad()
-def build_zero_shot_classifier(model: SeqClip, classes: Sequence[ClassPrompts], templates: Sequence[str] | None = None,
-                               similarity: str = POOLED, batch_size: int = 64) -> ZeroShotClassifier:
+def build_zero_shot_classifier(scorer: Scorer, classes: Sequence[ClassPrompts],
+                               templates: Sequence[str] | None = None) -> ZeroShotClassifier:
     """The classifier of ``classes``: each class's own prompts, or its phrase put into ``templates``
     (default: ``PHRASE_TEMPLATES`` for a phrase, ``NAME_TEMPLATES`` for a bare class name)."""
-    check_similarity(model, similarity)
     if not classes:
         raise ValueError("zero-shot needs at least one class")
     prompts = [c.texts(tuple(templates) if templates else NAME_TEMPLATES if c.bare else PHRASE_TEMPLATES)
                for c in classes]
     flat = [p for ps in prompts for p in ps]
     prompt_class = torch.tensor([i for i, ps in enumerate(prompts) for _ in ps])  # [P]
-    text = text_features(model, flat, sequence=similarity != POOLED, batch=batch_size)
-    pooled = torch.nn.functional.normalize(text["pooled"], dim=-1)  # [P, d]
+    text = scorer.embed_texts(flat)
+    pooled = torch.nn.functional.normalize(text.pooled, dim=-1)  # [P, d]
     sums = torch.zeros(len(classes), pooled.shape[1]).index_add_(0, prompt_class, pooled)
     weights = torch.nn.functional.normalize(sums, dim=-1)  # [C, d]
-    return ZeroShotClassifier([c.name for c in classes], prompts, similarity, weights,
-                              None if similarity == POOLED else text, prompt_class)
+    return ZeroShotClassifier([c.name for c in classes], prompts, scorer, weights,
+                              text if scorer.sequence else None, prompt_class)
 
 
 # ---------------------------------------------------------------------- metrics of a score matrix

@@ -14,24 +14,24 @@ from radar_text_data.check import format_problems
 from radar_text_data.source import DataLocation, resolve_data
 from radar_views import output_lock
 
-from .config import DEFAULT_BATCH, TrainConfig
-from .data import EpochSampler, RadarTextDataset, twin_pairs
-from .distributed import DistContext, resolve_device
-from .errors import TrainingError
-from .logger import MetricsLogger
-from .model import SeqClip
-from .optim import param_groups, warmup_cosine
-from .pretrained import load_weights
-from .rng import set_rng_state
-from .rundir import (
+from ..config import DEFAULT_BATCH, TrainConfig
+from ..data import EpochSampler, RadarTextDataset, twin_pairs
+from ..distributed import DistContext, resolve_device
+from ..errors import TrainingError
+from ..model.pretrained import load_weights
+from ..model.seqclip import SeqClip
+from ..model.text import cut_captions_note, record_texts
+from ..rundir import (
     check_run_dir,
     checkpoint_model,
     load_trainer_state,
     open_run_dir,
     resolve_resume,
 )
+from .logger import MetricsLogger
+from .optim import param_groups, warmup_cosine
+from .rng import set_rng_state
 from .stream import ShardStream, TrainData, default_workers
-from .text import cut_captions_note, record_texts
 
 __all__ = ["Run", "TrainState", "setup", "eval_split", "default_dataset"]
 

@@ -13,7 +13,7 @@ def clip_figure(data: str | Path, clip_id: str, out: str | Path) -> Path:
     from radar_text_data import SPLITS
     from radar_text_data.source import open_split, resolve_data
 
-    from .plots import plot_views
+    from ..plots import plot_views
 
     location = resolve_data(data)
     for split in SPLITS:
@@ -32,9 +32,8 @@ def run_figures(run: str | Path, data: str | Path | None = None, examples: int =
     """``RUN/plots/``: loss curves, learning rate and logit scale from the metrics; with the run's
     model (``best/``, else its latest checkpoint), a validation similarity heatmap and retrieval
     examples (query + top-3 Doppler views), at the model's training clip length."""
-    from .logger import read_metrics
-    from .plots import plot_curves
-    from .rundir import BEST, PLOTS, latest_checkpoint, run_data
+    from ..plots import plot_curves
+    from ..rundir import BEST, PLOTS, latest_checkpoint, read_metrics, run_data
 
     run = Path(run)
     out_dir = run / PLOTS
@@ -47,24 +46,26 @@ def run_figures(run: str | Path, data: str | Path | None = None, examples: int =
 def _validation_figures(run: Path, data: str | Path, out_dir: Path, examples: int) -> list[Path]:
     import torch
 
-    from .data import RadarTextDataset
-    from .evaluate import embed_split
-    from .model import SeqClip
-    from .plots import plot_retrieval_examples, plot_similarity
+    from ..data import RadarTextDataset
+    from ..model.seqclip import SeqClip
+    from ..plots import plot_retrieval_examples, plot_similarity
+    from .scorer import Scorer
 
     model = SeqClip.load_model(run, torch.device("cpu"))
     ds = RadarTextDataset(data, "val", model.config.clip_length, train=False)
-    emb = embed_split(model, ds)
-    first = [int((emb["caption_clip"] == i).nonzero()[0, 0]) for i in range(len(emb["positions"]))]
-    written = [plot_similarity((emb["radar"] @ emb["text"][first].T).numpy(), out_dir / "val_similarity.png")]
+    scorer = Scorer(model)
+    clips = scorer.embed_clips(ds)
+    radar, text = clips.radar.pooled, scorer.embed_texts(clips.captions).pooled  # [N, d], [M, d]
+    first = [int((clips.caption_clip == i).nonzero()[0, 0]) for i in range(len(clips))]
+    written = [plot_similarity((radar @ text[first].T).numpy(), out_dir / "val_similarity.png")]
     shown = []
     for q in range(min(examples, len(first))):
-        scores = emb["text"][first[q]] @ emb["radar"].T  # [N]
+        scores = text[first[q]] @ radar.T  # [N]
         top = torch.argsort(scores, descending=True, stable=True)[:3].tolist()
         found = []
         for k, clip in enumerate(top):
-            position = emb["positions"][clip]
+            position = clips.positions[clip]
             mark = "correct" if clip == q else "other clip"
             found.append((ds.views_at(position)["doppler_time"], f"#{k + 1} ({mark}) {ds.record_at(position).id}"))
-        shown.append((emb["captions"][first[q]], found))
+        shown.append((clips.captions[first[q]], found))
     return written + [plot_retrieval_examples(shown, out_dir / "retrieval_examples.png")]

@@ -20,8 +20,8 @@ import os
 import shutil
 from pathlib import Path
 
-from .errors import CheckpointError
-from .files import make_temp_dir
+from ..errors import CheckpointError
+from ..files import make_temp_dir
 
 __all__ = ["PretrainedModel", "CONFIG_JSON", "WEIGHTS", "is_model_dir", "load_weights", "read_config",
            "find_model_dir"]
@@ -40,7 +40,7 @@ def is_model_dir(path: Path) -> bool:
 def find_model_dir(path: str | os.PathLike) -> tuple[Path, str | None]:
     """The model directory a user's path means (see ``rundir.model_candidates``) and a note when it
     fell back to a run's latest checkpoint."""
-    from .rundir import model_candidates
+    from ..rundir import model_candidates
 
     path = Path(path)
     for candidate, note in model_candidates(path):

@@ -1,4 +1,4 @@
-"""main.py: what setup checks before the first step and what it records."""
+"""training/setup.py: what setup checks before the first step and what it records."""
 
 
 from seqclip_fixtures import FAST_ARGS, make_dataset, toml_base, train_cli

@@ -6,9 +6,9 @@ import json
 import math
 from pathlib import Path
 
-from .rundir import METRICS, TENSORBOARD
+from ..rundir import METRICS, TENSORBOARD
 
-__all__ = ["MetricsLogger", "read_metrics"]
+__all__ = ["MetricsLogger"]
 
 
 class MetricsLogger:
@@ -23,7 +23,7 @@ class MetricsLogger:
 
         path = run / METRICS
         if resumed_step is not None and path.is_file():  # (0.3.x wrote NaN: json reads it)
-            from .files import write_text_atomic
+            from ..files import write_text_atomic
 
             keep = [x for x in path.read_text(encoding="utf-8").splitlines(keepends=True)
                     if x.strip() and json.loads(x)["step"] <= resumed_step]
@@ -46,11 +46,3 @@ class MetricsLogger:
         if self.enabled:
             self.file.close()
             self.tb.close()
-
-
-def read_metrics(run: Path) -> list[dict]:
-    """Every line of RUN/metrics.jsonl, in order."""
-    path = Path(run) / METRICS
-    if not path.is_file():
-        raise FileNotFoundError(f"{run} has no {METRICS} (is it a seqclip run directory?)")
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -24,7 +24,7 @@ from radar_text_data.stream import (
     worker_skip,
 )
 
-from .data import EpochSampler, LoaderView, RadarTextDataset, bad_clip_item, collate, make_item
+from ..data import EpochSampler, LoaderView, RadarTextDataset, bad_clip_item, collate, make_item
 
 __all__ = ["ShardStream", "TrainData", "default_workers"]
 

@@ -1,0 +1,73 @@
+"""The ``seqclip`` command line: thin Typer command groups (fastapi-cli's pattern) over plain
+functions, one module per group: ``data`` (create, check, inspect datasets), ``train``, ``eval``
+(and ``plot``); ``common`` holds what they share.
+
+User mistakes (missing files, unknown options, bad TOML keys, values out of range) end with one
+line and exit code 2; a diverged run exits with 1; Ctrl-C exits with 130 and says how to resume;
+no tracebacks. Only the standard library, Typer and Rich are imported here: torch, timm and
+transformers load inside the commands that need them, so ``--help`` answers at once. Help texts
+are printed as written (no Rich markup), so every bracket in them shows.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from .common import console, note
+from .data import data_app
+from .eval import eval_cmd, plot
+from .train import train
+
+__all__ = ["app", "data_app", "main", "PACKAGES"]
+
+PACKAGES = ("seqclip-cli", "radar-views", "radar-text-data", "radar-synth", "radar-encoder", "seq-similarity",
+            "clip-losses")  # what seqclip --version lists
+
+app = typer.Typer(help="Train and evaluate CLIP-style radar-text models.", no_args_is_help=True,
+                  pretty_exceptions_enable=False, add_completion=False, rich_markup_mode=None)
+app.add_typer(data_app, name="data")
+app.command("train")(train)
+app.command("eval")(eval_cmd)
+app.command("plot")(plot)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        for name in PACKAGES:
+            try:
+                found = version(name)
+            except PackageNotFoundError:
+                found = "not installed"
+            console.print(f"{name} {found}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                   help="Print the version of every seqclip package and exit.")
+                                ] = False) -> None:
+    """Train and evaluate CLIP-style radar-text models."""
+
+
+def main() -> None:
+    """The ``seqclip`` entry point: a renamed value or field (a ``FutureWarning``) is one ``note:`` line."""
+    import warnings
+
+    shown = warnings.showwarning
+
+    def show(message, category, *args, **kwargs) -> None:
+        if issubclass(category, FutureWarning):
+            note(str(message))
+        else:
+            shown(message, category, *args, **kwargs)
+
+    warnings.showwarning = show
+    app()
+
+
+if __name__ == "__main__":
+    main()

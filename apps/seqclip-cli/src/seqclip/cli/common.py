@@ -1,0 +1,149 @@
+"""What every command group shares: the consoles, the one user-error context (``user_errors``), the
+checks that answer before any work, one writer per output (``writing``), a progress bar, and the
+option declarations used by more than one command. Standard library, Typer and Rich only."""
+
+from __future__ import annotations
+
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from radar_text_data.contract import FORMATS  # standard library only
+
+from .._deprecations import new_value, rename_note
+from ..errors import UserError
+
+__all__ = ["console", "err_console", "fail", "note", "user_errors", "choice", "as_typed", "check_out", "writing",
+           "check_spec", "check_fractions", "check_windows", "progress_bar", "Overwrite", "ShardSize", "Format",
+           "Stride", "USER_ERRORS"]
+
+console = Console()
+err_console = Console(stderr=True)
+USER_ERRORS = (UserError, ValueError, FileNotFoundError, FileExistsError)  # a user's mistake: exit 2
+
+# ---------------------------------------------------------------------- options of several commands
+Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace an existing --out, moving it aside to "
+                                         "OUT.old-<date>-<time> (never deleted).")]
+ShardSize = Annotated[int, typer.Option(help="Samples per shard (--format wds).", min=1)]
+DataFormat = Literal[FORMATS]  # type: ignore[valid-type]  # directory | wds
+Format = Annotated[DataFormat, typer.Option(help="directory (manifest.jsonl + clips/) or wds (WebDataset shards + "
+                                            "index.json).")]
+Stride = Annotated[int | None, typer.Option(help="With --window: frames between window starts. [default: the "
+                                            "window, no overlap]", min=1, show_default=False)]
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """One ``error:`` line on stderr; raise the returned ``typer.Exit``."""
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def note(message: str) -> None:
+    err_console.print(f"note: {escape(message)}", highlight=False, soft_wrap=True)
+
+
+@contextmanager
+def user_errors(out: Path | None = None, flag: str = "--out", rename=None):
+    """A user's mistake inside ends the command with one line and exit 2: an existing ``out`` (with
+    how to go on), any ``UserError`` / ``ValueError`` / missing file (``rename(message)`` first)."""
+    try:
+        yield
+    except FileExistsError as err:
+        if out is None:
+            raise fail(str(err)) from None
+        raise fail(f"{flag} {out}: {err}; choose another {flag}, or pass --overwrite to move it aside to "
+                   f"{out.name}.old-<date>-<time> (never deleted)") from None
+    except USER_ERRORS as err:
+        raise fail(rename(str(err)) if rename else str(err)) from None
+
+
+def choice(name: str, choices: tuple[str, ...], renamed: str | None = None):
+    """A Typer callback for option ``--name``: one of ``choices``; an old value (``_deprecations``,
+    under ``renamed``, default ``name``) is taken under its new name, with a note."""
+
+    def check(value: str | None) -> str | None:
+        if value is None:
+            return value
+        new = new_value(renamed or name, value)
+        if new is not None:
+            note(rename_note(f"--{name}", value, new, quoted=False))
+            return new
+        if value not in choices:
+            raise typer.BadParameter(f"{value!r} is not one of {' | '.join(choices)}")
+        return value
+
+    return check
+
+
+def as_typed(message: str, options) -> str:
+    """A library's ``field: problem`` message with the field as the flag the user typed
+    (``held_out_wording: ...`` -> ``--held-out-wording: ...``) when ``field`` is one of ``options``."""
+    from ..config import flag
+
+    field, sep, rest = message.partition(": ")
+    return f"{flag(field)}: {rest}" if sep and field in options else message
+
+
+def check_out(out: Path | None, flag: str = "--out") -> None:
+    """``out`` (a file to write) can be written, answered before any work."""
+    from ..files import check_writable
+
+    with user_errors():
+        check_writable(out, flag)
+
+
+@contextmanager
+def writing(out: Path, flag: str = "--out", lock: bool = True):
+    """One writer per output: ``out`` (a directory) checked as ``check_out`` checks a file, then
+    locked (``radar_views.output_lock``) until the command ends; a second command on it exits 2 at
+    once, naming the holder. Before any loading: standard library and radar-views only."""
+    from radar_views import OutputLockedError, output_lock
+
+    from ..files import check_writable
+
+    with ExitStack() as stack:
+        try:
+            check_writable(out, flag, directory=True)
+            if lock:
+                stack.enter_context(output_lock(out))
+        except UserError as err:
+            raise fail(str(err)) from None
+        except OutputLockedError as err:
+            raise fail(f"{flag} {err}") from None
+        except OSError as err:  # the lock file cannot be made (read-only file system, permissions)
+            raise fail(f"{flag} {out}: {err.strerror or err}") from None
+        yield
+
+
+def check_spec(data: str) -> None:
+    """A missing dataset answers before numpy and the format package load."""
+    from ..files import check_data_spec
+
+    with user_errors():
+        check_data_spec(data)
+
+
+def check_fractions(val_fraction: float, test_fraction: float) -> None:
+    if val_fraction + test_fraction >= 1.0:
+        raise fail(f"--val-fraction {val_fraction} + --test-fraction {test_fraction} leave no clip for training")
+
+
+def check_windows(window: int | None, stride: int | None, longest: int | None = None) -> None:
+    if stride is not None and window is None:
+        raise fail("--stride needs --window")
+    if window is not None and longest is not None and window > longest:
+        raise fail(f"--window {window} is longer than --max-frames {longest}")
+
+
+@contextmanager
+def progress_bar(total: int, what: str):
+    """A Rich progress bar of ``total`` clips; yields ``advance(n=1)``."""
+    from rich.progress import Progress
+
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task(what, total=total)
+        yield lambda n=1: progress.advance(task, n)

@@ -1,0 +1,162 @@
+"""``seqclip eval`` (every task of the registry, answered before the model loads where it can) and
+``seqclip plot``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+
+from radar_text_data.contract import FRAME_MULTIPLE, MAX_FRAMES, SPLITS  # standard library only
+
+from ..config import EVAL_BATCH, EVAL_SIMILARITIES, EVAL_TASKS, POOLED, Device
+from .common import check_out, check_spec, choice, console, fail, note, user_errors
+
+__all__ = ["eval_cmd", "plot"]
+
+Protocol = Literal["full", "in-batch"]
+Split = Literal[SPLITS]  # type: ignore[valid-type]  # train | val | test
+
+
+def _check_clip_length(length: int | None) -> None:
+    from radar_text_data.contract import check_clip_length
+
+    with user_errors(rename=lambda message: f"--clip-length: {message}"):
+        if length is not None:
+            check_clip_length(length)
+
+
+def eval_cmd(
+    checkpoint: Annotated[Path, typer.Option(help="Run directory (best/, else its latest checkpoint) or a saved "
+                                             "model directory.")],
+    data: Annotated[str, typer.Option(help="Dataset directory, shard directory or shard pattern.")],
+    task: Annotated[str, typer.Option(help=f"What to evaluate: {' | '.join(EVAL_TASKS)}.",
+                                      callback=choice("task", EVAL_TASKS))] = "retrieval",
+    split: Annotated[Split, typer.Option(help="Dataset split.")] = "test",
+    protocol: Annotated[Protocol, typer.Option(help="full (every clip) | in-batch (reference protocol).")] = "full",
+    batch_size: Annotated[int, typer.Option(help="Embedding batch; the in-batch protocol's batch.", min=1)
+                          ] = EVAL_BATCH,
+    similarity: Annotated[str, typer.Option(help=f"Score: {' | '.join(EVAL_SIMILARITIES)} (pooled: cosine of the "
+                                            "pooled features; total: the pooled score plus seq_weight x the model's "
+                                            "sequence similarity, as its training loss adds them; the others: that "
+                                            "component of the sequence similarity).",
+                                            callback=choice("similarity", EVAL_SIMILARITIES, "eval_similarity"))
+                          ] = POOLED,
+    clip_length: Annotated[int | None, typer.Option(help=f"Frames per clip after crop/pad (a multiple of {FRAME_MULTIPLE}, at most "
+                                                    f"{MAX_FRAMES}). [default: the model's training clip length]",
+                                                    show_default=False)] = None,
+    out: Annotated[Path | None, typer.Option(help="JSON file for the metrics (missing directories are created).",
+                                             show_default=False)] = None,
+    device: Annotated[Device, typer.Option(help="Device.")] = "auto",
+    classes: Annotated[Path | None, typer.Option(help="Zero-shot candidates: a text file (one class a line) or JSON "
+                                                 "{class: phrase} / {class: [prompt, ...]}. [default: the dataset's "
+                                                 "classes.json, else the labels in its records]",
+                                                 show_default=False)] = None,
+    templates: Annotated[Path | None, typer.Option(help="Zero-shot templates, one a line with {} for the class "
+                                                   "phrase. [default: documented in the README]",
+                                                   show_default=False)] = None,
+    unseen: Annotated[str | None, typer.Option(help="Classes never seen in training, comma-separated, among the "
+                                               "candidates: adds the generalised zero-shot report; none: no report. "
+                                               "[default: those of the candidates the dataset records]",
+                                               show_default=False)] = None,
+) -> None:
+    """Evaluate a checkpoint: retrieval (both directions), zero-shot recognition, or order: twins
+    (own caption vs the order-swapped twin's) and order (own caption vs its order-reversed
+    wording). Scores carry 95 % bootstrap intervals over clips."""
+    if not checkpoint.exists():
+        raise fail(f"checkpoint not found: {checkpoint}")
+    check_spec(data)
+    _check_clip_length(clip_length)
+    png = _confusion_png(task, out, checkpoint, data, split)
+    check_out(png, "--out" if out else "--checkpoint")
+    check_out(out)
+    zero_shot = _zero_shot_options(classes, templates, unseen, data, task == "zeroshot")
+    from ..evaluation.tasks import EvalOptions, evaluate_checkpoint
+
+    with user_errors():
+        options = EvalOptions(similarity=similarity, protocol=protocol, batch_size=batch_size, **zero_shot)
+        result, notes = evaluate_checkpoint(checkpoint, data, task, split, options, clip_length, device)
+    for line in notes:
+        note(line)
+    if png is not None:
+        from ..plots import plot_confusion
+
+        result["confusion_png"] = str(plot_confusion(result["confusion"], result["classes"], png))
+    from ..evaluation.report import print_eval
+
+    print_eval(console, result)
+    if out:
+        import json
+
+        from ..files import write_text_atomic
+
+        write_text_atomic(out, json.dumps(result, indent=2) + "\n")
+        console.print(f"wrote {out}")
+
+
+def _zero_shot_options(classes: Path | None, templates: Path | None, unseen: str | None, data: str,
+                       zero_shot: bool) -> dict:
+    """The zero-shot files and names, read and checked before the model loads (no torch): with
+    ``zero_shot``, ``--unseen`` against the candidate classes, and the dataset's recorded unseen
+    classes narrowed to them (``--unseen none`` or ``""``: none)."""
+    from radar_text_data.classes import parse_class_names, read_classes, read_templates
+    from radar_text_data.vocabulary import NO_UNSEEN
+
+    def names(text: str) -> tuple[str, ...]:
+        return (NO_UNSEEN,) if text.strip().lower() in ("", NO_UNSEEN) else tuple(parse_class_names(text, "--unseen"))
+
+    out: dict = {"classes": None, "templates": None, "unseen": None}
+    for name, given, read in (("classes", classes, lambda p: tuple(read_classes(p))), ("templates", templates,
+                              read_templates), ("unseen", unseen, names)):
+        try:
+            out[name] = read(given) if given is not None else None
+        except (ValueError, FileNotFoundError) as err:
+            message = str(err)
+            raise fail(message if message.startswith(f"--{name}") else f"--{name}: {message}") from None
+    if zero_shot:
+        out["unseen"] = _candidate_unseen(data, out["classes"], out["unseen"])
+    return out
+
+
+def _candidate_unseen(data: str, classes, unseen: tuple[str, ...] | None) -> tuple[str, ...]:
+    """The unseen classes a zero-shot evaluation will report: checked against the candidates."""
+    from radar_text_data import resolve_data
+    from radar_text_data.vocabulary import dataset_classes, resolve_unseen
+
+    try:
+        location = resolve_data(data)
+        names = [c.name for c in (classes or dataset_classes(location))]
+    except (ValueError, FileNotFoundError) as err:
+        raise fail(f"--data {data}: {err}") from None
+    try:
+        return resolve_unseen(location, names, unseen)
+    except ValueError as err:
+        raise fail(f"--unseen: {err}") from None
+
+
+def _confusion_png(task: str, out: Path | None, checkpoint: Path, data: str, split: str) -> Path | None:
+    """Where zero-shot's confusion matrix goes: beside --out, else in the run's eval/, named by task,
+    dataset and split (``zeroshot_<dataset>_<split>_confusion.png``)."""
+    if task != "zeroshot":
+        return None
+    from ..rundir import EVAL
+
+    if out:
+        return out.with_suffix(".confusion.png")
+    dataset = "".join(c if c.isalnum() or c in "-_." else "_" for c in Path(data.rstrip("/")).name) or "data"
+    return checkpoint / EVAL / f"zeroshot_{dataset}_{split}_confusion.png"
+
+
+def plot(
+    run: Annotated[Path, typer.Argument(help="Run directory.")],
+    data: Annotated[str | None, typer.Option(help="Dataset (default: the run's).")] = None,
+) -> None:
+    """Loss curves, learning rate, logit scale, a validation similarity heatmap and retrieval examples."""
+    from ..evaluation.figures import run_figures
+
+    with user_errors():
+        for path in run_figures(run, data):
+            console.print(f"wrote {path}")
+
+

@@ -1,0 +1,156 @@
+"""Retrieval in both directions over a full gallery (or the in-batch protocol), with 95 %
+intervals; the metrics computed in chunks (memory O(chunk x gallery)); validation during training.
+
+Scores come from functions of query indices, so cosine features and sequence similarities
+share one ranking path. Ties are ranked deterministically: a gallery item with the same score
+as the target counts as ahead of it when its index is lower (rank = #greater + #equal-lower + 1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from torch import Tensor
+from torch.utils.data import DataLoader
+
+from ..config import POOLED
+from ..data import RadarTextDataset, collate
+from ..model.seqclip import SeqClip
+from .scorer import ClipSet, ScoreMatrix, Scorer
+from .stats import bootstrap_interval
+
+__all__ = ["retrieval_metrics", "metrics_from_scores", "ranks_from_scores", "rank_metrics", "retrieval", "validate",
+           "PROTOCOLS"]
+
+PROTOCOLS = ("full", "in-batch")
+
+ScoreRows = Callable[[Tensor], Tensor]  # query indices [c] -> scores [c, gallery]
+
+
+def ranks_from_scores(score_rows: ScoreRows, targets: list[Tensor], chunk: int = 1024) -> list[list[int]]:
+    """1-based ranks of each query's target gallery items."""
+    out: list[list[int]] = []
+    for start in range(0, len(targets), chunk):
+        q = torch.arange(start, min(start + chunk, len(targets)))
+        scores = score_rows(q).float()  # [c, G]
+        col = torch.arange(scores.shape[1])
+        for i, tgt in enumerate(targets[start:start + chunk]):
+            s = scores[i]
+            st = s[tgt][:, None]  # [k, 1]
+            ahead = (s[None] > st).sum(1) + ((s[None] == st) & (col[None] < tgt[:, None])).sum(1)
+            out.append((ahead + 1).tolist())
+    return out
+
+
+def rank_metrics(first_ranks: list[int], all_ranks: list[list[int]] | None = None) -> dict[str, float]:
+    """R@1/5/10, median and mean rank of the best correct item; mAP over all correct items."""
+    r = np.asarray(first_ranks, dtype=np.float64)
+    out = {f"R@{k}": float((r <= k).mean() * 100) for k in (1, 5, 10)}
+    out["median_rank"] = float(np.median(r))
+    out["mean_rank"] = float(r.mean())
+    groups = all_ranks if all_ranks is not None else [[int(x)] for x in r]
+    out["mAP"] = float(np.mean([np.mean([(i + 1) / k for i, k in enumerate(sorted(g))]) for g in groups]) * 100)
+    return out
+
+
+def metrics_from_scores(t2r: ScoreRows, r2t: ScoreRows, num_clips: int, caption_clip: Tensor, chunk: int = 1024,
+                        return_ranks: bool = False) -> dict:
+    """Both directions from score functions: ``t2r(captions) -> [c, clips]``, ``r2t(clips) -> [c, captions]``.
+    text->radar: the caption's clip is the target; radar->text: every caption of the clip is correct."""
+    t2r_ranks = [r[0] for r in ranks_from_scores(t2r, [c.view(1) for c in caption_clip], chunk)]
+    r2t_ranks = ranks_from_scores(r2t, [(caption_clip == i).nonzero().flatten() for i in range(num_clips)], chunk)
+    if return_ranks:
+        return {"t2r": t2r_ranks, "r2t": r2t_ranks}
+    return {"text_to_radar": rank_metrics(t2r_ranks), "radar_to_text": rank_metrics([min(r) for r in r2t_ranks], r2t_ranks)}
+
+
+def retrieval_metrics(radar: Tensor, text: Tensor, caption_clip: Tensor, chunk: int = 1024) -> dict:
+    """Cosine retrieval of L2-normalised features ``radar [N, d]``, ``text [M, d]``, ``caption_clip [M]``."""
+    radar, text = radar.float(), text.float()
+    return metrics_from_scores(lambda q: text[q] @ radar.T, lambda q: radar[q] @ text.T, radar.shape[0],
+                               caption_clip, chunk)
+
+
+def _intervals(per_clip_ranks: list[list[int]]) -> dict[str, list[float]]:
+    """95 % bootstrap intervals of R@1/5/10 (percent), resampling clips."""
+    return {f"R@{k}": list(bootstrap_interval([[100.0 * (r <= k) for r in ranks] for ranks in per_clip_ranks]))
+            for k in (1, 5, 10)}
+
+
+def _directions(ranks_t2r: list[int], ranks_r2t: list[list[int]], t2r_by_clip: list[list[int]] | None) -> dict:
+    """Both directions' metrics; with ``t2r_by_clip`` (each clip's caption ranks) their 95 % intervals."""
+    t2r = rank_metrics(ranks_t2r)
+    r2t = rank_metrics([min(r) for r in ranks_r2t], ranks_r2t)
+    if t2r_by_clip is not None:
+        t2r["interval"] = _intervals(t2r_by_clip)
+        r2t["interval"] = _intervals([[min(r)] for r in ranks_r2t])
+    return {"text_to_radar": t2r, "radar_to_text": r2t}
+
+
+def retrieval(scorer: Scorer, dataset: RadarTextDataset, protocol: str = "full", intervals: bool = True) -> dict:
+    """Both directions, with 95 % bootstrap intervals (resampling clips) unless ``intervals`` is off;
+    ``full``: every caption against every clip of the split; ``in-batch``: the reference code base's
+    protocol (consecutive batches of the scorer's ``batch_size`` clips, first caption each)."""
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"--protocol must be full or in-batch, got {protocol!r}")
+    clips = scorer.embed_clips(dataset)
+    texts = scorer.embed_texts(clips.captions)
+    scores = scorer.matrix(clips, texts)
+    if protocol == "in-batch":
+        return _in_batch(scores, clips, scorer.batch_size, intervals)
+    n, m = len(clips), len(clips.captions)
+    if scorer.sequence:
+        rows, caps = torch.arange(n), torch.arange(m)
+        t2r, r2t, chunk = (lambda q: scores(rows, q).T), (lambda q: scores(q, caps)), 256
+    else:  # text rows against the radar gallery, and the reverse: one matmul per chunk
+        radar, pooled = clips.radar.pooled.float(), texts.pooled.float()
+        t2r, r2t, chunk = (lambda q: pooled[q] @ radar.T), (lambda q: radar[q] @ pooled.T), 1024
+    ranks = metrics_from_scores(t2r, r2t, n, clips.caption_clip, chunk, return_ranks=True)
+    by_clip = None
+    if intervals:
+        by_clip = [[] for _ in range(n)]
+        for rank, clip in zip(ranks["t2r"], clips.caption_clip.tolist(), strict=True):
+            by_clip[clip].append(rank)
+    return {**_directions(ranks["t2r"], ranks["r2t"], by_clip), "protocol": {"name": "full", "clips": n, "captions": m}}
+
+
+def _in_batch(scores: ScoreMatrix, clips: ClipSet, batch_size: int, intervals: bool) -> dict:
+    n = len(clips)
+    first = torch.stack([(clips.caption_clip == i).nonzero()[0, 0] for i in range(n)])  # caption 0 of each clip
+    t2r, r2t = [], []
+    for start in range(0, n, batch_size):
+        rows = torch.arange(start, min(start + batch_size, n))
+        if len(rows) < batch_size and start > 0:
+            break  # the reference protocol drops the last incomplete batch
+        caps = first[rows]
+        ranks = metrics_from_scores(lambda q, c=rows, t=caps: scores(c, t[q]).T,
+                                    lambda q, c=rows, t=caps: scores(c[q], t), len(rows),
+                                    torch.arange(len(rows)), 256, return_ranks=True)
+        t2r += ranks["t2r"]
+        r2t += ranks["r2t"]
+    by_clip = [[r] for r in t2r] if intervals else None
+    return {**_directions(t2r, r2t, by_clip),
+            "protocol": {"name": "in-batch", "batch_size": batch_size, "clips": len(t2r)}}
+
+
+@torch.no_grad()
+def validate(model: SeqClip, val_ds: RadarTextDataset, batch_size: int) -> dict:
+    """Validation loss (first caption of each clip, batches of ``batch_size``) and full-gallery
+    retrieval by the pooled score; ``flat`` holds both as one level of named numbers (for the log)."""
+    model.eval()
+    device = next(model.parameters()).device
+    losses = []
+    for batch in DataLoader(val_ds, batch_size=batch_size, shuffle=False, collate_fn=collate):
+        if "captions" not in batch or len(batch["captions"]) < 2:
+            continue
+        batch = {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()}
+        out = model(batch)
+        losses.append({k: float(v.detach()) for k, v in out.items() if torch.is_tensor(v) and v.dim() == 0})
+    metrics = retrieval(Scorer(model, POOLED, batch_size), val_ds, intervals=False)
+    flat = {k: float(np.mean([x[k] for x in losses])) for k in losses[0]} if losses else {"loss_total": float("nan")}
+    for direction in ("text_to_radar", "radar_to_text"):
+        flat.update({f"{direction}_{k}": v for k, v in metrics[direction].items()})
+    model.train()
+    return {**metrics, "flat": flat}
