@@ -10,11 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import torch
 from typer.testing import CliRunner
 
-from radar_text_data import write_clip
+from radar_text_data.testing import tiny_dataset
 from seqclip.cli import app
 
 WORDS = ["walks toward the radar", "waves twice", "falls forward", "claps three times", "jumps once",
@@ -22,19 +21,9 @@ WORDS = ["walks toward the radar", "waves twice", "falls forward", "claps three 
 
 
 def make_dataset(root: Path, n: int = 16, frames: int = 48, splits=None, seed: int = 0) -> Path:
-    rng = np.random.default_rng(seed)
-    splits = splits or (["train"] * (n - 4) + ["val"] * 2 + ["test"] * 2)
-    rows = []
-    for i in range(n):
-        cid = f"c{i:03d}"
-        views = {"range_time": rng.random((256, frames)), "doppler_time": rng.random((128, frames)),
-                 "azimuth_time": rng.random((128, frames))}
-        write_clip(root / "clips" / f"{cid}.npz", {k: v.astype(np.float16) for k, v in views.items()})
-        caps = [f"A person {WORDS[i % len(WORDS)]}.", f"Someone {WORDS[i % len(WORDS)]}."]
-        rows.append({"id": cid, "split": splits[i], "file": f"clips/{cid}.npz", "captions": caps, "segments": [],
-                     "frame_rate_hz": 50.0, "num_frames": frames, "radar": None})
-    (root / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return root
+    """``radar_text_data.testing.tiny_dataset`` with two captions of one activity per clip, no segments."""
+    return tiny_dataset(root, n, frames, seed, splits, captions=lambda i: [f"A person {WORDS[i % len(WORDS)]}.",
+                                                                           f"Someone {WORDS[i % len(WORDS)]}."])
 
 
 def tiny_text_model(root: Path) -> str:

@@ -8,7 +8,7 @@ from cliploss_reference import siglip as ref_siglip
 from hypothesis import given
 from hypothesis import strategies as st
 
-from clip_losses import ClipLoss, LogitScale, SigLipLoss, clip_loss, sequence_loss, siglip_loss
+from clip_losses import ClipLoss, LogitScale, SigLipLoss, clip_loss, loss_from_logits, siglip_loss
 
 
 def feats(b, d=8, seed=0, dtype=torch.float64):
@@ -51,25 +51,25 @@ def test_two_captions_of_one_clip_are_not_negatives():
     r, t = feats(5)
     for kind in ("infonce", "siglip"):
         logits = (14.0 * r @ t.T).requires_grad_()
-        sequence_loss(logits, kind).backward()
+        loss_from_logits(logits, kind).backward()
         assert logits.grad[0, 4] > 0
         logits.grad = None
-        sequence_loss(logits, kind, sample_ids=torch.tensor([0, 1, 2, 3, 0])).backward()
+        loss_from_logits(logits, kind, sample_ids=torch.tensor([0, 1, 2, 3, 0])).backward()
         assert logits.grad[0, 4] < 0 and logits.grad[4, 0] < 0
 
 
-def test_sequence_loss_on_logits():
+def test_loss_from_logits_on_logits():
     r, t = feats(5)
     logits = 14.0 * r @ t.T
-    torch.testing.assert_close(sequence_loss(logits), clip_loss(r, t, 14.0))
-    torch.testing.assert_close(sequence_loss(logits, "siglip", logit_bias=-3.0),
+    torch.testing.assert_close(loss_from_logits(logits), clip_loss(r, t, 14.0))
+    torch.testing.assert_close(loss_from_logits(logits, "siglip", logit_bias=-3.0),
                                siglip_loss(r, t, 14.0, -3.0))
     with pytest.raises(ValueError, match="square"):
-        sequence_loss(logits[:, :3])
+        loss_from_logits(logits[:, :3])
     with pytest.raises(ValueError, match="kind"):
-        sequence_loss(logits, "triplet")
+        loss_from_logits(logits, "triplet")
     with pytest.raises(ValueError, match="sample_ids"):
-        sequence_loss(logits, sample_ids=torch.arange(4))
+        loss_from_logits(logits, sample_ids=torch.arange(4))
 
 
 @pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
@@ -154,29 +154,42 @@ def test_order_negatives_are_extra_radar_to_text_negatives_only(b, m, seed, kind
     logits = torch.randn(b, b, generator=g, dtype=torch.float64) * 3
     negatives = torch.randn(b, m, generator=g, dtype=torch.float64) * 3
     bias = -2.0 if kind == "siglip" else None
-    got = float(sequence_loss(logits, kind, logit_bias=bias, negative_logits=negatives))
+    got = float(loss_from_logits(logits, kind, logit_bias=bias, negative_logits=negatives))
     want = _reference_with_negatives(logits.tolist(), negatives.tolist(), kind, bias or 0.0)
     assert abs(got - want) < 1e-9
     # a negative pushed out with -1e9 contributes nothing: the same as leaving it out
     cut = negatives.clone()
     cut[:, -1] = -1e9
     fewer = negatives[:, :-1] if m > 1 else None
-    assert abs(float(sequence_loss(logits, kind, logit_bias=bias, negative_logits=cut))
-               - float(sequence_loss(logits, kind, logit_bias=bias, negative_logits=fewer))) < 1e-9
+    assert abs(float(loss_from_logits(logits, kind, logit_bias=bias, negative_logits=cut))
+               - float(loss_from_logits(logits, kind, logit_bias=bias, negative_logits=fewer))) < 1e-9
 
 
 def test_order_negatives_through_the_modules_equal_the_functional_loss():
     r, t = feats(5, seed=3)
     neg = F.normalize(torch.randn(3, 8, dtype=torch.float64, generator=torch.Generator().manual_seed(4)), dim=-1)
     negative = r @ neg.T * 14.0
-    want = float(sequence_loss(r @ t.T * 14.0, "infonce", negative_logits=negative))
+    want = float(loss_from_logits(r @ t.T * 14.0, "infonce", negative_logits=negative))
     assert abs(float(ClipLoss()(r, t, 14.0, negative_logits=negative)) - want) < 1e-12
-    want = float(sequence_loss(r @ t.T * 10.0, "siglip", logit_bias=-10.0, negative_logits=r @ neg.T * 10.0))
+    want = float(loss_from_logits(r @ t.T * 10.0, "siglip", logit_bias=-10.0, negative_logits=r @ neg.T * 10.0))
     assert abs(float(SigLipLoss()(r, t, 10.0, -10.0, negative_logits=r @ neg.T * 10.0)) - want) < 1e-12
 
 
 def test_the_kind_named_clip_before_0_3_is_still_infonce():
     r, t = feats(4)
     with pytest.warns(FutureWarning, match="infonce"):
-        old = sequence_loss(14.0 * r @ t.T, "clip")
-    assert torch.equal(old, sequence_loss(14.0 * r @ t.T, "infonce"))
+        old = loss_from_logits(14.0 * r @ t.T, "clip")
+    assert torch.equal(old, loss_from_logits(14.0 * r @ t.T, "infonce"))
+
+
+def test_the_name_sequence_loss_before_0_4_is_still_the_loss_of_a_logit_matrix():
+    import clip_losses
+    import clip_losses.functional as functional
+
+    r, t = feats(4)
+    for module in (clip_losses, functional):
+        with pytest.warns(FutureWarning, match="sequence_loss is now loss_from_logits"):
+            old = module.sequence_loss
+        assert old is loss_from_logits
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        clip_losses.nothing  # noqa: B018

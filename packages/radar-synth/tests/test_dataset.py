@@ -16,7 +16,7 @@ from radar_synth import (
 )
 from radar_synth.clip import write_raw_capture
 from radar_synth.motion import plan_clip
-from radar_text_data import read_manifest
+from radar_text_data import MAX_FRAMES, read_manifest
 from radar_views import RadarConfig, read_dca1000
 
 # words that name each activity in the grammar (its wordings in every family)
@@ -263,16 +263,24 @@ def test_the_class_phrases_are_data_for_every_activity_and_every_dataset_carries
 @settings(max_examples=40, deadline=None)
 @given(seed=st.integers(0, 10_000), unseen=st.sets(st.sampled_from(sorted(set(ACTIVITIES) - {"stand"})), min_size=1,
                                                     max_size=5))
-def test_excluded_activities_are_never_planned(seed, unseen):
+def test_unseen_activities_are_never_planned(seed, unseen):
     from radar_synth.dataset import TWIN_ACTIVITIES, _twin_pair
 
     rng = np.random.default_rng(seed)
     for segments in (None, 1, 2, 3):
-        plan = plan_clip(rng, 50.0, max_frames=496, segments=segments, exclude=frozenset(unseen))
+        plan = plan_clip(rng, 50.0, max_frames=MAX_FRAMES, segments=segments, unseen=frozenset(unseen))
         assert not {s.activity for s in plan.segments} & unseen
     if len(set(TWIN_ACTIVITIES) - unseen) >= 2:
-        pair = _twin_pair(rng, 50.0, 496, frozenset(unseen))
+        pair = _twin_pair(rng, 50.0, MAX_FRAMES, frozenset(unseen))
         assert not {s.activity for p in pair for s in p.segments} & unseen
+
+
+def test_the_keyword_exclude_before_0_7_1_still_plans_the_same_clip():
+    with pytest.warns(FutureWarning, match=r"plan_clip\(exclude=...\) is now unseen=..."):
+        old = plan_clip(np.random.default_rng(5), 50.0, exclude=frozenset({"walk", "kick"}))
+    assert old == plan_clip(np.random.default_rng(5), 50.0, unseen=frozenset({"walk", "kick"}))
+    with pytest.raises(ValueError, match="stand cannot be unseen"):
+        plan_clip(np.random.default_rng(5), 50.0, unseen=frozenset({"stand"}))
 
 
 def test_unseen_activities_stay_out_of_train_and_val_and_are_recorded(tmp_path):

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from rtd_helpers import tiny_dataset
 
 import radar_text_data.clips as clips_module
 from radar_text_data import (
@@ -21,6 +20,7 @@ from radar_text_data import (
     read_manifest,
     write_clip,
 )
+from radar_text_data.testing import tiny_dataset
 
 
 def test_encoding_depends_only_on_the_arrays():

@@ -135,9 +135,8 @@ def test_every_split_gets_a_clip_when_the_data_allow_and_a_clear_error_otherwise
 
 
 def test_data_check_flags_a_dataset_without_train_or_val_clips(tmp_path):
-    from rtd_helpers import tiny_dataset
-
     from radar_text_data import check_dataset, resolve_data
+    from radar_text_data.testing import tiny_dataset
 
     data = tiny_dataset(tmp_path / "d", n=6, splits=["train"] * 4 + ["test"] * 2)
     problems = check_dataset(resolve_data(data))

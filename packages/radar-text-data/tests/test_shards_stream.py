@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rtd_helpers import tiny_dataset
 
 from radar_text_data import (
     ClipRecord,
@@ -24,6 +23,7 @@ from radar_text_data import (
     worker_skip,
 )
 from radar_text_data.stream import rank_sizes, slot_pieces, worker_sizes
+from radar_text_data.testing import tiny_dataset
 
 
 @pytest.fixture(scope="module")

@@ -3,13 +3,12 @@ the user's umask (``tempfile`` alone makes 0600 / 0700). Standard library only a
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 
 from .errors import UserError
 
-__all__ = ["write_text_atomic", "make_temp_dir", "check_writable", "check_data_spec"]
+__all__ = ["write_text_atomic", "check_writable", "check_data_spec"]
 
 
 def write_text_atomic(path: Path, text: str) -> None:
@@ -17,16 +16,6 @@ def write_text_atomic(path: Path, text: str) -> None:
     from radar_views import atomic_write
 
     atomic_write(path, text.encode("utf-8"))
-
-
-def make_temp_dir(parent: Path, prefix: str) -> Path:
-    """A new temporary directory in ``parent`` with the umask's mode (to be renamed into place)."""
-    from radar_views import current_umask
-
-    parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=parent, prefix=prefix))
-    os.chmod(tmp, 0o777 & ~current_umask())
-    return tmp
 
 
 def check_writable(path: Path | None, flag: str, directory: bool = False) -> None:

@@ -12,6 +12,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from ._deprecations import metric  # noqa: E402
+
+_ABSENT = object()  # a metric a line does not hold
+
 __all__ = ["plot_views", "plot_confusion", "plot_curves", "plot_similarity", "plot_retrieval_examples"]
 
 
@@ -55,10 +59,10 @@ def plot_curves(lines: Sequence[Mapping], out: str | Path) -> Path:
     train_lines = [x for x in lines if "loss_total" in x and "val_loss_total" not in x]
     fig, axes = plt.subplots(1, 3, figsize=(15, 4), constrained_layout=True)
     steps = [r["step"] for r in train_lines]
-    for key in ("loss_pooled", "loss_seq", "loss_total"):
-        old = "loss_clip" if key == "loss_pooled" else key  # the name in runs of seqclip-cli <= 0.4
-        if any(key in r or old in r for r in train_lines):
-            axes[0].plot(steps, [r.get(key, r.get(old, np.nan)) for r in train_lines], label=key)
+    for key in ("loss_pooled", "loss_seq", "loss_total"):  # runs of seqclip-cli <= 0.4 wrote loss_clip
+        values = [metric(r, key, _ABSENT) for r in train_lines]
+        if any(v is not _ABSENT for v in values):
+            axes[0].plot(steps, [np.nan if v is _ABSENT or v is None else v for v in values], label=key)
     val = [x for x in lines if "val_loss_total" in x]
     if val:
         axes[0].plot([r["step"] for r in val], [r["val_loss_total"] for r in val], "k--", label="val loss_total")

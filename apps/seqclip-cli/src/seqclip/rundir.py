@@ -18,7 +18,6 @@ Standard library only at import (torch loads inside the checkpoint functions).
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -175,22 +174,16 @@ def save_checkpoint(run: Path, model, trainer_state: dict, keep_last: int) -> Pa
     into place; then ``latest`` names it and all but the ``keep_last`` newest are removed (0: keep all)."""
     import torch
 
-    from .files import make_temp_dir, write_text_atomic
+    from radar_views import staged_directory
+
+    from .files import write_text_atomic
 
     ckpts = run / CHECKPOINTS
-    ckpts.mkdir(parents=True, exist_ok=True)
     name = f"step_{trainer_state['state']['global_step']:07d}"
-    tmp = make_temp_dir(ckpts, prefix=f".{name}.")
-    try:
+    final = ckpts / name
+    with staged_directory(final, discard=True) as tmp:  # a step saved again (a resumed run) is replaced
         model.save_pretrained(tmp / MODEL)
         torch.save(trainer_state, tmp / TRAINER_STATE)
-        final = ckpts / name
-        if final.exists():
-            shutil.rmtree(final)
-        os.replace(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     write_text_atomic(ckpts / LATEST, name + "\n")
     done = sorted(p for p in ckpts.glob("step_*") if p.is_dir())
     for old in done[:-keep_last] if keep_last > 0 else []:

@@ -1,14 +1,15 @@
-"""Contrastive objectives for CLIP-style training: CLIP (InfoNCE), SigLIP and sequence losses,
+"""Contrastive objectives for CLIP-style training: CLIP (InfoNCE), SigLIP and the loss of any logit matrix,
 multi-positive batches and cross-device negatives with OpenCLIP semantics."""
 
 from importlib.metadata import version
 
+from ._deprecations import renamed_function
 from .distributed import gather_features, gather_no_grad, world
 from .functional import (
     clip_loss,
     clip_loss_from_logits,
+    loss_from_logits,
     pair_logits,
-    sequence_loss,
     siglip_loss,
     siglip_loss_from_logits,
     soft_cross_entropy,
@@ -18,9 +19,13 @@ from .modules import ClipLoss, LogitScale, SigLipLoss
 from .targets import positive_mask, sigmoid_labels, softmax_targets
 
 __all__ = [
-    "clip_loss", "siglip_loss", "sequence_loss", "ClipLoss", "SigLipLoss", "LogitScale",
+    "clip_loss", "siglip_loss", "loss_from_logits", "ClipLoss", "SigLipLoss", "LogitScale",
     "pair_logits", "soft_cross_entropy", "clip_loss_from_logits", "siglip_loss_from_logits",
     "positive_mask", "softmax_targets", "sigmoid_labels", "gather_features", "gather_no_grad", "world",
     "with_negatives",
 ]
 __version__ = version("clip-losses")
+
+
+def __getattr__(name: str):  # old function names (``_deprecations.RENAMED_FUNCTIONS``)
+    return renamed_function(__name__, name, globals())

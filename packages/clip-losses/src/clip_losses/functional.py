@@ -11,9 +11,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ._deprecations import renamed_function, renamed_value
 from .targets import positive_mask, sigmoid_labels, softmax_targets
 
-__all__ = ["clip_loss", "siglip_loss", "sequence_loss", "soft_cross_entropy", "pair_logits",
+__all__ = ["clip_loss", "siglip_loss", "loss_from_logits", "soft_cross_entropy", "pair_logits",
            "clip_loss_from_logits", "siglip_loss_from_logits", "with_negatives"]
 
 
@@ -63,7 +64,7 @@ def clip_loss(radar_features: Tensor, text_features: Tensor, logit_scale: Tensor
     """Symmetric InfoNCE on paired features ``[B, d]`` (row i of each modality is a pair)."""
     _check_pair(radar_features, text_features)
     logits = pair_logits(radar_features, text_features, logit_scale, logit_bias)
-    return sequence_loss(logits, "infonce", sample_ids=sample_ids)
+    return loss_from_logits(logits, "infonce", sample_ids=sample_ids)
 
 
 def siglip_loss(radar_features: Tensor, text_features: Tensor, logit_scale: Tensor | float,
@@ -71,7 +72,7 @@ def siglip_loss(radar_features: Tensor, text_features: Tensor, logit_scale: Tens
     """Sigmoid loss of SigLIP on paired features ``[B, d]``."""
     _check_pair(radar_features, text_features)
     logits = pair_logits(radar_features, text_features, logit_scale, logit_bias)
-    return sequence_loss(logits, "siglip", sample_ids=sample_ids)
+    return loss_from_logits(logits, "siglip", sample_ids=sample_ids)
 
 
 def with_negatives(logits: Tensor, mask: Tensor, negative_logits: Tensor | None) -> tuple[Tensor, Tensor]:
@@ -87,12 +88,13 @@ def with_negatives(logits: Tensor, mask: Tensor, negative_logits: Tensor | None)
     return torch.cat([logits, negative_logits], 1), torch.cat([mask, extra], 1)
 
 
-def sequence_loss(logits: Tensor, kind: str = "infonce", logit_bias: Tensor | float | None = None,
-                  sample_ids: Tensor | None = None, negative_logits: Tensor | None = None) -> Tensor:
-    """The same objectives on a given square logit matrix ``[B, B]`` (e.g. a sequence similarity).
+def loss_from_logits(logits: Tensor, kind: str = "infonce", logit_bias: Tensor | float | None = None,
+                     sample_ids: Tensor | None = None, negative_logits: Tensor | None = None) -> Tensor:
+    """The same objectives on a given square logit matrix ``[B, B]`` (a pooled one, or a sequence
+    similarity's; ``sequence_loss``, its name before 0.4, still works, with a warning).
 
     ``kind="infonce"``: CLIP's symmetric cross-entropy over rows and columns (``"clip"``, its
-    name before 0.3, is read with a deprecation warning). ``kind="siglip"``: sigmoid
+    name before 0.3, is read with a warning: ``_deprecations``). ``kind="siglip"``: sigmoid
     loss, with ``logit_bias`` added first. ``negative_logits [B, m]``: extra negatives of the radar
     rows only (radar->text direction; never positives, never queries).
     """
@@ -103,11 +105,7 @@ def sequence_loss(logits: Tensor, kind: str = "infonce", logit_bias: Tensor | fl
     logits = _f32(logits)
     b = logits.shape[0]
     mask = positive_mask(b, b, logits.device, sample_ids, sample_ids)
-    if kind == "clip":
-        import warnings
-
-        warnings.warn("sequence_loss(kind='clip') is now kind='infonce'", FutureWarning, stacklevel=2)
-        kind = "infonce"
+    kind = renamed_value("loss_from_logits", "kind", kind)
     if kind == "infonce":
         logits_r, mask_r = with_negatives(logits, mask, negative_logits)
         return clip_loss_from_logits(logits_r, logits.T, mask_r, mask.T)
@@ -117,3 +115,7 @@ def sequence_loss(logits: Tensor, kind: str = "infonce", logit_bias: Tensor | fl
             logits = logits + _f32(torch.as_tensor(logit_bias, device=logits.device))
         return siglip_loss_from_logits(logits, mask)
     raise ValueError(f"kind must be 'infonce' or 'siglip', got {kind!r}")
+
+
+def __getattr__(name: str):  # old function names (``_deprecations.RENAMED_FUNCTIONS``)
+    return renamed_function(__name__, name, globals())

@@ -10,8 +10,8 @@ from torch import Tensor, nn
 from .distributed import gather_features, gather_no_grad, world
 from .functional import (
     clip_loss_from_logits,
+    loss_from_logits,
     pair_logits,
-    sequence_loss,
     siglip_loss_from_logits,
     with_negatives,
 )
@@ -46,13 +46,13 @@ class ClipLoss(nn.Module):
         rank, size = world()
         if size == 1:
             logits = pair_logits(radar_features, text_features, logit_scale, logit_bias)
-            return sequence_loss(logits, "infonce", sample_ids=sample_ids, negative_logits=negative_logits)
+            return loss_from_logits(logits, "infonce", sample_ids=sample_ids, negative_logits=negative_logits)
         all_r = gather_features(radar_features, self.gather_with_grad)  # [B, d]
         all_t = gather_features(text_features, self.gather_with_grad)  # [B, d]
         all_ids = None if sample_ids is None else gather_no_grad(sample_ids)
         if not self.local_loss and negative_logits is None:
             logits = pair_logits(all_r, all_t, logit_scale, logit_bias)  # [B, B]
-            return sequence_loss(logits, "infonce", sample_ids=all_ids)
+            return loss_from_logits(logits, "infonce", sample_ids=all_ids)
         b, total = radar_features.shape[0], all_r.shape[0]
         mask = positive_mask(b, total, radar_features.device, sample_ids, all_ids, row_offset=rank * b)
         logits_r = pair_logits(radar_features, all_t, logit_scale, logit_bias)  # [b, B]

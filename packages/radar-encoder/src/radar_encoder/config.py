@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
+from ._deprecations import OLD_VIEW_KEYS, renamed_views
+
 __all__ = ["RadarEncoderConfig", "PRESETS", "VIEW_KEYS", "OLD_VIEW_KEYS", "FUSIONS", "resolve_views",
            "register_preset"]
 
 # the view names of radar-views' RadarViews and of every dataset, used as they are (a test keeps them equal)
 VIEW_KEYS = ("range_time", "doppler_time", "azimuth_time")
-OLD_VIEW_KEYS = {"range": "range_time", "doppler": "doppler_time", "azimuth": "azimuth_time"}  # radar-encoder <= 0.1
 FUSIONS = ("concat", "add", "attention")
 _VIEW_ALIASES = {"all": VIEW_KEYS, "range_only": ("range_time",), "doppler_only": ("doppler_time",),
                  "azimuth_only": ("azimuth_time",)}
@@ -19,13 +20,7 @@ _VIEW_ALIASES = {"all": VIEW_KEYS, "range_only": ("range_time",), "doppler_only"
 def resolve_views(spec: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
     """``"all" | "range_only" | "doppler_only" | "azimuth_only"`` or any list of view keys (the
     names before 0.2, ``range`` / ``doppler`` / ``azimuth``, are read with a deprecation warning)."""
-    views = _VIEW_ALIASES.get(spec) if isinstance(spec, str) else tuple(spec)
-    if views is not None and any(v in OLD_VIEW_KEYS for v in views):
-        import warnings
-
-        warnings.warn(f"view keys {sorted(OLD_VIEW_KEYS)} are now {sorted(OLD_VIEW_KEYS.values())}",
-                      FutureWarning, stacklevel=3)
-        views = tuple(OLD_VIEW_KEYS.get(v, v) for v in views)
+    views = _VIEW_ALIASES.get(spec) if isinstance(spec, str) else renamed_views(tuple(spec))
     if views is None or not views or any(v not in VIEW_KEYS for v in views) or len(set(views)) != len(views):
         raise ValueError(f"views must be one of {list(_VIEW_ALIASES)} or distinct keys from {VIEW_KEYS}, got {spec!r}")
     return tuple(v for v in VIEW_KEYS if v in views)  # canonical order

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from .config import OLD_VIEW_KEYS, VIEW_KEYS, RadarEncoderConfig
+from ._deprecations import rename_weight_keys
+from .config import VIEW_KEYS, RadarEncoderConfig
 from .eot import EOTTransformer
 from .fusion import ViewFusion
 from .patches import plan_patches
@@ -60,7 +61,7 @@ class RadarEncoder(nn.Module):
             for enc in self.encoders.values():
                 enc.load_vit_weights(cfg.vit_checkpoint)
         self.set_grad_checkpointing(cfg.grad_checkpointing)
-        self._register_load_state_dict_pre_hook(_rename_old_view_keys)
+        self._register_load_state_dict_pre_hook(lambda state, prefix, *_: rename_weight_keys(state, prefix))
 
     @property
     def output_dim(self) -> int:
@@ -140,12 +141,3 @@ class RadarEncoder(nn.Module):
         if len(set(shapes.values())) != 1:
             raise ValueError(f"views disagree on (batch, frames): {shapes}")
         return views
-
-
-def _rename_old_view_keys(state_dict, prefix, *_args) -> None:
-    """Weights saved by radar-encoder <= 0.1 (``encoders.range.*``) load under the view names
-    (``encoders.range_time.*``); the parameter order, and so optimizer states, are the same."""
-    for old, new in OLD_VIEW_KEYS.items():
-        head = f"{prefix}encoders.{old}."
-        for key in [k for k in state_dict if k.startswith(head)]:
-            state_dict[f"{prefix}encoders.{new}.{key[len(head):]}"] = state_dict.pop(key)

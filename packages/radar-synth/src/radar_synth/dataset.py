@@ -55,9 +55,9 @@ def clip_id(index: int) -> str:
 
 
 def _twin_pair(rng: np.random.Generator, frame_rate: float, max_frames: int = MAX_FRAMES,
-               exclude: frozenset[str] = frozenset()) -> tuple[ClipPlan, ClipPlan]:
+               unseen: frozenset[str] = frozenset()) -> tuple[ClipPlan, ClipPlan]:
     """Two in-place activities A, B; the twin has B, A with the same parameters and durations."""
-    names = rng.choice([a for a in TWIN_ACTIVITIES if a not in exclude], size=2, replace=False)
+    names = rng.choice([a for a in TWIN_ACTIVITIES if a not in unseen], size=2, replace=False)
     plan = plan_clip(rng, frame_rate)  # body, position and heading
     lengths = [rng.uniform(*ACTIVITIES[str(n)].duration_s) * frame_rate for n in names]
     scale = min(1.0, max_frames / sum(lengths))
@@ -79,7 +79,7 @@ def _twin_pair(rng: np.random.Generator, frame_rate: float, max_frames: int = MA
 def _task(args) -> dict:
     """Render clip ``index`` into the partial directory ``work`` (its ``.npz``, then its record) and
     return its record row; a clip an interrupted run finished is read back instead."""
-    index, kind, seed, work, cfg_dict, synth_kw, path, max_frames, multi_segment, split, exclude, families = args
+    index, kind, seed, work, cfg_dict, synth_kw, path, max_frames, multi_segment, split, unseen, families = args
     done = read_record(work, clip_id(index))
     if done is not None:
         return done
@@ -87,11 +87,11 @@ def _task(args) -> dict:
     rng = np.random.default_rng([seed, index])  # per clip: independent of the worker count
     if kind == "single":
         segments = int(rng.choice([2, 3])) if rng.random() < multi_segment else 1
-        plan = plan_clip(rng, cfg.frame_rate_hz, max_frames=max_frames, segments=segments, exclude=exclude)
+        plan = plan_clip(rng, cfg.frame_rate_hz, max_frames=max_frames, segments=segments, unseen=unseen)
         twin_id = None
     else:  # twins: the pair shares one planning stream, member ``kind`` in {0, 1}
         pair_rng = np.random.default_rng([seed, index - int(kind), 7])
-        plans = _twin_pair(pair_rng, cfg.frame_rate_hz, max_frames, exclude)
+        plans = _twin_pair(pair_rng, cfg.frame_rate_hz, max_frames, unseen)
         plan, twin_id = plans[int(kind)], clip_id(index + 1 - 2 * int(kind))
     rendered = render_clip(plan, rng, cfg, SynthConfig(**synth_kw), path=path)
     cid = clip_id(index)
@@ -162,7 +162,7 @@ def generate_dataset(out_dir: str | os.PathLike, num_clips: int, seed: int = 0, 
     split is worded in all four. The views do not depend on it (captions are drawn after them).
     """
     _check_args(num_clips, max_frames, split_fractions, twins, multi_segment, format)
-    exclude = _check_unseen(unseen)
+    unseen = _check_unseen(unseen)
     wording = _wording(held_out_wording)
     cfg = cfg or RadarConfig()
     pairs = int(twins * num_clips) // 2
@@ -172,11 +172,11 @@ def generate_dataset(out_dir: str | os.PathLike, num_clips: int, seed: int = 0, 
     check_new_output(out, overwrite)
     stamp = json.dumps({"clips": num_clips, "seed": seed, "twins": twins, "multi_segment": multi_segment,
                         "radar": cfg.to_dict(), "snr_db": snr_db, "path": path, "max_frames": max_frames,
-                        "split_fractions": list(split_fractions), "unseen": sorted(exclude),
+                        "split_fractions": list(split_fractions), "unseen": sorted(unseen),
                         "held_out_wording": sorted(held_out_wording)}, sort_keys=True)
     work = open_partial(out, "synth", stamp)
     tasks = [(i, kind, seed, str(work), cfg.to_dict(), {"snr_db": snr_db}, path, max_frames, multi_segment,
-              splits[i], frozenset() if splits[i] == "test" else exclude, wording[splits[i]])
+              splits[i], frozenset() if splits[i] == "test" else unseen, wording[splits[i]])
              for i, kind in enumerate(kinds)]
     records = []
     bar = tqdm(total=num_clips, desc="simulating clips", unit="clip", disable=not progress)
@@ -185,8 +185,8 @@ def generate_dataset(out_dir: str | os.PathLike, num_clips: int, seed: int = 0, 
         bar.update()
     bar.close()
     (work / DATASET / CLASSES).write_text(classes_json(class_phrases()), encoding="utf-8")
-    if exclude:
-        (work / DATASET / UNSEEN).write_text("".join(f"{a}\n" for a in sorted(exclude)), encoding="utf-8")
+    if unseen:
+        (work / DATASET / UNSEEN).write_text("".join(f"{a}\n" for a in sorted(unseen)), encoding="utf-8")
     publish(work, out, records, format, shard_size, overwrite)
     return out
 

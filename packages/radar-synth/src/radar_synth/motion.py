@@ -13,7 +13,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from radar_text_data.contract import MAX_FRAMES
+
+from ._deprecations import renamed_keyword
 from .body import BodyShape, Pose
+from .defaults import MIN_FRAMES
 
 __all__ = ["ACTIVITIES", "ANGLE_NAMES", "Activity", "Segment", "ClipPlan", "plan_clip", "clip_pose",
            "gait_angles", "smoothstep", "MIN_SEGMENT_S", "MAX_SEGMENTS", "min_segment_frames"]
@@ -471,8 +475,9 @@ def min_segment_frames(frame_rate: float) -> int:
     return int(round(MIN_SEGMENT_S * frame_rate))
 
 
-def plan_clip(rng: np.random.Generator, frame_rate: float, min_frames: int = 100, max_frames: int = 496,
-              segments: int | None = None, exclude: frozenset[str] = frozenset()) -> ClipPlan:
+def plan_clip(rng: np.random.Generator, frame_rate: float, min_frames: int = MIN_FRAMES, max_frames: int = MAX_FRAMES,
+              segments: int | None = None, unseen: frozenset[str] = frozenset(),
+              exclude: frozenset[str] | None = None) -> ClipPlan:
     """Sample a clip: 1-3 posture-compatible activities, start position, body height, directions.
 
     ``segments``: how many activities to aim for (None: 1, 2 or 3 with probabilities 0.3 / 0.4 /
@@ -480,10 +485,12 @@ def plan_clip(rng: np.random.Generator, frame_rate: float, min_frames: int = 100
     ends a clip early, a walk that would leave the field of view is skipped, and fewer activities
     are planned when ``max_frames`` cannot hold that many of ``min_segment_frames`` each). Every
     segment lasts at least ``min_segment_frames(frame_rate)`` and a clip never holds more than
-    ``MAX_SEGMENTS``, so its captions can name every segment. ``exclude``: activities never planned
-    (``stand``, the filler of short clips, cannot be excluded); without it the draws are unchanged."""
-    if "stand" in exclude:
-        raise ValueError("stand cannot be excluded: it fills clips that would be too short")
+    ``MAX_SEGMENTS``, so its captions can name every segment. ``unseen``: activities never planned
+    (``stand``, the filler of short clips, cannot be one); without it the draws are unchanged
+    (``exclude``, its name before 0.7.1, still works, with a warning)."""
+    unseen = renamed_keyword("plan_clip", "exclude", exclude, unseen)
+    if "stand" in unseen:
+        raise ValueError("stand cannot be unseen: it fills clips that would be too short")
     if segments is not None and segments not in (1, 2, 3):
         raise ValueError(f"segments must be 1, 2, 3 or None, got {segments}")
     shortest = min_segment_frames(frame_rate)
@@ -497,7 +504,7 @@ def plan_clip(rng: np.random.Generator, frame_rate: float, min_frames: int = 100
     budget_s = (max_frames // n_seg) / frame_rate if n_seg > 1 and segments else float("inf")
     posture, segments, frame = "standing", [], 0
     for _ in range(n_seg):
-        names = [a.name for a in ACTIVITIES.values() if a.before == posture and a.name not in exclude
+        names = [a.name for a in ACTIVITIES.values() if a.before == posture and a.name not in unseen
                  and not (a.name == segments[-1].activity if segments else False)]
         if posture == "lying" or not names:
             break

@@ -7,6 +7,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._deprecations import renamed_fields
 from .contract import SPLITS
 
 __all__ = ["ClipRecord", "RecordError", "sequence_id"]
@@ -15,23 +16,6 @@ REQUIRED = ("id", "split", "file", "captions")
 # written even when None / empty (every writer of this format always wrote them)
 ALWAYS = ("segments", "frame_rate_hz", "num_frames", "radar")
 OPTIONAL = ("captions_reversed", "twin_of")  # written only when present
-RENAMED = {"hard_negative_of": "twin_of"}  # radar-text-data <= 0.2 field names, still read
-
-
-def _renamed(row: dict, where: str) -> dict:
-    """A row with old field names read under the new ones (a deprecation warning says so once)."""
-    old = [k for k in RENAMED if k in row]
-    if not old:
-        return row
-    import warnings
-
-    names = ", ".join(f"{k} -> {RENAMED[k]}" for k in old)
-    warnings.warn(f"{where}: renamed manifest field(s) {names}; read under the new name (rewrite the "
-                  f"manifest to silence this)", FutureWarning, stacklevel=3)
-    clash = [k for k in old if RENAMED[k] in row]
-    if clash:
-        raise RecordError(f"{where}: both {clash[0]} and its new name {RENAMED[clash[0]]}")
-    return {RENAMED.get(k, k): v for k, v in row.items()}
 
 
 class RecordError(ValueError):
@@ -69,7 +53,7 @@ class ClipRecord:
         """Validate and type one manifest row; ``where`` (``file:line``) prefixes every error."""
         if not isinstance(row, dict):
             raise RecordError(f"{where}: expected a JSON object, got {type(row).__name__}")
-        row = _renamed(row, where)
+        row = renamed_fields(row, where, RecordError)
         missing = [k for k in REQUIRED if k not in row]
         if missing:
             raise RecordError(f"{where}: missing field(s) {missing}")

@@ -71,11 +71,21 @@ def check_new_output(target: str | os.PathLike, overwrite: bool = False) -> None
         raise OutputExistsError(f"{target} already exists and is not empty")
 
 
-def replace_directory(source: str | os.PathLike, target: str | os.PathLike, overwrite: bool = False) -> None:
+def replace_directory(source: str | os.PathLike, target: str | os.PathLike, overwrite: bool = False,
+                      discard: bool = False) -> None:
     """Rename the finished directory ``source`` to ``target`` (on the same file system): an existing
     non-empty ``target`` is moved aside first (``move_aside``; needs ``overwrite``), an empty one
-    replaced; checked again here, since something may have appeared there meanwhile."""
+    replaced; checked again here, since something may have appeared there meanwhile. ``discard``: an
+    existing ``target`` is the writer's own earlier version (a model saved again): it is swapped out
+    and removed instead of kept, and ``target`` is never missing for longer than two renames."""
     target = Path(target)
+    if discard and target.is_dir():
+        old = target.with_name(f".{target.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(target, old)
+        os.replace(source, target)
+        shutil.rmtree(old, ignore_errors=True)
+        return
     check_new_output(target, overwrite)
     if target.is_dir() and any(target.iterdir()):
         move_aside(target)
@@ -86,19 +96,21 @@ def replace_directory(source: str | os.PathLike, target: str | os.PathLike, over
 
 
 @contextmanager
-def staged_directory(target: str | os.PathLike, overwrite: bool = False) -> Iterator[Path]:
+def staged_directory(target: str | os.PathLike, overwrite: bool = False, discard: bool = False) -> Iterator[Path]:
     """Yield a new directory beside ``target`` to write the whole output into; when the block ends
     without an error it is renamed to ``target`` (an existing non-empty ``target`` is first moved
-    aside with ``move_aside``, which needs ``overwrite``; an empty one is replaced), otherwise it is
-    removed and ``target`` is untouched. The new directory gets the umask's mode."""
+    aside with ``move_aside``, which needs ``overwrite``; an empty one is replaced; with ``discard``
+    it is removed: see ``replace_directory``), otherwise it is removed and ``target`` is untouched.
+    The new directory gets the umask's mode."""
     target = Path(target)
-    check_new_output(target, overwrite)
+    if not discard:
+        check_new_output(target, overwrite)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial"))
     os.chmod(tmp, 0o777 & ~current_umask())
     try:
         yield tmp
-        replace_directory(tmp, target, overwrite)
+        replace_directory(tmp, target, overwrite, discard)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -19,7 +19,7 @@ _LAZY = {
     "DEFAULT_CHUNK_ELEMENTS": "similarity", "soft_dtw": "soft_dtw", "SoftDTWFunction": "soft_dtw",
 }
 
-__all__ = ["SIMILARITIES", "DEFAULT_WEIGHTS", *_LAZY]
+__all__ = ["SIMILARITIES", "DEFAULT_WEIGHTS", *(n for n in _LAZY if n != "SIMILARITY_TYPES")]  # an old name
 __version__ = version("seq-similarity")
 
 

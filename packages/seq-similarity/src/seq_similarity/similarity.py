@@ -16,14 +16,14 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.utils.checkpoint import checkpoint
 
+from ._deprecations import renamed_keyword, renamed_name
 from .masking import check_sequence, masked_mean, pack_valid, window_means
 from .names import DEFAULT_WEIGHTS, SIMILARITIES
 from .soft_dtw import soft_dtw
 
-__all__ = ["SequenceSimilarity", "SIMILARITIES", "SIMILARITY_TYPES", "DEFAULT_WEIGHTS", "chunk_elements",
+__all__ = ["SequenceSimilarity", "SIMILARITIES", "DEFAULT_WEIGHTS", "chunk_elements",
            "DEFAULT_CHUNK_ELEMENTS"]
 
-SIMILARITY_TYPES = SIMILARITIES  # the name before 0.3 (kept: same tuple)
 
 
 def _chunked_rows(fn: Callable[..., Tensor], rows: tuple[Tensor, ...], cols: tuple[Tensor, ...],
@@ -89,11 +89,7 @@ class SequenceSimilarity(nn.Module):
         similarity_type: str | None = None,
     ) -> None:
         super().__init__()
-        if similarity_type is not None:  # the keyword before 0.3
-            import warnings
-
-            warnings.warn("SequenceSimilarity(similarity_type=...) is now similarity=...", FutureWarning, stacklevel=2)
-            similarity = similarity_type
+        similarity = renamed_keyword("SequenceSimilarity", "similarity_type", similarity_type, similarity)
         if similarity not in SIMILARITIES:
             raise ValueError(f"similarity must be one of {SIMILARITIES}, got {similarity!r}")
         if not temperature > 0:
@@ -127,8 +123,8 @@ class SequenceSimilarity(nn.Module):
 
     @property
     def similarity_type(self) -> str:
-        """The name before 0.3 of ``similarity``."""
-        return self.similarity
+        """The name before 0.3 of ``similarity`` (read with a warning)."""
+        return getattr(self, renamed_name("SequenceSimilarity.similarity_type"))
 
     def extra_repr(self) -> str:
         return (f"similarity={self.similarity}, temperature={self.temperature}, window={self.window_size}/"
@@ -233,3 +229,9 @@ class SequenceSimilarity(nn.Module):
     def _self_attend(self, x: Tensor, mask: Tensor) -> Tensor:
         out, _ = self.attention(x, x, x, key_padding_mask=~mask, need_weights=False)
         return out.float().masked_fill(~mask[..., None], 0.0)
+
+
+def __getattr__(name: str):  # names before 0.3 (``_deprecations.RENAMED_NAMES``)
+    if name == "SIMILARITY_TYPES":
+        return globals()[renamed_name(name)]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from clip_losses import pair_logits, sequence_loss
+from clip_losses import loss_from_logits, pair_logits
 
 from ..timing import phase
 
@@ -42,8 +42,8 @@ def _pooled_loss(model, feats: dict[str, Tensor], sample_ids: Tensor | None) -> 
         loss_pooled = model.loss_fn(r_pooled, t_pooled, scale, model.logit_bias, sample_ids=sample_ids,
                                   negative_logits=negative)
     else:  # evaluation is per process (validation runs on rank 0 alone)
-        loss_pooled = sequence_loss(pair_logits(r_pooled, t_pooled, scale), model.config.loss,
-                                  logit_bias=model.logit_bias, sample_ids=sample_ids, negative_logits=negative)
+        loss_pooled = loss_from_logits(pair_logits(r_pooled, t_pooled, scale), model.config.loss,
+                                       logit_bias=model.logit_bias, sample_ids=sample_ids, negative_logits=negative)
     return {"loss_pooled": loss_pooled, "logit_scale": scale.detach(),
             "logits_per_radar": (scale * r_pooled.float() @ t_pooled.float().T).detach()}  # [b, b]
 
@@ -57,7 +57,7 @@ def _add_sequence_loss(model, feats: dict[str, Tensor], sample_ids: Tensor | Non
     if "reversed_text" in feats:
         seq_negative = _negative_logits(feats, sim.combine(sim.similarities(
             feats["radar_seq"], feats["reversed_text_seq"], feats["radar_mask"], feats["reversed_text_mask"])))
-    loss_seq = sequence_loss(seq_logits, model.config.loss, logit_bias=model.logit_bias, sample_ids=sample_ids,
+    loss_seq = loss_from_logits(seq_logits, model.config.loss, logit_bias=model.logit_bias, sample_ids=sample_ids,
                              negative_logits=seq_negative)
     out.update(loss_seq=loss_seq, seq_logits=seq_logits.detach(),
                loss_total=out["loss_pooled"] + model.config.seq_weight * loss_seq)

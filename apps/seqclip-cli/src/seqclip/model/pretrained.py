@@ -17,11 +17,9 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 from pathlib import Path
 
 from ..errors import CheckpointError
-from ..files import make_temp_dir
 
 __all__ = ["PretrainedModel", "CONFIG_JSON", "WEIGHTS", "is_model_dir", "load_weights", "read_config",
            "find_model_dir"]
@@ -98,22 +96,13 @@ class PretrainedModel:
 
     def save_pretrained(self, directory: str | os.PathLike) -> Path:
         """``config.json`` + ``model.safetensors`` + ``tokenizer/`` + ``text_encoder/`` (its config),
-        written to a temporary directory and renamed into place (atomic)."""
+        written beside ``directory`` and renamed into place (``radar_views.staged_directory``; a
+        model saved there before is replaced)."""
+        from radar_views import staged_directory
+
         target = Path(directory)
-        tmp = make_temp_dir(target.parent, prefix=f".{target.name}.")
-        try:
+        with staged_directory(target, discard=True) as tmp:
             _write_model_dir(self, tmp)
-            if target.exists():
-                old = target.with_name(f".{target.name}.old")
-                shutil.rmtree(old, ignore_errors=True)
-                os.replace(target, old)
-                os.replace(tmp, target)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(tmp, target)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
         return target
 
     @classmethod
@@ -133,11 +122,11 @@ class PretrainedModel:
                 raise FileNotFoundError(f"{root} is not a SeqClip checkpoint: missing {name}")
         cfg = read_config(root, cls.config_class)
         try:
-            text_model = AutoModel.from_config(AutoConfig.from_pretrained(str(root / TEXT_ENCODER)))
+            text_encoder = AutoModel.from_config(AutoConfig.from_pretrained(str(root / TEXT_ENCODER)))
             tokenizer = AutoTokenizer.from_pretrained(str(root / TOKENIZER))
         except (OSError, ValueError, KeyError) as err:
             raise CheckpointError(f"{root}: unreadable text encoder files ({type(err).__name__}: {err})") from None
-        model = cls(cfg, _text=(text_model, tokenizer))
+        model = cls(cfg, _text=(text_encoder, tokenizer))
         missing, unexpected = model.load_state_dict(load_weights(root, map_location), strict=False)
         if missing or unexpected:
             raise CheckpointError(f"{root}: checkpoint does not match the model (missing {missing[:3]}, "
