@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 from seqclip import SeqClip
 from seqclip.cli import app
 from seqclip.data import RadarTextDataset
-from seqclip.evaluation.scorer import embed_split
+from seqclip.evaluation.scorer import Scorer
 
 
 def test_synth_train_checkpoint_embed(tmp_path):
@@ -24,10 +24,12 @@ def test_synth_train_checkpoint_embed(tmp_path):
         assert (run / name).exists(), name
     assert list((run / "tensorboard").iterdir())
     model = SeqClip.from_pretrained(run / "best")
-    emb = embed_split(model, RadarTextDataset(data, "test", length=256, train=False))
-    assert emb["radar"].shape[1] == model.config.embed_dim
-    assert torch.allclose(emb["radar"].norm(dim=-1), torch.ones(len(emb["radar"])), atol=1e-4)
-    assert emb["text"].shape[0] == len(emb["captions"]) >= 3 * emb["radar"].shape[0]
+    scorer = Scorer(model)
+    clips = scorer.embed_clips(RadarTextDataset(data, "test", length=256, train=False))
+    radar, text = clips.radar.pooled, scorer.embed_texts(clips.captions).pooled
+    assert radar.shape[1] == model.config.embed_dim
+    assert torch.allclose(radar.norm(dim=-1), torch.ones(len(radar)), atol=1e-4)
+    assert text.shape[0] == len(clips.captions) >= 3 * radar.shape[0]
     result = runner.invoke(app, ["plot", str(run)])
     assert result.exit_code == 0, result.output
     for name in ("curves.png", "val_similarity.png", "retrieval_examples.png"):

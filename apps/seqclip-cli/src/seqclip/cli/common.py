@@ -27,7 +27,7 @@ USER_ERRORS = (UserError, ValueError, FileNotFoundError, FileExistsError)  # a u
 
 # ---------------------------------------------------------------------- options of several commands
 Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace an existing --out, moving it aside to "
-                                         "OUT.old-<date>-<time> (never deleted).")]
+                                         "OUT.old-<date>-<time> (never deleted); for train: start a fresh run.")]
 ShardSize = Annotated[int, typer.Option(help="Samples per shard (--format wds).", min=1)]
 DataFormat = Literal[FORMATS]  # type: ignore[valid-type]  # directory | wds
 Format = Annotated[DataFormat, typer.Option(help="directory (manifest.jsonl + clips/) or wds (WebDataset shards + "
