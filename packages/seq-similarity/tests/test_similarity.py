@@ -195,7 +195,8 @@ def test_the_similarity_keyword_before_0_3_still_builds_the_same_module():
     with pytest.warns(FutureWarning, match="similarity="):
         old = SequenceSimilarity(embed_dim=16, similarity_type="temporal", num_heads=4)
     new = SequenceSimilarity(embed_dim=16, similarity="temporal", num_heads=4)
-    assert old.similarity == new.similarity == old.similarity_type == "temporal"
+    with pytest.warns(FutureWarning, match="similarity_type is now similarity"):
+        assert old.similarity == new.similarity == old.similarity_type == "temporal"
     assert old.state_dict().keys() == new.state_dict().keys()
 
 
