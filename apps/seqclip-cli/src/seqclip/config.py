@@ -214,6 +214,7 @@ class TrainConfig:
     clip_length: int = SeqClipConfig.clip_length  # frames per training sample after crop / pad (multiple of 16)
     workers: int | None = None  # DataLoader workers; None = auto (one per spare core, at most 4)
     decoded_cache: str | None = None  # directory: clips decoded once to float16 .npy and memory-mapped
+    data_on_device: bool = False  # the training split held as float16 tensors on the device, batches by indexing
     compile: bool = False  # torch.compile the radar encoder and the sequence similarity
     cache_text: bool = False  # with freeze_text: each caption's text-encoder output computed once (LiT-style)
     checkpoint_every: int = 100  # optimizer steps between checkpoints (and at every epoch end)

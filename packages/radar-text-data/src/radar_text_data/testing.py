@@ -27,21 +27,23 @@ def _segmented(i: int, frames: int) -> dict:
             "captions_reversed": [f"clip {i} a claps, then waves", f"clip {i} b claps, then waves"]}
 
 
-def tiny_dataset(root: str | Path, n: int = 12, frames: int = 32, seed: int = 0, splits: Sequence[str] | None = None,
-                 captions: Callable[[int], list[str]] | None = None) -> Path:
-    """``n`` clips ``c000..`` of uniform random views (``frames`` frames, seeded), in ``splits`` (default:
-    all but 4 train, 2 val, 2 test). ``captions(i)``: clip ``i``'s captions, and no segments; default:
-    captions naming the clip, 2 of 3 clips with two segments and order-reversed captions."""
+def tiny_dataset(root: str | Path, n: int = 12, frames: int | Sequence[int] = 32, seed: int = 0,
+                 splits: Sequence[str] | None = None, captions: Callable[[int], list[str]] | None = None) -> Path:
+    """``n`` clips ``c000..`` of uniform random views (``frames`` frames, or clip ``i`` ``frames[i]``;
+    seeded), in ``splits`` (default: all but 4 train, 2 val, 2 test). ``captions(i)``: clip ``i``'s
+    captions, and no segments; default: captions naming the clip, 2 of 3 clips with two segments and
+    order-reversed captions."""
     root = Path(root)
     rng = np.random.default_rng(seed)
     splits = list(splits or ["train"] * (n - 4) + ["val"] * 2 + ["test"] * 2)
+    lengths = [frames] * n if isinstance(frames, int) else list(frames)
     records = []
-    for i in range(n):
+    for i, length in enumerate(lengths):
         cid = f"c{i:03d}"
-        views = {k: rng.random((bins, frames)) for k, bins in VIEW_BINS.items()}  # [bins, T]
+        views = {k: rng.random((bins, length)) for k, bins in VIEW_BINS.items()}  # [bins, T]
         write_clip(root / "clips" / f"{cid}.npz", clip_arrays(views))
-        text = {"captions": captions(i), "segments": []} if captions else _segmented(i, frames)
+        text = {"captions": captions(i), "segments": []} if captions else _segmented(i, length)
         records.append(ClipRecord.from_dict({"id": cid, "split": splits[i], "file": f"clips/{cid}.npz", **text,
-                                             "frame_rate_hz": 50.0, "num_frames": frames, "radar": None}))
+                                             "frame_rate_hz": 50.0, "num_frames": length, "radar": None}))
     write_manifest(root, records)
     return root

@@ -38,6 +38,10 @@ def train(
     decoded_cache: Annotated[str | None, typer.Option(help="Directory where clips are decoded once (float16 .npy, "
                                                       "memory-mapped): inflating .npz leaves the hot path. "
                                                       "[default: off]", show_default=False)] = None,
+    data_on_device: Annotated[bool, typer.Option("--data-on-device/--no-data-on-device", help="Hold the training "
+                                                 "split (a dataset directory) as float16 tensors on the device, "
+                                                 "decoded once, and make batches by indexing: no loader worker. "
+                                                 "The same batches as without.")] = DEFAULTS.data_on_device,
     compile: Annotated[bool, typer.Option("--compile/--no-compile", help="torch.compile the radar encoder "
                                           "and the sequence similarity (worth it on a GPU).")] = DEFAULTS.compile,
     freeze_text: Annotated[bool, typer.Option("--freeze-text/--no-freeze-text", help="Freeze the text "

@@ -85,7 +85,7 @@ class Run:
     console: Console
     data: DataLocation
     excluded: list[str]
-    train_data: TrainData
+    train_data: TrainData  # or device_data.DeviceData (--data-on-device): the same batches
     val_ds: RadarTextDataset | None  # None: shards without an index have no validation split
     model: SeqClip
     train_model: torch.nn.Module  # the model, DDP-wrapped under torchrun
@@ -140,6 +140,8 @@ def setup(cfg: TrainConfig, console: Console, dist: DistContext) -> Run:
     model = SeqClip(model_cfg).to(device)
     if dist.is_main and data.kind == "directory":  # shards stream: their captions are not known up front
         _warn_cut_captions(model, data, console)
+    if dist.is_main and cfg.data_on_device:
+        console.print(train_data.describe(), highlight=False)
     if cfg.compile:
         model.compile_parts()
     if cfg.cache_text:
@@ -220,6 +222,8 @@ def _train_data(cfg: TrainConfig, data: DataLocation, dist: DistContext, device:
     workers = default_workers(int(os.environ.get("LOCAL_WORLD_SIZE", "1"))) if cfg.workers is None else cfg.workers
     pin = device.type == "cuda"
     if data.kind == "shards":
+        if cfg.data_on_device:
+            raise TrainingError("--data-on-device needs a dataset directory (shards are streamed)")
         if cfg.twin_batches:
             raise TrainingError("--twin-batches needs a dataset directory (shards are streamed in shuffled order)")
         stream = ShardStream(data, "train", cfg.clip_length, cfg.seed, dist.rank, dist.world_size, workers,
@@ -235,6 +239,11 @@ def _train_data(cfg: TrainConfig, data: DataLocation, dist: DistContext, device:
                           decoded_cache=cfg.decoded_cache)
     sampler = EpochSampler(len(ds), cfg.seed, twins=twin_pairs(ds.records) if cfg.twin_batches else (),
                            batch=cfg.batch_size * dist.world_size)
+    if cfg.data_on_device:
+        from .device_data import DeviceData
+
+        return DeviceData(ds, sampler, lambda order: order[dist.rank::dist.world_size], cfg.batch_size,
+                          dist.world_size, device)
     return TrainData.mapped(ds, sampler, dist.shard(sampler), cfg.batch_size, dist.world_size, workers, pin)
 
 

@@ -1,0 +1,154 @@
+"""``seqclip train --data-on-device``: a dataset directory's training split decoded once and held as
+one float16 tensor per view on the training device (pinned host memory when it does not fit), with
+crops, padding, masks, captions, order negatives and the sampler done by indexing in the training
+process: no loader worker on the hot path. For the same seed it yields exactly the batches of the
+DataLoader path (``stream.TrainData.mapped``), batch by batch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from radar_text_data import FRAME_MULTIPLE, BadClipError
+from radar_views import VIEW_NAMES
+
+from ..data import EpochSampler, RadarTextDataset, sequence_ids
+
+__all__ = ["DeviceData", "bytes_per_clip", "FREE_MEMORY_SHARE"]
+
+FREE_MEMORY_SHARE = 0.5  # the views may take this share of the device's free memory (the rest: the model, activations)
+
+
+def bytes_per_clip(frames: int, bins: int) -> int:
+    """Memory one clip takes on the device: ``bins`` rows of all views x ``frames`` frames, float16."""
+    return 2 * bins * frames
+
+
+@dataclass
+class _Clips:
+    """The split held in memory: ``views`` per name ``[N, bins, T_max]`` float16 (zero past each clip's
+    end), ``frames [N]``, and ``usable [N]`` (False: a bad clip left out by ``--skip-bad``)."""
+
+    views: dict[str, Tensor]
+    frames: np.ndarray
+    usable: np.ndarray
+
+    @property
+    def nbytes(self) -> int:
+        return sum(v.numel() * v.element_size() for v in self.views.values())
+
+
+def _read_clips(ds: RadarTextDataset) -> _Clips:
+    """Every clip of ``ds`` decoded once (through its decoded cache when it has one), on the host."""
+    arrays, frames, usable = [], [], []
+    for i in range(len(ds)):
+        try:
+            views = ds.source.load(ds.indices[i])
+        except BadClipError:
+            if not ds.skip_bad:
+                raise
+            views = None
+        arrays.append(views)
+        frames.append(0 if views is None else views[VIEW_NAMES[0]].shape[-1])
+        usable.append(views is not None)
+    longest = max(frames)
+    out = {}
+    for name in VIEW_NAMES:
+        bins = next(a[name].shape[0] for a in arrays if a is not None)
+        store = torch.zeros(len(arrays), bins, longest, dtype=torch.float16)  # [N, bins, T_max]
+        for i, a in enumerate(arrays):
+            if a is not None:
+                store[i, :, :frames[i]] = torch.from_numpy(np.asarray(a[name], dtype=np.float16))
+        out[name] = store
+    return _Clips(out, np.array(frames), np.array(usable))
+
+
+class DeviceData:
+    """An epoch's micro-batches of ``batch_size`` clips for this rank, from a batch position, as
+    ``TrainData`` gives them; the views live on ``device`` (or in pinned host memory: ``where``)."""
+
+    def __init__(self, ds: RadarTextDataset, sampler: EpochSampler, rank_order: Callable[[list[int]], list[int]],
+                 batch_size: int, world_size: int, device: torch.device) -> None:
+        self.dataset, self.sampler, self.rank_order = ds, sampler, rank_order
+        self.batch_size, self.global_batch, self.device = batch_size, batch_size * world_size, device
+        self.samples_per_rank = len(ds) // world_size
+        clips = _read_clips(ds)
+        self.frames, self.usable, self.nbytes = clips.frames, clips.usable, clips.nbytes
+        self.where = _placement(clips.nbytes, device)
+        self.views = {k: v.to(device) if self.where == "device" else v.pin_memory() if self.where == "pinned" else v
+                      for k, v in clips.views.items()}
+        self.records = [ds.source.records[i] for i in ds.indices]
+        self.positions = [ds.positions[i] for i in ds.indices]
+
+    def describe(self) -> str:
+        """Where the views are and what they take (one line for the run's start)."""
+        n, longest = len(self.frames), int(self.frames.max())
+        place = {"device": f"on {self.device}", "pinned": f"in pinned host memory (they do not fit in "
+                 f"{FREE_MEMORY_SHARE:.0%} of {self.device}'s free memory)", "host": "in host memory"}[self.where]
+        return (f"--data-on-device: {n} training clips, up to {longest} frames, {self.nbytes / 2**20:.1f} MiB of "
+                f"float16 views {place} ({self.nbytes / n * 1000 / 2**20:.0f} MiB per 1,000 clips of this length)")
+
+    def batches(self, epoch: int, batch_position: int) -> Iterator[dict]:
+        self.sampler.set_epoch(epoch, start=batch_position * self.global_batch)
+        order = self.rank_order(self.sampler.order()[self.sampler.start:])
+        for first in range(0, len(order) - self.batch_size + 1, self.batch_size):  # the last partial batch is dropped
+            yield self.batch(epoch, order[first:first + self.batch_size])
+
+    def batch(self, epoch: int, indices: list[int]) -> dict:
+        """The batch of items ``indices`` (``collate`` of ``RadarTextDataset`` items, bad clips counted)."""
+        good = [i for i in indices if self.usable[i]]
+        batch: dict = {"skipped": len(indices) - len(good)}
+        if not good:
+            return batch
+        draws = [self._draw(epoch, i) for i in good]  # (start, frames kept, caption) per item
+        batch.update(self._views(good, draws))
+        records = [self.records[i] for i in good]
+        batch["captions"] = [r.captions[pick] for r, (_, _, pick) in zip(records, draws, strict=True)]
+        ids = [sequence_ids(r, self.positions[i]) for r, i in zip(records, good, strict=True)]
+        positions = [self.positions[i] for i in good]
+        same = self.dataset.positives == "same_activities"
+        batch["positions"] = torch.tensor(positions)
+        batch["sample_ids"] = torch.tensor([seq if same else p for (seq, _), p in zip(ids, positions, strict=True)])
+        batch["sequence_ids"] = torch.tensor([seq for seq, _ in ids])
+        if self.dataset.order_negatives:
+            negatives = [(r.captions_reversed[pick], rev) for r, (_, _, pick), (_, rev) in zip(records, draws, ids,
+                         strict=True) if pick < len(r.captions_reversed or ())]
+            if negatives:
+                batch["captions_reversed"] = [c for c, _ in negatives]
+                batch["reversed_sequence_ids"] = torch.tensor([rev for _, rev in negatives])
+        return batch
+
+    def _draw(self, epoch: int, i: int) -> tuple[int, int, int]:
+        """Item ``i``'s crop start, frames kept and caption, drawn as ``data.make_item`` draws them."""
+        total, length = int(self.frames[i]), self.dataset.length
+        keep = min(total, length) // FRAME_MULTIPLE * FRAME_MULTIPLE
+        rng = np.random.default_rng([self.dataset.seed, epoch, self.positions[i]])
+        start = int(rng.integers(0, total - keep + 1))
+        return start, keep, int(rng.integers(len(self.records[i].captions)))
+
+    def _views(self, good: list[int], draws: list[tuple[int, int, int]]) -> dict[str, Tensor]:
+        """The crops ``[b, bins, L]`` (float32, zero past the frames kept) and the mask ``[b, L]``, by indexing."""
+        store = self.views[VIEW_NAMES[0]].device
+        idx = torch.tensor(good, device=store)
+        start = torch.tensor([s for s, _, _ in draws], device=store)[:, None]  # [b, 1]
+        keep = torch.tensor([k for _, k, _ in draws], device=store)[:, None]
+        steps = torch.arange(self.dataset.length, device=store)[None]  # [1, L]
+        mask = steps < keep  # [b, L]
+        frames = (start + steps).clamp_max(self.views[VIEW_NAMES[0]].shape[-1] - 1)  # [b, L]
+        out = {"mask": mask}
+        for name, views in self.views.items():
+            taken = torch.gather(views[idx], 2, frames[:, None].expand(-1, views.shape[1], -1))  # [b, bins, L]
+            out[name] = torch.where(mask[:, None], taken.float(), 0.0)
+        return {k: v.to(self.device, non_blocking=True) for k, v in out.items()}
+
+
+def _placement(nbytes: int, device: torch.device) -> str:
+    """``device`` when the views fit in ``FREE_MEMORY_SHARE`` of its free memory, else ``pinned``; ``host`` on a CPU."""
+    if device.type != "cuda":
+        return "host"
+    free, _ = torch.cuda.mem_get_info(device)
+    return "device" if nbytes <= FREE_MEMORY_SHARE * free else "pinned"
