@@ -1,7 +1,8 @@
 """Benchmark the training data path against the training step: samples/s of the loader alone
 (directory format, with and without the decoded float16 cache, and WebDataset shards; 0 / 1 / 2
-DataLoader workers) beside the tiny preset's own training samples/s, so one can see whether
-loading limits training.
+DataLoader workers; and ``--data-on-device``: the split held as tensors, batches by indexing, no
+worker) beside the tiny preset's own training samples/s, so one can see whether loading limits
+training.
 
     uv run python bench/data_loading.py            # 192 radar-synth clips of <= 256 frames (cached)
     BENCH_CLIPS=512 uv run python bench/data_loading.py
@@ -46,6 +47,12 @@ def _datasets(root: Path, clips: int) -> tuple[Path, Path]:
 
 
 def _loader(kind: str, path: Path, workers: int) -> TrainData:
+    if kind == "data on device":
+        from seqclip.training.device_data import DeviceData
+
+        ds = RadarTextDataset(path, "train", LENGTH, seed=0, order_negatives=True)
+        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return DeviceData(ds, EpochSampler(len(ds), seed=0), lambda order: order, BATCH, 1, device)
     if kind == "shards":
         stream = ShardStream(resolve_data(path), "train", LENGTH, seed=0, workers=workers, order_negatives=True)
         return TrainData.streamed(stream, BATCH, stream.samples_per_rank(), workers, pin=False)
@@ -94,8 +101,9 @@ def main() -> None:
           f"torch {torch.__version__}, {os.cpu_count()} CPU cores, {torch.get_num_threads()} torch threads")
     train = step_rate(directory)
     rows = []
-    for kind, path in (("directory", directory), ("directory + decoded cache", directory), ("shards", shards)):
-        for workers in (0, 1, 2):
+    for kind, path in (("directory", directory), ("directory + decoded cache", directory), ("shards", shards),
+                       ("data on device", directory)):
+        for workers in (0, 1, 2) if kind != "data on device" else (0,):
             rate = loader_rate(kind, path, workers)
             rows.append([kind, workers, rate, rate / train])
     rows.append(["training step (tiny, temporal, fp32)", "-", train, 1.0])

@@ -2,6 +2,8 @@
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from seqclip_fixtures import batch
 
 from seqclip import SeqClip, SeqClipConfig
@@ -89,3 +91,25 @@ def test_compiled_parts_match_eager_and_keep_checkpoint_names():
     assert list(model.state_dict()) == keys  # checkpoints load either way
     for field in ("pooled", "sequence", "mask"):
         torch.testing.assert_close(getattr(compiled, field), getattr(eager, field), rtol=1e-4, atol=1e-5)
+
+
+CAPTIONS = ["a person walks", "someone waves twice to the radar and then sits down slowly on a chair nearby",
+            "jumps", "A person walks toward the radar, then waves with the left hand three times, and finally "
+            "sits down. " * 3, "claps, claps, claps"]
+
+
+@settings(max_examples=20, deadline=None)
+@given(picks=st.lists(st.integers(0, len(CAPTIONS) - 1), min_size=1, max_size=6), length=st.sampled_from([8, 66]))
+def test_tokenised_once_gives_the_tokenizers_tensors(model, picks, length):
+    from seqclip.model.text import TokenCache
+
+    texts = [CAPTIONS[i] for i in picks]
+    want = model.tokenizer(texts, padding=True, truncation=True, max_length=length, return_tensors="pt",
+                           return_special_tokens_mask=True)
+    cache = TokenCache(model.tokenizer, length)
+    for _ in range(2):  # tokenised, then from the cache
+        got = cache(texts)
+        assert got.keys() == want.keys()
+        for key in want:
+            assert torch.equal(got[key], want[key]), key
+    assert len(cache) == len(set(texts))

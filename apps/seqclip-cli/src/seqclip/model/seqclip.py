@@ -18,7 +18,7 @@ from ..timing import phase
 from .features import Embeddings
 from .losses import seqclip_losses
 from .pretrained import PretrainedModel
-from .text import TextCache, load_text_encoder
+from .text import TextCache, TokenCache, load_text_encoder
 
 __all__ = ["SeqClip", "RadarBatch", "Embeddings"]
 
@@ -59,6 +59,7 @@ class SeqClip(PretrainedModel, nn.Module):
         self.loss_fn = SigLipLoss() if siglip else ClipLoss(gather_with_grad=True)
         self.set_text_trainable(not cfg.freeze_text, cfg.unfreeze_text_layers)
         self._text_cache: TextCache | None = None  # see cache_text
+        self._token_cache: TokenCache | None = None  # see cache_tokens
 
     # ------------------------------------------------------------------ text encoder freezing
     def set_text_trainable(self, trainable: bool, top_layers: int = 0) -> None:
@@ -135,11 +136,20 @@ class SeqClip(PretrainedModel, nn.Module):
         return views, mask
 
     def tokenize(self, texts: list[str], device: torch.device | None = None) -> dict[str, Tensor]:
+        """The tokenizer's tensors ``[b, l]`` (padded to the longest caption, cut at ``max_text_length``),
+        from the token cache when one is on (``cache_tokens``: the same tensors)."""
         _check_captions(texts)
-        tok = self.tokenizer(list(texts), padding=True, truncation=True, max_length=self.config.max_text_length,
-                             return_tensors="pt", return_special_tokens_mask=True)
+        if self._token_cache is not None:
+            tok = self._token_cache(list(texts))
+        else:
+            tok = self.tokenizer(list(texts), padding=True, truncation=True, max_length=self.config.max_text_length,
+                                 return_tensors="pt", return_special_tokens_mask=True)
         device = device or next(self.parameters()).device
         return {k: v.to(device) for k, v in tok.items()}
+
+    def cache_tokens(self, enabled: bool = True) -> None:
+        """Tokenise each caption once (``text.TokenCache``); batches get the same tensors as without."""
+        self._token_cache = TokenCache(self.tokenizer, self.config.max_text_length) if enabled else None
 
     def cache_text(self, enabled: bool = True) -> None:
         """LiT-style training: with the text encoder fully frozen (so in eval mode: no dropout), keep

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..config import DEFAULT_TEXT_MODEL
 
-__all__ = ["resolve_text_model", "load_text_encoder", "TextCache", "cut_captions_note", "record_texts"]
+__all__ = ["resolve_text_model", "load_text_encoder", "TextCache", "TokenCache", "cut_captions_note", "record_texts"]
 
 
 def resolve_text_model(name_or_path: str) -> str:
@@ -85,6 +85,41 @@ class TextCache:
         attn = torch.arange(length, device=hidden.device)[None, :] < torch.tensor(
             [cache[t][0].shape[0] for t in texts], device=hidden.device)[:, None]
         return hidden, attn, special
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+
+class TokenCache:
+    """Each caption tokenised once (``seqclip train --data-on-device``): its token ids, kept unpadded,
+    are padded into the batch's tensors by indexing; the tensors equal the tokenizer's own
+    (``padding=True, truncation=True``) key by key."""
+
+    PAD = {"attention_mask": 0, "special_tokens_mask": 1}  # pad values of the masks (ids: the pad token)
+
+    def __init__(self, tokenizer, max_length: int) -> None:
+        self.tokenizer, self.max_length = tokenizer, max_length
+        self.entries: dict[str, dict[str, list[int]]] = {}  # caption -> {key: unpadded ids}
+
+    def __call__(self, texts: list[str]) -> dict:
+        """``input_ids``, ``attention_mask``, ``special_tokens_mask`` (and ``token_type_ids`` when the
+        tokenizer gives them) ``[b, l]``, ``l`` the longest caption's tokens (int64, on the CPU)."""
+        import torch
+
+        missing = sorted({t for t in texts if t not in self.entries})
+        if missing:
+            tok = self.tokenizer(missing, truncation=True, max_length=self.max_length, return_special_tokens_mask=True)
+            for i, text in enumerate(missing):
+                self.entries[text] = {k: list(v[i]) for k, v in tok.items()}
+        length = max(len(self.entries[t]["input_ids"]) for t in texts)
+        pad = {"input_ids": self.tokenizer.pad_token_id, "token_type_ids": self.tokenizer.pad_token_type_id, **self.PAD}
+        left = self.tokenizer.padding_side == "left"
+        rows = {k: [] for k in self.entries[texts[0]]}
+        for text in texts:
+            for key, ids in self.entries[text].items():
+                fill = [pad[key]] * (length - len(ids))
+                rows[key].append(fill + ids if left else ids + fill)
+        return {k: torch.tensor(v, dtype=torch.long) for k, v in rows.items()}
 
     def __len__(self) -> int:
         return len(self.entries)

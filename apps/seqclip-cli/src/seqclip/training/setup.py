@@ -146,6 +146,8 @@ def setup(cfg: TrainConfig, console: Console, dist: DistContext) -> Run:
         model.compile_parts()
     if cfg.cache_text:
         model.cache_text()
+    if cfg.data_on_device:  # captions tokenised once, as the views are decoded once
+        model.cache_tokens()
     optimizer = torch.optim.AdamW(param_groups(model, cfg.lr, cfg.weight_decay, cfg.text_lr_mult),
                                   fused=device.type == "cuda")  # one kernel for all parameters on the GPU
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine(cfg.warmup_steps, steps_per_epoch * cfg.epochs))
