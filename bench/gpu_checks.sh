@@ -27,6 +27,10 @@ for p in bf16 fp16; do
     --epochs 2 --batch-size 8 --out /tmp/run_$p 2>&1 | grep -v -E "^\s*$" | tail -12
   tail -n 1 /tmp/run_$p/metrics.jsonl | cut -c1-300
 done
+echo "== CUDA training with --data-on-device (bf16): the training split held on the card, batches by indexing"
+python3 -m seqclip train --data /tmp/ds --text-model /tmp/text_random --device cuda --precision bf16 --data-on-device \
+  --epochs 2 --batch-size 8 --out /tmp/run_on_device 2>&1 | grep -v -E "^\s*$" | tail -14
+tail -n 1 /tmp/run_on_device/metrics.jsonl | cut -c1-300
 echo "== fused Triton soft-DTW on CUDA (compiled) against the torch wavefront"
 python3 -c "
 import torch
@@ -49,7 +53,7 @@ echo "== bench/clip_losses.py"
 python3 bench/clip_losses.py
 echo "== bench/radar_encoder.py"
 BENCH_PRESETS=tiny,small,base python3 bench/radar_encoder.py
-echo "== bench/data_loading.py (the loader against the tiny step, 16 cores)"
+echo "== bench/data_loading.py (the loader and --data-on-device against the tiny step, 16 cores)"
 BENCH_CLIPS=512 python3 bench/data_loading.py 2>&1 | grep -v "clip/s"
 echo "== bench/train_throughput.py: the real loop, bf16, eager and compiled"
 BENCH_TEXT_MODEL=/tmp/text_random BENCH_PRESETS=tiny BENCH_SIMILARITIES=pooled,combined BENCH_BATCHES=32,256 \
