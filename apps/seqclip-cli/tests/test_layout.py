@@ -124,3 +124,15 @@ def test_file_names_are_spelled_in_one_module_each():
              "text_encoder": "model.pretrained"}
     spelled = {name: sorted(m for m, tree in MODULES.items() if name in _strings(tree)) for name in owner}
     assert spelled == {name: [module] for name, module in owner.items()}
+
+
+def test_every_exported_name_of_a_package_resolves_and_is_no_module():
+    import importlib
+    import types
+
+    for package in ("seqclip", "seqclip.model", "seqclip.evaluation", "seqclip.training", "seqclip.cli"):
+        module = importlib.import_module(package)
+        for name in module.__all__:
+            value = getattr(module, name)
+            assert not isinstance(value, types.ModuleType), f"{package}.{name} is a module"
+        assert set(module.__all__) <= set(dir(module)), package

@@ -3,10 +3,12 @@ recognition and its metrics, the order tests, the task registry, statistics and 
 
 from .._lazy import lazy_exports
 
-__all__ = ["Scorer", "EvalOptions", "TASKS", "run_task", "evaluate_checkpoint", "retrieval", "validate",
+# (``retrieval`` the function is ``evaluation.retrieval.retrieval``: a package attribute would be
+# shadowed by its module)
+__all__ = ["Scorer", "EvalOptions", "TASKS", "run_task", "evaluate_checkpoint", "validate",
            "build_zero_shot_classifier", "retrieval_metrics"]
 
 __getattr__, __dir__ = lazy_exports(__name__, {
-    "Scorer": "scorer", "EvalOptions": "tasks", "TASKS": "tasks", "run_task": "tasks",
-    "evaluate_checkpoint": "tasks", "retrieval": "retrieval", "validate": "retrieval",
-    "build_zero_shot_classifier": "zero_shot", "retrieval_metrics": "retrieval"})
+    "Scorer": "scorer", "EvalOptions": "options", "TASKS": "tasks", "run_task": "tasks",
+    "evaluate_checkpoint": "tasks", "validate": "retrieval", "build_zero_shot_classifier": "zero_shot",
+    "retrieval_metrics": "retrieval"})

@@ -3,7 +3,7 @@ before anything is written), the loop, the data streams, the logger, optimiser, 
 
 from .._lazy import lazy_exports
 
-__all__ = ["train", "setup", "Run", "TrainState"]
+# (``setup`` the function is ``training.setup.setup``: a package attribute would be shadowed by its module)
+__all__ = ["train", "Run", "TrainState"]
 
-__getattr__, __dir__ = lazy_exports(__name__, {"train": "loop", "setup": "setup", "Run": "setup",
-                                               "TrainState": "setup"})
+__getattr__, __dir__ = lazy_exports(__name__, {"train": "loop", "Run": "setup", "TrainState": "setup"})
