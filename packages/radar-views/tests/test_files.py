@@ -112,3 +112,19 @@ def test_a_forked_child_of_a_killed_holder_does_not_keep_the_lock(tmp_path):
             pass
     finally:
         os.kill(child, 9)
+
+
+def test_a_writers_own_output_saved_again_is_replaced_and_nothing_else_is_left(tmp_path):
+    target = tmp_path / "best"
+    for generation in ("first", "second"):
+        with staged_directory(target, discard=True) as tmp:
+            (tmp / "weights").write_text(generation)
+    assert (target / "weights").read_text() == "second"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["best"]  # no .old, no .partial, nothing moved aside
+    with pytest.raises(RuntimeError), staged_directory(target, discard=True) as tmp:  # a failed save
+        (tmp / "weights").write_text("third")
+        raise RuntimeError("interrupted")
+    assert (target / "weights").read_text() == "second" and sorted(p.name for p in tmp_path.iterdir()) == ["best"]
+    with pytest.raises(OutputExistsError):  # without discard an existing output is still refused
+        with staged_directory(target):
+            pass
