@@ -58,5 +58,8 @@ BENCH_CLIPS=512 python3 bench/data_loading.py 2>&1 | grep -v "clip/s"
 echo "== bench/train_throughput.py: the real loop, bf16, eager and compiled"
 BENCH_TEXT_MODEL=/tmp/text_random BENCH_PRESETS=tiny BENCH_SIMILARITIES=pooled,combined BENCH_BATCHES=32,256 \
   BENCH_COMPILE=0,1 python3 bench/train_throughput.py 2>&1 | grep -v "clip/s"
+echo "== bench/train_throughput.py: the DataLoader path against --data-on-device, small preset, bf16"
+BENCH_TEXT_MODEL=/tmp/text_random BENCH_PRESETS=small BENCH_SIMILARITIES=temporal BENCH_BATCHES=256 \
+  BENCH_DATA_ON_DEVICE=0,1 python3 bench/train_throughput.py 2>&1 | grep -v "clip/s"
 BENCH_TEXT_MODEL=/tmp/text_random BENCH_PRESETS=base BENCH_SIMILARITIES=pooled,combined BENCH_BATCHES=128 \
   BENCH_COMPILE=0,1 python3 bench/train_throughput.py 2>&1 | grep -v "clip/s"

@@ -12,7 +12,10 @@ Per configuration, two runs of ``BENCH_STEPS`` optimizer steps (default 8) in on
   milliseconds per step in loading (waiting for the next batch), text, radar, similarity (sequence
   similarity + losses), backward and optimizer (clipping + AdamW + schedule).
 FLOPs per sample are counted with ``torch.utils.flop_counter`` on one training step; MFU divides
-the steady FLOP rate by the card's dense bf16 peak (CUDA only). On CUDA the runs use bf16 autocast.
+the steady FLOP rate by the matrix-multiply rate measured on the same device at the run's precision
+(bf16 on CUDA, fp32 on a CPU: ``matmul_rate``), and on a known card also by its dense bf16 peak.
+On CUDA the runs use bf16 autocast. ``BENCH_DATA_ON_DEVICE=0,1`` runs each configuration with the
+DataLoader path (0, default) and with ``--data-on-device`` (1).
 ``BENCH_CLIPS`` (default: 8 batches of the largest batch size, in the train split) sets the
 dataset size; it is generated once into ``bench_out/``. ``BENCH_TEXT_MODEL`` replaces the text
 encoder (a local directory, e.g. MiniLM's architecture with random weights on machines without the
@@ -86,6 +89,24 @@ def _flops_per_sample(cfg: TrainConfig) -> float:
     return counter.get_total_flops() / cfg.batch_size
 
 
+def matmul_rate(device: torch.device, dtype: torch.dtype, n: int = 4096, repeats: int = 20) -> float:
+    """FLOP/s of ``n x n`` matrix products in ``dtype`` on ``device`` (the denominator of MFU)."""
+    import time
+
+    n = n if device.type == "cuda" else 1024
+    a, b = (torch.randn(n, n, device=device, dtype=dtype) for _ in range(2))
+    for _ in range(3):
+        a @ b
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    t0 = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return 2 * n**3 * repeats / (time.perf_counter() - t0)
+
+
 def measure(cfg: TrainConfig, steps: int) -> dict:
     with tempfile.TemporaryDirectory() as out:
         train(replace(cfg, out=f"{out}/plain"), Console(quiet=True))
@@ -99,34 +120,39 @@ def main() -> None:
     cuda = torch.cuda.is_available() and os.environ.get("BENCH_DEVICE", "auto") != "cpu"
     name = torch.cuda.get_device_name() if cuda else f"CPU, {torch.get_num_threads()} threads"
     peak = next((v for k, v in PEAK_BF16.items() if k in name), None)
+    measured = matmul_rate(torch.device("cuda" if cuda else "cpu"), torch.bfloat16 if cuda else torch.float32)
     batches = [int(b) for b in _env_list("BENCH_BATCHES", "32,128,256" if cuda else "32")]
     steps = int(os.environ.get("BENCH_STEPS", "8"))
     clips = int(os.environ.get("BENCH_CLIPS", str(math.ceil(max(batches) * steps / 0.8) + 8)))
     data = _dataset(clips)
     print(f"device: {name}; torch {torch.__version__}; {'bf16 autocast' if cuda else 'fp32'}; {clips} clips "
-          f"of <= {FRAMES} frames, clip length {FRAMES}; {steps} steps per run")
+          f"of <= {FRAMES} frames, clip length {FRAMES}; {steps} steps per run; measured matmul rate "
+          f"{measured / 1e12:.2f} TFLOP/s ({'bf16' if cuda else 'fp32'})")
     with tempfile.TemporaryDirectory() as out:  # warm-up: the first run in a process pays one-off costs
         train(TrainConfig(data=str(data), out=out, max_steps=2, eval_test=False, device="cuda" if cuda else "cpu",
+                          batch_size=min(batches),
                           text_model=os.environ.get("BENCH_TEXT_MODEL", TrainConfig.text_model)), Console(quiet=True))
     rows = []
     for preset in _env_list("BENCH_PRESETS", "tiny"):
         for sim in _env_list("BENCH_SIMILARITIES", "pooled,temporal,combined"):
             for batch in batches:
-                for comp in _env_list("BENCH_COMPILE", "0"):
+                for comp, on_device in ((c, d) for c in _env_list("BENCH_COMPILE", "0")
+                                        for d in _env_list("BENCH_DATA_ON_DEVICE", "0")):
                     cfg = TrainConfig(data=str(data), preset=preset, similarity=sim, batch_size=batch, epochs=1,
                                       max_steps=steps, log_every=1, eval_test=False, clip_length=FRAMES,
                                       precision="bf16" if cuda else "fp32", device="cuda" if cuda else "cpu",
                                       compile=comp == "1", checkpoint_every=10**9, out="unused",
+                                      data_on_device=on_device == "1",
                                       text_model=os.environ.get("BENCH_TEXT_MODEL", TrainConfig.text_model))
                     m = measure(cfg, steps)
-                    flops = _flops_per_sample(cfg)
-                    mfu = f"{100 * flops * m['steady'] / peak:.1f}%" if peak else ""
-                    rows.append([preset, sim, batch, "yes" if comp == "1" else "no", f"{m['logged']:.1f}",
-                                 f"{m['steady']:.1f}", *(f"{m['ms'][p]:.0f}" for p in PHASES),
-                                 f"{flops * m['steady'] / 1e12:.3f}", mfu])
+                    rate = _flops_per_sample(cfg) * m["steady"]  # FLOP/s
+                    rows.append([preset, sim, batch, "yes" if comp == "1" else "no",
+                                 "on device" if on_device == "1" else "loader", f"{m['logged']:.1f}",
+                                 f"{m['steady']:.1f}", *(f"{m['ms'][p]:.0f}" for p in PHASES), f"{rate / 1e12:.3f}",
+                                 f"{100 * rate / measured:.1f}%", f"{100 * rate / peak:.1f}%" if peak else ""])
     print_table("seqclip train: samples/s and ms per step by phase",
-                ["preset", "similarity", "batch", "compile", "logged samples/s", "steady samples/s",
-                 *(f"{p} ms" for p in PHASES), "TFLOP/s", "MFU"], rows)
+                ["preset", "similarity", "batch", "compile", "data", "logged samples/s", "steady samples/s",
+                 *(f"{p} ms" for p in PHASES), "TFLOP/s", "MFU (measured matmul)", "MFU (card peak)"], rows)
     workers = default_workers()
     print(f"\nthe loader alone (directory format, {workers} workers, batch 32): "
           f"{loader_rate('directory', data, workers):.0f} samples/s")
