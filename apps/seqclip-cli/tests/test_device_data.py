@@ -91,3 +91,17 @@ def test_train_with_data_on_device_logs_what_the_loader_path_logs(tmp_path, vari
         runs[flag] = [{k: v for k, v in line.items() if k != "samples_per_s"}
                       for line in map(__import__("json").loads, (out / "metrics.jsonl").read_text().splitlines())]
     assert runs["--data-on-device"] == runs["--no-data-on-device"] and runs["--data-on-device"]
+
+
+def test_a_manifest_without_frame_counts_gives_the_same_batches(tmp_path):
+    import json
+
+    data = tiny_dataset(tmp_path / "d", n=10, frames=[16, 48, 32, 64, 20, 40, 16, 80, 32, 32], seed=3,
+                        splits=["train"] * 8 + ["val", "test"])
+    rows = [json.loads(x) for x in (data / "manifest.jsonl").read_text().splitlines()]
+    (data / "manifest.jsonl").write_text("".join(json.dumps({**r, "num_frames": None}) + "\n" for r in rows))
+    ds = RadarTextDataset(data, "train", 32, train=True, seed=3, order_negatives=True)
+    loader, device = _both(ds, 3, 3, 1, 0)
+    for g, w in zip(device.batches(1, 0), loader.batches(1, 0), strict=True):
+        _same(g, w)
+    assert device.nbytes == len(ds) * bytes_per_clip(80, 512)  # widened to the longest clip as it was read

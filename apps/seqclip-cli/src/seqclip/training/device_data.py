@@ -43,28 +43,36 @@ class _Clips:
 
 
 def _read_clips(ds: RadarTextDataset) -> _Clips:
-    """Every clip of ``ds`` decoded once (through its decoded cache when it has one), on the host."""
-    arrays, frames, usable = [], [], []
-    for i in range(len(ds)):
+    """Every clip of ``ds`` decoded once (through its decoded cache when it has one) into tensors
+    allocated up front from the manifest's frame counts (widened if a clip is longer), on the host."""
+    n = len(ds)
+    records = [ds.source.records[i] for i in ds.indices]
+    width = max((r.num_frames or 0) for r in records)
+    views: dict[str, Tensor] = {}
+    frames, usable = np.zeros(n, dtype=int), np.zeros(n, dtype=bool)
+    for i in range(n):
         try:
-            views = ds.source.load(ds.indices[i])
+            arrays = ds.source.load(ds.indices[i])
         except BadClipError:
             if not ds.skip_bad:
                 raise
-            views = None
-        arrays.append(views)
-        frames.append(0 if views is None else views[VIEW_NAMES[0]].shape[-1])
-        usable.append(views is not None)
-    longest = max(frames)
-    out = {}
-    for name in VIEW_NAMES:
-        bins = next(a[name].shape[0] for a in arrays if a is not None)
-        store = torch.zeros(len(arrays), bins, longest, dtype=torch.float16)  # [N, bins, T_max]
-        for i, a in enumerate(arrays):
-            if a is not None:
-                store[i, :, :frames[i]] = torch.from_numpy(np.asarray(a[name], dtype=np.float16))
-        out[name] = store
-    return _Clips(out, np.array(frames), np.array(usable))
+            continue
+        frames[i], usable[i] = arrays[VIEW_NAMES[0]].shape[-1], True
+        for name in VIEW_NAMES:
+            if name not in views or views[name].shape[-1] < frames[i]:  # first clip, or a longer one
+                views[name] = _widened(views.get(name), n, arrays[name].shape[0], max(width, frames[i]))
+            views[name][i, :, :frames[i]] = torch.from_numpy(np.asarray(arrays[name], dtype=np.float16))
+    if not views:
+        raise BadClipError(f"{ds.location.spec}: no usable clip in split {ds.split!r}")
+    return _Clips(views, frames, usable)
+
+
+def _widened(store: Tensor | None, n: int, bins: int, frames: int) -> Tensor:
+    """``store [n, bins, T]`` zero-padded to ``frames`` (a new zero store when there is none)."""
+    wider = torch.zeros(n, bins, frames, dtype=torch.float16)  # [N, bins, T_max]
+    if store is not None:
+        wider[:, :, :store.shape[-1]] = store
+    return wider
 
 
 class DeviceData:
