@@ -47,6 +47,8 @@ for dt, tol in ((torch.float32, 1e-4), (torch.bfloat16, 2e-2)):
     dg = float((out['triton'][1] - out['torch'][1]).abs().max())
     print(dt, 'max rel value diff', dv, 'max grad diff', dg, 'OK' if dv < tol and dg < tol else 'MISMATCH')
 "
+echo "== bench/step_syncs.py: where one training step (bf16, on the card) waits for the host"
+python3 bench/step_syncs.py 2>&1 | tail -24
 echo "== bench/seq_similarity.py"
 REF_PAIRS=16 python3 bench/seq_similarity.py
 echo "== bench/clip_losses.py"
