@@ -81,11 +81,12 @@ def _checkpoint(r: Run) -> Path | None:
 def train_one_epoch(r: Run, on_step) -> None:
     """Optimizer steps from the saved batch position to the epoch's last whole accumulation group
     (or the end of the data, when a stream without an index holds fewer samples than announced),
-    or until ``max_steps``. ``on_step(loss=, sps=, epoch=)`` reports progress."""
+    or until ``max_steps``. ``on_step(loss=, sps=, epoch=)`` reports progress (the loss as of the
+    last log step: the host reads the step's values only there)."""
     cfg, state = r.cfg, r.state
     epoch = state.epoch
     r.model.train()
-    t0, seen, window, group = time.perf_counter(), 0, [], []
+    t0, seen, window, group, shown = time.perf_counter(), 0, [], [], float("nan")
     for batch in _lockstep(r, r.train_data.batches(epoch, state.batch_in_epoch)):
         if state.batch_in_epoch + len(group) >= r.batches_per_epoch:
             return
@@ -102,13 +103,14 @@ def train_one_epoch(r: Run, on_step) -> None:
         if not used:
             continue
         sps = seen / max(time.perf_counter() - t0, 1e-9)
-        on_step(loss=window[-1]["loss_total"], sps=sps, epoch=epoch)
         epoch_done = state.batch_in_epoch >= r.batches_per_epoch
         if state.global_step % cfg.log_every == 0 or epoch_done or r.stop_requested():
-            mean = {k: float(np.mean([w[k] for w in window])) for k in window[0]}
+            values = [{k: float(v) for k, v in w.items()} for w in window]  # the one host read of the losses
+            mean = {k: float(np.mean([v[k] for v in values])) for k in values[0]}
             r.logger.log(state.global_step, {**mean, "epoch": epoch, "lr": r.scheduler.get_last_lr()[0],
                                                 "samples_per_s": sps})
-            window = []
+            window, shown = [], values[-1]["loss_total"]
+        on_step(loss=shown, sps=sps, epoch=epoch)
         if state.global_step % cfg.checkpoint_every == 0:
             r.last_ckpt = _checkpoint(r) or r.last_ckpt
         if r.stop_requested():
@@ -142,12 +144,13 @@ def _lockstep(r: Run, batches):
         yield out if keep else {"skipped": out["skipped"]}
 
 
-def optimizer_step(r: Run, group: list[dict]) -> dict[str, float]:
+def optimizer_step(r: Run, group: list[dict]) -> dict[str, torch.Tensor]:
     """One optimizer step on ``group`` (``accum_steps`` micro-batches). With several micro-batches the
     features of all are computed first without gradients, then each micro-batch is recomputed with
     gradients against the others' cached features (same RNG draws): the gradient of the loss over
     the whole group, as if it were one batch (open_clip's ``accum_freq``, with the loss's own
-    parameters counted once)."""
+    parameters counted once). Returns the step's scalars (losses, logit scale) as 0-dim tensors, left
+    on the device: reading them is the caller's choice (the loop reads them at log steps)."""
     group = [{k: v.to(r.device) if torch.is_tensor(v) else v for k, v in b.items()} for b in group]
     if len(group) == 1:
         with r.autocast():
@@ -165,7 +168,7 @@ def optimizer_step(r: Run, group: list[dict]) -> dict[str, float]:
         r.scheduler.step()
         r.model.logit_scale.clamp_()
     r.state.global_step += 1
-    return {k: float(v.detach()) for k, v in out.items() if torch.is_tensor(v) and v.dim() == 0}
+    return {k: v.detach() for k, v in out.items() if torch.is_tensor(v) and v.dim() == 0}
 
 
 def _accumulate(r: Run, group: list[dict]) -> dict:
