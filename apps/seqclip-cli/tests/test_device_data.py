@@ -105,3 +105,34 @@ def test_a_manifest_without_frame_counts_gives_the_same_batches(tmp_path):
     for g, w in zip(device.batches(1, 0), loader.batches(1, 0), strict=True):
         _same(g, w)
     assert device.nbytes == len(ds) * bytes_per_clip(80, 512)  # widened to the longest clip as it was read
+
+
+def test_the_data_is_held_on_the_device_by_default_only_on_cuda_when_it_fits(varied, tmp_path, monkeypatch):
+    import json
+
+    from radar_text_data import resolve_data, shard_directory
+    from seqclip.training.device_data import fits_on_device
+
+    need = 14 * bytes_per_clip(max(FRAMES[:14]), 512)  # the 14 training clips, padded to the longest
+    cuda, cpu = torch.device("cuda"), torch.device("cpu")
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (2 * need, 80 << 30))
+    assert fits_on_device(resolve_data(varied), cuda) and not fits_on_device(resolve_data(varied), cpu)
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (2 * need - 1, 80 << 30))
+    assert not fits_on_device(resolve_data(varied), cuda)  # more than half the free memory
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (1 << 40, 80 << 30))
+    shards = tmp_path / "shards"
+    shard_directory(varied, shards, shard_size=8)
+    assert not fits_on_device(resolve_data(shards), cuda)  # shards are streamed
+    unknown = tiny_dataset(tmp_path / "u", n=6, frames=32, splits=["train"] * 4 + ["val", "test"])
+    rows = [json.loads(x) for x in (unknown / "manifest.jsonl").read_text().splitlines()]
+    (unknown / "manifest.jsonl").write_text("".join(json.dumps({**r, "num_frames": None}) + "\n" for r in rows))
+    assert not fits_on_device(resolve_data(unknown), cuda)  # frames not in the manifest: not guessed
+
+
+def test_on_a_cpu_the_unset_options_resolve_to_todays_defaults_and_are_recorded(tmp_path, varied):
+    import tomllib
+
+    result = train_cli("--data", varied, "--out", tmp_path / "run", *FAST_ARGS, *toml_base(tmp_path), "--workers", "0")
+    assert result.exit_code == 0, result.output
+    recorded = tomllib.loads((tmp_path / "run" / "config.toml").read_text())["train"]
+    assert (recorded["precision"], recorded["data_on_device"], recorded["batch_size"]) == ("fp32", False, 4)

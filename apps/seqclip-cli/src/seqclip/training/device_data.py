@@ -14,11 +14,12 @@ import torch
 from torch import Tensor
 
 from radar_text_data import FRAME_MULTIPLE, BadClipError
+from radar_text_data.source import DataLocation
 from radar_views import VIEW_NAMES
 
 from ..data import EpochSampler, RadarTextDataset, sequence_ids
 
-__all__ = ["DeviceData", "bytes_per_clip", "FREE_MEMORY_SHARE"]
+__all__ = ["DeviceData", "bytes_per_clip", "fits_on_device", "FREE_MEMORY_SHARE"]
 
 FREE_MEMORY_SHARE = 0.5  # the views may take this share of the device's free memory (the rest: the model, activations)
 
@@ -152,6 +153,20 @@ class DeviceData:
             taken = torch.gather(views[idx], 2, frames[:, None].expand(-1, views.shape[1], -1))  # [b, bins, L]
             out[name] = torch.where(mask[:, None], taken.float(), 0.0)
         return {k: v.to(self.device, non_blocking=True) for k, v in out.items()}
+
+
+def fits_on_device(data: DataLocation, device: torch.device) -> bool:
+    """Whether ``seqclip train`` holds the data on the device when not told: a CUDA device, a dataset
+    directory whose manifest gives every training clip's frames, and views that fit in
+    ``FREE_MEMORY_SHARE`` of the device's free memory."""
+    if device.type != "cuda" or data.kind != "directory":
+        return False
+    from radar_text_data import VIEW_BINS, read_manifest
+
+    frames = [r.num_frames for r in read_manifest(data.root) if r.split == "train"]
+    if not frames or None in frames:
+        return False
+    return _placement(len(frames) * bytes_per_clip(max(frames), sum(VIEW_BINS.values())), device) == "device"
 
 
 def _placement(nbytes: int, device: torch.device) -> str:

@@ -14,7 +14,7 @@ from radar_text_data.check import format_problems
 from radar_text_data.source import DataLocation, resolve_data
 from radar_views import output_lock
 
-from ..config import DEFAULT_BATCH, TrainConfig
+from ..config import DEFAULT_BATCH, DEFAULT_PRECISION, TrainConfig
 from ..data import EpochSampler, RadarTextDataset, twin_pairs
 from ..distributed import DistContext, resolve_device
 from ..errors import TrainingError
@@ -120,8 +120,9 @@ def setup(cfg: TrainConfig, console: Console, dist: DistContext) -> Run:
     """Everything a run needs, checked before anything is written: a start that fails leaves no
     new directory and never rewrites an existing run's files."""
     device = dist.device if dist.initialized else resolve_device(cfg.device)
-    if cfg.batch_size is None:  # the device's default, recorded in config.toml as used
-        cfg = replace(cfg, batch_size=DEFAULT_BATCH[device.type])
+    # the device's defaults of what was left unset, recorded in config.toml as used
+    cfg = replace(cfg, batch_size=cfg.batch_size or DEFAULT_BATCH[device.type],
+                  precision=cfg.precision or DEFAULT_PRECISION[device.type])
     if cfg.precision == "fp16" and device.type != "cuda":
         raise TrainingError("--precision fp16 needs CUDA (use bf16 on CPU)")
     model_cfg = cfg.model_config()  # an unknown preset fails here, before any data is read
@@ -130,6 +131,10 @@ def setup(cfg: TrainConfig, console: Console, dist: DistContext) -> Run:
     torch.manual_seed(cfg.seed)
     data = _on_main(dist, lambda: _locate(cfg, console))
     excluded = _on_main(dist, lambda: _check_data(cfg, data, console))
+    if cfg.data_on_device is None:  # on CUDA when the training split fits: rank 0 decides for all
+        from .device_data import fits_on_device
+
+        cfg = replace(cfg, data_on_device=_on_main(dist, lambda: fits_on_device(data, device)))
     train_data = _train_data(cfg, data, dist, device, excluded)
     val_ds = eval_split(cfg, data, "val", excluded)
     steps_per_epoch = train_data.samples_per_rank // cfg.batch_size // cfg.accum_steps
