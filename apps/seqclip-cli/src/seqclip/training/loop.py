@@ -23,14 +23,11 @@ from ..model.losses import cat_features, loss_parameters, seqclip_losses
 from ..model.seqclip import SeqClip
 from ..rundir import BEST, discard_unfinished_start, save_checkpoint
 from ..timing import phase
+from .guard import NonFiniteLoss
 from .rng import rng_state, set_rng_state
 from .setup import Run, eval_split, setup
 
 __all__ = ["train", "train_one_epoch", "optimizer_step", "end_epoch", "final_test", "NonFiniteLoss"]
-
-
-class NonFiniteLoss(DivergedError):
-    """The loss became NaN or Inf (the run stops; its last good weights are kept)."""
 
 
 # ---------------------------------------------------------------------- the whole run
@@ -43,6 +40,7 @@ def train(cfg: TrainConfig, console: Console | None = None, distributed: DistCon
                                      completed=r.state.global_step, epoch=r.state.epoch, loss=float("nan"), sps=0.0)
             while r.state.epoch < cfg.epochs:
                 train_one_epoch(r, lambda **kw: progress.update(task, advance=1, **kw))
+                _check_losses(r)  # before validation and the epoch's checkpoint
                 if r.state.batch_in_epoch >= r.batches_per_epoch:
                     end_epoch(r, progress.console)
                 r.last_ckpt = _checkpoint(r) or r.last_ckpt
@@ -67,6 +65,13 @@ def _progress(r: Run) -> Progress:
     return Progress(TextColumn("[bold]epoch {task.fields[epoch]}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                     TextColumn("loss {task.fields[loss]:.3f}"), TextColumn("{task.fields[sps]:.1f} samples/s"),
                     TimeRemainingColumn(), console=r.console, disable=not r.dist.is_main, transient=False)
+
+
+def _check_losses(r: Run) -> None:
+    """Raise ``NonFiniteLoss`` if a step since the last check had a NaN or Inf loss (``guard``; with
+    fp16's loss scaling every step is checked at once instead)."""
+    if r.guard is not None:
+        r.guard.check(r)
 
 
 def _checkpoint(r: Run) -> Path | None:
@@ -105,6 +110,7 @@ def train_one_epoch(r: Run, on_step) -> None:
         sps = seen / max(time.perf_counter() - t0, 1e-9)
         epoch_done = state.batch_in_epoch >= r.batches_per_epoch
         if state.global_step % cfg.log_every == 0 or epoch_done or r.stop_requested():
+            _check_losses(r)
             values = [{k: float(v) for k, v in w.items()} for w in window]  # the one host read of the losses
             mean = {k: float(np.mean([v[k] for v in values])) for k in values[0]}
             r.logger.log(state.global_step, {**mean, "epoch": epoch, "lr": r.scheduler.get_last_lr()[0],
@@ -112,6 +118,7 @@ def train_one_epoch(r: Run, on_step) -> None:
             window, shown = [], values[-1]["loss_total"]
         on_step(loss=shown, sps=sps, epoch=epoch)
         if state.global_step % cfg.checkpoint_every == 0:
+            _check_losses(r)
             r.last_ckpt = _checkpoint(r) or r.last_ckpt
         if r.stop_requested():
             return
@@ -158,6 +165,8 @@ def optimizer_step(r: Run, group: list[dict]) -> dict[str, torch.Tensor]:
         _backward(r, out)
     else:
         out = _accumulate(r, group)
+    if r.guard is not None:  # a NaN / Inf loss: this update (and every later one) is skipped on the device
+        r.guard.arm(r, out["loss_total"])
     with phase("optimizer"):
         if r.cfg.grad_clip > 0:
             r.scaler.unscale_(r.optimizer)
@@ -195,7 +204,7 @@ def _accumulate(r: Run, group: list[dict]) -> dict:
 
 def _backward(r: Run, out: dict) -> None:
     loss = out["loss_total"]
-    if not torch.isfinite(loss.detach()):
+    if r.guard is None and not torch.isfinite(loss.detach()):  # fp16: checked here, at once
         raise NonFiniteLoss(f"loss became {float(loss.detach())} at step {r.state.global_step + 1} "
                             f"(epoch {r.state.epoch})")
     with phase("backward"):

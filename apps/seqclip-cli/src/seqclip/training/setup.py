@@ -28,6 +28,7 @@ from ..rundir import (
     open_run_dir,
     resolve_resume,
 )
+from .guard import NonFiniteGuard
 from .logger import MetricsLogger
 from .optim import param_groups, warmup_cosine
 from .rng import set_rng_state
@@ -97,6 +98,7 @@ class Run:
     run_dir: Path | None = None  # rank 0 only
     logger: MetricsLogger | None = None
     last_ckpt: Path | None = None
+    guard: NonFiniteGuard | None = None  # NaN / Inf losses found without a sync per step (None with fp16's scaler)
     created_run_dir: bool = False  # this start made run_dir (so a failure before any weights removes it)
 
     @property
@@ -154,11 +156,12 @@ def setup(cfg: TrainConfig, console: Console, dist: DistContext) -> Run:
     if cfg.data_on_device:  # captions tokenised once, as the views are decoded once
         model.cache_tokens()
     optimizer = torch.optim.AdamW(param_groups(model, cfg.lr, cfg.weight_decay, cfg.text_lr_mult),
-                                  fused=device.type == "cuda")  # one kernel for all parameters on the GPU
+                                  fused=True)  # one kernel for all parameters; skips a NaN step on the device
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine(cfg.warmup_steps, steps_per_epoch * cfg.epochs))
     r = Run(cfg, dist, device, console, data, excluded, train_data, val_ds, model, dist.wrap(model), optimizer,
             scheduler, torch.amp.GradScaler(device.type, enabled=cfg.precision == "fp16"), TrainState(),
             steps_per_epoch)
+    r.guard = None if r.scaler.is_enabled() else NonFiniteGuard(device)
     if ckpt is not None:
         _restore(r, ckpt)
     if dist.is_main:  # only now is anything written
