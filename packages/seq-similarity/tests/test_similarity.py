@@ -227,3 +227,54 @@ def test_soft_dtw_is_the_function_whichever_name_is_imported_first():
     code = ("import seq_similarity as s; s.SequenceSimilarity; from seq_similarity import soft_dtw; "
             "assert callable(soft_dtw) and callable(s.soft_dtw), soft_dtw")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@given(
+    kind=st.sampled_from(SIMILARITIES), br=st.integers(1, 4), bt=st.integers(1, 4), lr=st.integers(1, 12),
+    lt=st.integers(1, 8), seed=st.integers(0, 2**16), data=st.data(),
+)
+def test_pair_similarities_are_the_grids_entries(kind, br, bt, lr, lt, seed, data):
+    """Each pair's logit equals the full grid's entry, component by component, chunked or not."""
+    g = torch.Generator().manual_seed(seed)
+    r, rm = random_batch(g, br, lr)
+    t, tm = random_batch(g, bt, lt)
+    rows = torch.tensor(data.draw(st.lists(st.integers(0, br - 1), min_size=1, max_size=7)))
+    cols = torch.tensor(data.draw(st.lists(st.integers(0, bt - 1), min_size=len(rows), max_size=len(rows))))
+    with torch.no_grad():
+        for chunk in (None, 1):  # 1: one pair per chunk
+            sim = make(kind, max_chunk_elements=chunk)
+            grid = sim.similarities(r, t, rm, tm)
+            pairs = sim.pair_similarities(r, t, rows, cols, rm, tm)
+            assert pairs.keys() == grid.keys()
+            for name in grid:
+                torch.testing.assert_close(pairs[name], grid[name][rows, cols], atol=1e-5, rtol=1e-5)
+            torch.testing.assert_close(sim.pair_logits(r, t, rows, cols, rm, tm), sim(r, t, rm, tm)[rows, cols],
+                                       atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("kind", STRATEGIES)
+def test_pair_gradients_are_the_grids(kind):
+    g = torch.Generator().manual_seed(1)
+    r, rm = random_batch(g, 3, 9)
+    t, tm = random_batch(g, 4, 6)
+    rows, cols = torch.tensor([0, 2, 2, 1]), torch.tensor([3, 0, 3, 1])
+    weights = torch.randn(4, generator=g)
+    grads = []
+    for use_pairs, chunk in ((False, None), (True, None), (True, 1)):
+        sim = make(kind, max_chunk_elements=chunk)
+        ri, ti = r.clone().requires_grad_(), t.clone().requires_grad_()
+        out = sim.pair_logits(ri, ti, rows, cols, rm, tm) if use_pairs else sim(ri, ti, rm, tm)[rows, cols]
+        (out * weights).sum().backward()
+        grads.append((ri.grad, ti.grad, [p.grad.clone() for p in sim.parameters() if p.grad is not None]))
+    for got in grads[1:]:
+        torch.testing.assert_close(got[0], grads[0][0], atol=1e-5, rtol=1e-4)
+        torch.testing.assert_close(got[1], grads[0][1], atol=1e-5, rtol=1e-4)
+        for a, b in zip(got[2], grads[0][2], strict=True):
+            torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
+
+
+def test_pairs_need_one_list_of_each():
+    sim = make("global")
+    r, t = torch.randn(2, 3, D), torch.randn(2, 3, D)
+    with pytest.raises(ValueError, match="rows and cols must be 1-D of one length"):
+        sim.pair_similarities(r, t, torch.tensor([0, 1]), torch.tensor([0]))

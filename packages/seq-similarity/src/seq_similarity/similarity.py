@@ -4,6 +4,8 @@ Every strategy maps ``radar_seq [Br, Lr, d]`` and ``text_seq [Bt, Lt, d]`` to a 
 ``[Br, Bt]`` whose entry (i, j) depends on radar i and text j only. Grids are evaluated in
 chunks of radar rows with batched tensor operations (no loop over pairs); under autograd each
 chunk is checkpointed, so memory stays bounded by the chunk in training as well.
+``pair_similarities`` gives the same entries for a list of pairs only (re-scoring candidates,
+hard negatives): its cost grows with the pairs, not with ``Br x Bt``.
 """
 
 from __future__ import annotations
@@ -40,6 +42,17 @@ def _chunked_rows(fn: Callable[..., Tensor], rows: tuple[Tensor, ...], cols: tup
         else:
             out.append(fn(*part, *cols))
     return torch.cat(out, dim=0)
+
+
+def _chunked_pairs(fn: Callable[[Tensor, Tensor], Tensor], rows: Tensor, cols: Tensor, chunk: int) -> Tensor:
+    """Evaluate ``fn(rows_chunk, cols_chunk) -> [c]`` over chunks of the pairs (checkpointed under autograd)."""
+    if chunk >= rows.shape[0]:
+        return fn(rows, cols)
+    out = []
+    for start in range(0, rows.shape[0], chunk):
+        part = (rows[start : start + chunk], cols[start : start + chunk])
+        out.append(checkpoint(fn, *part, use_reentrant=False) if torch.is_grad_enabled() else fn(*part))
+    return torch.cat(out)
 
 
 def token_dots(a: Tensor, b: Tensor) -> Tensor:
@@ -154,6 +167,27 @@ class SequenceSimilarity(nn.Module):
                "attention": self.attention_similarity, "temporal": self.temporal_similarity}
         return {k: fns[k](r, t, rm, tm) for k in self.components}
 
+    def pair_similarities(self, radar_seq: Tensor, text_seq: Tensor, rows: Tensor, cols: Tensor,
+                          radar_mask: Tensor | None = None, text_mask: Tensor | None = None) -> dict[str, Tensor]:
+        """Every component's logit of the pairs ``(radar rows[p], text cols[p])`` only: ``{name: [P]}``,
+        the entries ``similarities(...)[name][rows, cols]`` up to float rounding."""
+        r, rm = check_sequence(radar_seq, radar_mask, "radar")
+        t, tm = check_sequence(text_seq, text_mask, "text")
+        if r.shape[-1] != self.embed_dim or t.shape[-1] != self.embed_dim:
+            raise ValueError(f"feature dim must be embed_dim={self.embed_dim}, got radar {r.shape[-1]}, "
+                             f"text {t.shape[-1]}")
+        if rows.dim() != 1 or rows.shape != cols.shape:
+            raise ValueError(f"rows and cols must be 1-D of one length, got {tuple(rows.shape)}, {tuple(cols.shape)}")
+        rows, cols = rows.to(r.device).long(), cols.to(r.device).long()
+        fns = {"global": self._global_pairs, "local": self._local_pairs, "attention": self._attention_pairs,
+               "temporal": self._temporal_pairs}
+        return {k: fns[k](r, t, rm, tm, rows, cols) for k in self.components}
+
+    def pair_logits(self, radar_seq: Tensor, text_seq: Tensor, rows: Tensor, cols: Tensor,
+                    radar_mask: Tensor | None = None, text_mask: Tensor | None = None) -> Tensor:
+        """``forward``'s logits of the pairs ``(rows[p], cols[p])`` only ``[P]``."""
+        return self.combine(self.pair_similarities(radar_seq, text_seq, rows, cols, radar_mask, text_mask))
+
     # ------------------------------------------------------------------ strategies
     def global_similarity(self, r: Tensor, t: Tensor, rm: Tensor, tm: Tensor) -> Tensor:
         """Masked mean -> projection -> L2-normalise -> cosine / temperature."""
@@ -215,6 +249,51 @@ class SequenceSimilarity(nn.Module):
             return -value / torch.maximum(lx, ly).to(value.dtype) / self.temperature
 
         return _chunked_rows(block, (rp, rl), (tp, tl), chunk)
+
+    # ------------------------------------------------------------------ the same strategies, pair by pair
+    def _global_pairs(self, r, t, rm, tm, rows, cols) -> Tensor:
+        rg = F.normalize(self.global_proj(masked_mean(r, rm)).float(), dim=-1)  # [Br, d]
+        tg = F.normalize(self.global_proj(masked_mean(t, tm)).float(), dim=-1)  # [Bt, d]
+        return (rg[rows] * tg[cols]).sum(-1) / self.temperature  # [P]
+
+    def _local_pairs(self, r, t, rm, tm, rows, cols) -> Tensor:
+        rw, rv = self._windows(r, rm)  # [Br, Wr, d], [Br, Wr]
+        tw, tv = self._windows(t, tm)  # [Bt, Wt, d], [Bt, Wt]
+
+        def block(i: Tensor, j: Tensor) -> Tensor:
+            cos = rw[i] @ tw[j].transpose(1, 2)  # [c, Wr, Wt]
+            valid = rv[i][:, :, None] & tv[j][:, None, :]
+            return cos.masked_fill(~valid, float("-inf")).amax(dim=(1, 2)) / self.temperature
+
+        return _chunked_pairs(block, rows, cols, self._chunk(rw.shape[1] * tw.shape[1] * 2, rw.device))
+
+    def _attention_pairs(self, r, t, rm, tm, rows, cols) -> Tensor:
+        ra, ta = self._self_attend(r, rm), self._self_attend(t, tm)  # [Br, Lr, d], [Bt, Lt, d]
+        r_mean = F.normalize(masked_mean(ra, rm), dim=-1)  # [Br, d]
+        r_weight = rm.float() / rm.sum(dim=1, keepdim=True)  # [Br, Lr]
+        scale = 1.0 / math.sqrt(self.embed_dim)
+
+        def block(i: Tensor, j: Tensor) -> Tensor:
+            scores = (ra[i] @ ta[j].transpose(1, 2)) * scale  # [c, Lr, Lt]
+            attn = scores.masked_fill(~tm[j][:, None, :], float("-inf")).softmax(dim=-1)
+            mean_attn = torch.einsum("crt,cr->ct", attn, r_weight[i])  # [c, Lt]
+            attended = F.normalize(torch.einsum("ct,ctd->cd", mean_attn, ta[j]), dim=-1)  # [c, d]
+            return (r_mean[i] * attended).sum(-1) / self.temperature
+
+        return _chunked_pairs(block, rows, cols, self._chunk(ra.shape[1] * ta.shape[1] * 3, ra.device))
+
+    def _temporal_pairs(self, r, t, rm, tm, rows, cols) -> Tensor:
+        rp, rl = pack_valid(F.normalize(self.temporal_proj(r).float(), dim=-1), rm)  # [Br, Lr, d]
+        tp, tl = pack_valid(F.normalize(self.temporal_proj(t).float(), dim=-1), tm)  # [Bt, Lt, d]
+        n, m = rp.shape[1], tp.shape[1]
+
+        def block(i: Tensor, j: Tensor) -> Tensor:
+            cost = 1.0 - rp[i] @ tp[j].transpose(1, 2)  # [c, Lr, Lt]
+            lx, ly = rl[i], tl[j]
+            value = soft_dtw(cost, self.gamma, lx, ly)  # [c]
+            return -value / torch.maximum(lx, ly).to(value.dtype) / self.temperature
+
+        return _chunked_pairs(block, rows, cols, self._chunk((n + m + 1) * (min(n, m) + 2) * 6, rp.device))
 
     # ------------------------------------------------------------------ helpers
     def _chunk(self, elements_per_row: int, device: torch.device) -> int:
