@@ -49,6 +49,8 @@ for dt, tol in ((torch.float32, 1e-4), (torch.bfloat16, 2e-2)):
 "
 echo "== bench/step_syncs.py: where one training step (bf16, on the card) waits for the host"
 python3 bench/step_syncs.py 2>&1 | tail -24
+echo "== bench/hard_negatives.py: the sequence loss, every pair against K hard negatives, batch 256 and 1,024"
+BENCH_BATCHES=256,1024 BENCH_K=0,8,32 python3 bench/hard_negatives.py 2>&1 | tail -10
 echo "== bench/seq_similarity.py"
 REF_PAIRS=16 python3 bench/seq_similarity.py
 echo "== bench/clip_losses.py"

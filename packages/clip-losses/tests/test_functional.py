@@ -193,3 +193,28 @@ def test_the_name_sequence_loss_before_0_4_is_still_the_loss_of_a_logit_matrix()
         assert old is loss_from_logits
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         clip_losses.nothing  # noqa: B018
+
+
+@pytest.mark.parametrize("kind", ["infonce", "siglip"])
+def test_absent_entries_are_neither_positives_nor_negatives(kind):
+    """A sparse matrix: the loss over the present entries equals the loss with the absent ones'
+    logits pushed to minus infinity by hand, and all present is the dense loss."""
+    g = torch.Generator().manual_seed(3)
+    logits = torch.randn(5, 5, dtype=torch.float64, generator=g) * 3
+    ids = torch.tensor([0, 1, 1, 2, 3])
+    present = torch.rand(5, 5, generator=g) > 0.4
+    present |= torch.eye(5, dtype=torch.bool)  # every row and column keeps its own positive
+    present[1, 2] = False  # a positive (same id) that is absent: not a positive any more
+    dense = loss_from_logits(logits, kind, logit_bias=-1.0, sample_ids=ids)
+    assert torch.equal(loss_from_logits(logits, kind, logit_bias=-1.0, sample_ids=ids,
+                                        present=torch.ones(5, 5, dtype=torch.bool)), dense)
+    sparse = loss_from_logits(logits, kind, logit_bias=-1.0, sample_ids=ids, present=present)
+    pushed = logits.masked_fill(~present, -1e30)
+    mask = (ids[:, None] == ids[None, :]) & present
+    if kind == "infonce":
+        want = -(torch.log_softmax(pushed, 1)[mask] / mask.sum(1, keepdim=True).expand_as(mask)[mask]).sum() / 5 / 2 \
+            - (torch.log_softmax(pushed.T, 1)[mask.T] / mask.T.sum(1, keepdim=True).expand_as(mask)[mask.T]).sum() / 5 / 2
+    else:
+        z = torch.where(mask, 1.0, -1.0).double()
+        want = -(torch.nn.functional.logsigmoid(z * (logits - 1.0))[present]).sum() / 5
+    assert abs(float(sparse) - float(want)) < 1e-9

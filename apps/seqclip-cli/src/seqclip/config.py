@@ -70,7 +70,7 @@ RANGES: dict[str, tuple[float, bool, float | None]] = {
     "grad_clip": (0, True, None), "seed": (0, True, None), "workers": (0, True, None),
     "checkpoint_every": (1, True, None), "keep_last": (0, True, None), "log_every": (1, True, None),
     "max_steps": (0, True, None), "synth_clips": (1, True, None), "synth_max_frames": (MIN_FRAMES, True, MAX_FRAMES),
-    "synth_workers": (1, True, None), "max_text_length": (3, True, None),
+    "synth_workers": (1, True, None), "max_text_length": (3, True, None), "seq_hard_negatives": (0, True, None),
 }
 
 
@@ -133,6 +133,9 @@ class SeqClipConfig:
     # the training defaults are these (TrainConfig takes them): one default recipe
     similarity: Similarity = "temporal"  # sequence similarity of the sequence loss; "pooled": no sequence loss
     seq_weight: float = 0.5  # loss_total = loss_pooled + seq_weight * loss_seq
+    # the sequence loss scores each row's and column's positives and its K hardest negatives by the
+    # pooled score only (2 b (K + 1) pairs, not b^2); 0, or K >= b - 1: every pair (the same loss)
+    seq_hard_negatives: int = 0
     granularity: Granularity = "time"  # radar sequence: time (T/16 columns) or token (8 x T/16)
     window_size: int = 4  # local-similarity window (tokens)
     loss: Loss = "infonce"  # infonce (CLIP's) | siglip
@@ -180,7 +183,7 @@ class SeqClipConfig:
 
 # fields a TrainConfig passes to SeqClipConfig under the same names
 MODEL_FIELDS = ("preset", "text_model", "freeze_text", "similarity", "seq_weight", "granularity", "loss",
-                "clip_length", "max_text_length")
+                "clip_length", "max_text_length", "seq_hard_negatives")
 
 
 @dataclass
@@ -200,6 +203,7 @@ class TrainConfig:
     similarity: Similarity = SeqClipConfig.similarity  # of the sequence loss; pooled = the pooled loss only
     loss: Loss = SeqClipConfig.loss
     seq_weight: float = SeqClipConfig.seq_weight
+    seq_hard_negatives: int = SeqClipConfig.seq_hard_negatives  # 0: every pair in the sequence loss
     granularity: Granularity = SeqClipConfig.granularity  # time | token radar sequences
     order_negatives: bool = True  # order-reversed captions join each batch as extra radar->text negatives
     twin_batches: bool = False  # both clips of an order-swapped twin pair in the same batch

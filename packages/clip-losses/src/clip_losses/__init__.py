@@ -6,6 +6,7 @@ from importlib.metadata import version
 from ._deprecations import renamed_function
 from .distributed import gather_features, gather_no_grad, world
 from .functional import (
+    ABSENT,
     clip_loss,
     clip_loss_from_logits,
     loss_from_logits,
@@ -19,7 +20,7 @@ from .modules import ClipLoss, LogitScale, SigLipLoss
 from .targets import positive_mask, sigmoid_labels, softmax_targets
 
 __all__ = [
-    "clip_loss", "siglip_loss", "loss_from_logits", "ClipLoss", "SigLipLoss", "LogitScale",
+    "clip_loss", "siglip_loss", "loss_from_logits", "ABSENT", "ClipLoss", "SigLipLoss", "LogitScale",
     "pair_logits", "soft_cross_entropy", "clip_loss_from_logits", "siglip_loss_from_logits",
     "positive_mask", "softmax_targets", "sigmoid_labels", "gather_features", "gather_no_grad", "world",
     "with_negatives",

@@ -14,7 +14,7 @@ from torch import Tensor
 from ._deprecations import renamed_function, renamed_value
 from .targets import positive_mask, sigmoid_labels, softmax_targets
 
-__all__ = ["clip_loss", "siglip_loss", "loss_from_logits", "soft_cross_entropy", "pair_logits",
+__all__ = ["clip_loss", "siglip_loss", "loss_from_logits", "ABSENT", "soft_cross_entropy", "pair_logits",
            "clip_loss_from_logits", "siglip_loss_from_logits", "with_negatives"]
 
 
@@ -88,15 +88,21 @@ def with_negatives(logits: Tensor, mask: Tensor, negative_logits: Tensor | None)
     return torch.cat([logits, negative_logits], 1), torch.cat([mask, extra], 1)
 
 
+ABSENT = -1e9  # the logit of an entry that does not exist (exp(ABSENT - max) is 0 in float32)
+
+
 def loss_from_logits(logits: Tensor, kind: str = "infonce", logit_bias: Tensor | float | None = None,
-                     sample_ids: Tensor | None = None, negative_logits: Tensor | None = None) -> Tensor:
+                     sample_ids: Tensor | None = None, negative_logits: Tensor | None = None,
+                     present: Tensor | None = None) -> Tensor:
     """The same objectives on a given square logit matrix ``[B, B]`` (a pooled one, or a sequence
     similarity's; ``sequence_loss``, its name before 0.4, still works, with a warning).
 
     ``kind="infonce"``: CLIP's symmetric cross-entropy over rows and columns (``"clip"``, its
     name before 0.3, is read with a warning: ``_deprecations``). ``kind="siglip"``: sigmoid
     loss, with ``logit_bias`` added first. ``negative_logits [B, m]``: extra negatives of the radar
-    rows only (radar->text direction; never positives, never queries).
+    rows only (radar->text direction; never positives, never queries). ``present [B, B]`` (bool):
+    the entries that were computed (a sparse matrix: hard negatives); the others are neither positives
+    nor negatives (their logits are set to ``ABSENT``); every row and column needs a present positive.
     """
     if logits.dim() != 2 or logits.shape[0] != logits.shape[1]:
         raise ValueError(f"logits must be a square [B, B] matrix, got {tuple(logits.shape)}")
@@ -105,6 +111,11 @@ def loss_from_logits(logits: Tensor, kind: str = "infonce", logit_bias: Tensor |
     logits = _f32(logits)
     b = logits.shape[0]
     mask = positive_mask(b, b, logits.device, sample_ids, sample_ids)
+    if present is not None:
+        if present.shape != logits.shape:
+            raise ValueError(f"present must have the logits' shape {tuple(logits.shape)}, got {tuple(present.shape)}")
+        mask = mask & present
+        logits = logits.masked_fill(~present, ABSENT)
     kind = renamed_value("loss_from_logits", "kind", kind)
     if kind == "infonce":
         logits_r, mask_r = with_negatives(logits, mask, negative_logits)

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from clip_losses import loss_from_logits, pair_logits
+from clip_losses import ABSENT, loss_from_logits, pair_logits
 
 from ..timing import phase
 
@@ -51,18 +51,51 @@ def _pooled_loss(model, feats: dict[str, Tensor], sample_ids: Tensor | None) -> 
 def _add_sequence_loss(model, feats: dict[str, Tensor], sample_ids: Tensor | None,
                        out: dict[str, Tensor]) -> dict[str, Tensor]:
     sim = model.seq_similarity
-    parts = sim.similarities(feats["radar_seq"], feats["text_seq"], feats["radar_mask"], feats["text_mask"])
+    k, b = model.config.seq_hard_negatives, feats["radar_seq"].shape[0]
+    present = None  # every pair scored
+    if model.training and 0 < k < b - 1:
+        parts, present = sequence_parts(sim, feats, _hard_pairs(out["logits_per_radar"], sample_ids, k))
+    else:
+        parts = sim.similarities(feats["radar_seq"], feats["text_seq"], feats["radar_mask"], feats["text_mask"])
     seq_logits = sim.combine(parts)  # [b, b]
     seq_negative = None
     if "reversed_text" in feats:
         seq_negative = _negative_logits(feats, sim.combine(sim.similarities(
             feats["radar_seq"], feats["reversed_text_seq"], feats["radar_mask"], feats["reversed_text_mask"])))
     loss_seq = loss_from_logits(seq_logits, model.config.loss, logit_bias=model.logit_bias, sample_ids=sample_ids,
-                             negative_logits=seq_negative)
+                                negative_logits=seq_negative, present=present)
     out.update(loss_seq=loss_seq, seq_logits=seq_logits.detach(),
                loss_total=out["loss_pooled"] + model.config.seq_weight * loss_seq)
     out.update({f"sim_{k}": v.detach().diagonal().mean() for k, v in parts.items()})
     return out
+
+
+def _hard_pairs(pooled: Tensor, sample_ids: Tensor | None, k: int) -> tuple[Tensor, Tensor]:
+    """The pairs ``(rows, cols)`` ``[2 b (k + 1)]`` a hard-negative sequence loss scores: each radar
+    row's own caption, its other positives, then its ``k`` hardest negatives by the pooled score
+    ``pooled [b, b]``, and the same for each caption's column (fixed sizes: no host sync)."""
+    b = pooled.shape[0]
+    eye = torch.eye(b, dtype=torch.bool, device=pooled.device)
+    same = eye if sample_ids is None else sample_ids[:, None] == sample_ids[None, :]
+    score = pooled.detach().float().masked_fill(same, 1e30).masked_fill(eye, float("inf"))  # [b, b]
+    by_row, by_col = score.topk(k + 1, dim=1).indices, score.topk(k + 1, dim=0).indices  # [b, k+1], [k+1, b]
+    own = torch.arange(b, device=pooled.device).repeat_interleave(k + 1)
+    return torch.cat([own, by_col.T.reshape(-1)]), torch.cat([by_row.reshape(-1), own])
+
+
+def sequence_parts(sim, feats: dict[str, Tensor], pairs: tuple[Tensor, Tensor]) -> tuple[dict[str, Tensor], Tensor]:
+    """Each sequence-similarity component's ``[b, b]`` logits scored on ``pairs`` only (the rest
+    ``ABSENT``; a pair listed twice counts once), and the ``[b, b]`` mask of the scored entries."""
+    rows, cols = pairs
+    b = feats["radar_seq"].shape[0]
+    values = sim.pair_similarities(feats["radar_seq"], feats["text_seq"], rows, cols, feats["radar_mask"],
+                                   feats["text_mask"])  # {name: [P]}
+    some = next(iter(values.values()))
+    count = some.new_zeros(b, b).index_put((rows, cols), torch.ones_like(some), accumulate=True)  # [b, b]
+    present = count > 0
+    parts = {name: torch.where(present, v.new_zeros(b, b).index_put((rows, cols), v, accumulate=True)
+                               / count.clamp_min(1), ABSENT) for name, v in values.items()}
+    return parts, present
 
 
 def _negative_logits(feats: dict[str, Tensor], logits: Tensor) -> Tensor:
