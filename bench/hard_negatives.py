@@ -23,7 +23,7 @@ from benchlib import print_table  # noqa: E402
 
 from clip_losses import loss_from_logits  # noqa: E402
 from seq_similarity import SequenceSimilarity  # noqa: E402
-from seqclip.model.losses import _hard_pairs, sequence_parts  # noqa: E402
+from seqclip.model.losses import hard_pairs, sequence_parts  # noqa: E402
 
 D, RADAR, TEXT = 256, 16, 24
 
@@ -40,7 +40,7 @@ def _features(b: int, device: torch.device) -> dict:
 def _loss(sim: SequenceSimilarity, feats: dict, k: int) -> torch.Tensor:
     b = feats["radar_seq"].shape[0]
     if 0 < k < b - 1:
-        parts, present = sequence_parts(sim, feats, _hard_pairs(feats["pooled"], None, k))
+        parts, present = sequence_parts(sim, feats, hard_pairs(feats["pooled"], None, k))
     else:
         parts, present = sim.similarities(feats["radar_seq"], feats["text_seq"], feats["radar_mask"],
                                           feats["text_mask"]), None

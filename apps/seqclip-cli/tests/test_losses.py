@@ -42,7 +42,7 @@ def test_hard_negatives_of_every_pair_are_the_dense_sequence_loss(tmp_path, loss
     """The sparse path scoring all pairs (K = b - 1) gives the dense loss and gradients; with
     ``seq_hard_negatives >= b - 1`` the model takes the dense path itself (exactly today's loss)."""
     from seqclip import SeqClip, SeqClipConfig
-    from seqclip.model.losses import _hard_pairs, seqclip_losses, sequence_parts
+    from seqclip.model.losses import hard_pairs, seqclip_losses, sequence_parts
 
     batch = _group(tmp_path)
     b = len(batch["captions"])
@@ -60,7 +60,7 @@ def test_hard_negatives_of_every_pair_are_the_dense_sequence_loss(tmp_path, loss
     torch.manual_seed(1)
     feats = model.features(batch)
     pooled = seqclip_losses(model, feats, batch["sample_ids"])["logits_per_radar"]
-    parts, present = sequence_parts(model.seq_similarity, feats, _hard_pairs(pooled, batch["sample_ids"], b - 1))
+    parts, present = sequence_parts(model.seq_similarity, feats, hard_pairs(pooled, batch["sample_ids"], b - 1))
     dense = model.seq_similarity.similarities(feats["radar_seq"], feats["text_seq"], feats["radar_mask"],
                                               feats["text_mask"])
     assert bool(present.all())

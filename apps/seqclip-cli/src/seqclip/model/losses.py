@@ -17,7 +17,7 @@ from clip_losses import ABSENT, loss_from_logits, pair_logits
 
 from ..timing import phase
 
-__all__ = ["seqclip_losses", "loss_parameters", "cat_features"]
+__all__ = ["seqclip_losses", "loss_parameters", "cat_features", "hard_pairs", "sequence_parts"]
 
 
 def seqclip_losses(model, feats: dict[str, Tensor], sample_ids: Tensor | None = None) -> dict[str, Tensor]:
@@ -54,7 +54,7 @@ def _add_sequence_loss(model, feats: dict[str, Tensor], sample_ids: Tensor | Non
     k, b = model.config.seq_hard_negatives, feats["radar_seq"].shape[0]
     present = None  # every pair scored
     if model.training and 0 < k < b - 1:
-        parts, present = sequence_parts(sim, feats, _hard_pairs(out["logits_per_radar"], sample_ids, k))
+        parts, present = sequence_parts(sim, feats, hard_pairs(out["logits_per_radar"], sample_ids, k))
     else:
         parts = sim.similarities(feats["radar_seq"], feats["text_seq"], feats["radar_mask"], feats["text_mask"])
     seq_logits = sim.combine(parts)  # [b, b]
@@ -70,7 +70,7 @@ def _add_sequence_loss(model, feats: dict[str, Tensor], sample_ids: Tensor | Non
     return out
 
 
-def _hard_pairs(pooled: Tensor, sample_ids: Tensor | None, k: int) -> tuple[Tensor, Tensor]:
+def hard_pairs(pooled: Tensor, sample_ids: Tensor | None, k: int) -> tuple[Tensor, Tensor]:
     """The pairs ``(rows, cols)`` ``[2 b (k + 1)]`` a hard-negative sequence loss scores: each radar
     row's own caption, its other positives, then its ``k`` hardest negatives by the pooled score
     ``pooled [b, b]``, and the same for each caption's column (fixed sizes: no host sync)."""
