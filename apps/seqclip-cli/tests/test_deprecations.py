@@ -6,6 +6,7 @@ import sys
 import warnings
 
 import pytest
+import torch
 
 from seqclip._deprecations import (
     RENAMED_METRICS,
@@ -61,3 +62,26 @@ def test_eval_options_take_the_old_eval_name_of_the_total_score():
 
     with pytest.warns(FutureWarning, match="EvalOptions.similarity 'combined' is now called 'total'"):
         assert EvalOptions(similarity="combined").similarity == "total"
+
+
+def test_the_one_function_users_had_from_seqclip_evaluate_still_embeds_a_split(tmp_path):
+    from seqclip_fixtures import make_dataset
+
+    from seqclip import Scorer, SeqClip, SeqClipConfig
+    from seqclip.data import RadarTextDataset
+
+    sys.modules.pop("seqclip.evaluate", None)
+    with pytest.warns(FutureWarning) as caught:
+        from seqclip.evaluate import embed_split
+    assert any("seqclip.evaluate.embed_split' is now called 'seqclip.Scorer(model).embed_clips'" in str(w.message)
+               for w in caught)
+    ds = RadarTextDataset(make_dataset(tmp_path / "d"), "test", 48, train=False)
+    torch.manual_seed(0)
+    model = SeqClip(SeqClipConfig(similarity="temporal"))
+    old = embed_split(model, ds, batch_size=2, return_sequence=True)
+    scorer = Scorer(model, "temporal", 2)
+    clips = scorer.embed_clips(ds)
+    assert old["captions"] == clips.captions and old["positions"] == clips.positions
+    assert torch.equal(old["radar"], clips.radar.pooled) and torch.equal(old["caption_clip"], clips.caption_clip)
+    assert torch.equal(old["text"], scorer.embed_texts(clips.captions).pooled)
+    assert torch.equal(old["radar_seq"][0][0], clips.radar.sequence)

@@ -123,3 +123,28 @@ class Scorer:
         """Scores of the pairs ``(clips[i], texts[i])`` ``[m]``: diagonals of ``chunk x chunk`` blocks."""
         out = [matrix(clips[i:i + chunk], texts[i:i + chunk]).diagonal() for i in range(0, len(clips), chunk)]
         return torch.cat(out) if out else torch.zeros(0)
+
+
+def _embed_split(model: SeqClip, dataset: RadarTextDataset, batch_size: int = EVAL_BATCH, device=None,
+                 return_sequence: bool = False) -> dict:
+    """0.6's ``seqclip.evaluate.embed_split``, the same dict, made by a ``Scorer`` (``device``: the
+    model's, as it always was in practice)."""
+    scorer = Scorer(model, POOLED, batch_size)
+    scorer.sequence = return_sequence
+    clips = scorer.embed_clips(dataset)
+    text = scorer.embed_texts(clips.captions)
+    sequences = [(clips.radar.sequence, clips.radar.mask)] if return_sequence else []
+    return {"radar": clips.radar.pooled, "text": text.pooled, "captions": clips.captions,
+            "caption_clip": clips.caption_clip, "positions": clips.positions, "radar_seq": sequences}
+
+
+def __getattr__(name: str):  # 0.6's functions under this module's old path, seqclip.evaluate
+    if name == "embed_split":
+        import warnings
+
+        from .._deprecations import rename_note
+
+        warnings.warn(rename_note("function", "seqclip.evaluate.embed_split", "seqclip.Scorer(model).embed_clips"),
+                      FutureWarning, stacklevel=2)
+        return _embed_split
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
