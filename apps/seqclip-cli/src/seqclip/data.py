@@ -24,7 +24,7 @@ from radar_views import VIEW_NAMES, crop_or_pad
 
 from .config import POSITIVES
 
-__all__ = ["RadarTextDataset", "EpochSampler", "collate", "make_item", "twin_pairs",
+__all__ = ["RadarTextDataset", "EpochSampler", "collate", "collate_text", "make_item", "item_text", "draw_crop", "twin_pairs",
            "sequence_ids", "bad_clip_item", "usable_batches", "BAD_CLIP", "LoaderView"]
 
 BAD_CLIP = "bad_clip"  # key of an item (and a batch) that carries a bad clip's message instead of data
@@ -54,24 +54,34 @@ def sequence_ids(record: ClipRecord, position: int) -> tuple[int, int]:
     return sequence_id(acts), sequence_id(acts[::-1])
 
 
-def make_item(arrays: dict[str, np.ndarray], record: ClipRecord, position: int, rng: np.random.Generator | None,
-              length: int, positives: str, order_negatives: bool) -> dict:
-    """One training / evaluation item: the views cropped (at a random start when ``rng`` is given,
-    else from frame 0) and padded to ``length`` with a mask, one caption (random, or the first), the
-    clip's ids and, with ``order_negatives``, the order-reversed wording of the caption."""
-    total = arrays["range_time"].shape[-1]
+def draw_crop(rng: np.random.Generator | None, total: int, length: int, captions: int) -> tuple[int, int, int]:
+    """An item's crop start, frames kept (``min(total, length)`` to a multiple of ``FRAME_MULTIPLE``)
+    and caption: drawn from ``rng`` in that order, or frame 0 and caption 0 without one."""
     keep = min(total, length) // FRAME_MULTIPLE * FRAME_MULTIPLE
     start = int(rng.integers(0, total - keep + 1)) if rng is not None else 0
-    views, mask = crop_or_pad(arrays, length=length, multiple=FRAME_MULTIPLE, start=start)
-    pick = int(rng.integers(len(record.captions))) if rng is not None else 0
+    return start, keep, int(rng.integers(captions)) if rng is not None else 0
+
+
+def item_text(record: ClipRecord, position: int, pick: int, positives: str, order_negatives: bool) -> dict:
+    """An item's caption ``pick``, the clip's ids and, with ``order_negatives``, the order-reversed
+    wording of the caption (when the clip has one)."""
     seq, rev = sequence_ids(record, position)
-    item = {**{k: torch.from_numpy(v) for k, v in views.as_dict().items()}, "mask": torch.from_numpy(mask),
-            "caption": record.captions[pick], "index": position, "sequence_id": seq,
+    item = {"caption": record.captions[pick], "index": position, "sequence_id": seq,
             "sample_id": seq if positives == "same_activities" else position}
     reverse = record.captions_reversed or ()
     if order_negatives and pick < len(reverse):
         item["caption_reversed"], item["reversed_sequence_id"] = reverse[pick], rev
     return item
+
+
+def make_item(arrays: dict[str, np.ndarray], record: ClipRecord, position: int, rng: np.random.Generator | None,
+              length: int, positives: str, order_negatives: bool) -> dict:
+    """One training / evaluation item: the views cropped (at a random start when ``rng`` is given,
+    else from frame 0) and padded to ``length`` with a mask, and ``item_text``'s caption and ids."""
+    start, _, pick = draw_crop(rng, arrays["range_time"].shape[-1], length, len(record.captions))
+    views, mask = crop_or_pad(arrays, length=length, multiple=FRAME_MULTIPLE, start=start)
+    return {**{k: torch.from_numpy(v) for k, v in views.as_dict().items()}, "mask": torch.from_numpy(mask),
+            **item_text(record, position, pick, positives, order_negatives)}
 
 
 class RadarTextDataset(Dataset):
@@ -169,7 +179,12 @@ def collate(items: Sequence[dict | None]) -> dict:
         return batch
     for k in (*VIEW_NAMES, "mask"):
         batch[k] = torch.stack([it[k] for it in good])
-    batch["captions"] = [it["caption"] for it in good]
+    return {**batch, **collate_text(good)}
+
+
+def collate_text(good: Sequence[dict]) -> dict:
+    """The text side of a batch of items (``item_text``): captions, positions, ids, order negatives."""
+    batch: dict = {"captions": [it["caption"] for it in good]}
     batch["positions"] = torch.tensor([it["index"] for it in good])
     batch["sample_ids"] = torch.tensor([it.get("sample_id", it["index"]) for it in good])
     batch["sequence_ids"] = torch.tensor([it.get("sequence_id", -1 - it["index"]) for it in good])

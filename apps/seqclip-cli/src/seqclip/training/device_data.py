@@ -13,11 +13,11 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from radar_text_data import FRAME_MULTIPLE, BadClipError
+from radar_text_data import BadClipError
 from radar_text_data.source import DataLocation
 from radar_views import VIEW_NAMES
 
-from ..data import EpochSampler, RadarTextDataset, sequence_ids
+from ..data import EpochSampler, RadarTextDataset, collate_text, draw_crop, item_text
 
 __all__ = ["DeviceData", "bytes_per_clip", "fits_on_device", "FREE_MEMORY_SHARE"]
 
@@ -114,30 +114,15 @@ class DeviceData:
         if not good:
             return batch
         draws = [self._draw(epoch, i) for i in good]  # (start, frames kept, caption) per item
-        batch.update(self._views(good, draws))
-        records = [self.records[i] for i in good]
-        batch["captions"] = [r.captions[pick] for r, (_, _, pick) in zip(records, draws, strict=True)]
-        ids = [sequence_ids(r, self.positions[i]) for r, i in zip(records, good, strict=True)]
-        positions = [self.positions[i] for i in good]
-        same = self.dataset.positives == "same_activities"
-        batch["positions"] = torch.tensor(positions)
-        batch["sample_ids"] = torch.tensor([seq if same else p for (seq, _), p in zip(ids, positions, strict=True)])
-        batch["sequence_ids"] = torch.tensor([seq for seq, _ in ids])
-        if self.dataset.order_negatives:
-            negatives = [(r.captions_reversed[pick], rev) for r, (_, _, pick), (_, rev) in zip(records, draws, ids,
-                         strict=True) if pick < len(r.captions_reversed or ())]
-            if negatives:
-                batch["captions_reversed"] = [c for c, _ in negatives]
-                batch["reversed_sequence_ids"] = torch.tensor([rev for _, rev in negatives])
-        return batch
+        ds = self.dataset
+        items = [item_text(self.records[i], self.positions[i], pick, ds.positives, ds.order_negatives)
+                 for i, (_, _, pick) in zip(good, draws, strict=True)]
+        return {**batch, **self._views(good, draws), **collate_text(items)}
 
     def _draw(self, epoch: int, i: int) -> tuple[int, int, int]:
         """Item ``i``'s crop start, frames kept and caption, drawn as ``data.make_item`` draws them."""
-        total, length = int(self.frames[i]), self.dataset.length
-        keep = min(total, length) // FRAME_MULTIPLE * FRAME_MULTIPLE
         rng = np.random.default_rng([self.dataset.seed, epoch, self.positions[i]])
-        start = int(rng.integers(0, total - keep + 1))
-        return start, keep, int(rng.integers(len(self.records[i].captions)))
+        return draw_crop(rng, int(self.frames[i]), self.dataset.length, len(self.records[i].captions))
 
     def _views(self, good: list[int], draws: list[tuple[int, int, int]]) -> dict[str, Tensor]:
         """The crops ``[b, bins, L]`` (float32, zero past the frames kept) and the mask ``[b, L]``, by indexing."""
@@ -150,7 +135,8 @@ class DeviceData:
         frames = (start + steps).clamp_max(self.views[VIEW_NAMES[0]].shape[-1] - 1)  # [b, L]
         out = {"mask": mask}
         for name, views in self.views.items():
-            taken = torch.gather(views[idx], 2, frames[:, None].expand(-1, views.shape[1], -1))  # [b, bins, L]
+            rows = torch.arange(views.shape[1], device=store)[None, :, None]  # [1, bins, 1]
+            taken = views[idx[:, None, None], rows, frames[:, None, :]]  # [b, bins, L]: only the frames taken
             out[name] = torch.where(mask[:, None], taken.float(), 0.0)
         return {k: v.to(self.device, non_blocking=True) for k, v in out.items()}
 
