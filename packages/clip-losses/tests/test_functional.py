@@ -218,3 +218,25 @@ def test_absent_entries_are_neither_positives_nor_negatives(kind):
         z = torch.where(mask, 1.0, -1.0).double()
         want = -(torch.nn.functional.logsigmoid(z * (logits - 1.0))[present]).sum() / 5
     assert abs(float(sparse) - float(want)) < 1e-9
+
+
+def test_the_losses_read_nothing_from_the_device_and_a_row_without_positive_is_named():
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    from clip_losses import softmax_targets
+
+    class Syncs(TorchDispatchMode):
+        count = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            Syncs.count += func in (torch.ops.aten._local_scalar_dense.default, torch.ops.aten.nonzero.default)
+            return func(*args, **(kwargs or {}))
+
+    r, t = torch.randn(4, 8, requires_grad=True), torch.randn(4, 8, requires_grad=True)
+    ids = torch.tensor([0, 0, 1, 2])
+    with Syncs():
+        for kind in ("infonce", "siglip"):
+            loss_from_logits(r @ t.T, kind, sample_ids=ids, logit_bias=torch.tensor(-1.0)).backward()
+    assert Syncs.count == 0
+    with pytest.raises(ValueError, match="every row needs at least one positive"):
+        softmax_targets(torch.tensor([[True, False], [False, False]]))

@@ -249,3 +249,30 @@ def test_weights_and_view_lists_of_radar_encoder_0_1_load_under_the_view_names()
     with pytest.warns(FutureWarning, match="now"):
         cfg = RadarEncoderConfig(**MINI, views=["range", "azimuth"])
     assert cfg.views == ("range_time", "azimuth_time")
+
+
+def test_no_mask_is_an_all_true_mask_and_no_step_reads_the_host():
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    syncing = {torch.ops.aten._local_scalar_dense.default, torch.ops.aten.nonzero.default}
+
+    class Syncs(TorchDispatchMode):
+        count = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            Syncs.count += func in syncing
+            return func(*args, **(kwargs or {}))
+
+    enc = mini()
+    v = views(2, 32)
+    full = enc(*v, mask=torch.ones(2, 32, dtype=torch.bool))  # attention masked (all True)
+    none = enc(*v)  # attention without a mask (SDPA may take its flash kernel)
+    for field in ("pooled", "sequence", "sequence_mask", "time_sequence", "time_mask"):
+        torch.testing.assert_close(getattr(full, field), getattr(none, field), rtol=1e-5, atol=1e-6)
+    padded = torch.ones(2, 32, dtype=torch.bool)
+    padded[1, 16:] = False
+    with Syncs():
+        enc.train()(*v, mask=padded).pooled.sum().backward()
+    assert Syncs.count == 0
+    with pytest.raises(ValueError, match="mask row 1 has no valid frame"):
+        enc(*v, mask=torch.tensor([[True] * 32, [False] * 32]))

@@ -24,9 +24,11 @@ def positive_mask(rows: int, cols: int, device: torch.device, row_ids: Tensor | 
 def softmax_targets(mask: Tensor) -> Tensor:
     """Row-stochastic targets, uniform over each row's positives (the UniCL / SupCon form)."""
     mask = mask.float()
-    counts = mask.sum(dim=1, keepdim=True)
-    if bool((counts == 0).any()):
-        raise ValueError("every row needs at least one positive; check sample_ids")
+    counts = mask.sum(dim=1, keepdim=True)  # [rows, 1]
+    try:  # no host round-trip: a device-side assert off the CPU
+        torch._assert_async((counts > 0).all(), "clip-losses: a row without a positive; check sample_ids")
+    except RuntimeError:
+        raise ValueError("every row needs at least one positive; check sample_ids") from None
     return mask / counts
 
 

@@ -81,24 +81,29 @@ class RadarEncoder(nn.Module):
         views = self._check_inputs(dict(zip(VIEW_KEYS, (range_time, doppler_time, azimuth_time), strict=True)))
         first = next(iter(views.values()))
         b, frames = first.shape[0], first.shape[-1]
-        if mask is None:
+        padded = mask is not None  # None: every frame real, and attention runs without a mask
+        if not padded:
             mask = torch.ones(b, frames, dtype=torch.bool, device=first.device)
         elif mask.shape != (b, frames):
             raise ValueError(f"mask must be [batch, frames] = {[b, frames]}, got {list(mask.shape)}")
         mask = mask.to(device=first.device, dtype=torch.bool)
         col_mask = mask.reshape(b, -1, self.config.patch_time).any(dim=-1)  # [b, cols]
-        empty = (~col_mask.any(dim=1)).nonzero().flatten()
-        if empty.numel():
-            raise ValueError(f"mask row {int(empty[0])} has no valid frame")
+        if padded:
+            rows = col_mask.any(dim=1)  # [b]
+            try:  # no host round-trip: a device-side assert off the CPU
+                torch._assert_async(rows.all(), "radar-encoder: a mask row has no valid frame")
+            except RuntimeError:
+                raise ValueError(f"mask row {int((~rows).nonzero()[0])} has no valid frame") from None
         feats = []
         for key, view in views.items():
-            view = view.masked_fill(~mask[:, None, :], 0.0)  # padded frames cannot leak into patches
+            if padded:
+                view = view.masked_fill(~mask[:, None, :], 0.0)  # padded frames cannot leak into patches
             if self.config.input_norm == "instance":
                 view = _standardize(view, mask)
-            feats.append(self.encoders[key](view, col_mask))  # [b, n, d]
+            feats.append(self.encoders[key](view, col_mask if padded else None))  # [b, n, d]
         fused = self.fusion(feats)  # [b, n, d]
         token_mask = col_mask.repeat_interleave(self.plan.rows, dim=1)  # [b, n]
-        tokens, eot = self.eot(fused, token_mask)
+        tokens, eot = self.eot(fused, token_mask if padded else None)
         return tokens, eot, token_mask, col_mask
 
     def forward_head(self, eot: Tensor) -> Tensor:

@@ -31,10 +31,11 @@ class EOTTransformer(nn.Module):
         trunc_normal_(self.pos_embed, std=0.02)
         trunc_normal_(self.eot_token, std=0.02)
 
-    def forward(self, x: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
+    def forward(self, x: Tensor, mask: Tensor | None) -> tuple[Tensor, Tensor]:
+        """Tokens ``[b, n, d]`` and their mask ``[b, n]`` (``None``: no padding) -> (tokens, EOT ``[b, d]``)."""
         b, n, d = x.shape
         x = x + self.pos_embed[:, :n]  # time-major positions: a shorter clip uses a prefix
         x = torch.cat([x, self.eot_token.expand(b, 1, d)], dim=1)  # [b, n + 1, d]
-        key_mask = torch.cat([mask, mask.new_ones(b, 1)], dim=1)
+        key_mask = None if mask is None else torch.cat([mask, mask.new_ones(b, 1)], dim=1)
         x = self.norm(run_blocks(self.blocks, x, key_mask, self.grad_checkpointing))
         return x[:, :n], x[:, n]

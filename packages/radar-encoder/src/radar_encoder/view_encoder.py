@@ -14,8 +14,10 @@ __all__ = ["ViewEncoder", "run_blocks", "load_state_dict_file"]
 
 
 def run_blocks(blocks: nn.ModuleList, x: Tensor, key_mask: Tensor | None, grad_checkpointing: bool) -> Tensor:
-    """Apply timm blocks with a boolean key-padding mask ``[b, n]`` (True = attend)."""
-    attn_mask = None if key_mask is None or bool(key_mask.all()) else key_mask[:, None, None, :]
+    """Apply timm blocks with a boolean key-padding mask ``[b, n]`` (True = attend; ``None``: no padding,
+    which lets SDPA pick its flash kernel). The mask is used as given: testing it for "all True" would
+    make the host wait for the device."""
+    attn_mask = None if key_mask is None else key_mask[:, None, None, :]  # [b, 1, 1, n]
     for blk in blocks:
         if grad_checkpointing and torch.is_grad_enabled():
             x = checkpoint(blk, x, attn_mask, use_reentrant=False)
@@ -61,7 +63,8 @@ class ViewEncoder(nn.Module):
         self.proj = nn.Linear(vit_dim, embed_dim)
         self.grad_checkpointing = False
 
-    def forward(self, view: Tensor, col_mask: Tensor) -> Tensor:
+    def forward(self, view: Tensor, col_mask: Tensor | None) -> Tensor:
+        """One view ``[b, bins, T]`` and its column mask ``[b, cols]`` (``None``: no padding) -> ``[b, n, d]``."""
         b = view.shape[0]
         x = self.vit.patch_embed(view[:, None])  # [b, rows, cols, d] (NHWC)
         cols, dim = x.shape[2], x.shape[3]
@@ -69,7 +72,7 @@ class ViewEncoder(nn.Module):
         x = self.vit.pos_drop(x + pos)
         x = x.transpose(1, 2).reshape(b, cols * self.rows, dim)  # time-major: index t * rows + r
         x = self.vit.norm_pre(x)
-        key_mask = col_mask.repeat_interleave(self.rows, dim=1)  # [b, n]
+        key_mask = None if col_mask is None else col_mask.repeat_interleave(self.rows, dim=1)  # [b, n]
         x = run_blocks(self.vit.blocks, x, key_mask, self.grad_checkpointing)
         return self.proj(self.vit.norm(x))  # [b, n, embed_dim]
 

@@ -7,10 +7,22 @@ whatever values they hold (NaN included).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import Tensor
 
-__all__ = ["check_sequence", "masked_mean", "pack_valid", "window_means"]
+__all__ = ["check_sequence", "masked_mean", "pack_valid", "window_means", "require"]
+
+
+def require(cond: Tensor, message: Callable[[], str]) -> None:
+    """Raise ``ValueError(message())`` unless the bool tensor ``cond`` holds, without a host round-trip:
+    ``torch._assert_async`` fails at once on the CPU and as a device-side assert elsewhere (so a
+    training step never waits for the device to validate its own masks)."""
+    try:
+        torch._assert_async(cond, "seq-similarity: invalid input (see the ValueError on the CPU)")
+    except RuntimeError:
+        raise ValueError(message()) from None
 
 
 def check_sequence(x: Tensor, mask: Tensor | None, side: str) -> tuple[Tensor, Tensor]:
@@ -30,9 +42,8 @@ def check_sequence(x: Tensor, mask: Tensor | None, side: str) -> tuple[Tensor, T
                 f"got {tuple(getattr(mask, 'shape', ()))}"
             )
         mask = mask.to(device=x.device).bool()
-        empty = (~mask.any(dim=1)).nonzero().flatten()
-        if empty.numel():
-            raise ValueError(f"{side}_mask row {int(empty[0])} has no valid token (all False)")
+        rows = mask.any(dim=1)  # [B]
+        require(rows.all(), lambda: f"{side}_mask row {int((~rows).nonzero()[0])} has no valid token (all False)")
     x = x.masked_fill(~mask[..., None], 0.0)  # padding can hold anything, even NaN
     return x, mask
 

@@ -14,6 +14,8 @@ import warnings
 import torch
 from torch import Tensor
 
+from .masking import require
+
 __all__ = ["soft_dtw", "SoftDTWFunction", "BACKENDS"]
 
 BACKENDS = ("auto", "torch", "triton")
@@ -99,13 +101,12 @@ def _forward_torch(cost: Tensor, gamma: float, need_grad: bool) -> tuple[Tensor,
         e_up = torch.exp(rmin - r_up)
         e_left = torch.exp(rmin - r_left)
         total = e_diag + e_up + e_left  # >= 1: the minimum contributes exp(0)
-        out = r[d, :, lo : hi + 1]
-        torch.add(skewed[d, :, lo : hi + 1], rmin, out=out)
-        out.sub_(torch.log(total))
+        # copies into views (not out= on strided views, which torch.compile cannot trace); the same values
+        r[d, :, lo : hi + 1].copy_(skewed[d, :, lo : hi + 1] + rmin - torch.log(total))
         if w is not None:
-            torch.div(e_diag, total, out=w[0, d, :, lo : hi + 1])
-            torch.div(e_up, total, out=w[1, d, :, lo : hi + 1])
-            torch.div(e_left, total, out=w[2, d, :, lo : hi + 1])
+            w[0, d, :, lo : hi + 1].copy_(e_diag / total)
+            w[1, d, :, lo : hi + 1].copy_(e_up / total)
+            w[2, d, :, lo : hi + 1].copy_(e_left / total)
     return r, w
 
 
@@ -132,8 +133,8 @@ def _lengths(lengths: Tensor | int | None, full: int, batch: torch.Size, name: s
     if t.dtype.is_floating_point or t.dtype == torch.bool:
         raise ValueError(f"{name} must hold integers, got dtype {t.dtype}")
     t = torch.broadcast_to(t.long(), batch)
-    if t.numel() and (int(t.min()) < 1 or int(t.max()) > full):
-        raise ValueError(f"{name} must lie in [1, {full}], got values in [{int(t.min())}, {int(t.max())}]")
+    require(((t >= 1) & (t <= full)).all(),
+            lambda: f"{name} must lie in [1, {full}], got values in [{int(t.min())}, {int(t.max())}]")
     return t
 
 
@@ -173,6 +174,8 @@ def soft_dtw(
         c, lx, ly = c.transpose(1, 2), ly, lx
     if c.shape[0] == 0:
         return cost.new_zeros(batch)
+    if torch.compiler.is_compiling():  # inside a compiled graph: no fallback (the try would split the graph)
+        return SoftDTWFunction.apply(c.contiguous(), lx, ly, float(gamma), chosen).reshape(batch).to(in_dtype)
     try:
         values = SoftDTWFunction.apply(c.contiguous(), lx, ly, float(gamma), chosen)
     except Exception as err:  # noqa: BLE001 - a kernel that fails to build must not stop training
