@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The CUDA checks, prepared to run in one go on a lent GPU machine (no network there):
-#   CUDA training with bf16 and fp16 autocast, then the bench scripts on the GPU.
+# The CUDA checks, prepared to run in one go on a lent GPU machine (no network there), most important
+# first, each under its own timeout (8 minutes in all at most, the set-up aside), one log:
+#   CUDA training with the defaults (bf16, compiled) and fp16, then the bench scripts on the GPU.
 # Needs, carried beside the tree: .whl/ (pysdtw, tomli-w wheels) and .bench_text/ (MiniLM's
 # config + tokenizer; the text encoder gets random weights there, which does not change timing).
 set -uo pipefail
@@ -20,19 +21,22 @@ python3 -c "
 from transformers import AutoConfig, AutoModel, AutoTokenizer
 AutoModel.from_config(AutoConfig.from_pretrained('.bench_text')).save_pretrained('/tmp/text_random')
 AutoTokenizer.from_pretrained('.bench_text').save_pretrained('/tmp/text_random')"
-echo "== CUDA training: bf16 and fp16 autocast"
-python3 -m seqclip data synth --out /tmp/ds --clips 40 --workers 8 --max-frames 100 2>&1 | tail -1
-for p in bf16 fp16; do
-  python3 -m seqclip train --data /tmp/ds --text-model /tmp/text_random --device cuda --precision $p \
-    --epochs 2 --batch-size 8 --out /tmp/run_$p 2>&1 | grep -v -E "^\s*$" | tail -12
-  tail -n 1 /tmp/run_$p/metrics.jsonl | cut -c1-300
-done
-echo "== CUDA training with --data-on-device (bf16): the training split held on the card, batches by indexing"
-python3 -m seqclip train --data /tmp/ds --text-model /tmp/text_random --device cuda --precision bf16 --data-on-device \
-  --epochs 2 --batch-size 8 --out /tmp/run_on_device 2>&1 | grep -v -E "^\s*$" | tail -14
-tail -n 1 /tmp/run_on_device/metrics.jsonl | cut -c1-300
-echo "== fused Triton soft-DTW on CUDA (compiled) against the torch wavefront"
-python3 -c "
+LOG=${OUT:-/tmp}/gpu_checks.log   # one log; every step has its own timeout, so a cut run still reports
+exec > >(tee -a "$LOG") 2>&1
+echo "== CUDA training: the defaults (bf16, compiled whole step, CUDA graphs), then fp16 eager"
+timeout 30 python3 -m seqclip data synth --out /tmp/ds --clips 40 --workers 8 --max-frames 100 2>&1 | tail -1
+timeout 100 python3 -m seqclip train --data /tmp/ds --text-model /tmp/text_random --device cuda \
+  --epochs 2 --batch-size 8 --out /tmp/run_bf16 2>&1 | grep -v -E "^\s*$" | tail -12
+tail -n 1 /tmp/run_bf16/metrics.jsonl | cut -c1-300; grep -E "^(compile|precision|data_on_device)" /tmp/run_bf16/config.toml
+timeout 50 python3 -m seqclip train --data /tmp/ds --text-model /tmp/text_random --device cuda --precision fp16 \
+  --no-compile --epochs 2 --batch-size 8 --out /tmp/run_fp16 2>&1 | grep -v -E "^\s*$" | tail -12
+tail -n 1 /tmp/run_fp16/metrics.jsonl | cut -c1-300
+echo "== bench/compiled_step.py: compile time, parity with eager, ms per step (small, batch 256, bf16, CUDA graphs)"
+BENCH_TEXT_MODEL=/tmp/text_random BENCH_PRESET=small BENCH_BATCH=256 timeout 100 python3 bench/compiled_step.py 2>&1 | tail -12
+echo "== bench/step_syncs.py: where one device_step (bf16, on the card) waits for the host"
+timeout 30 python3 bench/step_syncs.py 2>&1 | tail -12
+echo "== fused Triton soft-DTW on CUDA against the torch wavefront"
+timeout 20 python3 -c "
 import torch
 from seq_similarity import soft_dtw
 torch.manual_seed(0)
@@ -47,23 +51,9 @@ for dt, tol in ((torch.float32, 1e-4), (torch.bfloat16, 2e-2)):
     dg = float((out['triton'][1] - out['torch'][1]).abs().max())
     print(dt, 'max rel value diff', dv, 'max grad diff', dg, 'OK' if dv < tol and dg < tol else 'MISMATCH')
 "
-echo "== bench/step_syncs.py: where one training step (bf16, on the card) waits for the host"
-python3 bench/step_syncs.py 2>&1 | tail -24
+echo "== bench/train_throughput.py: the real loop, on device, compiled: small at 256 and 1,024, base at 256 (MFU)"
+BENCH_TEXT_MODEL=/tmp/text_random BENCH_PRESETS=small,base BENCH_SIMILARITIES=temporal BENCH_BATCHES=256 \
+  BENCH_DATA_ON_DEVICE=1 BENCH_COMPILE=1 timeout 120 python3 bench/train_throughput.py 2>&1 | grep -v "clip/s"
 echo "== bench/hard_negatives.py: the sequence loss, every pair against K hard negatives, batch 256 and 1,024"
-BENCH_BATCHES=256,1024 BENCH_K=0,8,32 python3 bench/hard_negatives.py 2>&1 | tail -10
-echo "== bench/seq_similarity.py"
-REF_PAIRS=16 python3 bench/seq_similarity.py
-echo "== bench/clip_losses.py"
-python3 bench/clip_losses.py
-echo "== bench/radar_encoder.py"
-BENCH_PRESETS=tiny,small,base python3 bench/radar_encoder.py
-echo "== bench/data_loading.py (the loader and --data-on-device against the tiny step, 16 cores)"
-BENCH_CLIPS=512 python3 bench/data_loading.py 2>&1 | grep -v "clip/s"
-echo "== bench/train_throughput.py: the real loop, bf16, eager and compiled"
-BENCH_TEXT_MODEL=/tmp/text_random BENCH_PRESETS=tiny BENCH_SIMILARITIES=pooled,combined BENCH_BATCHES=32,256 \
-  BENCH_COMPILE=0,1 python3 bench/train_throughput.py 2>&1 | grep -v "clip/s"
-echo "== bench/train_throughput.py: the DataLoader path against --data-on-device, small preset, bf16"
-BENCH_TEXT_MODEL=/tmp/text_random BENCH_PRESETS=small BENCH_SIMILARITIES=temporal BENCH_BATCHES=256 \
-  BENCH_DATA_ON_DEVICE=0,1 python3 bench/train_throughput.py 2>&1 | grep -v "clip/s"
-BENCH_TEXT_MODEL=/tmp/text_random BENCH_PRESETS=base BENCH_SIMILARITIES=pooled,combined BENCH_BATCHES=128 \
-  BENCH_COMPILE=0,1 python3 bench/train_throughput.py 2>&1 | grep -v "clip/s"
+BENCH_BATCHES=256,1024 BENCH_K=0,8,32 timeout 30 python3 bench/hard_negatives.py 2>&1 | tail -10
+echo "== [$(date +%T)] done"

@@ -1,7 +1,7 @@
-"""Where one training step waits for the host: every tensor-to-Python conversion (``.item()``,
-``float(t)``, ``bool(t)``, an ``if`` on a tensor — ``aten._local_scalar_dense``, which on CUDA blocks
-until the device catches up) inside ``optimizer_step``, counted by a dispatch mode and named by the
-innermost lines of the workspace (or of torch / timm / transformers) that asked for it.
+"""Where one training step waits for the device: every operation ``seqclip.training.syncs.HostSyncs``
+flags (a tensor read into Python, a value-sized output such as ``nonzero``, a copy to the host) inside
+``device_step`` (the step after ``SeqClip.prepare``, the host's half), named by the innermost lines of
+the workspace (or of torch / timm / transformers) that asked for it.
 
     uv run python bench/step_syncs.py                 # CPU; on a CUDA machine it runs on the card
 
@@ -11,15 +11,12 @@ The first step runs unobserved (one-off set-up); the second is counted.
 
 from __future__ import annotations
 
-import collections
 import os
 import sys
 import tempfile
-import traceback
 from pathlib import Path
 
 import torch
-from torch.utils._python_dispatch import TorchDispatchMode
 
 # bench/ holds scripts named like the packages: import the packages, not the scripts
 _HERE = os.path.dirname(os.path.abspath(__file__))
@@ -30,30 +27,9 @@ from rich.console import Console  # noqa: E402
 from radar_text_data.testing import tiny_dataset  # noqa: E402
 from seqclip.config import TrainConfig  # noqa: E402
 from seqclip.distributed import DistContext  # noqa: E402
-from seqclip.training.loop import optimizer_step  # noqa: E402
+from seqclip.training.loop import device_step, optimizer_step  # noqa: E402
 from seqclip.training.setup import setup  # noqa: E402
-
-OURS = ("seqclip", "radar_encoder", "clip_losses", "seq_similarity", "radar_text_data", "torch/optim", "timm",
-        "transformers")
-
-
-class HostSyncs(TorchDispatchMode):
-    """Counts ``aten._local_scalar_dense`` calls by the three innermost frames of interest."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.where: collections.Counter[str] = collections.Counter()
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        if func is torch.ops.aten._local_scalar_dense.default:
-            frames = [f"{_short(f.filename)}:{f.lineno} {f.name}" for f in traceback.extract_stack()[:-1]
-                      if any(k in f.filename for k in OURS) and "_python_dispatch" not in f.filename]
-            self.where[" <- ".join(reversed(frames[-3:]))] += 1
-        return func(*args, **(kwargs or {}))
-
-
-def _short(path: str) -> str:
-    return path.split("site-packages/")[-1].split("/src/")[-1]
+from seqclip.training.syncs import HostSyncs  # noqa: E402
 
 
 def main() -> None:
@@ -61,20 +37,22 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         data = tiny_dataset(Path(tmp) / "d", n=16, frames=64, splits=["train"] * 12 + ["val"] * 2 + ["test"] * 2)
-        for similarity in ("pooled", "temporal"):
-            cfg = TrainConfig(data=str(data), out=f"{tmp}/run-{similarity}", batch_size=4, clip_length=64,
-                              similarity=similarity, workers=0, eval_test=False, device=device,
-                              precision="bf16" if device == "cuda" else "fp32")
+        for similarity, hard in (("pooled", 0), ("temporal", 0), ("temporal", 2)):
+            cfg = TrainConfig(data=str(data), out=f"{tmp}/run-{similarity}-{hard}", batch_size=4, clip_length=64,
+                              similarity=similarity, seq_hard_negatives=hard, workers=0, eval_test=False,
+                              device=device, precision="bf16" if device == "cuda" else "fp32", compile=False)
             r = setup(cfg, Console(quiet=True), DistContext.single())
             batch = next(iter(r.train_data.batches(0, 0)))
-            optimizer_step(r, [batch])
+            optimizer_step(r, [batch])  # one-off set-up unobserved
+            prepared = r.model.prepare(batch)  # the host's half: tokens, copies (not counted)
             with HostSyncs() as syncs:
-                optimizer_step(r, [batch])
+                device_step(r, [prepared])
             r.logger.close()
-            rows += [[similarity, n, where] for where, n in syncs.where.most_common()]
-            rows.append([similarity, sum(syncs.where.values()), "(all)"])
+            name = f"{similarity}, K={hard}"
+            rows += [[name, n, where] for where, n in syncs.where.most_common()]
+            rows.append([name, syncs.total, "(all)"])
     print(f"device: {device}; torch {torch.__version__}; tiny preset, batch 4, 64 frames, order negatives")
-    print_table("host syncs in one optimizer step", ["similarity", "count", "where (innermost first)"], rows)
+    print_table("host syncs in one device_step", ["similarity", "count", "where (innermost first)"], rows)
 
 
 if __name__ == "__main__":

@@ -1,21 +1,19 @@
 """training/guard.py: a NaN loss found at the next log step stops the run exactly where a check in
 every step stopped it; the loop's own part of a step asks the host for nothing."""
 
-import traceback
-
 import pytest
 import torch
 from rich.console import Console
 from safetensors.torch import load_file
 from seqclip_fixtures import make_dataset
-from torch.utils._python_dispatch import TorchDispatchMode
 
 from seqclip.config import TrainConfig
 from seqclip.distributed import DistContext
 from seqclip.errors import TrainingError
 from seqclip.model.seqclip import SeqClip
-from seqclip.training.loop import optimizer_step, train
+from seqclip.training.loop import device_step, train
 from seqclip.training.setup import setup
+from seqclip.training.syncs import HostSyncs
 
 FAST = dict(epochs=2, batch_size=4, clip_length=32, warmup_steps=2, eval_test=False, similarity="pooled")
 
@@ -52,36 +50,19 @@ def test_a_nan_between_log_steps_stops_as_if_found_at_once(tmp_path, monkeypatch
         assert all(torch.equal(pa[k], pb[k]) for k in pa)  # moments and step counts: the skipped steps left none
 
 
-class _HostReads(TorchDispatchMode):
-    """The tensor reads into Python (``aten._local_scalar_dense``) asked for by the app's own code:
-    those whose innermost frame outside torch's dispatch machinery is a line of the app."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.app: list[str] = []
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        if func is torch.ops.aten._local_scalar_dense.default:
-            frames = [f for f in traceback.extract_stack()[:-1]  # torch's own machinery left out, its optimizers kept
-                      if "site-packages/torch/" not in f.filename or "torch/optim/" in f.filename]
-            if frames and "/seqclip/" in frames[-1].filename:
-                self.app.append(f"{frames[-1].filename}:{frames[-1].lineno}")
-        return func(*args, **(kwargs or {}))
-
-
-def test_the_loops_part_of_a_step_reads_nothing_from_the_device(tmp_path):
+def test_the_guard_reads_the_device_only_when_checked(tmp_path):
     data = make_dataset(tmp_path / "d")
     cfg = TrainConfig(data=str(data), out=str(tmp_path / "run"), workers=0, **{**FAST, "similarity": "temporal"})
     r = setup(cfg, Console(quiet=True), DistContext.single())
-    batch = next(iter(r.train_data.batches(0, 0)))
-    optimizer_step(r, [batch])
-    with _HostReads() as reads:
-        out = optimizer_step(r, [batch])
-    assert reads.app == [] and all(v.dim() == 0 for v in out.values())  # the rest: bench/step_syncs.py lists them
-    with _HostReads() as reads:  # the detector sees the app's reads: the guard's one, at a log step
+    batch = r.model.prepare(next(iter(r.train_data.batches(0, 0))))
+    device_step(r, [batch])
+    with HostSyncs() as syncs:
+        out = device_step(r, [batch])
+    assert syncs.total == 0 and all(v.dim() == 0 for v in out.values())  # test_step_syncs: every recipe
+    with HostSyncs() as syncs:  # the detector sees the app's reads: the guard's one, at a log step
         r.guard.check(r)
     r.logger.close()
-    assert len(reads.app) == 1 and reads.app[0].endswith(("training/guard.py:" + str(_line_of_read()),))
+    assert syncs.total == 1 and f"training/guard.py:{_line_of_read()} check" in next(iter(syncs.where))
 
 
 def _line_of_read() -> int:

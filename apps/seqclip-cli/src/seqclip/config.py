@@ -223,7 +223,7 @@ class TrainConfig:
     # the training split held as float16 tensors on the device, batches by indexing; None = on CUDA when
     # a dataset directory's training split fits (training.device_data.fits), else off
     data_on_device: bool | None = None
-    compile: bool = False  # torch.compile the radar encoder and the sequence similarity
+    compile: bool | None = None  # the whole step compiled (training.compiled); None = on CUDA, off on CPU
     cache_text: bool = False  # with freeze_text: each caption's text-encoder output computed once (LiT-style)
     checkpoint_every: int = 100  # optimizer steps between checkpoints (and at every epoch end)
     keep_last: int = 3  # checkpoints kept

@@ -44,8 +44,9 @@ def train(
                                                  "The same batches as without. [default: on CUDA when the "
                                                  "training split fits in half the free memory, else off]",
                                                  show_default=False)] = None,
-    compile: Annotated[bool, typer.Option("--compile/--no-compile", help="torch.compile the radar encoder "
-                                          "and the sequence similarity (worth it on a GPU).")] = DEFAULTS.compile,
+    compile: Annotated[bool | None, typer.Option("--compile/--no-compile", help="torch.compile the whole training "
+                                                 "step (CUDA graphs on one GPU). [default: on CUDA, off on CPU]",
+                                                 show_default=False)] = None,
     freeze_text: Annotated[bool, typer.Option("--freeze-text/--no-freeze-text", help="Freeze the text "
                                               "encoder (only the projections learn).")] = DEFAULTS.freeze_text,
     cache_text: Annotated[bool, typer.Option("--cache-text/--no-cache-text", help="With --freeze-text: "

@@ -102,6 +102,8 @@ def _negative_logits(feats: dict[str, Tensor], logits: Tensor) -> Tensor:
     """``[b, m]`` negative logits, with a negative that describes a row's own activity sequence
     (a twin's reversed caption is the other twin's story) pushed out of that row's loss."""
     same = feats["sequence_ids"][:, None] == feats["reversed_sequence_ids"][None, :]  # [b, m]
+    if "reversed_valid" in feats:  # static shapes: rows that only pad the negatives to a fixed count
+        same = same | ~feats["reversed_valid"][None, :]
     return logits.float().masked_fill(same, -1e9)
 
 

@@ -16,9 +16,10 @@ from seq_similarity import SequenceSimilarity
 from ..config import SeqClipConfig
 from ..timing import phase
 from .features import Embeddings
+from .inputs import prepare
 from .losses import seqclip_losses
 from .pretrained import PretrainedModel
-from .text import TextCache, TokenCache, load_text_encoder
+from .text import TEXT_BUCKET, TextCache, TokenCache, bucket_length, load_text_encoder, pad_tokens
 
 __all__ = ["SeqClip", "RadarBatch", "Embeddings"]
 
@@ -60,6 +61,7 @@ class SeqClip(PretrainedModel, nn.Module):
         self.set_text_trainable(not cfg.freeze_text, cfg.unfreeze_text_layers)
         self._text_cache: TextCache | None = None  # see cache_text
         self._token_cache: TokenCache | None = None  # see cache_tokens
+        self.text_bucket, self.static_negatives = None, 0  # see static_shapes
 
     # ------------------------------------------------------------------ text encoder freezing
     def set_text_trainable(self, trainable: bool, top_layers: int = 0) -> None:
@@ -117,35 +119,49 @@ class SeqClip(PretrainedModel, nn.Module):
             seq, seq_mask = out.sequence, out.sequence_mask  # [b, 8 T/16, d_enc]
         return Embeddings(pooled, self.radar_seq_proj(seq), seq_mask)  # [b, n, d]
 
-    def _radar_inputs(self, views, mask) -> tuple[list[Tensor], Tensor]:
+    def _radar_inputs(self, views, mask) -> tuple[list[Tensor], Tensor | None]:
         """Views ``[b, bins, T]`` and mask ``[b, T]`` as the encoder takes them: on the model's device
-        and dtype, with a batch axis, ``T`` padded up to a multiple of the patch width (mask False there)."""
+        and dtype, with a batch axis, ``T`` padded up to a multiple of the patch width (mask False there).
+        The mask stays ``None`` when there is no padding (SDPA's flash kernel takes no mask)."""
         weight = self.radar_proj.weight
         views = [torch.as_tensor(v).to(device=weight.device, dtype=weight.dtype) for v in views]
         one = views[0].dim() == 2
         views = [v[None] if one else v for v in views]  # [b, bins, T]
         b, frames = views[0].shape[0], views[0].shape[-1]
+        pad = -frames % self.radar_encoder.config.patch_time
+        if mask is None and not pad:
+            return views, None
         if mask is None:
             mask = torch.ones(b, frames, dtype=torch.bool, device=weight.device)
         mask = torch.as_tensor(mask).to(device=weight.device, dtype=torch.bool)
         mask = mask[None] if one and mask.dim() == 1 else mask  # [b, T]
-        pad = -frames % self.radar_encoder.config.patch_time
         if pad:
             views = [F.pad(v, (0, pad)) for v in views]
             mask = F.pad(mask, (0, pad), value=False)
         return views, mask
 
     def tokenize(self, texts: list[str], device: torch.device | None = None) -> dict[str, Tensor]:
-        """The tokenizer's tensors ``[b, l]`` (padded to the longest caption, cut at ``max_text_length``),
-        from the token cache when one is on (``cache_tokens``: the same tensors)."""
+        """The tokenizer's tensors ``[b, l]`` (padded to the longest caption, cut at ``max_text_length``,
+        then to a multiple of ``text_bucket`` when set), from the token cache when one is on
+        (``cache_tokens``: the same tensors)."""
         _check_captions(texts)
         if self._token_cache is not None:
             tok = self._token_cache(list(texts))
         else:
             tok = self.tokenizer(list(texts), padding=True, truncation=True, max_length=self.config.max_text_length,
                                  return_tensors="pt", return_special_tokens_mask=True)
+        if self.text_bucket:
+            tok = pad_tokens(tok, self.tokenizer, bucket_length(tok["input_ids"].shape[1], self.text_bucket,
+                                                                self.config.max_text_length))
         device = device or next(self.parameters()).device
         return {k: v.to(device) for k, v in tok.items()}
+
+    def static_shapes(self, text_bucket: int | None = TEXT_BUCKET, negatives: int = 0) -> None:
+        """Shapes a compiled training step can keep (``prepare``): token tensors padded to a multiple of
+        ``text_bucket`` (capped at ``max_text_length``), and order negatives padded to ``negatives``
+        rows (left out of the loss) and tokenised with the captions as one text batch. Padding is
+        masked: the losses are those without it. ``text_bucket=None`` switches it off."""
+        self.text_bucket, self.static_negatives = text_bucket, negatives if text_bucket else 0
 
     def cache_tokens(self, enabled: bool = True) -> None:
         """Tokenise each caption once (``text.TokenCache``); batches get the same tensors as without."""
@@ -163,20 +179,32 @@ class SeqClip(PretrainedModel, nn.Module):
     def _text_hidden(self, texts: list[str]) -> tuple[Tensor, Tensor, Tensor]:
         """The text encoder's output ``[b, l, h]``, the attention mask and the special-token mask ``[b, l]``."""
         if self._text_cache is None:
-            return self._encode_tokens(texts)
-        return self._text_cache(texts, self._encode_tokens)
+            return self._encode_tokens(self.tokenize(texts))
+        hidden, attn, special = self._text_cache(texts, lambda t: self._encode_tokens(self.tokenize(t)))
+        if self.text_bucket:
+            length = bucket_length(hidden.shape[1], self.text_bucket, self.config.max_text_length)
+            hidden, attn, special = (F.pad(hidden, (0, 0, 0, length - hidden.shape[1])),
+                                     F.pad(attn, (0, length - attn.shape[1])), F.pad(special, (0, length - special.shape[1])))
+        return hidden, attn, special
 
-    def _encode_tokens(self, texts: list[str]) -> tuple[Tensor, Tensor, Tensor]:
-        tok = self.tokenize(texts)
-        hidden = self.text_encoder(input_ids=tok["input_ids"], attention_mask=tok["attention_mask"]
-                                   ).last_hidden_state  # [b, l, h]
-        return hidden, tok["attention_mask"].bool(), tok["special_tokens_mask"].bool()
+    def _encode_tokens(self, tok: dict[str, Tensor]) -> tuple[Tensor, Tensor, Tensor]:
+        """Token tensors -> (hidden ``[b, l, h]``, attention, special-token masks ``[b, l]``). SDPA gets the
+        padding mask as ``[b, 1, 1, l]``, so that transformers does not test it on the host."""
+        attn = tok["attention_mask"].bool()
+        sdpa = getattr(self.text_encoder.config, "_attn_implementation", None) == "sdpa"
+        extra = {k: v for k, v in tok.items() if k not in ("input_ids", "attention_mask", "special_tokens_mask")}
+        hidden = self.text_encoder(input_ids=tok["input_ids"], attention_mask=attn[:, None, None, :] if sdpa else attn,
+                                   **extra).last_hidden_state  # [b, l, h]
+        return hidden, attn, tok["special_tokens_mask"].bool()
 
     def encode_text(self, texts: list[str], return_sequence: bool = False, normalize: bool = True) -> Embeddings:
         """``Embeddings``: pooled ``[b, d]`` (mean over real tokens, projected, L2-normalised); with
         ``return_sequence`` also ``[b, l, d]`` and a mask that excludes padding, [CLS] and [SEP]."""
         _check_captions(texts)  # cached captions skip the tokenizer and its check
-        hidden, attn, special = self._text_hidden(texts)  # [b, l, h], [b, l], [b, l]
+        return self._text_embeddings(*self._text_hidden(texts), return_sequence, normalize)
+
+    def _text_embeddings(self, hidden: Tensor, attn: Tensor, special: Tensor, return_sequence: bool,
+                         normalize: bool = True) -> Embeddings:
         mean = (hidden * attn[..., None]).sum(1) / attn.sum(1, keepdim=True).clamp_min(1)  # sentence-transformers pooling
         pooled = self.text_proj(mean)
         pooled = F.normalize(pooled, dim=-1) if normalize else pooled
@@ -192,35 +220,53 @@ class SeqClip(PretrainedModel, nn.Module):
     get_text_features = encode_text
 
     # ------------------------------------------------------------------ training forward
-    def features(self, batch: RadarBatch) -> dict[str, Tensor]:
+    def prepare(self, batch: RadarBatch) -> dict:
+        """The host's half of a training forward (``inputs.prepare``): captions as token tensors, all on
+        the model's device. ``features`` / ``forward`` on the result never read the host."""
+        return prepare(self, batch)
+
+    def features(self, batch: dict) -> dict[str, Tensor]:
         """Pooled features ``radar`` / ``text`` ``[b, d]``; with a sequence loss, ``radar_seq [b, n, d]``,
         ``radar_mask [b, n]``, ``text_seq [b, l, d]``, ``text_mask [b, l]``; with order negatives in
         the batch, the same for them under ``reversed_`` (``reversed_text [m, d]``, ...), and the id tensors
-        ``sequence_ids [b]`` / ``reversed_sequence_ids [m]`` that say which negative describes which row."""
+        ``sequence_ids [b]`` / ``reversed_sequence_ids [m]`` that say which negative describes which row.
+        ``batch``: a ``prepare``d batch (one of the data path is prepared here)."""
+        if "captions" in batch:
+            batch = self.prepare(batch)
         need_seq = self.seq_similarity is not None
         with phase("radar"):
             radar = self.encode_radar(*(batch[k] for k in VIEW_NAMES), batch.get("mask"), return_sequence=need_seq)
-        feats = self._text_features("", batch["captions"])
+        feats = self._text_features("", batch["text"])
+        b = radar.pooled.shape[0]
+        if "reversed_valid" in batch:  # static shapes: the order negatives follow the captions
+            feats = {k: v[:b] for k, v in feats.items()} | {f"reversed_{k}": v[b:] for k, v in feats.items()}
+            feats["reversed_valid"] = batch["reversed_valid"]
         feats["radar"] = radar.pooled
         if need_seq:
             feats.update(radar_seq=radar.sequence, radar_mask=radar.mask)
         if "sequence_ids" in batch:
             feats["sequence_ids"] = batch["sequence_ids"]
-        if batch.get("captions_reversed"):
-            feats.update(self._text_features("reversed_", batch["captions_reversed"]))
+        if "reversed_text" in batch:
+            feats.update(self._text_features("reversed_", batch["reversed_text"]))
+        if "reversed_text" in feats:
             feats["reversed_sequence_ids"] = batch["reversed_sequence_ids"]
         return feats
 
-    def _text_features(self, prefix: str, captions: list[str]) -> dict[str, Tensor]:
+    def _text_features(self, prefix: str, tokens: dict[str, Tensor]) -> dict[str, Tensor]:
         with phase("text"):
-            text = self.encode_text(captions, return_sequence=self.seq_similarity is not None)
+            hidden = ((tokens["hidden"], tokens["attention_mask"], tokens["special_tokens_mask"]) if "hidden" in tokens
+                      else self._encode_tokens(tokens))
+            text = self._text_embeddings(*hidden, return_sequence=self.seq_similarity is not None)
         if text.sequence is None:
             return {f"{prefix}text": text.pooled}
         return {f"{prefix}text": text.pooled, f"{prefix}text_seq": text.sequence, f"{prefix}text_mask": text.mask}
 
-    def forward(self, batch: RadarBatch, return_features: bool = False) -> dict[str, Tensor]:
-        """Losses of a batch (see ``losses``); ``return_features``: the ``features`` alone (gradient
-        accumulation runs them through the DDP wrapper and computes the loss on the whole group)."""
+    def forward(self, batch: dict, return_features: bool = False) -> dict[str, Tensor]:
+        """Losses of a batch (see ``losses``; ``batch`` raw or ``prepare``d); ``return_features``: the
+        ``features`` alone (gradient accumulation runs them through the DDP wrapper and computes the
+        loss on the whole group)."""
+        if "captions" in batch:
+            batch = self.prepare(batch)
         feats = self.features(batch)
         return feats if return_features else seqclip_losses(self, feats, batch.get("sample_ids"))
 

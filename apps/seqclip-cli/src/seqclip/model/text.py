@@ -7,7 +7,33 @@ from pathlib import Path
 
 from ..config import DEFAULT_TEXT_MODEL
 
-__all__ = ["resolve_text_model", "load_text_encoder", "TextCache", "TokenCache", "cut_captions_note", "record_texts"]
+__all__ = ["resolve_text_model", "load_text_encoder", "TextCache", "TokenCache", "cut_captions_note", "record_texts",
+           "TEXT_BUCKET", "bucket_length", "pad_tokens"]
+
+TEXT_BUCKET = 16  # caption lengths a compiled step sees: multiples of this (``SeqClip.bucket_text``)
+MASK_PAD = {"attention_mask": 0, "special_tokens_mask": 1}  # pad values of the masks (ids: the tokenizer's pad)
+
+
+def bucket_length(length: int, multiple: int, cap: int) -> int:
+    """``length`` rounded up to a multiple of ``multiple``, at most ``cap`` (and never below ``length``)."""
+    return max(length, min(-(-length // multiple) * multiple, cap))
+
+
+def pad_values(tokenizer) -> dict[str, int]:
+    """The value each token tensor is padded with."""
+    return {"input_ids": tokenizer.pad_token_id, "token_type_ids": tokenizer.pad_token_type_id, **MASK_PAD}
+
+
+def pad_tokens(tok: dict, tokenizer, length: int) -> dict:
+    """Token tensors ``[b, l]`` padded to ``[b, length]`` on the tokenizer's padding side, as its own padding."""
+    import torch.nn.functional as F
+
+    extra = length - tok["input_ids"].shape[1]
+    if extra <= 0:
+        return tok
+    side = (extra, 0) if tokenizer.padding_side == "left" else (0, extra)
+    pad = pad_values(tokenizer)
+    return {k: F.pad(v, side, value=pad[k]) for k, v in tok.items()}
 
 
 def resolve_text_model(name_or_path: str) -> str:
@@ -95,8 +121,6 @@ class TokenCache:
     are padded into the batch's tensors by indexing; the tensors equal the tokenizer's own
     (``padding=True, truncation=True``) key by key."""
 
-    PAD = {"attention_mask": 0, "special_tokens_mask": 1}  # pad values of the masks (ids: the pad token)
-
     def __init__(self, tokenizer, max_length: int) -> None:
         self.tokenizer, self.max_length = tokenizer, max_length
         self.entries: dict[str, dict[str, list[int]]] = {}  # caption -> {key: unpadded ids}
@@ -112,7 +136,7 @@ class TokenCache:
             for i, text in enumerate(missing):
                 self.entries[text] = {k: list(v[i]) for k, v in tok.items()}
         length = max(len(self.entries[t]["input_ids"]) for t in texts)
-        pad = {"input_ids": self.tokenizer.pad_token_id, "token_type_ids": self.tokenizer.pad_token_type_id, **self.PAD}
+        pad = pad_values(self.tokenizer)
         left = self.tokenizer.padding_side == "left"
         rows = {k: [] for k in self.entries[texts[0]]}
         for text in texts:

@@ -125,7 +125,8 @@ class DeviceData:
         return draw_crop(rng, int(self.frames[i]), self.dataset.length, len(self.records[i].captions))
 
     def _views(self, good: list[int], draws: list[tuple[int, int, int]]) -> dict[str, Tensor]:
-        """The crops ``[b, bins, L]`` (float32, zero past the frames kept) and the mask ``[b, L]``, by indexing."""
+        """The crops ``[b, bins, L]`` (float32, zero past the frames kept; on the training device) and the
+        mask ``[b, L]`` (on the host), by indexing."""
         store = self.views[VIEW_NAMES[0]].device
         idx = torch.tensor(good, device=store)
         start = torch.tensor([s for s, _, _ in draws], device=store)[:, None]  # [b, 1]
@@ -133,12 +134,14 @@ class DeviceData:
         steps = torch.arange(self.dataset.length, device=store)[None]  # [1, L]
         mask = steps < keep  # [b, L]
         frames = (start + steps).clamp_max(self.views[VIEW_NAMES[0]].shape[-1] - 1)  # [b, L]
-        out = {"mask": mask}
+        out = {}
         for name, views in self.views.items():
             rows = torch.arange(views.shape[1], device=store)[None, :, None]  # [1, bins, 1]
             taken = views[idx[:, None, None], rows, frames[:, None, :]]  # [b, bins, L]: only the frames taken
-            out[name] = torch.where(mask[:, None], taken.float(), 0.0)
-        return {k: v.to(self.device, non_blocking=True) for k, v in out.items()}
+            out[name] = torch.where(mask[:, None], taken.float(), 0.0).to(self.device, non_blocking=True)
+        # the mask stays on the host, as the DataLoader's: SeqClip.prepare drops an all-True one without a device read
+        out["mask"] = torch.arange(self.dataset.length)[None] < torch.tensor([k for _, k, _ in draws])[:, None]
+        return out
 
 
 def fits_on_device(data: DataLocation, device: torch.device) -> bool:

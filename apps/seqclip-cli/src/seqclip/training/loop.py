@@ -27,7 +27,7 @@ from .guard import NonFiniteLoss
 from .rng import rng_state, set_rng_state
 from .setup import Run, eval_split, setup
 
-__all__ = ["train", "train_one_epoch", "optimizer_step", "end_epoch", "final_test", "NonFiniteLoss"]
+__all__ = ["train", "train_one_epoch", "optimizer_step", "device_step", "end_epoch", "final_test", "NonFiniteLoss"]
 
 
 # ---------------------------------------------------------------------- the whole run
@@ -152,14 +152,22 @@ def _lockstep(r: Run, batches):
 
 
 def optimizer_step(r: Run, group: list[dict]) -> dict[str, torch.Tensor]:
-    """One optimizer step on ``group`` (``accum_steps`` micro-batches). With several micro-batches the
-    features of all are computed first without gradients, then each micro-batch is recomputed with
-    gradients against the others' cached features (same RNG draws): the gradient of the loss over
-    the whole group, as if it were one batch (open_clip's ``accum_freq``, with the loss's own
-    parameters counted once). Returns the step's scalars (losses, logit scale) as 0-dim tensors, left
-    on the device: reading them is the caller's choice (the loop reads them at log steps)."""
-    group = [{k: v.to(r.device) if torch.is_tensor(v) else v for k, v in b.items()} for b in group]
+    """One optimizer step on ``group`` (``accum_steps`` micro-batches of the data path): the host's
+    half (``SeqClip.prepare``: tokens, device copies), then ``device_step``. Returns the step's
+    scalars (losses, logit scale) as 0-dim tensors, left on the device: reading them is the caller's
+    choice (the loop reads them at log steps)."""
+    return device_step(r, [r.model.prepare(b) for b in group])
+
+
+def device_step(r: Run, group: list[dict]) -> dict[str, torch.Tensor]:
+    """The step on prepared micro-batches; it never waits for the device (``tests/test_step_syncs``).
+    With several micro-batches the features of all are computed first without gradients, then each
+    micro-batch is recomputed with gradients against the others' cached features (same RNG draws):
+    the gradient of the loss over the whole group, as if it were one batch (open_clip's
+    ``accum_freq``, with the loss's own parameters counted once)."""
     if len(group) == 1:
+        if r.cuda_graphs:  # the replay's outputs live until the next replay: a new step begins here
+            torch.compiler.cudagraph_mark_step_begin()
         with r.autocast():
             out = r.train_model(group[0])
         _backward(r, out)
@@ -177,7 +185,9 @@ def optimizer_step(r: Run, group: list[dict]) -> dict[str, torch.Tensor]:
         r.scheduler.step()
         r.model.logit_scale.clamp_()
     r.state.global_step += 1
-    return {k: v.detach() for k, v in out.items() if torch.is_tensor(v) and v.dim() == 0}
+    names = [k for k, v in out.items() if torch.is_tensor(v) and v.dim() == 0]
+    values = torch.stack([out[k].detach().float() for k in names])  # one copy: CUDA graphs reuse their outputs
+    return dict(zip(names, values.unbind(), strict=True))
 
 
 def _accumulate(r: Run, group: list[dict]) -> dict:

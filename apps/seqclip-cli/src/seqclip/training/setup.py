@@ -100,6 +100,7 @@ class Run:
     last_ckpt: Path | None = None
     guard: NonFiniteGuard | None = None  # NaN / Inf losses found without a sync per step (None with fp16's scaler)
     created_run_dir: bool = False  # this start made run_dir (so a failure before any weights removes it)
+    cuda_graphs: bool = False  # the compiled step replays CUDA graphs (training.compiled)
 
     @property
     def global_batch(self) -> int:
@@ -124,7 +125,8 @@ def setup(cfg: TrainConfig, console: Console, dist: DistContext) -> Run:
     device = dist.device if dist.initialized else resolve_device(cfg.device)
     # the device's defaults of what was left unset, recorded in config.toml as used
     cfg = replace(cfg, batch_size=cfg.batch_size or DEFAULT_BATCH[device.type],
-                  precision=cfg.precision or DEFAULT_PRECISION[device.type])
+                  precision=cfg.precision or DEFAULT_PRECISION[device.type],
+                  compile=device.type == "cuda" if cfg.compile is None else cfg.compile)
     if cfg.precision == "fp16" and device.type != "cuda":
         raise TrainingError("--precision fp16 needs CUDA (use bf16 on CPU)")
     model_cfg = cfg.model_config()  # an unknown preset fails here, before any data is read
@@ -149,8 +151,6 @@ def setup(cfg: TrainConfig, console: Console, dist: DistContext) -> Run:
         _warn_cut_captions(model, data, console)
     if dist.is_main and cfg.data_on_device:
         console.print(train_data.describe(), highlight=False)
-    if cfg.compile:
-        model.compile_parts()
     if cfg.cache_text:
         model.cache_text()
     if cfg.data_on_device:  # captions tokenised once, as the views are decoded once
@@ -158,10 +158,15 @@ def setup(cfg: TrainConfig, console: Console, dist: DistContext) -> Run:
     optimizer = torch.optim.AdamW(param_groups(model, cfg.lr, cfg.weight_decay, cfg.text_lr_mult),
                                   fused=True)  # one kernel for all parameters; skips a NaN step on the device
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine(cfg.warmup_steps, steps_per_epoch * cfg.epochs))
-    r = Run(cfg, dist, device, console, data, excluded, train_data, val_ds, model, dist.wrap(model), optimizer,
+    train_model, cuda_graphs = dist.wrap(model), False
+    if cfg.compile:
+        from .compiled import compile_step
+
+        train_model, cuda_graphs = compile_step(model, train_model, cfg, device, dist.world_size, data)
+    r = Run(cfg, dist, device, console, data, excluded, train_data, val_ds, model, train_model, optimizer,
             scheduler, torch.amp.GradScaler(device.type, enabled=cfg.precision == "fp16"), TrainState(),
             steps_per_epoch)
-    r.guard = None if r.scaler.is_enabled() else NonFiniteGuard(device)
+    r.guard, r.cuda_graphs = None if r.scaler.is_enabled() else NonFiniteGuard(device), cuda_graphs
     if ckpt is not None:
         _restore(r, ckpt)
     if dist.is_main:  # only now is anything written
