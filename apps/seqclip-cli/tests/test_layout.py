@@ -1,7 +1,8 @@
-"""The app's layout, as the root README's architecture section draws it: four parts (``cli/``,
-``training/``, ``evaluation/``, ``model/``) over shared leaves, no import circle between its modules,
-no arrow running back up (nothing imports the CLI; the model and evaluation never import training;
-the model never imports evaluation), no module over 300 lines, and the run directory's and a model
+"""The app's layout, as the root README's architecture section draws it: five parts (``cli/``,
+``training/``, ``search/``, ``evaluation/``, ``model/``) over shared leaves, no import circle between its
+modules, no arrow running back up (nothing imports the CLI; the model, evaluation and search never
+import training; the model never imports evaluation; nothing but the CLI imports search), no module
+over 300 lines, and the run directory's and a model
 directory's file names spelled in one module each."""
 
 import ast
@@ -10,7 +11,7 @@ from pathlib import Path
 import seqclip
 
 SOURCE = Path(seqclip.__file__).parent
-PARTS = ("cli", "training", "evaluation", "model")
+PARTS = ("cli", "training", "search", "evaluation", "model")
 MAX_LINES = 300
 
 
@@ -77,7 +78,7 @@ def test_the_import_reader_resolves_relative_imports_of_modules_and_packages():
     assert "training.setup" in GRAPH["training.loop"]
 
 
-def test_the_app_is_in_four_parts_over_shared_leaves():
+def test_the_app_is_in_five_parts_over_shared_leaves():
     parts = {name.split(".")[0] for name in MODULES if "." in name}
     assert parts == set(PARTS)
 
@@ -93,8 +94,9 @@ def _part(name: str) -> str | None:
 
 
 def test_no_arrow_runs_back_up():
-    forbidden = {"model": {"training", "evaluation", "cli"}, "evaluation": {"training", "cli"}, "training": {"cli"},
-                 None: {"cli", "training", "evaluation"}}  # a shared leaf imports no part but the model's leaves
+    forbidden = {"model": {"training", "evaluation", "search", "cli"}, "evaluation": {"training", "search", "cli"},
+                 "training": {"search", "cli"}, "search": {"training", "cli"},
+                 None: {"cli", "training", "search", "evaluation"}}  # a shared leaf imports no part but the model's leaves
     arrows = sorted((name, dep) for name, deps in GRAPH.items() for dep in deps
                     if _part(dep) in forbidden.get(_part(name), set()) and name not in ("seqclip", "__main__"))
     leaves_into_model = sorted((name, dep) for name, deps in GRAPH.items() for dep in deps
@@ -130,7 +132,7 @@ def test_every_exported_name_of_a_package_resolves_and_is_no_module():
     import importlib
     import types
 
-    for package in ("seqclip", "seqclip.model", "seqclip.evaluation", "seqclip.training", "seqclip.cli"):
+    for package in ("seqclip", "seqclip.model", "seqclip.evaluation", "seqclip.training", "seqclip.search", "seqclip.cli"):
         module = importlib.import_module(package)
         for name in module.__all__:
             value = getattr(module, name)

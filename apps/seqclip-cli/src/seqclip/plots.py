@@ -16,7 +16,7 @@ from ._deprecations import metric  # noqa: E402
 
 _ABSENT = object()  # a metric a line does not hold
 
-__all__ = ["plot_views", "plot_confusion", "plot_curves", "plot_similarity", "plot_retrieval_examples"]
+__all__ = ["plot_views", "plot_confusion", "plot_curves", "plot_similarity", "plot_retrieval_examples", "plot_timeline"]
 
 
 def _save(fig, out: str | Path, dpi: int) -> Path:
@@ -94,4 +94,21 @@ def plot_retrieval_examples(examples: Sequence[tuple[str, Sequence[tuple[np.ndar
             axes[q, k].imshow(doppler, origin="lower", aspect="auto", cmap="viridis")
             axes[q, k].set_title(title, fontsize=8)
         axes[q, 0].set_ylabel(caption[:60], fontsize=7)
+    return _save(fig, out, 80)
+
+
+def plot_timeline(doppler: np.ndarray, windows: Sequence[tuple[int, int, str, float]], title: str,
+                  out: str | Path) -> Path:
+    """A recording's Doppler-time view (``[bins, T]``, x in frames) under a strip of its windows' top
+    labels (``(start, end, label, score)``; overlapping windows drawn in order, the later on top)."""
+    labels = sorted({w[2] for w in windows})
+    colours = plt.get_cmap("tab20")(np.linspace(0, 1, max(len(labels), 1)))
+    fig, (strip, ax) = plt.subplots(2, 1, figsize=(12, 4.5), sharex=True, constrained_layout=True,
+                                    gridspec_kw={"height_ratios": (1, 4)})
+    for start, end, label, score in windows:
+        strip.barh(0, end - start, left=start, color=colours[labels.index(label)], edgecolor="white")
+        strip.text((start + end) / 2, 0, f"{label}\n{score:.2f}", ha="center", va="center", fontsize=7)
+    strip.set(yticks=[], title=title)
+    ax.imshow(doppler, origin="lower", aspect="auto", extent=(0, doppler.shape[1], 0, doppler.shape[0]), cmap="viridis")
+    ax.set(xlabel="frame", ylabel="Doppler bin")
     return _save(fig, out, 80)

@@ -18,6 +18,7 @@ import typer
 from .common import console, note
 from .data import data_app
 from .eval import eval_cmd, plot
+from .search import embed, index, predict, search
 from .train import train
 
 __all__ = ["app", "data_app", "main", "PACKAGES"]
@@ -31,6 +32,10 @@ app.add_typer(data_app, name="data")
 app.command("train")(train)
 app.command("eval")(eval_cmd)
 app.command("plot")(plot)
+app.command("embed")(embed)
+app.command("index")(index)
+app.command("search")(search)
+app.command("predict")(predict)
 
 
 def _version(value: bool) -> None:

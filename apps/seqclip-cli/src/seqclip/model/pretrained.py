@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ..errors import CheckpointError
 
-__all__ = ["PretrainedModel", "CONFIG_JSON", "WEIGHTS", "is_model_dir", "load_weights", "read_config",
+__all__ = ["PretrainedModel", "CONFIG_JSON", "WEIGHTS", "is_model_dir", "load_weights", "read_config", "model_fingerprint",
            "find_model_dir"]
 
 CONFIG_JSON = "config.json"
@@ -72,6 +72,21 @@ def load_weights(directory: Path, map_location="cpu") -> dict:
         return load_file(str(path), device=str(map_location))
     except Exception as err:  # noqa: BLE001 - safetensors raises its own error types
         raise CheckpointError(f"{path}: unreadable ({type(err).__name__}: {_first_line(err)})") from None
+
+
+def model_fingerprint(model) -> str:
+    """16 hex digits of a SHA-256 over the model's weights (names, dtypes, shapes, bytes) and config:
+    equal for the same model however it was loaded, different for any other (an index never mixes)."""
+    import hashlib
+
+    import torch
+
+    digest = hashlib.sha256(json.dumps(model.config.to_dict(), sort_keys=True).encode())
+    for name, tensor in sorted(model.state_dict().items()):
+        t = tensor.detach().cpu().contiguous().reshape(-1)
+        digest.update(f"{name}:{tensor.dtype}:{list(tensor.shape)}".encode())
+        digest.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    return digest.hexdigest()[:16]
 
 
 def _write_model_dir(model, directory: Path) -> None:

@@ -1,0 +1,87 @@
+"""What ``seqclip embed`` reads: a dataset (directory or shards, one split or all), or a plain folder of
+``.npz`` view files (no labels, no captions), each as rows with random access to their views."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from radar_text_data.contract import SPLITS
+
+from ..errors import UserError
+
+__all__ = ["Row", "ClipRows", "open_clip_rows", "read_sentences"]
+
+
+@dataclass(frozen=True)
+class Row:
+    """One clip's metadata: ``id``, ``split`` ("" for a folder), activity ``labels``, ``captions``."""
+
+    id: str
+    split: str
+    labels: tuple[str, ...]
+    captions: tuple[str, ...]
+
+
+class ClipRows:
+    """Rows and their views: ``rows[i]``, ``views(i)`` (float32 ``[bins, T]`` per view, uncropped)."""
+
+    def __init__(self, rows: list[Row], loaders: list) -> None:
+        self.rows, self._loaders = rows, loaders
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def views(self, i: int) -> dict[str, np.ndarray]:
+        return self._loaders[i]()
+
+
+def open_clip_rows(spec: str, split: str = "all") -> ClipRows:
+    """A dataset directory / shard spec (``split``: one of the splits or ``all``), or a folder whose
+    ``.npz`` files (searched recursively, sorted) each hold the three views (id: the path inside it)."""
+    path = Path(spec)
+    if path.is_dir() and not (path / "manifest.jsonl").is_file() and not any(path.glob("*.tar")):
+        return _folder(path)
+    from radar_text_data.source import open_split, resolve_data
+
+    try:
+        location = resolve_data(spec)
+    except (FileNotFoundError, ValueError) as err:
+        raise UserError(f"DATA: {err}") from None
+    rows, loaders = [], []
+    for name in SPLITS if split == "all" else (split,):
+        try:
+            source = open_split(location, name)
+        except (FileNotFoundError, ValueError):
+            continue
+        for i, record in enumerate(source.records):
+            rows.append(Row(record.id, record.split, record.activities, tuple(record.captions)))
+            loaders.append(lambda s=source, i=i: s.load(i))
+    if not rows:
+        raise UserError(f"DATA: {spec} holds no clips{'' if split == 'all' else f' in split {split!r}'}")
+    return ClipRows(rows, loaders)
+
+
+def _folder(root: Path) -> ClipRows:
+    from radar_text_data.clips import decode_clip
+
+    files = sorted(root.rglob("*.npz"))
+    if not files:
+        raise UserError(f"DATA: {root} is an empty folder (no .npz view files, no manifest.jsonl, no shards)")
+    rows = [Row(str(f.relative_to(root).with_suffix("")), "", (), ()) for f in files]
+    return ClipRows(rows, [lambda f=f: decode_clip(f, str(f)) for f in files])
+
+
+def read_sentences(path: str | Path) -> list[str]:
+    """The non-empty lines of a text file (one sentence a line)."""
+    from radar_text_data.textfile import read_text
+
+    try:
+        lines = [line.strip() for line in read_text(path).splitlines()]
+    except (FileNotFoundError, UnicodeDecodeError, ValueError) as err:
+        raise UserError(f"--texts: {err}") from None
+    if not any(lines):
+        raise UserError(f"--texts: {path} holds no sentence")
+    return [line for line in lines if line]
