@@ -60,6 +60,8 @@ def eval_cmd(
                                                "candidates: adds the generalised zero-shot report; none: no report. "
                                                "[default: those of the candidates the dataset records]",
                                                show_default=False)] = None,
+    card: Annotated[bool, typer.Option("--card/--no-card", help="Append the result to the model's card (README.md "
+                                       "of the model directory the checkpoint resolves to).")] = False,
 ) -> None:
     """Evaluate a checkpoint: retrieval (both directions), zero-shot recognition, or order: twins
     (own caption vs the order-swapped twin's) and order (own caption vs its order-reversed
@@ -93,6 +95,14 @@ def eval_cmd(
 
         write_text_atomic(out, json.dumps(result, indent=2) + "\n")
         console.print(f"wrote {out}")
+    if card:
+        from ..model.card import append_to_card
+        from ..model.pretrained import find_model_dir
+
+        root, _ = find_model_dir(checkpoint)
+        path = append_to_card(root, f"seqclip eval --task {result['task']} --split {split} on {data} "
+                                    f"(score: {result['similarity']})", result)
+        console.print(f"appended to {path}")
 
 
 def _zero_shot_options(classes: Path | None, templates: Path | None, unseen: str | None, data: str,

@@ -109,15 +109,19 @@ class PretrainedModel:
     config_class: type
     load_note: str | None = None  # set by from_pretrained: a fallback to a run's latest checkpoint
 
-    def save_pretrained(self, directory: str | os.PathLike) -> Path:
-        """``config.json`` + ``model.safetensors`` + ``tokenizer/`` + ``text_encoder/`` (its config),
+    def save_pretrained(self, directory: str | os.PathLike, training: dict | None = None) -> Path:
+        """``config.json`` + ``model.safetensors`` + ``tokenizer/`` + ``text_encoder/`` (its config) +
+        the model card ``README.md`` (``card.render_card``; ``training``: what ``seqclip train`` knows),
         written beside ``directory`` and renamed into place (``radar_views.staged_directory``; a
         model saved there before is replaced)."""
         from radar_views import staged_directory
 
+        from .card import CARD, render_card
+
         target = Path(directory)
         with staged_directory(target, discard=True) as tmp:
             _write_model_dir(self, tmp)
+            (tmp / CARD).write_text(render_card(self, model_fingerprint(self), training))
         return target
 
     @classmethod

@@ -16,7 +16,7 @@ from ..model.pretrained import model_fingerprint
 from .index import load_index
 from .store import EmbeddingStore
 
-__all__ = ["Hit", "search", "RERANKS", "load_search_model"]
+__all__ = ["Hit", "Searcher", "search", "RERANKS", "load_search_model"]
 
 RERANKS = ("none", "temporal")
 
@@ -52,32 +52,57 @@ def load_search_model(info, checkpoint: str | Path | None):
     return model
 
 
-@torch.no_grad()
+class Searcher:
+    """An index opened once for many queries (clip-retrieval's back end): the index, its embeddings'
+    metadata and the model, checked once by fingerprint (``model`` given or loaded from ``checkpoint``,
+    else from the checkpoint the embeddings recorded; loaded only for sentence queries)."""
+
+    def __init__(self, index: str | Path, checkpoint: str | Path | None = None, model=None) -> None:
+        self.index, self.info = load_index(index)
+        self.store = EmbeddingStore(self.info.embeddings)
+        self.checkpoint, self._model = checkpoint, model
+        if model is not None and model_fingerprint(model) != self.info.fingerprint:
+            raise UserError(f"the model is not the one whose embeddings the index holds (fingerprint "
+                            f"{model_fingerprint(model)} != {self.info.fingerprint}); embed and index again")
+        columns = ["row", "id", "split", "labels", "captions"] if self.info.table == "clips" else ["row", "id", "text"]
+        self.meta = self.store.table(self.info.table, columns).to_pydict()
+
+    @property
+    def model(self):
+        if self._model is None:
+            self._model = load_search_model(self.info, self.checkpoint)
+        return self._model
+
+    @torch.no_grad()
+    def query(self, text: str | None = None, clip: str | None = None, k: int = 10, rerank: str = "none",
+              m: int = 10) -> list[Hit]:
+        """The ``k`` best rows for a sentence ``text`` or a stored clip's id ``clip``."""
+        if (text is None) == (clip is None):
+            raise UserError("give a sentence or --clip ID (one of them)")
+        if rerank not in RERANKS:
+            raise UserError(f"--rerank must be one of {' | '.join(RERANKS)}, got {rerank!r}")
+        if clip is not None and rerank != "none":
+            raise UserError("--rerank temporal re-scores clips against a sentence; a --clip query has none")
+        embedded = self.model.encode_text([text], return_sequence=rerank != "none") if text is not None else None
+        vector = embedded.pooled.float().numpy() if embedded is not None else _clip_vector(self.store, clip)
+        wanted = min(self.info.vectors, k * m if rerank != "none" else k)
+        scores, rows = self.index.search(np.ascontiguousarray(vector, dtype=np.float32), wanted)
+        rows, scores = rows[0][rows[0] >= 0], scores[0][rows[0] >= 0]
+        final = _temporal(self.model, self.store, self.info.table, rows, embedded) if rerank == "temporal" else scores
+        order = np.argsort(-final, kind="stable")[:k]
+        return self._hits(rows[order], final[order], scores[order])
+
+    def _hits(self, rows: np.ndarray, scores: np.ndarray, pooled: np.ndarray) -> list[Hit]:
+        meta, clips = self.meta, self.info.table == "clips"
+        return [Hit(rank, meta["id"][i], float(score), float(cos), i, meta["split"][i] if clips else "",
+                    list(meta["labels"][i]) if clips else [], (meta["captions"][i] or [""])[0] if clips else meta["text"][i])
+                for rank, (i, score, cos) in enumerate(zip(rows.tolist(), scores, pooled, strict=True), 1)]
+
+
 def search(index: str | Path, query: str | None = None, clip: str | None = None, k: int = 10,
            rerank: str = "none", m: int = 10, checkpoint: str | Path | None = None, model=None) -> list[Hit]:
-    """The ``k`` best rows of the index for a sentence ``query`` or a stored clip's id ``clip``."""
-    if (query is None) == (clip is None):
-        raise UserError("give a sentence or --clip ID (one of them)")
-    if rerank not in RERANKS:
-        raise UserError(f"--rerank must be one of {' | '.join(RERANKS)}, got {rerank!r}")
-    faiss_index, info = load_index(index)
-    store = EmbeddingStore(info.embeddings)
-    if query is not None:
-        model = model or load_search_model(info, checkpoint)
-        text = model.encode_text([query], return_sequence=rerank != "none")
-        vector = text.pooled.float().numpy()  # [1, d]
-    else:
-        vector, text = _clip_vector(store, clip), None
-        if rerank != "none":
-            raise UserError("--rerank temporal re-scores clips against a sentence; a --clip query has none")
-    wanted = min(info.vectors, k * m if rerank != "none" else k)
-    scores, rows = faiss_index.search(np.ascontiguousarray(vector, dtype=np.float32), wanted)
-    rows, scores = rows[0][rows[0] >= 0], scores[0][rows[0] >= 0]
-    final = scores
-    if rerank == "temporal":
-        final = _temporal(model, store, info.table, rows, text)
-    order = np.argsort(-final, kind="stable")[:k]
-    return _hits(store, info.table, rows[order], final[order], scores[order])
+    """One query (see ``Searcher.query``); open a ``Searcher`` for many."""
+    return Searcher(index, checkpoint, model).query(query, clip, k, rerank, m)
 
 
 def _clip_vector(store: EmbeddingStore, clip: str) -> np.ndarray:
@@ -100,15 +125,3 @@ def _temporal(model, store: EmbeddingStore, table: str, rows: np.ndarray, text) 
     parts = sim.pair_similarities(torch.from_numpy(seq.astype(np.float32)), text.sequence.float(),
                                   torch.arange(c), torch.zeros(c, dtype=torch.long), torch.from_numpy(mask), text.mask)
     return parts["temporal"].float().numpy()
-
-
-def _hits(store: EmbeddingStore, table: str, rows: np.ndarray, scores: np.ndarray, pooled: np.ndarray) -> list[Hit]:
-    columns = ["row", "id", "split", "labels", "captions"] if table == "clips" else ["row", "id", "text"]
-    meta = store.table(table, columns).to_pydict()
-    hits = []
-    for rank, (row, score, cos) in enumerate(zip(rows, scores, pooled, strict=True), 1):
-        i = int(row)
-        text = (meta["captions"][i] or [""])[0] if table == "clips" else meta["text"][i]
-        hits.append(Hit(rank, meta["id"][i], float(score), float(cos), i, meta.get("split", [""] * (i + 1))[i],
-                        list(meta.get("labels", [[]] * (i + 1))[i]), text))
-    return hits

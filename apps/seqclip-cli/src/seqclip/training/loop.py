@@ -19,11 +19,13 @@ from ..distributed import DistContext
 from ..errors import DivergedError
 from ..evaluation.retrieval import retrieval, validate
 from ..evaluation.scorer import Scorer
+from ..model.card import append_to_card
 from ..model.losses import cat_features, loss_parameters, seqclip_losses
 from ..model.seqclip import SeqClip
 from ..rundir import BEST, discard_unfinished_start, save_checkpoint
 from ..timing import phase
 from .guard import NonFiniteLoss
+from .provenance import training_card
 from .rng import rng_state, set_rng_state
 from .setup import Run, eval_split, setup
 
@@ -236,7 +238,7 @@ def end_epoch(r: Run, console: Console) -> None:
     r.logger.log(r.state.global_step, {"epoch": epoch, **{f"val_{k}": v for k, v in metrics["flat"].items()}})
     if r.state.best_r1 is None or r1 > r.state.best_r1:
         r.state.best_r1 = r1
-        r.model.save_pretrained(r.run_dir / BEST)
+        r.model.save_pretrained(r.run_dir / BEST, training=training_card(r, epoch))
     console.print(f"epoch {epoch}: val loss {metrics['flat']['loss_total']:.3f}, "
                   f"R@1 t2r {metrics['text_to_radar']['R@1']:.1f} r2t {metrics['radar_to_text']['R@1']:.1f} "
                   f"(best {r.state.best_r1:.1f})")
@@ -261,4 +263,7 @@ def final_test(r: Run) -> dict:
     model = SeqClip.from_pretrained(best, map_location=r.device).to(r.device) if best.is_dir() else r.model
     summary.update(test=retrieval(Scorer(model, POOLED, cfg.batch_size), test_ds), test_clips=len(test_ds),
                    test_model="best" if best.is_dir() else "latest")
+    if best.is_dir():
+        append_to_card(best, f"Test split ({len(test_ds)} clips, the final test of seqclip train, 95 % intervals)",
+                       summary["test"])
     return summary
