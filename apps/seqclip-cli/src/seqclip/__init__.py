@@ -1,8 +1,9 @@
 """seqclip: CLIP-style radar-text models (SeqClip), datasets, training and evaluation.
 
-Four parts: ``model/`` (the model, its losses, text side and saved files), ``evaluation/`` (one
+Five parts: ``model/`` (the model, its losses, text side and saved files), ``evaluation/`` (one
 ``Scorer``, retrieval, zero-shot, order, the task registry, statistics and reports), ``training/``
-(setup, the loop, data streams, logging, optimiser) and ``cli/`` (the ``seqclip`` command). Names
+(setup, the loop, data streams, logging, optimiser), ``search/`` (embed, index, search, predict) and
+``cli/`` (the ``seqclip`` command). Names
 are imported on first use, so ``import seqclip`` (and the CLI's ``--help``) does not load torch.
 """
 
