@@ -57,6 +57,10 @@ def test_embed_resumes_part_by_part_and_refuses_another_model(made, tmp_path):
     stamp = store.part_path("clips", 0).stat().st_mtime_ns
     assert run(*args).exit_code == 0 and store.part_path("clips", 0).stat().st_mtime_ns == stamp  # kept
     store.part_path("clips", 0).unlink()  # an interrupted run: the part was never published
+    store.part_path("clips", 1).write_bytes(store.part_path("clips", 0, ".mask.npy").read_bytes())  # a stray part
+    result = run("index", tmp_path / "e", "--out", tmp_path / "i")
+    assert result.exit_code == 2 and "not finished" in one_line(result) and not (tmp_path / "i").exists()
+    store.part_path("clips", 1).unlink()
     assert run(*args).exit_code == 0 and np.array_equal(store.pooled("clips"), first)
     other = SeqClip.from_pretrained(root / "model")
     with torch.no_grad():

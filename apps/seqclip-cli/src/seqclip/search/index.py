@@ -98,6 +98,10 @@ def build_index(embeddings: str | Path, out: str | Path, table: str = "clips", m
 
     store = EmbeddingStore(embeddings)
     meta = store.read_meta()
+    done = meta.tables.get(table, {}).get("parts")
+    if done is None or store.parts(table) != list(range(done)):
+        raise UserError(f"{store.root}: the {table} embeddings are not finished (an interrupted `seqclip embed`: "
+                        f"the same command completes them)" if store.parts(table) else f"{store.root}: no {table} embeddings")
     vectors = np.ascontiguousarray(store.pooled(table))  # [N, d], unit norm
     t0 = time.perf_counter()
     chosen = _choose(len(vectors), vectors.shape[1], memory_mb) if kind == "auto" else kind
