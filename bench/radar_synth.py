@@ -1,6 +1,12 @@
 """Benchmark radar-synth: clips per second per core and peak memory for default clips.
 
     uv run python bench/radar_synth.py            # BENCH_CLIPS=8 by default
+    BENCH_ENGINES=1 uv run python bench/radar_synth.py   # generate_dataset: the local pool against Ray
+
+With ``BENCH_ENGINES=1`` (``BENCH_ENGINE_CLIPS``, default 96 clips of <= 496 frames): end-to-end clips/s
+of ``generate_dataset`` with the local pool and with ``engine="ray"`` at 2 workers and at every core
+(Ray's start counted, and with a Ray started beforehand: the steady state of a cluster that is up),
+then a worked estimate for HumanML3D with 8 rotations on N machines of 16 cores.
 
 One process, BLAS/FFT threads pinned to 1. Each clip is planned as in ``generate_dataset``
 (100-496 frames) and rendered to normalised views. Timing runs untraced; peak memory is numpy's
@@ -98,5 +104,48 @@ def main():
     print(f"| exact (8-frame clip) | 1 | 8 | {exact_fps / 300:.4f} (at 300 frames) | {exact_fps:.1f} | - |")
 
 
+def engines() -> None:
+    import logging
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    import ray
+
+    from radar_synth import generate_dataset
+
+    clips = int(os.environ.get("BENCH_ENGINE_CLIPS", "96"))
+    rows, local_rate = [], {}
+    for workers in sorted({2, os.cpu_count() or 2}):
+        for engine, warm in (("local", False), ("ray", False), ("ray", True)):
+            if warm:
+                ray.init(num_cpus=workers, logging_level=logging.WARNING, log_to_driver=False, include_dashboard=False)
+                generate_dataset(tempfile.mkdtemp() + "/w", 2 * workers, seed=1, workers=workers, progress=False,
+                                 engine="ray")  # the workers' imports, as on a cluster that has run before
+            out = Path(tempfile.mkdtemp()) / "d"
+            t0 = time.perf_counter()
+            generate_dataset(out, clips, seed=0, workers=workers, progress=False, engine=engine)
+            rate = clips / (time.perf_counter() - t0)
+            if warm:
+                ray.shutdown()
+            shutil.rmtree(out.parent)
+            local_rate.setdefault(workers, rate)
+            name = {("local", False): "local pool", ("ray", False): "ray (a local Ray started by the call)",
+                    ("ray", True): "ray (Ray already up)"}[engine, warm]
+            rows.append((workers, name, rate, 100 * (local_rate[workers] / rate - 1)))
+    print(f"\n{clips} clips (generate_dataset defaults, <= 496 frames), {os.cpu_count()} CPUs\n")
+    print("| workers | engine | clips/s | overhead vs local |")
+    print("|---|---|---|---|")
+    for workers, name, rate, over in rows:
+        print(f"| {workers} | {name} | {rate:.2f} | {over:+.0f} % |")
+    per_core = max(r[2] for r in rows if r[1] == "local pool") / max(r[0] for r in rows if r[1] == "local pool")
+    hml = 29_232 * 8
+    print(f"\nHumanML3D, 29,232 whole motions x 8 rotations = {hml:,} clips at {per_core:.2f} clips/s per core "
+          f"(this machine's local pool; 10-second motions run at about 1 clip/s per core, bench above):")
+    for machines in (1, 4, 16, 64):
+        hours = hml / (per_core * 16 * machines) / 3600
+        print(f"- {machines} machine(s) of 16 cores: {hours:.1f} h")
+
+
 if __name__ == "__main__":
-    main()
+    engines() if os.environ.get("BENCH_ENGINES") == "1" else main()

@@ -13,7 +13,6 @@ the simulator's classes and their phrases (``defaults.class_phrases``), for zero
 from __future__ import annotations
 
 import json
-import multiprocessing as mp
 import os
 from collections.abc import Sequence
 from dataclasses import asdict, replace
@@ -37,6 +36,7 @@ from .defaults import (
     WORDING_FAMILIES,
     class_phrases,
 )
+from .engine import parallel_map
 from .motion import ACTIVITIES, ClipPlan, Segment, min_segment_frames, plan_clip
 from .partial import DATASET, open_partial, publish, read_record, write_record
 from .synth import SynthConfig
@@ -136,7 +136,7 @@ def generate_dataset(out_dir: str | os.PathLike, num_clips: int, seed: int = 0, 
                      max_frames: int = MAX_FRAMES, progress: bool = True,
                      split_fractions: tuple[float, float, float] = SPLIT_FRACTIONS, format: str = "directory",
                      shard_size: int | None = None, overwrite: bool = False, unseen: Sequence[str] = (),
-                     held_out_wording: Sequence[str] = ()) -> Path:
+                     held_out_wording: Sequence[str] = (), engine: str = "local", ray_address: str = "auto") -> Path:
     """Simulate ``num_clips`` captioned clips into ``out_dir`` (see the module doc for the records).
 
     ``format``: ``directory`` (``manifest.jsonl`` + ``clips/``) or ``wds`` (WebDataset shards of
@@ -160,6 +160,9 @@ def generate_dataset(out_dir: str | os.PathLike, num_clips: int, seed: int = 0, 
     ``held_out_wording``: caption wording families (``WORDING_FAMILIES``) used only in the val and
     test captions, which use no other; train captions use the remaining families. Without it every
     split is worded in all four. The views do not depend on it (captions are drawn after them).
+
+    ``engine``: ``local`` (a pool of ``workers`` processes) or ``ray`` (Ray tasks on ``ray_address``:
+    ``auto``, ``local`` or a cluster's address; ``radar_synth.engine``): the same bytes either way.
     """
     _check_args(num_clips, max_frames, split_fractions, twins, multi_segment, format)
     unseen = _check_unseen(unseen)
@@ -180,7 +183,7 @@ def generate_dataset(out_dir: str | os.PathLike, num_clips: int, seed: int = 0, 
              for i, kind in enumerate(kinds)]
     records = []
     bar = tqdm(total=num_clips, desc="simulating clips", unit="clip", disable=not progress)
-    for row in parallel_map(_task, tasks, workers):  # in clip order: each split's records come in id order
+    for row in parallel_map(_task, tasks, workers, engine, ray_address):  # in clip order: records in id order
         records.append(ClipRecord.from_dict(row, f"clip {row['id']}"))
         bar.update()
     bar.close()
@@ -226,22 +229,3 @@ def _check_args(num_clips: int, max_frames: int, split_fractions, twins: float, 
             raise ValueError(f"{name} must be a share in [0, 1], got {share}")
     if format not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, got {format!r}")
-
-
-def parallel_map(fn, tasks: list, workers: int):
-    """``fn(task)`` for every task, in task order, on ``workers`` spawned processes (one core each:
-    BLAS and FFT threads pinned to 1); in this process for ``workers <= 1``."""
-    if workers <= 1:
-        yield from map(fn, tasks)
-        return
-    saved = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
-    os.environ.update({k: "1" for k in saved})  # one core per worker
-    try:
-        with mp.get_context("spawn").Pool(workers) as pool:
-            yield from pool.imap(fn, tasks, chunksize=1)
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v

@@ -26,8 +26,8 @@ from radar_text_data.contract import FRAME_MULTIPLE
 from radar_views import RadarConfig, atomic_write, check_new_output
 
 from .clip import render_trajectories
-from .dataset import parallel_map
 from .defaults import FORMATS, SPLIT_FRACTIONS
+from .engine import parallel_map
 from .mocap import MotionItem, load_motion
 from .partial import (
     DATASET,
@@ -226,11 +226,13 @@ def _work_dir(out: Path, items: Sequence[MotionItem], opts: SimulateOptions) -> 
 def simulate_corpus(items: Sequence[MotionItem], out: str | os.PathLike, opts: SimulateOptions | None = None,
                     root: str | os.PathLike | None = None, workers: int = 1, skip_bad: bool = False,
                     format: str = "directory", shard_size: int | None = None, overwrite: bool = False,
-                    progress: bool = True, read_problems: Sequence[tuple[str, str]] = ()) -> SimulateSummary:
+                    progress: bool = True, read_problems: Sequence[tuple[str, str]] = (), engine: str = "local",
+                    ray_address: str = "auto") -> SimulateSummary:
     """Simulate ``items`` into ``out`` (a dataset directory, or shards with ``format="wds"``).
     Every item is checked first: a bad one raises ``MotionError`` naming its file before anything is
     written, unless ``skip_bad`` (left out and counted, with the reader's ``read_problems``).
-    ``root``: the corpus folder, for the source paths recorded in each record."""
+    ``root``: the corpus folder, for the source paths recorded in each record. ``engine`` / ``ray_address``:
+    where the motions are simulated (``radar_synth.engine``; the same bytes either way)."""
     opts, out = opts or SimulateOptions(), Path(out)
     if format not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, got {format!r}")
@@ -252,7 +254,7 @@ def simulate_corpus(items: Sequence[MotionItem], out: str | os.PathLike, opts: S
              for item, split in zip(good, splits, strict=True)]
     bar = tqdm(total=sum(len(t[1]) for t in tasks), desc="simulating motions", unit="clip", disable=not progress)
     records = []
-    for rows in parallel_map(_task, tasks, workers):
+    for rows in parallel_map(_task, tasks, workers, engine, ray_address):
         records += [ClipRecord.from_dict(row, f"clip {row['id']}") for row in rows]
         bar.update(len(rows))
     bar.close()

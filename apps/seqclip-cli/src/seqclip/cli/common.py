@@ -18,8 +18,8 @@ from .._deprecations import new_value, rename_note
 from ..errors import UserError
 
 __all__ = ["console", "err_console", "fail", "note", "user_errors", "choice", "as_typed", "check_out", "writing",
-           "check_spec", "check_fractions", "check_windows", "progress_bar", "Overwrite", "ShardSize", "Format",
-           "Stride", "USER_ERRORS"]
+           "check_spec", "check_fractions", "interrupted", "check_windows", "progress_bar", "Engine", "RayAddress", "Overwrite",
+           "ShardSize", "Format", "Stride", "USER_ERRORS"]
 
 console = Console()
 err_console = Console(stderr=True)
@@ -32,6 +32,10 @@ ShardSize = Annotated[int, typer.Option(help="Samples per shard (--format wds)."
 DataFormat = Literal[FORMATS]  # type: ignore[valid-type]  # directory | wds
 Format = Annotated[DataFormat, typer.Option(help="directory (manifest.jsonl + clips/) or wds (WebDataset shards + "
                                             "index.json).")]
+Engine = Annotated[Literal["local", "ray"], typer.Option(help="local: a process pool here; ray: Ray tasks on "
+                                                       "--ray-address (pip install 'radar-synth[ray]'); the same bytes.")]
+RayAddress = Annotated[str, typer.Option(help="With --engine ray: auto (a running cluster, else a local Ray for "
+                                         "this run), local, or a cluster's address (HOST:PORT, ray://...).")]
 Stride = Annotated[int | None, typer.Option(help="With --window: frames between window starts. [default: the "
                                             "window, no overlap]", min=1, show_default=False)]
 
@@ -40,6 +44,13 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     """One ``error:`` line on stderr; raise the returned ``typer.Exit``."""
     err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
+
+
+def interrupted(kept: str) -> typer.Exit:
+    """Ctrl-C during a generator: where its work is kept; exit 130."""
+    err_console.print(escape(f"interrupted: {kept}; run the same command again to continue"), highlight=False,
+                      soft_wrap=True)
+    return typer.Exit(130)
 
 
 def note(message: str) -> None:

@@ -25,8 +25,10 @@ from radar_text_data.contract import (  # standard library only
 
 from ..config import TrainConfig
 from .common import (
+    Engine,
     Format,
     Overwrite,
+    RayAddress,
     ShardSize,
     Stride,
     as_typed,
@@ -37,6 +39,7 @@ from .common import (
     console,
     err_console,
     fail,
+    interrupted,
     progress_bar,
     user_errors,
     writing,
@@ -53,7 +56,9 @@ def data_synth(
     out: Annotated[Path, typer.Option(help="Output directory (the dataset, or the shards with --format wds).")],
     clips: Annotated[int, typer.Option(help="Number of clips.", min=1)] = DEFAULTS.synth_clips,
     seed: Annotated[int, typer.Option(help="Random seed (same seed -> identical files).", min=0)] = 0,
-    workers: Annotated[int, typer.Option(help="Generator processes.", min=1)] = 2,
+    workers: Annotated[int, typer.Option(help="CPUs: processes, or Ray tasks at a time.", min=1)] = 2,
+    engine: Engine = "local",
+    ray_address: RayAddress = "auto",
     max_frames: Annotated[int, typer.Option(help="Longest clip in frames.", min=MIN_FRAMES,
                                             max=MAX_FRAMES)] = MAX_FRAMES,
     snr_db: Annotated[float, typer.Option(help="Per-sample SNR of a 1 m^2 target at 5 m.")] = 0.0,
@@ -80,7 +85,8 @@ def data_synth(
     with writing(out):
         _synth(out, clips, seed=seed, workers=workers, max_frames=max_frames, snr_db=snr_db,
                multi_segment=multi_segment, twins=twins, format=format, shard_size=shard_size,
-               overwrite=overwrite, unseen=unseen_names, held_out_wording=wording)
+               overwrite=overwrite, unseen=unseen_names, held_out_wording=wording, engine=engine,
+               ray_address=ray_address)
 
 
 def _synth(out: Path, clips: int, **options) -> None:
@@ -92,7 +98,7 @@ def _synth(out: Path, clips: int, **options) -> None:
     except KeyboardInterrupt:
         from radar_synth.partial import partial_dir
 
-        raise _interrupted(f"the clips simulated so far are kept in {partial_dir(out, 'synth')}") from None
+        raise interrupted(f"the clips simulated so far are kept in {partial_dir(out, 'synth')}") from None
     console.print(f"wrote {clips} clips to {root}" + (" as shards" if options["format"] == "wds" else ""))
 
 
@@ -236,7 +242,9 @@ def data_simulate(
                                                  min=0.0, max=1.0)] = SPLIT_FRACTIONS[2],
     seed: Annotated[int, typer.Option(help="Random seed (placement, noise, the split of sources without one).",
                                       min=0)] = 0,
-    workers: Annotated[int, typer.Option(help="Simulation processes.", min=1)] = 2,
+    workers: Annotated[int, typer.Option(help="CPUs: processes, or Ray tasks at a time.", min=1)] = 2,
+    engine: Engine = "local",
+    ray_address: RayAddress = "auto",
     skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Leave out motions that cannot be simulated "
                                            "(counted) instead of stopping.")] = False,
     snr_db: Annotated[float, typer.Option(help="Per-sample SNR of a 1 m^2 target at 5 m.")] = 0.0,
@@ -258,7 +266,8 @@ def data_simulate(
                             dict(seed=seed, rotations=rotations, max_frames=max_frames, up=up, units_m=units_m,
                                  smoothing_s=smoothing, snr_db=snr_db, window_frames=window, stride_frames=stride,
                                  split_fractions=(1.0 - val_fraction - test_fraction, val_fraction, test_fraction)),
-                            dict(workers=workers, format=format, shard_size=shard_size, overwrite=overwrite))
+                            dict(workers=workers, format=format, shard_size=shard_size, overwrite=overwrite,
+                                 engine=engine, ray_address=ray_address))
     notes = [f"{summary.resumed} finished before (resumed)"] if summary.resumed else []
     notes += [f"{summary.cropped} cut to {max_frames} frames"] if summary.cropped else []
     if summary.skipped:
@@ -283,13 +292,4 @@ def _simulate(src: Path, out: Path, read: dict, options: dict, write: dict):
             return simulate_corpus(items, out, SimulateOptions(**options), root=src, skip_bad=read["skip_bad"],
                                    read_problems=unreadable or (), **write)
     except KeyboardInterrupt:
-        raise _interrupted(f"clips simulated so far (if any) are kept in {partial_dir(out)}") from None
-
-
-def _interrupted(kept: str) -> typer.Exit:
-    """Ctrl-C during a generator: where its work is kept; exit 130."""
-    err_console.print(escape(f"interrupted: {kept}; run the same command again to continue"), highlight=False,
-                      soft_wrap=True)
-    return typer.Exit(130)
-
-
+        raise interrupted(f"clips simulated so far (if any) are kept in {partial_dir(out)}") from None

@@ -1,0 +1,141 @@
+"""Where the simulation runs: ``local`` (a process pool on this machine) or ``ray`` (Ray Core tasks, on a
+local Ray started for the run or on a cluster). Both call the same task function on the same task
+list and hand the results back in task order, so the outputs are byte-identical; the tasks write their
+clips into the run's partial directory themselves (on a cluster it must be on a file system every node
+mounts), so an interrupted run of either engine continues with the same command.
+
+Ray: one task per group of clip tasks (``num_cpus=1``, retried up to ``MAX_RETRIES`` times when its
+worker dies; an exception of the task itself is not retried and is raised here as it was raised
+there), at most ``workers`` in flight (``--workers``: CPUs requested), BLAS threads pinned to 1."""
+
+from __future__ import annotations
+
+import logging
+import math
+import multiprocessing as mp
+import os
+from collections.abc import Callable, Iterator
+
+__all__ = ["ENGINES", "parallel_map", "ray_map", "MAX_RETRIES", "group_size", "EngineUnavailable"]
+
+ENGINES = ("local", "ray")
+MAX_RETRIES = 3  # a task whose worker process dies (killed, out of memory, node lost) runs again
+MAX_GROUP = 16  # clip tasks per Ray task at most: a worker holds one clip's arrays at a time
+ONE_THREAD = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+
+
+class EngineUnavailable(ImportError, ValueError):
+    """The engine asked for cannot run here: Ray is not installed, or its cluster cannot be reached."""
+
+
+def parallel_map(fn: Callable, tasks: list, workers: int, engine: str = "local", address: str = "auto") -> Iterator:
+    """``fn(task)`` for every task, in task order: on ``workers`` spawned processes (``local``; in this
+    process for ``workers <= 1``) or as Ray tasks (``ray``, ``address``: see ``ray_map``)."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+    if engine == "ray":
+        yield from ray_map(fn, tasks, workers, address)
+        return
+    if workers <= 1:
+        yield from map(fn, tasks)
+        return
+    saved = {k: os.environ.get(k) for k in ONE_THREAD}
+    os.environ.update(ONE_THREAD)  # one core per worker
+    try:
+        with mp.get_context("spawn").Pool(workers) as pool:
+            yield from pool.imap(fn, tasks, chunksize=1)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def group_size(tasks: int, workers: int) -> int:
+    """Clip tasks per Ray task: about four groups per worker (balance), at most ``MAX_GROUP``."""
+    return max(1, min(MAX_GROUP, math.ceil(tasks / (4 * max(workers, 1)))))
+
+
+def _run_group(fn: Callable, group: list) -> list:
+    return [fn(task) for task in group]
+
+
+def ray_map(fn: Callable, tasks: list, workers: int, address: str = "auto", group: int | None = None,
+            max_retries: int = MAX_RETRIES) -> Iterator:
+    """``fn(task)`` for every task, in task order, as Ray tasks of ``group`` clip tasks each, at most
+    ``workers`` at a time. ``address``: ``auto`` (a running cluster, else a local Ray started for this
+    call with ``workers`` CPUs), ``local`` (always a new local Ray), or a cluster address (``ray://...`` or
+    ``HOST:PORT``). A Ray this call started is shut down when it ends."""
+    ray = _import_ray()
+    started = _connect(ray, address, workers)
+    size = group or group_size(len(tasks), workers)
+    groups = [tasks[i:i + size] for i in range(0, len(tasks), size)]
+    options = {"num_cpus": 1, "max_retries": max_retries, "retry_exceptions": False}
+    if started != "local":  # a local Ray's workers inherit ONE_THREAD from this process; a cluster's get it here
+        options["runtime_env"] = {"env_vars": ONE_THREAD}
+    remote = ray.remote(_run_group).options(**options)
+    refs: dict[int, object] = {}
+    try:
+        for i in range(len(groups)):
+            while len(refs) < max(workers, 1) and i + len(refs) < len(groups):
+                j = i + len(refs)
+                refs[j] = remote.remote(fn, groups[j])
+            yield from _result(ray, refs.pop(i))
+    except BaseException:
+        for ref in refs.values():
+            ray.cancel(ref, force=True)
+        raise
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def _result(ray, ref) -> list:
+    """The group's results; a task's own exception raised as it was raised in the task."""
+    try:
+        return ray.get(ref)
+    except ray.exceptions.RayTaskError as err:
+        cause = getattr(err, "cause", None)
+        if isinstance(cause, Exception):
+            raise cause from None
+        raise
+
+
+def _import_ray():
+    try:
+        import ray
+    except ImportError:
+        raise EngineUnavailable("--engine ray needs Ray: pip install 'radar-synth[ray]'") from None
+    return ray
+
+
+def _connect(ray, address: str, workers: int) -> str:
+    """Join the Ray ``address`` says (see ``ray_map``): ``""`` when this process was already connected
+    (left so), ``"local"`` when this call started a local Ray, ``"cluster"`` when it joined one."""
+    if ray.is_initialized():
+        return ""
+    quiet = {"logging_level": logging.WARNING, "log_to_driver": False, "include_dashboard": False}
+    if address == "auto":
+        try:
+            ray.init(address="auto", **quiet)
+            return "cluster"
+        except ConnectionError:
+            address = "local"
+    if address != "local":
+        try:
+            ray.init(address=address, **quiet)
+        except (ConnectionError, ValueError, RuntimeError) as err:
+            raise EngineUnavailable(f"--ray-address {address}: cannot join that Ray cluster ({err})") from None
+        return "cluster"
+    saved = {k: os.environ.get(k) for k in ONE_THREAD}
+    os.environ.update(ONE_THREAD)  # inherited by the raylet and its workers
+    try:
+        ray.init(num_cpus=max(workers, 1), **quiet)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return "local"
