@@ -94,3 +94,12 @@ def test_the_toml_file_names_its_key_not_a_flag(tmp_path):
     result = run("train", "--config", tmp_path / "run.toml")
     line = one_line(result)
     assert result.exit_code == 2 and "run.toml: max_steps: must be >= 0, got -1" in line and "--max-steps" not in line
+
+
+def test_fields_added_later_read_as_the_older_versions_trained():
+    old = SeqClipConfig().to_dict()
+    for added in ("max_text_length", "seq_hard_negatives"):
+        old.pop(added)
+    cfg = SeqClipConfig.from_dict(old)  # a config.json of seqclip-cli <= 0.5
+    assert (cfg.max_text_length, cfg.seq_hard_negatives) == (32, 0)  # its text length; every pair
+    assert SeqClipConfig().seq_hard_negatives == TrainConfig().seq_hard_negatives == 8  # chosen on validation

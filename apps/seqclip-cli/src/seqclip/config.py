@@ -133,9 +133,9 @@ class SeqClipConfig:
     # the training defaults are these (TrainConfig takes them): one default recipe
     similarity: Similarity = "temporal"  # sequence similarity of the sequence loss; "pooled": no sequence loss
     seq_weight: float = 0.5  # loss_total = loss_pooled + seq_weight * loss_seq
-    # the sequence loss scores each row's and column's positives and its K hardest negatives by the
-    # pooled score only (2 b (K + 1) pairs, not b^2); 0, or K >= b - 1: every pair (the same loss)
-    seq_hard_negatives: int = 0
+    # the sequence loss scores each row's and column's positives and its K hardest negatives by the pooled
+    # score only (2 b (K + 1) pairs, not b^2; 8: chosen on validation); 0, or K >= b - 1: every pair
+    seq_hard_negatives: int = 8
     granularity: Granularity = "time"  # radar sequence: time (T/16 columns) or token (8 x T/16)
     window_size: int = 4  # local-similarity window (tokens)
     loss: Loss = "infonce"  # infonce (CLIP's) | siglip
@@ -168,12 +168,11 @@ class SeqClipConfig:
     def from_dict(cls, data: dict[str, Any]) -> SeqClipConfig:
         """From ``to_dict`` output; config.json files of older seqclip-cli versions are read too (0.1.x
         field names and values renamed since, as ``_deprecations`` lists them, with a warning)."""
-        data = dict(data)
+        data = {"max_text_length": LEGACY_MAX_TEXT_LENGTH, "seq_hard_negatives": 0, **data}  # fields added later
         if any(old in data for old in RENAMED_CONFIG_FIELDS):  # 0.1.x
             use_seq = data.pop("use_sequence_similarity", True)
             data.update({new: data.pop(old) for old, new in RENAMED_CONFIG_FIELDS.items() if old in data})
             data["similarity"] = data.get("similarity", cls.similarity) if use_seq else POOLED
-        data.setdefault("max_text_length", LEGACY_MAX_TEXT_LENGTH)
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:

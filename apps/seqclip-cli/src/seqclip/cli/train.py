@@ -65,8 +65,9 @@ def train(
     seq_weight: Annotated[float, typer.Option(help="Weight of the sequence loss.")] = DEFAULTS.seq_weight,
     seq_hard_negatives: Annotated[int, typer.Option(help="The sequence loss scores each clip's and caption's "
                                                     "positives and its K hardest negatives by the pooled score "
-                                                    "only (2 x batch x (K + 1) pairs instead of batch^2); 0: every "
-                                                    "pair.", min=0)] = DEFAULTS.seq_hard_negatives,
+                                                    "only (2 x batch x (K + 1) pairs instead of batch^2; the default "
+                                                    "was chosen on validation); 0: every pair.", min=0)
+                                 ] = DEFAULTS.seq_hard_negatives,
     order_negatives: Annotated[bool, typer.Option("--order-negatives/--no-order-negatives", help="Each multi-"
                                                   "segment clip's order-reversed caption joins the batch as an "
                                                   "extra radar->text negative.")] = DEFAULTS.order_negatives,
