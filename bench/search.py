@@ -56,7 +56,7 @@ def part_a(sizes: list[int]) -> None:
     rows = []
     for n in sizes:
         vectors, queries = clustered(n, 2), clustered(QUERIES, 3, shift)
-        for kind in ("flat", "hnsw", "ivfpq"):
+        for kind in ("flat", "hnsw", "ivfsq", "ivfpq"):
             t0 = time.perf_counter()
             index = _make(kind, _params(kind, n, D), vectors)
             build = time.perf_counter() - t0

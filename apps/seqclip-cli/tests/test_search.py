@@ -132,7 +132,7 @@ def _clustered(n: int, d: int, seed: int = 0) -> np.ndarray:
     return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
 
 
-@pytest.mark.parametrize("kind", ["hnsw", "ivfpq"])
+@pytest.mark.parametrize("kind", ["hnsw", "ivfsq", "ivfpq"])
 def test_approximate_indexes_measure_their_recall(tmp_path, kind):
     store = EmbeddingStore(tmp_path / "emb")
     vectors = _clustered(4000, 32)
@@ -176,3 +176,15 @@ def test_predict_gives_the_zero_shot_classifiers_labels(made, tmp_path):
     scores = clf.scores(clips)  # [N, C]
     assert [g["label"] for g in got] == [clf.classes[i] for i in scores.argmax(1).tolist()]
     np.testing.assert_allclose([g["score"] for g in got], scores.max(1).values, rtol=1e-4, atol=1e-6)
+
+
+def test_the_index_kind_follows_size_and_memory():
+    from seqclip.cli.search import INDEX_KINDS
+    from seqclip.search import index
+
+    assert INDEX_KINDS == index.INDEX_KINDS  # the CLI's torch-free copy
+    n = index.FLAT_LIMIT + 1
+    assert index._choose(index.FLAT_LIMIT, 256, 1) == "flat"
+    assert index._choose(n, 256, n * (1024 + 256) / 2**20) == "hnsw"  # vectors + graph fit
+    assert index._choose(n, 256, n * 256 / 2**20) == "ivfsq"  # one byte a dimension fits
+    assert index._choose(n, 256, 1) == "ivfpq"

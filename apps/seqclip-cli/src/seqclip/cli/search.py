@@ -16,7 +16,7 @@ from .common import Overwrite, check_out, console, fail, progress_bar, user_erro
 
 __all__ = ["embed", "index", "search", "predict"]
 
-INDEX_KINDS = ("auto", "flat", "hnsw", "ivfpq")  # search.index.INDEX_KINDS (torch-free here)
+INDEX_KINDS = ("auto", "flat", "hnsw", "ivfsq", "ivfpq")  # search.index.INDEX_KINDS (torch-free here)
 Checkpoint = Annotated[Path, typer.Option(help="Run directory (best/, else its latest checkpoint) or a saved model "
                                           "directory.")]
 
@@ -105,7 +105,8 @@ def index(
     table: Annotated[str, typer.Option(help="What to index: clips (search by text) | texts (clip -> captions).")
                      ] = "clips",
     kind: Annotated[str, typer.Option(help=f"{' | '.join(INDEX_KINDS)} (auto: exact up to 200,000 vectors, "
-                                      "then HNSW within --memory-mb, else IVF-PQ).")] = "auto",
+                                      "then HNSW within --memory-mb, else IVF with 8-bit codes, else IVF-PQ).")
+                    ] = "auto",
     memory_mb: Annotated[float, typer.Option(help="Memory budget of the index, MiB (decides HNSW or IVF-PQ).",
                                              min=1)] = 2048,
     overwrite: Overwrite = False,

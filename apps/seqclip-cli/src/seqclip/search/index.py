@@ -1,6 +1,6 @@
 """``seqclip index``: a faiss index of an embedding table's pooled vectors (inner product of unit
 vectors: cosine). Exact (``IndexFlatIP``) up to ``FLAT_LIMIT`` vectors; above, HNSW when its graph and
-the vectors fit the memory budget, else IVF-PQ. Recall@10 against exact search is measured on
+the vectors fit the memory budget, else IVF with 8-bit scalar codes, else IVF-PQ. Recall@10 against exact search is measured on
 queries drawn from the embeddings at build time. Written beside and renamed into place."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from .store import EmbeddingStore
 __all__ = ["IndexInfo", "build_index", "load_index", "FLAT_LIMIT", "INDEX_FILE", "INFO_FILE", "recall_at",
            "INDEX_KINDS"]
 
-INDEX_KINDS = ("auto", "flat", "hnsw", "ivfpq")
+INDEX_KINDS = ("auto", "flat", "hnsw", "ivfsq", "ivfpq")
 
 FLAT_LIMIT = 200_000  # exact search answers a query in ~10 ms on 2 cores up to about here (bench/search.py)
 HNSW_M = 32  # graph neighbours per vector (each link 4 bytes, two layers' worth on average)
@@ -32,7 +32,7 @@ class IndexInfo:
     """What an index directory holds: its kind and parameters, the embeddings it points to (their
     directory and the model's fingerprint), and the recall measured when it was built."""
 
-    kind: str  # flat | hnsw | ivfpq
+    kind: str  # flat | hnsw | ivfsq | ivfpq
     params: dict
     table: str  # clips | texts
     embeddings: str  # the embedding directory (absolute)
@@ -46,15 +46,22 @@ class IndexInfo:
 
 
 def _choose(n: int, d: int, memory_mb: float) -> str:
-    """flat up to ``FLAT_LIMIT``; above, HNSW when the vectors and graph fit ``memory_mb``, else IVF-PQ."""
+    """flat up to ``FLAT_LIMIT``; above, HNSW when the vectors and graph fit ``memory_mb``, else IVF with
+    8-bit scalar codes (d bytes a vector) when they fit, else IVF-PQ (d / 4 bytes)."""
+    budget = memory_mb * 2**20
     if n <= FLAT_LIMIT:
         return "flat"
-    return "hnsw" if n * (4 * d + 2 * 4 * HNSW_M) <= memory_mb * 2**20 else "ivfpq"
+    if n * (4 * d + 2 * 4 * HNSW_M) <= budget:
+        return "hnsw"
+    return "ivfsq" if n * d <= budget else "ivfpq"
 
 
 def _params(kind: str, n: int, d: int) -> dict:
     if kind == "hnsw":
         return {"M": HNSW_M, "efConstruction": 80, "efSearch": 128}
+    if kind == "ivfsq":
+        nlist = max(1, int(4 * np.sqrt(n)))
+        return {"nlist": nlist, "nprobe": max(16, nlist // 32)}
     if kind == "ivfpq":
         nlist = max(1, int(4 * np.sqrt(n)))
         m = next(m for m in (d // 4, d // 8, 8, 4, 2, 1) if m >= 1 and d % m == 0)  # 4-byte codes per 16 dims
@@ -73,10 +80,11 @@ def _make(kind: str, params: dict, vectors: np.ndarray):
         index.hnsw.efConstruction = params["efConstruction"]
         index.hnsw.efSearch = params["efSearch"]
     else:
-        index = faiss.IndexIVFPQ(faiss.IndexFlatIP(d), d, params["nlist"], params["m"], params["nbits"],
-                                 faiss.METRIC_INNER_PRODUCT)
-        sample = vectors[np.random.default_rng(0).permutation(len(vectors))[:64 * params["nlist"]]]
-        index.train(sample)
+        quantizer = faiss.IndexFlatIP(d)
+        index = (faiss.IndexIVFScalarQuantizer(quantizer, d, params["nlist"], faiss.ScalarQuantizer.QT_8bit,
+                                               faiss.METRIC_INNER_PRODUCT) if kind == "ivfsq" else
+                 faiss.IndexIVFPQ(quantizer, d, params["nlist"], params["m"], params["nbits"], faiss.METRIC_INNER_PRODUCT))
+        index.train(vectors[np.random.default_rng(0).permutation(len(vectors))[:64 * params["nlist"]]])
         index.nprobe = params["nprobe"]
     index.add(vectors)
     return index
@@ -145,6 +153,6 @@ def load_index(path: str | Path) -> tuple[object, IndexInfo]:
                         f"{info.vectors} x {info.dim}")
     if info.kind == "hnsw":
         index.hnsw.efSearch = info.params["efSearch"]
-    elif info.kind == "ivfpq":
+    elif info.kind in ("ivfsq", "ivfpq"):
         index.nprobe = info.params["nprobe"]
     return index, info
