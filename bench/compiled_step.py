@@ -64,7 +64,7 @@ def main() -> None:
     text = os.environ.get("BENCH_TEXT_MODEL", TrainConfig.text_model)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        data = tiny_dataset(Path(tmp) / "d", n=4 * batch, frames=FRAMES, splits=["train"] * (4 * batch))
+        data = tiny_dataset(Path(tmp) / "d", n=4 * batch + 2, frames=FRAMES, splits=["train"] * (4 * batch) + ["val"] * 2)
         for similarity in os.environ.get("BENCH_SIMILARITIES", "pooled,temporal").split(","):
             cfg = TrainConfig(data=str(data), out=f"{tmp}/run-{similarity}", preset=preset, batch_size=batch,
                               clip_length=FRAMES, similarity=similarity, workers=0, eval_test=False,

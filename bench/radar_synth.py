@@ -138,13 +138,14 @@ def engines() -> None:
     print("|---|---|---|---|")
     for workers, name, rate, over in rows:
         print(f"| {workers} | {name} | {rate:.2f} | {over:+.0f} % |")
-    per_core = max(r[2] for r in rows if r[1] == "local pool") / max(r[0] for r in rows if r[1] == "local pool")
+    per_core = _skeleton_row(RadarConfig(), 4)[3]  # 10-second SMPL-22 motions, one core: HumanML3D's longest
     hml = 29_232 * 8
-    print(f"\nHumanML3D, 29,232 whole motions x 8 rotations = {hml:,} clips at {per_core:.2f} clips/s per core "
-          f"(this machine's local pool; 10-second motions run at about 1 clip/s per core, bench above):")
+    print(f"\nHumanML3D, 29,232 whole motions x 8 rotations = {hml:,} clips, at most 10 s each, at "
+          f"{per_core:.2f} clips/s per core (10-second skeleton motions on this machine), Ray's overhead "
+          f"taken as measured with Ray up:")
     for machines in (1, 4, 16, 64):
-        hours = hml / (per_core * 16 * machines) / 3600
-        print(f"- {machines} machine(s) of 16 cores: {hours:.1f} h")
+        minutes = hml / (per_core * 16 * machines) / 60
+        print(f"- {machines} machine(s) of 16 cores: {minutes:.0f} min")
 
 
 if __name__ == "__main__":
