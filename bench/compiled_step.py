@@ -44,7 +44,10 @@ def _losses_and_grads(call, model, batch, autocast) -> tuple[dict, dict]:
 
 
 def _rel(a: dict, b: dict) -> float:
-    return max(float((a[k] - b[k]).norm() / b[k].norm().clamp_min(1e-12)) for k in b)
+    """The worst tensor's relative difference, tensors whose gradient is float noise around an exact zero
+    left out (attention key biases: softmax ignores a constant per query) — below 1e-6 of the whole's norm."""
+    total = float(torch.sqrt(sum(v.float().square().sum() for v in b.values())))
+    return max(float((a[k] - b[k]).norm() / b[k].norm()) for k in b if float(b[k].norm()) > 1e-6 * total)
 
 
 def _ms_per_step(r, batches: list[dict], steps: int) -> float:
@@ -89,8 +92,10 @@ def main() -> None:
     name = torch.cuda.get_device_name() if cuda else f"CPU, {torch.get_num_threads()} threads"
     print(f"device: {name}; torch {torch.__version__}; {preset} preset, batch {batch}, {FRAMES} frames, "
           f"{'bf16' if cuda else 'fp32'}; {steps} steps timed; text model {text}")
+    print("* tensors whose gradient is below 1e-6 of the whole's norm (exact zeros up to float noise, such as "
+          "attention key biases) left out")
     print_table("compiled step against eager", ["similarity", "set-up + first compiled step s",
-                                                 "loss rel. diff", "grad rel. diff (worst tensor)", "eager ms/step",
+                                                 "loss rel. diff", "grad rel. diff (worst tensor)*", "eager ms/step",
                                                  "compiled ms/step", "speed-up", "CUDA graphs"], rows)
 
 
