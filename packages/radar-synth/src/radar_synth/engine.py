@@ -15,6 +15,7 @@ import math
 import multiprocessing as mp
 import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 __all__ = ["ENGINES", "parallel_map", "ray_map", "MAX_RETRIES", "group_size", "EngineUnavailable"]
 
@@ -39,11 +40,17 @@ def parallel_map(fn: Callable, tasks: list, workers: int, engine: str = "local",
     if workers <= 1:
         yield from map(fn, tasks)
         return
+    with _one_thread(), mp.get_context("spawn").Pool(workers) as pool:  # one core per worker
+        yield from pool.imap(fn, tasks, chunksize=1)
+
+
+@contextmanager
+def _one_thread():
+    """``ONE_THREAD`` in this process's environment while the block runs (inherited by the processes it starts)."""
     saved = {k: os.environ.get(k) for k in ONE_THREAD}
-    os.environ.update(ONE_THREAD)  # one core per worker
+    os.environ.update(ONE_THREAD)
     try:
-        with mp.get_context("spawn").Pool(workers) as pool:
-            yield from pool.imap(fn, tasks, chunksize=1)
+        yield
     finally:
         for k, v in saved.items():
             if v is None:
@@ -128,14 +135,6 @@ def _connect(ray, address: str, workers: int) -> str:
         except (ConnectionError, ValueError, RuntimeError) as err:
             raise EngineUnavailable(f"--ray-address {address}: cannot join that Ray cluster ({err})") from None
         return "cluster"
-    saved = {k: os.environ.get(k) for k in ONE_THREAD}
-    os.environ.update(ONE_THREAD)  # inherited by the raylet and its workers
-    try:
+    with _one_thread():  # inherited by the raylet and its workers
         ray.init(num_cpus=max(workers, 1), **quiet)
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
     return "local"
