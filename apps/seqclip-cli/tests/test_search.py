@@ -188,3 +188,18 @@ def test_the_index_kind_follows_size_and_memory():
     assert index._choose(n, 256, n * (1024 + 256) / 2**20) == "hnsw"  # vectors + graph fit
     assert index._choose(n, 256, n * 256 / 2**20) == "ivfsq"  # one byte a dimension fits
     assert index._choose(n, 256, 1) == "ivfpq"
+
+
+def test_stored_sequences_come_back_in_the_order_asked_across_parts(tmp_path):
+    store = EmbeddingStore(tmp_path / "e")
+    store.write_meta(StoreMeta("f" * 16, "m", "s", 2, True, 32, 4, {"clips": {"rows": 10, "parts": 3}}))
+    seq = np.arange(10 * 3 * 2, dtype=np.float16).reshape(10, 3, 2)
+    mask = (np.arange(30).reshape(10, 3) % 4) > 0
+    for part in range(3):
+        rows = slice(4 * part, min(4 * part + 4, 10))
+        n = len(range(10)[rows])
+        store.write_part("clips", part, {"row": np.arange(10)[rows], "id": [str(i) for i in range(10)][rows],
+                                         "pooled": np.ones((n, 2), np.float32)}, seq[rows], mask[rows])
+    ask = np.array([9, 0, 5, 4, 9, 3])
+    got_seq, got_mask = store.sequences("clips", ask)
+    assert np.array_equal(got_seq, seq[ask]) and np.array_equal(got_mask, mask[ask])

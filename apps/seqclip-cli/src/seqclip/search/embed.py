@@ -45,12 +45,7 @@ def embed_clips(model, rows: ClipRows, store: EmbeddingStore, meta: StoreMeta, b
     """Every clip of ``rows`` (cropped or padded to the model's clip length from frame 0) into table
     ``clips``; parts already whole are skipped. Returns the updated metadata (written)."""
     model.eval()
-    size = meta.part_size
-    for part in range(-(-len(rows) // size)):
-        first, last = part * size, min((part + 1) * size, len(rows))
-        if store.done("clips", part):
-            advance(last - first)
-            continue
+    for part, first, last in _todo(store, "clips", len(rows), meta.part_size, advance):
         pooled, seqs, masks = [], [], []
         for start in range(first, last, batch_size):
             batch = [_clip(rows, i, meta.clip_length) for i in range(start, min(start + batch_size, last))]
@@ -75,12 +70,7 @@ def embed_sentences(model, sentences: list[str], store: EmbeddingStore, meta: St
                     advance: Callable[[int], None] = lambda n: None, ids: list[str] | None = None) -> StoreMeta:
     """Every sentence into table ``texts`` (``id``: its line number, or ``ids``), parts as for clips."""
     model.eval()
-    size = meta.part_size
-    for part in range(-(-len(sentences) // size)):
-        first, last = part * size, min((part + 1) * size, len(sentences))
-        if store.done("texts", part):
-            advance(last - first)
-            continue
+    for part, first, last in _todo(store, "texts", len(sentences), meta.part_size, advance):
         pooled, seqs, masks = [], [], []
         for start in range(first, last, batch_size):
             chunk = sentences[start:min(start + batch_size, last)]
@@ -95,6 +85,16 @@ def embed_sentences(model, sentences: list[str], store: EmbeddingStore, meta: St
         store.write_part("texts", part, {"row": np.arange(first, last), "id": chosen, "text": sentences[first:last],
                                          "pooled": np.concatenate(pooled)}, *_joined(seqs, masks, meta.sequence))
     return _finish(store, meta, "texts", len(sentences))
+
+
+def _todo(store: EmbeddingStore, table: str, total: int, size: int, advance: Callable[[int], None]):
+    """``(part, first row, end row)`` of each part of ``table`` not yet written (written ones count as done)."""
+    for part in range(-(-total // size)):
+        first, last = part * size, min((part + 1) * size, total)
+        if store.done(table, part):
+            advance(last - first)
+            continue
+        yield part, first, last
 
 
 def _clip(rows: ClipRows, i: int, length: int) -> tuple[dict, np.ndarray]:

@@ -108,12 +108,14 @@ class EmbeddingStore:
         meta = self.read_meta()
         if not meta.sequence:
             raise UserError(f"{self.root}: embedded without sequences (run `seqclip embed --sequences`)")
-        size = meta.part_size
-        seq, mask = [], []
-        for row in rows:
-            part, at = divmod(int(row), size)
-            seq.append(np.load(self.part_path(table, part, ".sequences.npy"), mmap_mode="r")[at])
-            mask.append(np.load(self.part_path(table, part, ".mask.npy"), mmap_mode="r")[at])
+        parts, at = np.divmod(np.asarray(rows, dtype=np.int64), meta.part_size)
+        seq, mask = [None] * len(at), [None] * len(at)
+        for part in np.unique(parts):  # each part's arrays opened once
+            chosen = np.flatnonzero(parts == part)
+            stored = [np.load(self.part_path(table, int(part), suffix), mmap_mode="r")
+                      for suffix in (".sequences.npy", ".mask.npy")]
+            for i, s, m in zip(chosen, stored[0][at[chosen]], stored[1][at[chosen]], strict=True):
+                seq[i], mask[i] = s, m
         return np.stack(seq), np.stack(mask)
 
 
