@@ -144,14 +144,15 @@ def search(
     """Search an index by a sentence (or a stored clip): a table of rank, id, score, labels, caption."""
     check_out(out)
     check_out(sheet, "--sheet")
-    from ..search.query import search as run_search
+    from ..search.query import Searcher
 
     with user_errors():
-        hits = run_search(index_dir, query, clip, k, rerank, m, checkpoint)
+        searcher = Searcher(index_dir, checkpoint)  # the index is read once, for the hits and the sheet
+        hits = searcher.query(query, clip, k, rerank, m)
         if sheet is not None:
             from ..search.sheet import contact_sheet
 
-            contact_sheet(index_dir, hits, sheet, title=query or clip)
+            contact_sheet(searcher.info, hits, sheet, title=query or clip)
     _print_hits(hits, rerank)
     if out is not None:
         from dataclasses import asdict

@@ -6,20 +6,22 @@ import os
 import tempfile
 from pathlib import Path
 
+from radar_views import current_umask
+
 from ..errors import UserError
-from .index import load_index
+from .index import IndexInfo
 from .sources import open_clip_rows
 from .store import EmbeddingStore
 
 __all__ = ["contact_sheet"]
 
 
-def contact_sheet(index_dir: str | Path, hits: list, out: str | Path, title: str) -> Path:
+def contact_sheet(info: IndexInfo, hits: list, out: str | Path, title: str) -> Path:
     """One row: the query, then each hit's Doppler-time view titled with its rank, id and score, read
-    from the data the embeddings were made of; written beside ``out`` and renamed into place."""
+    from the data the embeddings of index ``info`` (``Searcher.info``) were made of; written beside
+    ``out`` and renamed into place."""
     from ..plots import plot_retrieval_examples
 
-    _, info = load_index(index_dir)
     if info.table != "clips":
         raise UserError("--sheet shows clips: this index holds sentences")
     rows = open_clip_rows(EmbeddingStore(info.embeddings).read_meta().source)
@@ -32,6 +34,7 @@ def contact_sheet(index_dir: str | Path, hits: list, out: str | Path, title: str
     os.close(fd)
     try:
         plot_retrieval_examples([(title, found)], tmp)
+        os.chmod(tmp, 0o666 & ~current_umask())  # the mode a plain open gives (mkstemp makes 0600)
         os.replace(tmp, out)
     finally:
         Path(tmp).unlink(missing_ok=True)
