@@ -15,6 +15,7 @@ from radar_synth import (
     generate_dataset,
 )
 from radar_synth.clip import write_raw_capture
+from radar_synth.defaults import NAMED_FAMILIES, WORDING_FAMILIES
 from radar_synth.motion import plan_clip
 from radar_text_data import MAX_FRAMES, read_manifest
 from radar_views import RadarConfig, read_dca1000
@@ -154,7 +155,7 @@ def test_captions_describe_only_the_clip_in_order():
     for seed in range(40):
         rng = np.random.default_rng(seed)
         plan = plan_clip(rng, 50.0)
-        caps = caption_clip(plan.segments, rng)
+        caps = caption_clip(plan.segments, rng, families=NAMED_FAMILIES)  # descriptive: test_descriptions
         assert len(caps) == 3 and len(set(caps)) == 3
         present = [s.activity for s in plan.segments]
         for cap in caps:
@@ -299,17 +300,17 @@ def test_unseen_activities_stay_out_of_train_and_val_and_are_recorded(tmp_path):
 
 
 def test_thirty_activities_each_named_in_every_wording_family():
-    from radar_synth.wording import ACTIVITY_WORDS, WORDING_FAMILIES
+    from radar_synth.wording import ACTIVITY_WORDS, NAMED_FAMILIES
 
     assert len(ACTIVITIES) >= 30 and set(NAMES) == set(ACTIVITIES) == set(ACTIVITY_WORDS)
     assert len(UNAMBIGUOUS) >= 25  # the absent-activity check below covers nearly all of them
     for name, families in ACTIVITY_WORDS.items():
-        assert tuple(families) == WORDING_FAMILIES
+        assert tuple(families) == NAMED_FAMILIES
         for family, forms in families.items():
             for verb, gerund in forms:
                 assert any(k in verb for k in NAMES[name]) and any(k in gerund for k in NAMES[name]), (name, family)
-    for family in WORDING_FAMILIES:  # each family words each activity its own way
-        others = {v for f in WORDING_FAMILIES if f != family for a in ACTIVITY_WORDS
+    for family in NAMED_FAMILIES:  # each family words each activity its own way
+        others = {v for f in NAMED_FAMILIES if f != family for a in ACTIVITY_WORDS
                   for v, _ in ACTIVITY_WORDS[a][f]}
         assert not {v for a in ACTIVITY_WORDS for v, _ in ACTIVITY_WORDS[a][family]} & others
 
@@ -322,13 +323,15 @@ def family_of(caption: str) -> str:
         return "story"
     if caption.startswith(("A man is ", "A woman is ", "An adult is ")):
         return "progressive"
+    if caption.startswith(("The tracked person ", "A figure ", "The body in view ", "Observed motion: ")):
+        return "descriptive"
     assert caption.startswith(("A person ", "Someone ", "The subject ")), caption
     return "plain"
 
 
 @settings(max_examples=60, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), held=st.sets(st.sampled_from(["plain", "progressive", "report", "story"]),
-                                                     min_size=1, max_size=3))
+@given(seed=st.integers(0, 2**32 - 1), held=st.sets(st.sampled_from(["plain", "progressive", "report", "story",
+                                                                    "descriptive"]), min_size=1, max_size=4))
 def test_held_out_wording_families_never_word_a_train_caption(seed, held):
     from radar_synth.dataset import _wording
 
@@ -348,16 +351,15 @@ def test_a_dataset_with_held_out_wording_words_val_and_test_only_with_it(tmp_pat
     everything = generate_dataset(tmp_path / "e", 12, **kw)
     records, plain = read_manifest(root), read_manifest(everything)
     for r in records:
-        allowed = {"plain", "progressive"} if r.split == "train" else {"report", "story"}
+        allowed = {"plain", "progressive", "descriptive"} if r.split == "train" else {"report", "story"}
         assert {family_of(c) for c in r.captions} <= allowed, (r.split, r.captions)
-    assert len({family_of(c) for r in plain for c in r.captions}) == 4  # by default all four word every split
+    assert len({family_of(c) for r in plain for c in r.captions}) == 5  # by default all five word every split
     for a, b in zip(records, plain, strict=True):  # the wording does not change the views
         assert (root / a.file).read_bytes() == (everything / b.file).read_bytes() and a.segments == b.segments
     with pytest.raises(ValueError, match="wording families must be"):
         generate_dataset(tmp_path / "x", 2, held_out_wording=["legalese"], progress=False)
     with pytest.raises(ValueError, match="at least one wording family for train"):
-        generate_dataset(tmp_path / "y", 2, held_out_wording=["plain", "progressive", "report", "story"],
-                         progress=False)
+        generate_dataset(tmp_path / "y", 2, held_out_wording=list(WORDING_FAMILIES), progress=False)
 
 
 def test_an_interrupted_generation_keeps_its_clips_and_resumes_to_the_same_bytes(tmp_path, monkeypatch):

@@ -1,5 +1,6 @@
-"""Caption grammar: paraphrases of a clip built only from its own metadata, in four wording
-families (``WORDING_FAMILIES``; the vocabulary is in ``wording``)."""
+"""Caption grammar: paraphrases of a clip built only from its own metadata, in five wording
+families (``WORDING_FAMILIES``; the vocabulary is in ``wording``): four name each activity, the
+``descriptive`` one says what the body does (``descriptions``)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,15 @@ import numpy as np
 
 from .defaults import WORDING_FAMILIES
 from .motion import ACTIVITIES, Segment
-from .wording import ACTIVITY_WORDS, ATTRIBUTE_WORDS, SUBJECTS, TEMPLATES, USES_GERUND
+from .wording import (
+    ACTIVITY_WORDS,
+    ATTRIBUTE_WORDS,
+    DESCRIPTIONS_PER_SEGMENT,
+    DESCRIPTIVE,
+    SUBJECTS,
+    TEMPLATES,
+    USES_GERUND,
+)
 
 __all__ = ["caption_clip", "caption_pairs", "caption_parts", "CaptionParts", "describe_segment", "NUMBER_WORDS",
            "WORDING_FAMILIES", "check_families", "activity_phrases", "longest_caption"]
@@ -47,7 +56,16 @@ def _attributes(seg: Segment, family: str) -> dict[str, str]:
 
 
 def describe_segment(seg: Segment, rng: np.random.Generator, family: str = "plain") -> tuple[str, str]:
-    """(third-person verb phrase, gerund phrase) for one segment in one wording family."""
+    """(third-person verb phrase, gerund phrase) for one segment in one wording family; in the
+    descriptive family, ``DESCRIPTIONS_PER_SEGMENT`` of the segment's salient descriptions (traits
+    away from rest; ``descriptions.salient``), in trait order."""
+    if family == DESCRIPTIVE:
+        from .descriptions import segment_descriptions
+
+        described = segment_descriptions(seg.activity, seg.params, salient_only=True)
+        picked = sorted(rng.choice(len(described), size=DESCRIPTIONS_PER_SEGMENT, replace=False))
+        phrase = " and ".join(described[int(i)] for i in picked)
+        return phrase, phrase
     if seg.activity not in ACTIVITY_WORDS:
         raise ValueError(f"no caption grammar for activity {seg.activity!r}")
     forms = ACTIVITY_WORDS[seg.activity][family]
@@ -123,7 +141,11 @@ def caption_clip(segments: list[Segment], rng: np.random.Generator, count: int =
 
 def activity_phrases(activity: str, family: str) -> Iterator[tuple[str, str]]:
     """Every (verb phrase, gerund phrase) the grammar can word ``activity`` with in ``family``: each
-    form with each value of each attribute it names."""
+    form with each value of each attribute it names. In the descriptive family: every pair of
+    phrases of two different traits (``descriptions.PHRASES``), a superset of what any parameters give."""
+    if family == DESCRIPTIVE:
+        yield from _descriptive_phrases()
+        return
     words = ATTRIBUTE_WORDS[family]
     for verb, gerund in ACTIVITY_WORDS[activity][family]:
         slots = sorted({name for _, name, _, _ in string.Formatter().parse(verb) if name})
@@ -131,6 +153,17 @@ def activity_phrases(activity: str, family: str) -> Iterator[tuple[str, str]]:
         for values in itertools.product(*choices):
             filled = dict(zip(slots, values, strict=True))
             yield " ".join(verb.format(**filled).split()), " ".join(gerund.format(**filled).split())
+
+
+def _descriptive_phrases() -> Iterator[tuple[str, str]]:
+    from .descriptions import PHRASES
+
+    traits = list(PHRASES)
+    for i, first in enumerate(traits):
+        for second in traits[i + 1:]:
+            for a in PHRASES[first].values():
+                for b in PHRASES[second].values():
+                    yield f"{a} and {b}", f"{a} and {b}"
 
 
 def longest_caption(count: Callable[[str], int]) -> str:
@@ -141,8 +174,11 @@ def longest_caption(count: Callable[[str], int]) -> str:
     best, best_count = "", -1
     for family in WORDING_FAMILIES:
         used = 1 if USES_GERUND[family] else 0
-        longest = [max(activity_phrases(a, family), key=lambda p: count(p[used])) for a in ACTIVITY_WORDS]
-        top = sorted(longest, key=lambda p: -count(p[used]))[:2]  # a, b, a: the longest fill of three slots
+        if family == DESCRIPTIVE:  # the same phrases for every activity, and two activities may read alike
+            top = [max(activity_phrases("stand", family), key=lambda p: count(p[used]))] * 2
+        else:
+            longest = [max(activity_phrases(a, family), key=lambda p: count(p[used])) for a in ACTIVITY_WORDS]
+            top = sorted(longest, key=lambda p: -count(p[used]))[:2]  # a, b, a: the longest fill of three slots
         for n, form, subject in itertools.product((1, 2, 3), range(2), SUBJECTS[family]):
             text = CaptionParts(subject, form, tuple(top[i % 2] for i in range(n)), family).render()
             if count(text) > best_count:

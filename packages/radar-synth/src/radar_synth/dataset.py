@@ -7,7 +7,8 @@ Each record (see ``radar_text_data.ClipRecord``) carries the clip's ``segments``
 order and the same wording otherwise); order-swapped twin pairs carry ``twin_of`` (the id
 of the twin clip with the same segments in swapped order, in the same split). Clip files hold the
 three views (float16) and ``torso_range_m`` [T] (float32). The dataset's ``classes.json`` holds
-the simulator's classes and their phrases (``defaults.class_phrases``), for zero-shot evaluation.
+the simulator's classes, their phrases (``defaults.class_phrases``) and descriptions of what the
+body does (``descriptions.class_descriptions``), for zero-shot evaluation.
 """
 
 from __future__ import annotations
@@ -36,12 +37,13 @@ from .defaults import (
     WORDING_FAMILIES,
     class_phrases,
 )
+from .descriptions import class_descriptions, description_prompts
 from .engine import parallel_map
 from .motion import ACTIVITIES, ClipPlan, Segment, min_segment_frames, plan_clip
 from .partial import DATASET, open_partial, publish, read_record, write_record
 from .synth import SynthConfig
 
-__all__ = ["generate_dataset", "clip_id", "TWIN_ACTIVITIES", "parallel_map"]  # the defaults: radar_synth.defaults
+__all__ = ["generate_dataset", "class_file", "clip_id", "TWIN_ACTIVITIES", "parallel_map"]  # the defaults: radar_synth.defaults
 
 # standing -> standing, in place: any two of these can swap order
 TWIN_ACTIVITIES = ("wave", "clap", "jump", "squat", "bend_pick_up", "kick", "punch", "jog_in_place",
@@ -187,11 +189,18 @@ def generate_dataset(out_dir: str | os.PathLike, num_clips: int, seed: int = 0, 
         records.append(ClipRecord.from_dict(row, f"clip {row['id']}"))
         bar.update()
     bar.close()
-    (work / DATASET / CLASSES).write_text(classes_json(class_phrases()), encoding="utf-8")
+    (work / DATASET / CLASSES).write_text(classes_json(class_file()), encoding="utf-8")
     if unseen:
         (work / DATASET / UNSEEN).write_text("".join(f"{a}\n" for a in sorted(unseen)), encoding="utf-8")
     publish(work, out, records, format, shard_size, overwrite)
     return out
+
+
+def class_file() -> dict[str, dict]:
+    """``classes.json`` of a simulated dataset: each activity's phrase and its descriptions as prompts."""
+    described = class_descriptions()
+    return {a: {"phrase": phrase, "descriptions": description_prompts(described[a])}
+            for a, phrase in class_phrases().items()}
 
 
 def _wording(held_out: Sequence[str]) -> dict[str, tuple[str, ...]]:

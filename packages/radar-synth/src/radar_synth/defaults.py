@@ -8,14 +8,16 @@ from radar_text_data.contract import (  # standard library only (the format's ow
     SPLIT_FRACTIONS,
 )
 
-__all__ = ["DEFAULT_TWINS", "DEFAULT_MULTI_SEGMENT", "SPLIT_FRACTIONS", "FORMATS", "MIN_FRAMES", "WORDING_FAMILIES",
+__all__ = ["DEFAULT_TWINS", "DEFAULT_MULTI_SEGMENT", "SPLIT_FRACTIONS", "FORMATS", "MIN_FRAMES", "WORDING_FAMILIES", "NAMED_FAMILIES",
            "MOTION_SOURCES", "SKELETON_NAMES", "class_phrases"]
 
 DEFAULT_TWINS = 0.1  # share of clips in order-swapped twin pairs
 DEFAULT_MULTI_SEGMENT = 0.6  # share of the other clips that hold 2 or 3 activities
 MIN_FRAMES = 100  # shortest clip length a caller may ask for as the cap
-# caption wording families: each has its own sentence templates, connectives, subjects and synonyms
-WORDING_FAMILIES = ("plain", "progressive", "report", "story")
+# caption wording families: each has its own sentence templates, connectives, subjects and synonyms; the first
+# four name each activity, ``descriptive`` says what the body does (``radar_synth.descriptions``) and names none
+NAMED_FAMILIES = ("plain", "progressive", "report", "story")
+WORDING_FAMILIES = (*NAMED_FAMILIES, "descriptive")
 MOTION_SOURCES = ("humanml3d", "bvh", "joints")  # motion-capture layouts seqclip data simulate reads
 SKELETON_NAMES = ("smpl22",)  # named skeletons of joint arrays (a BVH file brings its own)
 

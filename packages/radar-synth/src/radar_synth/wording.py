@@ -1,14 +1,16 @@
-"""The caption vocabulary: for each wording family, a verb phrase and its gerund for every activity,
-and words for every attribute (counts, directions, speeds, limbs). Families share no sentence
+"""The caption vocabulary: for each naming wording family, a verb phrase and its gerund for every
+activity, and words for every attribute (counts, directions, speeds, limbs); for the ``descriptive``
+family, its subjects and sentence forms (its phrases are ``radar_synth.descriptions``). Families share no sentence
 template, connective or subject, and word each activity and attribute with their own synonyms, so
 that captions of one family can be held out of training (``generate_dataset(held_out_wording=)``).
 """
 
 from __future__ import annotations
 
-from .defaults import WORDING_FAMILIES
+from .defaults import NAMED_FAMILIES, WORDING_FAMILIES
 
-__all__ = ["ACTIVITY_WORDS", "ATTRIBUTE_WORDS", "SUBJECTS", "TEMPLATES", "WORDING_FAMILIES"]
+__all__ = ["ACTIVITY_WORDS", "ATTRIBUTE_WORDS", "SUBJECTS", "TEMPLATES", "WORDING_FAMILIES", "NAMED_FAMILIES",
+           "DESCRIPTIVE", "DESCRIPTIONS_PER_SEGMENT"]
 
 _NUMBERS = ("one", "two", "three", "four", "five", "six", "seven", "eight")
 
@@ -23,7 +25,10 @@ def _counts(style: str) -> dict[int, str]:
     return {1: "a single time", **{n: f"{_NUMBERS[n - 1]} times in a row" for n in range(2, 9)}}
 
 
-# attribute -> value -> words, per family (in WORDING_FAMILIES order)
+DESCRIPTIVE = "descriptive"  # the family that describes the movement (radar_synth.descriptions) instead of naming it
+DESCRIPTIONS_PER_SEGMENT = 2  # descriptions a descriptive caption gives each activity, joined by "and"
+
+# attribute -> value -> words, per naming family (in NAMED_FAMILIES order)
 ATTRIBUTE_WORDS: dict[str, dict[str, dict]] = {
     "plain": {
         "n": _counts("plain"),
@@ -173,7 +178,7 @@ def _gerund(verb: str) -> str:
 
 
 ACTIVITY_WORDS: dict[str, dict[str, list[tuple[str, str]]]] = {
-    activity: {family: [(v, _gerund(v)) for v in forms] for family, forms in zip(WORDING_FAMILIES, per, strict=True)}
+    activity: {family: [(v, _gerund(v)) for v in forms] for family, forms in zip(NAMED_FAMILIES, per, strict=True)}
     for activity, per in _W.items()}
 
 SUBJECTS: dict[str, tuple[str, ...]] = {
@@ -181,6 +186,7 @@ SUBJECTS: dict[str, tuple[str, ...]] = {
     "progressive": ("A man", "A woman", "An adult"),
     "report": ("one person", "a subject", "an individual"),
     "story": ("the participant", "a pedestrian", "our volunteer"),
+    "descriptive": ("the tracked person", "a figure", "the body in view"),
 }
 
 # family -> number of segments -> sentence forms; {s} subject, {p0}.. phrases (verbs or gerunds, see USES_GERUND)
@@ -199,5 +205,8 @@ TEMPLATES: dict[str, dict[int, tuple[str, ...]]] = {
               2: ("First {s} {p0}. Next the same person {p1}.", "In this clip {s} {p0}, and subsequently {p1}."),
               3: ("First {s} {p0}. Next the same person {p1}. In the end the same person {p2}.",
                   "In this clip {s} {p0}, subsequently {p1}, and ultimately {p2}.")},
+    "descriptive": {1: ("{S} {p0}, as observed.", "Observed motion: {s} {p0}."),
+                    2: ("{S} {p0}; next, {p1}.", "Observed motion: {s} {p0}; next, {p1}."),
+                    3: ("{S} {p0}; next, {p1}; last, {p2}.", "Observed motion: {s} {p0}; next, {p1}; last, {p2}.")},
 }
-USES_GERUND = {"plain": False, "progressive": True, "report": True, "story": False}
+USES_GERUND = {"plain": False, "progressive": True, "report": True, "story": False, "descriptive": False}

@@ -2,9 +2,11 @@
 templates), read from a user's file or from the dataset's own ``classes.json``. Standard library only.
 
 A class file is either a text file, one class name per line (``#`` starts a comment), or JSON:
-``{class: phrase}`` (the phrase is put into each template: ``"a person {}."`` with ``"walks"``) or
-``{class: [prompt, ...]}`` (the prompts are used as they are). A template file holds one template
-per line, each with one ``{}``.
+``{class: phrase}`` (the phrase is put into each template: ``"a person {}."`` with ``"walks"``),
+``{class: [prompt, ...]}`` (the prompts are used as they are), or ``{class: {"phrase": ..., "prompts":
+[...], "descriptions": [...]}}`` (a phrase or prompts, or neither, plus descriptions: sentences
+saying what the body does, used as they are when zero-shot prompts come from descriptions). A
+template file holds one template per line, each with one ``{}``.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from .labels import label_phrase
 from .textfile import read_text
 
 __all__ = ["CLASSES", "UNSEEN", "ClassPrompts", "read_classes", "read_templates", "classes_json", "read_unseen",
-           "parse_class_names", "ClassFileError", "bare_class"]
+           "parse_class_names", "ClassFileError", "bare_class", "class_entry"]
 
 CLASSES = "classes.json"  # in a dataset's root: its classes, as data synth and data convert write them
 UNSEEN = "unseen.txt"  # in a dataset's root: classes kept out of its train and val splits, one a line
@@ -38,9 +40,10 @@ class ClassPrompts:
     phrase: str | None = None
     prompts: tuple[str, ...] = ()
     bare: bool = False
+    descriptions: tuple[str, ...] = ()  # what the body does, each a whole prompt ("a person lifts both legs.")
 
     def texts(self, templates: tuple[str, ...]) -> tuple[str, ...]:
-        """The prompts of this class: its own, or each template filled with its phrase."""
+        """The prompts of this class's name: its own, or each template filled with its phrase."""
         return self.prompts or tuple(t.format(self.phrase) for t in templates)
 
 
@@ -76,13 +79,45 @@ def _from_json(text: str, where: str) -> list[ClassPrompts]:
     for name, value in data.items():
         if isinstance(value, str) and value.strip():
             out.append(ClassPrompts(name, phrase=value.strip()))
-        elif isinstance(value, list) and value and all(isinstance(p, str) and p.strip() for p in value):
-            out.append(ClassPrompts(name, prompts=tuple(p.strip() for p in value)))
+        elif _texts(value) is not None:
+            out.append(ClassPrompts(name, prompts=_texts(value)))
+        elif isinstance(value, dict):
+            out.append(_from_entry(name, value, where))
         else:
-            raise ClassFileError(f"{where}: class {name!r}: expected a non-empty phrase or a non-empty list of "
-                                 f"prompts, got {value!r}")
+            raise ClassFileError(f"{where}: class {name!r}: expected a non-empty phrase, a non-empty list of "
+                                 f"prompts or an object with phrase, prompts and descriptions, got {value!r}")
     _check_names(list(data), where)
     return out
+
+
+def _texts(value) -> tuple[str, ...] | None:
+    """A non-empty list of non-empty strings, stripped; None for anything else."""
+    if isinstance(value, list) and value and all(isinstance(p, str) and p.strip() for p in value):
+        return tuple(p.strip() for p in value)
+    return None
+
+
+def _from_entry(name: str, value: dict, where: str) -> ClassPrompts:
+    """``{"phrase": str, "prompts": [str], "descriptions": [str]}``: any of them, not phrase and prompts both."""
+    unknown = sorted(set(value) - {"phrase", "prompts", "descriptions"})
+    if unknown or not value:
+        raise ClassFileError(f"{where}: class {name!r}: an object takes phrase, prompts and descriptions, got "
+                             f"{unknown or 'none of them'}")
+    phrase = value.get("phrase")
+    if phrase is not None and not (isinstance(phrase, str) and phrase.strip()):
+        raise ClassFileError(f"{where}: class {name!r}: phrase must be a non-empty string, got {phrase!r}")
+    found = {k: _texts(value[k]) for k in ("prompts", "descriptions") if k in value}
+    for key, texts in found.items():
+        if texts is None:
+            raise ClassFileError(f"{where}: class {name!r}: {key} must be a non-empty list of non-empty strings, "
+                                 f"got {value[key]!r}")
+    if phrase is not None and "prompts" in found:
+        raise ClassFileError(f"{where}: class {name!r}: give a phrase or prompts, not both")
+    prompts = found.get("prompts") or ()
+    if phrase is None and not prompts:  # descriptions only: the name is the class's phrase
+        return ClassPrompts(name, phrase=label_phrase(name), bare=True, descriptions=found["descriptions"])
+    return ClassPrompts(name, phrase=phrase.strip() if phrase else None, prompts=prompts,
+                        descriptions=found.get("descriptions") or ())
 
 
 def _check_names(names: list[str], where: str) -> None:
@@ -110,8 +145,9 @@ def read_templates(path: str | os.PathLike) -> tuple[str, ...]:
     return templates
 
 
-def classes_json(classes: dict[str, str | list[str]]) -> str:
-    """A dataset's ``classes.json`` text: ``{class: phrase}`` or ``{class: [prompt, ...]}``, sorted by class."""
+def classes_json(classes: dict[str, str | list[str] | dict]) -> str:
+    """A dataset's ``classes.json`` text: ``{class: phrase}``, ``{class: [prompt, ...]}`` or ``{class:
+    {"phrase" | "prompts": ..., "descriptions": [...]}}``, sorted by class."""
     return json.dumps(dict(sorted(classes.items())), indent=1, ensure_ascii=False) + "\n"
 
 
@@ -120,6 +156,16 @@ def parse_class_names(text: str, where: str) -> list[str]:
     names = [x.strip() for x in text.split(",") if x.strip()]
     _check_names(names, where)
     return names
+
+
+def class_entry(c: ClassPrompts) -> str | list[str] | dict:
+    """``c`` as its ``classes.json`` value (``read_classes`` reads it back to an equal ``ClassPrompts``,
+    ``bare`` aside)."""
+    name = list(c.prompts) if c.prompts else None if c.bare else c.phrase
+    if not c.descriptions:
+        return name if name is not None else c.name
+    key = "prompts" if c.prompts else "phrase"
+    return {**({key: name} if name is not None else {}), "descriptions": list(c.descriptions)}
 
 
 def read_unseen(root: str | os.PathLike | None) -> list[str]:
