@@ -153,3 +153,12 @@ def test_eval_says_how_many_clips_it_cropped_to_the_clip_length(eval_setup):
         cropped.output.split())
     whole = CliRunner().invoke(app, [*base, "--clip-length", "48"])
     assert whole.exit_code == 0 and "were cropped" not in whole.output
+
+
+def test_eval_refuses_prompts_from_descriptions_a_class_file_lacks(eval_setup, tmp_path):
+    (tmp_path / "c.json").write_text(json.dumps({"walk": "walks", "wave": {"phrase": "waves",
+                                                                           "descriptions": ["a person lifts an arm."]}}))
+    result = CliRunner().invoke(app, [*eval_setup[1], "--task", "zeroshot", "--classes", str(tmp_path / "c.json"), "--prompts", "descriptions"])
+    assert result.exit_code == 2 and "--prompts descriptions:" in one_line(result) and "walk" in one_line(result)
+    result = CliRunner().invoke(app, [*eval_setup[1], "--task", "zeroshot", "--prompts", "sentences"])
+    assert result.exit_code == 2 and "is not one of names | descriptions | both" in " ".join(result.output.split())

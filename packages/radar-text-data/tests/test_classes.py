@@ -46,3 +46,29 @@ def test_templates_need_exactly_one_slot_and_names_are_unique(tmp_path):
         parse_class_names("kick,kick", "--unseen")
     with pytest.raises(FileNotFoundError, match="file not found"):
         read_classes(tmp_path / "none.txt")
+
+
+def test_json_entries_with_descriptions_read_back_as_written(tmp_path):
+    from radar_text_data.classes import class_entry, classes_json
+
+    entries = {"walk": {"phrase": "walks", "descriptions": ["a person travels forward."]},
+               "kick": {"prompts": ["a kick"], "descriptions": ["a person lifts one leg.", "a person moves fast."]},
+               "sit_down": {"descriptions": ["a person ends seated."]}}
+    (tmp_path / "c.json").write_text(classes_json(entries))
+    read = {c.name: c for c in read_classes(tmp_path / "c.json")}
+    assert read["walk"] == ClassPrompts("walk", phrase="walks", descriptions=("a person travels forward.",))
+    assert read["kick"].prompts == ("a kick",) and len(read["kick"].descriptions) == 2
+    assert read["sit_down"].bare and read["sit_down"].texts(("{}.",)) == ("sit down.",)
+    assert {n: class_entry(c) for n, c in read.items()} == entries
+
+
+@pytest.mark.parametrize("body, message", [
+    ('{"walk": {"phrase": "walks", "prompts": ["x"]}}', "give a phrase or prompts, not both"),
+    ('{"walk": {"descriptions": []}}', "descriptions must be a non-empty list"),
+    ('{"walk": {"looks": ["x"]}}', "an object takes phrase, prompts and descriptions"),
+    ('{"walk": {"phrase": 3}}', "phrase must be a non-empty string"),
+])
+def test_bad_entries_with_descriptions_are_named(tmp_path, body, message):
+    (tmp_path / "c.json").write_text(body)
+    with pytest.raises(ClassFileError, match=message):
+        read_classes(tmp_path / "c.json")

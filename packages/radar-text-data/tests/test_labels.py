@@ -118,3 +118,18 @@ def test_csv_segments_come_back_sorted_by_start(tmp_path_factory, segments):
     path = tmp_path_factory.mktemp("l") / "labels.csv"
     path.write_text("id,label,start_frame,end_frame\n" + "".join(f"x,{a},{s},{e}\n" for a, s, e in rows[::-1]))
     assert read_labels(path) == {"x": [LabelSegment(a, s, e) for a, s, e in rows]}
+
+
+def test_a_class_file_adds_descriptions_to_the_labels_it_names_and_refuses_other_names(tmp_path):
+    src, labels = har_folder(tmp_path)
+    (tmp_path / "c.json").write_text(json.dumps({"walking": {"descriptions": ["a person travels forward."]},
+                                                 "sit_down": {"phrase": "sits down", "descriptions": ["a person ends seated."]}}))
+    out = convert_folder(src, None, tmp_path / "out", labels_file=labels, classes_file=tmp_path / "c.json")
+    classes = {c.name: c for c in read_classes(out / "classes.json")}
+    assert classes["walking"].descriptions == ("a person travels forward.",)
+    assert classes["walking"].prompts == tuple(render_captions(["walking"])[0])  # the rendered captions stay its prompts
+    assert classes["sit_down"].phrase == "sits down" and classes["jumping jacks"].descriptions == ()
+    (tmp_path / "bad.json").write_text(json.dumps({"moonwalk": {"descriptions": ["a person glides."]}}))
+    with pytest.raises(ConvertError, match="class 'moonwalk' is not among the labels"):
+        convert_folder(src, None, tmp_path / "o2", labels_file=labels, classes_file=tmp_path / "bad.json")
+    assert not (tmp_path / "o2").exists()

@@ -11,7 +11,7 @@ import numpy as np
 from radar_views import VIEW_NAMES, check_new_output, staged_directory
 
 from .check import format_problems
-from .classes import CLASSES, classes_json, read_templates
+from .classes import CLASSES, ClassPrompts, class_entry, classes_json, read_classes, read_templates
 from .clips import clip_arrays, view_problem, write_clip
 from .contract import SPLIT_FRACTIONS
 from .labels import CAPTION_TEMPLATES, LabelSegment, read_labels, render_captions, segment_problems
@@ -30,7 +30,8 @@ def convert_folder(src: str | os.PathLike, captions_file: str | os.PathLike | No
                    val_fraction: float = SPLIT_FRACTIONS[1], test_fraction: float = SPLIT_FRACTIONS[2], seed: int = 0,
                    overwrite: bool = False, labels_file: str | os.PathLike | None = None,
                    templates_file: str | os.PathLike | None = None, unlabelled: list[str] | None = None,
-                   window: int | None = None, stride: int | None = None) -> Path:
+                   window: int | None = None, stride: int | None = None,
+                   classes_file: str | os.PathLike | None = None) -> Path:
     """Convert a folder of per-clip ``<id>.npz`` (with range_time, doppler_time, azimuth_time) or
     ``<id>/{range_time,doppler_time,azimuth_time}.npy`` plus a captions file (JSON object
     ``{id: [caption, ...]}`` or JSON lines ``{"id": ..., "captions": [...]}``) and/or a label file
@@ -40,7 +41,10 @@ def convert_folder(src: str | os.PathLike, captions_file: str | os.PathLike | No
     With labels, each clip's segments are its labels, its captions (when no captions file gives
     them) are rendered from ``templates_file`` (one template a line, ``{}`` for the labels in
     order; default ``labels.CAPTION_TEMPLATES``), clips of several segments get their reversed
-    captions, and the dataset's ``classes.json`` lists each label with its one-label captions.
+    captions, and the dataset's ``classes.json`` lists each label with its one-label captions, or
+    with what ``classes_file`` (``classes.read_classes``) gives for it: a phrase or prompts, and
+    descriptions of what the body does (zero-shot prompts from descriptions); a class there that
+    is no label is a problem.
 
     Every clip is validated first as ``check_dataset`` validates a dataset (the views' bins and
     frames, finite values as stored in float16, non-empty captions, segments inside the clip): any
@@ -64,6 +68,7 @@ def convert_folder(src: str | os.PathLike, captions_file: str | os.PathLike | No
     captions = read_captions(Path(captions_file)) if captions_file is not None else None
     labels = read_labels(labels_file, overlaps=False) if labels_file is not None else None  # checked per clip
     templates = read_templates(templates_file) if templates_file is not None else CAPTION_TEMPLATES
+    given = {c.name: c for c in read_classes(classes_file)} if classes_file is not None else {}
     check_new_output(out, overwrite)
     ids = sorted(captions if captions is not None else labels)
     where = str(captions_file if captions_file is not None else labels_file)
@@ -89,6 +94,8 @@ def convert_folder(src: str | os.PathLike, captions_file: str | os.PathLike | No
         problems += [f"{labels_file}: no labels for clip {cid!r}" for cid in ids if cid not in labels]
         problems += [f"{labels_file}: labels for clip {cid!r}, which {captions_file} lacks"
                      for cid in sorted(set(labels) - set(ids))]
+    found = {a for r in records for a in r.activities}
+    problems += [f"{classes_file}: class {n!r} is not among the labels" for n in given if n not in found]
     if problems:
         raise ConvertError(f"{len(problems)} problem(s) in {src} with {where}; nothing was written:\n"
                            f"{format_problems(problems)}")
@@ -99,13 +106,22 @@ def convert_folder(src: str | os.PathLike, captions_file: str | os.PathLike | No
                 write_clip(staged / record.file, clip_arrays({k: v[..., first:last] for k, v in arrays.items()}))
         write_manifest(staged, records)
         if labels is not None:
-            (staged / CLASSES).write_text(_classes_text(records, templates), encoding="utf-8")
+            (staged / CLASSES).write_text(_classes_text(records, templates, given), encoding="utf-8")
     return out
 
 
-def _classes_text(records: list[ClipRecord], templates: tuple[str, ...]) -> str:
-    """``classes.json``: every label with the captions a clip of that label alone gets."""
-    return classes_json({n: render_captions([n], templates)[0] for n in {a for r in records for a in r.activities}})
+def _classes_text(records: list[ClipRecord], templates: tuple[str, ...], given: dict[str, ClassPrompts]) -> str:
+    """``classes.json``: every label with the captions a clip of that label alone gets, or with its
+    entry in the user's class file (``given``: phrase or prompts, and descriptions)."""
+    out: dict = {}
+    for n in {a for r in records for a in r.activities}:
+        own = render_captions([n], templates)[0]
+        c = given.get(n)
+        if c is None:
+            out[n] = own
+        else:  # a descriptions-only entry keeps the rendered captions as the name prompts
+            out[n] = class_entry(c if not c.bare else ClassPrompts(n, prompts=tuple(own), descriptions=c.descriptions))
+    return classes_json(out)
 
 
 def split_by_fraction(ids: list[str], val_fraction: float, test_fraction: float, seed: int,

@@ -44,6 +44,7 @@ from .common import (
     user_errors,
     writing,
 )
+from .convert import data_convert
 
 __all__ = ["data_app"]
 
@@ -158,55 +159,7 @@ def data_show(
     console.print(f"wrote {out}")
 
 
-@data_app.command("convert")
-def data_convert(
-    src: Annotated[Path, typer.Argument(help="Folder of <id>.npz or <id>/<view>.npy files.")],
-    out: Annotated[Path, typer.Option(help="Output dataset directory.")],
-    captions: Annotated[Path | None, typer.Option(help="JSON {id: [captions]} or JSON lines {id, captions}.",
-                                                  show_default=False)] = None,
-    labels: Annotated[Path | None, typer.Option(help="Labels instead of (or besides) captions: CSV id,label or "
-                                                "id,label,start_frame,end_frame, or JSON {id: label} / {id: "
-                                                "[[label, start, end], ...]}; captions are rendered from "
-                                                "--templates and classes.json is written.", show_default=False)] = None,
-    templates: Annotated[Path | None, typer.Option(help="With --labels: caption templates, one a line, {} for the "
-                                                   "labels in order. [default: documented in the README]",
-                                                   show_default=False)] = None,
-    val_fraction: Annotated[float, typer.Option(help="Share of clips in the val split.", min=0.0, max=1.0)
-                                ] = SPLIT_FRACTIONS[1],
-    test_fraction: Annotated[float, typer.Option(help="Share of clips in the test split.", min=0.0, max=1.0)
-                                 ] = SPLIT_FRACTIONS[2],
-    seed: Annotated[int, typer.Option(help="Seed of the train/val/test split.", min=0)] = 0,
-    overwrite: Overwrite = False,
-    skip_unlabelled: Annotated[bool, typer.Option("--skip-unlabelled", help="Leave out clips of SRC that the "
-                                                  "captions (or labels) do not mention, instead of stopping; "
-                                                  "counted either way.")] = False,
-    window: Annotated[int | None, typer.Option(help="Cut recordings longer than this many frames into clips of it "
-                                               "(each with the recording's captions, or the labelled segments "
-                                               "inside it; all in the recording's split). [default: off]", min=1,
-                                               show_default=False)] = None,
-    stride: Stride = None,
-) -> None:
-    """Convert your own per-clip views plus captions or labels to the dataset directory format. Every
-    clip is checked first (views, frames, finite values, captions, segments): any problem is listed
-    and nothing is written."""
-    if captions is None and labels is None:
-        raise fail("give --captions FILE, --labels FILE, or both")
-    if templates is not None and labels is None:
-        raise fail("--templates renders captions from --labels; give --labels too")
-    check_fractions(val_fraction, test_fraction)
-    check_windows(window, stride)
-    from radar_text_data import convert_folder, read_manifest
-
-    left_out: list[str] | None = [] if skip_unlabelled else None
-    with writing(out), user_errors(out):
-        root = convert_folder(src, captions, out, val_fraction=val_fraction, test_fraction=test_fraction,
-                              seed=seed, overwrite=overwrite, labels_file=labels, templates_file=templates,
-                              unlabelled=left_out, window=window, stride=stride)
-    kept, skipped = len(read_manifest(root)), left_out or []
-    first = f": {', '.join(skipped[:5])}{', ...' if len(skipped) > 5 else ''}" if skipped else ""
-    console.print(escape(f"wrote {kept} clips to {root} ({len(skipped)} clip(s) without "
-                         f"{'captions' if captions else 'labelled frames'} left out{first}); check it with "
-                         f"`seqclip data check {root}`"), highlight=False, soft_wrap=True)
+data_app.command("convert")(data_convert)
 
 
 @data_app.command("simulate")

@@ -11,6 +11,13 @@ import typer
 from radar_text_data.contract import FRAME_MULTIPLE, MAX_FRAMES, SPLITS  # standard library only
 
 from ..config import EVAL_BATCH, EVAL_SIMILARITIES, EVAL_TASKS, POOLED, Device
+from ..recognition import (
+    CALIBRATIONS,
+    DEFAULT_CALIBRATION,
+    DEFAULT_PROMPTS,
+    INDUCTIVE,
+    PROMPT_SOURCES,
+)
 from .common import check_out, check_spec, choice, console, fail, note, user_errors
 
 __all__ = ["eval_cmd", "plot"]
@@ -50,7 +57,8 @@ def eval_cmd(
                                              show_default=False)] = None,
     device: Annotated[Device, typer.Option(help="Device.")] = "auto",
     classes: Annotated[Path | None, typer.Option(help="Zero-shot candidates: a text file (one class a line) or JSON "
-                                                 "{class: phrase} / {class: [prompt, ...]}. [default: the dataset's "
+                                                 "{class: phrase} / {class: [prompt, ...]} / {class: {phrase, "
+                                                 "descriptions}}. [default: the dataset's "
                                                  "classes.json, else the labels in its records]",
                                                  show_default=False)] = None,
     templates: Annotated[Path | None, typer.Option(help="Zero-shot templates, one a line with {} for the class "
@@ -60,6 +68,16 @@ def eval_cmd(
                                                "candidates: adds the generalised zero-shot report; none: no report. "
                                                "[default: those of the candidates the dataset records]",
                                                show_default=False)] = None,
+    prompts: Annotated[str, typer.Option(help=f"Zero-shot prompts from the class {' | '.join(PROMPT_SOURCES)}: names "
+                                         "(phrase in templates, or the class's prompts), descriptions (what the body "
+                                         "does, as the class file gives them), both (each set averaged, the two "
+                                         "weighted alike).", callback=choice("prompts", PROMPT_SOURCES))
+                       ] = DEFAULT_PROMPTS,
+    calibration: Annotated[str, typer.Option(help=f"Generalised zero-shot: the rule reported as calibrated, fitted on "
+                                             f"the val split ({' | '.join(CALIBRATIONS)}; inductive: "
+                                             f"{', '.join(INDUCTIVE)}); every rule is in the JSON.",
+                                             callback=choice("calibration", tuple(CALIBRATIONS)))
+                           ] = DEFAULT_CALIBRATION,
     card: Annotated[bool, typer.Option("--card/--no-card", help="Append the result to the model's card (README.md "
                                        "of the model directory the checkpoint resolves to).")] = False,
 ) -> None:
@@ -73,11 +91,12 @@ def eval_cmd(
     png = _confusion_png(task, out, checkpoint, data, split)
     check_out(png, "--out" if out else "--checkpoint")
     check_out(out)
-    zero_shot = _zero_shot_options(classes, templates, unseen, data, task == "zeroshot")
+    zero_shot = _zero_shot_options(classes, templates, unseen, data, task == "zeroshot", prompts)
     from ..evaluation.tasks import EvalOptions, evaluate_checkpoint
 
     with user_errors():
-        options = EvalOptions(similarity=similarity, protocol=protocol, batch_size=batch_size, **zero_shot)
+        options = EvalOptions(similarity=similarity, protocol=protocol, batch_size=batch_size, prompts=prompts,
+                              calibration=calibration, **zero_shot)
         result, notes = evaluate_checkpoint(checkpoint, data, task, split, options, clip_length, device)
     for line in notes:
         note(line)
@@ -106,10 +125,11 @@ def eval_cmd(
 
 
 def _zero_shot_options(classes: Path | None, templates: Path | None, unseen: str | None, data: str,
-                       zero_shot: bool) -> dict:
+                       zero_shot: bool, prompts: str = "names") -> dict:
     """The zero-shot files and names, read and checked before the model loads (no torch): with
     ``zero_shot``, ``--unseen`` against the candidate classes, and the dataset's recorded unseen
-    classes narrowed to them (``--unseen none`` or ``""``: none)."""
+    classes narrowed to them (``--unseen none`` or ``""``: none); prompts from descriptions need a
+    description for every candidate."""
     from radar_text_data.classes import parse_class_names, read_classes, read_templates
     from radar_text_data.vocabulary import NO_UNSEEN
 
@@ -125,20 +145,28 @@ def _zero_shot_options(classes: Path | None, templates: Path | None, unseen: str
             message = str(err)
             raise fail(message if message.startswith(f"--{name}") else f"--{name}: {message}") from None
     if zero_shot:
-        out["unseen"] = _candidate_unseen(data, out["classes"], out["unseen"])
+        out["unseen"] = _candidate_unseen(data, out["classes"], out["unseen"], prompts, classes)
     return out
 
 
-def _candidate_unseen(data: str, classes, unseen: tuple[str, ...] | None) -> tuple[str, ...]:
-    """The unseen classes a zero-shot evaluation will report: checked against the candidates."""
+def _candidate_unseen(data: str, classes, unseen: tuple[str, ...] | None, prompts: str = "names",
+                      classes_file: Path | None = None) -> tuple[str, ...]:
+    """The unseen classes a zero-shot evaluation will report: checked against the candidates (and
+    the candidates' descriptions, when the prompts come from them)."""
     from radar_text_data import resolve_data
     from radar_text_data.vocabulary import dataset_classes, resolve_unseen
 
     try:
         location = resolve_data(data)
-        names = [c.name for c in (classes or dataset_classes(location))]
+        candidates = classes or dataset_classes(location)
     except (ValueError, FileNotFoundError) as err:
         raise fail(f"--data {data}: {err}") from None
+    names = [c.name for c in candidates]
+    bare = [c.name for c in candidates if not c.descriptions]
+    if prompts != "names" and bare:
+        where = classes_file or f"{data}'s classes"
+        raise fail(f"--prompts {prompts}: {where} gives no descriptions for {len(bare)} class(es): "
+                   f"{', '.join(bare[:5])}{' ...' if len(bare) > 5 else ''}")
     try:
         return resolve_unseen(location, names, unseen)
     except ValueError as err:

@@ -93,7 +93,8 @@ def print_zero_shot(console: Console, result: dict) -> None:
     """Zero-shot: top-1 / top-5 / balanced with 95 % intervals and chance, what was not scored, and
     the generalised report when unseen classes are named."""
     table = Table(title=f"zero-shot ({result['clips']} clips, {len(result['classes'])} candidate classes, "
-                        f"score: {result['similarity']}; [95 % interval])")
+                        f"prompts: {result.get('prompt_source', 'names')}, score: {result['similarity']}; "
+                        "[95 % interval])")
     for col in ("metric", "accuracy", "chance"):
         table.add_column(col)
     table.add_row("top-1", _ci(result["top1"], result["top1_interval"]), f"{result['chance_top1']:.1f}")
@@ -115,10 +116,10 @@ def print_zero_shot(console: Console, result: dict) -> None:
         table = Table(title=f"generalised zero-shot (all classes candidates; unseen: {', '.join(g['unseen_classes'])})")
         for col in ("", "seen", "unseen", "harmonic mean"):
             table.add_column(col)
-        for name in ("raw", "calibrated"):
-            r, ci = g[name], g[f"{name}_intervals"]
-            table.add_row(name if name == "raw" else f"calibrated (gamma {g['gamma']:.3g}, on val)",
-                          *(_ci(r[k], ci[k]) for k in ("seen", "unseen", "harmonic_mean")))
+        for rule, r in g["rules"].items():
+            label = "raw" if rule == "none" else f"{rule}{' (inductive)' if r['inductive'] else ''}"
+            label += " [reported]" if rule == g["calibration"] else ""
+            table.add_row(label, *(_ci(r[k], r["intervals"][k]) for k in ("seen", "unseen", "harmonic_mean")))
         console.print(table)
         for which in ("unseen", "seen"):
             only = g[f"{which}_only"]
@@ -126,4 +127,5 @@ def print_zero_shot(console: Console, result: dict) -> None:
                           f"({only['clips']} clips, chance {only['chance']:.1f})", highlight=False)
             if only["clips"]:
                 _warn_few(console, only["clips"], f"{which}-only top-1")
-        console.print(f"gamma: {g['gamma_rule']}", highlight=False)
+        console.print(f"calibration {g['calibration']} (fitted on val, {g['validation_clips']} clips): "
+                      f"gamma {g['gamma']:.3g}; {g['gamma_rule']}", highlight=False)

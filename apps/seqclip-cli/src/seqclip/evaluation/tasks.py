@@ -20,7 +20,7 @@ from .options import DEFAULT_OPTIONS, EvalOptions
 from .order import eval_order, eval_twins
 from .retrieval import retrieval
 
-__all__ = ["EvalOptions", "TASKS", "run_task", "evaluate_checkpoint", "eval_retrieval", "eval_zeroshot",
+__all__ = ["EvalOptions", "TASKS", "run_task", "evaluate_checkpoint", "eval_retrieval", "eval_zeroshot", "validation_scores",
            "eval_twins", "eval_order", "dataset_classes", "clip_label"]
 
 
@@ -46,42 +46,54 @@ def eval_zeroshot(model: SeqClip, dataset: RadarTextDataset, options: EvalOption
     if not scored:
         raise ValueError(f"zero-shot: no clip of split {dataset.split!r} has one of the {len(names)} classes as its "
                          f"only activity (unlisted labels: {unlisted or 'none'})")
-    clf = build_zero_shot_classifier(scorer, classes, options.templates)
+    clf = build_zero_shot_classifier(scorer, classes, options.templates, options.prompts)
     scores = clf.scores(scorer.embed_clips(dataset.subset(scored)))  # [N, C]
     truth = torch.tensor([names.index(labels[i]) for i in scored])
     result = {**zero_shot_report(scores, truth, names), **counts, "classes": names, "similarity": options.similarity,
-              "prompts": {n: list(p) for n, p in zip(names, clf.prompts, strict=True)}}
+              "prompt_source": clf.source, "prompts": {n: list(p) for n, p in zip(names, clf.prompts, strict=True)}}
     unseen = list(resolve_unseen(dataset.location, names, options.unseen))
     if unseen:
-        result["generalized"] = _generalized(clf, dataset, scores, truth, names, unseen)
+        result["generalized"] = _generalized(clf, dataset, scores, truth, names, unseen, options.calibration)
     return result
 
 
-def _generalized(clf, dataset, scores, truth, names: list[str], unseen: list[str]) -> dict:
-    """Seen / unseen / harmonic mean with every class a candidate, raw and with calibrated stacking
-    (its constant chosen on the validation split), and unseen-only top-1 (only unseen candidates)."""
-    from .zero_shot import (
-        calibrated_stacking,
-        generalized_accuracy,
-        generalized_intervals,
-        restricted_top1,
-    )
+def validation_scores(clf, dataset: RadarTextDataset) -> tuple[torch.Tensor, torch.Tensor]:
+    """Scores ``[N, C]`` of every clip of ``dataset``'s val split and labels ``[N]`` (-1 for a clip
+    that is not of exactly one candidate class: unlabelled)."""
+    val = RadarTextDataset(dataset.location, "val", dataset.length, train=False)
+    if not len(val.records):
+        return torch.zeros(0, len(clf.classes)), torch.zeros(0, dtype=torch.long)
+    labels = [clip_label(r) for r in val.records]
+    truth = torch.tensor([clf.classes.index(x) if x in clf.classes else -1 for x in labels])
+    return clf.scores(clf.scorer.embed_clips(val)), truth
+
+
+def _generalized(clf, dataset, scores, truth, names: list[str], unseen: list[str], calibration: str) -> dict:
+    """Seen / unseen / harmonic mean with every class a candidate, raw and under each calibration
+    rule (fitted on the validation split; ``calibration`` is the one reported as calibrated), and
+    unseen-only / seen-only top-1."""
+    from ..recognition import CALIBRATIONS, INDUCTIVE
+    from .calibration import fit_calibration
+    from .zero_shot import generalized_accuracy, generalized_intervals, restricted_top1
 
     mask = torch.tensor([n in unseen for n in names])
-    val = RadarTextDataset(dataset.location, "val", dataset.length, train=False)
-    val_labels = [clip_label(r) for r in val.records]
-    val_idx = [i for i, label in enumerate(val_labels) if label in names]
-    if val_idx:
-        val_scores = clf.scores(clf.scorer.embed_clips(val.subset(val_idx)))  # [N_val, C]
-        chosen = calibrated_stacking(val_scores, torch.tensor([names.index(val_labels[i]) for i in val_idx]), mask)
-    else:
-        chosen = {"gamma": 0.0, "rule": "no validation clip of the classes: not calibrated"}
-    gamma = chosen["gamma"]
+    val_scores, val_truth = validation_scores(clf, dataset)
+    rules = {}
+    for rule in CALIBRATIONS:
+        fitted = fit_calibration(rule, val_scores, val_truth, mask)
+        calibrated = fitted.apply(scores)
+        rules[rule] = {**generalized_accuracy(calibrated, truth, mask),
+                       "intervals": generalized_intervals(calibrated, truth, mask), "gamma": fitted.gamma,
+                       "standardized": fitted.mean is not None, "note": fitted.note, "inductive": rule in INDUCTIVE,
+                       "reads": CALIBRATIONS[rule]}
+    chosen = rules[calibration]
     return {"unseen_classes": [n for n in names if n in unseen],
             "raw": generalized_accuracy(scores, truth, mask), "raw_intervals": generalized_intervals(scores, truth, mask),
-            "calibrated": generalized_accuracy(scores, truth, mask, gamma),
-            "calibrated_intervals": generalized_intervals(scores, truth, mask, gamma), "gamma": gamma,
-            "gamma_rule": chosen["rule"], "validation_clips": len(val_idx), "calibrated_on": "val",
+            "calibrated": {k: chosen[k] for k in ("seen", "unseen", "harmonic_mean")},
+            "calibrated_intervals": chosen["intervals"], "calibration": calibration, "gamma": chosen["gamma"],
+            "gamma_rule": chosen["note"], "rules": rules, "validation_clips": len(val_truth),
+            "validation_labelled": int(((val_truth >= 0) & ~mask[val_truth.clamp(0)]).sum()) if len(val_truth) else 0,
+            "calibrated_on": "val",
             "unseen_only": restricted_top1(scores, truth, mask), "seen_only": restricted_top1(scores, truth, ~mask),
             "seen_clips": int((~mask[truth]).sum())}
 

@@ -16,10 +16,11 @@ from radar_text_data.classes import ClassPrompts
 
 from ..config import POOLED
 from ..model.features import Embeddings
+from ..recognition import DEFAULT_PROMPTS, PROMPT_SOURCES
 from .scorer import ClipSet, Scorer
 from .stats import BOOTSTRAP_SAMPLES, bootstrap_statistic, wilson_interval
 
-__all__ = ["PHRASE_TEMPLATES", "NAME_TEMPLATES", "ZeroShotClassifier", "build_zero_shot_classifier",
+__all__ = ["PHRASE_TEMPLATES", "NAME_TEMPLATES", "ZeroShotClassifier", "build_zero_shot_classifier", "prompt_sets",
            "topk_accuracy", "balanced_accuracy", "per_class_accuracy", "confusion_matrix", "generalized_accuracy",
            "generalized_intervals", "restricted_top1", "calibrated_stacking", "zero_shot_report"]
 
@@ -32,9 +33,10 @@ NAME_TEMPLATES = ("{}.", "a person doing the activity: {}.", "a radar recording 
 @dataclass
 class ZeroShotClassifier:
     """Class names, their prompts, and what scores a clip against them: ``weights [C, d]`` (the
-    normalised mean of each class's prompt embeddings, open_clip's classifier) for the pooled score;
-    the prompts' text features and ``prompt_class [P]`` for a sequence similarity (whose score of a
-    clip and a class is the mean of its scores against the class's prompts)."""
+    normalised weighted mean of each class's prompt embeddings, open_clip's classifier) for the pooled
+    score; the prompts' text features, ``prompt_class [P]`` and ``prompt_weight [P]`` (each class's
+    weights sum to 1) for a sequence similarity (whose score of a clip and a class is the weighted
+    mean of its scores against the class's prompts)."""
 
     classes: list[str]
     prompts: list[tuple[str, ...]]
@@ -42,6 +44,8 @@ class ZeroShotClassifier:
     weights: Tensor | None = None
     text: Embeddings | None = None
     prompt_class: Tensor | None = None
+    prompt_weight: Tensor | None = None
+    source: str = DEFAULT_PROMPTS  # recognition.PROMPT_SOURCES
 
     def scores(self, clips: ClipSet) -> Tensor:
         """``[N, C]`` scores of clips embedded by the same scorer (``Scorer.embed_clips``)."""
@@ -49,28 +53,44 @@ class ZeroShotClassifier:
             return clips.radar.pooled.float() @ self.weights.T
         matrix = self.scorer.matrix(clips, self.text)
         rows = torch.arange(len(clips))
-        per_prompt = matrix(rows, torch.arange(len(self.prompt_class)))  # [N, P]
-        sums = torch.zeros(len(rows), len(self.classes)).index_add_(1, self.prompt_class, per_prompt.float())
-        return sums / torch.bincount(self.prompt_class, minlength=len(self.classes)).float()  # [N, C]
+        per_prompt = matrix(rows, torch.arange(len(self.prompt_class))).float() * self.prompt_weight  # [N, P]
+        return torch.zeros(len(rows), len(self.classes)).index_add_(1, self.prompt_class, per_prompt)  # [N, C]
+
+
+def prompt_sets(c: ClassPrompts, source: str = DEFAULT_PROMPTS,
+                templates: Sequence[str] | None = None) -> tuple[tuple[str, ...], ...]:
+    """The prompt sets of one class (``recognition.PROMPT_SOURCES``): its names (its own prompts, or
+    its phrase put into ``templates``, default ``PHRASE_TEMPLATES`` for a phrase and ``NAME_TEMPLATES``
+    for a bare class name), its descriptions exactly as given, or both sets."""
+    if source not in PROMPT_SOURCES:
+        raise ValueError(f"prompts must be one of {' | '.join(PROMPT_SOURCES)}, got {source!r}")
+    names = c.texts(tuple(templates) if templates else NAME_TEMPLATES if c.bare else PHRASE_TEMPLATES)
+    if source == "names":
+        return (names,)
+    if not c.descriptions:
+        raise ValueError(f"--prompts {source}: class {c.name!r} has no descriptions (give a class file with "
+                         f"{{class: {{\"descriptions\": [...]}}}}, see the README)")
+    return (c.descriptions,) if source == "descriptions" else (names, c.descriptions)
 
 
 @torch.no_grad()
-def build_zero_shot_classifier(scorer: Scorer, classes: Sequence[ClassPrompts],
-                               templates: Sequence[str] | None = None) -> ZeroShotClassifier:
-    """The classifier of ``classes``: each class's own prompts, or its phrase put into ``templates``
-    (default: ``PHRASE_TEMPLATES`` for a phrase, ``NAME_TEMPLATES`` for a bare class name)."""
+def build_zero_shot_classifier(scorer: Scorer, classes: Sequence[ClassPrompts], templates: Sequence[str] | None = None,
+                               source: str = DEFAULT_PROMPTS) -> ZeroShotClassifier:
+    """The classifier of ``classes`` from the prompt sets ``source`` names (``prompt_sets``): each
+    set's prompts weigh alike within it and the sets weigh alike within a class."""
     if not classes:
         raise ValueError("zero-shot needs at least one class")
-    prompts = [c.texts(tuple(templates) if templates else NAME_TEMPLATES if c.bare else PHRASE_TEMPLATES)
-               for c in classes]
+    sets = [prompt_sets(c, source, templates) for c in classes]
+    prompts = [tuple(p for s in ss for p in s) for ss in sets]
     flat = [p for ps in prompts for p in ps]
     prompt_class = torch.tensor([i for i, ps in enumerate(prompts) for _ in ps])  # [P]
+    prompt_weight = torch.tensor([1.0 / (len(ss) * len(s)) for ss in sets for s in ss for _ in s])  # [P]
     text = scorer.embed_texts(flat)
-    pooled = torch.nn.functional.normalize(text.pooled, dim=-1)  # [P, d]
+    pooled = torch.nn.functional.normalize(text.pooled, dim=-1) * prompt_weight[:, None]  # [P, d]
     sums = torch.zeros(len(classes), pooled.shape[1]).index_add_(0, prompt_class, pooled)
     weights = torch.nn.functional.normalize(sums, dim=-1)  # [C, d]
     return ZeroShotClassifier([c.name for c in classes], prompts, scorer, weights,
-                              text if scorer.sequence else None, prompt_class)
+                              text if scorer.sequence else None, prompt_class, prompt_weight, source)
 
 
 # ---------------------------------------------------------------------- metrics of a score matrix

@@ -18,6 +18,7 @@ from ..config import POOLED
 from ..errors import UserError
 from ..evaluation.scorer import Scorer
 from ..evaluation.zero_shot import build_zero_shot_classifier
+from ..recognition import DEFAULT_PROMPTS
 from .sources import ClipRows
 
 __all__ = ["Window", "predict", "windows"]
@@ -45,11 +46,13 @@ def windows(frames: int, window: int, stride: int) -> list[int]:
 @torch.no_grad()
 def predict(model, rows: ClipRows, classes: Sequence, templates: Sequence[str] | None = None, k: int = 3,
             window: int | None = None, stride: int | None = None, unseen: Sequence[str] = (), gamma: float = 0.0,
-            batch_size: int = 64, advance: Callable[[int], None] = lambda n: None) -> list[Window]:
+            batch_size: int = 64, advance: Callable[[int], None] = lambda n: None,
+            prompts: str = DEFAULT_PROMPTS) -> list[Window]:
     """Top-``k`` zero-shot labels of every clip (its first ``clip_length`` frames), or with ``window``
-    of every window of every recording (``stride`` default: half the window)."""
+    of every window of every recording (``stride`` default: half the window); ``prompts``: the
+    classes' prompt source (``recognition.PROMPT_SOURCES``)."""
     model.eval()
-    clf = build_zero_shot_classifier(Scorer(model, POOLED, batch_size), list(classes), templates)
+    clf = build_zero_shot_classifier(Scorer(model, POOLED, batch_size), list(classes), templates, prompts)
     offset = torch.tensor([0.0 if name in set(unseen) else gamma for name in clf.classes])  # [C]
     length = window or model.config.clip_length
     stride = stride or max(FRAME_MULTIPLE, length // 2)

@@ -1,0 +1,24 @@
+"""What zero-shot recognition can be asked, standard library only (the CLI checks choices before
+torch loads): where class prompts come from, and the calibration rules of generalised zero-shot
+(``evaluation.calibration``) with what each reads from the validation split."""
+
+from __future__ import annotations
+
+__all__ = ["PROMPT_SOURCES", "DEFAULT_PROMPTS", "CALIBRATIONS", "INDUCTIVE", "DEFAULT_CALIBRATION"]
+
+# names: the class name or phrase in templates (or the class's own prompts); descriptions: the class's
+# descriptions of what the body does, used as they are; both: the two prompt sets, each averaged, weighted alike
+PROMPT_SOURCES = ("names", "descriptions", "both")
+DEFAULT_PROMPTS = "names"
+
+# rule -> what it reads from the validation split to set its constants
+CALIBRATIONS: dict[str, str] = {
+    "none": "nothing (raw scores)",
+    "stacking": "labelled validation clips of seen and unseen classes (highest harmonic mean; needs unseen clips)",
+    "seen-budget": "labelled validation clips of seen classes (largest constant keeping seen accuracy within "
+                   "5 points)",
+    "standardize": "unlabelled validation clips (each class's score standardised over them)",
+    "standardize+seen-budget": "unlabelled validation clips, then labelled clips of seen classes",
+}
+INDUCTIVE = ("seen-budget", "standardize", "standardize+seen-budget")  # no unseen clip, no unseen label read
+DEFAULT_CALIBRATION = "standardize+seen-budget"  # chosen on validation (bench/open_vocab_benchmark.py, README)
