@@ -203,7 +203,7 @@ def _order(model, data: Path, clip_length: int) -> dict:
 
 
 def train_and_score(variant: str, fold: int, data: Path, source: Path, family_data: Path, out: Path,
-                    scale: dict) -> dict:
+                    scale: dict, text_model: str | None = None) -> dict:
     from rich.console import Console
 
     from radar_text_data import read_classes
@@ -214,7 +214,8 @@ def train_and_score(variant: str, fold: int, data: Path, source: Path, family_da
 
     run = out / "runs" / f"fold{fold}-{variant.replace(' ', '_')}"
     cfg = TrainConfig(data=str(data), out=str(run), preset=scale["preset"], epochs=scale["epochs"],
-                      batch_size=scale["batch_size"], eval_test=False, overwrite=True, seed=0, **VARIANTS[variant])
+                      batch_size=scale["batch_size"], eval_test=False, overwrite=True, seed=0, **VARIANTS[variant],
+                      **({"text_model": text_model} if text_model else {}))
     t0 = time.time()
     train(cfg, Console(quiet=True))
     minutes = (time.time() - t0) / 60
@@ -247,6 +248,11 @@ def choose(runs: list[dict]) -> tuple[str, str]:
 
 def runs_of(results: dict, variant: str) -> dict[int, dict]:
     return {int(k.split(" / fold")[1]): v for k, v in results.items() if k.startswith(variant + " / ")}
+
+
+def variants(results: dict) -> list[str]:
+    """The variants with at least one scored fold."""
+    return [v for v in VARIANTS if runs_of(results, v)]
 
 
 def fold_choice(results: dict, variant: str, fold: int) -> tuple[str, str]:
@@ -306,7 +312,7 @@ def table(results: dict, scale: str) -> str:
     """Per variant and fold (each fold with the prompt source and rule chosen without it), the mean
     over folds, chance, the targets and whether the mean meets them."""
     per = {v: {f: figures(r, *fold_choice(results, v, f)) for f, r in sorted(runs_of(results, v).items())}
-           for v in VARIANTS}
+           for v in variants(results)}
     columns = list(next(f for rows in per.values() for f in rows.values()))
     lines = ["| variant | fold | " + " | ".join(columns) + " |", "|" + "---|" * (len(columns) + 2)]
     verdicts = {}
@@ -333,7 +339,7 @@ def rule_table(results: dict) -> str:
     from seqclip.recognition import CALIBRATIONS, INDUCTIVE
 
     lines = ["| variant | rule | reads | seen | unseen | H |", "|---|---|---|---|---|---|"]
-    for variant in VARIANTS:
+    for variant in variants(results):
         runs = runs_of(results, variant)
         for rule in CALIBRATIONS:
             cells = {k: mean_over_folds([(r["zeroshot"][fold_choice(results, variant, f)[0]]["rules"][rule][k],
@@ -349,7 +355,7 @@ def prompt_table(results: dict) -> str:
     """Mean over folds of unseen-only and seen-class top-1 and inductive H per prompt source."""
     lines = ["| variant | prompts | unseen-only top-1 | seen-class top-1 | GZSL H (inductive) | pseudo-unseen val top-1 |",
              "|---|---|---|---|---|---|"]
-    for variant in VARIANTS:
+    for variant in variants(results):
         runs = runs_of(results, variant)
         for source in SOURCES:
             f = [figures(r, source, fold_choice(results, variant, k)[1]) for k, r in runs.items()]
@@ -368,14 +374,14 @@ def report(results: dict, args, scale: dict, data_minutes: float, t0: float) -> 
           f"{data_minutes:.1f} min, total {(time.time() - t0) / 60:.1f} min this call; {os.cpu_count()} CPUs")
     for fold in sorted(FOLDS):
         print(f"fold {fold} unseen (seen neighbour): " + ", ".join(f"{u} ({n})" for u, n in FOLDS[fold].items()))
-    for variant in VARIANTS:
+    for variant in variants(results):
         runs = runs_of(results, variant)
         chosen = {f: fold_choice(results, variant, f) for f in runs}
         print(f"{variant}: per fold (chosen on the other folds' pseudo-unseen validation clips): "
               + "; ".join(f"fold {f}: prompts {s}, calibration {r}" for f, (s, r) in chosen.items())
               + f"; at this scale: prompts {choose(list(runs.values()))[0]}, calibration {choose(list(runs.values()))[1]};"
               f" validation score {validation_score(results, variant):.1f}")
-    best = max((v for v in VARIANTS if runs_of(results, v)), key=lambda v: validation_score(results, v))
+    best = max(variants(results), key=lambda v: validation_score(results, v))
     print(f"recipe chosen on validation (t→r R@1 + seen-class top-1 + pseudo-unseen H): {best}\n")
     print(table(results, args.scale) + "\n\n" + rule_table(results) + "\n\n" + prompt_table(results))
 
@@ -385,6 +391,8 @@ def main() -> None:
     parser.add_argument("--scale", choices=sorted(SCALES), default="cpu")
     parser.add_argument("--out", type=Path, default=Path("bench_out/open_vocab"))
     parser.add_argument("--folds", type=int, nargs="*", default=sorted(FOLDS), choices=sorted(FOLDS))
+    parser.add_argument("--variants", nargs="*", default=list(VARIANTS), choices=list(VARIANTS))
+    parser.add_argument("--text-model", default=None, help="text tower (a local copy on a machine without network)")
     args = parser.parse_args()
     scale, t0 = SCALES[args.scale], time.time()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -395,10 +403,11 @@ def main() -> None:
     results = json.loads(path.read_text()) if path.is_file() else {}
     for fold in args.folds:
         data = fold_dataset(source, args.out, fold)
-        for variant in VARIANTS:
+        for variant in args.variants:
             key = f"{variant} / fold{fold}"
             if key not in results:
-                results[key] = train_and_score(variant, fold, data, source, family_data, args.out, scale)
+                results[key] = train_and_score(variant, fold, data, source, family_data, args.out, scale,
+                                               args.text_model)
                 tmp = path.with_suffix(".tmp")
                 tmp.write_text(json.dumps(results, indent=1) + "\n")
                 tmp.replace(path)

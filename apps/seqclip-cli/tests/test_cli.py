@@ -281,3 +281,19 @@ def test_label_only_data_converts_and_evaluates_zero_shot_on_its_own_classes(tmp
     assert metrics["prompts"]["sit_down"][0] == "Sit down."  # the captions a clip of that label gets
     neither = run("data", "convert", src, "--out", tmp_path / "none")
     assert neither.exit_code == 2 and "--captions FILE, --labels FILE, or both" in neither.output
+    (tmp_path / "c.json").write_text(json.dumps({name: {"descriptions": [f"a person {verb}."]} for name, verb in
+                                                 (("walking", "travels forward"), ("sit_down", "ends seated"),
+                                                  ("waving", "raises one arm above the head"))}))
+    described = tmp_path / "described"
+    result = run("data", "convert", src, "--labels", tmp_path / "labels.csv", "--classes", tmp_path / "c.json",
+                 "--out", described, "--test-fraction", "0.5")
+    assert result.exit_code == 0, result.output
+    evaluated = run("eval", "--task", "zeroshot", "--checkpoint", tmp_path / "model", "--data", described,
+                    "--prompts", "descriptions", "--out", tmp_path / "zs2.json")
+    assert evaluated.exit_code == 0, evaluated.output
+    metrics = json.loads((tmp_path / "zs2.json").read_text())
+    assert metrics["prompts"]["sit_down"] == ["a person ends seated."] and metrics["prompt_source"] == "descriptions"
+    alone = run("data", "convert", src, "--captions", tmp_path / "c.json", "--classes", tmp_path / "c.json",
+                "--out", tmp_path / "x")
+    assert alone.exit_code == 2 and "--classes describes the classes of --labels" in alone.output
+    assert not (tmp_path / "x").exists()
