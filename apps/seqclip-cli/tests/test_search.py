@@ -176,6 +176,17 @@ def test_predict_gives_the_zero_shot_classifiers_labels(made, tmp_path):
     scores = clf.scores(clips)  # [N, C]
     assert [g["label"] for g in got] == [clf.classes[i] for i in scores.argmax(1).tolist()]
     np.testing.assert_allclose([g["score"] for g in got], scores.max(1).values, rtol=1e-4, atol=1e-6)
+    (tmp_path / "described.json").write_text(json.dumps({"wave": {"descriptions": ["a person raises one arm."]},
+                                                         "clap": {"descriptions": ["a person brings the hands in."]}}))
+    described = run("predict", data, "--checkpoint", root / "model", "--classes", tmp_path / "described.json",
+                    "--split", "test", "-k", "1", "--prompts", "descriptions", "--out", tmp_path / "d.json")
+    assert described.exit_code == 0, described.output
+    clf = build_zero_shot_classifier(scorer, read_classes(tmp_path / "described.json"), source="descriptions")
+    assert [g["label"] for g in json.loads((tmp_path / "d.json").read_text())] == [
+        clf.classes[i] for i in clf.scores(clips).argmax(1).tolist()]
+    refused = run("predict", data, "--checkpoint", root / "model", "--classes", tmp_path / "classes.txt",
+                  "--prompts", "both")
+    assert refused.exit_code == 2 and "--prompts both:" in refused.output and "wave" in refused.output
 
 
 def test_the_index_kind_follows_size_and_memory():
