@@ -6,15 +6,7 @@
 # config + tokenizer; the text encoder gets random weights there, which does not change timing).
 set -uo pipefail
 export PYTHONUNBUFFERED=1
-python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
-# the workspace runs from its source tree: give each package the metadata its __version__ reads
-for toml in packages/*/pyproject.toml apps/*/pyproject.toml; do
-  name=$(awk -F'"' '/^name = /{print $2; exit}' "$toml"); ver=$(awk -F'"' '/^version = /{print $2; exit}' "$toml")
-  mkdir -p "/tmp/site/${name//-/_}-$ver.dist-info"
-  printf 'Metadata-Version: 2.1\nName: %s\nVersion: %s\n' "$name" "$ver" > "/tmp/site/${name//-/_}-$ver.dist-info/METADATA"
-done
-PYTHONPATH="$(ls -d packages/*/src apps/*/src | tr '\n' ':')/tmp/site"
-export PYTHONPATH
+source bench/device_env.sh || exit 1
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv
 python3 -c "import torch, timm, transformers; print('torch', torch.__version__, 'timm', timm.__version__, 'transformers', transformers.__version__)"
 python3 -c "

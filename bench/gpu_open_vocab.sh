@@ -12,16 +12,7 @@ FOLD=${FOLD:-1}; SCALE=${SCALE:-gpu}; OUT=${OUT:-/tmp}
 mkdir -p "$OUT/ov"
 LOG=$OUT/gpu_open_vocab.log
 exec > >(tee -a "$LOG") 2>&1
-if [ -d .whl ]; then
-  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
-fi
-for toml in packages/*/pyproject.toml apps/*/pyproject.toml; do  # the workspace from its source tree
-  name=$(awk -F'"' '/^name = /{print $2; exit}' "$toml"); ver=$(awk -F'"' '/^version = /{print $2; exit}' "$toml")
-  mkdir -p "/tmp/site/${name//-/_}-$ver.dist-info"
-  printf 'Metadata-Version: 2.1\nName: %s\nVersion: %s\n' "$name" "$ver" > "/tmp/site/${name//-/_}-$ver.dist-info/METADATA"
-done
-PYTHONPATH="$(ls -d packages/*/src apps/*/src | tr '\n' ':')/tmp/site${PYTHONPATH:+:$PYTHONPATH}"
-export PYTHONPATH
+source bench/device_env.sh || exit 1
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>/dev/null || echo "no GPU: a dry run"
 echo "== [$(date +%T)] restore the text tower"
 timeout 60 python3 bench/device_text.py restore /tmp/minilm || exit 1
