@@ -117,8 +117,8 @@ def print_zero_shot(console: Console, result: dict) -> None:
         for col in ("", "seen", "unseen", "harmonic mean"):
             table.add_column(col)
         for rule, r in g["rules"].items():
-            label = "raw" if rule == "none" else f"{rule}{' (inductive)' if r['inductive'] else ''}"
-            label += " [reported]" if rule == g["calibration"] else ""
+            tags = [t for t, on in (("inductive", r["inductive"]), ("reported", rule == g["calibration"])) if on]
+            label = ("raw" if rule == "none" else rule) + (f" ({', '.join(tags)})" if tags else "")
             table.add_row(label, *(_ci(r[k], r["intervals"][k]) for k in ("seen", "unseen", "harmonic_mean")))
         console.print(table)
         for which in ("unseen", "seen"):
