@@ -1,6 +1,7 @@
 """Open vocabulary: recognise activities never seen in training, described in wording never seen in
 training. Three fixed folds each hold out a fifth of radar-synth's 30 activities; per fold the
-default recipe and a locked-text variant train on the seen activities and are scored on the test split,
+default recipe, a locked-text variant and the default recipe on train captions that only name activities
+train on the seen activities and are scored on the test split,
 with class prompts from names, descriptions or both and under each calibration rule.
 
     uv run python bench/open_vocab_benchmark.py --scale cpu [--out bench_out/open_vocab] [--folds 1 2 3]
@@ -64,7 +65,9 @@ FOLDS = {
 VARIANTS = {  # name -> TrainConfig fields over the defaults
     "default recipe": {},
     "locked text": {"freeze_text": True, "cache_text": True},  # the text tower frozen; projections and radar learn
+    "named captions only": {},  # the default recipe without the descriptive family in its train captions
 }
+VARIANT_WORDING = {"named captions only": "named"}  # variant -> its train captions' wording (else the pool's)
 
 
 def pool(out: Path, scale: dict, seed: int = 2027) -> Path:
@@ -101,24 +104,41 @@ def fold_dataset(source: Path, out: Path, fold: int) -> Path:
     return derived(source, out / f"fold{fold}", keep, tuple(unseen))
 
 
-def in_family(source: Path, out: Path) -> Path:
-    """The pool with every test caption worded anew in the train families (same clips and segments)."""
+def reworded(source: Path, target: Path, splits: set[str], families: tuple[str, ...], salt: int) -> Path:
+    """``source`` with the captions of ``splits`` worded anew in ``families`` (same clips and segments)."""
     import numpy as np
 
     from radar_synth import Segment, caption_pairs
-    from radar_synth.defaults import WORDING_FAMILIES
     from radar_text_data import read_manifest
 
-    train_families = tuple(f for f in WORDING_FAMILIES if f not in HELD_OUT_WORDING)
     records = []
     for index, r in enumerate(read_manifest(source)):
-        if r.split == "test":
+        if r.split in splits:
             segments = [Segment(s["activity"], s["start_frame"], s["end_frame"], s["params"]) for s in r.segments]
-            pairs = caption_pairs(segments, np.random.default_rng([2027, index, 3]), families=train_families)
+            pairs = caption_pairs(segments, np.random.default_rng([2027, index, salt]), families=families)
             r = replace(r, captions=tuple(c for c, _ in pairs),
                         captions_reversed=tuple(b for _, b in pairs) if len(segments) > 1 else None)
         records.append(r)
-    return derived(source, out / "in_family", records)
+    return derived(source, target, records, tuple(sorted((source / "unseen.txt").read_text().split()))
+                   if (source / "unseen.txt").is_file() else ())
+
+
+def in_family(source: Path, out: Path) -> Path:
+    """The pool with every test caption worded anew in the train families (same clips and segments)."""
+    from radar_synth.defaults import WORDING_FAMILIES
+
+    return reworded(source, out / "in_family", {"test"}, tuple(f for f in WORDING_FAMILIES if f not in HELD_OUT_WORDING), 3)
+
+
+def variant_data(fold_data: Path, variant: str) -> Path:
+    """The dataset a variant trains on: the fold's, or with its train captions worded anew in the naming
+    train families only (no descriptive captions)."""
+    if VARIANT_WORDING.get(variant) != "named":
+        return fold_data
+    from radar_synth.defaults import NAMED_FAMILIES
+
+    named = tuple(f for f in NAMED_FAMILIES if f not in HELD_OUT_WORDING)
+    return reworded(fold_data, fold_data.with_name(fold_data.name + "-named"), {"train"}, named, 5)
 
 
 SOURCES = ("names", "descriptions", "both")  # seqclip.recognition.PROMPT_SOURCES
@@ -406,8 +426,8 @@ def main() -> None:
         for variant in args.variants:
             key = f"{variant} / fold{fold}"
             if key not in results:
-                results[key] = train_and_score(variant, fold, data, source, family_data, args.out, scale,
-                                               args.text_model)
+                results[key] = train_and_score(variant, fold, variant_data(data, variant), source, family_data,
+                                               args.out, scale, args.text_model)
                 tmp = path.with_suffix(".tmp")
                 tmp.write_text(json.dumps(results, indent=1) + "\n")
                 tmp.replace(path)
