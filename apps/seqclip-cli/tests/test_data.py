@@ -176,7 +176,7 @@ def test_data_simulate_names_the_bad_file_in_one_line_and_exits_2(tmp_path):
 
 def test_data_synth_held_out_wording_is_checked_before_anything_is_simulated(tmp_path):
     every = run("data", "synth", "--out", tmp_path / "a", "--clips", "4", "--held-out-wording",
-                "plain,progressive,report,story")
+                "plain,progressive,report,story,descriptive")
     assert every.exit_code == 2 and "at least one wording family for train" in one_line(every)
     unknown = run("data", "synth", "--out", tmp_path / "b", "--clips", "4", "--held-out-wording", "legalese")
     assert unknown.exit_code == 2 and "wording families must be" in one_line(unknown)
@@ -203,7 +203,7 @@ def test_data_synth_names_its_flags_as_typed(tmp_path):
     unknown = run("data", "synth", "--out", tmp_path / "new" / "a", "--clips", "4", "--unseen", "moonwalk")
     assert unknown.exit_code == 2 and one_line(unknown).startswith("error: --unseen: unknown activities ['moonwalk']")
     every = run("data", "synth", "--out", tmp_path / "a", "--clips", "4", "--held-out-wording",
-                "plain,progressive,report,story")
+                "plain,progressive,report,story,descriptive")
     assert "error: --held-out-wording: leave at least one" in one_line(every)
     assert not (tmp_path / "a").exists() and not (tmp_path / "new").exists()  # nor the directories of its lock
 
