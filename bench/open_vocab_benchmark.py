@@ -254,10 +254,10 @@ def train_and_score(variant: str, fold: int, data: Path, source: Path, family_da
 def choose(runs: list[dict]) -> tuple[str, str]:
     """(prompt source, inductive rule) with the best mean pseudo-unseen validation figures of ``runs``:
     the source by unseen-only top-1, then the rule by harmonic mean (the defaults without a run)."""
-    from seqclip.recognition import DEFAULT_CALIBRATION, DEFAULT_PROMPTS, INDUCTIVE
+    from seqclip.recognition import DEFAULT_CALIBRATION, INDUCTIVE, PREFERRED_PROMPTS
 
     if not runs:
-        return DEFAULT_PROMPTS, DEFAULT_CALIBRATION
+        return PREFERRED_PROMPTS, DEFAULT_CALIBRATION
 
     def mean(source: str, key: str) -> float:
         return sum(r["zeroshot"][source]["pseudo_unseen"][key] or 0.0 for r in runs) / len(runs)

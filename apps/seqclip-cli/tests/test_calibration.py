@@ -109,6 +109,17 @@ def test_prompts_from_descriptions_are_exactly_the_given_ones():
         build_zero_shot_classifier(Scorer(KnownText()), [ClassPrompts("walk", phrase="walks")], source="both")
 
 
+def test_auto_prompts_take_the_preferred_source_only_when_every_class_is_described():
+    from seqclip.recognition import PREFERRED_PROMPTS, resolve_prompts
+
+    described = build_zero_shot_classifier(Scorer(KnownText()), DESCRIBED)  # the default: auto
+    assert described.source == PREFERRED_PROMPTS == resolve_prompts("auto", True)
+    mixed = build_zero_shot_classifier(Scorer(KnownText()), [*DESCRIBED, ClassPrompts("walk", phrase="walks")])
+    assert mixed.source == "names" and mixed.prompts[2] == tuple(t.format("walks") for t in PHRASE_TEMPLATES)
+    with pytest.raises(ValueError, match="--prompts must be one of auto"):
+        resolve_prompts("captions", True)
+
+
 def test_both_prompt_sets_weigh_alike_whatever_their_sizes():
     model = KnownText()
     both = build_zero_shot_classifier(Scorer(model), DESCRIBED, source="both")

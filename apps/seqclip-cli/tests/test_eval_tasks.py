@@ -161,4 +161,4 @@ def test_eval_refuses_prompts_from_descriptions_a_class_file_lacks(eval_setup, t
     result = CliRunner().invoke(app, [*eval_setup[1], "--task", "zeroshot", "--classes", str(tmp_path / "c.json"), "--prompts", "descriptions"])
     assert result.exit_code == 2 and "--prompts descriptions:" in one_line(result) and "walk" in one_line(result)
     result = CliRunner().invoke(app, [*eval_setup[1], "--task", "zeroshot", "--prompts", "sentences"])
-    assert result.exit_code == 2 and "is not one of names | descriptions | both" in " ".join(result.output.split())
+    assert result.exit_code == 2 and "is not one of auto | names | descriptions | both" in " ".join(result.output.split())

@@ -4,12 +4,16 @@ torch loads): where class prompts come from, and the calibration rules of genera
 
 from __future__ import annotations
 
-__all__ = ["PROMPT_SOURCES", "DEFAULT_PROMPTS", "CALIBRATIONS", "INDUCTIVE", "DEFAULT_CALIBRATION"]
+__all__ = ["PROMPT_SOURCES", "PROMPT_CHOICES", "AUTO", "PREFERRED_PROMPTS", "DEFAULT_PROMPTS", "CALIBRATIONS",
+           "INDUCTIVE", "DEFAULT_CALIBRATION", "resolve_prompts"]
 
 # names: the class name or phrase in templates (or the class's own prompts); descriptions: the class's
 # descriptions of what the body does, used as they are; both: the two prompt sets, each averaged, weighted alike
 PROMPT_SOURCES = ("names", "descriptions", "both")
-DEFAULT_PROMPTS = "names"
+AUTO = "auto"  # PREFERRED_PROMPTS when every candidate has descriptions, else names
+PROMPT_CHOICES = (AUTO, *PROMPT_SOURCES)
+PREFERRED_PROMPTS = "descriptions"  # chosen on validation (bench/open_vocab_benchmark.py --scale cpu, README)
+DEFAULT_PROMPTS = AUTO
 
 # rule -> what it reads from the validation split to set its constants
 CALIBRATIONS: dict[str, str] = {
@@ -21,4 +25,14 @@ CALIBRATIONS: dict[str, str] = {
     "standardize+seen-budget": "unlabelled validation clips, then labelled clips of seen classes",
 }
 INDUCTIVE = ("seen-budget", "standardize", "standardize+seen-budget")  # no unseen clip, no unseen label read
-DEFAULT_CALIBRATION = "standardize+seen-budget"  # chosen on validation (bench/open_vocab_benchmark.py, README)
+DEFAULT_CALIBRATION = "seen-budget"  # chosen on validation (bench/open_vocab_benchmark.py --scale cpu, README)
+
+
+def resolve_prompts(source: str, described: bool) -> str:
+    """The prompt source used: ``source``, or for ``auto`` the preferred one when every candidate
+    has descriptions (``described``) and names otherwise."""
+    if source not in PROMPT_CHOICES:
+        raise ValueError(f"--prompts must be one of {' | '.join(PROMPT_CHOICES)}, got {source!r}")
+    if source != AUTO:
+        return source
+    return PREFERRED_PROMPTS if described else "names"

@@ -16,7 +16,8 @@ from ..recognition import (
     DEFAULT_CALIBRATION,
     DEFAULT_PROMPTS,
     INDUCTIVE,
-    PROMPT_SOURCES,
+    PREFERRED_PROMPTS,
+    PROMPT_CHOICES,
 )
 from .common import check_out, check_spec, choice, console, fail, note, user_errors
 
@@ -68,11 +69,12 @@ def eval_cmd(
                                                "candidates: adds the generalised zero-shot report; none: no report. "
                                                "[default: those of the candidates the dataset records]",
                                                show_default=False)] = None,
-    prompts: Annotated[str, typer.Option(help=f"Zero-shot prompts from the class {' | '.join(PROMPT_SOURCES)}: names "
+    prompts: Annotated[str, typer.Option(help=f"Zero-shot prompts from the class {' | '.join(PROMPT_CHOICES)}: names "
                                          "(phrase in templates, or the class's prompts), descriptions (what the body "
                                          "does, as the class file gives them), both (each set averaged, the two "
-                                         "weighted alike).", callback=choice("prompts", PROMPT_SOURCES))
-                       ] = DEFAULT_PROMPTS,
+                                         f"weighted alike); auto: {PREFERRED_PROMPTS} (chosen on validation) when "
+                                         "every candidate has descriptions, else names.",
+                                         callback=choice("prompts", PROMPT_CHOICES))] = DEFAULT_PROMPTS,
     calibration: Annotated[str, typer.Option(help=f"Generalised zero-shot: the rule reported as calibrated, fitted on "
                                              f"the val split ({' | '.join(CALIBRATIONS)}; inductive: "
                                              f"{', '.join(INDUCTIVE)}); every rule is in the JSON.",
@@ -163,7 +165,7 @@ def _candidate_unseen(data: str, classes, unseen: tuple[str, ...] | None, prompt
         raise fail(f"--data {data}: {err}") from None
     names = [c.name for c in candidates]
     bare = [c.name for c in candidates if not c.descriptions]
-    if prompts != "names" and bare:
+    if prompts not in ("names", "auto") and bare:
         where = classes_file or f"{data}'s classes"
         raise fail(f"--prompts {prompts}: {where} gives no descriptions for {len(bare)} class(es): "
                    f"{', '.join(bare[:5])}{' ...' if len(bare) > 5 else ''}")

@@ -12,7 +12,7 @@ import typer
 from radar_text_data.contract import SPLITS  # standard library only
 
 from ..config import EVAL_BATCH, Device
-from ..recognition import DEFAULT_PROMPTS, PROMPT_SOURCES
+from ..recognition import DEFAULT_PROMPTS, PROMPT_CHOICES
 from .common import Overwrite, check_out, choice, console, fail, progress_bar, user_errors, writing
 
 __all__ = ["embed", "index", "search", "predict"]
@@ -188,9 +188,9 @@ def predict(
     unseen: Annotated[str | None, typer.Option(help="Classes never seen in training, comma-separated: --gamma is "
                                                "subtracted from the others' scores.", show_default=False)] = None,
     gamma: Annotated[float, typer.Option(help="Calibrated stacking: subtracted from seen classes' scores.")] = 0.0,
-    prompts: Annotated[str, typer.Option(help=f"Prompts from the class {' | '.join(PROMPT_SOURCES)}, as `seqclip eval "
+    prompts: Annotated[str, typer.Option(help=f"Prompts from the class {' | '.join(PROMPT_CHOICES)}, as `seqclip eval "
                                          "--task zeroshot --prompts` takes them.",
-                                         callback=choice("prompts", PROMPT_SOURCES))] = DEFAULT_PROMPTS,
+                                         callback=choice("prompts", PROMPT_CHOICES))] = DEFAULT_PROMPTS,
     split: Annotated[str, typer.Option(help=f"Dataset split: {' | '.join(SPLITS)} | all.")] = "all",
     out: Annotated[Path | None, typer.Option(help="Results: .json or .csv (id, start, end, label, score, ...).",
                                              show_default=False)] = None,
@@ -219,7 +219,7 @@ def predict(
         cands, temps = read_classes(classes), read_templates(templates) if templates else None
         names = parse_class_names(unseen, "--unseen") if unseen else []
         bare = [c.name for c in cands if not c.descriptions]
-        if prompts != "names" and bare:
+        if prompts not in ("names", "auto") and bare:
             raise fail(f"--prompts {prompts}: {classes} gives no descriptions for {', '.join(bare[:5])}"
                        f"{' ...' if len(bare) > 5 else ''}")
         rows = open_clip_rows(data, split)

@@ -10,7 +10,7 @@ from radar_text_data.classes import ClassPrompts
 from .._deprecations import renamed_value
 from ..config import EVAL_BATCH, POOLED
 from ..model.seqclip import SeqClip
-from ..recognition import CALIBRATIONS, DEFAULT_CALIBRATION, DEFAULT_PROMPTS, PROMPT_SOURCES
+from ..recognition import CALIBRATIONS, DEFAULT_CALIBRATION, DEFAULT_PROMPTS, PROMPT_CHOICES
 from .scorer import Scorer
 
 __all__ = ["EvalOptions", "DEFAULT_OPTIONS"]
@@ -27,14 +27,14 @@ class EvalOptions:
     templates: tuple[str, ...] | None = None  # zero-shot templates (None: zero_shot's defaults)
     unseen: tuple[str, ...] | None = None  # classes never seen in training (None: as the dataset records
     # them, among the candidates; ("none",): no generalised report)
-    prompts: str = DEFAULT_PROMPTS  # zero-shot prompt source: names | descriptions | both
+    prompts: str = DEFAULT_PROMPTS  # zero-shot prompt source: auto | names | descriptions | both
     calibration: str = DEFAULT_CALIBRATION  # the generalised report's calibrated rule (recognition.CALIBRATIONS)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "similarity", renamed_value("eval_similarity", self.similarity, "EvalOptions.",
                                                             label="similarity"))
-        if self.prompts not in PROMPT_SOURCES:
-            raise ValueError(f"--prompts must be one of {' | '.join(PROMPT_SOURCES)}, got {self.prompts!r}")
+        if self.prompts not in PROMPT_CHOICES:
+            raise ValueError(f"--prompts must be one of {' | '.join(PROMPT_CHOICES)}, got {self.prompts!r}")
         if self.calibration not in CALIBRATIONS:
             raise ValueError(f"--calibration must be one of {' | '.join(CALIBRATIONS)}, got {self.calibration!r}")
 

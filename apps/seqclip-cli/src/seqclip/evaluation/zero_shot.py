@@ -16,7 +16,7 @@ from radar_text_data.classes import ClassPrompts
 
 from ..config import POOLED
 from ..model.features import Embeddings
-from ..recognition import DEFAULT_PROMPTS, PROMPT_SOURCES
+from ..recognition import DEFAULT_PROMPTS, PROMPT_SOURCES, resolve_prompts
 from .scorer import ClipSet, Scorer
 from .stats import BOOTSTRAP_SAMPLES, bootstrap_statistic, wilson_interval
 
@@ -76,10 +76,12 @@ def prompt_sets(c: ClassPrompts, source: str = DEFAULT_PROMPTS,
 @torch.no_grad()
 def build_zero_shot_classifier(scorer: Scorer, classes: Sequence[ClassPrompts], templates: Sequence[str] | None = None,
                                source: str = DEFAULT_PROMPTS) -> ZeroShotClassifier:
-    """The classifier of ``classes`` from the prompt sets ``source`` names (``prompt_sets``): each
-    set's prompts weigh alike within it and the sets weigh alike within a class."""
+    """The classifier of ``classes`` from the prompt sets ``source`` names (``prompt_sets``; ``auto``:
+    ``recognition.resolve_prompts``): each set's prompts weigh alike within it and the sets weigh
+    alike within a class."""
     if not classes:
         raise ValueError("zero-shot needs at least one class")
+    source = resolve_prompts(source, all(c.descriptions for c in classes))
     sets = [prompt_sets(c, source, templates) for c in classes]
     prompts = [tuple(p for s in ss for p in s) for ss in sets]
     flat = [p for ps in prompts for p in ps]
