@@ -150,7 +150,10 @@ def test_accumulation_gives_the_gradients_and_weights_of_one_large_batch(tmp_pat
     last 4 clips of a batch-12 epoch) against batch 12 without accumulation: 2 optimizer steps each.
     Tolerances: each step's whole gradient within 1e-4 (relative L2), final weights within 0.1 x lr
     (AdamW divides near-zero gradients by their own size, which magnifies float-order differences).
-    Counting the loss's own parameters once per micro-batch pass gave 37 % and 0.5 x lr."""
+    Counting the loss's own parameters once per micro-batch pass gave 37 % and 0.5 x lr. The key
+    third of an attention's qkv bias has no gradient in exact arithmetic (softmax ignores a shift
+    shared by every key), so AdamW turns its float noise into steps of up to lr either way: it is
+    held to 4 x lr (two steps of up to lr in each run; it once differed by 0.12 x lr, a flaky failure)."""
     data = make_dataset(tmp_path / "d", n=32, splits=["train"] * 28 + ["val"] * 2 + ["test"] * 2)
     common = dict(data=str(data), epochs=1, clip_length=32, warmup_steps=1, log_every=1, eval_test=False,
                   freeze_text=True, checkpoint_every=1000, seed=5, lr=1e-3)
@@ -171,7 +174,12 @@ def test_accumulation_gives_the_gradients_and_weights_of_one_large_batch(tmp_pat
     wl, name_l = _final_weights(tmp_path / "large")
     assert name_a == name_l == "step_0000002"
     for k in wa:
-        torch.testing.assert_close(wa[k], wl[k], atol=0.1 * common["lr"], rtol=0, msg=k)
+        a, b = wa[k].clone(), wl[k].clone()
+        if k.endswith("attn.qkv.bias"):  # [3 d]: q, k, v
+            d = a.shape[0] // 3
+            torch.testing.assert_close(a[d:2 * d], b[d:2 * d], atol=2 * 2 * common["lr"], rtol=0, msg=k)
+            a[d:2 * d] = b[d:2 * d]
+        torch.testing.assert_close(a, b, atol=0.1 * common["lr"], rtol=0, msg=k)
 
 
 def test_sigkill_inside_an_accumulation_group_then_resume_is_bit_identical(tmp_path):
