@@ -193,10 +193,11 @@ def zero_shot_figures(scorer, classes, clips: dict, unseen: tuple[str, ...]) -> 
                                       truth["pool_val" if rule == "stacking" else "fold_val"], mask)
                 for rule in CALIBRATIONS}
         test, pool = scores["test"], scores["pool_val"]
+        calibrated = {r: f.apply(test) for r, f in fits.items()}  # [N, C] each
         out[source] = {
             "unseen_only": restricted_top1(test, truth["test"], mask), "seen_only": restricted_top1(test, truth["test"], ~mask),
-            "rules": {r: {**generalized_accuracy(f.apply(test), truth["test"], mask),
-                          "intervals": generalized_intervals(f.apply(test), truth["test"], mask), "gamma": f.gamma,
+            "rules": {r: {**generalized_accuracy(calibrated[r], truth["test"], mask),
+                          "intervals": generalized_intervals(calibrated[r], truth["test"], mask), "gamma": f.gamma,
                           "note": f.note} for r, f in fits.items()},
             "val_seen_top1": restricted_top1(scores["fold_val"], truth["fold_val"], ~mask)["top1"],
             "pseudo_unseen": {"unseen_only": restricted_top1(pool, truth["pool_val"], mask)["top1"],
@@ -360,11 +361,10 @@ def rule_table(results: dict) -> str:
 
     lines = ["| variant | rule | reads | seen | unseen | H |", "|---|---|---|---|---|---|"]
     for variant in variants(results):
-        runs = runs_of(results, variant)
+        chosen = [r["zeroshot"][fold_choice(results, variant, f)[0]] for f, r in runs_of(results, variant).items()]
         for rule in CALIBRATIONS:
-            cells = {k: mean_over_folds([(r["zeroshot"][fold_choice(results, variant, f)[0]]["rules"][rule][k],
-                                          r["zeroshot"][fold_choice(results, variant, f)[0]]["rules"][rule]["intervals"][k])
-                                         for f, r in runs.items()]) for k in ("seen", "unseen", "harmonic_mean")}
+            cells = {k: mean_over_folds([(z["rules"][rule][k], z["rules"][rule]["intervals"][k]) for z in chosen])
+                     for k in ("seen", "unseen", "harmonic_mean")}
             kind = ("inductive" if rule in INDUCTIVE else "raw scores" if rule == "none"
                     else "unseen val clips (not available to users)")
             lines.append(f"| {variant} | {rule} | {kind} | " + " | ".join(_cell(*cells[k]) for k in cells) + " |")

@@ -5,7 +5,7 @@ torch loads): where class prompts come from, and the calibration rules of genera
 from __future__ import annotations
 
 __all__ = ["PROMPT_SOURCES", "PROMPT_CHOICES", "AUTO", "PREFERRED_PROMPTS", "DEFAULT_PROMPTS", "CALIBRATIONS",
-           "INDUCTIVE", "DEFAULT_CALIBRATION", "resolve_prompts"]
+           "INDUCTIVE", "DEFAULT_CALIBRATION", "resolve_prompts", "descriptions_problem"]
 
 # names: the class name or phrase in templates (or the class's own prompts); descriptions: the class's
 # descriptions of what the body does, used as they are; both: the two prompt sets, each averaged, weighted alike
@@ -36,3 +36,13 @@ def resolve_prompts(source: str, described: bool) -> str:
     if source != AUTO:
         return source
     return PREFERRED_PROMPTS if described else "names"
+
+
+def descriptions_problem(source: str, classes, where: str) -> str | None:
+    """The error, one line, when ``source`` takes prompts from descriptions and some of ``classes``
+    (``ClassPrompts``) have none; None otherwise (``auto`` falls back to names instead)."""
+    bare = [c.name for c in classes if not c.descriptions]
+    if source in (AUTO, "names") or not bare:
+        return None
+    return (f"--prompts {source}: {where} gives no descriptions for {len(bare)} class(es): "
+            f"{', '.join(bare[:5])}{' ...' if len(bare) > 5 else ''}")

@@ -8,7 +8,7 @@ from radar_text_data.contract import (  # standard library only (the format's ow
     SPLIT_FRACTIONS,
 )
 
-__all__ = ["DEFAULT_TWINS", "DEFAULT_MULTI_SEGMENT", "SPLIT_FRACTIONS", "FORMATS", "MIN_FRAMES", "WORDING_FAMILIES", "NAMED_FAMILIES",
+__all__ = ["DEFAULT_TWINS", "DEFAULT_MULTI_SEGMENT", "SPLIT_FRACTIONS", "FORMATS", "MIN_FRAMES", "WORDING_FAMILIES", "NAMED_FAMILIES", "DESCRIPTIVE",
            "MOTION_SOURCES", "SKELETON_NAMES", "class_phrases"]
 
 DEFAULT_TWINS = 0.1  # share of clips in order-swapped twin pairs
@@ -17,7 +17,8 @@ MIN_FRAMES = 100  # shortest clip length a caller may ask for as the cap
 # caption wording families: each has its own sentence templates, connectives, subjects and synonyms; the first
 # four name each activity, ``descriptive`` says what the body does (``radar_synth.descriptions``) and names none
 NAMED_FAMILIES = ("plain", "progressive", "report", "story")
-WORDING_FAMILIES = (*NAMED_FAMILIES, "descriptive")
+DESCRIPTIVE = "descriptive"  # the family that describes the movement instead of naming it
+WORDING_FAMILIES = (*NAMED_FAMILIES, DESCRIPTIVE)
 MOTION_SOURCES = ("humanml3d", "bvh", "joints")  # motion-capture layouts seqclip data simulate reads
 SKELETON_NAMES = ("smpl22",)  # named skeletons of joint arrays (a BVH file brings its own)
 

@@ -85,7 +85,7 @@ PHRASES: dict[str, dict[str, str]] = {
 }
 
 
-def _angles(activity: str, params: dict) -> tuple[dict[str, np.ndarray], np.ndarray]:
+def _angles(activity: str, params: dict) -> dict[str, np.ndarray]:
     """The activity's channels over its typical duration (angles in degrees, with the neutral pose)."""
     act = ACTIVITIES[activity]
     duration = sum(act.duration_s) / 2
@@ -94,7 +94,7 @@ def _angles(activity: str, params: dict) -> tuple[dict[str, np.ndarray], np.ndar
     out = {k: np.broadcast_to(np.asarray(v, dtype=float), t.shape) + NEUTRAL.get(k, 0.0) for k, v in raw.items()}
     if "fall" in out:
         out["fall"] = np.degrees(out["fall"])
-    return out, t
+    return out
 
 
 def _span(ch: dict[str, np.ndarray], name: str) -> float:
@@ -140,7 +140,7 @@ def motion_traits(activity: str, params: dict) -> MotionTraits:
     if activity not in ACTIVITIES:
         raise ValueError(f"unknown activity {activity!r}")
     act = ACTIVITIES[activity]
-    ch, t = _angles(activity, params)
+    ch = _angles(activity, params)
     arms = _limbs(ch, ("shoulder_flex", "shoulder_abd", "elbow"), ARM_MOVES,
                   {"shoulder_flex": "forward", "shoulder_abd": "out", "elbow": "elbows"}, overhead=True)
     legs = _limbs(ch, ("hip_flex", "hip_abd", "knee"), LEG_MOVES, {"hip_flex": "lift", "hip_abd": "out", "knee": "flex"})

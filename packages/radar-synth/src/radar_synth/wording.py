@@ -7,7 +7,7 @@ that captions of one family can be held out of training (``generate_dataset(held
 
 from __future__ import annotations
 
-from .defaults import NAMED_FAMILIES, WORDING_FAMILIES
+from .defaults import DESCRIPTIVE, NAMED_FAMILIES, WORDING_FAMILIES
 
 __all__ = ["ACTIVITY_WORDS", "ATTRIBUTE_WORDS", "SUBJECTS", "TEMPLATES", "WORDING_FAMILIES", "NAMED_FAMILIES",
            "DESCRIPTIVE", "DESCRIPTIONS_PER_SEGMENT"]
@@ -25,7 +25,6 @@ def _counts(style: str) -> dict[int, str]:
     return {1: "a single time", **{n: f"{_NUMBERS[n - 1]} times in a row" for n in range(2, 9)}}
 
 
-DESCRIPTIVE = "descriptive"  # the family that describes the movement (radar_synth.descriptions) instead of naming it
 DESCRIPTIONS_PER_SEGMENT = 2  # descriptions a descriptive caption gives each activity, joined by "and"
 
 # attribute -> value -> words, per naming family (in NAMED_FAMILIES order)
@@ -186,7 +185,7 @@ SUBJECTS: dict[str, tuple[str, ...]] = {
     "progressive": ("A man", "A woman", "An adult"),
     "report": ("one person", "a subject", "an individual"),
     "story": ("the participant", "a pedestrian", "our volunteer"),
-    "descriptive": ("the tracked person", "a figure", "the body in view"),
+    DESCRIPTIVE: ("the tracked person", "a figure", "the body in view"),
 }
 
 # family -> number of segments -> sentence forms; {s} subject, {p0}.. phrases (verbs or gerunds, see USES_GERUND)
@@ -205,8 +204,8 @@ TEMPLATES: dict[str, dict[int, tuple[str, ...]]] = {
               2: ("First {s} {p0}. Next the same person {p1}.", "In this clip {s} {p0}, and subsequently {p1}."),
               3: ("First {s} {p0}. Next the same person {p1}. In the end the same person {p2}.",
                   "In this clip {s} {p0}, subsequently {p1}, and ultimately {p2}.")},
-    "descriptive": {1: ("{S} {p0}, as observed.", "Observed motion: {s} {p0}."),
+    DESCRIPTIVE: {1: ("{S} {p0}, as observed.", "Observed motion: {s} {p0}."),
                     2: ("{S} {p0}; next, {p1}.", "Observed motion: {s} {p0}; next, {p1}."),
                     3: ("{S} {p0}; next, {p1}; last, {p2}.", "Observed motion: {s} {p0}; next, {p1}; last, {p2}.")},
 }
-USES_GERUND = {"plain": False, "progressive": True, "report": True, "story": False, "descriptive": False}
+USES_GERUND = {"plain": False, "progressive": True, "report": True, "story": False, DESCRIPTIVE: False}

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .labels import label_phrase
@@ -115,7 +115,7 @@ def _from_entry(name: str, value: dict, where: str) -> ClassPrompts:
         raise ClassFileError(f"{where}: class {name!r}: give a phrase or prompts, not both")
     prompts = found.get("prompts") or ()
     if phrase is None and not prompts:  # descriptions only: the name is the class's phrase
-        return ClassPrompts(name, phrase=label_phrase(name), bare=True, descriptions=found["descriptions"])
+        return replace(bare_class(name), descriptions=found["descriptions"])
     return ClassPrompts(name, phrase=phrase.strip() if phrase else None, prompts=prompts,
                         descriptions=found.get("descriptions") or ())
 

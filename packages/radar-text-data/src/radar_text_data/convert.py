@@ -106,15 +106,15 @@ def convert_folder(src: str | os.PathLike, captions_file: str | os.PathLike | No
                 write_clip(staged / record.file, clip_arrays({k: v[..., first:last] for k, v in arrays.items()}))
         write_manifest(staged, records)
         if labels is not None:
-            (staged / CLASSES).write_text(_classes_text(records, templates, given), encoding="utf-8")
+            (staged / CLASSES).write_text(_classes_text(found, templates, given), encoding="utf-8")
     return out
 
 
-def _classes_text(records: list[ClipRecord], templates: tuple[str, ...], given: dict[str, ClassPrompts]) -> str:
+def _classes_text(labels: set[str], templates: tuple[str, ...], given: dict[str, ClassPrompts]) -> str:
     """``classes.json``: every label with the captions a clip of that label alone gets, or with its
     entry in the user's class file (``given``: phrase or prompts, and descriptions)."""
     out: dict = {}
-    for n in {a for r in records for a in r.activities}:
+    for n in labels:
         own = render_captions([n], templates)[0]
         c = given.get(n)
         if c is None:

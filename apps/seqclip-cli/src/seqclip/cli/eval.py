@@ -18,6 +18,7 @@ from ..recognition import (
     INDUCTIVE,
     PREFERRED_PROMPTS,
     PROMPT_CHOICES,
+    descriptions_problem,
 )
 from .common import check_out, check_spec, choice, console, fail, note, user_errors
 
@@ -164,11 +165,9 @@ def _candidate_unseen(data: str, classes, unseen: tuple[str, ...] | None, prompt
     except (ValueError, FileNotFoundError) as err:
         raise fail(f"--data {data}: {err}") from None
     names = [c.name for c in candidates]
-    bare = [c.name for c in candidates if not c.descriptions]
-    if prompts not in ("names", "auto") and bare:
-        where = classes_file or f"{data}'s classes"
-        raise fail(f"--prompts {prompts}: {where} gives no descriptions for {len(bare)} class(es): "
-                   f"{', '.join(bare[:5])}{' ...' if len(bare) > 5 else ''}")
+    problem = descriptions_problem(prompts, candidates, str(classes_file or f"{data}'s classes"))
+    if problem:
+        raise fail(problem)
     try:
         return resolve_unseen(location, names, unseen)
     except ValueError as err:

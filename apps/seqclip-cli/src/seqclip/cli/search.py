@@ -12,7 +12,7 @@ import typer
 from radar_text_data.contract import SPLITS  # standard library only
 
 from ..config import EVAL_BATCH, Device
-from ..recognition import DEFAULT_PROMPTS, PROMPT_CHOICES
+from ..recognition import DEFAULT_PROMPTS, PROMPT_CHOICES, descriptions_problem
 from .common import Overwrite, check_out, choice, console, fail, progress_bar, user_errors, writing
 
 __all__ = ["embed", "index", "search", "predict"]
@@ -218,10 +218,9 @@ def predict(
     with user_errors():
         cands, temps = read_classes(classes), read_templates(templates) if templates else None
         names = parse_class_names(unseen, "--unseen") if unseen else []
-        bare = [c.name for c in cands if not c.descriptions]
-        if prompts not in ("names", "auto") and bare:
-            raise fail(f"--prompts {prompts}: {classes} gives no descriptions for {', '.join(bare[:5])}"
-                       f"{' ...' if len(bare) > 5 else ''}")
+        problem = descriptions_problem(prompts, cands, str(classes))
+        if problem:
+            raise fail(problem)
         rows = open_clip_rows(data, split)
         model = _load(checkpoint, device)
         with progress_bar(len(rows), "predicting") as advance:

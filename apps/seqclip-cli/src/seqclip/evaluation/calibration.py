@@ -41,12 +41,18 @@ class Calibration:
         return scores - self.gamma * (~self.unseen).float()[None, :]
 
 
+def _labelled(truth: Tensor, unseen: Tensor) -> tuple[Tensor, Tensor]:
+    """``[N]`` bool: clips whose label is a class index, and ``[N]`` bool: of those, the unseen class's."""
+    known = (truth >= 0) & (truth < len(unseen))
+    return known, known & unseen[truth.clamp(0, len(unseen) - 1)]
+
+
 def seen_labelled(truth: Tensor, unseen: Tensor) -> Tensor:
     """``[N]`` bool: clips whose label is a seen class. A label that is not a class index (an unknown
     clip: -1) or names an unseen class counts as unlabelled, so what an inductive rule fits cannot
     depend on which unseen class a clip belongs to."""
-    known = (truth >= 0) & (truth < len(unseen))
-    return known & ~unseen[truth.clamp(0, len(unseen) - 1)]
+    known, of_unseen = _labelled(truth, unseen)
+    return known & ~of_unseen
 
 
 def _standardized(scores: Tensor) -> tuple[Tensor, Tensor]:
@@ -66,8 +72,8 @@ def fit_calibration(rule: str, scores: Tensor, truth: Tensor, unseen: Tensor,
     if len(scores) == 0:
         return Calibration(rule, unseen, note="no validation clip: not calibrated")
     if rule == "stacking":
-        known = (truth >= 0) & (truth < len(unseen))
-        if not (known & unseen[truth.clamp(0, len(unseen) - 1)]).any():
+        known, of_unseen = _labelled(truth, unseen)
+        if not of_unseen.any():
             return Calibration(rule, unseen, note="validation holds no clip of an unseen class: not calibrated")
         chosen = calibrated_stacking(scores[known], truth[known], unseen)
         return Calibration(rule, unseen, chosen["gamma"], note=chosen["rule"])

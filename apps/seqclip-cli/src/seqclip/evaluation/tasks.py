@@ -73,7 +73,7 @@ def _generalized(clf, dataset, scores, truth, names: list[str], unseen: list[str
     rule (fitted on the validation split; ``calibration`` is the one reported as calibrated), and
     unseen-only / seen-only top-1."""
     from ..recognition import CALIBRATIONS, INDUCTIVE
-    from .calibration import fit_calibration
+    from .calibration import fit_calibration, seen_labelled
     from .zero_shot import generalized_accuracy, generalized_intervals, restricted_top1
 
     mask = torch.tensor([n in unseen for n in names])
@@ -92,7 +92,7 @@ def _generalized(clf, dataset, scores, truth, names: list[str], unseen: list[str
             "calibrated": {k: chosen[k] for k in ("seen", "unseen", "harmonic_mean")},
             "calibrated_intervals": chosen["intervals"], "calibration": calibration, "gamma": chosen["gamma"],
             "gamma_rule": chosen["note"], "rules": rules, "validation_clips": len(val_truth),
-            "validation_labelled": int(((val_truth >= 0) & ~mask[val_truth.clamp(0)]).sum()) if len(val_truth) else 0,
+            "validation_labelled": int(seen_labelled(val_truth, mask).sum()),
             "calibrated_on": "val",
             "unseen_only": restricted_top1(scores, truth, mask), "seen_only": restricted_top1(scores, truth, ~mask),
             "seen_clips": int((~mask[truth]).sum())}
