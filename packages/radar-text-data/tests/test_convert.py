@@ -39,8 +39,10 @@ def test_a_valid_folder_converts_with_the_split_fractions_asked_for(tmp_path):
     assert (splits.count("train"), splits.count("val"), splits.count("test")) == (10, 5, 5)
     with pytest.raises(ValueError, match="val_fraction must lie in"):
         convert_folder(src, caps, tmp_path / "x", val_fraction=1.5)
-    with pytest.raises(ValueError, match="must leave clips for training"):
-        convert_folder(src, caps, tmp_path / "x", val_fraction=0.5, test_fraction=0.5)
+    with pytest.raises(ValueError, match="must be at most 1"):
+        convert_folder(src, caps, tmp_path / "x", val_fraction=0.6, test_fraction=0.5)
+    evaluation = convert_folder(src, caps, tmp_path / "e", val_fraction=0.5, test_fraction=0.5)  # no train split
+    assert sorted({r.split for r in read_manifest(evaluation)}) == ["test", "val"]
 
 
 def test_every_problem_is_listed_before_anything_is_written(tmp_path):

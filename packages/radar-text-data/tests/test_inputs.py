@@ -134,14 +134,40 @@ def test_every_split_gets_a_clip_when_the_data_allow_and_a_clear_error_otherwise
         split_by_fraction(["a", "b"], 0.1, 0.1, 0)
 
 
-def test_data_check_flags_a_dataset_without_train_or_val_clips(tmp_path):
-    from radar_text_data import check_dataset, resolve_data
+def test_a_dataset_without_train_or_val_clips_passes_the_check_with_a_note(tmp_path):
+    from radar_text_data import check_dataset, resolve_data, split_notes
     from radar_text_data.testing import tiny_dataset
 
     data = tiny_dataset(tmp_path / "d", n=6, splits=["train"] * 4 + ["test"] * 2)
-    problems = check_dataset(resolve_data(data))
-    assert problems == [f"{data / 'manifest.jsonl'}: the val split is empty (seqclip train needs clips in train and "
-                        f"val)"]
+    assert check_dataset(resolve_data(data)) == []
+    assert split_notes(resolve_data(data)) == ["val split is empty: `seqclip train` needs clips in train and val; "
+                                               "the dataset serves evaluation of its train, test splits "
+                                               "(`seqclip eval --split test`)"]
+    test_only = tiny_dataset(tmp_path / "t", n=3, splits=["test"] * 3)
+    assert check_dataset(resolve_data(test_only)) == []
+    assert "train and val splits are empty" in split_notes(resolve_data(test_only))[0]
+    full = tiny_dataset(tmp_path / "f", n=6)
+    assert split_notes(resolve_data(full)) == []
+
+
+def test_fractions_that_add_up_to_one_make_an_evaluation_only_split():
+    from radar_text_data import split_by_fraction
+
+    ids = [f"c{i}" for i in range(10)]
+    assert set(split_by_fraction(ids, 0.0, 1.0, 0).values()) == {"test"}
+    both = list(split_by_fraction(ids, 0.3, 0.7, 0).values())
+    assert both.count("val") == 3 and both.count("test") == 7 and "train" not in both
+    with pytest.raises(ValueError, match="evaluation-only dataset"):
+        split_by_fraction(ids, 0.0, 0.99, 0)  # rounds to no training clip: the message names the way out
+    with pytest.raises(ValueError, match="at most 1"):
+        split_by_fraction(ids, 0.5, 0.6, 0)
+
+
+def test_a_window_shorter_than_a_clip_is_refused_before_anything_is_read(tmp_path):
+    src, labels = har_folder(tmp_path, n=3)
+    with pytest.raises(ValueError, match="window must be at least 16 frames"):
+        convert_folder(src, None, tmp_path / "out", labels_file=labels, window=8)
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_segment_that_overlaps_and_overruns_the_clip_is_reported_for_both(tmp_path):

@@ -12,12 +12,12 @@ from .contract import MANIFEST, SPLITS
 from .manifest import scan_manifest
 from .records import ClipRecord, RecordError
 from .shards import iter_shard
-from .source import DataLocation
+from .source import DataLocation, present_splits
 
-__all__ = ["check_dataset", "reversal_problems", "format_problems", "SHOWN_PROBLEMS"]
+__all__ = ["check_dataset", "split_notes", "reversal_problems", "format_problems", "SHOWN_PROBLEMS"]
 
 SHOWN_PROBLEMS = 20  # problems listed in one message; the rest are counted
-TRAINING_SPLITS = ("train", "val")  # a dataset with either empty cannot train
+TRAINING_SPLITS = ("train", "val")  # a dataset with either empty cannot train (it can still evaluate)
 
 
 def format_problems(problems: Sequence[str], limit: int = SHOWN_PROBLEMS) -> str:
@@ -31,8 +31,9 @@ def format_problems(problems: Sequence[str], limit: int = SHOWN_PROBLEMS) -> str
 def check_dataset(location: DataLocation) -> list[str]:
     """Problems found (empty when the dataset is usable): bad records, duplicate ids, clips that are
     missing, unreadable, of the wrong shape or not finite, ``num_frames`` that disagree with the
-    clip, order-reversed captions that do not reverse their captions (``reversal_problems``), and a
-    clip file listed in two splits (leakage)."""
+    clip, order-reversed captions that do not reverse their captions (``reversal_problems``), a
+    clip file listed in two splits (leakage), and a dataset without a single clip. An empty split is
+    no problem (an evaluation-only dataset holds a test split alone): ``split_notes`` says what it means."""
     if location.kind == "directory":
         return _check_directory(location)
     return _check_shards(location)
@@ -59,13 +60,23 @@ def _check_directory(location: DataLocation) -> list[str]:
     for file, splits in sorted(files_by_split.items()):
         if len(splits) > 1:
             problems.append(f"{where}: split leakage: {file} is in {sorted(splits)}")
-    return problems + _empty_splits(where, {r.split for _, r in records})
+    if not records and not problems:
+        problems.append(f"{where}: no clip")
+    return problems
 
 
-def _empty_splits(where: str, present: set[str]) -> list[str]:
-    """A dataset that trains nowhere: its train or val split holds no clip."""
-    return [f"{where}: the {split} split is empty (seqclip train needs clips in train and val)"
-            for split in TRAINING_SPLITS if split not in present]
+def split_notes(location: DataLocation) -> list[str]:
+    """What a dataset's empty splits mean for its use: none when train and val both hold clips; else
+    which are empty and that the dataset serves evaluation of the splits it has (``seqclip eval``), not
+    training. Empty when the dataset holds no clip at all (``check_dataset`` reports that)."""
+    present = present_splits(location)
+    empty = [s for s in TRAINING_SPLITS if s not in present]
+    if not present or not empty:
+        return []
+    held = ", ".join(s for s in SPLITS if s in present)
+    return [f"{' and '.join(empty)} split{'s are' if len(empty) > 1 else ' is'} empty: `seqclip train` needs clips "
+            f"in train and val; the dataset serves evaluation of its {held} split{'s' if ',' in held else ''} "
+            f"(`seqclip eval --split {next(s for s in reversed(SPLITS) if s in present)}`)"]
 
 
 def _check_shards(location: DataLocation) -> list[str]:
@@ -82,8 +93,8 @@ def _check_shards(location: DataLocation) -> list[str]:
                 problems.append(f"{shard.url}: {err}")
             if shard.samples is not None and count != shard.samples:
                 problems.append(f"{shard.url}: the index says {shard.samples} samples, the shard holds {count}")
-    if location.indexed:
-        problems += _empty_splits(str(location.spec), {s for s, shards in splits if shards})
+    if location.indexed and not any(shards for _, shards in splits):
+        problems.append(f"{location.spec}: no clip")
     return problems
 
 

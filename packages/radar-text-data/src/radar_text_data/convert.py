@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from radar_views import VIEW_NAMES, check_new_output, staged_directory
 from .check import format_problems
 from .classes import CLASSES, ClassPrompts, class_entry, classes_json, read_classes, read_templates
 from .clips import clip_arrays, view_problem, write_clip
-from .contract import SPLIT_FRACTIONS
+from .contract import FRAME_MULTIPLE, SPLIT_FRACTIONS
 from .labels import CAPTION_TEMPLATES, LabelSegment, read_labels, render_captions, segment_problems
 from .manifest import write_manifest
 from .records import ClipRecord, RecordError
@@ -56,8 +57,9 @@ def convert_folder(src: str | os.PathLike, captions_file: str | os.PathLike | No
     ``ConvertError`` listing them; with an ``unlabelled`` list they are left out and their ids
     appended to it.
 
-    ``window``: a recording longer than this many frames becomes clips of ``window`` frames starting
-    every ``stride`` frames (default: ``window``; a shorter tail is left out), ids ``<id>_w000``, ...,
+    ``window`` (at least ``FRAME_MULTIPLE``): a recording longer than this many frames becomes clips of
+    ``window`` frames starting every ``stride`` frames (default: ``window``, no overlap, so no frame
+    is in two training clips; a shorter tail is left out), ids ``<id>_w000``, ...,
     each with the recording's captions, or with the labelled segments that overlap it (cut to it). All
     windows of a recording share its split. A window without a labelled frame counts as unlabelled."""
     src, out = Path(src), Path(out)
@@ -65,6 +67,9 @@ def convert_folder(src: str | os.PathLike, captions_file: str | os.PathLike | No
         raise FileNotFoundError(f"source folder not found: {src}")
     if captions_file is None and labels_file is None:
         raise ValueError("give a captions file, a labels file, or both")
+    if window is not None and (window < FRAME_MULTIPLE or (stride is not None and stride < 1)):
+        raise ValueError(f"window must be at least {FRAME_MULTIPLE} frames (the shortest clip a dataset holds) and "
+                         f"stride at least 1, got {window}, {stride}")
     captions = read_captions(Path(captions_file)) if captions_file is not None else None
     labels = read_labels(labels_file, overlaps=False) if labels_file is not None else None  # checked per clip
     templates = read_templates(templates_file) if templates_file is not None else CAPTION_TEMPLATES
@@ -79,8 +84,6 @@ def convert_folder(src: str | os.PathLike, captions_file: str | os.PathLike | No
                            f"(--skip-unlabelled leaves them out):\n{format_problems(missing)}")
     if unlabelled is not None:
         unlabelled += missing
-    if window is not None and (window < 1 or (stride is not None and stride < 1)):
-        raise ValueError(f"window and stride must be >= 1 frame, got {window}, {stride}")
     split = split_by_fraction(ids, val_fraction, test_fraction, seed)
     cuts = (window, stride or window) if window is not None else None
     records, problems, blank = _validated_records(src, ids, split, where, captions, labels, templates, cuts)
@@ -128,18 +131,27 @@ def split_by_fraction(ids: list[str], val_fraction: float, test_fraction: float,
                       what: str = "clips") -> dict[str, str]:
     """``{id: split}`` by a seeded permutation: ``round(test_fraction * n)`` test, then val, the rest
     train; a split with a share above 0 gets at least one id, and too few ids for that (train keeps
-    at least one too) raise ``ValueError``."""
+    at least one too) raise ``ValueError``. Fractions that add up to 1 make an evaluation-only split:
+    no train, every id in val or test."""
     for name, share in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
-        if not 0.0 <= share < 1.0:
-            raise ValueError(f"{name} must lie in [0, 1), got {share}")
-    if val_fraction + test_fraction >= 1.0:
-        raise ValueError(f"val_fraction + test_fraction must leave clips for training, got "
+        if not 0.0 <= share <= 1.0:
+            raise ValueError(f"{name} must lie in [0, 1], got {share}")
+    evaluation_only = math.isclose(val_fraction + test_fraction, 1.0)
+    if val_fraction + test_fraction > 1.0 and not evaluation_only:
+        raise ValueError(f"val_fraction + test_fraction must be at most 1 (1: an evaluation-only dataset), got "
                          f"{val_fraction} + {test_fraction}")
     order = np.random.default_rng(seed).permutation(len(ids))
     n_test, n_val = (max(int(share > 0), int(round(share * len(ids)))) for share in (test_fraction, val_fraction))
-    if n_test + n_val >= len(ids):
+    if evaluation_only:  # val takes what test leaves
+        n_val = len(ids) - n_test if val_fraction > 0 else 0
+        n_test = len(ids) - n_val
+        if (test_fraction > 0 and n_test < 1) or (val_fraction > 0 and n_val < 1):
+            raise ValueError(f"{len(ids)} {what} cannot fill {n_val} val and {n_test} test (val_fraction "
+                             f"{val_fraction}, test_fraction {test_fraction}): add data or leave one split out")
+    elif n_test + n_val >= len(ids):
         raise ValueError(f"{len(ids)} {what} cannot fill train plus {n_val} val and {n_test} test (val_fraction "
-                         f"{val_fraction}, test_fraction {test_fraction}): add data or lower the fractions")
+                         f"{val_fraction}, test_fraction {test_fraction}): add data or lower the fractions, or "
+                         f"make them add up to 1 for an evaluation-only dataset")
     return {ids[i]: "test" if rank < n_test else "val" if rank < n_test + n_val else "train"
             for rank, i in enumerate(order)}
 

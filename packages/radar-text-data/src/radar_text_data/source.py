@@ -16,8 +16,8 @@ import numpy as np
 
 from .cache import DecodedCache
 from .clips import clip_path, decode_clip, load_clip
-from .contract import INDEX, MANIFEST
-from .manifest import read_manifest
+from .contract import INDEX, MANIFEST, SPLITS
+from .manifest import read_manifest, scan_manifest
 from .records import ClipRecord, RecordError
 from .shards import (
     ShardError,
@@ -29,7 +29,7 @@ from .shards import (
     sample_record,
 )
 
-__all__ = ["DataLocation", "resolve_data", "ClipSource", "DirectorySource", "ShardSource", "open_split"]
+__all__ = ["DataLocation", "resolve_data", "ClipSource", "DirectorySource", "ShardSource", "open_split", "present_splits"]
 
 
 @dataclass(frozen=True)
@@ -181,6 +181,20 @@ def _scan_tar(path: str, split: str) -> list[tuple]:
 
 def _read_remote(url: str, split: str) -> list[tuple]:
     return [(s.position, s.record, s.where, s.npz) for s in iter_shard(url, split)]
+
+
+def present_splits(location: DataLocation) -> set[str]:
+    """The splits that hold at least one clip, known without reading a clip: from the manifest (its
+    readable records) or the shard index; every split for a shard pattern without an index."""
+    if location.kind == "directory":
+        try:
+            records, _ = scan_manifest(location.root)
+        except FileNotFoundError:
+            return set()
+        return {r.split for _, r in records}
+    if not location.indexed:
+        return set(SPLITS)
+    return {s for s in SPLITS if location.shards(s)}
 
 
 def open_split(location: DataLocation, split: str, exclude: Collection[str] = (),
