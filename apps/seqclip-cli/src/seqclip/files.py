@@ -3,12 +3,15 @@ the user's umask (``tempfile`` alone makes 0600 / 0700). Standard library only a
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
 from .errors import UserError
 
-__all__ = ["write_text_atomic", "check_writable", "check_data_spec"]
+__all__ = ["write_text_atomic", "check_writable", "check_data_spec", "is_pattern", "path_to_record", "recorded_path"]
+
+PATTERN_MARKS = ("{", "::", "://", "pipe:")  # a shard pattern or URL, not a plain path
 
 
 def write_text_atomic(path: Path, text: str) -> None:
@@ -44,6 +47,28 @@ def check_writable(path: Path | None, flag: str, directory: bool = False) -> Non
 
 def check_data_spec(spec: str) -> None:
     """A ``--data`` that is a plain path must exist (shard patterns and URLs are checked when opened)."""
-    pattern = any(mark in spec for mark in ("{", "::", "://", "pipe:"))
-    if not pattern and not Path(spec).exists():
+    if not is_pattern(spec) and not Path(spec).exists():
         raise UserError(f"data directory or shards not found: {spec}")
+
+
+def is_pattern(spec: str) -> bool:
+    """A shard pattern or URL (checked when opened), not a plain path."""
+    return any(mark in spec for mark in PATTERN_MARKS)
+
+
+def path_to_record(path: str | Path, base: str | Path) -> str:
+    """How a file that lives in directory ``base`` records ``path``: relative to ``base``, both
+    resolved now, so the two can move together; a shard pattern, a URL or a path that does not
+    exist is recorded as given."""
+    text = str(path)
+    if is_pattern(text) or not Path(text).exists():
+        return text
+    return os.path.relpath(Path(text).resolve(), Path(base).resolve())
+
+
+def recorded_path(stored: str, base: str | Path) -> str:
+    """The path a record in directory ``base`` names (``path_to_record``'s inverse): a relative path
+    is joined to ``base``; an absolute path, a pattern or a URL is returned as stored."""
+    if is_pattern(stored) or Path(stored).is_absolute():
+        return stored
+    return os.path.normpath(Path(base) / stored)

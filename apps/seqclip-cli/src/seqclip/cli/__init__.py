@@ -18,7 +18,8 @@ import typer
 from .common import console, note
 from .data import data_app
 from .eval import eval_cmd, plot
-from .search import embed, index, predict, search
+from .predict import predict
+from .search import embed, index, search
 from .train import train
 
 __all__ = ["app", "data_app", "main", "PACKAGES"]

@@ -1,5 +1,5 @@
-"""``seqclip embed`` / ``index`` / ``search`` / ``predict``: a trained model on a researcher's own
-recordings (thin commands over ``seqclip.search``)."""
+"""``seqclip embed`` / ``index`` / ``search``: a trained model's vectors of a researcher's own
+recordings, a faiss index of them, and queries against it (thin commands over ``seqclip.search``)."""
 
 from __future__ import annotations
 
@@ -9,17 +9,33 @@ from typing import Annotated
 
 import typer
 
-from radar_text_data.contract import SPLITS  # standard library only
+from radar_text_data.contract import FRAME_MULTIPLE, MAX_FRAMES, SPLITS  # standard library only
 
 from ..config import EVAL_BATCH, Device
-from ..recognition import DEFAULT_PROMPTS, PROMPT_CHOICES, descriptions_problem
-from .common import Overwrite, check_out, choice, console, fail, progress_bar, user_errors, writing
+from .common import (
+    LabelStride,
+    Overwrite,
+    check_out,
+    console,
+    fail,
+    interrupted,
+    note,
+    progress_bar,
+    user_errors,
+    writing,
+)
 
-__all__ = ["embed", "index", "search", "predict"]
+__all__ = ["embed", "index", "search", "checked_rows", "load_model", "Checkpoint", "SkipBad", "Window"]
 
 INDEX_KINDS = ("auto", "flat", "hnsw", "ivfsq", "ivfpq")  # search.index.INDEX_KINDS (torch-free here)
 Checkpoint = Annotated[Path, typer.Option(help="Run directory (best/, else its latest checkpoint) or a saved model "
                                           "directory.")]
+SkipBad = Annotated[bool, typer.Option("--skip-bad", help="Leave out clips that cannot be read (counted, the first "
+                                       "named) instead of stopping; every clip is read once before the model loads.")]
+Window = Annotated[int | None, typer.Option(help=f"Frames per window of long recordings (a multiple of "
+                                            f"{FRAME_MULTIPLE}); a recording no longer than it is one window. "
+                                            "[default: one per clip, its first clip-length frames]",
+                                            min=FRAME_MULTIPLE, max=MAX_FRAMES, show_default=False)]
 
 
 def embed(
@@ -30,52 +46,113 @@ def embed(
     texts: Annotated[Path | None, typer.Option(help="A text file, one sentence a line, embedded instead of clips.",
                                                show_default=False)] = None,
     split: Annotated[str, typer.Option(help=f"Dataset split: {' | '.join(SPLITS)} | all.")] = "all",
+    window: Window = None,
+    stride: LabelStride = None,
     captions: Annotated[bool, typer.Option("--captions/--no-captions", help="Also embed every clip's captions "
                                            "(table texts; an index of them answers clip -> captions).")] = True,
     sequences: Annotated[bool, typer.Option("--sequences/--no-sequences", help="Store the sequences (float16) for "
                                             "`search --rerank temporal`.")] = True,
     batch_size: Annotated[int, typer.Option(help="Clips or sentences per forward.", min=1)] = EVAL_BATCH,
+    skip_bad: SkipBad = False,
     device: Annotated[Device, typer.Option(help="Device.")] = "auto",
     overwrite: Overwrite = False,
 ) -> None:
-    """Export a model's embeddings of clips (pooled vectors, sequences, ids, splits, labels, captions) or
-    of sentences, as Parquet parts plus float16 arrays: batched, streaming, resumable."""
+    """Export a model's embeddings of clips, or of windows of long recordings (pooled vectors, sequences,
+    ids, frames, splits, labels, captions), or of sentences, as Parquet parts plus float16 arrays: batched,
+    streaming, resumable."""
     if (data is None) == (texts is None):
         raise fail("give DATA or --texts FILE (one of them)")
     if split not in (*SPLITS, "all"):
         raise fail(f"--split must be one of {' | '.join((*SPLITS, 'all'))}, got {split!r}")
+    _check_window(window, stride)
+    if window is not None and texts is not None:
+        raise fail("--window cuts recordings: give DATA, not --texts")
     if not checkpoint.exists():
         raise fail(f"--checkpoint not found: {checkpoint}")
     with writing(out):
-        from ..search.embed import embed_clips, embed_sentences, open_store
-        from ..search.sources import open_clip_rows, read_sentences
-        from ..search.store import EmbeddingStore
-
-        with user_errors(out):
-            rows = open_clip_rows(data, split) if data is not None else None
-            sentences = read_sentences(texts) if texts is not None else None
-            model = _load(checkpoint, device)
-            store = _fresh(EmbeddingStore(out), overwrite)
-            meta = open_store(store, model, str(checkpoint), str(data or texts), sequences and model.seq_similarity is not None)
-            batch = batch_size
-            if rows is not None:
-                with progress_bar(len(rows), "embedding clips") as advance:
-                    meta = embed_clips(model, rows, store, meta, batch, advance)
-                if captions:
-                    pairs = [(f"{r.id}#{j}", c) for r in rows.rows for j, c in enumerate(r.captions)]
-                    if pairs:
-                        with progress_bar(len(pairs), "embedding captions") as advance:
-                            meta = embed_sentences(model, [c for _, c in pairs], store, meta, batch, advance,
-                                                   ids=[i for i, _ in pairs])
-            else:
-                with progress_bar(len(sentences), "embedding sentences") as advance:
-                    meta = embed_sentences(model, sentences, store, meta, batch, advance)
+        try:
+            meta, before = _embed(data, checkpoint, out, texts, split, window, stride, captions, sequences, batch_size,
+                                  skip_bad, device, overwrite)
+        except KeyboardInterrupt:
+            raise interrupted(f"the parts embedded so far are kept in {out}") from None
     counts = ", ".join(f"{v['rows']} {k}" for k, v in meta.tables.items())
-    console.print(f"{out}: {counts} (model {meta.fingerprint}, dim {meta.dim}"
-                  f"{', sequences' if meta.sequence else ''})", highlight=False)
+    parts = sum(v["parts"] for v in meta.tables.values())
+    resumed = ("nothing to do: every part was written before; " if before == parts else
+               f"resumed: {before} of {parts} parts were written before; " if before else "")
+    console.print(f"{out}: {resumed}{counts} (model {meta.fingerprint}, dim {meta.dim}"
+                  f"{', sequences' if meta.sequence else ''})", highlight=False, soft_wrap=True)
 
 
-def _load(checkpoint: Path, device: str):
+def _embed(data, checkpoint, out, texts, split, window, stride, captions, sequences, batch_size, skip_bad, device,
+           overwrite):
+    """``embed``'s work: the metadata written, and how many parts were already there."""
+    from ..search.embed import content_digest, embed_clips, embed_sentences, open_store
+    from ..search.sources import open_clip_rows, read_sentences
+    from ..search.store import TABLES, EmbeddingStore
+    from ..search.windows import default_stride, embedding_plan
+
+    with user_errors(out):
+        if data is not None:
+            rows, frames = checked_rows(open_clip_rows(data, split), skip_bad)
+        else:
+            sentences = read_sentences(texts)
+        model = load_model(checkpoint, device)
+        store = _fresh(EmbeddingStore(out), overwrite)
+        sequence = sequences and model.seq_similarity is not None
+        if data is None:
+            meta = open_store(store, model, str(checkpoint), str(texts), sequence, content_digest(sentences))
+            before = sum(len(store.parts(t)) for t in TABLES)
+            with progress_bar(len(sentences), "embedding sentences") as advance:
+                return embed_sentences(model, sentences, store, meta, batch_size, advance), before
+        length = model.config.clip_length
+        plan = embedding_plan(frames, length, window, stride)
+        meta = open_store(store, model, str(checkpoint), data, sequence,
+                          content_digest(f"{rows.rows[i].id}\t{s}\t{e}" for i, s, e in plan), split=split,
+                          captions=captions, window=window, stride=(stride or default_stride(window)) if window else None)
+        before = sum(len(store.parts(t)) for t in TABLES)
+        longer = sum(n > length for n in frames)
+        if window is None and longer:
+            note(f"{longer} of {len(frames)} clips are longer than the model's clip length {length} frames: each is "
+                 f"embedded from its first {length} frames (--window {length} embeds every window of them)")
+        with progress_bar(len(plan), "embedding clips") as advance:
+            meta = embed_clips(model, rows, store, meta, batch_size, plan, advance)
+        pairs = [(f"{r.id}#{j}", c) for r in rows.rows for j, c in enumerate(r.captions)] if captions else []
+        if pairs:
+            with progress_bar(len(pairs), "embedding captions") as advance:
+                meta = embed_sentences(model, [c for _, c in pairs], store, meta, batch_size, advance,
+                                       ids=[i for i, _ in pairs])
+        return meta, before
+
+
+def _check_window(window: int | None, stride: int | None) -> None:
+    if window is not None and window % FRAME_MULTIPLE:
+        raise fail(f"--window must be a multiple of {FRAME_MULTIPLE}, got {window}")
+    if stride is not None and window is None:
+        raise fail("--stride needs --window")
+
+
+def checked_rows(rows, skip_bad: bool):
+    """Every clip of ``rows`` read once before the model loads: ``(rows, frames)``, bad clips listed
+    and refused, or with ``skip_bad`` left out (counted, the first named)."""
+    from radar_text_data.check import format_problems
+
+    from ..errors import UserError
+
+    with progress_bar(len(rows), "checking clips") as advance:
+        frames, problems = rows.check(advance)
+    if problems and not skip_bad:
+        raise UserError(f"{len(problems)} of {len(rows)} clips cannot be read; nothing was done (--skip-bad leaves "
+                        f"them out):\n{format_problems([p for _, p in problems])}")
+    if problems:
+        note(f"--skip-bad: left out {len(problems)} of {len(rows)} clips that cannot be read, first: {problems[0][1]}")
+        if len(problems) == len(rows):
+            raise UserError("every clip was left out: nothing to do")
+        bad = {i for i, _ in problems}
+        rows, frames = rows.without(bad), [n for i, n in enumerate(frames) if i not in bad]
+    return rows, frames
+
+
+def load_model(checkpoint: Path, device: str):
     from ..distributed import resolve_device
     from ..model.seqclip import SeqClip
 
@@ -88,13 +165,14 @@ def _fresh(store, overwrite: bool):
     from radar_views import move_aside
 
     from ..errors import UserError
+    from ..search.store import META
 
     root = store.root
     if root.is_dir() and any(root.iterdir()):
         if overwrite:
             moved = move_aside(root)
             console.print(f"--overwrite: moved the previous {root} to {moved}", highlight=False)
-        elif not (root / "embeddings.json").is_file():
+        elif not (root / META).is_file():
             raise UserError(f"--out {root} exists and is not an embedding directory; choose another --out or "
                             f"pass --overwrite to move it aside")
     return store
@@ -130,145 +208,81 @@ def index(
 def search(
     index_dir: Annotated[Path, typer.Argument(metavar="INDEX", help="Index directory (seqclip index).")],
     query: Annotated[str | None, typer.Argument(help="A sentence.", show_default=False)] = None,
-    clip: Annotated[str | None, typer.Option(help="A stored clip's id instead of a sentence.", show_default=False)
-                    ] = None,
+    clip: Annotated[str | None, typer.Option(help="A stored clip's id (ID, or ID@START for one window of it) "
+                                             "instead of a sentence; the clip itself is left out of its results.",
+                                             show_default=False)] = None,
+    queries: Annotated[Path | None, typer.Option(help="A text file, one sentence a line: every line answered in one "
+                                                 "load of the model, as JSON lines {query, hits} (to --out, else "
+                                                 "standard output).", show_default=False)] = None,
     k: Annotated[int, typer.Option("-k", "--k", help="Results.", min=1)] = 10,
     rerank: Annotated[str, typer.Option(help="none | temporal (re-score the top k x m by the temporal sequence "
                                         "similarity).")] = "none",
-    m: Annotated[int, typer.Option(help="Candidates per result re-ranked.", min=1)] = 10,
+    m: Annotated[int, typer.Option("-m", "--m", help="Candidates per result re-ranked.", min=1)] = 10,
     checkpoint: Annotated[Path | None, typer.Option(help="The model (default: the one the embeddings recorded).",
                                                     show_default=False)] = None,
-    out: Annotated[Path | None, typer.Option(help="JSON file of the results.", show_default=False)] = None,
+    embeddings: Annotated[Path | None, typer.Option(help="The index's embedding directory, where it is no longer "
+                                                    "where the index recorded it.", show_default=False)] = None,
+    out: Annotated[Path | None, typer.Option(help="JSON file of the results (JSON lines with --queries).",
+                                             show_default=False)] = None,
     sheet: Annotated[Path | None, typer.Option(help="PNG contact sheet of the hits' Doppler-time views.",
                                                show_default=False)] = None,
 ) -> None:
-    """Search an index by a sentence (or a stored clip): a table of rank, id, score, labels, caption."""
+    """Search an index by a sentence (or a stored clip, or a file of sentences): a table of rank, id,
+    frames, score, labels, caption."""
+    if sum(x is not None for x in (query, clip, queries)) != 1:
+        raise fail("give a sentence, --clip ID or --queries FILE (one of them)")
+    if query is not None and not query.strip():
+        raise fail("the query is empty: give a sentence")
+    if queries is not None and sheet is not None:
+        raise fail("--sheet draws one query's hits: give a sentence or --clip, not --queries")
     check_out(out)
     check_out(sheet, "--sheet")
     from ..search.query import Searcher
+    from ..search.sources import read_sentences
 
     with user_errors():
-        searcher = Searcher(index_dir, checkpoint)  # the index is read once, for the hits and the sheet
-        hits = searcher.query(query, clip, k, rerank, m)
-        if sheet is not None:
-            from ..search.sheet import contact_sheet
-
-            contact_sheet(searcher.info, hits, sheet, title=query or clip)
+        sentences = read_sentences(queries, "--queries") if queries is not None else None
+        searcher = Searcher(index_dir, checkpoint, embeddings=embeddings)  # read once, for the hits and the sheet
+        if sentences is not None:
+            found = searcher.query_many(sentences, k=k, rerank=rerank, m=m)
+            _write_lines(sentences, found, out)
+            return
+        hits = searcher.query(query, clip=clip, k=k, rerank=rerank, m=m)
     _print_hits(hits, rerank)
     if out is not None:
         from dataclasses import asdict
 
-        from radar_views import atomic_write
+        from ..files import write_text_atomic
 
-        atomic_write(out, (json.dumps([asdict(h) for h in hits], indent=1) + "\n").encode())
+        write_text_atomic(out, json.dumps([asdict(h) for h in hits], indent=1) + "\n")
+    if sheet is not None:  # after the results: a sheet that cannot be drawn loses none of them
+        from ..search.sheet import contact_sheet
+
+        with user_errors():
+            contact_sheet(searcher.store, searcher.info.table, hits, sheet, title=query or clip)
+        console.print(f"wrote {sheet}", highlight=False)
+
+
+def _write_lines(sentences: list[str], found: list, out: Path | None) -> None:
+    from dataclasses import asdict
+
+    lines = "".join(json.dumps({"query": q, "hits": [asdict(h) for h in hits]}) + "\n"
+                    for q, hits in zip(sentences, found, strict=True))
+    if out is None:
+        typer.echo(lines, nl=False)
+        return
+    from ..files import write_text_atomic
+
+    write_text_atomic(out, lines)
+    console.print(f"wrote {len(sentences)} queries' results to {out}", highlight=False)
 
 
 def _print_hits(hits, rerank: str) -> None:
     from rich.table import Table
 
-    table = Table("rank", "id", "temporal" if rerank == "temporal" else "score", "pooled", "labels", "caption / text")
+    table = Table("rank", "id", "frames", "temporal" if rerank == "temporal" else "score", "pooled", "labels",
+                  "caption / text")
     for h in hits:
-        table.add_row(str(h.rank), h.id, f"{h.score:.3f}", f"{h.pooled:.3f}", " > ".join(h.labels), h.text)
+        frames = "" if h.start is None else f"{h.start}-{h.end}"
+        table.add_row(str(h.rank), h.id, frames, f"{h.score:.3f}", f"{h.pooled:.3f}", " > ".join(h.labels), h.text)
     console.print(table)
-
-
-def predict(
-    data: Annotated[str, typer.Argument(help="Dataset directory, shard spec, or a folder of .npz view files.")],
-    checkpoint: Checkpoint = ...,
-    classes: Annotated[Path, typer.Option(help="Candidate classes: a text file (one a line) or JSON {class: phrase} / "
-                                          "{class: [prompt, ...]}, as `seqclip eval --task zeroshot` takes them.")] = ...,
-    templates: Annotated[Path | None, typer.Option(help="Prompt templates, one a line with {} for the class phrase.",
-                                                   show_default=False)] = None,
-    k: Annotated[int, typer.Option("-k", "--k", help="Labels per clip or window.", min=1)] = 3,
-    window: Annotated[int | None, typer.Option(help="Label long recordings window by window: frames per window "
-                                               "(a multiple of 16). [default: one label set per clip]",
-                                               show_default=False)] = None,
-    stride: Annotated[int | None, typer.Option(help="With --window: frames between window starts. [default: half "
-                                               "the window]", show_default=False, min=1)] = None,
-    unseen: Annotated[str | None, typer.Option(help="Classes never seen in training, comma-separated: --gamma is "
-                                               "subtracted from the others' scores.", show_default=False)] = None,
-    gamma: Annotated[float, typer.Option(help="Calibrated stacking: subtracted from seen classes' scores.")] = 0.0,
-    prompts: Annotated[str, typer.Option(help=f"Prompts from the class {' | '.join(PROMPT_CHOICES)}, as `seqclip eval "
-                                         "--task zeroshot --prompts` takes them.",
-                                         callback=choice("prompts", PROMPT_CHOICES))] = DEFAULT_PROMPTS,
-    split: Annotated[str, typer.Option(help=f"Dataset split: {' | '.join(SPLITS)} | all.")] = "all",
-    out: Annotated[Path | None, typer.Option(help="Results: .json or .csv (id, start, end, label, score, ...).",
-                                             show_default=False)] = None,
-    strips: Annotated[Path | None, typer.Option(help="With --window: a directory for one PNG per recording (its "
-                                                "labels over its Doppler-time view).", show_default=False)] = None,
-    device: Annotated[Device, typer.Option(help="Device.")] = "auto",
-) -> None:
-    """Zero-shot labels (top k with scores) for unlabelled clips, or a timeline per long recording."""
-    from radar_text_data.contract import FRAME_MULTIPLE
-
-    if window is not None and window % FRAME_MULTIPLE:
-        raise fail(f"--window must be a multiple of {FRAME_MULTIPLE}, got {window}")
-    if (stride is not None or strips is not None) and window is None:
-        raise fail("--stride and --strips need --window")
-    if out is not None and out.suffix not in (".json", ".csv"):
-        raise fail(f"--out {out}: give a .json or .csv file")
-    check_out(out)
-    if not checkpoint.exists():
-        raise fail(f"--checkpoint not found: {checkpoint}")
-    from radar_text_data.classes import parse_class_names, read_classes, read_templates
-
-    from ..search.predict import predict as run_predict
-    from ..search.sources import open_clip_rows
-
-    with user_errors():
-        cands, temps = read_classes(classes), read_templates(templates) if templates else None
-        names = parse_class_names(unseen, "--unseen") if unseen else []
-        problem = descriptions_problem(prompts, cands, str(classes))
-        if problem:
-            raise fail(problem)
-        rows = open_clip_rows(data, split)
-        model = _load(checkpoint, device)
-        with progress_bar(len(rows), "predicting") as advance:
-            found = run_predict(model, rows, cands, temps, k, window, stride, names, gamma, advance=advance,
-                                prompts=prompts)
-        if strips is not None:
-            _strips(rows, found, strips)
-    _report(found, out)
-
-
-def _strips(rows, found, directory: Path) -> None:
-    from ..plots import plot_timeline
-
-    by_id: dict[str, list] = {}
-    for w in found:
-        by_id.setdefault(w.id, []).append((w.start, w.end, w.labels[0], w.scores[0]))
-    for i, row in enumerate(rows.rows):
-        name = row.id.replace("/", "_")
-        plot_timeline(rows.views(i)["doppler_time"], by_id[row.id], row.id, directory / f"{name}.png")
-
-
-def _report(found, out: Path | None) -> None:
-    from rich.table import Table
-
-    table = Table("id", "frames", "labels (scores)")
-    for w in found[:50]:
-        table.add_row(w.id, f"{w.start}-{w.end}", ", ".join(f"{lab} ({s:.3f})" for lab, s in zip(w.labels, w.scores,
-                                                                                                   strict=True)))
-    console.print(table)
-    if len(found) > 50:
-        console.print(f"... {len(found) - 50} more rows{'' if out else ' (--out writes them all)'}")
-    if out is None:
-        return
-    from ..files import write_text_atomic
-
-    rows = [{"id": w.id, "start": w.start, "end": w.end, "label": w.labels[0], "score": w.scores[0],
-             "labels": w.labels, "scores": w.scores} for w in found]
-    if out.suffix == ".json":
-        write_text_atomic(out, json.dumps(rows, indent=1) + "\n")
-    else:
-        import csv
-        import io
-
-        buf = io.StringIO()
-        writer = csv.writer(buf)
-        writer.writerow(["id", "start", "end", "label", "score", "labels", "scores"])
-        for r in rows:
-            writer.writerow([r["id"], r["start"], r["end"], r["label"], f"{r['score']:.6f}", "|".join(r["labels"]),
-                             "|".join(f"{s:.6f}" for s in r["scores"])])
-        write_text_atomic(out, buf.getvalue())
-    console.print(f"wrote {out}")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +15,7 @@ import numpy as np
 from radar_views import staged_directory
 
 from ..errors import UserError
+from ..files import path_to_record, recorded_path
 from .store import EmbeddingStore
 
 __all__ = ["IndexInfo", "build_index", "load_index", "FLAT_LIMIT", "INDEX_FILE", "INFO_FILE", "recall_at",
@@ -35,7 +36,7 @@ class IndexInfo:
     kind: str  # flat | hnsw | ivfsq | ivfpq
     params: dict
     table: str  # clips | texts
-    embeddings: str  # the embedding directory (absolute)
+    embeddings: str  # the embedding directory, relative to the index directory (as loaded: a usable path)
     fingerprint: str
     vectors: int
     dim: int
@@ -67,6 +68,14 @@ def _params(kind: str, n: int, d: int) -> dict:
         m = next(m for m in (d // 4, d // 8, 8, 4, 2, 1) if m >= 1 and d % m == 0)  # 4-byte codes per 16 dims
         return {"nlist": nlist, "m": m, "nbits": 8, "nprobe": max(16, nlist // 32)}
     return {}
+
+
+def _fewest(kind: str, params: dict) -> int:
+    """The fewest vectors ``kind`` trains on: one per inverted list, and for IVF-PQ one per code of
+    each sub-quantizer (2 ** nbits)."""
+    if kind == "ivfpq":
+        return max(params["nlist"], 2 ** params["nbits"])
+    return params["nlist"] if kind == "ivfsq" else 1
 
 
 def _make(kind: str, params: dict, vectors: np.ndarray):
@@ -114,17 +123,21 @@ def build_index(embeddings: str | Path, out: str | Path, table: str = "clips", m
     t0 = time.perf_counter()
     chosen = _choose(len(vectors), vectors.shape[1], memory_mb) if kind == "auto" else kind
     params = _params(chosen, len(vectors), vectors.shape[1])
+    if len(vectors) < (least := _fewest(chosen, params)):
+        raise UserError(f"--kind {chosen}: {len(vectors)} vectors are too few to train its "
+                        f"{'codebooks' if chosen == 'ivfpq' else 'lists'} (it needs at least {least}); --kind flat "
+                        f"searches them exactly (auto chooses it up to {FLAT_LIMIT:,} vectors)")
     index = _make(chosen, params, vectors)
     seconds = time.perf_counter() - t0
     probe = _queries(store, table, vectors, queries)
     recall = 1.0 if chosen == "flat" else recall_at(index, vectors, probe)
     data = faiss.serialize_index(index)
-    info = IndexInfo(chosen, params, table, str(store.root.resolve()), meta.fingerprint, len(vectors),
+    info = IndexInfo(chosen, params, table, path_to_record(store.root, out), meta.fingerprint, len(vectors),
                      vectors.shape[1], recall, len(probe), seconds, int(data.nbytes))
     with staged_directory(out, overwrite=overwrite) as tmp:
         (tmp / INDEX_FILE).write_bytes(data.tobytes())
         (tmp / INFO_FILE).write_text(json.dumps(asdict(info), indent=1) + "\n")
-    return info
+    return replace(info, embeddings=str(store.root))
 
 
 def _queries(store: EmbeddingStore, table: str, vectors: np.ndarray, count: int) -> np.ndarray:
@@ -137,7 +150,8 @@ def _queries(store: EmbeddingStore, table: str, vectors: np.ndarray, count: int)
 
 
 def load_index(path: str | Path) -> tuple[object, IndexInfo]:
-    """``(faiss index, IndexInfo)`` of an index directory; a missing or corrupt one is a ``UserError``."""
+    """``(faiss index, IndexInfo)`` of an index directory (``IndexInfo.embeddings`` resolved against it);
+    a missing or corrupt one is a ``UserError``."""
     import faiss
 
     root = Path(path)
@@ -151,6 +165,7 @@ def load_index(path: str | Path) -> tuple[object, IndexInfo]:
     if index.ntotal != info.vectors or index.d != info.dim:
         raise UserError(f"INDEX: {root / INDEX_FILE} holds {index.ntotal} x {index.d}, {INFO_FILE} says "
                         f"{info.vectors} x {info.dim}")
+    info = replace(info, embeddings=recorded_path(info.embeddings, root))
     if info.kind == "hnsw":
         index.hnsw.efSearch = info.params["efSearch"]
     elif info.kind in ("ivfsq", "ivfpq"):

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from radar_text_data.contract import FRAME_MULTIPLE
 from radar_views import VIEW_NAMES
 
 from ..config import POOLED
@@ -20,8 +19,9 @@ from ..evaluation.scorer import Scorer
 from ..evaluation.zero_shot import build_zero_shot_classifier
 from ..recognition import DEFAULT_PROMPTS
 from .sources import ClipRows
+from .windows import check_window, default_stride, windows
 
-__all__ = ["Window", "predict", "windows"]
+__all__ = ["Window", "predict"]
 
 
 @dataclass
@@ -35,34 +35,32 @@ class Window:
     scores: list[float]
 
 
-def windows(frames: int, window: int, stride: int) -> list[int]:
-    """Window starts covering ``frames``: every ``stride`` frames, plus one ending at the last frame."""
-    starts = list(range(0, frames - window + 1, stride))
-    if starts[-1] + window < frames:
-        starts.append(frames - window)
-    return starts
-
-
 @torch.no_grad()
 def predict(model, rows: ClipRows, classes: Sequence, templates: Sequence[str] | None = None, k: int = 3,
             window: int | None = None, stride: int | None = None, unseen: Sequence[str] = (), gamma: float = 0.0,
             batch_size: int = 64, advance: Callable[[int], None] = lambda n: None,
             prompts: str = DEFAULT_PROMPTS) -> list[Window]:
     """Top-``k`` zero-shot labels of every clip (its first ``clip_length`` frames), or with ``window``
-    of every window of every recording (``stride`` default: half the window); ``prompts``: the
-    classes' prompt source (``recognition.PROMPT_SOURCES``)."""
+    of every window of every recording (``windows.windows``; ``stride`` default: half the window; a
+    recording no longer than the window is one window); ``prompts``: the classes' prompt source
+    (``recognition.PROMPT_SOURCES``); ``gamma`` is subtracted from the classes not in ``unseen``."""
+    if window is not None:
+        check_window(window, stride)
+    names = [c.name for c in classes]
+    if unknown := [n for n in unseen if n not in names]:
+        raise UserError(f"--unseen: {', '.join(unknown)} not among the candidates ({', '.join(names)})")
+    if gamma and not unseen:
+        raise UserError("--gamma is subtracted from the seen classes' scores: name the unseen ones with --unseen")
     model.eval()
     clf = build_zero_shot_classifier(Scorer(model, POOLED, batch_size), list(classes), templates, prompts)
     offset = torch.tensor([0.0 if name in set(unseen) else gamma for name in clf.classes])  # [C]
     length = window or model.config.clip_length
-    stride = stride or max(FRAME_MULTIPLE, length // 2)
+    stride = stride or default_stride(length)
     out: list[Window] = []
     pending: list[tuple[str, int, dict]] = []
     for i, row in enumerate(rows.rows):
         views = rows.views(i)
         frames = next(iter(views.values())).shape[-1]
-        if window is not None and frames < window:
-            raise UserError(f"{row.id}: {frames} frames, shorter than --window {window}")
         starts = windows(frames, length, stride) if window is not None else [0]
         for start in starts:
             pending.append((row.id, start, {k: v[:, start:start + length] for k, v in views.items()}))

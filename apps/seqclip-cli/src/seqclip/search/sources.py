@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +38,33 @@ class ClipRows:
 
     def views(self, i: int) -> dict[str, np.ndarray]:
         return self._loaders[i]()
+
+    def check(self, advance: Callable[[int], None] = lambda n: None, workers: int = 2
+              ) -> tuple[list[int], list[tuple[int, str]]]:
+        """Every clip read once, before any model work (``workers`` threads): each one's frame count
+        (0 for a bad one) and ``(index, problem naming the file)`` for each that cannot be read."""
+        from radar_text_data.clips import BadClipError
+
+        def frames(i: int) -> tuple[int, str | None]:
+            try:
+                return int(next(iter(self.views(i).values())).shape[-1]), None
+            except (BadClipError, OSError) as err:
+                return 0, str(err)
+
+        counts, problems = [], []
+        with ThreadPoolExecutor(max(1, workers)) as pool:
+            for i, (n, problem) in enumerate(pool.map(frames, range(len(self)))):
+                counts.append(n)
+                if problem is not None:
+                    problems.append((i, problem))
+                advance(1)
+        return counts, problems
+
+    def without(self, left_out: Collection[int]) -> ClipRows:
+        """These rows but those at ``left_out``."""
+        drop = set(left_out)
+        keep = [i for i in range(len(self)) if i not in drop]
+        return ClipRows([self.rows[i] for i in keep], [self._loaders[i] for i in keep])
 
 
 def open_clip_rows(spec: str, split: str = "all") -> ClipRows:
@@ -74,14 +103,14 @@ def _folder(root: Path) -> ClipRows:
     return ClipRows(rows, [lambda f=f: decode_clip(f, str(f)) for f in files])
 
 
-def read_sentences(path: str | Path) -> list[str]:
-    """The non-empty lines of a text file (one sentence a line)."""
+def read_sentences(path: str | Path, flag: str = "--texts") -> list[str]:
+    """The non-empty lines of a text file (one sentence a line); errors name ``flag``."""
     from radar_text_data.textfile import read_text
 
     try:
         lines = [line.strip() for line in read_text(path).splitlines()]
     except (FileNotFoundError, UnicodeDecodeError, ValueError) as err:
-        raise UserError(f"--texts: {err}") from None
+        raise UserError(f"{flag}: {err}") from None
     if not any(lines):
-        raise UserError(f"--texts: {path} holds no sentence")
+        raise UserError(f"{flag}: {path} holds no sentence")
     return [line for line in lines if line]

@@ -1,6 +1,7 @@
 """An embedding directory (``seqclip embed``): ``embeddings.json`` (the model's fingerprint, the
-source, the table kinds) and, per table (``clips`` or ``texts``), parts of a fixed row count:
-``{table}-00000.parquet`` (row, id, split, labels, captions or text, the pooled vector) and, with
+source, the options that decide its rows) and, per table (``clips`` or ``texts``), parts of a fixed
+row count: ``{table}-00000.parquet`` (row, id, the frames ``start``-``end`` of the clip that the
+vector covers, split, labels, captions; or id and text; the pooled vector) and, with
 sequences, ``{table}-00000.sequences.npy`` (float16 ``[rows, n, d]``) and ``.mask.npy``. A part is
 written beside and renamed into place, its Parquet file last: a part with a Parquet file is whole."""
 
@@ -16,7 +17,7 @@ from radar_views import atomic_write
 
 from ..errors import UserError
 
-__all__ = ["StoreMeta", "EmbeddingStore", "META", "TABLES"]
+__all__ = ["StoreMeta", "EmbeddingStore", "META", "TABLES", "RUN_IDENTITY"]
 
 META = "embeddings.json"
 TABLES = ("clips", "texts")
@@ -24,23 +25,35 @@ TABLES = ("clips", "texts")
 
 @dataclass
 class StoreMeta:
-    """What an embedding directory holds and how it was made (a resumed run must match it)."""
+    """What an embedding directory holds and how it was made (a resumed run must match it). Paths are
+    recorded relative to the directory (``files.path_to_record``): the two can move together."""
 
     fingerprint: str  # model.pretrained.model_fingerprint of the model that embedded
-    model: str  # the checkpoint as given
-    source: str  # the data, folder or text file as given
+    model: str  # the checkpoint
+    source: str  # the data, folder or text file
     dim: int
     sequence: bool  # sequences stored beside the pooled vectors
     clip_length: int
     part_size: int
     tables: dict = field(default_factory=dict)  # table -> {"rows": total, "parts": count}
     version: str = ""  # seqclip-cli's
+    split: str | None = None  # clips: the dataset split embedded, or "all"; None for sentences
+    captions: bool | None = None  # clips: their captions embedded too (table texts)
+    window: int | None = None  # clips: frames per window (None: one row a clip, from its first frame)
+    stride: int | None = None  # clips: frames between window starts
+    content: str = ""  # digest of the rows to embed (ids and frame ranges, or sentences)
 
     def same_run(self, other: StoreMeta) -> str | None:
-        """What differs from ``other`` in the fields a resumed run must keep, or None."""
-        keys = ("fingerprint", "source", "dim", "sequence", "clip_length", "part_size")
-        diff = [k for k in keys if getattr(self, k) != getattr(other, k)]
-        return None if not diff else ", ".join(f"{k} {getattr(other, k)!r} != {getattr(self, k)!r}" for k in diff)
+        """What differs from ``other`` (the run being resumed) in the fields a resumed run must keep, or None."""
+        diff = [k for k in RUN_IDENTITY if getattr(self, k) != getattr(other, k)]
+        return None if not diff else ", ".join(f"{RUN_IDENTITY[k]} {getattr(other, k)!r} then, "
+                                               f"{getattr(self, k)!r} now" for k in diff)
+
+
+RUN_IDENTITY = {"fingerprint": "model fingerprint", "source": "source", "split": "--split", "window": "--window",
+                "stride": "--stride", "captions": "--captions", "sequence": "--sequences", "dim": "dim",
+                "clip_length": "clip length", "part_size": "part size",
+                "content": "rows (the source's clips or sentences changed)"}  # field -> what a message calls it
 
 
 class EmbeddingStore:
@@ -87,6 +100,15 @@ class EmbeddingStore:
     def parts(self, table: str) -> list[int]:
         """Whole parts of ``table``, in order."""
         return sorted(int(p.name.split("-")[1].split(".")[0]) for p in self.root.glob(f"{table}-*.parquet"))
+
+    def columns(self, table: str) -> list[str]:
+        """The column names of ``table`` (its first part's schema)."""
+        import pyarrow.parquet as pq
+
+        parts = self.parts(table)
+        if not parts:
+            raise UserError(f"{self.root}: no {table} embeddings")
+        return list(pq.read_schema(self.part_path(table, parts[0])).names)
 
     def table(self, table: str, columns: list[str] | None = None):
         """The whole table as one ``pyarrow.Table`` (its parts in order)."""
