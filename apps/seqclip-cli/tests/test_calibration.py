@@ -129,3 +129,16 @@ def test_both_prompt_sets_weigh_alike_whatever_their_sizes():
         expected = torch.nn.functional.normalize(0.5 * text(names) + 0.5 * text(descriptions), dim=0)
         assert torch.allclose(both.weights[i], expected, atol=1e-6)
         assert float(both.prompt_weight[both.prompt_class == i].sum()) == pytest.approx(1.0)
+
+
+def test_each_rule_says_what_it_read_and_no_more():
+    scores = torch.tensor([[0.9, 0.1, 0.3], [0.6, 0.1, 0.5], [0.1, 0.8, 0.7], [0.2, 0.3, 0.9], [0.5, 0.4, 0.2]])
+    truth = torch.tensor([0, 1, 2, -1, -1])  # two seen-labelled clips, one of the unseen class, two unlabelled
+    unseen = torch.tensor([False, False, True])
+    budget = fit_calibration("seen-budget", scores, truth, unseen)
+    assert budget.fitted_on == "2 val clips labelled with a seen class"
+    assert "no unseen class" not in budget.note  # validation does hold one: the rule does not read it
+    assert fit_calibration("stacking", scores, truth, unseen).fitted_on == "3 labelled val clips (1 of unseen classes)"
+    both = fit_calibration("standardize+seen-budget", scores, truth, unseen)
+    assert both.fitted_on == "5 unlabelled val clips, 2 val clips labelled with a seen class"
+    assert fit_calibration("none", scores, truth, unseen).fitted_on == "nothing"

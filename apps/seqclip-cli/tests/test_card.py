@@ -32,3 +32,20 @@ def test_training_and_eval_fill_the_card(tmp_path):
     assert result.exit_code == 0, result.output
     card = (tmp_path / "run" / "best" / "README.md").read_text()
     assert "### seqclip eval --task retrieval --split test" in card
+    results, versions = card.index("## Results"), card.index("## Versions")
+    assert results < card.index("### Test split (") < card.index("### seqclip eval") < versions  # under Results
+    assert "synth_" not in card  # the built-in dataset's options are no part of a recipe on given data
+    assert "warning: this validation rests on 2 clip(s)" in card
+    checkpoint = next((tmp_path / "run" / "checkpoints").glob("step_*")) / "model" / "README.md"
+    saved = checkpoint.read_text()
+    assert "Not recorded" not in saved and f"(fingerprint `{data_fingerprint(data)}`)" in saved
+    assert "no validation is computed for it" in saved
+
+
+def test_a_zero_shot_result_on_the_card_keeps_its_interval():
+    from seqclip.model.card import result_markdown
+
+    zero_shot = {"top1": 0.0, "top1_interval": [0.0, 0.0], "clips": 8}
+    assert result_markdown(zero_shot) == "top1: 0.0 % [0.0, 0.0] (8 clips)"
+    assert result_markdown({"accuracy": 62.5, "interval": [40.0, 80.0], "clips": 16}) == \
+        "accuracy: 62.5 % [40.0, 80.0] (16 clips)"

@@ -118,7 +118,7 @@ def test_calibration_maximises_the_validation_harmonic_mean_or_keeps_seen_accura
     assert chosen["rule"] == "highest validation harmonic mean"
     assert 0.1 < chosen["gamma"] < 0.6  # clip 1 flips to unseen (margin 0.1), clip 0 must not (0.6)
     seen_only = calibrated_stacking(scores, torch.tensor([0, 0, 1]), unseen, seen_budget=0.0)
-    assert "no unseen class" in seen_only["rule"]
+    assert "clips of seen classes only" in seen_only["rule"]
     after = generalized_accuracy(scores, torch.tensor([0, 0, 1]), unseen, seen_only["gamma"])
     assert after["seen"] == pytest.approx(generalized_accuracy(scores, torch.tensor([0, 0, 1]), unseen)["seen"])
 

@@ -169,9 +169,10 @@ def read_metrics(run: Path) -> list[dict]:
 
 
 # ---------------------------------------------------------------------- checkpoints
-def save_checkpoint(run: Path, model, trainer_state: dict, keep_last: int) -> Path:
-    """``RUN/checkpoints/step_N/`` (the model and ``trainer_state``), written beside and renamed
-    into place; then ``latest`` names it and all but the ``keep_last`` newest are removed (0: keep all)."""
+def save_checkpoint(run: Path, model, trainer_state: dict, keep_last: int, training: dict | None = None) -> Path:
+    """``RUN/checkpoints/step_N/`` (the model, its card with ``training``, and ``trainer_state``),
+    written beside and renamed into place; then ``latest`` names it and all but the ``keep_last``
+    newest are removed (0: keep all)."""
     import torch
 
     from radar_views import staged_directory
@@ -182,7 +183,7 @@ def save_checkpoint(run: Path, model, trainer_state: dict, keep_last: int) -> Pa
     name = f"step_{trainer_state['state']['global_step']:07d}"
     final = ckpts / name
     with staged_directory(final, discard=True) as tmp:  # a step saved again (a resumed run) is replaced
-        model.save_pretrained(tmp / MODEL)
+        model.save_pretrained(tmp / MODEL, training=training)
         torch.save(trainer_state, tmp / TRAINER_STATE)
     write_text_atomic(ckpts / LATEST, name + "\n")
     done = sorted(p for p in ckpts.glob("step_*") if p.is_dir())

@@ -33,6 +33,7 @@ class Calibration:
     mean: Tensor | None = None
     std: Tensor | None = None
     note: str = ""
+    fitted_on: str = "nothing"  # the validation clips the rule read, in words
 
     def apply(self, scores: Tensor) -> Tensor:
         """``[N, C]`` calibrated scores; argmax over them is the calibrated prediction."""
@@ -73,21 +74,26 @@ def fit_calibration(rule: str, scores: Tensor, truth: Tensor, unseen: Tensor,
         return Calibration(rule, unseen, note="no validation clip: not calibrated")
     if rule == "stacking":
         known, of_unseen = _labelled(truth, unseen)
+        read = f"{int(known.sum())} labelled val clips ({int(of_unseen.sum())} of unseen classes)"
         if not of_unseen.any():
-            return Calibration(rule, unseen, note="validation holds no clip of an unseen class: not calibrated")
+            return Calibration(rule, unseen, note="validation holds no clip of an unseen class: not calibrated",
+                               fitted_on=read)
         chosen = calibrated_stacking(scores[known], truth[known], unseen)
-        return Calibration(rule, unseen, chosen["gamma"], note=chosen["rule"])
+        return Calibration(rule, unseen, chosen["gamma"], note=chosen["rule"], fitted_on=read)
     mean = std = None
+    read: list[str] = []
     if rule.startswith("standardize"):
         mean, std = _standardized(scores)  # every validation clip, its label unread
         scores = (scores - mean) / std
+        read.append(f"{len(scores)} unlabelled val clips")
     gamma, note = 0.0, f"standardised over {len(scores)} unlabelled validation clips" if mean is not None else ""
     if rule.endswith("seen-budget"):
         mine = seen_labelled(truth, unseen)
+        read.append(f"{int(mine.sum())} val clips labelled with a seen class")
         if mine.any():
             chosen = calibrated_stacking(scores[mine], truth[mine], unseen, seen_budget)
             gamma = chosen["gamma"]
             note = "; ".join(x for x in (note, chosen["rule"]) if x)
         else:
             note = "; ".join(x for x in (note, "no labelled validation clip of a seen class: no constant") if x)
-    return Calibration(rule, unseen, gamma, mean, std, note)
+    return Calibration(rule, unseen, gamma, mean, std, note, ", ".join(read))

@@ -127,5 +127,5 @@ def print_zero_shot(console: Console, result: dict) -> None:
                           f"({only['clips']} clips, chance {only['chance']:.1f})", highlight=False)
             if only["clips"]:
                 _warn_few(console, only["clips"], f"{which}-only top-1")
-        console.print(f"calibration {g['calibration']} (fitted on val, {g['validation_clips']} clips): "
-                      f"gamma {g['gamma']:.3g}; {g['gamma_rule']}", highlight=False)
+        console.print(f"calibration {g['calibration']} (fitted on {g['fitted_on']}): gamma {g['gamma']:.3g}; "
+                      f"{g['gamma_rule']}", highlight=False, soft_wrap=True)

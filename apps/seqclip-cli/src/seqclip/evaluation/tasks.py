@@ -11,6 +11,7 @@ from pathlib import Path
 
 import torch
 
+from radar_text_data.source import present_splits
 from radar_text_data.vocabulary import clip_label, dataset_classes, resolve_unseen
 
 from .._deprecations import new_value, renamed_value
@@ -59,10 +60,11 @@ def eval_zeroshot(model: SeqClip, dataset: RadarTextDataset, options: EvalOption
 
 def validation_scores(clf, dataset: RadarTextDataset) -> tuple[torch.Tensor, torch.Tensor]:
     """Scores ``[N, C]`` of every clip of ``dataset``'s val split and labels ``[N]`` (-1 for a clip
-    that is not of exactly one candidate class: unlabelled)."""
-    val = RadarTextDataset(dataset.location, "val", dataset.length, train=False)
-    if not len(val.records):
+    that is not of exactly one candidate class: unlabelled); none when the dataset has no val split
+    (an evaluation-only dataset)."""
+    if "val" not in present_splits(dataset.location):
         return torch.zeros(0, len(clf.classes)), torch.zeros(0, dtype=torch.long)
+    val = RadarTextDataset(dataset.location, "val", dataset.length, train=False)
     labels = [clip_label(r) for r in val.records]
     truth = torch.tensor([clf.classes.index(x) if x in clf.classes else -1 for x in labels])
     return clf.scores(clf.scorer.embed_clips(val)), truth
@@ -85,13 +87,13 @@ def _generalized(clf, dataset, scores, truth, names: list[str], unseen: list[str
         rules[rule] = {**generalized_accuracy(calibrated, truth, mask),
                        "intervals": generalized_intervals(calibrated, truth, mask), "gamma": fitted.gamma,
                        "standardized": fitted.mean is not None, "note": fitted.note, "inductive": rule in INDUCTIVE,
-                       "reads": CALIBRATIONS[rule]}
+                       "reads": CALIBRATIONS[rule], "fitted_on": fitted.fitted_on}
     chosen = rules[calibration]
     return {"unseen_classes": [n for n in names if n in unseen],
             "raw": generalized_accuracy(scores, truth, mask), "raw_intervals": generalized_intervals(scores, truth, mask),
             "calibrated": {k: chosen[k] for k in ("seen", "unseen", "harmonic_mean")},
             "calibrated_intervals": chosen["intervals"], "calibration": calibration, "gamma": chosen["gamma"],
-            "gamma_rule": chosen["note"], "rules": rules, "validation_clips": len(val_truth),
+            "gamma_rule": chosen["note"], "fitted_on": chosen["fitted_on"], "rules": rules, "validation_clips": len(val_truth),
             "validation_labelled": int(seen_labelled(val_truth, mask).sum()),
             "calibrated_on": "val",
             "unseen_only": restricted_top1(scores, truth, mask), "seen_only": restricted_top1(scores, truth, ~mask),

@@ -183,7 +183,8 @@ def calibrated_stacking(scores: Tensor, truth: Tensor, unseen: Tensor, seen_budg
     """The constant ``gamma`` of calibrated stacking, chosen on these (validation) scores only.
 
     With clips of unseen classes: the ``gamma`` with the highest harmonic mean. Without (a validation
-    split that holds no unseen class, as ``data synth --unseen`` writes it): the largest ``gamma``
+    split that holds no unseen class, as ``data synth --unseen`` writes it, or the seen-labelled clips
+    that an inductive rule passes): the largest ``gamma``
     whose seen accuracy stays within ``seen_budget`` points of the raw one, the most an unseen class
     can be favoured at a cost validation can measure. The candidates are the exact margins at which a
     prediction flips (best seen score minus best unseen score of each clip), and 0."""
@@ -203,7 +204,7 @@ def calibrated_stacking(scores: Tensor, truth: Tensor, unseen: Tensor, seen_budg
     raw = results[0][1]["seen"]
     within = [g for g, r in results if r["seen"] >= raw - seen_budget]
     return {"gamma": max(within), "rule": f"largest constant keeping validation seen accuracy within {seen_budget} "
-                                          f"points of {raw:.1f} (validation holds no unseen class)"}
+                                          f"points of {raw:.1f} (read from clips of seen classes only)"}
 
 
 def zero_shot_report(scores: Tensor, truth: Tensor, classes: Sequence[str]) -> dict:

@@ -12,6 +12,7 @@ from pathlib import Path
 __all__ = ["CARD", "render_card", "append_to_card", "result_markdown", "data_fingerprint"]
 
 CARD = "README.md"
+VERSIONS = "## Versions"  # the heading that results are appended before
 PACKAGES = ("seqclip-cli", "radar-views", "radar-text-data", "radar-synth", "radar-encoder", "seq-similarity",
             "clip-losses", "torch", "timm", "transformers")
 LIMITS = """- Trained on the data named above only. radar-synth data are simulated (a 16-ellipsoid body, one
@@ -43,7 +44,8 @@ def _versions() -> str:
 
 
 def result_markdown(result: dict) -> str:
-    """A retrieval result as a table (R@1/5/10 with intervals), any other as its score and interval."""
+    """A retrieval result as a table (R@1/5/10 with intervals), any other as its score and interval
+    (``interval``, or ``<score>_interval`` as zero-shot stores it)."""
     if "text_to_radar" in result:
         lines = ["| direction | R@1 | R@5 | R@10 |", "|---|---|---|---|"]
         for key in ("text_to_radar", "radar_to_text"):
@@ -54,13 +56,14 @@ def result_markdown(result: dict) -> str:
     score = next((k for k in ("accuracy", "top1") if k in result), None)
     if score is None:
         return "(no summary score)"
-    low, high = result.get("interval", (float("nan"), float("nan")))
-    return f"{score}: {result[score]:.1f} % [{low:.1f}, {high:.1f}] ({result.get('clips', '?')} clips)"
+    interval = result.get(f"{score}_interval", result.get("interval"))
+    shown = f" [{interval[0]:.1f}, {interval[1]:.1f}]" if interval else ""
+    return f"{score}: {result[score]:.1f} %{shown} ({result.get('clips', '?')} clips)"
 
 
 def render_card(model, fingerprint: str, training: dict | None = None) -> str:
     """The card of ``model`` (``fingerprint``: ``pretrained.model_fingerprint``); ``training`` (from
-    ``seqclip train``): data, clips, recipe, validation."""
+    ``seqclip train``): data, clips, recipe, and validation (absent from a checkpoint's card)."""
     cfg = model.config
     params = sum(p.numel() for p in model.parameters())
     out = ["---", "library_name: seqclip", "tags: [radar, mmwave, clip, seqclip, time-series]", "---", "",
@@ -76,25 +79,36 @@ def render_card(model, fingerprint: str, training: dict | None = None) -> str:
                 f"{training['clips']['train']} training clips, {training['clips'].get('val', 0)} validation clips", "",
                 "## Recipe", "", "| option | value |", "|---|---|"]
         out += [f"| {k} | `{v}` |" for k, v in training["recipe"].items() if v is not None]
+        out += ["", "## Results", ""]
         val = training.get("validation")
         if val:
-            out += ["", "## Results", "", f"### Validation (epoch {val['epoch']}, {val['clips']} clips, 95 % intervals)",
-                    "", result_markdown(val["retrieval"])]
+            out += [f"### Validation (epoch {val['epoch']}, {val['clips']} clips, 95 % intervals)", "",
+                    result_markdown(val["retrieval"])]
+            out += ["", f"**{val['warning']}**"] if val.get("warning") else []
+        else:
+            out += [training.get("no_validation", "No validation recorded.")]
     else:
-        out += ["## Training data", "", "Not recorded (saved from Python without training information).", ""]
-    out += ["", "## Versions", "", _versions(), "", "## Intended use and limits", "",
+        out += ["## Training data", "", "Not recorded (saved from Python without training information).", "",
+                "## Results", "", "None recorded."]
+    out += ["", VERSIONS, "", _versions(), "", "## Intended use and limits", "",
             "Research on radar–language models: retrieval, zero-shot recognition and search of radar recordings.",
             "", LIMITS, ""]
     return "\n".join(out)
 
 
 def append_to_card(directory: str | Path, heading: str, result: dict) -> Path:
-    """Add a dated section with ``result`` (``result_markdown``) at the end of the card (atomic)."""
+    """Add a dated section with ``result`` (``result_markdown``) at the end of the card's results,
+    before its versions (atomic); a card without that heading gets the section at its end."""
     from radar_views import atomic_write
 
     path = Path(directory) / CARD
     text = path.read_text() if path.is_file() else ""
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    text = text.rstrip("\n") + f"\n\n### {heading} ({stamp})\n\n{result_markdown(result)}\n"
+    section = f"### {heading} ({stamp})\n\n{result_markdown(result)}\n"
+    head, found, tail = text.partition(f"\n{VERSIONS}\n")
+    if found:
+        text = f"{head.rstrip()}\n\n{section}{found}{tail}"
+    else:
+        text = text.rstrip("\n") + f"\n\n{section}"
     atomic_write(path, text.encode())
     return path

@@ -81,7 +81,7 @@ def _checkpoint(r: Run) -> Path | None:
         return None
     trainer_state = {"optimizer": r.optimizer.state_dict(), "scheduler": r.scheduler.state_dict(),
                      "scaler": r.scaler.state_dict(), "rng": rng_state(), "state": asdict(r.state)}
-    return save_checkpoint(r.run_dir, r.model, trainer_state, r.cfg.keep_last)
+    return save_checkpoint(r.run_dir, r.model, trainer_state, r.cfg.keep_last, training_card(r))
 
 
 # ---------------------------------------------------------------------- one epoch, one step

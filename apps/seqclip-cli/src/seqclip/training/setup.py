@@ -18,6 +18,7 @@ from ..config import DEFAULT_BATCH, DEFAULT_PRECISION, TrainConfig
 from ..data import EpochSampler, RadarTextDataset, twin_pairs
 from ..distributed import DistContext, resolve_device
 from ..errors import TrainingError
+from ..evaluation.report import few_clips_warning
 from ..model.pretrained import load_weights
 from ..model.seqclip import SeqClip
 from ..model.text import cut_captions_note, record_texts
@@ -149,6 +150,8 @@ def setup(cfg: TrainConfig, console: Console, dist: DistContext) -> Run:
     model = SeqClip(model_cfg).to(device)
     if dist.is_main and data.kind == "directory":  # shards stream: their captions are not known up front
         _warn_cut_captions(model, data, console)
+    if dist.is_main and val_ds is not None and (few := few_clips_warning(len(val_ds), "validation")):
+        console.print(f"[yellow]{few}[/] (the best checkpoint is chosen by it)", highlight=False)
     if dist.is_main and cfg.data_on_device:
         console.print(train_data.describe(), highlight=False)
     if cfg.cache_text:
