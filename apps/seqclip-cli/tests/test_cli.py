@@ -177,8 +177,10 @@ def test_data_convert_takes_the_split_fractions(tmp_path):
     assert ok.exit_code == 0, ok.output
     splits = [json.loads(x)["split"] for x in (tmp_path / "o" / "manifest.jsonl").read_text().splitlines()]
     assert (splits.count("train"), splits.count("val"), splits.count("test")) == (5, 3, 2)
-    bad = run(*base, "--out", tmp_path / "p", "--val-fraction", 0.5, "--test-fraction", 0.5)
+    bad = run(*base, "--out", tmp_path / "p", "--val-fraction", 0.6, "--test-fraction", 0.5)
     assert bad.exit_code == 2 and "--val-fraction" in one_line(bad) and not (tmp_path / "p").exists()
+    evaluation = run(*base, "--out", tmp_path / "e", "--val-fraction", 0.5, "--test-fraction", 0.5)  # no train split
+    assert evaluation.exit_code == 0, evaluation.output
 
 
 @pytest.mark.parametrize("args, flag", [

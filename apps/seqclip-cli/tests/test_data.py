@@ -7,7 +7,7 @@ import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
-from seqclip_fixtures import make_dataset, one_line, run, toml
+from seqclip_fixtures import make_dataset, one_line, run, tiny_text_model, toml
 
 from radar_text_data import BadClipError, check_dataset, convert_folder, resolve_data, write_clip
 from seqclip.data import EpochSampler, RadarTextDataset, collate
@@ -250,3 +250,32 @@ def test_ctrl_c_during_data_synth_keeps_the_clips_and_says_how_to_continue(tmp_p
     result = run("data", "synth", "--out", tmp_path / "out", "--clips", "4")
     text = " ".join(result.output.split())
     assert result.exit_code == 130 and "run the same command again to continue" in text and ".out.synth-partial" in text
+
+
+def test_an_evaluation_only_dataset_converts_checks_and_evaluates(tmp_path):
+    from seqclip import SeqClip, SeqClipConfig
+
+    src = tmp_path / "rec"
+    src.mkdir()
+    rng = np.random.default_rng(0)
+    lines = ["id,label"]
+    for i in range(6):
+        np.savez(src / f"r{i}.npz", range_time=rng.random((256, 40)), doppler_time=rng.random((128, 40)),
+                 azimuth_time=rng.random((128, 40)))
+        lines.append(f"r{i},{('walk', 'wave')[i % 2]}")
+    (tmp_path / "labels.csv").write_text("\n".join(lines) + "\n")
+    args = ["data", "convert", src, "--labels", tmp_path / "labels.csv"]
+    short = run(*args, "--out", tmp_path / "w", "--window", "8")
+    assert short.exit_code == 2 and "--window" in short.output and not (tmp_path / "w").exists()
+    done = run(*args, "--out", tmp_path / "d", "--val-fraction", "0", "--test-fraction", "1")
+    assert done.exit_code == 0, done.output
+    checked = run("data", "check", tmp_path / "d")
+    assert checked.exit_code == 0 and "train and val splits are empty" in checked.output
+    torch.manual_seed(0)
+    SeqClip(SeqClipConfig(text_model=tiny_text_model(tmp_path / "text"), clip_length=32,
+                          encoder_overrides={"vit_depth": 1, "eot_depth": 1})).save_pretrained(tmp_path / "m")
+    result = run("eval", "--checkpoint", tmp_path / "m", "--data", tmp_path / "d", "--task", "zeroshot",
+                 "--unseen", "wave", "--calibration", "none")
+    assert result.exit_code == 0, result.output
+    assert "no validation clip: not calibrated" in run("eval", "--checkpoint", tmp_path / "m", "--data",
+                                                       tmp_path / "d", "--task", "zeroshot", "--unseen", "wave").output

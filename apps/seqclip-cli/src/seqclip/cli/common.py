@@ -4,6 +4,7 @@ option declarations used by more than one command. Standard library, Typer and R
 
 from __future__ import annotations
 
+import math
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Annotated, Literal
@@ -19,7 +20,7 @@ from ..errors import UserError
 
 __all__ = ["console", "err_console", "fail", "note", "user_errors", "choice", "as_typed", "check_out", "writing",
            "check_spec", "check_fractions", "interrupted", "check_windows", "progress_bar", "Engine", "RayAddress", "Overwrite",
-           "ShardSize", "Format", "Stride", "USER_ERRORS"]
+           "ShardSize", "Format", "Stride", "LabelStride", "USER_ERRORS"]
 
 console = Console()
 err_console = Console(stderr=True)
@@ -27,7 +28,7 @@ USER_ERRORS = (UserError, ValueError, FileNotFoundError, FileExistsError)  # a u
 
 # ---------------------------------------------------------------------- options of several commands
 Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace an existing --out, moving it aside to "
-                                         "OUT.old-<date>-<time> (never deleted); for train: start a fresh run.")]
+                                         "OUT.old-<date>-<time> (never deleted).")]
 ShardSize = Annotated[int, typer.Option(help="Samples per shard (--format wds).", min=1)]
 DataFormat = Literal[FORMATS]  # type: ignore[valid-type]  # directory | wds
 Format = Annotated[DataFormat, typer.Option(help="directory (manifest.jsonl + clips/) or wds (WebDataset shards + "
@@ -37,7 +38,11 @@ Engine = Annotated[Literal["local", "ray"], typer.Option(help="local: a process 
 RayAddress = Annotated[str, typer.Option(help="With --engine ray: auto (a running cluster, else a local Ray for "
                                          "this run), local, or a cluster's address (HOST:PORT, ray://...).")]
 Stride = Annotated[int | None, typer.Option(help="With --window: frames between window starts. [default: the "
-                                            "window, no overlap]", min=1, show_default=False)]
+                                            "window: no overlap, so no frame is in two training clips]", min=1,
+                                            show_default=False)]
+LabelStride = Annotated[int | None, typer.Option(help="With --window: frames between window starts. [default: half "
+                                                 "the window (at least 16 frames), so an activity cut by one "
+                                                 "window's edge lies whole in the next]", min=1, show_default=False)]
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -139,8 +144,10 @@ def check_spec(data: str) -> None:
 
 
 def check_fractions(val_fraction: float, test_fraction: float) -> None:
-    if val_fraction + test_fraction >= 1.0:
-        raise fail(f"--val-fraction {val_fraction} + --test-fraction {test_fraction} leave no clip for training")
+    """The split shares add up to at most 1 (exactly 1: an evaluation-only dataset, no train split)."""
+    if val_fraction + test_fraction > 1.0 and not math.isclose(val_fraction + test_fraction, 1.0):
+        raise fail(f"--val-fraction {val_fraction} + --test-fraction {test_fraction} add up to more than 1 (1 makes "
+                   f"an evaluation-only dataset)")
 
 
 def check_windows(window: int | None, stride: int | None, longest: int | None = None) -> None:

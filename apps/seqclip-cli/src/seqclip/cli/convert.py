@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from radar_text_data.contract import SPLIT_FRACTIONS  # standard library only
+from radar_text_data.contract import FRAME_MULTIPLE, SPLIT_FRACTIONS  # standard library only
 
 from .common import (
     Overwrite,
@@ -42,8 +42,9 @@ def data_convert(
                                                  "descriptions).", show_default=False)] = None,
     val_fraction: Annotated[float, typer.Option(help="Share of clips in the val split.", min=0.0, max=1.0)
                                 ] = SPLIT_FRACTIONS[1],
-    test_fraction: Annotated[float, typer.Option(help="Share of clips in the test split.", min=0.0, max=1.0)
-                                 ] = SPLIT_FRACTIONS[2],
+    test_fraction: Annotated[float, typer.Option(help="Share of clips in the test split (with --val-fraction adding "
+                                                 "up to 1: an evaluation-only dataset, no train split).", min=0.0,
+                                                 max=1.0)] = SPLIT_FRACTIONS[2],
     seed: Annotated[int, typer.Option(help="Seed of the train/val/test split.", min=0)] = 0,
     overwrite: Overwrite = False,
     skip_unlabelled: Annotated[bool, typer.Option("--skip-unlabelled", help="Leave out clips of SRC that the "
@@ -51,7 +52,8 @@ def data_convert(
                                                   "counted either way.")] = False,
     window: Annotated[int | None, typer.Option(help="Cut recordings longer than this many frames into clips of it "
                                                "(each with the recording's captions, or the labelled segments "
-                                               "inside it; all in the recording's split). [default: off]", min=1,
+                                               "inside it; all in the recording's split). [default: off]",
+                                               min=FRAME_MULTIPLE,
                                                show_default=False)] = None,
     stride: Stride = None,
 ) -> None:

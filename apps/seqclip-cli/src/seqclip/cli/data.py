@@ -40,6 +40,7 @@ from .common import (
     err_console,
     fail,
     interrupted,
+    note,
     progress_bar,
     user_errors,
     writing,
@@ -129,17 +130,22 @@ def _shard(root: Path, out: Path, shard_size: int, overwrite: bool) -> None:
 
 @data_app.command("check")
 def data_check(data: Annotated[str, typer.Argument(help="Dataset directory, shard directory or shard pattern.")]) -> None:
-    """Validate every record and clip; list each problem with its file and line, or shard and key (exit 1 if any)."""
+    """Validate every record and clip; list each problem with its file and line, or shard and key (exit 1 if
+    any). Empty splits are no problem: a note says what the dataset can serve (an evaluation-only dataset
+    holds val or test alone)."""
     check_spec(data)
-    from radar_text_data import check_dataset, resolve_data
+    from radar_text_data import check_dataset, resolve_data, split_notes
 
     with user_errors():
-        problems = check_dataset(resolve_data(data))
+        location = resolve_data(data)
+        problems = check_dataset(location)
     for p in problems:
         console.print(p, highlight=False, soft_wrap=True)
     if problems:
         err_console.print(f"[bold red]{len(problems)} problem(s)[/] in {data}")
         raise typer.Exit(1)
+    for line in split_notes(location):
+        note(line)
     console.print(f"[green]ok[/]: {data} is a valid dataset")
 
 

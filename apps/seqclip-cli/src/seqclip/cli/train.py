@@ -15,7 +15,7 @@ from radar_encoder.config import PRESETS  # standard library only
 
 from ..config import LOSSES, POSITIVES, SIMILARITIES, Device, Precision, TrainConfig
 from ..errors import DivergedError
-from .common import Overwrite, choice, console, err_console, fail, user_errors, writing
+from .common import choice, console, err_console, fail, user_errors, writing
 
 __all__ = ["train"]
 
@@ -86,7 +86,8 @@ def train(
                                            "model and the optimizer state.")] = DEFAULTS.keep_last,
     resume: Annotated[str | None, typer.Option(help="Continue a run: latest | a checkpoint directory.",
                                                show_default=False)] = None,
-    overwrite: Overwrite = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Start a fresh run in --out, moving an existing run "
+                                            "aside to OUT.old-<date>-<time> (never deleted).")] = False,
     device: Annotated[Device, typer.Option(help="Device.")] = DEFAULTS.device,
     seed: Annotated[int, typer.Option(help="Random seed.")] = DEFAULTS.seed,
     text_model: Annotated[str, typer.Option(help="Hugging Face name or local path of the text encoder.")
