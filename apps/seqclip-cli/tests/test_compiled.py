@@ -55,8 +55,8 @@ def test_static_shapes_leave_the_losses_and_gradients_unchanged(data, tmp_path):
     padded = _losses_and_grads(r.model, r.model, static)
     for a, b in zip(plain, padded, strict=True):
         assert a.keys() == b.keys()
-        for k in a:
-            torch.testing.assert_close(b[k], a[k], rtol=1e-5, atol=1e-6, msg=k)
+        for k in a:  # a gradient sums over every token: padding reorders the sum, so the slack scales with the tensor
+            torch.testing.assert_close(b[k], a[k], rtol=1e-5, atol=1e-6 + 1e-5 * float(a[k].abs().max()), msg=k)
     r.logger.close()
 
 
