@@ -14,8 +14,10 @@ Per configuration, two runs of ``BENCH_STEPS`` optimizer steps (default 8) in on
 FLOPs per sample are counted with ``torch.utils.flop_counter`` on one training step; MFU divides
 the steady FLOP rate by the matrix-multiply rate measured on the same device at the run's precision
 (bf16 on CUDA, fp32 on a CPU: ``matmul_rate``), and on a known card also by its dense bf16 peak.
-On CUDA the runs use bf16 autocast. ``BENCH_DATA_ON_DEVICE=0,1`` runs each configuration with the
-DataLoader path (0, default) and with ``--data-on-device`` (1).
+On CUDA the runs use bf16 autocast, fp32 on a CPU (``BENCH_PRECISIONS=fp32,bf16`` runs each).
+``BENCH_DATA_ON_DEVICE=0,1`` runs each configuration with the DataLoader path (0, default) and with
+``--data-on-device`` (1). ``BENCH_TEXT_LAYERS=all,2,0`` runs each with ``--text-trainable-layers N``
+(all: the option left out, every text layer trains).
 ``BENCH_CLIPS`` (default: 8 batches of the largest batch size, in the train split) sets the
 dataset size; it is generated once into ``bench_out/``. ``BENCH_TEXT_MODEL`` replaces the text
 encoder (a local directory, e.g. MiniLM's architecture with random weights on machines without the
@@ -136,22 +138,26 @@ def main() -> None:
     for preset in _env_list("BENCH_PRESETS", "tiny"):
         for sim in _env_list("BENCH_SIMILARITIES", "pooled,temporal,combined"):
             for batch in batches:
-                for comp, on_device in ((c, d) for c in _env_list("BENCH_COMPILE", "0")
-                                        for d in _env_list("BENCH_DATA_ON_DEVICE", "0")):
+                for comp, on_device, layers, precision in (
+                        (c, d, t, p) for c in _env_list("BENCH_COMPILE", "0") for d in _env_list("BENCH_DATA_ON_DEVICE", "0")
+                        for t in _env_list("BENCH_TEXT_LAYERS", "all")
+                        for p in _env_list("BENCH_PRECISIONS", "bf16" if cuda else "fp32")):
                     cfg = TrainConfig(data=str(data), preset=preset, similarity=sim, batch_size=batch, epochs=1,
                                       max_steps=steps, log_every=1, eval_test=False, clip_length=FRAMES,
-                                      precision="bf16" if cuda else "fp32", device="cuda" if cuda else "cpu",
+                                      precision=precision, device="cuda" if cuda else "cpu",
                                       compile=comp == "1", checkpoint_every=10**9, out="unused",
                                       data_on_device=on_device == "1",
+                                      text_trainable_layers=None if layers == "all" else int(layers),
                                       text_model=os.environ.get("BENCH_TEXT_MODEL", TrainConfig.text_model))
                     m = measure(cfg, steps)
                     rate = _flops_per_sample(cfg) * m["steady"]  # FLOP/s
-                    rows.append([preset, sim, batch, "yes" if comp == "1" else "no",
+                    rows.append([preset, sim, batch, layers, precision, "yes" if comp == "1" else "no",
                                  "on device" if on_device == "1" else "loader", f"{m['logged']:.1f}",
                                  f"{m['steady']:.1f}", *(f"{m['ms'][p]:.0f}" for p in PHASES), f"{rate / 1e12:.3f}",
                                  f"{100 * rate / measured:.1f}%", f"{100 * rate / peak:.1f}%" if peak else ""])
     print_table("seqclip train: samples/s and ms per step by phase",
-                ["preset", "similarity", "batch", "compile", "data", "logged samples/s", "steady samples/s",
+                ["preset", "similarity", "batch", "text layers", "precision", "compile", "data", "logged samples/s",
+                 "steady samples/s",
                  *(f"{p} ms" for p in PHASES), "TFLOP/s", "MFU (measured matmul)", "MFU (card peak)"], rows)
     workers = default_workers()
     print(f"\nthe loader alone (directory format, {workers} workers, batch 32): "

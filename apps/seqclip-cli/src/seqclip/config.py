@@ -7,17 +7,16 @@ Standard library only (and radar-text-data's shape contract, itself standard lib
 from __future__ import annotations
 
 import tomllib
-import types
-import typing
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Literal, get_args, get_origin
+from typing import Any, Literal, get_args
 
 from radar_synth.defaults import MIN_FRAMES  # standard library only
 from radar_text_data.contract import MAX_FRAMES, check_clip_length  # standard library only
 from seq_similarity.names import SIMILARITIES as SEQUENCE_SIMILARITIES  # standard library only
 
 from ._deprecations import RENAMED_CONFIG_FIELDS, renamed_value
+from .config_types import check_types
 from .errors import FieldError, TrainingError
 
 __all__ = ["SeqClipConfig", "TrainConfig", "load_train_config",
@@ -71,6 +70,7 @@ RANGES: dict[str, tuple[float, bool, float | None]] = {
     "checkpoint_every": (1, True, None), "keep_last": (0, True, None), "log_every": (1, True, None),
     "max_steps": (0, True, None), "synth_clips": (1, True, None), "synth_max_frames": (MIN_FRAMES, True, MAX_FRAMES),
     "synth_workers": (1, True, None), "max_text_length": (3, True, None), "seq_hard_negatives": (0, True, None),
+    "text_trainable_layers": (0, True, None), "text_cache_mb": (1, True, None),
 }
 
 
@@ -79,43 +79,6 @@ def _range_problem(value: float, low: float, inclusive: bool, high: float | None
         bound = f"lie in [{low}, {high}]" if high is not None else f"be {'>=' if inclusive else '>'} {low}"
         return f"must {bound}, got {value}"
     return None
-
-
-def check_types(obj: Any, where: str = "") -> None:
-    """Raise ``TypeError`` naming the field, the expected type and the value when a dataclass field
-    holds a value of the wrong type (ints are accepted for floats, bools never for ints)."""
-    hints = typing.get_type_hints(type(obj))
-    for f in fields(obj):
-        value = getattr(obj, f.name)
-        if not _matches(value, hints[f.name]):
-            raise TypeError(f"{where}{f.name}: expected {_type_name(hints[f.name])}, got {value!r} "
-                            f"({type(value).__name__})")
-
-
-def _matches(value: Any, hint: Any) -> bool:
-    origin = get_origin(hint)
-    if origin is Literal:
-        return value in get_args(hint)
-    if origin in (typing.Union, types.UnionType):
-        return any(_matches(value, h) for h in get_args(hint))
-    if origin is dict:
-        return isinstance(value, dict)
-    if hint is type(None):
-        return value is None
-    if hint is float:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if hint is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    return isinstance(value, hint)
-
-
-def _type_name(hint: Any) -> str:
-    origin = get_origin(hint)
-    if origin is Literal:
-        return "one of " + ", ".join(repr(a) for a in get_args(hint))
-    if origin in (typing.Union, types.UnionType):
-        return " or ".join(_type_name(h) for h in get_args(hint))
-    return "null" if hint is type(None) else getattr(hint, "__name__", str(hint))
 
 
 @dataclass
@@ -224,6 +187,11 @@ class TrainConfig:
     data_on_device: bool | None = None
     compile: bool | None = None  # the whole step compiled (training.compiled); None = on CUDA, off on CPU
     cache_text: bool = False  # with freeze_text: each caption's text-encoder output computed once (LiT-style)
+    # the top N text layers train; the embeddings and the layers below are frozen, their output computed
+    # once per caption and cached (0: the whole tower frozen and cached, as freeze_text + cache_text);
+    # None, or N at least the encoder's layer count: every layer and the embeddings train
+    text_trainable_layers: int | None = None
+    text_cache_mb: int = 2048  # the cache's bound (MiB): the least recently used captions are dropped
     checkpoint_every: int = 100  # optimizer steps between checkpoints (and at every epoch end)
     keep_last: int = 3  # checkpoints kept
     log_every: int = 10  # optimizer steps between log lines
@@ -256,12 +224,23 @@ class TrainConfig:
             raise FieldError("preset", f"unknown preset {self.preset!r}; choose from {' | '.join(PRESETS)}")
         if self.cache_text and not self.freeze_text:
             raise TrainingError("--cache-text needs --freeze-text (a trainable text encoder's output changes every step)")
+        if self.text_trainable_layers is not None and (self.freeze_text or self.cache_text):
+            raise TrainingError("--text-trainable-layers N freezes and caches all but the top N layers itself (0: "
+                                "--freeze-text --cache-text); give one or the other")
         if self.resume and self.overwrite:
             raise TrainingError("--resume and --overwrite exclude each other")
 
     def model_config(self) -> SeqClipConfig:
-        """The model's configuration: the shared fields under the same names."""
-        return SeqClipConfig(**{name: getattr(self, name) for name in MODEL_FIELDS})
+        """The model's configuration: the shared fields under the same names, and the text layers that train."""
+        shared = {name: getattr(self, name) for name in MODEL_FIELDS}
+        if self.text_trainable_layers is not None:
+            shared.update(freeze_text=True, unfreeze_text_layers=self.text_trainable_layers)
+        return SeqClipConfig(**shared)
+
+    @property
+    def text_cached(self) -> bool:
+        """Whether the frozen part of the text tower is cached (``cache_text`` or ``text_trainable_layers``)."""
+        return self.cache_text or self.text_trainable_layers is not None
 
     def to_toml_dict(self) -> dict[str, Any]:
         """What config.toml records: every field but the run actions (resume, overwrite) and unset ones."""

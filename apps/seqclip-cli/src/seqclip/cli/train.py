@@ -52,6 +52,16 @@ def train(
     cache_text: Annotated[bool, typer.Option("--cache-text/--no-cache-text", help="With --freeze-text: "
                                              "compute each caption's text-encoder output once (LiT-style).")
                           ] = DEFAULTS.cache_text,
+    text_trainable_layers: Annotated[int | None, typer.Option(help="Only the top N layers of the text encoder "
+                                                              "train; its embeddings and the layers below are "
+                                                              "frozen, their output computed once per caption and "
+                                                              "cached (0: --freeze-text --cache-text; N at least "
+                                                              "its layer count: all of it). [default: every layer "
+                                                              "and the embeddings train]", min=0,
+                                                              show_default=False)] = None,
+    text_cache_mb: Annotated[int, typer.Option(help="With --text-trainable-layers or --cache-text: the cache's "
+                                               "bound in MiB (the least recently used captions are dropped and "
+                                               "computed again).", min=1)] = DEFAULTS.text_cache_mb,
     preset: Annotated[str, typer.Option(help=f"Radar encoder preset: {' | '.join(PRESETS)}.")] = DEFAULTS.preset,
     epochs: Annotated[int, typer.Option(help="Epochs.")] = DEFAULTS.epochs,
     batch_size: Annotated[int | None, typer.Option(help="Batch size per process. [default: 32 on CPU, 128 on CUDA]",

@@ -16,6 +16,7 @@ from seq_similarity import SequenceSimilarity
 from ..config import SeqClipConfig
 from ..timing import phase
 from .features import Embeddings
+from .frozen_text import FrozenText
 from .inputs import prepare
 from .losses import seqclip_losses
 from .pretrained import PretrainedModel
@@ -26,7 +27,7 @@ __all__ = ["SeqClip", "RadarBatch", "Embeddings"]
 RadarBatch = dict  # keys: range_time, doppler_time, azimuth_time [b, bins, T], mask [b, T], captions, sample_ids
 
 
-class SeqClip(PretrainedModel, nn.Module):
+class SeqClip(PretrainedModel, FrozenText, nn.Module):
     """CLIP-style radar-text model with an optional sequence-level similarity loss (Sequence CLIP);
     ``save_pretrained`` / ``from_pretrained`` / ``load_model`` come from ``pretrained.PretrainedModel``."""
 
@@ -63,31 +64,13 @@ class SeqClip(PretrainedModel, nn.Module):
         self._token_cache: TokenCache | None = None  # see cache_tokens
         self.text_bucket, self.static_negatives = None, 0  # see static_shapes
 
-    # ------------------------------------------------------------------ text encoder freezing
-    def set_text_trainable(self, trainable: bool, top_layers: int = 0) -> None:
-        """Freeze / unfreeze the text encoder; when frozen, keep its top ``top_layers`` layers trainable."""
-        for p in self.text_encoder.parameters():
-            p.requires_grad_(trainable)
-        if not trainable and top_layers > 0:
-            self.unfreeze_text_layers(top_layers)
-
     def train(self, mode: bool = True) -> SeqClip:
-        """As ``nn.Module.train``, but a fully frozen text encoder stays in eval mode (no dropout)."""
+        """As ``nn.Module.train``, but the frozen part of the text encoder stays in eval mode
+        (``FrozenText.keep_frozen_text_in_eval``)."""
         super().train(mode)
-        if mode and not any(p.requires_grad for p in self.text_encoder.parameters()):
-            self.text_encoder.eval()
+        if mode:
+            self.keep_frozen_text_in_eval()
         return self
-
-    def freeze_text(self) -> None:
-        self.set_text_trainable(False)
-
-    def unfreeze_text_layers(self, n: int) -> None:
-        layers = getattr(getattr(self.text_encoder, "encoder", None), "layer", None)
-        if layers is None:
-            raise ValueError(f"cannot find transformer layers in {type(self.text_encoder).__name__}")
-        for layer in list(layers)[-n:]:
-            for p in layer.parameters():
-                p.requires_grad_(True)
 
     def compile_parts(self) -> None:
         """``torch.compile`` the radar encoder and the sequence similarity in place (parameter
@@ -166,26 +149,6 @@ class SeqClip(PretrainedModel, nn.Module):
     def cache_tokens(self, enabled: bool = True) -> None:
         """Tokenise each caption once (``text.TokenCache``); batches get the same tensors as without."""
         self._token_cache = TokenCache(self.tokenizer, self.config.max_text_length) if enabled else None
-
-    def cache_text(self, enabled: bool = True) -> None:
-        """LiT-style training: with the text encoder fully frozen (so in eval mode: no dropout), keep
-        each caption's encoder output once computed (on the model's device, about 30 KB per caption
-        for MiniLM); the projections still learn. A cached caption's features equal a fresh forward's
-        up to float rounding (its batch padding may differ)."""
-        if enabled and any(p.requires_grad for p in self.text_encoder.parameters()):
-            raise ValueError("the text cache needs a fully frozen text encoder (freeze_text, no unfrozen layers)")
-        self._text_cache = TextCache() if enabled else None
-
-    def _text_hidden(self, texts: list[str]) -> tuple[Tensor, Tensor, Tensor]:
-        """The text encoder's output ``[b, l, h]``, the attention mask and the special-token mask ``[b, l]``."""
-        if self._text_cache is None:
-            return self._encode_tokens(self.tokenize(texts))
-        hidden, attn, special = self._text_cache(texts, lambda t: self._encode_tokens(self.tokenize(t)))
-        if self.text_bucket:
-            length = bucket_length(hidden.shape[1], self.text_bucket, self.config.max_text_length)
-            hidden, attn, special = (F.pad(hidden, (0, 0, 0, length - hidden.shape[1])),
-                                     F.pad(attn, (0, length - attn.shape[1])), F.pad(special, (0, length - special.shape[1])))
-        return hidden, attn, special
 
     def _encode_tokens(self, tok: dict[str, Tensor]) -> tuple[Tensor, Tensor, Tensor]:
         """Token tensors -> (hidden ``[b, l, h]``, attention, special-token masks ``[b, l]``). SDPA gets the

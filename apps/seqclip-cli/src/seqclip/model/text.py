@@ -8,7 +8,7 @@ from pathlib import Path
 from ..config import DEFAULT_TEXT_MODEL
 
 __all__ = ["resolve_text_model", "load_text_encoder", "TextCache", "TokenCache", "cut_captions_note", "record_texts",
-           "TEXT_BUCKET", "bucket_length", "pad_tokens"]
+           "TEXT_BUCKET", "bucket_length", "pad_tokens", "text_layers", "layer_mask", "run_layers", "stem_hidden"]
 
 TEXT_BUCKET = 16  # caption lengths a compiled step sees: multiples of this (``SeqClip.bucket_text``)
 MASK_PAD = {"attention_mask": 0, "special_tokens_mask": 1}  # pad values of the masks (ids: the tokenizer's pad)
@@ -85,15 +85,20 @@ def cut_captions_note(tokenizer, texts, max_length: int, where: str) -> str | No
 
 
 class TextCache:
-    """Each caption's text-encoder output, kept once computed (LiT-style training with a fully frozen
-    encoder; on the model's device, about 30 KB per caption for MiniLM)."""
+    """Each caption's output of the frozen part of the text encoder (all of it, LiT-style, or its
+    embeddings and lower layers, ``stem_hidden``), kept once computed, on the model's device: about
+    1.5 KB a token for MiniLM in float32. ``max_bytes`` bounds it: the least recently used captions
+    are dropped (and computed again when they come back)."""
 
-    def __init__(self) -> None:
-        self.entries: dict = {}  # caption -> (hidden [n, h], special-token mask [n])
+    def __init__(self, max_bytes: int | None = None) -> None:
+        from collections import OrderedDict
+
+        self.entries: OrderedDict = OrderedDict()  # caption -> (hidden [n, h], special-token mask [n])
+        self.max_bytes, self.bytes, self.computed = max_bytes, 0, 0
 
     def __call__(self, texts: list[str], encode):
         """``encode(texts) -> (hidden [b, l, h], attention [b, l], special [b, l])`` for the captions not
-        yet cached; returns the same triple for ``texts``, padded to the longest caption."""
+        cached; returns the same triple for ``texts``, padded to the longest caption."""
         import torch
         import torch.nn.functional as F
 
@@ -105,15 +110,60 @@ class TextCache:
             for i, t in enumerate(missing):
                 n = int(attn[i].sum())  # right padding: the first n positions are real
                 cache[t] = (hidden[i, :n].clone(), special[i, :n].clone())
+                self.bytes += _nbytes(cache[t])
+            self.computed += len(missing)
+        for t in texts:
+            cache.move_to_end(t)  # the most recently used last
         length = max(cache[t][0].shape[0] for t in texts)
         hidden = torch.stack([F.pad(cache[t][0], (0, 0, 0, length - cache[t][0].shape[0])) for t in texts])
         special = torch.stack([F.pad(cache[t][1], (0, length - cache[t][1].shape[0])) for t in texts])
         attn = torch.arange(length, device=hidden.device)[None, :] < torch.tensor(
             [cache[t][0].shape[0] for t in texts], device=hidden.device)[:, None]
+        while self.max_bytes is not None and self.bytes > self.max_bytes and cache:
+            _, dropped = cache.popitem(last=False)
+            self.bytes -= _nbytes(dropped)
         return hidden, attn, special
 
     def __len__(self) -> int:
         return len(self.entries)
+
+
+def _nbytes(entry) -> int:
+    return sum(t.numel() * t.element_size() for t in entry)
+
+
+def text_layers(encoder):
+    """The transformer layers of a BERT-like text encoder (``encoder.encoder.layer``)."""
+    layers = getattr(getattr(encoder, "encoder", None), "layer", None)
+    if layers is None:
+        raise ValueError(f"cannot find transformer layers in {type(encoder).__name__}")
+    return layers
+
+
+def layer_mask(encoder, hidden, attn):
+    """The padding mask ``attn [b, l]`` as the encoder's layers take it (its attention implementation's
+    form: what the model's own forward builds)."""
+    try:
+        from transformers.masking_utils import create_bidirectional_mask
+    except ImportError:  # transformers 4: an additive mask [b, 1, 1, l]
+        return encoder.get_extended_attention_mask(attn.long(), attn.shape, dtype=hidden.dtype)
+    return create_bidirectional_mask(config=encoder.config, inputs_embeds=hidden, attention_mask=attn)
+
+
+def run_layers(layers, hidden, mask):
+    """``hidden [b, l, h]`` through ``layers`` in order, under the layer mask ``mask`` (``layer_mask``)."""
+    for layer in layers:
+        out = layer(hidden, mask)
+        hidden = out[0] if isinstance(out, tuple) else out  # transformers 4 returns a tuple
+    return hidden
+
+
+def stem_hidden(encoder, tok: dict, depth: int):
+    """The output ``[b, l, h]`` of the encoder's embeddings and its first ``depth`` layers for token
+    tensors ``tok`` (what its full forward computes there)."""
+    ids = tok["input_ids"]
+    hidden = encoder.embeddings(input_ids=ids, token_type_ids=tok.get("token_type_ids"))  # [b, l, h]
+    return run_layers(list(text_layers(encoder))[:depth], hidden, layer_mask(encoder, hidden, tok["attention_mask"].bool()))
 
 
 class TokenCache:

@@ -14,7 +14,7 @@ from ..model.card import data_fingerprint
 __all__ = ["training_card"]
 
 NOT_RECIPE = ("data", "out", "resume", "overwrite", "device", "workers", "decoded_cache", "log_every",
-              "checkpoint_every", "keep_last", "eval_test")  # where and how a run ran, not what it learned
+              "checkpoint_every", "keep_last", "eval_test", "text_cache_mb")  # where and how a run ran, not what it learned
 SYNTH_PREFIX = "synth_"  # the built-in dataset's options (TrainConfig.synth_*): no part of a recipe on given data
 
 

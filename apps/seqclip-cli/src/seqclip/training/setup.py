@@ -19,9 +19,10 @@ from ..data import EpochSampler, RadarTextDataset, twin_pairs
 from ..distributed import DistContext, resolve_device
 from ..errors import TrainingError
 from ..evaluation.report import few_clips_warning
+from ..hardware import precision_note
 from ..model.pretrained import load_weights
 from ..model.seqclip import SeqClip
-from ..model.text import cut_captions_note, record_texts
+from ..model.text import cut_captions_note, record_texts, text_layers
 from ..rundir import (
     check_run_dir,
     checkpoint_model,
@@ -130,6 +131,8 @@ def setup(cfg: TrainConfig, console: Console, dist: DistContext) -> Run:
                   compile=device.type == "cuda" if cfg.compile is None else cfg.compile)
     if cfg.precision == "fp16" and device.type != "cuda":
         raise TrainingError("--precision fp16 needs CUDA (use bf16 on CPU)")
+    if dist.is_main and (line := precision_note(device.type, cfg.precision)):
+        console.print(line, highlight=False)
     model_cfg = cfg.model_config()  # an unknown preset fails here, before any data is read
     check_run_dir(cfg)
     ckpt = resolve_resume(Path(cfg.out), cfg.resume) if cfg.resume else None
@@ -154,8 +157,10 @@ def setup(cfg: TrainConfig, console: Console, dist: DistContext) -> Run:
         console.print(f"[yellow]{few}[/] (the best checkpoint is chosen by it)", highlight=False)
     if dist.is_main and cfg.data_on_device:
         console.print(train_data.describe(), highlight=False)
-    if cfg.cache_text:
-        model.cache_text()
+    if cfg.text_cached and model.frozen_text_depth() is not None:  # N >= its layers: all of it trains, uncached
+        model.cache_text(max_bytes=cfg.text_cache_mb * 2**20)
+        if dist.is_main:
+            console.print(_text_cache_line(model, cfg.text_cache_mb), highlight=False)
     if cfg.data_on_device:  # captions tokenised once, as the views are decoded once
         model.cache_tokens()
     optimizer = torch.optim.AdamW(param_groups(model, cfg.lr, cfg.weight_decay, cfg.text_lr_mult),
@@ -180,6 +185,15 @@ def setup(cfg: TrainConfig, console: Console, dist: DistContext) -> Run:
     else:
         r.logger = MetricsLogger(None)
     return r
+
+
+def _text_cache_line(model: SeqClip, bound_mb: int) -> str:
+    """What the text cache holds and its bound, for the run's log."""
+    depth, layers = model.frozen_text_depth(), len(text_layers(model.text_encoder))
+    part = "text encoder's" if depth == layers else f"text embeddings' and {depth} lower layers'"
+    per_token = model.text_encoder.config.hidden_size * 4 + 1  # float32 hidden state and a mask byte
+    return (f"text: {layers - depth} of {layers} layers train; each caption's {part} output is computed once and "
+            f"cached, at most {bound_mb:,} MiB (about {bound_mb * 2**20 // (per_token * 32):,} captions of 32 tokens)")
 
 
 def _on_main(dist: DistContext, fn):
