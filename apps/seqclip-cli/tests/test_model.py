@@ -60,7 +60,7 @@ def test_the_text_cache_gives_the_encoders_features_and_runs_it_once_per_caption
     cached.pooled.sum().backward()  # the projections still learn
     assert model.text_proj.weight.grad is not None
     trainable = SeqClip(SeqClipConfig(similarity="pooled"))
-    with pytest.raises(ValueError, match="fully frozen text encoder"):
+    with pytest.raises(ValueError, match="the text cache needs a frozen text encoder"):
         trainable.cache_text()
 
 

@@ -1,7 +1,7 @@
 """--text-trainable-layers N: the frozen embeddings and lower layers computed once per caption and
 cached, the top N layers run on the cache. Parity: cached and uncached layer outputs are equal; N = 0
-trains as --freeze-text --cache-text; N at least the layer count trains as without the option. The
-cache keeps to its bound."""
+trains as --freeze-text --cache-text (and as the CPU's default); N at least the layer count trains as
+`all`. The cache keeps to its bound; only the top layers learn; bf16 on the CPU."""
 
 import json
 
@@ -53,7 +53,7 @@ def test_cached_and_uncached_layer_outputs_are_equal(models, top, picks, bound):
         cached = model._text_hidden(texts)[0]
     torch.testing.assert_close(cached * attn[..., None], fresh * attn[..., None], rtol=1e-5, atol=1e-5)
     if bound is not None:
-        assert model._text_cache.bytes <= bound
+        assert model.text_cache.bytes <= bound
 
 
 def test_the_cache_keeps_to_its_bound_and_counts_what_it_computes():
@@ -90,14 +90,18 @@ def _losses(tmp_path, name: str, *args) -> list[float]:
     return [x["loss_total"] for x in lines if "loss_total" in x], result.output
 
 
-def test_zero_trains_as_a_frozen_cached_tower_and_all_layers_as_without_the_option(tmp_path):
+def test_zero_trains_as_a_frozen_cached_tower_the_cpu_default_and_all_layers_as_all(tmp_path):
     zero, output = _losses(tmp_path, "zero", "--text-trainable-layers", "0")
-    assert "text: 0 of 2 layers train" in " ".join(output.split())
+    words = " ".join(output.split())
+    assert "text: 0 of 2 layers train" in words and "training captions computed in" in words
     assert zero == _losses(tmp_path, "lit", "--freeze-text", "--cache-text")[0]
-    every, _ = _losses(tmp_path, "every", "--text-trainable-layers", "2")
-    assert every == _losses(tmp_path, "plain")[0] and every != zero
+    assert zero == _losses(tmp_path, "plain")[0]  # the CPU's default
+    every, _ = _losses(tmp_path, "every", "--text-trainable-layers", "2")  # as many as the model has
+    assert every == _losses(tmp_path, "all", "--text-trainable-layers", "all")[0] and every != zero
     both = run("train", "--text-trainable-layers", "1", "--freeze-text")
     assert both.exit_code == 2 and "give one or the other" in one_line(both)
+    bad = run("train", "--text-trainable-layers", "some")
+    assert bad.exit_code == 2 and "'some' is not all or a whole number" in bad.output
 
 
 def test_native_bf16_is_read_from_the_cpu_flags(tmp_path):
@@ -116,3 +120,15 @@ def test_bf16_autocast_on_the_cpu_trains_within_bf16_tolerance_of_fp32(tmp_path)
     bf16, _ = _losses(tmp_path, "bf16", "--precision", "bf16")
     assert bf16 != fp32  # it ran in bf16 (natively or emulated, as the CPU has it)
     assert bf16 == pytest.approx(fp32, rel=3e-2)
+
+
+def test_only_the_top_layers_learn(tmp_path):
+    from transformers import BertModel
+
+    _losses(tmp_path, "top", "--text-trainable-layers", "1")
+    trained = SeqClip.from_pretrained(next((tmp_path / "top" / "checkpoints").glob("step_*")) / "model")
+    start = BertModel.from_pretrained(tiny_text_model(tmp_path / "text"))
+    before, after = start.state_dict(), trained.text_encoder.state_dict()
+    moved = {k.split(".")[0] + "." + k.split(".")[2] if k.startswith("encoder.") else k.split(".")[0]
+             for k in before if k in after and not torch.equal(before[k], after[k])}
+    assert moved == {"encoder.1"}  # the top layer learned; the embeddings and the layer below did not

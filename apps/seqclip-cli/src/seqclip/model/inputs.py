@@ -39,7 +39,8 @@ def prepare(model, batch: dict) -> dict:
 
 
 def _text(model, captions: list[str], device: torch.device) -> dict[str, Tensor]:
-    """Token tensors ``[b, l]``, or with the text cache its outputs (``hidden [b, l, h]`` and masks)."""
-    if model._text_cache is None:
+    """Token tensors ``[b, l]``, or with the text cache the frozen part's outputs (``hidden [b, l, h]``
+    and masks; ``SeqClip.features`` runs the trainable top layers on them)."""
+    if model.text_cache is None:
         return model.tokenize(captions, device)
-    return dict(zip(TEXT_KEYS, model._text_hidden(captions), strict=True))
+    return dict(zip(TEXT_KEYS, model.cached_text(captions), strict=True))

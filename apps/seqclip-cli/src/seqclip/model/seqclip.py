@@ -217,8 +217,8 @@ class SeqClip(PretrainedModel, FrozenText, nn.Module):
 
     def _text_features(self, prefix: str, tokens: dict[str, Tensor]) -> dict[str, Tensor]:
         with phase("text"):
-            hidden = ((tokens["hidden"], tokens["attention_mask"], tokens["special_tokens_mask"]) if "hidden" in tokens
-                      else self._encode_tokens(tokens))
+            hidden = ((self.text_top(tokens["hidden"], tokens["attention_mask"]), tokens["attention_mask"],
+                       tokens["special_tokens_mask"]) if "hidden" in tokens else self._encode_tokens(tokens))
             text = self._text_embeddings(*hidden, return_sequence=self.seq_similarity is not None)
         if text.sequence is None:
             return {f"{prefix}text": text.pooled}

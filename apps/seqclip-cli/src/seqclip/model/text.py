@@ -142,7 +142,9 @@ def text_layers(encoder):
 
 def layer_mask(encoder, hidden, attn):
     """The padding mask ``attn [b, l]`` as the encoder's layers take it (its attention implementation's
-    form: what the model's own forward builds)."""
+    form: what the model's own forward builds; for SDPA ``[b, 1, 1, l]`` as it is, read on no host)."""
+    if getattr(encoder.config, "_attn_implementation", None) == "sdpa":
+        return attn[:, None, None, :]
     try:
         from transformers.masking_utils import create_bidirectional_mask
     except ImportError:  # transformers 4: an additive mask [b, 1, 1, l]

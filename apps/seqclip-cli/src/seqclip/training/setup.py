@@ -22,7 +22,7 @@ from ..evaluation.report import few_clips_warning
 from ..hardware import precision_note
 from ..model.pretrained import load_weights
 from ..model.seqclip import SeqClip
-from ..model.text import cut_captions_note, record_texts, text_layers
+from ..model.text import cut_captions_note, record_texts
 from ..rundir import (
     check_run_dir,
     checkpoint_model,
@@ -35,6 +35,7 @@ from .logger import MetricsLogger
 from .optim import param_groups, warmup_cosine
 from .rng import set_rng_state
 from .stream import ShardStream, TrainData, default_workers
+from .text_cache import start_text_cache
 
 __all__ = ["Run", "TrainState", "setup", "eval_split", "default_dataset"]
 
@@ -126,7 +127,7 @@ def setup(cfg: TrainConfig, console: Console, dist: DistContext) -> Run:
     new directory and never rewrites an existing run's files."""
     device = dist.device if dist.initialized else resolve_device(cfg.device)
     # the device's defaults of what was left unset, recorded in config.toml as used
-    cfg = replace(cfg, batch_size=cfg.batch_size or DEFAULT_BATCH[device.type],
+    cfg = replace(cfg.text_layers_on(device.type), batch_size=cfg.batch_size or DEFAULT_BATCH[device.type],
                   precision=cfg.precision or DEFAULT_PRECISION[device.type],
                   compile=device.type == "cuda" if cfg.compile is None else cfg.compile)
     if cfg.precision == "fp16" and device.type != "cuda":
@@ -157,10 +158,8 @@ def setup(cfg: TrainConfig, console: Console, dist: DistContext) -> Run:
         console.print(f"[yellow]{few}[/] (the best checkpoint is chosen by it)", highlight=False)
     if dist.is_main and cfg.data_on_device:
         console.print(train_data.describe(), highlight=False)
-    if cfg.text_cached and model.frozen_text_depth() is not None:  # N >= its layers: all of it trains, uncached
-        model.cache_text(max_bytes=cfg.text_cache_mb * 2**20)
-        if dist.is_main:
-            console.print(_text_cache_line(model, cfg.text_cache_mb), highlight=False)
+    if cfg.text_cached:
+        start_text_cache(model, cfg, data, excluded, console if dist.is_main else None)
     if cfg.data_on_device:  # captions tokenised once, as the views are decoded once
         model.cache_tokens()
     optimizer = torch.optim.AdamW(param_groups(model, cfg.lr, cfg.weight_decay, cfg.text_lr_mult),
@@ -185,15 +184,6 @@ def setup(cfg: TrainConfig, console: Console, dist: DistContext) -> Run:
     else:
         r.logger = MetricsLogger(None)
     return r
-
-
-def _text_cache_line(model: SeqClip, bound_mb: int) -> str:
-    """What the text cache holds and its bound, for the run's log."""
-    depth, layers = model.frozen_text_depth(), len(text_layers(model.text_encoder))
-    part = "text encoder's" if depth == layers else f"text embeddings' and {depth} lower layers'"
-    per_token = model.text_encoder.config.hidden_size * 4 + 1  # float32 hidden state and a mask byte
-    return (f"text: {layers - depth} of {layers} layers train; each caption's {part} output is computed once and "
-            f"cached, at most {bound_mb:,} MiB (about {bound_mb * 2**20 // (per_token * 32):,} captions of 32 tokens)")
 
 
 def _on_main(dist: DistContext, fn):
