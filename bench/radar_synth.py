@@ -113,13 +113,14 @@ def engines() -> None:
     import ray
 
     from radar_synth import generate_dataset
+    from radar_synth.engine import start_local_ray
 
     clips = int(os.environ.get("BENCH_ENGINE_CLIPS", "96"))
     rows, local_rate = [], {}
     for workers in sorted({2, os.cpu_count() or 2}):
         for engine, warm in (("local", False), ("ray", False), ("ray", True)):
             if warm:
-                ray.init(num_cpus=workers, logging_level=logging.WARNING, log_to_driver=False, include_dashboard=False)
+                start_local_ray(ray, workers, logging_level=logging.WARNING, log_to_driver=False, include_dashboard=False)
                 generate_dataset(tempfile.mkdtemp() + "/w", 2 * workers, seed=1, workers=workers, progress=False,
                                  engine="ray")  # the workers' imports, as on a cluster that has run before
             out = Path(tempfile.mkdtemp()) / "d"

@@ -14,7 +14,7 @@ import pytest
 ray = pytest.importorskip("ray")
 
 from radar_synth import generate_dataset  # noqa: E402
-from radar_synth.engine import group_size, parallel_map, ray_map  # noqa: E402
+from radar_synth.engine import group_size, parallel_map, ray_map, start_local_ray  # noqa: E402
 from radar_synth.mocap import read_joints_folder  # noqa: E402
 from radar_synth.mocap_fixtures import write_joints_fixture  # noqa: E402
 from radar_synth.simulate import SimulateOptions, simulate_corpus  # noqa: E402
@@ -29,7 +29,7 @@ def digest(root):
 def local_ray():
     """One local Ray for the module (2 CPUs); ray_map uses it and leaves it running."""
     if not ray.is_initialized():
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="WARNING")
+        start_local_ray(ray, 2, include_dashboard=False, log_to_driver=False, logging_level="WARNING")
     yield
     ray.shutdown()
 
@@ -115,3 +115,29 @@ def test_an_unreachable_cluster_is_named(tmp_path, monkeypatch):
     with pytest.raises(EngineUnavailable, match=r"--ray-address 10\.0\.0\.9:6379: cannot join"):
         list(ray_map(abs, [1], 1, "10.0.0.9:6379"))
     assert isinstance(EngineUnavailable("x"), ValueError)  # the CLI's one-line errors catch it
+
+
+UV_DRIVER = "from radar_synth.engine import ray_map\nprint(list(ray_map(abs, [-1, -2, 3], workers=1, address='local')))\n"
+
+
+def test_a_local_ray_under_uv_run_runs_its_workers_on_the_drivers_interpreter(tmp_path):
+    """Under ``uv run``, Ray starts each worker with ``uv run`` in an uploaded copy of the working
+    directory, whose fresh environment lacks Ray: every worker died at start and the run never ended.
+    The driver here runs under a process whose command line is ``uv run`` (what Ray looks for)."""
+    (tmp_path / "driver.py").write_text(UV_DRIVER)
+    (tmp_path / "run").write_text("import os, subprocess, sys\n"
+                                  "sys.exit(subprocess.run([os.environ['DRIVER_PYTHON'], 'driver.py']).returncode)\n")
+    done = subprocess.run(["uv", "run"], executable=sys.executable, cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "DRIVER_PYTHON": sys.executable})
+    assert done.returncode == 0 and done.stdout.strip() == "[1, 2, 3]", done.stderr[-2000:]
+
+
+def test_a_ray_whose_workers_cannot_start_is_named_within_the_bound(tmp_path):
+    script = ("import ray\nfrom radar_synth.engine import EngineUnavailable, check_workers_start\n"
+              "ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False, logging_level='WARNING',\n"
+              "         runtime_env={'py_executable': 'false'})\n"
+              "try:\n    check_workers_start(ray, 5)\nexcept EngineUnavailable as err:\n    print(err)\n")
+    start = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert "no Ray worker started within 5 s" in done.stdout, done.stderr[-2000:]
+    assert time.monotonic() - start < 60

@@ -6,7 +6,10 @@ mounts), so an interrupted run of either engine continues with the same command.
 
 Ray: one task per group of clip tasks (``num_cpus=1``, retried up to ``MAX_RETRIES`` times when its
 worker dies; an exception of the task itself is not retried and is raised here as it was raised
-there), at most ``workers`` in flight (``--workers``: CPUs requested), BLAS threads pinned to 1."""
+there), at most ``workers`` in flight (``--workers``: CPUs requested), BLAS threads pinned to 1. A
+local Ray started here runs its workers on this process's own interpreter (Ray's ``uv run``
+integration would start each in a fresh environment without Ray or this package), and a Ray whose
+workers cannot start is named within ``WORKER_START_S`` seconds instead of retrying them forever."""
 
 from __future__ import annotations
 
@@ -17,12 +20,14 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-__all__ = ["ENGINES", "parallel_map", "ray_map", "MAX_RETRIES", "group_size", "EngineUnavailable"]
+__all__ = ["ENGINES", "parallel_map", "ray_map", "MAX_RETRIES", "group_size", "EngineUnavailable", "WORKER_START_S",
+           "check_workers_start", "start_local_ray"]
 
 ENGINES = ("local", "ray")
 MAX_RETRIES = 3  # a task whose worker process dies (killed, out of memory, node lost) runs again
 MAX_GROUP = 16  # clip tasks per Ray task at most: a worker holds one clip's arrays at a time
 ONE_THREAD = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+WORKER_START_S = 60.0  # a Ray worker that has not run a trivial task by then is not going to start
 
 
 class EngineUnavailable(ImportError, ValueError):
@@ -76,6 +81,12 @@ def ray_map(fn: Callable, tasks: list, workers: int, address: str = "auto", grou
     ``HOST:PORT``). A Ray this call started is shut down when it ends."""
     ray = _import_ray()
     started = _connect(ray, address, workers)
+    try:
+        check_workers_start(ray)
+    except EngineUnavailable:
+        if started:
+            ray.shutdown()
+        raise
     size = group or group_size(len(tasks), workers)
     groups = [tasks[i:i + size] for i in range(0, len(tasks), size)]
     options = {"num_cpus": 1, "max_retries": max_retries, "retry_exceptions": False}
@@ -135,6 +146,47 @@ def _connect(ray, address: str, workers: int) -> str:
         except (ConnectionError, ValueError, RuntimeError) as err:
             raise EngineUnavailable(f"--ray-address {address}: cannot join that Ray cluster ({err})") from None
         return "cluster"
-    with _one_thread():  # inherited by the raylet and its workers
-        ray.init(num_cpus=max(workers, 1), **quiet)
+    start_local_ray(ray, workers, **quiet)
     return "local"
+
+
+def start_local_ray(ray, workers: int, **options) -> None:
+    """``ray.init`` of a local Ray with ``workers`` CPUs, as ``ray_map`` starts one: its workers run this
+    interpreter with BLAS on one thread (``options``: more ``ray.init`` arguments)."""
+    with _one_thread(), _own_interpreter(ray):  # inherited by the raylet and its workers
+        ray.init(num_cpus=max(workers, 1), **options)
+
+
+@contextmanager
+def _own_interpreter(ray):
+    """Ray's workers on this process's interpreter: Ray (2.4x and later) starts each worker of a driver
+    run by ``uv run`` with ``uv run`` in an uploaded copy of the working directory, a fresh environment
+    that lacks Ray and this package, so every worker dies at start and is restarted forever."""
+    constants = getattr(getattr(ray, "_private", None), "ray_constants", None)
+    flag = "RAY_ENABLE_UV_RUN_RUNTIME_ENV"
+    if constants is None or not hasattr(constants, flag):
+        yield
+        return
+    before = getattr(constants, flag)
+    setattr(constants, flag, False)
+    try:
+        yield
+    finally:
+        setattr(constants, flag, before)
+
+
+def _ping() -> int:
+    return os.getpid()
+
+
+def check_workers_start(ray, seconds: float = WORKER_START_S) -> None:
+    """A trivial task must run within ``seconds`` (``EngineUnavailable`` otherwise): Ray retries a worker
+    that cannot start without end, and says nothing to the driver."""
+    ref = ray.remote(_ping).options(num_cpus=0, max_retries=0).remote()
+    try:
+        ray.get(ref, timeout=seconds)
+    except ray.exceptions.GetTimeoutError:
+        ray.cancel(ref, force=True)
+        raise EngineUnavailable(f"--engine ray: no Ray worker started within {seconds:.0f} s (a worker that cannot "
+                                f"start is retried without end; Ray's logs under /tmp/ray/session_latest/logs "
+                                f"say why)") from None
