@@ -132,3 +132,14 @@ def test_only_the_top_layers_learn(tmp_path):
     moved = {k.split(".")[0] + "." + k.split(".")[2] if k.startswith("encoder.") else k.split(".")[0]
              for k in before if k in after and not torch.equal(before[k], after[k])}
     assert moved == {"encoder.1"}  # the top layer learned; the embeddings and the layer below did not
+
+
+def test_the_text_layers_follow_the_device_unless_given_or_recorded_by_the_run_resumed():
+    from seqclip.config import TrainConfig
+
+    assert TrainConfig().text_layers_on("cpu").text_trainable_layers == 0
+    assert TrainConfig().text_layers_on("cuda").text_trainable_layers == "all"
+    assert TrainConfig(text_trainable_layers=2).text_layers_on("cpu").text_trainable_layers == 2
+    assert TrainConfig(freeze_text=True).text_layers_on("cpu").text_trainable_layers is None  # its own meaning
+    assert TrainConfig().text_layers_on("cpu", {"epochs": 3}).text_trainable_layers == "all"  # a 0.9 run resumed
+    assert TrainConfig().text_layers_on("cpu", {"text_trainable_layers": 1}).text_trainable_layers == 1

@@ -244,11 +244,17 @@ class TrainConfig:
             shared.update(freeze_text=True, unfreeze_text_layers=self.text_trainable_layers)
         return SeqClipConfig(**shared)
 
-    def text_layers_on(self, device_type: str) -> TrainConfig:
+    def text_layers_on(self, device_type: str, recorded: dict | None = None) -> TrainConfig:
         """This configuration with ``text_trainable_layers`` set: as given, else the device's default
-        (``DEFAULT_TEXT_LAYERS``) unless ``freeze_text`` / ``cache_text`` choose the text tower's fate."""
+        (``DEFAULT_TEXT_LAYERS``) unless ``freeze_text`` / ``cache_text`` choose the text tower's fate.
+        ``recorded``: the config.toml of the run being resumed; one written before the field existed
+        trained every text layer unless it froze the tower, and keeps doing so."""
         if self.text_trainable_layers is not None or self.freeze_text or self.cache_text:
             return self
+        if recorded is not None:
+            layers = recorded.get("text_trainable_layers", None if recorded.get("freeze_text") else ALL_LAYERS)
+            if layers is not None:
+                return replace(self, text_trainable_layers=layers)
         return replace(self, text_trainable_layers=DEFAULT_TEXT_LAYERS[device_type])
 
     @property

@@ -25,7 +25,7 @@ from .config import TrainConfig
 from .errors import TrainingError
 from .files import check_data_spec
 
-__all__ = ["CONFIG_TOML", "METRICS", "TENSORBOARD", "BEST", "CHECKPOINTS", "PLOTS", "EVAL", "RUN_FILES",
+__all__ = ["read_config_toml", "CONFIG_TOML", "METRICS", "TENSORBOARD", "BEST", "CHECKPOINTS", "PLOTS", "EVAL", "RUN_FILES",
            "check_run_dir", "open_run_dir", "is_run_dir", "preflight", "discard_unfinished_start",
            "latest_checkpoint", "resolve_resume", "save_checkpoint", "load_trainer_state", "checkpoint_model",
            "model_candidates", "run_data", "read_metrics"]
@@ -54,7 +54,7 @@ def _holds_weights(path: Path) -> bool:
     return any((path / name).exists() for name in KEPT_FILES)
 
 
-def _read_config_toml(run: Path) -> dict | None:
+def read_config_toml(run: Path) -> dict | None:
     """RUN/config.toml's ``[train]`` table, or None when there is none (or it is not seqclip's)."""
     import tomllib
 
@@ -67,7 +67,7 @@ def _read_config_toml(run: Path) -> dict | None:
 
 def _unfinished_start(path: Path) -> bool:
     """A run directory whose start died before its first checkpoint: seqclip's config.toml, no weights."""
-    return _read_config_toml(path) is not None and not _holds_weights(path)
+    return read_config_toml(path) is not None and not _holds_weights(path)
 
 
 def check_run_dir(cfg: TrainConfig) -> None:
@@ -154,7 +154,7 @@ def open_run_dir(cfg: TrainConfig, data_dir: Path) -> tuple[Path, Path | None, b
 
 def run_data(run: Path) -> str:
     """The dataset a run trained on, as its config.toml records it."""
-    config = _read_config_toml(run)
+    config = read_config_toml(run)
     if config is None or "data" not in config:
         raise FileNotFoundError(f"{run} has no readable {CONFIG_TOML} naming its data; pass --data")
     return config["data"]

@@ -28,6 +28,7 @@ from ..rundir import (
     checkpoint_model,
     load_trainer_state,
     open_run_dir,
+    read_config_toml,
     resolve_resume,
 )
 from .guard import NonFiniteGuard
@@ -127,7 +128,8 @@ def setup(cfg: TrainConfig, console: Console, dist: DistContext) -> Run:
     new directory and never rewrites an existing run's files."""
     device = dist.device if dist.initialized else resolve_device(cfg.device)
     # the device's defaults of what was left unset, recorded in config.toml as used
-    cfg = replace(cfg.text_layers_on(device.type), batch_size=cfg.batch_size or DEFAULT_BATCH[device.type],
+    recorded = read_config_toml(Path(cfg.out)) if cfg.resume else None  # what the resumed run trained
+    cfg = replace(cfg.text_layers_on(device.type, recorded), batch_size=cfg.batch_size or DEFAULT_BATCH[device.type],
                   precision=cfg.precision or DEFAULT_PRECISION[device.type],
                   compile=device.type == "cuda" if cfg.compile is None else cfg.compile)
     if cfg.precision == "fp16" and device.type != "cuda":
