@@ -6,6 +6,7 @@ from importlib.metadata import version
 from .config import SPEED_OF_LIGHT, RadarConfig
 from .crop import DEFAULT_BINS, crop_or_pad
 from .dca1000 import DCA1000_FORMATS, DCA1000Capture, read_dca1000, write_dca1000
+from .detection import CfarConfig, PointCloudChain, detect_points
 from .files import (
     OutputExistsError,
     OutputLockedError,
@@ -19,6 +20,7 @@ from .files import (
     staged_directory,
 )
 from .normalize import NORMALIZATIONS, normalize_view
+from .points import POINT_FIELDS, WEIGHTS, PointCloud, point_bins, point_cloud_views
 from .processing import (
     AZIMUTH_BINS,
     AZIMUTH_METHODS,
@@ -28,6 +30,7 @@ from .processing import (
     frame_statistics,
     steering_matrix,
 )
+from .profiles import DEFAULT_SENSOR, SENSOR_CHAINS, SENSOR_PROFILES, sensor_chain, sensor_profile
 from .views import VIEW_NAMES, RadarViews, chunk_frames, compute_views, iter_views
 
 __all__ = [
@@ -36,6 +39,8 @@ __all__ = [
     "azimuth_spectrum", "steering_matrix", "DCA1000Capture",
     "NORMALIZATIONS", "AZIMUTH_METHODS", "AZIMUTH_BINS", "DCA1000_FORMATS", "VIEW_NAMES",
     "DEFAULT_BINS", "SPEED_OF_LIGHT", "atomic_write", "current_umask", "move_aside", "check_new_output",
-    "staged_directory", "OutputExistsError", "OutputLockedError", "output_lock", "lock_path", "replace_directory",
+    "staged_directory", "OutputExistsError",
+    "PointCloud", "POINT_FIELDS", "WEIGHTS", "point_cloud_views", "point_bins", "SENSOR_PROFILES", "sensor_profile",
+    "DEFAULT_SENSOR", "SENSOR_CHAINS", "sensor_chain", "CfarConfig", "PointCloudChain", "detect_points", "OutputLockedError", "output_lock", "lock_path", "replace_directory",
 ]
 __version__ = version("radar-views")

@@ -1,0 +1,140 @@
+"""The point-cloud chain TI's mmWave demo firmware runs, applied to a radar cube.
+
+chunk [F, loops, tx, rx, samples] (or range profiles, ``input_domain="range"``)
+  -> range and Doppler FFTs, static clutter removal on or off (``range_doppler_spectrum``)
+  -> detection matrix: power summed over the virtual antennas   [F, D, R]
+  -> CFAR along range: a cell is detected when it exceeds the noise estimate by ``threshold_db``
+     and is a local maximum of its 3 x 3 range-Doppler neighbourhood (peak grouping); the estimate
+     is the mean of ``train`` cells on each side past ``guard`` cells (``ca``), or the smaller of
+     the two sides' means (``caso``, the demo's default: a body spread over range bins does not
+     raise its own threshold); at an edge, the side that exists
+  -> at each detection: the virtual array's snapshot, TDM-compensated for its Doppler bin;
+     azimuth direction cosine ``u`` = the Bartlett peak over ``AZIMUTH_BINS`` values of sin(theta);
+     elevation cosine ``w`` from the phase of the elevated elements against the azimuth row at the
+     same x (0 for a planar-free, single-row array)
+  -> a point per detection, strongest first, at most ``max_points`` a frame: ``x = r u``,
+     ``z = r w``, ``y = sqrt(r^2 - x^2 - z^2)``, radial velocity = signed Doppler index x Δv,
+     intensity = 10 log10 of the detection cell's power.
+
+Points follow ``radar_views.points``' axes (x right, y boresight, z up, velocity positive away).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .config import RadarConfig
+from .processing import AZIMUTH_BINS, range_doppler_spectrum, steering_matrix, tdm_phase
+
+__all__ = ["CfarConfig", "PointCloudChain", "detect_points", "CFAR_MODES"]
+
+CFAR_MODES = ("ca", "caso")  # cell averaging over both sides; the smaller of the two sides' averages
+
+
+@dataclass(frozen=True)
+class CfarConfig:
+    """CFAR along range, as TI's demo configures it (``cfarCfg``: CASO, noise window 8, guard 4, 15 dB)."""
+
+    guard: int = 4  # cells on each side left out of the noise estimate
+    train: int = 8  # cells on each side averaged for the noise estimate
+    threshold_db: float = 15.0  # a detection exceeds the noise estimate by this much
+    mode: str = "caso"  # CFAR_MODES
+    max_points: int = 64  # per frame, strongest first
+    min_range_bin: int = 2  # bins nearer than this (the transmitter's leakage) are never detected
+
+    def __post_init__(self) -> None:
+        if self.guard < 0 or self.train < 1 or self.max_points < 1 or self.min_range_bin < 0:
+            raise ValueError(f"CfarConfig: guard >= 0, train >= 1, max_points >= 1, min_range_bin >= 0; got {self}")
+        if self.mode not in CFAR_MODES:
+            raise ValueError(f"CfarConfig.mode must be one of {CFAR_MODES}, got {self.mode!r}")
+
+
+@dataclass(frozen=True)
+class PointCloudChain:
+    """How a sensor's firmware makes its point cloud: static clutter removal on or off, and CFAR."""
+
+    clutter_removal: bool = True
+    cfar: CfarConfig = field(default_factory=CfarConfig)
+
+
+def _noise_estimate(power: np.ndarray, guard: int, train: int, mode: str = "ca") -> np.ndarray:
+    """Along the last axis: the mean of the training cells on both sides (``ca``), or the smaller of
+    the two sides' means (``caso``); at an edge, the cells that exist."""
+    n = power.shape[-1]
+    c = np.concatenate([np.zeros((*power.shape[:-1], 1)), np.cumsum(power, axis=-1)], axis=-1)  # [..., n + 1]
+    i = np.arange(n)
+
+    def window_sum(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        lo, hi = np.clip(lo, 0, n), np.clip(hi, 0, n)
+        return c[..., hi] - c[..., lo], np.maximum(hi - lo, 0)
+
+    s_left, n_left = window_sum(i - guard - train, i - guard)
+    s_right, n_right = window_sum(i + guard + 1, i + guard + 1 + train)
+    if mode == "caso":
+        left = np.where(n_left > 0, s_left / np.maximum(n_left, 1), np.inf)
+        right = np.where(n_right > 0, s_right / np.maximum(n_right, 1), np.inf)
+        return np.minimum(left, right)
+    return (s_left + s_right) / np.maximum(n_left + n_right, 1)
+
+
+def _local_max(power: np.ndarray) -> np.ndarray:
+    """True where a cell of ``[F, D, R]`` is >= its 8 neighbours (Doppler cyclic, range not)."""
+    padded = np.pad(power, ((0, 0), (0, 0), (1, 1)), constant_values=-np.inf)
+    best = np.full(power.shape, -np.inf)
+    for dd in (-1, 0, 1):
+        rolled = np.roll(padded, dd, axis=1)
+        for dr in (0, 1, 2):
+            if dd == 0 and dr == 1:
+                continue
+            best = np.maximum(best, rolled[..., dr : dr + power.shape[-1]])
+    return power >= best
+
+
+def detect_points(chunk: np.ndarray, cfg: RadarConfig, clutter_removal: bool = True, cfar: CfarConfig | None = None,
+                  input_domain: str = "adc", first_range_bin: int = 0) -> list[np.ndarray]:
+    """The point cloud of each frame of a chunk: ``[n, 5]`` float64 (x, y, z, velocity, intensity dB).
+
+    Args:
+        chunk: ``[F, loops, tx, rx, samples]`` ADC samples, or ``[F, loops, tx, rx, W]`` range
+            profiles with ``input_domain="range"`` (a window of ``W`` range bins).
+        cfg: the sensor's profile (resolutions, antenna layout).
+        clutter_removal: subtract each range bin's mean over loops (static objects vanish).
+        cfar: detection settings (default ``CfarConfig()``).
+        input_domain: ``adc`` or ``range`` (see ``processing.range_doppler_spectrum``).
+        first_range_bin: the range bin of the window's first column (``input_domain="range"``).
+    """
+    cfar = cfar or CfarConfig()
+    f, loops, tx, rx, _ = chunk.shape
+    spec = range_doppler_spectrum(chunk, clutter_removal, input_domain=input_domain)  # [F, D, TX, RX, R], FFT order
+    power = (np.abs(spec) ** 2).sum(axis=(2, 3)).astype(np.float64)  # [F, D, R]
+    rbin = (first_range_bin + np.arange(power.shape[-1])) % cfg.num_samples  # [R]
+    noise = _noise_estimate(power, cfar.guard, cfar.train, cfar.mode)
+    hit = (power > noise * 10 ** (cfar.threshold_db / 10)) & _local_max(power) & (rbin >= cfar.min_range_bin)
+    positions = cfg.virtual_positions  # [V, 2] (x, z), TX-major like the cube
+    row = positions[:, 1] == positions[:, 1].min()  # the azimuth row
+    steer = steering_matrix(RadarConfig(tx_positions=[(0.0, 0.0)], rx_positions=[(x, 0.0) for x in positions[row, 0]]))
+    pairs = [(e, int(np.flatnonzero(row & (positions[:, 0] == positions[e, 0]))[0]))
+             for e in np.flatnonzero(~row) if (row & (positions[:, 0] == positions[e, 0])).any()]
+    comp = tdm_phase(loops, tx, rx)  # [D, V]
+    signed = np.fft.fftfreq(loops, 1.0 / loops)  # signed Doppler index of each FFT-order bin
+    out = []
+    for i in range(f):
+        d, r = np.nonzero(hit[i])
+        order = np.argsort(-power[i, d, r], kind="stable")[: cfar.max_points]
+        d, r = d[order], r[order]
+        snap = spec[i, d, :, :, r].reshape(len(d), tx * rx) * comp[d]  # [n, V]
+        u = (np.argmax(np.abs(np.conj(steer) @ snap[:, row].T), axis=0) - AZIMUTH_BINS // 2) / (AZIMUTH_BINS // 2)
+        w = np.zeros(len(d))
+        if pairs:
+            upper, lower = (np.array(p) for p in zip(*pairs, strict=True))
+            dz = positions[upper, 1] - positions[lower, 1]
+            phase = np.angle((snap[:, upper] * np.conj(snap[:, lower])).sum(axis=1))
+            w = np.clip(-phase / (np.pi * dz.mean()), -1.0, 1.0)
+        dist = rbin[r] * cfg.range_resolution_m
+        x, z = dist * u, dist * w
+        y = np.sqrt(np.maximum(dist**2 - x**2 - z**2, 0.0))
+        v = signed[d] * cfg.velocity_resolution_mps
+        out.append(np.column_stack([x, y, z, v, 10 * np.log10(np.maximum(power[i, d, r], 1e-30))]))
+    return out

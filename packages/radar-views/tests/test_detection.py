@@ -1,0 +1,76 @@
+"""detection.py: the firmware's point-cloud chain finds a simulated point target where it is."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from radarviews_targets import point_target_cube, range_at_frame_middle
+
+from radar_views import AZIMUTH_BINS, RadarConfig, point_cloud_views, sensor_profile
+from radar_views.detection import CfarConfig, detect_points
+from radar_views.points import PointCloud
+
+PROFILES = {"iwr1843": RadarConfig(), "iwr1443-radhar": sensor_profile("iwr1443-radhar")}
+
+
+def _noisy(cube: np.ndarray, seed: int = 0) -> np.ndarray:
+    """The cube with receiver noise 40 dB below a unit target's samples."""
+    rng = np.random.default_rng(seed)
+    return cube + (0.01 * (rng.standard_normal(cube.shape) + 1j * rng.standard_normal(cube.shape))).astype(np.complex64)
+
+
+@settings(max_examples=25, deadline=None)
+@given(sensor=st.sampled_from(sorted(PROFILES)), r0=st.floats(1.0, 8.0), speed=st.floats(0.25, 0.85), sign=st.sampled_from((-1, 1)),
+       theta=st.floats(-50.0, 50.0), seed=st.integers(0, 2**16))
+def test_a_point_target_is_found_within_one_bin(sensor, r0, speed, sign, theta, seed):
+    cfg = PROFILES[sensor]
+    v = sign * speed * cfg.max_velocity_mps  # a mover: clutter removal leaves it
+    cube = _noisy(point_target_cube(cfg, 1, r0, v, theta), seed)
+    (points,) = detect_points(cube, cfg)
+    assert len(points) >= 1
+    x, y, z, vel, _ = points[0]  # the strongest
+    dist = np.sqrt(x * x + y * y + z * z)
+    assert abs(dist - range_at_frame_middle(cfg, 0, r0, v)) <= cfg.range_resolution_m * (1 + 1e-6)
+    assert abs(vel - v) <= cfg.velocity_resolution_mps * (1 + 1e-6)
+    assert abs(x / dist - np.sin(np.radians(theta))) <= 2 / AZIMUTH_BINS + 1e-6
+
+
+def test_static_clutter_is_removed_or_kept_and_cfar_caps_points():
+    cfg = PROFILES["iwr1443-radhar"]
+    still = _noisy(point_target_cube(cfg, 1, 2.0, 0.0, 0.0))
+    assert len(detect_points(still, cfg)[0]) == 0  # removed: a static reflector leaves nothing
+    kept = detect_points(still, cfg, clutter_removal=False)[0]
+    assert len(kept) >= 1 and kept[0][3] == 0.0 and abs(kept[0][1] - 2.0) <= cfg.range_resolution_m
+    many = _noisy(sum(point_target_cube(cfg, 1, r, 1.5, 0.0) for r in (1.5, 2.5, 3.5, 4.5)))
+    assert len(detect_points(many, cfg, cfar=CfarConfig(max_points=2))[0]) == 2
+    with pytest.raises(ValueError, match="CfarConfig"):
+        CfarConfig(train=0)
+
+
+def test_detected_points_render_where_the_views_chain_puts_the_target():
+    cfg = RadarConfig()
+    cube = _noisy(point_target_cube(cfg, 3, 4.0, -2.0, -20.0))
+    points = detect_points(cube, cfg)
+    views = point_cloud_views(PointCloud(points, np.arange(3) * cfg.frame_period_s), cfg)
+    row = (4.0 / cfg.range_resolution_m, 64 - 2.0 / cfg.velocity_resolution_mps, 64 * (1 + np.sin(np.radians(-20))))
+    for view, expected in zip((views.range_time, views.doppler_time, views.azimuth_time), row, strict=True):
+        assert np.all(np.abs(np.argmax(view, axis=0) - expected) <= 2)
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(1, 40), guard=st.integers(0, 4), train=st.integers(1, 8), mode=st.sampled_from(("ca", "caso")),
+       seed=st.integers(0, 2**16))
+def test_the_noise_estimate_equals_a_loop_over_cells(n, guard, train, mode, seed):
+    from radar_views.detection import _noise_estimate
+
+    power = np.random.default_rng(seed).exponential(size=(2, n))
+    fast = _noise_estimate(power, guard, train, mode)
+    for row in range(2):
+        for i in range(n):
+            left = [power[row, j] for j in range(i - guard - train, i - guard) if 0 <= j < n]
+            right = [power[row, j] for j in range(i + guard + 1, i + guard + 1 + train) if 0 <= j < n]
+            if mode == "ca":
+                expected = np.mean(left + right) if left or right else 0.0
+            else:
+                expected = min(np.mean(left) if left else np.inf, np.mean(right) if right else np.inf)
+            assert fast[row, i] == pytest.approx(expected, rel=1e-9)
