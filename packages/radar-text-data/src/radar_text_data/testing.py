@@ -1,6 +1,7 @@
 """A tiny dataset for tests (``numpy.testing``'s idea): random views of the format's shapes
 (``VIEW_BINS``), written through the package, no simulation. Every test of the workspace that needs
-a dataset on disk builds it here."""
+a dataset on disk builds it here; so are small files in public datasets' layouts
+(``write_radhar_file``)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from .contract import VIEW_BINS
 from .manifest import write_manifest
 from .records import ClipRecord
 
-__all__ = ["tiny_dataset"]
+__all__ = ["tiny_dataset", "write_radhar_file", "radhar_folder"]
 
 
 def _segmented(i: int, frames: int) -> dict:
@@ -47,3 +48,36 @@ def tiny_dataset(root: str | Path, n: int = 12, frames: int | Sequence[int] = 32
                                              "frame_rate_hz": 50.0, "num_frames": length, "radar": None}))
     write_manifest(root, records)
     return root
+
+
+def write_radhar_file(path: str | Path, frames: Sequence[np.ndarray], stamps: Sequence[float]) -> Path:
+    """A RadHAR recording as its ``ti_mmwave`` dump: ``frames[i]`` is ``[n, 5]`` points in the driver's
+    ROS axes (x forward, y left, z up, velocity, intensity dB), every point of frame ``i`` stamped
+    ``stamps[i]`` (s); ``range``, ``doppler_bin`` and ``bearing`` derived as the driver derives them."""
+    lines, seq = [], 0
+    for pts, stamp in zip(frames, stamps, strict=True):
+        secs = int(stamp)
+        for pid, (x, y, z, v, db) in enumerate(np.asarray(pts, dtype=np.float64).reshape(-1, 5).tolist()):
+            lines += ["header: ", f"  seq: {seq}", "  stamp: ", f"    secs: {secs}",
+                      f"    nsecs: {int(round((stamp - secs) * 1e9))}", '  frame_id: "ti_mmwave"', f"point_id: {pid}",
+                      f"x: {x!r}", f"y: {y!r}", f"z: {z!r}", f"range: {(x * x + y * y + z * z) ** 0.5!r}",
+                      f"velocity: {v!r}", f"doppler_bin: {int(round(v / 0.6147)) + 8}",
+                      f"bearing: {float(np.degrees(np.arctan2(y, x)))!r}", f"intensity: {db!r}", "---"]
+            seq += 1
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def radhar_folder(root: str | Path, files: dict[str, Sequence[str]], frames: int = 40, seed: int = 0) -> Path:
+    """``root/Data/{Train,Test}/<activity>/<name>.txt``: ``files`` maps ``"Train/jack"`` to file names;
+    each recording has ``frames`` frames at 30 per second of 3-6 random points 1-4 m ahead."""
+    rng = np.random.default_rng(seed)
+    for folder, names in files.items():
+        for name in names:
+            pts = [np.column_stack([rng.uniform(1, 4, k), rng.uniform(-1, 1, k), rng.uniform(-0.5, 1, k),
+                                    0.6147 * rng.integers(-3, 4, k), rng.uniform(10, 40, k)])
+                   for k in rng.integers(3, 7, frames)]
+            write_radhar_file(Path(root) / "Data" / folder / f"{name}.txt", pts, 1561686032.0 + np.arange(frames) / 30)
+    return Path(root) / "Data"
