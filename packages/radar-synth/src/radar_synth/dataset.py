@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 
 from radar_text_data import MAX_FRAMES, ClipRecord, clip_arrays, encode_clip
 from radar_text_data.classes import CLASSES, UNSEEN, classes_json
-from radar_views import RadarConfig, atomic_write, check_new_output
+from radar_views import SENSOR_CHAINS, RadarConfig, atomic_write, check_new_output
 
 from .captions import caption_pairs, check_families
 from .clip import render_clip
@@ -41,6 +41,7 @@ from .descriptions import class_descriptions, description_prompts
 from .engine import parallel_map
 from .motion import ACTIVITIES, ClipPlan, Segment, min_segment_frames, plan_clip
 from .partial import DATASET, open_partial, publish, read_record, write_record
+from .sensor import render_sensor_clip
 from .synth import SynthConfig
 
 __all__ = ["generate_dataset", "class_file", "clip_id", "TWIN_ACTIVITIES", "parallel_map"]  # the defaults: radar_synth.defaults
@@ -81,7 +82,7 @@ def _twin_pair(rng: np.random.Generator, frame_rate: float, max_frames: int = MA
 def _task(args) -> dict:
     """Render clip ``index`` into the partial directory ``work`` (its ``.npz``, then its record) and
     return its record row; a clip an interrupted run finished is read back instead."""
-    index, kind, seed, work, cfg_dict, synth_kw, path, max_frames, multi_segment, split, unseen, families = args
+    index, kind, seed, work, cfg_dict, synth_kw, path, max_frames, multi_segment, split, unseen, families, sensor = args
     done = read_record(work, clip_id(index))
     if done is not None:
         return done
@@ -95,9 +96,13 @@ def _task(args) -> dict:
         pair_rng = np.random.default_rng([seed, index - int(kind), 7])
         plans = _twin_pair(pair_rng, cfg.frame_rate_hz, max_frames, unseen)
         plan, twin_id = plans[int(kind)], clip_id(index + 1 - 2 * int(kind))
-    rendered = render_clip(plan, rng, cfg, SynthConfig(**synth_kw), path=path)
+    if sensor is None:
+        rendered = render_clip(plan, rng, cfg, SynthConfig(**synth_kw), path=path)
+        arrays = clip_arrays(rendered.views.as_dict(), torso_range_m=rendered.torso_range_m)
+    else:  # the sensor's point clouds on the grid's views
+        arrays = clip_arrays(render_sensor_clip(plan, rng, sensor, cfg, SynthConfig(**synth_kw)).as_dict())
     cid = clip_id(index)
-    npz = encode_clip(clip_arrays(rendered.views.as_dict(), torso_range_m=rendered.torso_range_m))
+    npz = encode_clip(arrays)
     atomic_write(Path(work) / DATASET / "clips" / f"{cid}.npz", npz)
     pairs = caption_pairs(plan.segments, rng, families=families)
     row = {
@@ -107,6 +112,8 @@ def _task(args) -> dict:
         "subject": {"height_m": round(plan.height, 3), "start_range_m": round(plan.start_range, 3),
                     "start_azimuth_deg": round(plan.start_azimuth_deg, 2)},
     }
+    if sensor is not None:
+        row["sensor"] = sensor
     if len(plan.segments) > 1:
         row["captions_reversed"] = [r for _, r in pairs]
     if twin_id is not None:
@@ -138,7 +145,8 @@ def generate_dataset(out_dir: str | os.PathLike, num_clips: int, seed: int = 0, 
                      max_frames: int = MAX_FRAMES, progress: bool = True,
                      split_fractions: tuple[float, float, float] = SPLIT_FRACTIONS, format: str = "directory",
                      shard_size: int | None = None, overwrite: bool = False, unseen: Sequence[str] = (),
-                     held_out_wording: Sequence[str] = (), engine: str = "local", ray_address: str = "auto") -> Path:
+                     held_out_wording: Sequence[str] = (), engine: str = "local", ray_address: str = "auto",
+                     sensor: str | None = None) -> Path:
     """Simulate ``num_clips`` captioned clips into ``out_dir`` (see the module doc for the records).
 
     ``format``: ``directory`` (``manifest.jsonl`` + ``clips/``) or ``wds`` (WebDataset shards of
@@ -163,6 +171,10 @@ def generate_dataset(out_dir: str | os.PathLike, num_clips: int, seed: int = 0, 
     test captions, which use no other; train captions use the remaining families. Without it every
     split is worded in all four. The views do not depend on it (captions are drawn after them).
 
+    ``sensor``: a point-cloud sensor of ``radar_views.SENSOR_CHAINS`` (e.g. ``iwr1443-radhar``): each clip is
+    simulated on that sensor's profile and frame rate, through its firmware's point-cloud chain, and
+    rendered on ``cfg``'s views (``radar_synth.sensor``), as a real recording of it is converted.
+
     ``engine``: ``local`` (a pool of ``workers`` processes) or ``ray`` (Ray tasks on ``ray_address``:
     ``auto``, ``local`` or a cluster's address; ``radar_synth.engine``): the same bytes either way.
     """
@@ -170,6 +182,8 @@ def generate_dataset(out_dir: str | os.PathLike, num_clips: int, seed: int = 0, 
     unseen = _check_unseen(unseen)
     wording = _wording(held_out_wording)
     cfg = cfg or RadarConfig()
+    if sensor is not None and sensor not in SENSOR_CHAINS:
+        raise ValueError(f"sensor: {sensor!r} is not a point-cloud sensor; known: {', '.join(SENSOR_CHAINS)}")
     pairs = int(twins * num_clips) // 2
     kinds = ["single"] * (num_clips - 2 * pairs) + [i % 2 for i in range(2 * pairs)]
     splits = _splits(num_clips, pairs, seed, tuple(split_fractions))
@@ -178,10 +192,11 @@ def generate_dataset(out_dir: str | os.PathLike, num_clips: int, seed: int = 0, 
     stamp = json.dumps({"clips": num_clips, "seed": seed, "twins": twins, "multi_segment": multi_segment,
                         "radar": cfg.to_dict(), "snr_db": snr_db, "path": path, "max_frames": max_frames,
                         "split_fractions": list(split_fractions), "unseen": sorted(unseen),
-                        "held_out_wording": sorted(held_out_wording)}, sort_keys=True)
+                        "held_out_wording": sorted(held_out_wording), **({"sensor": sensor} if sensor else {})},
+                       sort_keys=True)
     work = open_partial(out, "synth", stamp)
     tasks = [(i, kind, seed, str(work), cfg.to_dict(), {"snr_db": snr_db}, path, max_frames, multi_segment,
-              splits[i], frozenset() if splits[i] == "test" else unseen, wording[splits[i]])
+              splits[i], frozenset() if splits[i] == "test" else unseen, wording[splits[i]], sensor)
              for i, kind in enumerate(kinds)]
     records = []
     bar = tqdm(total=num_clips, desc="simulating clips", unit="clip", disable=not progress)

@@ -30,7 +30,7 @@ from .kernel import hann_dtft, hann_strip
 from .scene import StaticClutter, Trajectories
 from .synth import SynthConfig, chirp_times, point_geometry, segment_geometry, virtual_x
 
-__all__ = ["iter_fast_views", "window_profiles", "NoiseBank", "HALF_BINS", "NOISE_BLOCK"]
+__all__ = ["iter_fast_views", "body_window", "static_profile", "window_profiles", "NoiseBank", "HALF_BINS", "NOISE_BLOCK"]
 
 HALF_BINS = 6  # bins on each side of the beat bin (Hann sidelobes there: about -55 dB)
 NOISE_BLOCK = 16  # range bins per noise block; the signal window is made of whole blocks
@@ -128,6 +128,37 @@ def _fold(prof: np.ndarray, lo: int, n: int) -> np.ndarray:
     return out
 
 
+def body_window(traj: Trajectories, cfg: RadarConfig, frames: np.ndarray, xv: np.ndarray | None = None,
+                block: int | None = None) -> tuple[np.ndarray, int]:
+    """The body's range profiles of ``frames``, chirp by chirp, on a window of whole ``block``-bin
+    blocks around it: ``([F, L, TX, RX, W], first bin)`` (the first bin may be < 0 or the window
+    folded onto all ``N`` bins when it is wider, then 0); no noise, no clutter."""
+    n = cfg.num_samples
+    xv = virtual_x(cfg) if xv is None else xv  # [TX, RX]
+    block = _block_size(n) if block is None else block
+    f = frames.shape[0]
+    t0 = chirp_times(cfg, frames)  # [F, L, TX]
+    c, a = traj.at(t0)  # [F, L, TX, K, 3]
+    r, u, amp = segment_geometry(c, a, traj.sizes)  # [F, L, TX, K]
+    tau0 = 2 * r / SPEED_OF_LIGHT
+    beta = cfg.slope_hz_per_s * tau0 * n / cfg.sample_rate_hz  # beat frequency in bins
+    centre = np.rint(beta).astype(np.int64)
+    lo = (int(centre.min()) - HALF_BINS) // block * block  # window of whole blocks (may start < 0)
+    width = -(-(int(centre.max()) + HALF_BINS + 1 - lo) // block) * block
+    strip = hann_strip(beta - centre, n, HALF_BINS)  # [F, L, TX, K, M]
+    # carrier phase at the first sample (float64: f0 tau is ~1e4 rad) and the element's offset
+    phase = (2 * np.pi * cfg.first_sample_freq_hz * tau0) % (2 * np.pi)  # [F, L, TX, K]
+    phase = phase[..., None, :] - np.pi * xv[None, None, :, :, None] * u[..., None, :]  # [F, L, TX, RX, K]
+    coef = _phasors(amp[..., None, :], phase)
+    k, m = strip.shape[-2:]
+    prof = window_profiles(coef.reshape(-1, cfg.num_rx, k), strip.reshape(-1, k, m),
+                           (centre - HALF_BINS - lo).reshape(-1, k), width)
+    prof = prof.reshape(f, cfg.num_loops, cfg.num_tx, cfg.num_rx, width)  # [F, L, TX, RX, W]
+    if width > n:
+        return _fold(prof, lo, n), 0
+    return prof, lo
+
+
 def iter_fast_views(traj: Trajectories, clutter: StaticClutter | None, cfg: RadarConfig, synth: SynthConfig,
                     num_frames: int, rng: np.random.Generator, chunk: int = 4, noise: bool = True,
                     azimuth: str = "bartlett") -> Iterator[RadarViews]:
@@ -142,26 +173,8 @@ def iter_fast_views(traj: Trajectories, clutter: StaticClutter | None, cfg: Rada
     for first in range(0, num_frames, chunk):
         frames = np.arange(first, min(first + chunk, num_frames))
         f = frames.shape[0]
-        t0 = chirp_times(cfg, frames)  # [F, L, TX]
-        c, a = traj.at(t0)  # [F, L, TX, K, 3]
-        r, u, amp = segment_geometry(c, a, traj.sizes)  # [F, L, TX, K]
-        tau0 = 2 * r / SPEED_OF_LIGHT
-        beta = cfg.slope_hz_per_s * tau0 * n / cfg.sample_rate_hz  # beat frequency in bins
-        centre = np.rint(beta).astype(np.int64)
-        lo = (int(centre.min()) - HALF_BINS) // block * block  # window of whole blocks (may start < 0)
-        width = -(-(int(centre.max()) + HALF_BINS + 1 - lo) // block) * block
-        strip = hann_strip(beta - centre, n, HALF_BINS)  # [F, L, TX, K, M]
-        # carrier phase at the first sample (float64: f0 tau is ~1e4 rad) and the element's offset
-        phase = (2 * np.pi * cfg.first_sample_freq_hz * tau0) % (2 * np.pi)  # [F, L, TX, K]
-        phase = phase[..., None, :] - np.pi * xv[None, None, :, :, None] * u[..., None, :]  # [F, L, TX, RX, K]
-        coef = _phasors(amp[..., None, :], phase)
-        k, m = strip.shape[-2:]
-        prof = window_profiles(coef.reshape(-1, cfg.num_rx, k), strip.reshape(-1, k, m),
-                               (centre - HALF_BINS - lo).reshape(-1, k), width)
-        prof = prof.reshape(f, cfg.num_loops, cfg.num_tx, cfg.num_rx, width)  # [F, L, TX, RX, W]
-        if width > n:
-            prof = _fold(prof, lo, n)
-            lo, width = 0, n
+        prof, lo = body_window(traj, cfg, frames, xv, block)  # [F, L, TX, RX, W]
+        width = prof.shape[-1]
         bins = (lo + np.arange(width)) % n  # [W] range bins of the window
         if static is not None:
             prof += static[..., bins]

@@ -1,0 +1,48 @@
+"""sensor.py: clips in a point-cloud sensor's domain, through the same chain a real recording takes."""
+
+import numpy as np
+import pytest
+
+from radar_synth import generate_dataset
+from radar_synth.motion import plan_clip
+from radar_synth.scene import body_trajectories
+from radar_synth.sensor import render_sensor_clip, sensor_point_cloud
+from radar_text_data import read_manifest
+from radar_views import RadarConfig, sensor_profile
+
+SENSOR = "iwr1443-radhar"
+
+
+def test_the_sensor_sees_the_body_at_its_frame_rate_where_it_is():
+    grid = RadarConfig()
+    plan = plan_clip(np.random.default_rng(3), grid.frame_rate_hz, max_frames=160)
+    cloud = sensor_point_cloud(plan, grid.frame_rate_hz, np.random.default_rng(0), SENSOR)
+    cfg = sensor_profile(SENSOR)
+    assert len(cloud.frames) == int(plan.num_frames / grid.frame_rate_hz * cfg.frame_rate_hz)
+    np.testing.assert_allclose(np.diff(cloud.times), cfg.frame_period_s)
+    torso = body_trajectories(plan, grid.frame_rate_hz).torso_range(cloud.times)
+    near = [np.abs(np.linalg.norm(f[:, :3], axis=1) - t).min() for f, t in zip(cloud.frames, torso, strict=True)
+            if len(f)]
+    assert len(near) > 0.8 * len(cloud.frames) and np.median(near) < 0.5  # a point on the body in most frames
+    moving = np.concatenate(cloud.frames)[:, 3]
+    assert np.all(np.isclose(np.abs(moving) / cfg.velocity_resolution_mps % 1, 0) |
+                  np.isclose(np.abs(moving) / cfg.velocity_resolution_mps % 1, 1))  # on the sensor's Doppler bins
+
+
+def test_views_follow_the_plan_and_are_deterministic():
+    grid = RadarConfig()
+    plan = plan_clip(np.random.default_rng(5), grid.frame_rate_hz, max_frames=96)
+    a = render_sensor_clip(plan, np.random.default_rng(1), SENSOR, grid)
+    b = render_sensor_clip(plan, np.random.default_rng(1), SENSOR, grid)
+    assert a.range_time.shape == (256, plan.num_frames) and a.doppler_time.shape == (128, plan.num_frames)
+    for name in ("range_time", "doppler_time", "azimuth_time"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+        assert 0 <= getattr(a, name).min() and getattr(a, name).max() <= 1
+
+
+def test_a_dataset_in_the_sensors_domain(tmp_path):
+    out = generate_dataset(tmp_path / "d", 4, seed=0, max_frames=100, sensor=SENSOR, progress=False)
+    assert {r.extras["sensor"] for r in read_manifest(out)} == {SENSOR}
+    with pytest.raises(ValueError, match="sensor: 'iwr1843' is not a point-cloud sensor; known: iwr1443-radhar"):
+        generate_dataset(tmp_path / "e", 4, sensor="iwr1843", progress=False)
+    assert not (tmp_path / "e").exists()
