@@ -279,3 +279,19 @@ def test_an_evaluation_only_dataset_converts_checks_and_evaluates(tmp_path):
     assert result.exit_code == 0, result.output
     assert "no validation clip: not calibrated" in run("eval", "--checkpoint", tmp_path / "m", "--data",
                                                        tmp_path / "d", "--task", "zeroshot", "--unseen", "wave").output
+
+
+def test_convert_from_radhar_reads_its_layout_and_refuses_what_it_does_not_take(tmp_path):
+    from radar_text_data.testing import radhar_folder
+
+    radhar_folder(tmp_path / "src", {"Train/walk": ["w1", "w2"], "Test/walk": ["w3"]}, frames=40)
+    done = run("data", "convert", tmp_path / "src", "--from", "radhar", "--out", tmp_path / "d", "--window", "32")
+    assert done.exit_code == 0, done.output
+    assert "wrote 6 clips from 3 recordings" in done.output and "(2 train, 2 val, 2 test)" in done.output
+    assert run("data", "check", tmp_path / "d").exit_code == 0
+    for extra, flag in ((["--labels", tmp_path / "l.csv"], "--labels"), (["--test-fraction", "0.5"], "--test-fraction")):
+        refused = run("data", "convert", tmp_path / "src", "--from", "radhar", "--out", tmp_path / "r", *extra)
+        assert refused.exit_code == 2 and one_line(refused).startswith(f"error: {flag}: --from radhar reads")
+    wrong = run("data", "convert", tmp_path, "--from", "radhar", "--out", tmp_path / "r")
+    assert wrong.exit_code == 2 and "expected RadHAR's Data folder" in one_line(wrong)
+    assert not (tmp_path / "r").exists()

@@ -8,15 +8,21 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from radar_text_data.contract import FRAME_MULTIPLE, SPLIT_FRACTIONS  # standard library only
+from radar_text_data.contract import (  # standard library only
+    FRAME_MULTIPLE,
+    PUBLIC_DATASETS,
+    SPLIT_FRACTIONS,
+)
 
 from .common import (
     Overwrite,
     Stride,
     check_fractions,
     check_windows,
+    choice,
     console,
     fail,
+    progress_bar,
     user_errors,
     writing,
 )
@@ -25,7 +31,8 @@ __all__ = ["data_convert"]
 
 
 def data_convert(
-    src: Annotated[Path, typer.Argument(help="Folder of <id>.npz or <id>/<view>.npy files.")],
+    src: Annotated[Path, typer.Argument(help="Folder of <id>.npz or <id>/<view>.npy files, or with --from a "
+                                        "public dataset's folder.")],
     out: Annotated[Path, typer.Option(help="Output dataset directory.")],
     captions: Annotated[Path | None, typer.Option(help="JSON {id: [captions]} or JSON lines {id, captions}.",
                                                   show_default=False)] = None,
@@ -56,10 +63,25 @@ def data_convert(
                                                min=FRAME_MULTIPLE,
                                                show_default=False)] = None,
     stride: Stride = None,
+    from_: Annotated[str | None, typer.Option("--from", help=f"Read a public dataset's own layout instead: "
+                                              f"{' | '.join(PUBLIC_DATASETS)} (radhar: RadHAR's Data folder of point "
+                                              "clouds; official Train/Test split, val carved from Train by file; "
+                                              "--window 96 --stride 16 at 50 frames/s by default).",
+                                              callback=choice("from", PUBLIC_DATASETS), show_default=False)] = None,
 ) -> None:
     """Convert your own per-clip views plus captions or labels to the dataset directory format. Every
     clip is checked first (views, frames, finite values, captions, segments): any problem is listed
     and nothing is written."""
+    if from_ is not None:
+        given = [flag for flag, value in (("--captions", captions), ("--labels", labels), ("--templates", templates),
+                                          ("--classes", classes), ("--skip-unlabelled", skip_unlabelled or None))
+                 if value is not None]
+        if given or test_fraction != SPLIT_FRACTIONS[2]:
+            what = ", ".join(given) if given else "--test-fraction"
+            raise fail(f"{what}: --from {from_} reads the dataset's own labels and official test split; leave "
+                       f"{'them' if len(given) > 1 else 'it'} out")
+        check_windows(window, stride)
+        return _convert_public(from_, src, out, window, stride, val_fraction, seed, overwrite)
     if captions is None and labels is None:
         raise fail("give --captions FILE, --labels FILE, or both")
     if templates is not None and labels is None:
@@ -80,4 +102,24 @@ def data_convert(
     first = f": {', '.join(skipped[:5])}{', ...' if len(skipped) > 5 else ''}" if skipped else ""
     console.print(escape(f"wrote {kept} clips to {root} ({len(skipped)} clip(s) without "
                          f"{'captions' if captions else 'labelled frames'} left out{first}); check it with "
+                         f"`seqclip data check {root}`"), highlight=False, soft_wrap=True)
+
+
+def _convert_public(name: str, src: Path, out: Path, window: int | None, stride: int | None, val_fraction: float,
+                    seed: int, overwrite: bool) -> None:
+    """``data convert --from NAME``: a public dataset's recordings, rendered as views, to the format."""
+    from radar_text_data import read_manifest
+    from radar_text_data.radhar import RADHAR_STRIDE, RADHAR_WINDOW, convert_radhar, radhar_files
+
+    window = window or RADHAR_WINDOW
+    stride = stride or (RADHAR_STRIDE if window == RADHAR_WINDOW else window)
+    with writing(out), user_errors(out):
+        total = len(radhar_files(src))  # a wrong layout is named before anything is read
+        with progress_bar(total, "rendering recordings") as advance:
+            root = convert_radhar(src, out, window=window, stride=stride, val_fraction=val_fraction, seed=seed,
+                                  overwrite=overwrite, progress=lambda done, _: advance())
+    records = read_manifest(root)
+    counts = {s: sum(r.split == s for r in records) for s in ("train", "val", "test")}
+    console.print(escape(f"wrote {len(records)} clips from {total} recordings to {root} "
+                         f"({', '.join(f'{n} {s}' for s, n in counts.items())}); check it with "
                          f"`seqclip data check {root}`"), highlight=False, soft_wrap=True)

@@ -77,6 +77,11 @@ def data_synth(
     held_out_wording: Annotated[str | None, typer.Option(
         help=f"Caption wording families used only in val and test (which use no other), comma-separated, from "
              f"{', '.join(WORDING_FAMILIES)}; train captions use the rest.", show_default=False)] = None,
+    sensor: Annotated[str | None, typer.Option(help="Simulate a point-cloud sensor's recordings instead: its "
+                                               "profile and frame rate, its firmware's point-cloud chain, rendered "
+                                               "on the views as `data convert --from` renders its real recordings "
+                                               "(iwr1443-radhar: RadHAR's sensor). [default: dense views of the "
+                                               "IWR1843 profile]", show_default=False)] = None,
 ) -> None:
     """Simulate a captioned radar dataset with radar-synth (written beside --out, renamed into place)."""
     from radar_text_data.classes import parse_class_names
@@ -88,7 +93,7 @@ def data_synth(
         _synth(out, clips, seed=seed, workers=workers, max_frames=max_frames, snr_db=snr_db,
                multi_segment=multi_segment, twins=twins, format=format, shard_size=shard_size,
                overwrite=overwrite, unseen=unseen_names, held_out_wording=wording, engine=engine,
-               ray_address=ray_address)
+               ray_address=ray_address, sensor=sensor)
 
 
 def _synth(out: Path, clips: int, **options) -> None:
