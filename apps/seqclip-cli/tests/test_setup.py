@@ -1,6 +1,8 @@
 """training/setup.py: what setup checks before the first step and what it records."""
 
 
+import pytest
+import torch
 from seqclip_fixtures import FAST_ARGS, make_dataset, toml_base, train_cli
 
 
@@ -33,3 +35,32 @@ def test_the_batch_size_defaults_to_the_device_and_is_recorded(tmp_path, data):
     assert TrainConfig().batch_size is None and DEFAULT_BATCH == {"cpu": 32, "cuda": 128}
     ok = train_cli(*toml_base(tmp_path), "--data", str(data), *FAST_ARGS, "--out", str(run))
     assert ok.exit_code == 0 and tomllib.loads((run / "config.toml").read_text())["train"]["batch_size"] == 4
+
+
+def test_init_starts_from_a_models_weights_and_refuses_another_architecture(tmp_path, data):
+    from rich.console import Console
+
+    from seqclip.config import TrainConfig
+    from seqclip.distributed import DistContext
+    from seqclip.errors import TrainingError
+    from seqclip.model import SeqClip
+    from seqclip.training.setup import setup
+
+    first = train_cli(*toml_base(tmp_path), "--data", str(data), *FAST_ARGS, "--out", str(tmp_path / "a"))
+    assert first.exit_code == 0, first.output
+    trained = SeqClip.from_pretrained(tmp_path / "a").state_dict()
+    base = dict(data=str(data), clip_length=32, batch_size=4, similarity="pooled", epochs=1, eval_test=False)
+    r = setup(TrainConfig(**base, out=str(tmp_path / "b"), init=str(tmp_path / "a")), Console(quiet=True),
+              DistContext.single())
+    r.logger.close()
+    for name, value in r.model.state_dict().items():
+        assert torch.equal(value.cpu(), trained[name]), name
+    fresh = setup(TrainConfig(**base, out=str(tmp_path / "c")), Console(quiet=True), DistContext.single())
+    fresh.logger.close()
+    assert not all(torch.equal(v.cpu(), trained[k]) for k, v in fresh.model.state_dict().items())
+    with pytest.raises(TrainingError, match=r"--init: .* has --preset 'tiny', this run 'small'; pass the same"):
+        setup(TrainConfig(**base, out=str(tmp_path / "d"), init=str(tmp_path / "a"), preset="small"),
+              Console(quiet=True), DistContext.single())
+    missing = train_cli(*toml_base(tmp_path), "--data", str(data), *FAST_ARGS, "--out", str(tmp_path / "e"),
+                        "--init", str(tmp_path / "nope"))
+    assert missing.exit_code == 2 and "--init:" in missing.output and "not found" in missing.output

@@ -129,6 +129,8 @@ def preflight(cfg: TrainConfig) -> None:
     check_run_dir(cfg)
     if cfg.resume:
         resolve_resume(Path(cfg.out), cfg.resume)
+    if cfg.init and not Path(cfg.init).exists():
+        raise TrainingError(f"--init: {cfg.init} not found (a model directory, a run or a checkpoint)")
 
 
 def open_run_dir(cfg: TrainConfig, data_dir: Path) -> tuple[Path, Path | None, bool]:

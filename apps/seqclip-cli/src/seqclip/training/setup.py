@@ -14,7 +14,7 @@ from radar_text_data.check import format_problems
 from radar_text_data.source import DataLocation, resolve_data
 from radar_views import output_lock
 
-from ..config import DEFAULT_BATCH, DEFAULT_PRECISION, TrainConfig
+from ..config import DEFAULT_BATCH, DEFAULT_PRECISION, TrainConfig, flag
 from ..data import EpochSampler, RadarTextDataset, twin_pairs
 from ..distributed import DistContext, resolve_device
 from ..errors import TrainingError
@@ -154,6 +154,8 @@ def setup(cfg: TrainConfig, console: Console, dist: DistContext) -> Run:
                             f"{cfg.accum_steps} x {cfg.batch_size * dist.world_size} clips; lower --batch-size or "
                             f"--accum-steps")
     model = SeqClip(model_cfg).to(device)
+    if cfg.init and ckpt is None:  # a resumed run has its own weights
+        _start_from(model, cfg.init, console if dist.is_main else None)
     if dist.is_main and data.kind == "directory":  # shards stream: their captions are not known up front
         _warn_cut_captions(model, data, console)
     if dist.is_main and val_ds is not None and (few := few_clips_warning(len(val_ds), "validation")):
@@ -289,3 +291,20 @@ def _restore(r: Run, ckpt: Path) -> None:
     r.state = TrainState.from_dict(saved["state"])
     r.last_ckpt = ckpt
     r.console.print(f"resumed from {ckpt} (epoch {r.state.epoch}, step {r.state.global_step})")
+
+
+INIT_FIELDS = ("preset", "text_model", "max_text_length")  # what shapes the weights --init loads
+
+
+def _start_from(model: SeqClip, init: str, console: Console | None) -> None:
+    """``model`` with the weights of the SeqClip model at ``init`` (``--init``: fine-tuning); a model
+    whose architecture differs is refused naming the fields."""
+    pre = SeqClip.from_pretrained(init)
+    differ = [f for f in INIT_FIELDS if getattr(pre.config, f) != getattr(model.config, f)]
+    if differ:
+        raise TrainingError("--init: " + ", ".join(f"{init} has {flag(f)} {getattr(pre.config, f)!r}, this run "
+                                                    f"{getattr(model.config, f)!r}" for f in differ) + "; pass the same")
+    model.load_state_dict(pre.state_dict())
+    if console is not None:
+        console.print(f"starting from the weights of {init}" + (f" ({pre.load_note})" if pre.load_note else ""),
+                      highlight=False)
