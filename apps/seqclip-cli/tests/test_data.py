@@ -295,3 +295,20 @@ def test_convert_from_radhar_reads_its_layout_and_refuses_what_it_does_not_take(
     wrong = run("data", "convert", tmp_path, "--from", "radhar", "--out", tmp_path / "r")
     assert wrong.exit_code == 2 and "expected RadHAR's Data folder" in one_line(wrong)
     assert not (tmp_path / "r").exists()
+
+
+def test_convert_from_mmfi_takes_its_protocol_split_and_axes(tmp_path):
+    from radar_text_data import read_manifest
+    from radar_text_data.testing import mmfi_folder
+
+    mmfi_folder(tmp_path / "src", [f"E0{1 + (s - 1) // 10}/S{s:02d}/A12" for s in (1, 2, 3, 31)], frames=30)
+    done = run("data", "convert", tmp_path / "src", "--from", "mmfi", "--out", tmp_path / "d", "--window", "64",
+               "--official-split", "cross_scene", "--protocol", "protocol2", "--axes", "-y,x,z")
+    assert done.exit_code == 0, done.output
+    assert {r.extras["split_protocol"] for r in read_manifest(tmp_path / "d")} == {"cross_scene"}
+    assert "(4 train, 2 val, 2 test)" in done.output
+    bad = run("data", "convert", tmp_path / "src", "--from", "mmfi", "--out", tmp_path / "e", "--axes", "x,y")
+    assert bad.exit_code == 2 and "axes: expected" in one_line(bad) and not (tmp_path / "e").exists()
+    other = run("data", "convert", tmp_path / "src", "--from", "radhar", "--out", tmp_path / "e", "--protocol",
+                "protocol1")
+    assert other.exit_code == 2 and "MM-Fi's" in one_line(other)

@@ -93,3 +93,15 @@ def test_a_bad_file_leaves_nothing(tmp_path):
     with pytest.raises(RadHARFormatError, match="b.txt:1: point block without"):
         convert_radhar(tmp_path / "src", tmp_path / "out")
     assert not (tmp_path / "out").exists() and [p.name for p in tmp_path.iterdir()] == ["src"]
+
+
+def test_val_is_carved_per_label_by_recording_and_a_lone_recording_stays_in_train(tmp_path):
+    from radar_text_data.recordings import Recording, carve_val
+
+    recs = [Recording(f"{label}{i}", "train", label, tmp_path / f"{label}{i}.txt", lambda: None)
+            for label, n in (("a", 10), ("b", 1)) for i in range(n)] + [Recording("t", "test", "a", tmp_path, lambda: None)]
+    carved = carve_val(recs, 0.2, seed=0)
+    assert [r.id for r in carved] == [r.id for r in recs]  # order kept
+    assert sum(r.split == "val" for r in carved if r.label == "a") == 2
+    assert next(r for r in carved if r.label == "b").split == "train" and carved[-1].split == "test"
+    assert carve_val(recs, 0.2, seed=0) == carved and carve_val(recs, 0.0, seed=0) == recs

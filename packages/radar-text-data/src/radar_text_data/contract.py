@@ -5,11 +5,13 @@ only, so a CLI can read it without importing numpy."""
 from __future__ import annotations
 
 __all__ = ["VIEW_BINS", "MAX_FRAMES", "FRAME_MULTIPLE", "SPLITS", "MANIFEST", "INDEX", "CLIP_DTYPE", "DEFAULT_SHARD_SIZE",
-           "SPLIT_FRACTIONS", "FORMATS", "PUBLIC_DATASETS", "check_clip_length"]
+           "SPLIT_FRACTIONS", "FORMATS", "PUBLIC_DATASETS", "MMFI_PROTOCOL_NAMES", "MMFI_SPLITS", "check_clip_length"]
 
 # rows of each view, in radar_views.VIEW_NAMES order: range bins, Doppler bins, azimuth bins
 VIEW_BINS: dict[str, int] = {"range_time": 256, "doppler_time": 128, "azimuth_time": 128}
-PUBLIC_DATASETS = ("radhar",)  # layouts `seqclip data convert --from` reads (radar_text_data.radhar, ...)
+PUBLIC_DATASETS = ("radhar", "mmfi")  # layouts `seqclip data convert --from` reads (radar_text_data.radhar, .mmfi)
+MMFI_PROTOCOL_NAMES = ("protocol1", "protocol2", "protocol3")  # MM-Fi's daily, rehabilitation, all actions
+MMFI_SPLITS = ("random", "cross_subject", "cross_scene")  # the MM-Fi toolbox's train / test splits
 MAX_FRAMES = 496  # longest clip the encoder accepts (frames): 31 token columns of 16 frames
 FRAME_MULTIPLE = 16  # clips are cropped / padded to a multiple of this many frames
 SPLITS = ("train", "val", "test")

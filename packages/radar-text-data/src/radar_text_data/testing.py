@@ -1,7 +1,7 @@
 """A tiny dataset for tests (``numpy.testing``'s idea): random views of the format's shapes
 (``VIEW_BINS``), written through the package, no simulation. Every test of the workspace that needs
 a dataset on disk builds it here; so are small files in public datasets' layouts
-(``write_radhar_file``)."""
+(``write_radhar_file``, ``radhar_folder``, ``mmfi_folder``)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from .contract import VIEW_BINS
 from .manifest import write_manifest
 from .records import ClipRecord
 
-__all__ = ["tiny_dataset", "write_radhar_file", "radhar_folder"]
+__all__ = ["tiny_dataset", "write_radhar_file", "radhar_folder", "mmfi_folder"]
 
 
 def _segmented(i: int, frames: int) -> dict:
@@ -81,3 +81,18 @@ def radhar_folder(root: str | Path, files: dict[str, Sequence[str]], frames: int
                    for k in rng.integers(3, 7, frames)]
             write_radhar_file(Path(root) / "Data" / folder / f"{name}.txt", pts, 1561686032.0 + np.arange(frames) / 30)
     return Path(root) / "Data"
+
+
+def mmfi_folder(root: str | Path, sequences: Sequence[str], frames: int = 30, seed: int = 0) -> Path:
+    """``root/Exx/Sxx/Axx/mmwave/frame001.bin ...`` for each ``"E01/S01/A01"`` of ``sequences``: raw
+    float64 rows of (x, y, z, Doppler, intensity), 2-5 points 1-4 m ahead (y), every fifth frame empty."""
+    rng = np.random.default_rng(seed)
+    for seq in sequences:
+        folder = Path(root) / seq / "mmwave"
+        folder.mkdir(parents=True, exist_ok=True)
+        for i in range(1, frames + 1):
+            k = 0 if i % 5 == 0 else int(rng.integers(2, 6))
+            pts = np.column_stack([rng.uniform(-1, 1, k), rng.uniform(1, 4, k), rng.uniform(-0.5, 1, k),
+                                   rng.uniform(-2, 2, k), rng.uniform(5, 30, k)])
+            (folder / f"frame{i:03d}.bin").write_bytes(pts.astype(np.float64).tobytes())
+    return Path(root)

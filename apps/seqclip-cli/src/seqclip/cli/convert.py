@@ -10,6 +10,8 @@ from rich.markup import escape
 
 from radar_text_data.contract import (  # standard library only
     FRAME_MULTIPLE,
+    MMFI_PROTOCOL_NAMES,
+    MMFI_SPLITS,
     PUBLIC_DATASETS,
     SPLIT_FRACTIONS,
 )
@@ -64,10 +66,19 @@ def data_convert(
                                                show_default=False)] = None,
     stride: Stride = None,
     from_: Annotated[str | None, typer.Option("--from", help=f"Read a public dataset's own layout instead: "
-                                              f"{' | '.join(PUBLIC_DATASETS)} (radhar: RadHAR's Data folder of point "
-                                              "clouds; official Train/Test split, val carved from Train by file; "
-                                              "--window 96 --stride 16 at 50 frames/s by default).",
+                                              f"{' | '.join(PUBLIC_DATASETS)} (radhar: RadHAR's Data folder, official "
+                                              "Train/Test split, --window 96 --stride 16 by default; mmfi: the folder "
+                                              "of E01..E04, --protocol and --official-split, --window 256 --stride "
+                                              "128 by default; val carved from train by recording).",
                                               callback=choice("from", PUBLIC_DATASETS), show_default=False)] = None,
+    protocol: Annotated[str, typer.Option(help="With --from mmfi: protocol1 (daily activities) | protocol2 "
+                                          "(rehabilitation) | protocol3 (all 27).",
+                                          callback=choice("protocol", MMFI_PROTOCOL_NAMES))] = "protocol3",
+    official_split: Annotated[str, typer.Option(help=f"With --from mmfi: the toolbox's train/test split: "
+                                                f"{' | '.join(MMFI_SPLITS)}.",
+                                                callback=choice("official-split", MMFI_SPLITS))] = "random",
+    axes: Annotated[str, typer.Option(help="With --from mmfi: the source columns of right, forward and up (a minus "
+                                      "flips one), e.g. -y,x,z when depth is x.")] = "x,y,z",
 ) -> None:
     """Convert your own per-clip views plus captions or labels to the dataset directory format. Every
     clip is checked first (views, frames, finite values, captions, segments): any problem is listed
@@ -80,8 +91,11 @@ def data_convert(
             what = ", ".join(given) if given else "--test-fraction"
             raise fail(f"{what}: --from {from_} reads the dataset's own labels and official test split; leave "
                        f"{'them' if len(given) > 1 else 'it'} out")
+        if from_ != "mmfi" and (protocol, official_split, axes) != ("protocol3", "random", "x,y,z"):
+            raise fail(f"--protocol, --official-split and --axes are MM-Fi's; --from {from_} takes none of them")
         check_windows(window, stride)
-        return _convert_public(from_, src, out, window, stride, val_fraction, seed, overwrite)
+        return _convert_public(from_, src, out, window, stride, val_fraction, seed, overwrite,
+                               {"protocol": protocol, "split": official_split, "axes": axes} if from_ == "mmfi" else {})
     if captions is None and labels is None:
         raise fail("give --captions FILE, --labels FILE, or both")
     if templates is not None and labels is None:
@@ -106,18 +120,31 @@ def data_convert(
 
 
 def _convert_public(name: str, src: Path, out: Path, window: int | None, stride: int | None, val_fraction: float,
-                    seed: int, overwrite: bool) -> None:
+                    seed: int, overwrite: bool, options: dict) -> None:
     """``data convert --from NAME``: a public dataset's recordings, rendered as views, to the format."""
     from radar_text_data import read_manifest
-    from radar_text_data.radhar import RADHAR_STRIDE, RADHAR_WINDOW, convert_radhar, radhar_files
 
-    window = window or RADHAR_WINDOW
-    stride = stride or (RADHAR_STRIDE if window == RADHAR_WINDOW else window)
+    if name == "radhar":
+        from radar_text_data.radhar import RADHAR_STRIDE as default_stride
+        from radar_text_data.radhar import RADHAR_WINDOW as default_window
+        from radar_text_data.radhar import convert_radhar as convert
+        from radar_text_data.radhar import radhar_files
+
+        count = lambda: len(radhar_files(src))  # noqa: E731
+    else:
+        from radar_text_data.mmfi import MMFI_STRIDE as default_stride
+        from radar_text_data.mmfi import MMFI_WINDOW as default_window
+        from radar_text_data.mmfi import convert_mmfi as convert
+        from radar_text_data.mmfi import mmfi_recordings
+
+        count = lambda: len(mmfi_recordings(src, **options))  # noqa: E731
+    window = window or default_window
+    stride = stride or (default_stride if window == default_window else window)
     with writing(out), user_errors(out):
-        total = len(radhar_files(src))  # a wrong layout is named before anything is read
+        total = count()  # a wrong layout is named before anything is read
         with progress_bar(total, "rendering recordings") as advance:
-            root = convert_radhar(src, out, window=window, stride=stride, val_fraction=val_fraction, seed=seed,
-                                  overwrite=overwrite, progress=lambda done, _: advance())
+            root = convert(src, out, window=window, stride=stride, val_fraction=val_fraction, seed=seed,
+                           overwrite=overwrite, progress=lambda done, _: advance(), **options)
     records = read_manifest(root)
     counts = {s: sum(r.split == s for r in records) for s in ("train", "val", "test")}
     console.print(escape(f"wrote {len(records)} clips from {total} recordings to {root} "
