@@ -312,3 +312,21 @@ def test_convert_from_mmfi_takes_its_protocol_split_and_axes(tmp_path):
     other = run("data", "convert", tmp_path / "src", "--from", "radhar", "--out", tmp_path / "e", "--protocol",
                 "protocol1")
     assert other.exit_code == 2 and "MM-Fi's" in one_line(other)
+
+
+def test_convert_from_ti_csv_needs_a_frame_rate_and_takes_labels_from_folders(tmp_path):
+    from radar_text_data.testing import write_ti_csv
+
+    rng = np.random.default_rng(0)
+    for label in ("wave", "walk"):
+        for i in range(5):
+            write_ti_csv(tmp_path / "src" / label / f"r{i}.csv",
+                         {n: rng.uniform(0.5, 3, (2, 5)) for n in range(40)})
+    args = ["data", "convert", tmp_path / "src", "--from", "ti-csv"]
+    no_rate = run(*args, "--out", tmp_path / "x")
+    assert no_rate.exit_code == 2 and "--frame-rate: --from ti-csv needs it" in one_line(no_rate)
+    done = run(*args, "--out", tmp_path / "d", "--frame-rate", "10", "--window", "64", "--test-fraction", "0.2")
+    assert done.exit_code == 0, done.output
+    assert "from 10 recordings" in done.output and run("data", "check", tmp_path / "d").exit_code == 0
+    wrong = run("data", "convert", tmp_path / "src", "--from", "radhar", "--out", tmp_path / "x", "--frame-rate", "10")
+    assert wrong.exit_code == 2 and not (tmp_path / "x").exists()

@@ -1,6 +1,6 @@
 """The radar-text dataset format: typed records, the directory format (``manifest.jsonl`` +
 ``clips/<id>.npz``), WebDataset shards with an index, the clip loader and validator, the converters
-for a user's own data and for public datasets (RadHAR, MM-Fi), and the shape contract every package imports.
+for a user's own data and for public datasets (RadHAR, MM-Fi, TI Demo Visualizer CSV), and the shape contract every package imports.
 
 Submodules load on first use: ``radar_text_data.contract`` (and the CLI that reads it) needs only
 the standard library.
@@ -48,7 +48,8 @@ _LAZY = {
     "read_radhar_file": "radhar", "radhar_files": "radhar", "radhar_recordings": "radhar", "convert_radhar": "radhar",
     "RadHARFormatError": "radhar", "RADHAR_CLASSES": "radhar", "RADHAR_SENSOR": "radhar",
     "read_mmfi_sequence": "mmfi", "mmfi_recordings": "mmfi", "convert_mmfi": "mmfi", "MMFiFormatError": "mmfi",
-    "MMFI_ACTIONS": "mmfi", "MMFI_PROTOCOLS": "mmfi", "MMFI_SPLITS": "mmfi",
+    "MMFI_ACTIONS": "mmfi", "MMFI_PROTOCOLS": "mmfi",
+    "read_ti_csv": "ti_csv", "ti_csv_recordings": "ti_csv", "convert_ti_csv": "ti_csv", "TICsvFormatError": "ti_csv",
 }
 
 __all__ = ["VIEW_BINS", "MAX_FRAMES", "FRAME_MULTIPLE", "SPLITS", "MANIFEST", "INDEX", "CLIP_DTYPE",

@@ -9,7 +9,7 @@ __all__ = ["VIEW_BINS", "MAX_FRAMES", "FRAME_MULTIPLE", "SPLITS", "MANIFEST", "I
 
 # rows of each view, in radar_views.VIEW_NAMES order: range bins, Doppler bins, azimuth bins
 VIEW_BINS: dict[str, int] = {"range_time": 256, "doppler_time": 128, "azimuth_time": 128}
-PUBLIC_DATASETS = ("radhar", "mmfi")  # layouts `seqclip data convert --from` reads (radar_text_data.radhar, .mmfi)
+PUBLIC_DATASETS = ("radhar", "mmfi", "ti-csv")  # layouts `data convert --from` reads (radar_text_data.radhar, .mmfi, .ti_csv)
 MMFI_PROTOCOL_NAMES = ("protocol1", "protocol2", "protocol3")  # MM-Fi's daily, rehabilitation, all actions
 MMFI_SPLITS = ("random", "cross_subject", "cross_scene")  # the MM-Fi toolbox's train / test splits
 MAX_FRAMES = 496  # longest clip the encoder accepts (frames): 31 token columns of 16 frames

@@ -1,7 +1,7 @@
 """A tiny dataset for tests (``numpy.testing``'s idea): random views of the format's shapes
 (``VIEW_BINS``), written through the package, no simulation. Every test of the workspace that needs
 a dataset on disk builds it here; so are small files in public datasets' layouts
-(``write_radhar_file``, ``radhar_folder``, ``mmfi_folder``)."""
+(``write_radhar_file``, ``radhar_folder``, ``mmfi_folder``, ``write_ti_csv``)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from .contract import VIEW_BINS
 from .manifest import write_manifest
 from .records import ClipRecord
 
-__all__ = ["tiny_dataset", "write_radhar_file", "radhar_folder", "mmfi_folder"]
+__all__ = ["tiny_dataset", "write_radhar_file", "radhar_folder", "mmfi_folder", "write_ti_csv"]
 
 
 def _segmented(i: int, frames: int) -> dict:
@@ -96,3 +96,16 @@ def mmfi_folder(root: str | Path, sequences: Sequence[str], frames: int = 30, se
                                    rng.uniform(-2, 2, k), rng.uniform(5, 30, k)])
             (folder / f"frame{i:03d}.bin").write_bytes(pts.astype(np.float64).tobytes())
     return Path(root)
+
+
+def write_ti_csv(path: str | Path, frames: dict[int, np.ndarray], extra_column: bool = True) -> Path:
+    """A TI Demo Visualizer CSV: ``frames`` maps a frame number to its ``[n, 5]`` points (X, Y, Z,
+    Doppler, Intensity), with a ``# Obj`` column and (``extra_column``) a trailing ``SNR`` one."""
+    lines = ["Frame #,# Obj,X,Y,Z,Doppler,Intensity" + (",SNR" if extra_column else "")]
+    for number, pts in frames.items():
+        for x, y, z, v, i in np.asarray(pts, dtype=np.float64).reshape(-1, 5).tolist():
+            lines.append(f"{number},{len(pts)},{x!r},{y!r},{z!r},{v!r},{i!r}" + (",12.5" if extra_column else ""))
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

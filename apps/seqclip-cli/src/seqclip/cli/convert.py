@@ -69,7 +69,10 @@ def data_convert(
                                               f"{' | '.join(PUBLIC_DATASETS)} (radhar: RadHAR's Data folder, official "
                                               "Train/Test split, --window 96 --stride 16 by default; mmfi: the folder "
                                               "of E01..E04, --protocol and --official-split, --window 256 --stride "
-                                              "128 by default; val carved from train by recording).",
+                                              "128 by default; ti-csv: TI Demo Visualizer CSVs in <label>/ folders "
+                                              "or with --labels, --frame-rate, split by --val/--test-fraction, "
+                                              "--window 128 --stride 64 by default; val carved from train by "
+                                              "recording).",
                                               callback=choice("from", PUBLIC_DATASETS), show_default=False)] = None,
     protocol: Annotated[str, typer.Option(help="With --from mmfi: protocol1 (daily activities) | protocol2 "
                                           "(rehabilitation) | protocol3 (all 27).",
@@ -77,25 +80,37 @@ def data_convert(
     official_split: Annotated[str, typer.Option(help=f"With --from mmfi: the toolbox's train/test split: "
                                                 f"{' | '.join(MMFI_SPLITS)}.",
                                                 callback=choice("official-split", MMFI_SPLITS))] = "random",
-    axes: Annotated[str, typer.Option(help="With --from mmfi: the source columns of right, forward and up (a minus "
-                                      "flips one), e.g. -y,x,z when depth is x.")] = "x,y,z",
+    axes: Annotated[str, typer.Option(help="With --from mmfi or ti-csv: the source columns of right, forward and up "
+                                      "(a minus flips one), e.g. -y,x,z when depth is x.")] = "x,y,z",
+    frame_rate: Annotated[float | None, typer.Option(help="With --from ti-csv: the recordings' frames per second.",
+                                                     min=0.001, show_default=False)] = None,
 ) -> None:
     """Convert your own per-clip views plus captions or labels to the dataset directory format. Every
     clip is checked first (views, frames, finite values, captions, segments): any problem is listed
     and nothing is written."""
     if from_ is not None:
-        given = [flag for flag, value in (("--captions", captions), ("--labels", labels), ("--templates", templates),
-                                          ("--classes", classes), ("--skip-unlabelled", skip_unlabelled or None))
-                 if value is not None]
-        if given or test_fraction != SPLIT_FRACTIONS[2]:
+        own = from_ != "ti-csv"  # the dataset brings its labels and its test split
+        given = [flag for flag, value in (("--captions", captions), ("--labels", labels if own else None),
+                                          ("--templates", templates), ("--classes", classes),
+                                          ("--skip-unlabelled", skip_unlabelled or None)) if value is not None]
+        if given or (own and test_fraction != SPLIT_FRACTIONS[2]):
             what = ", ".join(given) if given else "--test-fraction"
-            raise fail(f"{what}: --from {from_} reads the dataset's own labels and official test split; leave "
-                       f"{'them' if len(given) > 1 else 'it'} out")
-        if from_ != "mmfi" and (protocol, official_split, axes) != ("protocol3", "random", "x,y,z"):
-            raise fail(f"--protocol, --official-split and --axes are MM-Fi's; --from {from_} takes none of them")
+            source = ("the dataset's own labels and official test split" if own else
+                      "labels from folder names or --labels")
+            raise fail(f"{what}: --from {from_} reads {source}; leave {'them' if len(given) > 1 else 'it'} out")
+        if from_ != "mmfi" and (protocol, official_split) != ("protocol3", "random"):
+            raise fail(f"--protocol and --official-split are MM-Fi's; --from {from_} takes neither")
+        if from_ == "radhar" and axes != "x,y,z":
+            raise fail("--axes: RadHAR's axes are fixed by its driver; leave it out")
+        if (from_ == "ti-csv") != (frame_rate is not None):
+            raise fail("--frame-rate: --from ti-csv needs it (the CSV holds no times)" if frame_rate is None else
+                       f"--frame-rate: --from {from_} knows its frame rate; leave it out")
+        check_fractions(val_fraction, test_fraction)
         check_windows(window, stride)
-        return _convert_public(from_, src, out, window, stride, val_fraction, seed, overwrite,
-                               {"protocol": protocol, "split": official_split, "axes": axes} if from_ == "mmfi" else {})
+        options = ({"protocol": protocol, "split": official_split, "axes": axes} if from_ == "mmfi" else
+                   {"frame_rate_hz": frame_rate, "labels_file": labels, "test_fraction": test_fraction, "axes": axes}
+                   if from_ == "ti-csv" else {})
+        return _convert_public(from_, src, out, window, stride, val_fraction, seed, overwrite, options)
     if captions is None and labels is None:
         raise fail("give --captions FILE, --labels FILE, or both")
     if templates is not None and labels is None:
@@ -131,6 +146,13 @@ def _convert_public(name: str, src: Path, out: Path, window: int | None, stride:
         from radar_text_data.radhar import radhar_files
 
         count = lambda: len(radhar_files(src))  # noqa: E731
+    elif name == "ti-csv":
+        from radar_text_data.ti_csv import TI_CSV_STRIDE as default_stride
+        from radar_text_data.ti_csv import TI_CSV_WINDOW as default_window
+        from radar_text_data.ti_csv import convert_ti_csv as convert
+        from radar_text_data.ti_csv import ti_csv_recordings
+
+        count = lambda: len(ti_csv_recordings(src, **options))  # noqa: E731
     else:
         from radar_text_data.mmfi import MMFI_STRIDE as default_stride
         from radar_text_data.mmfi import MMFI_WINDOW as default_window
