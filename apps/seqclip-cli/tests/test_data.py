@@ -330,3 +330,19 @@ def test_convert_from_ti_csv_needs_a_frame_rate_and_takes_labels_from_folders(tm
     assert "from 10 recordings" in done.output and run("data", "check", tmp_path / "d").exit_code == 0
     wrong = run("data", "convert", tmp_path / "src", "--from", "radhar", "--out", tmp_path / "x", "--frame-rate", "10")
     assert wrong.exit_code == 2 and not (tmp_path / "x").exists()
+
+
+def test_data_simulate_and_synth_in_a_sensors_domain(tmp_path):
+    from radar_synth.mocap_fixtures import write_humanml3d_fixture
+    from radar_text_data import read_manifest
+
+    corpus = write_humanml3d_fixture(tmp_path / "HumanML3D", 3)
+    made = run("data", "simulate", corpus, "--out", tmp_path / "sim", "--max-frames", "64", "--sensor",
+               "iwr1443-radhar")
+    assert made.exit_code == 0, made.output
+    assert {r.extras["sensor"] for r in read_manifest(tmp_path / "sim")} == {"iwr1443-radhar"}
+    assert run("data", "check", tmp_path / "sim").exit_code == 0
+    for command in (["simulate", corpus], ["synth", "--clips", "4"]):
+        bad = run("data", *command, "--out", tmp_path / "bad", "--sensor", "iwr1843")
+        assert bad.exit_code == 2 and one_line(bad).startswith("error: --sensor: 'iwr1843' is not a point-cloud sensor")
+        assert not (tmp_path / "bad").exists()

@@ -25,23 +25,22 @@ from radar_views import (
 
 from .fast import NoiseBank, body_window, static_profile
 from .motion import ClipPlan
-from .scene import body_trajectories, sample_clutter
+from .scene import Trajectories, body_trajectories, sample_clutter
 from .synth import SynthConfig, virtual_x
 
-__all__ = ["sensor_point_cloud", "render_sensor_clip"]
+__all__ = ["trajectory_point_cloud", "sensor_point_cloud", "render_sensor_trajectories", "render_sensor_clip"]
 
 
-def sensor_point_cloud(plan: ClipPlan, frame_rate: float, rng: np.random.Generator, sensor: str,
-                       synth: SynthConfig | None = None, chunk: int = 8) -> PointCloud:
-    """The point cloud sensor ``sensor`` records of ``plan`` (planned at ``frame_rate``: its
-    ``num_frames`` span ``num_frames / frame_rate`` seconds), one frame per sensor frame period."""
+def trajectory_point_cloud(traj: Trajectories, duration_s: float, rng: np.random.Generator, sensor: str,
+                           synth: SynthConfig | None = None, chunk: int = 8) -> PointCloud:
+    """The point cloud sensor ``sensor`` records of body trajectories over ``duration_s`` seconds,
+    one frame per sensor frame period."""
     cfg = sensor_profile(sensor)
     chain = sensor_chain(sensor)
     if chain is None:
         raise ValueError(f"sensor {sensor!r} records raw cubes, not point clouds")
     synth = synth or SynthConfig()
-    count = max(1, int(np.floor(plan.num_frames / frame_rate * cfg.frame_rate_hz + 1e-9)))
-    traj = body_trajectories(plan, frame_rate)
+    count = max(1, int(np.floor(duration_s * cfg.frame_rate_hz + 1e-9)))
     n = cfg.num_samples
     static = static_profile(sample_clutter(rng), cfg) if synth.clutter else None  # [TX, RX, N]
     bank = NoiseBank(cfg, synth, rng)
@@ -60,11 +59,26 @@ def sensor_point_cloud(plan: ClipPlan, frame_rate: float, rng: np.random.Generat
     return PointCloud(frames, np.arange(count) * cfg.frame_period_s)
 
 
+def sensor_point_cloud(plan: ClipPlan, frame_rate: float, rng: np.random.Generator, sensor: str,
+                       synth: SynthConfig | None = None) -> PointCloud:
+    """The point cloud sensor ``sensor`` records of ``plan`` (planned at ``frame_rate``: its
+    ``num_frames`` span ``num_frames / frame_rate`` seconds)."""
+    return trajectory_point_cloud(body_trajectories(plan, frame_rate), plan.num_frames / frame_rate, rng, sensor,
+                                  synth)
+
+
+def render_sensor_trajectories(traj: Trajectories, num_frames: int, rng: np.random.Generator, sensor: str,
+                               grid: RadarConfig | None = None, synth: SynthConfig | None = None) -> RadarViews:
+    """``num_frames`` frames (at ``grid``'s rate) of body trajectories as sensor ``sensor`` records
+    them (``trajectory_point_cloud``), on ``grid``'s bins, normalised in dB."""
+    grid = grid or RadarConfig()
+    cloud = trajectory_point_cloud(traj, num_frames / grid.frame_rate_hz, rng, sensor, synth)
+    return point_cloud_views(cloud, grid, sensor_profile(sensor), num_frames=num_frames).normalized()
+
+
 def render_sensor_clip(plan: ClipPlan, rng: np.random.Generator, sensor: str, grid: RadarConfig | None = None,
                        synth: SynthConfig | None = None) -> RadarViews:
-    """The views of ``plan`` (planned at ``grid``'s frame rate) as sensor ``sensor`` would record
-    them (``sensor_point_cloud``), on ``grid``'s bins and frames, normalised in dB."""
+    """The views of ``plan`` (planned at ``grid``'s frame rate) as sensor ``sensor`` records them."""
     grid = grid or RadarConfig()
-    cloud = sensor_point_cloud(plan, grid.frame_rate_hz, rng, sensor, synth)
-    views = point_cloud_views(cloud, grid, sensor_profile(sensor), num_frames=plan.num_frames)
-    return views.normalized()
+    return render_sensor_trajectories(body_trajectories(plan, grid.frame_rate_hz), plan.num_frames, rng, sensor,
+                                      grid, synth)

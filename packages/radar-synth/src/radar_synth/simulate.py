@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 
 from radar_text_data import MAX_FRAMES, ClipRecord, clip_arrays, encode_clip
 from radar_text_data.contract import FRAME_MULTIPLE
-from radar_views import RadarConfig, atomic_write, check_new_output
+from radar_views import SENSOR_CHAINS, RadarConfig, atomic_write, check_new_output
 
 from .clip import render_trajectories
 from .defaults import FORMATS, SPLIT_FRACTIONS
@@ -48,6 +48,7 @@ from .skeleton import (
     skeleton_trajectories,
     to_world,
 )
+from .sensor import render_sensor_trajectories
 from .synth import SynthConfig
 
 __all__ = ["SimulateOptions", "SimulateSummary", "simulate_corpus", "check_items", "partial_dir",
@@ -77,6 +78,7 @@ class SimulateOptions:
     radar: dict = field(default_factory=lambda: RadarConfig().to_dict())
     window_frames: int | None = None  # longer motions become clips of this many frames ...
     stride_frames: int | None = None  # ... starting every stride frames (None: the window, no overlap)
+    sensor: str | None = None  # a point-cloud sensor's domain (radar_synth.sensor), rendered on ``radar``'s views
 
     def __post_init__(self) -> None:
         if self.window_frames is not None and not MIN_CLIP_FRAMES <= self.window_frames <= self.max_frames:
@@ -94,6 +96,8 @@ class SimulateOptions:
             raise ValueError(f"smoothing_s must be >= 0, got {self.smoothing_s}")
         if self.up not in ("y", "z"):
             raise ValueError(f"up must be 'y' or 'z', got {self.up!r}")
+        if self.sensor is not None and self.sensor not in SENSOR_CHAINS:
+            raise ValueError(f"sensor: {self.sensor!r} is not a point-cloud sensor; known: {', '.join(SENSOR_CHAINS)}")
 
 
 @dataclass
@@ -181,11 +185,17 @@ def _task(args) -> list[dict]:
         rotation = None if opts.rotations == 1 else 2 * np.pi * k / opts.rotations
         placed, placement = _placed(world, skeleton, rng, rotation, frames, fps, cfg.frame_rate_hz)
         traj = skeleton_trajectories(placed, fps, skeleton, frames, cfg.frame_rate_hz, smoothing_s=opts.smoothing_s)
-        rendered = render_trajectories(traj, frames, rng, cfg, SynthConfig(snr_db=opts.snr_db), opts.path)
-        atomic_write(Path(work) / DATASET / "clips" / f"{cid}.npz",
-                     encode_clip(clip_arrays(rendered.views.as_dict(), torso_range_m=rendered.torso_range_m)))
+        if opts.sensor is None:
+            rendered = render_trajectories(traj, frames, rng, cfg, SynthConfig(snr_db=opts.snr_db), opts.path)
+            arrays = clip_arrays(rendered.views.as_dict(), torso_range_m=rendered.torso_range_m)
+        else:
+            views = render_sensor_trajectories(traj, frames, rng, opts.sensor, cfg, SynthConfig(snr_db=opts.snr_db))
+            arrays = clip_arrays(views.as_dict())
+        atomic_write(Path(work) / DATASET / "clips" / f"{cid}.npz", encode_clip(arrays))
         row = _record(item, cid, split, frames, cfg, placement, rotation, rel_file, body_height(world, skeleton),
                       cropped)
+        if opts.sensor is not None:
+            row["sensor"] = opts.sensor
         write_record(work, row)
         out.append(row)
     return out

@@ -53,6 +53,13 @@ data_app = typer.Typer(help="Create, check and inspect datasets.", no_args_is_he
 DEFAULTS = TrainConfig()  # the built-in dataset's size is data synth's default
 
 
+Sensor = Annotated[str | None, typer.Option(help="Simulate a point-cloud sensor's recordings instead: its profile and "
+                                         "frame rate, its firmware's point-cloud chain, rendered on the views as "
+                                         "`data convert --from` renders its real recordings (iwr1443-radhar: "
+                                         "RadHAR's sensor). [default: dense views of the IWR1843 profile]",
+                                         show_default=False)]
+
+
 @data_app.command("synth")
 def data_synth(
     out: Annotated[Path, typer.Option(help="Output directory (the dataset, or the shards with --format wds).")],
@@ -77,11 +84,7 @@ def data_synth(
     held_out_wording: Annotated[str | None, typer.Option(
         help=f"Caption wording families used only in val and test (which use no other), comma-separated, from "
              f"{', '.join(WORDING_FAMILIES)}; train captions use the rest.", show_default=False)] = None,
-    sensor: Annotated[str | None, typer.Option(help="Simulate a point-cloud sensor's recordings instead: its "
-                                               "profile and frame rate, its firmware's point-cloud chain, rendered "
-                                               "on the views as `data convert --from` renders its real recordings "
-                                               "(iwr1443-radhar: RadHAR's sensor). [default: dense views of the "
-                                               "IWR1843 profile]", show_default=False)] = None,
+    sensor: Sensor = None,
 ) -> None:
     """Simulate a captioned radar dataset with radar-synth (written beside --out, renamed into place)."""
     from radar_text_data.classes import parse_class_names
@@ -215,6 +218,7 @@ def data_simulate(
     format: Format = "directory",
     shard_size: ShardSize = DEFAULT_SHARD_SIZE,
     overwrite: Overwrite = False,
+    sensor: Sensor = None,
 ) -> None:
     """Simulate radar from a motion-capture corpus (HumanML3D, BVH, joint arrays) with its descriptions:
     every motion is checked first; an interrupted run started again with the same options continues."""
@@ -229,6 +233,7 @@ def data_simulate(
                                            mirrored=mirrored, skip_bad=skip_bad),
                             dict(seed=seed, rotations=rotations, max_frames=max_frames, up=up, units_m=units_m,
                                  smoothing_s=smoothing, snr_db=snr_db, window_frames=window, stride_frames=stride,
+                                 sensor=sensor,
                                  split_fractions=(1.0 - val_fraction - test_fraction, val_fraction, test_fraction)),
                             dict(workers=workers, format=format, shard_size=shard_size, overwrite=overwrite,
                                  engine=engine, ray_address=ray_address))
@@ -249,11 +254,12 @@ def _simulate(src: Path, out: Path, read: dict, options: dict, write: dict):
     from radar_synth.simulate import SimulateOptions, partial_dir, simulate_corpus
 
     try:
-        with user_errors(out):
+        with user_errors(out, rename=lambda message: as_typed(message, options)):
+            opts = SimulateOptions(**options)  # a bad --sensor is named before the corpus is read
             unreadable: list[tuple[str, str]] | None = [] if read["skip_bad"] else None
             items = read_source(src, read["source"], read["captions"], read["skeleton"], read["fps"],
                                 read["mirrored"], unreadable)
-            return simulate_corpus(items, out, SimulateOptions(**options), root=src, skip_bad=read["skip_bad"],
+            return simulate_corpus(items, out, opts, root=src, skip_bad=read["skip_bad"],
                                    read_problems=unreadable or (), **write)
     except KeyboardInterrupt:
         raise interrupted(f"clips simulated so far (if any) are kept in {partial_dir(out)}") from None
