@@ -38,6 +38,7 @@ from .partial import (
     read_record,
     write_record,
 )
+from .sensor import render_sensor_trajectories
 from .skeleton import (
     MotionError,
     Placement,
@@ -48,7 +49,6 @@ from .skeleton import (
     skeleton_trajectories,
     to_world,
 )
-from .sensor import render_sensor_trajectories
 from .synth import SynthConfig
 
 __all__ = ["SimulateOptions", "SimulateSummary", "simulate_corpus", "check_items", "partial_dir",
