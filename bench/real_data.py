@@ -15,7 +15,8 @@ is downloaded. The steps, each kept in OUT and not redone when its output is the
    - ``sensor``: the IWR1443's domain (``seqclip data synth --sensor iwr1443-radhar``): its profile
      and 30 frames/s, its firmware's point-cloud chain with static clutter left in, rendered as
      RadHAR's recordings are.
-3. Each trains the CPU default recipe for ``--epochs`` epochs at clip length 96.
+3. Each trains the CPU default recipe for ``--epochs`` epochs at clip length 96 (single-activity
+   clips: ``best/`` is the epoch of best validation class accuracy).
 4. (a) Zero-shot: RadHAR's five classes from names (``boxing``, ``jumping jacks``, ... in the
    zero-shot templates) or descriptions (the simulator's descriptions of punch, jumping_jacks,
    jump, squat and walk); the prompt source is chosen on RadHAR's val split, the test split scored
@@ -80,7 +81,7 @@ def _trained(out: Path, recipe: str, data: Path, epochs: int, init: Path | None 
     from seqclip.training.loop import train
 
     run = out / f"model-{recipe}"
-    if not (run / "best").is_dir():
+    if not (run / "bench_wall_s.txt").is_file():  # written when the training ended
         _log(f"training on {data.name} for {epochs} epochs")
         start = time.perf_counter()
         train(TrainConfig(data=str(data), out=str(run), epochs=epochs, clip_length=WINDOW, eval_test=False,

@@ -64,3 +64,22 @@ def test_init_starts_from_a_models_weights_and_refuses_another_architecture(tmp_
     missing = train_cli(*toml_base(tmp_path), "--data", str(data), *FAST_ARGS, "--out", str(tmp_path / "e"),
                         "--init", str(tmp_path / "nope"))
     assert missing.exit_code == 2 and "--init:" in missing.output and "not found" in missing.output
+
+
+def test_a_label_dataset_keeps_its_best_epoch_by_validation_class_accuracy(tmp_path, data):
+    import json
+
+    from radar_text_data.radhar import convert_radhar
+    from radar_text_data.testing import radhar_folder
+
+    radhar_folder(tmp_path / "src", {f"{s}/{a}": [f"{a}{s}{i}" for i in range(3 if s == "Train" else 1)]
+                                     for s in ("Train", "Test") for a in ("jack", "walk")}, frames=60)
+    labelled = convert_radhar(tmp_path / "src", tmp_path / "radhar", window=32, stride=32, val_fraction=0.34)
+    result = train_cli(*toml_base(tmp_path), "--data", str(labelled), *FAST_ARGS, "--epochs", "2", "--out",
+                       str(tmp_path / "run"))
+    assert result.exit_code == 0, result.output
+    assert "class accuracy" in result.output and "best val class accuracy" in result.output
+    logged = [json.loads(x) for x in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert sum("val_class_accuracy" in row for row in logged) == 2
+    plain = train_cli(*toml_base(tmp_path), "--data", str(data), *FAST_ARGS, "--out", str(tmp_path / "run2"))
+    assert plain.exit_code == 0 and "class accuracy" not in plain.output  # clips of several activities: R@1

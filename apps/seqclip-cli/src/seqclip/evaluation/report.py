@@ -50,8 +50,9 @@ def print_eval(console: Console, result: dict) -> None:
 
 def print_summary(console: Console, summary: dict) -> None:
     """The end of ``seqclip train``: the run, its best validation R@1, test retrieval."""
-    best = summary["best_val_r1"]
-    val = f"best val R@1 {best:.1f}" if best is not None else "no validation ran: the run stopped before an epoch ended"
+    best, accuracy = summary["best_val_r1"], summary.get("best_val_accuracy")
+    val = (f"best val class accuracy {accuracy:.1f} %" if accuracy is not None else f"best val R@1 {best:.1f}"
+           if best is not None else "no validation ran: the run stopped before an epoch ended")
     console.print(f"run directory: {summary['run']} ({summary['steps']} steps, {val})")
     if summary.get("excluded_clips"):
         console.print(f"left out {summary['excluded_clips']} bad clip(s) found before training (--skip-bad)")

@@ -225,7 +225,8 @@ def _backward(r: Run, out: dict) -> None:
 
 # ---------------------------------------------------------------------- validation and test
 def end_epoch(r: Run, console: Console) -> None:
-    """Close the epoch: validation on rank 0, the best model by mean validation R@1 kept in ``best/``."""
+    """Close the epoch: validation on rank 0, the best model kept in ``best/``: by validation class
+    accuracy on a label dataset (``Run.val_classes``), else by mean validation R@1."""
     epoch = r.state.epoch
     r.state.epoch, r.state.batch_in_epoch = epoch + 1, 0
     if not r.dist.is_main:
@@ -235,13 +236,32 @@ def end_epoch(r: Run, console: Console) -> None:
         return
     metrics = validate(r.model, r.val_ds, r.cfg.batch_size)
     r1 = (metrics["text_to_radar"]["R@1"] + metrics["radar_to_text"]["R@1"]) / 2
-    r.logger.log(r.state.global_step, {"epoch": epoch, **{f"val_{k}": v for k, v in metrics["flat"].items()}})
-    if r.state.best_r1 is None or r1 > r.state.best_r1:
-        r.state.best_r1 = r1
+    accuracy = class_accuracy(r.model, r.val_ds, r.val_classes, r.cfg.batch_size) if r.val_classes else None
+    extra = {} if accuracy is None else {"val_class_accuracy": accuracy}
+    r.logger.log(r.state.global_step, {"epoch": epoch, **{f"val_{k}": v for k, v in metrics["flat"].items()}, **extra})
+    if accuracy is not None:
+        better = r.state.best_accuracy is None or accuracy > r.state.best_accuracy
+        r.state.best_accuracy = max(accuracy, r.state.best_accuracy or accuracy)
+    else:
+        better = r.state.best_r1 is None or r1 > r.state.best_r1
+    r.state.best_r1 = max(r1, r.state.best_r1 if r.state.best_r1 is not None else r1)
+    if better:
         r.model.save_pretrained(r.run_dir / BEST, training=training_card(r, epoch))
+    best = (f"class accuracy {accuracy:.1f} % (best {r.state.best_accuracy:.1f}, which keeps best/)"
+            if accuracy is not None else f"(best {r.state.best_r1:.1f})")
     console.print(f"epoch {epoch}: val loss {metrics['flat']['loss_total']:.3f}, "
-                  f"R@1 t2r {metrics['text_to_radar']['R@1']:.1f} r2t {metrics['radar_to_text']['R@1']:.1f} "
-                  f"(best {r.state.best_r1:.1f})")
+                  f"R@1 t2r {metrics['text_to_radar']['R@1']:.1f} r2t {metrics['radar_to_text']['R@1']:.1f} {best}")
+
+
+def class_accuracy(model, val_ds, classes: tuple, batch_size: int) -> float:
+    """Zero-shot top-1 (%) of the validation clips against the dataset's classes (the pooled score)."""
+    from ..evaluation.options import EvalOptions
+    from ..evaluation.tasks import eval_zeroshot
+
+    options = EvalOptions(classes=classes, unseen=("none",), batch_size=batch_size)
+    accuracy = eval_zeroshot(model, val_ds, options)["top1"]
+    model.train()
+    return accuracy
 
 
 def final_test(r: Run) -> dict:
@@ -249,7 +269,7 @@ def final_test(r: Run) -> dict:
     weights when no validation ran)."""
     cfg, state = r.cfg, r.state
     summary = {"run": str(cfg.out), "steps": state.global_step, "epochs": state.epoch,
-               "best_val_r1": state.best_r1, "skipped_clips": state.skipped, "excluded_clips": len(r.excluded),
+               "best_val_r1": state.best_r1, "best_val_accuracy": state.best_accuracy, "skipped_clips": state.skipped, "excluded_clips": len(r.excluded),
                "data": r.data.spec}
     if state.skipped:
         r.console.print(f"[yellow]skipped {state.skipped} clip(s) that failed to load (--skip-bad)")

@@ -69,6 +69,7 @@ class TrainState:
     batch_in_epoch: int = 0  # micro-batches of the current epoch already used
     global_step: int = 0  # optimizer steps taken
     best_r1: float | None = None  # best mean validation R@1 so far (None: no validation yet)
+    best_accuracy: float | None = None  # on a label dataset: best validation class accuracy (%), which picks best/
     skipped: int = 0  # clips that failed to load and were left out (--skip-bad)
 
     @classmethod
@@ -92,6 +93,7 @@ class Run:
     excluded: list[str]
     train_data: TrainData  # or device_data.DeviceData (--data-on-device): the same batches
     val_ds: RadarTextDataset | None  # None: shards without an index have no validation split
+    val_classes: tuple | None  # a label dataset's classes (every val clip has one label): best/ by class accuracy
     model: SeqClip
     train_model: torch.nn.Module  # the model, DDP-wrapped under torchrun
     optimizer: torch.optim.Optimizer
@@ -174,7 +176,8 @@ def setup(cfg: TrainConfig, console: Console, dist: DistContext) -> Run:
         from .compiled import compile_step
 
         train_model, cuda_graphs = compile_step(model, train_model, cfg, device, dist.world_size, data)
-    r = Run(cfg, dist, device, console, data, excluded, train_data, val_ds, model, train_model, optimizer,
+    r = Run(cfg, dist, device, console, data, excluded, train_data, val_ds, label_classes(val_ds), model, train_model,
+            optimizer,
             scheduler, torch.amp.GradScaler(device.type, enabled=cfg.precision == "fp16"), TrainState(),
             steps_per_epoch)
     r.guard, r.cuda_graphs = None if r.scaler.is_enabled() else NonFiniteGuard(device), cuda_graphs
@@ -308,3 +311,18 @@ def _start_from(model: SeqClip, init: str, console: Console | None) -> None:
     if console is not None:
         console.print(f"starting from the weights of {init}" + (f" ({pre.load_note})" if pre.load_note else ""),
                       highlight=False)
+
+
+def label_classes(val_ds: RadarTextDataset | None) -> tuple | None:
+    """The dataset's classes when every validation clip has exactly one activity and there are at
+    least two classes (a label dataset: its captions repeat across clips, so retrieval R@1 cannot
+    pick the best epoch); None otherwise."""
+    from radar_text_data import clip_label, dataset_classes
+
+    if val_ds is None or not val_ds.records:
+        return None
+    labels = {clip_label(r) for r in val_ds.records}
+    if None in labels:
+        return None
+    classes = tuple(dataset_classes(val_ds.location))
+    return classes if len(classes) >= 2 and labels <= {c.name for c in classes} else None
