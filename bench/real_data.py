@@ -26,6 +26,9 @@ is downloaded. The steps, each kept in OUT and not redone when its output is the
    (``seqclip train --init`` on RadHAR's train split for ``--finetune-epochs``, the best epoch by
    val retrieval, then zero-shot as in (a)); beside them the same training from scratch on RadHAR
    alone (recipe ``radhar only``). The test split is scored once per model.
+   (c) Few-shot: a linear probe on k train windows per class (k = 1, 5, 20; five seeded draws, the
+   full probe's L2) over the simulation-trained encoder, against the same probe over the same
+   encoder untrained (random weights): test balanced accuracy, mean over draws with a 95 % interval.
 Results go to ``OUT/results.json``; the tables are printed (chance: 20 %).
 """
 
@@ -47,6 +50,7 @@ REAL_ONLY = "radhar only"  # trained on RadHAR's train split alone, from scratch
 RADHAR_TO_SIM = {"boxing": "punch", "jack": "jumping_jacks", "jump": "jump", "squats": "squat", "walk": "walk"}
 WINDOW = 96
 PROBE_L2 = (1e-4, 1e-3, 1e-2, 1e-1, 1.0)
+SHOTS, DRAWS = (1, 5, 20), 5
 
 
 def _log(message: str) -> None:
@@ -123,15 +127,22 @@ def _zero_shot(run: Path, radhar: Path) -> dict:
                                                              "clips", "confusion", "classes", "per_class")}}
 
 
-def _embeddings(run: Path, radhar: Path, split: str):
+def _embeddings(run: Path | None, radhar: Path, split: str):
+    """Pooled embeddings of a split's windows and their class indices; ``run`` None: the same
+    architecture with random weights (seed 0)."""
     import torch
 
     from radar_text_data import clip_label
+    from seqclip import SeqClipConfig
     from seqclip.data import RadarTextDataset
     from seqclip.evaluation.scorer import Scorer
     from seqclip.model import SeqClip
 
-    model = SeqClip.load_model(run, torch.device("cpu"))
+    if run is None:
+        torch.manual_seed(0)
+        model = SeqClip(SeqClipConfig(clip_length=WINDOW)).eval()
+    else:
+        model = SeqClip.load_model(run, torch.device("cpu"))
     dataset = RadarTextDataset(str(radhar), split, WINDOW, train=False)
     clips = Scorer(model, "pooled").embed_clips(dataset)
     names = list(RADHAR_TO_SIM)
@@ -178,6 +189,35 @@ def _linear_probe(run: Path, radhar: Path) -> dict:
             "test": {k: report[k] for k in ("top1", "top1_interval", "balanced", "balanced_interval", "confusion")}}
 
 
+def _balanced(predicted, truth) -> float:
+    import torch
+
+    return float(torch.stack([(predicted[truth == c] == c).float().mean() for c in truth.unique()]).mean() * 100)
+
+
+def _few_shot(run: Path | None, radhar: Path, l2: float) -> dict:
+    """Test balanced accuracy of a probe on k train windows per class (``SHOTS``), ``DRAWS`` draws."""
+    import numpy as np
+    import torch
+
+    train_x, train_y = _embeddings(run, radhar, "train")
+    test_x, test_y = _embeddings(run, radhar, "test")
+    out = {}
+    for k in SHOTS:
+        scores = []
+        for draw in range(DRAWS):
+            g = torch.Generator().manual_seed(draw)
+            pick = torch.cat([torch.nonzero(train_y == c).flatten()[torch.randperm(int((train_y == c).sum()), generator=g)[:k]]
+                              for c in train_y.unique()])
+            x, y = train_x[pick], train_y[pick]
+            mean, std = x.mean(0), x.std(0, unbiased=False) + 1e-6
+            scores.append(_balanced(_probe((x - mean) / std, y, l2)((test_x - mean) / std).argmax(1), test_y))
+        half = 1.96 * float(np.std(scores, ddof=1)) / np.sqrt(len(scores))
+        out[str(k)] = {"mean": float(np.mean(scores)), "interval": [float(np.mean(scores)) - half,
+                                                                    float(np.mean(scores)) + half], "draws": scores}
+    return out
+
+
 def _cell(value: float, interval) -> str:
     return f"{value:.1f} [{interval[0]:.1f}, {interval[1]:.1f}]"
 
@@ -211,6 +251,13 @@ def main() -> None:
                            "epochs": args.finetune_epochs if recipe == REAL_ONLY else args.epochs,
                            "finetune_epochs": args.finetune_epochs, "train_wall_s": _wall(run)}
         results_path.write_text(json.dumps(results, indent=1))
+    for recipe in [r for r in (*args.recipes, REAL_ONLY) if r in results and r != REAL_ONLY]:
+        if "few_shot" not in results[recipe]:
+            _log(f"few-shot probes ({recipe})")
+            l2 = results[recipe]["linear_probe"]["l2"]
+            results[recipe]["few_shot"] = {"trained": _few_shot(args.out / f"model-{recipe}", radhar, l2),
+                                           "untrained": _few_shot(None, radhar, l2)}
+            results_path.write_text(json.dumps(results, indent=1))
     rows = []
     for recipe, r in results.items():
         z, p, f = r["zero_shot"]["test"], r["linear_probe"]["test"], (r["fine_tuned"] or {}).get("test")
@@ -221,6 +268,12 @@ def main() -> None:
                 ["recipe", "sim clips", "epochs", "test windows", "zero-shot (sim only)", "linear probe",
                  f"fine-tuned {next(iter(results.values()))['finetune_epochs']} epochs on RadHAR",
                  "zero-shot top-1"], rows)
+    rows = [[recipe, k, _cell(r["few_shot"]["trained"][str(k)]["mean"], r["few_shot"]["trained"][str(k)]["interval"]),
+             _cell(r["few_shot"]["untrained"][str(k)]["mean"], r["few_shot"]["untrained"][str(k)]["interval"])]
+            for recipe, r in results.items() if "few_shot" in r for k in SHOTS]
+    if rows:
+        print_table(f"Few-shot linear probe, RadHAR test balanced accuracy % (mean of {DRAWS} draws [95 % interval])",
+                    ["recipe", "windows per class", "simulation-trained encoder", "untrained encoder"], rows)
     for recipe, r in results.items():
         z = r["zero_shot"]["test"]
         print_table(f"{recipe}: zero-shot confusion on RadHAR test (rows: truth)", ["truth", *z["classes"]],
