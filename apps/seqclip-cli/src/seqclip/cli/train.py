@@ -106,9 +106,9 @@ def train(
     resume: Annotated[str | None, typer.Option(help="Continue a run: latest | a checkpoint directory.",
                                                show_default=False)] = None,
     init: Annotated[str | None, typer.Option(help="Start from this model's weights (fine-tuning): a model "
-                                             "directory, a run or a checkpoint, of the same --preset, --text-model "
-                                             "and --max-text-length; the optimizer and schedule start afresh.",
-                                             show_default=False)] = None,
+                                             "directory, a run or a checkpoint of the same preset, text model and "
+                                             "text length; the optimizer and schedule start afresh. [default: off, "
+                                             "the weights start at random]", show_default=False)] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Start a fresh run in --out, moving an existing run "
                                             "aside to OUT.old-<date>-<time> (never deleted).")] = False,
     device: Annotated[Device, typer.Option(help="Device.")] = DEFAULTS.device,
