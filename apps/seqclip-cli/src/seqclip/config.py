@@ -205,9 +205,7 @@ class TrainConfig:
     synth_clips: int = 320  # default dataset: number of clips
     synth_max_frames: int = 256  # default dataset: longest clip
     synth_workers: int = 2  # default dataset: generator processes
-    # start from this model's weights (fine-tuning): a model directory, a run or a checkpoint; the optimizer
-    # and the schedule start afresh; its preset, text model and text length must be the run's
-    init: str | None = None
+    init: str | None = None  # fine-tuning: start from this model's weights (training.init_weights)
     resume: str | None = None  # latest | a checkpoint directory (not saved in config.toml)
     overwrite: bool = False  # move an existing run aside and start afresh (not saved in config.toml)
 

@@ -27,6 +27,7 @@ from ..timing import phase
 from .guard import NonFiniteLoss
 from .provenance import training_card
 from .rng import rng_state, set_rng_state
+from .selection import class_accuracy
 from .setup import Run, eval_split, setup
 
 __all__ = ["train", "train_one_epoch", "optimizer_step", "device_step", "end_epoch", "final_test", "NonFiniteLoss"]
@@ -252,16 +253,6 @@ def end_epoch(r: Run, console: Console) -> None:
     console.print(f"epoch {epoch}: val loss {metrics['flat']['loss_total']:.3f}, "
                   f"R@1 t2r {metrics['text_to_radar']['R@1']:.1f} r2t {metrics['radar_to_text']['R@1']:.1f} {best}")
 
-
-def class_accuracy(model, val_ds, classes: tuple, batch_size: int) -> float:
-    """Zero-shot top-1 (%) of the validation clips against the dataset's classes (the pooled score)."""
-    from ..evaluation.options import EvalOptions
-    from ..evaluation.tasks import eval_zeroshot
-
-    options = EvalOptions(classes=classes, unseen=("none",), batch_size=batch_size)
-    accuracy = eval_zeroshot(model, val_ds, options)["top1"]
-    model.train()
-    return accuracy
 
 
 def final_test(r: Run) -> dict:

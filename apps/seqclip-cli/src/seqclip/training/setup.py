@@ -14,7 +14,7 @@ from radar_text_data.check import format_problems
 from radar_text_data.source import DataLocation, resolve_data
 from radar_views import output_lock
 
-from ..config import DEFAULT_BATCH, DEFAULT_PRECISION, TrainConfig, flag
+from ..config import DEFAULT_BATCH, DEFAULT_PRECISION, TrainConfig
 from ..data import EpochSampler, RadarTextDataset, twin_pairs
 from ..distributed import DistContext, resolve_device
 from ..errors import TrainingError
@@ -32,9 +32,11 @@ from ..rundir import (
     resolve_resume,
 )
 from .guard import NonFiniteGuard
+from .init_weights import start_from
 from .logger import MetricsLogger
 from .optim import param_groups, warmup_cosine
 from .rng import set_rng_state
+from .selection import label_classes
 from .stream import ShardStream, TrainData, default_workers
 from .text_cache import start_text_cache
 
@@ -157,7 +159,7 @@ def setup(cfg: TrainConfig, console: Console, dist: DistContext) -> Run:
                             f"--accum-steps")
     model = SeqClip(model_cfg).to(device)
     if cfg.init and ckpt is None:  # a resumed run has its own weights
-        _start_from(model, cfg.init, console if dist.is_main else None)
+        start_from(model, cfg.init, console if dist.is_main else None)
     if dist.is_main and data.kind == "directory":  # shards stream: their captions are not known up front
         _warn_cut_captions(model, data, console)
     if dist.is_main and val_ds is not None and (few := few_clips_warning(len(val_ds), "validation")):
@@ -295,34 +297,3 @@ def _restore(r: Run, ckpt: Path) -> None:
     r.last_ckpt = ckpt
     r.console.print(f"resumed from {ckpt} (epoch {r.state.epoch}, step {r.state.global_step})")
 
-
-INIT_FIELDS = ("preset", "text_model", "max_text_length")  # what shapes the weights --init loads
-
-
-def _start_from(model: SeqClip, init: str, console: Console | None) -> None:
-    """``model`` with the weights of the SeqClip model at ``init`` (``--init``: fine-tuning); a model
-    whose architecture differs is refused naming the fields."""
-    pre = SeqClip.from_pretrained(init)
-    differ = [f for f in INIT_FIELDS if getattr(pre.config, f) != getattr(model.config, f)]
-    if differ:
-        raise TrainingError("--init: " + ", ".join(f"{init} has {flag(f)} {getattr(pre.config, f)!r}, this run "
-                                                    f"{getattr(model.config, f)!r}" for f in differ) + "; pass the same")
-    model.load_state_dict(pre.state_dict())
-    if console is not None:
-        console.print(f"starting from the weights of {init}" + (f" ({pre.load_note})" if pre.load_note else ""),
-                      highlight=False)
-
-
-def label_classes(val_ds: RadarTextDataset | None) -> tuple | None:
-    """The dataset's classes when every validation clip has exactly one activity and there are at
-    least two classes (a label dataset: its captions repeat across clips, so retrieval R@1 cannot
-    pick the best epoch); None otherwise."""
-    from radar_text_data import clip_label, dataset_classes
-
-    if val_ds is None or not val_ds.records:
-        return None
-    labels = {clip_label(r) for r in val_ds.records}
-    if None in labels:
-        return None
-    classes = tuple(dataset_classes(val_ds.location))
-    return classes if len(classes) >= 2 and labels <= {c.name for c in classes} else None
