@@ -40,13 +40,12 @@ def test_the_batch_size_defaults_to_the_device_and_is_recorded(tmp_path, data):
 def test_init_starts_from_a_models_weights_and_refuses_another_architecture(tmp_path, data):
     from rich.console import Console
 
+    from seqclip import SeqClipConfig
     from seqclip.config import TrainConfig
     from seqclip.distributed import DistContext
     from seqclip.errors import TrainingError
     from seqclip.model import SeqClip
     from seqclip.training.setup import setup
-
-    from seqclip import SeqClipConfig
 
     torch.manual_seed(1)  # not the run's seed: other weights than a fresh start's
     SeqClip(SeqClipConfig(clip_length=32, similarity="pooled")).save_pretrained(tmp_path / "a")
