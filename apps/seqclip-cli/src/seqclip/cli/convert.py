@@ -1,4 +1,5 @@
-"""``seqclip data convert``: a user's own clips with captions or labels to the dataset format."""
+"""``seqclip data convert``: a user's own clips with captions or labels, or a public dataset's point
+clouds (``--from``), to the dataset format."""
 
 from __future__ import annotations
 
@@ -85,9 +86,9 @@ def data_convert(
     frame_rate: Annotated[float | None, typer.Option(help="With --from ti-csv: the recordings' frames per second.",
                                                      min=0.001, show_default=False)] = None,
 ) -> None:
-    """Convert your own per-clip views plus captions or labels to the dataset directory format. Every
-    clip is checked first (views, frames, finite values, captions, segments): any problem is listed
-    and nothing is written."""
+    """Convert your own per-clip views plus captions or labels to the dataset directory format, or with
+    --from a public dataset's point clouds (rendered as views). Every clip is checked first (views,
+    frames, finite values, captions, segments): any problem is listed and nothing is written."""
     if from_ is not None:
         own = from_ != "ti-csv"  # the dataset brings its labels and its test split
         given = [flag for flag, value in (("--captions", captions), ("--labels", labels if own else None),
