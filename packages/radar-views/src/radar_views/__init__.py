@@ -39,8 +39,8 @@ __all__ = [
     "azimuth_spectrum", "steering_matrix", "DCA1000Capture",
     "NORMALIZATIONS", "AZIMUTH_METHODS", "AZIMUTH_BINS", "DCA1000_FORMATS", "VIEW_NAMES",
     "DEFAULT_BINS", "SPEED_OF_LIGHT", "atomic_write", "current_umask", "move_aside", "check_new_output",
-    "staged_directory", "OutputExistsError",
-    "PointCloud", "POINT_FIELDS", "WEIGHTS", "point_cloud_views", "point_bins", "SENSOR_PROFILES", "sensor_profile",
-    "DEFAULT_SENSOR", "SENSOR_CHAINS", "sensor_chain", "CfarConfig", "PointCloudChain", "detect_points", "OutputLockedError", "output_lock", "lock_path", "replace_directory",
+    "staged_directory", "OutputExistsError", "OutputLockedError", "output_lock", "lock_path", "replace_directory",
+    "PointCloud", "POINT_FIELDS", "WEIGHTS", "point_cloud_views", "point_bins", "CfarConfig", "PointCloudChain",
+    "detect_points", "SENSOR_PROFILES", "SENSOR_CHAINS", "DEFAULT_SENSOR", "sensor_profile", "sensor_chain",
 ]
 __version__ = version("radar-views")

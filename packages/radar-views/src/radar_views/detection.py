@@ -11,7 +11,7 @@ chunk [F, loops, tx, rx, samples] (or range profiles, ``input_domain="range"``)
   -> at each detection: the virtual array's snapshot, TDM-compensated for its Doppler bin;
      azimuth direction cosine ``u`` = the Bartlett peak over ``AZIMUTH_BINS`` values of sin(theta);
      elevation cosine ``w`` from the phase of the elevated elements against the azimuth row at the
-     same x (0 for a planar-free, single-row array)
+     same x (0 for an array of one row)
   -> a point per detection, strongest first, at most ``max_points`` a frame: ``x = r u``,
      ``z = r w``, ``y = sqrt(r^2 - x^2 - z^2)``, radial velocity = signed Doppler index x Δv,
      intensity = 10 log10 of the detection cell's power.
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .config import RadarConfig
-from .processing import AZIMUTH_BINS, range_doppler_spectrum, steering_matrix, tdm_phase
+from .processing import AZIMUTH_BINS, _steering, range_doppler_spectrum, tdm_phase
 
 __all__ = ["CfarConfig", "PointCloudChain", "detect_points", "CFAR_MODES"]
 
@@ -114,9 +114,10 @@ def detect_points(chunk: np.ndarray, cfg: RadarConfig, clutter_removal: bool = T
     hit = (power > noise * 10 ** (cfar.threshold_db / 10)) & _local_max(power) & (rbin >= cfar.min_range_bin)
     positions = cfg.virtual_positions  # [V, 2] (x, z), TX-major like the cube
     row = positions[:, 1] == positions[:, 1].min()  # the azimuth row
-    steer = steering_matrix(RadarConfig(tx_positions=[(0.0, 0.0)], rx_positions=[(x, 0.0) for x in positions[row, 0]]))
+    steer = _steering(tuple(positions[row, 0].tolist()), AZIMUTH_BINS)  # [K, azimuth elements]
     pairs = [(e, int(np.flatnonzero(row & (positions[:, 0] == positions[e, 0]))[0]))
              for e in np.flatnonzero(~row) if (row & (positions[:, 0] == positions[e, 0])).any()]
+    upper, lower = (np.array(p) for p in zip(*pairs, strict=True)) if pairs else (None, None)  # elevated, below
     comp = tdm_phase(loops, tx, rx)  # [D, V]
     signed = np.fft.fftfreq(loops, 1.0 / loops)  # signed Doppler index of each FFT-order bin
     out = []
@@ -128,10 +129,8 @@ def detect_points(chunk: np.ndarray, cfg: RadarConfig, clutter_removal: bool = T
         u = (np.argmax(np.abs(np.conj(steer) @ snap[:, row].T), axis=0) - AZIMUTH_BINS // 2) / (AZIMUTH_BINS // 2)
         w = np.zeros(len(d))
         if pairs:
-            upper, lower = (np.array(p) for p in zip(*pairs, strict=True))
-            dz = positions[upper, 1] - positions[lower, 1]
             phase = np.angle((snap[:, upper] * np.conj(snap[:, lower])).sum(axis=1))
-            w = np.clip(-phase / (np.pi * dz.mean()), -1.0, 1.0)
+            w = np.clip(-phase / (np.pi * (positions[upper, 1] - positions[lower, 1]).mean()), -1.0, 1.0)
         dist = rbin[r] * cfg.range_resolution_m
         x, z = dist * u, dist * w
         y = np.sqrt(np.maximum(dist**2 - x**2 - z**2, 0.0))
