@@ -11,9 +11,9 @@ from radar_text_data.mmfi import (
     convert_mmfi,
     mmfi_recordings,
     mmfi_split,
-    parse_axes,
     read_mmfi_sequence,
 )
+from radar_text_data.recordings import parse_axes
 from radar_text_data.testing import mmfi_folder
 
 SUBJECTS = [f"S{i:02d}" for i in range(1, 41)]

@@ -28,9 +28,9 @@ import numpy as np
 from radar_views import PointCloud, RadarConfig
 
 from .contract import MMFI_PROTOCOL_NAMES, MMFI_SPLITS
-from .recordings import Recording, carve_val, convert_point_clouds
+from .recordings import Recording, carve_val, convert_point_clouds, parse_axes, to_sensor_axes
 
-__all__ = ["MMFI_ACTIONS", "MMFI_PROTOCOLS", "MMFI_SPLITS", "MMFI_FRAME_RATE", "MMFiFormatError", "parse_axes",
+__all__ = ["MMFI_ACTIONS", "MMFI_PROTOCOLS", "MMFI_SPLITS", "MMFI_FRAME_RATE", "MMFiFormatError",
            "read_mmfi_sequence", "mmfi_recordings", "mmfi_split", "convert_mmfi", "MMFI_WINDOW", "MMFI_STRIDE"]
 
 MMFI_ACTIONS = {  # code -> (label, phrase)
@@ -70,40 +70,22 @@ class MMFiFormatError(ValueError):
     """A file or folder that is not in MM-Fi's layout; the message names it and what was expected."""
 
 
-def parse_axes(text: str) -> tuple[tuple[int, float], ...]:
-    """``"x,y,z"``-style (right, forward, up) -> ((source column, sign), ...) over columns x, y, z."""
-    parts = [p.strip() for p in text.split(",")]
-    out = []
-    for p in parts:
-        sign, name = (-1.0, p[1:]) if p.startswith("-") else (1.0, p)
-        if name not in ("x", "y", "z"):
-            break
-        out.append(("xyz".index(name), sign))
-    if len(parts) != 3 or len(out) != 3 or len({c for c, _ in out}) != 3:
-        raise ValueError(f"axes: expected the source column of right, forward and up, each of x, y, z once, a "
-                         f"minus to flip one (e.g. x,y,z or -y,x,z), got {text!r}")
-    return tuple(out)
-
-
 def read_mmfi_sequence(folder: str | os.PathLike, axes: str = "x,y,z") -> PointCloud:
     """One sequence's ``mmwave/`` folder as a ``PointCloud`` at 10 frames/s (frame ``frameNNN.bin``
     at ``(NNN - 1) / 10`` s); a file whose size is not a multiple of five float64 raises
     ``MMFiFormatError`` naming it."""
     folder = Path(folder)
     order = parse_axes(axes)
-    files = sorted(folder.glob("frame*.bin"), key=lambda p: int(re.sub(r"\D", "", p.stem) or 0))
+    files = sorted((int(re.sub(r"\D", "", p.stem) or 0), p) for p in folder.glob("frame*.bin"))  # (NNN, file)
     if not files:
         raise MMFiFormatError(f"{folder}: no frameNNN.bin files (expected MM-Fi's mmwave folder)")
-    frames, numbers = [], []
-    for f in files:
+    frames = []
+    for _, f in files:
         raw = f.read_bytes()
         if len(raw) % 40:
             raise MMFiFormatError(f"{f}: {len(raw)} bytes is not rows of 5 float64 (x, y, z, Doppler, intensity)")
-        pts = np.frombuffer(raw, dtype=np.float64).reshape(-1, 5)  # [n, 5]
-        cols = np.stack([sign * pts[:, c] for c, sign in order] + [pts[:, 3], pts[:, 4]], axis=1)
-        frames.append(cols)
-        numbers.append(int(re.sub(r"\D", "", f.stem)))
-    return PointCloud(frames, (np.asarray(numbers) - 1) / MMFI_FRAME_RATE)
+        frames.append(to_sensor_axes(np.frombuffer(raw, dtype=np.float64).reshape(-1, 5), order))  # [n, 5]
+    return PointCloud(frames, (np.array([n for n, _ in files]) - 1) / MMFI_FRAME_RATE)
 
 
 def mmfi_split(subject: str, action: str, split: str, protocol: str) -> str:

@@ -115,9 +115,9 @@ def read_radhar_file(path: str | os.PathLike) -> PointCloud:
     frames = np.split(points, starts[1:])
     times = stamps[starts]
     if len(frames) > 1:  # stamps arrive in bursts (two frames 1 ms apart, then 59 ms): space frames evenly
-        times = np.linspace(times[0], times[-1], len(frames)) if times[-1] > times[0] else None
-        if times is None:
+        if times[-1] <= times[0]:
             raise RadHARFormatError(f"{path}: every frame has the same stamp; expected increasing header stamps")
+        times = np.linspace(times[0], times[-1], len(frames))
     return PointCloud(frames, times)
 
 

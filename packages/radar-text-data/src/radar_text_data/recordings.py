@@ -3,7 +3,8 @@
 ``convert_point_clouds`` renders each recording's views on a grid profile
 (``radar_views.point_cloud_views``, normalised as simulated clips are, in dB), cuts them into
 windows, and writes one clip per window with the recording's label as its one segment and captions
-rendered from the label's phrase. Readers of each dataset (``radhar``) give the recordings.
+rendered from the label's phrase. Readers of each dataset (``radhar``, ``mmfi``, ``ti_csv``) give the
+recordings; ``parse_axes`` / ``to_sensor_axes`` put a dataset's x, y, z in the sensor's axes.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from radar_views import (
     PointCloud,
     RadarConfig,
-    check_new_output,
     point_cloud_views,
     staged_directory,
 )
@@ -29,7 +31,7 @@ from .labels import CAPTION_TEMPLATES, render_captions
 from .manifest import write_manifest
 from .records import ClipRecord
 
-__all__ = ["Recording", "convert_point_clouds", "carve_val"]
+__all__ = ["Recording", "convert_point_clouds", "carve_val", "parse_axes", "to_sensor_axes"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,27 @@ class Recording:
     label: str
     path: Path
     read: Callable[[], PointCloud]
+
+
+def parse_axes(text: str) -> tuple[tuple[int, float], ...]:
+    """``"x,y,z"``-style (right, forward, up) -> ((source column, sign), ...) over columns x, y, z."""
+    parts = [p.strip() for p in text.split(",")]
+    out = []
+    for p in parts:
+        sign, name = (-1.0, p[1:]) if p.startswith("-") else (1.0, p)
+        if name not in ("x", "y", "z"):
+            break
+        out.append(("xyz".index(name), sign))
+    if len(parts) != 3 or len(out) != 3 or len({c for c, _ in out}) != 3:
+        raise ValueError(f"axes: expected the source column of right, forward and up, each of x, y, z once, a "
+                         f"minus to flip one (e.g. x,y,z or -y,x,z), got {text!r}")
+    return tuple(out)
+
+
+def to_sensor_axes(points: np.ndarray, order: tuple[tuple[int, float], ...]) -> np.ndarray:
+    """Points ``[n, 5]`` (x, y, z, velocity, intensity) with x, y, z reordered and flipped as
+    ``parse_axes`` gave ``order``: (right, forward, up), velocity, intensity."""
+    return np.column_stack([sign * points[:, c] for c, sign in order] + [points[:, 3], points[:, 4]])
 
 
 def carve_val(recordings: Sequence[Recording], val_fraction: float, seed: int) -> list[Recording]:
@@ -92,9 +115,8 @@ def convert_point_clouds(recordings: Sequence[Recording], out: str | os.PathLike
         seen[r.id] = r.path
         if r.label not in phrases:
             raise ValueError(f"{r.path}: label {r.label!r} has no phrase")
-    check_new_output(Path(out), overwrite)
     records: list[ClipRecord] = []
-    with staged_directory(out, overwrite) as staged:
+    with staged_directory(out, overwrite) as staged:  # an existing non-empty out is refused here, before any work
         for done, rec in enumerate(recordings):
             views = point_cloud_views(rec.read(), grid, source, smoothing=smoothing, weight=weight)
             arrays = views.normalized().as_dict()  # dB, as the simulator normalises

@@ -27,8 +27,7 @@ from radar_views import PointCloud, RadarConfig
 from .contract import SPLIT_FRACTIONS
 from .convert import split_by_fraction
 from .labels import label_phrase, read_labels
-from .mmfi import parse_axes
-from .recordings import Recording, convert_point_clouds
+from .recordings import Recording, convert_point_clouds, parse_axes, to_sensor_axes
 from .textfile import read_text
 
 __all__ = ["TI_CSV_COLUMNS", "TICsvFormatError", "read_ti_csv", "ti_csv_recordings", "convert_ti_csv",
@@ -71,8 +70,7 @@ def read_ti_csv(path: str | os.PathLike, frame_rate_hz: float, axes: str = "x,y,
     if not len(values):
         raise TICsvFormatError(f"{path}: no points")
     frame = values[:, 0].astype(np.int64)
-    xyz = values[:, 1:4]
-    points = np.column_stack([sign * xyz[:, c] for c, sign in order] + [values[:, 4], values[:, 5]])  # [points, 5]
+    points = to_sensor_axes(values[:, 1:], order)  # [points, 5]
     first = int(frame.min())
     numbers = np.arange(first, int(frame.max()) + 1)
     frames = [points[frame == n] for n in numbers]
