@@ -158,10 +158,15 @@ def check_windows(window: int | None, stride: int | None, longest: int | None = 
 
 
 @contextmanager
-def progress_bar(total: int, what: str):
-    """A Rich progress bar of ``total`` clips; yields ``advance(n=1)``."""
+def progress_bar(total: int | None, what: str):
+    """A Rich progress bar of ``total`` items (None: not known yet); yields ``advance(n=1, total=None)``,
+    whose ``total`` sets the bar's length once it is known."""
     from rich.progress import Progress
 
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task(what, total=total)
-        yield lambda n=1: progress.advance(task, n)
+
+        def advance(n: int = 1, total: int | None = None) -> None:
+            progress.update(task, advance=n, **({"total": total} if total is not None else {}))
+
+        yield advance

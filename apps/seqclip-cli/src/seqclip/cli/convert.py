@@ -137,39 +137,35 @@ def data_convert(
 
 def _convert_public(name: str, src: Path, out: Path, window: int | None, stride: int | None, val_fraction: float,
                     seed: int, overwrite: bool, options: dict) -> None:
-    """``data convert --from NAME``: a public dataset's recordings, rendered as views, to the format."""
+    """``data convert --from NAME``: a public dataset's recordings, rendered as views, to the format (a
+    wrong layout is named before any recording is read)."""
     from radar_text_data import read_manifest
 
     if name == "radhar":
         from radar_text_data.radhar import RADHAR_STRIDE as default_stride
         from radar_text_data.radhar import RADHAR_WINDOW as default_window
         from radar_text_data.radhar import convert_radhar as convert
-        from radar_text_data.radhar import radhar_files
-
-        count = lambda: len(radhar_files(src))  # noqa: E731
     elif name == "ti-csv":
         from radar_text_data.ti_csv import TI_CSV_STRIDE as default_stride
         from radar_text_data.ti_csv import TI_CSV_WINDOW as default_window
         from radar_text_data.ti_csv import convert_ti_csv as convert
-        from radar_text_data.ti_csv import ti_csv_recordings
-
-        count = lambda: len(ti_csv_recordings(src, **options))  # noqa: E731
     else:
         from radar_text_data.mmfi import MMFI_STRIDE as default_stride
         from radar_text_data.mmfi import MMFI_WINDOW as default_window
         from radar_text_data.mmfi import convert_mmfi as convert
-        from radar_text_data.mmfi import mmfi_recordings
-
-        count = lambda: len(mmfi_recordings(src, **options))  # noqa: E731
     window = window or default_window
     stride = stride or (default_stride if window == default_window else window)
-    with writing(out), user_errors(out):
-        total = count()  # a wrong layout is named before anything is read
-        with progress_bar(total, "rendering recordings") as advance:
-            root = convert(src, out, window=window, stride=stride, val_fraction=val_fraction, seed=seed,
-                           overwrite=overwrite, progress=lambda done, _: advance(), **options)
+    recordings = [0]  # how many the converter found (its progress says)
+    with writing(out), user_errors(out), progress_bar(None, "rendering recordings") as advance:
+
+        def step(done: int, total: int) -> None:
+            recordings[0] = total
+            advance(total=total)
+
+        root = convert(src, out, window=window, stride=stride, val_fraction=val_fraction, seed=seed,
+                       overwrite=overwrite, progress=step, **options)
     records = read_manifest(root)
     counts = {s: sum(r.split == s for r in records) for s in ("train", "val", "test")}
-    console.print(escape(f"wrote {len(records)} clips from {total} recordings to {root} "
+    console.print(escape(f"wrote {len(records)} clips from {recordings[0]} recordings to {root} "
                          f"({', '.join(f'{n} {s}' for s, n in counts.items())}); check it with "
                          f"`seqclip data check {root}`"), highlight=False, soft_wrap=True)
