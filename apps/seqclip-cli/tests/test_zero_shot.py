@@ -189,3 +189,17 @@ def test_calibrated_stacking_never_uses_test_labels(zs_setup, tmp_path):
     second = eval_zeroshot(model, RadarTextDataset(other, "test", 48, train=False), options)["generalized"]
     assert second["gamma"] == first["gamma"] and second["gamma_rule"] == first["gamma_rule"]
     assert first["calibrated_on"] == "val" and first["validation_clips"] == 4
+
+
+def test_class_accuracy_equals_eval_zeroshots_top1_on_the_same_clips(zs_setup):
+    """Validation's class accuracy (clips embedded once, shared with retrieval) against the task."""
+    from seqclip.data import RadarTextDataset
+    from seqclip.evaluation.tasks import EvalOptions, eval_zeroshot
+    from seqclip.evaluation.zero_shot import class_accuracy
+
+    data, model = zs_setup
+    test = RadarTextDataset(data, "test", 48, train=False)
+    classes = (ClassPrompts("wave", phrase="waves"), ClassPrompts("walk", phrase="walks"))  # clap clips left out
+    scorer = Scorer(model, "pooled")
+    fast = class_accuracy(scorer, scorer.embed_clips(test), test, classes)
+    assert fast == pytest.approx(eval_zeroshot(model, test, EvalOptions(classes=classes, unseen=("none",)))["top1"])

@@ -20,6 +20,7 @@ from ..data import RadarTextDataset, collate
 from ..model.seqclip import SeqClip
 from .scorer import ClipSet, ScoreMatrix, Scorer
 from .stats import bootstrap_interval
+from .zero_shot import class_accuracy
 
 __all__ = ["retrieval_metrics", "metrics_from_scores", "ranks_from_scores", "rank_metrics", "retrieval", "validate",
            "PROTOCOLS"]
@@ -89,13 +90,15 @@ def _directions(ranks_t2r: list[int], ranks_r2t: list[list[int]], t2r_by_clip: l
     return {"text_to_radar": t2r, "radar_to_text": r2t}
 
 
-def retrieval(scorer: Scorer, dataset: RadarTextDataset, protocol: str = "full", intervals: bool = True) -> dict:
+def retrieval(scorer: Scorer, dataset: RadarTextDataset, protocol: str = "full", intervals: bool = True,
+              clips: ClipSet | None = None) -> dict:
     """Both directions, with 95 % bootstrap intervals (resampling clips) unless ``intervals`` is off;
     ``full``: every caption against every clip of the split; ``in-batch``: the reference code base's
-    protocol (consecutive batches of the scorer's ``batch_size`` clips, first caption each)."""
+    protocol (consecutive batches of the scorer's ``batch_size`` clips, first caption each).
+    ``clips``: the split already embedded by ``scorer`` (else it is embedded here)."""
     if protocol not in PROTOCOLS:
         raise ValueError(f"--protocol must be full or in-batch, got {protocol!r}")
-    clips = scorer.embed_clips(dataset)
+    clips = clips if clips is not None else scorer.embed_clips(dataset)
     texts = scorer.embed_texts(clips.captions)
     scores = scorer.matrix(clips, texts)
     if protocol == "in-batch":
@@ -136,9 +139,11 @@ def _in_batch(scores: ScoreMatrix, clips: ClipSet, batch_size: int, intervals: b
 
 
 @torch.no_grad()
-def validate(model: SeqClip, val_ds: RadarTextDataset, batch_size: int) -> dict:
-    """Validation loss (first caption of each clip, batches of ``batch_size``) and full-gallery
-    retrieval by the pooled score; ``flat`` holds both as one level of named numbers (for the log)."""
+def validate(model: SeqClip, val_ds: RadarTextDataset, batch_size: int, classes: tuple | None = None) -> dict:
+    """Validation loss (first caption of each clip, batches of ``batch_size``), full-gallery
+    retrieval by the pooled score and, given the dataset's ``classes`` (a label dataset), zero-shot
+    class accuracy over the same embedded clips; ``flat`` holds them as one level of named numbers
+    (for the log: ``class_accuracy`` among them)."""
     model.eval()
     device = next(model.parameters()).device
     losses = []
@@ -148,9 +153,13 @@ def validate(model: SeqClip, val_ds: RadarTextDataset, batch_size: int) -> dict:
         batch = {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()}
         out = model(batch)
         losses.append({k: float(v.detach()) for k, v in out.items() if torch.is_tensor(v) and v.dim() == 0})
-    metrics = retrieval(Scorer(model, POOLED, batch_size), val_ds, intervals=False)
+    scorer = Scorer(model, POOLED, batch_size)
+    clips = scorer.embed_clips(val_ds)  # once, for retrieval and class accuracy
+    metrics = retrieval(scorer, val_ds, intervals=False, clips=clips)
     flat = {k: float(np.mean([x[k] for x in losses])) for k in losses[0]} if losses else {"loss_total": float("nan")}
     for direction in ("text_to_radar", "radar_to_text"):
         flat.update({f"{direction}_{k}": v for k, v in metrics[direction].items()})
+    if classes:
+        flat["class_accuracy"] = class_accuracy(scorer, clips, val_ds, classes)
     model.train()
     return {**metrics, "flat": flat}

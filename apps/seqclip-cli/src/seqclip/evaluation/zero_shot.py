@@ -105,6 +105,19 @@ def topk_accuracy(scores: Tensor, truth: Tensor, k: int) -> Tensor:
     return (_ranked(scores)[:, :k] == truth[:, None]).any(1).float()
 
 
+def class_accuracy(scorer: Scorer, clips: ClipSet, dataset, classes: Sequence[ClassPrompts]) -> float:
+    """Top-1 (%) of the embedded ``clips`` of ``dataset`` against ``classes`` (their prompts as
+    ``build_zero_shot_classifier`` makes them), over the clips whose one label is among the classes."""
+    from radar_text_data.vocabulary import clip_label
+
+    names = [c.name for c in classes]
+    labels = [clip_label(dataset.record_at(p)) for p in clips.positions]
+    scored = torch.tensor([label in names for label in labels])  # [N]
+    truth = torch.tensor([names.index(label) for label in labels if label in names])
+    scores = build_zero_shot_classifier(scorer, classes).scores(clips)[scored]  # [n, C]
+    return float(topk_accuracy(scores, truth, 1).mean() * 100)
+
+
 def balanced_accuracy(hits: np.ndarray, truth: np.ndarray) -> float:
     """The mean over the classes present of each class's top-1 accuracy (%)."""
     present = np.unique(truth)

@@ -27,7 +27,6 @@ from ..timing import phase
 from .guard import NonFiniteLoss
 from .provenance import training_card
 from .rng import rng_state, set_rng_state
-from .selection import class_accuracy
 from .setup import Run, eval_split, setup
 
 __all__ = ["train", "train_one_epoch", "optimizer_step", "device_step", "end_epoch", "final_test", "NonFiniteLoss"]
@@ -235,11 +234,10 @@ def end_epoch(r: Run, console: Console) -> None:
     if r.val_ds is None:
         console.print(f"epoch {epoch}: no validation (shards without an index.json have no known val split)")
         return
-    metrics = validate(r.model, r.val_ds, r.cfg.batch_size)
+    metrics = validate(r.model, r.val_ds, r.cfg.batch_size, r.val_classes)
     r1 = (metrics["text_to_radar"]["R@1"] + metrics["radar_to_text"]["R@1"]) / 2
-    accuracy = class_accuracy(r.model, r.val_ds, r.val_classes, r.cfg.batch_size) if r.val_classes else None
-    extra = {} if accuracy is None else {"val_class_accuracy": accuracy}
-    r.logger.log(r.state.global_step, {"epoch": epoch, **{f"val_{k}": v for k, v in metrics["flat"].items()}, **extra})
+    accuracy = metrics["flat"].get("class_accuracy")  # a label dataset's
+    r.logger.log(r.state.global_step, {"epoch": epoch, **{f"val_{k}": v for k, v in metrics["flat"].items()}})
     if accuracy is not None:
         better = r.state.best_accuracy is None or accuracy > r.state.best_accuracy
         r.state.best_accuracy = max(accuracy, r.state.best_accuracy or accuracy)

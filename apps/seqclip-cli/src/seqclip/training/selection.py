@@ -1,12 +1,12 @@
 """Which epoch ``best/`` keeps: on a label dataset (every validation clip has one activity) the one of
 best validation class accuracy, zero-shot against the dataset's classes; else the one of best
-validation retrieval R@1 (``loop.end_epoch``)."""
+validation retrieval R@1 (``loop.end_epoch``; ``evaluation.retrieval.validate`` measures both)."""
 
 from __future__ import annotations
 
 from ..data import RadarTextDataset
 
-__all__ = ["label_classes", "class_accuracy"]
+__all__ = ["label_classes"]
 
 
 def label_classes(val_ds: RadarTextDataset | None) -> tuple | None:
@@ -22,15 +22,4 @@ def label_classes(val_ds: RadarTextDataset | None) -> tuple | None:
         return None
     classes = tuple(dataset_classes(val_ds.location))
     return classes if len(classes) >= 2 and labels <= {c.name for c in classes} else None
-
-
-def class_accuracy(model, val_ds, classes: tuple, batch_size: int) -> float:
-    """Zero-shot top-1 (%) of the validation clips against the dataset's classes (the pooled score)."""
-    from ..evaluation.options import EvalOptions
-    from ..evaluation.tasks import eval_zeroshot
-
-    options = EvalOptions(classes=classes, unseen=("none",), batch_size=batch_size)
-    accuracy = eval_zeroshot(model, val_ds, options)["top1"]
-    model.train()
-    return accuracy
 
