@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 
 from radar_text_data import MAX_FRAMES, ClipRecord, clip_arrays, encode_clip
 from radar_text_data.classes import CLASSES, UNSEEN, classes_json
-from radar_views import SENSOR_CHAINS, RadarConfig, atomic_write, check_new_output
+from radar_views import RadarConfig, atomic_write, check_new_output
 
 from .captions import caption_pairs, check_families
 from .clip import render_clip
@@ -41,7 +41,7 @@ from .descriptions import class_descriptions, description_prompts
 from .engine import parallel_map
 from .motion import ACTIVITIES, ClipPlan, Segment, min_segment_frames, plan_clip
 from .partial import DATASET, open_partial, publish, read_record, write_record
-from .sensor import render_sensor_clip
+from .sensor import check_sensor, render_sensor_clip
 from .synth import SynthConfig
 
 __all__ = ["generate_dataset", "class_file", "clip_id", "TWIN_ACTIVITIES", "parallel_map"]  # the defaults: radar_synth.defaults
@@ -182,8 +182,8 @@ def generate_dataset(out_dir: str | os.PathLike, num_clips: int, seed: int = 0, 
     unseen = _check_unseen(unseen)
     wording = _wording(held_out_wording)
     cfg = cfg or RadarConfig()
-    if sensor is not None and sensor not in SENSOR_CHAINS:
-        raise ValueError(f"sensor: {sensor!r} is not a point-cloud sensor; known: {', '.join(SENSOR_CHAINS)}")
+    if sensor is not None:
+        check_sensor(sensor)
     pairs = int(twins * num_clips) // 2
     kinds = ["single"] * (num_clips - 2 * pairs) + [i % 2 for i in range(2 * pairs)]
     splits = _splits(num_clips, pairs, seed, tuple(split_fractions))

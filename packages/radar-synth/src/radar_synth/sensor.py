@@ -14,12 +14,12 @@ from __future__ import annotations
 import numpy as np
 
 from radar_views import (
+    SENSOR_CHAINS,
     PointCloud,
     RadarConfig,
     RadarViews,
     detect_points,
     point_cloud_views,
-    sensor_chain,
     sensor_profile,
 )
 
@@ -28,17 +28,22 @@ from .motion import ClipPlan
 from .scene import Trajectories, body_trajectories, sample_clutter
 from .synth import SynthConfig, virtual_x
 
-__all__ = ["trajectory_point_cloud", "sensor_point_cloud", "render_sensor_trajectories", "render_sensor_clip"]
+__all__ = ["check_sensor", "trajectory_point_cloud", "sensor_point_cloud", "render_sensor_trajectories",
+           "render_sensor_clip"]
+
+
+def check_sensor(sensor: str) -> None:
+    """``ValueError`` (``sensor: ...``, as a CLI names its flag) unless ``sensor`` records point clouds."""
+    if sensor not in SENSOR_CHAINS:
+        raise ValueError(f"sensor: {sensor!r} is not a point-cloud sensor; known: {', '.join(SENSOR_CHAINS)}")
 
 
 def trajectory_point_cloud(traj: Trajectories, duration_s: float, rng: np.random.Generator, sensor: str,
                            synth: SynthConfig | None = None, chunk: int = 8) -> PointCloud:
     """The point cloud sensor ``sensor`` records of body trajectories over ``duration_s`` seconds,
     one frame per sensor frame period."""
-    cfg = sensor_profile(sensor)
-    chain = sensor_chain(sensor)
-    if chain is None:
-        raise ValueError(f"sensor {sensor!r} records raw cubes, not point clouds")
+    check_sensor(sensor)
+    cfg, chain = sensor_profile(sensor), SENSOR_CHAINS[sensor]
     synth = synth or SynthConfig()
     count = max(1, int(np.floor(duration_s * cfg.frame_rate_hz + 1e-9)))
     n = cfg.num_samples

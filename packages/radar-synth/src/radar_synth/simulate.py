@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 
 from radar_text_data import MAX_FRAMES, ClipRecord, clip_arrays, encode_clip
 from radar_text_data.contract import FRAME_MULTIPLE
-from radar_views import SENSOR_CHAINS, RadarConfig, atomic_write, check_new_output
+from radar_views import RadarConfig, atomic_write, check_new_output
 
 from .clip import render_trajectories
 from .defaults import FORMATS, SPLIT_FRACTIONS
@@ -38,7 +38,7 @@ from .partial import (
     read_record,
     write_record,
 )
-from .sensor import render_sensor_trajectories
+from .sensor import check_sensor, render_sensor_trajectories
 from .skeleton import (
     MotionError,
     Placement,
@@ -96,8 +96,8 @@ class SimulateOptions:
             raise ValueError(f"smoothing_s must be >= 0, got {self.smoothing_s}")
         if self.up not in ("y", "z"):
             raise ValueError(f"up must be 'y' or 'z', got {self.up!r}")
-        if self.sensor is not None and self.sensor not in SENSOR_CHAINS:
-            raise ValueError(f"sensor: {self.sensor!r} is not a point-cloud sensor; known: {', '.join(SENSOR_CHAINS)}")
+        if self.sensor is not None:
+            check_sensor(self.sensor)
 
 
 @dataclass
