@@ -39,6 +39,7 @@ import json
 import os
 import sys
 import time
+from functools import cache
 from pathlib import Path
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
@@ -127,6 +128,7 @@ def _zero_shot(run: Path, radhar: Path) -> dict:
                                                              "clips", "confusion", "classes", "per_class")}}
 
 
+@cache  # the probe and the few-shot probes read the same splits
 def _embeddings(run: Path | None, radhar: Path, split: str):
     """Pooled embeddings of a split's windows and their class indices; ``run`` None: the same
     architecture with random weights (seed 0)."""
