@@ -148,17 +148,17 @@ def point_cloud_views(cloud: PointCloud, grid: RadarConfig | None = None, source
     close = np.abs(cloud.times[nearest] - grid_times) <= source_period * (0.5 + 1e-6)
     sizes = (grid.num_samples, grid.num_loops, AZIMUTH_BINS)
     views = [np.zeros((n, count), dtype=np.float32) for n in sizes]
-    cache: dict[int, list[np.ndarray]] = {}
+    rendered, columns = -1, []  # the source frame last spread, and its three columns (grid frames repeat it)
     for j in range(count):
         if not close[j]:
             continue
         i = int(nearest[j])
-        if i not in cache:
+        if i != rendered:
             pts = cloud.frames[i]
             w = np.ones(len(pts)) if weight == "count" else np.where(
                 np.isfinite(pts[:, 4]), 10.0 ** (pts[:, 4] / 10.0), 1.0)
             rows = point_bins(pts, grid)  # [n, 3]
-            cache = {i: [_spread(rows[:, a], w, sigmas[a], sizes[a]) for a in range(3)]}
+            rendered, columns = i, [_spread(rows[:, a], w, sigmas[a], sizes[a]) for a in range(3)]
         for a in range(3):
-            views[a][:, j] = cache[i][a]
+            views[a][:, j] = columns[a]
     return RadarViews(*views)
