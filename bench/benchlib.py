@@ -17,6 +17,7 @@ from torch.profiler import ProfilerActivity, profile
 
 __all__ = ["measure", "device_from_env", "print_table", "sync"]
 
+
 def sync(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)

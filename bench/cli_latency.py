@@ -18,17 +18,30 @@ from pathlib import Path
 
 from benchlib import print_table
 
-COMMANDS = [["--help"], ["train", "--help"], ["eval", "--help"], ["data", "synth", "--help"], ["plot", "--help"],
-            ["train", "--bogus"], ["train", "--data", "/missing"], ["train", "--resume", "latest", "--out", "/missing"],
-            ["eval", "--checkpoint", "/missing", "--data", "/missing"], ["data", "check", "/missing"],
-            # range checks (seqclip-cli 0.4.0): refused before torch is imported, naming the flag
-            ["train", "--lr", "-1"], ["train", "--max-steps", "-1"], ["train", "--workers", "-1"],
-            ["train", "--preset", "huge"], ["data", "synth", "--out", "/tmp/x", "--max-frames", "50"],
-            ["eval", "--checkpoint", "/", "--data", "/", "--split", "dev"],
-            # seqclip-cli 0.6.0: --version, the flags as typed, --out checked first, --unseen against the classes
-            ["--version"], ["data", "synth", "--out", "/tmp/x", "--unseen", "moonwalk"],
-            ["train", "--out", "/etc/hostname/run"],
-            ["eval", "--checkpoint", "{tmp}", "--data", "{tmp}", "--task", "zeroshot", "--unseen", "moonwalk"]]
+COMMANDS = [
+    ["--help"],
+    ["train", "--help"],
+    ["eval", "--help"],
+    ["data", "synth", "--help"],
+    ["plot", "--help"],
+    ["train", "--bogus"],
+    ["train", "--data", "/missing"],
+    ["train", "--resume", "latest", "--out", "/missing"],
+    ["eval", "--checkpoint", "/missing", "--data", "/missing"],
+    ["data", "check", "/missing"],
+    # range checks (seqclip-cli 0.4.0): refused before torch is imported, naming the flag
+    ["train", "--lr", "-1"],
+    ["train", "--max-steps", "-1"],
+    ["train", "--workers", "-1"],
+    ["train", "--preset", "huge"],
+    ["data", "synth", "--out", "/tmp/x", "--max-frames", "50"],
+    ["eval", "--checkpoint", "/", "--data", "/", "--split", "dev"],
+    # seqclip-cli 0.6.0: --version, the flags as typed, --out checked first, --unseen against the classes
+    ["--version"],
+    ["data", "synth", "--out", "/tmp/x", "--unseen", "moonwalk"],
+    ["train", "--out", "/etc/hostname/run"],
+    ["eval", "--checkpoint", "{tmp}", "--data", "{tmp}", "--task", "zeroshot", "--unseen", "moonwalk"],
+]
 
 
 def _dataset(root: Path) -> None:

@@ -1,6 +1,6 @@
 """Benchmark clip-losses: forward+backward time and peak memory at B = 256, 1024, 4096.
 
-    uv run python bench/clip_losses.py      # CPU here; CUDA when present (BENCH_DEVICE=cpu|cuda)
+uv run python bench/clip_losses.py      # CPU here; CUDA when present (BENCH_DEVICE=cpu|cuda)
 """
 
 from __future__ import annotations

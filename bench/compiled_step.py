@@ -39,8 +39,10 @@ def _losses_and_grads(call, model, batch, autocast) -> tuple[dict, dict]:
     with autocast():
         out = call(batch)
     out["loss_total"].backward()
-    return ({k: v.detach().float() for k, v in out.items() if v.dim() == 0},
-            {n: p.grad.float() for n, p in model.named_parameters() if p.grad is not None})
+    return (
+        {k: v.detach().float() for k, v in out.items() if v.dim() == 0},
+        {n: p.grad.float() for n, p in model.named_parameters() if p.grad is not None},
+    )
 
 
 def _rel(a: dict, b: dict) -> float:
@@ -67,11 +69,23 @@ def main() -> None:
     text = os.environ.get("BENCH_TEXT_MODEL", TrainConfig.text_model)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        data = tiny_dataset(Path(tmp) / "d", n=4 * batch + 2, frames=FRAMES, splits=["train"] * (4 * batch) + ["val"] * 2)
+        data = tiny_dataset(
+            Path(tmp) / "d", n=4 * batch + 2, frames=FRAMES, splits=["train"] * (4 * batch) + ["val"] * 2
+        )
         for similarity in os.environ.get("BENCH_SIMILARITIES", "pooled,temporal").split(","):
-            cfg = TrainConfig(data=str(data), out=f"{tmp}/run-{similarity}", preset=preset, batch_size=batch,
-                              clip_length=FRAMES, similarity=similarity, workers=0, eval_test=False,
-                              device="cuda" if cuda else "cpu", text_model=text, compile=True)
+            cfg = TrainConfig(
+                data=str(data),
+                out=f"{tmp}/run-{similarity}",
+                preset=preset,
+                batch_size=batch,
+                clip_length=FRAMES,
+                similarity=similarity,
+                workers=0,
+                eval_test=False,
+                device="cuda" if cuda else "cpu",
+                text_model=text,
+                compile=True,
+            )
             t0 = time.perf_counter()
             r = setup(cfg, Console(quiet=True), DistContext.single())
             for m in r.model.modules():
@@ -87,16 +101,41 @@ def main() -> None:
             graphs, r.train_model, r.cuda_graphs = r.cuda_graphs, r.model, False
             eager_ms = _ms_per_step(r, batches, steps)
             r.logger.close()
-            rows.append([similarity, f"{compile_s:.1f}", f"{loss_diff:.1e}", f"{grad_diff:.1e}", f"{eager_ms:.0f}",
-                         f"{compiled_ms:.0f}", f"{eager_ms / compiled_ms:.2f}x", "yes" if graphs else "no"])
+            rows.append(
+                [
+                    similarity,
+                    f"{compile_s:.1f}",
+                    f"{loss_diff:.1e}",
+                    f"{grad_diff:.1e}",
+                    f"{eager_ms:.0f}",
+                    f"{compiled_ms:.0f}",
+                    f"{eager_ms / compiled_ms:.2f}x",
+                    "yes" if graphs else "no",
+                ]
+            )
     name = torch.cuda.get_device_name() if cuda else f"CPU, {torch.get_num_threads()} threads"
-    print(f"device: {name}; torch {torch.__version__}; {preset} preset, batch {batch}, {FRAMES} frames, "
-          f"{'bf16' if cuda else 'fp32'}; {steps} steps timed; text model {text}")
-    print("* tensors whose gradient is below 1e-6 of the whole's norm (exact zeros up to float noise, such as "
-          "attention key biases) left out")
-    print_table("compiled step against eager", ["similarity", "set-up + first compiled step s",
-                                                 "loss rel. diff", "grad rel. diff (worst tensor)*", "eager ms/step",
-                                                 "compiled ms/step", "speed-up", "CUDA graphs"], rows)
+    print(
+        f"device: {name}; torch {torch.__version__}; {preset} preset, batch {batch}, {FRAMES} frames, "
+        f"{'bf16' if cuda else 'fp32'}; {steps} steps timed; text model {text}"
+    )
+    print(
+        "* tensors whose gradient is below 1e-6 of the whole's norm (exact zeros up to float noise, such as "
+        "attention key biases) left out"
+    )
+    print_table(
+        "compiled step against eager",
+        [
+            "similarity",
+            "set-up + first compiled step s",
+            "loss rel. diff",
+            "grad rel. diff (worst tensor)*",
+            "eager ms/step",
+            "compiled ms/step",
+            "speed-up",
+            "CUDA graphs",
+        ],
+        rows,
+    )
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 fp32, ``--text-trainable-layers 0``) trained with one setting changed at a time: compute threads,
 inter-op threads, data-loader workers competing with compute on a small machine, attention through
 PyTorch's fused SDPA kernel or timm's eager path, fused or for-each AdamW, flushing denormals,
-``--compile``, and the sequence loss's share (the same run with ``--similarity pooled``). Each variant runs in its own process (thread settings are fixed once per process), the
+``--compile``, and the sequence loss's share (the same run with ``--similarity pooled``). Each variant runs in its own
+process (thread settings are fixed once per process), the
 variants in rounds so that drift of the machine touches them alike; the table gives the median steady
 samples/s over rounds (the first two logged steps of each run left out) and the ratio to the
 default.
@@ -73,11 +74,23 @@ def _one(name: str, data: str, steps: int) -> float:
     from seqclip.training.loop import train
 
     with tempfile.TemporaryDirectory() as out:
-        cfg = TrainConfig(data=data, out=out, preset="tiny", similarity=change.get("similarity", "temporal"),
-                          batch_size=BATCH, epochs=1,
-                          max_steps=steps, log_every=1, eval_test=False, precision="fp32", device="cpu",
-                          checkpoint_every=10**9, text_trainable_layers=0, compile=change.get("compile", False),
-                          workers=change.get("workers"))
+        cfg = TrainConfig(
+            data=data,
+            out=out,
+            preset="tiny",
+            similarity=change.get("similarity", "temporal"),
+            batch_size=BATCH,
+            epochs=1,
+            max_steps=steps,
+            log_every=1,
+            eval_test=False,
+            precision="fp32",
+            device="cpu",
+            checkpoint_every=10**9,
+            text_trainable_layers=0,
+            compile=change.get("compile", False),
+            workers=change.get("workers"),
+        )
         train(cfg, Console(quiet=True))
         return _logged_rates(Path(out))[1]
 
@@ -105,20 +118,34 @@ def main() -> None:
     rates: dict[str, list[float]] = {n: [] for n in names}
     for r in range(args.rounds):
         for n in names:
-            proc = subprocess.run([sys.executable, __file__, f"--variant={n}", "--data", str(data),
-                                   "--steps", str(args.steps)], capture_output=True, text=True, check=False)
+            proc = subprocess.run(
+                [sys.executable, __file__, f"--variant={n}", "--data", str(data), "--steps", str(args.steps)],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
             if proc.returncode != 0:
                 raise SystemExit(f"variant {n!r} failed:\n{proc.stderr[-3000:]}")
             rates[n].append(json.loads(proc.stdout.strip().splitlines()[-1])["rate"])
             print(f"round {r + 1}/{args.rounds}: {n}: {rates[n][-1]:.1f} samples/s", flush=True)
     base = statistics.median(rates["default"]) if "default" in rates else None
-    rows = [[n, f"{statistics.median(v):.1f}", f"{min(v):.1f}–{max(v):.1f}",
-             f"{statistics.median(v) / base:.2f}×" if base else ""] for n, v in rates.items()]
+    rows = [
+        [
+            n,
+            f"{statistics.median(v):.1f}",
+            f"{min(v):.1f}–{max(v):.1f}",
+            f"{statistics.median(v) / base:.2f}×" if base else "",
+        ]
+        for n, v in rates.items()
+    ]
     import torch
 
-    print_table(f"CPU training settings, one at a time (tiny, temporal, batch {BATCH}, fp32, text layers 0; "
-                f"{torch.get_num_threads()} threads by default; {args.rounds} rounds of {args.steps} steps)",
-                ["variant", "steady samples/s (median)", "range", "vs default"], rows)
+    print_table(
+        f"CPU training settings, one at a time (tiny, temporal, batch {BATCH}, fp32, text layers 0; "
+        f"{torch.get_num_threads()} threads by default; {args.rounds} rounds of {args.steps} steps)",
+        ["variant", "steady samples/s (median)", "range", "vs default"],
+        rows,
+    )
 
 
 if __name__ == "__main__":

@@ -35,8 +35,12 @@ RECIPES = {  # name -> TrainConfig fields over the defaults
     "--text-trainable-layers 0": {"text_trainable_layers": 0},
 }
 PROBE_STEPS = 8
-FIGURES = (("t→r R@1", "retrieval", "text_to_radar"), ("r→t R@1", "retrieval", "radar_to_text"),
-           ("twins (temporal)", "twins", "temporal"), ("order (temporal)", "order", "temporal"))
+FIGURES = (
+    ("t→r R@1", "retrieval", "text_to_radar"),
+    ("r→t R@1", "retrieval", "radar_to_text"),
+    ("twins (temporal)", "twins", "temporal"),
+    ("order (temporal)", "order", "temporal"),
+)
 
 
 def _rate(cfg) -> float:
@@ -46,8 +50,12 @@ def _rate(cfg) -> float:
     from seqclip.training.loop import train
 
     with tempfile.TemporaryDirectory() as out:
-        train(replace(cfg, out=out, epochs=1, max_steps=PROBE_STEPS, log_every=1, eval_test=False,
-                      checkpoint_every=10**9), Console(quiet=True))
+        train(
+            replace(
+                cfg, out=out, epochs=1, max_steps=PROBE_STEPS, log_every=1, eval_test=False, checkpoint_every=10**9
+            ),
+            Console(quiet=True),
+        )
         rows = [json.loads(x) for x in (Path(out) / "metrics.jsonl").read_text().splitlines()]
     rows = [r for r in rows if "samples_per_s" in r]
     steps = [r["step"] for r in rows]
@@ -63,8 +71,16 @@ def run(name: str, fields: dict, data: Path, out: Path, minutes: float, scale: d
     from seqclip.model.seqclip import SeqClip
     from seqclip.training.loop import train
 
-    base = TrainConfig(data=str(data), preset=scale["preset"], batch_size=scale["batch_size"], device="cpu",
-                       out=str(out / "runs" / name.replace(" ", "_")), eval_test=False, seed=0, **fields)
+    base = TrainConfig(
+        data=str(data),
+        preset=scale["preset"],
+        batch_size=scale["batch_size"],
+        device="cpu",
+        out=str(out / "runs" / name.replace(" ", "_")),
+        eval_test=False,
+        seed=0,
+        **fields,
+    )
     rate = _rate(base)
     clips = sum(r.split == "train" for r in read_manifest(data))
     epochs = max(1, round(minutes * 60 * rate / clips))
@@ -101,11 +117,21 @@ def table(results: dict) -> None:
             continue
         r, f = results[name], figures(results[name])
         below = [k for k in f if default is not None and f[k]["value"] < default[k]["value"]]
-        rows.append([name, f"{r['rate']:.1f}", str(r["epochs"]), f"{r['minutes']:.1f}", *(_cell(f[k]) for k in f),
-                     "yes" if not below else f"no ({', '.join(below)})"])
-    print_table("CPU recipes at an equal wall-time budget: validation figures (95 % intervals)",
-                ["recipe", "steady samples/s", "epochs", "wall min", *(k for k, _, _ in FIGURES),
-                 "not below the default"], rows)
+        rows.append(
+            [
+                name,
+                f"{r['rate']:.1f}",
+                str(r["epochs"]),
+                f"{r['minutes']:.1f}",
+                *(_cell(f[k]) for k in f),
+                "yes" if not below else f"no ({', '.join(below)})",
+            ]
+        )
+    print_table(
+        "CPU recipes at an equal wall-time budget: validation figures (95 % intervals)",
+        ["recipe", "steady samples/s", "epochs", "wall min", *(k for k, _, _ in FIGURES), "not below the default"],
+        rows,
+    )
 
 
 def main() -> None:
@@ -123,8 +149,7 @@ def main() -> None:
             continue
         results[name] = run(name, fields, data, args.out, args.minutes, scale)
         store.write_text(json.dumps(results, indent=1))
-    print(f"dataset: {data} (order benchmark, CPU scale); budget {args.minutes:g} min a recipe; "
-          f"{os.cpu_count()} CPUs")
+    print(f"dataset: {data} (order benchmark, CPU scale); budget {args.minutes:g} min a recipe; {os.cpu_count()} CPUs")
     table(results)
 
 

@@ -81,8 +81,9 @@ def step_rate(directory: Path, steps: int = 5) -> float:
     from seqclip.training.setup import setup
 
     with tempfile.TemporaryDirectory() as out:
-        cfg = TrainConfig(data=str(directory), out=out, batch_size=BATCH, clip_length=LENGTH, workers=0,
-                          device="cpu", eval_test=False)
+        cfg = TrainConfig(
+            data=str(directory), out=out, batch_size=BATCH, clip_length=LENGTH, workers=0, device="cpu", eval_test=False
+        )
         r = setup(cfg, Console(quiet=True), DistContext.single())
         batches = list(zip(range(steps + 1), r.train_data.batches(0, 0), strict=False))
         optimizer_step(r, [batches[0][1]])  # warm-up
@@ -97,12 +98,18 @@ def main() -> None:
     clips = int(os.environ.get("BENCH_CLIPS", "192"))
     root = Path(os.environ.get("BENCH_OUT", "bench_out")) / "data_loading"
     directory, shards = _datasets(root, clips)
-    print(f"{clips} clips (train split: {len(RadarTextDataset(directory, 'train'))}), batch {BATCH} x {LENGTH} frames; "
-          f"torch {torch.__version__}, {os.cpu_count()} CPU cores, {torch.get_num_threads()} torch threads")
+    print(
+        f"{clips} clips (train split: {len(RadarTextDataset(directory, 'train'))}), batch {BATCH} x {LENGTH} frames; "
+        f"torch {torch.__version__}, {os.cpu_count()} CPU cores, {torch.get_num_threads()} torch threads"
+    )
     train = step_rate(directory)
     rows = []
-    for kind, path in (("directory", directory), ("directory + decoded cache", directory), ("shards", shards),
-                       ("data on device", directory)):
+    for kind, path in (
+        ("directory", directory),
+        ("directory + decoded cache", directory),
+        ("shards", shards),
+        ("data on device", directory),
+    ):
         for workers in (0, 1, 2) if kind != "data on device" else (0,):
             rate = loader_rate(kind, path, workers)
             rows.append([kind, workers, rate, rate / train])

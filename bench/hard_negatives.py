@@ -30,9 +30,13 @@ D, RADAR, TEXT = 256, 16, 24
 
 def _features(b: int, device: torch.device) -> dict:
     g = torch.Generator(device="cpu").manual_seed(0)
-    feats = {"radar_seq": torch.randn(b, RADAR, D, generator=g), "text_seq": torch.randn(b, TEXT, D, generator=g),
-             "radar_mask": torch.ones(b, RADAR, dtype=torch.bool), "text_mask": torch.rand(b, TEXT, generator=g) > 0.3,
-             "pooled": torch.randn(b, b, generator=g)}
+    feats = {
+        "radar_seq": torch.randn(b, RADAR, D, generator=g),
+        "text_seq": torch.randn(b, TEXT, D, generator=g),
+        "radar_mask": torch.ones(b, RADAR, dtype=torch.bool),
+        "text_mask": torch.rand(b, TEXT, generator=g) > 0.3,
+        "pooled": torch.randn(b, b, generator=g),
+    }
     feats["text_mask"][:, :4] = True
     return {k: v.to(device).requires_grad_(v.is_floating_point() and k != "pooled") for k, v in feats.items()}
 
@@ -42,8 +46,10 @@ def _loss(sim: SequenceSimilarity, feats: dict, k: int) -> torch.Tensor:
     if 0 < k < b - 1:
         parts, present = sequence_parts(sim, feats, hard_pairs(feats["pooled"], None, k))
     else:
-        parts, present = sim.similarities(feats["radar_seq"], feats["text_seq"], feats["radar_mask"],
-                                          feats["text_mask"]), None
+        parts, present = (
+            sim.similarities(feats["radar_seq"], feats["text_seq"], feats["radar_mask"], feats["text_mask"]),
+            None,
+        )
     return loss_from_logits(sim.combine(parts), present=present)
 
 
@@ -72,10 +78,13 @@ def main() -> None:
             s = full if k == 0 or k >= b - 1 else seconds(b, k, device, repeats)
             pairs = b * b if k == 0 or k >= b - 1 else 2 * b * (k + 1)
             rows.append([b, k or "all", pairs, f"{1e3 * s:.1f}", f"{full / s:.1f}x"])
-    print(f"device: {torch.cuda.get_device_name() if device.type == 'cuda' else 'CPU'}; torch {torch.__version__}; "
-          f"temporal sequence loss, forward + backward, radar {RADAR} x text {TEXT} tokens, d {D}")
-    print_table("the sequence loss: every pair against K hard negatives", ["batch", "K", "pairs scored", "ms",
-                                                                           "speed-up"], rows)
+    print(
+        f"device: {torch.cuda.get_device_name() if device.type == 'cuda' else 'CPU'}; torch {torch.__version__}; "
+        f"temporal sequence loss, forward + backward, radar {RADAR} x text {TEXT} tokens, d {D}"
+    )
+    print_table(
+        "the sequence loss: every pair against K hard negatives", ["batch", "K", "pairs scored", "ms", "speed-up"], rows
+    )
 
 
 if __name__ == "__main__":

@@ -55,12 +55,30 @@ MULTI_SEGMENT = 0.3  # a larger share of one-activity clips than the default: ze
 HELD_OUT_WORDING = ("report", "story")  # val and test wording; train: plain, progressive and descriptive
 # each unseen activity (a fifth of 30) with the seen activity that is its nearest described neighbour
 FOLDS = {
-    1: {"jog_in_place": "march_in_place", "kick": "lunge", "clap": "wave", "walk_backward": "walk",
-        "throw": "punch", "bow": "bend_pick_up"},
-    2: {"jumping_jacks": "jump", "hop_on_one_leg": "jump", "lie_down": "fall", "arm_circles": "wave",
-        "side_bend": "torso_twist", "push": "punch"},
-    3: {"run": "walk", "sidestep": "walk", "reach_up": "wave", "drink": "clap", "torso_twist": "turn_around",
-        "march_in_place": "jog_in_place"},
+    1: {
+        "jog_in_place": "march_in_place",
+        "kick": "lunge",
+        "clap": "wave",
+        "walk_backward": "walk",
+        "throw": "punch",
+        "bow": "bend_pick_up",
+    },
+    2: {
+        "jumping_jacks": "jump",
+        "hop_on_one_leg": "jump",
+        "lie_down": "fall",
+        "arm_circles": "wave",
+        "side_bend": "torso_twist",
+        "push": "punch",
+    },
+    3: {
+        "run": "walk",
+        "sidestep": "walk",
+        "reach_up": "wave",
+        "drink": "clap",
+        "torso_twist": "turn_around",
+        "march_in_place": "jog_in_place",
+    },
 }
 VARIANTS = {  # name -> TrainConfig fields over the defaults
     "default recipe": {},
@@ -75,8 +93,16 @@ def pool(out: Path, scale: dict, seed: int = 2027) -> Path:
 
     root = out / "pool"
     if not (root / "manifest.jsonl").is_file():
-        generate_dataset(root, scale["clips"], seed=seed, workers=os.cpu_count() or 1, max_frames=scale["max_frames"],
-                         split_fractions=SPLITS, multi_segment=MULTI_SEGMENT, held_out_wording=HELD_OUT_WORDING)
+        generate_dataset(
+            root,
+            scale["clips"],
+            seed=seed,
+            workers=os.cpu_count() or 1,
+            max_frames=scale["max_frames"],
+            split_fractions=SPLITS,
+            multi_segment=MULTI_SEGMENT,
+            held_out_wording=HELD_OUT_WORDING,
+        )
     return root
 
 
@@ -116,18 +142,27 @@ def reworded(source: Path, target: Path, splits: set[str], families: tuple[str, 
         if r.split in splits:
             segments = [Segment(s["activity"], s["start_frame"], s["end_frame"], s["params"]) for s in r.segments]
             pairs = caption_pairs(segments, np.random.default_rng([2027, index, salt]), families=families)
-            r = replace(r, captions=tuple(c for c, _ in pairs),
-                        captions_reversed=tuple(b for _, b in pairs) if len(segments) > 1 else None)
+            r = replace(
+                r,
+                captions=tuple(c for c, _ in pairs),
+                captions_reversed=tuple(b for _, b in pairs) if len(segments) > 1 else None,
+            )
         records.append(r)
-    return derived(source, target, records, tuple(sorted((source / "unseen.txt").read_text().split()))
-                   if (source / "unseen.txt").is_file() else ())
+    return derived(
+        source,
+        target,
+        records,
+        tuple(sorted((source / "unseen.txt").read_text().split())) if (source / "unseen.txt").is_file() else (),
+    )
 
 
 def in_family(source: Path, out: Path) -> Path:
     """The pool with every test caption worded anew in the train families (same clips and segments)."""
     from radar_synth.defaults import WORDING_FAMILIES
 
-    return reworded(source, out / "in_family", {"test"}, tuple(f for f in WORDING_FAMILIES if f not in HELD_OUT_WORDING), 3)
+    return reworded(
+        source, out / "in_family", {"test"}, tuple(f for f in WORDING_FAMILIES if f not in HELD_OUT_WORDING), 3
+    )
 
 
 def variant_data(fold_data: Path, variant: str) -> Path:
@@ -153,8 +188,11 @@ def _clip_sets(scorer, data: Path, source: Path, clip_length: int) -> dict:
     from seqclip.evaluation.tasks import clip_label
 
     out = {}
-    for name, root, split, single in (("test", data, "test", True), ("fold_val", data, "val", False),
-                                      ("pool_val", source, "val", True)):
+    for name, root, split, single in (
+        ("test", data, "test", True),
+        ("fold_val", data, "val", False),
+        ("pool_val", source, "val", True),
+    ):
         dataset = RadarTextDataset(root, split, clip_length, train=False)
         labels = [clip_label(r) for r in dataset.records]
         keep = [i for i, x in enumerate(labels) if x is not None or not single]
@@ -189,20 +227,39 @@ def zero_shot_figures(scorer, classes, clips: dict, unseen: tuple[str, ...]) -> 
         clf = build_zero_shot_classifier(scorer, classes, None, source)
         scores = {k: clf.scores(v[0]) for k, v in clips.items()}  # [N, C] each
         truth = {k: _truth(v[1], names) for k, v in clips.items()}
-        fits = {rule: fit_calibration(rule, scores["pool_val" if rule == "stacking" else "fold_val"],
-                                      truth["pool_val" if rule == "stacking" else "fold_val"], mask)
-                for rule in CALIBRATIONS}
+        fits = {
+            rule: fit_calibration(
+                rule,
+                scores["pool_val" if rule == "stacking" else "fold_val"],
+                truth["pool_val" if rule == "stacking" else "fold_val"],
+                mask,
+            )
+            for rule in CALIBRATIONS
+        }
         test, pool = scores["test"], scores["pool_val"]
         calibrated = {r: f.apply(test) for r, f in fits.items()}  # [N, C] each
         out[source] = {
-            "unseen_only": restricted_top1(test, truth["test"], mask), "seen_only": restricted_top1(test, truth["test"], ~mask),
-            "rules": {r: {**generalized_accuracy(calibrated[r], truth["test"], mask),
-                          "intervals": generalized_intervals(calibrated[r], truth["test"], mask), "gamma": f.gamma,
-                          "note": f.note} for r, f in fits.items()},
+            "unseen_only": restricted_top1(test, truth["test"], mask),
+            "seen_only": restricted_top1(test, truth["test"], ~mask),
+            "rules": {
+                r: {
+                    **generalized_accuracy(calibrated[r], truth["test"], mask),
+                    "intervals": generalized_intervals(calibrated[r], truth["test"], mask),
+                    "gamma": f.gamma,
+                    "note": f.note,
+                }
+                for r, f in fits.items()
+            },
             "val_seen_top1": restricted_top1(scores["fold_val"], truth["fold_val"], ~mask)["top1"],
-            "pseudo_unseen": {"unseen_only": restricted_top1(pool, truth["pool_val"], mask)["top1"],
-                              **{r: generalized_accuracy(f.apply(pool), truth["pool_val"], mask)["harmonic_mean"]
-                                 for r, f in fits.items() if r != "stacking"}}}
+            "pseudo_unseen": {
+                "unseen_only": restricted_top1(pool, truth["pool_val"], mask)["top1"],
+                **{
+                    r: generalized_accuracy(f.apply(pool), truth["pool_val"], mask)["harmonic_mean"]
+                    for r, f in fits.items()
+                    if r != "stacking"
+                },
+            },
+        }
     return out
 
 
@@ -223,8 +280,16 @@ def _order(model, data: Path, clip_length: int) -> dict:
     return {"accuracy": r["accuracy"], "interval": r["interval"], "comparisons": r["comparisons"]}
 
 
-def train_and_score(variant: str, fold: int, data: Path, source: Path, family_data: Path, out: Path,
-                    scale: dict, text_model: str | None = None) -> dict:
+def train_and_score(
+    variant: str,
+    fold: int,
+    data: Path,
+    source: Path,
+    family_data: Path,
+    out: Path,
+    scale: dict,
+    text_model: str | None = None,
+) -> dict:
     from rich.console import Console
 
     from radar_text_data import read_classes
@@ -234,21 +299,34 @@ def train_and_score(variant: str, fold: int, data: Path, source: Path, family_da
     from seqclip.training.loop import train
 
     run = out / "runs" / f"fold{fold}-{variant.replace(' ', '_')}"
-    cfg = TrainConfig(data=str(data), out=str(run), preset=scale["preset"], epochs=scale["epochs"],
-                      batch_size=scale["batch_size"], eval_test=False, overwrite=True, seed=0, **VARIANTS[variant],
-                      **({"text_model": text_model} if text_model else {}))
+    cfg = TrainConfig(
+        data=str(data),
+        out=str(run),
+        preset=scale["preset"],
+        epochs=scale["epochs"],
+        batch_size=scale["batch_size"],
+        eval_test=False,
+        overwrite=True,
+        seed=0,
+        **VARIANTS[variant],
+        **({"text_model": text_model} if text_model else {}),
+    )
     t0 = time.time()
     train(cfg, Console(quiet=True))
     minutes = (time.time() - t0) / 60
     model = SeqClip.from_pretrained(run / "best").eval()
     scorer = Scorer(model)
     clips = _clip_sets(scorer, data, source, cfg.clip_length)
-    return {"train_minutes": minutes, "test_clips": len(clips["test"][1]), "pool_val_clips": len(clips["pool_val"][1]),
-            "zeroshot": zero_shot_figures(scorer, read_classes(data / "classes.json"), clips, tuple(FOLDS[fold])),
-            "val_retrieval": _retrieval(model, data, "val", cfg.clip_length),
-            "retrieval_held_out": _retrieval(model, data, "test", cfg.clip_length),
-            "retrieval_in_family": _retrieval(model, family_data, "test", cfg.clip_length),
-            "order": _order(model, data, cfg.clip_length)}
+    return {
+        "train_minutes": minutes,
+        "test_clips": len(clips["test"][1]),
+        "pool_val_clips": len(clips["pool_val"][1]),
+        "zeroshot": zero_shot_figures(scorer, read_classes(data / "classes.json"), clips, tuple(FOLDS[fold])),
+        "val_retrieval": _retrieval(model, data, "val", cfg.clip_length),
+        "retrieval_held_out": _retrieval(model, data, "test", cfg.clip_length),
+        "retrieval_in_family": _retrieval(model, family_data, "test", cfg.clip_length),
+        "order": _order(model, data, cfg.clip_length),
+    }
 
 
 # ---------------------------------------------------------------------- choices on validation
@@ -285,16 +363,22 @@ def validation_score(results: dict, variant: str) -> float:
     """Mean over folds of validation t->r R@1 + seen-class top-1 + pseudo-unseen H (the scale's choice)."""
     runs = list(runs_of(results, variant).values())
     source, rule = choose(runs)
-    return sum(r["val_retrieval"]["text_to_radar"]["R@1"] + r["zeroshot"][source]["val_seen_top1"]
-               + (r["zeroshot"][source]["pseudo_unseen"][rule] or 0.0) for r in runs) / max(1, len(runs))
+    return sum(
+        r["val_retrieval"]["text_to_radar"]["R@1"]
+        + r["zeroshot"][source]["val_seen_top1"]
+        + (r["zeroshot"][source]["pseudo_unseen"][rule] or 0.0)
+        for r in runs
+    ) / max(1, len(runs))
 
 
 # ---------------------------------------------------------------------- tables
 def figures(run: dict, source: str, rule: str) -> dict[str, tuple[float | None, list | None, float | None]]:
     """(value, interval, chance) of every main-table column for one fold and variant."""
     z = run["zeroshot"][source]
-    out = {"unseen-only top-1": (z["unseen_only"]["top1"], z["unseen_only"]["interval"], z["unseen_only"]["chance"]),
-           "seen-class top-1": (z["seen_only"]["top1"], z["seen_only"]["interval"], z["seen_only"]["chance"])}
+    out = {
+        "unseen-only top-1": (z["unseen_only"]["top1"], z["unseen_only"]["interval"], z["unseen_only"]["chance"]),
+        "seen-class top-1": (z["seen_only"]["top1"], z["seen_only"]["interval"], z["seen_only"]["chance"]),
+    }
     chance_all = 100 / CANDIDATES
     for kind, name in (("raw", "none"), ("inductive", rule)):
         g = z["rules"][name]
@@ -324,16 +408,19 @@ def mean_over_folds(cells: list[tuple]) -> tuple[float | None, list | None]:
 
 
 # scale -> column -> the target on the mean over folds
-TARGETS = {"gpu": {"unseen-only top-1": 75.0, "GZSL H (inductive)": 55.0, "seen-class top-1": 70.0,
-                   "order (temporal)": 85.0},
-           "cpu": {"unseen-only top-1": 35.0, "GZSL H (inductive)": 25.0}}
+TARGETS = {
+    "gpu": {"unseen-only top-1": 75.0, "GZSL H (inductive)": 55.0, "seen-class top-1": 70.0, "order (temporal)": 85.0},
+    "cpu": {"unseen-only top-1": 35.0, "GZSL H (inductive)": 25.0},
+}
 
 
 def table(results: dict, scale: str) -> str:
     """Per variant and fold (each fold with the prompt source and rule chosen without it), the mean
     over folds, chance, the targets and whether the mean meets them."""
-    per = {v: {f: figures(r, *fold_choice(results, v, f)) for f, r in sorted(runs_of(results, v).items())}
-           for v in variants(results)}
+    per = {
+        v: {f: figures(r, *fold_choice(results, v, f)) for f, r in sorted(runs_of(results, v).items())}
+        for v in variants(results)
+    }
     columns = list(next(f for rows in per.values() for f in rows.values()))
     lines = ["| variant | fold | " + " | ".join(columns) + " |", "|" + "---|" * (len(columns) + 2)]
     verdicts = {}
@@ -342,14 +429,26 @@ def table(results: dict, scale: str) -> str:
             lines.append(f"| {variant} | {fold} | " + " | ".join(_cell(*f[c][:2]) for c in columns) + " |")
         if len(rows) > 1:
             means = {c: mean_over_folds([f[c] for f in rows.values()]) for c in columns}
-            lines.append(f"| **{variant}** | **mean** | " + " | ".join(f"**{_cell(*means[c])}**" for c in columns) + " |")
-            verdicts[variant] = {c: "-" if c not in TARGETS.get(scale, {}) or means[c][0] is None else
-                                 "met" if means[c][0] >= TARGETS[scale][c] else "**missed**" for c in columns}
+            lines.append(
+                f"| **{variant}** | **mean** | " + " | ".join(f"**{_cell(*means[c])}**" for c in columns) + " |"
+            )
+            verdicts[variant] = {
+                c: "-"
+                if c not in TARGETS.get(scale, {}) or means[c][0] is None
+                else "met"
+                if means[c][0] >= TARGETS[scale][c]
+                else "**missed**"
+                for c in columns
+            }
     any_row = next(f for rows in per.values() for f in rows.values())
-    lines.append("| chance | | " + " | ".join("-" if any_row[c][2] is None else f"{any_row[c][2]:.1f}"
-                                              for c in columns) + " |")
-    lines.append("| target (mean over folds) | | " + " | ".join(
-        f"≥ {TARGETS[scale][c]:.0f}" if c in TARGETS.get(scale, {}) else "-" for c in columns) + " |")
+    lines.append(
+        "| chance | | " + " | ".join("-" if any_row[c][2] is None else f"{any_row[c][2]:.1f}" for c in columns) + " |"
+    )
+    lines.append(
+        "| target (mean over folds) | | "
+        + " | ".join(f"≥ {TARGETS[scale][c]:.0f}" if c in TARGETS.get(scale, {}) else "-" for c in columns)
+        + " |"
+    )
     for variant, v in verdicts.items():
         lines.append(f"| met by {variant}? | | " + " | ".join(v[c] for c in columns) + " |")
     return "\n".join(lines)
@@ -363,44 +462,62 @@ def rule_table(results: dict) -> str:
     for variant in variants(results):
         chosen = [r["zeroshot"][fold_choice(results, variant, f)[0]] for f, r in runs_of(results, variant).items()]
         for rule in CALIBRATIONS:
-            cells = {k: mean_over_folds([(z["rules"][rule][k], z["rules"][rule]["intervals"][k]) for z in chosen])
-                     for k in ("seen", "unseen", "harmonic_mean")}
-            kind = ("inductive" if rule in INDUCTIVE else "raw scores" if rule == "none"
-                    else "unseen val clips (not available to users)")
+            cells = {
+                k: mean_over_folds([(z["rules"][rule][k], z["rules"][rule]["intervals"][k]) for z in chosen])
+                for k in ("seen", "unseen", "harmonic_mean")
+            }
+            kind = (
+                "inductive"
+                if rule in INDUCTIVE
+                else "raw scores"
+                if rule == "none"
+                else "unseen val clips (not available to users)"
+            )
             lines.append(f"| {variant} | {rule} | {kind} | " + " | ".join(_cell(*cells[k]) for k in cells) + " |")
     return "\n".join(lines)
 
 
 def prompt_table(results: dict) -> str:
     """Mean over folds of unseen-only and seen-class top-1 and inductive H per prompt source."""
-    lines = ["| variant | prompts | unseen-only top-1 | seen-class top-1 | GZSL H (inductive) | pseudo-unseen val top-1 |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        "| variant | prompts | unseen-only top-1 | seen-class top-1 | GZSL H (inductive) | pseudo-unseen val top-1 |",
+        "|---|---|---|---|---|---|",
+    ]
     for variant in variants(results):
         runs = runs_of(results, variant)
         for source in SOURCES:
             f = [figures(r, source, fold_choice(results, variant, k)[1]) for k, r in runs.items()]
             val = sum(r["zeroshot"][source]["pseudo_unseen"]["unseen_only"] for r in runs.values()) / max(1, len(runs))
-            lines.append(f"| {variant} | {source} | " + " | ".join(
-                _cell(*mean_over_folds([x[c] for x in f])) for c in ("unseen-only top-1", "seen-class top-1",
-                                                                     "GZSL H (inductive)")) + f" | {val:.1f} |")
+            lines.append(
+                f"| {variant} | {source} | "
+                + " | ".join(
+                    _cell(*mean_over_folds([x[c] for x in f]))
+                    for c in ("unseen-only top-1", "seen-class top-1", "GZSL H (inductive)")
+                )
+                + f" | {val:.1f} |"
+            )
     return "\n".join(lines)
 
 
 def report(results: dict, args, scale: dict, data_minutes: float, t0: float) -> None:
     first = next(iter(results.values()))
-    print(f"\nscale {args.scale}: {scale}; pool {scale['clips']} clips, splits {SPLITS}, held-out wording "
-          f"{', '.join(HELD_OUT_WORDING)}; test: {first['test_clips']} one-activity clips scored over 30 classes; "
-          f"pseudo-unseen validation: {first['pool_val_clips']} one-activity pool val clips; simulation "
-          f"{data_minutes:.1f} min, total {(time.time() - t0) / 60:.1f} min this call; {os.cpu_count()} CPUs")
+    print(
+        f"\nscale {args.scale}: {scale}; pool {scale['clips']} clips, splits {SPLITS}, held-out wording "
+        f"{', '.join(HELD_OUT_WORDING)}; test: {first['test_clips']} one-activity clips scored over 30 classes; "
+        f"pseudo-unseen validation: {first['pool_val_clips']} one-activity pool val clips; simulation "
+        f"{data_minutes:.1f} min, total {(time.time() - t0) / 60:.1f} min this call; {os.cpu_count()} CPUs"
+    )
     for fold in sorted(FOLDS):
         print(f"fold {fold} unseen (seen neighbour): " + ", ".join(f"{u} ({n})" for u, n in FOLDS[fold].items()))
     for variant in variants(results):
         runs = runs_of(results, variant)
         chosen = {f: fold_choice(results, variant, f) for f in runs}
-        print(f"{variant}: per fold (chosen on the other folds' pseudo-unseen validation clips): "
-              + "; ".join(f"fold {f}: prompts {s}, calibration {r}" for f, (s, r) in chosen.items())
-              + f"; at this scale: prompts {choose(list(runs.values()))[0]}, calibration {choose(list(runs.values()))[1]};"
-              f" validation score {validation_score(results, variant):.1f}")
+        print(
+            f"{variant}: per fold (chosen on the other folds' pseudo-unseen validation clips): "
+            + "; ".join(f"fold {f}: prompts {s}, calibration {r}" for f, (s, r) in chosen.items())
+            + f"; at this scale: prompts {choose(list(runs.values()))[0]}, calibration {choose(list(runs.values()))[1]};"  # noqa: E501
+            f" validation score {validation_score(results, variant):.1f}"
+        )
     best = max(variants(results), key=lambda v: validation_score(results, v))
     print(f"recipe chosen on validation (t→r R@1 + seen-class top-1 + pseudo-unseen H): {best}\n")
     print(table(results, args.scale) + "\n\n" + rule_table(results) + "\n\n" + prompt_table(results))
@@ -426,8 +543,9 @@ def main() -> None:
         for variant in args.variants:
             key = f"{variant} / fold{fold}"
             if key not in results:
-                results[key] = train_and_score(variant, fold, variant_data(data, variant), source, family_data,
-                                               args.out, scale, args.text_model)
+                results[key] = train_and_score(
+                    variant, fold, variant_data(data, variant), source, family_data, args.out, scale, args.text_model
+                )
                 tmp = path.with_suffix(".tmp")
                 tmp.write_text(json.dumps(results, indent=1) + "\n")
                 tmp.replace(path)

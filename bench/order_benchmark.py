@@ -38,8 +38,12 @@ CONFIGS = {  # name -> TrainConfig fields; the increments the order question nee
     "+ combined + twins in training": {"similarity": "combined", "order_negatives": False, "twin_batches": True},
     "+ temporal + order negatives": {"similarity": "temporal", "order_negatives": True, "twin_batches": False},
     "+ temporal + order negatives + twins": {"similarity": "temporal", "order_negatives": True, "twin_batches": True},
-    "+ temporal + order negatives + twins + activity positives": {"similarity": "temporal", "order_negatives": True,
-                                                                  "twin_batches": True, "positives": "same_activities"},
+    "+ temporal + order negatives + twins + activity positives": {
+        "similarity": "temporal",
+        "order_negatives": True,
+        "twin_batches": True,
+        "positives": "same_activities",
+    },
 }
 
 HARD_NEGATIVES = {  # --group hard-negatives: the default recipe with the sequence loss on K hard negatives per row
@@ -53,8 +57,15 @@ def dataset(out: Path, scale: dict, seed: int = 2026) -> Path:
 
     root = out / "data"
     if not (root / "manifest.jsonl").is_file():
-        generate_dataset(root, scale["clips"], seed=seed, workers=os.cpu_count() or 1, twins=scale["twins"],
-                         max_frames=scale["max_frames"], split_fractions=SPLITS)
+        generate_dataset(
+            root,
+            scale["clips"],
+            seed=seed,
+            workers=os.cpu_count() or 1,
+            twins=scale["twins"],
+            max_frames=scale["max_frames"],
+            split_fractions=SPLITS,
+        )
     return root
 
 
@@ -75,12 +86,21 @@ def evaluate(model, data: Path, split: str, clip_length: int) -> dict:
     if model.seq_similarity is not None:
         scores += [*model.seq_similarity.components, "total"]
     retrieval = eval_retrieval(model, ds)
-    out = {"clips": len(ds), "retrieval": {d: {k: retrieval[d][k] for k in ("R@1", "R@5", "interval")}
-                                           for d in ("text_to_radar", "radar_to_text")}}
+    out = {
+        "clips": len(ds),
+        "retrieval": {
+            d: {k: retrieval[d][k] for k in ("R@1", "R@5", "interval")} for d in ("text_to_radar", "radar_to_text")
+        },
+    }
     for name, task in (("twins", eval_twins), ("order", eval_order)):
-        out[name] = {s: {k: v for k, v in task(model, ds, EvalOptions(similarity=s)).items() if k in ("accuracy", "interval",
-                                                                                  "comparisons", "clips")}
-                     for s in scores}
+        out[name] = {
+            s: {
+                k: v
+                for k, v in task(model, ds, EvalOptions(similarity=s)).items()
+                if k in ("accuracy", "interval", "comparisons", "clips")
+            }
+            for s in scores
+        }
     zs = eval_zeroshot(model, ds)
     out["zeroshot"] = {"top1": zs["top1"], "interval": zs["top1_interval"], "clips": zs["clips"]}
     return out
@@ -94,14 +114,27 @@ def train_one(name: str, fields: dict, data: Path, out: Path, scale: dict) -> di
     from seqclip.training.loop import train
 
     run = out / "runs" / name.replace(" ", "_").replace("+", "p")
-    cfg = TrainConfig(data=str(data), out=str(run), preset=scale["preset"], epochs=scale["epochs"],
-                      batch_size=scale["batch_size"], eval_test=False, overwrite=True, seed=0, **fields)
+    cfg = TrainConfig(
+        data=str(data),
+        out=str(run),
+        preset=scale["preset"],
+        epochs=scale["epochs"],
+        batch_size=scale["batch_size"],
+        eval_test=False,
+        overwrite=True,
+        seed=0,
+        **fields,
+    )
     t0 = time.time()
     train(cfg, Console(quiet=True))
     minutes = (time.time() - t0) / 60
     model = SeqClip.from_pretrained(run / "best").eval()
-    return {"config": fields, "train_minutes": minutes, "val": evaluate(model, data, "val", cfg.clip_length),
-            "test": evaluate(model, data, "test", cfg.clip_length)}
+    return {
+        "config": fields,
+        "train_minutes": minutes,
+        "val": evaluate(model, data, "val", cfg.clip_length),
+        "test": evaluate(model, data, "test", cfg.clip_length),
+    }
 
 
 def _cell(value: float, interval) -> str:
@@ -109,14 +142,26 @@ def _cell(value: float, interval) -> str:
 
 
 def table(results: dict) -> str:
-    head = ["configuration", "t→r R@1", "t→r R@5", "r→t R@1", "r→t R@5", "twins (pooled)", "twins (best seq.)",
-            "order (pooled)", "order (best seq.)", "zero-shot top-1", "train min"]
+    head = [
+        "configuration",
+        "t→r R@1",
+        "t→r R@5",
+        "r→t R@1",
+        "r→t R@5",
+        "twins (pooled)",
+        "twins (best seq.)",
+        "order (pooled)",
+        "order (best seq.)",
+        "zero-shot top-1",
+        "train min",
+    ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name, res in results.items():
         t = res["test"]
         r = t["retrieval"]
-        cells = [name] + [_cell(r[d][k], r[d]["interval"][k]) for d in ("text_to_radar", "radar_to_text")
-                          for k in ("R@1", "R@5")]
+        cells = [name] + [
+            _cell(r[d][k], r[d]["interval"][k]) for d in ("text_to_radar", "radar_to_text") for k in ("R@1", "R@5")
+        ]
         for task in ("twins", "order"):
             pooled = t[task]["pooled"]
             seq = {s: v for s, v in t[task].items() if s != "pooled"}
@@ -137,8 +182,12 @@ def main() -> None:
     parser.add_argument("--scale", choices=sorted(SCALES), default="cpu")
     parser.add_argument("--out", type=Path, default=Path("bench_out/order"))
     parser.add_argument("--only", nargs="*", default=None, help="configuration names to run (default: all)")
-    parser.add_argument("--group", choices=sorted(GROUPS), default="order",
-                        help="order: the order increments; hard-negatives: --seq-hard-negatives K (0 = all pairs)")
+    parser.add_argument(
+        "--group",
+        choices=sorted(GROUPS),
+        default="order",
+        help="order: the order increments; hard-negatives: --seq-hard-negatives K (0 = all pairs)",
+    )
     args = parser.parse_args()
     scale, t0 = SCALES[args.scale], time.time()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -154,13 +203,20 @@ def main() -> None:
         path.write_text(json.dumps(results, indent=1) + "\n")
         print(f"{name}: done in {results[name]['train_minutes']:.1f} min", flush=True)
     results = {n: results[n] for n in configs if n in results}  # this group's rows
-    chosen = max(results, key=lambda n: (max(v["accuracy"] for v in results[n]["val"]["order"].values())
-                                         + max(v["accuracy"] for v in results[n]["val"]["twins"].values())))
+    chosen = max(
+        results,
+        key=lambda n: (
+            max(v["accuracy"] for v in results[n]["val"]["order"].values())
+            + max(v["accuracy"] for v in results[n]["val"]["twins"].values())
+        ),
+    )
     any_test = next(iter(results.values()))["test"]
-    print(f"\nscale {args.scale}: {scale}; splits {SPLITS}; test {any_test['clips']} clips, "
-          f"{any_test['twins']['pooled']['clips'] // 2} twin pairs, {any_test['order']['pooled']['clips']} multi-segment "
-          f"clips; data {data_minutes:.1f} min, total {(time.time() - t0) / 60:.1f} min this call; "
-          f"{os.cpu_count()} CPUs")
+    print(
+        f"\nscale {args.scale}: {scale}; splits {SPLITS}; test {any_test['clips']} clips, "
+        f"{any_test['twins']['pooled']['clips'] // 2} twin pairs, {any_test['order']['pooled']['clips']} multi-segment "
+        f"clips; data {data_minutes:.1f} min, total {(time.time() - t0) / 60:.1f} min this call; "
+        f"{os.cpu_count()} CPUs"
+    )
     print(f"chosen on validation (twin + order accuracy, best score): {chosen}\n")
     print(table(results))
 

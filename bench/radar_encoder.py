@@ -52,8 +52,11 @@ def main():
 
         sec, mib = measure(step, device, repeats=3)
         rows.append([preset, f"{params / 1e6:.2f} M", f"{gflops:.2f}", BATCH / sec, mib])
-    print_table("radar-encoder presets, forward+backward", ["preset", "parameters", "GFLOPs / sample (fwd)",
-                                                             "samples/s", "peak MiB"], rows)
+    print_table(
+        "radar-encoder presets, forward+backward",
+        ["preset", "parameters", "GFLOPs / sample (fwd)", "samples/s", "peak MiB"],
+        rows,
+    )
 
 
 if __name__ == "__main__":

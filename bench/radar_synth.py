@@ -61,7 +61,14 @@ def _skeleton_row(cfg: RadarConfig, clips: int) -> tuple:
                 tracemalloc.stop()
             else:
                 secs += time.perf_counter() - t0
-    return ("fast, skeleton (SMPL-22 at 20 fps, 10 s motions)", clips, frames, clips / secs, clips * frames / secs, peak)
+    return (
+        "fast, skeleton (SMPL-22 at 20 fps, 10 s motions)",
+        clips,
+        frames,
+        clips / secs,
+        clips * frames / secs,
+        peak,
+    )
 
 
 def main():
@@ -120,9 +127,12 @@ def engines() -> None:
     for workers in sorted({2, os.cpu_count() or 2}):
         for engine, warm in (("local", False), ("ray", False), ("ray", True)):
             if warm:
-                start_local_ray(ray, workers, logging_level=logging.WARNING, log_to_driver=False, include_dashboard=False)
-                generate_dataset(tempfile.mkdtemp() + "/w", 2 * workers, seed=1, workers=workers, progress=False,
-                                 engine="ray")  # the workers' imports, as on a cluster that has run before
+                start_local_ray(
+                    ray, workers, logging_level=logging.WARNING, log_to_driver=False, include_dashboard=False
+                )
+                generate_dataset(
+                    tempfile.mkdtemp() + "/w", 2 * workers, seed=1, workers=workers, progress=False, engine="ray"
+                )  # the workers' imports, as on a cluster that has run before
             out = Path(tempfile.mkdtemp()) / "d"
             t0 = time.perf_counter()
             generate_dataset(out, clips, seed=0, workers=workers, progress=False, engine=engine)
@@ -131,8 +141,11 @@ def engines() -> None:
                 ray.shutdown()
             shutil.rmtree(out.parent)
             local_rate.setdefault(workers, rate)
-            name = {("local", False): "local pool", ("ray", False): "ray (a local Ray started by the call)",
-                    ("ray", True): "ray (Ray already up)"}[engine, warm]
+            name = {
+                ("local", False): "local pool",
+                ("ray", False): "ray (a local Ray started by the call)",
+                ("ray", True): "ray (Ray already up)",
+            }[engine, warm]
             rows.append((workers, name, rate, 100 * (local_rate[workers] / rate - 1)))
     print(f"\n{clips} clips (generate_dataset defaults, <= 496 frames), {os.cpu_count()} CPUs\n")
     print("| workers | engine | clips/s | overhead vs local |")
@@ -141,9 +154,11 @@ def engines() -> None:
         print(f"| {workers} | {name} | {rate:.2f} | {over:+.0f} % |")
     per_core = _skeleton_row(RadarConfig(), 4)[3]  # 10-second SMPL-22 motions, one core: HumanML3D's longest
     hml = 29_232 * 8
-    print(f"\nHumanML3D, 29,232 whole motions x 8 rotations = {hml:,} clips, at most 10 s each, at "
-          f"{per_core:.2f} clips/s per core (10-second skeleton motions on this machine), Ray's overhead "
-          f"taken as measured with Ray up:")
+    print(
+        f"\nHumanML3D, 29,232 whole motions x 8 rotations = {hml:,} clips, at most 10 s each, at "
+        f"{per_core:.2f} clips/s per core (10-second skeleton motions on this machine), Ray's overhead "
+        f"taken as measured with Ray up:"
+    )
     for machines in (1, 4, 16, 64):
         minutes = hml / (per_core * 16 * machines) / 60
         print(f"- {machines} machine(s) of 16 cores: {minutes:.0f} min")

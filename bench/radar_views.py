@@ -41,8 +41,10 @@ def write_capture(path: str, cfg: RadarConfig) -> None:
 
 def main():
     cfg = RadarConfig()
-    print(f"capture: {FRAMES} frames x {' x '.join(map(str, cfg.frame_shape))} complex int16 "
-          f"({FRAMES * np.prod(cfg.frame_shape) * 4 / 2**20:.0f} MiB), one core")
+    print(
+        f"capture: {FRAMES} frames x {' x '.join(map(str, cfg.frame_shape))} complex int16 "
+        f"({FRAMES * np.prod(cfg.frame_shape) * 4 / 2**20:.0f} MiB), one core"
+    )
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "adc_data.bin")

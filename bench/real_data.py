@@ -74,8 +74,9 @@ def _simulated(out: Path, recipe: str, clips: int) -> Path:
     target = out / f"sim-{recipe}"
     if not (target / "manifest.jsonl").is_file():
         _log(f"simulating {clips} clips ({recipe})")
-        generate_dataset(target, clips, seed=0, workers=os.cpu_count() or 1, twins=0.0, multi_segment=0.0,
-                         sensor=RECIPES[recipe])
+        generate_dataset(
+            target, clips, seed=0, workers=os.cpu_count() or 1, twins=0.0, multi_segment=0.0, sensor=RECIPES[recipe]
+        )
     return target
 
 
@@ -89,8 +90,18 @@ def _trained(out: Path, recipe: str, data: Path, epochs: int, init: Path | None 
     if not (run / "bench_wall_s.txt").is_file():  # written when the training ended
         _log(f"training on {data.name} for {epochs} epochs")
         start = time.perf_counter()
-        train(TrainConfig(data=str(data), out=str(run), epochs=epochs, clip_length=WINDOW, eval_test=False,
-                          overwrite=True, init=str(init) if init else None), Console(quiet=True))
+        train(
+            TrainConfig(
+                data=str(data),
+                out=str(run),
+                epochs=epochs,
+                clip_length=WINDOW,
+                eval_test=False,
+                overwrite=True,
+                init=str(init) if init else None,
+            ),
+            Console(quiet=True),
+        )
         (run / "bench_wall_s.txt").write_text(f"{time.perf_counter() - start:.0f}\n")
     return run
 
@@ -108,8 +119,10 @@ def _classes(source: str):
     sim = class_file()
     if source == "names":
         return tuple(ClassPrompts(n, phrase=RADHAR_CLASSES[n]) for n in RADHAR_TO_SIM)
-    return tuple(ClassPrompts(n, phrase=RADHAR_CLASSES[n], descriptions=tuple(sim[s]["descriptions"]))
-                 for n, s in RADHAR_TO_SIM.items())
+    return tuple(
+        ClassPrompts(n, phrase=RADHAR_CLASSES[n], descriptions=tuple(sim[s]["descriptions"]))
+        for n, s in RADHAR_TO_SIM.items()
+    )
 
 
 def _zero_shot(run: Path, radhar: Path) -> dict:
@@ -123,9 +136,23 @@ def _zero_shot(run: Path, radhar: Path) -> dict:
     val = {s: score("val", s) for s in ("names", "descriptions")}
     chosen = max(val, key=lambda s: (val[s]["balanced"], s == "names"))
     test = score("test", chosen)
-    return {"val": {s: {k: v[k] for k in ("top1", "balanced", "clips")} for s, v in val.items()},
-            "prompts": chosen, "test": {k: test[k] for k in ("top1", "top1_interval", "balanced", "balanced_interval",
-                                                             "clips", "confusion", "classes", "per_class")}}
+    return {
+        "val": {s: {k: v[k] for k in ("top1", "balanced", "clips")} for s, v in val.items()},
+        "prompts": chosen,
+        "test": {
+            k: test[k]
+            for k in (
+                "top1",
+                "top1_interval",
+                "balanced",
+                "balanced_interval",
+                "clips",
+                "confusion",
+                "classes",
+                "per_class",
+            )
+        },
+    }
 
 
 @cache  # the probe and the few-shot probes read the same splits
@@ -148,8 +175,9 @@ def _embeddings(run: Path | None, radhar: Path, split: str):
     dataset = RadarTextDataset(str(radhar), split, WINDOW, train=False)
     clips = Scorer(model, "pooled").embed_clips(dataset)
     names = list(RADHAR_TO_SIM)
-    return clips.radar.pooled.float(), torch.tensor([names.index(clip_label(dataset.record_at(p)))
-                                                    for p in clips.positions])
+    return clips.radar.pooled.float(), torch.tensor(
+        [names.index(clip_label(dataset.record_at(p))) for p in clips.positions]
+    )
 
 
 def _probe(train_x, train_y, l2: float):
@@ -182,13 +210,18 @@ def _linear_probe(run: Path, radhar: Path) -> dict:
     val_bal = {}
     for l2 in PROBE_L2:
         predicted = _probe(norm(train_x), train_y, l2)(norm(val_x)).argmax(1)
-        val_bal[l2] = float(torch.stack([(predicted[val_y == c] == c).float().mean()
-                                         for c in val_y.unique()]).mean() * 100)
+        val_bal[l2] = float(
+            torch.stack([(predicted[val_y == c] == c).float().mean() for c in val_y.unique()]).mean() * 100
+        )
     chosen = max(PROBE_L2, key=lambda l2: (val_bal[l2], l2))
     test_x, test_y = _embeddings(run, radhar, "test")
     report = zero_shot_report(_probe(norm(train_x), train_y, chosen)(norm(test_x)), test_y, list(RADHAR_TO_SIM))
-    return {"val_balanced": {str(k): v for k, v in val_bal.items()}, "l2": chosen, "train_windows": len(train_y),
-            "test": {k: report[k] for k in ("top1", "top1_interval", "balanced", "balanced_interval", "confusion")}}
+    return {
+        "val_balanced": {str(k): v for k, v in val_bal.items()},
+        "l2": chosen,
+        "train_windows": len(train_y),
+        "test": {k: report[k] for k in ("top1", "top1_interval", "balanced", "balanced_interval", "confusion")},
+    }
 
 
 def _balanced(predicted, truth) -> float:
@@ -209,14 +242,21 @@ def _few_shot(run: Path | None, radhar: Path, l2: float) -> dict:
         scores = []
         for draw in range(DRAWS):
             g = torch.Generator().manual_seed(draw)
-            pick = torch.cat([torch.nonzero(train_y == c).flatten()[torch.randperm(int((train_y == c).sum()), generator=g)[:k]]
-                              for c in train_y.unique()])
+            pick = torch.cat(
+                [
+                    torch.nonzero(train_y == c).flatten()[torch.randperm(int((train_y == c).sum()), generator=g)[:k]]
+                    for c in train_y.unique()
+                ]
+            )
             x, y = train_x[pick], train_y[pick]
             mean, std = x.mean(0), x.std(0, unbiased=False) + 1e-6
             scores.append(_balanced(_probe((x - mean) / std, y, l2)((test_x - mean) / std).argmax(1), test_y))
         half = 1.96 * float(np.std(scores, ddof=1)) / np.sqrt(len(scores))
-        out[str(k)] = {"mean": float(np.mean(scores)), "interval": [float(np.mean(scores)) - half,
-                                                                    float(np.mean(scores)) + half], "draws": scores}
+        out[str(k)] = {
+            "mean": float(np.mean(scores)),
+            "interval": [float(np.mean(scores)) - half, float(np.mean(scores)) + half],
+            "draws": scores,
+        }
     return out
 
 
@@ -247,39 +287,78 @@ def main() -> None:
             run = _trained(args.out, recipe, _simulated(args.out, recipe, args.clips), args.epochs)
             tuned = _trained(args.out, f"{recipe}-finetuned", radhar, args.finetune_epochs, init=run)
         _log(f"scoring {recipe}")
-        results[recipe] = {"zero_shot": _zero_shot(run, radhar), "linear_probe": _linear_probe(run, radhar),
-                           "fine_tuned": _zero_shot(tuned, radhar) if tuned else None,
-                           "clips": 0 if recipe == REAL_ONLY else args.clips,
-                           "epochs": args.finetune_epochs if recipe == REAL_ONLY else args.epochs,
-                           "finetune_epochs": args.finetune_epochs, "train_wall_s": _wall(run)}
+        results[recipe] = {
+            "zero_shot": _zero_shot(run, radhar),
+            "linear_probe": _linear_probe(run, radhar),
+            "fine_tuned": _zero_shot(tuned, radhar) if tuned else None,
+            "clips": 0 if recipe == REAL_ONLY else args.clips,
+            "epochs": args.finetune_epochs if recipe == REAL_ONLY else args.epochs,
+            "finetune_epochs": args.finetune_epochs,
+            "train_wall_s": _wall(run),
+        }
         results_path.write_text(json.dumps(results, indent=1))
     for recipe in [r for r in (*args.recipes, REAL_ONLY) if r in results and r != REAL_ONLY]:
         if "few_shot" not in results[recipe]:
             _log(f"few-shot probes ({recipe})")
             l2 = results[recipe]["linear_probe"]["l2"]
-            results[recipe]["few_shot"] = {"trained": _few_shot(args.out / f"model-{recipe}", radhar, l2),
-                                           "untrained": _few_shot(None, radhar, l2)}
+            results[recipe]["few_shot"] = {
+                "trained": _few_shot(args.out / f"model-{recipe}", radhar, l2),
+                "untrained": _few_shot(None, radhar, l2),
+            }
             results_path.write_text(json.dumps(results, indent=1))
     rows = []
     for recipe, r in results.items():
         z, p, f = r["zero_shot"]["test"], r["linear_probe"]["test"], (r["fine_tuned"] or {}).get("test")
-        rows.append([recipe, r["clips"], r["epochs"], z["clips"], _cell(z["balanced"], z["balanced_interval"]),
-                     _cell(p["balanced"], p["balanced_interval"]),
-                     _cell(f["balanced"], f["balanced_interval"]) if f else "", _cell(z["top1"], z["top1_interval"])])
-    print_table("RadHAR test windows, balanced accuracy % [95 % interval] (chance 20 %)",
-                ["recipe", "sim clips", "epochs", "test windows", "zero-shot (sim only)", "linear probe",
-                 f"fine-tuned {next(iter(results.values()))['finetune_epochs']} epochs on RadHAR",
-                 "zero-shot top-1"], rows)
-    rows = [[recipe, k, _cell(r["few_shot"]["trained"][str(k)]["mean"], r["few_shot"]["trained"][str(k)]["interval"]),
-             _cell(r["few_shot"]["untrained"][str(k)]["mean"], r["few_shot"]["untrained"][str(k)]["interval"])]
-            for recipe, r in results.items() if "few_shot" in r for k in SHOTS]
+        rows.append(
+            [
+                recipe,
+                r["clips"],
+                r["epochs"],
+                z["clips"],
+                _cell(z["balanced"], z["balanced_interval"]),
+                _cell(p["balanced"], p["balanced_interval"]),
+                _cell(f["balanced"], f["balanced_interval"]) if f else "",
+                _cell(z["top1"], z["top1_interval"]),
+            ]
+        )
+    print_table(
+        "RadHAR test windows, balanced accuracy % [95 % interval] (chance 20 %)",
+        [
+            "recipe",
+            "sim clips",
+            "epochs",
+            "test windows",
+            "zero-shot (sim only)",
+            "linear probe",
+            f"fine-tuned {next(iter(results.values()))['finetune_epochs']} epochs on RadHAR",
+            "zero-shot top-1",
+        ],
+        rows,
+    )
+    rows = [
+        [
+            recipe,
+            k,
+            _cell(r["few_shot"]["trained"][str(k)]["mean"], r["few_shot"]["trained"][str(k)]["interval"]),
+            _cell(r["few_shot"]["untrained"][str(k)]["mean"], r["few_shot"]["untrained"][str(k)]["interval"]),
+        ]
+        for recipe, r in results.items()
+        if "few_shot" in r
+        for k in SHOTS
+    ]
     if rows:
-        print_table(f"Few-shot linear probe, RadHAR test balanced accuracy % (mean of {DRAWS} draws [95 % interval])",
-                    ["recipe", "windows per class", "simulation-trained encoder", "untrained encoder"], rows)
+        print_table(
+            f"Few-shot linear probe, RadHAR test balanced accuracy % (mean of {DRAWS} draws [95 % interval])",
+            ["recipe", "windows per class", "simulation-trained encoder", "untrained encoder"],
+            rows,
+        )
     for recipe, r in results.items():
         z = r["zero_shot"]["test"]
-        print_table(f"{recipe}: zero-shot confusion on RadHAR test (rows: truth)", ["truth", *z["classes"]],
-                    [[c, *row] for c, row in zip(z["classes"], z["confusion"], strict=True)])
+        print_table(
+            f"{recipe}: zero-shot confusion on RadHAR test (rows: truth)",
+            ["truth", *z["classes"]],
+            [[c, *row] for c, row in zip(z["classes"], z["confusion"], strict=True)],
+        )
 
 
 if __name__ == "__main__":

@@ -69,12 +69,16 @@ def part_a(sizes: list[int]) -> None:
             recall = recall_at(index, vectors, queries)
             p50, p99 = np.percentile(times, [50, 99]) * 1e3
             ok = "yes" if recall >= 0.95 and p99 <= 20 else "no"
-            rows.append([f"{n:,}", kind, f"{build:.1f}", f"{size / 2**20:.0f}", f"{p50:.2f}", f"{p99:.2f}",
-                         f"{recall:.3f}", ok])
+            rows.append(
+                [f"{n:,}", kind, f"{build:.1f}", f"{size / 2**20:.0f}", f"{p50:.2f}", f"{p99:.2f}", f"{recall:.3f}", ok]
+            )
             print(rows[-1], flush=True)
     print(f"\n{os.cpu_count()} CPUs, faiss {faiss.__version__} with 2 threads; {QUERIES} held-back queries; d = {D}")
-    print_table("(a) index kinds: build, size, single-query latency, recall@10 against exact",
-                ["vectors", "index", "build s", "MiB", "p50 ms", "p99 ms", "recall@10", "target met"], rows)
+    print_table(
+        "(a) index kinds: build, size, single-query latency, recall@10 against exact",
+        ["vectors", "index", "build s", "MiB", "p50 ms", "p99 ms", "recall@10", "target met"],
+        rows,
+    )
 
 
 def part_b(model: str, data: str, split: str) -> None:
@@ -84,8 +88,11 @@ def part_b(model: str, data: str, split: str) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         emb, exact, approx = Path(tmp) / "emb", Path(tmp) / "exact", Path(tmp) / "approx"
-        for args in (["embed", data, "--checkpoint", model, "--out", emb, "--split", split, "--no-captions"],
-                     ["index", emb, "--out", exact, "--kind", "flat"], ["index", emb, "--out", approx, "--kind", "hnsw"]):
+        for args in (
+            ["embed", data, "--checkpoint", model, "--out", emb, "--split", split, "--no-captions"],
+            ["index", emb, "--out", exact, "--kind", "flat"],
+            ["index", emb, "--out", approx, "--kind", "hnsw"],
+        ):
             result = CliRunner().invoke(app, [str(a) for a in args])
             assert result.exit_code == 0, result.output
         _score_queries(model, emb, exact, approx, split)
@@ -104,8 +111,11 @@ def _score_queries(model_path: str, emb: Path, exact: Path, approx: Path, split:
     ranks = {"exact": [], "approximate": [], "approximate + temporal re-rank": []}
     t0 = time.perf_counter()
     for row, caption in queries:
-        for name, index, rerank in (("exact", "exact", "none"), ("approximate", "approximate", "none"),
-                                    ("approximate + temporal re-rank", "approximate", "temporal")):
+        for name, index, rerank in (
+            ("exact", "exact", "none"),
+            ("approximate", "approximate", "none"),
+            ("approximate + temporal re-rank", "approximate", "temporal"),
+        ):
             hits = searchers[index].query(caption, k=10, rerank=rerank, m=10)
             found = [h.row for h in hits]
             ranks[name].append(found.index(row) + 1 if row in found else 11)
@@ -146,8 +156,11 @@ def _twins(searcher, emb: Path, ids: list[str], split: str) -> None:
         w = np.array(w)
         lo, hi = bootstrap_statistic(len(w), lambda idx, w=w: w[idx].mean())
         rows.append([name, len(w), f"{100 * w.mean():.1f} [{100 * lo:.1f}, {100 * hi:.1f}]"])
-    print_table("(b) the clip in the asked order above its order-swapped twin (target >= 85 % re-ranked)",
-                ["score", "queries", "share %"], rows)
+    print_table(
+        "(b) the clip in the asked order above its order-swapped twin (target >= 85 % re-ranked)",
+        ["score", "queries", "share %"],
+        rows,
+    )
 
 
 def main() -> None:

@@ -59,6 +59,7 @@ def sdtw_case(device):
     rows = []
     # the fused Triton kernel is the default on CUDA; the torch wavefront is the CPU path and the reference
     for backend in ("torch", "triton") if device.type == "cuda" else ("torch",):
+
         def ours(backend=backend):
             soft_dtw(cost, 0.1, backend=backend).sum().backward()
 
@@ -121,11 +122,19 @@ def main():
             sync(device)
     print_table(
         f"SequenceSimilarity forward+backward, d={D} (reference timed on {REF_PAIRS} pairs, scaled)",
-        ["strategy", "grid", "batched ms", "batched peak MiB", "per-pair ref ms", "speed-up"], rows)
-    print_table("soft_dtw forward+backward, 4096 pairs of 31x32 costs, gamma=0.1",
-                ["implementation", "ms", "peak MiB"], sdtw_case(device))
-    print_table("Large grid, forward+backward (chunked, bounded memory)", ["strategy", "grid", "s", "peak MiB"],
-                large_grid(device))
+        ["strategy", "grid", "batched ms", "batched peak MiB", "per-pair ref ms", "speed-up"],
+        rows,
+    )
+    print_table(
+        "soft_dtw forward+backward, 4096 pairs of 31x32 costs, gamma=0.1",
+        ["implementation", "ms", "peak MiB"],
+        sdtw_case(device),
+    )
+    print_table(
+        "Large grid, forward+backward (chunked, bounded memory)",
+        ["strategy", "grid", "s", "peak MiB"],
+        large_grid(device),
+    )
 
 
 if __name__ == "__main__":

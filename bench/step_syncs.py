@@ -38,9 +38,19 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         data = tiny_dataset(Path(tmp) / "d", n=16, frames=64, splits=["train"] * 12 + ["val"] * 2 + ["test"] * 2)
         for similarity, hard in (("pooled", 0), ("temporal", 0), ("temporal", 2)):
-            cfg = TrainConfig(data=str(data), out=f"{tmp}/run-{similarity}-{hard}", batch_size=4, clip_length=64,
-                              similarity=similarity, seq_hard_negatives=hard, workers=0, eval_test=False,
-                              device=device, precision="bf16" if device == "cuda" else "fp32", compile=False)
+            cfg = TrainConfig(
+                data=str(data),
+                out=f"{tmp}/run-{similarity}-{hard}",
+                batch_size=4,
+                clip_length=64,
+                similarity=similarity,
+                seq_hard_negatives=hard,
+                workers=0,
+                eval_test=False,
+                device=device,
+                precision="bf16" if device == "cuda" else "fp32",
+                compile=False,
+            )
             r = setup(cfg, Console(quiet=True), DistContext.single())
             batch = next(iter(r.train_data.batches(0, 0)))
             optimizer_step(r, [batch])  # one-off set-up unobserved

@@ -48,8 +48,11 @@ def main() -> None:
         subprocess.run(prep, check=True, capture_output=True)  # builds the dataset cache if missing
         stamps_file = Path(tmp) / "stamps.json"
         t0 = time.time()
-        subprocess.run([sys.executable, "-c", CHILD, str(stamps_file), "train", "--max-steps", "1", "--out",
-                        f"{tmp}/run", *extra], check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-c", CHILD, str(stamps_file), "train", "--max-steps", "1", "--out", f"{tmp}/run", *extra],
+            check=True,
+            capture_output=True,
+        )
         stamps = json.loads(stamps_file.read_text())
     rows, last = [], t0
     for name, at in sorted(stamps.items(), key=lambda kv: kv[1]):

@@ -127,41 +127,97 @@ def main() -> None:
     steps = int(os.environ.get("BENCH_STEPS", "8"))
     clips = int(os.environ.get("BENCH_CLIPS", str(math.ceil(max(batches) * steps / 0.8) + 8)))
     data = _dataset(clips)
-    print(f"device: {name}; torch {torch.__version__}; {'bf16 autocast' if cuda else 'fp32'}; {clips} clips "
-          f"of <= {FRAMES} frames, clip length {FRAMES}; {steps} steps per run; measured matmul rate "
-          f"{measured / 1e12:.2f} TFLOP/s ({'bf16' if cuda else 'fp32'})")
+    print(
+        f"device: {name}; torch {torch.__version__}; {'bf16 autocast' if cuda else 'fp32'}; {clips} clips "
+        f"of <= {FRAMES} frames, clip length {FRAMES}; {steps} steps per run; measured matmul rate "
+        f"{measured / 1e12:.2f} TFLOP/s ({'bf16' if cuda else 'fp32'})"
+    )
     with tempfile.TemporaryDirectory() as out:  # warm-up: the first run in a process pays one-off costs
-        train(TrainConfig(data=str(data), out=out, max_steps=2, eval_test=False, device="cuda" if cuda else "cpu",
-                          batch_size=min(batches),
-                          text_model=os.environ.get("BENCH_TEXT_MODEL", TrainConfig.text_model)), Console(quiet=True))
+        train(
+            TrainConfig(
+                data=str(data),
+                out=out,
+                max_steps=2,
+                eval_test=False,
+                device="cuda" if cuda else "cpu",
+                batch_size=min(batches),
+                text_model=os.environ.get("BENCH_TEXT_MODEL", TrainConfig.text_model),
+            ),
+            Console(quiet=True),
+        )
     rows = []
     for preset in _env_list("BENCH_PRESETS", "tiny"):
         for sim in _env_list("BENCH_SIMILARITIES", "pooled,temporal,combined"):
             for batch in batches:
                 for comp, on_device, layers, precision in (
-                        (c, d, t, p) for c in _env_list("BENCH_COMPILE", "0") for d in _env_list("BENCH_DATA_ON_DEVICE", "0")
-                        for t in _env_list("BENCH_TEXT_LAYERS", "all")
-                        for p in _env_list("BENCH_PRECISIONS", "bf16" if cuda else "fp32")):
-                    cfg = TrainConfig(data=str(data), preset=preset, similarity=sim, batch_size=batch, epochs=1,
-                                      max_steps=steps, log_every=1, eval_test=False, clip_length=FRAMES,
-                                      precision=precision, device="cuda" if cuda else "cpu",
-                                      compile=comp == "1", checkpoint_every=10**9, out="unused",
-                                      data_on_device=on_device == "1",
-                                      text_trainable_layers=None if layers == "all" else int(layers),
-                                      text_model=os.environ.get("BENCH_TEXT_MODEL", TrainConfig.text_model))
+                    (c, d, t, p)
+                    for c in _env_list("BENCH_COMPILE", "0")
+                    for d in _env_list("BENCH_DATA_ON_DEVICE", "0")
+                    for t in _env_list("BENCH_TEXT_LAYERS", "all")
+                    for p in _env_list("BENCH_PRECISIONS", "bf16" if cuda else "fp32")
+                ):
+                    cfg = TrainConfig(
+                        data=str(data),
+                        preset=preset,
+                        similarity=sim,
+                        batch_size=batch,
+                        epochs=1,
+                        max_steps=steps,
+                        log_every=1,
+                        eval_test=False,
+                        clip_length=FRAMES,
+                        precision=precision,
+                        device="cuda" if cuda else "cpu",
+                        compile=comp == "1",
+                        checkpoint_every=10**9,
+                        out="unused",
+                        data_on_device=on_device == "1",
+                        text_trainable_layers=None if layers == "all" else int(layers),
+                        text_model=os.environ.get("BENCH_TEXT_MODEL", TrainConfig.text_model),
+                    )
                     m = measure(cfg, steps)
                     rate = _flops_per_sample(cfg) * m["steady"]  # FLOP/s
-                    rows.append([preset, sim, batch, layers, precision, "yes" if comp == "1" else "no",
-                                 "on device" if on_device == "1" else "loader", f"{m['logged']:.1f}",
-                                 f"{m['steady']:.1f}", *(f"{m['ms'][p]:.0f}" for p in PHASES), f"{rate / 1e12:.3f}",
-                                 f"{100 * rate / measured:.1f}%", f"{100 * rate / peak:.1f}%" if peak else ""])
-    print_table("seqclip train: samples/s and ms per step by phase",
-                ["preset", "similarity", "batch", "text layers", "precision", "compile", "data", "logged samples/s",
-                 "steady samples/s",
-                 *(f"{p} ms" for p in PHASES), "TFLOP/s", "MFU (measured matmul)", "MFU (card peak)"], rows)
+                    rows.append(
+                        [
+                            preset,
+                            sim,
+                            batch,
+                            layers,
+                            precision,
+                            "yes" if comp == "1" else "no",
+                            "on device" if on_device == "1" else "loader",
+                            f"{m['logged']:.1f}",
+                            f"{m['steady']:.1f}",
+                            *(f"{m['ms'][p]:.0f}" for p in PHASES),
+                            f"{rate / 1e12:.3f}",
+                            f"{100 * rate / measured:.1f}%",
+                            f"{100 * rate / peak:.1f}%" if peak else "",
+                        ]
+                    )
+    print_table(
+        "seqclip train: samples/s and ms per step by phase",
+        [
+            "preset",
+            "similarity",
+            "batch",
+            "text layers",
+            "precision",
+            "compile",
+            "data",
+            "logged samples/s",
+            "steady samples/s",
+            *(f"{p} ms" for p in PHASES),
+            "TFLOP/s",
+            "MFU (measured matmul)",
+            "MFU (card peak)",
+        ],
+        rows,
+    )
     workers = default_workers()
-    print(f"\nthe loader alone (directory format, {workers} workers, batch 32): "
-          f"{loader_rate('directory', data, workers):.0f} samples/s")
+    print(
+        f"\nthe loader alone (directory format, {workers} workers, batch 32): "
+        f"{loader_rate('directory', data, workers):.0f} samples/s"
+    )
 
 
 if __name__ == "__main__":

@@ -13,8 +13,9 @@ from seqclip.evaluation.scorer import Scorer
 def test_synth_train_checkpoint_embed(tmp_path):
     runner = CliRunner()
     data, run = tmp_path / "data", tmp_path / "run"
-    result = runner.invoke(app, ["data", "synth", "--out", str(data), "--clips", "48", "--workers", "2",
-                                 "--max-frames", "100"])
+    result = runner.invoke(
+        app, ["data", "synth", "--out", str(data), "--clips", "48", "--workers", "2", "--max-frames", "100"]
+    )
     assert result.exit_code == 0, result.output
     assert runner.invoke(app, ["data", "check", str(data)]).exit_code == 0
     result = runner.invoke(app, ["train", "--data", str(data), "--epochs", "2", "--batch-size", "8", "--out", str(run)])

@@ -16,14 +16,28 @@ from typer.testing import CliRunner
 from radar_text_data.testing import tiny_dataset
 from seqclip.cli import app
 
-WORDS = ["walks toward the radar", "waves twice", "falls forward", "claps three times", "jumps once",
-         "sits down", "kicks with the left leg", "turns around"]
+WORDS = [
+    "walks toward the radar",
+    "waves twice",
+    "falls forward",
+    "claps three times",
+    "jumps once",
+    "sits down",
+    "kicks with the left leg",
+    "turns around",
+]
 
 
 def make_dataset(root: Path, n: int = 16, frames: int = 48, splits=None, seed: int = 0) -> Path:
     """``radar_text_data.testing.tiny_dataset`` with two captions of one activity per clip, no segments."""
-    return tiny_dataset(root, n, frames, seed, splits, captions=lambda i: [f"A person {WORDS[i % len(WORDS)]}.",
-                                                                           f"Someone {WORDS[i % len(WORDS)]}."])
+    return tiny_dataset(
+        root,
+        n,
+        frames,
+        seed,
+        splits,
+        captions=lambda i: [f"A person {WORDS[i % len(WORDS)]}.", f"Someone {WORDS[i % len(WORDS)]}."],
+    )
 
 
 def tiny_text_model(root: Path) -> str:
@@ -38,8 +52,14 @@ def tiny_text_model(root: Path) -> str:
     if not (root / "config.json").is_file():
         _, tokenizer = load_text_encoder("default")
         torch.manual_seed(0)
-        config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
-                            num_attention_heads=2, intermediate_size=64, max_position_embeddings=128)
+        config = BertConfig(
+            vocab_size=tokenizer.vocab_size,
+            hidden_size=32,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            intermediate_size=64,
+            max_position_embeddings=128,
+        )
         BertModel(config).save_pretrained(str(root))
         tokenizer.save_pretrained(str(root))
     return str(root)
@@ -55,10 +75,18 @@ def free_port() -> int:
 def torchrun(*args: str, nproc: int = 2, timeout: float | None = None) -> subprocess.CompletedProcess:
     """``python -m torch.distributed.run`` with ``nproc`` local processes (one thread each) running
     ``args`` (``-m seqclip train ...`` or a script); asserts it succeeded, returns it (text output)."""
-    cmd = [sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={nproc}", "--nnodes=1",
-           f"--master_port={free_port()}", *args]
-    proc = subprocess.run(cmd, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True,
-                          timeout=timeout)
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        f"--nproc_per_node={nproc}",
+        "--nnodes=1",
+        f"--master_port={free_port()}",
+        *args,
+    ]
+    proc = subprocess.run(
+        cmd, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True, timeout=timeout
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc
 
@@ -67,8 +95,15 @@ def torchrun(*args: str, nproc: int = 2, timeout: float | None = None) -> subpro
 FAST_ARGS = ["--epochs", "1", "--batch-size", "4", "--similarity", "pooled"]
 
 
-TOML = {"clip_length": 32, "warmup_steps": 1, "log_every": 1, "eval_test": False, "epochs": 1, "batch_size": 4,
-        "similarity": "pooled"}
+TOML = {
+    "clip_length": 32,
+    "warmup_steps": 1,
+    "log_every": 1,
+    "eval_test": False,
+    "epochs": 1,
+    "batch_size": 4,
+    "similarity": "pooled",
+}
 
 
 def run(*args):
@@ -111,8 +146,10 @@ def order_dataset(root):
     acts = ["wave", "clap", "jump", "kick"]
     for i, r in enumerate(rows):
         a, b = acts[i % 4], acts[(i + 1) % 4]
-        r["segments"] = [{"activity": a, "start_frame": 0, "end_frame": 24, "params": {}},
-                         {"activity": b, "start_frame": 24, "end_frame": 48, "params": {}}]
+        r["segments"] = [
+            {"activity": a, "start_frame": 0, "end_frame": 24, "params": {}},
+            {"activity": b, "start_frame": 24, "end_frame": 48, "params": {}},
+        ]
         r["captions"] = [f"A person {a}s, then {b}s.", f"Someone {a}s and afterwards {b}s."]
         r["captions_reversed"] = [f"A person {b}s, then {a}s.", f"Someone {b}s and afterwards {a}s."]
     rows[-1]["twin_of"], rows[-2]["twin_of"] = rows[-2]["id"], rows[-1]["id"]
@@ -123,7 +160,11 @@ def order_dataset(root):
 def batch(n=3, frames=32):
     """A collated batch of ``n`` random clips of ``frames`` frames with captions and sample ids."""
     g = torch.Generator().manual_seed(0)
-    return {"range_time": torch.randn(n, 256, frames, generator=g), "doppler_time": torch.randn(n, 128, frames, generator=g),
-            "azimuth_time": torch.randn(n, 128, frames, generator=g), "mask": torch.ones(n, frames, dtype=torch.bool),
-            "captions": ["a person walks", "someone waves twice", "an adult falls forward"][:n],
-            "sample_ids": torch.arange(n)}
+    return {
+        "range_time": torch.randn(n, 256, frames, generator=g),
+        "doppler_time": torch.randn(n, 128, frames, generator=g),
+        "azimuth_time": torch.randn(n, 128, frames, generator=g),
+        "mask": torch.ones(n, frames, dtype=torch.bool),
+        "captions": ["a person walks", "someone waves twice", "an adult falls forward"][:n],
+        "sample_ids": torch.arange(n),
+    }

@@ -86,8 +86,9 @@ def test_every_rule_is_reported_with_what_it_reads(zs_setup):  # noqa: F811
     from seqclip.evaluation.tasks import EvalOptions, eval_zeroshot
 
     data, model = zs_setup
-    g = eval_zeroshot(model, RadarTextDataset(data, "test", 48, train=False),
-                      EvalOptions(unseen=("clap",), calibration="standardize"))["generalized"]
+    g = eval_zeroshot(
+        model, RadarTextDataset(data, "test", 48, train=False), EvalOptions(unseen=("clap",), calibration="standardize")
+    )["generalized"]
     assert set(g["rules"]) == set(CALIBRATIONS) and g["calibration"] == "standardize"
     assert {r for r, v in g["rules"].items() if v["inductive"]} == set(INDUCTIVE)
     assert g["calibrated"] == {k: g["rules"]["standardize"][k] for k in ("seen", "unseen", "harmonic_mean")}
@@ -96,15 +97,19 @@ def test_every_rule_is_reported_with_what_it_reads(zs_setup):  # noqa: F811
         EvalOptions(calibration="oracle")
 
 
-DESCRIBED = [ClassPrompts("wave", phrase="waves", descriptions=("a person kicks once.", "a person walks a bit.")),
-             ClassPrompts("jump", phrase="jumps", descriptions=("a person claps.",))]
+DESCRIBED = [
+    ClassPrompts("wave", phrase="waves", descriptions=("a person kicks once.", "a person walks a bit.")),
+    ClassPrompts("jump", phrase="jumps", descriptions=("a person claps.",)),
+]
 
 
 def test_prompts_from_descriptions_are_exactly_the_given_ones():
     clf = build_zero_shot_classifier(Scorer(KnownText()), DESCRIBED, source="descriptions")
     assert clf.prompts == [DESCRIBED[0].descriptions, DESCRIBED[1].descriptions] and clf.source == "descriptions"
-    assert prompt_sets(DESCRIBED[0], "both") == (tuple(t.format("waves") for t in PHRASE_TEMPLATES),
-                                                 DESCRIBED[0].descriptions)
+    assert prompt_sets(DESCRIBED[0], "both") == (
+        tuple(t.format("waves") for t in PHRASE_TEMPLATES),
+        DESCRIBED[0].descriptions,
+    )
     with pytest.raises(ValueError, match="class 'walk' has no descriptions"):
         build_zero_shot_classifier(Scorer(KnownText()), [ClassPrompts("walk", phrase="walks")], source="both")
 

@@ -11,8 +11,9 @@ from seqclip.model.pretrained import model_fingerprint
 
 
 def test_a_model_saved_from_python_has_a_card(tmp_path):
-    model = SeqClip(SeqClipConfig(text_model=tiny_text_model(tmp_path / "text"),
-                                  encoder_overrides={"vit_depth": 1, "eot_depth": 1}))
+    model = SeqClip(
+        SeqClipConfig(text_model=tiny_text_model(tmp_path / "text"), encoder_overrides={"vit_depth": 1, "eot_depth": 1})
+    )
     card = (model.save_pretrained(tmp_path / "m") / "README.md").read_text()
     assert card.startswith("---\nlibrary_name: seqclip") and model_fingerprint(model) in card
     assert "Not recorded" in card and "## Intended use and limits" in card and "seqclip-cli " in card
@@ -20,8 +21,16 @@ def test_a_model_saved_from_python_has_a_card(tmp_path):
 
 def test_training_and_eval_fill_the_card(tmp_path):
     data = make_dataset(tmp_path / "d")
-    args = ["train", "--data", data, "--out", tmp_path / "run", "--text-model", tiny_text_model(tmp_path / "text"),
-            *toml(tmp_path, eval_test=True, epochs=1)]
+    args = [
+        "train",
+        "--data",
+        data,
+        "--out",
+        tmp_path / "run",
+        "--text-model",
+        tiny_text_model(tmp_path / "text"),
+        *toml(tmp_path, eval_test=True, epochs=1),
+    ]
     assert run(*args).exit_code == 0
     card = (tmp_path / "run" / "best" / "README.md").read_text()
     assert f"`{data}` (fingerprint `{data_fingerprint(data)}`)" in card and "| similarity | `pooled` |" in card
@@ -47,5 +56,7 @@ def test_a_zero_shot_result_on_the_card_keeps_its_interval():
 
     zero_shot = {"top1": 0.0, "top1_interval": [0.0, 0.0], "clips": 8}
     assert result_markdown(zero_shot) == "top1: 0.0 % [0.0, 0.0] (8 clips)"
-    assert result_markdown({"accuracy": 62.5, "interval": [40.0, 80.0], "clips": 16}) == \
-        "accuracy: 62.5 % [40.0, 80.0] (16 clips)"
+    assert (
+        result_markdown({"accuracy": 62.5, "interval": [40.0, 80.0], "clips": 16})
+        == "accuracy: 62.5 % [40.0, 80.0] (16 clips)"
+    )

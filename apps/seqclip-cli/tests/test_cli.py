@@ -1,4 +1,5 @@
-"""The seqclip command line: one-line errors and exit codes, help texts and defaults, data commands that never overwrite, the import guard."""
+"""The seqclip command line: one-line errors and exit codes, help texts and defaults, data commands that never
+overwrite, the import guard."""
 
 import json
 import re
@@ -30,7 +31,9 @@ def test_cli_user_errors_are_one_line_exit_2(tmp_path):
     result = runner.invoke(app, ["train", "--data", str(tmp_path / "missing")])
     assert result.exit_code == 2 and "data directory" in result.output and "Traceback" not in result.output
     make_dataset(tmp_path / "d")
-    result = runner.invoke(app, ["train", "--data", str(tmp_path / "d"), "--preset", "huge", "--out", str(tmp_path / "r")])
+    result = runner.invoke(
+        app, ["train", "--data", str(tmp_path / "d"), "--preset", "huge", "--out", str(tmp_path / "r")]
+    )
     assert result.exit_code == 2 and "unknown preset" in result.output
     (tmp_path / "run.toml").write_text("[train]\nepochz = 3\n")
     result = runner.invoke(app, ["train", "--config", str(tmp_path / "run.toml")])
@@ -44,8 +47,10 @@ def test_cli_user_errors_are_one_line_exit_2(tmp_path):
 
 
 def test_importing_the_cli_loads_no_heavy_library():
-    code = ("import sys, seqclip.cli; heavy = [m for m in ('torch', 'timm', 'transformers', 'numpy') "
-            "if m in sys.modules]; print(heavy); sys.exit(1 if heavy else 0)")
+    code = (
+        "import sys, seqclip.cli; heavy = [m for m in ('torch', 'timm', 'transformers', 'numpy') "
+        "if m in sys.modules]; print(heavy); sys.exit(1 if heavy else 0)"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
@@ -53,15 +58,17 @@ def test_importing_the_cli_loads_no_heavy_library():
 def test_user_errors_that_need_no_model_answer_without_importing_torch(tmp_path):
     data = make_dataset(tmp_path / "d")
     (tmp_path / "c.txt").write_text("kick\nwalk\n")
-    code = ("import sys; from typer.testing import CliRunner; from seqclip.cli import app\n"
-            f"for args in ({['train', '--data', str(tmp_path / 'missing')]!r}, "
-            f"{['train', '--resume', 'latest', '--out', str(tmp_path / 'none')]!r}, "
-            f"{['eval', '--checkpoint', str(tmp_path / 'none'), '--data', str(tmp_path)]!r}, "
-            f"{['eval', '--checkpoint', str(tmp_path), '--data', str(data), '--task', 'zeroshot', '--classes', str(tmp_path / 'c.txt'), '--unseen', 'kick,moonwalk']!r}):\n"
-            "    r = CliRunner().invoke(app, args)\n"
-            "    assert r.exit_code == 2, args\n"
-            "    assert args[-1] != 'kick,moonwalk' or \"--unseen: ['moonwalk'] are not among the 2 classes\" in r.output, r.output\n"
-            "sys.exit(1 if 'torch' in sys.modules else 0)")
+    code = (
+        "import sys; from typer.testing import CliRunner; from seqclip.cli import app\n"
+        f"for args in ({['train', '--data', str(tmp_path / 'missing')]!r}, "
+        f"{['train', '--resume', 'latest', '--out', str(tmp_path / 'none')]!r}, "
+        f"{['eval', '--checkpoint', str(tmp_path / 'none'), '--data', str(tmp_path)]!r}, "
+        f"{['eval', '--checkpoint', str(tmp_path), '--data', str(data), '--task', 'zeroshot', '--classes', str(tmp_path / 'c.txt'), '--unseen', 'kick,moonwalk']!r}):\n"  # noqa: E501
+        "    r = CliRunner().invoke(app, args)\n"
+        "    assert r.exit_code == 2, args\n"
+        "    assert args[-1] != 'kick,moonwalk' or \"--unseen: ['moonwalk'] are not among the 2 classes\" in r.output, r.output\n"  # noqa: E501
+        "sys.exit(1 if 'torch' in sys.modules else 0)"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
@@ -72,7 +79,6 @@ def test_every_train_option_shows_its_default():
     import re
 
     import typer.main
-
 
     command = typer.main.get_command(app).commands["train"]
     defaults = TrainConfig()
@@ -151,8 +157,12 @@ def test_data_convert_and_data_shard_refuse_an_existing_output(tmp_path):
     src = tmp_path / "src"
     src.mkdir()
     for i in range(4):
-        np.savez(src / f"r{i}.npz", range_time=np.ones((256, 32)), doppler_time=np.ones((128, 32)),
-                 azimuth_time=np.ones((128, 32)))
+        np.savez(
+            src / f"r{i}.npz",
+            range_time=np.ones((256, 32)),
+            doppler_time=np.ones((128, 32)),
+            azimuth_time=np.ones((128, 32)),
+        )
     (tmp_path / "caps.json").write_text(json.dumps({f"r{i}": [f"caption {i}"] for i in range(4)}))
     convert = run("data", "convert", src, "--captions", tmp_path / "caps.json", "--out", data)
     assert convert.exit_code == 2 and "--overwrite" in one_line(convert)
@@ -169,8 +179,12 @@ def test_data_convert_takes_the_split_fractions(tmp_path):
     src = tmp_path / "src"
     src.mkdir()
     for i in range(10):
-        np.savez(src / f"r{i}.npz", range_time=np.ones((256, 32)), doppler_time=np.ones((128, 32)),
-                 azimuth_time=np.ones((128, 32)))
+        np.savez(
+            src / f"r{i}.npz",
+            range_time=np.ones((256, 32)),
+            doppler_time=np.ones((128, 32)),
+            azimuth_time=np.ones((128, 32)),
+        )
     (tmp_path / "caps.json").write_text(json.dumps({f"r{i}": [f"caption {i}"] for i in range(10)}))
     base = ["data", "convert", src, "--captions", tmp_path / "caps.json"]
     ok = run(*base, "--out", tmp_path / "o", "--val-fraction", 0.3, "--test-fraction", 0.2)
@@ -183,22 +197,31 @@ def test_data_convert_takes_the_split_fractions(tmp_path):
     assert evaluation.exit_code == 0, evaluation.output
 
 
-@pytest.mark.parametrize("args, flag", [
-    (["train", "--lr", "-1"], "--lr"), (["train", "--seq-weight", "-0.5"], "--seq-weight"),
-    (["train", "--grad-clip", "-1"], "--grad-clip"), (["train", "--max-steps", "-1"], "--max-steps"),
-    (["train", "--workers", "-1"], "--workers"), (["train", "--preset", "huge"], "--preset"),
-    (["train", "--keep-last", "-2"], "--keep-last"), (["train", "--epochs", "0"], "--epochs"),
-    (["data", "synth", "--out", "x", "--max-frames", "50"], "--max-frames"),
-    (["data", "synth", "--out", "x", "--clips", "0"], "--clips"),
-    (["data", "synth", "--out", "x", "--twins", "1.5"], "--twins"),
-    (["eval", "--checkpoint", ".", "--data", ".", "--batch-size", "0"], "--batch-size"),
-    (["eval", "--checkpoint", ".", "--data", ".", "--clip-length", "20"], "--clip-length"),
-    (["eval", "--checkpoint", ".", "--data", ".", "--split", "dev"], "--split"),
-])
+@pytest.mark.parametrize(
+    "args, flag",
+    [
+        (["train", "--lr", "-1"], "--lr"),
+        (["train", "--seq-weight", "-0.5"], "--seq-weight"),
+        (["train", "--grad-clip", "-1"], "--grad-clip"),
+        (["train", "--max-steps", "-1"], "--max-steps"),
+        (["train", "--workers", "-1"], "--workers"),
+        (["train", "--preset", "huge"], "--preset"),
+        (["train", "--keep-last", "-2"], "--keep-last"),
+        (["train", "--epochs", "0"], "--epochs"),
+        (["data", "synth", "--out", "x", "--max-frames", "50"], "--max-frames"),
+        (["data", "synth", "--out", "x", "--clips", "0"], "--clips"),
+        (["data", "synth", "--out", "x", "--twins", "1.5"], "--twins"),
+        (["eval", "--checkpoint", ".", "--data", ".", "--batch-size", "0"], "--batch-size"),
+        (["eval", "--checkpoint", ".", "--data", ".", "--clip-length", "20"], "--clip-length"),
+        (["eval", "--checkpoint", ".", "--data", ".", "--split", "dev"], "--split"),
+    ],
+)
 def test_out_of_range_options_are_refused_at_once_naming_the_flag(args, flag):
-    code = ("import sys, time; from typer.testing import CliRunner; from seqclip.cli import app\n"
-            f"r = CliRunner().invoke(app, {args!r})\n"
-            "print(r.exit_code); print(r.output); sys.exit(1 if 'torch' in sys.modules else 0)")
+    code = (
+        "import sys, time; from typer.testing import CliRunner; from seqclip.cli import app\n"
+        f"r = CliRunner().invoke(app, {args!r})\n"
+        "print(r.exit_code); print(r.output); sys.exit(1 if 'torch' in sys.modules else 0)"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd="/")
     assert proc.returncode == 0, "torch was imported: " + proc.stdout + proc.stderr  # the time: bench/cli_latency.py
     assert proc.stdout.splitlines()[0] == "2" and flag in proc.stdout, proc.stdout
@@ -249,9 +272,11 @@ def test_every_help_text_renders_every_character_of_its_source():
 def test_eval_out_is_checked_for_writability_before_any_work(tmp_path, saved):
     data = make_dataset(tmp_path / "d")
     (tmp_path / "file").write_text("x")
-    for out, expected in ((Path("/sys/seqclip/m.json"), "cannot write in /sys"),
-                          (tmp_path / "file" / "m.json", "is a file, not a directory"),
-                          (tmp_path, "is a directory")):
+    for out, expected in (
+        (Path("/sys/seqclip/m.json"), "cannot write in /sys"),
+        (tmp_path / "file" / "m.json", "is a file, not a directory"),
+        (tmp_path, "is a directory"),
+    ):
         for task in ("retrieval", "zeroshot"):
             result = run("eval", "--checkpoint", saved, "--data", data, "--task", task, "--out", out)
             assert result.exit_code == 2 and expected in one_line(result), (task, result.output)
@@ -265,8 +290,12 @@ def test_label_only_data_converts_and_evaluates_zero_shot_on_its_own_classes(tmp
     lines = ["id,label"]
     for i in range(12):  # one action per clip and a label table, as public HAR datasets come
         cid = f"S{i // 3:02d}_A{i % 3:02d}"
-        np.savez(src / f"{cid}.npz", range_time=rng.random((256, 48)), doppler_time=rng.random((128, 48)),
-                 azimuth_time=rng.random((128, 48)))
+        np.savez(
+            src / f"{cid}.npz",
+            range_time=rng.random((256, 48)),
+            doppler_time=rng.random((128, 48)),
+            azimuth_time=rng.random((128, 48)),
+        )
         lines.append(f"{cid},{['walking', 'sit_down', 'waving'][i % 3]}")
     (tmp_path / "labels.csv").write_text("\n".join(lines) + "\n")
     out = tmp_path / "data"
@@ -275,27 +304,68 @@ def test_label_only_data_converts_and_evaluates_zero_shot_on_its_own_classes(tmp
     assert run("data", "check", out).exit_code == 0
     torch.manual_seed(0)
     SeqClip(SeqClipConfig(similarity="pooled", clip_length=48)).save_pretrained(tmp_path / "model")
-    evaluated = run("eval", "--task", "zeroshot", "--checkpoint", tmp_path / "model", "--data", out,
-                    "--out", tmp_path / "zs.json")
+    evaluated = run(
+        "eval", "--task", "zeroshot", "--checkpoint", tmp_path / "model", "--data", out, "--out", tmp_path / "zs.json"
+    )
     assert evaluated.exit_code == 0, evaluated.output
     metrics = json.loads((tmp_path / "zs.json").read_text())
     assert metrics["classes"] == ["sit_down", "walking", "waving"] and metrics["clips"] == 6
     assert metrics["prompts"]["sit_down"][0] == "Sit down."  # the captions a clip of that label gets
     neither = run("data", "convert", src, "--out", tmp_path / "none")
     assert neither.exit_code == 2 and "--captions FILE, --labels FILE, or both" in neither.output
-    (tmp_path / "c.json").write_text(json.dumps({name: {"descriptions": [f"a person {verb}."]} for name, verb in
-                                                 (("walking", "travels forward"), ("sit_down", "ends seated"),
-                                                  ("waving", "raises one arm above the head"))}))
+    (tmp_path / "c.json").write_text(
+        json.dumps(
+            {
+                name: {"descriptions": [f"a person {verb}."]}
+                for name, verb in (
+                    ("walking", "travels forward"),
+                    ("sit_down", "ends seated"),
+                    ("waving", "raises one arm above the head"),
+                )
+            }
+        )
+    )
     described = tmp_path / "described"
-    result = run("data", "convert", src, "--labels", tmp_path / "labels.csv", "--classes", tmp_path / "c.json",
-                 "--out", described, "--test-fraction", "0.5")
+    result = run(
+        "data",
+        "convert",
+        src,
+        "--labels",
+        tmp_path / "labels.csv",
+        "--classes",
+        tmp_path / "c.json",
+        "--out",
+        described,
+        "--test-fraction",
+        "0.5",
+    )
     assert result.exit_code == 0, result.output
-    evaluated = run("eval", "--task", "zeroshot", "--checkpoint", tmp_path / "model", "--data", described,
-                    "--prompts", "descriptions", "--out", tmp_path / "zs2.json")
+    evaluated = run(
+        "eval",
+        "--task",
+        "zeroshot",
+        "--checkpoint",
+        tmp_path / "model",
+        "--data",
+        described,
+        "--prompts",
+        "descriptions",
+        "--out",
+        tmp_path / "zs2.json",
+    )
     assert evaluated.exit_code == 0, evaluated.output
     metrics = json.loads((tmp_path / "zs2.json").read_text())
     assert metrics["prompts"]["sit_down"] == ["a person ends seated."] and metrics["prompt_source"] == "descriptions"
-    alone = run("data", "convert", src, "--captions", tmp_path / "c.json", "--classes", tmp_path / "c.json",
-                "--out", tmp_path / "x")
+    alone = run(
+        "data",
+        "convert",
+        src,
+        "--captions",
+        tmp_path / "c.json",
+        "--classes",
+        tmp_path / "c.json",
+        "--out",
+        tmp_path / "x",
+    )
     assert alone.exit_code == 2 and "--classes describes the classes of --labels" in alone.output
     assert not (tmp_path / "x").exists()

@@ -37,9 +37,19 @@ def data(tmp_path_factory):
 
 def _run(data, tmp_path, similarity="temporal", **fields):
     fields = {"text_trainable_layers": "all", **fields}  # the text tower as CUDA trains it by default
-    cfg = TrainConfig(data=str(data[0]), text_model=data[1], out=str(tmp_path / "run"), workers=0, batch_size=4,
-                      warmup_steps=1, eval_test=False, similarity=similarity, clip_length=64, seq_hard_negatives=2,
-                      **fields)
+    cfg = TrainConfig(
+        data=str(data[0]),
+        text_model=data[1],
+        out=str(tmp_path / "run"),
+        workers=0,
+        batch_size=4,
+        warmup_steps=1,
+        eval_test=False,
+        similarity=similarity,
+        clip_length=64,
+        seq_hard_negatives=2,
+        **fields,
+    )
     r = setup(cfg, Console(quiet=True), DistContext.single())
     _no_dropout(r.model)
     return r

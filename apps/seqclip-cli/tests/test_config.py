@@ -54,18 +54,24 @@ def test_a_toml_file_with_old_values_loads_and_the_warning_names_the_file(tmp_pa
     with pytest.warns(FutureWarning) as caught:
         cfg = load_train_config(path, {})
     notes = sorted(str(w.message).split(": ", 1)[1] for w in caught)
-    assert notes == ["loss 'clip' is now called 'infonce'", "positives 'activities' is now called 'same_activities'",
-                     "similarity 'clip' is now called 'pooled'"]
+    assert notes == [
+        "loss 'clip' is now called 'infonce'",
+        "positives 'activities' is now called 'same_activities'",
+        "similarity 'clip' is now called 'pooled'",
+    ]
     assert all(str(w.message).startswith(str(path)) for w in caught)
     assert (cfg.similarity, cfg.positives, cfg.loss) == ("pooled", "same_activities", "infonce")
 
 
-@pytest.mark.parametrize("args, note", [
-    (["train", "--similarity", "clip", "--positives", "clip"], "--similarity clip is now called pooled"),
-    (["train", "--loss", "clip"], "--loss clip is now called infonce"),
-    (["eval", "--task", "hard_negatives", "--similarity", "clip"], "--task hard_negatives is now called twins"),
-    (["eval", "--similarity", "combined"], "--similarity combined is now called total"),
-])
+@pytest.mark.parametrize(
+    "args, note",
+    [
+        (["train", "--similarity", "clip", "--positives", "clip"], "--similarity clip is now called pooled"),
+        (["train", "--loss", "clip"], "--loss clip is now called infonce"),
+        (["eval", "--task", "hard_negatives", "--similarity", "clip"], "--task hard_negatives is now called twins"),
+        (["eval", "--similarity", "combined"], "--similarity combined is now called total"),
+    ],
+)
 def test_old_option_values_on_the_command_line_work_with_a_note(tmp_path, args, note):
     where = ["--data", str(tmp_path / "missing")] + (["--checkpoint", str(tmp_path)] if args[0] == "eval" else [])
     result = CliRunner().invoke(app, [*args, *where])

@@ -46,16 +46,36 @@ def test_data_check_lists_every_problem_with_file_and_line(tmp_path):
     rows[2]["id"] = rows[0]["id"]  # duplicate id
     rows[3]["file"] = "clips/missing.npz"  # missing file
     rows[9]["file"] = rows[4]["file"]  # the same clip in train and test: leakage
-    np.savez(root / "clips" / "c005.npz", range_time=np.full((256, 48), np.nan), doppler_time=np.zeros((128, 48)),
-             azimuth_time=np.zeros((128, 48)))
-    np.savez(root / "clips" / "c006.npz", range_time=np.zeros((200, 48)), doppler_time=np.zeros((128, 48)),
-             azimuth_time=np.zeros((128, 48)))
+    np.savez(
+        root / "clips" / "c005.npz",
+        range_time=np.full((256, 48), np.nan),
+        doppler_time=np.zeros((128, 48)),
+        azimuth_time=np.zeros((128, 48)),
+    )
+    np.savez(
+        root / "clips" / "c006.npz",
+        range_time=np.zeros((200, 48)),
+        doppler_time=np.zeros((128, 48)),
+        azimuth_time=np.zeros((128, 48)),
+    )
     (root / "clips" / "c007.npz").write_bytes(b"garbage")
     text = "\n".join(json.dumps(r) for r in rows) + "\n{not json\n"
     (root / "manifest.jsonl").write_text(text)
     problems = "\n".join(check_dataset(resolve_data(root)))
-    for expected in (":2: field 'captions'", ":3: duplicate id", ":4:", "missing.npz", ":6:", "NaN", ":7:",
-                     "must be [256, T]", ":8:", "unreadable", "split leakage", ":11: not valid JSON"):
+    for expected in (
+        ":2: field 'captions'",
+        ":3: duplicate id",
+        ":4:",
+        "missing.npz",
+        ":6:",
+        "NaN",
+        ":7:",
+        "must be [256, T]",
+        ":8:",
+        "unreadable",
+        "split leakage",
+        ":11: not valid JSON",
+    ):
         assert expected in problems, expected
     assert check_dataset(resolve_data(make_dataset(tmp_path / "good"))) == []
 
@@ -66,8 +86,11 @@ def test_converter_from_a_folder_of_clips(tmp_path):
     captions = {}
     rng = np.random.default_rng(0)
     for i in range(10):
-        arrays = {"range_time": rng.random((256, 40)), "doppler_time": rng.random((128, 40)),
-                  "azimuth_time": rng.random((128, 40))}
+        arrays = {
+            "range_time": rng.random((256, 40)),
+            "doppler_time": rng.random((128, 40)),
+            "azimuth_time": rng.random((128, 40)),
+        }
         if i % 2:
             np.savez(src / f"clip{i}.npz", **arrays)
         else:
@@ -83,10 +106,14 @@ def test_converter_from_a_folder_of_clips(tmp_path):
     (tmp_path / "caps.json").write_text(json.dumps(captions))
     refused = run("data", "convert", src, "--captions", tmp_path / "caps.json", "--out", tmp_path / "o2")
     assert refused.exit_code == 2 and "2 clip(s)" in one_line(refused) and not (tmp_path / "o2").exists()
-    kept = run("data", "convert", src, "--captions", tmp_path / "caps.json", "--out", tmp_path / "o2",
-               "--skip-unlabelled")
-    assert kept.exit_code == 0 and "wrote 8 clips" in kept.output and "2 clip(s) without captions left out: clip3, " \
-        "clip4" in " ".join(kept.output.split())
+    kept = run(
+        "data", "convert", src, "--captions", tmp_path / "caps.json", "--out", tmp_path / "o2", "--skip-unlabelled"
+    )
+    assert (
+        kept.exit_code == 0
+        and "wrote 8 clips" in kept.output
+        and "2 clip(s) without captions left out: clip3, clip4" in " ".join(kept.output.split())
+    )
 
 
 def test_items_are_the_same_through_the_decoded_cache(tmp_path):
@@ -100,8 +127,13 @@ def test_items_are_the_same_through_the_decoded_cache(tmp_path):
             assert all(torch.equal(a[k], b[k]) for k in ("range_time", "doppler_time", "azimuth_time", "mask"))
 
 
-@given(size=st.integers(2, 60), pairs=st.integers(0, 20), batch=st.integers(1, 9), seed=st.integers(0, 99),
-       epoch=st.integers(0, 3))
+@given(
+    size=st.integers(2, 60),
+    pairs=st.integers(0, 20),
+    batch=st.integers(1, 9),
+    seed=st.integers(0, 99),
+    epoch=st.integers(0, 3),
+)
 def test_twin_batching_keeps_the_sample_set_is_deterministic_and_keeps_pairs_together(size, pairs, batch, seed, epoch):
     perm = np.random.default_rng(seed).permutation(size)
     twins = [(int(perm[2 * k]), int(perm[2 * k + 1])) for k in range(min(pairs, size // 2))]
@@ -125,8 +157,9 @@ def test_twin_batching_keeps_the_sample_set_is_deterministic_and_keeps_pairs_tog
 
 def test_a_nan_clip_in_a_loader_worker_stops_training_with_one_line_naming_the_file(tmp_path):
     data = make_dataset(tmp_path / "d")
-    bad = {k: np.ones((b, 48), np.float16) for k, b in (("range_time", 256), ("doppler_time", 128),
-                                                        ("azimuth_time", 128))}
+    bad = {
+        k: np.ones((b, 48), np.float16) for k, b in (("range_time", 256), ("doppler_time", 128), ("azimuth_time", 128))
+    }
     bad["doppler_time"][5, 5] = np.nan
     write_clip(data / "clips" / "c003.npz", bad)
     out = tmp_path / "run"
@@ -152,8 +185,17 @@ def test_a_simulated_motion_capture_corpus_trains_and_evaluates(tmp_path):
     assert "wrote 14 clips" in " ".join(made.output.split())
     trained = run("train", *toml(tmp_path), "--data", data, "--out", tmp_path / "run")
     assert trained.exit_code == 0, trained.output
-    evaluated = run("eval", "--checkpoint", tmp_path / "run", "--data", data, "--task", "retrieval",
-                    "--out", tmp_path / "metrics.json")
+    evaluated = run(
+        "eval",
+        "--checkpoint",
+        tmp_path / "run",
+        "--data",
+        data,
+        "--task",
+        "retrieval",
+        "--out",
+        tmp_path / "metrics.json",
+    )
     assert evaluated.exit_code == 0, evaluated.output
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["protocol"]["clips"] == 2 and "R@1" in metrics["text_to_radar"]  # the test motion, 2 rotations
@@ -175,8 +217,16 @@ def test_data_simulate_names_the_bad_file_in_one_line_and_exits_2(tmp_path):
 
 
 def test_data_synth_held_out_wording_is_checked_before_anything_is_simulated(tmp_path):
-    every = run("data", "synth", "--out", tmp_path / "a", "--clips", "4", "--held-out-wording",
-                "plain,progressive,report,story,descriptive")
+    every = run(
+        "data",
+        "synth",
+        "--out",
+        tmp_path / "a",
+        "--clips",
+        "4",
+        "--held-out-wording",
+        "plain,progressive,report,story,descriptive",
+    )
     assert every.exit_code == 2 and "at least one wording family for train" in one_line(every)
     unknown = run("data", "synth", "--out", tmp_path / "b", "--clips", "4", "--held-out-wording", "legalese")
     assert unknown.exit_code == 2 and "wording families must be" in one_line(unknown)
@@ -193,17 +243,36 @@ def test_ctrl_c_during_data_simulate_says_how_to_continue(tmp_path, monkeypatch)
         raise KeyboardInterrupt
 
     monkeypatch.setattr(simulate_module, "simulate_corpus", interrupted)
-    result = run("data", "simulate", corpus, "--source", "joints", "--captions", corpus / "captions.json",
-                 "--out", tmp_path / "out")
+    result = run(
+        "data",
+        "simulate",
+        corpus,
+        "--source",
+        "joints",
+        "--captions",
+        corpus / "captions.json",
+        "--out",
+        tmp_path / "out",
+    )
     text = " ".join(result.output.split())
-    assert result.exit_code == 130 and "run the same command again to continue" in text and ".out.simulate-partial" in text
+    assert (
+        result.exit_code == 130 and "run the same command again to continue" in text and ".out.simulate-partial" in text
+    )
 
 
 def test_data_synth_names_its_flags_as_typed(tmp_path):
     unknown = run("data", "synth", "--out", tmp_path / "new" / "a", "--clips", "4", "--unseen", "moonwalk")
     assert unknown.exit_code == 2 and one_line(unknown).startswith("error: --unseen: unknown activities ['moonwalk']")
-    every = run("data", "synth", "--out", tmp_path / "a", "--clips", "4", "--held-out-wording",
-                "plain,progressive,report,story,descriptive")
+    every = run(
+        "data",
+        "synth",
+        "--out",
+        tmp_path / "a",
+        "--clips",
+        "4",
+        "--held-out-wording",
+        "plain,progressive,report,story,descriptive",
+    )
     assert "error: --held-out-wording: leave at least one" in one_line(every)
     assert not (tmp_path / "a").exists() and not (tmp_path / "new").exists()  # nor the directories of its lock
 
@@ -216,8 +285,19 @@ def test_a_ragged_bvh_file_is_named_in_its_own_terms(tmp_path):
     lines = bvh.read_text().splitlines()
     lines[-1] = " ".join(lines[-1].split()[:-1])  # the last frame lacks a value
     bvh.write_text("\n".join(lines) + "\n")
-    result = run("data", "simulate", corpus, "--source", "bvh", "--captions", corpus / "captions.json",
-                 "--units-m", "0.01", "--out", tmp_path / "out")
+    result = run(
+        "data",
+        "simulate",
+        corpus,
+        "--source",
+        "bvh",
+        "--captions",
+        corpus / "captions.json",
+        "--units-m",
+        "0.01",
+        "--out",
+        tmp_path / "out",
+    )
     line = one_line(result)
     assert result.exit_code == 2 and bvh.name in line and "usecols" not in line and "values, but the hierarchy" in line
 
@@ -226,16 +306,31 @@ def test_data_simulate_takes_split_fractions_and_refuses_a_corpus_too_small_for_
     from radar_synth.mocap_fixtures import write_joints_fixture
 
     corpus = write_joints_fixture(tmp_path / "takes", 2)
-    base = ["data", "simulate", corpus, "--source", "joints", "--captions", corpus / "captions.json",
-            "--max-frames", "32", "--workers", "1"]
+    base = [
+        "data",
+        "simulate",
+        corpus,
+        "--source",
+        "joints",
+        "--captions",
+        corpus / "captions.json",
+        "--max-frames",
+        "32",
+        "--workers",
+        "1",
+    ]
     small = run(*base, "--out", tmp_path / "a")
-    assert small.exit_code == 2 and "2 motion files without a split of their own cannot fill train plus 1 val and " \
-        "1 test" in one_line(small)
+    assert (
+        small.exit_code == 2
+        and "2 motion files without a split of their own cannot fill train plus 1 val and 1 test" in one_line(small)
+    )
     assert not (tmp_path / "a").exists() and sorted(p.name for p in tmp_path.iterdir()) == ["takes"]
     made = run(*base, "--out", tmp_path / "b", "--val-fraction", "0.5", "--test-fraction", "0")
     assert made.exit_code == 0, made.output
     assert sorted(json.loads(x)["split"] for x in (tmp_path / "b" / "manifest.jsonl").read_text().splitlines()) == [
-        "train", "val"]
+        "train",
+        "val",
+    ]
     windows = run(*base, "--out", tmp_path / "c", "--stride", "8")
     assert windows.exit_code == 2 and "--stride needs --window" in one_line(windows)
 
@@ -260,8 +355,12 @@ def test_an_evaluation_only_dataset_converts_checks_and_evaluates(tmp_path):
     rng = np.random.default_rng(0)
     lines = ["id,label"]
     for i in range(6):
-        np.savez(src / f"r{i}.npz", range_time=rng.random((256, 40)), doppler_time=rng.random((128, 40)),
-                 azimuth_time=rng.random((128, 40)))
+        np.savez(
+            src / f"r{i}.npz",
+            range_time=rng.random((256, 40)),
+            doppler_time=rng.random((128, 40)),
+            azimuth_time=rng.random((128, 40)),
+        )
         lines.append(f"r{i},{('walk', 'wave')[i % 2]}")
     (tmp_path / "labels.csv").write_text("\n".join(lines) + "\n")
     args = ["data", "convert", src, "--labels", tmp_path / "labels.csv"]
@@ -272,13 +371,33 @@ def test_an_evaluation_only_dataset_converts_checks_and_evaluates(tmp_path):
     checked = run("data", "check", tmp_path / "d")
     assert checked.exit_code == 0 and "train and val splits are empty" in checked.output
     torch.manual_seed(0)
-    SeqClip(SeqClipConfig(text_model=tiny_text_model(tmp_path / "text"), clip_length=32,
-                          encoder_overrides={"vit_depth": 1, "eot_depth": 1})).save_pretrained(tmp_path / "m")
-    result = run("eval", "--checkpoint", tmp_path / "m", "--data", tmp_path / "d", "--task", "zeroshot",
-                 "--unseen", "wave", "--calibration", "none")
+    SeqClip(
+        SeqClipConfig(
+            text_model=tiny_text_model(tmp_path / "text"),
+            clip_length=32,
+            encoder_overrides={"vit_depth": 1, "eot_depth": 1},
+        )
+    ).save_pretrained(tmp_path / "m")
+    result = run(
+        "eval",
+        "--checkpoint",
+        tmp_path / "m",
+        "--data",
+        tmp_path / "d",
+        "--task",
+        "zeroshot",
+        "--unseen",
+        "wave",
+        "--calibration",
+        "none",
+    )
     assert result.exit_code == 0, result.output
-    assert "no validation clip: not calibrated" in run("eval", "--checkpoint", tmp_path / "m", "--data",
-                                                       tmp_path / "d", "--task", "zeroshot", "--unseen", "wave").output
+    assert (
+        "no validation clip: not calibrated"
+        in run(
+            "eval", "--checkpoint", tmp_path / "m", "--data", tmp_path / "d", "--task", "zeroshot", "--unseen", "wave"
+        ).output
+    )
 
 
 def test_convert_from_radhar_reads_its_layout_and_refuses_what_it_does_not_take(tmp_path):
@@ -289,7 +408,10 @@ def test_convert_from_radhar_reads_its_layout_and_refuses_what_it_does_not_take(
     assert done.exit_code == 0, done.output
     assert "wrote 6 clips from 3 recordings" in done.output and "(2 train, 2 val, 2 test)" in done.output
     assert run("data", "check", tmp_path / "d").exit_code == 0
-    for extra, flag in ((["--labels", tmp_path / "l.csv"], "--labels"), (["--test-fraction", "0.5"], "--test-fraction")):
+    for extra, flag in (
+        (["--labels", tmp_path / "l.csv"], "--labels"),
+        (["--test-fraction", "0.5"], "--test-fraction"),
+    ):
         refused = run("data", "convert", tmp_path / "src", "--from", "radhar", "--out", tmp_path / "r", *extra)
         assert refused.exit_code == 2 and one_line(refused).startswith(f"error: {flag}: --from radhar reads")
     wrong = run("data", "convert", tmp_path, "--from", "radhar", "--out", tmp_path / "r")
@@ -302,15 +424,31 @@ def test_convert_from_mmfi_takes_its_protocol_split_and_axes(tmp_path):
     from radar_text_data.testing import mmfi_folder
 
     mmfi_folder(tmp_path / "src", [f"E0{1 + (s - 1) // 10}/S{s:02d}/A12" for s in (1, 2, 3, 31)], frames=30)
-    done = run("data", "convert", tmp_path / "src", "--from", "mmfi", "--out", tmp_path / "d", "--window", "64",
-               "--official-split", "cross_scene", "--protocol", "protocol2", "--axes", "-y,x,z")
+    done = run(
+        "data",
+        "convert",
+        tmp_path / "src",
+        "--from",
+        "mmfi",
+        "--out",
+        tmp_path / "d",
+        "--window",
+        "64",
+        "--official-split",
+        "cross_scene",
+        "--protocol",
+        "protocol2",
+        "--axes",
+        "-y,x,z",
+    )
     assert done.exit_code == 0, done.output
     assert {r.extras["split_protocol"] for r in read_manifest(tmp_path / "d")} == {"cross_scene"}
     assert "(4 train, 2 val, 2 test)" in done.output
     bad = run("data", "convert", tmp_path / "src", "--from", "mmfi", "--out", tmp_path / "e", "--axes", "x,y")
     assert bad.exit_code == 2 and "axes: expected" in one_line(bad) and not (tmp_path / "e").exists()
-    other = run("data", "convert", tmp_path / "src", "--from", "radhar", "--out", tmp_path / "e", "--protocol",
-                "protocol1")
+    other = run(
+        "data", "convert", tmp_path / "src", "--from", "radhar", "--out", tmp_path / "e", "--protocol", "protocol1"
+    )
     assert other.exit_code == 2 and "MM-Fi's" in one_line(other)
 
 
@@ -320,8 +458,7 @@ def test_convert_from_ti_csv_needs_a_frame_rate_and_takes_labels_from_folders(tm
     rng = np.random.default_rng(0)
     for label in ("wave", "walk"):
         for i in range(5):
-            write_ti_csv(tmp_path / "src" / label / f"r{i}.csv",
-                         {n: rng.uniform(0.5, 3, (2, 5)) for n in range(40)})
+            write_ti_csv(tmp_path / "src" / label / f"r{i}.csv", {n: rng.uniform(0.5, 3, (2, 5)) for n in range(40)})
     args = ["data", "convert", tmp_path / "src", "--from", "ti-csv"]
     no_rate = run(*args, "--out", tmp_path / "x")
     assert no_rate.exit_code == 2 and "--frame-rate: --from ti-csv needs it" in one_line(no_rate)
@@ -337,8 +474,9 @@ def test_data_simulate_and_synth_in_a_sensors_domain(tmp_path):
     from radar_text_data import read_manifest
 
     corpus = write_humanml3d_fixture(tmp_path / "HumanML3D", 3)
-    made = run("data", "simulate", corpus, "--out", tmp_path / "sim", "--max-frames", "64", "--sensor",
-               "iwr1443-radhar")
+    made = run(
+        "data", "simulate", corpus, "--out", tmp_path / "sim", "--max-frames", "64", "--sensor", "iwr1443-radhar"
+    )
     assert made.exit_code == 0, made.output
     assert {r.extras["sensor"] for r in read_manifest(tmp_path / "sim")} == {"iwr1443-radhar"}
     assert run("data", "check", tmp_path / "sim").exit_code == 0

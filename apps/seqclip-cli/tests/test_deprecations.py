@@ -18,16 +18,18 @@ from seqclip._deprecations import (
 
 
 def test_every_old_module_path_imports_the_module_at_its_new_path_with_a_note():
-    code = ("import importlib, sys, warnings\n"
-            "from seqclip._deprecations import RENAMED_MODULES\n"
-            "for old, new in RENAMED_MODULES.items():\n"
-            "    with warnings.catch_warnings(record=True) as caught:\n"
-            "        warnings.simplefilter('always')\n"
-            "        module = importlib.import_module(old)\n"
-            "    assert module is importlib.import_module(new), old\n"
-            "    assert module.__spec__.name == new and module.__name__ == new, old\n"
-            "    assert [str(w.message) for w in caught] == [f\"module '{old}' is now called '{new}'\"], old\n"
-            "print(len(RENAMED_MODULES))\n")
+    code = (
+        "import importlib, sys, warnings\n"
+        "from seqclip._deprecations import RENAMED_MODULES\n"
+        "for old, new in RENAMED_MODULES.items():\n"
+        "    with warnings.catch_warnings(record=True) as caught:\n"
+        "        warnings.simplefilter('always')\n"
+        "        module = importlib.import_module(old)\n"
+        "    assert module is importlib.import_module(new), old\n"
+        "    assert module.__spec__.name == new and module.__name__ == new, old\n"
+        "    assert [str(w.message) for w in caught] == [f\"module '{old}' is now called '{new}'\"], old\n"
+        "print(len(RENAMED_MODULES))\n"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert int(proc.stdout) == len(RENAMED_MODULES) >= 17
@@ -52,7 +54,7 @@ def test_old_values_are_read_under_their_new_names_with_one_text():
 
 
 def test_old_metric_names_are_read_from_old_runs():
-    (old, new), = RENAMED_METRICS.items()
+    ((old, new),) = RENAMED_METRICS.items()
     assert metric({old: 1.5}, new) == 1.5 and metric({new: 2.0, old: 1.0}, new) == 2.0
     assert metric({}, new, "none") == "none" and metric({"step": 1}, "step") == 1
 
@@ -73,8 +75,10 @@ def test_the_one_function_users_had_from_seqclip_evaluate_still_embeds_a_split(t
     sys.modules.pop("seqclip.evaluate", None)
     with pytest.warns(FutureWarning) as caught:
         from seqclip.evaluate import embed_split
-    assert any("seqclip.evaluate.embed_split' is now called 'seqclip.Scorer(model).embed_clips'" in str(w.message)
-               for w in caught)
+    assert any(
+        "seqclip.evaluate.embed_split' is now called 'seqclip.Scorer(model).embed_clips'" in str(w.message)
+        for w in caught
+    )
     ds = RadarTextDataset(make_dataset(tmp_path / "d"), "test", 48, train=False)
     torch.manual_seed(0)
     model = SeqClip(SeqClipConfig(similarity="temporal"))

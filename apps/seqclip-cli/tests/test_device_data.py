@@ -19,8 +19,13 @@ FRAMES = [16, 20, 32, 47, 48, 64, 80, 96, 33, 64, 48, 16, 100, 64, 32, 32, 32, 3
 
 @pytest.fixture(scope="module")
 def varied(tmp_path_factory):
-    return tiny_dataset(tmp_path_factory.mktemp("v") / "d", n=len(FRAMES), frames=FRAMES, seed=1,
-                        splits=["train"] * 14 + ["val"] * 2 + ["test"] * 2)
+    return tiny_dataset(
+        tmp_path_factory.mktemp("v") / "d",
+        n=len(FRAMES),
+        frames=FRAMES,
+        seed=1,
+        splits=["train"] * 14 + ["val"] * 2 + ["test"] * 2,
+    )
 
 
 def _same(got: dict, want: dict) -> None:
@@ -36,20 +41,36 @@ def _both(ds, seed, batch, world, rank):
     loader_sampler = EpochSampler(len(ds), seed, batch=batch * world)
     shard = ShardedSampler(loader_sampler, rank, world) if world > 1 else loader_sampler
     loader = TrainData.mapped(ds, loader_sampler, shard, batch, world, workers=0, pin=False)
-    device = DeviceData(ds, EpochSampler(len(ds), seed, batch=batch * world), lambda order: order[rank::world], batch,
-                        world, torch.device("cpu"))
+    device = DeviceData(
+        ds,
+        EpochSampler(len(ds), seed, batch=batch * world),
+        lambda order: order[rank::world],
+        batch,
+        world,
+        torch.device("cpu"),
+    )
     return loader, device
 
 
 @settings(max_examples=25, deadline=None)
-@given(seed=st.integers(0, 50), length=st.sampled_from([16, 32, 64]), batch=st.integers(1, 5),
-       positives=st.sampled_from(["same_clip", "same_activities"]), order_negatives=st.booleans(),
-       world=st.sampled_from([1, 2]), rank=st.integers(0, 1), epoch=st.integers(0, 2), position=st.integers(0, 2))
-def test_device_batches_are_the_dataloader_batches(varied, seed, length, batch, positives, order_negatives, world,
-                                                   rank, epoch, position):
+@given(
+    seed=st.integers(0, 50),
+    length=st.sampled_from([16, 32, 64]),
+    batch=st.integers(1, 5),
+    positives=st.sampled_from(["same_clip", "same_activities"]),
+    order_negatives=st.booleans(),
+    world=st.sampled_from([1, 2]),
+    rank=st.integers(0, 1),
+    epoch=st.integers(0, 2),
+    position=st.integers(0, 2),
+)
+def test_device_batches_are_the_dataloader_batches(
+    varied, seed, length, batch, positives, order_negatives, world, rank, epoch, position
+):
     rank = min(rank, world - 1)
-    ds = RadarTextDataset(varied, "train", length, train=True, seed=seed, positives=positives,
-                          order_negatives=order_negatives)
+    ds = RadarTextDataset(
+        varied, "train", length, train=True, seed=seed, positives=positives, order_negatives=order_negatives
+    )
     loader, device = _both(ds, seed, batch, world, rank)
     want, got = list(loader.batches(epoch, position)), list(device.batches(epoch, position))
     assert len(got) == len(want) == max(0, (len(ds) - position * batch * world) // world // batch)
@@ -60,8 +81,10 @@ def test_device_batches_are_the_dataloader_batches(varied, seed, length, batch, 
 
 def test_bad_clips_are_skipped_as_the_loader_skips_them_or_named_at_once(tmp_path):
     data = tiny_dataset(tmp_path / "d", n=10, frames=32, splits=["train"] * 8 + ["val", "test"])
-    clip = {k: np.full((b, 32), np.nan, np.float16) for k, b in (("range_time", 256), ("doppler_time", 128),
-                                                                  ("azimuth_time", 128))}
+    clip = {
+        k: np.full((b, 32), np.nan, np.float16)
+        for k, b in (("range_time", 256), ("doppler_time", 128), ("azimuth_time", 128))
+    }
     write_clip(data / "clips" / "c003.npz", clip)
     ds = RadarTextDataset(data, "train", 32, train=True, seed=0, skip_bad=True, order_negatives=True)
     loader, device = _both(ds, 0, 3, 1, 0)
@@ -88,16 +111,23 @@ def test_train_with_data_on_device_logs_what_the_loader_path_logs(tmp_path, vari
         out = tmp_path / flag
         result = train_cli("--data", varied, "--out", out, *FAST_ARGS, *toml_base(tmp_path), "--workers", "0", flag)
         assert result.exit_code == 0, result.output
-        runs[flag] = [{k: v for k, v in line.items() if k != "samples_per_s"}
-                      for line in map(__import__("json").loads, (out / "metrics.jsonl").read_text().splitlines())]
+        runs[flag] = [
+            {k: v for k, v in line.items() if k != "samples_per_s"}
+            for line in map(__import__("json").loads, (out / "metrics.jsonl").read_text().splitlines())
+        ]
     assert runs["--data-on-device"] == runs["--no-data-on-device"] and runs["--data-on-device"]
 
 
 def test_a_manifest_without_frame_counts_gives_the_same_batches(tmp_path):
     import json
 
-    data = tiny_dataset(tmp_path / "d", n=10, frames=[16, 48, 32, 64, 20, 40, 16, 80, 32, 32], seed=3,
-                        splits=["train"] * 8 + ["val", "test"])
+    data = tiny_dataset(
+        tmp_path / "d",
+        n=10,
+        frames=[16, 48, 32, 64, 20, 40, 16, 80, 32, 32],
+        seed=3,
+        splits=["train"] * 8 + ["val", "test"],
+    )
     rows = [json.loads(x) for x in (data / "manifest.jsonl").read_text().splitlines()]
     (data / "manifest.jsonl").write_text("".join(json.dumps({**r, "num_frames": None}) + "\n" for r in rows))
     ds = RadarTextDataset(data, "train", 32, train=True, seed=3, order_negatives=True)

@@ -18,8 +18,10 @@ def _losses(run):
     return [r["loss_total"] for r in rows if "loss_total" in r and "val_loss_total" not in r]
 
 
-OPTIONS = ('similarity = "pooled"\nfreeze_text = true\nclip_length = 32\nlog_every = 1\nepochs = 2\n'
-           'warmup_steps = 1\neval_test = false\ndevice = "cpu"\nseed = 3\n')
+OPTIONS = (
+    'similarity = "pooled"\nfreeze_text = true\nclip_length = 32\nlog_every = 1\nepochs = 2\n'
+    'warmup_steps = 1\neval_test = false\ndevice = "cpu"\nseed = 3\n'
+)
 
 
 def _train(config, *args, nproc: int = 1) -> None:
@@ -28,8 +30,9 @@ def _train(config, *args, nproc: int = 1) -> None:
     if nproc > 1:
         torchrun(*train, nproc=nproc)
         return
-    proc = subprocess.run([sys.executable, *train], env={**os.environ, "OMP_NUM_THREADS": "1"},
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, *train], env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
 
 
@@ -84,12 +87,15 @@ def test_skip_bad_under_ddp_keeps_every_rank_batch_equal(tmp_path):
     data = make_dataset(tmp_path / "d", n=28)
     (data / "clips" / "c000.npz").unlink()
     for i in (1, 2, 3, 5, 7):
-        bad = {k: np.full((b, 48), np.nan, np.float16) for k, b in
-               (("range_time", 256), ("doppler_time", 128), ("azimuth_time", 128))}
+        bad = {
+            k: np.full((b, 48), np.nan, np.float16)
+            for k, b in (("range_time", 256), ("doppler_time", 128), ("azimuth_time", 128))
+        }
         write_clip(data / "clips" / f"c{i:03d}.npz", bad)
     (tmp_path / "run.toml").write_text(
-        f'[train]\ndata = "{data}"\ntext_model = "{tiny_text_model(tmp_path / "text")}"\nsimilarity = "pooled"\nclip_length = 32\nlog_every = 1\nepochs = 2\n'
-        'warmup_steps = 1\neval_test = false\ndevice = "cpu"\nseed = 3\nbatch_size = 4\nskip_bad = true\n')
+        f'[train]\ndata = "{data}"\ntext_model = "{tiny_text_model(tmp_path / "text")}"\nsimilarity = "pooled"\nclip_length = 32\nlog_every = 1\nepochs = 2\n'  # noqa: E501
+        'warmup_steps = 1\neval_test = false\ndevice = "cpu"\nseed = 3\nbatch_size = 4\nskip_bad = true\n'
+    )
     proc = torchrun("-m", "seqclip", "train", "--config", str(tmp_path / "run.toml"), "--out", str(tmp_path / "run"))
     assert "left out 1 bad clip(s)" in proc.stdout
     assert "clip(s) that failed to load" in proc.stdout  # some NaN clip was met, and training went on

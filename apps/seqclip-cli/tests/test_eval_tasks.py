@@ -34,8 +34,15 @@ def _eval(eval_setup, *extra):
     return json.loads(out.read_text()), out
 
 
-@pytest.mark.parametrize("extra, clips", [((), 12), (("--protocol", "in-batch", "--batch-size", "4"), 12),
-                                          (("--similarity", "temporal"), 12), (("--similarity", "total"), 12)])
+@pytest.mark.parametrize(
+    "extra, clips",
+    [
+        ((), 12),
+        (("--protocol", "in-batch", "--batch-size", "4"), 12),
+        (("--similarity", "temporal"), 12),
+        (("--similarity", "total"), 12),
+    ],
+)
 def test_eval_task_retrieval(eval_setup, extra, clips):
     metrics, _ = _eval(eval_setup, "--task", "retrieval", *extra)
     assert metrics["protocol"]["clips"] == clips
@@ -101,15 +108,23 @@ def test_twins_names_the_splits_that_hold_twins(tmp_path, saved):
     result = run("eval", "--checkpoint", saved, "--data", data, "--task", "twins")
     line = one_line(result)
     assert result.exit_code == 2 and "in split 'test'" in line and "in train" in line and "--split" in line
-    assert run("eval", "--checkpoint", saved, "--data", data, "--task", "twins", "--split",
-               "train").exit_code == 0
+    assert run("eval", "--checkpoint", saved, "--data", data, "--task", "twins", "--split", "train").exit_code == 0
 
 
 def test_eval_task_zeroshot_takes_a_class_file_templates_and_unseen_classes(eval_setup, tmp_path):
     (tmp_path / "classes.txt").write_text("# two of the three\nwalk\nclap\n")
     (tmp_path / "templates.txt").write_text("a person who is {}.\n{}\n")
-    metrics, out = _eval(eval_setup, "--task", "zeroshot", "--classes", str(tmp_path / "classes.txt"),
-                         "--templates", str(tmp_path / "templates.txt"), "--unseen", "clap")
+    metrics, out = _eval(
+        eval_setup,
+        "--task",
+        "zeroshot",
+        "--classes",
+        str(tmp_path / "classes.txt"),
+        "--templates",
+        str(tmp_path / "templates.txt"),
+        "--unseen",
+        "clap",
+    )
     assert metrics["classes"] == ["walk", "clap"] and metrics["unlisted_clips"] == {"wave": 4}
     assert metrics["prompts"]["walk"] == ["a person who is walk.", "walk"]
     g = metrics["generalized"]
@@ -142,23 +157,31 @@ def test_recorded_unseen_classes_narrow_to_the_candidates_and_none_turns_them_of
 def test_a_score_from_fewer_than_20_clips_is_flagged_beside_its_interval(eval_setup):
     result = CliRunner().invoke(app, [*eval_setup[1], "--task", "twins"])  # 2 clips
     text = " ".join(result.output.split())
-    assert result.exit_code == 0 and "rests on 2 clip(s): with fewer than 20 clips its 95 % interval is not " \
-        "meaningful" in text
+    assert (
+        result.exit_code == 0
+        and "rests on 2 clip(s): with fewer than 20 clips its 95 % interval is not meaningful" in text
+    )
 
 
 def test_eval_says_how_many_clips_it_cropped_to_the_clip_length(eval_setup):
     base = [a for a in eval_setup[1] if a not in ("--clip-length", "48")]
     cropped = CliRunner().invoke(app, [*base, "--clip-length", "32"])  # 48-frame clips
     assert cropped.exit_code == 0 and "12 of 12 clips are longer than the clip length 32 and were cropped" in " ".join(
-        cropped.output.split())
+        cropped.output.split()
+    )
     whole = CliRunner().invoke(app, [*base, "--clip-length", "48"])
     assert whole.exit_code == 0 and "were cropped" not in whole.output
 
 
 def test_eval_refuses_prompts_from_descriptions_a_class_file_lacks(eval_setup, tmp_path):
-    (tmp_path / "c.json").write_text(json.dumps({"walk": "walks", "wave": {"phrase": "waves",
-                                                                           "descriptions": ["a person lifts an arm."]}}))
-    result = CliRunner().invoke(app, [*eval_setup[1], "--task", "zeroshot", "--classes", str(tmp_path / "c.json"), "--prompts", "descriptions"])
+    (tmp_path / "c.json").write_text(
+        json.dumps({"walk": "walks", "wave": {"phrase": "waves", "descriptions": ["a person lifts an arm."]}})
+    )
+    result = CliRunner().invoke(
+        app, [*eval_setup[1], "--task", "zeroshot", "--classes", str(tmp_path / "c.json"), "--prompts", "descriptions"]
+    )
     assert result.exit_code == 2 and "--prompts descriptions:" in one_line(result) and "walk" in one_line(result)
     result = CliRunner().invoke(app, [*eval_setup[1], "--task", "zeroshot", "--prompts", "sentences"])
-    assert result.exit_code == 2 and "is not one of auto | names | descriptions | both" in " ".join(result.output.split())
+    assert result.exit_code == 2 and "is not one of auto | names | descriptions | both" in " ".join(
+        result.output.split()
+    )

@@ -23,15 +23,28 @@ def naive(radar, text, caption_clip):
         hits = sorted(int(np.where(order == j)[0][0]) + 1 for j in np.flatnonzero(caption_clip.numpy() == i))
         r2t_first.append(hits[0])
         aps.append(np.mean([(k + 1) / r for k, r in enumerate(hits)]))
+
     def summary(r):
         r = np.asarray(r)
-        return {"R@1": (r <= 1).mean() * 100, "R@5": (r <= 5).mean() * 100, "R@10": (r <= 10).mean() * 100,
-                "median_rank": float(np.median(r)), "mean_rank": r.mean()}
+        return {
+            "R@1": (r <= 1).mean() * 100,
+            "R@5": (r <= 5).mean() * 100,
+            "R@10": (r <= 10).mean() * 100,
+            "median_rank": float(np.median(r)),
+            "mean_rank": r.mean(),
+        }
+
     return summary(t2r), {**summary(r2t_first), "mAP": np.mean(aps) * 100}
 
 
-@given(n=st.integers(1, 12), per=st.integers(1, 3), d=st.integers(2, 6), seed=st.integers(0, 1000),
-       ties=st.booleans(), chunk=st.sampled_from([1, 3, 1024]))
+@given(
+    n=st.integers(1, 12),
+    per=st.integers(1, 3),
+    d=st.integers(2, 6),
+    seed=st.integers(0, 1000),
+    ties=st.booleans(),
+    chunk=st.sampled_from([1, 3, 1024]),
+)
 def test_metrics_match_a_naive_full_matrix_reference(n, per, d, seed, ties, chunk):
     g = torch.Generator().manual_seed(seed)
     radar = torch.randn(n, d, generator=g)

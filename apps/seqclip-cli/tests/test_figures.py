@@ -21,8 +21,9 @@ def test_run_figures_draw_curves_and_the_validation_figures_of_a_run(tmp_path):
     run = tmp_path / "run"
     torch.manual_seed(0)
     SeqClip(SeqClipConfig(similarity="pooled", clip_length=48)).save_pretrained(run / "best")
-    lines = [{"step": s, "loss_total": 2.0 / s, "loss_pooled": 2.0 / s, "lr": 1e-3, "logit_scale": 14.0}
-             for s in range(1, 5)] + [{"step": 4, "epoch": 0, "val_loss_total": 1.5}]
+    lines = [
+        {"step": s, "loss_total": 2.0 / s, "loss_pooled": 2.0 / s, "lr": 1e-3, "logit_scale": 14.0} for s in range(1, 5)
+    ] + [{"step": 4, "epoch": 0, "val_loss_total": 1.5}]
     (run / "metrics.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
     (run / "config.toml").write_text(f'[train]\ndata = "{data}"\n')
     written = run_figures(run)

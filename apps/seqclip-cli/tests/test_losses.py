@@ -1,6 +1,5 @@
 """model/losses.py: order negatives enter the loss as radar->text negatives only."""
 
-
 import pytest
 import torch
 from seqclip_fixtures import order_dataset
@@ -22,7 +21,9 @@ def test_order_negatives_enter_the_batch_and_the_loss_only_as_radar_to_text_nega
     with torch.no_grad():
         feats = model.features(batch)
         with_neg = seqclip_losses(model, feats, batch["sample_ids"])
-        plain = seqclip_losses(model, {k: v for k, v in feats.items() if not k.startswith("reversed_")}, batch["sample_ids"])
+        plain = seqclip_losses(
+            model, {k: v for k, v in feats.items() if not k.startswith("reversed_")}, batch["sample_ids"]
+        )
         # a negative that describes a row's own activity sequence is pushed out of that row's loss
         same = dict(feats, sequence_ids=torch.full((4,), 7), reversed_sequence_ids=torch.full((4,), 7))
         masked = seqclip_losses(model, same, batch["sample_ids"])
@@ -61,8 +62,9 @@ def test_hard_negatives_of_every_pair_are_the_dense_sequence_loss(tmp_path, loss
     feats = model.features(batch)
     pooled = seqclip_losses(model, feats, batch["sample_ids"])["logits_per_radar"]
     parts, present = sequence_parts(model.seq_similarity, feats, hard_pairs(pooled, batch["sample_ids"], b - 1))
-    dense = model.seq_similarity.similarities(feats["radar_seq"], feats["text_seq"], feats["radar_mask"],
-                                              feats["text_mask"])
+    dense = model.seq_similarity.similarities(
+        feats["radar_seq"], feats["text_seq"], feats["radar_mask"], feats["text_mask"]
+    )
     assert bool(present.all())
     for name in dense:
         torch.testing.assert_close(parts[name], dense[name], rtol=1e-5, atol=1e-5)
@@ -88,7 +90,7 @@ def test_k_hard_negatives_score_2b_k_plus_1_pairs_and_keep_every_positive(tmp_pa
 
     monkeypatch.setattr(type(model.seq_similarity), "pair_similarities", spy)
     out = model(batch)
-    (rows, cols), = scored
+    ((rows, cols),) = scored
     assert len(rows) == 2 * b * (k + 1)  # not b * b: the cost grows with K
     assert set(zip(rows.tolist(), cols.tolist(), strict=True)) >= {(i, i) for i in range(b)}
     assert torch.isfinite(out["loss_seq"]) and torch.isfinite(out["sim_temporal"])

@@ -93,9 +93,13 @@ def test_compiled_parts_match_eager_and_keep_checkpoint_names():
         torch.testing.assert_close(getattr(compiled, field), getattr(eager, field), rtol=1e-4, atol=1e-5)
 
 
-CAPTIONS = ["a person walks", "someone waves twice to the radar and then sits down slowly on a chair nearby",
-            "jumps", "A person walks toward the radar, then waves with the left hand three times, and finally "
-            "sits down. " * 3, "claps, claps, claps"]
+CAPTIONS = [
+    "a person walks",
+    "someone waves twice to the radar and then sits down slowly on a chair nearby",
+    "jumps",
+    "A person walks toward the radar, then waves with the left hand three times, and finally sits down. " * 3,
+    "claps, claps, claps",
+]
 
 
 @settings(max_examples=20, deadline=None)
@@ -104,8 +108,9 @@ def test_tokenised_once_gives_the_tokenizers_tensors(model, picks, length):
     from seqclip.model.text import TokenCache
 
     texts = [CAPTIONS[i] for i in picks]
-    want = model.tokenizer(texts, padding=True, truncation=True, max_length=length, return_tensors="pt",
-                           return_special_tokens_mask=True)
+    want = model.tokenizer(
+        texts, padding=True, truncation=True, max_length=length, return_tensors="pt", return_special_tokens_mask=True
+    )
     cache = TokenCache(model.tokenizer, length)
     for _ in range(2):  # tokenised, then from the cache
         got = cache(texts)

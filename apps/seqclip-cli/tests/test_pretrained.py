@@ -32,8 +32,10 @@ def test_corrupt_model_files_are_named_in_one_line(tmp_path, saved):
     import shutil
 
     data = make_dataset(tmp_path / "d")
-    for name, content, expected in (("model.safetensors", b"\x00garbage", "model.safetensors: unreadable"),
-                                    ("config.json", b'{"preset": "tiny"\n"x": 1}', "config.json: not valid JSON")):
+    for name, content, expected in (
+        ("model.safetensors", b"\x00garbage", "model.safetensors: unreadable"),
+        ("config.json", b'{"preset": "tiny"\n"x": 1}', "config.json: not valid JSON"),
+    ):
         copy = tmp_path / name.split(".")[0]
         shutil.copytree(saved, copy)
         (copy / name).write_bytes(content)
@@ -49,12 +51,18 @@ def test_save_and_from_pretrained_round_trip(model, tmp_path):
         r = model.encode_radar(b["range_time"], b["doppler_time"], b["azimuth_time"], b["mask"]).pooled
         t = model.encode_text(b["captions"]).pooled
     model.save_pretrained(tmp_path / "m")
-    assert {p.name for p in (tmp_path / "m").iterdir()} == {"config.json", "model.safetensors", "tokenizer", "text_encoder",
-                                                       "README.md"}  # the model card
+    assert {p.name for p in (tmp_path / "m").iterdir()} == {
+        "config.json",
+        "model.safetensors",
+        "tokenizer",
+        "text_encoder",
+        "README.md",
+    }  # the model card
     loaded = SeqClip.from_pretrained(tmp_path / "m").eval()
     with torch.no_grad():
-        torch.testing.assert_close(loaded.encode_radar(b["range_time"], b["doppler_time"], b["azimuth_time"],
-                                                       b["mask"]).pooled, r)
+        torch.testing.assert_close(
+            loaded.encode_radar(b["range_time"], b["doppler_time"], b["azimuth_time"], b["mask"]).pooled, r
+        )
         torch.testing.assert_close(loaded.encode_text(b["captions"]).pooled, t)
     with pytest.raises(FileNotFoundError, match="not a SeqClip checkpoint"):
         SeqClip.from_pretrained(tmp_path)
@@ -62,7 +70,9 @@ def test_save_and_from_pretrained_round_trip(model, tmp_path):
 
 def test_a_run_stopped_before_validation_is_evaluable_and_prints_no_sentinel(tmp_path, data):
     run = tmp_path / "run"
-    result = train_cli(*toml_base(tmp_path, eval_test=True), "--data", str(data), *FAST_ARGS, "--out", str(run), "--max-steps", "1")
+    result = train_cli(
+        *toml_base(tmp_path, eval_test=True), "--data", str(data), *FAST_ARGS, "--out", str(run), "--max-steps", "1"
+    )
     assert result.exit_code == 0, result.output
     said = " ".join(result.output.split())  # Rich wraps at the terminal width, wherever the path ends
     assert "-1.0" not in said and "no validation ran" in said
@@ -84,14 +94,17 @@ def test_encode_radar_takes_clips_as_stored_float16_arrays_of_any_length_with_a_
     with np.load(data / "clips" / "c000.npz") as z:
         stored = {k: z[k][None] for k in ("range_time", "doppler_time", "azimuth_time")}
     assert all(v.dtype == np.float16 for v in stored.values())
-    padded = [torch.nn.functional.pad(torch.from_numpy(stored[k].astype(np.float32)), (0, 8))
-              for k in ("range_time", "doppler_time", "azimuth_time")]
+    padded = [
+        torch.nn.functional.pad(torch.from_numpy(stored[k].astype(np.float32)), (0, 8))
+        for k in ("range_time", "doppler_time", "azimuth_time")
+    ]
     mask = torch.arange(48)[None] < 40
     with torch.no_grad():
         expected = model.encode_radar(*padded, mask).pooled
         from_disk = model.encode_radar(stored["range_time"], stored["doppler_time"], stored["azimuth_time"]).pooled
-        one = model.encode_radar(*(torch.from_numpy(stored[k][0]) for k in ("range_time", "doppler_time",
-                                                                             "azimuth_time"))).pooled
+        one = model.encode_radar(
+            *(torch.from_numpy(stored[k][0]) for k in ("range_time", "doppler_time", "azimuth_time"))
+        ).pooled
     torch.testing.assert_close(from_disk, expected)
     torch.testing.assert_close(one, expected)
 
@@ -110,6 +123,13 @@ def test_version_lists_every_package():
 
     result = CliRunner().invoke(app, ["--version"])
     assert result.exit_code == 0
-    for name in ("seqclip-cli", "radar-views", "radar-text-data", "radar-synth", "radar-encoder", "seq-similarity",
-                 "clip-losses"):
+    for name in (
+        "seqclip-cli",
+        "radar-views",
+        "radar-text-data",
+        "radar-synth",
+        "radar-encoder",
+        "seq-similarity",
+        "clip-losses",
+    ):
         assert f"{name} {version(name)}" in result.output

@@ -1,4 +1,5 @@
-"""rundir.py: a new run never writes into an old one, a failed or killed start leaves nothing behind, checkpoints rotate."""
+"""rundir.py: a new run never writes into an old one, a failed or killed start leaves nothing behind, checkpoints
+rotate."""
 
 import json
 import os
@@ -32,7 +33,12 @@ def test_a_failed_start_leaves_no_directory_and_never_rewrites_a_run(tmp_path, d
     missing = train_cli("--data", str(tmp_path / "nope"), "--out", str(tmp_path / "new"))
     assert missing.exit_code == 2 and not (tmp_path / "new").exists()
     run = tmp_path / "run"
-    assert train_cli(*toml_base(tmp_path), "--data", str(data), *FAST_ARGS, "--out", str(run), "--max-steps", "1").exit_code == 0
+    assert (
+        train_cli(
+            *toml_base(tmp_path), "--data", str(data), *FAST_ARGS, "--out", str(run), "--max-steps", "1"
+        ).exit_code
+        == 0
+    )
     config = (run / "config.toml").read_bytes()
     bad = train_cli(*toml_base(tmp_path), "--data", str(tmp_path / "nope"), "--out", str(run), "--resume", "latest")
     assert bad.exit_code == 2 and (run / "config.toml").read_bytes() == config
@@ -57,7 +63,7 @@ def test_a_run_directory_left_by_a_killed_start_can_be_retried_with_the_same_com
     data = make_dataset(tmp_path / "d")
     out = tmp_path / "run"
     out.mkdir()
-    (out / "config.toml").write_text('[train]\nepochs = 1\n')
+    (out / "config.toml").write_text("[train]\nepochs = 1\n")
     (out / "metrics.jsonl").write_text("")
     (out / "tensorboard").mkdir()
     resume = run("train", *toml(tmp_path), "--data", data, "--out", out, "--resume", "latest")
@@ -75,7 +81,6 @@ def test_a_run_directory_left_by_a_killed_start_can_be_retried_with_the_same_com
 def test_keep_last_is_a_train_option_and_bounds_the_checkpoints(tmp_path):
     data = make_dataset(tmp_path / "d")
     out = tmp_path / "run"
-    result = run("train", *toml(tmp_path, epochs=3, checkpoint_every=1), "--data", data, "--out", out,
-                 "--keep-last", 1)
+    result = run("train", *toml(tmp_path, epochs=3, checkpoint_every=1), "--data", data, "--out", out, "--keep-last", 1)
     assert result.exit_code == 0, result.output
     assert [p.name for p in (out / "checkpoints").glob("step_*")] == ["step_0000009"]

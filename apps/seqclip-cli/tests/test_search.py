@@ -24,8 +24,14 @@ from seqclip.search.windows import timeline_spans, windows
 def made(tmp_path_factory):
     root = tmp_path_factory.mktemp("search")
     torch.manual_seed(0)
-    model = SeqClip(SeqClipConfig(similarity="temporal", text_model=tiny_text_model(root / "text"), clip_length=32,
-                                  encoder_overrides={"vit_depth": 1, "eot_depth": 1}))
+    model = SeqClip(
+        SeqClipConfig(
+            similarity="temporal",
+            text_model=tiny_text_model(root / "text"),
+            clip_length=32,
+            encoder_overrides={"vit_depth": 1, "eot_depth": 1},
+        )
+    )
     model.save_pretrained(root / "model")
     data = order_dataset(root / "d")
     assert run("embed", data, "--checkpoint", root / "model", "--out", root / "emb", "--batch-size", "5").exit_code == 0
@@ -37,8 +43,10 @@ def test_embed_writes_parquet_parts_with_sequences_and_the_fingerprint(made):
     root, _, model = made
     store = EmbeddingStore(root / "emb")
     meta = store.read_meta()
-    assert meta.fingerprint == model_fingerprint(model) and meta.tables == {"clips": {"rows": 24, "parts": 1},
-                                                                            "texts": {"rows": 48, "parts": 1}}
+    assert meta.fingerprint == model_fingerprint(model) and meta.tables == {
+        "clips": {"rows": 24, "parts": 1},
+        "texts": {"rows": 48, "parts": 1},
+    }
     table = pq.read_table(store.part_path("clips", 0)).to_pydict()
     assert table["id"][:2] == ["c000", "c001"] and table["labels"][0] == ["wave", "clap"]
     assert table["split"].count("test") == 8 and len(table["captions"][0]) == 2
@@ -76,7 +84,10 @@ def test_embed_reads_folders_and_sentences_and_names_bad_input(made, tmp_path):
     result = run("embed", tmp_path / "empty", "--checkpoint", root / "model", "--out", tmp_path / "x")
     assert result.exit_code == 2 and "empty folder" in one_line(result) and not (tmp_path / "x").exists()
     (tmp_path / "s.txt").write_text("a person walks\n\nsomeone waves twice\n")
-    assert run("embed", "--texts", tmp_path / "s.txt", "--checkpoint", root / "model", "--out", tmp_path / "t").exit_code == 0
+    assert (
+        run("embed", "--texts", tmp_path / "s.txt", "--checkpoint", root / "model", "--out", tmp_path / "t").exit_code
+        == 0
+    )
     texts = EmbeddingStore(tmp_path / "t").table("texts").to_pydict()
     assert texts["text"] == ["a person walks", "someone waves twice"] and texts["id"] == ["1", "2"]
     (tmp_path / "f" / "sub").mkdir(parents=True)
@@ -101,8 +112,9 @@ def test_search_equals_brute_force_and_the_reranking_equals_the_temporal_score(m
     reranked = search(root / "idx", query, k=5, rerank="temporal", m=5, model=model)  # all 24 candidates
     seq, mask = EmbeddingStore(root / "emb").sequences("clips", np.arange(24))
     with torch.no_grad():
-        grid = model.seq_similarity.similarities(torch.from_numpy(seq.astype(np.float32)), text.sequence,
-                                                 torch.from_numpy(mask), text.mask)["temporal"][:, 0]  # [24]
+        grid = model.seq_similarity.similarities(
+            torch.from_numpy(seq.astype(np.float32)), text.sequence, torch.from_numpy(mask), text.mask
+        )["temporal"][:, 0]  # [24]
     assert [h.row for h in reranked] == torch.argsort(-grid, stable=True)[:5].tolist()
     np.testing.assert_allclose([h.score for h in reranked], grid.sort(descending=True).values[:5], rtol=1e-4)
 
@@ -154,7 +166,7 @@ def test_windows_cover_the_recording(frames, window, stride):
     assert all(b - a == stride for a, b in zip(starts[:-2], starts[1:-1], strict=True))
     covered = np.zeros(frames, bool)
     for s in starts:
-        covered[s:s + window] = True
+        covered[s : s + window] = True
     assert covered.all() or stride > window  # a stride longer than the window samples, leaving gaps
 
 
@@ -166,8 +178,20 @@ def test_predict_gives_the_zero_shot_classifiers_labels(made, tmp_path):
 
     root, data, model = made
     (tmp_path / "classes.txt").write_text("wave\nclap\njump\nkick\n")
-    result = run("predict", data, "--checkpoint", root / "model", "--classes", tmp_path / "classes.txt",
-                 "--split", "test", "-k", "2", "--out", tmp_path / "p.json")
+    result = run(
+        "predict",
+        data,
+        "--checkpoint",
+        root / "model",
+        "--classes",
+        tmp_path / "classes.txt",
+        "--split",
+        "test",
+        "-k",
+        "2",
+        "--out",
+        tmp_path / "p.json",
+    )
     assert result.exit_code == 0, result.output
     got = json.loads((tmp_path / "p.json").read_text())
     scorer = Scorer(model)
@@ -176,16 +200,38 @@ def test_predict_gives_the_zero_shot_classifiers_labels(made, tmp_path):
     scores = clf.scores(clips)  # [N, C]
     assert [g["label"] for g in got] == [clf.classes[i] for i in scores.argmax(1).tolist()]
     np.testing.assert_allclose([g["score"] for g in got], scores.max(1).values, rtol=1e-4, atol=1e-6)
-    (tmp_path / "described.json").write_text(json.dumps({"wave": {"descriptions": ["a person raises one arm."]},
-                                                         "clap": {"descriptions": ["a person brings the hands in."]}}))
-    described = run("predict", data, "--checkpoint", root / "model", "--classes", tmp_path / "described.json",
-                    "--split", "test", "-k", "1", "--prompts", "descriptions", "--out", tmp_path / "d.json")
+    (tmp_path / "described.json").write_text(
+        json.dumps(
+            {
+                "wave": {"descriptions": ["a person raises one arm."]},
+                "clap": {"descriptions": ["a person brings the hands in."]},
+            }
+        )
+    )
+    described = run(
+        "predict",
+        data,
+        "--checkpoint",
+        root / "model",
+        "--classes",
+        tmp_path / "described.json",
+        "--split",
+        "test",
+        "-k",
+        "1",
+        "--prompts",
+        "descriptions",
+        "--out",
+        tmp_path / "d.json",
+    )
     assert described.exit_code == 0, described.output
     clf = build_zero_shot_classifier(scorer, read_classes(tmp_path / "described.json"), source="descriptions")
     assert [g["label"] for g in json.loads((tmp_path / "d.json").read_text())] == [
-        clf.classes[i] for i in clf.scores(clips).argmax(1).tolist()]
-    refused = run("predict", data, "--checkpoint", root / "model", "--classes", tmp_path / "classes.txt",
-                  "--prompts", "both")
+        clf.classes[i] for i in clf.scores(clips).argmax(1).tolist()
+    ]
+    refused = run(
+        "predict", data, "--checkpoint", root / "model", "--classes", tmp_path / "classes.txt", "--prompts", "both"
+    )
     assert refused.exit_code == 2 and "--prompts both:" in refused.output and "wave" in refused.output
 
 
@@ -209,16 +255,26 @@ def test_stored_sequences_come_back_in_the_order_asked_across_parts(tmp_path):
     for part in range(3):
         rows = slice(4 * part, min(4 * part + 4, 10))
         n = len(range(10)[rows])
-        store.write_part("clips", part, {"row": np.arange(10)[rows], "id": [str(i) for i in range(10)][rows],
-                                         "pooled": np.ones((n, 2), np.float32)}, seq[rows], mask[rows])
+        store.write_part(
+            "clips",
+            part,
+            {
+                "row": np.arange(10)[rows],
+                "id": [str(i) for i in range(10)][rows],
+                "pooled": np.ones((n, 2), np.float32),
+            },
+            seq[rows],
+            mask[rows],
+        )
     ask = np.array([9, 0, 5, 4, 9, 3])
     got_seq, got_mask = store.sequences("clips", ask)
     assert np.array_equal(got_seq, seq[ask]) and np.array_equal(got_mask, mask[ask])
 
 
 # ---------------------------------------------------------------------- own recordings: what a new user hit
-def test_a_resumed_embed_must_embed_the_same_rows_and_the_same_path_spelled_otherwise_is_the_same(made, tmp_path,
-                                                                                                 monkeypatch):
+def test_a_resumed_embed_must_embed_the_same_rows_and_the_same_path_spelled_otherwise_is_the_same(
+    made, tmp_path, monkeypatch
+):
     root, data, _ = made
     args = ["--checkpoint", root / "model", "--out", tmp_path / "e", "--no-captions"]
     assert run("embed", data, "--split", "test", *args).exit_code == 0
@@ -265,8 +321,20 @@ def test_stored_paths_follow_a_moved_project_and_a_missing_one_is_named(made, tm
     root, data, model = made
     proj = tmp_path / "proj"
     shutil.copytree(data, proj / "data")
-    assert run("embed", proj / "data", "--checkpoint", root / "model", "--out", proj / "emb", "--no-captions",
-               "--split", "test").exit_code == 0
+    assert (
+        run(
+            "embed",
+            proj / "data",
+            "--checkpoint",
+            root / "model",
+            "--out",
+            proj / "emb",
+            "--no-captions",
+            "--split",
+            "test",
+        ).exit_code
+        == 0
+    )
     assert run("index", proj / "emb", "--out", proj / "idx").exit_code == 0
     assert json.loads((proj / "idx" / "index.json").read_text())["embeddings"] == "../emb"
     assert json.loads((proj / "emb" / "embeddings.json").read_text())["source"] == "../data"
@@ -295,12 +363,20 @@ def test_the_recorded_model_when_missing_is_named_not_blamed_on_a_flag(made, tmp
 
     root, data, _ = made
     shutil.copytree(root / "model", tmp_path / "m")
-    assert run("embed", data, "--checkpoint", tmp_path / "m", "--out", tmp_path / "e", "--no-captions",
-               "--split", "test").exit_code == 0
+    assert (
+        run(
+            "embed", data, "--checkpoint", tmp_path / "m", "--out", tmp_path / "e", "--no-captions", "--split", "test"
+        ).exit_code
+        == 0
+    )
     assert run("index", tmp_path / "e", "--out", tmp_path / "i").exit_code == 0
     shutil.rmtree(tmp_path / "m")
     result = run("search", tmp_path / "i", "a person waves")
-    assert result.exit_code == 2 and "the model recorded in" in one_line(result) and "pass --checkpoint" in one_line(result)
+    assert (
+        result.exit_code == 2
+        and "the model recorded in" in one_line(result)
+        and "pass --checkpoint" in one_line(result)
+    )
 
 
 def test_an_index_too_small_for_its_kind_is_refused_and_k_comes_back_whole(made, tmp_path):
@@ -319,8 +395,20 @@ def test_queries_answer_many_sentences_in_one_load_as_json_lines(made, tmp_path)
     root, _, model = made
     sentences = ["A person waves, then claps.", "Someone jumps and afterwards kicks.", "A person claps."]
     (tmp_path / "q.txt").write_text("\n".join(sentences) + "\n\n")
-    result = run("search", root / "idx", "--queries", tmp_path / "q.txt", "-k", "4", "--rerank", "temporal",
-                 "-m", "2", "--out", tmp_path / "r.jsonl")
+    result = run(
+        "search",
+        root / "idx",
+        "--queries",
+        tmp_path / "q.txt",
+        "-k",
+        "4",
+        "--rerank",
+        "temporal",
+        "-m",
+        "2",
+        "--out",
+        tmp_path / "r.jsonl",
+    )
     assert result.exit_code == 0, result.output
     lines = [json.loads(x) for x in (tmp_path / "r.jsonl").read_text().splitlines()]
     assert [x["query"] for x in lines] == sentences
@@ -416,14 +504,31 @@ def test_help_speaks_of_each_command_alone():
     assert "Start a fresh run" in " ".join(run("train", "--help").output.split())
     predict_help = " ".join(run("predict", "--help").output.split())
     convert_help = " ".join(run("data", "convert", "--help").output.split())
-    assert "half the window (at least 16 frames), so an activity cut" in predict_help and "no overlap, so no frame" in convert_help
+    assert (
+        "half the window (at least 16 frames), so an activity cut" in predict_help
+        and "no overlap, so no frame" in convert_help
+    )
 
 
 def test_predict_draws_a_strip_per_recording_named_by_its_id(made, tmp_path):
     root, data, _ = made
     (tmp_path / "c.txt").write_text("wave\nclap\njump\n")
-    result = run("predict", data, "--checkpoint", root / "model", "--classes", tmp_path / "c.txt", "--split", "test",
-                 "--window", "16", "--out", tmp_path / "t.json", "--strips", tmp_path / "strips")
+    result = run(
+        "predict",
+        data,
+        "--checkpoint",
+        root / "model",
+        "--classes",
+        tmp_path / "c.txt",
+        "--split",
+        "test",
+        "--window",
+        "16",
+        "--out",
+        tmp_path / "t.json",
+        "--strips",
+        tmp_path / "strips",
+    )
     assert result.exit_code == 0, result.output
     rows = json.loads((tmp_path / "t.json").read_text())
     assert len(rows) == 8 * 3 and {r["end"] - r["start"] for r in rows} == {16}  # stride max(16, W/2): 0, 16, 32

@@ -1,6 +1,5 @@
 """training/setup.py: what setup checks before the first step and what it records."""
 
-
 import pytest
 import torch
 from seqclip_fixtures import FAST_ARGS, make_dataset, toml_base, train_cli
@@ -18,7 +17,9 @@ def test_bad_clips_are_found_before_the_first_step(tmp_path):
     assert result.exit_code == 2 and "23 of 40 clips" in result.output and "--skip-bad" in result.output
     assert "c000.npz" in result.output and "c019.npz" in result.output and "c020.npz" not in result.output
     assert "and 3 more" in result.output and not (tmp_path / "run").exists()
-    skipped = train_cli(*toml_base(tmp_path), "--data", str(data), *FAST_ARGS, "--out", str(tmp_path / "run"), "--skip-bad")
+    skipped = train_cli(
+        *toml_base(tmp_path), "--data", str(data), *FAST_ARGS, "--out", str(tmp_path / "run"), "--skip-bad"
+    )
     assert skipped.exit_code == 0, skipped.output
     assert "left out 23 bad clip(s)" in skipped.output
 
@@ -27,8 +28,21 @@ def test_the_batch_size_defaults_to_the_device_and_is_recorded(tmp_path, data):
     import tomllib
 
     run = tmp_path / "run"
-    result = train_cli(*toml_base(tmp_path), "--data", str(data), "--epochs", "1", "--similarity", "pooled", "--out", str(run),
-                    "--max-steps", "1", "--device", "cpu")
+    result = train_cli(
+        *toml_base(tmp_path),
+        "--data",
+        str(data),
+        "--epochs",
+        "1",
+        "--similarity",
+        "pooled",
+        "--out",
+        str(run),
+        "--max-steps",
+        "1",
+        "--device",
+        "cpu",
+    )
     assert result.exit_code == 2 and "no optimizer step of 1 x 32 clips" in result.output  # 12 train clips < 32
     from seqclip.config import DEFAULT_BATCH, TrainConfig
 
@@ -51,8 +65,11 @@ def test_init_starts_from_a_models_weights_and_refuses_another_architecture(tmp_
     SeqClip(SeqClipConfig(clip_length=32, similarity="pooled")).save_pretrained(tmp_path / "a")
     trained = SeqClip.from_pretrained(tmp_path / "a").state_dict()
     base = dict(data=str(data), clip_length=32, batch_size=4, similarity="pooled", epochs=1, eval_test=False)
-    r = setup(TrainConfig(**base, out=str(tmp_path / "b"), init=str(tmp_path / "a")), Console(quiet=True),
-              DistContext.single())
+    r = setup(
+        TrainConfig(**base, out=str(tmp_path / "b"), init=str(tmp_path / "a")),
+        Console(quiet=True),
+        DistContext.single(),
+    )
     r.logger.close()
     for name, value in r.model.state_dict().items():
         assert torch.equal(value.cpu(), trained[name]), name
@@ -60,10 +77,21 @@ def test_init_starts_from_a_models_weights_and_refuses_another_architecture(tmp_
     fresh.logger.close()
     assert not all(torch.equal(v.cpu(), trained[k]) for k, v in fresh.model.state_dict().items())
     with pytest.raises(TrainingError, match=r"--init: .* has --preset 'tiny', this run 'small'; pass the same"):
-        setup(TrainConfig(**base, out=str(tmp_path / "d"), init=str(tmp_path / "a"), preset="small"),
-              Console(quiet=True), DistContext.single())
-    missing = train_cli(*toml_base(tmp_path), "--data", str(data), *FAST_ARGS, "--out", str(tmp_path / "e"),
-                        "--init", str(tmp_path / "nope"))
+        setup(
+            TrainConfig(**base, out=str(tmp_path / "d"), init=str(tmp_path / "a"), preset="small"),
+            Console(quiet=True),
+            DistContext.single(),
+        )
+    missing = train_cli(
+        *toml_base(tmp_path),
+        "--data",
+        str(data),
+        *FAST_ARGS,
+        "--out",
+        str(tmp_path / "e"),
+        "--init",
+        str(tmp_path / "nope"),
+    )
     assert missing.exit_code == 2 and "--init:" in missing.output and "not found" in missing.output
 
 
@@ -73,8 +101,15 @@ def test_a_label_dataset_keeps_its_best_epoch_by_validation_class_accuracy(tmp_p
     from radar_text_data.radhar import convert_radhar
     from radar_text_data.testing import radhar_folder
 
-    radhar_folder(tmp_path / "src", {f"{s}/{a}": [f"{a}{s}{i}" for i in range(3 if s == "Train" else 1)]
-                                     for s in ("Train", "Test") for a in ("jack", "walk")}, frames=60)
+    radhar_folder(
+        tmp_path / "src",
+        {
+            f"{s}/{a}": [f"{a}{s}{i}" for i in range(3 if s == "Train" else 1)]
+            for s in ("Train", "Test")
+            for a in ("jack", "walk")
+        },
+        frames=60,
+    )
     labelled = convert_radhar(tmp_path / "src", tmp_path / "radhar", window=32, stride=32, val_fraction=0.34)
     result = train_cli(*toml_base(tmp_path), "--data", str(labelled), *FAST_ARGS, "--out", str(tmp_path / "run"))
     assert result.exit_code == 0, result.output

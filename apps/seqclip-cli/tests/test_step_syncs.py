@@ -17,10 +17,12 @@ RECIPES = {  # name: TrainConfig fields (+ static shapes)
     "pooled, full clips": dict(similarity="pooled", clip_length=32),
     "temporal, padded clips, order negatives": dict(similarity="temporal", clip_length=64),
     "combined, hard negatives, static shapes": dict(similarity="combined", seq_hard_negatives=2, clip_length=32),
-    "siglip, padded clips, two micro-batches": dict(similarity="temporal", loss="siglip", accum_steps=2,
-                                                    clip_length=64),
-    "temporal, the text tower's top layer on its cache": dict(similarity="temporal", clip_length=32,
-                                                              text_trainable_layers=1),
+    "siglip, padded clips, two micro-batches": dict(
+        similarity="temporal", loss="siglip", accum_steps=2, clip_length=64
+    ),
+    "temporal, the text tower's top layer on its cache": dict(
+        similarity="temporal", clip_length=32, text_trainable_layers=1
+    ),
 }
 
 
@@ -34,8 +36,17 @@ def data(tmp_path_factory):
 def test_a_step_has_no_host_round_trip(data, tmp_path, name):
     fields = RECIPES[name]
     fields = {"text_trainable_layers": "all", **fields}  # the text tower as CUDA trains it by default
-    cfg = TrainConfig(data=str(data[0]), text_model=data[1], out=str(tmp_path / "run"), workers=0, batch_size=4,
-                      warmup_steps=1, eval_test=False, compile=False, **fields)
+    cfg = TrainConfig(
+        data=str(data[0]),
+        text_model=data[1],
+        out=str(tmp_path / "run"),
+        workers=0,
+        batch_size=4,
+        warmup_steps=1,
+        eval_test=False,
+        compile=False,
+        **fields,
+    )
     r = setup(cfg, Console(quiet=True), DistContext.single())
     if "static" in name:
         r.model.static_shapes(16, cfg.batch_size)

@@ -58,8 +58,9 @@ def test_training_on_shards_resumes_exactly_and_evaluates(tmp_path, data):
     from safetensors.torch import load_file
 
     _, shards = data
-    (tmp_path / "run.toml").write_text('[train]\nclip_length = 32\nwarmup_steps = 1\nlog_every = 1\n'
-                                       'eval_test = true\nepochs = 2\nfreeze_text = true\n')
+    (tmp_path / "run.toml").write_text(
+        "[train]\nclip_length = 32\nwarmup_steps = 1\nlog_every = 1\neval_test = true\nepochs = 2\nfreeze_text = true\n"
+    )
     args = ["train", "--config", str(tmp_path / "run.toml"), "--data", str(shards), *FAST[2:]]
     whole = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "whole")])
     assert whole.exit_code == 0, whole.output
@@ -70,8 +71,9 @@ def test_training_on_shards_resumes_exactly_and_evaluates(tmp_path, data):
     final = "checkpoints/step_0000010/model/model.safetensors"  # 2 epochs of 23 // 4 = 5 steps
     a, b = load_file(str(tmp_path / "whole" / final)), load_file(str(tmp_path / "split" / final))
     assert all(torch.equal(a[k], b[k]) for k in a)
-    ev = CliRunner().invoke(app, ["eval", "--checkpoint", str(tmp_path / "whole"), "--data", str(shards),
-                                  "--split", "val"])
+    ev = CliRunner().invoke(
+        app, ["eval", "--checkpoint", str(tmp_path / "whole"), "--data", str(shards), "--split", "val"]
+    )
     assert ev.exit_code == 0 and "retrieval" in ev.output, ev.output
 
 
@@ -105,8 +107,26 @@ def test_ddp_on_unevenly_dealt_shards_ends_the_epoch_on_every_rank_together(tmp_
     """Two gloo ranks on a pattern without an index: whole shards are dealt (13 vs 10 samples); the
     epoch must end on both ranks when the smaller share runs out, not hang in a collective."""
     _, shards = data
-    proc = torchrun("-m", "seqclip", "train", "--data", f"{shards}/train-{{000000..000004}}.tar",
-                    "--train-num-samples", "48", "--batch-size", "4", "--similarity", "pooled", "--workers", "0",
-                    "--epochs", "2", "--text-model", tiny_text_model(tmp_path / "text"), "--out", str(tmp_path / "run"),
-                    timeout=300)
+    proc = torchrun(
+        "-m",
+        "seqclip",
+        "train",
+        "--data",
+        f"{shards}/train-{{000000..000004}}.tar",
+        "--train-num-samples",
+        "48",
+        "--batch-size",
+        "4",
+        "--similarity",
+        "pooled",
+        "--workers",
+        "0",
+        "--epochs",
+        "2",
+        "--text-model",
+        tiny_text_model(tmp_path / "text"),
+        "--out",
+        str(tmp_path / "run"),
+        timeout=300,
+    )
     assert " ".join(proc.stdout.split()).count("the data ended after 2 of 6 micro-batches") == 2  # both epochs

@@ -14,8 +14,14 @@ from seqclip_fixtures import make_dataset, one_line, run, tiny_text_model, toml
 from seqclip import SeqClip, SeqClipConfig
 from seqclip.model.text import TextCache
 
-CAPTIONS = ["a person walks", "someone waves twice, then claps", "an adult falls forward onto the floor",
-            "a person jumps", "someone sits down slowly and stands up again", "a person walks"]
+CAPTIONS = [
+    "a person walks",
+    "someone waves twice, then claps",
+    "an adult falls forward onto the floor",
+    "a person jumps",
+    "someone sits down slowly and stands up again",
+    "a person walks",
+]
 
 
 @pytest.fixture(scope="module")
@@ -25,8 +31,15 @@ def text_model(tmp_path_factory):
 
 def _model(text_model: str, top: int) -> SeqClip:
     torch.manual_seed(0)
-    return SeqClip(SeqClipConfig(text_model=text_model, freeze_text=True, unfreeze_text_layers=top, clip_length=32,
-                                 encoder_overrides={"vit_depth": 1, "eot_depth": 1}))
+    return SeqClip(
+        SeqClipConfig(
+            text_model=text_model,
+            freeze_text=True,
+            unfreeze_text_layers=top,
+            clip_length=32,
+            encoder_overrides={"vit_depth": 1, "eot_depth": 1},
+        )
+    )
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +48,11 @@ def models(text_model):
 
 
 @settings(max_examples=15, deadline=None)
-@given(top=st.integers(0, 1), picks=st.lists(st.integers(0, len(CAPTIONS) - 1), min_size=1, max_size=8),
-       bound=st.sampled_from([None, 1, 4096]))
+@given(
+    top=st.integers(0, 1),
+    picks=st.lists(st.integers(0, len(CAPTIONS) - 1), min_size=1, max_size=8),
+    bound=st.sampled_from([None, 1, 4096]),
+)
 def test_cached_and_uncached_layer_outputs_are_equal(models, top, picks, bound):
     model = models[top].train()  # training mode: the frozen part runs without dropout all the same
     texts = [CAPTIONS[i] for i in picks]
@@ -83,8 +99,17 @@ def test_frozen_layers_are_the_lower_ones_and_stay_in_eval_mode(text_model):
 
 def _losses(tmp_path, name: str, *args) -> list[float]:
     data = make_dataset(tmp_path / "d") if not (tmp_path / "d").exists() else tmp_path / "d"
-    result = run("train", *toml(tmp_path, similarity="temporal", max_steps=3), "--data", data, "--out",
-                 tmp_path / name, "--text-model", tiny_text_model(tmp_path / "text"), *args)
+    result = run(
+        "train",
+        *toml(tmp_path, similarity="temporal", max_steps=3),
+        "--data",
+        data,
+        "--out",
+        tmp_path / name,
+        "--text-model",
+        tiny_text_model(tmp_path / "text"),
+        *args,
+    )
     assert result.exit_code == 0, result.output
     lines = [json.loads(x) for x in (tmp_path / name / "metrics.jsonl").read_text().splitlines()]
     return [x["loss_total"] for x in lines if "loss_total" in x], result.output
@@ -129,8 +154,11 @@ def test_only_the_top_layers_learn(tmp_path):
     trained = SeqClip.from_pretrained(next((tmp_path / "top" / "checkpoints").glob("step_*")) / "model")
     start = BertModel.from_pretrained(tiny_text_model(tmp_path / "text"))
     before, after = start.state_dict(), trained.text_encoder.state_dict()
-    moved = {k.split(".")[0] + "." + k.split(".")[2] if k.startswith("encoder.") else k.split(".")[0]
-             for k in before if k in after and not torch.equal(before[k], after[k])}
+    moved = {
+        k.split(".")[0] + "." + k.split(".")[2] if k.startswith("encoder.") else k.split(".")[0]
+        for k in before
+        if k in after and not torch.equal(before[k], after[k])
+    }
     assert moved == {"encoder.1"}  # the top layer learned; the embeddings and the layer below did not
 
 

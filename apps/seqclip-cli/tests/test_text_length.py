@@ -49,7 +49,7 @@ def test_a_long_caption_is_no_longer_cut_at_32_tokens_and_old_configs_read_32():
     model = SeqClip(SeqClipConfig(similarity="pooled")).eval()
     words = "A person walks toward the radar, then waves with the left hand three times, and finally sits down."
     long = f"{words} {words}"
-    head = model.tokenizer.decode(model.tokenizer(long)["input_ids"][1:LEGACY_MAX_TEXT_LENGTH - 1])
+    head = model.tokenizer.decode(model.tokenizer(long)["input_ids"][1 : LEGACY_MAX_TEXT_LENGTH - 1])
     with torch.no_grad():
         full, cut = model.encode_text([long, head]).pooled
     assert float(full @ cut) < 0.999  # with 32 tokens the two were the same (cosine 1.0000001)
@@ -61,8 +61,9 @@ def test_max_text_length_is_saved_with_the_model_and_long_captions_are_counted_i
     data = make_dataset(tmp_path / "d")
     rows = [json.loads(x) for x in (data / "manifest.jsonl").read_text().splitlines()]
     for r in rows[:3]:
-        r["captions"] = [c + " Then the same person turns around and walks away from the radar slowly." for c in
-                         r["captions"]]
+        r["captions"] = [
+            c + " Then the same person turns around and walks away from the radar slowly." for c in r["captions"]
+        ]
     (data / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     trained = run("train", *toml(tmp_path), "--data", data, "--out", tmp_path / "run", "--max-text-length", "16")
     assert trained.exit_code == 0, trained.output
@@ -73,6 +74,7 @@ def test_max_text_length_is_saved_with_the_model_and_long_captions_are_counted_i
     assert json.loads((tmp_path / "run" / "best" / "config.json").read_text())["max_text_length"] == 16
     evaluated = run("eval", "--checkpoint", tmp_path / "run", "--data", data, "--split", "train")
     assert evaluated.exit_code == 0 and "are longer than the model's 16 text tokens" in " ".join(
-        evaluated.output.split())
+        evaluated.output.split()
+    )
     bad = run("train", *toml(tmp_path), "--data", data, "--out", tmp_path / "r2", "--max-text-length", "1")
     assert bad.exit_code == 2 and "--max-text-length: must be >= 3" in bad.output

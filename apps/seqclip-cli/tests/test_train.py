@@ -1,4 +1,5 @@
-"""training/loop.py: the loop: NaN stops, max-steps, exact resume after SIGKILL, gradient accumulation, order-aware training."""
+"""training/loop.py: the loop: NaN stops, max-steps, exact resume after SIGKILL, gradient accumulation, order-aware
+training."""
 
 import json
 import os
@@ -54,8 +55,9 @@ def _refused_while_held(cmd, out, holder, env):
         assert holder.poll() is None, "the first run ended before a second one could meet it"
         time.sleep(0.005)
     started = time.time()
-    second = subprocess.run([*cmd, "--out", str(out), "--seed", "7", "--lr", "0.002"], env=env, capture_output=True,
-                            text=True, timeout=60)
+    second = subprocess.run(
+        [*cmd, "--out", str(out), "--seed", "7", "--lr", "0.002"], env=env, capture_output=True, text=True, timeout=60
+    )
     message = " ".join(second.stderr.split())
     assert second.returncode == 2 and f"pid {holder.pid}" in message and "train" in message, message
     assert time.time() - started < 20 and holder.poll() is None
@@ -124,25 +126,29 @@ def test_max_steps_mid_epoch_logs_the_last_steps(tmp_path):
 def test_sigkill_mid_epoch_then_resume_matches_an_uninterrupted_run(tmp_path):
     data = make_dataset(tmp_path / "d", n=20)  # 16 train clips -> 4 steps per epoch
     args = ["--data", str(data), "--epochs", "2", "--batch-size", "4", "--seed", "1"]
-    (tmp_path / "run.toml").write_text(f"[train]\ntext_model = \"{tiny_text_model(tmp_path / 'text')}\"\n"
-                                       "clip_length = 32\ncheckpoint_every = 1\nkeep_last = 20\n"
-                                       "warmup_steps = 2\neval_test = false\n")
+    (tmp_path / "run.toml").write_text(
+        f'[train]\ntext_model = "{tiny_text_model(tmp_path / "text")}"\n'
+        "clip_length = 32\ncheckpoint_every = 1\nkeep_last = 20\n"
+        "warmup_steps = 2\neval_test = false\n"
+    )
     cmd = [sys.executable, "-m", "seqclip", "train", "--config", str(tmp_path / "run.toml"), *args]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with _alongside([*cmd, "--out", str(tmp_path / "a")], env) as reference:  # the two start-ups overlap
         _refused_while_held(cmd, tmp_path / "a", reference, env)  # a second command on a's --out
-        proc = subprocess.Popen([*cmd, "--out", str(tmp_path / "b")], env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [*cmd, "--out", str(tmp_path / "b")], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         target = tmp_path / "b" / "checkpoints" / "step_0000003"  # epoch 0, mid-epoch
         _sigkill_when(proc, target)
         assert proc.returncode == -signal.SIGKILL
         killed_at = (tmp_path / "b" / "checkpoints" / "latest").read_text().strip()
         assert killed_at < "step_0000008", "the run finished before it could be killed"
-    resumed = subprocess.run([*cmd, "--out", str(tmp_path / "b"), "--resume", "latest"], env=env, capture_output=True,
-                             text=True)
+    resumed = subprocess.run(
+        [*cmd, "--out", str(tmp_path / "b"), "--resume", "latest"], env=env, capture_output=True, text=True
+    )
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     _assert_same_final_weights(tmp_path / "a", tmp_path / "b", "step_0000008")
-    assert 'seed = 1' in (tmp_path / "a" / "config.toml").read_text()  # the second command wrote nothing there
+    assert "seed = 1" in (tmp_path / "a" / "config.toml").read_text()  # the second command wrote nothing there
 
 
 def test_accumulation_gives_the_gradients_and_weights_of_one_large_batch(tmp_path, monkeypatch):
@@ -155,8 +161,18 @@ def test_accumulation_gives_the_gradients_and_weights_of_one_large_batch(tmp_pat
     shared by every key), so AdamW turns its float noise into steps of up to lr either way: it is
     held to 4 x lr (two steps of up to lr in each run; it once differed by 0.12 x lr, a flaky failure)."""
     data = make_dataset(tmp_path / "d", n=32, splits=["train"] * 28 + ["val"] * 2 + ["test"] * 2)
-    common = dict(data=str(data), epochs=1, clip_length=32, warmup_steps=1, log_every=1, eval_test=False,
-                  freeze_text=True, checkpoint_every=1000, seed=5, lr=1e-3)
+    common = dict(
+        data=str(data),
+        epochs=1,
+        clip_length=32,
+        warmup_steps=1,
+        log_every=1,
+        eval_test=False,
+        freeze_text=True,
+        checkpoint_every=1000,
+        seed=5,
+        lr=1e-3,
+    )
     grads, step = [], torch.optim.AdamW.step
 
     def recording_step(self, *args, **kwargs):
@@ -169,7 +185,7 @@ def test_accumulation_gives_the_gradients_and_weights_of_one_large_batch(tmp_pat
     assert len(grads) == 4
     for ga, gl in zip(grads[:2], grads[2:], strict=True):
         diff = sum(float(((a - b) ** 2).sum()) for a, b in zip(ga, gl, strict=True)) ** 0.5
-        assert diff <= 1e-4 * sum(float((b ** 2).sum()) for b in gl) ** 0.5
+        assert diff <= 1e-4 * sum(float((b**2).sum()) for b in gl) ** 0.5
     wa, name_a = _final_weights(tmp_path / "accum")
     wl, name_l = _final_weights(tmp_path / "large")
     assert name_a == name_l == "step_0000002"
@@ -177,24 +193,30 @@ def test_accumulation_gives_the_gradients_and_weights_of_one_large_batch(tmp_pat
         a, b = wa[k].clone(), wl[k].clone()
         if k.endswith("attn.qkv.bias"):  # [3 d]: q, k, v
             d = a.shape[0] // 3
-            torch.testing.assert_close(a[d:2 * d], b[d:2 * d], atol=2 * 2 * common["lr"], rtol=0, msg=k)
-            a[d:2 * d] = b[d:2 * d]
+            torch.testing.assert_close(a[d : 2 * d], b[d : 2 * d], atol=2 * 2 * common["lr"], rtol=0, msg=k)
+            a[d : 2 * d] = b[d : 2 * d]
         torch.testing.assert_close(a, b, atol=0.1 * common["lr"], rtol=0, msg=k)
 
 
 def test_sigkill_inside_an_accumulation_group_then_resume_is_bit_identical(tmp_path):
     data = make_dataset(tmp_path / "d", n=28)  # 24 train clips: 6 steps of 2 micro-batches of 2
-    (tmp_path / "run.toml").write_text(f"[train]\ntext_model = \"{tiny_text_model(tmp_path / 'text')}\"\n"
-                                       "clip_length = 32\ncheckpoint_every = 1\nkeep_last = 20\n"
-                                       "warmup_steps = 2\neval_test = false\nepochs = 1\naccum_steps = 2\nlog_every = 1\n")
+    (tmp_path / "run.toml").write_text(
+        f'[train]\ntext_model = "{tiny_text_model(tmp_path / "text")}"\n'
+        "clip_length = 32\ncheckpoint_every = 1\nkeep_last = 20\n"
+        "warmup_steps = 2\neval_test = false\nepochs = 1\naccum_steps = 2\nlog_every = 1\n"
+    )
     args = ["train", "--config", str(tmp_path / "run.toml"), "--data", str(data), "--batch-size", "2", "--seed", "1"]
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "PAUSE_AT_CALL": "0", "PAUSE_MARKER": str(tmp_path / "paused")}
     run = [sys.executable, "-c", PAUSE, *args]
     with _alongside([*run, "--out", str(tmp_path / "a")], env):  # the two start-ups overlap
         # 4 feature passes per step (2 cached + 2 with gradients): call 16 is step 4's second micro-batch,
         # after the first one's backward
-        proc = subprocess.Popen([*run, "--out", str(tmp_path / "b")], env={**env, "PAUSE_AT_CALL": "16"},
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [*run, "--out", str(tmp_path / "b")],
+            env={**env, "PAUSE_AT_CALL": "16"},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         _sigkill_when(proc, tmp_path / "paused")
         assert (tmp_path / "paused").exists()
         assert (tmp_path / "b" / "checkpoints" / "latest").read_text().strip() == "step_0000003"
@@ -230,9 +252,21 @@ def test_training_with_order_negatives_twin_batches_and_activity_positives(tmp_p
     from seqclip.training.loop import train
 
     data = order_dataset(tmp_path / "d")
-    summary = train(TrainConfig(data=str(data), out=str(tmp_path / "run"), epochs=1, batch_size=4, clip_length=32,
-                                warmup_steps=1, eval_test=False, order_negatives=True, twin_batches=True,
-                                positives="same_activities", accum_steps=2))
+    summary = train(
+        TrainConfig(
+            data=str(data),
+            out=str(tmp_path / "run"),
+            epochs=1,
+            batch_size=4,
+            clip_length=32,
+            warmup_steps=1,
+            eval_test=False,
+            order_negatives=True,
+            twin_batches=True,
+            positives="same_activities",
+            accum_steps=2,
+        )
+    )
     assert summary["steps"] == 1
     rows = [json.loads(x) for x in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert all(np.isfinite(r["loss_total"]) for r in rows if "loss_total" in r)

@@ -62,8 +62,12 @@ def assert_same_tree(a: Path, b: Path) -> None:
 
 def test_two_data_synth_on_one_out_the_second_exits_at_once(tmp_path):
     synth = [*SEQCLIP, "data", "synth", "--clips", "12", "--max-frames", "100", "--workers", "1", "--seed", "3"]
-    message = meet([*synth, "--out", str(tmp_path / "d")], [*synth, "--out", str(tmp_path / "d"), "--seed", "7"],
-                   tmp_path / "d", [*synth, "--out", str(tmp_path / "alone")])
+    message = meet(
+        [*synth, "--out", str(tmp_path / "d")],
+        [*synth, "--out", str(tmp_path / "d"), "--seed", "7"],
+        tmp_path / "d",
+        [*synth, "--out", str(tmp_path / "alone")],
+    )
     assert "data synth" in message
     assert_same_tree(tmp_path / "d", tmp_path / "alone")
 
@@ -73,8 +77,12 @@ def test_two_data_simulate_on_one_out_the_second_exits_at_once(tmp_path):
 
     corpus = write_humanml3d_fixture(tmp_path / "HumanML3D", 3)
     simulate = [*SEQCLIP, "data", "simulate", str(corpus), "--rotations", "2", "--workers", "1", "--max-frames", "64"]
-    meet([*simulate, "--out", str(tmp_path / "d")], [*simulate, "--out", str(tmp_path / "d"), "--seed", "9"],
-         tmp_path / "d", [*simulate, "--out", str(tmp_path / "alone")])
+    meet(
+        [*simulate, "--out", str(tmp_path / "d")],
+        [*simulate, "--out", str(tmp_path / "d"), "--seed", "9"],
+        tmp_path / "d",
+        [*simulate, "--out", str(tmp_path / "alone")],
+    )
     assert_same_tree(tmp_path / "d", tmp_path / "alone")
     assert not list(tmp_path.glob(".d.*")), "a partial directory was left behind"
 
@@ -108,4 +116,5 @@ def test_every_writer_refuses_an_out_it_cannot_write_in_one_line_before_any_work
         line = one_line(result)
         assert result.exit_code == 2 and "--out" in line and "is a file, not a directory" in line, (name, line)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        ["file", "data", "HumanML3D", "clips", "captions.json", "run.toml"])
+        ["file", "data", "HumanML3D", "clips", "captions.json", "run.toml"]
+    )

@@ -48,8 +48,11 @@ class KnownText:
 
 def test_candidates_are_exactly_the_given_classes_and_the_accuracy_is_known_in_advance():
     model = KnownText()
-    classes = [ClassPrompts("wave", phrase="waves"), ClassPrompts("jump", prompts=("someone jumps", "jumps!")),
-               ClassPrompts("clap", phrase="claps")]
+    classes = [
+        ClassPrompts("wave", phrase="waves"),
+        ClassPrompts("jump", prompts=("someone jumps", "jumps!")),
+        ClassPrompts("clap", phrase="claps"),
+    ]
     clf = build_zero_shot_classifier(Scorer(model), classes)
     assert clf.classes == ["wave", "jump", "clap"]
     assert clf.prompts[1] == ("someone jumps", "jumps!")  # own prompts, used as they are
@@ -58,15 +61,21 @@ def test_candidates_are_exactly_the_given_classes_and_the_accuracy_is_known_in_a
     # clips pointing at their class's word; the last 3 of 10 point at "claps" whatever their class
     truth = torch.tensor([0, 1, 2, 0, 1, 2, 0, 1, 0, 1])
     word = {0: 1, 1: 3, 2: 2}  # class -> index of its word in WORDS
-    radar = torch.stack([torch.nn.functional.one_hot(torch.tensor(word[int(t)] if i < 7 else 2), len(WORDS) + 1)
-                         for i, t in enumerate(truth)]).float()
+    radar = torch.stack(
+        [
+            torch.nn.functional.one_hot(torch.tensor(word[int(t)] if i < 7 else 2), len(WORDS) + 1)
+            for i, t in enumerate(truth)
+        ]
+    ).float()
     clips = ClipSet(Embeddings(radar), list(range(len(radar))), [], torch.zeros(0, dtype=torch.long))
     report = zero_shot_report(clf.scores(clips), truth, clf.classes)
     assert report["top1"] == pytest.approx(70.0)  # the 7 clips that point at their own class
     assert report["chance_top1"] == pytest.approx(100 / 3) and report["top5_k"] == 3 and report["top5"] == 100.0
     assert np.array(report["confusion"]).shape == (3, 3) and np.array(report["confusion"]).sum() == 10
     assert report["per_class"]["clap"]["accuracy"] == 100.0  # every clip pointing at "claps" is called clap
-    assert report["balanced"] == pytest.approx((100 * 3 / 4 + 100 * 2 / 4 + 100 * 2 / 2) / 3)  # per class: 3/4, 2/4, 2/2
+    assert report["balanced"] == pytest.approx(
+        (100 * 3 / 4 + 100 * 2 / 4 + 100 * 2 / 2) / 3
+    )  # per class: 3/4, 2/4, 2/2
 
 
 def test_bare_class_names_take_the_name_templates_and_user_templates_replace_both():
@@ -79,8 +88,9 @@ def test_bare_class_names_take_the_name_templates_and_user_templates_replace_bot
 
 def test_the_generalised_figures_match_a_hand_computation():
     # classes 0, 1 seen; 2 unseen. Scores chosen so the raw predictions are [0, 0, 1, 2, 0, 2]
-    scores = torch.tensor([[0.9, 0.1, 0.3], [0.8, 0.5, 0.6], [0.2, 0.7, 0.1],
-                           [0.1, 0.2, 0.9], [0.6, 0.1, 0.5], [0.3, 0.2, 0.4]])
+    scores = torch.tensor(
+        [[0.9, 0.1, 0.3], [0.8, 0.5, 0.6], [0.2, 0.7, 0.1], [0.1, 0.2, 0.9], [0.6, 0.1, 0.5], [0.3, 0.2, 0.4]]
+    )
     truth = torch.tensor([0, 1, 1, 2, 2, 2])
     unseen = torch.tensor([False, False, True])
     raw = generalized_accuracy(scores, truth, unseen)
@@ -94,8 +104,9 @@ def test_the_generalised_figures_match_a_hand_computation():
 
 
 def test_restricted_top1_and_the_generalised_intervals_match_a_hand_computation():
-    scores = torch.tensor([[0.9, 0.1, 0.3], [0.8, 0.5, 0.6], [0.2, 0.7, 0.1],
-                           [0.1, 0.2, 0.9], [0.6, 0.1, 0.5], [0.3, 0.2, 0.4]])
+    scores = torch.tensor(
+        [[0.9, 0.1, 0.3], [0.8, 0.5, 0.6], [0.2, 0.7, 0.1], [0.1, 0.2, 0.9], [0.6, 0.1, 0.5], [0.3, 0.2, 0.4]]
+    )
     truth = torch.tensor([0, 1, 1, 2, 2, 2])
     unseen = torch.tensor([False, False, True])
     only_unseen = restricted_top1(scores, truth, unseen)  # one candidate: every unseen clip is right
@@ -141,8 +152,7 @@ def zs_setup(tmp_path_factory):
     data = make_dataset(tmp / "d", n=16, splits=["train"] * 4 + ["val"] * 4 + ["test"] * 8)
     rows = [json.loads(x) for x in (data / "manifest.jsonl").read_text().splitlines()]
     for i, r in enumerate(rows):
-        r["segments"] = [{"activity": ["walk", "wave", "clap"][i % 3], "start_frame": 0, "end_frame": 48,
-                          "params": {}}]
+        r["segments"] = [{"activity": ["walk", "wave", "clap"][i % 3], "start_frame": 0, "end_frame": 48, "params": {}}]
     (data / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     torch.manual_seed(0)
     model = SeqClip(SeqClipConfig(clip_length=48)).eval()
@@ -184,7 +194,9 @@ def test_calibrated_stacking_never_uses_test_labels(zs_setup, tmp_path):
     rows = [json.loads(x) for x in (other / "manifest.jsonl").read_text().splitlines()]
     for r in rows:  # every test label changed; train and val untouched
         if r["split"] == "test":
-            r["segments"][0]["activity"] = {"walk": "clap", "wave": "walk", "clap": "wave"}[r["segments"][0]["activity"]]
+            r["segments"][0]["activity"] = {"walk": "clap", "wave": "walk", "clap": "wave"}[
+                r["segments"][0]["activity"]
+            ]
     (other / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     second = eval_zeroshot(model, RadarTextDataset(other, "test", 48, train=False), options)["generalized"]
     assert second["gamma"] == first["gamma"] and second["gamma_rule"] == first["gamma_rule"]

@@ -62,8 +62,7 @@ def test_loss_from_logits_on_logits():
     r, t = feats(5)
     logits = 14.0 * r @ t.T
     torch.testing.assert_close(loss_from_logits(logits), clip_loss(r, t, 14.0))
-    torch.testing.assert_close(loss_from_logits(logits, "siglip", logit_bias=-3.0),
-                               siglip_loss(r, t, 14.0, -3.0))
+    torch.testing.assert_close(loss_from_logits(logits, "siglip", logit_bias=-3.0), siglip_loss(r, t, 14.0, -3.0))
     with pytest.raises(ValueError, match="square"):
         loss_from_logits(logits[:, :3])
     with pytest.raises(ValueError, match="kind"):
@@ -107,8 +106,7 @@ def test_bad_feature_shapes():
         clip_loss(torch.randn(3, 4), torch.randn(3, 5), 1.0)
 
 
-@given(b=st.integers(1, 12), d=st.integers(2, 16), seed=st.integers(0, 2**16),
-       scale=st.floats(1.0, 100.0))
+@given(b=st.integers(1, 12), d=st.integers(2, 16), seed=st.integers(0, 2**16), scale=st.floats(1.0, 100.0))
 def test_properties(b, d, seed, scale):
     r, t = feats(b, d, seed)
     perm = torch.randperm(b, generator=torch.Generator().manual_seed(seed))
@@ -161,8 +159,13 @@ def test_order_negatives_are_extra_radar_to_text_negatives_only(b, m, seed, kind
     cut = negatives.clone()
     cut[:, -1] = -1e9
     fewer = negatives[:, :-1] if m > 1 else None
-    assert abs(float(loss_from_logits(logits, kind, logit_bias=bias, negative_logits=cut))
-               - float(loss_from_logits(logits, kind, logit_bias=bias, negative_logits=fewer))) < 1e-9
+    assert (
+        abs(
+            float(loss_from_logits(logits, kind, logit_bias=bias, negative_logits=cut))
+            - float(loss_from_logits(logits, kind, logit_bias=bias, negative_logits=fewer))
+        )
+        < 1e-9
+    )
 
 
 def test_order_negatives_through_the_modules_equal_the_functional_loss():
@@ -206,14 +209,20 @@ def test_absent_entries_are_neither_positives_nor_negatives(kind):
     present |= torch.eye(5, dtype=torch.bool)  # every row and column keeps its own positive
     present[1, 2] = False  # a positive (same id) that is absent: not a positive any more
     dense = loss_from_logits(logits, kind, logit_bias=-1.0, sample_ids=ids)
-    assert torch.equal(loss_from_logits(logits, kind, logit_bias=-1.0, sample_ids=ids,
-                                        present=torch.ones(5, 5, dtype=torch.bool)), dense)
+    assert torch.equal(
+        loss_from_logits(logits, kind, logit_bias=-1.0, sample_ids=ids, present=torch.ones(5, 5, dtype=torch.bool)),
+        dense,
+    )
     sparse = loss_from_logits(logits, kind, logit_bias=-1.0, sample_ids=ids, present=present)
     pushed = logits.masked_fill(~present, -1e30)
     mask = (ids[:, None] == ids[None, :]) & present
     if kind == "infonce":
-        want = -(torch.log_softmax(pushed, 1)[mask] / mask.sum(1, keepdim=True).expand_as(mask)[mask]).sum() / 5 / 2 \
-            - (torch.log_softmax(pushed.T, 1)[mask.T] / mask.T.sum(1, keepdim=True).expand_as(mask)[mask.T]).sum() / 5 / 2
+        want = (
+            -(torch.log_softmax(pushed, 1)[mask] / mask.sum(1, keepdim=True).expand_as(mask)[mask]).sum() / 5 / 2
+            - (torch.log_softmax(pushed.T, 1)[mask.T] / mask.T.sum(1, keepdim=True).expand_as(mask)[mask.T]).sum()
+            / 5
+            / 2
+        )
     else:
         z = torch.where(mask, 1.0, -1.0).double()
         want = -(torch.nn.functional.logsigmoid(z * (logits - 1.0))[present]).sum() / 5

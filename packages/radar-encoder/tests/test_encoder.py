@@ -13,8 +13,17 @@ from radar_encoder import (
     plan_patches,
 )
 
-MINI = dict(vit_dim=16, vit_depth=1, vit_heads=2, embed_dim=32, eot_depth=1, eot_heads=2, fusion_heads=2,
-            output_dim=24, max_frames=96)
+MINI = dict(
+    vit_dim=16,
+    vit_depth=1,
+    vit_heads=2,
+    embed_dim=32,
+    eot_depth=1,
+    eot_heads=2,
+    fusion_heads=2,
+    output_dim=24,
+    max_frames=96,
+)
 
 
 def mini(**kw):
@@ -38,18 +47,25 @@ def test_default_plan_is_the_design_grid():
     assert out.time_sequence.shape == (1, 31, 128)
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    (dict(view_heights=(250, 128, 128)), "not multiples of token_rows"),
-    (dict(num_frames=500), "multiple of patch_time"),
-    (dict(num_frames=8), "multiple of patch_time"),
-])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        (dict(view_heights=(250, 128, 128)), "not multiples of token_rows"),
+        (dict(num_frames=500), "multiple of patch_time"),
+        (dict(num_frames=8), "multiple of patch_time"),
+    ],
+)
 def test_plan_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
         plan_patches(**kwargs)
 
 
-@given(rows=st.integers(1, 8), mults=st.tuples(*[st.integers(1, 6)] * 3), cols=st.integers(1, 40),
-       patch_time=st.sampled_from([8, 16]))
+@given(
+    rows=st.integers(1, 8),
+    mults=st.tuples(*[st.integers(1, 6)] * 3),
+    cols=st.integers(1, 40),
+    patch_time=st.sampled_from([8, 16]),
+)
 def test_planner_gives_equal_grids(rows, mults, cols, patch_time):
     heights = tuple(rows * m for m in mults)
     plan = plan_patches(heights, cols * patch_time, rows, patch_time)
@@ -65,7 +81,10 @@ def test_built_views_yield_equal_token_counts(mults, cols):
     mask = torch.ones(2, cols * 16, dtype=torch.bool)
     col_mask = torch.ones(2, cols, dtype=torch.bool)
     with torch.no_grad():
-        counts = {enc.encoders[k](v, col_mask).shape[1] for k, v in zip(("range_time", "doppler_time", "azimuth_time"), x, strict=True)}
+        counts = {
+            enc.encoders[k](v, col_mask).shape[1]
+            for k, v in zip(("range_time", "doppler_time", "azimuth_time"), x, strict=True)
+        }
         out = enc(*x, mask=mask)
     assert counts == {8 * cols} and out.sequence.shape[1] == 8 * cols
 
@@ -94,8 +113,9 @@ def test_padding_is_invisible(length, fill, seed):
     valid = a.sequence_mask[0]
     assert int(valid.sum()) == 8 * -(-length // 16)
     torch.testing.assert_close(a.sequence[0][valid], b.sequence[0][valid], atol=1e-5, rtol=1e-5)
-    torch.testing.assert_close(a.time_sequence[0][a.time_mask[0]], b.time_sequence[0][b.time_mask[0]],
-                               atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(
+        a.time_sequence[0][a.time_mask[0]], b.time_sequence[0][b.time_mask[0]], atol=1e-5, rtol=1e-5
+    )
     # a short clip without padding equals its padded version
     t = 16 * -(-length // 16)
     with torch.no_grad():
@@ -104,7 +124,9 @@ def test_padding_is_invisible(length, fill, seed):
 
 
 @pytest.mark.parametrize("fusion", FUSIONS)
-@pytest.mark.parametrize("subset", ["all", "range_only", "doppler_only", "azimuth_only", ("range_time", "azimuth_time")])
+@pytest.mark.parametrize(
+    "subset", ["all", "range_only", "doppler_only", "azimuth_only", ("range_time", "azimuth_time")]
+)
 def test_fusions_and_view_subsets(fusion, subset):
     enc = mini(fusion=fusion, views=subset)
     r, d, a = views(2, 32)
@@ -173,8 +195,7 @@ def test_torch_compile_with_gradient_checkpointing():
 
 def test_local_vit_checkpoint_is_loaded(tmp_path):
     torch.manual_seed(3)
-    donor = VisionTransformer(img_size=32, patch_size=8, in_chans=3, embed_dim=16, depth=1, num_heads=2,
-                              num_classes=10)
+    donor = VisionTransformer(img_size=32, patch_size=8, in_chans=3, embed_dim=16, depth=1, num_heads=2, num_classes=10)
     path = tmp_path / "vit.pth"
     torch.save(donor.state_dict(), path)
     enc = mini(vit_checkpoint=str(path))

@@ -12,8 +12,23 @@ import numpy as np  # noqa: E402
 from radar_synth import ACTIVITIES, ClipPlan, Segment, render_clip  # noqa: E402
 from radar_views import RadarConfig  # noqa: E402
 
-NEW = ("walk_backward", "sidestep", "jumping_jacks", "arm_circles", "bow", "lunge", "lie_down", "throw", "push",
-       "drink", "reach_up", "hop_on_one_leg", "march_in_place", "side_bend", "torso_twist")
+NEW = (
+    "walk_backward",
+    "sidestep",
+    "jumping_jacks",
+    "arm_circles",
+    "bow",
+    "lunge",
+    "lie_down",
+    "throw",
+    "push",
+    "drink",
+    "reach_up",
+    "hop_on_one_leg",
+    "march_in_place",
+    "side_bend",
+    "torso_twist",
+)
 
 
 def main():
@@ -25,11 +40,19 @@ def main():
         if ACTIVITIES[name].moves:
             params["direction"] = "toward"
         frames = 200
-        plan = ClipPlan([Segment(name, 0, frames, params)], frames, 1.75, 5.0, 10.0,
-                        np.arctan2(-np.cos(0.17), -np.sin(0.17)))
+        plan = ClipPlan(
+            [Segment(name, 0, frames, params)], frames, 1.75, 5.0, 10.0, np.arctan2(-np.cos(0.17), -np.sin(0.17))
+        )
         v = render_clip(plan, rng, cfg).views
-        ax.imshow(v.doppler_time, origin="lower", aspect="auto", cmap="viridis", vmin=0, vmax=1,
-                  extent=(0, frames / cfg.frame_rate_hz, -cfg.max_velocity_mps, cfg.max_velocity_mps))
+        ax.imshow(
+            v.doppler_time,
+            origin="lower",
+            aspect="auto",
+            cmap="viridis",
+            vmin=0,
+            vmax=1,
+            extent=(0, frames / cfg.frame_rate_hz, -cfg.max_velocity_mps, cfg.max_velocity_mps),
+        )
         detail = ", ".join(f"{k} {v}" for k, v in params.items() if k != "direction")
         ax.set_title(f"{name.replace('_', ' ')}" + (f"\n{detail}" if detail else "\n"), fontsize=10)
         ax.set(xlabel="time (s)" if i >= 10 else None, ylabel="velocity (m/s)" if i % 5 == 0 else None)

@@ -21,32 +21,46 @@ from radar_text_data import MAX_FRAMES, read_manifest
 from radar_views import RadarConfig, read_dca1000
 
 # words that name each activity in the grammar (its wordings in every family)
-NAMES = {"walk": ("walks ", "walking ", "stroll", "on foot", "paces", "pacing"),
-         "run": ("runs ", "running ", "sprint", "dash", "races", "racing"),
-         "stand": ("still", "motionless", "stationary pose", "without budging", "stays put", "staying put"),
-         "wave": ("wav", "greet"), "clap": ("clap", "applaud", "palms together"),
-         "jump": ("jump", "leap", "springs upward", "springing upward", "launch"),
-         "squat": ("squat", "knee bends", "crouch"),
-         "sit_down": ("sits down", "sitting down", "takes a seat", "taking a seat", "onto a chair", "into a chair"),
-         "stand_up": ("stands up", "standing up", "gets up", "getting up", "seated position", "out of the chair"),
-         "fall": ("fall", "collaps", "topple", "toppling", "tumbl"), "bend_pick_up": ("pick", "retriev", "grab"),
-         "turn_around": ("turns around", "turning around", "spins around", "spinning around", "rotates in place",
-                         "rotating in place", "pivot"),
-         "kick": ("kick", "boots the air", "booting the air"), "punch": ("punch", "jab", "boxes", "boxing", "strikes", "striking"),
-         "jog_in_place": ("jog", "without going anywhere"),
-         "walk_backward": ("walks backward", "walking backward", "backs up", "backing up", "in reverse", "retreat"),
-         "sidestep": ("sidestep", "shuffl", "laterally", "crab-walk"),
-         "jumping_jacks": ("jumping jacks", "star jumps", "side-straddle", "little jumps"),
-         "arm_circles": ("circl", "in loops", "outstretched arms"), "bow": ("bow", "dips the head", "dipping the head"),
-         "lunge": ("lunge", "lunging", "deep stride"),
-         "lie_down": ("lies", "lying", "reclin", "rests on the floor", "resting on the floor"),
-         "throw": ("throw", "toss", "hurl"), "push": ("push", "shov", "imaginary wall"),
-         "drink": ("drink", "sip", "glass to the mouth"),
-         "reach_up": ("reach", "both arms overhead", "toward the ceiling", "tiptoe"),
-         "hop_on_one_leg": ("hops on", "hopping on", "bounces on", "bouncing on", "single-leg", "skips on", "skipping on"),
-         "march_in_place": ("march", "parad", "lifting the knees"),
-         "side_bend": ("to the side", "side to side", "side stretches", "left and right"),
-         "torso_twist": ("twist", "swivel", "trunk rotation", "waist")}
+NAMES = {
+    "walk": ("walks ", "walking ", "stroll", "on foot", "paces", "pacing"),
+    "run": ("runs ", "running ", "sprint", "dash", "races", "racing"),
+    "stand": ("still", "motionless", "stationary pose", "without budging", "stays put", "staying put"),
+    "wave": ("wav", "greet"),
+    "clap": ("clap", "applaud", "palms together"),
+    "jump": ("jump", "leap", "springs upward", "springing upward", "launch"),
+    "squat": ("squat", "knee bends", "crouch"),
+    "sit_down": ("sits down", "sitting down", "takes a seat", "taking a seat", "onto a chair", "into a chair"),
+    "stand_up": ("stands up", "standing up", "gets up", "getting up", "seated position", "out of the chair"),
+    "fall": ("fall", "collaps", "topple", "toppling", "tumbl"),
+    "bend_pick_up": ("pick", "retriev", "grab"),
+    "turn_around": (
+        "turns around",
+        "turning around",
+        "spins around",
+        "spinning around",
+        "rotates in place",
+        "rotating in place",
+        "pivot",
+    ),
+    "kick": ("kick", "boots the air", "booting the air"),
+    "punch": ("punch", "jab", "boxes", "boxing", "strikes", "striking"),
+    "jog_in_place": ("jog", "without going anywhere"),
+    "walk_backward": ("walks backward", "walking backward", "backs up", "backing up", "in reverse", "retreat"),
+    "sidestep": ("sidestep", "shuffl", "laterally", "crab-walk"),
+    "jumping_jacks": ("jumping jacks", "star jumps", "side-straddle", "little jumps"),
+    "arm_circles": ("circl", "in loops", "outstretched arms"),
+    "bow": ("bow", "dips the head", "dipping the head"),
+    "lunge": ("lunge", "lunging", "deep stride"),
+    "lie_down": ("lies", "lying", "reclin", "rests on the floor", "resting on the floor"),
+    "throw": ("throw", "toss", "hurl"),
+    "push": ("push", "shov", "imaginary wall"),
+    "drink": ("drink", "sip", "glass to the mouth"),
+    "reach_up": ("reach", "both arms overhead", "toward the ceiling", "tiptoe"),
+    "hop_on_one_leg": ("hops on", "hopping on", "bounces on", "bouncing on", "single-leg", "skips on", "skipping on"),
+    "march_in_place": ("march", "parad", "lifting the knees"),
+    "side_bend": ("to the side", "side to side", "side stretches", "left and right"),
+    "torso_twist": ("twist", "swivel", "trunk rotation", "waist"),
+}
 
 
 def _all_phrases(activity: str) -> list[str]:
@@ -56,13 +70,17 @@ def _all_phrases(activity: str) -> list[str]:
 
 
 # activities whose words occur in no other activity's phrases: a caption without them names none of them
-UNAMBIGUOUS = tuple(a for a in NAMES if not any(k in p for b in NAMES if b != a for p in _all_phrases(b)
-                                                 for k in NAMES[a]))
+UNAMBIGUOUS = tuple(
+    a for a in NAMES if not any(k in p for b in NAMES if b != a for p in _all_phrases(b) for k in NAMES[a])
+)
 
 
 def digest(root):
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_shards_are_deterministic_and_equal_sharding_the_directory(tmp_path):
@@ -114,8 +132,10 @@ def test_splits_are_disjoint_cover_all_three_and_keep_twins_together():
     assert len({a for a, _ in pairs}) > 1  # twins land in more than the test split
 
 
-@given(activities=st.lists(st.sampled_from(sorted(ACTIVITIES)), min_size=1, max_size=3, unique=True),
-       seed=st.integers(0, 10_000))
+@given(
+    activities=st.lists(st.sampled_from(sorted(ACTIVITIES)), min_size=1, max_size=3, unique=True),
+    seed=st.integers(0, 10_000),
+)
 def test_a_reversed_caption_differs_from_its_caption_only_in_order(activities, seed):
     rng = np.random.default_rng(seed)
     segments = []
@@ -124,6 +144,7 @@ def test_a_reversed_caption_differs_from_its_caption_only_in_order(activities, s
         if ACTIVITIES[name].moves:
             params["direction"] = "toward"
         segments.append(Segment(name, 100 * i, 100 * (i + 1), params))
+
     def words(text):
         return sorted(text.lower().replace(",", " ").replace(";", " ").replace(".", " ").split())
 
@@ -135,8 +156,9 @@ def test_a_reversed_caption_differs_from_its_caption_only_in_order(activities, s
 
 
 def test_multi_segment_share_and_two_and_three_segment_clips(tmp_path):
-    root = generate_dataset(tmp_path / "d", 24, seed=3, workers=2, twins=0.0, multi_segment=0.75, max_frames=160,
-                            progress=False)
+    root = generate_dataset(
+        tmp_path / "d", 24, seed=3, workers=2, twins=0.0, multi_segment=0.75, max_frames=160, progress=False
+    )
     rows = [r.to_dict() for r in read_manifest(root)]
     counts = [len(r["segments"]) for r in rows]
     assert 2 in counts and 3 in counts
@@ -201,16 +223,22 @@ def _in_order(text: str, pieces: list[str]) -> bool:
     return True
 
 
-@given(max_frames=st.integers(100, 496), seed=st.integers(0, 2**32 - 1), segments=st.sampled_from([None, 1, 2, 3]),
-       twin=st.booleans())
+@given(
+    max_frames=st.integers(100, 496),
+    seed=st.integers(0, 2**32 - 1),
+    segments=st.sampled_from([None, 1, 2, 3]),
+    twin=st.booleans(),
+)
 def test_plans_hold_one_to_three_segments_of_the_minimum_length_and_captions_name_each_in_order(
-        max_frames, seed, segments, twin):
+    max_frames, seed, segments, twin
+):
     from radar_synth.dataset import _twin_pair
     from radar_synth.motion import MAX_SEGMENTS, min_segment_frames
 
     rng = np.random.default_rng(seed)
-    plan = (_twin_pair(rng, 50.0, max_frames)[0] if twin
-            else plan_clip(rng, 50.0, max_frames=max_frames, segments=segments))
+    plan = (
+        _twin_pair(rng, 50.0, max_frames)[0] if twin else plan_clip(rng, 50.0, max_frames=max_frames, segments=segments)
+    )
     segs = plan.segments
     assert 1 <= len(segs) <= MAX_SEGMENTS
     assert all(s.end_frame - s.start_frame >= min_segment_frames(50.0) for s in segs)
@@ -262,8 +290,10 @@ def test_the_class_phrases_are_data_for_every_activity_and_every_dataset_carries
 
 
 @settings(max_examples=40, deadline=None)
-@given(seed=st.integers(0, 10_000), unseen=st.sets(st.sampled_from(sorted(set(ACTIVITIES) - {"stand"})), min_size=1,
-                                                    max_size=5))
+@given(
+    seed=st.integers(0, 10_000),
+    unseen=st.sets(st.sampled_from(sorted(set(ACTIVITIES) - {"stand"})), min_size=1, max_size=5),
+)
 def test_unseen_activities_are_never_planned(seed, unseen):
     from radar_synth.dataset import TWIN_ACTIVITIES, _twin_pair
 
@@ -286,8 +316,16 @@ def test_the_keyword_exclude_before_0_7_1_still_plans_the_same_clip():
 
 def test_unseen_activities_stay_out_of_train_and_val_and_are_recorded(tmp_path):
     unseen = ["kick", "clap", "jog_in_place", "sit_down"]
-    root = generate_dataset(tmp_path / "d", 24, seed=3, max_frames=112, twins=0.25, progress=False, unseen=unseen,
-                            split_fractions=(0.5, 0.2, 0.3))
+    root = generate_dataset(
+        tmp_path / "d",
+        24,
+        seed=3,
+        max_frames=112,
+        twins=0.25,
+        progress=False,
+        unseen=unseen,
+        split_fractions=(0.5, 0.2, 0.3),
+    )
     records = read_manifest(root)
     for r in records:
         if r.split != "test":
@@ -310,8 +348,7 @@ def test_thirty_activities_each_named_in_every_wording_family():
             for verb, gerund in forms:
                 assert any(k in verb for k in NAMES[name]) and any(k in gerund for k in NAMES[name]), (name, family)
     for family in NAMED_FAMILIES:  # each family words each activity its own way
-        others = {v for f in NAMED_FAMILIES if f != family for a in ACTIVITY_WORDS
-                  for v, _ in ACTIVITY_WORDS[a][f]}
+        others = {v for f in NAMED_FAMILIES if f != family for a in ACTIVITY_WORDS for v, _ in ACTIVITY_WORDS[a][f]}
         assert not {v for a in ACTIVITY_WORDS for v, _ in ACTIVITY_WORDS[a][family]} & others
 
 
@@ -330,8 +367,10 @@ def family_of(caption: str) -> str:
 
 
 @settings(max_examples=60, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), held=st.sets(st.sampled_from(["plain", "progressive", "report", "story",
-                                                                    "descriptive"]), min_size=1, max_size=4))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    held=st.sets(st.sampled_from(["plain", "progressive", "report", "story", "descriptive"]), min_size=1, max_size=4),
+)
 def test_held_out_wording_families_never_word_a_train_caption(seed, held):
     from radar_synth.dataset import _wording
 

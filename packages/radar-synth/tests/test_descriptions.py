@@ -65,7 +65,9 @@ def test_the_traits_follow_the_motion():
     assert motion_traits("sidestep", {"speed": 0.6, "lead": "left"}).travel == "sideways"
     assert motion_traits("run", {"speed": 3.0}).pace == "fast"
     assert motion_traits("stand", {"breath_hz": 0.25}).rhythm == "still"
-    assert motion_traits("sit_down", {}).posture == "to_sitting" and motion_traits("stand_up", {}).posture == "to_standing"
+    assert (
+        motion_traits("sit_down", {}).posture == "to_sitting" and motion_traits("stand_up", {}).posture == "to_standing"
+    )
     assert motion_traits("jumping_jacks", {"reps": 4}).height == "airborne"
     assert motion_traits("side_bend", {"reps": 2}).torso == "sideways"
     assert motion_traits("turn_around", {"sense": "left"}).travel == "reverses_facing"
@@ -99,4 +101,6 @@ def test_a_simulated_dataset_lists_each_class_with_its_phrase_and_descriptions(t
 def test_descriptive_segments_with_different_parameters_differ():
     one = Segment("kick", 0, 100, {"leg": "left", "reps": 2})
     assert segment_descriptions(one.activity, one.params) == segment_descriptions("kick", {"leg": "right", "reps": 2})
-    assert segment_descriptions("wave", {"arm": "left", "reps": 2}) != segment_descriptions("wave", {"arm": "both", "reps": 2})
+    assert segment_descriptions("wave", {"arm": "left", "reps": 2}) != segment_descriptions(
+        "wave", {"arm": "both", "reps": 2}
+    )

@@ -21,8 +21,11 @@ from radar_synth.simulate import SimulateOptions, simulate_corpus  # noqa: E402
 
 
 def digest(root):
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +120,9 @@ def test_an_unreachable_cluster_is_named(tmp_path, monkeypatch):
     assert isinstance(EngineUnavailable("x"), ValueError)  # the CLI's one-line errors catch it
 
 
-UV_DRIVER = "from radar_synth.engine import ray_map\nprint(list(ray_map(abs, [-1, -2, 3], workers=1, address='local')))\n"
+UV_DRIVER = (
+    "from radar_synth.engine import ray_map\nprint(list(ray_map(abs, [-1, -2, 3], workers=1, address='local')))\n"
+)
 
 
 def test_a_local_ray_under_uv_run_runs_its_workers_on_the_drivers_interpreter(tmp_path):
@@ -125,20 +130,35 @@ def test_a_local_ray_under_uv_run_runs_its_workers_on_the_drivers_interpreter(tm
     directory, whose fresh environment lacks Ray: every worker died at start and the run never ended.
     The driver here runs under a process whose command line is ``uv run`` (what Ray looks for)."""
     (tmp_path / "driver.py").write_text(UV_DRIVER)
-    (tmp_path / "run").write_text("import os, subprocess, sys\n"
-                                  "sys.exit(subprocess.run([os.environ['DRIVER_PYTHON'], 'driver.py']).returncode)\n")
-    done = subprocess.run(["uv", "run"], executable=sys.executable, cwd=tmp_path, capture_output=True, text=True,
-                          timeout=120, env={**os.environ, "DRIVER_PYTHON": sys.executable})
+    (tmp_path / "run").write_text(
+        "import os, subprocess, sys\nsys.exit(subprocess.run([os.environ['DRIVER_PYTHON'], 'driver.py']).returncode)\n"
+    )
+    done = subprocess.run(
+        ["uv", "run"],
+        executable=sys.executable,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "DRIVER_PYTHON": sys.executable},
+    )
     assert done.returncode == 0 and done.stdout.strip() == "[1, 2, 3]", done.stderr[-2000:]
 
 
 def test_a_ray_whose_workers_cannot_start_is_named_within_the_bound(tmp_path):
-    script = ("import ray\nfrom radar_synth.engine import EngineUnavailable, check_workers_start\n"
-              "ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False, logging_level='WARNING',\n"
-              "         runtime_env={'py_executable': 'false'})\n"
-              "try:\n    check_workers_start(ray, 5)\nexcept EngineUnavailable as err:\n    print(err)\n")
+    script = (
+        "import ray\nfrom radar_synth.engine import EngineUnavailable, check_workers_start\n"
+        "ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False, logging_level='WARNING',\n"
+        "         runtime_env={'py_executable': 'false'})\n"
+        "try:\n    check_workers_start(ray, 5)\nexcept EngineUnavailable as err:\n    print(err)\n"
+    )
     start = time.monotonic()  # (Ray's uv-run integration, under `uv run pytest`, would replace the broken executable)
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0"})
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0"},
+    )
     assert "no Ray worker started within 5 s" in done.stdout, done.stderr[-2000:]
     assert time.monotonic() - start < 60

@@ -43,8 +43,11 @@ FRAME_RATE = CFG.frame_rate_hz
 
 
 def digest(root):
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_smpl22_has_humanml3d_joint_order_and_kinematic_chains():
@@ -70,24 +73,31 @@ def _log(view):
     return np.clip(log - log.max(), -5, 0)
 
 
-@pytest.mark.parametrize("name,params,min_corr", [
-    ("walk", {"speed": 1.2, "direction": "toward"}, 0.9),
-    ("squat", {"reps": 2}, 0.95),
-    ("wave", {"arm": "both", "reps": 3}, 0.8),
-    ("jumping_jacks", {"reps": 4}, 0.85),
-])
+@pytest.mark.parametrize(
+    "name,params,min_corr",
+    [
+        ("walk", {"speed": 1.2, "direction": "toward"}, 0.9),
+        ("squat", {"reps": 2}, 0.95),
+        ("wave", {"arm": "both", "reps": 3}, 0.8),
+        ("jumping_jacks", {"reps": 4}, 0.85),
+    ],
+)
 def test_the_skeleton_path_agrees_with_the_native_path(name, params, min_corr):
     """A parametric motion rendered natively, and exported as SMPL-22 joints at 20 fps (as HumanML3D
     holds them) then rendered through the skeleton path: noise- and clutter-free views agree on the
     per-frame range centroid (<= 3 of 256 bins), the Doppler centroid and spread (mean difference
-    <= 0.6 and 0.7 of 128 rows), the Doppler-time picture (correlation of 50 dB log views) and the torso range (5 cm)."""
+    <= 0.6 and 0.7 of 128 rows), the Doppler-time picture (correlation of 50 dB log views) and the torso range (5
+    cm)."""
     frames = 200
-    plan = ClipPlan([Segment(name, 0, frames, params)], frames, 1.75, 4.0, 10.0,
-                    float(np.arctan2(-np.cos(0.17), -np.sin(0.17))))
+    plan = ClipPlan(
+        [Segment(name, 0, frames, params)], frames, 1.75, 4.0, 10.0, float(np.arctan2(-np.cos(0.17), -np.sin(0.17)))
+    )
     native = render_clip(plan, np.random.default_rng(0), CFG, normalize="none", noise=False, clutter=False)
     joints = body_joints(plan, FRAME_RATE, fps=20.0)
     traj = skeleton_trajectories(joints, 20.0, SMPL22, frames, FRAME_RATE)
-    skel = render_trajectories(traj, frames, np.random.default_rng(0), CFG, normalize="none", noise=False, clutter=False)
+    skel = render_trajectories(
+        traj, frames, np.random.default_rng(0), CFG, normalize="none", noise=False, clutter=False
+    )
     (ra, ca, sa), (rb, cb, sb) = _stats(native.views), _stats(skel.views)
     assert np.abs(ra - rb).max() <= 3.0
     assert np.abs(ca - cb).mean() <= 0.6 and np.abs(sa - sb).mean() <= 0.7
@@ -99,8 +109,9 @@ def test_the_skeleton_path_agrees_with_the_native_path(name, params, min_corr):
 def test_a_skeleton_walking_toward_the_radar_has_negative_doppler_and_the_right_range_bins():
     """Documented convention: approaching the radar is negative velocity (Doppler rows below the
     centre); the range ridge follows the torso's range bins."""
-    plan = ClipPlan([Segment("walk", 0, 250, {"speed": 1.3, "direction": "toward"})], 250, 1.75, 7.0, 0.0,
-                    float(-np.pi / 2))
+    plan = ClipPlan(
+        [Segment("walk", 0, 250, {"speed": 1.3, "direction": "toward"})], 250, 1.75, 7.0, 0.0, float(-np.pi / 2)
+    )
     world = body_joints(plan, FRAME_RATE, fps=20.0)
     placed = place_motion(world, SMPL22, Placement(7.0, 0.0, float(-np.pi / 2)))  # facing the radar, 7 m away
     traj = skeleton_trajectories(placed, 20.0, SMPL22, 250, FRAME_RATE)
@@ -114,8 +125,13 @@ def test_a_skeleton_walking_toward_the_radar_has_negative_doppler_and_the_right_
 
 
 @settings(max_examples=30, deadline=None)
-@given(seed=st.integers(0, 10_000), heading=st.floats(-np.pi, np.pi), r0=st.floats(1.5, 8.0),
-       az=st.floats(-60, 60), frames=st.integers(2, 40))
+@given(
+    seed=st.integers(0, 10_000),
+    heading=st.floats(-np.pi, np.pi),
+    r0=st.floats(1.5, 8.0),
+    az=st.floats(-60, 60),
+    frames=st.integers(2, 40),
+)
 def test_placement_keeps_the_body_rigid_faces_the_heading_and_stands_on_the_floor(seed, heading, r0, az, frames):
     rng = np.random.default_rng(seed)
     world = to_world(fixture_motions(1, seed % 5)[0][1][:frames].astype(np.float64))
@@ -126,8 +142,9 @@ def test_placement_keeps_the_body_rigid_faces_the_heading_and_stands_on_the_floo
     length = lambda j: np.stack([np.linalg.norm(j[:, c] - j[:, p], axis=-1) for p, c in bones])  # noqa: E731
     np.testing.assert_allclose(length(placed), length(world), atol=1e-9)
     assert np.cos(facing_angle(placed, SMPL22) - heading) > 1 - 1e-9
-    np.testing.assert_allclose(placed[0, 0, :2], r0 * np.array([np.sin(np.radians(az)), np.cos(np.radians(az))]),
-                               atol=1e-9)
+    np.testing.assert_allclose(
+        placed[0, 0, :2], r0 * np.array([np.sin(np.radians(az)), np.cos(np.radians(az))]), atol=1e-9
+    )
     assert placed[..., 2].min() == pytest.approx(0.0, abs=1e-12)
 
 
@@ -207,8 +224,7 @@ def test_an_interrupted_simulation_resumes_to_the_same_bytes(tmp_path, monkeypat
         _simulate(items, tmp_path / "resumed", root=root)
     assert not (tmp_path / "resumed").exists() and (tmp_path / ".resumed.simulate-partial").is_dir()
     with pytest.raises(ValueError, match="other options or motions"):
-        simulate_corpus(items, tmp_path / "resumed", SimulateOptions(seed=4, max_frames=48), progress=False,
-                        root=root)
+        simulate_corpus(items, tmp_path / "resumed", SimulateOptions(seed=4, max_frames=48), progress=False, root=root)
     monkeypatch.undo()
     summary = _simulate(items, tmp_path / "resumed", root=root)
     assert summary.resumed == 2 and digest(tmp_path / "resumed") == digest(whole.out)
@@ -222,12 +238,12 @@ def test_bvh_and_joints_corpora_simulate_with_a_seeded_split_and_as_shards(tmp_p
     out = _simulate(read_bvh_folder(bvh, bvh / "captions.json"), tmp_path / "b", root=bvh, opts={"units_m": 0.01})
     assert out.clips == 3 and sorted(r.split for r in read_manifest(out.out)) == ["test", "train", "val"]
     with pytest.raises(ValueError, match="2 motion files without a split of their own cannot fill train plus 1 val"):
-        _simulate(read_bvh_folder(bvh, bvh / "captions.json")[:2], tmp_path / "two", root=bvh,
-                  opts={"units_m": 0.01})
+        _simulate(read_bvh_folder(bvh, bvh / "captions.json")[:2], tmp_path / "two", root=bvh, opts={"units_m": 0.01})
     assert not (tmp_path / "two").exists() and not list(tmp_path.glob(".two*"))
     joints = write_joints_fixture(tmp_path / "j", 3)
-    shards = _simulate(read_source(joints, "joints", joints / "captions.json"), tmp_path / "s", root=joints,
-                       format="wds", shard_size=1)
+    shards = _simulate(
+        read_source(joints, "joints", joints / "captions.json"), tmp_path / "s", root=joints, format="wds", shard_size=1
+    )
     assert (shards.out / "index.json").is_file() and not (shards.out / "clips").exists()
     with pytest.raises(MotionError, match="wrong up axis or units"):  # centimetres read as metres
         _simulate(read_bvh_folder(bvh, bvh / "captions.json"), tmp_path / "c", root=bvh)
@@ -237,13 +253,24 @@ def _bad_corpora(tmp_path):
     """(label, corpus root, source, problem words) for each kind of bad input."""
     cases = []
     for label, edit, words in (
-        ("shape", lambda r: np.save(r / "new_joints" / "000000.npy", np.zeros((40, 21, 3), np.float32)), "must be [T, 22, 3]"),
+        (
+            "shape",
+            lambda r: np.save(r / "new_joints" / "000000.npy", np.zeros((40, 21, 3), np.float32)),
+            "must be [T, 22, 3]",
+        ),
         ("nan", lambda r: np.save(r / "new_joints" / "000000.npy", np.full((40, 22, 3), np.nan, np.float32)), "NaN"),
         ("missing text", lambda r: (r / "texts" / "000000.txt").unlink(), "text file missing"),
         ("empty text", lambda r: (r / "texts" / "000000.txt").write_text("\n"), "text file is empty"),
-        ("span", lambda r: (r / "texts" / "000000.txt").write_text("a person waves#a/b#1.0#99.0\n"), "outside the motion"),
-        ("short", lambda r: np.save(r / "new_joints" / "000000.npy",
-                                    np.load(r / "new_joints" / "000000.npy")[:4]), "shorter than the shortest clip"),
+        (
+            "span",
+            lambda r: (r / "texts" / "000000.txt").write_text("a person waves#a/b#1.0#99.0\n"),
+            "outside the motion",
+        ),
+        (
+            "short",
+            lambda r: np.save(r / "new_joints" / "000000.npy", np.load(r / "new_joints" / "000000.npy")[:4]),
+            "shorter than the shortest clip",
+        ),
     ):
         root = write_humanml3d_fixture(tmp_path / label.replace(" ", "_"), 3)
         edit(root)
@@ -259,8 +286,9 @@ def test_bad_input_names_the_file_and_writes_nothing_unless_skipped(tmp_path):
         assert words in str(err.value) and "000000" in str(err.value), (label, str(err.value))
         assert not out.exists() and not (tmp_path / f".{out.name}.simulate-partial").exists()
         unreadable: list = []
-        summary = _simulate(read_humanml3d(root, problems=unreadable), out, root=root, skip_bad=True,
-                            read_problems=unreadable)
+        summary = _simulate(
+            read_humanml3d(root, problems=unreadable), out, root=root, skip_bad=True, read_problems=unreadable
+        )
         assert len(summary.skipped) == 1 and "000000" in summary.skipped[0][0] and summary.clips >= 1, label
     with pytest.raises(MotionError, match="unknown skeleton"):
         read_joints_folder(tmp_path, None, skeleton="mixamo")
@@ -283,8 +311,7 @@ def test_long_motions_become_windows_of_exactly_the_window_and_keep_their_split(
 
     root = write_joints_fixture(tmp_path / "j", 3)
     items = read_source(root, "joints", root / "captions.json")
-    out = _simulate(items, tmp_path / "w", root=root, opts={"max_frames": 64, "window_frames": 32,
-                                                             "stride_frames": 48})
+    out = _simulate(items, tmp_path / "w", root=root, opts={"max_frames": 64, "window_frames": 32, "stride_frames": 48})
     records = read_manifest(out.out)
     by_motion: dict[str, list] = {}
     for r in records:

@@ -96,8 +96,9 @@ def test_window_accumulation_equals_plain_loops():
     strip = rng.standard_normal((c, k, m)) + 1j * rng.standard_normal((c, k, m))
     start = rng.integers(0, width - m + 1, (c, k))
     start[0, :3] = 5  # overlapping strips add up
-    np.testing.assert_allclose(window_profiles(coef, strip, start, width),
-                               _window_profiles_reference(coef, strip, start, width), atol=1e-4)
+    np.testing.assert_allclose(
+        window_profiles(coef, strip, start, width), _window_profiles_reference(coef, strip, start, width), atol=1e-4
+    )
 
 
 # 16 range bins of 70 cm: the body's window (whole 16-bin blocks) is wider than the profile and
@@ -130,8 +131,10 @@ def test_fast_noise_floor_matches_the_exact_path():
     body = round(3.0 / CFG.range_resolution_m)
     far_bins = np.r_[0 : body - 30, body + 40 : CFG.num_samples]
     moving_rows = np.r_[0:56, 73:128]  # a standing body's residual sits near row 64
-    for e, f in ((exact.range_time[far_bins], fast.range_time[far_bins]),
-                 (exact.doppler_time[moving_rows], fast.doppler_time[moving_rows]),
-                 (exact.azimuth_time, fast.azimuth_time)):
+    for e, f in (
+        (exact.range_time[far_bins], fast.range_time[far_bins]),
+        (exact.doppler_time[moving_rows], fast.doppler_time[moving_rows]),
+        (exact.azimuth_time, fast.azimuth_time),
+    ):
         assert abs(f.mean() / e.mean() - 1) < 0.05
     assert fast.range_time[far_bins].std() > 0.01 * fast.range_time[far_bins].mean()  # noise, not a constant

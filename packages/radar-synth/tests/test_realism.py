@@ -10,8 +10,9 @@ CFG = RadarConfig()
 
 def walk(direction, frames=150, r=4.0, az=10.0, speed=1.3):
     heading = 0.0
-    return ClipPlan([Segment("walk", 0, frames, {"speed": speed, "direction": direction})], frames, 1.75, r, az,
-                    heading)
+    return ClipPlan(
+        [Segment("walk", 0, frames, {"speed": speed, "direction": direction})], frames, 1.75, r, az, heading
+    )
 
 
 def test_range_ridge_follows_the_torso_and_doppler_sign_follows_direction():
@@ -36,15 +37,17 @@ def test_standing_still_concentrates_doppler_near_zero():
     p = ClipPlan([Segment("stand", 0, 120, {"breath_hz": 0.25})], 120, 1.7, 3.0, 0.0, -np.pi / 2)
     v = render_clip(p, np.random.default_rng(4), CFG, normalize="none", noise=False, clutter=False).views
     assert v.doppler_time[60:69].sum() > 0.9 * v.doppler_time.sum()
-    walking = render_clip(walk("toward", frames=120), np.random.default_rng(4), CFG, normalize="none",
-                          noise=False, clutter=False).views
+    walking = render_clip(
+        walk("toward", frames=120), np.random.default_rng(4), CFG, normalize="none", noise=False, clutter=False
+    ).views
     assert walking.doppler_time[60:69].sum() < 0.5 * walking.doppler_time.sum()
 
 
 def test_walking_doppler_is_periodic_at_the_gait_cycle():
     frames, speed = 250, 1.2
-    out = render_clip(walk("across_left", frames=frames, r=5.0, az=0.0, speed=speed), np.random.default_rng(5), CFG,
-                      clutter=False)
+    out = render_clip(
+        walk("across_left", frames=frames, r=5.0, az=0.0, speed=speed), np.random.default_rng(5), CFG, clutter=False
+    )
     power = 10 ** (out.views.doppler_time * 5)
     spread = (power * np.abs(np.arange(128) - 64)[:, None]).sum(0) / power.sum(0)  # Doppler spread per frame
     x = spread[25:]
@@ -62,8 +65,23 @@ def test_walking_doppler_is_periodic_at_the_gait_cycle():
     assert gait_angles(np.array([0.0]), speed, body)["hip_flex_r"][0] > 20
 
 
-NEW_IN_0_6 = ("walk_backward", "sidestep", "jumping_jacks", "arm_circles", "bow", "lunge", "lie_down", "throw", "push",
-              "drink", "reach_up", "hop_on_one_leg", "march_in_place", "side_bend", "torso_twist")
+NEW_IN_0_6 = (
+    "walk_backward",
+    "sidestep",
+    "jumping_jacks",
+    "arm_circles",
+    "bow",
+    "lunge",
+    "lie_down",
+    "throw",
+    "push",
+    "drink",
+    "reach_up",
+    "hop_on_one_leg",
+    "march_in_place",
+    "side_bend",
+    "torso_twist",
+)
 
 
 def _doppler_signature(name: str, seed: int, frames: int = 100) -> np.ndarray:
@@ -76,8 +94,14 @@ def _doppler_signature(name: str, seed: int, frames: int = 100) -> np.ndarray:
     params = act.sample_params(rng)
     if act.moves:
         params["direction"] = str(rng.choice(["toward", "away"]))
-    plan = ClipPlan([Segment(name, 0, frames, params)], frames, float(rng.uniform(1.6, 1.9)),
-                    float(rng.uniform(4, 6)), float(rng.uniform(-20, 20)), float(np.pi * 1.5 + rng.uniform(-0.3, 0.3)))
+    plan = ClipPlan(
+        [Segment(name, 0, frames, params)],
+        frames,
+        float(rng.uniform(1.6, 1.9)),
+        float(rng.uniform(4, 6)),
+        float(rng.uniform(-20, 20)),
+        float(np.pi * 1.5 + rng.uniform(-0.3, 0.3)),
+    )
     power = render_clip(plan, rng, CFG, normalize="none", noise=False, clutter=False).views.doppler_time
     log = np.clip(np.log10(power.astype(np.float64) + 1e-12) - np.log10(power.max()), -5, 0)
     return log.reshape(16, 8, frames)[:, :, :96].mean(1).reshape(16, 12, 8).mean(2).ravel()

@@ -21,12 +21,15 @@ def test_the_sensor_sees_the_body_at_its_frame_rate_where_it_is():
     assert len(cloud.frames) == int(plan.num_frames / grid.frame_rate_hz * cfg.frame_rate_hz)
     np.testing.assert_allclose(np.diff(cloud.times), cfg.frame_period_s)
     torso = body_trajectories(plan, grid.frame_rate_hz).torso_range(cloud.times)
-    near = [np.abs(np.linalg.norm(f[:, :3], axis=1) - t).min() for f, t in zip(cloud.frames, torso, strict=True)
-            if len(f)]
+    near = [
+        np.abs(np.linalg.norm(f[:, :3], axis=1) - t).min() for f, t in zip(cloud.frames, torso, strict=True) if len(f)
+    ]
     assert len(near) > 0.8 * len(cloud.frames) and np.median(near) < 0.5  # a point on the body in most frames
     moving = np.concatenate(cloud.frames)[:, 3]
-    assert np.all(np.isclose(np.abs(moving) / cfg.velocity_resolution_mps % 1, 0) |
-                  np.isclose(np.abs(moving) / cfg.velocity_resolution_mps % 1, 1))  # on the sensor's Doppler bins
+    assert np.all(
+        np.isclose(np.abs(moving) / cfg.velocity_resolution_mps % 1, 0)
+        | np.isclose(np.abs(moving) / cfg.velocity_resolution_mps % 1, 1)
+    )  # on the sensor's Doppler bins
 
 
 def test_views_follow_the_plan_and_are_deterministic():

@@ -40,8 +40,12 @@ def _write_views(path, shapes, dtype=np.float16):
     write_clip(path, {k: np.zeros(s, dtype) for k, s in shapes.items()})
 
 
-@given(frames=st.lists(st.integers(1, 40), min_size=3, max_size=3), bins=st.sampled_from([(256, 128, 128), (256, 128, 64),
-       (128, 128, 128)]), dtype=st.sampled_from([np.float16, np.float32, np.int16]), drop=st.sampled_from([None, "doppler_time"]))
+@given(
+    frames=st.lists(st.integers(1, 40), min_size=3, max_size=3),
+    bins=st.sampled_from([(256, 128, 128), (256, 128, 64), (128, 128, 128)]),
+    dtype=st.sampled_from([np.float16, np.float32, np.int16]),
+    drop=st.sampled_from([None, "doppler_time"]),
+)
 def test_the_header_check_agrees_with_loading_the_clip(tmp_path_factory, frames, bins, dtype, drop):
     root = tmp_path_factory.mktemp("h")
     shapes = {k: (b, t) for k, b, t in zip(("range_time", "doppler_time", "azimuth_time"), bins, frames, strict=True)}
@@ -57,11 +61,15 @@ def test_the_header_check_agrees_with_loading_the_clip(tmp_path_factory, frames,
     assert (problem is None) == loads, problem
 
 
-@given(shape=st.lists(st.integers(0, 300), min_size=0, max_size=3),
-       dtype=st.sampled_from(["<f2", "<f4", ">f8", "<i2", "|u1", "<c8"]), fortran=st.booleans(),
-       version=st.sampled_from([(1, 0), (2, 0), (3, 0)]))
+@given(
+    shape=st.lists(st.integers(0, 300), min_size=0, max_size=3),
+    dtype=st.sampled_from(["<f2", "<f4", ">f8", "<i2", "|u1", "<c8"]),
+    fortran=st.booleans(),
+    version=st.sampled_from([(1, 0), (2, 0), (3, 0)]),
+)
 def test_npy_header_parsing_equals_numpys_reader(shape, dtype, fortran, version):
-    """The header check parses numpy's header layout itself (numpy's reader uses ast, not thread-safe on 3.11 < 3.11.8)."""
+    """The header check parses numpy's header layout itself (numpy's reader uses ast, not thread-safe on 3.11 <
+    3.11.8)."""
     raw = io.BytesIO()
     array = np.zeros(shape, dtype=dtype, order="F" if fortran else "C")
     np.lib.format.write_array(raw, array, version=version)
@@ -92,13 +100,15 @@ def test_the_header_check_names_each_kind_of_problem(tmp_path):
     (root / "clips" / "c001.npz").write_bytes(b"PK\x03\x04 truncated")
     with zipfile.ZipFile(root / "clips" / "c002.npz", "w") as zf:
         zf.writestr("range_time.npy", b"\x93NUMPY garbage")
-    np.savez(root / "clips" / "c003.npz", range_time=np.zeros((256, 8)), doppler_time=np.zeros((128, 8)),
-             azimuth_time=np.zeros((128, 8)))
+    np.savez(
+        root / "clips" / "c003.npz",
+        range_time=np.zeros((256, 8)),
+        doppler_time=np.zeros((128, 8)),
+        azimuth_time=np.zeros((128, 8)),
+    )
     found = dict((r.id, p) for r, p in check_headers(root, rows))
     assert "clip file missing" in found["c000"] and "unreadable" in found["c001"]
     assert "c002.npz" in found["c002"] and "fewer than 16 frames" in found["c003"]
-
-
 
 
 def test_load_clip_names_the_file(tmp_path):

@@ -15,9 +15,11 @@ def source(tmp_path, n=10, frames=40, bad=None):
     captions, rng = {}, np.random.default_rng(0)
     for i in range(n):
         kind = (bad or {}).get(i)
-        arrays = {"range_time": rng.random((256 if kind != "bins" else 200, frames if kind != "frames" else 5)),
-                  "doppler_time": rng.random((128, frames if kind != "frames" else 5)),
-                  "azimuth_time": rng.random((128, frames if kind != "frames" else 5))}
+        arrays = {
+            "range_time": rng.random((256 if kind != "bins" else 200, frames if kind != "frames" else 5)),
+            "doppler_time": rng.random((128, frames if kind != "frames" else 5)),
+            "azimuth_time": rng.random((128, frames if kind != "frames" else 5)),
+        }
         if kind == "nan":
             arrays["doppler_time"][3, 3] = np.nan
         if i % 2:
@@ -53,8 +55,12 @@ def test_every_problem_is_listed_before_anything_is_written(tmp_path):
         convert_folder(src, caps, tmp_path / "out")
     message = str(err.value)
     assert message.startswith("4 problem(s)") and "nothing was written" in message
-    for expected in ("clip1.npz: range_time must be [256, T], got [200, 40]", "clip4: fewer than 16 frames",
-                     "clip7.npz: doppler_time holds NaN or Inf", "clip 'clip8': field 'captions'"):
+    for expected in (
+        "clip1.npz: range_time must be [256, T], got [200, 40]",
+        "clip4: fewer than 16 frames",
+        "clip7.npz: doppler_time holds NaN or Inf",
+        "clip 'clip8': field 'captions'",
+    ):
         assert expected in message, expected
     assert sorted(p.name for p in tmp_path.iterdir()) == ["caps.json", "src"]
 

@@ -25,15 +25,18 @@ def _with_and_without_bom(tmp_path, name, text):
     return plain, marked
 
 
-@pytest.mark.parametrize("name, text, read", [
-    ("classes.txt", "walk\nsit_down\n", read_classes),
-    ("classes.json", '{"walk": "walks"}', read_classes),
-    ("templates.txt", "a person {}.\n", read_templates),
-    ("captions.json", '{"c1": ["walks"]}', lambda p: read_captions(p)),
-    ("captions.jsonl", '{"id": "c1", "captions": ["walks"]}\n', lambda p: read_captions(p)),
-    ("labels.csv", "id,label\nc1,walk\n", read_labels),
-    ("labels.json", '{"c1": "walk"}', read_labels),
-])
+@pytest.mark.parametrize(
+    "name, text, read",
+    [
+        ("classes.txt", "walk\nsit_down\n", read_classes),
+        ("classes.json", '{"walk": "walks"}', read_classes),
+        ("templates.txt", "a person {}.\n", read_templates),
+        ("captions.json", '{"c1": ["walks"]}', lambda p: read_captions(p)),
+        ("captions.jsonl", '{"id": "c1", "captions": ["walks"]}\n', lambda p: read_captions(p)),
+        ("labels.csv", "id,label\nc1,walk\n", read_labels),
+        ("labels.json", '{"c1": "walk"}', read_labels),
+    ],
+)
 def test_a_byte_order_mark_is_dropped_from_every_text_input(tmp_path, name, text, read):
     plain, marked = _with_and_without_bom(tmp_path, name, text)
     assert read(marked) == read(plain)
@@ -69,7 +72,9 @@ def test_clips_without_captions_are_listed_or_left_out_and_counted(tmp_path):
     src, caps = source(tmp_path, n=30)
     described = {k: v for k, v in json.loads(caps.read_text()).items() if k not in ("clip3", "clip7")}
     caps.write_text(json.dumps(described))
-    with pytest.raises(ConvertError, match=r"2 clip\(s\) in .* have no captions .*--skip-unlabelled.*\n  clip3\n  clip7"):
+    with pytest.raises(
+        ConvertError, match=r"2 clip\(s\) in .* have no captions .*--skip-unlabelled.*\n  clip3\n  clip7"
+    ):
         convert_folder(src, caps, tmp_path / "out")
     assert not (tmp_path / "out").exists()
     for i in range(30, 55):  # 27 undescribed: 20 listed, then a count
@@ -100,16 +105,23 @@ def test_a_long_recording_is_cut_into_windows_that_keep_its_split_and_labels(tmp
     rng = np.random.default_rng(0)
     lines = ["id,label,start_frame,end_frame"]
     for i in range(3):
-        np.savez(src / f"r{i}.npz", range_time=rng.random((256, 100)), doppler_time=rng.random((128, 100)),
-                 azimuth_time=rng.random((128, 100)))
+        np.savez(
+            src / f"r{i}.npz",
+            range_time=rng.random((256, 100)),
+            doppler_time=rng.random((128, 100)),
+            azimuth_time=rng.random((128, 100)),
+        )
         lines += [f"r{i},walk,0,60", f"r{i},sit_down,60,100"]
     (tmp_path / "labels.csv").write_text("\n".join(lines) + "\n")
     out = convert_folder(src, None, tmp_path / "out", labels_file=tmp_path / "labels.csv", window=40, stride=30)
     records = {r.id: r for r in read_manifest(out)}
     assert sorted(records) == [f"r{i}_w{k:03d}" for i in range(3) for k in range(3)]
     w1 = records["r0_w001"]  # frames 30-70: walk 30-60, sit down 60-70
-    assert w1.num_frames == 40 and w1.activities == ("walk", "sit_down") and w1.extras["source"] == {
-        "clip": "r0", "start_frame": 30, "end_frame": 70}
+    assert (
+        w1.num_frames == 40
+        and w1.activities == ("walk", "sit_down")
+        and w1.extras["source"] == {"clip": "r0", "start_frame": 30, "end_frame": 70}
+    )
     assert [(s["start_frame"], s["end_frame"]) for s in w1.segments] == [(0, 30), (30, 40)]
     assert records["r0_w000"].activities == ("walk",) and records["r0_w002"].activities == ("sit_down",)
     for i in range(3):  # a recording's windows share one split: no leakage between its overlapping windows
@@ -140,9 +152,11 @@ def test_a_dataset_without_train_or_val_clips_passes_the_check_with_a_note(tmp_p
 
     data = tiny_dataset(tmp_path / "d", n=6, splits=["train"] * 4 + ["test"] * 2)
     assert check_dataset(resolve_data(data)) == []
-    assert split_notes(resolve_data(data)) == ["val split is empty: `seqclip train` needs clips in train and val; "
-                                               "the dataset serves evaluation of its train, test splits "
-                                               "(`seqclip eval --split test`)"]
+    assert split_notes(resolve_data(data)) == [
+        "val split is empty: `seqclip train` needs clips in train and val; "
+        "the dataset serves evaluation of its train, test splits "
+        "(`seqclip eval --split test`)"
+    ]
     test_only = tiny_dataset(tmp_path / "t", n=3, splits=["test"] * 3)
     assert check_dataset(resolve_data(test_only)) == []
     assert "train and val splits are empty" in split_notes(resolve_data(test_only))[0]
@@ -172,8 +186,9 @@ def test_a_window_shorter_than_a_clip_is_refused_before_anything_is_read(tmp_pat
 
 def test_a_segment_that_overlaps_and_overruns_the_clip_is_reported_for_both(tmp_path):
     src, _ = har_folder(tmp_path, n=3)  # 48 frames each
-    (tmp_path / "labels.json").write_text(json.dumps({"S01_A01_R1": [["walk", 0, 30], ["sit_down", 20, 90]],
-                                                      "S01_A02_R1": "walk", "S01_A03_R1": "walk"}))
+    (tmp_path / "labels.json").write_text(
+        json.dumps({"S01_A01_R1": [["walk", 0, 30], ["sit_down", 20, 90]], "S01_A02_R1": "walk", "S01_A03_R1": "walk"})
+    )
     with pytest.raises(ConvertError) as err:
         convert_folder(src, None, tmp_path / "out", labels_file=tmp_path / "labels.json")
     text = str(err.value)

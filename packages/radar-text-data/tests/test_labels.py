@@ -29,8 +29,12 @@ def har_folder(tmp_path, n=12, frames=48):
     lines = ["id,label"]
     for i in range(n):
         cid = f"S{i // 3 + 1:02d}_A{i % 3 + 1:02d}_R1"
-        np.savez(src / f"{cid}.npz", range_time=rng.random((256, frames)), doppler_time=rng.random((128, frames)),
-                 azimuth_time=rng.random((128, frames)))
+        np.savez(
+            src / f"{cid}.npz",
+            range_time=rng.random((256, frames)),
+            doppler_time=rng.random((128, frames)),
+            azimuth_time=rng.random((128, frames)),
+        )
         lines.append(f"{cid},{ACTIONS[i % 3]}")
     (tmp_path / "labels.csv").write_text("\n".join(lines) + "\n")
     return src, tmp_path / "labels.csv"
@@ -43,7 +47,9 @@ def test_a_har_folder_with_a_label_table_converts_with_captions_segments_and_cla
     records = read_manifest(out)
     first = next(r for r in records if r.id == "S01_A02_R1")
     assert first.activities == ("sit_down",) and first.segments[0]["end_frame"] == 48
-    assert first.captions == tuple(t.format("sit down")[:1].upper() + t.format("sit down")[1:] for t in CAPTION_TEMPLATES)
+    assert first.captions == tuple(
+        t.format("sit down")[:1].upper() + t.format("sit down")[1:] for t in CAPTION_TEMPLATES
+    )
     assert first.captions_reversed is None
     classes = {c.name: c for c in read_classes(out / "classes.json")}
     assert sorted(classes) == sorted(ACTIONS) and classes["sit_down"].prompts == first.captions
@@ -51,12 +57,22 @@ def test_a_har_folder_with_a_label_table_converts_with_captions_segments_and_cla
 
 def test_timed_segments_give_captions_in_temporal_order_and_reversed_ones(tmp_path):
     src, _ = har_folder(tmp_path, n=3)
-    table = {"S01_A01_R1": [["stand up", 30, 48], ["sit down", 0, 30]], "S01_A02_R1": "walking",
-             "S01_A03_R1": [["wave", 0, 20]]}
+    table = {
+        "S01_A01_R1": [["stand up", 30, 48], ["sit down", 0, 30]],
+        "S01_A02_R1": "walking",
+        "S01_A03_R1": [["wave", 0, 20]],
+    }
     (tmp_path / "labels.json").write_text(json.dumps(table))
     (tmp_path / "templates.txt").write_text("someone: {}\n")
-    out = convert_folder(src, None, tmp_path / "out", labels_file=tmp_path / "labels.json",
-                         templates_file=tmp_path / "templates.txt", val_fraction=0.34, test_fraction=0.0)  # a val clip: data check flags none
+    out = convert_folder(
+        src,
+        None,
+        tmp_path / "out",
+        labels_file=tmp_path / "labels.json",
+        templates_file=tmp_path / "templates.txt",
+        val_fraction=0.34,
+        test_fraction=0.0,
+    )  # a val clip: data check flags none
     two = next(r for r in read_manifest(out) if r.id == "S01_A01_R1")
     assert two.activities == ("sit down", "stand up")
     assert two.captions == ("Someone: sit down, then stand up",)
@@ -66,8 +82,9 @@ def test_timed_segments_give_captions_in_temporal_order_and_reversed_ones(tmp_pa
 
 def test_label_problems_are_listed_with_the_clip_and_nothing_is_written(tmp_path):
     src, _ = har_folder(tmp_path, n=3)
-    (tmp_path / "labels.json").write_text(json.dumps({"S01_A01_R1": [["wave", 0, 99]], "S01_A02_R1": "walk",
-                                                      "S01_A03_R1": "clap", "ghost": "run"}))
+    (tmp_path / "labels.json").write_text(
+        json.dumps({"S01_A01_R1": [["wave", 0, 99]], "S01_A02_R1": "walk", "S01_A03_R1": "clap", "ghost": "run"})
+    )
     with pytest.raises(ConvertError) as err:
         convert_folder(src, None, tmp_path / "out", labels_file=tmp_path / "labels.json")
     text = str(err.value)
@@ -75,13 +92,16 @@ def test_label_problems_are_listed_with_the_clip_and_nothing_is_written(tmp_path
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("body, message", [
-    ("clip,label\na,walk\n", "expected the header"),
-    ("id,label\na,walk\na,run\n", "several labels without start/end frames"),
-    ("id,label,start_frame,end_frame\na,walk,0,40\na,run,30,60\n", "overlap"),
-    ("id,label,start_frame,end_frame\na,walk,10,5\n", "0 <= start_frame < end_frame"),
-    ("id,label\na,,\n", "expected 2 fields"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ("clip,label\na,walk\n", "expected the header"),
+        ("id,label\na,walk\na,run\n", "several labels without start/end frames"),
+        ("id,label,start_frame,end_frame\na,walk,0,40\na,run,30,60\n", "overlap"),
+        ("id,label,start_frame,end_frame\na,walk,10,5\n", "0 <= start_frame < end_frame"),
+        ("id,label\na,,\n", "expected 2 fields"),
+    ],
+)
 def test_bad_label_tables_are_named_with_file_and_line(tmp_path, body, message):
     path = tmp_path / "labels.csv"
     path.write_text(body)
@@ -101,7 +121,9 @@ def test_rendering_is_deterministic_and_keeps_the_segment_order(order):
     for caption in captions:
         assert caption.lower().count(", then ") == len(order) - 1
         parts = caption.lower().rstrip(".").split(", then ")
-        assert [p.endswith(ph) or p == ph for p, ph in zip(parts, phrases, strict=True)][1:] == [True] * (len(order) - 1)
+        assert [p.endswith(ph) or p == ph for p, ph in zip(parts, phrases, strict=True)][1:] == [True] * (
+            len(order) - 1
+        )
         assert phrases[0] in parts[0]
     if order == order[::-1]:
         assert reverse is None
@@ -122,12 +144,20 @@ def test_csv_segments_come_back_sorted_by_start(tmp_path_factory, segments):
 
 def test_a_class_file_adds_descriptions_to_the_labels_it_names_and_refuses_other_names(tmp_path):
     src, labels = har_folder(tmp_path)
-    (tmp_path / "c.json").write_text(json.dumps({"walking": {"descriptions": ["a person travels forward."]},
-                                                 "sit_down": {"phrase": "sits down", "descriptions": ["a person ends seated."]}}))
+    (tmp_path / "c.json").write_text(
+        json.dumps(
+            {
+                "walking": {"descriptions": ["a person travels forward."]},
+                "sit_down": {"phrase": "sits down", "descriptions": ["a person ends seated."]},
+            }
+        )
+    )
     out = convert_folder(src, None, tmp_path / "out", labels_file=labels, classes_file=tmp_path / "c.json")
     classes = {c.name: c for c in read_classes(out / "classes.json")}
     assert classes["walking"].descriptions == ("a person travels forward.",)
-    assert classes["walking"].prompts == tuple(render_captions(["walking"])[0])  # the rendered captions stay its prompts
+    assert classes["walking"].prompts == tuple(
+        render_captions(["walking"])[0]
+    )  # the rendered captions stay its prompts
     assert classes["sit_down"].phrase == "sits down" and classes["jumping jacks"].descriptions == ()
     (tmp_path / "bad.json").write_text(json.dumps({"moonwalk": {"descriptions": ["a person glides."]}}))
     with pytest.raises(ConvertError, match="class 'moonwalk' is not among the labels"):

@@ -58,10 +58,14 @@ def test_splits_follow_the_toolbox():
         expected = _toolbox_random_split(actions)
         for subject in SUBJECTS:
             for action in actions:
-                assert (mmfi_split(subject, action, "random", protocol) == "train") == (action in expected.get(subject, []))
+                assert (mmfi_split(subject, action, "random", protocol) == "train") == (
+                    action in expected.get(subject, [])
+                )
     assert [s for s in SUBJECTS if mmfi_split(s, "A01", "cross_scene", "protocol3") == "test"] == SUBJECTS[30:]
     assert [s for s in SUBJECTS if mmfi_split(s, "A01", "cross_subject", "protocol3") == "test"] == SUBJECTS[4::5]
-    assert len(MMFI_ACTIONS) == 27 and set(MMFI_PROTOCOLS["protocol1"]) | set(MMFI_PROTOCOLS["protocol2"]) == set(MMFI_ACTIONS)
+    assert len(MMFI_ACTIONS) == 27 and set(MMFI_PROTOCOLS["protocol1"]) | set(MMFI_PROTOCOLS["protocol2"]) == set(
+        MMFI_ACTIONS
+    )
 
 
 def test_recordings_and_dataset(tmp_path):

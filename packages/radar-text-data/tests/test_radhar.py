@@ -1,4 +1,5 @@
-"""radhar.py and recordings.py: RadHAR's ti_mmwave dumps read field by field, its layout, and the dataset written from it."""
+"""radhar.py and recordings.py: RadHAR's ti_mmwave dumps read field by field, its layout, and the dataset written from
+it."""
 
 import json
 
@@ -17,8 +18,10 @@ from radar_text_data.testing import radhar_folder, write_radhar_file
 
 
 def test_every_field_is_read_in_the_sensors_axes(tmp_path):
-    frames = [np.array([[1.0, 0.5, 0.1, 0.6147, 30.0], [2.0, -0.25, 0.0, 0.0, 12.5]]),
-              np.array([[3.0, 0.0, -0.2, -1.2294, 40.0]])]
+    frames = [
+        np.array([[1.0, 0.5, 0.1, 0.6147, 30.0], [2.0, -0.25, 0.0, 0.0, 12.5]]),
+        np.array([[3.0, 0.0, -0.2, -1.2294, 40.0]]),
+    ]
     stamps = [100.25, 100.26]
     path = write_radhar_file(tmp_path / "r.txt", frames, stamps)
     cloud = read_radhar_file(path)
@@ -52,8 +55,11 @@ def test_a_bad_block_is_named_by_file_and_line(tmp_path):
 def test_the_layout_is_checked(tmp_path):
     data = radhar_folder(tmp_path, {"Train/jack": ["a", "b"], "Test/walk": ["c"]}, frames=4)
     found = radhar_files(tmp_path)  # the folder above Data/ works too
-    assert [(f.name, split, act) for f, split, act in found] == [("a.txt", "train", "jack"), ("b.txt", "train", "jack"),
-                                                                 ("c.txt", "test", "walk")]
+    assert [(f.name, split, act) for f, split, act in found] == [
+        ("a.txt", "train", "jack"),
+        ("b.txt", "train", "jack"),
+        ("c.txt", "test", "walk"),
+    ]
     assert radhar_files(data) == found
     (data / "Train" / "running").mkdir()
     with pytest.raises(RadHARFormatError, match="running: not a RadHAR activity folder"):
@@ -63,11 +69,20 @@ def test_the_layout_is_checked(tmp_path):
 
 
 def test_convert_writes_official_splits_val_by_file_and_labelled_windows(tmp_path):
-    radhar_folder(tmp_path / "src", {"Train/jack": ["j1", "j2", "j3"], "Train/boxing": ["b1", "b2"],
-                                     "Test/jack": ["j4"], "Test/boxing": ["b3"]}, frames=90)  # 3 s at 30 fps
+    radhar_folder(
+        tmp_path / "src",
+        {"Train/jack": ["j1", "j2", "j3"], "Train/boxing": ["b1", "b2"], "Test/jack": ["j4"], "Test/boxing": ["b3"]},
+        frames=90,
+    )  # 3 s at 30 fps
     seen = []
-    out = convert_radhar(tmp_path / "src", tmp_path / "out", window=64, stride=32, val_fraction=0.34,
-                         progress=lambda done, total: seen.append((done, total)))
+    out = convert_radhar(
+        tmp_path / "src",
+        tmp_path / "out",
+        window=64,
+        stride=32,
+        val_fraction=0.34,
+        progress=lambda done, total: seen.append((done, total)),
+    )
     assert seen[-1] == (7, 7)
     records = read_manifest(out)
     by_file: dict[str, set[str]] = {}
@@ -98,8 +113,11 @@ def test_a_bad_file_leaves_nothing(tmp_path):
 def test_val_is_carved_per_label_by_recording_and_a_lone_recording_stays_in_train(tmp_path):
     from radar_text_data.recordings import Recording, carve_val
 
-    recs = [Recording(f"{label}{i}", "train", label, tmp_path / f"{label}{i}.txt", lambda: None)
-            for label, n in (("a", 10), ("b", 1)) for i in range(n)] + [Recording("t", "test", "a", tmp_path, lambda: None)]
+    recs = [
+        Recording(f"{label}{i}", "train", label, tmp_path / f"{label}{i}.txt", lambda: None)
+        for label, n in (("a", 10), ("b", 1))
+        for i in range(n)
+    ] + [Recording("t", "test", "a", tmp_path, lambda: None)]
     carved = carve_val(recs, 0.2, seed=0)
     assert [r.id for r in carved] == [r.id for r in recs]  # order kept
     assert sum(r.split == "val" for r in carved if r.label == "a") == 2

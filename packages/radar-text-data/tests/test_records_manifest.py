@@ -20,15 +20,23 @@ from radar_text_data import (
 
 text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=12).filter(str.strip)
 rows = st.fixed_dictionaries(
-    {"id": text, "split": st.sampled_from(["train", "val", "test"]), "file": st.just("clips/x.npz"),
-     "captions": st.lists(text, min_size=1, max_size=3)},
-    optional={"segments": st.lists(st.fixed_dictionaries({"activity": text, "start_frame": st.integers(0, 9)}),
-                                   max_size=3),
-              "frame_rate_hz": st.one_of(st.none(), st.floats(0, 100), st.integers(0, 100)),
-              "num_frames": st.one_of(st.none(), st.integers(0, 999)),
-              "radar": st.one_of(st.none(), st.dictionaries(text, st.integers())),
-              "captions_reversed": st.lists(text, min_size=1, max_size=3), "twin_of": text,
-              "subject": st.dictionaries(text, st.floats(allow_nan=False)), "lab_note": text})
+    {
+        "id": text,
+        "split": st.sampled_from(["train", "val", "test"]),
+        "file": st.just("clips/x.npz"),
+        "captions": st.lists(text, min_size=1, max_size=3),
+    },
+    optional={
+        "segments": st.lists(st.fixed_dictionaries({"activity": text, "start_frame": st.integers(0, 9)}), max_size=3),
+        "frame_rate_hz": st.one_of(st.none(), st.floats(0, 100), st.integers(0, 100)),
+        "num_frames": st.one_of(st.none(), st.integers(0, 999)),
+        "radar": st.one_of(st.none(), st.dictionaries(text, st.integers())),
+        "captions_reversed": st.lists(text, min_size=1, max_size=3),
+        "twin_of": text,
+        "subject": st.dictionaries(text, st.floats(allow_nan=False)),
+        "lab_note": text,
+    },
+)
 
 
 @given(row=rows)
@@ -42,22 +50,27 @@ def test_the_old_twin_field_name_is_read_under_the_new_one_with_a_warning():
     with pytest.warns(FutureWarning, match="hard_negative_of -> twin_of"):
         record = ClipRecord.from_dict(row, "m.jsonl:3")
     assert record.twin_of == "b" and record.to_dict()["twin_of"] == "b" and "hard_negative_of" not in record.to_dict()
-    with pytest.raises(RecordError, match="both hard_negative_of and its new name twin_of"), \
-            pytest.warns(FutureWarning):
+    with (
+        pytest.raises(RecordError, match="both hard_negative_of and its new name twin_of"),
+        pytest.warns(FutureWarning),
+    ):
         ClipRecord.from_dict({**row, "twin_of": "c"}, "m.jsonl:4")
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"captions": []}, "field 'captions': expected a non-empty list"),
-    ({"captions": ["ok", " "]}, "field 'captions'"),
-    ({"split": "training"}, "field 'split': 'training' is not one of"),
-    ({"file": "../outside.npz"}, "field 'file'"),
-    ({"num_frames": -3}, "field 'num_frames': expected a non-negative int"),
-    ({"num_frames": True}, "field 'num_frames'"),
-    ({"segments": [{"start_frame": 0}]}, "field 'segments'"),
-    ({"radar": "iwr1443"}, "field 'radar'"),
-    ({"id": 7}, "field 'id'"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"captions": []}, "field 'captions': expected a non-empty list"),
+        ({"captions": ["ok", " "]}, "field 'captions'"),
+        ({"split": "training"}, "field 'split': 'training' is not one of"),
+        ({"file": "../outside.npz"}, "field 'file'"),
+        ({"num_frames": -3}, "field 'num_frames': expected a non-negative int"),
+        ({"num_frames": True}, "field 'num_frames'"),
+        ({"segments": [{"start_frame": 0}]}, "field 'segments'"),
+        ({"radar": "iwr1443"}, "field 'radar'"),
+        ({"id": 7}, "field 'id'"),
+    ],
+)
 def test_validation_names_the_place_and_the_field(change, message):
     row = {"id": "a", "split": "train", "file": "clips/a.npz", "captions": ["x"], **change}
     with pytest.raises(RecordError, match=message) as err:
@@ -82,8 +95,20 @@ def test_manifest_reading_names_file_and_line_and_keeps_going_when_scanning(tmp_
 
 
 def test_writing_sorts_by_id_and_round_trips_byte_for_byte(tmp_path):
-    rows = [{"id": i, "split": "val", "file": f"clips/{i}.npz", "captions": [i], "segments": [], "frame_rate_hz": None,
-             "num_frames": 3, "radar": None, "extra": {"z": 1, "a": [1, 2]}} for i in ("b", "a", "c")]
+    rows = [
+        {
+            "id": i,
+            "split": "val",
+            "file": f"clips/{i}.npz",
+            "captions": [i],
+            "segments": [],
+            "frame_rate_hz": None,
+            "num_frames": 3,
+            "radar": None,
+            "extra": {"z": 1, "a": [1, 2]},
+        }
+        for i in ("b", "a", "c")
+    ]
     write_manifest(tmp_path, [ClipRecord.from_dict(r) for r in rows])
     data = (tmp_path / "manifest.jsonl").read_bytes()
     assert data == "".join(json.dumps(r, sort_keys=True) + "\n" for r in sorted(rows, key=lambda r: r["id"])).encode()

@@ -59,8 +59,13 @@ def test_shard_samples_are_the_records_and_clips_in_manifest_order(dataset):
 @pytest.mark.parametrize("spec", ["dir", "pattern", "pipe"])
 def test_random_access_to_a_split_of_shards_equals_the_directory(dataset, spec):
     root, shards = dataset
-    location = resolve_data({"dir": shards, "pattern": f"{shards}/val-{{000000..000000}}.tar::{shards}/train-000004.tar",
-                             "pipe": f"pipe:cat {shards}/val-000000.tar"}[spec])
+    location = resolve_data(
+        {
+            "dir": shards,
+            "pattern": f"{shards}/val-{{000000..000000}}.tar::{shards}/train-000004.tar",
+            "pipe": f"pipe:cat {shards}/val-000000.tar",
+        }[spec]
+    )
     assert location.kind == "shards" and location.indexed == (spec == "dir")
     source, reference = open_split(location, "val"), open_split(resolve_data(root), "val")
     assert source.records == reference.records and source.positions() == [0, 1, 2]
@@ -105,8 +110,7 @@ counts = st.lists(st.integers(0, 9), min_size=1, max_size=7)
 
 
 @settings(max_examples=200, deadline=None)
-@given(counts=counts, world=st.integers(1, 3), workers=st.integers(1, 3), seed=st.integers(0, 3),
-       indexed=st.booleans())
+@given(counts=counts, world=st.integers(1, 3), workers=st.integers(1, 3), seed=st.integers(0, 3), indexed=st.booleans())
 def test_every_sample_is_read_by_exactly_one_slot(counts, world, workers, seed, indexed):
     shards = [ShardInfo(f"s{i}", c if indexed else None) for i, c in enumerate(counts)]
     order = list(np.random.default_rng(seed).permutation(len(shards)))
@@ -181,12 +185,21 @@ def test_check_flags_reversed_captions_that_do_not_reverse_the_caption(tmp_path)
     records = read_manifest(root)
     multi = next(r for r in records if r.captions_reversed)
     assert reversal_problems(multi) == []
-    bad = ClipRecord.from_dict({**multi.to_dict(), "captions_reversed": ["stands still, then waves", multi.captions[1]
-                                                                         .replace("waves, then claps", "claps, then waves")]})
+    bad = ClipRecord.from_dict(
+        {
+            **multi.to_dict(),
+            "captions_reversed": [
+                "stands still, then waves",
+                multi.captions[1].replace("waves, then claps", "claps, then waves"),
+            ],
+        }
+    )
     single = next(r for r in records if not r.captions_reversed)
     lone = ClipRecord.from_dict({**single.to_dict(), "captions_reversed": [single.captions[0]]})
-    assert len(reversal_problems(bad)) == 1 and "captions_reversed[0] does not reverse captions[0]" in \
-        reversal_problems(bad)[0]
+    assert (
+        len(reversal_problems(bad)) == 1
+        and "captions_reversed[0] does not reverse captions[0]" in reversal_problems(bad)[0]
+    )
     assert "needs 2 or more" in reversal_problems(lone)[0]
     write_manifest(root, [bad if r.id == bad.id else lone if r.id == lone.id else r for r in records])
     problems = check_dataset(resolve_data(root))

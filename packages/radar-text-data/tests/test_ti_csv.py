@@ -9,8 +9,15 @@ from radar_text_data.ti_csv import TICsvFormatError, convert_ti_csv, read_ti_csv
 
 
 def _points(rng, k):
-    return np.column_stack([rng.uniform(-1, 1, k), rng.uniform(1, 4, k), rng.uniform(0, 1, k), rng.uniform(-2, 2, k),
-                            rng.uniform(5, 30, k)])
+    return np.column_stack(
+        [
+            rng.uniform(-1, 1, k),
+            rng.uniform(1, 4, k),
+            rng.uniform(0, 1, k),
+            rng.uniform(-2, 2, k),
+            rng.uniform(5, 30, k),
+        ]
+    )
 
 
 def test_every_field_frames_and_gaps(tmp_path):
@@ -21,8 +28,9 @@ def test_every_field_frames_and_gaps(tmp_path):
     assert [len(f) for f in cloud.frames] == [3, 1, 0, 2] and np.allclose(cloud.times, [0.0, 0.1, 0.2, 0.3])
     np.testing.assert_allclose(cloud.frames[0], frames[7])
     depth_in_x = read_ti_csv(path, 10.0, axes="-y,x,z")
-    np.testing.assert_allclose(depth_in_x.frames[3][:, :3], np.column_stack([-frames[10][:, 1], frames[10][:, 0],
-                                                                              frames[10][:, 2]]))
+    np.testing.assert_allclose(
+        depth_in_x.frames[3][:, :3], np.column_stack([-frames[10][:, 1], frames[10][:, 0], frames[10][:, 2]])
+    )
     (tmp_path / "bad.csv").write_text("Frame #,X,Y,Z,Doppler\n1,0,1,0,0\n")
     with pytest.raises(TICsvFormatError, match=r"bad.csv: no column Intensity in the header"):
         read_ti_csv(tmp_path / "bad.csv", 10.0)
@@ -39,12 +47,14 @@ def test_labels_from_folders_or_a_file_and_a_dataset(tmp_path):
     recs = ti_csv_recordings(tmp_path / "src", 10.0, val_fraction=0.2, test_fraction=0.2)
     assert {r.id: r.label for r in recs}["sit_down_r0"] == "sit_down"
     assert sorted(r.split for r in recs).count("train") == 4
-    (tmp_path / "labels.csv").write_text("id,label\n" + "".join(f"{d}/r{i},{'wave' if i else 'clap'}\n"
-                                                                 for d in ("sit_down", "walk") for i in range(3)))
+    (tmp_path / "labels.csv").write_text(
+        "id,label\n" + "".join(f"{d}/r{i},{'wave' if i else 'clap'}\n" for d in ("sit_down", "walk") for i in range(3))
+    )
     relabelled = ti_csv_recordings(tmp_path / "src", 10.0, tmp_path / "labels.csv")
     assert {r.label for r in relabelled} == {"wave", "clap"}
-    out = convert_ti_csv(tmp_path / "src", tmp_path / "out", 10.0, window=64, stride=64, val_fraction=0.2,
-                         test_fraction=0.2)
+    out = convert_ti_csv(
+        tmp_path / "src", tmp_path / "out", 10.0, window=64, stride=64, val_fraction=0.2, test_fraction=0.2
+    )
     records = read_manifest(out)
     assert {r.num_frames for r in records} == {64} and len(records) == 6 * 4  # 5.9 s at 50 frames/s: 4 windows
     assert any("sit down" in c for r in records for c in r.captions) and not check_dataset(resolve_data(out))

@@ -22,15 +22,21 @@ from radar_views import RadarConfig, compute_views  # noqa: E402
 def main():
     cfg = RadarConfig()
     frames = 100  # 2 s
-    cube = (point_target_cube(cfg, frames, 2.0, 2.0, 30.0)  # receding at 2 m/s, 30 deg
-            + point_target_cube(cfg, frames, 8.0, -1.0, -20.0, amplitude=0.7))  # approaching, -20 deg
+    cube = (
+        point_target_cube(cfg, frames, 2.0, 2.0, 30.0)  # receding at 2 m/s, 30 deg
+        + point_target_cube(cfg, frames, 8.0, -1.0, -20.0, amplitude=0.7)
+    )  # approaching, -20 deg
     v = compute_views(cube, cfg, normalize="db")
     t_end = frames * cfg.frame_period_s
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.8), constrained_layout=True)
     specs = [
         (v.range_time, (0, cfg.max_range_m), "range-time: row k = k·Δr", "range (m)"),
-        (v.doppler_time, (-cfg.max_velocity_mps, cfg.max_velocity_mps),
-         "Doppler-time: row 64 = 0 m/s, receding above", "radial velocity (m/s)"),
+        (
+            v.doppler_time,
+            (-cfg.max_velocity_mps, cfg.max_velocity_mps),
+            "Doppler-time: row 64 = 0 m/s, receding above",
+            "radial velocity (m/s)",
+        ),
         (v.azimuth_time, (-1, 1), "azimuth-time: row k ↔ sin θ = (k−64)/64", "sin θ"),
     ]
     for ax, (img, (lo, hi), title, ylabel) in zip(axes, specs, strict=True):

@@ -10,12 +10,13 @@ from radar_views import SPEED_OF_LIGHT, RadarConfig
 def chirp_start_times(cfg: RadarConfig, frames: int) -> np.ndarray:
     """Start time of every chirp ``[F, L, TX]``: TDM slots fire one chirp period apart."""
     f = np.arange(frames)[:, None, None] * cfg.frame_period_s
-    lm = (np.arange(cfg.num_loops)[None, :, None] * cfg.num_tx + np.arange(cfg.num_tx)[None, None, :])
+    lm = np.arange(cfg.num_loops)[None, :, None] * cfg.num_tx + np.arange(cfg.num_tx)[None, None, :]
     return f + lm * cfg.chirp_period_s
 
 
-def point_target_cube(cfg: RadarConfig, frames: int, r0: float, v: float, theta_deg: float,
-                      amplitude: float = 1.0) -> np.ndarray:
+def point_target_cube(
+    cfg: RadarConfig, frames: int, r0: float, v: float, theta_deg: float, amplitude: float = 1.0
+) -> np.ndarray:
     """A scatterer at range ``r0 + v t`` and azimuth ``theta``: complex64 ``[F, L, TX, RX, N]``."""
     t_fast = np.arange(cfg.num_samples) / cfg.sample_rate_hz  # [N]
     t_abs = chirp_start_times(cfg, frames)[..., None, None] + cfg.adc_start_s + t_fast  # [F, L, TX, 1, N]

@@ -39,8 +39,14 @@ def test_crop_with_start_and_mapping_input():
         (lambda d: d.update(doppler_time=d["doppler_time"][:64]), "128 bins"),
         (lambda d: d["azimuth_time"].__setitem__((0, 0), np.nan), "NaN"),
         (lambda d: d.update(range_time=d["range_time"][:, :40]), "disagree"),
-        (lambda d: d.update(range_time=d["range_time"][:, :8], doppler_time=d["doppler_time"][:, :8],
-                            azimuth_time=d["azimuth_time"][:, :8]), "at least 16 frames"),
+        (
+            lambda d: d.update(
+                range_time=d["range_time"][:, :8],
+                doppler_time=d["doppler_time"][:, :8],
+                azimuth_time=d["azimuth_time"][:, :8],
+            ),
+            "at least 16 frames",
+        ),
     ],
 )
 def test_crop_or_pad_bad_inputs(mutate, match):

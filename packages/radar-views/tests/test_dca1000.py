@@ -31,8 +31,9 @@ def test_round_trip_is_exact(tmp_path, fmt, iq_swap):
 
 def test_xwr18xx_byte_layout_is_pinned(tmp_path):
     """int16 groups I(n), I(n+1), Q(n), Q(n+1); order chirp (loop, TX slot) -> rx -> sample."""
-    cfg = RadarConfig(num_samples=4, num_loops=2, tx_positions=[(0, 0), (4, 0)],
-                      rx_positions=[(0, 0), (1, 0)], chirp_period_s=60e-6)
+    cfg = RadarConfig(
+        num_samples=4, num_loops=2, tx_positions=[(0, 0), (4, 0)], rx_positions=[(0, 0), (1, 0)], chirp_period_s=60e-6
+    )
     n = 2 * 2 * 2 * 4  # loops * tx * rx * samples
     index = np.arange(n)
     raw = np.empty(2 * n, dtype="<i2")

@@ -20,8 +20,14 @@ def _noisy(cube: np.ndarray, seed: int = 0) -> np.ndarray:
 
 
 @settings(max_examples=25, deadline=None)
-@given(sensor=st.sampled_from(sorted(PROFILES)), r0=st.floats(1.0, 8.0), speed=st.floats(0.25, 0.85), sign=st.sampled_from((-1, 1)),
-       theta=st.floats(-50.0, 50.0), seed=st.integers(0, 2**16))
+@given(
+    sensor=st.sampled_from(sorted(PROFILES)),
+    r0=st.floats(1.0, 8.0),
+    speed=st.floats(0.25, 0.85),
+    sign=st.sampled_from((-1, 1)),
+    theta=st.floats(-50.0, 50.0),
+    seed=st.integers(0, 2**16),
+)
 def test_a_point_target_is_found_within_one_bin(sensor, r0, speed, sign, theta, seed):
     cfg = PROFILES[sensor]
     v = sign * speed * cfg.max_velocity_mps  # a mover: clutter removal leaves it
@@ -58,8 +64,13 @@ def test_detected_points_render_where_the_views_chain_puts_the_target():
 
 
 @settings(max_examples=30, deadline=None)
-@given(n=st.integers(1, 40), guard=st.integers(0, 4), train=st.integers(1, 8), mode=st.sampled_from(("ca", "caso")),
-       seed=st.integers(0, 2**16))
+@given(
+    n=st.integers(1, 40),
+    guard=st.integers(0, 4),
+    train=st.integers(1, 8),
+    mode=st.sampled_from(("ca", "caso")),
+    seed=st.integers(0, 2**16),
+)
 def test_the_noise_estimate_equals_a_loop_over_cells(n, guard, train, mode, seed):
     from radar_views.detection import _noise_estimate
 

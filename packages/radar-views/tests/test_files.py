@@ -73,8 +73,9 @@ with output_lock(sys.argv[1], command="holder --out x"):
 
 
 def _holder(target, fork=False):
-    proc = subprocess.Popen([sys.executable, "-c", HOLD, str(target), *(["fork"] if fork else [])],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(target), *(["fork"] if fork else [])], stdout=subprocess.PIPE, text=True
+    )
     assert proc.stdout.readline().strip() == "held"
     return proc
 
@@ -84,8 +85,11 @@ def test_a_held_output_is_refused_naming_the_holder_and_released_with_its_lock_f
 
     holder = _holder(tmp_path / "out")
     try:
-        with pytest.raises(OutputLockedError, match=rf"out is being written by another command \(pid {holder.pid}: "
-                                                    r"holder --out x\)"):
+        with pytest.raises(
+            OutputLockedError,
+            match=rf"out is being written by another command \(pid {holder.pid}: "
+            r"holder --out x\)",
+        ):
             with output_lock(tmp_path / "out"):
                 pass
     finally:

@@ -23,14 +23,23 @@ def _cloud(points, times=None) -> PointCloud:
 
 
 @settings(max_examples=60, deadline=None)
-@given(dist=st.floats(0.5, 10.0), azimuth=st.floats(-60, 60), elevation=st.floats(-20, 20),
-       velocity=st.floats(-7.0, 7.0), db=st.floats(0, 60), smoothing=st.floats(0.3, 3.0))
+@given(
+    dist=st.floats(0.5, 10.0),
+    azimuth=st.floats(-60, 60),
+    elevation=st.floats(-20, 20),
+    velocity=st.floats(-7.0, 7.0),
+    db=st.floats(0, 60),
+    smoothing=st.floats(0.3, 3.0),
+)
 def test_one_point_lands_in_the_bins_its_coordinates_give(dist, azimuth, elevation, velocity, db, smoothing):
     az, el = np.radians(azimuth), np.radians(elevation)
     x, y, z = dist * np.cos(el) * np.sin(az), dist * np.cos(el) * np.cos(az), dist * np.sin(el)
     views = point_cloud_views(_cloud([[x, y, z, velocity, db]]), GRID, smoothing=smoothing)
-    expected = (dist / GRID.range_resolution_m, 64 + velocity / GRID.velocity_resolution_mps,
-                64 * (1 + np.cos(el) * np.sin(az)))  # the direction cosine x / |p| is what the array measures
+    expected = (
+        dist / GRID.range_resolution_m,
+        64 + velocity / GRID.velocity_resolution_mps,
+        64 * (1 + np.cos(el) * np.sin(az)),
+    )  # the direction cosine x / |p| is what the array measures
     for view, row in zip((views.range_time, views.doppler_time, views.azimuth_time), expected, strict=True):
         assert view.shape[1] == 1
         assert abs(int(np.argmax(view[:, 0])) - row) <= 0.5 + 1e-6
@@ -40,8 +49,16 @@ def test_one_point_lands_in_the_bins_its_coordinates_give(dist, azimuth, elevati
 
 
 def test_rows_follow_the_views_conventions():
-    rows = point_bins(np.array([[0.0, 2.0, 0.0, 0.0, 0.0], [1.0, 1.0, 0.0, 1.0, 0.0],
-                                [0.0, 3.0, 0.0, -1.0 + 2 * GRID.max_velocity_mps, 0.0]]), GRID)
+    rows = point_bins(
+        np.array(
+            [
+                [0.0, 2.0, 0.0, 0.0, 0.0],
+                [1.0, 1.0, 0.0, 1.0, 0.0],
+                [0.0, 3.0, 0.0, -1.0 + 2 * GRID.max_velocity_mps, 0.0],
+            ]
+        ),
+        GRID,
+    )
     assert rows[0] == pytest.approx([2.0 / GRID.range_resolution_m, 64, 64])  # ahead, at rest
     assert rows[1, 2] == pytest.approx(64 * (1 + np.sqrt(0.5)))  # to the right (+x): above row 64
     assert rows[1, 1] == pytest.approx(64 + 1.0 / GRID.velocity_resolution_mps)  # away: above row 64

@@ -24,7 +24,9 @@ def test_default_profile_derived_quantities():
 
 
 @given(
-    r0=st.floats(0.8, 10.0), speed=st.floats(0.5, 6.0), receding=st.booleans(),
+    r0=st.floats(0.8, 10.0),
+    speed=st.floats(0.5, 6.0),
+    receding=st.booleans(),
     theta=st.floats(-60.0, 60.0),
 )
 def test_moving_point_target_peaks_where_the_conventions_say(r0, speed, receding, theta):
@@ -99,8 +101,9 @@ def test_tdm_compensation_keeps_the_azimuth_peak_still():
     peaks = {}
     for comp in (True, False):
         for v in (0.6, -5.5, 5.5):
-            views = compute_views(point_target_cube(CFG, 1, 4.0, v, theta), CFG, normalize="none",
-                                  tdm_compensation=comp)
+            views = compute_views(
+                point_target_cube(CFG, 1, 4.0, v, theta), CFG, normalize="none", tdm_compensation=comp
+            )
             peaks[comp, v] = int(views.azimuth_time[:, 0].argmax())
     assert all(abs(peaks[True, v] - want) <= 1 for v in (0.6, -5.5, 5.5))
     assert abs(peaks[False, 5.5] - peaks[False, -5.5]) >= 3  # uncompensated: moves with speed
@@ -149,14 +152,18 @@ def test_range_domain_input_equals_adc_input():
         adc = RadarViews.concat(iter_views([cube], CFG, clutter_removal=clutter))
         rng = RadarViews.concat(iter_views([profiles], CFG, clutter_removal=clutter, input_domain="range"))
         for name in ("range_time", "doppler_time", "azimuth_time"):
-            np.testing.assert_allclose(getattr(rng, name), getattr(adc, name), rtol=1e-4,
-                                       atol=1e-6 * getattr(adc, name).max())
+            np.testing.assert_allclose(
+                getattr(rng, name), getattr(adc, name), rtol=1e-4, atol=1e-6 * getattr(adc, name).max()
+            )
     with pytest.raises(ValueError, match="input_domain"):
         list(iter_views([profiles], CFG, input_domain="doppler"))
 
 
-@given(split=st.lists(st.integers(1, CFG.num_samples - 1), min_size=1, max_size=3, unique=True),
-       clutter=st.booleans(), tdm=st.booleans())
+@given(
+    split=st.lists(st.integers(1, CFG.num_samples - 1), min_size=1, max_size=3, unique=True),
+    clutter=st.booleans(),
+    tdm=st.booleans(),
+)
 def test_frame_statistics_are_additive_over_range_bins(split, clutter, tdm):
     """Any split of the range bins: Doppler power and covariance sum, range power concatenates."""
     from radar_views import frame_statistics
@@ -165,11 +172,15 @@ def test_frame_statistics_are_additive_over_range_bins(split, clutter, tdm):
     profiles = range_fft(point_target_cube(CFG, 2, 2.5, 1.5, 15.0) + point_target_cube(CFG, 2, 7.0, -0.5, -30.0))
     whole = frame_statistics(profiles, clutter, tdm, input_domain="range")
     edges = [0, *sorted(split), CFG.num_samples]
-    parts = [frame_statistics(profiles[..., a:b], clutter, tdm, input_domain="range")
-             for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    parts = [
+        frame_statistics(profiles[..., a:b], clutter, tdm, input_domain="range")
+        for a, b in zip(edges[:-1], edges[1:], strict=True)
+    ]
     scale = whole.doppler_power.max()
-    np.testing.assert_allclose(np.concatenate([p.range_power for p in parts], axis=1), whole.range_power,
-                               atol=1e-5 * whole.range_power.max())
+    np.testing.assert_allclose(
+        np.concatenate([p.range_power for p in parts], axis=1), whole.range_power, atol=1e-5 * whole.range_power.max()
+    )
     np.testing.assert_allclose(sum(p.doppler_power for p in parts), whole.doppler_power, atol=1e-5 * scale)
-    np.testing.assert_allclose(sum(p.covariance for p in parts), whole.covariance,
-                               atol=1e-5 * np.abs(whole.covariance).max())
+    np.testing.assert_allclose(
+        sum(p.covariance for p in parts), whole.covariance, atol=1e-5 * np.abs(whole.covariance).max()
+    )

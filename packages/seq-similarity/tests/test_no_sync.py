@@ -36,8 +36,9 @@ def test_checks_still_raise_value_errors():
     with pytest.raises(ValueError, match=r"lengths_x must lie in \[1, 4\], got values in \[0, 3\]"):
         soft_dtw(torch.rand(2, 4, 5), lengths_x=torch.tensor([0, 3]))
     with pytest.raises(ValueError, match="text_mask row 1 has no valid token"):
-        SequenceSimilarity(8, "global")(torch.randn(2, 3, 8), torch.randn(2, 3, 8), None,
-                                        torch.tensor([[True, False, False], [False] * 3]))
+        SequenceSimilarity(8, "global")(
+            torch.randn(2, 3, 8), torch.randn(2, 3, 8), None, torch.tensor([[True, False, False], [False] * 3])
+        )
 
 
 def test_the_torch_wavefront_is_one_graph():

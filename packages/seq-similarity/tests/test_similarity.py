@@ -30,8 +30,9 @@ def test_entry_equals_pair_alone_against_plain_reference(kind):
     t, tm = random_batch(g, 3, 9)
     with torch.no_grad():
         got = sim(r, t, rm, tm)
-        want = torch.tensor([[float(pair_similarity(sim, kind, r[i], t[j], rm[i], tm[j])) for j in range(3)]
-                             for i in range(4)])
+        want = torch.tensor(
+            [[float(pair_similarity(sim, kind, r[i], t[j], rm[i], tm[j])) for j in range(3)] for i in range(4)]
+        )
     assert got.shape == (4, 3)
     torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
 
@@ -156,7 +157,10 @@ def test_bad_inputs():
 
 @given(
     kind=st.sampled_from(SIMILARITIES),
-    br=st.integers(1, 4), bt=st.integers(1, 4), lr=st.integers(1, 12), lt=st.integers(1, 8),
+    br=st.integers(1, 4),
+    bt=st.integers(1, 4),
+    lr=st.integers(1, 12),
+    lt=st.integers(1, 8),
     seed=st.integers(0, 2**16),
 )
 def test_properties(kind, br, bt, lr, lt, seed):
@@ -224,14 +228,21 @@ def test_soft_dtw_is_the_function_whichever_name_is_imported_first():
     import subprocess
     import sys
 
-    code = ("import seq_similarity as s; s.SequenceSimilarity; from seq_similarity import soft_dtw; "
-            "assert callable(soft_dtw) and callable(s.soft_dtw), soft_dtw")
+    code = (
+        "import seq_similarity as s; s.SequenceSimilarity; from seq_similarity import soft_dtw; "
+        "assert callable(soft_dtw) and callable(s.soft_dtw), soft_dtw"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
 @given(
-    kind=st.sampled_from(SIMILARITIES), br=st.integers(1, 4), bt=st.integers(1, 4), lr=st.integers(1, 12),
-    lt=st.integers(1, 8), seed=st.integers(0, 2**16), data=st.data(),
+    kind=st.sampled_from(SIMILARITIES),
+    br=st.integers(1, 4),
+    bt=st.integers(1, 4),
+    lr=st.integers(1, 12),
+    lt=st.integers(1, 8),
+    seed=st.integers(0, 2**16),
+    data=st.data(),
 )
 def test_pair_similarities_are_the_grids_entries(kind, br, bt, lr, lt, seed, data):
     """Each pair's logit equals the full grid's entry, component by component, chunked or not."""
@@ -248,8 +259,9 @@ def test_pair_similarities_are_the_grids_entries(kind, br, bt, lr, lt, seed, dat
             assert pairs.keys() == grid.keys()
             for name in grid:
                 torch.testing.assert_close(pairs[name], grid[name][rows, cols], atol=1e-5, rtol=1e-5)
-            torch.testing.assert_close(sim.pair_logits(r, t, rows, cols, rm, tm), sim(r, t, rm, tm)[rows, cols],
-                                       atol=1e-5, rtol=1e-5)
+            torch.testing.assert_close(
+                sim.pair_logits(r, t, rows, cols, rm, tm), sim(r, t, rm, tm)[rows, cols], atol=1e-5, rtol=1e-5
+            )
 
 
 @pytest.mark.parametrize("kind", STRATEGIES)

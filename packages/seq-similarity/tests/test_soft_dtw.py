@@ -24,8 +24,11 @@ def test_matches_plain_dp_values_and_gradients(n, m):
 
 
 @given(
-    n=st.integers(1, 7), m=st.integers(1, 7), p=st.integers(1, 4),
-    gamma=st.sampled_from([0.05, 0.1, 1.0]), seed=st.integers(0, 2**16),
+    n=st.integers(1, 7),
+    m=st.integers(1, 7),
+    p=st.integers(1, 4),
+    gamma=st.sampled_from([0.05, 0.1, 1.0]),
+    seed=st.integers(0, 2**16),
 )
 def test_per_pair_lengths_match_cropped_reference(n, m, p, gamma, seed):
     # the cost beyond each pair's lengths gets exactly zero gradient
@@ -105,8 +108,17 @@ def test_auto_falls_back_to_the_wavefront_when_the_kernel_fails(monkeypatch):
 
     monkeypatch.setitem(sys.modules, "seq_similarity.soft_dtw_triton", types.SimpleNamespace(soft_dtw_forward=broken))
     monkeypatch.setattr(module, "_TRITON_BROKEN", [])
-    monkeypatch.setattr(module, "_backend", lambda name, cost: name if name != "auto"  # "auto" on a pretend GPU
-                        else "torch" if module._TRITON_BROKEN else "triton")
+    monkeypatch.setattr(
+        module,
+        "_backend",
+        lambda name, cost: (
+            name
+            if name != "auto"  # "auto" on a pretend GPU
+            else "torch"
+            if module._TRITON_BROKEN
+            else "triton"
+        ),
+    )
     cost = torch.rand(3, 4, 5)
     with pytest.warns(RuntimeWarning, match="no compiler here"):
         got = soft_dtw(cost, 0.1)

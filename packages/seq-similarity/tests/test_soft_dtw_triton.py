@@ -27,8 +27,13 @@ def test_the_kernel_runs_interpreted():
     assert type(soft_dtw_triton._forward_kernel).__name__ == "InterpretedFunction"
 
 
-@given(n=st.integers(1, 6), m=st.integers(1, 6), p=st.integers(1, 3), gamma=st.sampled_from([0.05, 0.3, 1.0]),
-       seed=st.integers(0, 2**16))
+@given(
+    n=st.integers(1, 6),
+    m=st.integers(1, 6),
+    p=st.integers(1, 3),
+    gamma=st.sampled_from([0.05, 0.3, 1.0]),
+    seed=st.integers(0, 2**16),
+)
 def test_values_and_gradients_match_the_reference_with_ragged_lengths(n, m, p, gamma, seed):
     def kernel(cost, gamma, lx, ly):
         return soft_dtw(cost, gamma, lx, ly, backend="triton")
@@ -71,8 +76,7 @@ def test_finite_difference_gradient():
     torch.manual_seed(4)
     cost = torch.rand(2, 4, 5, dtype=torch.float64, requires_grad=True)
     lx, ly = torch.tensor([4, 2]), torch.tensor([3, 5])
-    assert torch.autograd.gradcheck(lambda c: soft_dtw(c, 0.2, lx, ly, backend="triton"), (cost,), eps=1e-6,
-                                    atol=1e-6)
+    assert torch.autograd.gradcheck(lambda c: soft_dtw(c, 0.2, lx, ly, backend="triton"), (cost,), eps=1e-6, atol=1e-6)
 
 
 def test_unknown_backend_is_refused():

@@ -12,13 +12,33 @@ from importlib.metadata import version
 from . import _deprecations
 from ._lazy import lazy_exports
 
-__all__ = ["SeqClip", "SeqClipConfig", "TrainConfig", "TrainingError", "UserError", "train", "RadarTextDataset",
-           "collate", "retrieval_metrics", "Scorer", "DEFAULT_TEXT_MODEL"]
+__all__ = [
+    "SeqClip",
+    "SeqClipConfig",
+    "TrainConfig",
+    "TrainingError",
+    "UserError",
+    "train",
+    "RadarTextDataset",
+    "collate",
+    "retrieval_metrics",
+    "Scorer",
+    "DEFAULT_TEXT_MODEL",
+]
 __version__ = version("seqclip-cli")
 
-_WHERE = {"SeqClip": "model.seqclip", "SeqClipConfig": "config", "TrainConfig": "config", "TrainingError": "errors",
-          "UserError": "errors", "DEFAULT_TEXT_MODEL": "config", "train": "training.loop",
-          "RadarTextDataset": "data", "collate": "data", "retrieval_metrics": "evaluation.retrieval",
-          "Scorer": "evaluation.scorer"}
+_WHERE = {
+    "SeqClip": "model.seqclip",
+    "SeqClipConfig": "config",
+    "TrainConfig": "config",
+    "TrainingError": "errors",
+    "UserError": "errors",
+    "DEFAULT_TEXT_MODEL": "config",
+    "train": "training.loop",
+    "RadarTextDataset": "data",
+    "collate": "data",
+    "retrieval_metrics": "evaluation.retrieval",
+    "Scorer": "evaluation.scorer",
+}
 __getattr__, __dir__ = lazy_exports(__name__, _WHERE)
 _deprecations.install_module_aliases()

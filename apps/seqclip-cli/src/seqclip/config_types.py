@@ -18,8 +18,9 @@ def check_types(obj: Any, where: str = "") -> None:
     for f in fields(obj):
         value = getattr(obj, f.name)
         if not _matches(value, hints[f.name]):
-            raise TypeError(f"{where}{f.name}: expected {_type_name(hints[f.name])}, got {value!r} "
-                            f"({type(value).__name__})")
+            raise TypeError(
+                f"{where}{f.name}: expected {_type_name(hints[f.name])}, got {value!r} ({type(value).__name__})"
+            )
 
 
 def _matches(value: Any, hint: Any) -> bool:

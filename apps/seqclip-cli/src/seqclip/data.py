@@ -24,8 +24,21 @@ from radar_views import VIEW_NAMES, crop_or_pad
 
 from .config import POSITIVES
 
-__all__ = ["RadarTextDataset", "EpochSampler", "collate", "collate_text", "make_item", "item_text", "draw_crop", "twin_pairs",
-           "sequence_ids", "bad_clip_item", "usable_batches", "BAD_CLIP", "LoaderView"]
+__all__ = [
+    "RadarTextDataset",
+    "EpochSampler",
+    "collate",
+    "collate_text",
+    "make_item",
+    "item_text",
+    "draw_crop",
+    "twin_pairs",
+    "sequence_ids",
+    "bad_clip_item",
+    "usable_batches",
+    "BAD_CLIP",
+    "LoaderView",
+]
 
 BAD_CLIP = "bad_clip"  # key of an item (and a batch) that carries a bad clip's message instead of data
 
@@ -66,22 +79,36 @@ def item_text(record: ClipRecord, position: int, pick: int, positives: str, orde
     """An item's caption ``pick``, the clip's ids and, with ``order_negatives``, the order-reversed
     wording of the caption (when the clip has one)."""
     seq, rev = sequence_ids(record, position)
-    item = {"caption": record.captions[pick], "index": position, "sequence_id": seq,
-            "sample_id": seq if positives == "same_activities" else position}
+    item = {
+        "caption": record.captions[pick],
+        "index": position,
+        "sequence_id": seq,
+        "sample_id": seq if positives == "same_activities" else position,
+    }
     reverse = record.captions_reversed or ()
     if order_negatives and pick < len(reverse):
         item["caption_reversed"], item["reversed_sequence_id"] = reverse[pick], rev
     return item
 
 
-def make_item(arrays: dict[str, np.ndarray], record: ClipRecord, position: int, rng: np.random.Generator | None,
-              length: int, positives: str, order_negatives: bool) -> dict:
+def make_item(
+    arrays: dict[str, np.ndarray],
+    record: ClipRecord,
+    position: int,
+    rng: np.random.Generator | None,
+    length: int,
+    positives: str,
+    order_negatives: bool,
+) -> dict:
     """One training / evaluation item: the views cropped (at a random start when ``rng`` is given,
     else from frame 0) and padded to ``length`` with a mask, and ``item_text``'s caption and ids."""
     start, _, pick = draw_crop(rng, arrays["range_time"].shape[-1], length, len(record.captions))
     views, mask = crop_or_pad(arrays, length=length, multiple=FRAME_MULTIPLE, start=start)
-    return {**{k: torch.from_numpy(v) for k, v in views.as_dict().items()}, "mask": torch.from_numpy(mask),
-            **item_text(record, position, pick, positives, order_negatives)}
+    return {
+        **{k: torch.from_numpy(v) for k, v in views.as_dict().items()},
+        "mask": torch.from_numpy(mask),
+        **item_text(record, position, pick, positives, order_negatives),
+    }
 
 
 class RadarTextDataset(Dataset):
@@ -98,9 +125,19 @@ class RadarTextDataset(Dataset):
     memory-mapped; see ``radar_text_data.DecodedCache``). ``item["index"]`` is the clip's position
     in the split (a stable integer); ``record_at(position)`` gives its record."""
 
-    def __init__(self, data: str | Path | DataLocation, split: str, length: int = MAX_FRAMES, train: bool = True,
-                 seed: int = 0, skip_bad: bool = False, exclude: Collection[str] = (), positives: str = "same_clip",
-                 order_negatives: bool = False, decoded_cache: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        data: str | Path | DataLocation,
+        split: str,
+        length: int = MAX_FRAMES,
+        train: bool = True,
+        seed: int = 0,
+        skip_bad: bool = False,
+        exclude: Collection[str] = (),
+        positives: str = "same_clip",
+        order_negatives: bool = False,
+        decoded_cache: str | Path | None = None,
+    ) -> None:
         self.location = location = data if isinstance(data, DataLocation) else resolve_data(data)
         self.source = open_split(location, split, exclude, decoded_cache)
         if not len(self.source):
@@ -146,8 +183,9 @@ class RadarTextDataset(Dataset):
             raise
         position = self.positions[source_index]
         rng = np.random.default_rng([self.seed, epoch, position]) if self.train else None
-        return make_item(arrays, self.source.records[source_index], position, rng, self.length, self.positives,
-                         self.order_negatives)
+        return make_item(
+            arrays, self.source.records[source_index], position, rng, self.length, self.positives, self.order_negatives
+        )
 
 
 class LoaderView(Dataset):
@@ -203,8 +241,9 @@ class EpochSampler(Sampler[tuple[int, int]]):
     inside one batch of ``batch`` consecutive positions (a single clip is pulled forward to fill a
     gap a pair does not fit in); the epoch's set of samples is unchanged."""
 
-    def __init__(self, size: int, seed: int, shuffle: bool = True, twins: Sequence[tuple[int, int]] = (),
-                 batch: int = 1) -> None:
+    def __init__(
+        self, size: int, seed: int, shuffle: bool = True, twins: Sequence[tuple[int, int]] = (), batch: int = 1
+    ) -> None:
         self.size, self.seed, self.shuffle, self.batch = size, seed, shuffle, batch
         self.twins = [tuple(p) for p in twins]
         self.epoch, self.start = 0, 0
@@ -223,7 +262,7 @@ class EpochSampler(Sampler[tuple[int, int]]):
         return _pack(units, self.batch)
 
     def __iter__(self):
-        return iter([(self.epoch, i) for i in self.order()[self.start:]])
+        return iter([(self.epoch, i) for i in self.order()[self.start :]])
 
     def __len__(self) -> int:
         return max(0, self.size - self.start)
@@ -246,5 +285,4 @@ def _pack(units: list[tuple[int, ...]], batch: int) -> list[int]:
 def twin_pairs(records: Sequence[ClipRecord]) -> list[tuple[int, int]]:
     """Index pairs of order-swapped twins (``twin_of``) both present in ``records``."""
     where = {r.id: i for i, r in enumerate(records)}
-    return sorted({tuple(sorted((i, where[r.twin_of]))) for i, r in enumerate(records)
-                   if r.twin_of in where})
+    return sorted({tuple(sorted((i, where[r.twin_of]))) for i, r in enumerate(records) if r.twin_of in where})

@@ -26,7 +26,6 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-
 class ShardedSampler(Sampler[int]):
     """Rank ``r`` of ``w`` takes positions ``r, r + w, ...`` of the base sampler's order, so one global
     batch of ``w x b`` is split across ranks (what DistributedSampler does, but resumable)."""
@@ -35,7 +34,7 @@ class ShardedSampler(Sampler[int]):
         self.base, self.rank, self.world = base, rank, world
 
     def __iter__(self) -> Iterator[int]:
-        return iter(list(self.base)[self.rank::self.world])
+        return iter(list(self.base)[self.rank :: self.world])
 
     def __len__(self) -> int:
         return len(range(self.rank, len(self.base), self.world))

@@ -31,6 +31,8 @@ def precision_note(device_type: str, precision: str) -> str | None:
         return None
     found = native_bf16()
     if found is None:
-        return (f"precision {precision}: this CPU has no native bf16 ({' or '.join(BF16_FLAGS)}), so bf16 autocast "
-                f"would be emulated")
+        return (
+            f"precision {precision}: this CPU has no native bf16 ({' or '.join(BF16_FLAGS)}), so bf16 autocast "
+            f"would be emulated"
+        )
     return f"precision {precision}: this CPU has native bf16 ({found}); --precision bf16 autocasts to it"

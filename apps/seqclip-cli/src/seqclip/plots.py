@@ -87,8 +87,13 @@ def plot_similarity(similarity: np.ndarray, out: str | Path) -> Path:
 def plot_retrieval_examples(examples: Sequence[tuple[str, Sequence[tuple[np.ndarray, str]]]], out: str | Path) -> Path:
     """One row per query: its caption, then its top-ranked clips' Doppler views with their titles."""
     cols = max((len(found) for _, found in examples), default=1)
-    fig, axes = plt.subplots(max(len(examples), 1), cols, figsize=(4 * cols, 3 * max(len(examples), 1)),
-                             constrained_layout=True, squeeze=False)
+    fig, axes = plt.subplots(
+        max(len(examples), 1),
+        cols,
+        figsize=(4 * cols, 3 * max(len(examples), 1)),
+        constrained_layout=True,
+        squeeze=False,
+    )
     for q, (caption, found) in enumerate(examples):
         for k, (doppler, title) in enumerate(found):
             axes[q, k].imshow(doppler, origin="lower", aspect="auto", cmap="viridis")
@@ -97,8 +102,9 @@ def plot_retrieval_examples(examples: Sequence[tuple[str, Sequence[tuple[np.ndar
     return _save(fig, out, 80)
 
 
-def plot_timeline(doppler: np.ndarray, spans: Sequence[tuple[int, int, str, float]], title: str,
-                  out: str | Path) -> Path:
+def plot_timeline(
+    doppler: np.ndarray, spans: Sequence[tuple[int, int, str, float]], title: str, out: str | Path
+) -> Path:
     """A recording's Doppler-time view (``[bins, T]``, x in frames) under a strip of its labels:
     disjoint ``(start, end, label, score)`` spans (``search.windows.timeline_spans``), one colour per
     label, named in a legend."""
@@ -106,14 +112,20 @@ def plot_timeline(doppler: np.ndarray, spans: Sequence[tuple[int, int, str, floa
 
     labels = sorted({w[2] for w in spans})
     colours = dict(zip(labels, plt.get_cmap("tab20")(np.linspace(0, 1, max(len(labels), 1))), strict=False))
-    fig, (strip, ax) = plt.subplots(2, 1, figsize=(12, 4.5), sharex=True, constrained_layout=True,
-                                    gridspec_kw={"height_ratios": (1, 4)})
+    fig, (strip, ax) = plt.subplots(
+        2, 1, figsize=(12, 4.5), sharex=True, constrained_layout=True, gridspec_kw={"height_ratios": (1, 4)}
+    )
     for start, end, label, score in spans:
         strip.barh(0, end - start, left=start, color=colours[label], edgecolor="white")
         strip.text((start + end) / 2, 0, f"{score:.2f}", ha="center", va="center", fontsize=7)
     strip.set(yticks=[], title=title)
-    strip.legend(handles=[Patch(color=colours[x], label=x) for x in labels], loc="upper left", bbox_to_anchor=(1, 1),
-                 fontsize=7, frameon=False)
+    strip.legend(
+        handles=[Patch(color=colours[x], label=x) for x in labels],
+        loc="upper left",
+        bbox_to_anchor=(1, 1),
+        fontsize=7,
+        frameon=False,
+    )
     ax.imshow(doppler, origin="lower", aspect="auto", extent=(0, doppler.shape[1], 0, doppler.shape[0]), cmap="viridis")
     ax.set(xlabel="frame", ylabel="Doppler bin")
     return _save(fig, out, 80)

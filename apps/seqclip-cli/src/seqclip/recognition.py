@@ -4,8 +4,18 @@ torch loads): where class prompts come from, and the calibration rules of genera
 
 from __future__ import annotations
 
-__all__ = ["PROMPT_SOURCES", "PROMPT_CHOICES", "AUTO", "PREFERRED_PROMPTS", "DEFAULT_PROMPTS", "CALIBRATIONS",
-           "INDUCTIVE", "DEFAULT_CALIBRATION", "resolve_prompts", "descriptions_problem"]
+__all__ = [
+    "PROMPT_SOURCES",
+    "PROMPT_CHOICES",
+    "AUTO",
+    "PREFERRED_PROMPTS",
+    "DEFAULT_PROMPTS",
+    "CALIBRATIONS",
+    "INDUCTIVE",
+    "DEFAULT_CALIBRATION",
+    "resolve_prompts",
+    "descriptions_problem",
+]
 
 # names: the class name or phrase in templates (or the class's own prompts); descriptions: the class's
 # descriptions of what the body does, used as they are; both: the two prompt sets, each averaged, weighted alike
@@ -19,8 +29,7 @@ DEFAULT_PROMPTS = AUTO
 CALIBRATIONS: dict[str, str] = {
     "none": "nothing (raw scores)",
     "stacking": "labelled validation clips of seen and unseen classes (highest harmonic mean; needs unseen clips)",
-    "seen-budget": "labelled validation clips of seen classes (largest constant keeping seen accuracy within "
-                   "5 points)",
+    "seen-budget": "labelled validation clips of seen classes (largest constant keeping seen accuracy within 5 points)",
     "standardize": "unlabelled validation clips (each class's score standardised over them)",
     "standardize+seen-budget": "unlabelled validation clips, then labelled clips of seen classes",
 }
@@ -44,5 +53,7 @@ def descriptions_problem(source: str, classes, where: str) -> str | None:
     bare = [c.name for c in classes if not c.descriptions]
     if source in (AUTO, "names") or not bare:
         return None
-    return (f"--prompts {source}: {where} gives no descriptions for {len(bare)} class(es): "
-            f"{', '.join(bare[:5])}{' ...' if len(bare) > 5 else ''}")
+    return (
+        f"--prompts {source}: {where} gives no descriptions for {len(bare)} class(es): "
+        f"{', '.join(bare[:5])}{' ...' if len(bare) > 5 else ''}"
+    )

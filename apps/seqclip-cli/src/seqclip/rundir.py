@@ -25,10 +25,30 @@ from .config import TrainConfig
 from .errors import TrainingError
 from .files import check_data_spec
 
-__all__ = ["read_config_toml", "CONFIG_TOML", "METRICS", "TENSORBOARD", "BEST", "CHECKPOINTS", "PLOTS", "EVAL", "RUN_FILES",
-           "check_run_dir", "open_run_dir", "is_run_dir", "preflight", "discard_unfinished_start",
-           "latest_checkpoint", "resolve_resume", "save_checkpoint", "load_trainer_state", "checkpoint_model",
-           "model_candidates", "run_data", "read_metrics"]
+__all__ = [
+    "read_config_toml",
+    "CONFIG_TOML",
+    "METRICS",
+    "TENSORBOARD",
+    "BEST",
+    "CHECKPOINTS",
+    "PLOTS",
+    "EVAL",
+    "RUN_FILES",
+    "check_run_dir",
+    "open_run_dir",
+    "is_run_dir",
+    "preflight",
+    "discard_unfinished_start",
+    "latest_checkpoint",
+    "resolve_resume",
+    "save_checkpoint",
+    "load_trainer_state",
+    "checkpoint_model",
+    "model_candidates",
+    "run_data",
+    "read_metrics",
+]
 
 CONFIG_TOML = "config.toml"
 METRICS = "metrics.jsonl"
@@ -78,8 +98,10 @@ def check_run_dir(cfg: TrainConfig) -> None:
         raise TrainingError(f"--out {run} is a file, not a directory")
     if cfg.resume or cfg.overwrite or not is_run_dir(run) or _unfinished_start(run):
         return
-    raise TrainingError(f"{run} already holds a run; continue it with --resume latest, or start afresh with "
-                        f"--overwrite (the old run is moved aside, not deleted)")
+    raise TrainingError(
+        f"{run} already holds a run; continue it with --resume latest, or start afresh with "
+        f"--overwrite (the old run is moved aside, not deleted)"
+    )
 
 
 def discard_unfinished_start(run: Path, created: bool) -> None:
@@ -111,9 +133,11 @@ def resolve_resume(run: Path, resume: str) -> Path:
     if resume == "latest":
         latest = latest_checkpoint(run)
         if latest is None:
-            raise FileNotFoundError(f"--resume latest: no checkpoint in {run / CHECKPOINTS} (a run that stopped "
-                                    f"before its first checkpoint starts again with the same command, without "
-                                    f"--resume)")
+            raise FileNotFoundError(
+                f"--resume latest: no checkpoint in {run / CHECKPOINTS} (a run that stopped "
+                f"before its first checkpoint starts again with the same command, without "
+                f"--resume)"
+            )
         return latest
     path = Path(resume)
     if not (path / TRAINER_STATE).is_file():
@@ -218,6 +242,7 @@ def model_candidates(path: Path) -> list[tuple[Path, str | None]]:
     candidates: list[tuple[Path, str | None]] = [(path, None), (path / BEST, None), (path / MODEL, None)]
     latest = latest_checkpoint(path)
     if latest is not None:
-        candidates.append((latest / MODEL, f"{path} has no {BEST}/ (no validation ran): using its latest "
-                                           f"checkpoint {latest.name}"))
+        candidates.append(
+            (latest / MODEL, f"{path} has no {BEST}/ (no validation ran): using its latest checkpoint {latest.name}")
+        )
     return candidates

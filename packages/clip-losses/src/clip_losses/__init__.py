@@ -20,9 +20,23 @@ from .modules import ClipLoss, LogitScale, SigLipLoss
 from .targets import positive_mask, sigmoid_labels, softmax_targets
 
 __all__ = [
-    "clip_loss", "siglip_loss", "loss_from_logits", "ABSENT", "ClipLoss", "SigLipLoss", "LogitScale",
-    "pair_logits", "soft_cross_entropy", "clip_loss_from_logits", "siglip_loss_from_logits",
-    "positive_mask", "softmax_targets", "sigmoid_labels", "gather_features", "gather_no_grad", "world",
+    "clip_loss",
+    "siglip_loss",
+    "loss_from_logits",
+    "ABSENT",
+    "ClipLoss",
+    "SigLipLoss",
+    "LogitScale",
+    "pair_logits",
+    "soft_cross_entropy",
+    "clip_loss_from_logits",
+    "siglip_loss_from_logits",
+    "positive_mask",
+    "softmax_targets",
+    "sigmoid_labels",
+    "gather_features",
+    "gather_no_grad",
+    "world",
     "with_negatives",
 ]
 __version__ = version("clip-losses")

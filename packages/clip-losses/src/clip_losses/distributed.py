@@ -42,7 +42,7 @@ class _AllGatherWithGrad(torch.autograd.Function):
     def backward(ctx, grad: Tensor) -> Tensor:
         grad = grad.contiguous().clone()
         dist.all_reduce(grad)  # sum over ranks: each rank's loss depends on every slice
-        return grad[ctx.rows[0]:ctx.rows[1]]
+        return grad[ctx.rows[0] : ctx.rows[1]]
 
 
 def gather_features(x: Tensor, gather_with_grad: bool) -> Tensor:

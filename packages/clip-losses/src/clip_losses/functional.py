@@ -14,8 +14,17 @@ from torch import Tensor
 from ._deprecations import renamed_function, renamed_value
 from .targets import positive_mask, sigmoid_labels, softmax_targets
 
-__all__ = ["clip_loss", "siglip_loss", "loss_from_logits", "ABSENT", "soft_cross_entropy", "pair_logits",
-           "clip_loss_from_logits", "siglip_loss_from_logits", "with_negatives"]
+__all__ = [
+    "clip_loss",
+    "siglip_loss",
+    "loss_from_logits",
+    "ABSENT",
+    "soft_cross_entropy",
+    "pair_logits",
+    "clip_loss_from_logits",
+    "siglip_loss_from_logits",
+    "with_negatives",
+]
 
 
 def _f32(x: Tensor) -> Tensor:
@@ -24,12 +33,14 @@ def _f32(x: Tensor) -> Tensor:
 
 def _check_pair(radar: Tensor, text: Tensor) -> None:
     if radar.dim() != 2 or text.dim() != 2 or radar.shape[1] != text.shape[1]:
-        raise ValueError(f"features must be [B, d] with the same d, got radar {tuple(radar.shape)}, "
-                         f"text {tuple(text.shape)}")
+        raise ValueError(
+            f"features must be [B, d] with the same d, got radar {tuple(radar.shape)}, text {tuple(text.shape)}"
+        )
 
 
-def pair_logits(radar: Tensor, text: Tensor, logit_scale: Tensor | float,
-                logit_bias: Tensor | float | None = None) -> Tensor:
+def pair_logits(
+    radar: Tensor, text: Tensor, logit_scale: Tensor | float, logit_bias: Tensor | float | None = None
+) -> Tensor:
     """``scale * radar @ text.T (+ bias)`` in float32 or float64: ``[Br, Bt]``."""
     logits = _f32(radar) @ _f32(text).T * _f32(torch.as_tensor(logit_scale, device=radar.device))
     if logit_bias is not None:
@@ -42,8 +53,9 @@ def soft_cross_entropy(logits: Tensor, targets: Tensor) -> Tensor:
     return -(targets * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
 
 
-def clip_loss_from_logits(logits_per_radar: Tensor, logits_per_text: Tensor, mask: Tensor,
-                          text_mask: Tensor | None = None) -> Tensor:
+def clip_loss_from_logits(
+    logits_per_radar: Tensor, logits_per_text: Tensor, mask: Tensor, text_mask: Tensor | None = None
+) -> Tensor:
     """Symmetric InfoNCE: mean of radar->text and text->radar cross-entropies.
 
     ``mask`` marks the positives of the radar rows; ``text_mask`` those of the text rows
@@ -59,16 +71,26 @@ def siglip_loss_from_logits(logits: Tensor, mask: Tensor) -> Tensor:
     return -F.logsigmoid(sigmoid_labels(mask) * logits).sum() / logits.shape[0]
 
 
-def clip_loss(radar_features: Tensor, text_features: Tensor, logit_scale: Tensor | float,
-              logit_bias: Tensor | float | None = None, sample_ids: Tensor | None = None) -> Tensor:
+def clip_loss(
+    radar_features: Tensor,
+    text_features: Tensor,
+    logit_scale: Tensor | float,
+    logit_bias: Tensor | float | None = None,
+    sample_ids: Tensor | None = None,
+) -> Tensor:
     """Symmetric InfoNCE on paired features ``[B, d]`` (row i of each modality is a pair)."""
     _check_pair(radar_features, text_features)
     logits = pair_logits(radar_features, text_features, logit_scale, logit_bias)
     return loss_from_logits(logits, "infonce", sample_ids=sample_ids)
 
 
-def siglip_loss(radar_features: Tensor, text_features: Tensor, logit_scale: Tensor | float,
-                logit_bias: Tensor | float | None, sample_ids: Tensor | None = None) -> Tensor:
+def siglip_loss(
+    radar_features: Tensor,
+    text_features: Tensor,
+    logit_scale: Tensor | float,
+    logit_bias: Tensor | float | None,
+    sample_ids: Tensor | None = None,
+) -> Tensor:
     """Sigmoid loss of SigLIP on paired features ``[B, d]``."""
     _check_pair(radar_features, text_features)
     logits = pair_logits(radar_features, text_features, logit_scale, logit_bias)
@@ -91,9 +113,14 @@ def with_negatives(logits: Tensor, mask: Tensor, negative_logits: Tensor | None)
 ABSENT = -1e9  # the logit of an entry that does not exist (exp(ABSENT - max) is 0 in float32)
 
 
-def loss_from_logits(logits: Tensor, kind: str = "infonce", logit_bias: Tensor | float | None = None,
-                     sample_ids: Tensor | None = None, negative_logits: Tensor | None = None,
-                     present: Tensor | None = None) -> Tensor:
+def loss_from_logits(
+    logits: Tensor,
+    kind: str = "infonce",
+    logit_bias: Tensor | float | None = None,
+    sample_ids: Tensor | None = None,
+    negative_logits: Tensor | None = None,
+    present: Tensor | None = None,
+) -> Tensor:
     """The same objectives on a given square logit matrix ``[B, B]`` (a pooled one, or a sequence
     similarity's; ``sequence_loss``, its name before 0.4, still works, with a warning).
 

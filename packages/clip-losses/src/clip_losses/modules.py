@@ -38,9 +38,15 @@ class ClipLoss(nn.Module):
         self.local_loss = local_loss
         self.gather_with_grad = gather_with_grad
 
-    def forward(self, radar_features: Tensor, text_features: Tensor, logit_scale: Tensor | float,
-                logit_bias: Tensor | float | None = None, sample_ids: Tensor | None = None,
-                negative_logits: Tensor | None = None) -> Tensor:
+    def forward(
+        self,
+        radar_features: Tensor,
+        text_features: Tensor,
+        logit_scale: Tensor | float,
+        logit_bias: Tensor | float | None = None,
+        sample_ids: Tensor | None = None,
+        negative_logits: Tensor | None = None,
+    ) -> Tensor:
         """``negative_logits [b, m]``: extra negatives of this rank's radar rows (radar->text only);
         across ranks they take the ``local_loss`` form, whose rank average is the global loss."""
         rank, size = world()
@@ -66,16 +72,21 @@ class SigLipLoss(nn.Module):
     text features (exchanged with gradient), so the rank-averaged loss and the DDP-averaged
     gradients equal the single-process loss on the concatenated batch."""
 
-    def forward(self, radar_features: Tensor, text_features: Tensor, logit_scale: Tensor | float,
-                logit_bias: Tensor | float | None, sample_ids: Tensor | None = None,
-                negative_logits: Tensor | None = None) -> Tensor:
+    def forward(
+        self,
+        radar_features: Tensor,
+        text_features: Tensor,
+        logit_scale: Tensor | float,
+        logit_bias: Tensor | float | None,
+        sample_ids: Tensor | None = None,
+        negative_logits: Tensor | None = None,
+    ) -> Tensor:
         """``negative_logits [b, m]`` (bias not yet added): extra negatives of this rank's radar rows."""
         rank, _ = world()
         all_t = gather_features(text_features, gather_with_grad=True)  # [B, d]
         all_ids = None if sample_ids is None else gather_no_grad(sample_ids)
         b = radar_features.shape[0]
-        mask = positive_mask(b, all_t.shape[0], radar_features.device, sample_ids, all_ids,
-                             row_offset=rank * b)
+        mask = positive_mask(b, all_t.shape[0], radar_features.device, sample_ids, all_ids, row_offset=rank * b)
         logits = pair_logits(radar_features, all_t, logit_scale, logit_bias)  # [b, B]
         if negative_logits is not None and logit_bias is not None:
             negative_logits = negative_logits + logit_bias

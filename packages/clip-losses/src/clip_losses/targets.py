@@ -8,8 +8,14 @@ from torch import Tensor
 __all__ = ["positive_mask", "softmax_targets", "sigmoid_labels"]
 
 
-def positive_mask(rows: int, cols: int, device: torch.device, row_ids: Tensor | None = None,
-                  col_ids: Tensor | None = None, row_offset: int = 0) -> Tensor:
+def positive_mask(
+    rows: int,
+    cols: int,
+    device: torch.device,
+    row_ids: Tensor | None = None,
+    col_ids: Tensor | None = None,
+    row_offset: int = 0,
+) -> Tensor:
     """Boolean ``[rows, cols]``: True where the pair is a positive.
 
     Without ids, row ``i`` matches column ``i + row_offset`` (the diagonal of the global

@@ -17,8 +17,16 @@ from .patches import PatchPlan, plan_patches
 _LAZY = {"RadarEncoder": "encoder", "RadarEncoderOutput": "encoder"}
 
 __all__ = [
-    "RadarEncoder", "RadarEncoderConfig", "RadarEncoderOutput", "plan_patches", "PatchPlan", "PRESETS",
-    "register_preset", "resolve_views", "VIEW_KEYS", "FUSIONS",
+    "RadarEncoder",
+    "RadarEncoderConfig",
+    "RadarEncoderOutput",
+    "plan_patches",
+    "PatchPlan",
+    "PRESETS",
+    "register_preset",
+    "resolve_views",
+    "VIEW_KEYS",
+    "FUSIONS",
 ]
 __version__ = version("radar-encoder")
 

@@ -31,4 +31,4 @@ def rename_weight_keys(state_dict, prefix: str) -> None:
     for old, new in OLD_VIEW_KEYS.items():
         head = f"{prefix}encoders.{old}."
         for key in [k for k in state_dict if k.startswith(head)]:
-            state_dict[f"{prefix}encoders.{new}.{key[len(head):]}"] = state_dict.pop(key)
+            state_dict[f"{prefix}encoders.{new}.{key[len(head) :]}"] = state_dict.pop(key)

@@ -7,14 +7,17 @@ from typing import Any
 
 from ._deprecations import OLD_VIEW_KEYS, renamed_views
 
-__all__ = ["RadarEncoderConfig", "PRESETS", "VIEW_KEYS", "OLD_VIEW_KEYS", "FUSIONS", "resolve_views",
-           "register_preset"]
+__all__ = ["RadarEncoderConfig", "PRESETS", "VIEW_KEYS", "OLD_VIEW_KEYS", "FUSIONS", "resolve_views", "register_preset"]
 
 # the view names of radar-views' RadarViews and of every dataset, used as they are (a test keeps them equal)
 VIEW_KEYS = ("range_time", "doppler_time", "azimuth_time")
 FUSIONS = ("concat", "add", "attention")
-_VIEW_ALIASES = {"all": VIEW_KEYS, "range_only": ("range_time",), "doppler_only": ("doppler_time",),
-                 "azimuth_only": ("azimuth_time",)}
+_VIEW_ALIASES = {
+    "all": VIEW_KEYS,
+    "range_only": ("range_time",),
+    "doppler_only": ("doppler_time",),
+    "azimuth_only": ("azimuth_time",),
+}
 
 
 def resolve_views(spec: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
@@ -57,8 +60,11 @@ class RadarEncoderConfig:
             raise ValueError(f"input_norm must be 'instance' or 'none', got {self.input_norm!r}")
         if self.fusion not in FUSIONS:
             raise ValueError(f"fusion must be one of {FUSIONS}, got {self.fusion!r}")
-        for name, dim, heads in (("vit", self.vit_dim, self.vit_heads), ("eot", self.embed_dim, self.eot_heads),
-                                 ("fusion", self.embed_dim, self.fusion_heads)):
+        for name, dim, heads in (
+            ("vit", self.vit_dim, self.vit_heads),
+            ("eot", self.embed_dim, self.eot_heads),
+            ("fusion", self.embed_dim, self.fusion_heads),
+        ):
             if dim % heads:
                 raise ValueError(f"{name} width {dim} must be divisible by its heads {heads}")
 
@@ -95,10 +101,18 @@ def register_preset(name: str, cfg: RadarEncoderConfig) -> None:
 
 
 # trains on a 2-core CPU
-register_preset("tiny", RadarEncoderConfig(vit_dim=64, vit_depth=2, vit_heads=2, embed_dim=128,
-                                           eot_depth=2, eot_heads=4, output_dim=128))
-register_preset("small", RadarEncoderConfig(vit_dim=192, vit_depth=6, vit_heads=3, embed_dim=256,
-                                            eot_depth=4, eot_heads=4, output_dim=256))
+register_preset(
+    "tiny",
+    RadarEncoderConfig(vit_dim=64, vit_depth=2, vit_heads=2, embed_dim=128, eot_depth=2, eot_heads=4, output_dim=128),
+)
+register_preset(
+    "small",
+    RadarEncoderConfig(vit_dim=192, vit_depth=6, vit_heads=3, embed_dim=256, eot_depth=4, eot_heads=4, output_dim=256),
+)
 # ViT-B/16-like per view
-register_preset("base", RadarEncoderConfig(vit_dim=768, vit_depth=12, vit_heads=12, embed_dim=512,
-                                           eot_depth=6, eot_heads=8, output_dim=512, fusion_heads=8))
+register_preset(
+    "base",
+    RadarEncoderConfig(
+        vit_dim=768, vit_depth=12, vit_heads=12, embed_dim=512, eot_depth=6, eot_heads=8, output_dim=512, fusion_heads=8
+    ),
+)

@@ -47,15 +47,27 @@ class RadarEncoder(nn.Module):
         cfg = config or RadarEncoderConfig.preset("tiny")
         self.config = cfg
         self.plan = plan_patches(cfg.view_heights, cfg.max_frames, cfg.token_rows, cfg.patch_time)
-        self.encoders = nn.ModuleDict({
-            key: ViewEncoder(height, cfg.max_frames, patch, cfg.vit_dim, cfg.vit_depth, cfg.vit_heads,
-                             cfg.mlp_ratio, cfg.embed_dim, cfg.drop_path_rate)
-            for key, height, patch in zip(VIEW_KEYS, cfg.view_heights, self.plan.patch_sizes, strict=True)
-            if key in cfg.views
-        })
+        self.encoders = nn.ModuleDict(
+            {
+                key: ViewEncoder(
+                    height,
+                    cfg.max_frames,
+                    patch,
+                    cfg.vit_dim,
+                    cfg.vit_depth,
+                    cfg.vit_heads,
+                    cfg.mlp_ratio,
+                    cfg.embed_dim,
+                    cfg.drop_path_rate,
+                )
+                for key, height, patch in zip(VIEW_KEYS, cfg.view_heights, self.plan.patch_sizes, strict=True)
+                if key in cfg.views
+            }
+        )
         self.fusion = ViewFusion(len(cfg.views), cfg.embed_dim, cfg.fusion, cfg.fusion_heads)
-        self.eot = EOTTransformer(cfg.embed_dim, cfg.eot_depth, cfg.eot_heads, cfg.mlp_ratio,
-                                  self.plan.num_tokens, cfg.drop_path_rate)
+        self.eot = EOTTransformer(
+            cfg.embed_dim, cfg.eot_depth, cfg.eot_heads, cfg.mlp_ratio, self.plan.num_tokens, cfg.drop_path_rate
+        )
         self.head = nn.Linear(cfg.embed_dim, cfg.output_dim, bias=False)
         if cfg.vit_checkpoint:
             for enc in self.encoders.values():
@@ -74,9 +86,13 @@ class RadarEncoder(nn.Module):
         self.eot.grad_checkpointing = enable
 
     # ------------------------------------------------------------------ timm vocabulary
-    def forward_features(self, range_time: Tensor | None = None, doppler_time: Tensor | None = None,
-                         azimuth_time: Tensor | None = None, mask: Tensor | None = None
-                         ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    def forward_features(
+        self,
+        range_time: Tensor | None = None,
+        doppler_time: Tensor | None = None,
+        azimuth_time: Tensor | None = None,
+        mask: Tensor | None = None,
+    ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         """-> (fused tokens ``[b, n, d]``, normed EOT ``[b, d]``, token mask ``[b, n]``, column mask)."""
         views = self._check_inputs(dict(zip(VIEW_KEYS, (range_time, doppler_time, azimuth_time), strict=True)))
         first = next(iter(views.values()))
@@ -110,9 +126,14 @@ class RadarEncoder(nn.Module):
         """``pooled = proj(ln(eot))`` (the norm is the EOT transformer's final LayerNorm)."""
         return self.head(eot)
 
-    def forward(self, range_time: Tensor | None = None, doppler_time: Tensor | None = None,
-                azimuth_time: Tensor | None = None, mask: Tensor | None = None,
-                return_sequence: bool = True) -> RadarEncoderOutput | Tensor:
+    def forward(
+        self,
+        range_time: Tensor | None = None,
+        doppler_time: Tensor | None = None,
+        azimuth_time: Tensor | None = None,
+        mask: Tensor | None = None,
+        return_sequence: bool = True,
+    ) -> RadarEncoderOutput | Tensor:
         """Views ``[b, bins, T]`` (T <= max_frames, a multiple of patch_time), frame mask ``[b, T]``
         (True = real frame). Returns ``RadarEncoderOutput``, or only ``pooled [b, d]`` when
         ``return_sequence=False``."""
@@ -139,8 +160,10 @@ class RadarEncoder(nn.Module):
                 raise ValueError(f"{key} must be [batch, {height}, frames], got {list(x.shape)}")
             frames = x.shape[-1]
             if frames > cfg.max_frames or frames % cfg.patch_time or frames == 0:
-                raise ValueError(f"{key} has {frames} frames; need a positive multiple of "
-                                 f"{cfg.patch_time} up to {cfg.max_frames} (radar_views.crop_or_pad)")
+                raise ValueError(
+                    f"{key} has {frames} frames; need a positive multiple of "
+                    f"{cfg.patch_time} up to {cfg.max_frames} (radar_views.crop_or_pad)"
+                )
             views[key] = x
         shapes = {k: (v.shape[0], v.shape[-1]) for k, v in views.items()}
         if len(set(shapes.values())) != 1:

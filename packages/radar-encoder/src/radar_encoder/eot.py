@@ -19,8 +19,9 @@ class EOTTransformer(nn.Module):
     mask); ``pooled = proj(ln(eot))`` is taken by the encoder's head.
     """
 
-    def __init__(self, dim: int, depth: int, heads: int, mlp_ratio: float, max_tokens: int,
-                 drop_path_rate: float = 0.0) -> None:
+    def __init__(
+        self, dim: int, depth: int, heads: int, mlp_ratio: float, max_tokens: int, drop_path_rate: float = 0.0
+    ) -> None:
         super().__init__()
         self.pos_embed = nn.Parameter(torch.zeros(1, max_tokens, dim))
         self.eot_token = nn.Parameter(torch.zeros(1, 1, dim))

@@ -50,15 +50,34 @@ class ViewEncoder(nn.Module):
     clips shorter than ``max_frames``, so a short clip and its padded version agree exactly.
     """
 
-    def __init__(self, height: int, max_frames: int, patch_size: tuple[int, int], vit_dim: int, depth: int,
-                 heads: int, mlp_ratio: float, embed_dim: int, drop_path_rate: float = 0.0) -> None:
+    def __init__(
+        self,
+        height: int,
+        max_frames: int,
+        patch_size: tuple[int, int],
+        vit_dim: int,
+        depth: int,
+        heads: int,
+        mlp_ratio: float,
+        embed_dim: int,
+        drop_path_rate: float = 0.0,
+    ) -> None:
         super().__init__()
         self.rows = height // patch_size[0]
         self.max_cols = max_frames // patch_size[1]
         self.vit = VisionTransformer(
-            img_size=(height, max_frames), patch_size=patch_size, in_chans=1, num_classes=0, global_pool="",
-            embed_dim=vit_dim, depth=depth, num_heads=heads, mlp_ratio=mlp_ratio, class_token=False,
-            dynamic_img_size=True, drop_path_rate=drop_path_rate,
+            img_size=(height, max_frames),
+            patch_size=patch_size,
+            in_chans=1,
+            num_classes=0,
+            global_pool="",
+            embed_dim=vit_dim,
+            depth=depth,
+            num_heads=heads,
+            mlp_ratio=mlp_ratio,
+            class_token=False,
+            dynamic_img_size=True,
+            drop_path_rate=drop_path_rate,
         )
         self.proj = nn.Linear(vit_dim, embed_dim)
         self.grad_checkpointing = False
@@ -93,8 +112,9 @@ class ViewEncoder(nn.Module):
         pos = state.get("pos_embed")
         if pos is not None and pos.shape != self.vit.pos_embed.shape:
             side = int(round((pos.shape[1] - prefix) ** 0.5))  # timm checkpoints use square grids
-            pos = resample_abs_pos_embed(pos, [self.rows, self.max_cols], old_size=[side, side],
-                                         num_prefix_tokens=prefix)
+            pos = resample_abs_pos_embed(
+                pos, [self.rows, self.max_cols], old_size=[side, side], num_prefix_tokens=prefix
+            )
             state["pos_embed"] = pos[:, prefix:]
         missing, unexpected = self.vit.load_state_dict(state, strict=False)
         if unexpected:

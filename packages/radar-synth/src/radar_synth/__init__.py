@@ -1,4 +1,5 @@
-"""Physics-based radar-text data generator: a kinematic body doing 30 activities (each described by rules from its motion), an FMCW
+"""Physics-based radar-text data generator: a kinematic body doing 30 activities (each described by rules from its
+motion), an FMCW
 simulator (exact and fast paths), radar views through ``radar_views``, captions, and the
 dataset writer (the radar-text-data format, as a directory or WebDataset shards).
 
@@ -23,22 +24,51 @@ from .defaults import (
 )
 
 _LAZY = {
-    "SEGMENTS": "body", "BodyShape": "body", "Pose": "body", "forward_kinematics": "body",
-    "caption_clip": "captions", "caption_pairs": "captions", "caption_parts": "captions",
-    "CaptionParts": "captions", "describe_segment": "captions", "check_families": "captions",
-    "PATHS": "clip", "RenderedClip": "clip", "render_clip": "clip",
-    "generate_dataset": "dataset", "class_file": "dataset",
-    "MotionTraits": "descriptions", "motion_traits": "descriptions", "describe": "descriptions",
-    "class_descriptions": "descriptions", "segment_descriptions": "descriptions",
-    "ACTIVITIES": "motion", "ClipPlan": "motion", "Segment": "motion", "clip_pose": "motion",
-    "gait_angles": "motion", "plan_clip": "motion", "MIN_SEGMENT_S": "motion", "MAX_SEGMENTS": "motion",
-    "body_trajectories": "scene", "ellipsoid_rcs": "scene", "sample_clutter": "scene",
+    "SEGMENTS": "body",
+    "BodyShape": "body",
+    "Pose": "body",
+    "forward_kinematics": "body",
+    "caption_clip": "captions",
+    "caption_pairs": "captions",
+    "caption_parts": "captions",
+    "CaptionParts": "captions",
+    "describe_segment": "captions",
+    "check_families": "captions",
+    "PATHS": "clip",
+    "RenderedClip": "clip",
+    "render_clip": "clip",
+    "generate_dataset": "dataset",
+    "class_file": "dataset",
+    "MotionTraits": "descriptions",
+    "motion_traits": "descriptions",
+    "describe": "descriptions",
+    "class_descriptions": "descriptions",
+    "segment_descriptions": "descriptions",
+    "ACTIVITIES": "motion",
+    "ClipPlan": "motion",
+    "Segment": "motion",
+    "clip_pose": "motion",
+    "gait_angles": "motion",
+    "plan_clip": "motion",
+    "MIN_SEGMENT_S": "motion",
+    "MAX_SEGMENTS": "motion",
+    "body_trajectories": "scene",
+    "ellipsoid_rcs": "scene",
+    "sample_clutter": "scene",
     "SynthConfig": "synth",
 }
 
-__all__ = ["DEFAULT_MULTI_SEGMENT", "DEFAULT_TWINS", "FORMATS", "MIN_FRAMES", "NAMED_FAMILIES", "SPLIT_FRACTIONS",
-           "WORDING_FAMILIES",
-           "class_phrases", *_LAZY]
+__all__ = [
+    "DEFAULT_MULTI_SEGMENT",
+    "DEFAULT_TWINS",
+    "FORMATS",
+    "MIN_FRAMES",
+    "NAMED_FAMILIES",
+    "SPLIT_FRACTIONS",
+    "WORDING_FAMILIES",
+    "class_phrases",
+    *_LAZY,
+]
 __version__ = version("radar-synth")
 
 

@@ -14,14 +14,38 @@ import numpy as np
 __all__ = ["SEGMENTS", "BodyShape", "Pose", "forward_kinematics"]
 
 SEGMENTS = (
-    "head", "torso", "shoulder_l", "shoulder_r", "upper_arm_l", "upper_arm_r", "forearm_l", "forearm_r",
-    "hip_l", "hip_r", "thigh_l", "thigh_r", "shank_l", "shank_r", "foot_l", "foot_r",
+    "head",
+    "torso",
+    "shoulder_l",
+    "shoulder_r",
+    "upper_arm_l",
+    "upper_arm_r",
+    "forearm_l",
+    "forearm_r",
+    "hip_l",
+    "hip_r",
+    "thigh_l",
+    "thigh_r",
+    "shank_l",
+    "shank_r",
+    "foot_l",
+    "foot_r",
 )
-_FRACTIONS = dict(head=0.130, shoulder_width=0.259, torso=0.288, hip_width=0.191, thigh=0.245, shank=0.246,
-                  foot=0.143, upper_arm=0.188, forearm=0.152)
+_FRACTIONS = dict(
+    head=0.130,
+    shoulder_width=0.259,
+    torso=0.288,
+    hip_width=0.191,
+    thigh=0.245,
+    shank=0.246,
+    foot=0.143,
+    upper_arm=0.188,
+    forearm=0.152,
+)
 # equatorial radius of each segment's ellipsoid (m, for H = 1.75 m; scaled with H)
-_RADIUS = dict(head=0.10, torso=0.15, shoulder=0.06, upper_arm=0.05, forearm=0.045, hip=0.08, thigh=0.075,
-               shank=0.055, foot=0.045)
+_RADIUS = dict(
+    head=0.10, torso=0.15, shoulder=0.06, upper_arm=0.05, forearm=0.045, hip=0.08, thigh=0.075, shank=0.055, foot=0.045
+)
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,18 @@ from .wording import (
     USES_GERUND,
 )
 
-__all__ = ["caption_clip", "caption_pairs", "caption_parts", "CaptionParts", "describe_segment", "NUMBER_WORDS",
-           "WORDING_FAMILIES", "check_families", "activity_phrases", "longest_caption"]
+__all__ = [
+    "caption_clip",
+    "caption_pairs",
+    "caption_parts",
+    "CaptionParts",
+    "describe_segment",
+    "NUMBER_WORDS",
+    "WORDING_FAMILIES",
+    "check_families",
+    "activity_phrases",
+    "longest_caption",
+]
 
 NUMBER_WORDS = ATTRIBUTE_WORDS["plain"]["n"]  # the plain family's counts: once, twice, three times, ...
 
@@ -94,7 +104,9 @@ class CaptionParts:
         forms = TEMPLATES[self.family][len(phrases)]
         words = [g if USES_GERUND[self.family] else v for v, g in phrases]
         subject = self.subject[0].upper() + self.subject[1:]
-        text = forms[self.form % len(forms)].format(S=subject, s=self.subject, **{f"p{i}": w for i, w in enumerate(words)})
+        text = forms[self.form % len(forms)].format(
+            S=subject, s=self.subject, **{f"p{i}": w for i, w in enumerate(words)}
+        )
         return " ".join(text.split())
 
 
@@ -102,13 +114,15 @@ def check_families(families: Sequence[str]) -> tuple[str, ...]:
     """``families`` as a tuple, refused when empty or naming a family that does not exist."""
     unknown = sorted(set(families) - set(WORDING_FAMILIES))
     if unknown or not families:
-        raise ValueError(f"wording families must be a non-empty subset of {list(WORDING_FAMILIES)}, "
-                         f"got {list(families)}")
+        raise ValueError(
+            f"wording families must be a non-empty subset of {list(WORDING_FAMILIES)}, got {list(families)}"
+        )
     return tuple(f for f in WORDING_FAMILIES if f in families)
 
 
-def caption_parts(segments: list[Segment], rng: np.random.Generator, count: int = 3,
-                  families: Sequence[str] = WORDING_FAMILIES) -> list[CaptionParts]:
+def caption_parts(
+    segments: list[Segment], rng: np.random.Generator, count: int = 3, families: Sequence[str] = WORDING_FAMILIES
+) -> list[CaptionParts]:
     """``count`` distinct paraphrases (different families, subjects, structures and wording) of
     ``segments``, each worded in one of ``families``."""
     families = check_families(families)
@@ -116,8 +130,12 @@ def caption_parts(segments: list[Segment], rng: np.random.Generator, count: int 
     for _ in range(count * 6):
         family = families[int(rng.integers(len(families)))]
         subjects = SUBJECTS[family]
-        part = CaptionParts(subjects[int(rng.integers(len(subjects)))], int(rng.integers(2)),
-                            tuple(describe_segment(s, rng, family) for s in segments), family)
+        part = CaptionParts(
+            subjects[int(rng.integers(len(subjects)))],
+            int(rng.integers(2)),
+            tuple(describe_segment(s, rng, family) for s in segments),
+            family,
+        )
         if part.render() not in [p.render() for p in parts]:
             parts.append(part)
         if len(parts) == count:
@@ -125,16 +143,20 @@ def caption_parts(segments: list[Segment], rng: np.random.Generator, count: int 
     return parts
 
 
-def caption_pairs(segments: list[Segment], rng: np.random.Generator, count: int = 3,
-                  families: Sequence[str] = WORDING_FAMILIES) -> list[tuple[str, str | None]]:
+def caption_pairs(
+    segments: list[Segment], rng: np.random.Generator, count: int = 3, families: Sequence[str] = WORDING_FAMILIES
+) -> list[tuple[str, str | None]]:
     """``count`` distinct paraphrases, each with its order-reversed twin: the same family, subject,
     structure and phrase choices with the segments' phrases in reverse order (None for a single segment)."""
-    return [(p.render(), p.render(reverse=True) if len(segments) > 1 else None)
-            for p in caption_parts(segments, rng, count, families)]
+    return [
+        (p.render(), p.render(reverse=True) if len(segments) > 1 else None)
+        for p in caption_parts(segments, rng, count, families)
+    ]
 
 
-def caption_clip(segments: list[Segment], rng: np.random.Generator, count: int = 3,
-                 families: Sequence[str] = WORDING_FAMILIES) -> list[str]:
+def caption_clip(
+    segments: list[Segment], rng: np.random.Generator, count: int = 3, families: Sequence[str] = WORDING_FAMILIES
+) -> list[str]:
     """``count`` distinct paraphrases (different families, subjects, structures and wording)."""
     return [c for c, _ in caption_pairs(segments, rng, count, families)]
 
@@ -160,7 +182,7 @@ def _descriptive_phrases() -> Iterator[tuple[str, str]]:
 
     traits = list(PHRASES)
     for i, first in enumerate(traits):
-        for second in traits[i + 1:]:
+        for second in traits[i + 1 :]:
             for a in PHRASES[first].values():
                 for b in PHRASES[second].values():
                     yield f"{a} and {b}", f"{a} and {b}"

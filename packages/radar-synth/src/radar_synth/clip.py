@@ -25,18 +25,34 @@ class RenderedClip:
     torso_range_m: np.ndarray  # [T] range of the torso at the middle of each frame
 
 
-def render_clip(plan: ClipPlan, rng: np.random.Generator, cfg: RadarConfig | None = None,
-                synth: SynthConfig | None = None, path: str = "fast", normalize: str = "db",
-                noise: bool = True, clutter: bool | None = None) -> RenderedClip:
+def render_clip(
+    plan: ClipPlan,
+    rng: np.random.Generator,
+    cfg: RadarConfig | None = None,
+    synth: SynthConfig | None = None,
+    path: str = "fast",
+    normalize: str = "db",
+    noise: bool = True,
+    clutter: bool | None = None,
+) -> RenderedClip:
     """Simulate ``plan`` and compute its views; the raw cube is produced and consumed chunk by chunk."""
     cfg = cfg or RadarConfig()
-    return render_trajectories(body_trajectories(plan, cfg.frame_rate_hz), plan.num_frames, rng, cfg, synth, path,
-                               normalize, noise, clutter)
+    return render_trajectories(
+        body_trajectories(plan, cfg.frame_rate_hz), plan.num_frames, rng, cfg, synth, path, normalize, noise, clutter
+    )
 
 
-def render_trajectories(traj: Trajectories, num_frames: int, rng: np.random.Generator, cfg: RadarConfig | None = None,
-                        synth: SynthConfig | None = None, path: str = "fast", normalize: str = "db",
-                        noise: bool = True, clutter: bool | None = None) -> RenderedClip:
+def render_trajectories(
+    traj: Trajectories,
+    num_frames: int,
+    rng: np.random.Generator,
+    cfg: RadarConfig | None = None,
+    synth: SynthConfig | None = None,
+    path: str = "fast",
+    normalize: str = "db",
+    noise: bool = True,
+    clutter: bool | None = None,
+) -> RenderedClip:
     """Simulate ``num_frames`` frames of any body trajectories (the parametric body's, or a skeleton's)."""
     cfg = cfg or RadarConfig()
     synth = synth or SynthConfig()
@@ -56,8 +72,14 @@ def render_trajectories(traj: Trajectories, num_frames: int, rng: np.random.Gene
     return RenderedClip(views, traj.torso_range(mid).astype(np.float32))
 
 
-def write_raw_capture(plan: ClipPlan, rng: np.random.Generator, out_path, cfg: RadarConfig | None = None,
-                      synth: SynthConfig | None = None, fmt: str = "xwr18xx"):
+def write_raw_capture(
+    plan: ClipPlan,
+    rng: np.random.Generator,
+    out_path,
+    cfg: RadarConfig | None = None,
+    synth: SynthConfig | None = None,
+    fmt: str = "xwr18xx",
+):
     """Simulate a short clip with the exact path and write it as a DCA1000 ``.bin`` (int16 I/Q,
     rounded and clipped), for testing readers and pipelines on raw data."""
     from radar_views import write_dca1000

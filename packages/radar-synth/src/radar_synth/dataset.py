@@ -44,12 +44,39 @@ from .partial import DATASET, open_partial, publish, read_record, write_record
 from .sensor import check_sensor, render_sensor_clip
 from .synth import SynthConfig
 
-__all__ = ["generate_dataset", "class_file", "clip_id", "TWIN_ACTIVITIES", "parallel_map"]  # the defaults: radar_synth.defaults
+__all__ = [
+    "generate_dataset",
+    "class_file",
+    "clip_id",
+    "TWIN_ACTIVITIES",
+    "parallel_map",
+]  # the defaults: radar_synth.defaults
 
 # standing -> standing, in place: any two of these can swap order
-TWIN_ACTIVITIES = ("wave", "clap", "jump", "squat", "bend_pick_up", "kick", "punch", "jog_in_place",
-                            "turn_around", "stand", "jumping_jacks", "arm_circles", "bow", "lunge", "throw", "push",
-                            "drink", "reach_up", "hop_on_one_leg", "march_in_place", "side_bend", "torso_twist")
+TWIN_ACTIVITIES = (
+    "wave",
+    "clap",
+    "jump",
+    "squat",
+    "bend_pick_up",
+    "kick",
+    "punch",
+    "jog_in_place",
+    "turn_around",
+    "stand",
+    "jumping_jacks",
+    "arm_circles",
+    "bow",
+    "lunge",
+    "throw",
+    "push",
+    "drink",
+    "reach_up",
+    "hop_on_one_leg",
+    "march_in_place",
+    "side_bend",
+    "torso_twist",
+)
 HARD_NEGATIVE_ACTIVITIES = TWIN_ACTIVITIES  # the name before 0.6
 
 
@@ -57,8 +84,9 @@ def clip_id(index: int) -> str:
     return f"clip_{index:06d}"
 
 
-def _twin_pair(rng: np.random.Generator, frame_rate: float, max_frames: int = MAX_FRAMES,
-               unseen: frozenset[str] = frozenset()) -> tuple[ClipPlan, ClipPlan]:
+def _twin_pair(
+    rng: np.random.Generator, frame_rate: float, max_frames: int = MAX_FRAMES, unseen: frozenset[str] = frozenset()
+) -> tuple[ClipPlan, ClipPlan]:
     """Two in-place activities A, B; the twin has B, A with the same parameters and durations."""
     names = rng.choice([a for a in TWIN_ACTIVITIES if a not in unseen], size=2, replace=False)
     plan = plan_clip(rng, frame_rate)  # body, position and heading
@@ -106,11 +134,19 @@ def _task(args) -> dict:
     atomic_write(Path(work) / DATASET / "clips" / f"{cid}.npz", npz)
     pairs = caption_pairs(plan.segments, rng, families=families)
     row = {
-        "id": cid, "split": split, "file": f"clips/{cid}.npz", "captions": [c for c, _ in pairs],
-        "segments": [asdict(s) for s in plan.segments], "frame_rate_hz": cfg.frame_rate_hz,
-        "num_frames": plan.num_frames, "radar": cfg.to_dict(),
-        "subject": {"height_m": round(plan.height, 3), "start_range_m": round(plan.start_range, 3),
-                    "start_azimuth_deg": round(plan.start_azimuth_deg, 2)},
+        "id": cid,
+        "split": split,
+        "file": f"clips/{cid}.npz",
+        "captions": [c for c, _ in pairs],
+        "segments": [asdict(s) for s in plan.segments],
+        "frame_rate_hz": cfg.frame_rate_hz,
+        "num_frames": plan.num_frames,
+        "radar": cfg.to_dict(),
+        "subject": {
+            "height_m": round(plan.height, 3),
+            "start_range_m": round(plan.start_range, 3),
+            "start_azimuth_deg": round(plan.start_azimuth_deg, 2),
+        },
     }
     if sensor is not None:
         row["sensor"] = sensor
@@ -122,8 +158,9 @@ def _task(args) -> dict:
     return row
 
 
-def _splits(num_clips: int, twin_pairs: int, seed: int, fractions: tuple[float, float, float] = SPLIT_FRACTIONS
-            ) -> list[str]:
+def _splits(
+    num_clips: int, twin_pairs: int, seed: int, fractions: tuple[float, float, float] = SPLIT_FRACTIONS
+) -> list[str]:
     """Disjoint train / val / test by a seeded permutation of units (a single clip, or a twin pair,
     which stays inside one split), filled in order up to the fractions (80 / 10 / 10 %) of the clips."""
     singles = num_clips - 2 * twin_pairs
@@ -139,14 +176,28 @@ def _splits(num_clips: int, twin_pairs: int, seed: int, fractions: tuple[float, 
     return labels
 
 
-def generate_dataset(out_dir: str | os.PathLike, num_clips: int, seed: int = 0, workers: int = 1,
-                     twins: float = DEFAULT_TWINS, multi_segment: float = DEFAULT_MULTI_SEGMENT,
-                     cfg: RadarConfig | None = None, snr_db: float = 0.0, path: str = "fast",
-                     max_frames: int = MAX_FRAMES, progress: bool = True,
-                     split_fractions: tuple[float, float, float] = SPLIT_FRACTIONS, format: str = "directory",
-                     shard_size: int | None = None, overwrite: bool = False, unseen: Sequence[str] = (),
-                     held_out_wording: Sequence[str] = (), engine: str = "local", ray_address: str = "auto",
-                     sensor: str | None = None) -> Path:
+def generate_dataset(
+    out_dir: str | os.PathLike,
+    num_clips: int,
+    seed: int = 0,
+    workers: int = 1,
+    twins: float = DEFAULT_TWINS,
+    multi_segment: float = DEFAULT_MULTI_SEGMENT,
+    cfg: RadarConfig | None = None,
+    snr_db: float = 0.0,
+    path: str = "fast",
+    max_frames: int = MAX_FRAMES,
+    progress: bool = True,
+    split_fractions: tuple[float, float, float] = SPLIT_FRACTIONS,
+    format: str = "directory",
+    shard_size: int | None = None,
+    overwrite: bool = False,
+    unseen: Sequence[str] = (),
+    held_out_wording: Sequence[str] = (),
+    engine: str = "local",
+    ray_address: str = "auto",
+    sensor: str | None = None,
+) -> Path:
     """Simulate ``num_clips`` captioned clips into ``out_dir`` (see the module doc for the records).
 
     ``format``: ``directory`` (``manifest.jsonl`` + ``clips/``) or ``wds`` (WebDataset shards of
@@ -189,15 +240,42 @@ def generate_dataset(out_dir: str | os.PathLike, num_clips: int, seed: int = 0, 
     splits = _splits(num_clips, pairs, seed, tuple(split_fractions))
     out = Path(out_dir)
     check_new_output(out, overwrite)
-    stamp = json.dumps({"clips": num_clips, "seed": seed, "twins": twins, "multi_segment": multi_segment,
-                        "radar": cfg.to_dict(), "snr_db": snr_db, "path": path, "max_frames": max_frames,
-                        "split_fractions": list(split_fractions), "unseen": sorted(unseen),
-                        "held_out_wording": sorted(held_out_wording), **({"sensor": sensor} if sensor else {})},
-                       sort_keys=True)
+    stamp = json.dumps(
+        {
+            "clips": num_clips,
+            "seed": seed,
+            "twins": twins,
+            "multi_segment": multi_segment,
+            "radar": cfg.to_dict(),
+            "snr_db": snr_db,
+            "path": path,
+            "max_frames": max_frames,
+            "split_fractions": list(split_fractions),
+            "unseen": sorted(unseen),
+            "held_out_wording": sorted(held_out_wording),
+            **({"sensor": sensor} if sensor else {}),
+        },
+        sort_keys=True,
+    )
     work = open_partial(out, "synth", stamp)
-    tasks = [(i, kind, seed, str(work), cfg.to_dict(), {"snr_db": snr_db}, path, max_frames, multi_segment,
-              splits[i], frozenset() if splits[i] == "test" else unseen, wording[splits[i]], sensor)
-             for i, kind in enumerate(kinds)]
+    tasks = [
+        (
+            i,
+            kind,
+            seed,
+            str(work),
+            cfg.to_dict(),
+            {"snr_db": snr_db},
+            path,
+            max_frames,
+            multi_segment,
+            splits[i],
+            frozenset() if splits[i] == "test" else unseen,
+            wording[splits[i]],
+            sensor,
+        )
+        for i, kind in enumerate(kinds)
+    ]
     records = []
     bar = tqdm(total=num_clips, desc="simulating clips", unit="clip", disable=not progress)
     for row in parallel_map(_task, tasks, workers, engine, ray_address):  # in clip order: records in id order
@@ -214,8 +292,10 @@ def generate_dataset(out_dir: str | os.PathLike, num_clips: int, seed: int = 0, 
 def class_file() -> dict[str, dict]:
     """``classes.json`` of a simulated dataset: each activity's phrase and its descriptions as prompts."""
     described = class_descriptions()
-    return {a: {"phrase": phrase, "descriptions": description_prompts(described[a])}
-            for a, phrase in class_phrases().items()}
+    return {
+        a: {"phrase": phrase, "descriptions": description_prompts(described[a])}
+        for a, phrase in class_phrases().items()
+    }
 
 
 def _wording(held_out: Sequence[str]) -> dict[str, tuple[str, ...]]:
@@ -240,8 +320,9 @@ def _check_unseen(unseen: Sequence[str]) -> frozenset[str]:
     return frozenset(unseen)
 
 
-def _check_args(num_clips: int, max_frames: int, split_fractions, twins: float, multi_segment: float,
-                format: str) -> None:
+def _check_args(
+    num_clips: int, max_frames: int, split_fractions, twins: float, multi_segment: float, format: str
+) -> None:
     if num_clips < 1:
         raise ValueError(f"num_clips must be >= 1, got {num_clips}")
     if not MIN_FRAMES <= max_frames <= MAX_FRAMES:

@@ -8,8 +8,19 @@ from radar_text_data.contract import (  # standard library only (the format's ow
     SPLIT_FRACTIONS,
 )
 
-__all__ = ["DEFAULT_TWINS", "DEFAULT_MULTI_SEGMENT", "SPLIT_FRACTIONS", "FORMATS", "MIN_FRAMES", "WORDING_FAMILIES", "NAMED_FAMILIES", "DESCRIPTIVE",
-           "MOTION_SOURCES", "SKELETON_NAMES", "class_phrases"]
+__all__ = [
+    "DEFAULT_TWINS",
+    "DEFAULT_MULTI_SEGMENT",
+    "SPLIT_FRACTIONS",
+    "FORMATS",
+    "MIN_FRAMES",
+    "WORDING_FAMILIES",
+    "NAMED_FAMILIES",
+    "DESCRIPTIVE",
+    "MOTION_SOURCES",
+    "SKELETON_NAMES",
+    "class_phrases",
+]
 
 DEFAULT_TWINS = 0.1  # share of clips in order-swapped twin pairs
 DEFAULT_MULTI_SEGMENT = 0.6  # share of the other clips that hold 2 or 3 activities

@@ -22,8 +22,17 @@ import numpy as np
 from .body import BodyShape
 from .motion import ACTIVITIES, NEUTRAL
 
-__all__ = ["MotionTraits", "TRAIT_VALUES", "PHRASES", "motion_traits", "describe", "segment_descriptions", "salient",
-           "class_descriptions", "description_prompts"]
+__all__ = [
+    "MotionTraits",
+    "TRAIT_VALUES",
+    "PHRASES",
+    "motion_traits",
+    "describe",
+    "segment_descriptions",
+    "salient",
+    "class_descriptions",
+    "description_prompts",
+]
 
 FRAME_RATE = 50.0  # Hz at which a motion is sampled to measure it
 CLASS_SAMPLES = 16  # parameter draws per class; a class's trait is the most common value among them
@@ -62,26 +71,52 @@ TRAIT_VALUES: dict[str, tuple[str, ...]] = {
 
 # trait -> value -> verb phrase completing "a person ..."; every phrase distinct (test_descriptions)
 PHRASES: dict[str, dict[str, str]] = {
-    "arms": {"none": "keeps the arms down",
-             "one_overhead": "raises one arm above the head", "both_overhead": "raises both arms above the head",
-             "one_forward": "swings one arm forward and back", "both_forward": "swings both arms forward and back",
-             "one_out": "moves one arm out from the body", "both_out": "moves both arms out from the body",
-             "one_elbows": "folds and unfolds one forearm", "both_elbows": "folds and unfolds both forearms"},
-    "legs": {"none": "keeps the feet planted",
-             "one_lift": "lifts one leg", "both_lift": "lifts both legs",
-             "one_out": "moves one leg outward", "both_out": "moves both legs outward",
-             "one_flex": "flexes one knee", "both_flex": "flexes both knees"},
-    "torso": {"upright": "keeps the upper body upright", "forward": "tips the upper body forward",
-              "sideways": "tilts the upper body sideways", "rotates": "rotates the upper body"},
-    "height": {"level": "keeps the hips at one height", "airborne": "leaves the floor",
-               "lowered": "lowers the hips"},
-    "travel": {"in_place": "stays on one spot", "forward": "travels forward", "backward": "travels backward",
-               "sideways": "travels sideways", "reverses_facing": "ends up facing the opposite way"},
-    "rhythm": {"still": "barely moves", "once": "makes one continuous movement",
-               "repeated": "repeats one movement in a steady rhythm"},
+    "arms": {
+        "none": "keeps the arms down",
+        "one_overhead": "raises one arm above the head",
+        "both_overhead": "raises both arms above the head",
+        "one_forward": "swings one arm forward and back",
+        "both_forward": "swings both arms forward and back",
+        "one_out": "moves one arm out from the body",
+        "both_out": "moves both arms out from the body",
+        "one_elbows": "folds and unfolds one forearm",
+        "both_elbows": "folds and unfolds both forearms",
+    },
+    "legs": {
+        "none": "keeps the feet planted",
+        "one_lift": "lifts one leg",
+        "both_lift": "lifts both legs",
+        "one_out": "moves one leg outward",
+        "both_out": "moves both legs outward",
+        "one_flex": "flexes one knee",
+        "both_flex": "flexes both knees",
+    },
+    "torso": {
+        "upright": "keeps the upper body upright",
+        "forward": "tips the upper body forward",
+        "sideways": "tilts the upper body sideways",
+        "rotates": "rotates the upper body",
+    },
+    "height": {"level": "keeps the hips at one height", "airborne": "leaves the floor", "lowered": "lowers the hips"},
+    "travel": {
+        "in_place": "stays on one spot",
+        "forward": "travels forward",
+        "backward": "travels backward",
+        "sideways": "travels sideways",
+        "reverses_facing": "ends up facing the opposite way",
+    },
+    "rhythm": {
+        "still": "barely moves",
+        "once": "makes one continuous movement",
+        "repeated": "repeats one movement in a steady rhythm",
+    },
     "pace": {"slow": "moves slowly", "moderate": "moves at a moderate speed", "fast": "moves fast"},
-    "posture": {"standing": "stays upright throughout", "to_sitting": "ends seated",
-                "to_standing": "ends upright after being seated", "to_lying": "ends flat on the floor"},
+    "posture": {
+        "standing": "stays upright throughout",
+        "to_sitting": "ends seated",
+        "to_standing": "ends upright after being seated",
+        "to_lying": "ends flat on the floor",
+    },
 }
 
 
@@ -102,16 +137,19 @@ def _span(ch: dict[str, np.ndarray], name: str) -> float:
     return 0.0 if v is None else float(v.max() - v.min())
 
 
-def _limbs(ch: dict, joints: tuple[str, ...], threshold: float, kinds: dict[str, str],
-           overhead: bool = False) -> str:
+def _limbs(ch: dict, joints: tuple[str, ...], threshold: float, kinds: dict[str, str], overhead: bool = False) -> str:
     """``none``, or ``one|both`` and the kind of the joint that moves most on the moving sides."""
     moving = [s for s in "lr" if max(_span(ch, f"{j}_{s}") for j in joints) >= threshold]
     if not moving:
         return "none"
     dominant = max(joints, key=lambda j: max(_span(ch, f"{j}_{s}") for s in moving))
     kind = kinds[dominant]
-    if overhead and any(float(ch[f"{j}_{s}"].max()) >= OVERHEAD for s in moving
-                        for j in ("shoulder_flex", "shoulder_abd") if f"{j}_{s}" in ch):
+    if overhead and any(
+        float(ch[f"{j}_{s}"].max()) >= OVERHEAD
+        for s in moving
+        for j in ("shoulder_flex", "shoulder_abd")
+        if f"{j}_{s}" in ch
+    ):
         kind = "overhead"
     return f"{'both' if len(moving) == 2 else 'one'}_{kind}"
 
@@ -130,8 +168,11 @@ def _cycles(v: np.ndarray) -> int:
 
 def _moving_channels(ch: dict) -> dict[str, np.ndarray]:
     """The angle channels (degrees) whose range counts as movement."""
-    angles = {k: v for k, v in ch.items() if not k.startswith(("pelvis", "speed", "turn", "travel", "breathing"))
-              and not k.endswith("axis")}
+    angles = {
+        k: v
+        for k, v in ch.items()
+        if not k.startswith(("pelvis", "speed", "turn", "travel", "breathing")) and not k.endswith("axis")
+    }
     return {k: v for k, v in angles.items() if float(v.max() - v.min()) >= LEG_MOVES}
 
 
@@ -141,15 +182,29 @@ def motion_traits(activity: str, params: dict) -> MotionTraits:
         raise ValueError(f"unknown activity {activity!r}")
     act = ACTIVITIES[activity]
     ch = _angles(activity, params)
-    arms = _limbs(ch, ("shoulder_flex", "shoulder_abd", "elbow"), ARM_MOVES,
-                  {"shoulder_flex": "forward", "shoulder_abd": "out", "elbow": "elbows"}, overhead=True)
-    legs = _limbs(ch, ("hip_flex", "hip_abd", "knee"), LEG_MOVES, {"hip_flex": "lift", "hip_abd": "out", "knee": "flex"})
-    spans = {"forward": _span(ch, "torso_pitch"), "sideways": _span(ch, "torso_roll"), "rotates": _span(ch, "torso_yaw")}
+    arms = _limbs(
+        ch,
+        ("shoulder_flex", "shoulder_abd", "elbow"),
+        ARM_MOVES,
+        {"shoulder_flex": "forward", "shoulder_abd": "out", "elbow": "elbows"},
+        overhead=True,
+    )
+    legs = _limbs(
+        ch, ("hip_flex", "hip_abd", "knee"), LEG_MOVES, {"hip_flex": "lift", "hip_abd": "out", "knee": "flex"}
+    )
+    spans = {
+        "forward": _span(ch, "torso_pitch"),
+        "sideways": _span(ch, "torso_roll"),
+        "rotates": _span(ch, "torso_yaw"),
+    }
     torso = max(spans, key=spans.get) if max(spans.values()) >= TORSO_MOVES else "upright"
     low = min(float(ch["pelvis_dz"].min()) if "pelvis_dz" in ch else 0.0, 0.0)
-    deep = any(float(np.min(np.minimum(ch[f"hip_flex_{s}"], ch[f"knee_{s}"]))) >= 0 and
-               float(np.max(np.minimum(ch[f"hip_flex_{s}"], ch[f"knee_{s}"]))) >= 60 for s in "lr"
-               if f"hip_flex_{s}" in ch and f"knee_{s}" in ch)
+    deep = any(
+        float(np.min(np.minimum(ch[f"hip_flex_{s}"], ch[f"knee_{s}"]))) >= 0
+        and float(np.max(np.minimum(ch[f"hip_flex_{s}"], ch[f"knee_{s}"]))) >= 60
+        for s in "lr"
+        if f"hip_flex_{s}" in ch and f"knee_{s}" in ch
+    )
     if "pelvis_dz_flight" in ch and float(ch["pelvis_dz_flight"].max()) >= 0.03:
         height = "airborne"
     elif low <= -0.1 or deep or _span(ch, "fall") >= 45:
@@ -171,8 +226,11 @@ def motion_traits(activity: str, params: dict) -> MotionTraits:
     pace = "slow" if peak < SLOW else "moderate" if peak < FAST else "fast"
     if act.moves and float(params.get("speed", 0.0)) >= RUNNING:
         pace = "fast"
-    posture = {("standing", "standing"): "standing", ("standing", "sitting"): "to_sitting",
-               ("sitting", "standing"): "to_standing"}.get((act.before, act.after), "to_lying")
+    posture = {
+        ("standing", "standing"): "standing",
+        ("standing", "sitting"): "to_sitting",
+        ("sitting", "standing"): "to_standing",
+    }.get((act.before, act.after), "to_lying")
     return MotionTraits(arms, legs, torso, height, travel, rhythm, pace, posture)
 
 
@@ -184,8 +242,11 @@ def describe(traits: MotionTraits) -> tuple[str, ...]:
 def salient(traits: MotionTraits) -> tuple[str, ...]:
     """The phrases of the traits that differ from the resting value (the first of ``TRAIT_VALUES``:
     arms down, feet planted, ...), in field order; all eight when fewer than two differ."""
-    picked = tuple(PHRASES[f.name][getattr(traits, f.name)] for f in fields(MotionTraits)
-                   if getattr(traits, f.name) != TRAIT_VALUES[f.name][0])
+    picked = tuple(
+        PHRASES[f.name][getattr(traits, f.name)]
+        for f in fields(MotionTraits)
+        if getattr(traits, f.name) != TRAIT_VALUES[f.name][0]
+    )
     return picked if len(picked) >= 2 else describe(traits)
 
 
@@ -205,10 +266,13 @@ def _traits_cached(activity: str, items: tuple) -> MotionTraits:
 def _class_traits(activity: str) -> MotionTraits:
     """The most common value of each trait over ``CLASS_SAMPLES`` parameter draws (a fixed seed per class)."""
     rng = np.random.default_rng(zlib.crc32(activity.encode()))
-    draws = [_traits_cached(activity, tuple(sorted(ACTIVITIES[activity].sample_params(rng).items())))
-             for _ in range(CLASS_SAMPLES)]
-    return MotionTraits(**{f.name: Counter(getattr(d, f.name) for d in draws).most_common(1)[0][0]
-                           for f in fields(MotionTraits)})
+    draws = [
+        _traits_cached(activity, tuple(sorted(ACTIVITIES[activity].sample_params(rng).items())))
+        for _ in range(CLASS_SAMPLES)
+    ]
+    return MotionTraits(
+        **{f.name: Counter(getattr(d, f.name) for d in draws).most_common(1)[0][0] for f in fields(MotionTraits)}
+    )
 
 
 def class_descriptions() -> dict[str, tuple[str, ...]]:

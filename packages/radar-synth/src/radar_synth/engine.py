@@ -20,8 +20,17 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-__all__ = ["ENGINES", "parallel_map", "ray_map", "MAX_RETRIES", "group_size", "EngineUnavailable", "WORKER_START_S",
-           "check_workers_start", "start_local_ray"]
+__all__ = [
+    "ENGINES",
+    "parallel_map",
+    "ray_map",
+    "MAX_RETRIES",
+    "group_size",
+    "EngineUnavailable",
+    "WORKER_START_S",
+    "check_workers_start",
+    "start_local_ray",
+]
 
 ENGINES = ("local", "ray")
 MAX_RETRIES = 3  # a task whose worker process dies (killed, out of memory, node lost) runs again
@@ -73,8 +82,14 @@ def _run_group(fn: Callable, group: list) -> list:
     return [fn(task) for task in group]
 
 
-def ray_map(fn: Callable, tasks: list, workers: int, address: str = "auto", group: int | None = None,
-            max_retries: int = MAX_RETRIES) -> Iterator:
+def ray_map(
+    fn: Callable,
+    tasks: list,
+    workers: int,
+    address: str = "auto",
+    group: int | None = None,
+    max_retries: int = MAX_RETRIES,
+) -> Iterator:
     """``fn(task)`` for every task, in task order, as Ray tasks of ``group`` clip tasks each, at most
     ``workers`` at a time. ``address``: ``auto`` (a running cluster, else a local Ray started for this
     call with ``workers`` CPUs), ``local`` (always a new local Ray), or a cluster address (``ray://...`` or
@@ -88,7 +103,7 @@ def ray_map(fn: Callable, tasks: list, workers: int, address: str = "auto", grou
             ray.shutdown()
         raise
     size = group or group_size(len(tasks), workers)
-    groups = [tasks[i:i + size] for i in range(0, len(tasks), size)]
+    groups = [tasks[i : i + size] for i in range(0, len(tasks), size)]
     options = {"num_cpus": 1, "max_retries": max_retries, "retry_exceptions": False}
     if started != "local":  # a local Ray's workers inherit ONE_THREAD from this process; a cluster's get it here
         options["runtime_env"] = {"env_vars": ONE_THREAD}
@@ -187,6 +202,8 @@ def check_workers_start(ray, seconds: float = WORKER_START_S) -> None:
         ray.get(ref, timeout=seconds)
     except ray.exceptions.GetTimeoutError:
         ray.cancel(ref, force=True)
-        raise EngineUnavailable(f"--engine ray: no Ray worker started within {seconds:.0f} s (a worker that cannot "
-                                f"start is retried without end; Ray's logs under /tmp/ray/session_latest/logs "
-                                f"say why)") from None
+        raise EngineUnavailable(
+            f"--engine ray: no Ray worker started within {seconds:.0f} s (a worker that cannot "
+            f"start is retried without end; Ray's logs under /tmp/ray/session_latest/logs "
+            f"say why)"
+        ) from None

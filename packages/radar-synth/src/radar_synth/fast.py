@@ -30,7 +30,15 @@ from .kernel import hann_dtft, hann_strip
 from .scene import StaticClutter, Trajectories
 from .synth import SynthConfig, chirp_times, point_geometry, segment_geometry, virtual_x
 
-__all__ = ["iter_fast_views", "body_window", "static_profile", "window_profiles", "NoiseBank", "HALF_BINS", "NOISE_BLOCK"]
+__all__ = [
+    "iter_fast_views",
+    "body_window",
+    "static_profile",
+    "window_profiles",
+    "NoiseBank",
+    "HALF_BINS",
+    "NOISE_BLOCK",
+]
 
 HALF_BINS = 6  # bins on each side of the beat bin (Hann sidelobes there: about -55 dB)
 NOISE_BLOCK = 16  # range bins per noise block; the signal window is made of whole blocks
@@ -92,8 +100,11 @@ class NoiseBank:
         from the bank: range power ``[F, blocks * block]`` and the Doppler power and covariance summed
         over those blocks."""
         pick = rng.integers(self.stats.range_power.shape[0], size=(frames, blocks))  # [F, nb]
-        return FrameStatistics(self.stats.range_power[pick].reshape(frames, -1),
-                               self.stats.doppler_power[pick].sum(axis=1), self.stats.covariance[pick].sum(axis=1))
+        return FrameStatistics(
+            self.stats.range_power[pick].reshape(frames, -1),
+            self.stats.doppler_power[pick].sum(axis=1),
+            self.stats.covariance[pick].sum(axis=1),
+        )
 
 
 def static_profile(clutter: StaticClutter, cfg: RadarConfig) -> np.ndarray:
@@ -128,8 +139,9 @@ def _fold(prof: np.ndarray, lo: int, n: int) -> np.ndarray:
     return out
 
 
-def body_window(traj: Trajectories, cfg: RadarConfig, frames: np.ndarray, xv: np.ndarray | None = None,
-                block: int | None = None) -> tuple[np.ndarray, int]:
+def body_window(
+    traj: Trajectories, cfg: RadarConfig, frames: np.ndarray, xv: np.ndarray | None = None, block: int | None = None
+) -> tuple[np.ndarray, int]:
     """The body's range profiles of ``frames``, chirp by chirp, on a window of whole ``block``-bin
     blocks around it: ``([F, L, TX, RX, W], first bin)`` (the first bin may be < 0 or the window
     folded onto all ``N`` bins when it is wider, then 0); no noise, no clutter."""
@@ -151,17 +163,26 @@ def body_window(traj: Trajectories, cfg: RadarConfig, frames: np.ndarray, xv: np
     phase = phase[..., None, :] - np.pi * xv[None, None, :, :, None] * u[..., None, :]  # [F, L, TX, RX, K]
     coef = _phasors(amp[..., None, :], phase)
     k, m = strip.shape[-2:]
-    prof = window_profiles(coef.reshape(-1, cfg.num_rx, k), strip.reshape(-1, k, m),
-                           (centre - HALF_BINS - lo).reshape(-1, k), width)
+    prof = window_profiles(
+        coef.reshape(-1, cfg.num_rx, k), strip.reshape(-1, k, m), (centre - HALF_BINS - lo).reshape(-1, k), width
+    )
     prof = prof.reshape(f, cfg.num_loops, cfg.num_tx, cfg.num_rx, width)  # [F, L, TX, RX, W]
     if width > n:
         return _fold(prof, lo, n), 0
     return prof, lo
 
 
-def iter_fast_views(traj: Trajectories, clutter: StaticClutter | None, cfg: RadarConfig, synth: SynthConfig,
-                    num_frames: int, rng: np.random.Generator, chunk: int = 4, noise: bool = True,
-                    azimuth: str = "bartlett") -> Iterator[RadarViews]:
+def iter_fast_views(
+    traj: Trajectories,
+    clutter: StaticClutter | None,
+    cfg: RadarConfig,
+    synth: SynthConfig,
+    num_frames: int,
+    rng: np.random.Generator,
+    chunk: int = 4,
+    noise: bool = True,
+    azimuth: str = "bartlett",
+) -> Iterator[RadarViews]:
     """Linear-power views of a clip, ``chunk`` frames at a time (clutter removal and TDM
     compensation on, as ``radar_views.iter_views`` by default)."""
     n = cfg.num_samples
@@ -192,5 +213,4 @@ def iter_fast_views(traj: Trajectories, clutter: StaticClutter | None, cfg: Rada
             doppler_power = doppler_power + rest.doppler_power
             cov = cov + rest.covariance
         az = azimuth_spectrum(cov, steering, azimuth)  # [F, 128]
-        yield RadarViews(range_power.T.copy(), doppler_power.T.astype(np.float32),
-                         az.T.astype(np.float32))
+        yield RadarViews(range_power.T.copy(), doppler_power.T.astype(np.float32), az.T.astype(np.float32))

@@ -24,8 +24,17 @@ from radar_text_data.textfile import read_text
 from .defaults import MOTION_SOURCES
 from .skeleton import SKELETONS, MotionError, Skeleton, check_joints, skeleton_from_parents
 
-__all__ = ["MotionItem", "SOURCES", "read_humanml3d", "read_bvh_folder", "read_joints_folder", "load_motion",
-           "write_bvh", "humanml3d_captions", "read_source"]
+__all__ = [
+    "MotionItem",
+    "SOURCES",
+    "read_humanml3d",
+    "read_bvh_folder",
+    "read_joints_folder",
+    "load_motion",
+    "write_bvh",
+    "humanml3d_captions",
+    "read_source",
+]
 
 SOURCES = MOTION_SOURCES
 HUMANML3D_FPS = 20.0
@@ -67,7 +76,9 @@ def humanml3d_captions(path: Path) -> dict[tuple[float, float], list[str]]:
         try:
             start, end = float(parts[-2]), float(parts[-1])
         except ValueError:
-            raise MotionError(f"{path}:{lineno}: start and end must be seconds, got {parts[-2]!r}, {parts[-1]!r}") from None
+            raise MotionError(
+                f"{path}:{lineno}: start and end must be seconds, got {parts[-2]!r}, {parts[-1]!r}"
+            ) from None
         start, end = (0.0, 0.0) if math.isnan(start) or math.isnan(end) else (start, end)
         if start < 0 or end < 0 or (end != 0.0 and end <= start):
             raise MotionError(f"{path}:{lineno}: time span {start}-{end} s is not a span")
@@ -87,8 +98,9 @@ def _split_ids(root: Path) -> dict[str, str]:
     return out
 
 
-def read_humanml3d(root: str | os.PathLike, mirrored: bool = True,
-                   problems: list[tuple[str, str]] | None = None) -> list[MotionItem]:
+def read_humanml3d(
+    root: str | os.PathLike, mirrored: bool = True, problems: list[tuple[str, str]] | None = None
+) -> list[MotionItem]:
     """The clips of a HumanML3D folder: each motion with whole-motion captions, and each captioned
     sub-span as a clip of its own; the splits from its split files (ids in none are left out, as
     HumanML3D's loaders do; without split files a seeded split is drawn). ``mirrored``: keep the
@@ -117,16 +129,30 @@ def read_humanml3d(root: str | os.PathLike, mirrored: bool = True,
         file, split, is_m = str(joints_dir / f"{mid}.npy"), splits.get(mid), mid.startswith("M")
         parts = sorted((span, caps) for span, caps in spans.items() if span != (0.0, 0.0))
         if (0.0, 0.0) in spans:
-            items.append(MotionItem(mid, file, "humanml3d", tuple(spans[(0.0, 0.0)]), split, fps=HUMANML3D_FPS,
-                                    mirrored=is_m, text_spans=tuple((s, e, tuple(c)) for (s, e), c in parts)))
+            items.append(
+                MotionItem(
+                    mid,
+                    file,
+                    "humanml3d",
+                    tuple(spans[(0.0, 0.0)]),
+                    split,
+                    fps=HUMANML3D_FPS,
+                    mirrored=is_m,
+                    text_spans=tuple((s, e, tuple(c)) for (s, e), c in parts),
+                )
+            )
         for k, ((start, end), caps) in enumerate(parts):
-            items.append(MotionItem(f"{mid}_span{k}", file, "humanml3d", tuple(caps), split, start, end,
-                                    HUMANML3D_FPS, mirrored=is_m))
+            items.append(
+                MotionItem(
+                    f"{mid}_span{k}", file, "humanml3d", tuple(caps), split, start, end, HUMANML3D_FPS, mirrored=is_m
+                )
+            )
     return items
 
 
-def _captioned(root: Path, suffix: str, captions_file: str | os.PathLike | None, source: str,
-               **fields) -> list[MotionItem]:
+def _captioned(
+    root: Path, suffix: str, captions_file: str | os.PathLike | None, source: str, **fields
+) -> list[MotionItem]:
     from radar_text_data.convert import read_captions
 
     if not root.is_dir():
@@ -135,8 +161,10 @@ def _captioned(root: Path, suffix: str, captions_file: str | os.PathLike | None,
     if not files:
         raise MotionError(f"{root}: no {suffix} files")
     if captions_file is None:
-        raise MotionError(f"{root}: --captions FILE is needed for {source} sources (JSON {{id: [caption, ...]}} or "
-                          "JSON lines {\"id\", \"captions\"}, as seqclip data convert reads)")
+        raise MotionError(
+            f"{root}: --captions FILE is needed for {source} sources (JSON {{id: [caption, ...]}} or "
+            'JSON lines {"id", "captions"}, as seqclip data convert reads)'
+        )
     try:
         captions = read_captions(Path(captions_file))
     except (FileNotFoundError, ValueError) as err:
@@ -155,8 +183,12 @@ def read_bvh_folder(root: str | os.PathLike, captions_file: str | os.PathLike | 
     return _captioned(Path(root), ".bvh", captions_file, "bvh", skeleton="bvh")
 
 
-def read_joints_folder(root: str | os.PathLike, captions_file: str | os.PathLike | None, skeleton: str = "smpl22",
-                       fps: float = HUMANML3D_FPS) -> list[MotionItem]:
+def read_joints_folder(
+    root: str | os.PathLike,
+    captions_file: str | os.PathLike | None,
+    skeleton: str = "smpl22",
+    fps: float = HUMANML3D_FPS,
+) -> list[MotionItem]:
     """One clip per ``.npy`` file of joints ``[T, J, 3]`` of a named skeleton at ``fps``, captions by stem."""
     if skeleton not in SKELETONS:
         raise MotionError(f"unknown skeleton {skeleton!r}; known: {sorted(SKELETONS)}")
@@ -165,9 +197,15 @@ def read_joints_folder(root: str | os.PathLike, captions_file: str | os.PathLike
     return _captioned(Path(root), ".npy", captions_file, "joints", skeleton=skeleton, fps=fps)
 
 
-def read_source(src: str | os.PathLike, source: str, captions_file: str | os.PathLike | None = None,
-                skeleton: str = "smpl22", fps: float = HUMANML3D_FPS, mirrored: bool = True,
-                problems: list[tuple[str, str]] | None = None) -> list[MotionItem]:
+def read_source(
+    src: str | os.PathLike,
+    source: str,
+    captions_file: str | os.PathLike | None = None,
+    skeleton: str = "smpl22",
+    fps: float = HUMANML3D_FPS,
+    mirrored: bool = True,
+    problems: list[tuple[str, str]] | None = None,
+) -> list[MotionItem]:
     """The clips of a corpus folder in one of ``SOURCES`` (see the readers; ``problems``: as
     ``read_humanml3d`` takes it)."""
     if source == "humanml3d":
@@ -229,11 +267,12 @@ def load_motion(item: MotionItem) -> tuple[np.ndarray, Skeleton, float]:
     if item.start_s >= duration or end > duration + 1e-6:
         raise MotionError(f"{item.file}: time span {item.start_s}-{end} s lies outside the motion ({duration:.2f} s)")
     first, last = int(round(item.start_s * fps)), min(len(joints) - 1, int(round(end * fps)))
-    return joints[first:last + 1], skeleton, fps
+    return joints[first : last + 1], skeleton, fps
 
 
-def write_bvh(path: str | os.PathLike, joints: np.ndarray, names: Sequence[str], parents: Sequence[int],
-              fps: float) -> None:
+def write_bvh(
+    path: str | os.PathLike, joints: np.ndarray, names: Sequence[str], parents: Sequence[int], fps: float
+) -> None:
     """Joint positions ``[T, J, 3]`` (y up) as a BVH file whose forward kinematics gives them back:
     every joint with several children gets one zero-offset branch joint per child, and each joint's
     rotation turns its single child's rest offset (the first frame's bone) onto the bone of each frame
@@ -241,5 +280,6 @@ def write_bvh(path: str | os.PathLike, joints: np.ndarray, names: Sequence[str],
     Xrotation Yrotation``; leaves end in an End Site."""
     from .bvh_writer import bvh_text
 
-    Path(path).write_text(bvh_text(np.asarray(joints, dtype=np.float64), list(names), list(parents), fps),
-                          encoding="utf-8")
+    Path(path).write_text(
+        bvh_text(np.asarray(joints, dtype=np.float64), list(names), list(parents), fps), encoding="utf-8"
+    )

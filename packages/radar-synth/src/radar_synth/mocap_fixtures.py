@@ -59,8 +59,9 @@ def write_humanml3d_fixture(root: str | os.PathLike, count: int = 6, seed: int =
         ids.append(mid)
     mirrored = np.load(root / "new_joints" / f"{ids[0]}.npy") * np.array([-1.0, 1.0, 1.0], dtype=np.float32)
     np.save(root / "new_joints" / f"M{ids[0]}.npy", mirrored)
-    (root / "texts" / f"M{ids[0]}.txt").write_text((root / "texts" / f"{ids[0]}.txt").read_text(encoding="utf-8"),
-                                                  encoding="utf-8")
+    (root / "texts" / f"M{ids[0]}.txt").write_text(
+        (root / "texts" / f"{ids[0]}.txt").read_text(encoding="utf-8"), encoding="utf-8"
+    )
     splits = {"train": ids[:-2] + [f"M{ids[0]}"], "val": ids[-2:-1], "test": ids[-1:]}
     for split, members in splits.items():
         (root / f"{split}.txt").write_text("".join(f"{m}\n" for m in members), encoding="utf-8")

@@ -19,18 +19,39 @@ from ._deprecations import renamed_keyword
 from .body import BodyShape, Pose
 from .defaults import MIN_FRAMES
 
-__all__ = ["ACTIVITIES", "ANGLE_NAMES", "Activity", "Segment", "ClipPlan", "plan_clip", "clip_pose",
-           "gait_angles", "smoothstep", "MIN_SEGMENT_S", "MAX_SEGMENTS", "min_segment_frames"]
+__all__ = [
+    "ACTIVITIES",
+    "ANGLE_NAMES",
+    "Activity",
+    "Segment",
+    "ClipPlan",
+    "plan_clip",
+    "clip_pose",
+    "gait_angles",
+    "smoothstep",
+    "MIN_SEGMENT_S",
+    "MAX_SEGMENTS",
+    "min_segment_frames",
+]
 
 MIN_SEGMENT_S = 1.0  # no planned segment is shorter (a 1-frame "stand" would be captioned as an activity)
 MAX_SEGMENTS = 3  # activities per clip; the caption grammar has sentence forms for 1 to 3
 
 SIDES = ("l", "r")
 ANGLE_NAMES = ("torso_pitch", "torso_roll", "torso_yaw") + tuple(
-    f"{j}_{s}" for j in ("shoulder_flex", "shoulder_abd", "elbow", "hip_flex", "hip_abd", "knee", "ankle")
-    for s in SIDES)
-NEUTRAL = {**{n: 0.0 for n in ANGLE_NAMES}, "shoulder_abd_l": 8.0, "shoulder_abd_r": 8.0, "elbow_l": 12.0,
-           "elbow_r": 12.0, "knee_l": 3.0, "knee_r": 3.0}
+    f"{j}_{s}"
+    for j in ("shoulder_flex", "shoulder_abd", "elbow", "hip_flex", "hip_abd", "knee", "ankle")
+    for s in SIDES
+)
+NEUTRAL = {
+    **{n: 0.0 for n in ANGLE_NAMES},
+    "shoulder_abd_l": 8.0,
+    "shoulder_abd_r": 8.0,
+    "elbow_l": 12.0,
+    "elbow_r": 12.0,
+    "knee_l": 3.0,
+    "knee_r": 3.0,
+}
 EXTRAS = ("pelvis_dz", "fall", "speed", "turn", "breathing", "travel")  # travel: direction of motion - facing (rad)
 
 
@@ -46,8 +67,9 @@ def _bump(phase, centre, width):
 
 
 # ---------------------------------------------------------------------- gait (Boulic-Thalmann)
-def gait_angles(t: np.ndarray, speed: float, body: BodyShape, running: bool = False,
-                in_place: bool = False) -> dict[str, np.ndarray]:
+def gait_angles(
+    t: np.ndarray, speed: float, body: BodyShape, running: bool = False, in_place: bool = False
+) -> dict[str, np.ndarray]:
     """Joint angles of walking/running at ``speed`` m/s over times ``t`` (s)."""
     ht = body.leg_length
     rv = min(max(speed / ht, 0.3), 3.0)  # relative velocity, model range <= 3
@@ -108,7 +130,7 @@ def _wave(t, dur, p, body):
     out = {}
     env = smoothstep(t / 0.4) * smoothstep((dur - t) / 0.4)
     osc = np.sin(2 * np.pi * p["reps"] * np.clip(t, 0, dur) / dur)
-    for side in (("l", "r") if p["arm"] == "both" else (p["arm"][0],)):
+    for side in ("l", "r") if p["arm"] == "both" else (p["arm"][0],):
         out[f"shoulder_abd_{side}"] = 8 + env * (140 + 15 * osc)
         out[f"shoulder_flex_{side}"] = env * 20
         out[f"elbow_{side}"] = 12 + env * (50 + 30 * osc)
@@ -210,17 +232,25 @@ def _bend(t, dur, p, body):
 def _turn(t, dur, p, body):
     s = smoothstep(t / dur)
     step = np.sin(2 * np.pi * 1.6 * t) * np.sin(np.pi * s)
-    return {"turn": np.pi * s * (1 if p["sense"] == "left" else -1),
-            "hip_flex_l": 15 * np.clip(step, 0, None), "hip_flex_r": 15 * np.clip(-step, 0, None),
-            "knee_l": 3 + 25 * np.clip(step, 0, None), "knee_r": 3 + 25 * np.clip(-step, 0, None)}
+    return {
+        "turn": np.pi * s * (1 if p["sense"] == "left" else -1),
+        "hip_flex_l": 15 * np.clip(step, 0, None),
+        "hip_flex_r": 15 * np.clip(-step, 0, None),
+        "knee_l": 3 + 25 * np.clip(step, 0, None),
+        "knee_r": 3 + 25 * np.clip(-step, 0, None),
+    }
 
 
 def _kick(t, dur, p, body):
     ph = _reps(t, dur, p["reps"])
     s = p["leg"][0]
     lift = np.exp(-0.5 * ((ph - 0.5) / 0.12) ** 2)
-    return {f"hip_flex_{s}": 75 * lift, f"knee_{s}": 3 + 60 * lift * (1 - lift) * 4 * (ph < 0.5),
-            "torso_pitch": -10 * lift, f"shoulder_abd_{'l' if s == 'r' else 'r'}": 8 + 25 * lift}
+    return {
+        f"hip_flex_{s}": 75 * lift,
+        f"knee_{s}": 3 + 60 * lift * (1 - lift) * 4 * (ph < 0.5),
+        "torso_pitch": -10 * lift,
+        f"shoulder_abd_{'l' if s == 'r' else 'r'}": 8 + 25 * lift,
+    }
 
 
 def _punch(t, dur, p, body):
@@ -252,8 +282,12 @@ def _walk_backward(t, dur, p, body):
 def _sidestep(t, dur, p, body):
     lead, trail = ("l", "r") if p["lead"] == "left" else ("r", "l")
     ph = (t / 0.8) % 1.0  # one step of the leading leg, then the trailing leg closes
-    out = {f"hip_abd_{lead}": 22 * _bump(ph, 0.25, 0.1), f"hip_abd_{trail}": 15 * _bump(ph, 0.7, 0.1),
-           f"knee_{lead}": 3 + 15 * _bump(ph, 0.25, 0.1), f"knee_{trail}": 3 + 15 * _bump(ph, 0.7, 0.1)}
+    out = {
+        f"hip_abd_{lead}": 22 * _bump(ph, 0.25, 0.1),
+        f"hip_abd_{trail}": 15 * _bump(ph, 0.7, 0.1),
+        f"knee_{lead}": 3 + 15 * _bump(ph, 0.25, 0.1),
+        f"knee_{trail}": 3 + 15 * _bump(ph, 0.7, 0.1),
+    }
     sign = 1.0 if p["lead"] == "left" else -1.0  # travelling to the body's left or right
     out["speed"] = np.full_like(t, p["speed"])
     out["turn"] = np.full_like(t, -sign * np.pi / 2)
@@ -294,8 +328,14 @@ def _bow(t, dur, p, body):
 def _lunge(t, dur, p, body):
     lead, trail = ("l", "r") if p["leg"] == "left" else ("r", "l")
     depth = np.sin(np.pi * _reps(t, dur, p["reps"])) ** 2
-    return {f"hip_flex_{lead}": 80 * depth, f"knee_{lead}": 3 + 85 * depth, f"hip_flex_{trail}": -20 * depth,
-            f"knee_{trail}": 3 + 80 * depth, "pelvis_dz": -0.3 * depth * body.leg_length, "torso_pitch": 5 * depth}
+    return {
+        f"hip_flex_{lead}": 80 * depth,
+        f"knee_{lead}": 3 + 85 * depth,
+        f"hip_flex_{trail}": -20 * depth,
+        f"knee_{trail}": 3 + 80 * depth,
+        "pelvis_dz": -0.3 * depth * body.leg_length,
+        "torso_pitch": 5 * depth,
+    }
 
 
 def _lie_down(t, dur, p, body):
@@ -312,10 +352,12 @@ def _lie_down(t, dur, p, body):
 def _throw(t, dur, p, body):
     ph = _reps(t, dur, p["reps"])
     s = p["arm"][0]
-    out = {f"shoulder_flex_{s}": np.interp(ph, [0, 0.5, 0.62, 1], [0, -45, 160, 0]),
-           f"elbow_{s}": np.interp(ph, [0, 0.5, 0.62, 1], [12, 100, 15, 12]),
-           "torso_yaw": np.interp(ph, [0, 0.5, 0.62, 1], [0, 25, -20, 0]) * (1 if s == "r" else -1),
-           "torso_pitch": np.interp(ph, [0, 0.5, 0.62, 1], [0, -5, 15, 0])}
+    out = {
+        f"shoulder_flex_{s}": np.interp(ph, [0, 0.5, 0.62, 1], [0, -45, 160, 0]),
+        f"elbow_{s}": np.interp(ph, [0, 0.5, 0.62, 1], [12, 100, 15, 12]),
+        "torso_yaw": np.interp(ph, [0, 0.5, 0.62, 1], [0, 25, -20, 0]) * (1 if s == "r" else -1),
+        "torso_pitch": np.interp(ph, [0, 0.5, 0.62, 1], [0, -5, 15, 0]),
+    }
     return out
 
 
@@ -352,10 +394,15 @@ def _hop(t, dur, p, body):
     flight = np.clip((ph - 0.35) / 0.4, 0, 1)
     crouch = np.exp(-0.5 * ((ph - 0.2) / 0.1) ** 2) + np.exp(-0.5 * ((ph - 0.85) / 0.08) ** 2)
     hold = smoothstep(t / 0.3)
-    return {"pelvis_dz_flight": 0.5 * 9.81 * (0.4 * dur / p["reps"] / 2) ** 2 * 4 * flight * (1 - flight),
-            f"knee_{stance}": 3 + 35 * crouch, f"hip_flex_{stance}": 20 * crouch,
-            f"knee_{free}": 3 + 80 * hold, f"hip_flex_{free}": 25 * hold,
-            "shoulder_abd_l": 8 + 25 * hold, "shoulder_abd_r": 8 + 25 * hold}
+    return {
+        "pelvis_dz_flight": 0.5 * 9.81 * (0.4 * dur / p["reps"] / 2) ** 2 * 4 * flight * (1 - flight),
+        f"knee_{stance}": 3 + 35 * crouch,
+        f"hip_flex_{stance}": 20 * crouch,
+        f"knee_{free}": 3 + 80 * hold,
+        f"hip_flex_{free}": 25 * hold,
+        "shoulder_abd_l": 8 + 25 * hold,
+        "shoulder_abd_r": 8 + 25 * hold,
+    }
 
 
 def _march(t, dur, p, body):
@@ -371,8 +418,11 @@ def _march(t, dur, p, body):
 def _side_bend(t, dur, p, body):
     ph = _reps(t, dur, p["reps"])
     lean = np.sin(2 * np.pi * ph) * smoothstep(t / 0.3)  # left, then right
-    return {"torso_roll": 30 * lean, "shoulder_abd_r": 8 + 150 * np.clip(lean, 0, None),
-            "shoulder_abd_l": 8 + 150 * np.clip(-lean, 0, None)}
+    return {
+        "torso_roll": 30 * lean,
+        "shoulder_abd_r": 8 + 150 * np.clip(lean, 0, None),
+        "shoulder_abd_l": 8 + 150 * np.clip(-lean, 0, None),
+    }
 
 
 def _torso_twist(t, dur, p, body):
@@ -406,44 +456,82 @@ def _p_run(rng):
     return {"speed": round(float(rng.uniform(2.2, 3.4)), 2)}
 
 
-ACTIVITIES: dict[str, Activity] = {a.name: a for a in (
-    Activity("walk", _walk, (2.0, 5.0), _p_walk, moves=True),
-    Activity("run", _run, (2.0, 3.5), _p_run, moves=True),
-    Activity("stand", _stand, (2.0, 4.0), lambda r: {"breath_hz": round(float(r.uniform(0.2, 0.33)), 3)}),
-    Activity("wave", _wave, (2.0, 4.0), lambda r: {"arm": str(r.choice(["left", "right", "both"])),
-                                                    "reps": int(r.integers(2, 6))}),
-    Activity("clap", _clap, (2.0, 3.5), lambda r: {"reps": int(r.integers(3, 9))}),
-    Activity("jump", _jump, (2.0, 4.0), lambda r: {"reps": int(r.integers(1, 4))}),
-    Activity("squat", _squat, (2.5, 5.0), lambda r: {"reps": int(r.integers(1, 4))}),
-    Activity("sit_down", _sit_down, (2.0, 3.0), lambda r: {}, after="sitting"),
-    Activity("stand_up", _stand_up, (2.0, 3.0), lambda r: {}, before="sitting"),
-    Activity("fall", _fall, (2.0, 3.0), lambda r: {"direction": str(r.choice(["forward", "backward", "left", "right"])),
-                                                    "delay": round(float(r.uniform(0.1, 0.5)), 2)}, after="lying"),
-    Activity("bend_pick_up", _bend, (2.5, 4.0), lambda r: {}),
-    Activity("turn_around", _turn, (2.0, 3.0), lambda r: {"sense": str(r.choice(["left", "right"]))}),
-    Activity("kick", _kick, (2.0, 3.5), lambda r: {"leg": str(r.choice(["left", "right"])), "reps": int(r.integers(1, 4))}),
-    Activity("punch", _punch, (2.0, 3.5), lambda r: {"arm": str(r.choice(["left", "right", "alternating"])),
-                                                      "reps": int(r.integers(2, 7))}),
-    Activity("jog_in_place", _jog, (2.0, 4.0), lambda r: {}),
-    Activity("walk_backward", _walk_backward, (2.0, 4.0),
-             lambda r: {"speed": round(float(r.uniform(0.5, 1.0)), 2)}, moves=True),
-    Activity("sidestep", _sidestep, (2.0, 4.0), lambda r: {"speed": round(float(r.uniform(0.4, 0.8)), 2),
-                                                           "lead": _side(r)}, moves=True),
-    Activity("jumping_jacks", _jumping_jacks, (2.5, 5.0), lambda r: {"reps": int(r.integers(3, 8))}),
-    Activity("arm_circles", _arm_circles, (2.5, 5.0), lambda r: {"reps": int(r.integers(3, 8)),
-                                                                 "sense": str(r.choice(["forward", "backward"]))}),
-    Activity("bow", _bow, (2.0, 3.5), lambda r: {"reps": int(r.integers(1, 3))}),
-    Activity("lunge", _lunge, (2.5, 5.0), lambda r: {"leg": _side(r), "reps": int(r.integers(1, 4))}),
-    Activity("lie_down", _lie_down, (2.5, 4.0), lambda r: {}, after="lying"),
-    Activity("throw", _throw, (2.0, 3.5), lambda r: {"arm": _side(r), "reps": int(r.integers(1, 4))}),
-    Activity("push", _push, (2.0, 3.5), lambda r: {"reps": int(r.integers(2, 6))}),
-    Activity("drink", _drink, (2.5, 4.0), lambda r: {"arm": _side(r)}),
-    Activity("reach_up", _reach_up, (2.0, 4.0), lambda r: {"reps": int(r.integers(1, 3))}),
-    Activity("hop_on_one_leg", _hop, (2.0, 4.0), lambda r: {"leg": _side(r), "reps": int(r.integers(3, 8))}),
-    Activity("march_in_place", _march, (2.0, 4.0), lambda r: {}),
-    Activity("side_bend", _side_bend, (2.5, 4.5), lambda r: {"reps": int(r.integers(1, 4))}),
-    Activity("torso_twist", _torso_twist, (2.5, 4.5), lambda r: {"reps": int(r.integers(2, 6))}),
-)}
+ACTIVITIES: dict[str, Activity] = {
+    a.name: a
+    for a in (
+        Activity("walk", _walk, (2.0, 5.0), _p_walk, moves=True),
+        Activity("run", _run, (2.0, 3.5), _p_run, moves=True),
+        Activity("stand", _stand, (2.0, 4.0), lambda r: {"breath_hz": round(float(r.uniform(0.2, 0.33)), 3)}),
+        Activity(
+            "wave",
+            _wave,
+            (2.0, 4.0),
+            lambda r: {"arm": str(r.choice(["left", "right", "both"])), "reps": int(r.integers(2, 6))},
+        ),
+        Activity("clap", _clap, (2.0, 3.5), lambda r: {"reps": int(r.integers(3, 9))}),
+        Activity("jump", _jump, (2.0, 4.0), lambda r: {"reps": int(r.integers(1, 4))}),
+        Activity("squat", _squat, (2.5, 5.0), lambda r: {"reps": int(r.integers(1, 4))}),
+        Activity("sit_down", _sit_down, (2.0, 3.0), lambda r: {}, after="sitting"),
+        Activity("stand_up", _stand_up, (2.0, 3.0), lambda r: {}, before="sitting"),
+        Activity(
+            "fall",
+            _fall,
+            (2.0, 3.0),
+            lambda r: {
+                "direction": str(r.choice(["forward", "backward", "left", "right"])),
+                "delay": round(float(r.uniform(0.1, 0.5)), 2),
+            },
+            after="lying",
+        ),
+        Activity("bend_pick_up", _bend, (2.5, 4.0), lambda r: {}),
+        Activity("turn_around", _turn, (2.0, 3.0), lambda r: {"sense": str(r.choice(["left", "right"]))}),
+        Activity(
+            "kick",
+            _kick,
+            (2.0, 3.5),
+            lambda r: {"leg": str(r.choice(["left", "right"])), "reps": int(r.integers(1, 4))},
+        ),
+        Activity(
+            "punch",
+            _punch,
+            (2.0, 3.5),
+            lambda r: {"arm": str(r.choice(["left", "right", "alternating"])), "reps": int(r.integers(2, 7))},
+        ),
+        Activity("jog_in_place", _jog, (2.0, 4.0), lambda r: {}),
+        Activity(
+            "walk_backward",
+            _walk_backward,
+            (2.0, 4.0),
+            lambda r: {"speed": round(float(r.uniform(0.5, 1.0)), 2)},
+            moves=True,
+        ),
+        Activity(
+            "sidestep",
+            _sidestep,
+            (2.0, 4.0),
+            lambda r: {"speed": round(float(r.uniform(0.4, 0.8)), 2), "lead": _side(r)},
+            moves=True,
+        ),
+        Activity("jumping_jacks", _jumping_jacks, (2.5, 5.0), lambda r: {"reps": int(r.integers(3, 8))}),
+        Activity(
+            "arm_circles",
+            _arm_circles,
+            (2.5, 5.0),
+            lambda r: {"reps": int(r.integers(3, 8)), "sense": str(r.choice(["forward", "backward"]))},
+        ),
+        Activity("bow", _bow, (2.0, 3.5), lambda r: {"reps": int(r.integers(1, 3))}),
+        Activity("lunge", _lunge, (2.5, 5.0), lambda r: {"leg": _side(r), "reps": int(r.integers(1, 4))}),
+        Activity("lie_down", _lie_down, (2.5, 4.0), lambda r: {}, after="lying"),
+        Activity("throw", _throw, (2.0, 3.5), lambda r: {"arm": _side(r), "reps": int(r.integers(1, 4))}),
+        Activity("push", _push, (2.0, 3.5), lambda r: {"reps": int(r.integers(2, 6))}),
+        Activity("drink", _drink, (2.5, 4.0), lambda r: {"arm": _side(r)}),
+        Activity("reach_up", _reach_up, (2.0, 4.0), lambda r: {"reps": int(r.integers(1, 3))}),
+        Activity("hop_on_one_leg", _hop, (2.0, 4.0), lambda r: {"leg": _side(r), "reps": int(r.integers(3, 8))}),
+        Activity("march_in_place", _march, (2.0, 4.0), lambda r: {}),
+        Activity("side_bend", _side_bend, (2.5, 4.5), lambda r: {"reps": int(r.integers(1, 4))}),
+        Activity("torso_twist", _torso_twist, (2.5, 4.5), lambda r: {"reps": int(r.integers(2, 6))}),
+    )
+}
 
 
 @dataclass
@@ -466,8 +554,12 @@ class ClipPlan:
 
 def _direction_heading(direction: str, x: float, y: float) -> float:
     radial = np.arctan2(y, x)  # pointing away from the radar
-    return {"away": radial, "toward": radial + np.pi, "across_left": radial + np.pi / 2,
-            "across_right": radial - np.pi / 2}[direction]
+    return {
+        "away": radial,
+        "toward": radial + np.pi,
+        "across_left": radial + np.pi / 2,
+        "across_right": radial - np.pi / 2,
+    }[direction]
 
 
 def min_segment_frames(frame_rate: float) -> int:
@@ -475,9 +567,15 @@ def min_segment_frames(frame_rate: float) -> int:
     return int(round(MIN_SEGMENT_S * frame_rate))
 
 
-def plan_clip(rng: np.random.Generator, frame_rate: float, min_frames: int = MIN_FRAMES, max_frames: int = MAX_FRAMES,
-              segments: int | None = None, unseen: frozenset[str] = frozenset(),
-              exclude: frozenset[str] | None = None) -> ClipPlan:
+def plan_clip(
+    rng: np.random.Generator,
+    frame_rate: float,
+    min_frames: int = MIN_FRAMES,
+    max_frames: int = MAX_FRAMES,
+    segments: int | None = None,
+    unseen: frozenset[str] = frozenset(),
+    exclude: frozenset[str] | None = None,
+) -> ClipPlan:
     """Sample a clip: 1-3 posture-compatible activities, start position, body height, directions.
 
     ``segments``: how many activities to aim for (None: 1, 2 or 3 with probabilities 0.3 / 0.4 /
@@ -504,8 +602,13 @@ def plan_clip(rng: np.random.Generator, frame_rate: float, min_frames: int = MIN
     budget_s = (max_frames // n_seg) / frame_rate if n_seg > 1 and segments else float("inf")
     posture, segments, frame = "standing", [], 0
     for _ in range(n_seg):
-        names = [a.name for a in ACTIVITIES.values() if a.before == posture and a.name not in unseen
-                 and not (a.name == segments[-1].activity if segments else False)]
+        names = [
+            a.name
+            for a in ACTIVITIES.values()
+            if a.before == posture
+            and a.name not in unseen
+            and not (a.name == segments[-1].activity if segments else False)
+        ]
         if posture == "lying" or not names:
             break
         act = ACTIVITIES[str(rng.choice(names))]
@@ -559,8 +662,7 @@ def _fill_to(segments: list[Segment], min_frames: int, shortest: int, rng: np.ra
         last.end_frame = min_frames
 
 
-def clip_pose(plan: ClipPlan, times: np.ndarray, frame_rate: float, body: BodyShape,
-              blend_s: float = 0.3) -> Pose:
+def clip_pose(plan: ClipPlan, times: np.ndarray, frame_rate: float, body: BodyShape, blend_s: float = 0.3) -> Pose:
     """Joint angles and root trajectory of a planned clip at ``times`` (s), with cross-fades."""
     n = times.shape[0]
     bounds = [s.start_frame / frame_rate for s in plan.segments] + [plan.num_frames / frame_rate]
@@ -610,5 +712,13 @@ def clip_pose(plan: ClipPlan, times: np.ndarray, frame_rate: float, body: BodySh
     vx, vy = extras["speed"] * np.cos(travel), extras["speed"] * np.sin(travel)
     root_x = x0 + np.cumsum(vx * dt)
     root_y = y0 + np.cumsum(vy * dt)
-    return Pose(root_x, root_y, heading, extras["pelvis_dz"] + extras["pelvis_dz_flight"], angles,
-                extras["fall"], fall_axis, extras["breathing"])
+    return Pose(
+        root_x,
+        root_y,
+        heading,
+        extras["pelvis_dz"] + extras["pelvis_dz_flight"],
+        angles,
+        extras["fall"],
+        fall_axis,
+        extras["breathing"],
+    )

@@ -14,8 +14,16 @@ from pathlib import Path
 from radar_text_data import ClipRecord, write_manifest
 from radar_views import atomic_write, replace_directory
 
-__all__ = ["partial_dir", "open_partial", "record_path", "read_record", "write_record", "finished", "publish",
-           "DATASET"]
+__all__ = [
+    "partial_dir",
+    "open_partial",
+    "record_path",
+    "read_record",
+    "write_record",
+    "finished",
+    "publish",
+    "DATASET",
+]
 
 DATASET = "dataset"  # in a partial directory: the dataset being assembled (clips/, then manifest.jsonl)
 RECORDS = "records"  # in a partial directory: one finished clip's record per file
@@ -36,8 +44,10 @@ def open_partial(out: Path, kind: str, stamp: str, inputs: str = "inputs") -> Pa
     if work.is_dir():
         found = (work / RUN).read_text(encoding="utf-8") if (work / RUN).is_file() else ""
         if json.loads(found or "{}").get("digest") != digest:
-            raise ValueError(f"{work} holds an interrupted run with other options or {inputs}: start it again "
-                             "with the same ones to finish it, or remove that directory")
+            raise ValueError(
+                f"{work} holds an interrupted run with other options or {inputs}: start it again "
+                "with the same ones to finish it, or remove that directory"
+            )
     else:
         (work / RECORDS).mkdir(parents=True)
         (work / DATASET / "clips").mkdir(parents=True)
@@ -64,8 +74,9 @@ def finished(work: Path) -> int:
     return len(list((work / RECORDS).glob("*.json")))
 
 
-def publish(work: Path, out: Path, records: list[ClipRecord], format: str, shard_size: int | None,
-            overwrite: bool) -> None:
+def publish(
+    work: Path, out: Path, records: list[ClipRecord], format: str, shard_size: int | None, overwrite: bool
+) -> None:
     """Write the manifest and move the dataset to ``out`` (or shard it there); drop the partial directory."""
     dataset = work / DATASET
     for stray in (dataset / "clips").glob(".*"):  # a temporary file of a write that was interrupted

@@ -9,8 +9,16 @@ import numpy as np
 from .body import SEGMENTS, BodyShape, Pose, forward_kinematics
 from .motion import ClipPlan, clip_pose
 
-__all__ = ["Trajectories", "body_trajectories", "ellipsoid_rcs", "StaticClutter", "sample_clutter",
-           "RADAR_HEIGHT_M", "POSE_RATE_HZ", "grounded_pose"]
+__all__ = [
+    "Trajectories",
+    "body_trajectories",
+    "ellipsoid_rcs",
+    "StaticClutter",
+    "sample_clutter",
+    "RADAR_HEIGHT_M",
+    "POSE_RATE_HZ",
+    "grounded_pose",
+]
 
 RADAR_HEIGHT_M = 1.0  # radar mounted 1 m above the floor, boresight horizontal
 POSE_RATE_HZ = 400.0  # kinematics sampled at 400 Hz and interpolated to chirp / sample times

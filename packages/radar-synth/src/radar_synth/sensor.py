@@ -28,8 +28,13 @@ from .motion import ClipPlan
 from .scene import Trajectories, body_trajectories, sample_clutter
 from .synth import SynthConfig, virtual_x
 
-__all__ = ["check_sensor", "trajectory_point_cloud", "sensor_point_cloud", "render_sensor_trajectories",
-           "render_sensor_clip"]
+__all__ = [
+    "check_sensor",
+    "trajectory_point_cloud",
+    "sensor_point_cloud",
+    "render_sensor_trajectories",
+    "render_sensor_clip",
+]
 
 
 def check_sensor(sensor: str) -> None:
@@ -38,8 +43,14 @@ def check_sensor(sensor: str) -> None:
         raise ValueError(f"sensor: {sensor!r} is not a point-cloud sensor; known: {', '.join(SENSOR_CHAINS)}")
 
 
-def trajectory_point_cloud(traj: Trajectories, duration_s: float, rng: np.random.Generator, sensor: str,
-                           synth: SynthConfig | None = None, chunk: int = 8) -> PointCloud:
+def trajectory_point_cloud(
+    traj: Trajectories,
+    duration_s: float,
+    rng: np.random.Generator,
+    sensor: str,
+    synth: SynthConfig | None = None,
+    chunk: int = 8,
+) -> PointCloud:
     """The point cloud sensor ``sensor`` records of body trajectories over ``duration_s`` seconds,
     one frame per sensor frame period."""
     check_sensor(sensor)
@@ -64,16 +75,22 @@ def trajectory_point_cloud(traj: Trajectories, duration_s: float, rng: np.random
     return PointCloud(frames, np.arange(count) * cfg.frame_period_s)
 
 
-def sensor_point_cloud(plan: ClipPlan, frame_rate: float, rng: np.random.Generator, sensor: str,
-                       synth: SynthConfig | None = None) -> PointCloud:
+def sensor_point_cloud(
+    plan: ClipPlan, frame_rate: float, rng: np.random.Generator, sensor: str, synth: SynthConfig | None = None
+) -> PointCloud:
     """The point cloud sensor ``sensor`` records of ``plan`` (planned at ``frame_rate``: its
     ``num_frames`` span ``num_frames / frame_rate`` seconds)."""
-    return trajectory_point_cloud(body_trajectories(plan, frame_rate), plan.num_frames / frame_rate, rng, sensor,
-                                  synth)
+    return trajectory_point_cloud(body_trajectories(plan, frame_rate), plan.num_frames / frame_rate, rng, sensor, synth)
 
 
-def render_sensor_trajectories(traj: Trajectories, num_frames: int, rng: np.random.Generator, sensor: str,
-                               grid: RadarConfig | None = None, synth: SynthConfig | None = None) -> RadarViews:
+def render_sensor_trajectories(
+    traj: Trajectories,
+    num_frames: int,
+    rng: np.random.Generator,
+    sensor: str,
+    grid: RadarConfig | None = None,
+    synth: SynthConfig | None = None,
+) -> RadarViews:
     """``num_frames`` frames (at ``grid``'s rate) of body trajectories as sensor ``sensor`` records
     them (``trajectory_point_cloud``), on ``grid``'s bins, normalised in dB."""
     grid = grid or RadarConfig()
@@ -81,9 +98,15 @@ def render_sensor_trajectories(traj: Trajectories, num_frames: int, rng: np.rand
     return point_cloud_views(cloud, grid, sensor_profile(sensor), num_frames=num_frames).normalized()
 
 
-def render_sensor_clip(plan: ClipPlan, rng: np.random.Generator, sensor: str, grid: RadarConfig | None = None,
-                       synth: SynthConfig | None = None) -> RadarViews:
+def render_sensor_clip(
+    plan: ClipPlan,
+    rng: np.random.Generator,
+    sensor: str,
+    grid: RadarConfig | None = None,
+    synth: SynthConfig | None = None,
+) -> RadarViews:
     """The views of ``plan`` (planned at ``grid``'s frame rate) as sensor ``sensor`` records them."""
     grid = grid or RadarConfig()
-    return render_sensor_trajectories(body_trajectories(plan, grid.frame_rate_hz), plan.num_frames, rng, sensor,
-                                      grid, synth)
+    return render_sensor_trajectories(
+        body_trajectories(plan, grid.frame_rate_hz), plan.num_frames, rng, sensor, grid, synth
+    )

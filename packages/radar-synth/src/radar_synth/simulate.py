@@ -51,8 +51,7 @@ from .skeleton import (
 )
 from .synth import SynthConfig
 
-__all__ = ["SimulateOptions", "SimulateSummary", "simulate_corpus", "check_items", "partial_dir",
-           "MIN_CLIP_FRAMES"]
+__all__ = ["SimulateOptions", "SimulateSummary", "simulate_corpus", "check_items", "partial_dir", "MIN_CLIP_FRAMES"]
 
 MIN_CLIP_FRAMES = FRAME_MULTIPLE  # a motion shorter than this many radar frames cannot be a clip
 WINDOW_MARGIN_S = 0.1  # poses beyond a window's end: rounding to pose frames (>= 10 fps) still fills it
@@ -82,8 +81,9 @@ class SimulateOptions:
 
     def __post_init__(self) -> None:
         if self.window_frames is not None and not MIN_CLIP_FRAMES <= self.window_frames <= self.max_frames:
-            raise ValueError(f"window_frames must lie in [{MIN_CLIP_FRAMES}, max_frames {self.max_frames}], got "
-                             f"{self.window_frames}")
+            raise ValueError(
+                f"window_frames must lie in [{MIN_CLIP_FRAMES}, max_frames {self.max_frames}], got {self.window_frames}"
+            )
         if self.stride_frames is not None and (self.window_frames is None or self.stride_frames < 1):
             raise ValueError(f"stride_frames needs window_frames and must be >= 1, got {self.stride_frames}")
         if self.rotations < 1:
@@ -125,13 +125,16 @@ def _world(item: MotionItem, opts: SimulateOptions) -> tuple[np.ndarray, Skeleto
     world = to_world(joints, opts.up, opts.units_m)
     height = body_height(world, skeleton)
     if not HEIGHT_RANGE_M[0] <= height <= HEIGHT_RANGE_M[1]:
-        raise MotionError(f"{item.file}: the body is {height:.2f} m tall in metres; wrong up axis or units "
-                          f"(units_m={opts.units_m}, up={opts.up!r})?")
+        raise MotionError(
+            f"{item.file}: the body is {height:.2f} m tall in metres; wrong up axis or units "
+            f"(units_m={opts.units_m}, up={opts.up!r})?"
+        )
     return world, skeleton, fps
 
 
-def check_items(items: Sequence[MotionItem], opts: SimulateOptions,
-                durations: dict[int, float] | None = None) -> list[tuple[MotionItem, str]]:
+def check_items(
+    items: Sequence[MotionItem], opts: SimulateOptions, durations: dict[int, float] | None = None
+) -> list[tuple[MotionItem, str]]:
     """``(item, problem)`` for every item that cannot be simulated (unreadable, wrong shape, NaN,
     span outside the motion, shorter than ``MIN_CLIP_FRAMES`` radar frames, implausible height);
     ``durations``, when given, gets each good item's length in seconds under ``id(item)``."""
@@ -143,16 +146,25 @@ def check_items(items: Sequence[MotionItem], opts: SimulateOptions,
                 durations[id(item)] = (len(world) - 1) / fps
             frames, _ = _frames((len(world) - 1) / fps, cfg, opts.max_frames)
             if frames < MIN_CLIP_FRAMES:
-                raise MotionError(f"{item.file}: the motion{'' if item.end_s is None else ' span'} lasts "
-                                  f"{(len(world) - 1) / fps:.2f} s, shorter than the shortest clip "
-                                  f"({MIN_CLIP_FRAMES} frames at {cfg.frame_rate_hz:g} Hz)")
+                raise MotionError(
+                    f"{item.file}: the motion{'' if item.end_s is None else ' span'} lasts "
+                    f"{(len(world) - 1) / fps:.2f} s, shorter than the shortest clip "
+                    f"({MIN_CLIP_FRAMES} frames at {cfg.frame_rate_hz:g} Hz)"
+                )
         except MotionError as err:
             problems.append((item, str(err)))
     return problems
 
 
-def _placed(world: np.ndarray, skeleton: Skeleton, rng: np.random.Generator, rotation: float | None,
-            frames: int, fps: float, frame_rate: float) -> tuple[np.ndarray, Placement]:
+def _placed(
+    world: np.ndarray,
+    skeleton: Skeleton,
+    rng: np.random.Generator,
+    rotation: float | None,
+    frames: int,
+    fps: float,
+    frame_rate: float,
+) -> tuple[np.ndarray, Placement]:
     """The motion placed by a seeded draw; redrawn (up to 20 times) while its root would leave 1-10 m
     or +-65 degrees of the radar during the clip."""
     last = min(len(world) - 1, int(np.ceil(frames / frame_rate * fps)))
@@ -192,8 +204,9 @@ def _task(args) -> list[dict]:
             views = render_sensor_trajectories(traj, frames, rng, opts.sensor, cfg, SynthConfig(snr_db=opts.snr_db))
             arrays = clip_arrays(views.as_dict())
         atomic_write(Path(work) / DATASET / "clips" / f"{cid}.npz", encode_clip(arrays))
-        row = _record(item, cid, split, frames, cfg, placement, rotation, rel_file, body_height(world, skeleton),
-                      cropped)
+        row = _record(
+            item, cid, split, frames, cfg, placement, rotation, rel_file, body_height(world, skeleton), cropped
+        )
         if opts.sensor is not None:
             row["sensor"] = opts.sensor
         write_record(work, row)
@@ -201,19 +214,51 @@ def _task(args) -> list[dict]:
     return out
 
 
-def _record(item: MotionItem, cid: str, split: str, frames: int, cfg: RadarConfig, placement: Placement,
-            rotation: float | None, rel_file: str, height: float, cropped: bool) -> dict:
+def _record(
+    item: MotionItem,
+    cid: str,
+    split: str,
+    frames: int,
+    cfg: RadarConfig,
+    placement: Placement,
+    rotation: float | None,
+    rel_file: str,
+    height: float,
+    cropped: bool,
+) -> dict:
     rate = cfg.frame_rate_hz
-    spans = [{"start_frame": int(round(s * rate)), "end_frame": min(frames, int(round(e * rate))),
-              "captions": list(c)} for s, e, c in item.text_spans if int(round(s * rate)) < frames]
-    return {"id": cid, "split": split, "file": f"clips/{cid}.npz", "captions": list(item.captions), "segments": [],
-            "frame_rate_hz": rate, "num_frames": frames, "radar": cfg.to_dict(),
-            "subject": {"height_m": round(height, 3), "start_range_m": round(placement.range_m, 3),
-                        "start_azimuth_deg": round(placement.azimuth_deg, 2)},
-            "source": {"format": item.source, "file": rel_file, "motion": item.id, "start_s": item.start_s,
-                       "end_s": item.end_s, "mirrored": item.mirrored, "cropped": cropped, "window": item.window,
-                       "rotation_deg": None if rotation is None else round(float(np.degrees(rotation)), 3)},
-            "text_spans": spans}
+    spans = [
+        {"start_frame": int(round(s * rate)), "end_frame": min(frames, int(round(e * rate))), "captions": list(c)}
+        for s, e, c in item.text_spans
+        if int(round(s * rate)) < frames
+    ]
+    return {
+        "id": cid,
+        "split": split,
+        "file": f"clips/{cid}.npz",
+        "captions": list(item.captions),
+        "segments": [],
+        "frame_rate_hz": rate,
+        "num_frames": frames,
+        "radar": cfg.to_dict(),
+        "subject": {
+            "height_m": round(height, 3),
+            "start_range_m": round(placement.range_m, 3),
+            "start_azimuth_deg": round(placement.azimuth_deg, 2),
+        },
+        "source": {
+            "format": item.source,
+            "file": rel_file,
+            "motion": item.id,
+            "start_s": item.start_s,
+            "end_s": item.end_s,
+            "mirrored": item.mirrored,
+            "cropped": cropped,
+            "window": item.window,
+            "rotation_deg": None if rotation is None else round(float(np.degrees(rotation)), 3),
+        },
+        "text_spans": spans,
+    }
 
 
 def _splits(items: Sequence[MotionItem], opts: SimulateOptions) -> list[str]:
@@ -222,8 +267,17 @@ def _splits(items: Sequence[MotionItem], opts: SimulateOptions) -> list[str]:
     from radar_text_data.convert import split_by_fraction
 
     files = sorted({i.file for i in items if i.split is None})
-    drawn = (split_by_fraction(files, opts.split_fractions[1], opts.split_fractions[2], opts.seed,
-                               "motion files without a split of their own") if files else {})
+    drawn = (
+        split_by_fraction(
+            files,
+            opts.split_fractions[1],
+            opts.split_fractions[2],
+            opts.seed,
+            "motion files without a split of their own",
+        )
+        if files
+        else {}
+    )
     return [i.split or drawn[i.file] for i in items]
 
 
@@ -233,11 +287,21 @@ def _work_dir(out: Path, items: Sequence[MotionItem], opts: SimulateOptions) -> 
     return open_partial(out, "simulate", stamp, "motions")
 
 
-def simulate_corpus(items: Sequence[MotionItem], out: str | os.PathLike, opts: SimulateOptions | None = None,
-                    root: str | os.PathLike | None = None, workers: int = 1, skip_bad: bool = False,
-                    format: str = "directory", shard_size: int | None = None, overwrite: bool = False,
-                    progress: bool = True, read_problems: Sequence[tuple[str, str]] = (), engine: str = "local",
-                    ray_address: str = "auto") -> SimulateSummary:
+def simulate_corpus(
+    items: Sequence[MotionItem],
+    out: str | os.PathLike,
+    opts: SimulateOptions | None = None,
+    root: str | os.PathLike | None = None,
+    workers: int = 1,
+    skip_bad: bool = False,
+    format: str = "directory",
+    shard_size: int | None = None,
+    overwrite: bool = False,
+    progress: bool = True,
+    read_problems: Sequence[tuple[str, str]] = (),
+    engine: str = "local",
+    ray_address: str = "auto",
+) -> SimulateSummary:
     """Simulate ``items`` into ``out`` (a dataset directory, or shards with ``format="wds"``).
     Every item is checked first: a bad one raises ``MotionError`` naming its file before anything is
     written, unless ``skip_bad`` (left out and counted, with the reader's ``read_problems``).
@@ -250,8 +314,10 @@ def simulate_corpus(items: Sequence[MotionItem], out: str | os.PathLike, opts: S
     durations: dict[int, float] = {}
     problems = check_items(items, opts, durations)
     if problems and not skip_bad:
-        raise MotionError(problems[0][1] + (f" (and {len(problems) - 1} more problem(s); --skip-bad leaves them out)"
-                                            if len(problems) > 1 else ""))
+        raise MotionError(
+            problems[0][1]
+            + (f" (and {len(problems) - 1} more problem(s); --skip-bad leaves them out)" if len(problems) > 1 else "")
+        )
     bad = {id(i) for i, _ in problems}
     good = [w for i in items if id(i) not in bad for w in _windows(i, durations[id(i)], opts)]
     if not good:
@@ -259,9 +325,17 @@ def simulate_corpus(items: Sequence[MotionItem], out: str | os.PathLike, opts: S
     splits = _splits(good, opts)  # a corpus too small for the splits is refused before anything is written
     work = _work_dir(out, good, opts)
     resumed = finished(work)
-    tasks = [(item, _copy_ids(item, opts), split, opts, str(work),
-              os.path.relpath(item.file, root) if root else Path(item.file).name)
-             for item, split in zip(good, splits, strict=True)]
+    tasks = [
+        (
+            item,
+            _copy_ids(item, opts),
+            split,
+            opts,
+            str(work),
+            os.path.relpath(item.file, root) if root else Path(item.file).name,
+        )
+        for item, split in zip(good, splits, strict=True)
+    ]
     bar = tqdm(total=sum(len(t[1]) for t in tasks), desc="simulating motions", unit="clip", disable=not progress)
     records = []
     for rows in parallel_map(_task, tasks, workers, engine, ray_address):
@@ -269,8 +343,13 @@ def simulate_corpus(items: Sequence[MotionItem], out: str | os.PathLike, opts: S
         bar.update(len(rows))
     bar.close()
     publish(work, out, records, format, shard_size, overwrite)
-    return SimulateSummary(out, len(records), resumed, [*read_problems, *((i.file, p) for i, p in problems)],
-                           sum(1 for r in records if r.extras["source"]["cropped"]))
+    return SimulateSummary(
+        out,
+        len(records),
+        resumed,
+        [*read_problems, *((i.file, p) for i, p in problems)],
+        sum(1 for r in records if r.extras["source"]["cropped"]),
+    )
 
 
 def _windows(item: MotionItem, duration_s: float, opts: SimulateOptions) -> list[MotionItem]:
@@ -286,14 +365,23 @@ def _windows(item: MotionItem, duration_s: float, opts: SimulateOptions) -> list
     out = []
     for k, first in enumerate(range(0, int(np.floor(last * rate + 1e-9)) + 1, stride)):
         start = first / rate
-        spans = tuple((max(s - start, 0.0), min(e - start, length), c) for s, e, c in item.text_spans
-                      if s < start + length and e > start)
-        out.append(replace(item, id=f"{item.id}_w{k:03d}", start_s=item.start_s + start,
-                           end_s=item.start_s + start + length + WINDOW_MARGIN_S, text_spans=spans, window=k))
+        spans = tuple(
+            (max(s - start, 0.0), min(e - start, length), c)
+            for s, e, c in item.text_spans
+            if s < start + length and e > start
+        )
+        out.append(
+            replace(
+                item,
+                id=f"{item.id}_w{k:03d}",
+                start_s=item.start_s + start,
+                end_s=item.start_s + start + length + WINDOW_MARGIN_S,
+                text_spans=spans,
+                window=k,
+            )
+        )
     return out or [item]
 
 
 def _copy_ids(item: MotionItem, opts: SimulateOptions) -> list[str]:
     return [item.id] if opts.rotations == 1 else [f"{item.id}_rot{k}" for k in range(opts.rotations)]
-
-

@@ -23,15 +23,41 @@ from .body import BodyShape, forward_kinematics
 from .motion import ClipPlan
 from .scene import POSE_RATE_HZ, RADAR_HEIGHT_M, Trajectories, grounded_pose
 
-__all__ = ["Skeleton", "SMPL22", "SKELETONS", "skeleton_from_parents", "skeleton_trajectories", "to_world",
-           "place_motion", "Placement", "sample_placement", "facing_angle", "body_joints", "MotionError",
-           "check_joints", "REFERENCE_HEIGHT_M"]
+__all__ = [
+    "Skeleton",
+    "SMPL22",
+    "SKELETONS",
+    "skeleton_from_parents",
+    "skeleton_trajectories",
+    "to_world",
+    "place_motion",
+    "Placement",
+    "sample_placement",
+    "facing_angle",
+    "body_joints",
+    "MotionError",
+    "check_joints",
+    "REFERENCE_HEIGHT_M",
+]
 
 REFERENCE_HEIGHT_M = 1.75  # the per-bone radii below are for a body of this height
 # equatorial radius (m at REFERENCE_HEIGHT_M) of each kind of bone, as the parametric body's segments
-RADIUS = {"head": 0.10, "trunk": 0.15, "collar": 0.04, "shoulder": 0.06, "upper_arm": 0.05, "forearm": 0.045,
-          "hand": 0.035, "hip": 0.08, "thigh": 0.075, "shank": 0.055, "foot": 0.045, "spine": 0.12, "neck": 0.05,
-          "other": 0.04}
+RADIUS = {
+    "head": 0.10,
+    "trunk": 0.15,
+    "collar": 0.04,
+    "shoulder": 0.06,
+    "upper_arm": 0.05,
+    "forearm": 0.045,
+    "hand": 0.035,
+    "hip": 0.08,
+    "thigh": 0.075,
+    "shank": 0.055,
+    "foot": 0.045,
+    "spine": 0.12,
+    "neck": 0.05,
+    "other": 0.04,
+}
 
 
 MIN_BONE_M = 0.01
@@ -65,26 +91,94 @@ class Skeleton:
         return names + (("trunk",) if self.trunk else ()) + (("head",) if self.head else ())
 
 
-_SMPL_JOINTS = ("pelvis", "left_hip", "right_hip", "spine1", "left_knee", "right_knee", "spine2", "left_ankle",
-                "right_ankle", "spine3", "left_foot", "right_foot", "neck", "left_collar", "right_collar", "head",
-                "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist")
-# HumanML3D's kinematic chains: [0, 2, 5, 8, 11], [0, 1, 4, 7, 10], [0, 3, 6, 9, 12, 15], [9, 14, 17, 19, 21], [9, 13, 16, 18, 20]
+_SMPL_JOINTS = (
+    "pelvis",
+    "left_hip",
+    "right_hip",
+    "spine1",
+    "left_knee",
+    "right_knee",
+    "spine2",
+    "left_ankle",
+    "right_ankle",
+    "spine3",
+    "left_foot",
+    "right_foot",
+    "neck",
+    "left_collar",
+    "right_collar",
+    "head",
+    "left_shoulder",
+    "right_shoulder",
+    "left_elbow",
+    "right_elbow",
+    "left_wrist",
+    "right_wrist",
+)
+# HumanML3D's kinematic chains: [0, 2, 5, 8, 11], [0, 1, 4, 7, 10], [0, 3, 6, 9, 12, 15], [9, 14, 17, 19, 21], [9, 13,
+# 16, 18, 20]
 _SMPL_PARENTS = (-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17, 18, 19)
 SMPL22 = Skeleton(
-    "smpl22", _SMPL_JOINTS, _SMPL_PARENTS,
-    bones=((0, 1, "hip"), (0, 2, "hip"), (1, 4, "thigh"), (2, 5, "thigh"), (4, 7, "shank"), (5, 8, "shank"),
-           (7, 10, "foot"), (8, 11, "foot"), (9, 13, "collar"), (9, 14, "collar"), (13, 16, "shoulder"),
-           (14, 17, "shoulder"), (16, 18, "upper_arm"), (17, 19, "upper_arm"), (18, 20, "forearm"),
-           (19, 21, "forearm")),
-    trunk=(0, 12), head=(12, 15), left=1, right=2, height_factor=1.08)  # the head joint sits below the crown
+    "smpl22",
+    _SMPL_JOINTS,
+    _SMPL_PARENTS,
+    bones=(
+        (0, 1, "hip"),
+        (0, 2, "hip"),
+        (1, 4, "thigh"),
+        (2, 5, "thigh"),
+        (4, 7, "shank"),
+        (5, 8, "shank"),
+        (7, 10, "foot"),
+        (8, 11, "foot"),
+        (9, 13, "collar"),
+        (9, 14, "collar"),
+        (13, 16, "shoulder"),
+        (14, 17, "shoulder"),
+        (16, 18, "upper_arm"),
+        (17, 19, "upper_arm"),
+        (18, 20, "forearm"),
+        (19, 21, "forearm"),
+    ),
+    trunk=(0, 12),
+    head=(12, 15),
+    left=1,
+    right=2,
+    height_factor=1.08,
+)  # the head joint sits below the crown
 SKELETONS = {"smpl22": SMPL22}  # SKELETON_NAMES in defaults
 
-_KINDS = (("head", "head"), ("neck", "neck"), ("collar", "collar"), ("clavicle", "collar"), ("shoulder", "shoulder"),
-          ("forearm", "forearm"), ("lowerarm", "forearm"), ("elbow", "forearm"), ("upperarm", "upper_arm"),
-          ("arm", "upper_arm"), ("hand", "hand"), ("wrist", "hand"), ("finger", "hand"), ("thumb", "hand"),
-          ("upleg", "thigh"), ("thigh", "thigh"), ("hip", "hip"), ("knee", "shank"), ("shin", "shank"),
-          ("leg", "shank"), ("ankle", "foot"), ("foot", "foot"), ("toe", "foot"), ("spine", "spine"),
-          ("chest", "spine"), ("back", "spine"), ("abdomen", "spine"), ("pelvis", "spine"), ("root", "spine"))
+_KINDS = (
+    ("head", "head"),
+    ("neck", "neck"),
+    ("collar", "collar"),
+    ("clavicle", "collar"),
+    ("shoulder", "shoulder"),
+    ("forearm", "forearm"),
+    ("lowerarm", "forearm"),
+    ("elbow", "forearm"),
+    ("upperarm", "upper_arm"),
+    ("arm", "upper_arm"),
+    ("hand", "hand"),
+    ("wrist", "hand"),
+    ("finger", "hand"),
+    ("thumb", "hand"),
+    ("upleg", "thigh"),
+    ("thigh", "thigh"),
+    ("hip", "hip"),
+    ("knee", "shank"),
+    ("shin", "shank"),
+    ("leg", "shank"),
+    ("ankle", "foot"),
+    ("foot", "foot"),
+    ("toe", "foot"),
+    ("spine", "spine"),
+    ("chest", "spine"),
+    ("back", "spine"),
+    ("abdomen", "spine"),
+    ("pelvis", "spine"),
+    ("root", "spine"),
+)
 
 
 def _kind(joint: str) -> str:
@@ -98,7 +192,11 @@ def _side(name: str) -> str | None:
     """``left`` / ``right`` from a joint name (``LeftUpLeg``, ``l_hip``, ``thigh.R``); None if neither."""
     low = name.lower()
     for side in ("left", "right"):
-        if side in low or low.startswith((f"{side[0]}_", f"{side[0]}.")) or low.endswith((f"_{side[0]}", f".{side[0]}")):
+        if (
+            side in low
+            or low.startswith((f"{side[0]}_", f"{side[0]}."))
+            or low.endswith((f"_{side[0]}", f".{side[0]}"))
+        ):
             return side
     return None
 
@@ -110,8 +208,9 @@ def skeleton_from_parents(names: list[str], parents: list[int], name: str = "bvh
     if len(names) != len(parents) or not names:
         raise ValueError("a skeleton needs one parent index per joint")
     bones = tuple((p, c, _kind(names[p])) for c, p in enumerate(parents) if p >= 0)
-    hips = [i for key in ("upleg", "thigh", "hip") for i, n in enumerate(names)
-            if key in n.lower() and "_to_" not in n]  # not write_bvh's zero-offset branch joints
+    hips = [
+        i for key in ("upleg", "thigh", "hip") for i, n in enumerate(names) if key in n.lower() and "_to_" not in n
+    ]  # not write_bvh's zero-offset branch joints
     left = next((i for i in hips if _side(names[i]) == "left"), None)
     right = next((i for i in hips if _side(names[i]) == "right"), None)
     return Skeleton(name, tuple(names), tuple(parents), bones, None, None, left, right, 1.0)
@@ -121,8 +220,10 @@ def check_joints(joints: np.ndarray, skeleton: Skeleton, where: str) -> np.ndarr
     """``joints`` as float64 ``[T, J, 3]`` for the skeleton; ``MotionError`` naming ``where`` otherwise."""
     arr = np.asarray(joints)
     if arr.ndim != 3 or arr.shape[1:] != (len(skeleton.joints), 3):
-        raise MotionError(f"{where}: joints must be [T, {len(skeleton.joints)}, 3] for skeleton {skeleton.name}, "
-                          f"got {list(arr.shape)}")
+        raise MotionError(
+            f"{where}: joints must be [T, {len(skeleton.joints)}, 3] for skeleton {skeleton.name}, "
+            f"got {list(arr.shape)}"
+        )
     if arr.shape[0] < 2:
         raise MotionError(f"{where}: a motion needs at least 2 frames, got {arr.shape[0]}")
     if not np.issubdtype(arr.dtype, np.number):
@@ -184,8 +285,9 @@ def place_motion(world: np.ndarray, skeleton: Skeleton, placement: Placement) ->
     c, s = np.cos(turn), np.sin(turn)
     xy = world[..., :2] - root
     rotated = np.stack([c * xy[..., 0] - s * xy[..., 1], s * xy[..., 0] + c * xy[..., 1]], axis=-1)
-    start = placement.range_m * np.array([np.sin(np.radians(placement.azimuth_deg)),
-                                          np.cos(np.radians(placement.azimuth_deg))])
+    start = placement.range_m * np.array(
+        [np.sin(np.radians(placement.azimuth_deg)), np.cos(np.radians(placement.azimuth_deg))]
+    )
     out = np.concatenate([rotated + start, world[..., 2:] - world[..., 2].min()], axis=-1)
     return out
 
@@ -197,15 +299,19 @@ def _gaussian_smooth(x: np.ndarray, sigma: float) -> np.ndarray:
     half = int(np.ceil(3 * sigma))
     kernel = np.exp(-0.5 * (np.arange(-half, half + 1) / sigma) ** 2)
     kernel /= kernel.sum()
-    padded = np.concatenate([x[half:0:-1], x, x[-2:-half - 2:-1]]) if half < len(x) else np.pad(
-        x, [(half, half)] + [(0, 0)] * (x.ndim - 1), mode="edge")
+    padded = (
+        np.concatenate([x[half:0:-1], x, x[-2 : -half - 2 : -1]])
+        if half < len(x)
+        else np.pad(x, [(half, half)] + [(0, 0)] * (x.ndim - 1), mode="edge")
+    )
     flat = padded.reshape(len(padded), -1)
     out = np.stack([np.convolve(flat[:, k], kernel, mode="valid") for k in range(flat.shape[1])], axis=-1)
     return out.reshape((len(x),) + x.shape[1:])
 
 
-def resample(joints: np.ndarray, fps: float, duration_s: float, rate: float = POSE_RATE_HZ,
-             smoothing_s: float = 0.05) -> np.ndarray:
+def resample(
+    joints: np.ndarray, fps: float, duration_s: float, rate: float = POSE_RATE_HZ, smoothing_s: float = 0.05
+) -> np.ndarray:
     """Joints at ``fps`` linearly interpolated to ``rate`` Hz over ``duration_s`` (held at the last
     frame beyond it), then Gaussian-smoothed with sigma ``smoothing_s`` seconds (0: none)."""
     times = np.arange(int(np.ceil(duration_s * rate)) + 2) / rate
@@ -234,16 +340,30 @@ def body_height(world: np.ndarray, skeleton: Skeleton) -> float:
     return float(np.percentile(span, 95)) * skeleton.height_factor
 
 
-def skeleton_trajectories(world: np.ndarray, fps: float, skeleton: Skeleton, num_frames: int, frame_rate: float,
-                          rate: float = POSE_RATE_HZ, smoothing_s: float = 0.05) -> Trajectories:
+def skeleton_trajectories(
+    world: np.ndarray,
+    fps: float,
+    skeleton: Skeleton,
+    num_frames: int,
+    frame_rate: float,
+    rate: float = POSE_RATE_HZ,
+    smoothing_s: float = 0.05,
+) -> Trajectories:
     """Ellipsoid trajectories of placed joints ``[T, J, 3]`` (world frame, floor at z = 0) for a clip of
     ``num_frames`` radar frames at ``frame_rate``: one per bone, then the trunk and head volumes."""
     scale = body_height(world, skeleton) / REFERENCE_HEIGHT_M
     j = resample(world, fps, num_frames / frame_rate, rate, smoothing_s)  # [S, J, 3]
-    lengths = np.median(np.linalg.norm(world[:, [b for _, b, _ in skeleton.bones]]
-                                       - world[:, [a for a, _, _ in skeleton.bones]], axis=-1), axis=0)
-    parts = [_ellipsoids(j, a, b, RADIUS[kind] * scale)  # bones under 1 cm (zero-offset joints) hold no body
-             for (a, b, kind), length in zip(skeleton.bones, lengths, strict=True) if length >= MIN_BONE_M]
+    lengths = np.median(
+        np.linalg.norm(
+            world[:, [b for _, b, _ in skeleton.bones]] - world[:, [a for a, _, _ in skeleton.bones]], axis=-1
+        ),
+        axis=0,
+    )
+    parts = [
+        _ellipsoids(j, a, b, RADIUS[kind] * scale)  # bones under 1 cm (zero-offset joints) hold no body
+        for (a, b, kind), length in zip(skeleton.bones, lengths, strict=True)
+        if length >= MIN_BONE_M
+    ]
     torso = None
     if skeleton.trunk:
         torso = len(parts)

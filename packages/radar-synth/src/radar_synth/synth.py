@@ -65,8 +65,15 @@ def virtual_x(cfg: RadarConfig) -> np.ndarray:
     return cfg.virtual_positions[:, 0].reshape(cfg.num_tx, cfg.num_rx)  # [TX, RX] in lambda/2
 
 
-def iter_adc_chunks(traj: Trajectories, clutter: StaticClutter | None, cfg: RadarConfig, synth: SynthConfig,
-                    num_frames: int, rng: np.random.Generator, chunk: int = 2) -> Iterator[np.ndarray]:
+def iter_adc_chunks(
+    traj: Trajectories,
+    clutter: StaticClutter | None,
+    cfg: RadarConfig,
+    synth: SynthConfig,
+    num_frames: int,
+    rng: np.random.Generator,
+    chunk: int = 2,
+) -> Iterator[np.ndarray]:
     """Exact path: raw ADC chunks ``[f, loops, tx, rx, samples]`` complex64."""
     lam = cfg.wavelength_m
     xv = virtual_x(cfg)[None, None, :, :, None]  # [1, 1, TX, RX, 1]

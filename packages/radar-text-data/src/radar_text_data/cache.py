@@ -40,7 +40,7 @@ class DecodedCache:
             np.save(buf, stacked, allow_pickle=False)
             atomic_write(path, buf.getvalue())
         data = np.load(path, mmap_mode="r")  # [512, T]
-        return {k: data[_ROWS[i]:_ROWS[i + 1]] for i, k in enumerate(VIEW_NAMES)}
+        return {k: data[_ROWS[i] : _ROWS[i + 1]] for i, k in enumerate(VIEW_NAMES)}
 
 
 def _safe(clip: Path) -> str:

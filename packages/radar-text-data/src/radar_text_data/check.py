@@ -74,9 +74,11 @@ def split_notes(location: DataLocation) -> list[str]:
     if not present or not empty:
         return []
     held = ", ".join(s for s in SPLITS if s in present)
-    return [f"{' and '.join(empty)} split{'s are' if len(empty) > 1 else ' is'} empty: `seqclip train` needs clips "
-            f"in train and val; the dataset serves evaluation of its {held} split{'s' if ',' in held else ''} "
-            f"(`seqclip eval --split {next(s for s in reversed(SPLITS) if s in present)}`)"]
+    return [
+        f"{' and '.join(empty)} split{'s are' if len(empty) > 1 else ' is'} empty: `seqclip train` needs clips "
+        f"in train and val; the dataset serves evaluation of its {held} split{'s' if ',' in held else ''} "
+        f"(`seqclip eval --split {next(s for s in reversed(SPLITS) if s in present)}`)"
+    ]
 
 
 def _check_shards(location: DataLocation) -> list[str]:
@@ -132,6 +134,8 @@ def reversal_problems(record: ClipRecord) -> list[str]:
         out.append(f"captions_reversed holds {len(reverse)} captions for {len(record.captions)} captions")
     for k, (caption, reversed_) in enumerate(zip(record.captions, reverse, strict=False)):
         if _words(caption) != _words(reversed_):
-            out.append(f"captions_reversed[{k}] does not reverse captions[{k}]: the words differ "
-                       f"({reversed_!r} vs {caption!r})")
+            out.append(
+                f"captions_reversed[{k}] does not reverse captions[{k}]: the words differ "
+                f"({reversed_!r} vs {caption!r})"
+            )
     return out

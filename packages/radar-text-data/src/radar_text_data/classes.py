@@ -19,8 +19,19 @@ from pathlib import Path
 from .labels import label_phrase
 from .textfile import read_text
 
-__all__ = ["CLASSES", "UNSEEN", "ClassPrompts", "read_classes", "read_templates", "classes_json", "read_unseen",
-           "parse_class_names", "ClassFileError", "bare_class", "class_entry"]
+__all__ = [
+    "CLASSES",
+    "UNSEEN",
+    "ClassPrompts",
+    "read_classes",
+    "read_templates",
+    "classes_json",
+    "read_unseen",
+    "parse_class_names",
+    "ClassFileError",
+    "bare_class",
+    "class_entry",
+]
 
 CLASSES = "classes.json"  # in a dataset's root: its classes, as data synth and data convert write them
 UNSEEN = "unseen.txt"  # in a dataset's root: classes kept out of its train and val splits, one a line
@@ -84,8 +95,10 @@ def _from_json(text: str, where: str) -> list[ClassPrompts]:
         elif isinstance(value, dict):
             out.append(_from_entry(name, value, where))
         else:
-            raise ClassFileError(f"{where}: class {name!r}: expected a non-empty phrase, a non-empty list of "
-                                 f"prompts or an object with phrase, prompts and descriptions, got {value!r}")
+            raise ClassFileError(
+                f"{where}: class {name!r}: expected a non-empty phrase, a non-empty list of "
+                f"prompts or an object with phrase, prompts and descriptions, got {value!r}"
+            )
     _check_names(list(data), where)
     return out
 
@@ -101,23 +114,27 @@ def _from_entry(name: str, value: dict, where: str) -> ClassPrompts:
     """``{"phrase": str, "prompts": [str], "descriptions": [str]}``: any of them, not phrase and prompts both."""
     unknown = sorted(set(value) - {"phrase", "prompts", "descriptions"})
     if unknown or not value:
-        raise ClassFileError(f"{where}: class {name!r}: an object takes phrase, prompts and descriptions, got "
-                             f"{unknown or 'none of them'}")
+        raise ClassFileError(
+            f"{where}: class {name!r}: an object takes phrase, prompts and descriptions, got "
+            f"{unknown or 'none of them'}"
+        )
     phrase = value.get("phrase")
     if phrase is not None and not (isinstance(phrase, str) and phrase.strip()):
         raise ClassFileError(f"{where}: class {name!r}: phrase must be a non-empty string, got {phrase!r}")
     found = {k: _texts(value[k]) for k in ("prompts", "descriptions") if k in value}
     for key, texts in found.items():
         if texts is None:
-            raise ClassFileError(f"{where}: class {name!r}: {key} must be a non-empty list of non-empty strings, "
-                                 f"got {value[key]!r}")
+            raise ClassFileError(
+                f"{where}: class {name!r}: {key} must be a non-empty list of non-empty strings, got {value[key]!r}"
+            )
     if phrase is not None and "prompts" in found:
         raise ClassFileError(f"{where}: class {name!r}: give a phrase or prompts, not both")
     prompts = found.get("prompts") or ()
     if phrase is None and not prompts:  # descriptions only: the name is the class's phrase
         return replace(bare_class(name), descriptions=found["descriptions"])
-    return ClassPrompts(name, phrase=phrase.strip() if phrase else None, prompts=prompts,
-                        descriptions=found.get("descriptions") or ())
+    return ClassPrompts(
+        name, phrase=phrase.strip() if phrase else None, prompts=prompts, descriptions=found.get("descriptions") or ()
+    )
 
 
 def _check_names(names: list[str], where: str) -> None:

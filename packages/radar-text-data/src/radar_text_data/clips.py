@@ -20,8 +20,18 @@ from radar_views import VIEW_NAMES, atomic_write
 from .contract import CLIP_DTYPE, FRAME_MULTIPLE, VIEW_BINS
 from .records import ClipRecord
 
-__all__ = ["BadClipError", "encode_clip", "write_clip", "decode_clip", "load_clip", "clip_header_problem",
-           "check_headers", "clip_arrays", "clip_path", "view_problem"]
+__all__ = [
+    "BadClipError",
+    "encode_clip",
+    "write_clip",
+    "decode_clip",
+    "load_clip",
+    "clip_header_problem",
+    "check_headers",
+    "clip_arrays",
+    "clip_path",
+    "view_problem",
+]
 
 
 class BadClipError(ValueError):
@@ -130,8 +140,10 @@ def clip_header_problem(root: str | os.PathLike, record: ClipRecord) -> str | No
     return None
 
 
-_HEADER = re.compile(r"""\{\s*'descr':\s*'(?P<descr>[^']+)',\s*'fortran_order':\s*(?:True|False),\s*"""
-                     r"""'shape':\s*\((?P<shape>[\d,\s]*)\),?\s*\}\s*$""")
+_HEADER = re.compile(
+    r"""\{\s*'descr':\s*'(?P<descr>[^']+)',\s*'fortran_order':\s*(?:True|False),\s*"""
+    r"""'shape':\s*\((?P<shape>[\d,\s]*)\),?\s*\}\s*$"""
+)
 _AST_LOCK = threading.Lock()
 
 
@@ -155,8 +167,9 @@ def _npy_header(zf: zipfile.ZipFile, member: str) -> tuple[tuple[int, ...], np.d
         raise ValueError(f"{member}: not an .npy header ({type(err).__name__}): {text[:80]!r}") from None
 
 
-def check_headers(root: str | os.PathLike, records: Sequence[ClipRecord], workers: int = 2
-                  ) -> list[tuple[ClipRecord, str]]:
+def check_headers(
+    root: str | os.PathLike, records: Sequence[ClipRecord], workers: int = 2
+) -> list[tuple[ClipRecord, str]]:
     """``(record, problem)`` for every record whose clip fails ``clip_header_problem``, in order;
     ``workers`` threads (file opening and inflating release the GIL)."""
     with ThreadPoolExecutor(max(1, workers)) as pool:

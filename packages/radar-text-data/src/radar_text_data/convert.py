@@ -27,12 +27,21 @@ class ConvertError(ValueError):
     """The source cannot be converted; the message lists every problem found (nothing was written)."""
 
 
-def convert_folder(src: str | os.PathLike, captions_file: str | os.PathLike | None, out: str | os.PathLike,
-                   val_fraction: float = SPLIT_FRACTIONS[1], test_fraction: float = SPLIT_FRACTIONS[2], seed: int = 0,
-                   overwrite: bool = False, labels_file: str | os.PathLike | None = None,
-                   templates_file: str | os.PathLike | None = None, unlabelled: list[str] | None = None,
-                   window: int | None = None, stride: int | None = None,
-                   classes_file: str | os.PathLike | None = None) -> Path:
+def convert_folder(
+    src: str | os.PathLike,
+    captions_file: str | os.PathLike | None,
+    out: str | os.PathLike,
+    val_fraction: float = SPLIT_FRACTIONS[1],
+    test_fraction: float = SPLIT_FRACTIONS[2],
+    seed: int = 0,
+    overwrite: bool = False,
+    labels_file: str | os.PathLike | None = None,
+    templates_file: str | os.PathLike | None = None,
+    unlabelled: list[str] | None = None,
+    window: int | None = None,
+    stride: int | None = None,
+    classes_file: str | os.PathLike | None = None,
+) -> Path:
     """Convert a folder of per-clip ``<id>.npz`` (with range_time, doppler_time, azimuth_time) or
     ``<id>/{range_time,doppler_time,azimuth_time}.npy`` plus a captions file (JSON object
     ``{id: [caption, ...]}`` or JSON lines ``{"id": ..., "captions": [...]}``) and/or a label file
@@ -68,8 +77,10 @@ def convert_folder(src: str | os.PathLike, captions_file: str | os.PathLike | No
     if captions_file is None and labels_file is None:
         raise ValueError("give a captions file, a labels file, or both")
     if window is not None and (window < FRAME_MULTIPLE or (stride is not None and stride < 1)):
-        raise ValueError(f"window must be at least {FRAME_MULTIPLE} frames (the shortest clip a dataset holds) and "
-                         f"stride at least 1, got {window}, {stride}")
+        raise ValueError(
+            f"window must be at least {FRAME_MULTIPLE} frames (the shortest clip a dataset holds) and "
+            f"stride at least 1, got {window}, {stride}"
+        )
     captions = read_captions(Path(captions_file)) if captions_file is not None else None
     labels = read_labels(labels_file, overlaps=False) if labels_file is not None else None  # checked per clip
     templates = read_templates(templates_file) if templates_file is not None else CAPTION_TEMPLATES
@@ -80,28 +91,35 @@ def convert_folder(src: str | os.PathLike, captions_file: str | os.PathLike | No
     missing = sorted(set(source_ids(src)) - set(ids))
     if missing and unlabelled is None:
         what = "captions" if captions is not None else "labels"
-        raise ConvertError(f"{len(missing)} clip(s) in {src} have no {what} in {where}; nothing was written "
-                           f"(--skip-unlabelled leaves them out):\n{format_problems(missing)}")
+        raise ConvertError(
+            f"{len(missing)} clip(s) in {src} have no {what} in {where}; nothing was written "
+            f"(--skip-unlabelled leaves them out):\n{format_problems(missing)}"
+        )
     if unlabelled is not None:
         unlabelled += missing
     split = split_by_fraction(ids, val_fraction, test_fraction, seed)
     cuts = (window, stride or window) if window is not None else None
     records, problems, blank = _validated_records(src, ids, split, where, captions, labels, templates, cuts)
     if blank and unlabelled is None:
-        raise ConvertError(f"{len(blank)} clip(s) or window(s) hold no labelled frame; nothing was written "
-                           f"(--skip-unlabelled "
-                           f"leaves them out):\n{format_problems(blank)}")
+        raise ConvertError(
+            f"{len(blank)} clip(s) or window(s) hold no labelled frame; nothing was written "
+            f"(--skip-unlabelled "
+            f"leaves them out):\n{format_problems(blank)}"
+        )
     if unlabelled is not None:
         unlabelled += blank
     if labels is not None and captions is not None:
         problems += [f"{labels_file}: no labels for clip {cid!r}" for cid in ids if cid not in labels]
-        problems += [f"{labels_file}: labels for clip {cid!r}, which {captions_file} lacks"
-                     for cid in sorted(set(labels) - set(ids))]
+        problems += [
+            f"{labels_file}: labels for clip {cid!r}, which {captions_file} lacks"
+            for cid in sorted(set(labels) - set(ids))
+        ]
     found = {a for r in records for a in r.activities}
     problems += [f"{classes_file}: class {n!r} is not among the labels" for n in given if n not in found]
     if problems:
-        raise ConvertError(f"{len(problems)} problem(s) in {src} with {where}; nothing was written:\n"
-                           f"{format_problems(problems)}")
+        raise ConvertError(
+            f"{len(problems)} problem(s) in {src} with {where}; nothing was written:\n{format_problems(problems)}"
+        )
     with staged_directory(out, overwrite) as staged:
         for cid, pieces in _by_recording(records).items():
             arrays = _read_views(src, cid)  # once per recording, whatever its windows
@@ -127,8 +145,9 @@ def _classes_text(labels: set[str], templates: tuple[str, ...], given: dict[str,
     return classes_json(out)
 
 
-def split_by_fraction(ids: list[str], val_fraction: float, test_fraction: float, seed: int,
-                      what: str = "clips") -> dict[str, str]:
+def split_by_fraction(
+    ids: list[str], val_fraction: float, test_fraction: float, seed: int, what: str = "clips"
+) -> dict[str, str]:
     """``{id: split}`` by a seeded permutation: ``round(test_fraction * n)`` test, then val, the rest
     train; a split with a share above 0 gets at least one id, and too few ids for that (train keeps
     at least one too) raise ``ValueError``. Fractions that add up to 1 make an evaluation-only split:
@@ -138,28 +157,41 @@ def split_by_fraction(ids: list[str], val_fraction: float, test_fraction: float,
             raise ValueError(f"{name} must lie in [0, 1], got {share}")
     evaluation_only = math.isclose(val_fraction + test_fraction, 1.0)
     if val_fraction + test_fraction > 1.0 and not evaluation_only:
-        raise ValueError(f"val_fraction + test_fraction must be at most 1 (1: an evaluation-only dataset), got "
-                         f"{val_fraction} + {test_fraction}")
+        raise ValueError(
+            f"val_fraction + test_fraction must be at most 1 (1: an evaluation-only dataset), got "
+            f"{val_fraction} + {test_fraction}"
+        )
     order = np.random.default_rng(seed).permutation(len(ids))
     n_test, n_val = (max(int(share > 0), int(round(share * len(ids)))) for share in (test_fraction, val_fraction))
     if evaluation_only:  # val takes what test leaves
         n_val = len(ids) - n_test if val_fraction > 0 else 0
         n_test = len(ids) - n_val
         if (test_fraction > 0 and n_test < 1) or (val_fraction > 0 and n_val < 1):
-            raise ValueError(f"{len(ids)} {what} cannot fill {n_val} val and {n_test} test (val_fraction "
-                             f"{val_fraction}, test_fraction {test_fraction}): add data or leave one split out")
+            raise ValueError(
+                f"{len(ids)} {what} cannot fill {n_val} val and {n_test} test (val_fraction "
+                f"{val_fraction}, test_fraction {test_fraction}): add data or leave one split out"
+            )
     elif n_test + n_val >= len(ids):
-        raise ValueError(f"{len(ids)} {what} cannot fill train plus {n_val} val and {n_test} test (val_fraction "
-                         f"{val_fraction}, test_fraction {test_fraction}): add data or lower the fractions, or "
-                         f"make them add up to 1 for an evaluation-only dataset")
-    return {ids[i]: "test" if rank < n_test else "val" if rank < n_test + n_val else "train"
-            for rank, i in enumerate(order)}
+        raise ValueError(
+            f"{len(ids)} {what} cannot fill train plus {n_val} val and {n_test} test (val_fraction "
+            f"{val_fraction}, test_fraction {test_fraction}): add data or lower the fractions, or "
+            f"make them add up to 1 for an evaluation-only dataset"
+        )
+    return {
+        ids[i]: "test" if rank < n_test else "val" if rank < n_test + n_val else "train" for rank, i in enumerate(order)
+    }
 
 
-def _validated_records(src: Path, ids: list[str], split: dict[str, str], where: str,
-                       captions: dict[str, list[str]] | None, labels: dict[str, list[LabelSegment]] | None,
-                       templates: tuple[str, ...], cuts: tuple[int, int] | None
-                       ) -> tuple[list[ClipRecord], list[str], list[str]]:
+def _validated_records(
+    src: Path,
+    ids: list[str],
+    split: dict[str, str],
+    where: str,
+    captions: dict[str, list[str]] | None,
+    labels: dict[str, list[LabelSegment]] | None,
+    templates: tuple[str, ...],
+    cuts: tuple[int, int] | None,
+) -> tuple[list[ClipRecord], list[str], list[str]]:
     """The records of every clip (or window), every problem found reading and checking the clips,
     and the ids of windows without a labelled frame (left out)."""
     records, problems, blank = [], [], []
@@ -181,8 +213,15 @@ def _validated_records(src: Path, ids: list[str], split: dict[str, str], where: 
                 problems.append(f"{where}: clip {cid!r}: {'; '.join(found)}")
                 continue
         for piece, (first, last) in _pieces(cid, frames, cuts):
-            row = {"id": piece, "split": split[cid], "file": f"clips/{piece}.npz", "segments": [],
-                   "frame_rate_hz": None, "num_frames": last - first, "radar": None}
+            row = {
+                "id": piece,
+                "split": split[cid],
+                "file": f"clips/{piece}.npz",
+                "segments": [],
+                "frame_rate_hz": None,
+                "num_frames": last - first,
+                "radar": None,
+            }
             if piece != cid:
                 row["source"] = {"clip": cid, "start_frame": first, "end_frame": last}
             if segments is not None:
@@ -206,8 +245,9 @@ def _pieces(cid: str, frames: int, cuts: tuple[int, int] | None) -> list[tuple[s
     if cuts is None or frames <= cuts[0]:
         return [(cid, (0, frames))]
     window, stride = cuts
-    return [(f"{cid}_w{k:03d}", (first, first + window))
-            for k, first in enumerate(range(0, frames - window + 1, stride))]
+    return [
+        (f"{cid}_w{k:03d}", (first, first + window)) for k, first in enumerate(range(0, frames - window + 1, stride))
+    ]
 
 
 def _by_recording(records: list[ClipRecord]) -> dict[str, list[tuple[ClipRecord, tuple[int, int]]]]:
@@ -223,14 +263,18 @@ def _by_recording(records: list[ClipRecord]) -> dict[str, list[tuple[ClipRecord,
 def _cut_segments(segments: list[LabelSegment], frames: int, first: int, last: int) -> list[LabelSegment]:
     """The segments that overlap frames ``[first, last)``, cut to them and counted from ``first``."""
     ends = [frames if s.end_frame is None else s.end_frame for s in segments]
-    return [LabelSegment(s.label, max(s.start_frame, first) - first, min(end, last) - first)
-            for s, end in zip(segments, ends, strict=True) if s.start_frame < last and end > first]
+    return [
+        LabelSegment(s.label, max(s.start_frame, first) - first, min(end, last) - first)
+        for s, end in zip(segments, ends, strict=True)
+        if s.start_frame < last and end > first
+    ]
 
 
 def _add_labels(row: dict, segments: list[LabelSegment], templates: tuple[str, ...]) -> None:
     """Segments (cut to the clip: ``_cut_segments``) and their rendered captions into a manifest row."""
-    row["segments"] = [{"activity": s.label, "start_frame": s.start_frame, "end_frame": s.end_frame, "params": {}}
-                       for s in segments]
+    row["segments"] = [
+        {"activity": s.label, "start_frame": s.start_frame, "end_frame": s.end_frame, "params": {}} for s in segments
+    ]
     row["captions"], reverse = render_captions([s.label for s in segments], templates)
     if reverse is not None:
         row["captions_reversed"] = reverse
@@ -253,8 +297,9 @@ def _read_views(src: Path, cid: str) -> dict[str, np.ndarray]:
             with np.load(path, allow_pickle=False) as z:
                 arrays = {k: np.asarray(z[k]) for k in VIEW_NAMES if k in z}
         else:
-            arrays = {k: np.load(path / f"{k}.npy", allow_pickle=False) for k in VIEW_NAMES
-                      if (path / f"{k}.npy").is_file()}
+            arrays = {
+                k: np.load(path / f"{k}.npy", allow_pickle=False) for k in VIEW_NAMES if (path / f"{k}.npy").is_file()
+            }
     except (OSError, ValueError, EOFError) as err:
         raise ValueError(f"{path}: unreadable ({type(err).__name__}: {err})") from None
     missing = [k for k in VIEW_NAMES if k not in arrays]
@@ -283,7 +328,7 @@ def read_captions(path: Path) -> dict[str, list[str]]:
                 obj = json.loads(line)
                 out[str(obj["id"])] = list(obj["captions"])
             except (json.JSONDecodeError, KeyError, TypeError):
-                raise ValueError(f"{path}:{lineno}: expected {{\"id\": ..., \"captions\": [...]}}") from None
+                raise ValueError(f'{path}:{lineno}: expected {{"id": ..., "captions": [...]}}') from None
     return out
 
 

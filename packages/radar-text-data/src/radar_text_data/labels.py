@@ -22,7 +22,15 @@ from pathlib import Path
 
 from .textfile import read_text
 
-__all__ = ["LabelSegment", "read_labels", "segment_problems", "render_captions", "CAPTION_TEMPLATES", "CONNECTIVE", "label_phrase"]
+__all__ = [
+    "LabelSegment",
+    "read_labels",
+    "segment_problems",
+    "render_captions",
+    "CAPTION_TEMPLATES",
+    "CONNECTIVE",
+    "label_phrase",
+]
 
 # one caption per template; {} is the clip's activity labels in order, joined by CONNECTIVE
 CAPTION_TEMPLATES = ("{}.", "A person doing {}.", "A radar recording of {}.", "Someone performs {}.")
@@ -63,12 +71,17 @@ def read_labels(path: str | os.PathLike, overlaps: bool = True) -> dict[str, lis
 def segment_problems(segments: list[LabelSegment], frames: int | None = None) -> list[str]:
     """Every problem of a clip's segments (sorted by start): overlaps, and with the clip's ``frames``
     known, segments that end after it."""
-    out = [f"segments {a.label!r} ({a.start_frame}-{_end(a)}) and {b.label!r} ({b.start_frame}-{_end(b)}) overlap"
-           for a, b in zip(segments, segments[1:], strict=False)
-           if a.end_frame is None or a.end_frame > b.start_frame]
+    out = [
+        f"segments {a.label!r} ({a.start_frame}-{_end(a)}) and {b.label!r} ({b.start_frame}-{_end(b)}) overlap"
+        for a, b in zip(segments, segments[1:], strict=False)
+        if a.end_frame is None or a.end_frame > b.start_frame
+    ]
     if frames is not None:
-        out += [f"segment {s.label!r} ends at frame {s.end_frame}, after the clip's {frames} frames" for s in segments
-                if s.end_frame is not None and s.end_frame > frames]
+        out += [
+            f"segment {s.label!r} ends at frame {s.end_frame}, after the clip's {frames} frames"
+            for s in segments
+            if s.end_frame is not None and s.end_frame > frames
+        ]
     return out
 
 
@@ -129,10 +142,12 @@ def _from_csv(text: str, path: Path) -> dict[str, list[LabelSegment]]:
     return out
 
 
-def render_captions(labels: list[str], templates: tuple[str, ...] = CAPTION_TEMPLATES
-                    ) -> tuple[list[str], list[str] | None]:
+def render_captions(
+    labels: list[str], templates: tuple[str, ...] = CAPTION_TEMPLATES
+) -> tuple[list[str], list[str] | None]:
     """(captions, reversed captions or None when the order cannot be reversed): each template with the labels' phrases
     in order (and in reverse order), joined by ``CONNECTIVE``; the first letter is capitalised."""
+
     def fill(order: list[str]) -> list[str]:
         sequence = CONNECTIVE.join(label_phrase(x) for x in order)
         return [_capitalised(t.format(sequence)) for t in templates]

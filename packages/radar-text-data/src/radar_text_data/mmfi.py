@@ -30,35 +30,60 @@ from radar_views import PointCloud, RadarConfig
 from .contract import MMFI_PROTOCOL_NAMES, MMFI_SPLITS
 from .recordings import Recording, carve_val, convert_point_clouds, parse_axes, to_sensor_axes
 
-__all__ = ["MMFI_ACTIONS", "MMFI_PROTOCOLS", "MMFI_SPLITS", "MMFI_FRAME_RATE", "MMFiFormatError",
-           "read_mmfi_sequence", "mmfi_recordings", "mmfi_split", "convert_mmfi", "MMFI_WINDOW", "MMFI_STRIDE"]
+__all__ = [
+    "MMFI_ACTIONS",
+    "MMFI_PROTOCOLS",
+    "MMFI_SPLITS",
+    "MMFI_FRAME_RATE",
+    "MMFiFormatError",
+    "read_mmfi_sequence",
+    "mmfi_recordings",
+    "mmfi_split",
+    "convert_mmfi",
+    "MMFI_WINDOW",
+    "MMFI_STRIDE",
+]
 
 MMFI_ACTIONS = {  # code -> (label, phrase)
     "A01": ("stretching_and_relaxing", "stretching and relaxing"),
     "A02": ("chest_expansion_horizontal", "chest expansion, horizontal"),
     "A03": ("chest_expansion_vertical", "chest expansion, vertical"),
-    "A04": ("twist_left", "twisting to the left"), "A05": ("twist_right", "twisting to the right"),
+    "A04": ("twist_left", "twisting to the left"),
+    "A05": ("twist_right", "twisting to the right"),
     "A06": ("mark_time", "marking time"),
-    "A07": ("limb_extension_left", "limb extension, left"), "A08": ("limb_extension_right", "limb extension, right"),
+    "A07": ("limb_extension_left", "limb extension, left"),
+    "A08": ("limb_extension_right", "limb extension, right"),
     "A09": ("lunge_left_front", "a lunge toward the left front"),
     "A10": ("lunge_right_front", "a lunge toward the right front"),
-    "A11": ("limb_extension_both", "limb extension, both sides"), "A12": ("squat", "a squat"),
-    "A13": ("raise_hand_left", "raising the left hand"), "A14": ("raise_hand_right", "raising the right hand"),
+    "A11": ("limb_extension_both", "limb extension, both sides"),
+    "A12": ("squat", "a squat"),
+    "A13": ("raise_hand_left", "raising the left hand"),
+    "A14": ("raise_hand_right", "raising the right hand"),
     "A15": ("lunge_left_side", "a lunge toward the left side"),
     "A16": ("lunge_right_side", "a lunge toward the right side"),
-    "A17": ("wave_hand_left", "waving the left hand"), "A18": ("wave_hand_right", "waving the right hand"),
+    "A17": ("wave_hand_left", "waving the left hand"),
+    "A18": ("wave_hand_right", "waving the right hand"),
     "A19": ("pick_up_things", "picking things up"),
     "A20": ("throw_left_side", "throwing toward the left side"),
     "A21": ("throw_right_side", "throwing toward the right side"),
     "A22": ("kick_left_side", "kicking toward the left side"),
     "A23": ("kick_right_side", "kicking toward the right side"),
-    "A24": ("body_extension_left", "body extension, left"), "A25": ("body_extension_right", "body extension, right"),
-    "A26": ("jump_up", "jumping up"), "A27": ("bow", "bowing"),
+    "A24": ("body_extension_left", "body extension, left"),
+    "A25": ("body_extension_right", "body extension, right"),
+    "A26": ("jump_up", "jumping up"),
+    "A27": ("bow", "bowing"),
 }
-MMFI_PROTOCOLS = dict(zip(MMFI_PROTOCOL_NAMES, (  # daily activities, rehabilitation activities, all
-    ("A02", "A03", "A04", "A05", "A13", "A14", "A17", "A18", "A19", "A20", "A21", "A22", "A23", "A27"),
-    ("A01", "A06", "A07", "A08", "A09", "A10", "A11", "A12", "A15", "A16", "A24", "A25", "A26"),
-    tuple(MMFI_ACTIONS)), strict=True))
+MMFI_PROTOCOLS = dict(
+    zip(
+        MMFI_PROTOCOL_NAMES,
+        (  # daily activities, rehabilitation activities, all
+            ("A02", "A03", "A04", "A05", "A13", "A14", "A17", "A18", "A19", "A20", "A21", "A22", "A23", "A27"),
+            ("A01", "A06", "A07", "A08", "A09", "A10", "A11", "A12", "A15", "A16", "A24", "A25", "A26"),
+            tuple(MMFI_ACTIONS),
+        ),
+        strict=True,
+    )
+)
 MMFI_FRAME_RATE = 10.0
 MMFI_WINDOW, MMFI_STRIDE = 256, 128  # at 50 frames/s: 5.1 s every 2.6 s of a 29.7 s sequence
 _SUBJECTS = tuple(f"S{i:02d}" for i in range(1, 41))
@@ -100,8 +125,14 @@ def mmfi_split(subject: str, action: str, split: str, protocol: str) -> str:
     return "train" if subject in train else "test"
 
 
-def mmfi_recordings(src: str | os.PathLike, protocol: str = "protocol3", split: str = "random",
-                    val_fraction: float = 0.1, seed: int = 0, axes: str = "x,y,z") -> list[Recording]:
+def mmfi_recordings(
+    src: str | os.PathLike,
+    protocol: str = "protocol3",
+    split: str = "random",
+    val_fraction: float = 0.1,
+    seed: int = 0,
+    axes: str = "x,y,z",
+) -> list[Recording]:
     """Every sequence of ``protocol`` under ``src`` (the folder holding ``E01``...), in ``split``'s
     train or test, with ``val_fraction`` of each action's train sequences moved to val; ids
     ``E01_S01_A01``, labels ``MMFI_ACTIONS``' names."""
@@ -123,20 +154,45 @@ def mmfi_recordings(src: str | os.PathLike, protocol: str = "protocol3", split: 
         _, subject, action = m.groups()
         if action not in MMFI_PROTOCOLS[protocol]:
             continue
-        out.append(Recording(rel.replace("/", "_"), mmfi_split(subject, action, split, protocol),
-                             MMFI_ACTIONS[action][0], seq / "mmwave", partial(read_mmfi_sequence, seq / "mmwave", axes)))
+        out.append(
+            Recording(
+                rel.replace("/", "_"),
+                mmfi_split(subject, action, split, protocol),
+                MMFI_ACTIONS[action][0],
+                seq / "mmwave",
+                partial(read_mmfi_sequence, seq / "mmwave", axes),
+            )
+        )
     return carve_val(out, val_fraction, seed)
 
 
-def convert_mmfi(src: str | os.PathLike, out: str | os.PathLike, protocol: str = "protocol3", split: str = "random",
-                 window: int = MMFI_WINDOW, stride: int = MMFI_STRIDE, val_fraction: float = 0.1, seed: int = 0,
-                 axes: str = "x,y,z", grid: RadarConfig | None = None, overwrite: bool = False,
-                 progress: Callable[[int, int], None] | None = None) -> Path:
+def convert_mmfi(
+    src: str | os.PathLike,
+    out: str | os.PathLike,
+    protocol: str = "protocol3",
+    split: str = "random",
+    window: int = MMFI_WINDOW,
+    stride: int = MMFI_STRIDE,
+    val_fraction: float = 0.1,
+    seed: int = 0,
+    axes: str = "x,y,z",
+    grid: RadarConfig | None = None,
+    overwrite: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> Path:
     """MM-Fi's sequences as a dataset at ``out`` (``recordings.convert_point_clouds``): views on
     ``grid`` (default ``RadarConfig()``, 50 frames/s; no sensor profile is registered for MM-Fi's
     IWR6843, so each point spreads over one grid bin), windows of ``window`` frames every ``stride``."""
     phrases = {label: phrase for label, phrase in MMFI_ACTIONS.values()}
-    return convert_point_clouds(mmfi_recordings(src, protocol, split, val_fraction, seed, axes), out, phrases,
-                                window, stride, grid or RadarConfig(), None, overwrite=overwrite,
-                                extras={"dataset": "MM-Fi", "protocol": protocol, "split_protocol": split},
-                                progress=progress)
+    return convert_point_clouds(
+        mmfi_recordings(src, protocol, split, val_fraction, seed, axes),
+        out,
+        phrases,
+        window,
+        stride,
+        grid or RadarConfig(),
+        None,
+        overwrite=overwrite,
+        extras={"dataset": "MM-Fi", "protocol": protocol, "split_protocol": split},
+        progress=progress,
+    )

@@ -28,12 +28,28 @@ from radar_views import PointCloud, RadarConfig, sensor_profile
 
 from .recordings import Recording, carve_val, convert_point_clouds
 
-__all__ = ["RADHAR_CLASSES", "RADHAR_SPLITS", "RADHAR_SENSOR", "RADHAR_FIELDS", "RadHARFormatError",
-           "read_radhar_file", "radhar_files", "radhar_root", "radhar_recordings", "convert_radhar",
-           "RADHAR_WINDOW", "RADHAR_STRIDE"]
+__all__ = [
+    "RADHAR_CLASSES",
+    "RADHAR_SPLITS",
+    "RADHAR_SENSOR",
+    "RADHAR_FIELDS",
+    "RadHARFormatError",
+    "read_radhar_file",
+    "radhar_files",
+    "radhar_root",
+    "radhar_recordings",
+    "convert_radhar",
+    "RADHAR_WINDOW",
+    "RADHAR_STRIDE",
+]
 
-RADHAR_CLASSES = {"boxing": "boxing", "jack": "jumping jacks", "jump": "jumping", "squats": "squats",
-                  "walk": "walking"}  # folder -> how captions say it
+RADHAR_CLASSES = {
+    "boxing": "boxing",
+    "jack": "jumping jacks",
+    "jump": "jumping",
+    "squats": "squats",
+    "walk": "walking",
+}  # folder -> how captions say it
 RADHAR_SPLITS = {"Train": "train", "Test": "test"}  # folder -> split
 RADHAR_SENSOR = "iwr1443-radhar"  # radar_views.SENSOR_PROFILES
 RADHAR_WINDOW, RADHAR_STRIDE = 96, 16  # at 50 frames/s: the paper's 60-frame windows every 10 frames at 30
@@ -50,8 +66,10 @@ def radhar_root(src: str | os.PathLike) -> Path:
     for root in (src, src / "Data"):
         if any((root / s).is_dir() for s in RADHAR_SPLITS):
             return root
-    raise RadHARFormatError(f"{src}: expected RadHAR's Data folder, holding Train/ and Test/ with one folder per "
-                            f"activity ({', '.join(RADHAR_CLASSES)}) of .txt files")
+    raise RadHARFormatError(
+        f"{src}: expected RadHAR's Data folder, holding Train/ and Test/ with one folder per "
+        f"activity ({', '.join(RADHAR_CLASSES)}) of .txt files"
+    )
 
 
 def radhar_files(src: str | os.PathLike) -> list[tuple[Path, str, str]]:
@@ -64,8 +82,9 @@ def radhar_files(src: str | os.PathLike) -> list[tuple[Path, str, str]]:
             continue
         for sub in sorted(p for p in (root / folder).iterdir() if p.is_dir()):
             if sub.name not in RADHAR_CLASSES:
-                raise RadHARFormatError(f"{sub}: not a RadHAR activity folder (expected one of "
-                                        f"{', '.join(RADHAR_CLASSES)})")
+                raise RadHARFormatError(
+                    f"{sub}: not a RadHAR activity folder (expected one of {', '.join(RADHAR_CLASSES)})"
+                )
             out += [(f, split, sub.name) for f in sorted(sub.glob("*.txt"))]
     if not out:
         raise RadHARFormatError(f"{root}: no recordings (expected Train/<activity>/*.txt or Test/<activity>/*.txt)")
@@ -87,8 +106,10 @@ def read_radhar_file(path: str | os.PathLike) -> PointCloud:
         if block:
             missing = [f for f in RADHAR_FIELDS if f not in block]
             if missing:
-                raise RadHARFormatError(f"{path}:{start}: point block without {', '.join(missing)} (expected the "
-                                        f"ti_mmwave fields {', '.join(RADHAR_FIELDS)})")
+                raise RadHARFormatError(
+                    f"{path}:{start}: point block without {', '.join(missing)} (expected the "
+                    f"ti_mmwave fields {', '.join(RADHAR_FIELDS)})"
+                )
             rows.append([block[f] for f in RADHAR_FIELDS])
         block, start = {}, lineno + 1
 
@@ -124,19 +145,40 @@ def read_radhar_file(path: str | os.PathLike) -> PointCloud:
 def radhar_recordings(src: str | os.PathLike, val_fraction: float = 0.1, seed: int = 0) -> list[Recording]:
     """Every recording of a RadHAR copy, in its official split, with ``val_fraction`` of each
     activity's Train files (by file, seeded) moved to val; ids are the file names' stems."""
-    recordings = [Recording(f.stem, split, activity, f, partial(read_radhar_file, f))
-                  for f, split, activity in radhar_files(src)]
+    recordings = [
+        Recording(f.stem, split, activity, f, partial(read_radhar_file, f)) for f, split, activity in radhar_files(src)
+    ]
     return carve_val(recordings, val_fraction, seed)
 
 
-def convert_radhar(src: str | os.PathLike, out: str | os.PathLike, window: int = RADHAR_WINDOW,
-                   stride: int = RADHAR_STRIDE, val_fraction: float = 0.1, seed: int = 0,
-                   grid: RadarConfig | None = None, smoothing: float = 1.0, weight: str = "intensity",
-                   overwrite: bool = False, progress: Callable[[int, int], None] | None = None) -> Path:
+def convert_radhar(
+    src: str | os.PathLike,
+    out: str | os.PathLike,
+    window: int = RADHAR_WINDOW,
+    stride: int = RADHAR_STRIDE,
+    val_fraction: float = 0.1,
+    seed: int = 0,
+    grid: RadarConfig | None = None,
+    smoothing: float = 1.0,
+    weight: str = "intensity",
+    overwrite: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> Path:
     """RadHAR's recordings as a dataset at ``out`` (``recordings.convert_point_clouds``): views on
     ``grid`` (default ``RadarConfig()``, the simulator's profile, 50 frames/s) with each point spread
     over the IWR1443's resolution cell, windows of ``window`` frames every ``stride``, the official
     Train / Test split with val carved from Train by file, labels the activity folders' names."""
-    return convert_point_clouds(radhar_recordings(src, val_fraction, seed), out, RADHAR_CLASSES, window, stride,
-                                grid or RadarConfig(), sensor_profile(RADHAR_SENSOR), smoothing, weight, overwrite,
-                                extras={"dataset": "RadHAR", "sensor": RADHAR_SENSOR}, progress=progress)
+    return convert_point_clouds(
+        radhar_recordings(src, val_fraction, seed),
+        out,
+        RADHAR_CLASSES,
+        window,
+        stride,
+        grid or RadarConfig(),
+        sensor_profile(RADHAR_SENSOR),
+        smoothing,
+        weight,
+        overwrite,
+        extras={"dataset": "RadHAR", "sensor": RADHAR_SENSOR},
+        progress=progress,
+    )

@@ -57,8 +57,10 @@ def parse_axes(text: str) -> tuple[tuple[int, float], ...]:
             break
         out.append(("xyz".index(name), sign))
     if len(parts) != 3 or len(out) != 3 or len({c for c, _ in out}) != 3:
-        raise ValueError(f"axes: expected the source column of right, forward and up, each of x, y, z once, a "
-                         f"minus to flip one (e.g. x,y,z or -y,x,z), got {text!r}")
+        raise ValueError(
+            f"axes: expected the source column of right, forward and up, each of x, y, z once, a "
+            f"minus to flip one (e.g. x,y,z or -y,x,z), got {text!r}"
+        )
     return tuple(out)
 
 
@@ -83,11 +85,20 @@ def carve_val(recordings: Sequence[Recording], val_fraction: float, seed: int) -
     return [out[r.id] for r in recordings]
 
 
-def convert_point_clouds(recordings: Sequence[Recording], out: str | os.PathLike, phrases: dict[str, str],
-                         window: int, stride: int, grid: RadarConfig, source: RadarConfig | None = None,
-                         smoothing: float = 1.0, weight: str = "intensity", overwrite: bool = False,
-                         extras: dict | None = None,
-                         progress: Callable[[int, int], None] | None = None) -> Path:
+def convert_point_clouds(
+    recordings: Sequence[Recording],
+    out: str | os.PathLike,
+    phrases: dict[str, str],
+    window: int,
+    stride: int,
+    grid: RadarConfig,
+    source: RadarConfig | None = None,
+    smoothing: float = 1.0,
+    weight: str = "intensity",
+    overwrite: bool = False,
+    extras: dict | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Path:
     """Write ``recordings`` as a dataset at ``out``: views on ``grid`` (see
     ``radar_views.point_cloud_views``), windows of ``window`` frames every ``stride`` frames (a
     recording shorter than ``window`` but at least ``FRAME_MULTIPLE`` frames is one clip; a shorter
@@ -107,7 +118,9 @@ def convert_point_clouds(recordings: Sequence[Recording], out: str | os.PathLike
         progress: called with (recordings done, recordings in all).
     """
     if window < FRAME_MULTIPLE or stride < 1:
-        raise ValueError(f"window must be at least {FRAME_MULTIPLE} frames and stride at least 1, got {window}, {stride}")
+        raise ValueError(
+            f"window must be at least {FRAME_MULTIPLE} frames and stride at least 1, got {window}, {stride}"
+        )
     seen: dict[str, Path] = {}
     for r in recordings:
         if r.id in seen:
@@ -121,24 +134,35 @@ def convert_point_clouds(recordings: Sequence[Recording], out: str | os.PathLike
             views = point_cloud_views(rec.read(), grid, source, smoothing=smoothing, weight=weight)
             arrays = views.normalized().as_dict()  # dB, as the simulator normalises
             frames = views.num_frames
-            starts = range(0, frames - window + 1, stride) if frames >= window else (
-                [0] if frames >= FRAME_MULTIPLE else [])
+            starts = (
+                range(0, frames - window + 1, stride) if frames >= window else ([0] if frames >= FRAME_MULTIPLE else [])
+            )
             captions, _ = render_captions([phrases[rec.label]], CAPTION_TEMPLATES)
             for k, first in enumerate(starts):
                 last = min(first + window, frames)
                 cid = f"{rec.id}_w{k:03d}"
-                write_clip(staged / "clips" / f"{cid}.npz", clip_arrays({n: a[:, first:last] for n, a in arrays.items()}))
-                row = {"id": cid, "split": rec.split, "file": f"clips/{cid}.npz", "captions": captions,
-                       "segments": [{"activity": rec.label, "start_frame": 0, "end_frame": last - first, "params": {}}],
-                       "frame_rate_hz": grid.frame_rate_hz, "num_frames": last - first, "radar": grid.to_dict(),
-                       "source": {"clip": rec.id, "start_frame": first, "end_frame": last, "file": rec.path.name},
-                       **(extras or {})}
+                write_clip(
+                    staged / "clips" / f"{cid}.npz", clip_arrays({n: a[:, first:last] for n, a in arrays.items()})
+                )
+                row = {
+                    "id": cid,
+                    "split": rec.split,
+                    "file": f"clips/{cid}.npz",
+                    "captions": captions,
+                    "segments": [{"activity": rec.label, "start_frame": 0, "end_frame": last - first, "params": {}}],
+                    "frame_rate_hz": grid.frame_rate_hz,
+                    "num_frames": last - first,
+                    "radar": grid.to_dict(),
+                    "source": {"clip": rec.id, "start_frame": first, "end_frame": last, "file": rec.path.name},
+                    **(extras or {}),
+                }
                 records.append(ClipRecord.from_dict(row, f"{rec.path}: window {k}"))
             if progress is not None:
                 progress(done + 1, len(recordings))
         if not records:
-            raise ValueError(f"no recording is {FRAME_MULTIPLE} frames long at {grid.frame_rate_hz:g} frames/s: "
-                             "nothing to write")
+            raise ValueError(
+                f"no recording is {FRAME_MULTIPLE} frames long at {grid.frame_rate_hz:g} frames/s: nothing to write"
+            )
         write_manifest(staged, records)
         labels = sorted({r.label for r in recordings})
         (staged / CLASSES).write_text(classes_json({n: phrases[n] for n in labels}), encoding="utf-8")

@@ -28,7 +28,8 @@ class ClipRecord:
     root); ``captions``; ``segments`` ([{activity, start_frame, end_frame, params}]);
     ``frame_rate_hz``, ``num_frames`` and ``radar`` (RadarConfig fields), None when unknown;
     ``captions_reversed`` (each caption with its activities in reverse order); ``twin_of``
-    (the id of the order-swapped twin; ``hard_negative_of`` in files of radar-text-data <= 0.2); ``extras`` (any other fields, kept verbatim)."""
+    (the id of the order-swapped twin; ``hard_negative_of`` in files of radar-text-data <= 0.2); ``extras`` (any other
+    fields, kept verbatim)."""
 
     id: str
     split: str
@@ -59,20 +60,32 @@ class ClipRecord:
             raise RecordError(f"{where}: missing field(s) {missing}")
         known = {*REQUIRED, *ALWAYS, *OPTIONAL}
         return cls(
-            id=_text(row, "id", where), split=_split(row, where), file=_path(row, where),
-            captions=_captions(row, "captions", where), segments=_segments(row, where),
-            frame_rate_hz=_number(row, "frame_rate_hz", where, float), num_frames=_number(row, "num_frames", where, int),
+            id=_text(row, "id", where),
+            split=_split(row, where),
+            file=_path(row, where),
+            captions=_captions(row, "captions", where),
+            segments=_segments(row, where),
+            frame_rate_hz=_number(row, "frame_rate_hz", where, float),
+            num_frames=_number(row, "num_frames", where, int),
             radar=_object(row, "radar", where),
             captions_reversed=_captions(row, "captions_reversed", where) if "captions_reversed" in row else None,
             twin_of=_text(row, "twin_of", where) if "twin_of" in row else None,
             extras={k: v for k, v in row.items() if k not in known},
-            absent=frozenset(k for k in ALWAYS if k not in row))
+            absent=frozenset(k for k in ALWAYS if k not in row),
+        )
 
     def to_dict(self) -> dict:
         """The manifest row: what ``from_dict`` read gives back the same JSON."""
-        row = {"id": self.id, "split": self.split, "file": self.file, "captions": list(self.captions),
-               "segments": [dict(s) for s in self.segments], "frame_rate_hz": self.frame_rate_hz,
-               "num_frames": self.num_frames, "radar": self.radar}
+        row = {
+            "id": self.id,
+            "split": self.split,
+            "file": self.file,
+            "captions": list(self.captions),
+            "segments": [dict(s) for s in self.segments],
+            "frame_rate_hz": self.frame_rate_hz,
+            "num_frames": self.num_frames,
+            "radar": self.radar,
+        }
         for k in self.absent:
             row.pop(k)
         if self.captions_reversed is not None:

@@ -20,8 +20,19 @@ from .contract import DEFAULT_SHARD_SIZE, INDEX, SPLITS
 from .manifest import read_manifest, record_json
 from .records import ClipRecord, RecordError
 
-__all__ = ["shard_directory", "ShardWriter", "ShardInfo", "RawSample", "read_index", "expand_urls", "iter_shard", "shard_name", "ShardError",
-           "INDEX_FORMAT", "require_webdataset"]
+__all__ = [
+    "shard_directory",
+    "ShardWriter",
+    "ShardInfo",
+    "RawSample",
+    "read_index",
+    "expand_urls",
+    "iter_shard",
+    "shard_name",
+    "ShardError",
+    "INDEX_FORMAT",
+    "require_webdataset",
+]
 
 INDEX_FORMAT = "radar-text-data/shards-v1"
 KEY_DIGITS = 9
@@ -78,8 +89,9 @@ class ShardWriter:
     def add(self, record: ClipRecord, npz: bytes) -> None:
         split = record.split
         if split in self.last_id and record.id <= self.last_id[split]:
-            raise ValueError(f"records of split {split!r} must come in id order: {record.id!r} after "
-                             f"{self.last_id[split]!r}")
+            raise ValueError(
+                f"records of split {split!r} must come in id order: {record.id!r} after {self.last_id[split]!r}"
+            )
         self.last_id[split] = record.id
         shards = self.shards.setdefault(split, [])
         if not shards or shards[-1]["samples"] == self.shard_size:
@@ -88,8 +100,7 @@ class ShardWriter:
             self._start(split, shards[-1]["name"])
         position = sum(s["samples"] for s in shards)
         writer = self.open[split][0]
-        writer.write({"__key__": f"{position:0{KEY_DIGITS}d}", "npz": npz,
-                      "json": record_json(record).encode("utf-8")})
+        writer.write({"__key__": f"{position:0{KEY_DIGITS}d}", "npz": npz, "json": record_json(record).encode("utf-8")})
         shards[-1]["samples"] += 1
 
     def _start(self, split: str, name: str) -> None:
@@ -113,8 +124,11 @@ class ShardWriter:
         """Finish every shard and write the index; returns its path."""
         for split in list(self.open):
             self._finish(split)
-        splits = {s: {"samples": sum(x["samples"] for x in self.shards[s]), "shards": self.shards[s]}
-                  for s in SPLITS if s in self.shards}
+        splits = {
+            s: {"samples": sum(x["samples"] for x in self.shards[s]), "shards": self.shards[s]}
+            for s in SPLITS
+            if s in self.shards
+        }
         index = {"format": INDEX_FORMAT, "shard_size": self.shard_size, "splits": splits}
         atomic_write(self.out / INDEX, (json.dumps(index, indent=1, sort_keys=True) + "\n").encode("utf-8"))
         return self.out / INDEX
@@ -147,8 +161,11 @@ def read_index(root: str | os.PathLike) -> dict[str, list[ShardInfo]]:
     except json.JSONDecodeError as err:
         raise ValueError(f"{path}: not valid JSON ({err.msg})") from None
     if not isinstance(index, dict) or index.get("format") != INDEX_FORMAT:
-        raise ValueError(f"{path}: field 'format': expected {INDEX_FORMAT!r}, got {index.get('format')!r}"
-                         if isinstance(index, dict) else f"{path}: expected a JSON object")
+        raise ValueError(
+            f"{path}: field 'format': expected {INDEX_FORMAT!r}, got {index.get('format')!r}"
+            if isinstance(index, dict)
+            else f"{path}: expected a JSON object"
+        )
     out = {}
     for split, entry in (index.get("splits") or {}).items():
         try:
@@ -207,8 +224,13 @@ def sample_position(key: str) -> int:
     return int(key) if key.isdigit() else zlib.crc32(key.encode("utf-8"))
 
 
-def shard_directory(root: str | os.PathLike, out: str | os.PathLike, shard_size: int = DEFAULT_SHARD_SIZE,
-                    progress: Callable[[int], None] | None = None, overwrite: bool = False) -> Path:
+def shard_directory(
+    root: str | os.PathLike,
+    out: str | os.PathLike,
+    shard_size: int = DEFAULT_SHARD_SIZE,
+    progress: Callable[[int], None] | None = None,
+    overwrite: bool = False,
+) -> Path:
     """Write a directory dataset as shards under ``out`` (``{split}-{000000..}.tar`` + ``index.json``, and the
     dataset's ``classes.json`` / ``unseen.txt`` when it has them);
     each clip is re-encoded with its views as float16 (the bytes radar-synth writes for the same

@@ -29,7 +29,15 @@ from .shards import (
     sample_record,
 )
 
-__all__ = ["DataLocation", "resolve_data", "ClipSource", "DirectorySource", "ShardSource", "open_split", "present_splits"]
+__all__ = [
+    "DataLocation",
+    "resolve_data",
+    "ClipSource",
+    "DirectorySource",
+    "ShardSource",
+    "open_split",
+    "present_splits",
+]
 
 
 @dataclass(frozen=True)
@@ -64,14 +72,19 @@ def resolve_data(spec: str | os.PathLike) -> DataLocation:
             return DataLocation("directory", text, root=path)
         if (path / INDEX).is_file():
             return DataLocation("shards", text, root=path, splits=read_index(path))
-        raise FileNotFoundError(f"{path}: neither a dataset directory ({MANIFEST}) nor a shard directory ({INDEX}); "
-                                f"make one with `seqclip data synth` or `seqclip data shard`")
+        raise FileNotFoundError(
+            f"{path}: neither a dataset directory ({MANIFEST}) nor a shard directory ({INDEX}); "
+            f"make one with `seqclip data synth` or `seqclip data shard`"
+        )
     urls = expand_urls(text)
     local = [u for u in urls if "://" not in u and not u.startswith("pipe:")]
     missing = [u for u in local if not Path(u).is_file()]
     if not urls or missing or not all(u.endswith(".tar") or not Path(u).suffix for u in local):
-        why = (f"{len(missing)} of {len(urls)} shards do not exist (first: {missing[0]})" if missing
-               else "expected a directory or a pattern of .tar shards")
+        why = (
+            f"{len(missing)} of {len(urls)} shards do not exist (first: {missing[0]})"
+            if missing
+            else "expected a directory or a pattern of .tar shards"
+        )
         raise FileNotFoundError(f"{text}: {why}")
     return DataLocation("shards", text, pattern=[ShardInfo(u) for u in urls])
 
@@ -101,8 +114,9 @@ class DirectorySource(ClipSource):
     """One split of a dataset directory; with ``cache`` (a directory), clips are decoded once into a
     ``DecodedCache`` and memory-mapped from then on (float16 views, not float32)."""
 
-    def __init__(self, root: Path, split: str | None, exclude: Collection[str] = (),
-                 cache: str | os.PathLike | None = None) -> None:
+    def __init__(
+        self, root: Path, split: str | None, exclude: Collection[str] = (), cache: str | os.PathLike | None = None
+    ) -> None:
         self.root = root
         drop = set(exclude)
         self.records = [r for r in read_manifest(root) if (split is None or r.split == split) and r.id not in drop]
@@ -197,12 +211,11 @@ def present_splits(location: DataLocation) -> set[str]:
     return {s for s in SPLITS if location.shards(s)}
 
 
-def open_split(location: DataLocation, split: str, exclude: Collection[str] = (),
-               cache: str | os.PathLike | None = None) -> ClipSource:
+def open_split(
+    location: DataLocation, split: str, exclude: Collection[str] = (), cache: str | os.PathLike | None = None
+) -> ClipSource:
     """Random access to ``split`` of a resolved dataset (``exclude``: clip ids left out; ``cache``: a
     ``DecodedCache`` directory, for dataset directories)."""
     if location.kind == "directory":
         return DirectorySource(location.root, split, exclude, cache)
     return ShardSource(location.shards(split), split, exclude)
-
-

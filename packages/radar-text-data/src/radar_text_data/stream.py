@@ -15,8 +15,17 @@ import numpy as np
 
 from .shards import RawSample, ShardInfo, iter_shard
 
-__all__ = ["Slot", "shard_order", "rank_sizes", "worker_sizes", "slot_pieces", "worker_skip", "stream_slot", "shuffle_buffer",
-           "DEFAULT_SHUFFLE_BUFFER"]
+__all__ = [
+    "Slot",
+    "shard_order",
+    "rank_sizes",
+    "worker_sizes",
+    "slot_pieces",
+    "worker_skip",
+    "stream_slot",
+    "shuffle_buffer",
+    "DEFAULT_SHUFFLE_BUFFER",
+]
 
 DEFAULT_SHUFFLE_BUFFER = 256  # samples held per worker (raw bytes, ~ 0.25 MB each)
 
@@ -62,10 +71,10 @@ def slot_pieces(shards: Sequence[ShardInfo], order: Sequence[int], slot: Slot) -
     """``(shard, first sample, stop)`` pieces the slot reads, in reading order (stop None: to the end)."""
     counts = [s.samples for s in shards]
     if any(c is None for c in counts):  # no index: deal whole shards
-        return [(i, 0, None) for i in order[slot.index::slot.world * slot.workers]]
+        return [(i, 0, None) for i in order[slot.index :: slot.world * slot.workers]]
     total = sum(counts)
     workers = worker_sizes(total, slot)
-    lo = sum(rank_sizes(total, slot.world)[:slot.rank]) + sum(workers[:slot.worker])
+    lo = sum(rank_sizes(total, slot.world)[: slot.rank]) + sum(workers[: slot.worker])
     hi = lo + workers[slot.worker]
     pieces, at = [], 0
     for i in order:
@@ -102,8 +111,17 @@ def shuffle_buffer(items: Iterator, size: int, rng: np.random.Generator) -> Iter
         yield buf[int(j)]
 
 
-def stream_slot(shards: Sequence[ShardInfo], split: str | None, slot: Slot, *, seed: int, epoch: int,
-                shuffle: bool = True, buffer: int = DEFAULT_SHUFFLE_BUFFER, skip: int = 0) -> Iterator[RawSample]:
+def stream_slot(
+    shards: Sequence[ShardInfo],
+    split: str | None,
+    slot: Slot,
+    *,
+    seed: int,
+    epoch: int,
+    shuffle: bool = True,
+    buffer: int = DEFAULT_SHUFFLE_BUFFER,
+    skip: int = 0,
+) -> Iterator[RawSample]:
     """The raw samples ``slot`` reads in ``epoch`` (shuffled through ``buffer``), after the first
     ``skip`` of them (skipped samples are read but never decoded: resuming mid-epoch)."""
     order = shard_order(len(shards), seed, epoch, shuffle)

@@ -20,16 +20,27 @@ __all__ = ["tiny_dataset", "write_radhar_file", "radhar_folder", "mmfi_folder", 
 
 def _segmented(i: int, frames: int) -> dict:
     """Clip ``i``'s captions naming it; 2 of 3 clips wave, then clap (with order-reversed captions)."""
-    segments = [{"activity": "wave", "start_frame": 0, "end_frame": 10},
-                {"activity": "clap", "start_frame": 10, "end_frame": frames}][: 1 + (i % 3 > 0)]
+    segments = [
+        {"activity": "wave", "start_frame": 0, "end_frame": 10},
+        {"activity": "clap", "start_frame": 10, "end_frame": frames},
+    ][: 1 + (i % 3 > 0)]
     if len(segments) == 1:
         return {"captions": [f"clip {i} a waves", f"clip {i} b waves"], "segments": segments}
-    return {"captions": [f"clip {i} a waves, then claps", f"clip {i} b waves, then claps"], "segments": segments,
-            "captions_reversed": [f"clip {i} a claps, then waves", f"clip {i} b claps, then waves"]}
+    return {
+        "captions": [f"clip {i} a waves, then claps", f"clip {i} b waves, then claps"],
+        "segments": segments,
+        "captions_reversed": [f"clip {i} a claps, then waves", f"clip {i} b claps, then waves"],
+    }
 
 
-def tiny_dataset(root: str | Path, n: int = 12, frames: int | Sequence[int] = 32, seed: int = 0,
-                 splits: Sequence[str] | None = None, captions: Callable[[int], list[str]] | None = None) -> Path:
+def tiny_dataset(
+    root: str | Path,
+    n: int = 12,
+    frames: int | Sequence[int] = 32,
+    seed: int = 0,
+    splits: Sequence[str] | None = None,
+    captions: Callable[[int], list[str]] | None = None,
+) -> Path:
     """``n`` clips ``c000..`` of uniform random views (``frames`` frames, or clip ``i`` ``frames[i]``;
     seeded), in ``splits`` (default: all but 4 train, 2 val, 2 test). ``captions(i)``: clip ``i``'s
     captions, and no segments; default: captions naming the clip, 2 of 3 clips with two segments and
@@ -44,8 +55,19 @@ def tiny_dataset(root: str | Path, n: int = 12, frames: int | Sequence[int] = 32
         views = {k: rng.random((bins, length)) for k, bins in VIEW_BINS.items()}  # [bins, T]
         write_clip(root / "clips" / f"{cid}.npz", clip_arrays(views))
         text = {"captions": captions(i), "segments": []} if captions else _segmented(i, length)
-        records.append(ClipRecord.from_dict({"id": cid, "split": splits[i], "file": f"clips/{cid}.npz", **text,
-                                             "frame_rate_hz": 50.0, "num_frames": length, "radar": None}))
+        records.append(
+            ClipRecord.from_dict(
+                {
+                    "id": cid,
+                    "split": splits[i],
+                    "file": f"clips/{cid}.npz",
+                    **text,
+                    "frame_rate_hz": 50.0,
+                    "num_frames": length,
+                    "radar": None,
+                }
+            )
+        )
     write_manifest(root, records)
     return root
 
@@ -58,11 +80,24 @@ def write_radhar_file(path: str | Path, frames: Sequence[np.ndarray], stamps: Se
     for pts, stamp in zip(frames, stamps, strict=True):
         secs = int(stamp)
         for pid, (x, y, z, v, db) in enumerate(np.asarray(pts, dtype=np.float64).reshape(-1, 5).tolist()):
-            lines += ["header: ", f"  seq: {seq}", "  stamp: ", f"    secs: {secs}",
-                      f"    nsecs: {int(round((stamp - secs) * 1e9))}", '  frame_id: "ti_mmwave"', f"point_id: {pid}",
-                      f"x: {x!r}", f"y: {y!r}", f"z: {z!r}", f"range: {(x * x + y * y + z * z) ** 0.5!r}",
-                      f"velocity: {v!r}", f"doppler_bin: {int(round(v / 0.6147)) + 8}",
-                      f"bearing: {float(np.degrees(np.arctan2(y, x)))!r}", f"intensity: {db!r}", "---"]
+            lines += [
+                "header: ",
+                f"  seq: {seq}",
+                "  stamp: ",
+                f"    secs: {secs}",
+                f"    nsecs: {int(round((stamp - secs) * 1e9))}",
+                '  frame_id: "ti_mmwave"',
+                f"point_id: {pid}",
+                f"x: {x!r}",
+                f"y: {y!r}",
+                f"z: {z!r}",
+                f"range: {(x * x + y * y + z * z) ** 0.5!r}",
+                f"velocity: {v!r}",
+                f"doppler_bin: {int(round(v / 0.6147)) + 8}",
+                f"bearing: {float(np.degrees(np.arctan2(y, x)))!r}",
+                f"intensity: {db!r}",
+                "---",
+            ]
             seq += 1
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -76,9 +111,18 @@ def radhar_folder(root: str | Path, files: dict[str, Sequence[str]], frames: int
     rng = np.random.default_rng(seed)
     for folder, names in files.items():
         for name in names:
-            pts = [np.column_stack([rng.uniform(1, 4, k), rng.uniform(-1, 1, k), rng.uniform(-0.5, 1, k),
-                                    0.6147 * rng.integers(-3, 4, k), rng.uniform(10, 40, k)])
-                   for k in rng.integers(3, 7, frames)]
+            pts = [
+                np.column_stack(
+                    [
+                        rng.uniform(1, 4, k),
+                        rng.uniform(-1, 1, k),
+                        rng.uniform(-0.5, 1, k),
+                        0.6147 * rng.integers(-3, 4, k),
+                        rng.uniform(10, 40, k),
+                    ]
+                )
+                for k in rng.integers(3, 7, frames)
+            ]
             write_radhar_file(Path(root) / "Data" / folder / f"{name}.txt", pts, 1561686032.0 + np.arange(frames) / 30)
     return Path(root) / "Data"
 
@@ -92,8 +136,15 @@ def mmfi_folder(root: str | Path, sequences: Sequence[str], frames: int = 30, se
         folder.mkdir(parents=True, exist_ok=True)
         for i in range(1, frames + 1):
             k = 0 if i % 5 == 0 else int(rng.integers(2, 6))
-            pts = np.column_stack([rng.uniform(-1, 1, k), rng.uniform(1, 4, k), rng.uniform(-0.5, 1, k),
-                                   rng.uniform(-2, 2, k), rng.uniform(5, 30, k)])
+            pts = np.column_stack(
+                [
+                    rng.uniform(-1, 1, k),
+                    rng.uniform(1, 4, k),
+                    rng.uniform(-0.5, 1, k),
+                    rng.uniform(-2, 2, k),
+                    rng.uniform(5, 30, k),
+                ]
+            )
             (folder / f"frame{i:03d}.bin").write_bytes(pts.astype(np.float64).tobytes())
     return Path(root)
 

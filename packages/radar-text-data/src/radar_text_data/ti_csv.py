@@ -30,8 +30,15 @@ from .labels import label_phrase, read_labels
 from .recordings import Recording, convert_point_clouds, parse_axes, to_sensor_axes
 from .textfile import read_text
 
-__all__ = ["TI_CSV_COLUMNS", "TICsvFormatError", "read_ti_csv", "ti_csv_recordings", "convert_ti_csv",
-           "TI_CSV_WINDOW", "TI_CSV_STRIDE"]
+__all__ = [
+    "TI_CSV_COLUMNS",
+    "TICsvFormatError",
+    "read_ti_csv",
+    "ti_csv_recordings",
+    "convert_ti_csv",
+    "TI_CSV_WINDOW",
+    "TI_CSV_STRIDE",
+]
 
 TI_CSV_COLUMNS = ("Frame #", "X", "Y", "Z", "Doppler", "Intensity")  # read; "# Obj" and others are skipped
 TI_CSV_WINDOW, TI_CSV_STRIDE = 128, 64  # at 50 frames/s
@@ -58,8 +65,10 @@ def read_ti_csv(path: str | os.PathLike, frame_rate_hz: float, axes: str = "x,y,
     header = {_key(h): i for i, h in enumerate(rows[0])}
     missing = [c for c in TI_CSV_COLUMNS if _key(c) not in header]
     if missing:
-        raise TICsvFormatError(f"{path}: no column {', '.join(missing)} in the header (expected "
-                               f"{','.join(TI_CSV_COLUMNS)}, as the mmWave Demo Visualizer saves it)")
+        raise TICsvFormatError(
+            f"{path}: no column {', '.join(missing)} in the header (expected "
+            f"{','.join(TI_CSV_COLUMNS)}, as the mmWave Demo Visualizer saves it)"
+        )
     cols = [header[_key(c)] for c in TI_CSV_COLUMNS]
     values = np.empty((len(rows) - 1, len(cols)))  # [points, 6]
     for lineno, row in enumerate(rows[1:], 2):
@@ -77,9 +86,15 @@ def read_ti_csv(path: str | os.PathLike, frame_rate_hz: float, axes: str = "x,y,
     return PointCloud(frames, (numbers - first) / frame_rate_hz)
 
 
-def ti_csv_recordings(src: str | os.PathLike, frame_rate_hz: float, labels_file: str | os.PathLike | None = None,
-                      val_fraction: float = SPLIT_FRACTIONS[1], test_fraction: float = SPLIT_FRACTIONS[2],
-                      seed: int = 0, axes: str = "x,y,z") -> list[Recording]:
+def ti_csv_recordings(
+    src: str | os.PathLike,
+    frame_rate_hz: float,
+    labels_file: str | os.PathLike | None = None,
+    val_fraction: float = SPLIT_FRACTIONS[1],
+    test_fraction: float = SPLIT_FRACTIONS[2],
+    seed: int = 0,
+    axes: str = "x,y,z",
+) -> list[Recording]:
     """Every ``*.csv`` under ``src`` (recursively) with its label, split by recording; ids are the
     files' paths under ``src`` without ``.csv``, ``/`` as ``_``."""
     root = Path(src)
@@ -94,9 +109,11 @@ def ti_csv_recordings(src: str | os.PathLike, frame_rate_hz: float, labels_file:
         given = read_labels(labels_file)
         unknown = sorted(set(keys.values()) - set(given))
         if unknown:
-            raise ValueError(f"{labels_file}: no label for {len(unknown)} recording(s): {', '.join(unknown[:5])}"
-                             f"{', ...' if len(unknown) > 5 else ''} (ids are the files' paths under {root} "
-                             f"without .csv)")
+            raise ValueError(
+                f"{labels_file}: no label for {len(unknown)} recording(s): {', '.join(unknown[:5])}"
+                f"{', ...' if len(unknown) > 5 else ''} (ids are the files' paths under {root} "
+                f"without .csv)"
+            )
         several = sorted(k for k in keys.values() if len({s.label for s in given[k]}) != 1)
         if several:
             raise ValueError(f"{labels_file}: one label a recording, got several for {', '.join(several[:5])}")
@@ -104,26 +121,45 @@ def ti_csv_recordings(src: str | os.PathLike, frame_rate_hz: float, labels_file:
     else:
         top = [f for f in files if f.parent == root]
         if top:
-            raise TICsvFormatError(f"{top[0]}: no label: put each recording in a folder named after its label "
-                                   f"(SRC/<label>/*.csv), or give a labels file")
+            raise TICsvFormatError(
+                f"{top[0]}: no label: put each recording in a folder named after its label "
+                f"(SRC/<label>/*.csv), or give a labels file"
+            )
         labels = {f: f.parent.name for f in files}
     ids = {f: k.replace("/", "_") for f, k in keys.items()}
     split = split_by_fraction(sorted(ids.values()), val_fraction, test_fraction, seed, what="recordings")
-    return [Recording(ids[f], split[ids[f]], labels[f], f, partial(read_ti_csv, f, frame_rate_hz, axes))
-            for f in files]
+    return [Recording(ids[f], split[ids[f]], labels[f], f, partial(read_ti_csv, f, frame_rate_hz, axes)) for f in files]
 
 
-def convert_ti_csv(src: str | os.PathLike, out: str | os.PathLike, frame_rate_hz: float,
-                   labels_file: str | os.PathLike | None = None, window: int = TI_CSV_WINDOW,
-                   stride: int = TI_CSV_STRIDE, val_fraction: float = SPLIT_FRACTIONS[1],
-                   test_fraction: float = SPLIT_FRACTIONS[2], seed: int = 0, axes: str = "x,y,z",
-                   grid: RadarConfig | None = None, overwrite: bool = False,
-                   progress: Callable[[int, int], None] | None = None) -> Path:
+def convert_ti_csv(
+    src: str | os.PathLike,
+    out: str | os.PathLike,
+    frame_rate_hz: float,
+    labels_file: str | os.PathLike | None = None,
+    window: int = TI_CSV_WINDOW,
+    stride: int = TI_CSV_STRIDE,
+    val_fraction: float = SPLIT_FRACTIONS[1],
+    test_fraction: float = SPLIT_FRACTIONS[2],
+    seed: int = 0,
+    axes: str = "x,y,z",
+    grid: RadarConfig | None = None,
+    overwrite: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> Path:
     """A folder of TI Demo Visualizer CSVs as a dataset at ``out`` (``recordings.convert_point_clouds``):
     views on ``grid`` (default ``RadarConfig()``, 50 frames/s), windows of ``window`` frames every
     ``stride``, captions from each label read as a phrase (``sit_down`` -> "sit down")."""
     recordings = ti_csv_recordings(src, frame_rate_hz, labels_file, val_fraction, test_fraction, seed, axes)
     phrases = {r.label: label_phrase(r.label) for r in recordings}
-    return convert_point_clouds(recordings, out, phrases, window, stride, grid or RadarConfig(), None,
-                                overwrite=overwrite, extras={"dataset": "TI CSV", "source_frame_rate_hz": frame_rate_hz},
-                                progress=progress)
+    return convert_point_clouds(
+        recordings,
+        out,
+        phrases,
+        window,
+        stride,
+        grid or RadarConfig(),
+        None,
+        overwrite=overwrite,
+        extras={"dataset": "TI CSV", "source_frame_rate_hz": frame_rate_hz},
+        progress=progress,
+    )

@@ -28,11 +28,14 @@ def dataset_classes(location: DataLocation) -> list[ClassPrompts]:
     root = location.root
     if root is not None and (root / CLASSES).is_file():
         return read_classes(root / CLASSES)
-    labels = {label for split in SPLITS for r in open_split(location, split).records
-              if (label := clip_label(r)) is not None}
+    labels = {
+        label for split in SPLITS for r in open_split(location, split).records if (label := clip_label(r)) is not None
+    }
     if not labels:
-        raise ValueError("zero-shot needs classes: this dataset has no classes.json and no clip with one activity "
-                         "label in its segments; pass --classes FILE, or convert the data with --labels")
+        raise ValueError(
+            "zero-shot needs classes: this dataset has no classes.json and no clip with one activity "
+            "label in its segments; pass --classes FILE, or convert the data with --labels"
+        )
     return [bare_class(name) for name in sorted(labels)]
 
 

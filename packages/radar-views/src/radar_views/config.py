@@ -33,7 +33,9 @@ class RadarConfig:
     chirp_period_s: float = 64.14e-6  # start-to-start time of consecutive chirps (idle 7 + ramp 57.14 us)
     adc_start_s: float = 7e-6  # ramp start to first ADC sample
     frame_period_s: float = 0.02  # 50 Hz frames: 496 frames ~ 10 s
-    tx_positions: list[tuple[float, float]] = field(default_factory=_default_tx)  # (x, z), half-wavelengths, firing order
+    tx_positions: list[tuple[float, float]] = field(
+        default_factory=_default_tx
+    )  # (x, z), half-wavelengths, firing order
     rx_positions: list[tuple[float, float]] = field(default_factory=_default_rx)  # (x, z), half-wavelengths
 
     def __post_init__(self) -> None:
@@ -49,8 +51,10 @@ class RadarConfig:
         object.__setattr__(self, "rx_positions", [tuple(map(float, p)) for p in self.rx_positions])
         busy = self.num_tx * self.chirp_period_s * self.num_loops
         if busy > self.frame_period_s:
-            raise ValueError(f"RadarConfig: {self.num_loops} loops x {self.num_tx} TX x chirp_period_s "
-                             f"= {busy * 1e3:.2f} ms exceed frame_period_s = {self.frame_period_s * 1e3:.2f} ms")
+            raise ValueError(
+                f"RadarConfig: {self.num_loops} loops x {self.num_tx} TX x chirp_period_s "
+                f"= {busy * 1e3:.2f} ms exceed frame_period_s = {self.frame_period_s * 1e3:.2f} ms"
+            )
 
     # -- layout
     @property

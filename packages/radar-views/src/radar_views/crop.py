@@ -13,8 +13,13 @@ __all__ = ["crop_or_pad", "DEFAULT_BINS"]
 DEFAULT_BINS = (256, 128, 128)
 
 
-def crop_or_pad(views: RadarViews | Mapping[str, np.ndarray], length: int = 496, multiple: int = 16,
-                start: int = 0, bins: tuple[int, int, int] | None = DEFAULT_BINS) -> tuple[RadarViews, np.ndarray]:
+def crop_or_pad(
+    views: RadarViews | Mapping[str, np.ndarray],
+    length: int = 496,
+    multiple: int = 16,
+    start: int = 0,
+    bins: tuple[int, int, int] | None = DEFAULT_BINS,
+) -> tuple[RadarViews, np.ndarray]:
     """Crop to ``min(T, length)`` rounded down to a multiple of ``multiple`` (from frame ``start``),
     then zero-pad to ``length``. Returns the views and a mask ``[length]`` (True = real frame).
 
@@ -33,8 +38,7 @@ def crop_or_pad(views: RadarViews | Mapping[str, np.ndarray], length: int = 496,
             raise ValueError(f"{name} holds NaN or Inf")
     frames = {a.shape[1] for a in arrays.values()}
     if len(frames) != 1:
-        raise ValueError(f"views disagree on the number of frames: "
-                         f"{ {n: a.shape[1] for n, a in arrays.items()} }")
+        raise ValueError(f"views disagree on the number of frames: { {n: a.shape[1] for n, a in arrays.items()} }")
     total = frames.pop()
     if not 0 <= start < max(total, 1):
         raise ValueError(f"start must lie in [0, {total}), got {start}")

@@ -116,8 +116,9 @@ class DCA1000Capture:
         return f"DCA1000Capture({str(self.path)!r}, frames={self.num_frames}, format={self.format!r})"
 
 
-def read_dca1000(path: str | os.PathLike, cfg: RadarConfig | None = None, fmt: str = "xwr18xx",
-                 iq_swap: bool = False) -> DCA1000Capture:
+def read_dca1000(
+    path: str | os.PathLike, cfg: RadarConfig | None = None, fmt: str = "xwr18xx", iq_swap: bool = False
+) -> DCA1000Capture:
     """Open a DCA1000 ``.bin`` capture, memory-mapped. A truncated last frame is dropped with a
     warning giving the leftover byte count; a file shorter than one frame is an error."""
     cfg = cfg or RadarConfig()
@@ -129,24 +130,36 @@ def read_dca1000(path: str | os.PathLike, cfg: RadarConfig | None = None, fmt: s
     size = path.stat().st_size
     frames, leftover = divmod(size, frame_bytes)
     if frames == 0:
-        raise ValueError(f"{path}: {size} bytes is less than one frame of {frame_bytes} bytes "
-                         f"(loops x tx x rx x samples x 4 = {' x '.join(map(str, cfg.frame_shape))} x 4); "
-                         f"check the RadarConfig against the capture's chirp configuration")
+        raise ValueError(
+            f"{path}: {size} bytes is less than one frame of {frame_bytes} bytes "
+            f"(loops x tx x rx x samples x 4 = {' x '.join(map(str, cfg.frame_shape))} x 4); "
+            f"check the RadarConfig against the capture's chirp configuration"
+        )
     if leftover:
-        warnings.warn(f"{path}: dropping a truncated last frame ({leftover} bytes left over after "
-                      f"{frames} frames of {frame_bytes} bytes)", stacklevel=2)
+        warnings.warn(
+            f"{path}: dropping a truncated last frame ({leftover} bytes left over after "
+            f"{frames} frames of {frame_bytes} bytes)",
+            stacklevel=2,
+        )
     return DCA1000Capture(path, cfg, fmt, iq_swap, frames)
 
 
-def write_dca1000(path: str | os.PathLike, cube: np.ndarray, cfg: RadarConfig | None = None,
-                  fmt: str = "xwr18xx", iq_swap: bool = False) -> Path:
+def write_dca1000(
+    path: str | os.PathLike,
+    cube: np.ndarray,
+    cfg: RadarConfig | None = None,
+    fmt: str = "xwr18xx",
+    iq_swap: bool = False,
+) -> Path:
     """Write a complex cube ``[frames, loops, tx, rx, samples]`` with integer I/Q in int16 range,
     atomically (temporary file + rename)."""
     cfg = cfg or RadarConfig()
     _check_format(fmt, cfg)
     cube = np.asarray(cube)
     if cube.ndim != 5 or tuple(cube.shape[1:]) != cfg.frame_shape:
-        raise ValueError(f"cube must have shape [frames, {', '.join(map(str, cfg.frame_shape))}], got {list(cube.shape)}")
+        raise ValueError(
+            f"cube must have shape [frames, {', '.join(map(str, cfg.frame_shape))}], got {list(cube.shape)}"
+        )
     parts = np.concatenate([np.real(cube).ravel(), np.imag(cube).ravel()]) if cube.size else np.zeros(0)
     if not np.isfinite(parts).all() or (parts != np.round(parts)).any():
         raise ValueError("DCA1000 samples are int16: the cube's I and Q must be finite integers (round first)")

@@ -92,8 +92,14 @@ def _local_max(power: np.ndarray) -> np.ndarray:
     return power >= best
 
 
-def detect_points(chunk: np.ndarray, cfg: RadarConfig, clutter_removal: bool = True, cfar: CfarConfig | None = None,
-                  input_domain: str = "adc", first_range_bin: int = 0) -> list[np.ndarray]:
+def detect_points(
+    chunk: np.ndarray,
+    cfg: RadarConfig,
+    clutter_removal: bool = True,
+    cfar: CfarConfig | None = None,
+    input_domain: str = "adc",
+    first_range_bin: int = 0,
+) -> list[np.ndarray]:
     """The point cloud of each frame of a chunk: ``[n, 5]`` float64 (x, y, z, velocity, intensity dB).
 
     Args:
@@ -115,8 +121,11 @@ def detect_points(chunk: np.ndarray, cfg: RadarConfig, clutter_removal: bool = T
     positions = cfg.virtual_positions  # [V, 2] (x, z), TX-major like the cube
     row = positions[:, 1] == positions[:, 1].min()  # the azimuth row
     steer = _steering(tuple(positions[row, 0].tolist()), AZIMUTH_BINS)  # [K, azimuth elements]
-    pairs = [(e, int(np.flatnonzero(row & (positions[:, 0] == positions[e, 0]))[0]))
-             for e in np.flatnonzero(~row) if (row & (positions[:, 0] == positions[e, 0])).any()]
+    pairs = [
+        (e, int(np.flatnonzero(row & (positions[:, 0] == positions[e, 0]))[0]))
+        for e in np.flatnonzero(~row)
+        if (row & (positions[:, 0] == positions[e, 0])).any()
+    ]
     upper, lower = (np.array(p) for p in zip(*pairs, strict=True)) if pairs else (None, None)  # elevated, below
     comp = tdm_phase(loops, tx, rx)  # [D, V]
     signed = np.fft.fftfreq(loops, 1.0 / loops)  # signed Doppler index of each FFT-order bin

@@ -15,8 +15,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["atomic_write", "current_umask", "move_aside", "check_new_output", "staged_directory", "replace_directory",
-           "OutputExistsError", "OutputLockedError", "output_lock", "lock_path"]
+__all__ = [
+    "atomic_write",
+    "current_umask",
+    "move_aside",
+    "check_new_output",
+    "staged_directory",
+    "replace_directory",
+    "OutputExistsError",
+    "OutputLockedError",
+    "output_lock",
+    "lock_path",
+]
 
 
 class OutputExistsError(FileExistsError):
@@ -71,8 +81,9 @@ def check_new_output(target: str | os.PathLike, overwrite: bool = False) -> None
         raise OutputExistsError(f"{target} already exists and is not empty")
 
 
-def replace_directory(source: str | os.PathLike, target: str | os.PathLike, overwrite: bool = False,
-                      discard: bool = False) -> None:
+def replace_directory(
+    source: str | os.PathLike, target: str | os.PathLike, overwrite: bool = False, discard: bool = False
+) -> None:
     """Rename the finished directory ``source`` to ``target`` (on the same file system): an existing
     non-empty ``target`` is moved aside first (``move_aside``; needs ``overwrite``), an empty one
     replaced; checked again here, since something may have appeared there meanwhile. ``discard``: an
@@ -158,8 +169,10 @@ def output_lock(target: str | os.PathLike, command: str | None = None, wait: boo
             fcntl.lockf(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
         except (BlockingIOError, PermissionError):
             os.close(fd)
-            raise OutputLockedError(f"{target} is being written by another command ({_holder(path)}); wait for it "
-                                    f"to finish or choose another output") from None
+            raise OutputLockedError(
+                f"{target} is being written by another command ({_holder(path)}); wait for it "
+                f"to finish or choose another output"
+            ) from None
         try:
             same = os.fstat(fd).st_ino == os.stat(path).st_ino
         except FileNotFoundError:  # released and removed by its holder between our open and our lock

@@ -54,11 +54,16 @@ class PointCloud:
             raise ValueError("frame times must be finite and strictly increasing")
         frames = []
         for i, f in enumerate(self.frames):
-            f = np.asarray(f, dtype=np.float64).reshape(-1, len(POINT_FIELDS)) if np.size(f) == 0 else np.asarray(
-                f, dtype=np.float64)
+            f = (
+                np.asarray(f, dtype=np.float64).reshape(-1, len(POINT_FIELDS))
+                if np.size(f) == 0
+                else np.asarray(f, dtype=np.float64)
+            )
             if f.ndim != 2 or f.shape[1] != len(POINT_FIELDS):
-                raise ValueError(f"frame {i}: points must be [n, {len(POINT_FIELDS)}] ({', '.join(POINT_FIELDS)}), "
-                                 f"got shape {list(f.shape)}")
+                raise ValueError(
+                    f"frame {i}: points must be [n, {len(POINT_FIELDS)}] ({', '.join(POINT_FIELDS)}), "
+                    f"got shape {list(f.shape)}"
+                )
             if not np.isfinite(f[:, :4]).all():
                 raise ValueError(f"frame {i}: x, y, z and velocity must be finite")
             frames.append(f)
@@ -104,9 +109,15 @@ def _spread(rows: np.ndarray, weights: np.ndarray, sigma: float, bins: int) -> n
     return out
 
 
-def point_cloud_views(cloud: PointCloud, grid: RadarConfig | None = None, source: RadarConfig | None = None,
-                      frame_rate_hz: float | None = None, smoothing: float = 1.0,
-                      weight: str = "intensity", num_frames: int | None = None) -> RadarViews:
+def point_cloud_views(
+    cloud: PointCloud,
+    grid: RadarConfig | None = None,
+    source: RadarConfig | None = None,
+    frame_rate_hz: float | None = None,
+    smoothing: float = 1.0,
+    weight: str = "intensity",
+    num_frames: int | None = None,
+) -> RadarViews:
     """Linear-power views of a point cloud recording on ``grid``'s bins (see the module docstring).
 
     Args:
@@ -132,9 +143,11 @@ def point_cloud_views(cloud: PointCloud, grid: RadarConfig | None = None, source
     sigmas = [smoothing] * 3
     if source is not None:  # half the source's resolution cell, in grid bins
         aperture = float(np.ptp(source.virtual_positions[:, 0])) + 1.0  # elements of a lambda/2 array
-        sigmas = [max(smoothing, 0.5 * source.range_resolution_m / grid.range_resolution_m),
-                  max(smoothing, 0.5 * source.velocity_resolution_mps / grid.velocity_resolution_mps),
-                  max(smoothing, 0.5 * (2.0 / aperture) * AZIMUTH_BINS / 2)]  # sin(theta) resolution 2 / N
+        sigmas = [
+            max(smoothing, 0.5 * source.range_resolution_m / grid.range_resolution_m),
+            max(smoothing, 0.5 * source.velocity_resolution_mps / grid.velocity_resolution_mps),
+            max(smoothing, 0.5 * (2.0 / aperture) * AZIMUTH_BINS / 2),
+        ]  # sin(theta) resolution 2 / N
     t0, period = cloud.times[0], 1.0 / rate
     count = int(np.floor((cloud.times[-1] - t0) * rate + 1e-9)) + 1 if num_frames is None else num_frames
     grid_times = t0 + period * np.arange(count)  # [T]
@@ -155,8 +168,11 @@ def point_cloud_views(cloud: PointCloud, grid: RadarConfig | None = None, source
         i = int(nearest[j])
         if i != rendered:
             pts = cloud.frames[i]
-            w = np.ones(len(pts)) if weight == "count" else np.where(
-                np.isfinite(pts[:, 4]), 10.0 ** (pts[:, 4] / 10.0), 1.0)
+            w = (
+                np.ones(len(pts))
+                if weight == "count"
+                else np.where(np.isfinite(pts[:, 4]), 10.0 ** (pts[:, 4] / 10.0), 1.0)
+            )
             rows = point_bins(pts, grid)  # [n, 3]
             rendered, columns = i, [_spread(rows[:, a], w, sigmas[a], sizes[a]) for a in range(3)]
         for a in range(3):

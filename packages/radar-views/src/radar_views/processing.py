@@ -26,8 +26,19 @@ import scipy.fft
 from .config import RadarConfig
 
 __all__ = [
-    "AZIMUTH_METHODS", "AZIMUTH_BINS", "INPUT_DOMAINS", "window", "range_fft", "range_doppler_spectrum", "doppler_covariance",
-    "tdm_phase", "steering_matrix", "azimuth_spectrum", "FrameStatistics", "frame_statistics", "frame_powers",
+    "AZIMUTH_METHODS",
+    "AZIMUTH_BINS",
+    "INPUT_DOMAINS",
+    "window",
+    "range_fft",
+    "range_doppler_spectrum",
+    "doppler_covariance",
+    "tdm_phase",
+    "steering_matrix",
+    "azimuth_spectrum",
+    "FrameStatistics",
+    "frame_statistics",
+    "frame_powers",
 ]
 
 AZIMUTH_METHODS = ("bartlett", "capon")
@@ -62,8 +73,9 @@ def range_fft(chunk: np.ndarray, workers: int = 1) -> np.ndarray:
 INPUT_DOMAINS = ("adc", "range")
 
 
-def range_doppler_spectrum(chunk: np.ndarray, clutter_removal: bool = True, workers: int = 1,
-                           input_domain: str = "adc") -> np.ndarray:
+def range_doppler_spectrum(
+    chunk: np.ndarray, clutter_removal: bool = True, workers: int = 1, input_domain: str = "adc"
+) -> np.ndarray:
     """Range and Doppler FFTs of a chunk, in FFT order: ``[F, L, TX, RX, N]`` -> ``[F, D, TX, RX, R]``.
 
     ``input_domain="adc"``: raw samples; both windows are applied in one multiply, and with
@@ -116,8 +128,9 @@ def steering_matrix(cfg: RadarConfig, bins: int = AZIMUTH_BINS) -> np.ndarray:
     return _steering(tuple(cfg.virtual_positions[:, 0].tolist()), bins)
 
 
-def azimuth_spectrum(cov: np.ndarray, steering: np.ndarray, method: str = "bartlett",
-                     loading: float = 0.01) -> np.ndarray:
+def azimuth_spectrum(
+    cov: np.ndarray, steering: np.ndarray, method: str = "bartlett", loading: float = 0.01
+) -> np.ndarray:
     """Spatial spectrum of covariances ``[F, V, V]`` -> ``[F, K]`` (real, >= 0)."""
     if method == "bartlett":
         p = np.einsum("kv,fvw,kw->fk", np.conj(steering), cov, steering, optimize=True)  # a^H R a
@@ -142,7 +155,13 @@ class FrameStatistics(NamedTuple):
     covariance: np.ndarray  # [F, V, V]: sum over range and Doppler of the (TDM-compensated) snapshots' outer products
 
 
-def frame_statistics(chunk: np.ndarray, clutter_removal: bool = True, tdm_compensation: bool = True, workers: int = 1, input_domain: str = "adc") -> FrameStatistics:
+def frame_statistics(
+    chunk: np.ndarray,
+    clutter_removal: bool = True,
+    tdm_compensation: bool = True,
+    workers: int = 1,
+    input_domain: str = "adc",
+) -> FrameStatistics:
     """Range power, Doppler power and spatial covariance of each frame of a chunk.
 
     With ``input_domain="range"`` the chunk may hold any subset of range bins ``[F, L, TX, RX, R']``
@@ -162,11 +181,20 @@ def frame_statistics(chunk: np.ndarray, clutter_removal: bool = True, tdm_compen
     return FrameStatistics(range_power, doppler_power, cov)
 
 
-def frame_powers(chunk: np.ndarray, cfg: RadarConfig, clutter_removal: bool = True,
-                 azimuth: str = "bartlett", tdm_compensation: bool = True, workers: int = 1,
-                 input_domain: str = "adc") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def frame_powers(
+    chunk: np.ndarray,
+    cfg: RadarConfig,
+    clutter_removal: bool = True,
+    azimuth: str = "bartlett",
+    tdm_compensation: bool = True,
+    workers: int = 1,
+    input_domain: str = "adc",
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Linear-power views of a chunk: range ``[F, N]``, Doppler ``[F, D]``, azimuth ``[F, 128]``."""
     stats = frame_statistics(chunk, clutter_removal, tdm_compensation, workers, input_domain)
     azimuth_power = azimuth_spectrum(stats.covariance, steering_matrix(cfg), azimuth)  # [F, 128]
-    return (stats.range_power.astype(np.float32), stats.doppler_power.astype(np.float32),
-            azimuth_power.astype(np.float32))
+    return (
+        stats.range_power.astype(np.float32),
+        stats.doppler_power.astype(np.float32),
+        azimuth_power.astype(np.float32),
+    )

@@ -22,8 +22,9 @@ SENSOR_PROFILES: dict[str, RadarConfig] = {
     # lambda/2 for elevation), 16 loops, 30 frames/s. The recordings fix it: ranges are multiples of
     # 4.36 cm (70 MHz/us, 5.209 Msps, 256 samples), velocities of 0.615 m/s over Doppler bins 0-15 with
     # bin 8 at rest (3 x 64.14 us loops), and frames arrive every 33.3 ms on average.
-    "iwr1443-radhar": RadarConfig(num_loops=16, frame_period_s=1 / 30,
-                                  tx_positions=[(0.0, 0.0), (4.0, 0.0), (2.0, 1.0)]),
+    "iwr1443-radhar": RadarConfig(
+        num_loops=16, frame_period_s=1 / 30, tx_positions=[(0.0, 0.0), (4.0, 0.0), (2.0, 1.0)]
+    ),
 }
 
 # Sensors whose recordings are point clouds, and how their firmware makes them.

@@ -61,16 +61,24 @@ def chunk_frames(cube, frames: int = 32) -> Iterator[np.ndarray]:
 def _check_chunk(chunk: np.ndarray, cfg: RadarConfig, index: int) -> np.ndarray:
     chunk = np.asarray(chunk)
     if chunk.ndim != 5 or tuple(chunk.shape[1:]) != cfg.frame_shape:
-        raise ValueError(f"frame chunk {index}: expected shape [frames, {', '.join(map(str, cfg.frame_shape))}] "
-                         f"(frames, loops, tx, rx, samples), got {list(chunk.shape)}")
+        raise ValueError(
+            f"frame chunk {index}: expected shape [frames, {', '.join(map(str, cfg.frame_shape))}] "
+            f"(frames, loops, tx, rx, samples), got {list(chunk.shape)}"
+        )
     if not np.iscomplexobj(chunk):
         raise ValueError(f"frame chunk {index}: the cube must be complex (I + jQ), got dtype {chunk.dtype}")
     return chunk.astype(np.complex64, copy=False)
 
 
-def iter_views(frame_chunks: Iterable[np.ndarray], cfg: RadarConfig | None = None, clutter_removal: bool = True,
-               azimuth: str = "bartlett", tdm_compensation: bool = True, workers: int = 1,
-               input_domain: str = "adc") -> Iterator[RadarViews]:
+def iter_views(
+    frame_chunks: Iterable[np.ndarray],
+    cfg: RadarConfig | None = None,
+    clutter_removal: bool = True,
+    azimuth: str = "bartlett",
+    tdm_compensation: bool = True,
+    workers: int = 1,
+    input_domain: str = "adc",
+) -> Iterator[RadarViews]:
     """Linear-power views of each chunk ``[f, loops, tx, rx, samples]``, as they arrive.
 
     Every step is local to a frame, so the concatenated blocks equal ``compute_views(...,
@@ -92,9 +100,17 @@ def iter_views(frame_chunks: Iterable[np.ndarray], cfg: RadarConfig | None = Non
         yield RadarViews(r.T.copy(), d.T.copy(), a.T.copy())  # [bins, f] each
 
 
-def compute_views(cube, cfg: RadarConfig | None = None, clutter_removal: bool = True, normalize: str = "db",
-                  azimuth: str = "bartlett", tdm_compensation: bool = True, dynamic_range_db: float = 50.0,
-                  chunk_size: int = 4, workers: int = 1) -> RadarViews:
+def compute_views(
+    cube,
+    cfg: RadarConfig | None = None,
+    clutter_removal: bool = True,
+    normalize: str = "db",
+    azimuth: str = "bartlett",
+    tdm_compensation: bool = True,
+    dynamic_range_db: float = 50.0,
+    chunk_size: int = 4,
+    workers: int = 1,
+) -> RadarViews:
     """Views of a whole cube ``[frames, loops, tx, rx, samples]``, processed ``chunk_size`` frames
     at a time (a ``DCA1000Capture`` is read chunk by chunk, never whole)."""
     if normalize not in NORMALIZATIONS:

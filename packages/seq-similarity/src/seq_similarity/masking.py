@@ -38,8 +38,7 @@ def check_sequence(x: Tensor, mask: Tensor | None, side: str) -> tuple[Tensor, T
     else:
         if not isinstance(mask, Tensor) or mask.shape != (b, length):
             raise ValueError(
-                f"{side}_mask must have shape {(b, length)} to match {name}, "
-                f"got {tuple(getattr(mask, 'shape', ()))}"
+                f"{side}_mask must have shape {(b, length)} to match {name}, got {tuple(getattr(mask, 'shape', ()))}"
             )
         mask = mask.to(device=x.device).bool()
         rows = mask.any(dim=1)  # [B]

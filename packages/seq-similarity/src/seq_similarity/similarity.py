@@ -23,13 +23,10 @@ from .masking import check_sequence, masked_mean, pack_valid, window_means
 from .names import DEFAULT_WEIGHTS, SIMILARITIES
 from .soft_dtw import soft_dtw
 
-__all__ = ["SequenceSimilarity", "SIMILARITIES", "DEFAULT_WEIGHTS", "chunk_elements",
-           "DEFAULT_CHUNK_ELEMENTS"]
+__all__ = ["SequenceSimilarity", "SIMILARITIES", "DEFAULT_WEIGHTS", "chunk_elements", "DEFAULT_CHUNK_ELEMENTS"]
 
 
-
-def _chunked_rows(fn: Callable[..., Tensor], rows: tuple[Tensor, ...], cols: tuple[Tensor, ...],
-                  chunk: int) -> Tensor:
+def _chunked_rows(fn: Callable[..., Tensor], rows: tuple[Tensor, ...], cols: tuple[Tensor, ...], chunk: int) -> Tensor:
     """Evaluate ``fn(*row_chunk, *cols) -> [c, Bt]`` over chunks of the radar rows."""
     total = rows[0].shape[0]
     if chunk >= total:
@@ -140,12 +137,15 @@ class SequenceSimilarity(nn.Module):
         return getattr(self, renamed_name("SequenceSimilarity.similarity_type"))
 
     def extra_repr(self) -> str:
-        return (f"similarity={self.similarity}, temperature={self.temperature}, window={self.window_size}/"
-                f"{self.window_stride}, gamma={self.gamma}, weights={self.weights}")
+        return (
+            f"similarity={self.similarity}, temperature={self.temperature}, window={self.window_size}/"
+            f"{self.window_stride}, gamma={self.gamma}, weights={self.weights}"
+        )
 
     # ------------------------------------------------------------------ public API
-    def forward(self, radar_seq: Tensor, text_seq: Tensor, radar_mask: Tensor | None = None,
-                text_mask: Tensor | None = None) -> Tensor:
+    def forward(
+        self, radar_seq: Tensor, text_seq: Tensor, radar_mask: Tensor | None = None, text_mask: Tensor | None = None
+    ) -> Tensor:
         """Logits ``[Br, Bt]``: the chosen strategy, or the weighted sum for "combined"."""
         return self.combine(self.similarities(radar_seq, text_seq, radar_mask, text_mask))
 
@@ -155,36 +155,61 @@ class SequenceSimilarity(nn.Module):
             return parts[self.similarity]
         return sum(self.weights[k] * parts[k] for k in self.components)
 
-    def similarities(self, radar_seq: Tensor, text_seq: Tensor, radar_mask: Tensor | None = None,
-                     text_mask: Tensor | None = None) -> dict[str, Tensor]:
+    def similarities(
+        self, radar_seq: Tensor, text_seq: Tensor, radar_mask: Tensor | None = None, text_mask: Tensor | None = None
+    ) -> dict[str, Tensor]:
         """Every component's logits ``{name: [Br, Bt]}`` (one entry unless "combined")."""
         r, rm = check_sequence(radar_seq, radar_mask, "radar")
         t, tm = check_sequence(text_seq, text_mask, "text")
         if r.shape[-1] != self.embed_dim or t.shape[-1] != self.embed_dim:
-            raise ValueError(f"feature dim must be embed_dim={self.embed_dim}, got radar {r.shape[-1]}, "
-                             f"text {t.shape[-1]}")
-        fns = {"global": self.global_similarity, "local": self.local_similarity,
-               "attention": self.attention_similarity, "temporal": self.temporal_similarity}
+            raise ValueError(
+                f"feature dim must be embed_dim={self.embed_dim}, got radar {r.shape[-1]}, text {t.shape[-1]}"
+            )
+        fns = {
+            "global": self.global_similarity,
+            "local": self.local_similarity,
+            "attention": self.attention_similarity,
+            "temporal": self.temporal_similarity,
+        }
         return {k: fns[k](r, t, rm, tm) for k in self.components}
 
-    def pair_similarities(self, radar_seq: Tensor, text_seq: Tensor, rows: Tensor, cols: Tensor,
-                          radar_mask: Tensor | None = None, text_mask: Tensor | None = None) -> dict[str, Tensor]:
+    def pair_similarities(
+        self,
+        radar_seq: Tensor,
+        text_seq: Tensor,
+        rows: Tensor,
+        cols: Tensor,
+        radar_mask: Tensor | None = None,
+        text_mask: Tensor | None = None,
+    ) -> dict[str, Tensor]:
         """Every component's logit of the pairs ``(radar rows[p], text cols[p])`` only: ``{name: [P]}``,
         the entries ``similarities(...)[name][rows, cols]`` up to float rounding."""
         r, rm = check_sequence(radar_seq, radar_mask, "radar")
         t, tm = check_sequence(text_seq, text_mask, "text")
         if r.shape[-1] != self.embed_dim or t.shape[-1] != self.embed_dim:
-            raise ValueError(f"feature dim must be embed_dim={self.embed_dim}, got radar {r.shape[-1]}, "
-                             f"text {t.shape[-1]}")
+            raise ValueError(
+                f"feature dim must be embed_dim={self.embed_dim}, got radar {r.shape[-1]}, text {t.shape[-1]}"
+            )
         if rows.dim() != 1 or rows.shape != cols.shape:
             raise ValueError(f"rows and cols must be 1-D of one length, got {tuple(rows.shape)}, {tuple(cols.shape)}")
         rows, cols = rows.to(r.device).long(), cols.to(r.device).long()
-        fns = {"global": self._global_pairs, "local": self._local_pairs, "attention": self._attention_pairs,
-               "temporal": self._temporal_pairs}
+        fns = {
+            "global": self._global_pairs,
+            "local": self._local_pairs,
+            "attention": self._attention_pairs,
+            "temporal": self._temporal_pairs,
+        }
         return {k: fns[k](r, t, rm, tm, rows, cols) for k in self.components}
 
-    def pair_logits(self, radar_seq: Tensor, text_seq: Tensor, rows: Tensor, cols: Tensor,
-                    radar_mask: Tensor | None = None, text_mask: Tensor | None = None) -> Tensor:
+    def pair_logits(
+        self,
+        radar_seq: Tensor,
+        text_seq: Tensor,
+        rows: Tensor,
+        cols: Tensor,
+        radar_mask: Tensor | None = None,
+        text_mask: Tensor | None = None,
+    ) -> Tensor:
         """``forward``'s logits of the pairs ``(rows[p], cols[p])`` only ``[P]``."""
         return self.combine(self.pair_similarities(radar_seq, text_seq, rows, cols, radar_mask, text_mask))
 

@@ -133,8 +133,10 @@ def _lengths(lengths: Tensor | int | None, full: int, batch: torch.Size, name: s
     if t.dtype.is_floating_point or t.dtype == torch.bool:
         raise ValueError(f"{name} must hold integers, got dtype {t.dtype}")
     t = torch.broadcast_to(t.long(), batch)
-    require(((t >= 1) & (t <= full)).all(),
-            lambda: f"{name} must lie in [1, {full}], got values in [{int(t.min())}, {int(t.max())}]")
+    require(
+        ((t >= 1) & (t <= full)).all(),
+        lambda: f"{name} must lie in [1, {full}], got values in [{int(t.min())}, {int(t.max())}]",
+    )
     return t
 
 
@@ -182,10 +184,18 @@ def soft_dtw(
         if backend != "auto" or chosen != "triton":
             raise
         _TRITON_BROKEN.append(f"{type(err).__name__}: {err}")
-        warnings.warn(f"soft_dtw: the Triton kernel failed ({_TRITON_BROKEN[0][:200]}); using the torch "
-                      f"wavefront from now on", RuntimeWarning, stacklevel=2)
-        values = SoftDTWFunction.apply(c.float().contiguous() if c.dtype not in (torch.float32, torch.float64)
-                                       else c.contiguous(), lx, ly, float(gamma), "torch")
+        warnings.warn(
+            f"soft_dtw: the Triton kernel failed ({_TRITON_BROKEN[0][:200]}); using the torch wavefront from now on",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        values = SoftDTWFunction.apply(
+            c.float().contiguous() if c.dtype not in (torch.float32, torch.float64) else c.contiguous(),
+            lx,
+            ly,
+            float(gamma),
+            "torch",
+        )
     return values.reshape(batch).to(in_dtype)
 
 

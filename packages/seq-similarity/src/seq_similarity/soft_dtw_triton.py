@@ -20,8 +20,9 @@ __all__ = ["soft_dtw_forward", "soft_dtw_backward"]
 
 
 @triton.jit
-def _forward_kernel(cost_ptr, r_ptr, w_ptr, n, m, num_diag, width, inv_gamma,
-                    BLOCK: tl.constexpr, NEED_WEIGHTS: tl.constexpr):
+def _forward_kernel(
+    cost_ptr, r_ptr, w_ptr, n, m, num_diag, width, inv_gamma, BLOCK: tl.constexpr, NEED_WEIGHTS: tl.constexpr
+):
     pair = tl.program_id(0)
     i = tl.arange(0, BLOCK)  # slot = row index, 1..n are cells
     cost = cost_ptr + pair * n * m
@@ -61,11 +62,14 @@ def _backward_kernel(w_ptr, e_ptr, n, m, num_diag, width, BLOCK: tl.constexpr):
         cell = (i >= 1) & (i <= n) & (j >= 1) & (j <= m)
         acc = tl.load(e + d * width + i, mask=cell, other=0.0)
         acc += tl.load(e + (d + 1) * width + i + 1, mask=cell, other=0.0) * tl.load(
-            w + stride + (d + 1) * width + i + 1, mask=cell, other=0.0)  # down: (i+1, j), via "up"
+            w + stride + (d + 1) * width + i + 1, mask=cell, other=0.0
+        )  # down: (i+1, j), via "up"
         acc += tl.load(e + (d + 1) * width + i, mask=cell, other=0.0) * tl.load(
-            w + 2 * stride + (d + 1) * width + i, mask=cell, other=0.0)  # right: (i, j+1), via "left"
+            w + 2 * stride + (d + 1) * width + i, mask=cell, other=0.0
+        )  # right: (i, j+1), via "left"
         acc += tl.load(e + (d + 2) * width + i + 1, mask=cell, other=0.0) * tl.load(
-            w + (d + 2) * width + i + 1, mask=cell, other=0.0)  # diagonal: (i+1, j+1)
+            w + (d + 2) * width + i + 1, mask=cell, other=0.0
+        )  # diagonal: (i+1, j+1)
         tl.store(e + d * width + i, acc, mask=cell)
         tl.debug_barrier()  # the next (earlier) diagonal reads this one
 
@@ -84,8 +88,9 @@ def soft_dtw_forward(cost: Tensor, gamma: float, need_weights: bool) -> tuple[Te
     r[:, 0, 0] = 0.0
     w = torch.zeros((p, 3, num_diag + 2, width) if need_weights else (1,), device=cost.device, dtype=acc)
     if p:
-        _forward_kernel[(p,)](cost, r, w, n, m, num_diag, width, 1.0 / gamma, BLOCK=_block(n),
-                              NEED_WEIGHTS=need_weights)
+        _forward_kernel[(p,)](
+            cost, r, w, n, m, num_diag, width, 1.0 / gamma, BLOCK=_block(n), NEED_WEIGHTS=need_weights
+        )
     return r, (w if need_weights else None)
 
 

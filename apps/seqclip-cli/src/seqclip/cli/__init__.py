@@ -24,11 +24,23 @@ from .train import train
 
 __all__ = ["app", "data_app", "main", "PACKAGES"]
 
-PACKAGES = ("seqclip-cli", "radar-views", "radar-text-data", "radar-synth", "radar-encoder", "seq-similarity",
-            "clip-losses")  # what seqclip --version lists
+PACKAGES = (
+    "seqclip-cli",
+    "radar-views",
+    "radar-text-data",
+    "radar-synth",
+    "radar-encoder",
+    "seq-similarity",
+    "clip-losses",
+)  # what seqclip --version lists
 
-app = typer.Typer(help="Train and evaluate CLIP-style radar-text models.", no_args_is_help=True,
-                  pretty_exceptions_enable=False, add_completion=False, rich_markup_mode=None)
+app = typer.Typer(
+    help="Train and evaluate CLIP-style radar-text models.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
 app.add_typer(data_app, name="data")
 app.command("train")(train)
 app.command("eval")(eval_cmd)
@@ -53,9 +65,14 @@ def _version(value: bool) -> None:
 
 
 @app.callback()
-def _options(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                                   help="Print the version of every seqclip package and exit.")
-                                ] = False) -> None:
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version of every seqclip package and exit."
+        ),
+    ] = False,
+) -> None:
     """Train and evaluate CLIP-style radar-text models."""
 
 

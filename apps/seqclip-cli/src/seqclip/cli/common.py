@@ -18,31 +18,80 @@ from radar_text_data.contract import FORMATS  # standard library only
 from .._deprecations import new_value, rename_note
 from ..errors import UserError
 
-__all__ = ["console", "err_console", "fail", "note", "user_errors", "choice", "as_typed", "check_out", "writing",
-           "check_spec", "check_fractions", "interrupted", "check_windows", "progress_bar", "Engine", "RayAddress", "Overwrite",
-           "ShardSize", "Format", "Stride", "LabelStride", "USER_ERRORS"]
+__all__ = [
+    "console",
+    "err_console",
+    "fail",
+    "note",
+    "user_errors",
+    "choice",
+    "as_typed",
+    "check_out",
+    "writing",
+    "check_spec",
+    "check_fractions",
+    "interrupted",
+    "check_windows",
+    "progress_bar",
+    "Engine",
+    "RayAddress",
+    "Overwrite",
+    "ShardSize",
+    "Format",
+    "Stride",
+    "LabelStride",
+    "USER_ERRORS",
+]
 
 console = Console()
 err_console = Console(stderr=True)
 USER_ERRORS = (UserError, ValueError, FileNotFoundError, FileExistsError)  # a user's mistake: exit 2
 
 # ---------------------------------------------------------------------- options of several commands
-Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace an existing --out, moving it aside to "
-                                         "OUT.old-<date>-<time> (never deleted).")]
+Overwrite = Annotated[
+    bool,
+    typer.Option(
+        "--overwrite", help="Replace an existing --out, moving it aside to OUT.old-<date>-<time> (never deleted)."
+    ),
+]
 ShardSize = Annotated[int, typer.Option(help="Samples per shard (--format wds).", min=1)]
 DataFormat = Literal[FORMATS]  # type: ignore[valid-type]  # directory | wds
-Format = Annotated[DataFormat, typer.Option(help="directory (manifest.jsonl + clips/) or wds (WebDataset shards + "
-                                            "index.json).")]
-Engine = Annotated[Literal["local", "ray"], typer.Option(help="local: a process pool here; ray: Ray tasks on "
-                                                       "--ray-address (pip install 'radar-synth[ray]'); the same bytes.")]
-RayAddress = Annotated[str, typer.Option(help="With --engine ray: auto (a running cluster, else a local Ray for "
-                                         "this run), local, or a cluster's address (HOST:PORT, ray://...).")]
-Stride = Annotated[int | None, typer.Option(help="With --window: frames between window starts. [default: the "
-                                            "window: no overlap, so no frame is in two training clips]", min=1,
-                                            show_default=False)]
-LabelStride = Annotated[int | None, typer.Option(help="With --window: frames between window starts. [default: half "
-                                                 "the window (at least 16 frames), so an activity cut by one "
-                                                 "window's edge lies whole in the next]", min=1, show_default=False)]
+Format = Annotated[
+    DataFormat, typer.Option(help="directory (manifest.jsonl + clips/) or wds (WebDataset shards + index.json).")
+]
+Engine = Annotated[
+    Literal["local", "ray"],
+    typer.Option(
+        help="local: a process pool here; ray: Ray tasks on "
+        "--ray-address (pip install 'radar-synth[ray]'); the same bytes."
+    ),
+]
+RayAddress = Annotated[
+    str,
+    typer.Option(
+        help="With --engine ray: auto (a running cluster, else a local Ray for "
+        "this run), local, or a cluster's address (HOST:PORT, ray://...)."
+    ),
+]
+Stride = Annotated[
+    int | None,
+    typer.Option(
+        help="With --window: frames between window starts. [default: the "
+        "window: no overlap, so no frame is in two training clips]",
+        min=1,
+        show_default=False,
+    ),
+]
+LabelStride = Annotated[
+    int | None,
+    typer.Option(
+        help="With --window: frames between window starts. [default: half "
+        "the window (at least 16 frames), so an activity cut by one "
+        "window's edge lies whole in the next]",
+        min=1,
+        show_default=False,
+    ),
+]
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -53,8 +102,9 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
 def interrupted(kept: str) -> typer.Exit:
     """Ctrl-C during a generator: where its work is kept; exit 130."""
-    err_console.print(escape(f"interrupted: {kept}; run the same command again to continue"), highlight=False,
-                      soft_wrap=True)
+    err_console.print(
+        escape(f"interrupted: {kept}; run the same command again to continue"), highlight=False, soft_wrap=True
+    )
     return typer.Exit(130)
 
 
@@ -71,8 +121,10 @@ def user_errors(out: Path | None = None, flag: str = "--out", rename=None):
     except FileExistsError as err:
         if out is None:
             raise fail(str(err)) from None
-        raise fail(f"{flag} {out}: {err}; choose another {flag}, or pass --overwrite to move it aside to "
-                   f"{out.name}.old-<date>-<time> (never deleted)") from None
+        raise fail(
+            f"{flag} {out}: {err}; choose another {flag}, or pass --overwrite to move it aside to "
+            f"{out.name}.old-<date>-<time> (never deleted)"
+        ) from None
     except USER_ERRORS as err:
         raise fail(rename(str(err)) if rename else str(err)) from None
 
@@ -146,8 +198,10 @@ def check_spec(data: str) -> None:
 def check_fractions(val_fraction: float, test_fraction: float) -> None:
     """The split shares add up to at most 1 (exactly 1: an evaluation-only dataset, no train split)."""
     if val_fraction + test_fraction > 1.0 and not math.isclose(val_fraction + test_fraction, 1.0):
-        raise fail(f"--val-fraction {val_fraction} + --test-fraction {test_fraction} add up to more than 1 (1 makes "
-                   f"an evaluation-only dataset)")
+        raise fail(
+            f"--val-fraction {val_fraction} + --test-fraction {test_fraction} add up to more than 1 (1 makes "
+            f"an evaluation-only dataset)"
+        )
 
 
 def check_windows(window: int | None, stride: int | None, longest: int | None = None) -> None:

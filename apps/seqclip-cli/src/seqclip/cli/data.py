@@ -53,11 +53,16 @@ data_app = typer.Typer(help="Create, check and inspect datasets.", no_args_is_he
 DEFAULTS = TrainConfig()  # the built-in dataset's size is data synth's default
 
 
-Sensor = Annotated[str | None, typer.Option(help="Simulate a point-cloud sensor's recordings instead: its profile and "
-                                         "frame rate, its firmware's point-cloud chain, rendered on the views as "
-                                         "`data convert --from` renders its real recordings (iwr1443-radhar: "
-                                         "RadHAR's sensor). [default: dense views of the IWR1843 profile]",
-                                         show_default=False)]
+Sensor = Annotated[
+    str | None,
+    typer.Option(
+        help="Simulate a point-cloud sensor's recordings instead: its profile and "
+        "frame rate, its firmware's point-cloud chain, rendered on the views as "
+        "`data convert --from` renders its real recordings (iwr1443-radhar: "
+        "RadHAR's sensor). [default: dense views of the IWR1843 profile]",
+        show_default=False,
+    ),
+]
 
 
 @data_app.command("synth")
@@ -68,22 +73,36 @@ def data_synth(
     workers: Annotated[int, typer.Option(help="CPUs: processes, or Ray tasks at a time.", min=1)] = 2,
     engine: Engine = "local",
     ray_address: RayAddress = "auto",
-    max_frames: Annotated[int, typer.Option(help="Longest clip in frames.", min=MIN_FRAMES,
-                                            max=MAX_FRAMES)] = MAX_FRAMES,
+    max_frames: Annotated[
+        int, typer.Option(help="Longest clip in frames.", min=MIN_FRAMES, max=MAX_FRAMES)
+    ] = MAX_FRAMES,
     snr_db: Annotated[float, typer.Option(help="Per-sample SNR of a 1 m^2 target at 5 m.")] = 0.0,
-    multi_segment: Annotated[float, typer.Option(help="Share of clips (twins aside) with 2 or 3 activities.",
-                                                 min=0.0, max=1.0)] = DEFAULT_MULTI_SEGMENT,
-    twins: Annotated[float, typer.Option(help="Share of clips in order-swapped twin pairs (each pair in one "
-                                         "split).", min=0.0, max=1.0)] = DEFAULT_TWINS,
+    multi_segment: Annotated[
+        float, typer.Option(help="Share of clips (twins aside) with 2 or 3 activities.", min=0.0, max=1.0)
+    ] = DEFAULT_MULTI_SEGMENT,
+    twins: Annotated[
+        float,
+        typer.Option(help="Share of clips in order-swapped twin pairs (each pair in one split).", min=0.0, max=1.0),
+    ] = DEFAULT_TWINS,
     format: Format = "directory",
     shard_size: ShardSize = DEFAULT_SHARD_SIZE,
     overwrite: Overwrite = False,
-    unseen: Annotated[str | None, typer.Option(help="Activities kept out of the train and val splits, comma-"
-                                               "separated (the test split keeps them; recorded in unseen.txt).",
-                                               show_default=False)] = None,
-    held_out_wording: Annotated[str | None, typer.Option(
-        help=f"Caption wording families used only in val and test (which use no other), comma-separated, from "
-             f"{', '.join(WORDING_FAMILIES)}; train captions use the rest.", show_default=False)] = None,
+    unseen: Annotated[
+        str | None,
+        typer.Option(
+            help="Activities kept out of the train and val splits, comma-"
+            "separated (the test split keeps them; recorded in unseen.txt).",
+            show_default=False,
+        ),
+    ] = None,
+    held_out_wording: Annotated[
+        str | None,
+        typer.Option(
+            help=f"Caption wording families used only in val and test (which use no other), comma-separated, from "
+            f"{', '.join(WORDING_FAMILIES)}; train captions use the rest.",
+            show_default=False,
+        ),
+    ] = None,
     sensor: Sensor = None,
 ) -> None:
     """Simulate a captioned radar dataset with radar-synth (written beside --out, renamed into place)."""
@@ -93,10 +112,24 @@ def data_synth(
         unseen_names = parse_class_names(unseen, "--unseen") if unseen is not None else []
         wording = parse_class_names(held_out_wording, "--held-out-wording") if held_out_wording is not None else []
     with writing(out):
-        _synth(out, clips, seed=seed, workers=workers, max_frames=max_frames, snr_db=snr_db,
-               multi_segment=multi_segment, twins=twins, format=format, shard_size=shard_size,
-               overwrite=overwrite, unseen=unseen_names, held_out_wording=wording, engine=engine,
-               ray_address=ray_address, sensor=sensor)
+        _synth(
+            out,
+            clips,
+            seed=seed,
+            workers=workers,
+            max_frames=max_frames,
+            snr_db=snr_db,
+            multi_segment=multi_segment,
+            twins=twins,
+            format=format,
+            shard_size=shard_size,
+            overwrite=overwrite,
+            unseen=unseen_names,
+            held_out_wording=wording,
+            engine=engine,
+            ray_address=ray_address,
+            sensor=sensor,
+        )
 
 
 def _synth(out: Path, clips: int, **options) -> None:
@@ -137,7 +170,9 @@ def _shard(root: Path, out: Path, shard_size: int, overwrite: bool) -> None:
 
 
 @data_app.command("check")
-def data_check(data: Annotated[str, typer.Argument(help="Dataset directory, shard directory or shard pattern.")]) -> None:
+def data_check(
+    data: Annotated[str, typer.Argument(help="Dataset directory, shard directory or shard pattern.")],
+) -> None:
     """Validate every record and clip; list each problem with its file and line, or shard and key (exit 1 if
     any). Empty splits are no problem: a note says what the dataset can serve (an evaluation-only dataset
     holds val or test alone)."""
@@ -178,42 +213,74 @@ data_app.command("convert")(data_convert)
 
 @data_app.command("simulate")
 def data_simulate(
-    src: Annotated[Path, typer.Argument(help="The corpus folder (HumanML3D's, a folder of .bvh files, or of .npy "
-                                        "joint arrays [T, J, 3]).")],
+    src: Annotated[
+        Path,
+        typer.Argument(
+            help="The corpus folder (HumanML3D's, a folder of .bvh files, or of .npy joint arrays [T, J, 3])."
+        ),
+    ],
     out: Annotated[Path, typer.Option(help="Output directory (the dataset, or the shards with --format wds).")],
     source: Annotated[str, typer.Option(help=f"Layout of SRC: {' | '.join(MOTION_SOURCES)}.")] = MOTION_SOURCES[0],
-    captions: Annotated[Path | None, typer.Option(help="bvh / joints: JSON {id: [captions]} or JSON lines {id, "
-                                                  "captions}, ids the file stems.", show_default=False)] = None,
-    skeleton: Annotated[str, typer.Option(help=f"joints: the skeleton of the arrays ({', '.join(SKELETON_NAMES)}).")
-                        ] = SKELETON_NAMES[0],
-    fps: Annotated[float, typer.Option(help="joints: frame rate of the arrays (HumanML3D: 20; BVH files give their "
-                                       "own).")] = 20.0,
+    captions: Annotated[
+        Path | None,
+        typer.Option(
+            help="bvh / joints: JSON {id: [captions]} or JSON lines {id, captions}, ids the file stems.",
+            show_default=False,
+        ),
+    ] = None,
+    skeleton: Annotated[
+        str, typer.Option(help=f"joints: the skeleton of the arrays ({', '.join(SKELETON_NAMES)}).")
+    ] = SKELETON_NAMES[0],
+    fps: Annotated[
+        float, typer.Option(help="joints: frame rate of the arrays (HumanML3D: 20; BVH files give their own).")
+    ] = 20.0,
     up: Annotated[str, typer.Option(help="The source's up axis: y (HumanML3D, BVH) or z.")] = "y",
     units_m: Annotated[float, typer.Option(help="Metres per source unit (BVH in centimetres: 0.01).")] = 1.0,
-    rotations: Annotated[int, typer.Option(help="Copies of each motion, turned about the vertical by 360/K degrees.",
-                                           min=1)] = 1,
-    smoothing: Annotated[float, typer.Option(help="Gaussian smoothing of the resampled joints, sigma in seconds "
-                                             "(0: none).", min=0.0)] = 0.05,
-    max_frames: Annotated[int, typer.Option(help="Longest clip in radar frames (50 Hz); longer motions are cut.",
-                                            min=FRAME_MULTIPLE, max=MAX_FRAMES)] = MAX_FRAMES,
-    mirrored: Annotated[bool, typer.Option("--mirrored/--no-mirrored", help="humanml3d: keep the M-prefixed "
-                                           "mirrored copies.")] = True,
-    window: Annotated[int | None, typer.Option(help="Cut motions longer than this many radar frames into clips of "
-                                               "it (instead of cropping them to --max-frames); each keeps the "
-                                               "motion's captions. [default: off]", min=FRAME_MULTIPLE, show_default=False)
-                      ] = None,
+    rotations: Annotated[
+        int, typer.Option(help="Copies of each motion, turned about the vertical by 360/K degrees.", min=1)
+    ] = 1,
+    smoothing: Annotated[
+        float, typer.Option(help="Gaussian smoothing of the resampled joints, sigma in seconds (0: none).", min=0.0)
+    ] = 0.05,
+    max_frames: Annotated[
+        int,
+        typer.Option(
+            help="Longest clip in radar frames (50 Hz); longer motions are cut.", min=FRAME_MULTIPLE, max=MAX_FRAMES
+        ),
+    ] = MAX_FRAMES,
+    mirrored: Annotated[
+        bool, typer.Option("--mirrored/--no-mirrored", help="humanml3d: keep the M-prefixed mirrored copies.")
+    ] = True,
+    window: Annotated[
+        int | None,
+        typer.Option(
+            help="Cut motions longer than this many radar frames into clips of "
+            "it (instead of cropping them to --max-frames); each keeps the "
+            "motion's captions. [default: off]",
+            min=FRAME_MULTIPLE,
+            show_default=False,
+        ),
+    ] = None,
     stride: Stride = None,
-    val_fraction: Annotated[float, typer.Option(help="Share of motion files in the val split (sources without "
-                                                "split files of their own).", min=0.0, max=1.0)] = SPLIT_FRACTIONS[1],
-    test_fraction: Annotated[float, typer.Option(help="Share of motion files in the test split (as --val-fraction).",
-                                                 min=0.0, max=1.0)] = SPLIT_FRACTIONS[2],
-    seed: Annotated[int, typer.Option(help="Random seed (placement, noise, the split of sources without one).",
-                                      min=0)] = 0,
+    val_fraction: Annotated[
+        float,
+        typer.Option(
+            help="Share of motion files in the val split (sources without split files of their own).", min=0.0, max=1.0
+        ),
+    ] = SPLIT_FRACTIONS[1],
+    test_fraction: Annotated[
+        float, typer.Option(help="Share of motion files in the test split (as --val-fraction).", min=0.0, max=1.0)
+    ] = SPLIT_FRACTIONS[2],
+    seed: Annotated[
+        int, typer.Option(help="Random seed (placement, noise, the split of sources without one).", min=0)
+    ] = 0,
     workers: Annotated[int, typer.Option(help="CPUs: processes, or Ray tasks at a time.", min=1)] = 2,
     engine: Engine = "local",
     ray_address: RayAddress = "auto",
-    skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Leave out motions that cannot be simulated "
-                                           "(counted) instead of stopping.")] = False,
+    skip_bad: Annotated[
+        bool,
+        typer.Option("--skip-bad", help="Leave out motions that cannot be simulated (counted) instead of stopping."),
+    ] = False,
     snr_db: Annotated[float, typer.Option(help="Per-sample SNR of a 1 m^2 target at 5 m.")] = 0.0,
     format: Format = "directory",
     shard_size: ShardSize = DEFAULT_SHARD_SIZE,
@@ -222,29 +289,59 @@ def data_simulate(
 ) -> None:
     """Simulate radar from a motion-capture corpus (HumanML3D, BVH, joint arrays) with its descriptions:
     every motion is checked first; an interrupted run started again with the same options continues."""
-    for name, value, choices in (("--source", source, MOTION_SOURCES), ("--skeleton", skeleton, SKELETON_NAMES),
-                                 ("--up", up, ("y", "z"))):
+    for name, value, choices in (
+        ("--source", source, MOTION_SOURCES),
+        ("--skeleton", skeleton, SKELETON_NAMES),
+        ("--up", up, ("y", "z")),
+    ):
         if value not in choices:
             raise fail(f"{name} {value!r}: choose from {', '.join(choices)}")
     check_windows(window, stride, max_frames)
     check_fractions(val_fraction, test_fraction)
     with writing(out):
-        summary = _simulate(src, out, dict(source=source, captions=captions, skeleton=skeleton, fps=fps,
-                                           mirrored=mirrored, skip_bad=skip_bad),
-                            dict(seed=seed, rotations=rotations, max_frames=max_frames, up=up, units_m=units_m,
-                                 smoothing_s=smoothing, snr_db=snr_db, window_frames=window, stride_frames=stride,
-                                 sensor=sensor,
-                                 split_fractions=(1.0 - val_fraction - test_fraction, val_fraction, test_fraction)),
-                            dict(workers=workers, format=format, shard_size=shard_size, overwrite=overwrite,
-                                 engine=engine, ray_address=ray_address))
+        summary = _simulate(
+            src,
+            out,
+            dict(source=source, captions=captions, skeleton=skeleton, fps=fps, mirrored=mirrored, skip_bad=skip_bad),
+            dict(
+                seed=seed,
+                rotations=rotations,
+                max_frames=max_frames,
+                up=up,
+                units_m=units_m,
+                smoothing_s=smoothing,
+                snr_db=snr_db,
+                window_frames=window,
+                stride_frames=stride,
+                sensor=sensor,
+                split_fractions=(1.0 - val_fraction - test_fraction, val_fraction, test_fraction),
+            ),
+            dict(
+                workers=workers,
+                format=format,
+                shard_size=shard_size,
+                overwrite=overwrite,
+                engine=engine,
+                ray_address=ray_address,
+            ),
+        )
     notes = [f"{summary.resumed} finished before (resumed)"] if summary.resumed else []
     notes += [f"{summary.cropped} cut to {max_frames} frames"] if summary.cropped else []
     if summary.skipped:
         files = len({file for file, _ in summary.skipped})
-        notes.append(f"{files} motion file(s) left out by --skip-bad ({len(summary.skipped)} clip(s)), first: "
-                     f"{summary.skipped[0][1]}")
-    console.print(escape(f"wrote {summary.clips} clips to {summary.out}" + (" as shards" if format == "wds" else "")
-                         + (f" ({'; '.join(notes)})" if notes else "")), highlight=False, soft_wrap=True)
+        notes.append(
+            f"{files} motion file(s) left out by --skip-bad ({len(summary.skipped)} clip(s)), first: "
+            f"{summary.skipped[0][1]}"
+        )
+    console.print(
+        escape(
+            f"wrote {summary.clips} clips to {summary.out}"
+            + (" as shards" if format == "wds" else "")
+            + (f" ({'; '.join(notes)})" if notes else "")
+        ),
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def _simulate(src: Path, out: Path, read: dict, options: dict, write: dict):
@@ -257,9 +354,11 @@ def _simulate(src: Path, out: Path, read: dict, options: dict, write: dict):
         with user_errors(out, rename=lambda message: as_typed(message, options)):
             opts = SimulateOptions(**options)  # a bad --sensor is named before the corpus is read
             unreadable: list[tuple[str, str]] | None = [] if read["skip_bad"] else None
-            items = read_source(src, read["source"], read["captions"], read["skeleton"], read["fps"],
-                                read["mirrored"], unreadable)
-            return simulate_corpus(items, out, opts, root=src, skip_bad=read["skip_bad"],
-                                   read_problems=unreadable or (), **write)
+            items = read_source(
+                src, read["source"], read["captions"], read["skeleton"], read["fps"], read["mirrored"], unreadable
+            )
+            return simulate_corpus(
+                items, out, opts, root=src, skip_bad=read["skip_bad"], read_problems=unreadable or (), **write
+            )
     except KeyboardInterrupt:
         raise interrupted(f"clips simulated so far (if any) are kept in {partial_dir(out)}") from None

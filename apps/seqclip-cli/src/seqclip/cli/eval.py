@@ -37,52 +37,94 @@ def _check_clip_length(length: int | None) -> None:
 
 
 def eval_cmd(
-    checkpoint: Annotated[Path, typer.Option(help="Run directory (best/, else its latest checkpoint) or a saved "
-                                             "model directory.")],
+    checkpoint: Annotated[
+        Path, typer.Option(help="Run directory (best/, else its latest checkpoint) or a saved model directory.")
+    ],
     data: Annotated[str, typer.Option(help="Dataset directory, shard directory or shard pattern.")],
-    task: Annotated[str, typer.Option(help=f"What to evaluate: {' | '.join(EVAL_TASKS)}.",
-                                      callback=choice("task", EVAL_TASKS))] = "retrieval",
+    task: Annotated[
+        str, typer.Option(help=f"What to evaluate: {' | '.join(EVAL_TASKS)}.", callback=choice("task", EVAL_TASKS))
+    ] = "retrieval",
     split: Annotated[Split, typer.Option(help="Dataset split.")] = "test",
     protocol: Annotated[Protocol, typer.Option(help="full (every clip) | in-batch (reference protocol).")] = "full",
-    batch_size: Annotated[int, typer.Option(help="Embedding batch; the in-batch protocol's batch.", min=1)
-                          ] = EVAL_BATCH,
-    similarity: Annotated[str, typer.Option(help=f"Score: {' | '.join(EVAL_SIMILARITIES)} (pooled: cosine of the "
-                                            "pooled features; total: the pooled score plus seq_weight x the model's "
-                                            "sequence similarity, as its training loss adds them; the others: that "
-                                            "component of the sequence similarity).",
-                                            callback=choice("similarity", EVAL_SIMILARITIES, "eval_similarity"))
-                          ] = POOLED,
-    clip_length: Annotated[int | None, typer.Option(help=f"Frames per clip after crop/pad (a multiple of {FRAME_MULTIPLE}, at most "
-                                                    f"{MAX_FRAMES}). [default: the model's training clip length]",
-                                                    show_default=False)] = None,
-    out: Annotated[Path | None, typer.Option(help="JSON file for the metrics (missing directories are created).",
-                                             show_default=False)] = None,
+    batch_size: Annotated[
+        int, typer.Option(help="Embedding batch; the in-batch protocol's batch.", min=1)
+    ] = EVAL_BATCH,
+    similarity: Annotated[
+        str,
+        typer.Option(
+            help=f"Score: {' | '.join(EVAL_SIMILARITIES)} (pooled: cosine of the "
+            "pooled features; total: the pooled score plus seq_weight x the model's "
+            "sequence similarity, as its training loss adds them; the others: that "
+            "component of the sequence similarity).",
+            callback=choice("similarity", EVAL_SIMILARITIES, "eval_similarity"),
+        ),
+    ] = POOLED,
+    clip_length: Annotated[
+        int | None,
+        typer.Option(
+            help=f"Frames per clip after crop/pad (a multiple of {FRAME_MULTIPLE}, at most "
+            f"{MAX_FRAMES}). [default: the model's training clip length]",
+            show_default=False,
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="JSON file for the metrics (missing directories are created).", show_default=False),
+    ] = None,
     device: Annotated[Device, typer.Option(help="Device.")] = "auto",
-    classes: Annotated[Path | None, typer.Option(help="Zero-shot candidates: a text file (one class a line) or JSON "
-                                                 "{class: phrase} / {class: [prompt, ...]} / {class: {phrase, "
-                                                 "descriptions}}. [default: the dataset's "
-                                                 "classes.json, else the labels in its records]",
-                                                 show_default=False)] = None,
-    templates: Annotated[Path | None, typer.Option(help="Zero-shot templates, one a line with {} for the class "
-                                                   "phrase. [default: documented in the README]",
-                                                   show_default=False)] = None,
-    unseen: Annotated[str | None, typer.Option(help="Classes never seen in training, comma-separated, among the "
-                                               "candidates: adds the generalised zero-shot report; none: no report. "
-                                               "[default: those of the candidates the dataset records]",
-                                               show_default=False)] = None,
-    prompts: Annotated[str, typer.Option(help=f"Zero-shot prompts from the class {' | '.join(PROMPT_CHOICES)}: names "
-                                         "(phrase in templates, or the class's prompts), descriptions (what the body "
-                                         "does, as the class file gives them), both (each set averaged, the two "
-                                         f"weighted alike); auto: {PREFERRED_PROMPTS} (chosen on validation) when "
-                                         "every candidate has descriptions, else names.",
-                                         callback=choice("prompts", PROMPT_CHOICES))] = DEFAULT_PROMPTS,
-    calibration: Annotated[str, typer.Option(help=f"Generalised zero-shot: the rule reported as calibrated, fitted on "
-                                             f"the val split ({' | '.join(CALIBRATIONS)}; inductive: "
-                                             f"{', '.join(INDUCTIVE)}); every rule is in the JSON.",
-                                             callback=choice("calibration", tuple(CALIBRATIONS)))
-                           ] = DEFAULT_CALIBRATION,
-    card: Annotated[bool, typer.Option("--card/--no-card", help="Append the result to the model's card (README.md "
-                                       "of the model directory the checkpoint resolves to).")] = False,
+    classes: Annotated[
+        Path | None,
+        typer.Option(
+            help="Zero-shot candidates: a text file (one class a line) or JSON "
+            "{class: phrase} / {class: [prompt, ...]} / {class: {phrase, "
+            "descriptions}}. [default: the dataset's "
+            "classes.json, else the labels in its records]",
+            show_default=False,
+        ),
+    ] = None,
+    templates: Annotated[
+        Path | None,
+        typer.Option(
+            help="Zero-shot templates, one a line with {} for the class phrase. [default: documented in the README]",
+            show_default=False,
+        ),
+    ] = None,
+    unseen: Annotated[
+        str | None,
+        typer.Option(
+            help="Classes never seen in training, comma-separated, among the "
+            "candidates: adds the generalised zero-shot report; none: no report. "
+            "[default: those of the candidates the dataset records]",
+            show_default=False,
+        ),
+    ] = None,
+    prompts: Annotated[
+        str,
+        typer.Option(
+            help=f"Zero-shot prompts from the class {' | '.join(PROMPT_CHOICES)}: names "
+            "(phrase in templates, or the class's prompts), descriptions (what the body "
+            "does, as the class file gives them), both (each set averaged, the two "
+            f"weighted alike); auto: {PREFERRED_PROMPTS} (chosen on validation) when "
+            "every candidate has descriptions, else names.",
+            callback=choice("prompts", PROMPT_CHOICES),
+        ),
+    ] = DEFAULT_PROMPTS,
+    calibration: Annotated[
+        str,
+        typer.Option(
+            help=f"Generalised zero-shot: the rule reported as calibrated, fitted on "
+            f"the val split ({' | '.join(CALIBRATIONS)}; inductive: "
+            f"{', '.join(INDUCTIVE)}); every rule is in the JSON.",
+            callback=choice("calibration", tuple(CALIBRATIONS)),
+        ),
+    ] = DEFAULT_CALIBRATION,
+    card: Annotated[
+        bool,
+        typer.Option(
+            "--card/--no-card",
+            help="Append the result to the model's card (README.md of the model directory the checkpoint resolves to).",
+        ),
+    ] = False,
 ) -> None:
     """Evaluate a checkpoint: retrieval (both directions), zero-shot recognition, or order: twins
     (own caption vs the order-swapped twin's) and order (own caption vs its order-reversed
@@ -98,8 +140,14 @@ def eval_cmd(
     from ..evaluation.tasks import EvalOptions, evaluate_checkpoint
 
     with user_errors():
-        options = EvalOptions(similarity=similarity, protocol=protocol, batch_size=batch_size, prompts=prompts,
-                              calibration=calibration, **zero_shot)
+        options = EvalOptions(
+            similarity=similarity,
+            protocol=protocol,
+            batch_size=batch_size,
+            prompts=prompts,
+            calibration=calibration,
+            **zero_shot,
+        )
         result, notes = evaluate_checkpoint(checkpoint, data, task, split, options, clip_length, device)
     for line in notes:
         note(line)
@@ -122,13 +170,17 @@ def eval_cmd(
         from ..model.pretrained import find_model_dir
 
         root, _ = find_model_dir(checkpoint)
-        path = append_to_card(root, f"seqclip eval --task {result['task']} --split {split} on {data} "
-                                    f"(score: {result['similarity']})", result)
+        path = append_to_card(
+            root,
+            f"seqclip eval --task {result['task']} --split {split} on {data} (score: {result['similarity']})",
+            result,
+        )
         console.print(f"appended to {path}")
 
 
-def _zero_shot_options(classes: Path | None, templates: Path | None, unseen: str | None, data: str,
-                       zero_shot: bool, prompts: str = "names") -> dict:
+def _zero_shot_options(
+    classes: Path | None, templates: Path | None, unseen: str | None, data: str, zero_shot: bool, prompts: str = "names"
+) -> dict:
     """The zero-shot files and names, read and checked before the model loads (no torch): with
     ``zero_shot``, ``--unseen`` against the candidate classes, and the dataset's recorded unseen
     classes narrowed to them (``--unseen none`` or ``""``: none); prompts from descriptions need a
@@ -140,8 +192,11 @@ def _zero_shot_options(classes: Path | None, templates: Path | None, unseen: str
         return (NO_UNSEEN,) if text.strip().lower() in ("", NO_UNSEEN) else tuple(parse_class_names(text, "--unseen"))
 
     out: dict = {"classes": None, "templates": None, "unseen": None}
-    for name, given, read in (("classes", classes, lambda p: tuple(read_classes(p))), ("templates", templates,
-                              read_templates), ("unseen", unseen, names)):
+    for name, given, read in (
+        ("classes", classes, lambda p: tuple(read_classes(p))),
+        ("templates", templates, read_templates),
+        ("unseen", unseen, names),
+    ):
         try:
             out[name] = read(given) if given is not None else None
         except (ValueError, FileNotFoundError) as err:
@@ -152,8 +207,9 @@ def _zero_shot_options(classes: Path | None, templates: Path | None, unseen: str
     return out
 
 
-def _candidate_unseen(data: str, classes, unseen: tuple[str, ...] | None, prompts: str = "names",
-                      classes_file: Path | None = None) -> tuple[str, ...]:
+def _candidate_unseen(
+    data: str, classes, unseen: tuple[str, ...] | None, prompts: str = "names", classes_file: Path | None = None
+) -> tuple[str, ...]:
     """The unseen classes a zero-shot evaluation will report: checked against the candidates (and
     the candidates' descriptions, when the prompts come from them)."""
     from radar_text_data import resolve_data
@@ -197,5 +253,3 @@ def plot(
     with user_errors():
         for path in run_figures(run, data):
             console.print(f"wrote {path}")
-
-

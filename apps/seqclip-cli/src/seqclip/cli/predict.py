@@ -22,27 +22,51 @@ __all__ = ["predict", "strip_names"]
 def predict(
     data: Annotated[str, typer.Argument(help="Dataset directory, shard spec, or a folder of .npz view files.")],
     checkpoint: Checkpoint = ...,
-    classes: Annotated[Path, typer.Option(help="Candidate classes: a text file (one a line) or JSON {class: phrase} / "
-                                          "{class: [prompt, ...]}, as `seqclip eval --task zeroshot` takes them.")] = ...,
-    templates: Annotated[Path | None, typer.Option(help="Prompt templates, one a line with {} for the class phrase.",
-                                                   show_default=False)] = None,
+    classes: Annotated[
+        Path,
+        typer.Option(
+            help="Candidate classes: a text file (one a line) or JSON {class: phrase} / "
+            "{class: [prompt, ...]}, as `seqclip eval --task zeroshot` takes them."
+        ),
+    ] = ...,
+    templates: Annotated[
+        Path | None, typer.Option(help="Prompt templates, one a line with {} for the class phrase.", show_default=False)
+    ] = None,
     k: Annotated[int, typer.Option("-k", "--k", help="Labels per clip or window.", min=1)] = 3,
     window: Window = None,
     stride: LabelStride = None,
-    unseen: Annotated[str | None, typer.Option(help="Classes never seen in training, comma-separated, among the "
-                                               "candidates: --gamma is subtracted from the others' scores.",
-                                               show_default=False)] = None,
-    gamma: Annotated[float, typer.Option(help="Calibrated stacking: subtracted from seen classes' scores (needs "
-                                         "--unseen).")] = 0.0,
-    prompts: Annotated[str, typer.Option(help=f"Prompts from the class {' | '.join(PROMPT_CHOICES)}, as `seqclip eval "
-                                         "--task zeroshot --prompts` takes them.",
-                                         callback=choice("prompts", PROMPT_CHOICES))] = DEFAULT_PROMPTS,
+    unseen: Annotated[
+        str | None,
+        typer.Option(
+            help="Classes never seen in training, comma-separated, among the "
+            "candidates: --gamma is subtracted from the others' scores.",
+            show_default=False,
+        ),
+    ] = None,
+    gamma: Annotated[
+        float, typer.Option(help="Calibrated stacking: subtracted from seen classes' scores (needs --unseen).")
+    ] = 0.0,
+    prompts: Annotated[
+        str,
+        typer.Option(
+            help=f"Prompts from the class {' | '.join(PROMPT_CHOICES)}, as `seqclip eval "
+            "--task zeroshot --prompts` takes them.",
+            callback=choice("prompts", PROMPT_CHOICES),
+        ),
+    ] = DEFAULT_PROMPTS,
     split: Annotated[str, typer.Option(help=f"Dataset split: {' | '.join(SPLITS)} | all.")] = "all",
-    out: Annotated[Path | None, typer.Option(help="Results: .json or .csv (id, start, end, label, score, ...).",
-                                             show_default=False)] = None,
-    strips: Annotated[Path | None, typer.Option(help="With --window: a directory for one PNG per recording (its "
-                                                "labels over its Doppler-time view, named as its id's path).",
-                                                show_default=False)] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Results: .json or .csv (id, start, end, label, score, ...).", show_default=False),
+    ] = None,
+    strips: Annotated[
+        Path | None,
+        typer.Option(
+            help="With --window: a directory for one PNG per recording (its "
+            "labels over its Doppler-time view, named as its id's path).",
+            show_default=False,
+        ),
+    ] = None,
     skip_bad: SkipBad = False,
     device: Annotated[Device, typer.Option(help="Device.")] = "auto",
 ) -> None:
@@ -84,8 +108,9 @@ def predict(
         rows, _ = checked_rows(open_clip_rows(data, split), skip_bad)
         model = load_model(checkpoint, device)
         with progress_bar(len(rows), "predicting") as advance:
-            found = run_predict(model, rows, cands, temps, k, window, stride, names, gamma, advance=advance,
-                                prompts=prompts)
+            found = run_predict(
+                model, rows, cands, temps, k, window, stride, names, gamma, advance=advance, prompts=prompts
+            )
     _report(found, out)
     if strips is not None:
         _strips(rows, found, strips)
@@ -97,8 +122,11 @@ def strip_names(ids: list[str]) -> list[Path]:
     taken: set[str] = set()
     out = []
     for rid in ids:
-        parts = ["".join(c if c.isalnum() or c in "-_." else "_" for c in p).lstrip(".") or "_"
-                 for p in rid.split("/") if p not in ("", ".", "..")] or ["_"]
+        parts = [
+            "".join(c if c.isalnum() or c in "-_." else "_" for c in p).lstrip(".") or "_"
+            for p in rid.split("/")
+            if p not in ("", ".", "..")
+        ] or ["_"]
         base, n = "/".join(parts), 1
         name = f"{base}.png"
         while name.lower() in taken:  # case-insensitive file systems too
@@ -126,8 +154,9 @@ def _report(found, out: Path | None) -> None:
 
     table = Table("id", "frames", "labels (scores)")
     for w in found[:50]:
-        table.add_row(w.id, f"{w.start}-{w.end}", ", ".join(f"{lab} ({s:.3f})" for lab, s in zip(w.labels, w.scores,
-                                                                                                   strict=True)))
+        table.add_row(
+            w.id, f"{w.start}-{w.end}", ", ".join(f"{lab} ({s:.3f})" for lab, s in zip(w.labels, w.scores, strict=True))
+        )
     console.print(table)
     if len(found) > 50:
         console.print(f"... {len(found) - 50} more rows{'' if out else ' (--out writes them all)'}")
@@ -135,8 +164,18 @@ def _report(found, out: Path | None) -> None:
         return
     from ..files import write_text_atomic
 
-    rows = [{"id": w.id, "start": w.start, "end": w.end, "label": w.labels[0], "score": w.scores[0],
-             "labels": w.labels, "scores": w.scores} for w in found]
+    rows = [
+        {
+            "id": w.id,
+            "start": w.start,
+            "end": w.end,
+            "label": w.labels[0],
+            "score": w.scores[0],
+            "labels": w.labels,
+            "scores": w.scores,
+        }
+        for w in found
+    ]
     if out.suffix == ".json":
         write_text_atomic(out, json.dumps(rows, indent=1) + "\n")
     else:
@@ -147,7 +186,16 @@ def _report(found, out: Path | None) -> None:
         writer = csv.writer(buf)
         writer.writerow(["id", "start", "end", "label", "score", "labels", "scores"])
         for r in rows:
-            writer.writerow([r["id"], r["start"], r["end"], r["label"], f"{r['score']:.6f}", "|".join(r["labels"]),
-                             "|".join(f"{s:.6f}" for s in r["scores"])])
+            writer.writerow(
+                [
+                    r["id"],
+                    r["start"],
+                    r["end"],
+                    r["label"],
+                    f"{r['score']:.6f}",
+                    "|".join(r["labels"]),
+                    "|".join(f"{s:.6f}" for s in r["scores"]),
+                ]
+            )
         write_text_atomic(out, buf.getvalue())
     console.print(f"wrote {out}")

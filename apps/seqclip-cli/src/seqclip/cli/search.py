@@ -28,30 +28,57 @@ from .common import (
 __all__ = ["embed", "index", "search", "checked_rows", "load_model", "Checkpoint", "SkipBad", "Window"]
 
 INDEX_KINDS = ("auto", "flat", "hnsw", "ivfsq", "ivfpq")  # search.index.INDEX_KINDS (torch-free here)
-Checkpoint = Annotated[Path, typer.Option(help="Run directory (best/, else its latest checkpoint) or a saved model "
-                                          "directory.")]
-SkipBad = Annotated[bool, typer.Option("--skip-bad", help="Leave out clips that cannot be read (counted, the first "
-                                       "named) instead of stopping; every clip is read once before the model loads.")]
-Window = Annotated[int | None, typer.Option(help=f"Frames per window of long recordings (a multiple of "
-                                            f"{FRAME_MULTIPLE}); a recording no longer than it is one window. "
-                                            "[default: one per clip, its first clip-length frames]",
-                                            min=FRAME_MULTIPLE, max=MAX_FRAMES, show_default=False)]
+Checkpoint = Annotated[
+    Path, typer.Option(help="Run directory (best/, else its latest checkpoint) or a saved model directory.")
+]
+SkipBad = Annotated[
+    bool,
+    typer.Option(
+        "--skip-bad",
+        help="Leave out clips that cannot be read (counted, the first "
+        "named) instead of stopping; every clip is read once before the model loads.",
+    ),
+]
+Window = Annotated[
+    int | None,
+    typer.Option(
+        help=f"Frames per window of long recordings (a multiple of "
+        f"{FRAME_MULTIPLE}); a recording no longer than it is one window. "
+        "[default: one per clip, its first clip-length frames]",
+        min=FRAME_MULTIPLE,
+        max=MAX_FRAMES,
+        show_default=False,
+    ),
+]
 
 
 def embed(
-    data: Annotated[str | None, typer.Argument(help="Dataset directory, shard spec, or a folder of .npz view files.",
-                                               show_default=False)] = None,
+    data: Annotated[
+        str | None,
+        typer.Argument(help="Dataset directory, shard spec, or a folder of .npz view files.", show_default=False),
+    ] = None,
     checkpoint: Checkpoint = ...,
     out: Annotated[Path, typer.Option(help="Embedding directory to write (the same command again resumes it).")] = ...,
-    texts: Annotated[Path | None, typer.Option(help="A text file, one sentence a line, embedded instead of clips.",
-                                               show_default=False)] = None,
+    texts: Annotated[
+        Path | None,
+        typer.Option(help="A text file, one sentence a line, embedded instead of clips.", show_default=False),
+    ] = None,
     split: Annotated[str, typer.Option(help=f"Dataset split: {' | '.join(SPLITS)} | all.")] = "all",
     window: Window = None,
     stride: LabelStride = None,
-    captions: Annotated[bool, typer.Option("--captions/--no-captions", help="Also embed every clip's captions "
-                                           "(table texts; an index of them answers clip -> captions).")] = True,
-    sequences: Annotated[bool, typer.Option("--sequences/--no-sequences", help="Store the sequences (float16) for "
-                                            "`search --rerank temporal`.")] = True,
+    captions: Annotated[
+        bool,
+        typer.Option(
+            "--captions/--no-captions",
+            help="Also embed every clip's captions (table texts; an index of them answers clip -> captions).",
+        ),
+    ] = True,
+    sequences: Annotated[
+        bool,
+        typer.Option(
+            "--sequences/--no-sequences", help="Store the sequences (float16) for `search --rerank temporal`."
+        ),
+    ] = True,
     batch_size: Annotated[int, typer.Option(help="Clips or sentences per forward.", min=1)] = EVAL_BATCH,
     skip_bad: SkipBad = False,
     device: Annotated[Device, typer.Option(help="Device.")] = "auto",
@@ -71,20 +98,42 @@ def embed(
         raise fail(f"--checkpoint not found: {checkpoint}")
     with writing(out):
         try:
-            meta, before = _embed(data, checkpoint, out, texts, split, window, stride, captions, sequences, batch_size,
-                                  skip_bad, device, overwrite)
+            meta, before = _embed(
+                data,
+                checkpoint,
+                out,
+                texts,
+                split,
+                window,
+                stride,
+                captions,
+                sequences,
+                batch_size,
+                skip_bad,
+                device,
+                overwrite,
+            )
         except KeyboardInterrupt:
             raise interrupted(f"the parts embedded so far are kept in {out}") from None
     counts = ", ".join(f"{v['rows']} {k}" for k, v in meta.tables.items())
     parts = sum(v["parts"] for v in meta.tables.values())
-    resumed = ("nothing to do: every part was written before; " if before == parts else
-               f"resumed: {before} of {parts} parts were written before; " if before else "")
-    console.print(f"{out}: {resumed}{counts} (model {meta.fingerprint}, dim {meta.dim}"
-                  f"{', sequences' if meta.sequence else ''})", highlight=False, soft_wrap=True)
+    resumed = (
+        "nothing to do: every part was written before; "
+        if before == parts
+        else f"resumed: {before} of {parts} parts were written before; "
+        if before
+        else ""
+    )
+    console.print(
+        f"{out}: {resumed}{counts} (model {meta.fingerprint}, dim {meta.dim}{', sequences' if meta.sequence else ''})",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
-def _embed(data, checkpoint, out, texts, split, window, stride, captions, sequences, batch_size, skip_bad, device,
-           overwrite):
+def _embed(
+    data, checkpoint, out, texts, split, window, stride, captions, sequences, batch_size, skip_bad, device, overwrite
+):
     """``embed``'s work: the metadata written, and how many parts were already there."""
     from ..search.embed import content_digest, embed_clips, embed_sentences, open_store
     from ..search.sources import open_clip_rows, read_sentences
@@ -106,21 +155,33 @@ def _embed(data, checkpoint, out, texts, split, window, stride, captions, sequen
                 return embed_sentences(model, sentences, store, meta, batch_size, advance), before
         length = model.config.clip_length
         plan = embedding_plan(frames, length, window, stride)
-        meta = open_store(store, model, str(checkpoint), data, sequence,
-                          content_digest(f"{rows.rows[i].id}\t{s}\t{e}" for i, s, e in plan), split=split,
-                          captions=captions, window=window, stride=(stride or default_stride(window)) if window else None)
+        meta = open_store(
+            store,
+            model,
+            str(checkpoint),
+            data,
+            sequence,
+            content_digest(f"{rows.rows[i].id}\t{s}\t{e}" for i, s, e in plan),
+            split=split,
+            captions=captions,
+            window=window,
+            stride=(stride or default_stride(window)) if window else None,
+        )
         before = sum(len(store.parts(t)) for t in TABLES)
         longer = sum(n > length for n in frames)
         if window is None and longer:
-            note(f"{longer} of {len(frames)} clips are longer than the model's clip length {length} frames: each is "
-                 f"embedded from its first {length} frames (--window {length} embeds every window of them)")
+            note(
+                f"{longer} of {len(frames)} clips are longer than the model's clip length {length} frames: each is "
+                f"embedded from its first {length} frames (--window {length} embeds every window of them)"
+            )
         with progress_bar(len(plan), "embedding clips") as advance:
             meta = embed_clips(model, rows, store, meta, batch_size, plan, advance)
         pairs = [(f"{r.id}#{j}", c) for r in rows.rows for j, c in enumerate(r.captions)] if captions else []
         if pairs:
             with progress_bar(len(pairs), "embedding captions") as advance:
-                meta = embed_sentences(model, [c for _, c in pairs], store, meta, batch_size, advance,
-                                       ids=[i for i, _ in pairs])
+                meta = embed_sentences(
+                    model, [c for _, c in pairs], store, meta, batch_size, advance, ids=[i for i, _ in pairs]
+                )
         return meta, before
 
 
@@ -141,8 +202,10 @@ def checked_rows(rows, skip_bad: bool):
     with progress_bar(len(rows), "checking clips") as advance:
         frames, problems = rows.check(advance)
     if problems and not skip_bad:
-        raise UserError(f"{len(problems)} of {len(rows)} clips cannot be read; nothing was done (--skip-bad leaves "
-                        f"them out):\n{format_problems([p for _, p in problems])}")
+        raise UserError(
+            f"{len(problems)} of {len(rows)} clips cannot be read; nothing was done (--skip-bad leaves "
+            f"them out):\n{format_problems([p for _, p in problems])}"
+        )
     if problems:
         note(f"--skip-bad: left out {len(problems)} of {len(rows)} clips that cannot be read, first: {problems[0][1]}")
         if len(problems) == len(rows):
@@ -173,21 +236,29 @@ def _fresh(store, overwrite: bool):
             moved = move_aside(root)
             console.print(f"--overwrite: moved the previous {root} to {moved}", highlight=False)
         elif not (root / META).is_file():
-            raise UserError(f"--out {root} exists and is not an embedding directory; choose another --out or "
-                            f"pass --overwrite to move it aside")
+            raise UserError(
+                f"--out {root} exists and is not an embedding directory; choose another --out or "
+                f"pass --overwrite to move it aside"
+            )
     return store
 
 
 def index(
     embeddings: Annotated[Path, typer.Argument(help="Embedding directory (seqclip embed).")],
     out: Annotated[Path, typer.Option(help="Index directory to write.")],
-    table: Annotated[str, typer.Option(help="What to index: clips (search by text) | texts (clip -> captions).")
-                     ] = "clips",
-    kind: Annotated[str, typer.Option(help=f"{' | '.join(INDEX_KINDS)} (auto: exact up to 200,000 vectors, "
-                                      "then HNSW within --memory-mb, else IVF with 8-bit codes, else IVF-PQ).")
-                    ] = "auto",
-    memory_mb: Annotated[float, typer.Option(help="Memory budget of the index, MiB (decides HNSW or IVF-PQ).",
-                                             min=1)] = 2048,
+    table: Annotated[
+        str, typer.Option(help="What to index: clips (search by text) | texts (clip -> captions).")
+    ] = "clips",
+    kind: Annotated[
+        str,
+        typer.Option(
+            help=f"{' | '.join(INDEX_KINDS)} (auto: exact up to 200,000 vectors, "
+            "then HNSW within --memory-mb, else IVF with 8-bit codes, else IVF-PQ)."
+        ),
+    ] = "auto",
+    memory_mb: Annotated[
+        float, typer.Option(help="Memory budget of the index, MiB (decides HNSW or IVF-PQ).", min=1)
+    ] = 2048,
     overwrite: Overwrite = False,
 ) -> None:
     """Build a faiss index of an embedding directory, measuring its recall@10 against exact search."""
@@ -200,32 +271,55 @@ def index(
 
         with user_errors(out):
             info = build_index(embeddings, out, table, memory_mb, kind, overwrite=overwrite)
-    console.print(f"{out}: {info.kind} index of {info.vectors:,} vectors of {table} (dim {info.dim}, "
-                  f"{info.bytes / 2**20:.1f} MiB, built in {info.build_seconds:.1f} s); recall@10 against exact "
-                  f"search {info.recall_at_10:.3f} on {info.queries} queries", highlight=False)
+    console.print(
+        f"{out}: {info.kind} index of {info.vectors:,} vectors of {table} (dim {info.dim}, "
+        f"{info.bytes / 2**20:.1f} MiB, built in {info.build_seconds:.1f} s); recall@10 against exact "
+        f"search {info.recall_at_10:.3f} on {info.queries} queries",
+        highlight=False,
+    )
 
 
 def search(
     index_dir: Annotated[Path, typer.Argument(metavar="INDEX", help="Index directory (seqclip index).")],
     query: Annotated[str | None, typer.Argument(help="A sentence.", show_default=False)] = None,
-    clip: Annotated[str | None, typer.Option(help="A stored clip's id (ID, or ID@START for one window of it) "
-                                             "instead of a sentence; the clip itself is left out of its results.",
-                                             show_default=False)] = None,
-    queries: Annotated[Path | None, typer.Option(help="A text file, one sentence a line: every line answered in one "
-                                                 "load of the model, as JSON lines {query, hits} (to --out, else "
-                                                 "standard output).", show_default=False)] = None,
+    clip: Annotated[
+        str | None,
+        typer.Option(
+            help="A stored clip's id (ID, or ID@START for one window of it) "
+            "instead of a sentence; the clip itself is left out of its results.",
+            show_default=False,
+        ),
+    ] = None,
+    queries: Annotated[
+        Path | None,
+        typer.Option(
+            help="A text file, one sentence a line: every line answered in one "
+            "load of the model, as JSON lines {query, hits} (to --out, else "
+            "standard output).",
+            show_default=False,
+        ),
+    ] = None,
     k: Annotated[int, typer.Option("-k", "--k", help="Results.", min=1)] = 10,
-    rerank: Annotated[str, typer.Option(help="none | temporal (re-score the top k x m by the temporal sequence "
-                                        "similarity).")] = "none",
+    rerank: Annotated[
+        str, typer.Option(help="none | temporal (re-score the top k x m by the temporal sequence similarity).")
+    ] = "none",
     m: Annotated[int, typer.Option("-m", "--m", help="Candidates per result re-ranked.", min=1)] = 10,
-    checkpoint: Annotated[Path | None, typer.Option(help="The model (default: the one the embeddings recorded).",
-                                                    show_default=False)] = None,
-    embeddings: Annotated[Path | None, typer.Option(help="The index's embedding directory, where it is no longer "
-                                                    "where the index recorded it.", show_default=False)] = None,
-    out: Annotated[Path | None, typer.Option(help="JSON file of the results (JSON lines with --queries).",
-                                             show_default=False)] = None,
-    sheet: Annotated[Path | None, typer.Option(help="PNG contact sheet of the hits' Doppler-time views.",
-                                               show_default=False)] = None,
+    checkpoint: Annotated[
+        Path | None, typer.Option(help="The model (default: the one the embeddings recorded).", show_default=False)
+    ] = None,
+    embeddings: Annotated[
+        Path | None,
+        typer.Option(
+            help="The index's embedding directory, where it is no longer where the index recorded it.",
+            show_default=False,
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="JSON file of the results (JSON lines with --queries).", show_default=False)
+    ] = None,
+    sheet: Annotated[
+        Path | None, typer.Option(help="PNG contact sheet of the hits' Doppler-time views.", show_default=False)
+    ] = None,
 ) -> None:
     """Search an index by a sentence (or a stored clip, or a file of sentences): a table of rank, id,
     frames, score, labels, caption."""
@@ -266,8 +360,10 @@ def search(
 def _write_lines(sentences: list[str], found: list, out: Path | None) -> None:
     from dataclasses import asdict
 
-    lines = "".join(json.dumps({"query": q, "hits": [asdict(h) for h in hits]}) + "\n"
-                    for q, hits in zip(sentences, found, strict=True))
+    lines = "".join(
+        json.dumps({"query": q, "hits": [asdict(h) for h in hits]}) + "\n"
+        for q, hits in zip(sentences, found, strict=True)
+    )
     if out is None:
         typer.echo(lines, nl=False)
         return
@@ -280,8 +376,9 @@ def _write_lines(sentences: list[str], found: list, out: Path | None) -> None:
 def _print_hits(hits, rerank: str) -> None:
     from rich.table import Table
 
-    table = Table("rank", "id", "frames", "temporal" if rerank == "temporal" else "score", "pooled", "labels",
-                  "caption / text")
+    table = Table(
+        "rank", "id", "frames", "temporal" if rerank == "temporal" else "score", "pooled", "labels", "caption / text"
+    )
     for h in hits:
         frames = "" if h.start is None else f"{h.start}-{h.end}"
         table.add_row(str(h.rank), h.id, frames, f"{h.score:.3f}", f"{h.pooled:.3f}", " > ".join(h.labels), h.text)

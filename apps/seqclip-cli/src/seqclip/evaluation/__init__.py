@@ -5,10 +5,27 @@ from .._lazy import lazy_exports
 
 # (``retrieval`` the function is ``evaluation.retrieval.retrieval``: a package attribute would be
 # shadowed by its module)
-__all__ = ["Scorer", "EvalOptions", "TASKS", "run_task", "evaluate_checkpoint", "validate",
-           "build_zero_shot_classifier", "retrieval_metrics"]
+__all__ = [
+    "Scorer",
+    "EvalOptions",
+    "TASKS",
+    "run_task",
+    "evaluate_checkpoint",
+    "validate",
+    "build_zero_shot_classifier",
+    "retrieval_metrics",
+]
 
-__getattr__, __dir__ = lazy_exports(__name__, {
-    "Scorer": "scorer", "EvalOptions": "options", "TASKS": "tasks", "run_task": "tasks",
-    "evaluate_checkpoint": "tasks", "validate": "retrieval", "build_zero_shot_classifier": "zero_shot",
-    "retrieval_metrics": "retrieval"})
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "Scorer": "scorer",
+        "EvalOptions": "options",
+        "TASKS": "tasks",
+        "run_task": "tasks",
+        "evaluate_checkpoint": "tasks",
+        "validate": "retrieval",
+        "build_zero_shot_classifier": "zero_shot",
+        "retrieval_metrics": "retrieval",
+    },
+)

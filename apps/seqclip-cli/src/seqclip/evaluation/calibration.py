@@ -62,8 +62,9 @@ def _standardized(scores: Tensor) -> tuple[Tensor, Tensor]:
     return scores.mean(dim=0), std
 
 
-def fit_calibration(rule: str, scores: Tensor, truth: Tensor, unseen: Tensor,
-                    seen_budget: float = SEEN_BUDGET) -> Calibration:
+def fit_calibration(
+    rule: str, scores: Tensor, truth: Tensor, unseen: Tensor, seen_budget: float = SEEN_BUDGET
+) -> Calibration:
     """``rule`` fitted on validation ``scores [N, C]`` with labels ``truth [N]`` (-1: unlabelled) for the
     candidates' ``unseen [C]`` mask. Inductive rules read labels only through ``seen_labelled``."""
     if rule not in CALIBRATIONS:
@@ -76,8 +77,9 @@ def fit_calibration(rule: str, scores: Tensor, truth: Tensor, unseen: Tensor,
         known, of_unseen = _labelled(truth, unseen)
         read = f"{int(known.sum())} labelled val clips ({int(of_unseen.sum())} of unseen classes)"
         if not of_unseen.any():
-            return Calibration(rule, unseen, note="validation holds no clip of an unseen class: not calibrated",
-                               fitted_on=read)
+            return Calibration(
+                rule, unseen, note="validation holds no clip of an unseen class: not calibrated", fitted_on=read
+            )
         chosen = calibrated_stacking(scores[known], truth[known], unseen)
         return Calibration(rule, unseen, chosen["gamma"], note=chosen["rule"], fitted_on=read)
     mean = std = None

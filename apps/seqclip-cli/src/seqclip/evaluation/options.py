@@ -31,8 +31,9 @@ class EvalOptions:
     calibration: str = DEFAULT_CALIBRATION  # the generalised report's calibrated rule (recognition.CALIBRATIONS)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "similarity", renamed_value("eval_similarity", self.similarity, "EvalOptions.",
-                                                            label="similarity"))
+        object.__setattr__(
+            self, "similarity", renamed_value("eval_similarity", self.similarity, "EvalOptions.", label="similarity")
+        )
         if self.prompts not in PROMPT_CHOICES:
             raise ValueError(f"--prompts must be one of {' | '.join(PROMPT_CHOICES)}, got {self.prompts!r}")
         if self.calibration not in CALIBRATIONS:

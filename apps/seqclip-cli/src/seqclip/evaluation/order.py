@@ -23,8 +23,10 @@ def preference_accuracy(scorer: Scorer, dataset: RadarTextDataset, negatives: di
     idx = sorted(negatives)
     subset = dataset.subset(idx)
     clips = scorer.embed_clips(subset)
-    pairs = [list(zip(record.captions, negatives[i], strict=False))  # the shorter list decides
-             for i, record in zip(idx, subset.records, strict=True)]
+    pairs = [
+        list(zip(record.captions, negatives[i], strict=False))  # the shorter list decides
+        for i, record in zip(idx, subset.records, strict=True)
+    ]
     captions = [own for p in pairs for own, _ in p] + [neg for p in pairs for _, neg in p]
     matrix = scorer.matrix(clips, scorer.embed_texts(captions))
     rows = torch.tensor([j for j, p in enumerate(pairs) for _ in p])  # [m]
@@ -32,16 +34,25 @@ def preference_accuracy(scorer: Scorer, dataset: RadarTextDataset, negatives: di
     correct = scorer.pairs(matrix, rows, torch.arange(m)) > scorer.pairs(matrix, rows, torch.arange(m, 2 * m))
     per_clip = [correct[rows == j].float().tolist() for j in range(len(idx))]
     low, high = bootstrap_interval(per_clip)
-    return {"accuracy": float(correct.float().mean() * 100), "interval": [100 * low, 100 * high],
-            "comparisons": m, "clips": len(idx), "chance": 50.0, "similarity": scorer.similarity}
+    return {
+        "accuracy": float(correct.float().mean() * 100),
+        "interval": [100 * low, 100 * high],
+        "comparisons": m,
+        "clips": len(idx),
+        "chance": 50.0,
+        "similarity": scorer.similarity,
+    }
 
 
 def eval_twins(model: SeqClip, dataset: RadarTextDataset, options: EvalOptions = DEFAULT_OPTIONS) -> dict:
     """Twin test: each clip of an order-swapped twin pair, its caption ``k`` against the twin's caption
     ``k`` (every caption both clips have)."""
     by_id = {r.id: r for r in dataset.records}
-    negatives = {i: list(by_id[r.twin_of].captions[:len(r.captions)]) for i, r in enumerate(dataset.records)
-                 if r.twin_of in by_id}
+    negatives = {
+        i: list(by_id[r.twin_of].captions[: len(r.captions)])
+        for i, r in enumerate(dataset.records)
+        if r.twin_of in by_id
+    }
     if not negatives:
         raise ValueError(_no_twins_message(dataset))
     return preference_accuracy(options.scorer(model), dataset, negatives)
@@ -52,13 +63,18 @@ def _no_twins_message(dataset: RadarTextDataset) -> str:
     from radar_text_data import SPLITS
     from radar_text_data.source import open_split
 
-    holding = [s for s in SPLITS if s != dataset.split
-               and any(r.twin_of for r in open_split(dataset.location, s).records)]
+    holding = [
+        s for s in SPLITS if s != dataset.split and any(r.twin_of for r in open_split(dataset.location, s).records)
+    ]
     if holding:
-        return (f"no order-swapped twin pairs in split {dataset.split!r}; this dataset has them in "
-                f"{' and '.join(holding)} (choose with --split)")
-    return (f"no order-swapped twin pairs in this dataset (radar-synth writes them with --twins; "
-            f"split {dataset.split!r} was asked for)")
+        return (
+            f"no order-swapped twin pairs in split {dataset.split!r}; this dataset has them in "
+            f"{' and '.join(holding)} (choose with --split)"
+        )
+    return (
+        f"no order-swapped twin pairs in this dataset (radar-synth writes them with --twins; "
+        f"split {dataset.split!r} was asked for)"
+    )
 
 
 def eval_order(model: SeqClip, dataset: RadarTextDataset, options: EvalOptions = DEFAULT_OPTIONS) -> dict:
@@ -66,6 +82,7 @@ def eval_order(model: SeqClip, dataset: RadarTextDataset, options: EvalOptions =
     the segments in reverse order and identical wording otherwise (``captions_reversed`` in the manifest)."""
     negatives = {i: list(r.captions_reversed) for i, r in enumerate(dataset.records) if r.captions_reversed}
     if not negatives:
-        raise ValueError("no clip with captions_reversed in this split (radar-synth writes them for clips of 2 or 3 "
-                         "activities)")
+        raise ValueError(
+            "no clip with captions_reversed in this split (radar-synth writes them for clips of 2 or 3 activities)"
+        )
     return preference_accuracy(options.scorer(model), dataset, negatives)

@@ -10,8 +10,14 @@ __all__ = ["retrieval_table", "print_eval", "print_summary", "print_zero_shot", 
 FEW_CLIPS = 20  # below this many clips a bootstrap interval says little: a warning is printed beside it
 
 DIRECTIONS = ("text_to_radar", "radar_to_text")
-RETRIEVAL_COLUMNS = (("R@1", "R@1"), ("R@5", "R@5"), ("R@10", "R@10"), ("median rank", "median_rank"),
-                     ("mean rank", "mean_rank"), ("mAP", "mAP"))
+RETRIEVAL_COLUMNS = (
+    ("R@1", "R@1"),
+    ("R@5", "R@5"),
+    ("R@10", "R@10"),
+    ("median rank", "median_rank"),
+    ("mean rank", "mean_rank"),
+    ("mAP", "mAP"),
+)
 
 
 def retrieval_table(title: str, by_direction: dict[str, dict]) -> Table:
@@ -30,20 +36,30 @@ def print_eval(console: Console, result: dict) -> None:
     """The table of one ``seqclip eval`` result."""
     if result["task"] == "retrieval":
         proto = result["protocol"]
-        table = retrieval_table(f"retrieval ({proto['name']}, {proto['clips']} clips, score: {result['similarity']}; "
-                                f"[95 % interval])", result)
+        table = retrieval_table(
+            f"retrieval ({proto['name']}, {proto['clips']} clips, score: {result['similarity']}; [95 % interval])",
+            result,
+        )
     elif result["task"] == "zeroshot":
         print_zero_shot(console, result)
         return
     else:
-        what = ("own caption vs the order-swapped twin's" if result["task"] == "twins"
-                else "own caption vs its order-reversed wording")
+        what = (
+            "own caption vs the order-swapped twin's"
+            if result["task"] == "twins"
+            else "own caption vs its order-reversed wording"
+        )
         table = Table(title=f"{what} (score: {result['similarity']})")
         for col in ("accuracy", "95 % interval", "comparisons", "clips", "chance"):
             table.add_column(col)
         low, high = result["interval"]
-        table.add_row(f"{result['accuracy']:.1f}", f"[{low:.1f}, {high:.1f}]", str(result["comparisons"]),
-                      str(result["clips"]), "50.0")
+        table.add_row(
+            f"{result['accuracy']:.1f}",
+            f"[{low:.1f}, {high:.1f}]",
+            str(result["comparisons"]),
+            str(result["clips"]),
+            "50.0",
+        )
     console.print(table)
     _warn_few(console, result["protocol"]["clips"] if result["task"] == "retrieval" else result["clips"])
 
@@ -51,8 +67,13 @@ def print_eval(console: Console, result: dict) -> None:
 def print_summary(console: Console, summary: dict) -> None:
     """The end of ``seqclip train``: the run, its best validation R@1, test retrieval."""
     best, accuracy = summary["best_val_r1"], summary.get("best_val_accuracy")
-    val = (f"best val class accuracy {accuracy:.1f} %" if accuracy is not None else f"best val R@1 {best:.1f}"
-           if best is not None else "no validation ran: the run stopped before an epoch ended")
+    val = (
+        f"best val class accuracy {accuracy:.1f} %"
+        if accuracy is not None
+        else f"best val R@1 {best:.1f}"
+        if best is not None
+        else "no validation ran: the run stopped before an epoch ended"
+    )
     console.print(f"run directory: {summary['run']} ({summary['steps']} steps, {val})")
     if summary.get("excluded_clips"):
         console.print(f"left out {summary['excluded_clips']} bad clip(s) found before training (--skip-bad)")
@@ -61,11 +82,18 @@ def print_summary(console: Console, summary: dict) -> None:
     n = summary["test_clips"]
     which = "best/" if summary["test_model"] == "best" else "the latest weights"
     plain = {d: {k: v for k, v in summary["test"][d].items() if k != "interval"} for d in DIRECTIONS}
-    console.print(retrieval_table(f"test retrieval of {which} over the full gallery ({n} clips; chance R@1 = "
-                                  f"{100 / n:.1f}%)", plain))
+    console.print(
+        retrieval_table(
+            f"test retrieval of {which} over the full gallery ({n} clips; chance R@1 = {100 / n:.1f}%)", plain
+        )
+    )
     _warn_few(console, n, "test score")
-    ci = [f"{d.replace('_', ' ')} R@1 [{low:.1f}, {high:.1f}]" for d in DIRECTIONS
-          if "interval" in summary["test"][d] for low, high in [summary["test"][d]["interval"]["R@1"]]]
+    ci = [
+        f"{d.replace('_', ' ')} R@1 [{low:.1f}, {high:.1f}]"
+        for d in DIRECTIONS
+        if "interval" in summary["test"][d]
+        for low, high in [summary["test"][d]["interval"]["R@1"]]
+    ]
     if ci:  # one line under the table: intervals in its cells would wrap an 80-column terminal
         console.print("95 % intervals (resampling clips): " + "; ".join(ci), highlight=False)
 
@@ -74,8 +102,10 @@ def few_clips_warning(clips: int, what: str = "score") -> str | None:
     """A warning when a score rests on fewer than ``FEW_CLIPS`` clips (its interval is not meaningful)."""
     if clips >= FEW_CLIPS:
         return None
-    return (f"warning: this {what} rests on {clips} clip(s): with fewer than {FEW_CLIPS} clips its 95 % interval "
-            f"is not meaningful")
+    return (
+        f"warning: this {what} rests on {clips} clip(s): with fewer than {FEW_CLIPS} clips its 95 % interval "
+        f"is not meaningful"
+    )
 
 
 def _warn_few(console: Console, clips: int, what: str = "score") -> None:
@@ -93,20 +123,34 @@ def _ci(value: float | None, interval) -> str:
 def print_zero_shot(console: Console, result: dict) -> None:
     """Zero-shot: top-1 / top-5 / balanced with 95 % intervals and chance, what was not scored, and
     the generalised report when unseen classes are named."""
-    table = Table(title=f"zero-shot ({result['clips']} clips, {len(result['classes'])} candidate classes, "
-                        f"prompts: {result.get('prompt_source', 'names')}, score: {result['similarity']}; "
-                        "[95 % interval])")
+    table = Table(
+        title=f"zero-shot ({result['clips']} clips, {len(result['classes'])} candidate classes, "
+        f"prompts: {result.get('prompt_source', 'names')}, score: {result['similarity']}; "
+        "[95 % interval])"
+    )
     for col in ("metric", "accuracy", "chance"):
         table.add_column(col)
     table.add_row("top-1", _ci(result["top1"], result["top1_interval"]), f"{result['chance_top1']:.1f}")
-    table.add_row(f"top-{result['top5_k']}", _ci(result["top5"], result["top5_interval"]), f"{result['chance_top5']:.1f}")
-    table.add_row("balanced (per-class mean)", _ci(result["balanced"], result["balanced_interval"]),
-                  f"{result['chance_balanced']:.1f}")
+    table.add_row(
+        f"top-{result['top5_k']}", _ci(result["top5"], result["top5_interval"]), f"{result['chance_top5']:.1f}"
+    )
+    table.add_row(
+        "balanced (per-class mean)",
+        _ci(result["balanced"], result["balanced_interval"]),
+        f"{result['chance_balanced']:.1f}",
+    )
     console.print(table)
     _warn_few(console, result["clips"])
     unlisted, multi = result["unlisted_clips"], result["multi_activity_clips"]
-    skipped = ([f"{sum(unlisted.values())} clip(s) of classes not among the candidates ("
-                + ", ".join(f"{k}: {v}" for k, v in unlisted.items()) + ")"] if unlisted else [])
+    skipped = (
+        [
+            f"{sum(unlisted.values())} clip(s) of classes not among the candidates ("
+            + ", ".join(f"{k}: {v}" for k, v in unlisted.items())
+            + ")"
+        ]
+        if unlisted
+        else []
+    )
     skipped += [f"{multi} clip(s) of several activities"] if multi else []
     if skipped:
         console.print("not scored: " + "; ".join(skipped), highlight=False)
@@ -124,9 +168,15 @@ def print_zero_shot(console: Console, result: dict) -> None:
         console.print(table)
         for which in ("unseen", "seen"):
             only = g[f"{which}_only"]
-            console.print(f"{which} classes only as candidates: top-1 {_ci(only['top1'], only['interval'])} "
-                          f"({only['clips']} clips, chance {only['chance']:.1f})", highlight=False)
+            console.print(
+                f"{which} classes only as candidates: top-1 {_ci(only['top1'], only['interval'])} "
+                f"({only['clips']} clips, chance {only['chance']:.1f})",
+                highlight=False,
+            )
             if only["clips"]:
                 _warn_few(console, only["clips"], f"{which}-only top-1")
-        console.print(f"calibration {g['calibration']} (fitted on {g['fitted_on']}): gamma {g['gamma']:.3g}; "
-                      f"{g['gamma_rule']}", highlight=False, soft_wrap=True)
+        console.print(
+            f"calibration {g['calibration']} (fitted on {g['fitted_on']}): gamma {g['gamma']:.3g}; {g['gamma_rule']}",
+            highlight=False,
+            soft_wrap=True,
+        )

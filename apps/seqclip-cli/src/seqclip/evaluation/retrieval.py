@@ -22,8 +22,15 @@ from .scorer import ClipSet, ScoreMatrix, Scorer
 from .stats import bootstrap_interval
 from .zero_shot import class_accuracy
 
-__all__ = ["retrieval_metrics", "metrics_from_scores", "ranks_from_scores", "rank_metrics", "retrieval", "validate",
-           "PROTOCOLS"]
+__all__ = [
+    "retrieval_metrics",
+    "metrics_from_scores",
+    "ranks_from_scores",
+    "rank_metrics",
+    "retrieval",
+    "validate",
+    "PROTOCOLS",
+]
 
 PROTOCOLS = ("full", "in-batch")
 
@@ -37,7 +44,7 @@ def ranks_from_scores(score_rows: ScoreRows, targets: list[Tensor], chunk: int =
         q = torch.arange(start, min(start + chunk, len(targets)))
         scores = score_rows(q).float()  # [c, G]
         col = torch.arange(scores.shape[1])
-        for i, tgt in enumerate(targets[start:start + chunk]):
+        for i, tgt in enumerate(targets[start : start + chunk]):
             s = scores[i]
             st = s[tgt][:, None]  # [k, 1]
             ahead = (s[None] > st).sum(1) + ((s[None] == st) & (col[None] < tgt[:, None])).sum(1)
@@ -56,28 +63,35 @@ def rank_metrics(first_ranks: list[int], all_ranks: list[list[int]] | None = Non
     return out
 
 
-def metrics_from_scores(t2r: ScoreRows, r2t: ScoreRows, num_clips: int, caption_clip: Tensor, chunk: int = 1024,
-                        return_ranks: bool = False) -> dict:
+def metrics_from_scores(
+    t2r: ScoreRows, r2t: ScoreRows, num_clips: int, caption_clip: Tensor, chunk: int = 1024, return_ranks: bool = False
+) -> dict:
     """Both directions from score functions: ``t2r(captions) -> [c, clips]``, ``r2t(clips) -> [c, captions]``.
     text->radar: the caption's clip is the target; radar->text: every caption of the clip is correct."""
     t2r_ranks = [r[0] for r in ranks_from_scores(t2r, [c.view(1) for c in caption_clip], chunk)]
     r2t_ranks = ranks_from_scores(r2t, [(caption_clip == i).nonzero().flatten() for i in range(num_clips)], chunk)
     if return_ranks:
         return {"t2r": t2r_ranks, "r2t": r2t_ranks}
-    return {"text_to_radar": rank_metrics(t2r_ranks), "radar_to_text": rank_metrics([min(r) for r in r2t_ranks], r2t_ranks)}
+    return {
+        "text_to_radar": rank_metrics(t2r_ranks),
+        "radar_to_text": rank_metrics([min(r) for r in r2t_ranks], r2t_ranks),
+    }
 
 
 def retrieval_metrics(radar: Tensor, text: Tensor, caption_clip: Tensor, chunk: int = 1024) -> dict:
     """Cosine retrieval of L2-normalised features ``radar [N, d]``, ``text [M, d]``, ``caption_clip [M]``."""
     radar, text = radar.float(), text.float()
-    return metrics_from_scores(lambda q: text[q] @ radar.T, lambda q: radar[q] @ text.T, radar.shape[0],
-                               caption_clip, chunk)
+    return metrics_from_scores(
+        lambda q: text[q] @ radar.T, lambda q: radar[q] @ text.T, radar.shape[0], caption_clip, chunk
+    )
 
 
 def _intervals(per_clip_ranks: list[list[int]]) -> dict[str, list[float]]:
     """95 % bootstrap intervals of R@1/5/10 (percent), resampling clips."""
-    return {f"R@{k}": list(bootstrap_interval([[100.0 * (r <= k) for r in ranks] for ranks in per_clip_ranks]))
-            for k in (1, 5, 10)}
+    return {
+        f"R@{k}": list(bootstrap_interval([[100.0 * (r <= k) for r in ranks] for ranks in per_clip_ranks]))
+        for k in (1, 5, 10)
+    }
 
 
 def _directions(ranks_t2r: list[int], ranks_r2t: list[list[int]], t2r_by_clip: list[list[int]] | None) -> dict:
@@ -90,8 +104,13 @@ def _directions(ranks_t2r: list[int], ranks_r2t: list[list[int]], t2r_by_clip: l
     return {"text_to_radar": t2r, "radar_to_text": r2t}
 
 
-def retrieval(scorer: Scorer, dataset: RadarTextDataset, protocol: str = "full", intervals: bool = True,
-              clips: ClipSet | None = None) -> dict:
+def retrieval(
+    scorer: Scorer,
+    dataset: RadarTextDataset,
+    protocol: str = "full",
+    intervals: bool = True,
+    clips: ClipSet | None = None,
+) -> dict:
     """Both directions, with 95 % bootstrap intervals (resampling clips) unless ``intervals`` is off;
     ``full``: every caption against every clip of the split; ``in-batch``: the reference code base's
     protocol (consecutive batches of the scorer's ``batch_size`` clips, first caption each).
@@ -128,14 +147,21 @@ def _in_batch(scores: ScoreMatrix, clips: ClipSet, batch_size: int, intervals: b
         if len(rows) < batch_size and start > 0:
             break  # the reference protocol drops the last incomplete batch
         caps = first[rows]
-        ranks = metrics_from_scores(lambda q, c=rows, t=caps: scores(c, t[q]).T,
-                                    lambda q, c=rows, t=caps: scores(c[q], t), len(rows),
-                                    torch.arange(len(rows)), 256, return_ranks=True)
+        ranks = metrics_from_scores(
+            lambda q, c=rows, t=caps: scores(c, t[q]).T,
+            lambda q, c=rows, t=caps: scores(c[q], t),
+            len(rows),
+            torch.arange(len(rows)),
+            256,
+            return_ranks=True,
+        )
         t2r += ranks["t2r"]
         r2t += ranks["r2t"]
     by_clip = [[r] for r in t2r] if intervals else None
-    return {**_directions(t2r, r2t, by_clip),
-            "protocol": {"name": "in-batch", "batch_size": batch_size, "clips": len(t2r)}}
+    return {
+        **_directions(t2r, r2t, by_clip),
+        "protocol": {"name": "in-batch", "batch_size": batch_size, "clips": len(t2r)},
+    }
 
 
 @torch.no_grad()

@@ -55,8 +55,9 @@ class Scorer:
             raise ValueError(f"--similarity must be one of {' | '.join(EVAL_SIMILARITIES)}, got {similarity!r}")
         sim = model.seq_similarity
         if similarity != POOLED and sim is None:
-            raise ValueError(f"--similarity {similarity}: this model was trained without sequence similarity; "
-                             f"use {POOLED}")
+            raise ValueError(
+                f"--similarity {similarity}: this model was trained without sequence similarity; use {POOLED}"
+            )
         if similarity not in (POOLED, TOTAL) and similarity not in sim.components:
             raise ValueError(f"--similarity {similarity}: the model's sequence similarity has {list(sim.components)}")
         self.model, self.similarity, self.batch_size = model, similarity, batch_size
@@ -74,8 +75,9 @@ class Scorer:
         for batch in DataLoader(dataset, batch_size=self.batch_size, shuffle=False, collate_fn=collate):
             if "captions" not in batch:  # every clip of the batch was skipped
                 continue
-            out = self.model.encode_radar(*(batch[k].to(self.device) for k in (*VIEW_NAMES, "mask")),
-                                          return_sequence=self.sequence)
+            out = self.model.encode_radar(
+                *(batch[k].to(self.device) for k in (*VIEW_NAMES, "mask")), return_sequence=self.sequence
+            )
             radar.append(out.pooled.float().cpu())  # [b, d]
             if self.sequence:
                 sequences.append((out.sequence.float().cpu(), out.mask.cpu()))  # [b, n, d], [b, n]
@@ -93,9 +95,10 @@ class Scorer:
         ``[M, l, d]`` zero-padded to the longest batch (as ``cat_features`` pads them) with their masks."""
         parts = []
         for i in range(0, len(captions), self.batch_size):
-            out = self.model.encode_text(list(captions[i:i + self.batch_size]), return_sequence=self.sequence)
-            parts.append({"pooled": out.pooled, **({"text_seq": out.sequence, "text_mask": out.mask}
-                                                   if self.sequence else {})})
+            out = self.model.encode_text(list(captions[i : i + self.batch_size]), return_sequence=self.sequence)
+            parts.append(
+                {"pooled": out.pooled, **({"text_seq": out.sequence, "text_mask": out.mask} if self.sequence else {})}
+            )
         feats = cat_features(parts)
         return Embeddings(feats["pooled"].float().cpu(), feats.get("text_seq"), feats.get("text_mask"))
 
@@ -109,8 +112,9 @@ class Scorer:
 
         @torch.no_grad()
         def scores(rows_r: Tensor, rows_t: Tensor) -> Tensor:
-            parts = sim.similarities(r_seq[rows_r], texts.sequence[rows_t].to(device), r_mask[rows_r],
-                                     texts.mask[rows_t].to(device))
+            parts = sim.similarities(
+                r_seq[rows_r], texts.sequence[rows_t].to(device), r_mask[rows_r], texts.mask[rows_t].to(device)
+            )
             if self.similarity != TOTAL:
                 return parts[self.similarity].float().cpu()
             scaled = model.logit_scale().float().cpu() * radar[rows_r] @ pooled[rows_t].T
@@ -121,12 +125,13 @@ class Scorer:
     @staticmethod
     def pairs(matrix: ScoreMatrix, clips: Tensor, texts: Tensor, chunk: int = EVAL_BATCH) -> Tensor:
         """Scores of the pairs ``(clips[i], texts[i])`` ``[m]``: diagonals of ``chunk x chunk`` blocks."""
-        out = [matrix(clips[i:i + chunk], texts[i:i + chunk]).diagonal() for i in range(0, len(clips), chunk)]
+        out = [matrix(clips[i : i + chunk], texts[i : i + chunk]).diagonal() for i in range(0, len(clips), chunk)]
         return torch.cat(out) if out else torch.zeros(0)
 
 
-def _embed_split(model: SeqClip, dataset: RadarTextDataset, batch_size: int = EVAL_BATCH, device=None,
-                 return_sequence: bool = False) -> dict:
+def _embed_split(
+    model: SeqClip, dataset: RadarTextDataset, batch_size: int = EVAL_BATCH, device=None, return_sequence: bool = False
+) -> dict:
     """0.6's ``seqclip.evaluate.embed_split``, the same dict, made by a ``Scorer`` (``device``: the
     model's, as it always was in practice)."""
     scorer = Scorer(model, POOLED, batch_size)
@@ -134,8 +139,14 @@ def _embed_split(model: SeqClip, dataset: RadarTextDataset, batch_size: int = EV
     clips = scorer.embed_clips(dataset)
     text = scorer.embed_texts(clips.captions)
     sequences = [(clips.radar.sequence, clips.radar.mask)] if return_sequence else []
-    return {"radar": clips.radar.pooled, "text": text.pooled, "captions": clips.captions,
-            "caption_clip": clips.caption_clip, "positions": clips.positions, "radar_seq": sequences}
+    return {
+        "radar": clips.radar.pooled,
+        "text": text.pooled,
+        "captions": clips.captions,
+        "caption_clip": clips.caption_clip,
+        "positions": clips.positions,
+        "radar_seq": sequences,
+    }
 
 
 def __getattr__(name: str):  # 0.6's functions under this module's old path, seqclip.evaluate
@@ -144,7 +155,10 @@ def __getattr__(name: str):  # 0.6's functions under this module's old path, seq
 
         from .._deprecations import rename_note
 
-        warnings.warn(rename_note("function", "seqclip.evaluate.embed_split", "seqclip.Scorer(model).embed_clips"),
-                      FutureWarning, stacklevel=2)
+        warnings.warn(
+            rename_note("function", "seqclip.evaluate.embed_split", "seqclip.Scorer(model).embed_clips"),
+            FutureWarning,
+            stacklevel=2,
+        )
         return _embed_split
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

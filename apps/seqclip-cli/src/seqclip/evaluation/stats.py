@@ -12,8 +12,9 @@ __all__ = ["bootstrap_interval", "bootstrap_statistic", "wilson_interval", "BOOT
 BOOTSTRAP_SAMPLES = 2000
 
 
-def bootstrap_interval(per_clip: Sequence[Sequence[float]], level: float = 0.95, samples: int = BOOTSTRAP_SAMPLES,
-                       seed: int = 0) -> tuple[float, float]:
+def bootstrap_interval(
+    per_clip: Sequence[Sequence[float]], level: float = 0.95, samples: int = BOOTSTRAP_SAMPLES, seed: int = 0
+) -> tuple[float, float]:
     """Percentile interval of the mean over all values, resampling the clips with replacement.
 
     ``per_clip[i]`` holds clip i's values (e.g. 0/1 per comparison, or R@1 hits of its captions),

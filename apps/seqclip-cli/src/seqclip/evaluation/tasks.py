@@ -21,8 +21,19 @@ from .options import DEFAULT_OPTIONS, EvalOptions
 from .order import eval_order, eval_twins
 from .retrieval import retrieval
 
-__all__ = ["EvalOptions", "TASKS", "run_task", "evaluate_checkpoint", "eval_retrieval", "eval_zeroshot", "validation_scores",
-           "eval_twins", "eval_order", "dataset_classes", "clip_label"]
+__all__ = [
+    "EvalOptions",
+    "TASKS",
+    "run_task",
+    "evaluate_checkpoint",
+    "eval_retrieval",
+    "eval_zeroshot",
+    "validation_scores",
+    "eval_twins",
+    "eval_order",
+    "dataset_classes",
+    "clip_label",
+]
 
 
 def eval_retrieval(model: SeqClip, dataset: RadarTextDataset, options: EvalOptions = DEFAULT_OPTIONS) -> dict:
@@ -45,13 +56,21 @@ def eval_zeroshot(model: SeqClip, dataset: RadarTextDataset, options: EvalOption
     unlisted = dict(sorted(Counter(label for label in labels if label is not None and label not in names).items()))
     counts = {"clips": len(scored), "unlisted_clips": unlisted, "multi_activity_clips": labels.count(None)}
     if not scored:
-        raise ValueError(f"zero-shot: no clip of split {dataset.split!r} has one of the {len(names)} classes as its "
-                         f"only activity (unlisted labels: {unlisted or 'none'})")
+        raise ValueError(
+            f"zero-shot: no clip of split {dataset.split!r} has one of the {len(names)} classes as its "
+            f"only activity (unlisted labels: {unlisted or 'none'})"
+        )
     clf = build_zero_shot_classifier(scorer, classes, options.templates, options.prompts)
     scores = clf.scores(scorer.embed_clips(dataset.subset(scored)))  # [N, C]
     truth = torch.tensor([names.index(labels[i]) for i in scored])
-    result = {**zero_shot_report(scores, truth, names), **counts, "classes": names, "similarity": options.similarity,
-              "prompt_source": clf.source, "prompts": {n: list(p) for n, p in zip(names, clf.prompts, strict=True)}}
+    result = {
+        **zero_shot_report(scores, truth, names),
+        **counts,
+        "classes": names,
+        "similarity": options.similarity,
+        "prompt_source": clf.source,
+        "prompts": {n: list(p) for n, p in zip(names, clf.prompts, strict=True)},
+    }
     unseen = list(resolve_unseen(dataset.location, names, options.unseen))
     if unseen:
         result["generalized"] = _generalized(clf, dataset, scores, truth, names, unseen, options.calibration)
@@ -84,26 +103,45 @@ def _generalized(clf, dataset, scores, truth, names: list[str], unseen: list[str
     for rule in CALIBRATIONS:
         fitted = fit_calibration(rule, val_scores, val_truth, mask)
         calibrated = fitted.apply(scores)
-        rules[rule] = {**generalized_accuracy(calibrated, truth, mask),
-                       "intervals": generalized_intervals(calibrated, truth, mask), "gamma": fitted.gamma,
-                       "standardized": fitted.mean is not None, "note": fitted.note, "inductive": rule in INDUCTIVE,
-                       "reads": CALIBRATIONS[rule], "fitted_on": fitted.fitted_on}
+        rules[rule] = {
+            **generalized_accuracy(calibrated, truth, mask),
+            "intervals": generalized_intervals(calibrated, truth, mask),
+            "gamma": fitted.gamma,
+            "standardized": fitted.mean is not None,
+            "note": fitted.note,
+            "inductive": rule in INDUCTIVE,
+            "reads": CALIBRATIONS[rule],
+            "fitted_on": fitted.fitted_on,
+        }
     chosen = rules[calibration]
-    return {"unseen_classes": [n for n in names if n in unseen],
-            "raw": generalized_accuracy(scores, truth, mask), "raw_intervals": generalized_intervals(scores, truth, mask),
-            "calibrated": {k: chosen[k] for k in ("seen", "unseen", "harmonic_mean")},
-            "calibrated_intervals": chosen["intervals"], "calibration": calibration, "gamma": chosen["gamma"],
-            "gamma_rule": chosen["note"], "fitted_on": chosen["fitted_on"], "rules": rules, "validation_clips": len(val_truth),
-            "validation_labelled": int(seen_labelled(val_truth, mask).sum()),
-            "calibrated_on": "val",
-            "unseen_only": restricted_top1(scores, truth, mask), "seen_only": restricted_top1(scores, truth, ~mask),
-            "seen_clips": int((~mask[truth]).sum())}
+    return {
+        "unseen_classes": [n for n in names if n in unseen],
+        "raw": generalized_accuracy(scores, truth, mask),
+        "raw_intervals": generalized_intervals(scores, truth, mask),
+        "calibrated": {k: chosen[k] for k in ("seen", "unseen", "harmonic_mean")},
+        "calibrated_intervals": chosen["intervals"],
+        "calibration": calibration,
+        "gamma": chosen["gamma"],
+        "gamma_rule": chosen["note"],
+        "fitted_on": chosen["fitted_on"],
+        "rules": rules,
+        "validation_clips": len(val_truth),
+        "validation_labelled": int(seen_labelled(val_truth, mask).sum()),
+        "calibrated_on": "val",
+        "unseen_only": restricted_top1(scores, truth, mask),
+        "seen_only": restricted_top1(scores, truth, ~mask),
+        "seen_clips": int((~mask[truth]).sum()),
+    }
 
 
 Task = Callable[[SeqClip, RadarTextDataset, EvalOptions], dict]
 # the names of config.EVAL_TASKS, which the CLI lists without importing torch
-TASKS: dict[str, Task] = {"retrieval": eval_retrieval, "zeroshot": eval_zeroshot, "twins": eval_twins,
-                          "order": eval_order}
+TASKS: dict[str, Task] = {
+    "retrieval": eval_retrieval,
+    "zeroshot": eval_zeroshot,
+    "twins": eval_twins,
+    "order": eval_order,
+}
 
 
 def run_task(task: str, model: SeqClip, dataset: RadarTextDataset, options: EvalOptions = DEFAULT_OPTIONS) -> dict:
@@ -114,9 +152,15 @@ def run_task(task: str, model: SeqClip, dataset: RadarTextDataset, options: Eval
     return TASKS[task](model, dataset, options)
 
 
-def evaluate_checkpoint(checkpoint: str | Path, data: str, task: str, split: str = "test",
-                        options: EvalOptions = DEFAULT_OPTIONS, clip_length: int | None = None,
-                        device: str = "auto") -> tuple[dict, list[str]]:
+def evaluate_checkpoint(
+    checkpoint: str | Path,
+    data: str,
+    task: str,
+    split: str = "test",
+    options: EvalOptions = DEFAULT_OPTIONS,
+    clip_length: int | None = None,
+    device: str = "auto",
+) -> tuple[dict, list[str]]:
     """Load a model (``SeqClip.load_model``), open ``split`` of ``data`` at its training clip length
     (or ``clip_length``) and run ``task``. Returns the result, labelled with what was asked, and
     notes: the loader's (a run without ``best/`` falls back to its latest checkpoint), how many
@@ -129,11 +173,24 @@ def evaluate_checkpoint(checkpoint: str | Path, data: str, task: str, split: str
     dataset = RadarTextDataset(data, split, length, train=False)
     longer = sum(1 for r in dataset.records if (r.num_frames or 0) > length)  # None: unknown
     notes = [model.load_note] if model.load_note else []
-    notes += [f"{longer} of {len(dataset.records)} clips are longer than the clip length {length} and were cropped "
-              f"to their first {length} frames (--clip-length sets it)"] if longer else []
-    cut = cut_captions_note(model.tokenizer, record_texts(dataset.records), model.config.max_text_length,
-                            f"the {split} split")
+    notes += (
+        [
+            f"{longer} of {len(dataset.records)} clips are longer than the clip length {length} and were cropped "
+            f"to their first {length} frames (--clip-length sets it)"
+        ]
+        if longer
+        else []
+    )
+    cut = cut_captions_note(
+        model.tokenizer, record_texts(dataset.records), model.config.max_text_length, f"the {split} split"
+    )
     notes += [cut] if cut else []
     result = run_task(task, model, dataset, options)
-    return {"task": new_value("task", task) or task, "split": split, "checkpoint": str(checkpoint),
-            "similarity": options.similarity, "clip_length": length, **result}, notes
+    return {
+        "task": new_value("task", task) or task,
+        "split": split,
+        "checkpoint": str(checkpoint),
+        "similarity": options.similarity,
+        "clip_length": length,
+        **result,
+    }, notes

@@ -20,9 +20,22 @@ from ..recognition import DEFAULT_PROMPTS, PROMPT_SOURCES, resolve_prompts
 from .scorer import ClipSet, Scorer
 from .stats import BOOTSTRAP_SAMPLES, bootstrap_statistic, wilson_interval
 
-__all__ = ["PHRASE_TEMPLATES", "NAME_TEMPLATES", "ZeroShotClassifier", "build_zero_shot_classifier", "prompt_sets",
-           "topk_accuracy", "balanced_accuracy", "per_class_accuracy", "confusion_matrix", "generalized_accuracy",
-           "generalized_intervals", "restricted_top1", "calibrated_stacking", "zero_shot_report"]
+__all__ = [
+    "PHRASE_TEMPLATES",
+    "NAME_TEMPLATES",
+    "ZeroShotClassifier",
+    "build_zero_shot_classifier",
+    "prompt_sets",
+    "topk_accuracy",
+    "balanced_accuracy",
+    "per_class_accuracy",
+    "confusion_matrix",
+    "generalized_accuracy",
+    "generalized_intervals",
+    "restricted_top1",
+    "calibrated_stacking",
+    "zero_shot_report",
+]
 
 # a phrase completes "a person ..." (radar-synth's classes.json: "walks", "sits down")
 PHRASE_TEMPLATES = ("a person {}.", "someone {}.", "a radar recording of a person who {}.", "the subject {}.")
@@ -57,8 +70,9 @@ class ZeroShotClassifier:
         return torch.zeros(len(rows), len(self.classes)).index_add_(1, self.prompt_class, per_prompt)  # [N, C]
 
 
-def prompt_sets(c: ClassPrompts, source: str = DEFAULT_PROMPTS,
-                templates: Sequence[str] | None = None) -> tuple[tuple[str, ...], ...]:
+def prompt_sets(
+    c: ClassPrompts, source: str = DEFAULT_PROMPTS, templates: Sequence[str] | None = None
+) -> tuple[tuple[str, ...], ...]:
     """The prompt sets of one class (``recognition.PROMPT_SOURCES``): its names (its own prompts, or
     its phrase put into ``templates``, default ``PHRASE_TEMPLATES`` for a phrase and ``NAME_TEMPLATES``
     for a bare class name), its descriptions exactly as given, or both sets."""
@@ -68,14 +82,20 @@ def prompt_sets(c: ClassPrompts, source: str = DEFAULT_PROMPTS,
     if source == "names":
         return (names,)
     if not c.descriptions:
-        raise ValueError(f"--prompts {source}: class {c.name!r} has no descriptions (give a class file with "
-                         f"{{class: {{\"descriptions\": [...]}}}}, see the README)")
+        raise ValueError(
+            f"--prompts {source}: class {c.name!r} has no descriptions (give a class file with "
+            f'{{class: {{"descriptions": [...]}}}}, see the README)'
+        )
     return (c.descriptions,) if source == "descriptions" else (names, c.descriptions)
 
 
 @torch.no_grad()
-def build_zero_shot_classifier(scorer: Scorer, classes: Sequence[ClassPrompts], templates: Sequence[str] | None = None,
-                               source: str = DEFAULT_PROMPTS) -> ZeroShotClassifier:
+def build_zero_shot_classifier(
+    scorer: Scorer,
+    classes: Sequence[ClassPrompts],
+    templates: Sequence[str] | None = None,
+    source: str = DEFAULT_PROMPTS,
+) -> ZeroShotClassifier:
     """The classifier of ``classes`` from the prompt sets ``source`` names (``prompt_sets``; ``auto``:
     ``recognition.resolve_prompts``): each set's prompts weigh alike within it and the sets weigh
     alike within a class."""
@@ -91,8 +111,16 @@ def build_zero_shot_classifier(scorer: Scorer, classes: Sequence[ClassPrompts], 
     pooled = torch.nn.functional.normalize(text.pooled, dim=-1) * prompt_weight[:, None]  # [P, d]
     sums = torch.zeros(len(classes), pooled.shape[1]).index_add_(0, prompt_class, pooled)
     weights = torch.nn.functional.normalize(sums, dim=-1)  # [C, d]
-    return ZeroShotClassifier([c.name for c in classes], prompts, scorer, weights,
-                              text if scorer.sequence else None, prompt_class, prompt_weight, source)
+    return ZeroShotClassifier(
+        [c.name for c in classes],
+        prompts,
+        scorer,
+        weights,
+        text if scorer.sequence else None,
+        prompt_class,
+        prompt_weight,
+        source,
+    )
 
 
 # ---------------------------------------------------------------------- metrics of a score matrix
@@ -129,9 +157,15 @@ def per_class_accuracy(hits: np.ndarray, truth: np.ndarray, classes: Sequence[st
     out = {}
     for c, name in enumerate(classes):
         mine = hits[truth == c]
-        out[name] = ({"accuracy": float(mine.mean() * 100), "clips": int(mine.size),
-                      "interval": list(wilson_interval(int(mine.sum()), int(mine.size)))}
-                     if mine.size else {"accuracy": None, "clips": 0, "interval": None})
+        out[name] = (
+            {
+                "accuracy": float(mine.mean() * 100),
+                "clips": int(mine.size),
+                "interval": list(wilson_interval(int(mine.sum()), int(mine.size))),
+            }
+            if mine.size
+            else {"accuracy": None, "clips": 0, "interval": None}
+        )
     return out
 
 
@@ -159,8 +193,9 @@ def generalized_accuracy(scores: Tensor, truth: Tensor, unseen: Tensor, gamma: f
     return {"seen": seen_acc, "unseen": unseen_acc, "harmonic_mean": harmonic}
 
 
-def generalized_intervals(scores: Tensor, truth: Tensor, unseen: Tensor, gamma: float = 0.0,
-                          samples: int = BOOTSTRAP_SAMPLES) -> dict[str, list[float] | None]:
+def generalized_intervals(
+    scores: Tensor, truth: Tensor, unseen: Tensor, gamma: float = 0.0, samples: int = BOOTSTRAP_SAMPLES
+) -> dict[str, list[float] | None]:
     """95 % bootstrap intervals (resampling clips) of ``generalized_accuracy``'s three figures; None
     where a figure is undefined on the clips given."""
     predicted = (scores - gamma * (~unseen).float()[None, :]).argmax(1)
@@ -176,8 +211,10 @@ def generalized_intervals(scores: Tensor, truth: Tensor, unseen: Tensor, gamma: 
         values.append((seen_acc, unseen_acc, 2 * seen_acc * unseen_acc / total if total > 0 else 0.0))
     values = np.array(values)
     point = generalized_accuracy(scores, truth, unseen, gamma)
-    return {name: None if point[name] is None else [float(v) for v in np.nanpercentile(values[:, k], [2.5, 97.5])]
-            for k, name in enumerate(("seen", "unseen", "harmonic_mean"))}
+    return {
+        name: None if point[name] is None else [float(v) for v in np.nanpercentile(values[:, k], [2.5, 97.5])]
+        for k, name in enumerate(("seen", "unseen", "harmonic_mean"))
+    }
 
 
 def restricted_top1(scores: Tensor, truth: Tensor, candidates: Tensor) -> dict:
@@ -188,8 +225,12 @@ def restricted_top1(scores: Tensor, truth: Tensor, candidates: Tensor) -> dict:
         return {"top1": None, "interval": None, "clips": 0, "chance": 100 / max(1, int(candidates.sum()))}
     position = (torch.cumsum(candidates.long(), 0) - 1)[truth[mine]]  # each true class among the candidates
     hits = (scores[mine][:, candidates].argmax(1) == position).numpy().astype(float)
-    return {"top1": float(hits.mean() * 100), "interval": list(bootstrap_statistic(len(hits), lambda i: hits[i].mean() * 100)),
-            "clips": int(mine.sum()), "chance": 100 / int(candidates.sum())}
+    return {
+        "top1": float(hits.mean() * 100),
+        "interval": list(bootstrap_statistic(len(hits), lambda i: hits[i].mean() * 100)),
+        "clips": int(mine.sum()),
+        "chance": 100 / int(candidates.sum()),
+    }
 
 
 def calibrated_stacking(scores: Tensor, truth: Tensor, unseen: Tensor, seen_budget: float = 5.0) -> dict:
@@ -216,8 +257,11 @@ def calibrated_stacking(scores: Tensor, truth: Tensor, unseen: Tensor, seen_budg
         return {"gamma": 0.0, "rule": "validation holds no clip of a seen class: not calibrated"}
     raw = results[0][1]["seen"]
     within = [g for g, r in results if r["seen"] >= raw - seen_budget]
-    return {"gamma": max(within), "rule": f"largest constant keeping validation seen accuracy within {seen_budget} "
-                                          f"points of {raw:.1f} (read from clips of seen classes only)"}
+    return {
+        "gamma": max(within),
+        "rule": f"largest constant keeping validation seen accuracy within {seen_budget} "
+        f"points of {raw:.1f} (read from clips of seen classes only)",
+    }
 
 
 def zero_shot_report(scores: Tensor, truth: Tensor, classes: Sequence[str]) -> dict:
@@ -230,12 +274,16 @@ def zero_shot_report(scores: Tensor, truth: Tensor, classes: Sequence[str]) -> d
     t = truth.numpy()
     predicted = _ranked(scores)[:, 0].numpy()
     return {
-        "top1": float(hits1.mean() * 100), "top1_interval": list(bootstrap_statistic(n, lambda i: hits1[i].mean() * 100)),
-        "top5": float(hitsk.mean() * 100), "top5_interval": list(bootstrap_statistic(n, lambda i: hitsk[i].mean() * 100)),
+        "top1": float(hits1.mean() * 100),
+        "top1_interval": list(bootstrap_statistic(n, lambda i: hits1[i].mean() * 100)),
+        "top5": float(hitsk.mean() * 100),
+        "top5_interval": list(bootstrap_statistic(n, lambda i: hitsk[i].mean() * 100)),
         "top5_k": k,
         "balanced": balanced_accuracy(hits1, t),
         "balanced_interval": list(bootstrap_statistic(n, lambda i: balanced_accuracy(hits1[i], t[i]))),
-        "chance_top1": 100 / num, "chance_top5": 100 * k / num, "chance_balanced": 100 / num,
+        "chance_top1": 100 / num,
+        "chance_top5": 100 * k / num,
+        "chance_balanced": 100 / num,
         "per_class": per_class_accuracy(hits1, t, classes),
         "confusion": confusion_matrix(predicted, t, num).tolist(),
     }

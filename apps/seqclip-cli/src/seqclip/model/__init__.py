@@ -4,6 +4,13 @@ from .._lazy import lazy_exports
 
 __all__ = ["SeqClip", "Embeddings", "seqclip_losses", "PretrainedModel", "load_text_encoder"]
 
-__getattr__, __dir__ = lazy_exports(__name__, {
-    "SeqClip": "seqclip", "Embeddings": "features", "seqclip_losses": "losses",
-    "PretrainedModel": "pretrained", "load_text_encoder": "text"})
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "SeqClip": "seqclip",
+        "Embeddings": "features",
+        "seqclip_losses": "losses",
+        "PretrainedModel": "pretrained",
+        "load_text_encoder": "text",
+    },
+)

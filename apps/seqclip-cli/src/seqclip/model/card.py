@@ -13,8 +13,18 @@ __all__ = ["CARD", "render_card", "append_to_card", "result_markdown", "data_fin
 
 CARD = "README.md"
 VERSIONS = "## Versions"  # the heading that results are appended before
-PACKAGES = ("seqclip-cli", "radar-views", "radar-text-data", "radar-synth", "radar-encoder", "seq-similarity",
-            "clip-losses", "torch", "timm", "transformers")
+PACKAGES = (
+    "seqclip-cli",
+    "radar-views",
+    "radar-text-data",
+    "radar-synth",
+    "radar-encoder",
+    "seq-similarity",
+    "clip-losses",
+    "torch",
+    "timm",
+    "transformers",
+)
 LIMITS = """- Trained on the data named above only. radar-synth data are simulated (a 16-ellipsoid body, one
   person, an FMCW model): figures on them say nothing of real recordings until measured there.
 - Activities outside the training vocabulary are recognised by their descriptions only as well as
@@ -50,7 +60,10 @@ def result_markdown(result: dict) -> str:
         lines = ["| direction | R@1 | R@5 | R@10 |", "|---|---|---|---|"]
         for key in ("text_to_radar", "radar_to_text"):
             m, iv = result[key], result[key].get("interval", {})
-            cells = [f"{m[k]:.1f}" + (f" [{iv[k][0]:.1f}, {iv[k][1]:.1f}]" if k in iv else "") for k in ("R@1", "R@5", "R@10")]
+            cells = [
+                f"{m[k]:.1f}" + (f" [{iv[k][0]:.1f}, {iv[k][1]:.1f}]" if k in iv else "")
+                for k in ("R@1", "R@5", "R@10")
+            ]
             lines.append(f"| {key.replace('_to_', ' → ')} | " + " | ".join(cells) + " |")
         return "\n".join(lines)
     score = next((k for k in ("accuracy", "top1") if k in result), None)
@@ -66,33 +79,72 @@ def render_card(model, fingerprint: str, training: dict | None = None) -> str:
     ``seqclip train``): data, clips, recipe, and validation (absent from a checkpoint's card)."""
     cfg = model.config
     params = sum(p.numel() for p in model.parameters())
-    out = ["---", "library_name: seqclip", "tags: [radar, mmwave, clip, seqclip, time-series]", "---", "",
-           "# SeqClip radar-text model", "",
-           f"A CLIP-style model between mmWave radar views and text (seqclip). Fingerprint `{fingerprint}` "
-           f"(what `seqclip embed` records; an index never mixes models).", "", "## Model", "",
-           f"- radar encoder: preset `{cfg.preset}`, {params / 1e6:.1f} M parameters in all; text encoder "
-           f"`{cfg.text_model}`, up to {cfg.max_text_length} tokens",
-           f"- shared dimension {cfg.embed_dim}; loss `{cfg.loss}`; sequence similarity `{cfg.similarity}`; "
-           f"clip length {cfg.clip_length} frames", ""]
+    out = [
+        "---",
+        "library_name: seqclip",
+        "tags: [radar, mmwave, clip, seqclip, time-series]",
+        "---",
+        "",
+        "# SeqClip radar-text model",
+        "",
+        f"A CLIP-style model between mmWave radar views and text (seqclip). Fingerprint `{fingerprint}` "
+        f"(what `seqclip embed` records; an index never mixes models).",
+        "",
+        "## Model",
+        "",
+        f"- radar encoder: preset `{cfg.preset}`, {params / 1e6:.1f} M parameters in all; text encoder "
+        f"`{cfg.text_model}`, up to {cfg.max_text_length} tokens",
+        f"- shared dimension {cfg.embed_dim}; loss `{cfg.loss}`; sequence similarity `{cfg.similarity}`; "
+        f"clip length {cfg.clip_length} frames",
+        "",
+    ]
     if training:
-        out += ["## Training data", "", f"- `{training['data']}` (fingerprint `{training.get('data_fingerprint')}`): "
-                f"{training['clips']['train']} training clips, {training['clips'].get('val', 0)} validation clips", "",
-                "## Recipe", "", "| option | value |", "|---|---|"]
+        out += [
+            "## Training data",
+            "",
+            f"- `{training['data']}` (fingerprint `{training.get('data_fingerprint')}`): "
+            f"{training['clips']['train']} training clips, {training['clips'].get('val', 0)} validation clips",
+            "",
+            "## Recipe",
+            "",
+            "| option | value |",
+            "|---|---|",
+        ]
         out += [f"| {k} | `{v}` |" for k, v in training["recipe"].items() if v is not None]
         out += ["", "## Results", ""]
         val = training.get("validation")
         if val:
-            out += [f"### Validation (epoch {val['epoch']}, {val['clips']} clips, 95 % intervals)", "",
-                    result_markdown(val["retrieval"])]
+            out += [
+                f"### Validation (epoch {val['epoch']}, {val['clips']} clips, 95 % intervals)",
+                "",
+                result_markdown(val["retrieval"]),
+            ]
             out += ["", f"**{val['warning']}**"] if val.get("warning") else []
         else:
             out += [training.get("no_validation", "No validation recorded.")]
     else:
-        out += ["## Training data", "", "Not recorded (saved from Python without training information).", "",
-                "## Results", "", "None recorded."]
-    out += ["", VERSIONS, "", _versions(), "", "## Intended use and limits", "",
-            "Research on radar–language models: retrieval, zero-shot recognition and search of radar recordings.",
-            "", LIMITS, ""]
+        out += [
+            "## Training data",
+            "",
+            "Not recorded (saved from Python without training information).",
+            "",
+            "## Results",
+            "",
+            "None recorded.",
+        ]
+    out += [
+        "",
+        VERSIONS,
+        "",
+        _versions(),
+        "",
+        "## Intended use and limits",
+        "",
+        "Research on radar–language models: retrieval, zero-shot recognition and search of radar recordings.",
+        "",
+        LIMITS,
+        "",
+    ]
     return "\n".join(out)
 
 

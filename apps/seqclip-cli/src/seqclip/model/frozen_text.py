@@ -68,8 +68,10 @@ class FrozenText:
         and frozen lower layers, the trainable top layers running on it at every step. A cached caption's
         features equal a fresh forward's up to float rounding (its batch padding may differ)."""
         if enabled and self.frozen_text_depth() is None:
-            raise ValueError("the text cache needs a frozen text encoder, or its frozen embeddings and lower layers "
-                             "(freeze_text, unfreeze_text_layers)")
+            raise ValueError(
+                "the text cache needs a frozen text encoder, or its frozen embeddings and lower layers "
+                "(freeze_text, unfreeze_text_layers)"
+            )
         self._text_cache = TextCache(max_bytes) if enabled else None
 
     @property
@@ -77,8 +79,9 @@ class FrozenText:
         """The cache of the frozen part's output (``cache_text``), or None."""
         return self._text_cache
 
-    def fill_text_cache(self, texts: list[str], batch_size: int = 64,
-                        advance: Callable[[int], None] = lambda n: None) -> int:
+    def fill_text_cache(
+        self, texts: list[str], batch_size: int = 64, advance: Callable[[int], None] = lambda n: None
+    ) -> int:
         """The frozen part's output of each of ``texts`` not yet cached, computed ``batch_size`` at a time
         (shortest first: little padding) while the cache has room; returns how many captions it holds."""
         cache = self._text_cache
@@ -88,7 +91,7 @@ class FrozenText:
             for begin in range(0, len(todo), batch_size):
                 if cache.max_bytes is not None and cache.bytes >= cache.max_bytes:
                     break
-                chunk = todo[begin:begin + batch_size]
+                chunk = todo[begin : begin + batch_size]
                 cache(chunk, lambda t: self._encode_stem(self.tokenize(t), depth))
                 advance(len(chunk))
         return len(cache)
@@ -107,8 +110,11 @@ class FrozenText:
         hidden, attn, special = self._text_cache(texts, lambda t: self._encode_stem(self.tokenize(t), depth))
         if self.text_bucket:
             length = bucket_length(hidden.shape[1], self.text_bucket, self.config.max_text_length)
-            hidden, attn, special = (F.pad(hidden, (0, 0, 0, length - hidden.shape[1])),
-                                     F.pad(attn, (0, length - attn.shape[1])), F.pad(special, (0, length - special.shape[1])))
+            hidden, attn, special = (
+                F.pad(hidden, (0, 0, 0, length - hidden.shape[1])),
+                F.pad(attn, (0, length - attn.shape[1])),
+                F.pad(special, (0, length - special.shape[1])),
+            )
         return hidden, attn, special
 
     def text_top(self, hidden: Tensor, attn: Tensor) -> Tensor:
@@ -123,5 +129,8 @@ class FrozenText:
         """``_encode_tokens`` of the embeddings and first ``depth`` layers only (all: the full forward)."""
         if depth == len(text_layers(self.text_encoder)):
             return self._encode_tokens(tok)
-        return stem_hidden(self.text_encoder, tok, depth), tok["attention_mask"].bool(), tok["special_tokens_mask"].bool()
-
+        return (
+            stem_hidden(self.text_encoder, tok, depth),
+            tok["attention_mask"].bool(),
+            tok["special_tokens_mask"].bool(),
+        )

@@ -19,8 +19,9 @@ def prepare(model, batch: dict) -> dict:
     ``static_shapes``, the order negatives follow the captions in ``text``, padded to a fixed count
     (``reversed_valid [m]`` marks the real ones; padded ids are -1)."""
     device = next(model.parameters()).device
-    out = {k: v.to(device, non_blocking=True) for k, v in batch.items()
-           if torch.is_tensor(v) and k != "mask"}  # views [b, bins, T], ids [b]
+    out = {
+        k: v.to(device, non_blocking=True) for k, v in batch.items() if torch.is_tensor(v) and k != "mask"
+    }  # views [b, bins, T], ids [b]
     mask = batch.get("mask")
     if mask is not None and (mask.device.type != "cpu" or not bool(mask.all())):
         out["mask"] = mask.to(device, non_blocking=True)  # [b, T]

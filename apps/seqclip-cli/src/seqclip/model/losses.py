@@ -39,17 +39,27 @@ def _pooled_loss(model, feats: dict[str, Tensor], sample_ids: Tensor | None) -> 
     if "reversed_text" in feats:  # [b, m]
         negative = _negative_logits(feats, pair_logits(r_pooled, feats["reversed_text"], scale))
     if model.training:  # global batch across ranks
-        loss_pooled = model.loss_fn(r_pooled, t_pooled, scale, model.logit_bias, sample_ids=sample_ids,
-                                  negative_logits=negative)
+        loss_pooled = model.loss_fn(
+            r_pooled, t_pooled, scale, model.logit_bias, sample_ids=sample_ids, negative_logits=negative
+        )
     else:  # evaluation is per process (validation runs on rank 0 alone)
-        loss_pooled = loss_from_logits(pair_logits(r_pooled, t_pooled, scale), model.config.loss,
-                                       logit_bias=model.logit_bias, sample_ids=sample_ids, negative_logits=negative)
-    return {"loss_pooled": loss_pooled, "logit_scale": scale.detach(),
-            "logits_per_radar": (scale * r_pooled.float() @ t_pooled.float().T).detach()}  # [b, b]
+        loss_pooled = loss_from_logits(
+            pair_logits(r_pooled, t_pooled, scale),
+            model.config.loss,
+            logit_bias=model.logit_bias,
+            sample_ids=sample_ids,
+            negative_logits=negative,
+        )
+    return {
+        "loss_pooled": loss_pooled,
+        "logit_scale": scale.detach(),
+        "logits_per_radar": (scale * r_pooled.float() @ t_pooled.float().T).detach(),
+    }  # [b, b]
 
 
-def _add_sequence_loss(model, feats: dict[str, Tensor], sample_ids: Tensor | None,
-                       out: dict[str, Tensor]) -> dict[str, Tensor]:
+def _add_sequence_loss(
+    model, feats: dict[str, Tensor], sample_ids: Tensor | None, out: dict[str, Tensor]
+) -> dict[str, Tensor]:
     sim = model.seq_similarity
     k, b = model.config.seq_hard_negatives, feats["radar_seq"].shape[0]
     present = None  # every pair scored
@@ -60,12 +70,27 @@ def _add_sequence_loss(model, feats: dict[str, Tensor], sample_ids: Tensor | Non
     seq_logits = sim.combine(parts)  # [b, b]
     seq_negative = None
     if "reversed_text" in feats:
-        seq_negative = _negative_logits(feats, sim.combine(sim.similarities(
-            feats["radar_seq"], feats["reversed_text_seq"], feats["radar_mask"], feats["reversed_text_mask"])))
-    loss_seq = loss_from_logits(seq_logits, model.config.loss, logit_bias=model.logit_bias, sample_ids=sample_ids,
-                                negative_logits=seq_negative, present=present)
-    out.update(loss_seq=loss_seq, seq_logits=seq_logits.detach(),
-               loss_total=out["loss_pooled"] + model.config.seq_weight * loss_seq)
+        seq_negative = _negative_logits(
+            feats,
+            sim.combine(
+                sim.similarities(
+                    feats["radar_seq"], feats["reversed_text_seq"], feats["radar_mask"], feats["reversed_text_mask"]
+                )
+            ),
+        )
+    loss_seq = loss_from_logits(
+        seq_logits,
+        model.config.loss,
+        logit_bias=model.logit_bias,
+        sample_ids=sample_ids,
+        negative_logits=seq_negative,
+        present=present,
+    )
+    out.update(
+        loss_seq=loss_seq,
+        seq_logits=seq_logits.detach(),
+        loss_total=out["loss_pooled"] + model.config.seq_weight * loss_seq,
+    )
     out.update({f"sim_{k}": v.detach().diagonal().mean() for k, v in parts.items()})
     return out
 
@@ -88,13 +113,18 @@ def sequence_parts(sim, feats: dict[str, Tensor], pairs: tuple[Tensor, Tensor]) 
     ``ABSENT``; a pair listed twice counts once), and the ``[b, b]`` mask of the scored entries."""
     rows, cols = pairs
     b = feats["radar_seq"].shape[0]
-    values = sim.pair_similarities(feats["radar_seq"], feats["text_seq"], rows, cols, feats["radar_mask"],
-                                   feats["text_mask"])  # {name: [P]}
+    values = sim.pair_similarities(
+        feats["radar_seq"], feats["text_seq"], rows, cols, feats["radar_mask"], feats["text_mask"]
+    )  # {name: [P]}
     some = next(iter(values.values()))
     count = some.new_zeros(b, b).index_put((rows, cols), torch.ones_like(some), accumulate=True)  # [b, b]
     present = count > 0
-    parts = {name: torch.where(present, v.new_zeros(b, b).index_put((rows, cols), v, accumulate=True)
-                               / count.clamp_min(1), ABSENT) for name, v in values.items()}
+    parts = {
+        name: torch.where(
+            present, v.new_zeros(b, b).index_put((rows, cols), v, accumulate=True) / count.clamp_min(1), ABSENT
+        )
+        for name, v in values.items()
+    }
     return parts, present
 
 

@@ -21,8 +21,16 @@ from pathlib import Path
 
 from ..errors import CheckpointError
 
-__all__ = ["PretrainedModel", "CONFIG_JSON", "WEIGHTS", "is_model_dir", "load_weights", "read_config", "model_fingerprint",
-           "find_model_dir"]
+__all__ = [
+    "PretrainedModel",
+    "CONFIG_JSON",
+    "WEIGHTS",
+    "is_model_dir",
+    "load_weights",
+    "read_config",
+    "model_fingerprint",
+    "find_model_dir",
+]
 
 CONFIG_JSON = "config.json"
 WEIGHTS = "model.safetensors"
@@ -44,8 +52,10 @@ def find_model_dir(path: str | os.PathLike) -> tuple[Path, str | None]:
     for candidate, note in model_candidates(path):
         if is_model_dir(candidate):
             return candidate, note
-    raise FileNotFoundError(f"{path} is not a SeqClip checkpoint (expected {CONFIG_JSON} + {WEIGHTS}, "
-                            f"or a run directory with best/ or checkpoints/)")
+    raise FileNotFoundError(
+        f"{path} is not a SeqClip checkpoint (expected {CONFIG_JSON} + {WEIGHTS}, "
+        f"or a run directory with best/ or checkpoints/)"
+    )
 
 
 def _first_line(err: BaseException) -> str:
@@ -148,8 +158,9 @@ class PretrainedModel:
         model = cls(cfg, _text=(text_encoder, tokenizer))
         missing, unexpected = model.load_state_dict(load_weights(root, map_location), strict=False)
         if missing or unexpected:
-            raise CheckpointError(f"{root}: checkpoint does not match the model (missing {missing[:3]}, "
-                                  f"unexpected {unexpected[:3]})")
+            raise CheckpointError(
+                f"{root}: checkpoint does not match the model (missing {missing[:3]}, unexpected {unexpected[:3]})"
+            )
         model.load_note = note
         if note:
             logging.getLogger("seqclip").info(note)

@@ -43,8 +43,10 @@ class SeqClip(PretrainedModel, FrozenText, nn.Module):
         hidden = self.text_encoder.config.hidden_size
         positions = getattr(self.text_encoder.config, "max_position_embeddings", None)
         if positions is not None and cfg.max_text_length > positions:
-            raise ValueError(f"max_text_length {cfg.max_text_length} exceeds the {positions} positions of text model "
-                             f"{cfg.text_model!r}")
+            raise ValueError(
+                f"max_text_length {cfg.max_text_length} exceeds the {positions} positions of text model "
+                f"{cfg.text_model!r}"
+            )
         enc = self.radar_encoder.config
         self.radar_proj = nn.Linear(enc.output_dim, cfg.embed_dim, bias=False)  # pooled -> shared space
         self.text_proj = nn.Linear(hidden, cfg.embed_dim, bias=False)
@@ -54,9 +56,11 @@ class SeqClip(PretrainedModel, FrozenText, nn.Module):
         siglip = cfg.loss == "siglip"
         self.logit_scale = LogitScale(init=10.0 if siglip else 1 / cfg.init_temperature)
         self.logit_bias = nn.Parameter(torch.tensor(-10.0)) if siglip else None
-        self.seq_similarity = (SequenceSimilarity(cfg.embed_dim, cfg.similarity, cfg.seq_temperature,
-                                                  window_size=cfg.window_size)
-                               if cfg.use_sequence_similarity else None)
+        self.seq_similarity = (
+            SequenceSimilarity(cfg.embed_dim, cfg.similarity, cfg.seq_temperature, window_size=cfg.window_size)
+            if cfg.use_sequence_similarity
+            else None
+        )
         # gather_with_grad: under DDP the averaged gradients equal one process on the global batch
         self.loss_fn = SigLipLoss() if siglip else ClipLoss(gather_with_grad=True)
         self.set_text_trainable(not cfg.freeze_text, cfg.unfreeze_text_layers)
@@ -81,8 +85,9 @@ class SeqClip(PretrainedModel, FrozenText, nn.Module):
             self.seq_similarity.compile(dynamic=True)
 
     # ------------------------------------------------------------------ encoders
-    def encode_radar(self, range_time, doppler_time, azimuth_time, mask=None, return_sequence: bool = False,
-                     normalize: bool = True) -> Embeddings:
+    def encode_radar(
+        self, range_time, doppler_time, azimuth_time, mask=None, return_sequence: bool = False, normalize: bool = True
+    ) -> Embeddings:
         """``Embeddings``: pooled ``[b, d]`` (L2-normalised); with ``return_sequence`` also the projected
         sequence ``[b, n, d]`` and its mask (time or token granularity). The views are tensors or
         numpy arrays ``[b, bins, T]`` (or one clip's ``[bins, T]``) of any float dtype (float16 as
@@ -131,11 +136,20 @@ class SeqClip(PretrainedModel, FrozenText, nn.Module):
         if self._token_cache is not None:
             tok = self._token_cache(list(texts))
         else:
-            tok = self.tokenizer(list(texts), padding=True, truncation=True, max_length=self.config.max_text_length,
-                                 return_tensors="pt", return_special_tokens_mask=True)
+            tok = self.tokenizer(
+                list(texts),
+                padding=True,
+                truncation=True,
+                max_length=self.config.max_text_length,
+                return_tensors="pt",
+                return_special_tokens_mask=True,
+            )
         if self.text_bucket:
-            tok = pad_tokens(tok, self.tokenizer, bucket_length(tok["input_ids"].shape[1], self.text_bucket,
-                                                                self.config.max_text_length))
+            tok = pad_tokens(
+                tok,
+                self.tokenizer,
+                bucket_length(tok["input_ids"].shape[1], self.text_bucket, self.config.max_text_length),
+            )
         device = device or next(self.parameters()).device
         return {k: v.to(device) for k, v in tok.items()}
 
@@ -156,8 +170,9 @@ class SeqClip(PretrainedModel, FrozenText, nn.Module):
         attn = tok["attention_mask"].bool()
         sdpa = getattr(self.text_encoder.config, "_attn_implementation", None) == "sdpa"
         extra = {k: v for k, v in tok.items() if k not in ("input_ids", "attention_mask", "special_tokens_mask")}
-        hidden = self.text_encoder(input_ids=tok["input_ids"], attention_mask=attn[:, None, None, :] if sdpa else attn,
-                                   **extra).last_hidden_state  # [b, l, h]
+        hidden = self.text_encoder(
+            input_ids=tok["input_ids"], attention_mask=attn[:, None, None, :] if sdpa else attn, **extra
+        ).last_hidden_state  # [b, l, h]
         return hidden, attn, tok["special_tokens_mask"].bool()
 
     def encode_text(self, texts: list[str], return_sequence: bool = False, normalize: bool = True) -> Embeddings:
@@ -166,9 +181,12 @@ class SeqClip(PretrainedModel, FrozenText, nn.Module):
         _check_captions(texts)  # cached captions skip the tokenizer and its check
         return self._text_embeddings(*self._text_hidden(texts), return_sequence, normalize)
 
-    def _text_embeddings(self, hidden: Tensor, attn: Tensor, special: Tensor, return_sequence: bool,
-                         normalize: bool = True) -> Embeddings:
-        mean = (hidden * attn[..., None]).sum(1) / attn.sum(1, keepdim=True).clamp_min(1)  # sentence-transformers pooling
+    def _text_embeddings(
+        self, hidden: Tensor, attn: Tensor, special: Tensor, return_sequence: bool, normalize: bool = True
+    ) -> Embeddings:
+        mean = (hidden * attn[..., None]).sum(1) / attn.sum(1, keepdim=True).clamp_min(
+            1
+        )  # sentence-transformers pooling
         pooled = self.text_proj(mean)
         pooled = F.normalize(pooled, dim=-1) if normalize else pooled
         if not return_sequence:
@@ -217,8 +235,15 @@ class SeqClip(PretrainedModel, FrozenText, nn.Module):
 
     def _text_features(self, prefix: str, tokens: dict[str, Tensor]) -> dict[str, Tensor]:
         with phase("text"):
-            hidden = ((self.text_top(tokens["hidden"], tokens["attention_mask"]), tokens["attention_mask"],
-                       tokens["special_tokens_mask"]) if "hidden" in tokens else self._encode_tokens(tokens))
+            hidden = (
+                (
+                    self.text_top(tokens["hidden"], tokens["attention_mask"]),
+                    tokens["attention_mask"],
+                    tokens["special_tokens_mask"],
+                )
+                if "hidden" in tokens
+                else self._encode_tokens(tokens)
+            )
             text = self._text_embeddings(*hidden, return_sequence=self.seq_similarity is not None)
         if text.sequence is None:
             return {f"{prefix}text": text.pooled}

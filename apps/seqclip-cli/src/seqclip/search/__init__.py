@@ -5,10 +5,31 @@ measured), ``search`` (a sentence against the index, re-ranked by the temporal s
 
 from .._lazy import lazy_exports
 
-__all__ = ["embed_clips", "embed_sentences", "EmbeddingStore", "build_index", "load_index", "IndexInfo", "search", "Searcher",
-           "Hit", "open_clip_rows", "contact_sheet"]
+__all__ = [
+    "embed_clips",
+    "embed_sentences",
+    "EmbeddingStore",
+    "build_index",
+    "load_index",
+    "IndexInfo",
+    "search",
+    "Searcher",
+    "Hit",
+    "open_clip_rows",
+    "contact_sheet",
+]
 
-_WHERE = {"embed_clips": "embed", "embed_sentences": "embed", "EmbeddingStore": "store", "build_index": "index",
-          "load_index": "index", "IndexInfo": "index", "search": "query", "Searcher": "query", "Hit": "query",
-          "open_clip_rows": "sources", "contact_sheet": "sheet"}
+_WHERE = {
+    "embed_clips": "embed",
+    "embed_sentences": "embed",
+    "EmbeddingStore": "store",
+    "build_index": "index",
+    "load_index": "index",
+    "IndexInfo": "index",
+    "search": "query",
+    "Searcher": "query",
+    "Hit": "query",
+    "open_clip_rows": "sources",
+    "contact_sheet": "sheet",
+}
 __getattr__, __dir__ = lazy_exports(__name__, _WHERE)

@@ -34,27 +34,52 @@ def content_digest(lines: Iterable[str]) -> str:
     return digest.hexdigest()[:16]
 
 
-def open_store(store: EmbeddingStore, model, checkpoint: str, source: str, sequence: bool, content: str,
-               part_size: int = PART_SIZE, **options) -> StoreMeta:
+def open_store(
+    store: EmbeddingStore,
+    model,
+    checkpoint: str,
+    source: str,
+    sequence: bool,
+    content: str,
+    part_size: int = PART_SIZE,
+    **options,
+) -> StoreMeta:
     """The directory's metadata for this run, written at once: new, or that of the run being resumed
     (which must have the same model, source, rows and ``options``: ``split``, ``captions``, ``window``,
     ``stride``). ``checkpoint`` and ``source`` are recorded relative to the directory."""
-    meta = StoreMeta(model_fingerprint(model), path_to_record(checkpoint, store.root), path_to_record(source, store.root),
-                     model.config.embed_dim, sequence, model.config.clip_length, part_size, version=version("seqclip-cli"),
-                     content=content, **options)
+    meta = StoreMeta(
+        model_fingerprint(model),
+        path_to_record(checkpoint, store.root),
+        path_to_record(source, store.root),
+        model.config.embed_dim,
+        sequence,
+        model.config.clip_length,
+        part_size,
+        version=version("seqclip-cli"),
+        content=content,
+        **options,
+    )
     if (store.root / META).is_file():
         old = store.read_meta()
         if (diff := meta.same_run(old)) is not None:
-            raise UserError(f"--out {store.root} holds other embeddings ({diff}); choose another --out or add "
-                            f"--overwrite")
+            raise UserError(
+                f"--out {store.root} holds other embeddings ({diff}); choose another --out or add --overwrite"
+            )
         meta.tables = old.tables
     store.write_meta(meta)
     return meta
 
 
 @torch.no_grad()
-def embed_clips(model, rows: ClipRows, store: EmbeddingStore, meta: StoreMeta, batch_size: int,
-                plan: Sequence[tuple[int, int, int]], advance: Callable[[int], None] = lambda n: None) -> StoreMeta:
+def embed_clips(
+    model,
+    rows: ClipRows,
+    store: EmbeddingStore,
+    meta: StoreMeta,
+    batch_size: int,
+    plan: Sequence[tuple[int, int, int]],
+    advance: Callable[[int], None] = lambda n: None,
+) -> StoreMeta:
     """A vector for each ``(clip, start, end)`` of ``plan`` (``windows.embedding_plan``: frames
     ``[start, end)`` padded to the window, or to the model's clip length) into table ``clips``; parts
     already whole are skipped. Returns the updated metadata (written)."""
@@ -65,37 +90,54 @@ def embed_clips(model, rows: ClipRows, store: EmbeddingStore, meta: StoreMeta, b
         pooled, seqs, masks = [], [], []
         for begin in range(first, last, batch_size):
             batch = []
-            for i, start, end in plan[begin:min(begin + batch_size, last)]:
+            for i, start, end in plan[begin : min(begin + batch_size, last)]:
                 if i not in loaded:
                     loaded = {i: rows.views(i)}
                 batch.append(_cut(loaded[i], start, end, length))
             views = [torch.from_numpy(np.stack([b[0][k] for b in batch])) for k in VIEW_NAMES]  # [b, bins, L]
-            out = model.encode_radar(*views, torch.from_numpy(np.stack([b[1] for b in batch])),
-                                     return_sequence=meta.sequence)
+            out = model.encode_radar(
+                *views, torch.from_numpy(np.stack([b[1] for b in batch])), return_sequence=meta.sequence
+            )
             pooled.append(out.pooled.float().cpu().numpy())
             if meta.sequence:
                 seqs.append(out.sequence.cpu().numpy())
                 masks.append(out.mask.cpu().numpy())
             advance(len(batch))
         chosen = [(rows.rows[i], start, end) for i, start, end in plan[first:last]]
-        store.write_part("clips", part, {"row": np.arange(first, last), "id": [r.id for r, _, _ in chosen],
-                                         "start": [s for _, s, _ in chosen], "end": [e for _, _, e in chosen],
-                                         "split": [r.split for r, _, _ in chosen],
-                                         "labels": [list(r.labels) for r, _, _ in chosen],
-                                         "captions": [list(r.captions) for r, _, _ in chosen],
-                                         "pooled": np.concatenate(pooled)}, *_joined(seqs, masks, meta.sequence))
+        store.write_part(
+            "clips",
+            part,
+            {
+                "row": np.arange(first, last),
+                "id": [r.id for r, _, _ in chosen],
+                "start": [s for _, s, _ in chosen],
+                "end": [e for _, _, e in chosen],
+                "split": [r.split for r, _, _ in chosen],
+                "labels": [list(r.labels) for r, _, _ in chosen],
+                "captions": [list(r.captions) for r, _, _ in chosen],
+                "pooled": np.concatenate(pooled),
+            },
+            *_joined(seqs, masks, meta.sequence),
+        )
     return _finish(store, meta, "clips", len(plan))
 
 
 @torch.no_grad()
-def embed_sentences(model, sentences: list[str], store: EmbeddingStore, meta: StoreMeta, batch_size: int,
-                    advance: Callable[[int], None] = lambda n: None, ids: list[str] | None = None) -> StoreMeta:
+def embed_sentences(
+    model,
+    sentences: list[str],
+    store: EmbeddingStore,
+    meta: StoreMeta,
+    batch_size: int,
+    advance: Callable[[int], None] = lambda n: None,
+    ids: list[str] | None = None,
+) -> StoreMeta:
     """Every sentence into table ``texts`` (``id``: its line number, or ``ids``), parts as for clips."""
     model.eval()
     for part, first, last in _todo(store, "texts", len(sentences), meta.part_size, advance):
         pooled, seqs, masks = [], [], []
         for start in range(first, last, batch_size):
-            chunk = sentences[start:min(start + batch_size, last)]
+            chunk = sentences[start : min(start + batch_size, last)]
             out = model.encode_text(chunk, return_sequence=meta.sequence)
             pooled.append(out.pooled.float().cpu().numpy())
             if meta.sequence:  # padded to the model's longest caption: every part has one shape
@@ -104,8 +146,17 @@ def embed_sentences(model, sentences: list[str], store: EmbeddingStore, meta: St
                 masks.append(torch.nn.functional.pad(out.mask, (0, pad)).cpu().numpy())
             advance(len(chunk))
         chosen = (ids or [str(i + 1) for i in range(len(sentences))])[first:last]
-        store.write_part("texts", part, {"row": np.arange(first, last), "id": chosen, "text": sentences[first:last],
-                                         "pooled": np.concatenate(pooled)}, *_joined(seqs, masks, meta.sequence))
+        store.write_part(
+            "texts",
+            part,
+            {
+                "row": np.arange(first, last),
+                "id": chosen,
+                "text": sentences[first:last],
+                "pooled": np.concatenate(pooled),
+            },
+            *_joined(seqs, masks, meta.sequence),
+        )
     return _finish(store, meta, "texts", len(sentences))
 
 

@@ -1,6 +1,7 @@
 """``seqclip index``: a faiss index of an embedding table's pooled vectors (inner product of unit
 vectors: cosine). Exact (``IndexFlatIP``) up to ``FLAT_LIMIT`` vectors; above, HNSW when its graph and
-the vectors fit the memory budget, else IVF with 8-bit scalar codes, else IVF-PQ. Recall@10 against exact search is measured on
+the vectors fit the memory budget, else IVF with 8-bit scalar codes, else IVF-PQ. Recall@10 against exact search is
+measured on
 queries drawn from the embeddings at build time. Written beside and renamed into place."""
 
 from __future__ import annotations
@@ -18,8 +19,16 @@ from ..errors import UserError
 from ..files import path_to_record, recorded_path
 from .store import EmbeddingStore
 
-__all__ = ["IndexInfo", "build_index", "load_index", "FLAT_LIMIT", "INDEX_FILE", "INFO_FILE", "recall_at",
-           "INDEX_KINDS"]
+__all__ = [
+    "IndexInfo",
+    "build_index",
+    "load_index",
+    "FLAT_LIMIT",
+    "INDEX_FILE",
+    "INFO_FILE",
+    "recall_at",
+    "INDEX_KINDS",
+]
 
 INDEX_KINDS = ("auto", "flat", "hnsw", "ivfsq", "ivfpq")
 
@@ -90,10 +99,16 @@ def _make(kind: str, params: dict, vectors: np.ndarray):
         index.hnsw.efSearch = params["efSearch"]
     else:
         quantizer = faiss.IndexFlatIP(d)
-        index = (faiss.IndexIVFScalarQuantizer(quantizer, d, params["nlist"], faiss.ScalarQuantizer.QT_8bit,
-                                               faiss.METRIC_INNER_PRODUCT) if kind == "ivfsq" else
-                 faiss.IndexIVFPQ(quantizer, d, params["nlist"], params["m"], params["nbits"], faiss.METRIC_INNER_PRODUCT))
-        index.train(vectors[np.random.default_rng(0).permutation(len(vectors))[:64 * params["nlist"]]])
+        index = (
+            faiss.IndexIVFScalarQuantizer(
+                quantizer, d, params["nlist"], faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
+            )
+            if kind == "ivfsq"
+            else faiss.IndexIVFPQ(
+                quantizer, d, params["nlist"], params["m"], params["nbits"], faiss.METRIC_INNER_PRODUCT
+            )
+        )
+        index.train(vectors[np.random.default_rng(0).permutation(len(vectors))[: 64 * params["nlist"]]])
         index.nprobe = params["nprobe"]
     index.add(vectors)
     return index
@@ -108,8 +123,15 @@ def recall_at(index, vectors: np.ndarray, queries: np.ndarray, k: int = 10) -> f
     return float(np.mean([len(set(a) & set(b)) / k for a, b in zip(exact, found, strict=True)]))
 
 
-def build_index(embeddings: str | Path, out: str | Path, table: str = "clips", memory_mb: float = 2048,
-                kind: str = "auto", queries: int = 1000, overwrite: bool = False) -> IndexInfo:
+def build_index(
+    embeddings: str | Path,
+    out: str | Path,
+    table: str = "clips",
+    memory_mb: float = 2048,
+    kind: str = "auto",
+    queries: int = 1000,
+    overwrite: bool = False,
+) -> IndexInfo:
     """Build, measure and write the index of ``table`` in the embedding directory ``embeddings``."""
     import faiss
 
@@ -117,23 +139,40 @@ def build_index(embeddings: str | Path, out: str | Path, table: str = "clips", m
     meta = store.read_meta()
     done = meta.tables.get(table, {}).get("parts")
     if done is None or store.parts(table) != list(range(done)):
-        raise UserError(f"{store.root}: the {table} embeddings are not finished (an interrupted `seqclip embed`: "
-                        f"the same command completes them)" if store.parts(table) else f"{store.root}: no {table} embeddings")
+        raise UserError(
+            f"{store.root}: the {table} embeddings are not finished (an interrupted `seqclip embed`: "
+            f"the same command completes them)"
+            if store.parts(table)
+            else f"{store.root}: no {table} embeddings"
+        )
     vectors = np.ascontiguousarray(store.pooled(table))  # [N, d], unit norm
     t0 = time.perf_counter()
     chosen = _choose(len(vectors), vectors.shape[1], memory_mb) if kind == "auto" else kind
     params = _params(chosen, len(vectors), vectors.shape[1])
     if len(vectors) < (least := _fewest(chosen, params)):
-        raise UserError(f"--kind {chosen}: {len(vectors)} vectors are too few to train its "
-                        f"{'codebooks' if chosen == 'ivfpq' else 'lists'} (it needs at least {least}); --kind flat "
-                        f"searches them exactly (auto chooses it up to {FLAT_LIMIT:,} vectors)")
+        raise UserError(
+            f"--kind {chosen}: {len(vectors)} vectors are too few to train its "
+            f"{'codebooks' if chosen == 'ivfpq' else 'lists'} (it needs at least {least}); --kind flat "
+            f"searches them exactly (auto chooses it up to {FLAT_LIMIT:,} vectors)"
+        )
     index = _make(chosen, params, vectors)
     seconds = time.perf_counter() - t0
     probe = _queries(store, table, vectors, queries)
     recall = 1.0 if chosen == "flat" else recall_at(index, vectors, probe)
     data = faiss.serialize_index(index)
-    info = IndexInfo(chosen, params, table, path_to_record(store.root, out), meta.fingerprint, len(vectors),
-                     vectors.shape[1], recall, len(probe), seconds, int(data.nbytes))
+    info = IndexInfo(
+        chosen,
+        params,
+        table,
+        path_to_record(store.root, out),
+        meta.fingerprint,
+        len(vectors),
+        vectors.shape[1],
+        recall,
+        len(probe),
+        seconds,
+        int(data.nbytes),
+    )
     with staged_directory(out, overwrite=overwrite) as tmp:
         (tmp / INDEX_FILE).write_bytes(data.tobytes())
         (tmp / INFO_FILE).write_text(json.dumps(asdict(info), indent=1) + "\n")
@@ -163,8 +202,9 @@ def load_index(path: str | Path) -> tuple[object, IndexInfo]:
     except Exception as err:  # noqa: BLE001 - faiss raises RuntimeError with C++ text
         raise UserError(f"INDEX: {root / INDEX_FILE}: unreadable ({str(err).splitlines()[0][:200]})") from None
     if index.ntotal != info.vectors or index.d != info.dim:
-        raise UserError(f"INDEX: {root / INDEX_FILE} holds {index.ntotal} x {index.d}, {INFO_FILE} says "
-                        f"{info.vectors} x {info.dim}")
+        raise UserError(
+            f"INDEX: {root / INDEX_FILE} holds {index.ntotal} x {index.d}, {INFO_FILE} says {info.vectors} x {info.dim}"
+        )
     info = replace(info, embeddings=recorded_path(info.embeddings, root))
     if info.kind == "hnsw":
         index.hnsw.efSearch = info.params["efSearch"]

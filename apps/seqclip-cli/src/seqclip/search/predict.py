@@ -36,10 +36,20 @@ class Window:
 
 
 @torch.no_grad()
-def predict(model, rows: ClipRows, classes: Sequence, templates: Sequence[str] | None = None, k: int = 3,
-            window: int | None = None, stride: int | None = None, unseen: Sequence[str] = (), gamma: float = 0.0,
-            batch_size: int = 64, advance: Callable[[int], None] = lambda n: None,
-            prompts: str = DEFAULT_PROMPTS) -> list[Window]:
+def predict(
+    model,
+    rows: ClipRows,
+    classes: Sequence,
+    templates: Sequence[str] | None = None,
+    k: int = 3,
+    window: int | None = None,
+    stride: int | None = None,
+    unseen: Sequence[str] = (),
+    gamma: float = 0.0,
+    batch_size: int = 64,
+    advance: Callable[[int], None] = lambda n: None,
+    prompts: str = DEFAULT_PROMPTS,
+) -> list[Window]:
     """Top-``k`` zero-shot labels of every clip (its first ``clip_length`` frames), or with ``window``
     of every window of every recording (``windows.windows``; ``stride`` default: half the window; a
     recording no longer than the window is one window); ``prompts``: the classes' prompt source
@@ -63,7 +73,7 @@ def predict(model, rows: ClipRows, classes: Sequence, templates: Sequence[str] |
         frames = next(iter(views.values())).shape[-1]
         starts = windows(frames, length, stride) if window is not None else [0]
         for start in starts:
-            pending.append((row.id, start, {k: v[:, start:start + length] for k, v in views.items()}))
+            pending.append((row.id, start, {k: v[:, start : start + length] for k, v in views.items()}))
             if len(pending) == batch_size:
                 out += _score(model, clf, offset, pending, length, k)
                 pending = []
@@ -81,5 +91,7 @@ def _score(model, clf, offset: torch.Tensor, pending: list, length: int, k: int)
     pooled = model.encode_radar(*views, mask).pooled.float().cpu()  # [b, d]
     scores = pooled @ clf.weights.T - offset  # [b, C]
     top = scores.topk(min(k, scores.shape[1]), dim=1)
-    return [Window(cid, start, start + int(m.sum()), [clf.classes[j] for j in idx.tolist()], val.tolist())
-            for (cid, start, _), m, idx, val in zip(pending, mask, top.indices, top.values, strict=True)]
+    return [
+        Window(cid, start, start + int(m.sum()), [clf.classes[j] for j in idx.tolist()], val.tolist())
+        for (cid, start, _), m, idx, val in zip(pending, mask, top.indices, top.values, strict=True)
+    ]

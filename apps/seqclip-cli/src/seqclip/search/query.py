@@ -50,8 +50,10 @@ def load_search_model(store: EmbeddingStore, fingerprint: str, checkpoint: str |
         stored = store.read_meta().model
         path = recorded_path(stored, store.root)
         if not Path(path).exists():
-            raise UserError(f"the model recorded in {store.root / META} ({stored!r}, that is {path}) is missing; "
-                            f"pass --checkpoint where it is now")
+            raise UserError(
+                f"the model recorded in {store.root / META} ({stored!r}, that is {path}) is missing; "
+                f"pass --checkpoint where it is now"
+            )
         flag = f"the model recorded in {store.root / META}"
     else:
         path, flag = checkpoint, "--checkpoint"
@@ -60,8 +62,10 @@ def load_search_model(store: EmbeddingStore, fingerprint: str, checkpoint: str |
     except (FileNotFoundError, ValueError) as err:
         raise UserError(f"{flag}: {err}") from None
     if model_fingerprint(model) != fingerprint:
-        raise UserError(f"{flag} {path}: another model than the one whose embeddings the index holds "
-                        f"(fingerprint {model_fingerprint(model)} != {fingerprint}); embed and index again")
+        raise UserError(
+            f"{flag} {path}: another model than the one whose embeddings the index holds "
+            f"(fingerprint {model_fingerprint(model)} != {fingerprint}); embed and index again"
+        )
     return model
 
 
@@ -71,14 +75,22 @@ class Searcher:
     else from the checkpoint the embeddings recorded; loaded only for sentence queries). ``embeddings``:
     the embedding directory, where it is no longer where the index recorded it."""
 
-    def __init__(self, index: str | Path, checkpoint: str | Path | None = None, model=None, *,
-                 embeddings: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        index: str | Path,
+        checkpoint: str | Path | None = None,
+        model=None,
+        *,
+        embeddings: str | Path | None = None,
+    ) -> None:
         self.index, self.info = load_index(index)
         self.store = _embeddings(Path(index), self.info, embeddings)
         self.checkpoint, self._model = checkpoint, model
         if model is not None and model_fingerprint(model) != self.info.fingerprint:
-            raise UserError(f"the model is not the one whose embeddings the index holds (fingerprint "
-                            f"{model_fingerprint(model)} != {self.info.fingerprint}); embed and index again")
+            raise UserError(
+                f"the model is not the one whose embeddings the index holds (fingerprint "
+                f"{model_fingerprint(model)} != {self.info.fingerprint}); embed and index again"
+            )
         clips = self.info.table == "clips"
         have = set(self.store.columns(self.info.table))
         wanted = ["row", "id", "split", "labels", "captions", "start", "end"] if clips else ["row", "id", "text"]
@@ -90,8 +102,9 @@ class Searcher:
             self._model = load_search_model(self.store, self.info.fingerprint, self.checkpoint)
         return self._model
 
-    def query(self, text: str | None = None, *, clip: str | None = None, k: int = 10, rerank: str = "none",
-              m: int = 10) -> list[Hit]:
+    def query(
+        self, text: str | None = None, *, clip: str | None = None, k: int = 10, rerank: str = "none", m: int = 10
+    ) -> list[Hit]:
         """The ``k`` best rows for a sentence ``text`` or a stored clip's id ``clip`` (``ID``, or
         ``ID@START`` for one window of it; the query's own row is left out of its results)."""
         if (text is None) == (clip is None):
@@ -109,8 +122,9 @@ class Searcher:
         return _renumbered([h for h in hits if not (own and h.row == row)][:k])
 
     @torch.no_grad()
-    def query_many(self, texts: Sequence[str], *, k: int = 10, rerank: str = "none", m: int = 10,
-                   batch_size: int = QUERY_BATCH) -> list[list[Hit]]:
+    def query_many(
+        self, texts: Sequence[str], *, k: int = 10, rerank: str = "none", m: int = 10, batch_size: int = QUERY_BATCH
+    ) -> list[list[Hit]]:
         """The ``k`` best rows for each sentence of ``texts``: the model loads once, the sentences are
         embedded ``batch_size`` at a time and searched together."""
         _check(k, rerank, m)
@@ -119,7 +133,7 @@ class Searcher:
             raise UserError(f"empty query (sentence {empty[0]}): give a sentence" if empty else "no query given")
         out: list[list[Hit]] = []
         for begin in range(0, len(texts), batch_size):
-            embedded = self.model.encode_text(list(texts[begin:begin + batch_size]), return_sequence=rerank != "none")
+            embedded = self.model.encode_text(list(texts[begin : begin + batch_size]), return_sequence=rerank != "none")
             out += self._ranked(embedded.pooled.float().numpy(), k, rerank, m, embedded)
         return out
 
@@ -154,14 +168,34 @@ class Searcher:
     def _hits(self, rows: np.ndarray, scores: np.ndarray, pooled: np.ndarray) -> list[Hit]:
         meta, clips = self.meta, self.info.table == "clips"
         starts, ends = meta.get("start"), meta.get("end")
-        return [Hit(rank, meta["id"][i], float(score), float(cos), i, meta["split"][i] if clips else "",
-                    list(meta["labels"][i]) if clips else [], (meta["captions"][i] or [""])[0] if clips else meta["text"][i],
-                    starts[i] if starts else None, ends[i] if ends else None)
-                for rank, (i, score, cos) in enumerate(zip(rows.tolist(), scores, pooled, strict=True), 1)]
+        return [
+            Hit(
+                rank,
+                meta["id"][i],
+                float(score),
+                float(cos),
+                i,
+                meta["split"][i] if clips else "",
+                list(meta["labels"][i]) if clips else [],
+                (meta["captions"][i] or [""])[0] if clips else meta["text"][i],
+                starts[i] if starts else None,
+                ends[i] if ends else None,
+            )
+            for rank, (i, score, cos) in enumerate(zip(rows.tolist(), scores, pooled, strict=True), 1)
+        ]
 
 
-def search(index: str | Path, query: str | None = None, *, clip: str | None = None, k: int = 10,
-           rerank: str = "none", m: int = 10, checkpoint: str | Path | None = None, model=None) -> list[Hit]:
+def search(
+    index: str | Path,
+    query: str | None = None,
+    *,
+    clip: str | None = None,
+    k: int = 10,
+    rerank: str = "none",
+    m: int = 10,
+    checkpoint: str | Path | None = None,
+    model=None,
+) -> list[Hit]:
     """One query (see ``Searcher.query``); open a ``Searcher`` for many."""
     return Searcher(index, checkpoint, model).query(query, clip=clip, k=k, rerank=rerank, m=m)
 
@@ -174,8 +208,10 @@ def _clip_row(clip: str, ids: list[str], starts: list[int] | None, root: Path) -
     if not found:
         raise UserError(f"--clip {clip}: no such id in {root}")
     if len(found) > 1:
-        raise UserError(f"--clip {clip}: embedded as {len(found)} windows; name one as {name}@START (starts: "
-                        f"{', '.join(str(starts[i]) for i in found[:8])}{', ...' if len(found) > 8 else ''})")
+        raise UserError(
+            f"--clip {clip}: embedded as {len(found)} windows; name one as {name}@START (starts: "
+            f"{', '.join(str(starts[i]) for i in found[:8])}{', ...' if len(found) > 8 else ''})"
+        )
     return found[0]
 
 
@@ -201,14 +237,18 @@ def _embeddings(index: Path, info, given: str | Path | None) -> EmbeddingStore:
     """The index's embedding directory: ``given``, else where the index recorded it; a missing one
     names the stored path, and one that is not the index's (model, rows) is refused."""
     if given is None and not Path(info.embeddings).is_dir():
-        raise UserError(f"INDEX: the embeddings that {index / INFO_FILE} records ({info.embeddings}) are missing; "
-                        f"pass --embeddings DIR where they are now")
+        raise UserError(
+            f"INDEX: the embeddings that {index / INFO_FILE} records ({info.embeddings}) are missing; "
+            f"pass --embeddings DIR where they are now"
+        )
     store = EmbeddingStore(given if given is not None else info.embeddings)
     meta = store.read_meta()
     rows = meta.tables.get(info.table, {}).get("rows")
     if given is not None and (meta.fingerprint != info.fingerprint or rows != info.vectors):
-        raise UserError(f"--embeddings {given}: not the embeddings of this index (model {meta.fingerprint}, {rows} "
-                        f"{info.table}; the index: model {info.fingerprint}, {info.vectors})")
+        raise UserError(
+            f"--embeddings {given}: not the embeddings of this index (model {meta.fingerprint}, {rows} "
+            f"{info.table}; the index: model {info.fingerprint}, {info.vectors})"
+        )
     return store
 
 
@@ -218,12 +258,19 @@ def _temporal(model, store: EmbeddingStore, table: str, rows: np.ndarray, text, 
     if table != "clips":
         raise UserError("--rerank temporal ranks clips: this index holds sentences")
     if sim is None or "temporal" not in sim.components:
-        raise UserError("--rerank temporal: the model has no temporal sequence similarity (train with "
-                        "--similarity temporal or combined)")
+        raise UserError(
+            "--rerank temporal: the model has no temporal sequence similarity (train with "
+            "--similarity temporal or combined)"
+        )
     seq, mask = store.sequences(table, rows)  # [c, n, d] float16, [c, n]
     end = int(text.mask[q].nonzero().max()) + 1  # the query's own tokens: its batch's padding cut off
     c = len(rows)
-    parts = sim.pair_similarities(torch.from_numpy(seq.astype(np.float32)), text.sequence[q:q + 1, :end].float(),
-                                  torch.arange(c), torch.zeros(c, dtype=torch.long), torch.from_numpy(mask),
-                                  text.mask[q:q + 1, :end])
+    parts = sim.pair_similarities(
+        torch.from_numpy(seq.astype(np.float32)),
+        text.sequence[q : q + 1, :end].float(),
+        torch.arange(c),
+        torch.zeros(c, dtype=torch.long),
+        torch.from_numpy(mask),
+        text.mask[q : q + 1, :end],
+    )
     return parts["temporal"].float().numpy()

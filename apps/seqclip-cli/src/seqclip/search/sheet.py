@@ -27,12 +27,16 @@ def contact_sheet(store: EmbeddingStore, table: str, hits: list, out: str | Path
     meta = store.read_meta()
     source = recorded_path(meta.source, store.root)
     if not is_pattern(source) and not Path(source).exists():
-        raise UserError(f"--sheet: the data recorded in {store.root / META} ({meta.source!r}, that is {source}) "
-                        f"are missing")
+        raise UserError(
+            f"--sheet: the data recorded in {store.root / META} ({meta.source!r}, that is {source}) are missing"
+        )
     rows = open_clip_rows(source)
     where = {r.id: i for i, r in enumerate(rows.rows)}
-    found = [(rows.views(where[h.id])["doppler_time"][:, h.start or 0:h.end], f"{h.rank}. {_name(h)} ({h.score:.2f})")
-             for h in hits if h.id in where]
+    found = [
+        (rows.views(where[h.id])["doppler_time"][:, h.start or 0 : h.end], f"{h.rank}. {_name(h)} ({h.score:.2f})")
+        for h in hits
+        if h.id in where
+    ]
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".png")

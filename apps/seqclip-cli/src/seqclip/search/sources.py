@@ -39,8 +39,9 @@ class ClipRows:
     def views(self, i: int) -> dict[str, np.ndarray]:
         return self._loaders[i]()
 
-    def check(self, advance: Callable[[int], None] = lambda n: None, workers: int = 2
-              ) -> tuple[list[int], list[tuple[int, str]]]:
+    def check(
+        self, advance: Callable[[int], None] = lambda n: None, workers: int = 2
+    ) -> tuple[list[int], list[tuple[int, str]]]:
         """Every clip read once, before any model work (``workers`` threads): each one's frame count
         (0 for a bad one) and ``(index, problem naming the file)`` for each that cannot be read."""
         from radar_text_data.clips import BadClipError

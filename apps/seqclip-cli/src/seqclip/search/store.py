@@ -46,14 +46,26 @@ class StoreMeta:
     def same_run(self, other: StoreMeta) -> str | None:
         """What differs from ``other`` (the run being resumed) in the fields a resumed run must keep, or None."""
         diff = [k for k in RUN_IDENTITY if getattr(self, k) != getattr(other, k)]
-        return None if not diff else ", ".join(f"{RUN_IDENTITY[k]} {getattr(other, k)!r} then, "
-                                               f"{getattr(self, k)!r} now" for k in diff)
+        return (
+            None
+            if not diff
+            else ", ".join(f"{RUN_IDENTITY[k]} {getattr(other, k)!r} then, {getattr(self, k)!r} now" for k in diff)
+        )
 
 
-RUN_IDENTITY = {"fingerprint": "model fingerprint", "source": "source", "split": "--split", "window": "--window",
-                "stride": "--stride", "captions": "--captions", "sequence": "--sequences", "dim": "dim",
-                "clip_length": "clip length", "part_size": "part size",
-                "content": "rows (the source's clips or sentences changed)"}  # field -> what a message calls it
+RUN_IDENTITY = {
+    "fingerprint": "model fingerprint",
+    "source": "source",
+    "split": "--split",
+    "window": "--window",
+    "stride": "--stride",
+    "captions": "--captions",
+    "sequence": "--sequences",
+    "dim": "dim",
+    "clip_length": "clip length",
+    "part_size": "part size",
+    "content": "rows (the source's clips or sentences changed)",
+}  # field -> what a message calls it
 
 
 class EmbeddingStore:
@@ -82,8 +94,9 @@ class EmbeddingStore:
     def done(self, table: str, part: int) -> bool:
         return self.part_path(table, part).is_file()
 
-    def write_part(self, table: str, part: int, rows: dict, sequences: np.ndarray | None = None,
-                   mask: np.ndarray | None = None) -> None:
+    def write_part(
+        self, table: str, part: int, rows: dict, sequences: np.ndarray | None = None, mask: np.ndarray | None = None
+    ) -> None:
         """One part: columns ``rows`` (``pooled`` ``[r, d]`` float32 among them), sequences last-but-one."""
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -134,8 +147,10 @@ class EmbeddingStore:
         seq, mask = [None] * len(at), [None] * len(at)
         for part in np.unique(parts):  # each part's arrays opened once
             chosen = np.flatnonzero(parts == part)
-            stored = [np.load(self.part_path(table, int(part), suffix), mmap_mode="r")
-                      for suffix in (".sequences.npy", ".mask.npy")]
+            stored = [
+                np.load(self.part_path(table, int(part), suffix), mmap_mode="r")
+                for suffix in (".sequences.npy", ".mask.npy")
+            ]
             for i, s, m in zip(chosen, stored[0][at[chosen]], stored[1][at[chosen]], strict=True):
                 seq[i], mask[i] = s, m
         return np.stack(seq), np.stack(mask)

@@ -41,8 +41,9 @@ def windows(frames: int, window: int, stride: int) -> list[int]:
     return starts
 
 
-def embedding_plan(frames: Sequence[int], clip_length: int, window: int | None = None,
-                   stride: int | None = None) -> list[tuple[int, int, int]]:
+def embedding_plan(
+    frames: Sequence[int], clip_length: int, window: int | None = None, stride: int | None = None
+) -> list[tuple[int, int, int]]:
     """``(clip index, start, end)`` of every vector to embed, in order: without ``window``, each clip's
     first ``clip_length`` frames (all of a shorter clip); with it, each window of each clip
     (``windows``; ``stride`` default ``default_stride``), the last ending at the clip's end."""

@@ -21,8 +21,14 @@ def graph_count(max_text_length: int, bucket: int = TEXT_BUCKET) -> int:
     return 2 * -(-max_text_length // bucket)
 
 
-def compile_step(model: SeqClip, train_model: torch.nn.Module, cfg: TrainConfig, device: torch.device,
-                 world_size: int, data: DataLocation) -> tuple[torch.nn.Module, bool]:
+def compile_step(
+    model: SeqClip,
+    train_model: torch.nn.Module,
+    cfg: TrainConfig,
+    device: torch.device,
+    world_size: int,
+    data: DataLocation,
+) -> tuple[torch.nn.Module, bool]:
     """``(compiled train_model, whether it replays CUDA graphs)``; ``model`` gets static shapes. The
     eager ``model`` stays for validation, evaluation and saving (its parameter names are unchanged)."""
     model.static_shapes(TEXT_BUCKET, cfg.batch_size if cfg.order_negatives and _has_order_negatives(data) else 0)

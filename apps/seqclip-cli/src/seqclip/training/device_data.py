@@ -62,7 +62,7 @@ def _read_clips(ds: RadarTextDataset) -> _Clips:
         for name in VIEW_NAMES:
             if name not in views or views[name].shape[-1] < frames[i]:  # first clip, or a longer one
                 views[name] = _widened(views.get(name), n, arrays[name].shape[0], max(width, frames[i]))
-            views[name][i, :, :frames[i]] = torch.from_numpy(np.asarray(arrays[name], dtype=np.float16))
+            views[name][i, :, : frames[i]] = torch.from_numpy(np.asarray(arrays[name], dtype=np.float16))
     if not views:
         raise BadClipError(f"{ds.location.spec}: no usable clip in split {ds.split!r}")
     return _Clips(views, frames, usable)
@@ -72,7 +72,7 @@ def _widened(store: Tensor | None, n: int, bins: int, frames: int) -> Tensor:
     """``store [n, bins, T]`` zero-padded to ``frames`` (a new zero store when there is none)."""
     wider = torch.zeros(n, bins, frames, dtype=torch.float16)  # [N, bins, T_max]
     if store is not None:
-        wider[:, :, :store.shape[-1]] = store
+        wider[:, :, : store.shape[-1]] = store
     return wider
 
 
@@ -80,32 +80,47 @@ class DeviceData:
     """An epoch's micro-batches of ``batch_size`` clips for this rank, from a batch position, as
     ``TrainData`` gives them; the views live on ``device`` (or in pinned host memory: ``where``)."""
 
-    def __init__(self, ds: RadarTextDataset, sampler: EpochSampler, rank_order: Callable[[list[int]], list[int]],
-                 batch_size: int, world_size: int, device: torch.device) -> None:
+    def __init__(
+        self,
+        ds: RadarTextDataset,
+        sampler: EpochSampler,
+        rank_order: Callable[[list[int]], list[int]],
+        batch_size: int,
+        world_size: int,
+        device: torch.device,
+    ) -> None:
         self.dataset, self.sampler, self.rank_order = ds, sampler, rank_order
         self.batch_size, self.global_batch, self.device = batch_size, batch_size * world_size, device
         self.samples_per_rank = len(ds) // world_size
         clips = _read_clips(ds)
         self.frames, self.usable, self.nbytes = clips.frames, clips.usable, clips.nbytes
         self.where = _placement(clips.nbytes, device)
-        self.views = {k: v.to(device) if self.where == "device" else v.pin_memory() if self.where == "pinned" else v
-                      for k, v in clips.views.items()}
+        self.views = {
+            k: v.to(device) if self.where == "device" else v.pin_memory() if self.where == "pinned" else v
+            for k, v in clips.views.items()
+        }
         self.records = [ds.source.records[i] for i in ds.indices]
         self.positions = [ds.positions[i] for i in ds.indices]
 
     def describe(self) -> str:
         """Where the views are and what they take (one line for the run's start)."""
         n, longest = len(self.frames), int(self.frames.max())
-        place = {"device": f"on {self.device}", "pinned": f"in pinned host memory (they do not fit in "
-                 f"{FREE_MEMORY_SHARE:.0%} of {self.device}'s free memory)", "host": "in host memory"}[self.where]
-        return (f"--data-on-device: {n} training clips, up to {longest} frames, {self.nbytes / 2**20:.1f} MiB of "
-                f"float16 views {place} ({self.nbytes / n * 1000 / 2**20:.0f} MiB per 1,000 clips of this length)")
+        place = {
+            "device": f"on {self.device}",
+            "pinned": f"in pinned host memory (they do not fit in "
+            f"{FREE_MEMORY_SHARE:.0%} of {self.device}'s free memory)",
+            "host": "in host memory",
+        }[self.where]
+        return (
+            f"--data-on-device: {n} training clips, up to {longest} frames, {self.nbytes / 2**20:.1f} MiB of "
+            f"float16 views {place} ({self.nbytes / n * 1000 / 2**20:.0f} MiB per 1,000 clips of this length)"
+        )
 
     def batches(self, epoch: int, batch_position: int) -> Iterator[dict]:
         self.sampler.set_epoch(epoch, start=batch_position * self.global_batch)
-        order = self.rank_order(self.sampler.order()[self.sampler.start:])
+        order = self.rank_order(self.sampler.order()[self.sampler.start :])
         for first in range(0, len(order) - self.batch_size + 1, self.batch_size):  # the last partial batch is dropped
-            yield self.batch(epoch, order[first:first + self.batch_size])
+            yield self.batch(epoch, order[first : first + self.batch_size])
 
     def batch(self, epoch: int, indices: list[int]) -> dict:
         """The batch of items ``indices`` (``collate`` of ``RadarTextDataset`` items, bad clips counted)."""
@@ -115,8 +130,10 @@ class DeviceData:
             return batch
         draws = [self._draw(epoch, i) for i in good]  # (start, frames kept, caption) per item
         ds = self.dataset
-        items = [item_text(self.records[i], self.positions[i], pick, ds.positives, ds.order_negatives)
-                 for i, (_, _, pick) in zip(good, draws, strict=True)]
+        items = [
+            item_text(self.records[i], self.positions[i], pick, ds.positives, ds.order_negatives)
+            for i, (_, _, pick) in zip(good, draws, strict=True)
+        ]
         return {**batch, **self._views(good, draws), **collate_text(items)}
 
     def _draw(self, epoch: int, i: int) -> tuple[int, int, int]:

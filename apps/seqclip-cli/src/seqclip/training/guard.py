@@ -45,8 +45,9 @@ class NonFiniteGuard:
         """After the backward of step ``r.state.global_step + 1``: record its loss and tell the
         optimizer (``found_inf``) to skip its update if this or an earlier step was bad."""
         step = r.state.global_step + 1
-        self.unchecked.append(_Before(step, r.state.epoch, r.state.batch_in_epoch, r.scheduler.state_dict(),
-                                      rng_state()))
+        self.unchecked.append(
+            _Before(step, r.state.epoch, r.state.batch_in_epoch, r.scheduler.state_dict(), rng_state())
+        )
         new = (self.first_bad == 0) & ~torch.isfinite(loss.detach())
         self.first_bad = torch.where(new, step, self.first_bad)
         self.bad_loss = torch.where(new, loss.detach().float(), self.bad_loss)

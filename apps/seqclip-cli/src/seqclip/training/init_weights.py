@@ -20,10 +20,16 @@ def start_from(model: SeqClip, init: str, console: Console | None) -> None:
     pre = SeqClip.from_pretrained(init)
     differ = [f for f in INIT_FIELDS if getattr(pre.config, f) != getattr(model.config, f)]
     if differ:
-        raise TrainingError("--init: " + ", ".join(f"{init} has {flag(f)} {getattr(pre.config, f)!r}, this run "
-                                                    f"{getattr(model.config, f)!r}" for f in differ) + "; pass the same")
+        raise TrainingError(
+            "--init: "
+            + ", ".join(
+                f"{init} has {flag(f)} {getattr(pre.config, f)!r}, this run {getattr(model.config, f)!r}"
+                for f in differ
+            )
+            + "; pass the same"
+        )
     model.load_state_dict(pre.state_dict())
     if console is not None:
-        console.print(f"starting from the weights of {init}" + (f" ({pre.load_note})" if pre.load_note else ""),
-                      highlight=False)
-
+        console.print(
+            f"starting from the weights of {init}" + (f" ({pre.load_note})" if pre.load_note else ""), highlight=False
+        )

@@ -25,8 +25,11 @@ class MetricsLogger:
         if resumed_step is not None and path.is_file():  # (0.3.x wrote NaN: json reads it)
             from ..files import write_text_atomic
 
-            keep = [x for x in path.read_text(encoding="utf-8").splitlines(keepends=True)
-                    if x.strip() and json.loads(x)["step"] <= resumed_step]
+            keep = [
+                x
+                for x in path.read_text(encoding="utf-8").splitlines(keepends=True)
+                if x.strip() and json.loads(x)["step"] <= resumed_step
+            ]
             write_text_atomic(path, "".join(keep))
         self.file = open(path, "a", encoding="utf-8")  # noqa: SIM115
         purge = None if resumed_step is None else resumed_step + 1

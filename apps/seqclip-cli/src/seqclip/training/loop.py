@@ -38,8 +38,14 @@ def train(cfg: TrainConfig, console: Console | None = None, distributed: DistCon
     r = setup(cfg, console or Console(), distributed or DistContext.single())
     try:
         with _progress(r) as progress:
-            task = progress.add_task("train", total=r.steps_per_epoch * cfg.epochs,
-                                     completed=r.state.global_step, epoch=r.state.epoch, loss=float("nan"), sps=0.0)
+            task = progress.add_task(
+                "train",
+                total=r.steps_per_epoch * cfg.epochs,
+                completed=r.state.global_step,
+                epoch=r.state.epoch,
+                loss=float("nan"),
+                sps=0.0,
+            )
             while r.state.epoch < cfg.epochs:
                 train_one_epoch(r, lambda **kw: progress.update(task, advance=1, **kw))
                 _check_losses(r)  # before validation and the epoch's checkpoint
@@ -64,9 +70,17 @@ def train(cfg: TrainConfig, console: Console | None = None, distributed: DistCon
 
 
 def _progress(r: Run) -> Progress:
-    return Progress(TextColumn("[bold]epoch {task.fields[epoch]}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                    TextColumn("loss {task.fields[loss]:.3f}"), TextColumn("{task.fields[sps]:.1f} samples/s"),
-                    TimeRemainingColumn(), console=r.console, disable=not r.dist.is_main, transient=False)
+    return Progress(
+        TextColumn("[bold]epoch {task.fields[epoch]}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TextColumn("loss {task.fields[loss]:.3f}"),
+        TextColumn("{task.fields[sps]:.1f} samples/s"),
+        TimeRemainingColumn(),
+        console=r.console,
+        disable=not r.dist.is_main,
+        transient=False,
+    )
 
 
 def _check_losses(r: Run) -> None:
@@ -79,8 +93,13 @@ def _check_losses(r: Run) -> None:
 def _checkpoint(r: Run) -> Path | None:
     if not r.dist.is_main:
         return None
-    trainer_state = {"optimizer": r.optimizer.state_dict(), "scheduler": r.scheduler.state_dict(),
-                     "scaler": r.scaler.state_dict(), "rng": rng_state(), "state": asdict(r.state)}
+    trainer_state = {
+        "optimizer": r.optimizer.state_dict(),
+        "scheduler": r.scheduler.state_dict(),
+        "scaler": r.scaler.state_dict(),
+        "rng": rng_state(),
+        "state": asdict(r.state),
+    }
     return save_checkpoint(r.run_dir, r.model, trainer_state, r.cfg.keep_last, training_card(r))
 
 
@@ -115,8 +134,9 @@ def train_one_epoch(r: Run, on_step) -> None:
             _check_losses(r)
             values = [{k: float(v) for k, v in w.items()} for w in window]  # the one host read of the losses
             mean = {k: float(np.mean([v[k] for v in values])) for k in values[0]}
-            r.logger.log(state.global_step, {**mean, "epoch": epoch, "lr": r.scheduler.get_last_lr()[0],
-                                                "samples_per_s": sps})
+            r.logger.log(
+                state.global_step, {**mean, "epoch": epoch, "lr": r.scheduler.get_last_lr()[0], "samples_per_s": sps}
+            )
             window, shown = [], values[-1]["loss_total"]
         on_step(loss=shown, sps=sps, epoch=epoch)
         if state.global_step % cfg.checkpoint_every == 0:
@@ -126,8 +146,10 @@ def train_one_epoch(r: Run, on_step) -> None:
             return
     if state.batch_in_epoch < r.batches_per_epoch:  # the data ended first (only streams without an index)
         if r.dist.is_main:
-            r.console.print(f"[yellow]epoch {epoch}: the data ended after {state.batch_in_epoch} of "
-                            f"{r.batches_per_epoch} micro-batches (--train-num-samples is larger than the shards)")
+            r.console.print(
+                f"[yellow]epoch {epoch}: the data ended after {state.batch_in_epoch} of "
+                f"{r.batches_per_epoch} micro-batches (--train-num-samples is larger than the shards)"
+            )
         state.batch_in_epoch = r.batches_per_epoch
 
 
@@ -146,8 +168,11 @@ def _lockstep(r: Run, batches):
         if keep == n:
             yield batch
             continue
-        per_row = (k for k, v in batch.items()
-                   if (torch.is_tensor(v) or isinstance(v, list)) and k not in ("captions_reversed", "reversed_sequence_ids"))
+        per_row = (
+            k
+            for k, v in batch.items()
+            if (torch.is_tensor(v) or isinstance(v, list)) and k not in ("captions_reversed", "reversed_sequence_ids")
+        )
         out = {**batch, **{k: batch[k][:keep] for k in per_row}}  # order negatives stay: extra negatives only
         out["skipped"] = batch["skipped"] + n - keep
         yield out if keep else {"skipped": out["skipped"]}
@@ -217,8 +242,9 @@ def _accumulate(r: Run, group: list[dict]) -> dict:
 def _backward(r: Run, out: dict) -> None:
     loss = out["loss_total"]
     if r.guard is None and not torch.isfinite(loss.detach()):  # fp16: checked here, at once
-        raise NonFiniteLoss(f"loss became {float(loss.detach())} at step {r.state.global_step + 1} "
-                            f"(epoch {r.state.epoch})")
+        raise NonFiniteLoss(
+            f"loss became {float(loss.detach())} at step {r.state.global_step + 1} (epoch {r.state.epoch})"
+        )
     with phase("backward"):
         r.scaler.scale(loss).backward()
 
@@ -246,20 +272,31 @@ def end_epoch(r: Run, console: Console) -> None:
     r.state.best_r1 = max(r1, r.state.best_r1 if r.state.best_r1 is not None else r1)
     if better:
         r.model.save_pretrained(r.run_dir / BEST, training=training_card(r, epoch))
-    best = (f"class accuracy {accuracy:.1f} % (best {r.state.best_accuracy:.1f}, which keeps best/)"
-            if accuracy is not None else f"(best {r.state.best_r1:.1f})")
-    console.print(f"epoch {epoch}: val loss {metrics['flat']['loss_total']:.3f}, "
-                  f"R@1 t2r {metrics['text_to_radar']['R@1']:.1f} r2t {metrics['radar_to_text']['R@1']:.1f} {best}")
-
+    best = (
+        f"class accuracy {accuracy:.1f} % (best {r.state.best_accuracy:.1f}, which keeps best/)"
+        if accuracy is not None
+        else f"(best {r.state.best_r1:.1f})"
+    )
+    console.print(
+        f"epoch {epoch}: val loss {metrics['flat']['loss_total']:.3f}, "
+        f"R@1 t2r {metrics['text_to_radar']['R@1']:.1f} r2t {metrics['radar_to_text']['R@1']:.1f} {best}"
+    )
 
 
 def final_test(r: Run) -> dict:
     """The run's summary; on rank 0 with ``eval_test``, test retrieval of ``best/`` (or of the last
     weights when no validation ran)."""
     cfg, state = r.cfg, r.state
-    summary = {"run": str(cfg.out), "steps": state.global_step, "epochs": state.epoch,
-               "best_val_r1": state.best_r1, "best_val_accuracy": state.best_accuracy, "skipped_clips": state.skipped, "excluded_clips": len(r.excluded),
-               "data": r.data.spec}
+    summary = {
+        "run": str(cfg.out),
+        "steps": state.global_step,
+        "epochs": state.epoch,
+        "best_val_r1": state.best_r1,
+        "best_val_accuracy": state.best_accuracy,
+        "skipped_clips": state.skipped,
+        "excluded_clips": len(r.excluded),
+        "data": r.data.spec,
+    }
     if state.skipped:
         r.console.print(f"[yellow]skipped {state.skipped} clip(s) that failed to load (--skip-bad)")
     if not (r.dist.is_main and cfg.eval_test):
@@ -270,9 +307,13 @@ def final_test(r: Run) -> dict:
         return summary
     best = r.run_dir / BEST
     model = SeqClip.from_pretrained(best, map_location=r.device).to(r.device) if best.is_dir() else r.model
-    summary.update(test=retrieval(Scorer(model, POOLED, cfg.batch_size), test_ds), test_clips=len(test_ds),
-                   test_model="best" if best.is_dir() else "latest")
+    summary.update(
+        test=retrieval(Scorer(model, POOLED, cfg.batch_size), test_ds),
+        test_clips=len(test_ds),
+        test_model="best" if best.is_dir() else "latest",
+    )
     if best.is_dir():
-        append_to_card(best, f"Test split ({len(test_ds)} clips, the final test of seqclip train, 95 % intervals)",
-                       summary["test"])
+        append_to_card(
+            best, f"Test split ({len(test_ds)} clips, the final test of seqclip train, 95 % intervals)", summary["test"]
+        )
     return summary

@@ -23,18 +23,24 @@ def param_groups(model: nn.Module, lr: float, weight_decay: float, text_lr_mult:
     out = []
     for (text, decay), params in groups.items():
         if params:
-            out.append({"params": params, "lr": lr * (text_lr_mult if text else 1.0),
-                        "weight_decay": weight_decay if decay else 0.0,
-                        "name": f"{'text' if text else 'radar'}_{'decay' if decay else 'no_decay'}"})
+            out.append(
+                {
+                    "params": params,
+                    "lr": lr * (text_lr_mult if text else 1.0),
+                    "weight_decay": weight_decay if decay else 0.0,
+                    "name": f"{'text' if text else 'radar'}_{'decay' if decay else 'no_decay'}",
+                }
+            )
     return out
 
 
 def warmup_cosine(warmup_steps: int, total_steps: int, min_ratio: float = 0.0):
     """Multiplier for ``LambdaLR``: linear warmup, then cosine to ``min_ratio``."""
+
     def fn(step: int) -> float:
         if step < warmup_steps:
             return (step + 1) / max(1, warmup_steps)
         progress = min(1.0, (step - warmup_steps) / max(1, total_steps - warmup_steps))
         return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
-    return fn
 
+    return fn

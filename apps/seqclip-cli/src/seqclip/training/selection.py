@@ -22,4 +22,3 @@ def label_classes(val_ds: RadarTextDataset | None) -> tuple | None:
         return None
     classes = tuple(dataset_classes(val_ds.location))
     return classes if len(classes) >= 2 and labels <= {c.name for c in classes} else None
-

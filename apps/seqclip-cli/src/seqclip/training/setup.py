@@ -57,8 +57,14 @@ def default_dataset(cfg: TrainConfig, console: Console) -> Path:
     with output_lock(target, wait=True):  # two runs at once: the second waits for the first's dataset
         if not (target / MANIFEST).is_file():
             console.print(f"generating the default synthetic dataset ({cfg.synth_clips} clips) into {target} (once)")
-            radar_synth.generate_dataset(target, cfg.synth_clips, seed=cfg.seed, workers=cfg.synth_workers,
-                                         max_frames=cfg.synth_max_frames, overwrite=target.exists())
+            radar_synth.generate_dataset(
+                target,
+                cfg.synth_clips,
+                seed=cfg.seed,
+                workers=cfg.synth_workers,
+                max_frames=cfg.synth_max_frames,
+                overwrite=target.exists(),
+            )
     return target
 
 
@@ -133,9 +139,12 @@ def setup(cfg: TrainConfig, console: Console, dist: DistContext) -> Run:
     device = dist.device if dist.initialized else resolve_device(cfg.device)
     # the device's defaults of what was left unset, recorded in config.toml as used
     recorded = read_config_toml(Path(cfg.out)) if cfg.resume else None  # what the resumed run trained
-    cfg = replace(cfg.text_layers_on(device.type, recorded), batch_size=cfg.batch_size or DEFAULT_BATCH[device.type],
-                  precision=cfg.precision or DEFAULT_PRECISION[device.type],
-                  compile=device.type == "cuda" if cfg.compile is None else cfg.compile)
+    cfg = replace(
+        cfg.text_layers_on(device.type, recorded),
+        batch_size=cfg.batch_size or DEFAULT_BATCH[device.type],
+        precision=cfg.precision or DEFAULT_PRECISION[device.type],
+        compile=device.type == "cuda" if cfg.compile is None else cfg.compile,
+    )
     if cfg.precision == "fp16" and device.type != "cuda":
         raise TrainingError("--precision fp16 needs CUDA (use bf16 on CPU)")
     if dist.is_main and (line := precision_note(device.type, cfg.precision)):
@@ -154,9 +163,11 @@ def setup(cfg: TrainConfig, console: Console, dist: DistContext) -> Run:
     val_ds = eval_split(cfg, data, "val", excluded)
     steps_per_epoch = train_data.samples_per_rank // cfg.batch_size // cfg.accum_steps
     if steps_per_epoch < 1:
-        raise TrainingError(f"{train_data.samples_per_rank * dist.world_size} training clips give no optimizer step of "
-                            f"{cfg.accum_steps} x {cfg.batch_size * dist.world_size} clips; lower --batch-size or "
-                            f"--accum-steps")
+        raise TrainingError(
+            f"{train_data.samples_per_rank * dist.world_size} training clips give no optimizer step of "
+            f"{cfg.accum_steps} x {cfg.batch_size * dist.world_size} clips; lower --batch-size or "
+            f"--accum-steps"
+        )
     model = SeqClip(model_cfg).to(device)
     if cfg.init and ckpt is None:  # a resumed run has its own weights
         start_from(model, cfg.init, console if dist.is_main else None)
@@ -170,18 +181,35 @@ def setup(cfg: TrainConfig, console: Console, dist: DistContext) -> Run:
         start_text_cache(model, cfg, data, excluded, console if dist.is_main else None)
     if cfg.data_on_device:  # captions tokenised once, as the views are decoded once
         model.cache_tokens()
-    optimizer = torch.optim.AdamW(param_groups(model, cfg.lr, cfg.weight_decay, cfg.text_lr_mult),
-                                  fused=True)  # one kernel for all parameters; skips a NaN step on the device
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine(cfg.warmup_steps, steps_per_epoch * cfg.epochs))
+    optimizer = torch.optim.AdamW(
+        param_groups(model, cfg.lr, cfg.weight_decay, cfg.text_lr_mult), fused=True
+    )  # one kernel for all parameters; skips a NaN step on the device
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, warmup_cosine(cfg.warmup_steps, steps_per_epoch * cfg.epochs)
+    )
     train_model, cuda_graphs = dist.wrap(model), False
     if cfg.compile:
         from .compiled import compile_step
 
         train_model, cuda_graphs = compile_step(model, train_model, cfg, device, dist.world_size, data)
-    r = Run(cfg, dist, device, console, data, excluded, train_data, val_ds, label_classes(val_ds), model, train_model,
-            optimizer,
-            scheduler, torch.amp.GradScaler(device.type, enabled=cfg.precision == "fp16"), TrainState(),
-            steps_per_epoch)
+    r = Run(
+        cfg,
+        dist,
+        device,
+        console,
+        data,
+        excluded,
+        train_data,
+        val_ds,
+        label_classes(val_ds),
+        model,
+        train_model,
+        optimizer,
+        scheduler,
+        torch.amp.GradScaler(device.type, enabled=cfg.precision == "fp16"),
+        TrainState(),
+        steps_per_epoch,
+    )
     r.guard, r.cuda_graphs = None if r.scaler.is_enabled() else NonFiniteGuard(device), cuda_graphs
     if ckpt is not None:
         _restore(r, ckpt)
@@ -226,11 +254,16 @@ def _check_data(cfg: TrainConfig, data: DataLocation, console: Console) -> list[
     records = read_manifest(data.root)
     bad = check_headers(data.root, records, workers=min(8, os.cpu_count() or 1))
     if bad and not cfg.skip_bad:
-        raise TrainingError(f"{len(bad)} of {len(records)} clips in {data.spec} cannot be used (fix them, or leave "
-                            f"them out with --skip-bad):\n{format_problems([p for _, p in bad])}")
+        raise TrainingError(
+            f"{len(bad)} of {len(records)} clips in {data.spec} cannot be used (fix them, or leave "
+            f"them out with --skip-bad):\n{format_problems([p for _, p in bad])}"
+        )
     if bad:
-        console.print(f"[yellow]--skip-bad: leaving out {len(bad)} of {len(records)} clips:[/]\n"
-                      f"{format_problems([p for _, p in bad])}", highlight=False)
+        console.print(
+            f"[yellow]--skip-bad: leaving out {len(bad)} of {len(records)} clips:[/]\n"
+            f"{format_problems([p for _, p in bad])}",
+            highlight=False,
+        )
     return [r.id for r, _ in bad]
 
 
@@ -240,14 +273,16 @@ def _warn_cut_captions(model: SeqClip, data: DataLocation, console: Console) -> 
 
     from radar_text_data import read_manifest
 
-    note = cut_captions_note(model.tokenizer, record_texts(read_manifest(data.root)), model.config.max_text_length,
-                             data.spec)
+    note = cut_captions_note(
+        model.tokenizer, record_texts(read_manifest(data.root)), model.config.max_text_length, data.spec
+    )
     if note:
         console.print(f"[yellow]warning:[/] {escape(note)}", highlight=False)
 
 
-def _train_data(cfg: TrainConfig, data: DataLocation, dist: DistContext, device: torch.device,
-                excluded: list[str]) -> TrainData:
+def _train_data(
+    cfg: TrainConfig, data: DataLocation, dist: DistContext, device: torch.device, excluded: list[str]
+) -> TrainData:
     """The training split: map-style for a directory, streamed for shards (``--workers`` loader
     processes, persistent; pinned batches on CUDA)."""
     workers = default_workers(int(os.environ.get("LOCAL_WORLD_SIZE", "1"))) if cfg.workers is None else cfg.workers
@@ -257,24 +292,48 @@ def _train_data(cfg: TrainConfig, data: DataLocation, dist: DistContext, device:
             raise TrainingError("--data-on-device needs a dataset directory (shards are streamed)")
         if cfg.twin_batches:
             raise TrainingError("--twin-batches needs a dataset directory (shards are streamed in shuffled order)")
-        stream = ShardStream(data, "train", cfg.clip_length, cfg.seed, dist.rank, dist.world_size, workers,
-                             cfg.skip_bad, cfg.positives, cfg.order_negatives)
+        stream = ShardStream(
+            data,
+            "train",
+            cfg.clip_length,
+            cfg.seed,
+            dist.rank,
+            dist.world_size,
+            workers,
+            cfg.skip_bad,
+            cfg.positives,
+            cfg.order_negatives,
+        )
         per_rank = stream.samples_per_rank()
         if per_rank is None:
             if cfg.train_num_samples is None:
                 raise TrainingError(f"--data {data.spec}: shards without an index.json need --train-num-samples")
             per_rank = cfg.train_num_samples // dist.world_size
         return TrainData.streamed(stream, cfg.batch_size, per_rank, workers, pin)
-    ds = RadarTextDataset(data, "train", cfg.clip_length, train=True, seed=cfg.seed, skip_bad=cfg.skip_bad,
-                          exclude=excluded, positives=cfg.positives, order_negatives=cfg.order_negatives,
-                          decoded_cache=cfg.decoded_cache)
-    sampler = EpochSampler(len(ds), cfg.seed, twins=twin_pairs(ds.records) if cfg.twin_batches else (),
-                           batch=cfg.batch_size * dist.world_size)
+    ds = RadarTextDataset(
+        data,
+        "train",
+        cfg.clip_length,
+        train=True,
+        seed=cfg.seed,
+        skip_bad=cfg.skip_bad,
+        exclude=excluded,
+        positives=cfg.positives,
+        order_negatives=cfg.order_negatives,
+        decoded_cache=cfg.decoded_cache,
+    )
+    sampler = EpochSampler(
+        len(ds),
+        cfg.seed,
+        twins=twin_pairs(ds.records) if cfg.twin_batches else (),
+        batch=cfg.batch_size * dist.world_size,
+    )
     if cfg.data_on_device:
         from .device_data import DeviceData
 
-        return DeviceData(ds, sampler, lambda order: order[dist.rank::dist.world_size], cfg.batch_size,
-                          dist.world_size, device)
+        return DeviceData(
+            ds, sampler, lambda order: order[dist.rank :: dist.world_size], cfg.batch_size, dist.world_size, device
+        )
     return TrainData.mapped(ds, sampler, dist.shard(sampler), cfg.batch_size, dist.world_size, workers, pin)
 
 
@@ -282,8 +341,15 @@ def eval_split(cfg: TrainConfig, data: DataLocation, split: str, excluded: list[
     """``split`` (val or test) for evaluation; None for shards without an index (no split is known)."""
     if data.kind == "shards" and not data.indexed:
         return None
-    return RadarTextDataset(data, split, cfg.clip_length, train=False, skip_bad=cfg.skip_bad, exclude=excluded,
-                            decoded_cache=cfg.decoded_cache)
+    return RadarTextDataset(
+        data,
+        split,
+        cfg.clip_length,
+        train=False,
+        skip_bad=cfg.skip_bad,
+        exclude=excluded,
+        decoded_cache=cfg.decoded_cache,
+    )
 
 
 def _restore(r: Run, ckpt: Path) -> None:
@@ -296,4 +362,3 @@ def _restore(r: Run, ckpt: Path) -> None:
     r.state = TrainState.from_dict(saved["state"])
     r.last_ckpt = ckpt
     r.console.print(f"resumed from {ckpt} (epoch {r.state.epoch}, step {r.state.global_step})")
-

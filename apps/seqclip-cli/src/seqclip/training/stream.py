@@ -42,9 +42,21 @@ class ShardStream(IterableDataset):
     as None with ``skip_bad``. ``set_epoch(epoch, start)`` (shared with persistent workers): the
     epoch, and how many of this rank's samples were already used (resume)."""
 
-    def __init__(self, location: DataLocation, split: str, length: int, seed: int, rank: int = 0, world: int = 1,
-                 workers: int = 0, skip_bad: bool = False, positives: str = "same_clip", order_negatives: bool = False,
-                 shuffle: bool = True, buffer: int = DEFAULT_SHUFFLE_BUFFER) -> None:
+    def __init__(
+        self,
+        location: DataLocation,
+        split: str,
+        length: int,
+        seed: int,
+        rank: int = 0,
+        world: int = 1,
+        workers: int = 0,
+        skip_bad: bool = False,
+        positives: str = "same_clip",
+        order_negatives: bool = False,
+        shuffle: bool = True,
+        buffer: int = DEFAULT_SHUFFLE_BUFFER,
+    ) -> None:
         self.shards, self.split = location.shards(split), split
         if not self.shards:
             raise ValueError(f"{location.spec}: no shards of split {split!r}")
@@ -73,8 +85,16 @@ class ShardStream(IterableDataset):
         # without counts the workers are assumed to take turns to the end (exact until one runs dry)
         sizes = worker_sizes(self.total, slot) if self.total is not None else [start + 1] * slot.workers
         skip = worker_skip(start, sizes, slot.worker)
-        for raw in stream_slot(self.shards, self.split, slot, seed=self.seed, epoch=epoch, shuffle=self.shuffle,
-                               buffer=self.buffer, skip=skip):
+        for raw in stream_slot(
+            self.shards,
+            self.split,
+            slot,
+            seed=self.seed,
+            epoch=epoch,
+            shuffle=self.shuffle,
+            buffer=self.buffer,
+            skip=skip,
+        ):
             try:
                 arrays = decode_clip(raw.npz, f"{raw.where}.npz")
             except BadClipError as err:
@@ -110,20 +130,44 @@ class TrainData:
     pin: bool = False
 
     @classmethod
-    def streamed(cls, stream: ShardStream, batch_size: int, samples_per_rank: int, workers: int, pin: bool) -> TrainData:
+    def streamed(
+        cls, stream: ShardStream, batch_size: int, samples_per_rank: int, workers: int, pin: bool
+    ) -> TrainData:
         """Items come one by one from the workers (taking turns, so the order is reproducible) and
         are batched here."""
-        loader = DataLoader(stream, batch_size=None, num_workers=workers, collate_fn=_as_numpy,
-                            persistent_workers=workers > 0, generator=_own_generator())
+        loader = DataLoader(
+            stream,
+            batch_size=None,
+            num_workers=workers,
+            collate_fn=_as_numpy,
+            persistent_workers=workers > 0,
+            generator=_own_generator(),
+        )
         return cls(stream, loader, batch_size, samples_per_rank, pin=pin)
 
     @classmethod
-    def mapped(cls, ds: RadarTextDataset, sampler: EpochSampler, rank_sampler, batch_size: int, world_size: int,
-               workers: int, pin: bool) -> TrainData:
+    def mapped(
+        cls,
+        ds: RadarTextDataset,
+        sampler: EpochSampler,
+        rank_sampler,
+        batch_size: int,
+        world_size: int,
+        workers: int,
+        pin: bool,
+    ) -> TrainData:
         """``rank_sampler``: this rank's share of ``sampler`` (the sampler itself on one process)."""
-        loader = DataLoader(LoaderView(ds), batch_size=batch_size, sampler=rank_sampler, collate_fn=collate,
-                            num_workers=workers,
-                            drop_last=True, pin_memory=pin, persistent_workers=workers > 0, generator=_own_generator())
+        loader = DataLoader(
+            LoaderView(ds),
+            batch_size=batch_size,
+            sampler=rank_sampler,
+            collate_fn=collate,
+            num_workers=workers,
+            drop_last=True,
+            pin_memory=pin,
+            persistent_workers=workers > 0,
+            generator=_own_generator(),
+        )
         return cls(ds, loader, batch_size, len(ds) // world_size, sampler, batch_size * world_size, pin)
 
     def batches(self, epoch: int, batch_position: int) -> Iterator[dict]:
@@ -138,8 +182,11 @@ def _batched(items: Iterator, size: int, pin: bool) -> Iterator[dict]:
     """Collate consecutive items into batches of ``size`` (a partial last batch is dropped)."""
     buf = []
     for item in items:
-        buf.append(None if item is None else {k: torch.from_numpy(v) if isinstance(v, np.ndarray) else v
-                                              for k, v in item.items()})
+        buf.append(
+            None
+            if item is None
+            else {k: torch.from_numpy(v) if isinstance(v, np.ndarray) else v for k, v in item.items()}
+        )
         if len(buf) == size:
             batch = collate(buf)
             buf = []

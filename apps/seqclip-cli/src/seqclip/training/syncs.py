@@ -15,10 +15,25 @@ from torch.utils._python_dispatch import TorchDispatchMode
 __all__ = ["HostSyncs", "SYNCING_OPS"]
 
 _aten = torch.ops.aten
-SYNCING_OPS = {_aten._local_scalar_dense.default, _aten.nonzero.default, _aten.masked_select.default,
-               _aten._unique2.default, _aten.unique_consecutive.default, _aten.unique_dim.default}
-WATCHED = ("seqclip", "radar_encoder", "clip_losses", "seq_similarity", "radar_text_data", "radar_views",
-           "torch/optim", "timm", "transformers")
+SYNCING_OPS = {
+    _aten._local_scalar_dense.default,
+    _aten.nonzero.default,
+    _aten.masked_select.default,
+    _aten._unique2.default,
+    _aten.unique_consecutive.default,
+    _aten.unique_dim.default,
+}
+WATCHED = (
+    "seqclip",
+    "radar_encoder",
+    "clip_losses",
+    "seq_similarity",
+    "radar_text_data",
+    "radar_views",
+    "torch/optim",
+    "timm",
+    "transformers",
+)
 
 
 class HostSyncs(TorchDispatchMode):
@@ -35,9 +50,13 @@ class HostSyncs(TorchDispatchMode):
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         if _syncs(func, args, kwargs or {}):
-            frames = [f"{_short(f.filename)}:{f.lineno} {f.name}" for f in traceback.extract_stack()[:-1]
-                      if any(w in f.filename for w in WATCHED) and "_python_dispatch" not in f.filename
-                      and not f.filename.endswith("training/syncs.py")]
+            frames = [
+                f"{_short(f.filename)}:{f.lineno} {f.name}"
+                for f in traceback.extract_stack()[:-1]
+                if any(w in f.filename for w in WATCHED)
+                and "_python_dispatch" not in f.filename
+                and not f.filename.endswith("training/syncs.py")
+            ]
             self.where[" <- ".join(reversed(frames[-3:])) or f"(torch) {func}"] += 1
         return func(*args, **(kwargs or {}))
 

@@ -19,8 +19,9 @@ __all__ = ["start_text_cache", "FILL_BATCH"]
 FILL_BATCH = 64  # captions per forward while the cache is filled
 
 
-def start_text_cache(model: SeqClip, cfg: TrainConfig, data: DataLocation, excluded: list[str],
-                     console: Console | None) -> None:
+def start_text_cache(
+    model: SeqClip, cfg: TrainConfig, data: DataLocation, excluded: list[str], console: Console | None
+) -> None:
     """Cache the frozen part's output (nothing to cache when every text layer trains). For a dataset
     directory, every training caption (and order-reversed caption) is computed before the first
     step, shortest first, while the bound allows: steps run at the cached speed from the first, and
@@ -39,8 +40,11 @@ def start_text_cache(model: SeqClip, cfg: TrainConfig, data: DataLocation, exclu
     start = time.perf_counter()
     held = model.fill_text_cache(texts, FILL_BATCH)
     if console is not None:
-        console.print(f"text cache: {held:,} of {len(set(texts)):,} training captions computed in "
-                      f"{time.perf_counter() - start:.0f} s ({model.text_cache.bytes / 2**20:,.0f} MiB)", highlight=False)
+        console.print(
+            f"text cache: {held:,} of {len(set(texts)):,} training captions computed in "
+            f"{time.perf_counter() - start:.0f} s ({model.text_cache.bytes / 2**20:,.0f} MiB)",
+            highlight=False,
+        )
 
 
 def _cache_line(model: SeqClip, bound_mb: int) -> str:
@@ -48,5 +52,7 @@ def _cache_line(model: SeqClip, bound_mb: int) -> str:
     depth, layers = model.frozen_text_depth(), len(text_layers(model.text_encoder))
     part = "text encoder's" if depth == layers else f"text embeddings' and {depth} lower layers'"
     per_token = model.text_encoder.config.hidden_size * 4 + 1  # float32 hidden state and a mask byte
-    return (f"text: {layers - depth} of {layers} layers train; each caption's {part} output is computed once and "
-            f"cached, at most {bound_mb:,} MiB (about {bound_mb * 2**20 // (per_token * 32):,} captions of 32 tokens)")
+    return (
+        f"text: {layers - depth} of {layers} layers train; each caption's {part} output is computed once and "
+        f"cached, at most {bound_mb:,} MiB (about {bound_mb * 2**20 // (per_token * 32):,} captions of 32 tokens)"
+    )
