@@ -1,4 +1,4 @@
-"""The whole-step compilation (``seqclip train --compile``, issue 30): the time to compile, the
+"""The whole-step compilation (``seqclip train --compile``): the time to compile, the
 compiled step against eager (losses and gradients of one batch), and milliseconds per optimizer step
 either way, on the machine's device (CUDA: bf16 autocast and CUDA graphs; CPU: inductor's C++ backend).
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The CUDA checks, prepared to run in one go on a lent GPU machine (no network there), most important
+# The CUDA checks, prepared to run in one go on a GPU machine (no network there), most important
 # first, each under its own timeout (8 minutes in all at most, the set-up aside), one log:
 #   CUDA training with the defaults (bf16, compiled) and fp16, then the bench scripts on the GPU.
 # Needs, carried beside the tree: .whl/ (pysdtw, tomli-w wheels) and .bench_text/ (MiniLM's

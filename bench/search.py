@@ -1,4 +1,4 @@
-"""Search at scale and search that knows order (issue 32).
+"""Search at scale and search that knows order.
 
     uv run python bench/search.py                       # (a): 1,000,000 vectors, 2 threads
     BENCH_SIZES=100000 uv run python bench/search.py    # a smaller (a)

@@ -5,7 +5,7 @@ the workspace (or of torch / timm / transformers) that asked for it.
 
     uv run python bench/step_syncs.py                 # CPU; on a CUDA machine it runs on the card
 
-A step with none of them can run ahead of the device and be captured as a CUDA graph (issue 30).
+A step with none of them can run ahead of the device and be captured as a CUDA graph.
 The first step runs unobserved (one-off set-up); the second is counted.
 """
 

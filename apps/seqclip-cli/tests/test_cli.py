@@ -46,6 +46,59 @@ def test_cli_user_errors_are_one_line_exit_2(tmp_path):
     assert result.exit_code == 1 and "c001.npz" in result.output
 
 
+def test_a_bug_keeps_its_traceback_while_a_libraries_input_error_is_one_line(tmp_path, monkeypatch):
+    import radar_text_data
+    from radar_text_data.errors import DataError
+
+    data = make_dataset(tmp_path / "d")
+
+    def broken(location):
+        raise ValueError("an internal inconsistency")  # a plain ValueError: a bug, not the user's input
+
+    monkeypatch.setattr(radar_text_data, "check_dataset", broken)
+    result = CliRunner().invoke(app, ["data", "check", str(data)])
+    assert result.exit_code == 1 and isinstance(result.exception, ValueError)
+    assert not isinstance(result.exception, DataError) and "error:" not in result.output
+
+    def refused(location):
+        raise DataError(f"{location.spec}: manifest.jsonl:3: bad field")
+
+    monkeypatch.setattr(radar_text_data, "check_dataset", refused)
+    result = CliRunner().invoke(app, ["data", "check", str(data)])
+    assert result.exit_code == 2 and "bad field" in one_line(result)
+
+
+def test_the_entry_point_says_how_to_report_a_bug(monkeypatch, capsys):
+    import seqclip.cli as cli
+
+    def crash():
+        raise KeyError("internal")
+
+    monkeypatch.setattr(cli, "app", crash)
+    with pytest.raises(KeyError):
+        cli.main()
+    assert cli.BUG_REPORT in capsys.readouterr().err.replace("\n", " ")
+
+
+def test_every_library_input_error_is_a_user_error_and_none_is_imported_for_it():
+    from radar_synth.errors import SynthError
+    from radar_text_data.errors import DataError
+    from radar_views.errors import RadarViewsError
+    from seqclip.cli.common import user_error_types
+    from seqclip.errors import CheckpointError, FieldError, UserError
+
+    found = user_error_types()
+    for family in (UserError, FieldError, CheckpointError, DataError, RadarViewsError, SynthError):
+        assert issubclass(family, ValueError) and issubclass(family, found)
+    assert not issubclass(ValueError, found) and not issubclass(KeyError, found)
+    code = (
+        "import sys; from seqclip.cli.common import user_error_types; user_error_types(); "
+        "sys.exit(1 if {'radar_views', 'numpy'} & set(sys.modules) else 0)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
 def test_importing_the_cli_loads_no_heavy_library():
     code = (
         "import sys, seqclip.cli; heavy = [m for m in ('torch', 'timm', 'transformers', 'numpy') "

@@ -1,5 +1,5 @@
 """training/compiled.py and ``SeqClip.static_shapes``: padded shapes leave the losses as they were, and
-the compiled step (inductor on the CPU) matches eager in losses and gradients (issue 30)."""
+the compiled step (inductor on the CPU) matches eager in losses and gradients."""
 
 import time
 

@@ -63,22 +63,6 @@ def test_a_toml_file_with_old_values_loads_and_the_warning_names_the_file(tmp_pa
     assert (cfg.similarity, cfg.positives, cfg.loss) == ("pooled", "same_activities", "infonce")
 
 
-@pytest.mark.parametrize(
-    "args, note",
-    [
-        (["train", "--similarity", "clip", "--positives", "clip"], "--similarity clip is now called pooled"),
-        (["train", "--loss", "clip"], "--loss clip is now called infonce"),
-        (["eval", "--task", "hard_negatives", "--similarity", "clip"], "--task hard_negatives is now called twins"),
-        (["eval", "--similarity", "combined"], "--similarity combined is now called total"),
-    ],
-)
-def test_old_option_values_on_the_command_line_work_with_a_note(tmp_path, args, note):
-    where = ["--data", str(tmp_path / "missing")] + (["--checkpoint", str(tmp_path)] if args[0] == "eval" else [])
-    result = CliRunner().invoke(app, [*args, *where])
-    assert note in result.output and "data directory or shards not found" in result.output
-    assert result.exit_code == 2
-
-
 def test_an_unknown_option_value_is_refused_with_the_choices():
     result = CliRunner().invoke(app, ["train", "--similarity", "dtw"])
     assert result.exit_code == 2 and "'dtw' is not one of pooled | global" in " ".join(result.output.split())

@@ -5,10 +5,12 @@ import json
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from seqclip_fixtures import make_dataset
 
 from seqclip import SeqClip, SeqClipConfig
-from seqclip.evaluation.figures import clip_figure, run_figures
+from seqclip.evaluation.figures import TITLE_WIDTH, clip_figure, run_figures, views_title
 from seqclip.plots import plot_confusion, plot_curves
 
 
@@ -49,3 +51,13 @@ def test_clip_figure_finds_the_clip_in_any_split(tmp_path):
     assert _png(clip_figure(data, ids[-1], tmp_path / "clip.png"))
     with pytest.raises(ValueError, match="no clip 'nope'"):
         clip_figure(data, "nope", tmp_path / "no.png")
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.lists(st.text("ab,;.", min_size=1, max_size=20), min_size=1, max_size=60), min_size=1, max_size=4))
+def test_a_clip_figures_title_wraps_every_caption_and_loses_no_word(words):
+    captions = [" ".join(w) for w in words]
+    title = views_title("clip_1", "test", captions)
+    lines = title.split("\n")
+    assert lines[0] == "clip_1 (test)" and all(len(line) <= TITLE_WIDTH for line in lines[1:])
+    assert " ".join(lines[1:]).split() == " ".join(captions).split()

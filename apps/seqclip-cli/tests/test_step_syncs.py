@@ -1,6 +1,6 @@
 """A training step never makes the host wait for the device: ``device_step`` (the step after
 ``SeqClip.prepare``) under ``training.syncs.HostSyncs`` flags no tensor read, value-sized output or
-copy to the host, for every recipe the loop runs (issue 30)."""
+copy to the host, for every recipe the loop runs."""
 
 import pytest
 import torch

@@ -178,24 +178,14 @@ def test_order_negatives_through_the_modules_equal_the_functional_loss():
     assert abs(float(SigLipLoss()(r, t, 10.0, -10.0, negative_logits=r @ neg.T * 10.0)) - want) < 1e-12
 
 
-def test_the_kind_named_clip_before_0_3_is_still_infonce():
-    r, t = feats(4)
-    with pytest.warns(FutureWarning, match="infonce"):
-        old = loss_from_logits(14.0 * r @ t.T, "clip")
-    assert torch.equal(old, loss_from_logits(14.0 * r @ t.T, "infonce"))
-
-
-def test_the_name_sequence_loss_before_0_4_is_still_the_loss_of_a_logit_matrix():
+def test_old_names_are_gone():
     import clip_losses
-    import clip_losses.functional as functional
 
     r, t = feats(4)
-    for module in (clip_losses, functional):
-        with pytest.warns(FutureWarning, match="sequence_loss is now loss_from_logits"):
-            old = module.sequence_loss
-        assert old is loss_from_logits
-    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
-        clip_losses.nothing  # noqa: B018
+    with pytest.raises(ValueError, match="kind must be 'infonce' or 'siglip'"):
+        loss_from_logits(14.0 * r @ t.T, "clip")
+    with pytest.raises(AttributeError):
+        clip_losses.sequence_loss  # noqa: B018
 
 
 @pytest.mark.parametrize("kind", ["infonce", "siglip"])

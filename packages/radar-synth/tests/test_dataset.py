@@ -16,6 +16,7 @@ from radar_synth import (
 )
 from radar_synth.clip import write_raw_capture
 from radar_synth.defaults import NAMED_FAMILIES, WORDING_FAMILIES
+from radar_synth.errors import SynthError
 from radar_synth.motion import plan_clip
 from radar_text_data import MAX_FRAMES, read_manifest
 from radar_views import RadarConfig, read_dca1000
@@ -306,11 +307,8 @@ def test_unseen_activities_are_never_planned(seed, unseen):
         assert not {s.activity for p in pair for s in p.segments} & unseen
 
 
-def test_the_keyword_exclude_before_0_7_1_still_plans_the_same_clip():
-    with pytest.warns(FutureWarning, match=r"plan_clip\(exclude=...\) is now unseen=..."):
-        old = plan_clip(np.random.default_rng(5), 50.0, exclude=frozenset({"walk", "kick"}))
-    assert old == plan_clip(np.random.default_rng(5), 50.0, unseen=frozenset({"walk", "kick"}))
-    with pytest.raises(ValueError, match="stand cannot be unseen"):
+def test_stand_cannot_be_unseen():
+    with pytest.raises(SynthError, match="stand cannot be unseen"):
         plan_clip(np.random.default_rng(5), 50.0, unseen=frozenset({"stand"}))
 
 

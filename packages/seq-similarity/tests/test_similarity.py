@@ -195,26 +195,6 @@ def test_the_chunk_budget_follows_free_cuda_memory(monkeypatch):
     assert chunk_elements(torch.device("cuda")) == DEFAULT_CHUNK_ELEMENTS
 
 
-def test_the_similarity_keyword_before_0_3_still_builds_the_same_module():
-    with pytest.warns(FutureWarning, match="similarity="):
-        old = SequenceSimilarity(embed_dim=16, similarity_type="temporal", num_heads=4)
-    new = SequenceSimilarity(embed_dim=16, similarity="temporal", num_heads=4)
-    with pytest.warns(FutureWarning, match="similarity_type is now similarity"):
-        assert old.similarity == new.similarity == old.similarity_type == "temporal"
-    assert old.state_dict().keys() == new.state_dict().keys()
-
-
-def test_the_names_before_0_3_are_read_with_one_warning_each():
-    import seq_similarity
-    import seq_similarity.similarity as module
-
-    for where in (seq_similarity, module):
-        with pytest.warns(FutureWarning, match="SIMILARITY_TYPES is now SIMILARITIES"):
-            assert where.SIMILARITY_TYPES == seq_similarity.SIMILARITIES
-    with pytest.warns(FutureWarning, match="SequenceSimilarity.similarity_type is now similarity"):
-        assert SequenceSimilarity(embed_dim=16, similarity="global", num_heads=4).similarity_type == "global"
-
-
 def test_the_names_import_without_torch():
     import subprocess
     import sys

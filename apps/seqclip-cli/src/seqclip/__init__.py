@@ -9,7 +9,6 @@ are imported on first use, so ``import seqclip`` (and the CLI's ``--help``) does
 
 from importlib.metadata import version
 
-from . import _deprecations
 from ._lazy import lazy_exports
 
 __all__ = [
@@ -41,4 +40,3 @@ _WHERE = {
     "Scorer": "evaluation.scorer",
 }
 __getattr__, __dir__ = lazy_exports(__name__, _WHERE)
-_deprecations.install_module_aliases()

@@ -14,11 +14,12 @@ from typing import Any, Literal, get_args
 
 from radar_synth.defaults import MIN_FRAMES  # standard library only
 from radar_text_data.contract import MAX_FRAMES, check_clip_length  # standard library only
+from radar_text_data.errors import DataError  # standard library only
 from seq_similarity.names import SIMILARITIES as SEQUENCE_SIMILARITIES  # standard library only
 
-from ._deprecations import RENAMED_CONFIG_FIELDS, renamed_value
 from .config_types import check_types
-from .errors import FieldError, TrainingError
+from .errors import FieldError, TrainingError, UserError
+from .legacy import RENAMED_CONFIG_FIELDS, renamed_value
 
 __all__ = [
     "SeqClipConfig",
@@ -80,11 +81,6 @@ DEFAULT_PRECISION = {"cpu": "fp32", "cuda": "bf16"}  # when --precision is not g
 # frozen and cached, chosen at an equal wall-time budget on validation (bench/cpu_recipes.py)
 DEFAULT_TEXT_LAYERS: dict[str, int | Literal["all"]] = {"cpu": 0, "cuda": "all"}
 ALL_LAYERS = "all"
-
-
-def _rename_values(obj: Any, where: str) -> None:
-    for f in fields(obj):
-        setattr(obj, f.name, renamed_value(f.name, getattr(obj, f.name), where))
 
 
 def flag(name: str) -> str:
@@ -152,11 +148,10 @@ class SeqClipConfig:
     clip_length: int = 256  # frames per clip the model was trained on (eval crops to it)
 
     def __post_init__(self) -> None:
-        _rename_values(self, "SeqClipConfig.")
         try:
             check_types(self)
         except TypeError as err:
-            raise ValueError(f"SeqClipConfig.{err}") from None
+            raise UserError(f"SeqClipConfig.{err}") from None
         self.encoder_config()  # validates the preset and overrides
 
     @property
@@ -175,16 +170,17 @@ class SeqClipConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SeqClipConfig:
         """From ``to_dict`` output; config.json files of older seqclip-cli versions are read too (0.1.x
-        field names and values renamed since, as ``_deprecations`` lists them, with a warning)."""
+        field names and values renamed since, as ``legacy`` lists them, with a warning)."""
         data = {"max_text_length": LEGACY_MAX_TEXT_LENGTH, "seq_hard_negatives": 0, **data}  # fields added later
         if any(old in data for old in RENAMED_CONFIG_FIELDS):  # 0.1.x
             use_seq = data.pop("use_sequence_similarity", True)
             data.update({new: data.pop(old) for old, new in RENAMED_CONFIG_FIELDS.items() if old in data})
             data["similarity"] = data.get("similarity", cls.similarity) if use_seq else POOLED
+        data = {k: renamed_value(k, v) for k, v in data.items()}
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise ValueError(f"unknown SeqClipConfig fields {unknown}")
+            raise UserError(f"unknown SeqClipConfig fields {unknown}")
         return cls(**data)
 
 
@@ -265,7 +261,6 @@ class TrainConfig:
     overwrite: bool = False  # move an existing run aside and start afresh (not saved in config.toml)
 
     def __post_init__(self) -> None:
-        _rename_values(self, "")
         try:
             check_types(self)
         except TypeError as err:
@@ -277,7 +272,7 @@ class TrainConfig:
                 raise FieldError(name, problem)
         try:
             check_clip_length(self.clip_length)
-        except ValueError as err:
+        except DataError as err:
             raise FieldError("clip_length", str(err)) from None
         from radar_encoder.config import PRESETS  # standard library only
 

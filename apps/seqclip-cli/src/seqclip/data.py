@@ -23,6 +23,7 @@ from radar_text_data.source import DataLocation, open_split, resolve_data
 from radar_views import VIEW_NAMES, crop_or_pad
 
 from .config import POSITIVES
+from .errors import UserError
 
 __all__ = [
     "RadarTextDataset",
@@ -141,10 +142,10 @@ class RadarTextDataset(Dataset):
         self.location = location = data if isinstance(data, DataLocation) else resolve_data(data)
         self.source = open_split(location, split, exclude, decoded_cache)
         if not len(self.source):
-            raise ValueError(f"{location.spec}: no usable clips in split {split!r}")
+            raise UserError(f"{location.spec}: no usable clips in split {split!r}")
         check_clip_length(length)
         if positives not in POSITIVES:
-            raise ValueError(f"positives must be one of {POSITIVES}, got {positives!r}")
+            raise UserError(f"positives must be one of {POSITIVES}, got {positives!r}")
         self.split, self.length, self.train, self.seed, self.skip_bad = split, length, train, seed, skip_bad
         self.positives, self.order_negatives = positives, order_negatives
         self.indices = list(range(len(self.source)))  # source indices this dataset (or subset) holds

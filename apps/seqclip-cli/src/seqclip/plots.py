@@ -12,7 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from ._deprecations import metric  # noqa: E402
+from .legacy import metric  # noqa: E402
 
 _ABSENT = object()  # a metric a line does not hold
 

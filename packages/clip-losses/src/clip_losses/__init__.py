@@ -3,7 +3,6 @@ multi-positive batches and cross-device negatives with OpenCLIP semantics."""
 
 from importlib.metadata import version
 
-from ._deprecations import renamed_function
 from .distributed import gather_features, gather_no_grad, world
 from .functional import (
     ABSENT,
@@ -40,7 +39,3 @@ __all__ = [
     "with_negatives",
 ]
 __version__ = version("clip-losses")
-
-
-def __getattr__(name: str):  # old function names (``_deprecations.RENAMED_FUNCTIONS``)
-    return renamed_function(__name__, name, globals())

@@ -11,7 +11,6 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ._deprecations import renamed_function, renamed_value
 from .targets import positive_mask, sigmoid_labels, softmax_targets
 
 __all__ = [
@@ -122,10 +121,9 @@ def loss_from_logits(
     present: Tensor | None = None,
 ) -> Tensor:
     """The same objectives on a given square logit matrix ``[B, B]`` (a pooled one, or a sequence
-    similarity's; ``sequence_loss``, its name before 0.4, still works, with a warning).
+    similarity's).
 
-    ``kind="infonce"``: CLIP's symmetric cross-entropy over rows and columns (``"clip"``, its
-    name before 0.3, is read with a warning: ``_deprecations``). ``kind="siglip"``: sigmoid
+    ``kind="infonce"``: CLIP's symmetric cross-entropy over rows and columns. ``kind="siglip"``: sigmoid
     loss, with ``logit_bias`` added first. ``negative_logits [B, m]``: extra negatives of the radar
     rows only (radar->text direction; never positives, never queries). ``present [B, B]`` (bool):
     the entries that were computed (a sparse matrix: hard negatives); the others are neither positives
@@ -143,7 +141,6 @@ def loss_from_logits(
             raise ValueError(f"present must have the logits' shape {tuple(logits.shape)}, got {tuple(present.shape)}")
         mask = mask & present
         logits = logits.masked_fill(~present, ABSENT)
-    kind = renamed_value("loss_from_logits", "kind", kind)
     if kind == "infonce":
         logits_r, mask_r = with_negatives(logits, mask, negative_logits)
         return clip_loss_from_logits(logits_r, logits.T, mask_r, mask.T)
@@ -153,7 +150,3 @@ def loss_from_logits(
             logits = logits + _f32(torch.as_tensor(logit_bias, device=logits.device))
         return siglip_loss_from_logits(logits, mask)
     raise ValueError(f"kind must be 'infonce' or 'siglip', got {kind!r}")
-
-
-def __getattr__(name: str):  # old function names (``_deprecations.RENAMED_FUNCTIONS``)
-    return renamed_function(__name__, name, globals())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
-from ._deprecations import OLD_VIEW_KEYS, renamed_views
+from .legacy import OLD_VIEW_KEYS, renamed_views
 
 __all__ = ["RadarEncoderConfig", "PRESETS", "VIEW_KEYS", "OLD_VIEW_KEYS", "FUSIONS", "resolve_views", "register_preset"]
 

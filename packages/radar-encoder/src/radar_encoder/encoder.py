@@ -7,10 +7,10 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from ._deprecations import rename_weight_keys
 from .config import VIEW_KEYS, RadarEncoderConfig
 from .eot import EOTTransformer
 from .fusion import ViewFusion
+from .legacy import rename_weight_keys
 from .patches import plan_patches
 from .view_encoder import ViewEncoder
 

@@ -24,6 +24,7 @@ from .defaults import (
 )
 
 _LAZY = {
+    "SynthError": "errors",
     "SEGMENTS": "body",
     "BodyShape": "body",
     "Pose": "body",

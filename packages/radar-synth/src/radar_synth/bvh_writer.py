@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .errors import SynthError
+
 __all__ = ["bvh_text", "align", "euler_zxy"]
 
 
@@ -59,7 +61,7 @@ def _tree(names: list[str], parents: list[int]) -> _Node:
 
     roots = [j for j, p in enumerate(parents) if p < 0]
     if len(roots) != 1:
-        raise ValueError(f"a BVH hierarchy needs exactly one root, got {len(roots)}")
+        raise SynthError(f"a BVH hierarchy needs exactly one root, got {len(roots)}")
     return build(roots[0])
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .defaults import WORDING_FAMILIES
+from .errors import SynthError
 from .motion import ACTIVITIES, Segment
 from .wording import (
     ACTIVITY_WORDS,
@@ -77,7 +78,7 @@ def describe_segment(seg: Segment, rng: np.random.Generator, family: str = "plai
         phrase = " and ".join(described[int(i)] for i in picked)
         return phrase, phrase
     if seg.activity not in ACTIVITY_WORDS:
-        raise ValueError(f"no caption grammar for activity {seg.activity!r}")
+        raise SynthError(f"no caption grammar for activity {seg.activity!r}")
     forms = ACTIVITY_WORDS[seg.activity][family]
     verb, gerund = forms[int(rng.integers(len(forms)))]
     words = _attributes(seg, family)
@@ -100,7 +101,7 @@ class CaptionParts:
         reordering the phrases reorders the words and changes nothing else."""
         phrases = list(self.phrases[::-1] if reverse else self.phrases)
         if not 1 <= len(phrases) <= 3:  # a longer clip would lose its last activities from the caption
-            raise ValueError(f"the caption grammar words 1 to 3 activities, got {len(phrases)}")
+            raise SynthError(f"the caption grammar words 1 to 3 activities, got {len(phrases)}")
         forms = TEMPLATES[self.family][len(phrases)]
         words = [g if USES_GERUND[self.family] else v for v, g in phrases]
         subject = self.subject[0].upper() + self.subject[1:]
@@ -114,7 +115,7 @@ def check_families(families: Sequence[str]) -> tuple[str, ...]:
     """``families`` as a tuple, refused when empty or naming a family that does not exist."""
     unknown = sorted(set(families) - set(WORDING_FAMILIES))
     if unknown or not families:
-        raise ValueError(
+        raise SynthError(
             f"wording families must be a non-empty subset of {list(WORDING_FAMILIES)}, got {list(families)}"
         )
     return tuple(f for f in WORDING_FAMILIES if f in families)

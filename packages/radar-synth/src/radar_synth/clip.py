@@ -8,6 +8,7 @@ import numpy as np
 
 from radar_views import RadarConfig, RadarViews, iter_views
 
+from .errors import SynthError
 from .fast import iter_fast_views
 from .motion import ClipPlan
 from .scene import Trajectories, body_trajectories, sample_clutter
@@ -57,7 +58,7 @@ def render_trajectories(
     cfg = cfg or RadarConfig()
     synth = synth or SynthConfig()
     if path not in PATHS:
-        raise ValueError(f"path must be one of {PATHS}, got {path!r}")
+        raise SynthError(f"path must be one of {PATHS}, got {path!r}")
     use_clutter = synth.clutter if clutter is None else clutter
     scene_clutter = sample_clutter(rng) if use_clutter else None
     if path == "fast":
@@ -86,7 +87,7 @@ def write_raw_capture(
 
     cfg = cfg or RadarConfig()
     if plan.num_frames > MAX_RAW_FRAMES:
-        raise ValueError(f"raw output is for short clips (<= {MAX_RAW_FRAMES} frames), got {plan.num_frames}")
+        raise SynthError(f"raw output is for short clips (<= {MAX_RAW_FRAMES} frames), got {plan.num_frames}")
     synth = synth or SynthConfig()
     traj = body_trajectories(plan, cfg.frame_rate_hz)
     clutter = sample_clutter(rng) if synth.clutter else None

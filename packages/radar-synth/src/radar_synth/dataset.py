@@ -39,6 +39,7 @@ from .defaults import (
 )
 from .descriptions import class_descriptions, description_prompts
 from .engine import parallel_map
+from .errors import SynthError
 from .motion import ACTIVITIES, ClipPlan, Segment, min_segment_frames, plan_clip
 from .partial import DATASET, open_partial, publish, read_record, write_record
 from .sensor import check_sensor, render_sensor_clip
@@ -304,7 +305,7 @@ def _wording(held_out: Sequence[str]) -> dict[str, tuple[str, ...]]:
         return dict.fromkeys(("train", "val", "test"), WORDING_FAMILIES)
     held = check_families(held_out)
     if len(held) == len(WORDING_FAMILIES):
-        raise ValueError("held_out_wording: leave at least one wording family for train")
+        raise SynthError("held_out_wording: leave at least one wording family for train")
     seen = tuple(f for f in WORDING_FAMILIES if f not in held)
     return {"train": seen, "val": held, "test": held}
 
@@ -312,11 +313,11 @@ def _wording(held_out: Sequence[str]) -> dict[str, tuple[str, ...]]:
 def _check_unseen(unseen: Sequence[str]) -> frozenset[str]:
     unknown = sorted(set(unseen) - set(ACTIVITIES))
     if unknown:
-        raise ValueError(f"unseen: unknown activities {unknown}; choose from {sorted(ACTIVITIES)}")
+        raise SynthError(f"unseen: unknown activities {unknown}; choose from {sorted(ACTIVITIES)}")
     if "stand" in unseen:
-        raise ValueError("unseen: stand cannot be unseen (it fills clips that would be too short)")
+        raise SynthError("unseen: stand cannot be unseen (it fills clips that would be too short)")
     if len(set(TWIN_ACTIVITIES) - set(unseen)) < 2:
-        raise ValueError("unseen: leave at least two in-place activities seen (twin pairs are made of them)")
+        raise SynthError("unseen: leave at least two in-place activities seen (twin pairs are made of them)")
     return frozenset(unseen)
 
 
@@ -324,13 +325,13 @@ def _check_args(
     num_clips: int, max_frames: int, split_fractions, twins: float, multi_segment: float, format: str
 ) -> None:
     if num_clips < 1:
-        raise ValueError(f"num_clips must be >= 1, got {num_clips}")
+        raise SynthError(f"num_clips must be >= 1, got {num_clips}")
     if not MIN_FRAMES <= max_frames <= MAX_FRAMES:
-        raise ValueError(f"max_frames must lie in [{MIN_FRAMES}, {MAX_FRAMES}], got {max_frames}")
+        raise SynthError(f"max_frames must lie in [{MIN_FRAMES}, {MAX_FRAMES}], got {max_frames}")
     if len(split_fractions) != 3 or abs(sum(split_fractions) - 1) > 1e-9 or min(split_fractions) < 0:
-        raise ValueError(f"split_fractions must be three shares summing to 1, got {split_fractions}")
+        raise SynthError(f"split_fractions must be three shares summing to 1, got {split_fractions}")
     for name, share in (("twins", twins), ("multi_segment", multi_segment)):
         if not 0.0 <= share <= 1.0:
-            raise ValueError(f"{name} must be a share in [0, 1], got {share}")
+            raise SynthError(f"{name} must be a share in [0, 1], got {share}")
     if format not in FORMATS:
-        raise ValueError(f"format must be one of {FORMATS}, got {format!r}")
+        raise SynthError(f"format must be one of {FORMATS}, got {format!r}")

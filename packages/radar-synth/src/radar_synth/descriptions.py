@@ -20,6 +20,7 @@ from functools import cache
 import numpy as np
 
 from .body import BodyShape
+from .errors import SynthError
 from .motion import ACTIVITIES, NEUTRAL
 
 __all__ = [
@@ -179,7 +180,7 @@ def _moving_channels(ch: dict) -> dict[str, np.ndarray]:
 def motion_traits(activity: str, params: dict) -> MotionTraits:
     """The eight traits of ``activity`` performed with ``params`` (a ``sample_params`` draw)."""
     if activity not in ACTIVITIES:
-        raise ValueError(f"unknown activity {activity!r}")
+        raise SynthError(f"unknown activity {activity!r}")
     act = ACTIVITIES[activity]
     ch = _angles(activity, params)
     arms = _limbs(

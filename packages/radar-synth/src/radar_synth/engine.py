@@ -20,6 +20,8 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from .errors import SynthError
+
 __all__ = [
     "ENGINES",
     "parallel_map",
@@ -39,7 +41,7 @@ ONE_THREAD = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_N
 WORKER_START_S = 60.0  # a Ray worker that has not run a trivial task by then is not going to start
 
 
-class EngineUnavailable(ImportError, ValueError):
+class EngineUnavailable(ImportError, SynthError):
     """The engine asked for cannot run here: Ray is not installed, or its cluster cannot be reached."""
 
 
@@ -47,7 +49,7 @@ def parallel_map(fn: Callable, tasks: list, workers: int, engine: str = "local",
     """``fn(task)`` for every task, in task order: on ``workers`` spawned processes (``local``; in this
     process for ``workers <= 1``) or as Ray tasks (``ray``, ``address``: see ``ray_map``)."""
     if engine not in ENGINES:
-        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+        raise SynthError(f"engine must be one of {ENGINES}, got {engine!r}")
     if engine == "ray":
         yield from ray_map(fn, tasks, workers, address)
         return

@@ -15,9 +15,9 @@ import numpy as np
 
 from radar_text_data.contract import MAX_FRAMES
 
-from ._deprecations import renamed_keyword
 from .body import BodyShape, Pose
 from .defaults import MIN_FRAMES
+from .errors import SynthError
 
 __all__ = [
     "ACTIVITIES",
@@ -574,7 +574,6 @@ def plan_clip(
     max_frames: int = MAX_FRAMES,
     segments: int | None = None,
     unseen: frozenset[str] = frozenset(),
-    exclude: frozenset[str] | None = None,
 ) -> ClipPlan:
     """Sample a clip: 1-3 posture-compatible activities, start position, body height, directions.
 
@@ -584,13 +583,11 @@ def plan_clip(
     are planned when ``max_frames`` cannot hold that many of ``min_segment_frames`` each). Every
     segment lasts at least ``min_segment_frames(frame_rate)`` and a clip never holds more than
     ``MAX_SEGMENTS``, so its captions can name every segment. ``unseen``: activities never planned
-    (``stand``, the filler of short clips, cannot be one); without it the draws are unchanged
-    (``exclude``, its name before 0.7.1, still works, with a warning)."""
-    unseen = renamed_keyword("plan_clip", "exclude", exclude, unseen)
+    (``stand``, the filler of short clips, cannot be one); without it the draws are unchanged."""
     if "stand" in unseen:
-        raise ValueError("stand cannot be unseen: it fills clips that would be too short")
+        raise SynthError("stand cannot be unseen: it fills clips that would be too short")
     if segments is not None and segments not in (1, 2, 3):
-        raise ValueError(f"segments must be 1, 2, 3 or None, got {segments}")
+        raise SynthError(f"segments must be 1, 2, 3 or None, got {segments}")
     shortest = min_segment_frames(frame_rate)
     height = float(rng.uniform(1.5, 1.95))
     r0 = float(rng.uniform(1.5, 8.0))

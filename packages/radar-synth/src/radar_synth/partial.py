@@ -14,6 +14,8 @@ from pathlib import Path
 from radar_text_data import ClipRecord, write_manifest
 from radar_views import atomic_write, replace_directory
 
+from .errors import SynthError
+
 __all__ = [
     "partial_dir",
     "open_partial",
@@ -44,7 +46,7 @@ def open_partial(out: Path, kind: str, stamp: str, inputs: str = "inputs") -> Pa
     if work.is_dir():
         found = (work / RUN).read_text(encoding="utf-8") if (work / RUN).is_file() else ""
         if json.loads(found or "{}").get("digest") != digest:
-            raise ValueError(
+            raise SynthError(
                 f"{work} holds an interrupted run with other options or {inputs}: start it again "
                 "with the same ones to finish it, or remove that directory"
             )

@@ -23,6 +23,7 @@ from radar_views import (
     sensor_profile,
 )
 
+from .errors import SynthError
 from .fast import NoiseBank, body_window, static_profile
 from .motion import ClipPlan
 from .scene import Trajectories, body_trajectories, sample_clutter
@@ -40,7 +41,7 @@ __all__ = [
 def check_sensor(sensor: str) -> None:
     """``ValueError`` (``sensor: ...``, as a CLI names its flag) unless ``sensor`` records point clouds."""
     if sensor not in SENSOR_CHAINS:
-        raise ValueError(f"sensor: {sensor!r} is not a point-cloud sensor; known: {', '.join(SENSOR_CHAINS)}")
+        raise SynthError(f"sensor: {sensor!r} is not a point-cloud sensor; known: {', '.join(SENSOR_CHAINS)}")
 
 
 def trajectory_point_cloud(

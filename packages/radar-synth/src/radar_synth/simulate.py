@@ -28,6 +28,7 @@ from radar_views import RadarConfig, atomic_write, check_new_output
 from .clip import render_trajectories
 from .defaults import FORMATS, SPLIT_FRACTIONS
 from .engine import parallel_map
+from .errors import SynthError
 from .mocap import MotionItem, load_motion
 from .partial import (
     DATASET,
@@ -81,21 +82,21 @@ class SimulateOptions:
 
     def __post_init__(self) -> None:
         if self.window_frames is not None and not MIN_CLIP_FRAMES <= self.window_frames <= self.max_frames:
-            raise ValueError(
+            raise SynthError(
                 f"window_frames must lie in [{MIN_CLIP_FRAMES}, max_frames {self.max_frames}], got {self.window_frames}"
             )
         if self.stride_frames is not None and (self.window_frames is None or self.stride_frames < 1):
-            raise ValueError(f"stride_frames needs window_frames and must be >= 1, got {self.stride_frames}")
+            raise SynthError(f"stride_frames needs window_frames and must be >= 1, got {self.stride_frames}")
         if self.rotations < 1:
-            raise ValueError(f"rotations must be >= 1, got {self.rotations}")
+            raise SynthError(f"rotations must be >= 1, got {self.rotations}")
         if not MIN_CLIP_FRAMES <= self.max_frames <= MAX_FRAMES:
-            raise ValueError(f"max_frames must lie in [{MIN_CLIP_FRAMES}, {MAX_FRAMES}], got {self.max_frames}")
+            raise SynthError(f"max_frames must lie in [{MIN_CLIP_FRAMES}, {MAX_FRAMES}], got {self.max_frames}")
         if not self.units_m > 0:
-            raise ValueError(f"units_m must be > 0, got {self.units_m}")
+            raise SynthError(f"units_m must be > 0, got {self.units_m}")
         if not self.smoothing_s >= 0:
-            raise ValueError(f"smoothing_s must be >= 0, got {self.smoothing_s}")
+            raise SynthError(f"smoothing_s must be >= 0, got {self.smoothing_s}")
         if self.up not in ("y", "z"):
-            raise ValueError(f"up must be 'y' or 'z', got {self.up!r}")
+            raise SynthError(f"up must be 'y' or 'z', got {self.up!r}")
         if self.sensor is not None:
             check_sensor(self.sensor)
 
@@ -309,7 +310,7 @@ def simulate_corpus(
     where the motions are simulated (``radar_synth.engine``; the same bytes either way)."""
     opts, out = opts or SimulateOptions(), Path(out)
     if format not in FORMATS:
-        raise ValueError(f"format must be one of {FORMATS}, got {format!r}")
+        raise SynthError(f"format must be one of {FORMATS}, got {format!r}")
     check_new_output(out, overwrite)
     durations: dict[int, float] = {}
     problems = check_items(items, opts, durations)

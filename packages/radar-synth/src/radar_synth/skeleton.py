@@ -20,6 +20,7 @@ import numpy as np
 
 from .body import SEGMENTS as BODY_SEGMENTS
 from .body import BodyShape, forward_kinematics
+from .errors import SynthError
 from .motion import ClipPlan
 from .scene import POSE_RATE_HZ, RADAR_HEIGHT_M, Trajectories, grounded_pose
 
@@ -63,7 +64,7 @@ RADIUS = {
 MIN_BONE_M = 0.01
 
 
-class MotionError(ValueError):
+class MotionError(SynthError):
     """A motion that cannot be simulated; the message names the file."""
 
 
@@ -206,7 +207,7 @@ def skeleton_from_parents(names: list[str], parents: list[int], name: str = "bvh
     its radius chosen from the child's name; no separate volumes (the spine and head bones are the
     trunk and head); the facing from the first left / right hip-like pair."""
     if len(names) != len(parents) or not names:
-        raise ValueError("a skeleton needs one parent index per joint")
+        raise SynthError("a skeleton needs one parent index per joint")
     bones = tuple((p, c, _kind(names[p])) for c, p in enumerate(parents) if p >= 0)
     hips = [
         i for key in ("upleg", "thigh", "hip") for i, n in enumerate(names) if key in n.lower() and "_to_" not in n
@@ -242,7 +243,7 @@ def to_world(joints: np.ndarray, up: str = "y", units_m: float = 1.0) -> np.ndar
         return j.copy()
     if up == "y":
         return np.stack([j[..., 0], -j[..., 2], j[..., 1]], axis=-1)
-    raise ValueError(f"up must be 'y' or 'z', got {up!r}")
+    raise SynthError(f"up must be 'y' or 'z', got {up!r}")
 
 
 def facing_angle(world: np.ndarray, skeleton: Skeleton, frame: int = 0) -> float:

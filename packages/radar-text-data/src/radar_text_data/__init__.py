@@ -25,6 +25,7 @@ from .contract import (
 )
 
 _LAZY = {
+    "DataError": "errors",
     "ClipRecord": "records",
     "RecordError": "records",
     "sequence_id": "records",

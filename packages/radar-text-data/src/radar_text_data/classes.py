@@ -16,6 +16,7 @@ import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from .errors import DataError
 from .labels import label_phrase
 from .textfile import read_text
 
@@ -37,7 +38,7 @@ CLASSES = "classes.json"  # in a dataset's root: its classes, as data synth and 
 UNSEEN = "unseen.txt"  # in a dataset's root: classes kept out of its train and val splits, one a line
 
 
-class ClassFileError(ValueError):
+class ClassFileError(DataError):
     """A class or template file that cannot be used; the message names the file and the entry."""
 
 

@@ -18,6 +18,7 @@ import numpy as np
 from radar_views import VIEW_NAMES, atomic_write
 
 from .contract import CLIP_DTYPE, FRAME_MULTIPLE, VIEW_BINS
+from .errors import DataError
 from .records import ClipRecord
 
 __all__ = [
@@ -34,7 +35,7 @@ __all__ = [
 ]
 
 
-class BadClipError(ValueError):
+class BadClipError(DataError):
     """A clip that cannot be used (missing, corrupt, wrong shape, NaN); the message names the file."""
 
 
@@ -164,7 +165,7 @@ def _npy_header(zf: zipfile.ZipFile, member: str) -> tuple[tuple[int, ...], np.d
             header = ast.literal_eval(text)
         return tuple(int(n) for n in header["shape"]), np.lib.format.descr_to_dtype(header["descr"])
     except (SyntaxError, TypeError, KeyError, ValueError) as err:
-        raise ValueError(f"{member}: not an .npy header ({type(err).__name__}): {text[:80]!r}") from None
+        raise DataError(f"{member}: not an .npy header ({type(err).__name__}): {text[:80]!r}") from None
 
 
 def check_headers(

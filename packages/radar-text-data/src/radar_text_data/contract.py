@@ -4,6 +4,8 @@ only, so a CLI can read it without importing numpy."""
 
 from __future__ import annotations
 
+from .errors import DataError
+
 __all__ = [
     "VIEW_BINS",
     "MAX_FRAMES",
@@ -45,6 +47,6 @@ def check_clip_length(length: int) -> None:
     """Raise ``ValueError`` unless ``length`` (frames a clip is cropped / padded to) is a multiple of
     ``FRAME_MULTIPLE`` in ``[FRAME_MULTIPLE, MAX_FRAMES]``."""
     if length % FRAME_MULTIPLE or not FRAME_MULTIPLE <= length <= MAX_FRAMES:
-        raise ValueError(
+        raise DataError(
             f"clip length must be a multiple of {FRAME_MULTIPLE} in [{FRAME_MULTIPLE}, {MAX_FRAMES}], got {length}"
         )

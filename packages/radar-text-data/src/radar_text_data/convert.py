@@ -15,6 +15,7 @@ from .check import format_problems
 from .classes import CLASSES, ClassPrompts, class_entry, classes_json, read_classes, read_templates
 from .clips import clip_arrays, view_problem, write_clip
 from .contract import FRAME_MULTIPLE, SPLIT_FRACTIONS
+from .errors import DataError
 from .labels import CAPTION_TEMPLATES, LabelSegment, read_labels, render_captions, segment_problems
 from .manifest import write_manifest
 from .records import ClipRecord, RecordError
@@ -23,7 +24,7 @@ from .textfile import read_text
 __all__ = ["convert_folder", "read_captions", "ConvertError", "split_by_fraction", "source_ids"]
 
 
-class ConvertError(ValueError):
+class ConvertError(DataError):
     """The source cannot be converted; the message lists every problem found (nothing was written)."""
 
 
@@ -75,9 +76,9 @@ def convert_folder(
     if not src.is_dir():
         raise FileNotFoundError(f"source folder not found: {src}")
     if captions_file is None and labels_file is None:
-        raise ValueError("give a captions file, a labels file, or both")
+        raise DataError("give a captions file, a labels file, or both")
     if window is not None and (window < FRAME_MULTIPLE or (stride is not None and stride < 1)):
-        raise ValueError(
+        raise DataError(
             f"window must be at least {FRAME_MULTIPLE} frames (the shortest clip a dataset holds) and "
             f"stride at least 1, got {window}, {stride}"
         )
@@ -154,10 +155,10 @@ def split_by_fraction(
     no train, every id in val or test."""
     for name, share in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
         if not 0.0 <= share <= 1.0:
-            raise ValueError(f"{name} must lie in [0, 1], got {share}")
+            raise DataError(f"{name} must lie in [0, 1], got {share}")
     evaluation_only = math.isclose(val_fraction + test_fraction, 1.0)
     if val_fraction + test_fraction > 1.0 and not evaluation_only:
-        raise ValueError(
+        raise DataError(
             f"val_fraction + test_fraction must be at most 1 (1: an evaluation-only dataset), got "
             f"{val_fraction} + {test_fraction}"
         )
@@ -167,12 +168,12 @@ def split_by_fraction(
         n_val = len(ids) - n_test if val_fraction > 0 else 0
         n_test = len(ids) - n_val
         if (test_fraction > 0 and n_test < 1) or (val_fraction > 0 and n_val < 1):
-            raise ValueError(
+            raise DataError(
                 f"{len(ids)} {what} cannot fill {n_val} val and {n_test} test (val_fraction "
                 f"{val_fraction}, test_fraction {test_fraction}): add data or leave one split out"
             )
     elif n_test + n_val >= len(ids):
-        raise ValueError(
+        raise DataError(
             f"{len(ids)} {what} cannot fill train plus {n_val} val and {n_test} test (val_fraction "
             f"{val_fraction}, test_fraction {test_fraction}): add data or lower the fractions, or "
             f"make them add up to 1 for an evaluation-only dataset"
@@ -301,7 +302,7 @@ def _read_views(src: Path, cid: str) -> dict[str, np.ndarray]:
                 k: np.load(path / f"{k}.npy", allow_pickle=False) for k in VIEW_NAMES if (path / f"{k}.npy").is_file()
             }
     except (OSError, ValueError, EOFError) as err:
-        raise ValueError(f"{path}: unreadable ({type(err).__name__}: {err})") from None
+        raise DataError(f"{path}: unreadable ({type(err).__name__}: {err})") from None
     missing = [k for k in VIEW_NAMES if k not in arrays]
     if missing:
         raise FileNotFoundError(f"{src}: clip {cid!r} lacks {missing} (expected {cid}.npz or {cid}/<view>.npy)")
@@ -328,7 +329,7 @@ def read_captions(path: Path) -> dict[str, list[str]]:
                 obj = json.loads(line)
                 out[str(obj["id"])] = list(obj["captions"])
             except (json.JSONDecodeError, KeyError, TypeError):
-                raise ValueError(f'{path}:{lineno}: expected {{"id": ..., "captions": [...]}}') from None
+                raise DataError(f'{path}:{lineno}: expected {{"id": ..., "captions": [...]}}') from None
     return out
 
 

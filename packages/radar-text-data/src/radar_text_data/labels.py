@@ -20,6 +20,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import DataError
 from .textfile import read_text
 
 __all__ = [
@@ -64,7 +65,7 @@ def read_labels(path: str | os.PathLike, overlaps: bool = True) -> dict[str, lis
         segments.sort(key=lambda s: s.start_frame)
         problems = segment_problems(segments) if overlaps else []
         if problems:
-            raise ValueError(f"{path}: clip {cid!r}: {problems[0]}")
+            raise DataError(f"{path}: clip {cid!r}: {problems[0]}")
     return table
 
 
@@ -91,14 +92,14 @@ def _end(segment: LabelSegment) -> str:
 
 def _segment(label, start, end, where: str) -> LabelSegment:
     if not isinstance(label, str) or not label.strip():
-        raise ValueError(f"{where}: expected a non-empty label, got {label!r}")
+        raise DataError(f"{where}: expected a non-empty label, got {label!r}")
     try:
         start_frame = int(start)
         end_frame = None if end in (None, "") else int(end)
     except (TypeError, ValueError):
-        raise ValueError(f"{where}: start and end must be frame numbers, got {start!r}, {end!r}") from None
+        raise DataError(f"{where}: start and end must be frame numbers, got {start!r}, {end!r}") from None
     if start_frame < 0 or (end_frame is not None and end_frame <= start_frame):
-        raise ValueError(f"{where}: a segment needs 0 <= start_frame < end_frame, got {start_frame}, {end_frame}")
+        raise DataError(f"{where}: a segment needs 0 <= start_frame < end_frame, got {start_frame}, {end_frame}")
     return LabelSegment(label.strip(), start_frame, end_frame)
 
 
@@ -106,9 +107,9 @@ def _from_json(text: str, path: Path) -> dict[str, list[LabelSegment]]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:
-        raise ValueError(f"{path}: not valid JSON ({err})") from None
+        raise DataError(f"{path}: not valid JSON ({err})") from None
     if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a JSON object {{id: label}} or {{id: [[label, start, end], ...]}}")
+        raise DataError(f"{path}: expected a JSON object {{id: label}} or {{id: [[label, start, end], ...]}}")
     out = {}
     for cid, value in data.items():
         where = f"{path}: clip {cid!r}"
@@ -117,7 +118,7 @@ def _from_json(text: str, path: Path) -> dict[str, list[LabelSegment]]:
         elif isinstance(value, list) and value and all(isinstance(s, list) and len(s) == 3 for s in value):
             out[str(cid)] = [_segment(*s, where) for s in value]
         else:
-            raise ValueError(f"{where}: expected a label or a list of [label, start_frame, end_frame], got {value!r}")
+            raise DataError(f"{where}: expected a label or a list of [label, start_frame, end_frame], got {value!r}")
     return out
 
 
@@ -125,20 +126,20 @@ def _from_csv(text: str, path: Path) -> dict[str, list[LabelSegment]]:
     rows = list(csv.reader(text.splitlines()))
     header = [h.strip() for h in rows[0]] if rows else []
     if header not in (["id", "label"], ["id", "label", "start_frame", "end_frame"]):
-        raise ValueError(f"{path}:1: expected the header id,label or id,label,start_frame,end_frame, got {header}")
+        raise DataError(f"{path}:1: expected the header id,label or id,label,start_frame,end_frame, got {header}")
     out: dict[str, list[LabelSegment]] = {}
     for lineno, row in enumerate(rows[1:], 2):
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):
-            raise ValueError(f"{path}:{lineno}: expected {len(header)} fields, got {len(row)}")
+            raise DataError(f"{path}:{lineno}: expected {len(header)} fields, got {len(row)}")
         cid = row[0].strip()
         start, end = (row[2], row[3]) if len(row) == 4 else (0, None)
         out.setdefault(cid, []).append(_segment(row[1], start, end, f"{path}:{lineno}"))
     if len(header) == 2:
         twice = [cid for cid, segs in out.items() if len(segs) > 1]
         if twice:
-            raise ValueError(f"{path}: clip {twice[0]!r} has several labels without start/end frames")
+            raise DataError(f"{path}: clip {twice[0]!r} has several labels without start/end frames")
     return out
 
 
@@ -153,7 +154,7 @@ def render_captions(
         return [_capitalised(t.format(sequence)) for t in templates]
 
     if not labels:
-        raise ValueError("a clip needs at least one label")
+        raise DataError("a clip needs at least one label")
     reverse = fill(labels[::-1]) if labels != labels[::-1] else None  # a palindrome has no other order
     return fill(labels), reverse
 

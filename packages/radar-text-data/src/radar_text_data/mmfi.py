@@ -28,6 +28,7 @@ import numpy as np
 from radar_views import PointCloud, RadarConfig
 
 from .contract import MMFI_PROTOCOL_NAMES, MMFI_SPLITS
+from .errors import DataError
 from .recordings import Recording, carve_val, convert_point_clouds, parse_axes, to_sensor_axes
 
 __all__ = [
@@ -91,7 +92,7 @@ _CROSS_SUBJECT_TEST = ("S05", "S10", "S15", "S20", "S25", "S30", "S35", "S40")
 _SEQUENCE = re.compile(r"^(E0[1-4])/(S\d\d)/(A\d\d)$")
 
 
-class MMFiFormatError(ValueError):
+class MMFiFormatError(DataError):
     """A file or folder that is not in MM-Fi's layout; the message names it and what was expected."""
 
 
@@ -137,9 +138,9 @@ def mmfi_recordings(
     train or test, with ``val_fraction`` of each action's train sequences moved to val; ids
     ``E01_S01_A01``, labels ``MMFI_ACTIONS``' names."""
     if protocol not in MMFI_PROTOCOLS:
-        raise ValueError(f"protocol: expected one of {', '.join(MMFI_PROTOCOLS)}, got {protocol!r}")
+        raise DataError(f"protocol: expected one of {', '.join(MMFI_PROTOCOLS)}, got {protocol!r}")
     if split not in MMFI_SPLITS:
-        raise ValueError(f"split: expected one of {', '.join(MMFI_SPLITS)}, got {split!r}")
+        raise DataError(f"split: expected one of {', '.join(MMFI_SPLITS)}, got {split!r}")
     parse_axes(axes)
     root = Path(src)
     found = sorted(p.parent for p in root.glob("E0*/S*/A*/mmwave") if p.is_dir())

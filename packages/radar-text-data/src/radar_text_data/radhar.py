@@ -26,6 +26,7 @@ import numpy as np
 
 from radar_views import PointCloud, RadarConfig, sensor_profile
 
+from .errors import DataError
 from .recordings import Recording, carve_val, convert_point_clouds
 
 __all__ = [
@@ -56,7 +57,7 @@ RADHAR_WINDOW, RADHAR_STRIDE = 96, 16  # at 50 frames/s: the paper's 60-frame wi
 RADHAR_FIELDS = ("secs", "nsecs", "point_id", "x", "y", "z", "velocity", "intensity")  # read from each block
 
 
-class RadHARFormatError(ValueError):
+class RadHARFormatError(DataError):
     """A file or folder that is not in RadHAR's layout; the message names it and what was expected."""
 
 

@@ -27,6 +27,7 @@ from .classes import CLASSES, classes_json
 from .clips import clip_arrays, write_clip
 from .contract import FRAME_MULTIPLE
 from .convert import split_by_fraction
+from .errors import DataError
 from .labels import CAPTION_TEMPLATES, render_captions
 from .manifest import write_manifest
 from .records import ClipRecord
@@ -57,7 +58,7 @@ def parse_axes(text: str) -> tuple[tuple[int, float], ...]:
             break
         out.append(("xyz".index(name), sign))
     if len(parts) != 3 or len(out) != 3 or len({c for c, _ in out}) != 3:
-        raise ValueError(
+        raise DataError(
             f"axes: expected the source column of right, forward and up, each of x, y, z once, a "
             f"minus to flip one (e.g. x,y,z or -y,x,z), got {text!r}"
         )
@@ -118,16 +119,16 @@ def convert_point_clouds(
         progress: called with (recordings done, recordings in all).
     """
     if window < FRAME_MULTIPLE or stride < 1:
-        raise ValueError(
+        raise DataError(
             f"window must be at least {FRAME_MULTIPLE} frames and stride at least 1, got {window}, {stride}"
         )
     seen: dict[str, Path] = {}
     for r in recordings:
         if r.id in seen:
-            raise ValueError(f"{r.path}: recording id {r.id!r} is also {seen[r.id]}'s")
+            raise DataError(f"{r.path}: recording id {r.id!r} is also {seen[r.id]}'s")
         seen[r.id] = r.path
         if r.label not in phrases:
-            raise ValueError(f"{r.path}: label {r.label!r} has no phrase")
+            raise DataError(f"{r.path}: label {r.label!r} has no phrase")
     records: list[ClipRecord] = []
     with staged_directory(out, overwrite) as staged:  # an existing non-empty out is refused here, before any work
         for done, rec in enumerate(recordings):
@@ -160,7 +161,7 @@ def convert_point_clouds(
             if progress is not None:
                 progress(done + 1, len(recordings))
         if not records:
-            raise ValueError(
+            raise DataError(
                 f"no recording is {FRAME_MULTIPLE} frames long at {grid.frame_rate_hz:g} frames/s: nothing to write"
             )
         write_manifest(staged, records)

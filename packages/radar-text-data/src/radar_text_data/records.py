@@ -7,8 +7,9 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._deprecations import renamed_fields
 from .contract import SPLITS
+from .errors import DataError
+from .legacy import renamed_fields
 
 __all__ = ["ClipRecord", "RecordError", "sequence_id"]
 
@@ -18,7 +19,7 @@ ALWAYS = ("segments", "frame_rate_hz", "num_frames", "radar")
 OPTIONAL = ("captions_reversed", "twin_of")  # written only when present
 
 
-class RecordError(ValueError):
+class RecordError(DataError):
     """A manifest row that does not follow the format; the message names where and which field."""
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from radar_views import VIEW_NAMES, atomic_write, current_umask, staged_directory
 
 from .contract import DEFAULT_SHARD_SIZE, INDEX, SPLITS
+from .errors import DataError
 from .manifest import read_manifest, record_json
 from .records import ClipRecord, RecordError
 
@@ -78,7 +79,7 @@ class ShardWriter:
 
     def __init__(self, out: str | os.PathLike, shard_size: int = DEFAULT_SHARD_SIZE) -> None:
         if shard_size < 1:
-            raise ValueError(f"shard_size must be >= 1, got {shard_size}")
+            raise DataError(f"shard_size must be >= 1, got {shard_size}")
         self.wds = require_webdataset()
         self.out, self.shard_size = Path(out), shard_size
         self.out.mkdir(parents=True, exist_ok=True)
@@ -89,7 +90,7 @@ class ShardWriter:
     def add(self, record: ClipRecord, npz: bytes) -> None:
         split = record.split
         if split in self.last_id and record.id <= self.last_id[split]:
-            raise ValueError(
+            raise DataError(
                 f"records of split {split!r} must come in id order: {record.id!r} after {self.last_id[split]!r}"
             )
         self.last_id[split] = record.id
@@ -159,9 +160,9 @@ def read_index(root: str | os.PathLike) -> dict[str, list[ShardInfo]]:
     except FileNotFoundError:
         raise FileNotFoundError(f"no {INDEX} in {root}") from None
     except json.JSONDecodeError as err:
-        raise ValueError(f"{path}: not valid JSON ({err.msg})") from None
+        raise DataError(f"{path}: not valid JSON ({err.msg})") from None
     if not isinstance(index, dict) or index.get("format") != INDEX_FORMAT:
-        raise ValueError(
+        raise DataError(
             f"{path}: field 'format': expected {INDEX_FORMAT!r}, got {index.get('format')!r}"
             if isinstance(index, dict)
             else f"{path}: expected a JSON object"
@@ -171,7 +172,7 @@ def read_index(root: str | os.PathLike) -> dict[str, list[ShardInfo]]:
         try:
             out[split] = [ShardInfo(str(Path(root) / s["name"]), int(s["samples"])) for s in entry["shards"]]
         except (KeyError, TypeError, ValueError):
-            raise ValueError(f"{path}: field 'splits.{split}': expected {{shards: [{{name, samples}}]}}") from None
+            raise DataError(f"{path}: field 'splits.{split}': expected {{shards: [{{name, samples}}]}}") from None
     return out
 
 
@@ -183,7 +184,7 @@ def expand_urls(pattern: str) -> list[str]:
     return [url for part in pattern.split("::") for url in braceexpand.braceexpand(part)]
 
 
-class ShardError(ValueError):
+class ShardError(DataError):
     """A shard that cannot be read (missing, truncated, not a tar file); the message names it."""
 
 
@@ -247,7 +248,7 @@ def shard_directory(
 
     root = Path(root)
     if Path(out).resolve() == root.resolve():
-        raise ValueError(f"{out}: write shards to a new directory, not into the dataset itself")
+        raise DataError(f"{out}: write shards to a new directory, not into the dataset itself")
     records = read_manifest(root)
     with staged_directory(out, overwrite) as staged, ShardWriter(staged, shard_size) as writer:
         for record in records:

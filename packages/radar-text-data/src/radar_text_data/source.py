@@ -17,6 +17,7 @@ import numpy as np
 from .cache import DecodedCache
 from .clips import clip_path, decode_clip, load_clip
 from .contract import INDEX, MANIFEST, SPLITS
+from .errors import DataError
 from .manifest import read_manifest, scan_manifest
 from .records import ClipRecord, RecordError
 from .shards import (
@@ -54,7 +55,7 @@ class DataLocation:
     def shards(self, split: str) -> list[ShardInfo]:
         """The shards that hold ``split`` (with a pattern: all of them, filtered when read)."""
         if self.kind != "shards":
-            raise ValueError(f"{self.spec} is a directory dataset, not shards")
+            raise DataError(f"{self.spec} is a directory dataset, not shards")
         return self.splits.get(split, []) if self.splits else self.pattern
 
     @property

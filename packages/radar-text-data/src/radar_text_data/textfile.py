@@ -7,12 +7,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .errors import DataError
+
 __all__ = ["read_text", "BOM", "TextFileError"]
 
 BOM = "\ufeff"
 
 
-class TextFileError(ValueError):
+class TextFileError(DataError):
     """A text file that is not UTF-8; the message names it."""
 
 

@@ -26,6 +26,7 @@ from radar_views import PointCloud, RadarConfig
 
 from .contract import SPLIT_FRACTIONS
 from .convert import split_by_fraction
+from .errors import DataError
 from .labels import label_phrase, read_labels
 from .recordings import Recording, convert_point_clouds, parse_axes, to_sensor_axes
 from .textfile import read_text
@@ -44,7 +45,7 @@ TI_CSV_COLUMNS = ("Frame #", "X", "Y", "Z", "Doppler", "Intensity")  # read; "# 
 TI_CSV_WINDOW, TI_CSV_STRIDE = 128, 64  # at 50 frames/s
 
 
-class TICsvFormatError(ValueError):
+class TICsvFormatError(DataError):
     """A file that is not a TI Demo Visualizer point-cloud CSV; the message names it (and the line)."""
 
 
@@ -57,7 +58,7 @@ def read_ti_csv(path: str | os.PathLike, frame_rate_hz: float, axes: str = "x,y,
     ``TICsvFormatError`` naming the file (and line)."""
     path = Path(path)
     if not frame_rate_hz > 0:
-        raise ValueError(f"frame_rate_hz must be > 0, got {frame_rate_hz}")
+        raise DataError(f"frame_rate_hz must be > 0, got {frame_rate_hz}")
     order = parse_axes(axes)
     rows = list(csv.reader(read_text(path).splitlines()))
     if not rows:
@@ -109,14 +110,14 @@ def ti_csv_recordings(
         given = read_labels(labels_file)
         unknown = sorted(set(keys.values()) - set(given))
         if unknown:
-            raise ValueError(
+            raise DataError(
                 f"{labels_file}: no label for {len(unknown)} recording(s): {', '.join(unknown[:5])}"
                 f"{', ...' if len(unknown) > 5 else ''} (ids are the files' paths under {root} "
                 f"without .csv)"
             )
         several = sorted(k for k in keys.values() if len({s.label for s in given[k]}) != 1)
         if several:
-            raise ValueError(f"{labels_file}: one label a recording, got several for {', '.join(several[:5])}")
+            raise DataError(f"{labels_file}: one label a recording, got several for {', '.join(several[:5])}")
         labels = {f: given[k][0].label for f, k in keys.items()}
     else:
         top = [f for f in files if f.parent == root]

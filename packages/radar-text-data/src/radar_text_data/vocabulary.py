@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from .classes import CLASSES, ClassPrompts, bare_class, read_classes, read_unseen
 from .contract import SPLITS
+from .errors import DataError
 from .records import ClipRecord
 from .source import DataLocation, open_split
 
@@ -32,7 +33,7 @@ def dataset_classes(location: DataLocation) -> list[ClassPrompts]:
         label for split in SPLITS for r in open_split(location, split).records if (label := clip_label(r)) is not None
     }
     if not labels:
-        raise ValueError(
+        raise DataError(
             "zero-shot needs classes: this dataset has no classes.json and no clip with one activity "
             "label in its segments; pass --classes FILE, or convert the data with --labels"
         )
@@ -48,5 +49,5 @@ def resolve_unseen(location: DataLocation, names: Sequence[str], given: Sequence
         return ()
     missing = [n for n in given if n not in names]
     if missing:
-        raise ValueError(f"{missing} are not among the {len(names)} classes ({', '.join(names)})")
+        raise DataError(f"{missing} are not among the {len(names)} classes ({', '.join(names)})")
     return tuple(given)

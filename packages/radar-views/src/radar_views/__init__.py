@@ -7,6 +7,7 @@ from .config import SPEED_OF_LIGHT, RadarConfig
 from .crop import DEFAULT_BINS, crop_or_pad
 from .dca1000 import DCA1000_FORMATS, DCA1000Capture, read_dca1000, write_dca1000
 from .detection import CfarConfig, PointCloudChain, detect_points
+from .errors import RadarViewsError
 from .files import (
     OutputExistsError,
     OutputLockedError,
@@ -34,6 +35,7 @@ from .profiles import DEFAULT_SENSOR, SENSOR_CHAINS, SENSOR_PROFILES, sensor_cha
 from .views import VIEW_NAMES, RadarViews, chunk_frames, compute_views, iter_views
 
 __all__ = [
+    "RadarViewsError",
     "RadarConfig",
     "RadarViews",
     "compute_views",

@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from .errors import RadarViewsError
+
 __all__ = ["RadarConfig", "SPEED_OF_LIGHT"]
 
 SPEED_OF_LIGHT = 299_792_458.0
@@ -41,17 +43,17 @@ class RadarConfig:
     def __post_init__(self) -> None:
         for name in ("start_freq_hz", "slope_hz_per_s", "sample_rate_hz", "chirp_period_s", "frame_period_s"):
             if not getattr(self, name) > 0:
-                raise ValueError(f"RadarConfig.{name} must be > 0, got {getattr(self, name)}")
+                raise RadarViewsError(f"RadarConfig.{name} must be > 0, got {getattr(self, name)}")
         for name in ("num_samples", "num_loops"):
             if int(getattr(self, name)) < 2:
-                raise ValueError(f"RadarConfig.{name} must be >= 2, got {getattr(self, name)}")
+                raise RadarViewsError(f"RadarConfig.{name} must be >= 2, got {getattr(self, name)}")
         if not self.tx_positions or not self.rx_positions:
-            raise ValueError("RadarConfig.tx_positions and rx_positions must not be empty")
+            raise RadarViewsError("RadarConfig.tx_positions and rx_positions must not be empty")
         object.__setattr__(self, "tx_positions", [tuple(map(float, p)) for p in self.tx_positions])
         object.__setattr__(self, "rx_positions", [tuple(map(float, p)) for p in self.rx_positions])
         busy = self.num_tx * self.chirp_period_s * self.num_loops
         if busy > self.frame_period_s:
-            raise ValueError(
+            raise RadarViewsError(
                 f"RadarConfig: {self.num_loops} loops x {self.num_tx} TX x chirp_period_s "
                 f"= {busy * 1e3:.2f} ms exceed frame_period_s = {self.frame_period_s * 1e3:.2f} ms"
             )
@@ -136,5 +138,5 @@ class RadarConfig:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise ValueError(f"unknown RadarConfig fields {unknown}; known: {sorted(known)}")
+            raise RadarViewsError(f"unknown RadarConfig fields {unknown}; known: {sorted(known)}")
         return cls(**data)

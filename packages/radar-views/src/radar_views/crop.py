@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from .errors import RadarViewsError
 from .views import VIEW_NAMES, RadarViews
 
 __all__ = ["crop_or_pad", "DEFAULT_BINS"]
@@ -26,25 +27,25 @@ def crop_or_pad(
     ``bins``: expected rows of (range, Doppler, azimuth); None skips the check.
     """
     if length < multiple or length % multiple:
-        raise ValueError(f"length must be a positive multiple of {multiple}, got {length}")
+        raise RadarViewsError(f"length must be a positive multiple of {multiple}, got {length}")
     v = views if isinstance(views, RadarViews) else RadarViews.from_mapping(views)
     arrays = {n: np.asarray(getattr(v, n)) for n in VIEW_NAMES}
     for i, (name, a) in enumerate(arrays.items()):
         if a.ndim != 2:
-            raise ValueError(f"{name} must be 2-D [bins, T], got shape {list(a.shape)}")
+            raise RadarViewsError(f"{name} must be 2-D [bins, T], got shape {list(a.shape)}")
         if bins is not None and a.shape[0] != bins[i]:
-            raise ValueError(f"{name} must have {bins[i]} bins (rows), got {a.shape[0]}")
+            raise RadarViewsError(f"{name} must have {bins[i]} bins (rows), got {a.shape[0]}")
         if not np.isfinite(a).all():
-            raise ValueError(f"{name} holds NaN or Inf")
+            raise RadarViewsError(f"{name} holds NaN or Inf")
     frames = {a.shape[1] for a in arrays.values()}
     if len(frames) != 1:
-        raise ValueError(f"views disagree on the number of frames: { {n: a.shape[1] for n, a in arrays.items()} }")
+        raise RadarViewsError(f"views disagree on the number of frames: { {n: a.shape[1] for n, a in arrays.items()} }")
     total = frames.pop()
     if not 0 <= start < max(total, 1):
-        raise ValueError(f"start must lie in [0, {total}), got {start}")
+        raise RadarViewsError(f"start must lie in [0, {total}), got {start}")
     keep = (min(total - start, length) // multiple) * multiple
     if keep == 0:
-        raise ValueError(f"need at least {multiple} frames from start={start}, got {total - start}")
+        raise RadarViewsError(f"need at least {multiple} frames from start={start}, got {total - start}")
     out = {}
     for name, a in arrays.items():
         padded = np.zeros((a.shape[0], length), dtype=np.float32)

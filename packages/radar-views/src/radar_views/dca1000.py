@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import RadarConfig
+from .errors import RadarViewsError
 from .files import atomic_write
 
 __all__ = ["DCA1000_FORMATS", "DCA1000Capture", "read_dca1000", "write_dca1000"]
@@ -34,11 +35,11 @@ _SHIFT = np.uint64(16)
 
 def _check_format(fmt: str, cfg: RadarConfig) -> None:
     if fmt not in DCA1000_FORMATS:
-        raise ValueError(f"DCA1000 format must be one of {DCA1000_FORMATS}, got {fmt!r}")
+        raise RadarViewsError(f"DCA1000 format must be one of {DCA1000_FORMATS}, got {fmt!r}")
     if fmt == "xwr14xx" and cfg.num_rx != 4:
-        raise ValueError(f"the 4-lane xwr14xx format carries exactly 4 receivers, config has {cfg.num_rx}")
+        raise RadarViewsError(f"the 4-lane xwr14xx format carries exactly 4 receivers, config has {cfg.num_rx}")
     if fmt == "xwr18xx" and cfg.num_samples % 2:
-        raise ValueError(f"the 2-lane xwr18xx format needs an even num_samples, got {cfg.num_samples}")
+        raise RadarViewsError(f"the 2-lane xwr18xx format needs an even num_samples, got {cfg.num_samples}")
 
 
 def _decode(raw: np.ndarray, cfg: RadarConfig, fmt: str, iq_swap: bool) -> np.ndarray:
@@ -130,7 +131,7 @@ def read_dca1000(
     size = path.stat().st_size
     frames, leftover = divmod(size, frame_bytes)
     if frames == 0:
-        raise ValueError(
+        raise RadarViewsError(
             f"{path}: {size} bytes is less than one frame of {frame_bytes} bytes "
             f"(loops x tx x rx x samples x 4 = {' x '.join(map(str, cfg.frame_shape))} x 4); "
             f"check the RadarConfig against the capture's chirp configuration"
@@ -157,14 +158,14 @@ def write_dca1000(
     _check_format(fmt, cfg)
     cube = np.asarray(cube)
     if cube.ndim != 5 or tuple(cube.shape[1:]) != cfg.frame_shape:
-        raise ValueError(
+        raise RadarViewsError(
             f"cube must have shape [frames, {', '.join(map(str, cfg.frame_shape))}], got {list(cube.shape)}"
         )
     parts = np.concatenate([np.real(cube).ravel(), np.imag(cube).ravel()]) if cube.size else np.zeros(0)
     if not np.isfinite(parts).all() or (parts != np.round(parts)).any():
-        raise ValueError("DCA1000 samples are int16: the cube's I and Q must be finite integers (round first)")
+        raise RadarViewsError("DCA1000 samples are int16: the cube's I and Q must be finite integers (round first)")
     if parts.size and (parts.min() < -32768 or parts.max() > 32767):
-        raise ValueError(f"I/Q values out of int16 range: [{parts.min()}, {parts.max()}]")
+        raise RadarViewsError(f"I/Q values out of int16 range: [{parts.min()}, {parts.max()}]")
     path = Path(path)
     data = _encode(cube, fmt, iq_swap)
     return atomic_write(path, data.tobytes())

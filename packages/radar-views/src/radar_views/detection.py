@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .config import RadarConfig
+from .errors import RadarViewsError
 from .processing import AZIMUTH_BINS, _steering, range_doppler_spectrum, tdm_phase
 
 __all__ = ["CfarConfig", "PointCloudChain", "detect_points", "CFAR_MODES"]
@@ -46,9 +47,11 @@ class CfarConfig:
 
     def __post_init__(self) -> None:
         if self.guard < 0 or self.train < 1 or self.max_points < 1 or self.min_range_bin < 0:
-            raise ValueError(f"CfarConfig: guard >= 0, train >= 1, max_points >= 1, min_range_bin >= 0; got {self}")
+            raise RadarViewsError(
+                f"CfarConfig: guard >= 0, train >= 1, max_points >= 1, min_range_bin >= 0; got {self}"
+            )
         if self.mode not in CFAR_MODES:
-            raise ValueError(f"CfarConfig.mode must be one of {CFAR_MODES}, got {self.mode!r}")
+            raise RadarViewsError(f"CfarConfig.mode must be one of {CFAR_MODES}, got {self.mode!r}")
 
 
 @dataclass(frozen=True)

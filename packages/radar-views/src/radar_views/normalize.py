@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .errors import RadarViewsError
+
 __all__ = ["NORMALIZATIONS", "normalize_view"]
 
 NORMALIZATIONS = ("db", "per_frame", "global", "none", "reference_log", "reference_per_frame")
@@ -36,7 +38,7 @@ def normalize_view(power: np.ndarray, mode: str = "db", dynamic_range_db: float 
         d = _db(power)
         if mode == "db":
             if not dynamic_range_db > 0:
-                raise ValueError(f"dynamic_range_db must be > 0, got {dynamic_range_db}")
+                raise RadarViewsError(f"dynamic_range_db must be > 0, got {dynamic_range_db}")
             top = d.max(initial=-np.inf)
             out = (np.clip(d, top - dynamic_range_db, top) - (top - dynamic_range_db)) / dynamic_range_db
         else:
@@ -45,4 +47,4 @@ def normalize_view(power: np.ndarray, mode: str = "db", dynamic_range_db: float 
     if mode in ("reference_log", "reference_per_frame"):
         x = np.log10(power / max(float(power.max(initial=0.0)), 1e-30) + 1e-6)
         return _minmax(x, axis=None if mode == "reference_log" else 0).astype(np.float32)
-    raise ValueError(f"normalize must be one of {NORMALIZATIONS}, got {mode!r}")
+    raise RadarViewsError(f"normalize must be one of {NORMALIZATIONS}, got {mode!r}")

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import RadarConfig
+from .errors import RadarViewsError
 from .processing import AZIMUTH_BINS
 from .views import RadarViews
 
@@ -49,9 +50,9 @@ class PointCloud:
     def __post_init__(self) -> None:
         self.times = np.asarray(self.times, dtype=np.float64)
         if self.times.ndim != 1 or len(self.times) != len(self.frames):
-            raise ValueError(f"times must be [frames] = [{len(self.frames)}], got shape {list(self.times.shape)}")
+            raise RadarViewsError(f"times must be [frames] = [{len(self.frames)}], got shape {list(self.times.shape)}")
         if len(self.times) and (not np.isfinite(self.times).all() or (np.diff(self.times) <= 0).any()):
-            raise ValueError("frame times must be finite and strictly increasing")
+            raise RadarViewsError("frame times must be finite and strictly increasing")
         frames = []
         for i, f in enumerate(self.frames):
             f = (
@@ -60,12 +61,12 @@ class PointCloud:
                 else np.asarray(f, dtype=np.float64)
             )
             if f.ndim != 2 or f.shape[1] != len(POINT_FIELDS):
-                raise ValueError(
+                raise RadarViewsError(
                     f"frame {i}: points must be [n, {len(POINT_FIELDS)}] ({', '.join(POINT_FIELDS)}), "
                     f"got shape {list(f.shape)}"
                 )
             if not np.isfinite(f[:, :4]).all():
-                raise ValueError(f"frame {i}: x, y, z and velocity must be finite")
+                raise RadarViewsError(f"frame {i}: x, y, z and velocity must be finite")
             frames.append(f)
         self.frames = frames
 
@@ -132,14 +133,14 @@ def point_cloud_views(
     """
     grid = grid or RadarConfig()
     if weight not in WEIGHTS:
-        raise ValueError(f"weight must be one of {WEIGHTS}, got {weight!r}")
+        raise RadarViewsError(f"weight must be one of {WEIGHTS}, got {weight!r}")
     if not smoothing > 0:
-        raise ValueError(f"smoothing must be > 0 bins, got {smoothing}")
+        raise RadarViewsError(f"smoothing must be > 0 bins, got {smoothing}")
     rate = frame_rate_hz or grid.frame_rate_hz
     if not rate > 0:
-        raise ValueError(f"frame_rate_hz must be > 0, got {rate}")
+        raise RadarViewsError(f"frame_rate_hz must be > 0, got {rate}")
     if not len(cloud.frames):
-        raise ValueError("the point cloud holds no frame")
+        raise RadarViewsError("the point cloud holds no frame")
     sigmas = [smoothing] * 3
     if source is not None:  # half the source's resolution cell, in grid bins
         aperture = float(np.ptp(source.virtual_positions[:, 0])) + 1.0  # elements of a lambda/2 array

@@ -24,6 +24,7 @@ import numpy as np
 import scipy.fft
 
 from .config import RadarConfig
+from .errors import RadarViewsError
 
 __all__ = [
     "AZIMUTH_METHODS",
@@ -91,7 +92,7 @@ def range_doppler_spectrum(
     elif input_domain == "range":
         spec = chunk * window(loops)[:, None, None, None]
     else:
-        raise ValueError(f"input_domain must be one of {INPUT_DOMAINS}, got {input_domain!r}")
+        raise RadarViewsError(f"input_domain must be one of {INPUT_DOMAINS}, got {input_domain!r}")
     spec = scipy.fft.fft(spec, axis=1, workers=workers, overwrite_x=True)
     if clutter_removal:
         bins, w_spec = _window_spectrum(loops)
@@ -142,7 +143,7 @@ def azimuth_spectrum(
         inv = np.linalg.inv(cov + load * np.eye(m, dtype=cov.dtype))
         denom = np.einsum("kv,fvw,kw->fk", np.conj(steering), inv, steering, optimize=True).real
         return 1.0 / np.maximum(denom, 1e-30)
-    raise ValueError(f"azimuth method must be one of {AZIMUTH_METHODS}, got {method!r}")
+    raise RadarViewsError(f"azimuth method must be one of {AZIMUTH_METHODS}, got {method!r}")
 
 
 class FrameStatistics(NamedTuple):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .config import RadarConfig
 from .detection import PointCloudChain
+from .errors import RadarViewsError
 
 __all__ = ["SENSOR_PROFILES", "SENSOR_CHAINS", "sensor_profile", "sensor_chain", "DEFAULT_SENSOR"]
 
@@ -45,4 +46,4 @@ def sensor_profile(name: str) -> RadarConfig:
     try:
         return SENSOR_PROFILES[name]
     except KeyError:
-        raise ValueError(f"unknown sensor {name!r}; known: {', '.join(SENSOR_PROFILES)}") from None
+        raise RadarViewsError(f"unknown sensor {name!r}; known: {', '.join(SENSOR_PROFILES)}") from None

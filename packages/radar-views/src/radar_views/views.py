@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import RadarConfig
+from .errors import RadarViewsError
 from .normalize import NORMALIZATIONS, normalize_view
 from .processing import AZIMUTH_METHODS, frame_powers
 
@@ -35,14 +36,14 @@ class RadarViews:
     def from_mapping(cls, data: Mapping[str, np.ndarray]) -> RadarViews:
         missing = [n for n in VIEW_NAMES if n not in data]
         if missing:
-            raise ValueError(f"views are missing {missing}; expected keys {list(VIEW_NAMES)}")
+            raise RadarViewsError(f"views are missing {missing}; expected keys {list(VIEW_NAMES)}")
         return cls(*(np.asarray(data[n]) for n in VIEW_NAMES))
 
     @classmethod
     def concat(cls, blocks: Iterable[RadarViews]) -> RadarViews:
         blocks = list(blocks)
         if not blocks:
-            raise ValueError("no frames: nothing to concatenate")
+            raise RadarViewsError("no frames: nothing to concatenate")
         return cls(*(np.concatenate([getattr(b, n) for b in blocks], axis=-1) for n in VIEW_NAMES))
 
     def normalized(self, mode: str = "db", dynamic_range_db: float = 50.0) -> RadarViews:
@@ -53,7 +54,7 @@ class RadarViews:
 def chunk_frames(cube, frames: int = 32) -> Iterator[np.ndarray]:
     """Consecutive frame blocks of a cube (an array or a lazily read ``DCA1000Capture``)."""
     if frames < 1:
-        raise ValueError(f"chunk size must be >= 1 frame, got {frames}")
+        raise RadarViewsError(f"chunk size must be >= 1 frame, got {frames}")
     for start in range(0, len(cube), frames):
         yield np.asarray(cube[start : start + frames])
 
@@ -61,12 +62,12 @@ def chunk_frames(cube, frames: int = 32) -> Iterator[np.ndarray]:
 def _check_chunk(chunk: np.ndarray, cfg: RadarConfig, index: int) -> np.ndarray:
     chunk = np.asarray(chunk)
     if chunk.ndim != 5 or tuple(chunk.shape[1:]) != cfg.frame_shape:
-        raise ValueError(
+        raise RadarViewsError(
             f"frame chunk {index}: expected shape [frames, {', '.join(map(str, cfg.frame_shape))}] "
             f"(frames, loops, tx, rx, samples), got {list(chunk.shape)}"
         )
     if not np.iscomplexobj(chunk):
-        raise ValueError(f"frame chunk {index}: the cube must be complex (I + jQ), got dtype {chunk.dtype}")
+        raise RadarViewsError(f"frame chunk {index}: the cube must be complex (I + jQ), got dtype {chunk.dtype}")
     return chunk.astype(np.complex64, copy=False)
 
 
@@ -89,14 +90,14 @@ def iter_views(
     """
     cfg = cfg or RadarConfig()
     if azimuth not in AZIMUTH_METHODS:
-        raise ValueError(f"azimuth must be one of {AZIMUTH_METHODS}, got {azimuth!r}")
+        raise RadarViewsError(f"azimuth must be one of {AZIMUTH_METHODS}, got {azimuth!r}")
     for i, chunk in enumerate(frame_chunks):
         chunk = _check_chunk(chunk, cfg, i)
         if chunk.shape[0] == 0:
             continue
         r, d, a = frame_powers(chunk, cfg, clutter_removal, azimuth, tdm_compensation, workers, input_domain)
         if not (np.isfinite(r).all() and np.isfinite(d).all()):  # NaN/Inf in a frame reach its sums
-            raise ValueError(f"frame chunk {i}: the cube holds NaN or Inf")
+            raise RadarViewsError(f"frame chunk {i}: the cube holds NaN or Inf")
         yield RadarViews(r.T.copy(), d.T.copy(), a.T.copy())  # [bins, f] each
 
 
@@ -114,8 +115,8 @@ def compute_views(
     """Views of a whole cube ``[frames, loops, tx, rx, samples]``, processed ``chunk_size`` frames
     at a time (a ``DCA1000Capture`` is read chunk by chunk, never whole)."""
     if normalize not in NORMALIZATIONS:
-        raise ValueError(f"normalize must be one of {NORMALIZATIONS}, got {normalize!r}")
+        raise RadarViewsError(f"normalize must be one of {NORMALIZATIONS}, got {normalize!r}")
     if getattr(cube, "ndim", 5) != 5:
-        raise ValueError(f"cube must be [frames, loops, tx, rx, samples], got shape {list(np.shape(cube))}")
+        raise RadarViewsError(f"cube must be [frames, loops, tx, rx, samples], got shape {list(np.shape(cube))}")
     blocks = iter_views(chunk_frames(cube, chunk_size), cfg, clutter_removal, azimuth, tdm_compensation, workers)
     return RadarViews.concat(blocks).normalized(normalize, dynamic_range_db)

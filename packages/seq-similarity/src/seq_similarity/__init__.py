@@ -16,14 +16,13 @@ from .names import DEFAULT_WEIGHTS, SIMILARITIES
 
 _LAZY = {
     "SequenceSimilarity": "similarity",
-    "SIMILARITY_TYPES": "similarity",
     "chunk_elements": "similarity",
     "DEFAULT_CHUNK_ELEMENTS": "similarity",
     "soft_dtw": "soft_dtw",
     "SoftDTWFunction": "soft_dtw",
 }
 
-__all__ = ["SIMILARITIES", "DEFAULT_WEIGHTS", *(n for n in _LAZY if n != "SIMILARITY_TYPES")]  # an old name
+__all__ = ["SIMILARITIES", "DEFAULT_WEIGHTS", *_LAZY]
 __version__ = version("seq-similarity")
 
 

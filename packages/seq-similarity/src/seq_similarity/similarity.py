@@ -18,7 +18,6 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.utils.checkpoint import checkpoint
 
-from ._deprecations import renamed_keyword, renamed_name
 from .masking import check_sequence, masked_mean, pack_valid, window_means
 from .names import DEFAULT_WEIGHTS, SIMILARITIES
 from .soft_dtw import soft_dtw
@@ -96,10 +95,8 @@ class SequenceSimilarity(nn.Module):
         gamma: float = 0.1,
         weights: Mapping[str, float] | None = None,
         max_chunk_elements: int | None = None,
-        similarity_type: str | None = None,
     ) -> None:
         super().__init__()
-        similarity = renamed_keyword("SequenceSimilarity", "similarity_type", similarity_type, similarity)
         if similarity not in SIMILARITIES:
             raise ValueError(f"similarity must be one of {SIMILARITIES}, got {similarity!r}")
         if not temperature > 0:
@@ -130,11 +127,6 @@ class SequenceSimilarity(nn.Module):
             self.attention = nn.MultiheadAttention(embed_dim, num_heads, batch_first=True)
         if "temporal" in self.components:
             self.temporal_proj = nn.Linear(embed_dim, embed_dim)
-
-    @property
-    def similarity_type(self) -> str:
-        """The name before 0.3 of ``similarity`` (read with a warning)."""
-        return getattr(self, renamed_name("SequenceSimilarity.similarity_type"))
 
     def extra_repr(self) -> str:
         return (
@@ -333,9 +325,3 @@ class SequenceSimilarity(nn.Module):
     def _self_attend(self, x: Tensor, mask: Tensor) -> Tensor:
         out, _ = self.attention(x, x, x, key_padding_mask=~mask, need_weights=False)
         return out.float().masked_fill(~mask[..., None], 0.0)
-
-
-def __getattr__(name: str):  # names before 0.3 (``_deprecations.RENAMED_NAMES``)
-    if name == "SIMILARITY_TYPES":
-        return globals()[renamed_name(name)]
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,9 +2,10 @@
 functions, one module per group: ``data`` (create, check, inspect datasets), ``train``, ``eval``
 (and ``plot``); ``common`` holds what they share.
 
-User mistakes (missing files, unknown options, bad TOML keys, values out of range) end with one
-line and exit code 2; a diverged run exits with 1; Ctrl-C exits with 130 and says how to resume;
-no tracebacks. Only the standard library, Typer and Rich are imported here: torch, timm and
+User mistakes (missing files, unknown options, bad TOML keys, values out of range, data that cannot
+be read: ``common.user_error_types``) end with one line and exit code 2; a diverged run exits with 1;
+Ctrl-C exits with 130 and says how to resume. Any other exception is a bug: it keeps its traceback,
+and the command says how to report it. Only the standard library, Typer and Rich are imported here: torch, timm and
 transformers load inside the commands that need them, so ``--help`` answers at once. Help texts
 are printed as written (no Rich markup), so every bracket in them shows.
 """
@@ -15,15 +16,19 @@ from typing import Annotated
 
 import typer
 
-from .common import console, note
+from .common import console, err_console, note
 from .data import data_app
 from .eval import eval_cmd, plot
 from .predict import predict
 from .search import embed, index, search
 from .train import train
 
-__all__ = ["app", "data_app", "main", "PACKAGES"]
+__all__ = ["app", "data_app", "main", "PACKAGES", "BUG_REPORT"]
 
+BUG_REPORT = (
+    "This is a bug in seqclip, not a mistake in what you gave it: please report it with the traceback "
+    "above, the command you ran and the output of `seqclip --version`."
+)
 PACKAGES = (
     "seqclip-cli",
     "radar-views",
@@ -89,7 +94,11 @@ def main() -> None:
             shown(message, category, *args, **kwargs)
 
     warnings.showwarning = show
-    app()
+    try:
+        app()
+    except Exception:  # a user's mistake ended the command with one line inside; this is a bug
+        err_console.print(BUG_REPORT, highlight=False, soft_wrap=True)
+        raise
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ option declarations used by more than one command. Standard library, Typer and R
 from __future__ import annotations
 
 import math
+import sys
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Annotated, Literal
@@ -15,7 +16,6 @@ from rich.markup import escape
 
 from radar_text_data.contract import FORMATS  # standard library only
 
-from .._deprecations import new_value, rename_note
 from ..errors import UserError
 
 __all__ = [
@@ -40,12 +40,29 @@ __all__ = [
     "Format",
     "Stride",
     "LabelStride",
-    "USER_ERRORS",
+    "user_error_types",
 ]
 
 console = Console()
 err_console = Console(stderr=True)
-USER_ERRORS = (UserError, ValueError, FileNotFoundError, FileExistsError)  # a user's mistake: exit 2
+# the libraries' exception families: raised for an input they cannot use as given (a user's mistake)
+LIBRARY_ERRORS = (
+    ("radar_views.errors", "RadarViewsError"),
+    ("radar_text_data.errors", "DataError"),
+    ("radar_synth.errors", "SynthError"),
+)
+
+
+def user_error_types() -> tuple[type[BaseException], ...]:
+    """The exceptions that are a user's mistake (exit 2, one line): ``UserError``, a missing or existing
+    file, and the exception family of every seqclip library already imported (one not imported cannot
+    have raised, so none is imported here: ``--help`` stays free of numpy and torch). Anything else is a bug."""
+    found = [UserError, FileNotFoundError, FileExistsError]
+    for module, name in LIBRARY_ERRORS:
+        if module in sys.modules:
+            found.append(getattr(sys.modules[module], name))
+    return tuple(found)
+
 
 # ---------------------------------------------------------------------- options of several commands
 Overwrite = Annotated[
@@ -115,7 +132,8 @@ def note(message: str) -> None:
 @contextmanager
 def user_errors(out: Path | None = None, flag: str = "--out", rename=None):
     """A user's mistake inside ends the command with one line and exit 2: an existing ``out`` (with
-    how to go on), any ``UserError`` / ``ValueError`` / missing file (``rename(message)`` first)."""
+    how to go on), any of ``user_error_types()`` (``rename(message)`` first). Any other exception is a
+    bug and keeps its traceback."""
     try:
         yield
     except FileExistsError as err:
@@ -125,21 +143,16 @@ def user_errors(out: Path | None = None, flag: str = "--out", rename=None):
             f"{flag} {out}: {err}; choose another {flag}, or pass --overwrite to move it aside to "
             f"{out.name}.old-<date>-<time> (never deleted)"
         ) from None
-    except USER_ERRORS as err:
+    except user_error_types() as err:
         raise fail(rename(str(err)) if rename else str(err)) from None
 
 
-def choice(name: str, choices: tuple[str, ...], renamed: str | None = None):
-    """A Typer callback for option ``--name``: one of ``choices``; an old value (``_deprecations``,
-    under ``renamed``, default ``name``) is taken under its new name, with a note."""
+def choice(name: str, choices: tuple[str, ...]):
+    """A Typer callback for option ``--name``: one of ``choices``."""
 
     def check(value: str | None) -> str | None:
         if value is None:
             return value
-        new = new_value(renamed or name, value)
-        if new is not None:
-            note(rename_note(f"--{name}", value, new, quoted=False))
-            return new
         if value not in choices:
             raise typer.BadParameter(f"{value!r} is not one of {' | '.join(choices)}")
         return value

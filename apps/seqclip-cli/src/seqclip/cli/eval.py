@@ -20,7 +20,7 @@ from ..recognition import (
     PROMPT_CHOICES,
     descriptions_problem,
 )
-from .common import check_out, check_spec, choice, console, fail, note, user_errors
+from .common import check_out, check_spec, choice, console, fail, note, user_error_types, user_errors
 
 __all__ = ["eval_cmd", "plot"]
 
@@ -56,7 +56,7 @@ def eval_cmd(
             "pooled features; total: the pooled score plus seq_weight x the model's "
             "sequence similarity, as its training loss adds them; the others: that "
             "component of the sequence similarity).",
-            callback=choice("similarity", EVAL_SIMILARITIES, "eval_similarity"),
+            callback=choice("similarity", EVAL_SIMILARITIES),
         ),
     ] = POOLED,
     clip_length: Annotated[
@@ -199,7 +199,7 @@ def _zero_shot_options(
     ):
         try:
             out[name] = read(given) if given is not None else None
-        except (ValueError, FileNotFoundError) as err:
+        except user_error_types() as err:
             message = str(err)
             raise fail(message if message.startswith(f"--{name}") else f"--{name}: {message}") from None
     if zero_shot:
@@ -218,7 +218,7 @@ def _candidate_unseen(
     try:
         location = resolve_data(data)
         candidates = classes or dataset_classes(location)
-    except (ValueError, FileNotFoundError) as err:
+    except user_error_types() as err:
         raise fail(f"--data {data}: {err}") from None
     names = [c.name for c in candidates]
     problem = descriptions_problem(prompts, candidates, str(classes_file or f"{data}'s classes"))
@@ -226,7 +226,7 @@ def _candidate_unseen(
         raise fail(problem)
     try:
         return resolve_unseen(location, names, unseen)
-    except ValueError as err:
+    except user_error_types() as err:
         raise fail(f"--unseen: {err}") from None
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from ..errors import UserError
 from ..recognition import CALIBRATIONS
 from .zero_shot import calibrated_stacking
 
@@ -68,7 +69,7 @@ def fit_calibration(
     """``rule`` fitted on validation ``scores [N, C]`` with labels ``truth [N]`` (-1: unlabelled) for the
     candidates' ``unseen [C]`` mask. Inductive rules read labels only through ``seen_labelled``."""
     if rule not in CALIBRATIONS:
-        raise ValueError(f"calibration must be one of {' | '.join(CALIBRATIONS)}, got {rule!r}")
+        raise UserError(f"calibration must be one of {' | '.join(CALIBRATIONS)}, got {rule!r}")
     if rule == "none" or not unseen.any() or unseen.all():
         return Calibration(rule, unseen, note="raw scores" if rule == "none" else "no seen or no unseen candidate")
     if len(scores) == 0:

@@ -3,9 +3,14 @@ a run's metrics, model and validation split) and handed to the pure figures of `
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
-__all__ = ["clip_figure", "run_figures"]
+from ..errors import UserError
+
+__all__ = ["clip_figure", "run_figures", "views_title", "TITLE_WIDTH"]
+
+TITLE_WIDTH = 120  # characters a line of a clip figure's title holds at its font size
 
 
 def clip_figure(data: str | Path, clip_id: str, out: str | Path) -> Path:
@@ -22,10 +27,16 @@ def clip_figure(data: str | Path, clip_id: str, out: str | Path) -> Path:
         if found:
             break
     else:
-        raise ValueError(f"no clip {clip_id!r} in {data}")
+        raise UserError(f"no clip {clip_id!r} in {data}")
     record = source.records[found[0]]
-    title = f"{clip_id} ({record.split})\n" + "\n".join(record.captions)
+    title = views_title(clip_id, record.split, record.captions)
     return plot_views(source.load(found[0]), record.frame_rate_hz or 50.0, title, out)
+
+
+def views_title(clip_id: str, split: str, captions: list[str] | tuple[str, ...]) -> str:
+    """A clip figure's title: the id and split, then each caption wrapped to ``TITLE_WIDTH`` characters."""
+    wrapped = (textwrap.fill(c, TITLE_WIDTH) for c in captions)
+    return "\n".join([f"{clip_id} ({split})", *wrapped])
 
 
 def run_figures(run: str | Path, data: str | Path | None = None, examples: int = 3) -> list[Path]:

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from radar_text_data.classes import ClassPrompts
 
-from .._deprecations import renamed_value
 from ..config import EVAL_BATCH, POOLED
+from ..errors import UserError
 from ..model.seqclip import SeqClip
 from ..recognition import CALIBRATIONS, DEFAULT_CALIBRATION, DEFAULT_PROMPTS, PROMPT_CHOICES
 from .scorer import Scorer
@@ -31,13 +31,10 @@ class EvalOptions:
     calibration: str = DEFAULT_CALIBRATION  # the generalised report's calibrated rule (recognition.CALIBRATIONS)
 
     def __post_init__(self) -> None:
-        object.__setattr__(
-            self, "similarity", renamed_value("eval_similarity", self.similarity, "EvalOptions.", label="similarity")
-        )
         if self.prompts not in PROMPT_CHOICES:
-            raise ValueError(f"--prompts must be one of {' | '.join(PROMPT_CHOICES)}, got {self.prompts!r}")
+            raise UserError(f"--prompts must be one of {' | '.join(PROMPT_CHOICES)}, got {self.prompts!r}")
         if self.calibration not in CALIBRATIONS:
-            raise ValueError(f"--calibration must be one of {' | '.join(CALIBRATIONS)}, got {self.calibration!r}")
+            raise UserError(f"--calibration must be one of {' | '.join(CALIBRATIONS)}, got {self.calibration!r}")
 
     def scorer(self, model: SeqClip) -> Scorer:
         """The one scorer of a task (the similarity checked against ``model`` here)."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import torch
 
 from ..data import RadarTextDataset
+from ..errors import UserError
 from ..model.seqclip import SeqClip
 from .options import DEFAULT_OPTIONS, EvalOptions
 from .scorer import Scorer
@@ -54,7 +55,7 @@ def eval_twins(model: SeqClip, dataset: RadarTextDataset, options: EvalOptions =
         if r.twin_of in by_id
     }
     if not negatives:
-        raise ValueError(_no_twins_message(dataset))
+        raise UserError(_no_twins_message(dataset))
     return preference_accuracy(options.scorer(model), dataset, negatives)
 
 
@@ -82,7 +83,7 @@ def eval_order(model: SeqClip, dataset: RadarTextDataset, options: EvalOptions =
     the segments in reverse order and identical wording otherwise (``captions_reversed`` in the manifest)."""
     negatives = {i: list(r.captions_reversed) for i, r in enumerate(dataset.records) if r.captions_reversed}
     if not negatives:
-        raise ValueError(
+        raise UserError(
             "no clip with captions_reversed in this split (radar-synth writes them for clips of 2 or 3 activities)"
         )
     return preference_accuracy(options.scorer(model), dataset, negatives)

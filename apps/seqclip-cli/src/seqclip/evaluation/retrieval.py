@@ -17,6 +17,7 @@ from torch.utils.data import DataLoader
 
 from ..config import POOLED
 from ..data import RadarTextDataset, collate
+from ..errors import UserError
 from ..model.seqclip import SeqClip
 from .scorer import ClipSet, ScoreMatrix, Scorer
 from .stats import bootstrap_interval
@@ -116,7 +117,7 @@ def retrieval(
     protocol (consecutive batches of the scorer's ``batch_size`` clips, first caption each).
     ``clips``: the split already embedded by ``scorer`` (else it is embedded here)."""
     if protocol not in PROTOCOLS:
-        raise ValueError(f"--protocol must be full or in-batch, got {protocol!r}")
+        raise UserError(f"--protocol must be full or in-batch, got {protocol!r}")
     clips = clips if clips is not None else scorer.embed_clips(dataset)
     texts = scorer.embed_texts(clips.captions)
     scores = scorer.matrix(clips, texts)

@@ -14,9 +14,9 @@ from torch.utils.data import DataLoader
 
 from radar_views import VIEW_NAMES
 
-from .._deprecations import renamed_value
 from ..config import EVAL_BATCH, EVAL_SIMILARITIES, POOLED, TOTAL
 from ..data import RadarTextDataset, collate
+from ..errors import UserError
 from ..model.features import Embeddings
 from ..model.losses import cat_features
 from ..model.seqclip import SeqClip
@@ -50,16 +50,15 @@ class Scorer:
     trained with one. Embedding runs in batches of ``batch_size``, without gradients."""
 
     def __init__(self, model: SeqClip, similarity: str = POOLED, batch_size: int = EVAL_BATCH) -> None:
-        similarity = renamed_value("eval_similarity", similarity, label="similarity")
         if similarity not in EVAL_SIMILARITIES:
-            raise ValueError(f"--similarity must be one of {' | '.join(EVAL_SIMILARITIES)}, got {similarity!r}")
+            raise UserError(f"--similarity must be one of {' | '.join(EVAL_SIMILARITIES)}, got {similarity!r}")
         sim = model.seq_similarity
         if similarity != POOLED and sim is None:
-            raise ValueError(
+            raise UserError(
                 f"--similarity {similarity}: this model was trained without sequence similarity; use {POOLED}"
             )
         if similarity not in (POOLED, TOTAL) and similarity not in sim.components:
-            raise ValueError(f"--similarity {similarity}: the model's sequence similarity has {list(sim.components)}")
+            raise UserError(f"--similarity {similarity}: the model's sequence similarity has {list(sim.components)}")
         self.model, self.similarity, self.batch_size = model, similarity, batch_size
         self.sequence = similarity != POOLED  # the score needs the sequences
 
@@ -127,38 +126,3 @@ class Scorer:
         """Scores of the pairs ``(clips[i], texts[i])`` ``[m]``: diagonals of ``chunk x chunk`` blocks."""
         out = [matrix(clips[i : i + chunk], texts[i : i + chunk]).diagonal() for i in range(0, len(clips), chunk)]
         return torch.cat(out) if out else torch.zeros(0)
-
-
-def _embed_split(
-    model: SeqClip, dataset: RadarTextDataset, batch_size: int = EVAL_BATCH, device=None, return_sequence: bool = False
-) -> dict:
-    """0.6's ``seqclip.evaluate.embed_split``, the same dict, made by a ``Scorer`` (``device``: the
-    model's, as it always was in practice)."""
-    scorer = Scorer(model, POOLED, batch_size)
-    scorer.sequence = return_sequence
-    clips = scorer.embed_clips(dataset)
-    text = scorer.embed_texts(clips.captions)
-    sequences = [(clips.radar.sequence, clips.radar.mask)] if return_sequence else []
-    return {
-        "radar": clips.radar.pooled,
-        "text": text.pooled,
-        "captions": clips.captions,
-        "caption_clip": clips.caption_clip,
-        "positions": clips.positions,
-        "radar_seq": sequences,
-    }
-
-
-def __getattr__(name: str):  # 0.6's functions under this module's old path, seqclip.evaluate
-    if name == "embed_split":
-        import warnings
-
-        from .._deprecations import rename_note
-
-        warnings.warn(
-            rename_note("function", "seqclip.evaluate.embed_split", "seqclip.Scorer(model).embed_clips"),
-            FutureWarning,
-            stacklevel=2,
-        )
-        return _embed_split
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,8 +14,8 @@ import torch
 from radar_text_data.source import present_splits
 from radar_text_data.vocabulary import clip_label, dataset_classes, resolve_unseen
 
-from .._deprecations import new_value, renamed_value
 from ..data import RadarTextDataset
+from ..errors import UserError
 from ..model.seqclip import SeqClip
 from .options import DEFAULT_OPTIONS, EvalOptions
 from .order import eval_order, eval_twins
@@ -56,7 +56,7 @@ def eval_zeroshot(model: SeqClip, dataset: RadarTextDataset, options: EvalOption
     unlisted = dict(sorted(Counter(label for label in labels if label is not None and label not in names).items()))
     counts = {"clips": len(scored), "unlisted_clips": unlisted, "multi_activity_clips": labels.count(None)}
     if not scored:
-        raise ValueError(
+        raise UserError(
             f"zero-shot: no clip of split {dataset.split!r} has one of the {len(names)} classes as its "
             f"only activity (unlisted labels: {unlisted or 'none'})"
         )
@@ -146,9 +146,8 @@ TASKS: dict[str, Task] = {
 
 def run_task(task: str, model: SeqClip, dataset: RadarTextDataset, options: EvalOptions = DEFAULT_OPTIONS) -> dict:
     """One registered task's result."""
-    task = renamed_value("task", task)
     if task not in TASKS:
-        raise ValueError(f"--task must be one of {' | '.join(TASKS)}, got {task!r}")
+        raise UserError(f"--task must be one of {' | '.join(TASKS)}, got {task!r}")
     return TASKS[task](model, dataset, options)
 
 
@@ -187,7 +186,7 @@ def evaluate_checkpoint(
     notes += [cut] if cut else []
     result = run_task(task, model, dataset, options)
     return {
-        "task": new_value("task", task) or task,
+        "task": task,
         "split": split,
         "checkpoint": str(checkpoint),
         "similarity": options.similarity,

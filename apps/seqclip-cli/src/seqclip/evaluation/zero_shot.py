@@ -15,6 +15,7 @@ from torch import Tensor
 from radar_text_data.classes import ClassPrompts
 
 from ..config import POOLED
+from ..errors import UserError
 from ..model.features import Embeddings
 from ..recognition import DEFAULT_PROMPTS, PROMPT_SOURCES, resolve_prompts
 from .scorer import ClipSet, Scorer
@@ -77,12 +78,12 @@ def prompt_sets(
     its phrase put into ``templates``, default ``PHRASE_TEMPLATES`` for a phrase and ``NAME_TEMPLATES``
     for a bare class name), its descriptions exactly as given, or both sets."""
     if source not in PROMPT_SOURCES:
-        raise ValueError(f"prompts must be one of {' | '.join(PROMPT_SOURCES)}, got {source!r}")
+        raise UserError(f"prompts must be one of {' | '.join(PROMPT_SOURCES)}, got {source!r}")
     names = c.texts(tuple(templates) if templates else NAME_TEMPLATES if c.bare else PHRASE_TEMPLATES)
     if source == "names":
         return (names,)
     if not c.descriptions:
-        raise ValueError(
+        raise UserError(
             f"--prompts {source}: class {c.name!r} has no descriptions (give a class file with "
             f'{{class: {{"descriptions": [...]}}}}, see the README)'
         )
@@ -100,7 +101,7 @@ def build_zero_shot_classifier(
     ``recognition.resolve_prompts``): each set's prompts weigh alike within it and the sets weigh
     alike within a class."""
     if not classes:
-        raise ValueError("zero-shot needs at least one class")
+        raise UserError("zero-shot needs at least one class")
     source = resolve_prompts(source, all(c.descriptions for c in classes))
     sets = [prompt_sets(c, source, templates) for c in classes]
     prompts = [tuple(p for s in ss for p in s) for ss in sets]

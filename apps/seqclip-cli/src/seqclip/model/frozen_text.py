@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ..errors import UserError
 from .text import TextCache, bucket_length, layer_mask, run_layers, stem_hidden, text_layers
 
 __all__ = ["FrozenText"]
@@ -68,7 +69,7 @@ class FrozenText:
         and frozen lower layers, the trainable top layers running on it at every step. A cached caption's
         features equal a fresh forward's up to float rounding (its batch padding may differ)."""
         if enabled and self.frozen_text_depth() is None:
-            raise ValueError(
+            raise UserError(
                 "the text cache needs a frozen text encoder, or its frozen embeddings and lower layers "
                 "(freeze_text, unfreeze_text_layers)"
             )

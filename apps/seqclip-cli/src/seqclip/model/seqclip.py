@@ -14,6 +14,7 @@ from radar_views import VIEW_NAMES
 from seq_similarity import SequenceSimilarity
 
 from ..config import SeqClipConfig
+from ..errors import UserError
 from ..timing import phase
 from .features import Embeddings
 from .frozen_text import FrozenText
@@ -43,7 +44,7 @@ class SeqClip(PretrainedModel, FrozenText, nn.Module):
         hidden = self.text_encoder.config.hidden_size
         positions = getattr(self.text_encoder.config, "max_position_embeddings", None)
         if positions is not None and cfg.max_text_length > positions:
-            raise ValueError(
+            raise UserError(
                 f"max_text_length {cfg.max_text_length} exceeds the {positions} positions of text model "
                 f"{cfg.text_model!r}"
             )

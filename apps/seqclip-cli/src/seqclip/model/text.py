@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..config import DEFAULT_TEXT_MODEL
+from ..errors import UserError
 
 __all__ = [
     "resolve_text_model",
@@ -73,7 +74,7 @@ def load_text_encoder(name_or_path: str):
     try:
         return AutoModel.from_pretrained(path), AutoTokenizer.from_pretrained(path)
     except OSError as err:
-        raise ValueError(
+        raise UserError(
             f"cannot load text model {name_or_path!r}: {str(err).splitlines()[0]} "
             f"(the default {DEFAULT_TEXT_MODEL} works offline; other names need a local "
             f"copy or hub access)"
@@ -156,7 +157,7 @@ def text_layers(encoder):
     """The transformer layers of a BERT-like text encoder (``encoder.encoder.layer``)."""
     layers = getattr(getattr(encoder, "encoder", None), "layer", None)
     if layers is None:
-        raise ValueError(f"cannot find transformer layers in {type(encoder).__name__}")
+        raise UserError(f"cannot find transformer layers in {type(encoder).__name__}")
     return layers
 
 

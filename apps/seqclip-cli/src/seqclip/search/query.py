@@ -59,7 +59,7 @@ def load_search_model(store: EmbeddingStore, fingerprint: str, checkpoint: str |
         path, flag = checkpoint, "--checkpoint"
     try:
         model = SeqClip.from_pretrained(path)
-    except (FileNotFoundError, ValueError) as err:
+    except (FileNotFoundError, UserError) as err:
         raise UserError(f"{flag}: {err}") from None
     if model_fingerprint(model) != fingerprint:
         raise UserError(

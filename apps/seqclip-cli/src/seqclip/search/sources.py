@@ -74,17 +74,18 @@ def open_clip_rows(spec: str, split: str = "all") -> ClipRows:
     path = Path(spec)
     if path.is_dir() and not (path / "manifest.jsonl").is_file() and not any(path.glob("*.tar")):
         return _folder(path)
+    from radar_text_data.errors import DataError
     from radar_text_data.source import open_split, resolve_data
 
     try:
         location = resolve_data(spec)
-    except (FileNotFoundError, ValueError) as err:
+    except (FileNotFoundError, DataError) as err:
         raise UserError(f"DATA: {err}") from None
     rows, loaders = [], []
     for name in SPLITS if split == "all" else (split,):
         try:
             source = open_split(location, name)
-        except (FileNotFoundError, ValueError):
+        except (FileNotFoundError, DataError):
             continue
         for i, record in enumerate(source.records):
             rows.append(Row(record.id, record.split, record.activities, tuple(record.captions)))
@@ -106,11 +107,12 @@ def _folder(root: Path) -> ClipRows:
 
 def read_sentences(path: str | Path, flag: str = "--texts") -> list[str]:
     """The non-empty lines of a text file (one sentence a line); errors name ``flag``."""
+    from radar_text_data.errors import DataError
     from radar_text_data.textfile import read_text
 
     try:
         lines = [line.strip() for line in read_text(path).splitlines()]
-    except (FileNotFoundError, UnicodeDecodeError, ValueError) as err:
+    except (FileNotFoundError, UnicodeDecodeError, DataError) as err:
         raise UserError(f"{flag}: {err}") from None
     if not any(lines):
         raise UserError(f"{flag}: {path} holds no sentence")

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..errors import UserError
+
 __all__ = ["windows", "default_stride", "embedding_plan", "check_window", "timeline_spans"]
 
 
@@ -17,9 +19,9 @@ def check_window(window: int, stride: int | None = None) -> None:
     try:
         check_clip_length(window)
     except ValueError as err:
-        raise ValueError(f"window: {err}") from None
+        raise UserError(f"window: {err}") from None
     if stride is not None and stride < 1:
-        raise ValueError(f"stride must be at least 1 frame, got {stride}")
+        raise UserError(f"stride must be at least 1 frame, got {stride}")
 
 
 def default_stride(window: int) -> int:

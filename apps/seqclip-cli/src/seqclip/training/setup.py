@@ -11,13 +11,14 @@ import torch
 from rich.console import Console
 
 from radar_text_data.check import format_problems
+from radar_text_data.errors import DataError
 from radar_text_data.source import DataLocation, resolve_data
 from radar_views import output_lock
 
 from ..config import DEFAULT_BATCH, DEFAULT_PRECISION, TrainConfig
 from ..data import EpochSampler, RadarTextDataset, twin_pairs
 from ..distributed import DistContext, resolve_device
-from ..errors import TrainingError
+from ..errors import TrainingError, UserError
 from ..evaluation.report import few_clips_warning
 from ..hardware import precision_note
 from ..model.pretrained import load_weights
@@ -229,7 +230,7 @@ def _on_main(dist: DistContext, fn):
     if dist.is_main:
         try:
             result = {"value": fn()}
-        except (TrainingError, ValueError, FileNotFoundError) as err:
+        except (UserError, DataError, FileNotFoundError) as err:
             result = {"error": str(err)}
     result = dist.broadcast_object(result)
     if "error" in result:

@@ -25,6 +25,7 @@ from radar_text_data.stream import (
 )
 
 from ..data import EpochSampler, LoaderView, RadarTextDataset, bad_clip_item, collate, make_item
+from ..errors import UserError
 
 __all__ = ["ShardStream", "TrainData", "default_workers"]
 
@@ -59,7 +60,7 @@ class ShardStream(IterableDataset):
     ) -> None:
         self.shards, self.split = location.shards(split), split
         if not self.shards:
-            raise ValueError(f"{location.spec}: no shards of split {split!r}")
+            raise UserError(f"{location.spec}: no shards of split {split!r}")
         self.length, self.seed, self.rank, self.world = length, seed, rank, world
         self.workers, self.skip_bad, self.shuffle, self.buffer = max(1, workers), skip_bad, shuffle, buffer
         self.positives, self.order_negatives = positives, order_negatives

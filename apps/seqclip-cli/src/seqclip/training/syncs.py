@@ -2,7 +2,7 @@
 the device — a tensor read into Python (``.item()``, ``float(t)``, ``if t:``), an output whose size
 depends on values (``nonzero``, boolean indexing, ``masked_select``, ``unique``), a copy to the CPU —
 by the innermost lines of the workspace (or of torch's optimizers, timm, transformers) that asked.
-It sees them on the CPU too, so a CPU test can hold a step to "no host round-trip" (issue 30)."""
+It sees them on the CPU too, so a CPU test can hold a step to "no host round-trip"."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""Every name of an earlier radar-text-data that is still read, in one place (timm's
-``_registry.py`` deprecations): manifest field names, read under their new names with one
-``FutureWarning`` whose text ``rename_note`` writes. Standard library only."""
+"""Readers for what earlier radar-text-datas wrote, in one place: manifest field names of
+radar-text-data 0.2, read under their current names with one ``FutureWarning`` whose text
+``rename_note`` writes. Standard library only."""
 
 from __future__ import annotations
 

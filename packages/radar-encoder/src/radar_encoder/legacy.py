@@ -1,7 +1,6 @@
-"""Every name of an earlier radar-encoder that is still read, in one place (timm's ``_registry.py``
-deprecations): view keys of configurations and of saved weights, each read under its new name;
-a configuration's old keys with one ``FutureWarning`` whose text ``rename_note`` writes. Standard
-library only."""
+"""Readers for what earlier radar-encoders saved, in one place: the view keys of radar-encoder 0.1
+in saved configurations and weights, each read under its current name (a configuration's old keys
+with one ``FutureWarning`` whose text ``rename_note`` writes). Standard library only."""
 
 from __future__ import annotations
 
