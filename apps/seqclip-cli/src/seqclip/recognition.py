@@ -7,6 +7,8 @@ from __future__ import annotations
 from .errors import UserError
 
 __all__ = [
+    "PHRASE_TEMPLATES",
+    "NAME_TEMPLATES",
     "PROMPT_SOURCES",
     "PROMPT_CHOICES",
     "AUTO",
@@ -18,6 +20,11 @@ __all__ = [
     "resolve_prompts",
     "descriptions_problem",
 ]
+
+# a phrase completes "a person ..." (radar-synth's classes.json: "walks", "sits down")
+PHRASE_TEMPLATES = ("a person {}.", "someone {}.", "a radar recording of a person who {}.", "the subject {}.")
+# a bare class name (a text file, a dataset's labels: "sit down", "jumping jacks")
+NAME_TEMPLATES = ("{}.", "a person doing the activity: {}.", "a radar recording of {}.", "the activity of {}.")
 
 # names: the class name or phrase in templates (or the class's own prompts); descriptions: the class's
 # descriptions of what the body does, used as they are; both: the two prompt sets, each averaged, weighted alike

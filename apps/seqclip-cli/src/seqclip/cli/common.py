@@ -17,6 +17,7 @@ from rich.markup import escape
 from radar_text_data.contract import FORMATS  # standard library only
 
 from ..errors import UserError
+from ..recognition import NAME_TEMPLATES, PHRASE_TEMPLATES
 
 __all__ = [
     "console",
@@ -40,6 +41,7 @@ __all__ = [
     "Format",
     "Stride",
     "LabelStride",
+    "PromptTemplates",
     "user_error_types",
 ]
 
@@ -96,6 +98,18 @@ Stride = Annotated[
         help="With --window: frames between window starts. [default: the "
         "window: no overlap, so no frame is in two training clips]",
         min=1,
+        show_default=False,
+    ),
+]
+PromptTemplates = Annotated[
+    Path | None,
+    typer.Option(
+        "--templates",
+        help="Zero-shot prompt templates, one a line with {} for the class phrase. [default: "
+        + " | ".join(repr(t) for t in PHRASE_TEMPLATES)
+        + " for a phrase, "
+        + " | ".join(repr(t) for t in NAME_TEMPLATES)
+        + " for a bare class name]",
         show_default=False,
     ),
 ]

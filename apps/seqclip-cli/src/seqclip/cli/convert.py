@@ -16,6 +16,7 @@ from radar_text_data.contract import (  # standard library only
     PUBLIC_DATASETS,
     SPLIT_FRACTIONS,
 )
+from radar_text_data.labels import CAPTION_TEMPLATES  # standard library only
 
 from .common import (
     Overwrite,
@@ -55,8 +56,9 @@ def data_convert(
     templates: Annotated[
         Path | None,
         typer.Option(
-            help="With --labels: caption templates, one a line, {} for the "
-            "labels in order. [default: documented in the README]",
+            help="With --labels: caption templates, one a line, {} for the labels in order. [default: "
+            + " | ".join(repr(t) for t in CAPTION_TEMPLATES)
+            + "]",
             show_default=False,
         ),
     ] = None,

@@ -20,7 +20,7 @@ from ..recognition import (
     PROMPT_CHOICES,
     descriptions_problem,
 )
-from .common import check_out, check_spec, choice, console, fail, note, user_error_types, user_errors
+from .common import PromptTemplates, check_out, check_spec, choice, console, fail, note, user_error_types, user_errors
 
 __all__ = ["eval_cmd", "plot"]
 
@@ -82,13 +82,7 @@ def eval_cmd(
             show_default=False,
         ),
     ] = None,
-    templates: Annotated[
-        Path | None,
-        typer.Option(
-            help="Zero-shot templates, one a line with {} for the class phrase. [default: documented in the README]",
-            show_default=False,
-        ),
-    ] = None,
+    templates: PromptTemplates = None,
     unseen: Annotated[
         str | None,
         typer.Option(

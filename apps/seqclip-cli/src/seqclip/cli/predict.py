@@ -13,7 +13,7 @@ from radar_text_data.contract import SPLITS  # standard library only
 
 from ..config import Device
 from ..recognition import DEFAULT_PROMPTS, PROMPT_CHOICES, descriptions_problem
-from .common import LabelStride, check_out, choice, console, fail, progress_bar, user_errors
+from .common import LabelStride, PromptTemplates, check_out, choice, console, fail, progress_bar, user_errors
 from .search import Checkpoint, SkipBad, Window, checked_rows, load_model
 
 __all__ = ["predict", "strip_names"]
@@ -29,9 +29,7 @@ def predict(
             "{class: [prompt, ...]}, as `seqclip eval --task zeroshot` takes them."
         ),
     ] = ...,
-    templates: Annotated[
-        Path | None, typer.Option(help="Prompt templates, one a line with {} for the class phrase.", show_default=False)
-    ] = None,
+    templates: PromptTemplates = None,
     k: Annotated[int, typer.Option("-k", "--k", help="Labels per clip or window.", min=1)] = 3,
     window: Window = None,
     stride: LabelStride = None,

@@ -17,7 +17,7 @@ from radar_text_data.classes import ClassPrompts
 from ..config import POOLED
 from ..errors import UserError
 from ..model.features import Embeddings
-from ..recognition import DEFAULT_PROMPTS, PROMPT_SOURCES, resolve_prompts
+from ..recognition import DEFAULT_PROMPTS, NAME_TEMPLATES, PHRASE_TEMPLATES, PROMPT_SOURCES, resolve_prompts
 from .scorer import ClipSet, Scorer
 from .stats import BOOTSTRAP_SAMPLES, bootstrap_statistic, wilson_interval
 
@@ -37,11 +37,6 @@ __all__ = [
     "calibrated_stacking",
     "zero_shot_report",
 ]
-
-# a phrase completes "a person ..." (radar-synth's classes.json: "walks", "sits down")
-PHRASE_TEMPLATES = ("a person {}.", "someone {}.", "a radar recording of a person who {}.", "the subject {}.")
-# a bare class name (a text file, a dataset's labels: "sit down", "jumping jacks")
-NAME_TEMPLATES = ("{}.", "a person doing the activity: {}.", "a radar recording of {}.", "the activity of {}.")
 
 
 @dataclass

@@ -1,0 +1,88 @@
+"""The documentation holds: READMEs short enough to read, every relative link resolving, no sentence
+about how the project was developed, and the Python API guide's examples running as written."""
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+READMES = [ROOT / "README.md", *sorted(ROOT.glob("packages/*/README.md")), *sorted(ROOT.glob("apps/*/README.md"))]
+DOCS = sorted((ROOT / "docs").rglob("*.md"))
+CHANGELOGS = [*sorted(ROOT.glob("packages/*/CHANGELOG.md")), *sorted(ROOT.glob("apps/*/CHANGELOG.md"))]
+CODE = [
+    p
+    for top in ("packages", "apps", "bench", "scripts", "tests", ".ci")
+    for p in sorted((ROOT / top).rglob("*"))
+    if p.suffix in (".py", ".sh", ".toml", "") and p.is_file() and "__pycache__" not in p.parts
+]
+MAX_README_LINES = 150
+# words that tell how the project was made rather than what it does
+TELLTALE = re.compile(r"\bissues? #?\d+|\bsessions?\b|\blent\b|\bno GPU was\b|\bclosing note\b", re.IGNORECASE)
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+@pytest.mark.parametrize("readme", READMES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_readme_is_at_most_150_lines(readme):
+    assert len(readme.read_text(encoding="utf-8").splitlines()) <= MAX_README_LINES
+
+
+def test_no_text_speaks_of_how_the_project_was_developed():
+    found = []
+    for path in [*READMES, *DOCS, *CHANGELOGS, *CODE]:
+        if path == Path(__file__).resolve():
+            continue
+        for n, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+            if TELLTALE.search(line):
+                found.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()[:100]}")
+    assert found == []
+
+
+def _slug(heading: str) -> str:
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+def _anchors(path: Path) -> set[str]:
+    text = re.sub(r"```.*?```", "", path.read_text(encoding="utf-8"), flags=re.S)
+    return {_slug(m.group(1)) for m in re.finditer(r"^#+ (.+)$", text, re.M)}
+
+
+def test_every_relative_link_resolves():
+    broken = []
+    for path in [*READMES, *DOCS, *CHANGELOGS]:
+        text = re.sub(r"```.*?```", "", path.read_text(encoding="utf-8"), flags=re.S)
+        for target in LINK.findall(text):
+            if re.match(r"^[a-z]+:", target):
+                continue  # https:, mailto:
+            file, _, anchor = target.partition("#")
+            dest = (path.parent / file).resolve() if file else path
+            if not dest.exists():
+                broken.append(f"{path.relative_to(ROOT)}: {target}")
+            elif anchor and dest.suffix == ".md" and anchor not in _anchors(dest):
+                broken.append(f"{path.relative_to(ROOT)}: {target} (no such heading)")
+    assert broken == []
+
+
+def test_the_python_api_guides_examples_run_as_written(tmp_path, monkeypatch):
+    """Every ```python block of docs/python-api.md in order in one namespace, and its ```bash lines
+    (``seqclip ...``) through the app, in one empty directory."""
+    from typer.testing import CliRunner
+
+    from seqclip.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    text = (ROOT / "docs" / "python-api.md").read_text(encoding="utf-8")
+    namespace: dict = {}
+    blocks = re.findall(r"```(python|bash)\n(.*?)```", text, re.S)
+    assert [kind for kind, _ in blocks].count("python") >= 4
+    for kind, code in blocks:
+        if kind == "python":
+            exec(compile(code, "docs/python-api.md", "exec"), namespace)
+            continue
+        for line in filter(None, code.splitlines()):
+            args = shlex.split(line)
+            assert args[0] == "seqclip", line
+            result = CliRunner().invoke(app, args[1:])
+            assert result.exit_code == 0, (line, result.output)
