@@ -70,10 +70,13 @@ class RadarEncoder(nn.Module):
         )
         self.head = nn.Linear(cfg.embed_dim, cfg.output_dim, bias=False)
         if cfg.vit_checkpoint:
-            for enc in self.encoders.values():
+            for enc in self._view_encoders():
                 enc.load_vit_weights(cfg.vit_checkpoint)
         self.set_grad_checkpointing(cfg.grad_checkpointing)
         self._register_load_state_dict_pre_hook(lambda state, prefix, *_: rename_weight_keys(state, prefix))
+
+    def _view_encoders(self) -> list[ViewEncoder]:
+        return [enc for enc in self.encoders.values() if isinstance(enc, ViewEncoder)]
 
     @property
     def output_dim(self) -> int:
@@ -81,7 +84,7 @@ class RadarEncoder(nn.Module):
 
     def set_grad_checkpointing(self, enable: bool = True) -> None:
         """Recompute transformer blocks in backward (timm's switch name)."""
-        for enc in self.encoders.values():
+        for enc in self._view_encoders():
             enc.grad_checkpointing = enable
         self.eot.grad_checkpointing = enable
 
@@ -98,7 +101,7 @@ class RadarEncoder(nn.Module):
         first = next(iter(views.values()))
         b, frames = first.shape[0], first.shape[-1]
         padded = mask is not None  # None: every frame real, and attention runs without a mask
-        if not padded:
+        if mask is None:
             mask = torch.ones(b, frames, dtype=torch.bool, device=first.device)
         elif mask.shape != (b, frames):
             raise ValueError(f"mask must be [batch, frames] = {[b, frames]}, got {list(mask.shape)}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import torch
@@ -13,7 +14,7 @@ from torch.utils.checkpoint import checkpoint
 __all__ = ["ViewEncoder", "run_blocks", "load_state_dict_file"]
 
 
-def run_blocks(blocks: nn.ModuleList, x: Tensor, key_mask: Tensor | None, grad_checkpointing: bool) -> Tensor:
+def run_blocks(blocks: Iterable[nn.Module], x: Tensor, key_mask: Tensor | None, grad_checkpointing: bool) -> Tensor:
     """Apply timm blocks with a boolean key-padding mask ``[b, n]`` (True = attend; ``None``: no padding,
     which lets SDPA pick its flash kernel). The mask is used as given: testing it for "all True" would
     make the host wait for the device."""
@@ -87,13 +88,18 @@ class ViewEncoder(nn.Module):
         b = view.shape[0]
         x = self.vit.patch_embed(view[:, None])  # [b, rows, cols, d] (NHWC)
         cols, dim = x.shape[2], x.shape[3]
-        pos = self.vit.pos_embed.reshape(1, self.rows, self.max_cols, dim)[:, :, :cols]
+        pos = self._pos_embed().reshape(1, self.rows, self.max_cols, dim)[:, :, :cols]
         x = self.vit.pos_drop(x + pos)
         x = x.transpose(1, 2).reshape(b, cols * self.rows, dim)  # time-major: index t * rows + r
         x = self.vit.norm_pre(x)
         key_mask = None if col_mask is None else col_mask.repeat_interleave(self.rows, dim=1)  # [b, n]
         x = run_blocks(self.vit.blocks, x, key_mask, self.grad_checkpointing)
         return self.proj(self.vit.norm(x))  # [b, n, embed_dim]
+
+    def _pos_embed(self) -> Tensor:
+        pos = self.vit.pos_embed
+        assert pos is not None  # the ViT is built with a learned positional table
+        return pos
 
     def load_vit_weights(self, path: str | Path) -> list[str]:
         """Load timm ViT weights (any patch size, channels, grid): patch embedding resampled and
@@ -110,7 +116,7 @@ class ViewEncoder(nn.Module):
                 w = resample_patch_embed(w, list(target.shape[-2:]))
             state["patch_embed.proj.weight"] = w
         pos = state.get("pos_embed")
-        if pos is not None and pos.shape != self.vit.pos_embed.shape:
+        if pos is not None and pos.shape != self._pos_embed().shape:
             side = int(round((pos.shape[1] - prefix) ** 0.5))  # timm checkpoints use square grids
             pos = resample_abs_pos_embed(
                 pos, [self.rows, self.max_cols], old_size=[side, side], num_prefix_tokens=prefix

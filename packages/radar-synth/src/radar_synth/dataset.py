@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -159,9 +159,7 @@ def _task(args) -> dict:
     return row
 
 
-def _splits(
-    num_clips: int, twin_pairs: int, seed: int, fractions: tuple[float, float, float] = SPLIT_FRACTIONS
-) -> list[str]:
+def _splits(num_clips: int, twin_pairs: int, seed: int, fractions: tuple[float, ...] = SPLIT_FRACTIONS) -> list[str]:
     """Disjoint train / val / test by a seeded permutation of units (a single clip, or a twin pair,
     which stays inside one split), filled in order up to the fractions (80 / 10 / 10 %) of the clips."""
     singles = num_clips - 2 * twin_pairs
@@ -193,7 +191,7 @@ def generate_dataset(
     format: str = "directory",
     shard_size: int | None = None,
     overwrite: bool = False,
-    unseen: Sequence[str] = (),
+    unseen: Collection[str] = (),
     held_out_wording: Sequence[str] = (),
     engine: str = "local",
     ray_address: str = "auto",
@@ -310,7 +308,7 @@ def _wording(held_out: Sequence[str]) -> dict[str, tuple[str, ...]]:
     return {"train": seen, "val": held, "test": held}
 
 
-def _check_unseen(unseen: Sequence[str]) -> frozenset[str]:
+def _check_unseen(unseen: Collection[str]) -> frozenset[str]:
     unknown = sorted(set(unseen) - set(ACTIVITIES))
     if unknown:
         raise SynthError(f"unseen: unknown activities {unknown}; choose from {sorted(ACTIVITIES)}")

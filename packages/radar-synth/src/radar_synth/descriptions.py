@@ -198,7 +198,7 @@ def motion_traits(activity: str, params: dict) -> MotionTraits:
         "sideways": _span(ch, "torso_roll"),
         "rotates": _span(ch, "torso_yaw"),
     }
-    torso = max(spans, key=spans.get) if max(spans.values()) >= TORSO_MOVES else "upright"
+    torso = max(spans, key=lambda k: spans[k]) if max(spans.values()) >= TORSO_MOVES else "upright"
     low = min(float(ch["pelvis_dz"].min()) if "pelvis_dz" in ch else 0.0, 0.0)
     deep = any(
         float(np.min(np.minimum(ch[f"hip_flex_{s}"], ch[f"knee_{s}"]))) >= 0

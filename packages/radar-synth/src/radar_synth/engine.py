@@ -106,7 +106,7 @@ def ray_map(
         raise
     size = group or group_size(len(tasks), workers)
     groups = [tasks[i : i + size] for i in range(0, len(tasks), size)]
-    options = {"num_cpus": 1, "max_retries": max_retries, "retry_exceptions": False}
+    options: dict[str, object] = {"num_cpus": 1, "max_retries": max_retries, "retry_exceptions": False}
     if started != "local":  # a local Ray's workers inherit ONE_THREAD from this process; a cluster's get it here
         options["runtime_env"] = {"env_vars": ONE_THREAD}
     remote = ray.remote(_run_group).options(**options)

@@ -597,14 +597,15 @@ def plan_clip(
     n_seg = int(rng.choice([1, 2, 3], p=[0.3, 0.4, 0.3])) if segments is None else segments
     n_seg = max(1, min(n_seg, max_frames // shortest))  # every segment must fit at its shortest
     budget_s = (max_frames // n_seg) / frame_rate if n_seg > 1 and segments else float("inf")
-    posture, segments, frame = "standing", [], 0
+    posture, frame = "standing", 0
+    planned: list[Segment] = []
     for _ in range(n_seg):
         names = [
             a.name
             for a in ACTIVITIES.values()
             if a.before == posture
             and a.name not in unseen
-            and not (a.name == segments[-1].activity if segments else False)
+            and not (a.name == planned[-1].activity if planned else False)
         ]
         if posture == "lying" or not names:
             break
@@ -627,20 +628,20 @@ def plan_clip(
             x, y = x + dist * np.cos(h), y + dist * np.sin(h)
         frames = int(round(dur * frame_rate))
         if frame + frames > max_frames:
-            if segments:
+            if planned:
                 break
             frames = max_frames
-        segments.append(Segment(act.name, frame, frame + frames, params))
+        planned.append(Segment(act.name, frame, frame + frames, params))
         frame += frames
         posture = act.after
-    if not segments:  # every draw was infeasible: stand still
+    if not planned:  # every draw was infeasible: stand still
         frames = min(int(round(3.0 * frame_rate)), max_frames)
-        segments.append(Segment("stand", 0, frames, ACTIVITIES["stand"].sample_params(rng)))
+        planned.append(Segment("stand", 0, frames, ACTIVITIES["stand"].sample_params(rng)))
         frame = frames
     if frame < min_frames:
-        _fill_to(segments, min_frames, shortest, rng)
+        _fill_to(planned, min_frames, shortest, rng)
         frame = min_frames
-    return ClipPlan(segments, frame, height, r0, az0, heading)
+    return ClipPlan(planned, frame, height, r0, az0, heading)
 
 
 def _fill_to(segments: list[Segment], min_frames: int, shortest: int, rng: np.random.Generator) -> None:

@@ -184,7 +184,7 @@ def _task(args) -> list[dict]:
     item, ids, split, opts, work, rel_file = args
     done = [read_record(work, cid) for cid in ids]
     if all(row is not None for row in done):  # finished by an interrupted run
-        return done
+        return [row for row in done if row is not None]
     cfg = RadarConfig.from_dict(opts.radar)
     world, skeleton, fps = _world(item, opts)
     frames, cropped = _frames((len(world) - 1) / fps, cfg, opts.window_frames or opts.max_frames)
@@ -358,9 +358,10 @@ def _windows(item: MotionItem, duration_s: float, opts: SimulateOptions) -> list
     many frames every ``stride_frames`` (ids ``<id>_w000``, ...; the motion's captions, and the
     captioned spans that overlap each window shifted into it; a tail shorter than a window is left out)."""
     rate = RadarConfig.from_dict(opts.radar).frame_rate_hz
-    window, stride = opts.window_frames, opts.stride_frames or opts.window_frames
+    window = opts.window_frames
     if window is None or int(np.floor(duration_s * rate + 1e-9)) <= window:
         return [item]
+    stride = opts.stride_frames or window
     length = window / rate
     last = duration_s - length - WINDOW_MARGIN_S  # each span holds a margin of poses: cut to exactly window frames
     out = []

@@ -41,6 +41,7 @@ def check_dataset(location: DataLocation) -> list[str]:
 
 def _check_directory(location: DataLocation) -> list[str]:
     root = location.root
+    assert root is not None  # a directory dataset has its root
     try:
         records, problems = scan_manifest(root)
     except FileNotFoundError as err:
@@ -82,7 +83,8 @@ def split_notes(location: DataLocation) -> list[str]:
 
 
 def _check_shards(location: DataLocation) -> list[str]:
-    problems, seen = [], {}
+    problems: list[str] = []
+    seen: dict[str, str] = {}
     splits = [(s, location.shards(s)) for s in SPLITS] if location.indexed else [(None, location.pattern)]
     for split, shards in splits:
         for shard in shards:

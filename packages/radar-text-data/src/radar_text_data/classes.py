@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -91,8 +92,8 @@ def _from_json(text: str, where: str) -> list[ClassPrompts]:
     for name, value in data.items():
         if isinstance(value, str) and value.strip():
             out.append(ClassPrompts(name, phrase=value.strip()))
-        elif _texts(value) is not None:
-            out.append(ClassPrompts(name, prompts=_texts(value)))
+        elif (prompts := _texts(value)) is not None:
+            out.append(ClassPrompts(name, prompts=prompts))
         elif isinstance(value, dict):
             out.append(_from_entry(name, value, where))
         else:
@@ -132,7 +133,7 @@ def _from_entry(name: str, value: dict, where: str) -> ClassPrompts:
         raise ClassFileError(f"{where}: class {name!r}: give a phrase or prompts, not both")
     prompts = found.get("prompts") or ()
     if phrase is None and not prompts:  # descriptions only: the name is the class's phrase
-        return replace(bare_class(name), descriptions=found["descriptions"])
+        return replace(bare_class(name), descriptions=found.get("descriptions") or ())
     return ClassPrompts(
         name, phrase=phrase.strip() if phrase else None, prompts=prompts, descriptions=found.get("descriptions") or ()
     )
@@ -163,7 +164,7 @@ def read_templates(path: str | os.PathLike) -> tuple[str, ...]:
     return templates
 
 
-def classes_json(classes: dict[str, str | list[str] | dict]) -> str:
+def classes_json(classes: Mapping[str, str | list[str] | dict]) -> str:
     """A dataset's ``classes.json`` text: ``{class: phrase}``, ``{class: [prompt, ...]}`` or ``{class:
     {"phrase" | "prompts": ..., "descriptions": [...]}}``, sorted by class."""
     return json.dumps(dict(sorted(classes.items())), indent=1, ensure_ascii=False) + "\n"

@@ -87,7 +87,7 @@ def convert_folder(
     templates = read_templates(templates_file) if templates_file is not None else CAPTION_TEMPLATES
     given = {c.name: c for c in read_classes(classes_file)} if classes_file is not None else {}
     check_new_output(out, overwrite)
-    ids = sorted(captions if captions is not None else labels)
+    ids = sorted(captions if captions is not None else labels or {})
     where = str(captions_file if captions_file is not None else labels_file)
     missing = sorted(set(source_ids(src)) - set(ids))
     if missing and unlabelled is None:
@@ -214,7 +214,7 @@ def _validated_records(
                 problems.append(f"{where}: clip {cid!r}: {'; '.join(found)}")
                 continue
         for piece, (first, last) in _pieces(cid, frames, cuts):
-            row = {
+            row: dict[str, object] = {
                 "id": piece,
                 "split": split[cid],
                 "file": f"clips/{piece}.npz",

@@ -116,7 +116,7 @@ def _from_json(text: str, path: Path) -> dict[str, list[LabelSegment]]:
         if isinstance(value, str):
             out[str(cid)] = [_segment(value, 0, None, where)]
         elif isinstance(value, list) and value and all(isinstance(s, list) and len(s) == 3 for s in value):
-            out[str(cid)] = [_segment(*s, where) for s in value]
+            out[str(cid)] = [_segment(s[0], s[1], s[2], where) for s in value]
         else:
             raise DataError(f"{where}: expected a label or a list of [label, start_frame, end_frame], got {value!r}")
     return out

@@ -38,7 +38,9 @@ def scan_manifest(root: str | os.PathLike) -> tuple[list[tuple[int, ClipRecord]]
     path = Path(root) / MANIFEST
     if not path.is_file():
         raise FileNotFoundError(f"no {MANIFEST} in {root}")
-    records, problems, seen = [], [], {}
+    records: list[tuple[int, ClipRecord]] = []
+    problems: list[str] = []
+    seen: dict[str, int] = {}
     with open(path, encoding="utf-8-sig") as f:  # as textfile.read_text: a byte-order mark is dropped
         for lineno, line in enumerate(f, 1):
             if not line.strip():

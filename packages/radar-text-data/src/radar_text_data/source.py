@@ -178,7 +178,9 @@ def _scan_tar(path: str, split: str) -> list[tuple]:
                 if parts is not None:
                     key, ext = parts.groups()
                     if ext == "json":
-                        found.setdefault(key, {})["json"] = tf.extractfile(m).read()
+                        member = tf.extractfile(m)
+                        assert member is not None  # a regular file (checked above)
+                        found.setdefault(key, {})["json"] = member.read()
                     elif ext == "npz":
                         found.setdefault(key, {})["npz"] = (path, m.offset_data, m.size)
     except tarfile.TarError as err:
@@ -202,6 +204,7 @@ def present_splits(location: DataLocation) -> set[str]:
     """The splits that hold at least one clip, known without reading a clip: from the manifest (its
     readable records) or the shard index; every split for a shard pattern without an index."""
     if location.kind == "directory":
+        assert location.root is not None  # a directory dataset has its root
         try:
             records, _ = scan_manifest(location.root)
         except FileNotFoundError:
@@ -218,5 +221,6 @@ def open_split(
     """Random access to ``split`` of a resolved dataset (``exclude``: clip ids left out; ``cache``: a
     ``DecodedCache`` directory, for dataset directories)."""
     if location.kind == "directory":
+        assert location.root is not None  # a directory dataset has its root
         return DirectorySource(location.root, split, exclude, cache)
     return ShardSource(location.shards(split), split, exclude)

@@ -69,14 +69,16 @@ def worker_sizes(total: int, slot: Slot) -> list[int]:
 
 def slot_pieces(shards: Sequence[ShardInfo], order: Sequence[int], slot: Slot) -> list[tuple[int, int, int | None]]:
     """``(shard, first sample, stop)`` pieces the slot reads, in reading order (stop None: to the end)."""
-    counts = [s.samples for s in shards]
-    if any(c is None for c in counts):  # no index: deal whole shards
+    known = [s.samples for s in shards]
+    if any(c is None for c in known):  # no index: deal whole shards
         return [(i, 0, None) for i in order[slot.index :: slot.world * slot.workers]]
+    counts = [c for c in known if c is not None]
     total = sum(counts)
     workers = worker_sizes(total, slot)
     lo = sum(rank_sizes(total, slot.world)[: slot.rank]) + sum(workers[: slot.worker])
     hi = lo + workers[slot.worker]
-    pieces, at = [], 0
+    pieces: list[tuple[int, int, int | None]] = []
+    at = 0
     for i in order:
         start, stop = max(lo, at), min(hi, at + counts[i])
         if start < stop:

@@ -123,7 +123,9 @@ def radhar_folder(root: str | Path, files: dict[str, Sequence[str]], frames: int
                 )
                 for k in rng.integers(3, 7, frames)
             ]
-            write_radhar_file(Path(root) / "Data" / folder / f"{name}.txt", pts, 1561686032.0 + np.arange(frames) / 30)
+            write_radhar_file(
+                Path(root) / "Data" / folder / f"{name}.txt", pts, (1561686032.0 + np.arange(frames) / 30).tolist()
+            )
     return Path(root) / "Data"
 
 

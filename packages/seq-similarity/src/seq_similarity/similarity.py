@@ -145,7 +145,11 @@ class SequenceSimilarity(nn.Module):
         """The logits of ``forward`` from the components of ``similarities`` (no recomputation)."""
         if self.similarity != "combined":
             return parts[self.similarity]
-        return sum(self.weights[k] * parts[k] for k in self.components)
+        first, *rest = self.components
+        total = self.weights[first] * parts[first]
+        for k in rest:
+            total = total + self.weights[k] * parts[k]
+        return total
 
     def similarities(
         self, radar_seq: Tensor, text_seq: Tensor, radar_mask: Tensor | None = None, text_mask: Tensor | None = None

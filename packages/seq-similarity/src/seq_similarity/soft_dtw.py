@@ -161,10 +161,10 @@ def soft_dtw(
         raise ValueError(f"cost must be a tensor [..., N, M], got {getattr(cost, 'shape', type(cost))}")
     if not gamma > 0:
         raise ValueError(f"gamma must be > 0, got {gamma}")
-    *batch, n, m = cost.shape
+    *dims, n, m = cost.shape
     if n == 0 or m == 0:
         raise ValueError(f"cost must have N, M >= 1, got [{n}, {m}]")
-    batch = torch.Size(batch)
+    batch = torch.Size(dims)
     lx = _lengths(lengths_x, n, batch, "lengths_x", cost.device).reshape(-1)
     ly = _lengths(lengths_y, m, batch, "lengths_y", cost.device).reshape(-1)
     chosen = _backend(backend, cost)

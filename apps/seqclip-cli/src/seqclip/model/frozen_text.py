@@ -5,11 +5,13 @@ caption, with the trainable top layers running on it at every step."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ..config import SeqClipConfig
 from ..errors import UserError
 from .text import TextCache, bucket_length, layer_mask, run_layers, stem_hidden, text_layers
 
@@ -19,6 +21,18 @@ __all__ = ["FrozenText"]
 class FrozenText:
     """Freezing and the frozen-output cache of ``SeqClip``'s text encoder (``text_encoder``, ``config``,
     ``tokenize``, ``_encode_tokens``, ``_text_cache`` and ``text_bucket`` are the model's)."""
+
+    # the model's, declared for the type checker
+    text_encoder: Any  # a Hugging Face BERT-like encoder
+    config: SeqClipConfig
+    text_bucket: int | None
+    _text_cache: TextCache | None
+
+    if TYPE_CHECKING:
+
+        def tokenize(self, texts: list[str], device: torch.device | None = None) -> dict[str, Tensor]: ...
+
+        def _encode_tokens(self, tok: dict[str, Tensor]) -> tuple[Tensor, Tensor, Tensor]: ...
 
     def set_text_trainable(self, trainable: bool, top_layers: int = 0) -> None:
         """Freeze / unfreeze the text encoder; when frozen, keep its top ``top_layers`` layers trainable
@@ -85,8 +99,8 @@ class FrozenText:
     ) -> int:
         """The frozen part's output of each of ``texts`` not yet cached, computed ``batch_size`` at a time
         (shortest first: little padding) while the cache has room; returns how many captions it holds."""
-        cache = self._text_cache
-        depth = self.frozen_text_depth()
+        cache, depth = self._text_cache, self.frozen_text_depth()
+        assert cache is not None and depth is not None, "cache_text() first"
         todo = sorted({t for t in texts if t not in cache.entries}, key=lambda t: (len(t), t))
         with torch.no_grad():
             for begin in range(0, len(todo), batch_size):
@@ -107,8 +121,9 @@ class FrozenText:
     def cached_text(self, texts: list[str]) -> tuple[Tensor, Tensor, Tensor]:
         """The frozen part's cached output ``[b, l, h]`` (computed for captions not yet cached) and the
         attention and special-token masks ``[b, l]``, padded to the batch's longest caption (or its bucket)."""
-        depth = self.frozen_text_depth()
-        hidden, attn, special = self._text_cache(texts, lambda t: self._encode_stem(self.tokenize(t), depth))
+        cache, depth = self._text_cache, self.frozen_text_depth()
+        assert cache is not None and depth is not None, "cache_text() first"
+        hidden, attn, special = cache(texts, lambda t: self._encode_stem(self.tokenize(t), depth))
         if self.text_bucket:
             length = bucket_length(hidden.shape[1], self.text_bucket, self.config.max_text_length)
             hidden, attn, special = (
