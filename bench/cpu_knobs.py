@@ -108,6 +108,7 @@ def main() -> None:
         return
     sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE] + [_HERE]
     from benchlib import print_table
+    from results import plot, record
     from train_throughput import _dataset
 
     names = args.only or list(VARIANTS)
@@ -146,6 +147,22 @@ def main() -> None:
         ["variant", "steady samples/s (median)", "range", "vs default"],
         rows,
     )
+    metric = f"steady samples/s (median of {args.rounds} rounds, range)"
+    record(
+        "training-speed",
+        [
+            {
+                "configuration": n,
+                "metric": metric,
+                "value": round(statistics.median(v), 1),
+                "lo": min(v),
+                "hi": max(v),
+                "unit": "samples/s",
+            }
+            for n, v in rates.items()
+        ],
+    )
+    print(f"results appended to docs/benchmarks/training-speed.csv; plot: {plot('training-speed')}")
 
 
 if __name__ == "__main__":

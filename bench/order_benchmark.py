@@ -219,6 +219,38 @@ def main() -> None:
     )
     print(f"chosen on validation (twin + order accuracy, best score): {chosen}\n")
     print(table(results))
+    record_results(results)
+
+
+def record_results(results: dict) -> None:
+    """Test text->radar R@1 and the temporal twin and order accuracies with their intervals, appended to
+    docs/benchmarks/order.csv (and plotted)."""
+    sys.path.append(_HERE)  # last: this folder's scripts named after the packages must not shadow them
+    from results import plot, record
+
+    rows = []
+    for name, res in results.items():
+        t = res["test"]
+        r = t["retrieval"]["text_to_radar"]
+        found = [("text→radar R@1", r["R@1"], r["interval"]["R@1"])]
+        found += [
+            (f"{task} (temporal)", t[task]["temporal"]["accuracy"], t[task]["temporal"]["interval"])
+            for task in ("twins", "order")
+            if "temporal" in t[task]
+        ]
+        for metric, value, (lo, hi) in found:
+            rows.append(
+                {
+                    "configuration": name,
+                    "metric": metric,
+                    "value": round(value, 2),
+                    "lo": round(lo, 2),
+                    "hi": round(hi, 2),
+                    "unit": "%",
+                }
+            )
+    record("order", rows)
+    print(f"results appended to docs/benchmarks/order.csv; plot: {plot('order')}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,144 @@
+"""Benchmark results kept as CSV rows stamped with the date, version, commit and machine of the run
+(``docs/benchmarks/<name>.csv``), and the plot of each file's latest run (``<name>.png`` beside it).
+A bench script calls ``record`` at its end; older runs stay in the CSV, the page shows the latest.
+``uv run python scripts/benchmark_plots.py`` draws every plot again from the CSVs.
+
+Standard library only, matplotlib inside ``plot``."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import os
+import platform
+import subprocess
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+__all__ = ["FIELDS", "RESULTS", "stamp", "record", "read", "latest", "plot"]
+
+FIELDS = ("date", "version", "commit", "machine", "configuration", "metric", "value", "lo", "hi", "unit")
+STAMP = ("date", "version", "commit", "machine")
+RESULTS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks"
+
+
+def _commit() -> str:
+    root = Path(__file__).resolve().parents[1]
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True)
+    except OSError:
+        return "unknown"
+    if head.returncode:
+        return "unknown"
+    return head.stdout.strip() + ("+changes" if dirty.stdout.strip() else "")
+
+
+def _machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    text = f"{os.cpu_count()}-core {cpu}"
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            text += f", {torch.cuda.get_device_name(0)}"
+    except ImportError:
+        pass
+    return text
+
+
+def stamp() -> dict[str, str]:
+    """This run's date (UTC), seqclip-cli version, commit (``+changes``: uncommitted edits) and machine."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        found = version("seqclip-cli")
+    except PackageNotFoundError:
+        found = "unknown"
+    today = datetime.datetime.now(datetime.UTC).date().isoformat()
+    return {"date": today, "version": found, "commit": _commit(), "machine": _machine()}
+
+
+def record(
+    name: str, rows: Iterable[Mapping[str, object]], when: Mapping[str, str] | None = None, root: Path = RESULTS
+) -> Path:
+    """Append ``rows`` (``configuration``, ``metric``, ``value``; optional ``lo``, ``hi``, ``unit``) to
+    ``root/<name>.csv`` under one stamp (``when``, default ``stamp()``); returns the file."""
+    when = dict(when or stamp())
+    path = root / f"{name}.csv"
+    new = not path.is_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, FIELDS)
+        if new:
+            writer.writeheader()
+        for row in rows:
+            unknown = set(row) - set(FIELDS)
+            if unknown:
+                raise ValueError(f"{name}: unknown result fields {sorted(unknown)}")
+            writer.writerow({**{k: "" for k in FIELDS}, **{k: when[k] for k in STAMP}, **row})
+    return path
+
+
+def read(name: str, root: Path = RESULTS) -> list[dict[str, str]]:
+    with open(root / f"{name}.csv", newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def latest(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The rows of the last run in the file (the last stamp appended)."""
+    if not rows:
+        return []
+    last = tuple(rows[-1][k] for k in STAMP)
+    return [r for r in rows if tuple(r[k] for k in STAMP) == last]
+
+
+def plot(name: str, root: Path = RESULTS) -> Path:
+    """``root/<name>.png``: the latest run, one panel per metric, a bar per configuration with its
+    interval where the CSV has one; the stamp in the title."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = latest(read(name, root))
+    if not rows:
+        raise ValueError(f"{root / name}.csv holds no result")
+    metrics = list(dict.fromkeys(r["metric"] for r in rows))
+    configs = list(dict.fromkeys(r["configuration"] for r in rows))
+    cols = min(3, len(metrics))
+    grid = -(-len(metrics) // cols)  # rows of panels
+    height = grid * (0.9 + 0.32 * len(configs))
+    fig, axes = plt.subplots(grid, cols, figsize=(3.6 * cols + 2.6, height), squeeze=False, sharey=True)
+    for ax in axes.flat[len(metrics) :]:
+        ax.set_visible(False)
+    for ax, metric in zip(axes.flat, metrics, strict=False):
+        shown = {r["configuration"]: r for r in rows if r["metric"] == metric}
+        ys = [i for i, c in enumerate(configs) if c in shown]
+        values = [float(shown[configs[i]]["value"]) for i in ys]
+        lo = [float(shown[configs[i]]["lo"] or shown[configs[i]]["value"]) for i in ys]
+        hi = [float(shown[configs[i]]["hi"] or shown[configs[i]]["value"]) for i in ys]
+        errors = [[v - a for v, a in zip(values, lo, strict=True)], [b - v for v, b in zip(values, hi, strict=True)]]
+        ax.barh(ys, values, xerr=errors, color="#4c72b0", ecolor="#333333", capsize=2)
+        unit = next((shown[c]["unit"] for c in shown if shown[c]["unit"]), "")
+        ax.set_title(f"{metric}" + (f" ({unit})" if unit else ""), fontsize=9)
+        ax.tick_params(labelsize=8)
+    for row in axes:
+        row[0].set_yticks(range(len(configs)), configs)
+    axes[0][0].invert_yaxis()
+    first = rows[0]
+    fig.suptitle(
+        f"{name}: seqclip-cli {first['version']}, {first['commit']}, {first['machine']}, {first['date']}", fontsize=8
+    )
+    fig.tight_layout()
+    out = root / f"{name}.png"
+    fig.savefig(out, dpi=80)
+    plt.close(fig)
+    return out

@@ -1,0 +1,50 @@
+"""Benchmark results: CSV rows stamped with date, version, commit and machine, appended run after run,
+and a plot of each file's latest run; every results file in docs/benchmarks is whole and shown on its page."""
+
+import csv
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _results():
+    spec = importlib.util.spec_from_file_location("bench_results", ROOT / "bench" / "results.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_runs_append_under_their_stamp_and_the_plot_shows_the_latest(tmp_path):
+    results = _results()
+    first = {"date": "2026-01-01", "version": "0.1.0", "commit": "abc1234", "machine": "2-core test"}
+    results.record("demo", [{"configuration": "a", "metric": "R@1", "value": 10.0, "lo": 8, "hi": 12}], first, tmp_path)
+    rows = [
+        {"configuration": "a", "metric": "R@1", "value": 20.0, "lo": 18, "hi": 22, "unit": "%"},
+        {"configuration": "b", "metric": "order", "value": 70.0},
+    ]
+    results.record("demo", rows, root=tmp_path)
+    read = results.read("demo", tmp_path)
+    assert [r["value"] for r in read] == ["10.0", "20.0", "70.0"] and read[0]["commit"] == "abc1234"
+    assert all(read[1][k] and read[1][k] == read[2][k] for k in results.STAMP)  # one stamp for one run
+    assert [r["value"] for r in results.latest(read)] == ["20.0", "70.0"]
+    assert results.plot("demo", tmp_path).stat().st_size > 1000
+    with pytest.raises(ValueError, match="unknown result fields"):
+        results.record("demo", [{"configuration": "a", "metric": "m", "value": 1, "seed": 3}], first, tmp_path)
+
+
+def test_every_results_file_is_whole_and_shown_on_its_page():
+    results = _results()
+    files = sorted((ROOT / "docs" / "benchmarks").glob("*.csv"))
+    assert {f.stem for f in files} >= {"order", "open-vocabulary", "real-data", "training-speed"}
+    for f in files:
+        with open(f, newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            assert tuple(reader.fieldnames) == results.FIELDS, f.name
+            rows = list(reader)
+        assert rows and all(all(r[k] for k in (*results.STAMP, "configuration", "metric", "value")) for r in rows)
+        assert all(float(r["lo"] or r["value"]) <= float(r["value"]) <= float(r["hi"] or r["value"]) for r in rows)
+        page = (f.parent / f"{f.stem}.md").read_text(encoding="utf-8")
+        assert f"({f.stem}.png)" in page and f"({f.stem}.csv)" in page and (f.parent / f"{f.stem}.png").is_file()
