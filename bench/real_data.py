@@ -29,7 +29,12 @@ is downloaded. The steps, each kept in OUT and not redone when its output is the
    (c) Few-shot: a linear probe on k train windows per class (k = 1, 5, 20; five seeded draws, the
    full probe's L2) over the simulation-trained encoder, against the same probe over the same
    encoder untrained (random weights): test balanced accuracy, mean over draws with a 95 % interval.
-Results go to ``OUT/results.json``; the tables are printed (chance: 20 %).
+5. ``--ablations``: the ``sensor`` recipe with one setting changed at a time (static clutter removed;
+   50 frames/s; the IWR1843's profile through the same chain), each trained and scored as in 4 (a)
+   and by the linear probe; with ``dense`` (none of the sensor's settings) and the prompt sources'
+   validation figures, the ablation table says what in the simulation moves zero-shot.
+Results go to ``OUT/results.json`` and are appended to ``docs/benchmarks/real-data.csv``; the tables
+are printed (chance: 20 %).
 """
 
 from __future__ import annotations
@@ -47,11 +52,19 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE] + [_HE
 from benchlib import print_table  # noqa: E402
 
 RECIPES = {"dense": None, "sensor": "iwr1443-radhar"}  # recipe -> data synth --sensor
+SENSOR = "iwr1443-radhar"
+# the sensor recipe with one setting changed: recipe -> (what changes, how)
+ABLATIONS = {
+    "sensor, clutter removed": "static clutter removed by the chain",
+    "sensor at 50 frames/s": "frames every 20 ms instead of 33.3 ms",
+    "IWR1843 profile, sensor chain": "the simulator's IWR1843 profile (128 loops, 2 TX) at 30 frames/s",
+}
 REAL_ONLY = "radhar only"  # trained on RadHAR's train split alone, from scratch
 SHOWN = {
     "dense": "simulation, dense views",
     "sensor": "simulation, IWR1443 domain",
     REAL_ONLY: "RadHAR train split only",
+    **{name: f"IWR1443 domain, {what}" for name, what in ABLATIONS.items()},
 }
 RADHAR_TO_SIM = {"boxing": "punch", "jack": "jumping_jacks", "jump": "jump", "squats": "squat", "walk": "walk"}
 WINDOW = 96
@@ -73,14 +86,45 @@ def _radhar(src: Path, out: Path) -> Path:
     return target
 
 
-def _simulated(out: Path, recipe: str, clips: int) -> Path:
+def _sensor(recipe: str):
+    """What ``generate_dataset(sensor=...)`` gets for ``recipe``: None (dense views), a registered
+    sensor's name, or the sensor with one setting changed (a ``SensorSpec``)."""
+    from dataclasses import replace
+
+    from radar_synth.sensor import SensorSpec
+    from radar_views import sensor_profile
+
+    if recipe in RECIPES:
+        return RECIPES[recipe]
+    spec = SensorSpec.named(SENSOR)
+    if recipe == "sensor, clutter removed":
+        return replace(spec, name=recipe, chain=replace(spec.chain, clutter_removal=True))
+    if recipe == "sensor at 50 frames/s":
+        return replace(spec, name=recipe, profile=replace(spec.profile, frame_period_s=0.02))
+    return replace(
+        spec, name=recipe, profile=replace(sensor_profile("iwr1843"), frame_period_s=spec.profile.frame_period_s)
+    )
+
+
+def _slug(recipe: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in recipe)
+
+
+def _simulated(out: Path, recipe: str, clips: int, name: str | None = None) -> Path:
+    """The simulated training set of ``recipe`` (``name``: the recipe's name when ``recipe`` is its slug)."""
     from radar_synth import generate_dataset
 
     target = out / f"sim-{recipe}"
     if not (target / "manifest.jsonl").is_file():
         _log(f"simulating {clips} clips ({recipe})")
         generate_dataset(
-            target, clips, seed=0, workers=os.cpu_count() or 1, twins=0.0, multi_segment=0.0, sensor=RECIPES[recipe]
+            target,
+            clips,
+            seed=0,
+            workers=os.cpu_count() or 1,
+            twins=0.0,
+            multi_segment=0.0,
+            sensor=_sensor(name or recipe),
         )
     return target
 
@@ -269,6 +313,36 @@ def _cell(value: float, interval) -> str:
     return f"{value:.1f} [{interval[0]:.1f}, {interval[1]:.1f}]"
 
 
+def _ablation_table(results: dict) -> None:
+    """What in the simulation moves zero-shot: the sensor recipe, each setting changed alone, and dense."""
+    shown = [r for r in ("sensor", *ABLATIONS, "dense") if r in results]
+    if len(shown) < 3:
+        return
+    what = {
+        "sensor": "all of the IWR1443's settings",
+        "dense": "none (dense IWR1843 spectra, 50 frames/s)",
+        **ABLATIONS,
+    }
+    rows = []
+    for recipe in shown:
+        z, p = results[recipe]["zero_shot"], results[recipe]["linear_probe"]["test"]
+        rows.append(
+            [
+                recipe,
+                what[recipe],
+                _cell(z["test"]["balanced"], z["test"]["balanced_interval"]),
+                f"{z['val']['names']['balanced']:.1f}",
+                f"{z['val']['descriptions']['balanced']:.1f}",
+                _cell(p["balanced"], p["balanced_interval"]),
+            ]
+        )
+    print_table(
+        "Ablation: RadHAR balanced accuracy % by what the simulation had (chance 20 %)",
+        ["recipe", "simulated with", "zero-shot test", "val, name prompts", "val, description prompts", "linear probe"],
+        rows,
+    )
+
+
 def _record(results: dict) -> None:
     """The balanced accuracies with their intervals, appended to docs/benchmarks/real-data.csv (and plotted)."""
     from results import plot, record
@@ -315,8 +389,11 @@ def main() -> None:
     ap.add_argument("--clips", type=int, default=1200, help="simulated clips per recipe")
     ap.add_argument("--epochs", type=int, default=20, help="epochs on the simulated clips")
     ap.add_argument("--finetune-epochs", type=int, default=3, help="epochs on RadHAR's train windows")
-    ap.add_argument("--recipes", nargs="*", default=list(RECIPES), choices=list(RECIPES))
+    ap.add_argument("--recipes", nargs="*", default=list(RECIPES), choices=[*RECIPES, *ABLATIONS])
+    ap.add_argument("--ablations", action="store_true", help="also the sensor recipe with one setting changed")
     args = ap.parse_args()
+    if args.ablations:
+        args.recipes = [*args.recipes, *(a for a in ABLATIONS if a not in args.recipes)]
     args.out.mkdir(parents=True, exist_ok=True)
     results_path = args.out / "results.json"
     results = json.loads(results_path.read_text()) if results_path.is_file() else {}
@@ -326,6 +403,11 @@ def main() -> None:
             continue
         if recipe == REAL_ONLY:
             run = _trained(args.out, "radhar-only", radhar, args.finetune_epochs)
+            tuned = None
+        elif recipe in ABLATIONS:  # zero-shot and the probe only
+            run = _trained(
+                args.out, _slug(recipe), _simulated(args.out, _slug(recipe), args.clips, recipe), args.epochs
+            )
             tuned = None
         else:
             run = _trained(args.out, recipe, _simulated(args.out, recipe, args.clips), args.epochs)
@@ -341,7 +423,7 @@ def main() -> None:
             "train_wall_s": _wall(run),
         }
         results_path.write_text(json.dumps(results, indent=1))
-    for recipe in [r for r in (*args.recipes, REAL_ONLY) if r in results and r != REAL_ONLY]:
+    for recipe in [r for r in args.recipes if r in results and r in RECIPES]:
         if "few_shot" not in results[recipe]:
             _log(f"few-shot probes ({recipe})")
             l2 = results[recipe]["linear_probe"]["l2"]
@@ -396,6 +478,7 @@ def main() -> None:
             ["recipe", "windows per class", "simulation-trained encoder", "untrained encoder"],
             rows,
         )
+    _ablation_table(results)
     _record(results)
     for recipe, r in results.items():
         z = r["zero_shot"]["test"]

@@ -49,3 +49,23 @@ def test_a_dataset_in_the_sensors_domain(tmp_path):
     with pytest.raises(ValueError, match="sensor: 'iwr1843' is not a point-cloud sensor; known: iwr1443-radhar"):
         generate_dataset(tmp_path / "e", 4, sensor="iwr1843", progress=False)
     assert not (tmp_path / "e").exists()
+
+
+def test_a_sensor_with_one_setting_changed_reaches_the_workers(tmp_path):
+    from dataclasses import replace
+
+    from radar_synth.sensor import SensorSpec
+
+    named = SensorSpec.named(SENSOR)
+    assert (
+        render_sensor_clip(
+            plan := plan_clip(np.random.default_rng(5), 50.0, max_frames=96), np.random.default_rng(1), named
+        ).doppler_time.tobytes()
+        == render_sensor_clip(plan, np.random.default_rng(1), SENSOR).doppler_time.tobytes()
+    )
+    removed = replace(named, name="clutter removed", chain=replace(named.chain, clutter_removal=True))
+    kept = generate_dataset(tmp_path / "kept", 2, seed=0, max_frames=100, sensor=named, progress=False, workers=2)
+    out = generate_dataset(tmp_path / "removed", 2, seed=0, max_frames=100, sensor=removed, progress=False, workers=2)
+    assert {r.extras["sensor"] for r in read_manifest(out)} == {"clutter removed"}
+    a, b = ((root / "clips" / "clip_000000.npz").read_bytes() for root in (kept, out))
+    assert a != b  # the spec, not the registry's sensor, rendered the clip in a spawned worker

@@ -42,7 +42,7 @@ from .engine import parallel_map
 from .errors import SynthError
 from .motion import ACTIVITIES, ClipPlan, Segment, min_segment_frames, plan_clip
 from .partial import DATASET, open_partial, publish, read_record, write_record
-from .sensor import check_sensor, render_sensor_clip
+from .sensor import SensorSpec, render_sensor_clip, resolve_sensor
 from .synth import SynthConfig
 
 __all__ = [
@@ -108,6 +108,11 @@ def _twin_pair(
     return first, replace(plan, segments=swapped, num_frames=frame)
 
 
+def _spec_stamp(spec: SensorSpec) -> dict:
+    """What identifies a sensor given as a ``SensorSpec`` in a partial run's stamp."""
+    return {"name": spec.name, "profile": spec.profile.to_dict(), "chain": asdict(spec.chain)}
+
+
 def _task(args) -> dict:
     """Render clip ``index`` into the partial directory ``work`` (its ``.npz``, then its record) and
     return its record row; a clip an interrupted run finished is read back instead."""
@@ -150,7 +155,7 @@ def _task(args) -> dict:
         },
     }
     if sensor is not None:
-        row["sensor"] = sensor
+        row["sensor"] = sensor.name
     if len(plan.segments) > 1:
         row["captions_reversed"] = [r for _, r in pairs]
     if twin_id is not None:
@@ -195,7 +200,7 @@ def generate_dataset(
     held_out_wording: Sequence[str] = (),
     engine: str = "local",
     ray_address: str = "auto",
-    sensor: str | None = None,
+    sensor: str | SensorSpec | None = None,
 ) -> Path:
     """Simulate ``num_clips`` captioned clips into ``out_dir`` (see the module doc for the records).
 
@@ -221,9 +226,10 @@ def generate_dataset(
     test captions, which use no other; train captions use the remaining families. Without it every
     split is worded in all four. The views do not depend on it (captions are drawn after them).
 
-    ``sensor``: a point-cloud sensor of ``radar_views.SENSOR_CHAINS`` (e.g. ``iwr1443-radhar``): each clip is
-    simulated on that sensor's profile and frame rate, through its firmware's point-cloud chain, and
-    rendered on ``cfg``'s views (``radar_synth.sensor``), as a real recording of it is converted.
+    ``sensor``: a point-cloud sensor of ``radar_views.SENSOR_CHAINS`` (e.g. ``iwr1443-radhar``), or any
+    ``SensorSpec``: each clip is simulated on that sensor's profile and frame rate, through its firmware's
+    point-cloud chain, and rendered on ``cfg``'s views (``radar_synth.sensor``), as a real recording of it
+    is converted.
 
     ``engine``: ``local`` (a pool of ``workers`` processes) or ``ray`` (Ray tasks on ``ray_address``:
     ``auto``, ``local`` or a cluster's address; ``radar_synth.engine``): the same bytes either way.
@@ -232,8 +238,7 @@ def generate_dataset(
     unseen = _check_unseen(unseen)
     wording = _wording(held_out_wording)
     cfg = cfg or RadarConfig()
-    if sensor is not None:
-        check_sensor(sensor)
+    spec = resolve_sensor(sensor) if sensor is not None else None
     pairs = int(twins * num_clips) // 2
     kinds = ["single"] * (num_clips - 2 * pairs) + [i % 2 for i in range(2 * pairs)]
     splits = _splits(num_clips, pairs, seed, tuple(split_fractions))
@@ -252,7 +257,7 @@ def generate_dataset(
             "split_fractions": list(split_fractions),
             "unseen": sorted(unseen),
             "held_out_wording": sorted(held_out_wording),
-            **({"sensor": sensor} if sensor else {}),
+            **({"sensor": sensor if isinstance(sensor, str) else _spec_stamp(spec)} if spec else {}),
         },
         sort_keys=True,
     )
@@ -271,7 +276,7 @@ def generate_dataset(
             splits[i],
             frozenset() if splits[i] == "test" else unseen,
             wording[splits[i]],
-            sensor,
+            spec,
         )
         for i, kind in enumerate(kinds)
     ]

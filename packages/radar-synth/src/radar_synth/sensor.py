@@ -11,11 +11,14 @@ views do not use (range is the point's distance, azimuth its direction cosine).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from radar_views import (
     SENSOR_CHAINS,
     PointCloud,
+    PointCloudChain,
     RadarConfig,
     RadarViews,
     detect_points,
@@ -30,6 +33,8 @@ from .scene import Trajectories, body_trajectories, sample_clutter
 from .synth import SynthConfig, virtual_x
 
 __all__ = [
+    "SensorSpec",
+    "resolve_sensor",
     "check_sensor",
     "trajectory_point_cloud",
     "sensor_point_cloud",
@@ -38,8 +43,31 @@ __all__ = [
 ]
 
 
-def check_sensor(sensor: str) -> None:
-    """``ValueError`` (``sensor: ...``, as a CLI names its flag) unless ``sensor`` records point clouds."""
+@dataclass(frozen=True)
+class SensorSpec:
+    """A point-cloud sensor's domain: its ``profile`` (bins, chirps, frame rate) and its firmware's
+    ``chain``; ``name`` is what the records say. A registered sensor is ``SensorSpec.named(NAME)``;
+    any other (a registered one with one setting changed, for an ablation) is built directly."""
+
+    name: str
+    profile: RadarConfig
+    chain: PointCloudChain
+
+    @classmethod
+    def named(cls, name: str) -> SensorSpec:
+        check_sensor(name)
+        return cls(name, sensor_profile(name), SENSOR_CHAINS[name])
+
+
+def resolve_sensor(sensor: str | SensorSpec) -> SensorSpec:
+    """``sensor`` as a ``SensorSpec`` (a name is looked up in the registries)."""
+    return sensor if isinstance(sensor, SensorSpec) else SensorSpec.named(sensor)
+
+
+def check_sensor(sensor: str | SensorSpec) -> None:
+    """``SynthError`` (``sensor: ...``, as a CLI names its flag) unless ``sensor`` records point clouds."""
+    if isinstance(sensor, SensorSpec):
+        return
     if sensor not in SENSOR_CHAINS:
         raise SynthError(f"sensor: {sensor!r} is not a point-cloud sensor; known: {', '.join(SENSOR_CHAINS)}")
 
@@ -48,14 +76,14 @@ def trajectory_point_cloud(
     traj: Trajectories,
     duration_s: float,
     rng: np.random.Generator,
-    sensor: str,
+    sensor: str | SensorSpec,
     synth: SynthConfig | None = None,
     chunk: int = 8,
 ) -> PointCloud:
     """The point cloud sensor ``sensor`` records of body trajectories over ``duration_s`` seconds,
     one frame per sensor frame period."""
-    check_sensor(sensor)
-    cfg, chain = sensor_profile(sensor), SENSOR_CHAINS[sensor]
+    spec = resolve_sensor(sensor)
+    cfg, chain = spec.profile, spec.chain
     synth = synth or SynthConfig()
     count = max(1, int(np.floor(duration_s * cfg.frame_rate_hz + 1e-9)))
     n = cfg.num_samples
@@ -77,7 +105,11 @@ def trajectory_point_cloud(
 
 
 def sensor_point_cloud(
-    plan: ClipPlan, frame_rate: float, rng: np.random.Generator, sensor: str, synth: SynthConfig | None = None
+    plan: ClipPlan,
+    frame_rate: float,
+    rng: np.random.Generator,
+    sensor: str | SensorSpec,
+    synth: SynthConfig | None = None,
 ) -> PointCloud:
     """The point cloud sensor ``sensor`` records of ``plan`` (planned at ``frame_rate``: its
     ``num_frames`` span ``num_frames / frame_rate`` seconds)."""
@@ -88,21 +120,22 @@ def render_sensor_trajectories(
     traj: Trajectories,
     num_frames: int,
     rng: np.random.Generator,
-    sensor: str,
+    sensor: str | SensorSpec,
     grid: RadarConfig | None = None,
     synth: SynthConfig | None = None,
 ) -> RadarViews:
     """``num_frames`` frames (at ``grid``'s rate) of body trajectories as sensor ``sensor`` records
     them (``trajectory_point_cloud``), on ``grid``'s bins, normalised in dB."""
     grid = grid or RadarConfig()
-    cloud = trajectory_point_cloud(traj, num_frames / grid.frame_rate_hz, rng, sensor, synth)
-    return point_cloud_views(cloud, grid, sensor_profile(sensor), num_frames=num_frames).normalized()
+    spec = resolve_sensor(sensor)
+    cloud = trajectory_point_cloud(traj, num_frames / grid.frame_rate_hz, rng, spec, synth)
+    return point_cloud_views(cloud, grid, spec.profile, num_frames=num_frames).normalized()
 
 
 def render_sensor_clip(
     plan: ClipPlan,
     rng: np.random.Generator,
-    sensor: str,
+    sensor: str | SensorSpec,
     grid: RadarConfig | None = None,
     synth: SynthConfig | None = None,
 ) -> RadarViews:
