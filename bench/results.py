@@ -1,6 +1,7 @@
 """Benchmark results kept as CSV rows stamped with the date, version, commit and machine of the run
-(``docs/benchmarks/<name>.csv``), and the plot of each file's latest run (``<name>.png`` beside it).
-A bench script calls ``record`` at its end; older runs stay in the CSV, the page shows the latest.
+(``docs/benchmarks/<name>.csv``), and the plot of each file's current figures (``<name>.png`` beside
+it: the last row of each configuration and metric). A bench script calls ``record`` at its end with
+what it measured; older runs stay in the CSV.
 ``uv run python scripts/benchmark_plots.py`` draws every plot again from the CSVs.
 
 Standard library only, matplotlib inside ``plot``."""
@@ -93,16 +94,17 @@ def read(name: str, root: Path = RESULTS) -> list[dict[str, str]]:
 
 
 def latest(rows: list[dict[str, str]]) -> list[dict[str, str]]:
-    """The rows of the last run in the file (the last stamp appended)."""
-    if not rows:
-        return []
-    last = tuple(rows[-1][k] for k in STAMP)
-    return [r for r in rows if tuple(r[k] for k in STAMP) == last]
+    """The current figures: the last row of each (configuration, metric), in the order they first appear."""
+    last: dict[tuple[str, str], dict[str, str]] = {}
+    for r in rows:
+        last[(r["configuration"], r["metric"])] = r
+    order = list(dict.fromkeys((r["configuration"], r["metric"]) for r in rows))
+    return [last[k] for k in order]
 
 
 def plot(name: str, root: Path = RESULTS) -> Path:
-    """``root/<name>.png``: the latest run, one panel per metric, a bar per configuration with its
-    interval where the CSV has one; the stamp in the title."""
+    """``root/<name>.png``: the current figures (``latest``), one panel per metric, a bar per
+    configuration with its interval where the CSV has one; the runs they come from in the title."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -133,10 +135,9 @@ def plot(name: str, root: Path = RESULTS) -> Path:
     for row in axes:
         row[0].set_yticks(range(len(configs)), configs)
     axes[0][0].invert_yaxis()
-    first = rows[0]
-    fig.suptitle(
-        f"{name}: seqclip-cli {first['version']}, {first['commit']}, {first['machine']}, {first['date']}", fontsize=8
-    )
+    runs = dict.fromkeys(f"seqclip-cli {r['version']} ({r['commit']}, {r['date']})" for r in rows)
+    machines = ", ".join(dict.fromkeys(r["machine"] for r in rows))
+    fig.suptitle(f"{name}: {'; '.join(runs)}; {machines}", fontsize=8)
     fig.tight_layout()
     out = root / f"{name}.png"
     fig.savefig(out, dpi=80)

@@ -1,4 +1,4 @@
-"""Draw every benchmark's plot again from its CSV (``docs/benchmarks/<name>.png``: the latest run).
+"""Draw every benchmark's plot again from its CSV (``docs/benchmarks/<name>.png``: each configuration's latest figures).
 Run after adding results by hand; a bench script that records its results draws its own plot."""
 
 from __future__ import annotations

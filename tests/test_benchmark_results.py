@@ -1,5 +1,5 @@
 """Benchmark results: CSV rows stamped with date, version, commit and machine, appended run after run,
-and a plot of each file's latest run; every results file in docs/benchmarks is whole and shown on its page."""
+and a plot of each file's current figures; every results file in docs/benchmarks is whole and shown on its page."""
 
 import csv
 import importlib.util
@@ -17,7 +17,7 @@ def _results():
     return module
 
 
-def test_runs_append_under_their_stamp_and_the_plot_shows_the_latest(tmp_path):
+def test_runs_append_under_their_stamp_and_the_plot_shows_each_configurations_latest(tmp_path):
     results = _results()
     first = {"date": "2026-01-01", "version": "0.1.0", "commit": "abc1234", "machine": "2-core test"}
     results.record("demo", [{"configuration": "a", "metric": "R@1", "value": 10.0, "lo": 8, "hi": 12}], first, tmp_path)

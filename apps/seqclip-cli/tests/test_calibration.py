@@ -93,7 +93,7 @@ def test_every_rule_is_reported_with_what_it_reads(zs_setup):  # noqa: F811
     assert {r for r, v in g["rules"].items() if v["inductive"]} == set(INDUCTIVE)
     assert g["calibrated"] == {k: g["rules"]["standardize"][k] for k in ("seen", "unseen", "harmonic_mean")}
     assert g["rules"]["none"]["seen"] == g["raw"]["seen"] and g["rules"]["standardize"]["standardized"]
-    with pytest.raises(ValueError, match="--calibration must be one of"):
+    with pytest.raises(ValueError, match="calibration: must be one of"):
         EvalOptions(calibration="oracle")
 
 
@@ -121,7 +121,7 @@ def test_auto_prompts_take_the_preferred_source_only_when_every_class_is_describ
     assert described.source == PREFERRED_PROMPTS == resolve_prompts("auto", True)
     mixed = build_zero_shot_classifier(Scorer(KnownText()), [*DESCRIBED, ClassPrompts("walk", phrase="walks")])
     assert mixed.source == "names" and mixed.prompts[2] == tuple(t.format("walks") for t in PHRASE_TEMPLATES)
-    with pytest.raises(ValueError, match="--prompts must be one of auto"):
+    with pytest.raises(ValueError, match="prompts: must be one of auto"):
         resolve_prompts("captions", True)
 
 

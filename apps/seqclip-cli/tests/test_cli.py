@@ -422,3 +422,19 @@ def test_label_only_data_converts_and_evaluates_zero_shot_on_its_own_classes(tmp
     )
     assert alone.exit_code == 2 and "--classes describes the classes of --labels" in alone.output
     assert not (tmp_path / "x").exists()
+
+
+def test_a_librarys_field_is_worded_as_the_flag(capsys):
+    import typer
+
+    from seqclip.cli.common import user_errors
+    from seqclip.errors import UserError
+
+    for raised, shown in (
+        ("similarity: temporal is not the model's", "error: --similarity: temporal is not the model's"),
+        ("rerank: must be one of none | temporal", "error: --rerank: must be one of none | temporal"),
+        ("manifest.jsonl:3: bad field", "error: manifest.jsonl:3: bad field"),  # no field: as raised
+    ):
+        with pytest.raises(typer.Exit), user_errors():
+            raise UserError(raised)
+        assert capsys.readouterr().err.strip() == shown

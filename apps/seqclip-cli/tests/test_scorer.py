@@ -25,7 +25,7 @@ def test_the_similarity_is_checked_once_against_the_model(model):
     with pytest.raises(ValueError, match="must be one of pooled"):
         Scorer(model, "dtw")
     temporal = SeqClip(SeqClipConfig(similarity="temporal"))
-    with pytest.raises(ValueError, match=r"the model's sequence similarity has \['temporal'\]"):
+    with pytest.raises(ValueError, match=r"its sequence similarity has \['temporal'\]"):
         Scorer(temporal, "local")
     assert Scorer(model, "total").sequence and not Scorer(model).sequence
 

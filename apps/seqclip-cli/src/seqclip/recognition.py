@@ -50,7 +50,7 @@ def resolve_prompts(source: str, described: bool) -> str:
     """The prompt source used: ``source``, or for ``auto`` the preferred one when every candidate
     has descriptions (``described``) and names otherwise."""
     if source not in PROMPT_CHOICES:
-        raise UserError(f"--prompts must be one of {' | '.join(PROMPT_CHOICES)}, got {source!r}")
+        raise UserError(f"prompts: must be one of {' | '.join(PROMPT_CHOICES)}, got {source!r}")
     if source != AUTO:
         return source
     return PREFERRED_PROMPTS if described else "names"

@@ -27,6 +27,7 @@ __all__ = [
     "user_errors",
     "choice",
     "as_typed",
+    "LIBRARY_FIELDS",
     "check_out",
     "writing",
     "check_spec",
@@ -158,7 +159,8 @@ def user_errors(out: Path | None = None, flag: str = "--out", rename=None):
             f"{out.name}.old-<date>-<time> (never deleted)"
         ) from None
     except user_error_types() as err:
-        raise fail(rename(str(err)) if rename else str(err)) from None
+        message = as_typed(str(err), LIBRARY_FIELDS)  # a library's "field: problem" as the flag typed
+        raise fail(rename(message) if rename else message) from None
 
 
 def choice(name: str, choices: tuple[str, ...]):
@@ -172,6 +174,12 @@ def choice(name: str, choices: tuple[str, ...]):
         return value
 
     return check
+
+
+# fields the libraries name in their messages (``similarity: ...``) that are flags of some command
+LIBRARY_FIELDS = frozenset(
+    ("similarity", "prompts", "calibration", "protocol", "task", "rerank", "clip", "sheet", "unseen", "gamma", "device")
+)
 
 
 def as_typed(message: str, options) -> str:

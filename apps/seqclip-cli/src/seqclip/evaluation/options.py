@@ -32,9 +32,9 @@ class EvalOptions:
 
     def __post_init__(self) -> None:
         if self.prompts not in PROMPT_CHOICES:
-            raise UserError(f"--prompts must be one of {' | '.join(PROMPT_CHOICES)}, got {self.prompts!r}")
+            raise UserError(f"prompts: must be one of {' | '.join(PROMPT_CHOICES)}, got {self.prompts!r}")
         if self.calibration not in CALIBRATIONS:
-            raise UserError(f"--calibration must be one of {' | '.join(CALIBRATIONS)}, got {self.calibration!r}")
+            raise UserError(f"calibration: must be one of {' | '.join(CALIBRATIONS)}, got {self.calibration!r}")
 
     def scorer(self, model: SeqClip) -> Scorer:
         """The one scorer of a task (the similarity checked against ``model`` here)."""

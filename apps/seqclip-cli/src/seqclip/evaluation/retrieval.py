@@ -117,7 +117,7 @@ def retrieval(
     protocol (consecutive batches of the scorer's ``batch_size`` clips, first caption each).
     ``clips``: the split already embedded by ``scorer`` (else it is embedded here)."""
     if protocol not in PROTOCOLS:
-        raise UserError(f"--protocol must be full or in-batch, got {protocol!r}")
+        raise UserError(f"protocol: must be full or in-batch, got {protocol!r}")
     clips = clips if clips is not None else scorer.embed_clips(dataset)
     texts = scorer.embed_texts(clips.captions)
     scores = scorer.matrix(clips, texts)

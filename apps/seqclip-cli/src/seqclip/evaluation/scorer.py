@@ -51,14 +51,17 @@ class Scorer:
 
     def __init__(self, model: SeqClip, similarity: str = POOLED, batch_size: int = EVAL_BATCH) -> None:
         if similarity not in EVAL_SIMILARITIES:
-            raise UserError(f"--similarity must be one of {' | '.join(EVAL_SIMILARITIES)}, got {similarity!r}")
+            raise UserError(f"similarity: must be one of {' | '.join(EVAL_SIMILARITIES)}, got {similarity!r}")
         sim = model.seq_similarity
         if similarity != POOLED and sim is None:
             raise UserError(
-                f"--similarity {similarity}: this model was trained without sequence similarity; use {POOLED}"
+                f"similarity: {similarity} needs the model's sequence similarity, and this model was trained "
+                f"without sequence similarity; use {POOLED}"
             )
         if similarity not in (POOLED, TOTAL) and similarity not in sim.components:
-            raise UserError(f"--similarity {similarity}: the model's sequence similarity has {list(sim.components)}")
+            raise UserError(
+                f"similarity: {similarity} is not the model's; its sequence similarity has {list(sim.components)}"
+            )
         self.model, self.similarity, self.batch_size = model, similarity, batch_size
         self.sequence = similarity != POOLED  # the score needs the sequences
 

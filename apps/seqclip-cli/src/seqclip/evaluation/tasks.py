@@ -147,7 +147,7 @@ TASKS: dict[str, Task] = {
 def run_task(task: str, model: SeqClip, dataset: RadarTextDataset, options: EvalOptions = DEFAULT_OPTIONS) -> dict:
     """One registered task's result."""
     if task not in TASKS:
-        raise UserError(f"--task must be one of {' | '.join(TASKS)}, got {task!r}")
+        raise UserError(f"task: must be one of {' | '.join(TASKS)}, got {task!r}")
     return TASKS[task](model, dataset, options)
 
 

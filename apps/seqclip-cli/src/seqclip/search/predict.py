@@ -58,9 +58,9 @@ def predict(
         check_window(window, stride)
     names = [c.name for c in classes]
     if unknown := [n for n in unseen if n not in names]:
-        raise UserError(f"--unseen: {', '.join(unknown)} not among the candidates ({', '.join(names)})")
+        raise UserError(f"unseen: {', '.join(unknown)} not among the candidates ({', '.join(names)})")
     if gamma and not unseen:
-        raise UserError("--gamma is subtracted from the seen classes' scores: name the unseen ones with --unseen")
+        raise UserError("gamma: it is subtracted from the seen classes' scores, so the unseen classes must be named")
     model.eval()
     clf = build_zero_shot_classifier(Scorer(model, POOLED, batch_size), list(classes), templates, prompts)
     offset = torch.tensor([0.0 if name in set(unseen) else gamma for name in clf.classes])  # [C]

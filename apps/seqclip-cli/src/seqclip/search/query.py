@@ -108,12 +108,12 @@ class Searcher:
         """The ``k`` best rows for a sentence ``text`` or a stored clip's id ``clip`` (``ID``, or
         ``ID@START`` for one window of it; the query's own row is left out of its results)."""
         if (text is None) == (clip is None):
-            raise UserError("give a sentence or --clip ID (one of them)")
+            raise UserError("give a sentence or a clip id (one of them)")
         _check(k, rerank, m)
         if text is not None:
             return self.query_many([text], k=k, rerank=rerank, m=m)[0]
         if rerank != "none":
-            raise UserError("--rerank temporal re-scores clips against a sentence; a --clip query has none")
+            raise UserError("rerank: temporal re-scores clips against a sentence, and a clip query has none")
         own = self.info.table == "clips"  # else a captions index: clip -> captions
         clips = self.meta if own else self.store.table("clips", ["id", *_start(self.store)]).to_pydict()
         row = _clip_row(clip, clips["id"], clips.get("start"), self.store.root)
@@ -206,7 +206,7 @@ def _clip_row(clip: str, ids: list[str], starts: list[int] | None, root: Path) -
     name, at, start = clip.rpartition("@") if "@" in clip and clip not in ids else (clip, "", "")
     found = [i for i, (x, s) in enumerate(zip(ids, starts, strict=True)) if x == name and (not at or str(s) == start)]
     if not found:
-        raise UserError(f"--clip {clip}: no such id in {root}")
+        raise UserError(f"clip: no id {clip!r} in {root}")
     if len(found) > 1:
         raise UserError(
             f"--clip {clip}: embedded as {len(found)} windows; name one as {name}@START (starts: "
@@ -222,7 +222,7 @@ def _start(store: EmbeddingStore) -> list[str]:
 
 def _check(k: int, rerank: str, m: int) -> None:
     if rerank not in RERANKS:
-        raise UserError(f"--rerank must be one of {' | '.join(RERANKS)}, got {rerank!r}")
+        raise UserError(f"rerank: must be one of {' | '.join(RERANKS)}, got {rerank!r}")
     if k < 1 or m < 1:
         raise UserError(f"-k and -m must be at least 1, got {k} and {m}")
 
@@ -256,7 +256,7 @@ def _temporal(model, store: EmbeddingStore, table: str, rows: np.ndarray, text, 
     """The temporal score of query ``q``'s token sequence against each candidate's stored sequence."""
     sim = model.seq_similarity
     if table != "clips":
-        raise UserError("--rerank temporal ranks clips: this index holds sentences")
+        raise UserError("rerank: temporal ranks clips, and this index holds sentences")
     if sim is None or "temporal" not in sim.components:
         raise UserError(
             "--rerank temporal: the model has no temporal sequence similarity (train with "

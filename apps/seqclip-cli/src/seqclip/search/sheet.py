@@ -23,7 +23,7 @@ def contact_sheet(store: EmbeddingStore, table: str, hits: list, out: str | Path
     from ..plots import plot_retrieval_examples
 
     if table != "clips":
-        raise UserError("--sheet shows clips: this index holds sentences")
+        raise UserError("sheet: a contact sheet shows clips, and this index holds sentences")
     meta = store.read_meta()
     source = recorded_path(meta.source, store.root)
     if not is_pattern(source) and not Path(source).exists():
