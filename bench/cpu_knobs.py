@@ -108,8 +108,10 @@ def main() -> None:
         return
     sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE] + [_HERE]
     from benchlib import print_table
-    from results import plot, record
+    from results import plot, record, stamp
     from train_throughput import _dataset
+
+    when = stamp()  # the code that runs
 
     names = args.only or list(VARIANTS)
     unknown = [n for n in names if n not in VARIANTS]
@@ -161,6 +163,7 @@ def main() -> None:
             }
             for n, v in rates.items()
         ],
+        when,
     )
     print(f"results appended to docs/benchmarks/training-speed.csv; plot: {plot('training-speed')}")
 

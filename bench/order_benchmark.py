@@ -189,6 +189,10 @@ def main() -> None:
         help="order: the order increments; hard-negatives: --seq-hard-negatives K (0 = all pairs)",
     )
     args = parser.parse_args()
+    sys.path.append(_HERE)  # last: this folder's scripts named after the packages must not shadow them
+    from results import stamp
+
+    when = stamp()  # the code that runs
     scale, t0 = SCALES[args.scale], time.time()
     args.out.mkdir(parents=True, exist_ok=True)
     data = dataset(args.out, scale)
@@ -196,9 +200,11 @@ def main() -> None:
     path = args.out / "results.json"
     results = json.loads(path.read_text()) if path.is_file() else {}
     configs = GROUPS[args.group]
+    measured: set[str] = set()  # what this call trained (the CSV gets these; results.json keeps all)
     for name, fields in configs.items():
         if (args.only and name not in args.only) or name in results:
             continue
+        measured.add(name)
         results[name] = train_one(name, fields, data, args.out, scale)
         path.write_text(json.dumps(results, indent=1) + "\n")
         print(f"{name}: done in {results[name]['train_minutes']:.1f} min", flush=True)
@@ -219,13 +225,13 @@ def main() -> None:
     )
     print(f"chosen on validation (twin + order accuracy, best score): {chosen}\n")
     print(table(results))
-    record_results(results)
+    if measured:
+        record_results({n: r for n, r in results.items() if n in measured}, when)
 
 
-def record_results(results: dict) -> None:
-    """Test text->radar R@1 and the temporal twin and order accuracies with their intervals, appended to
-    docs/benchmarks/order.csv (and plotted)."""
-    sys.path.append(_HERE)  # last: this folder's scripts named after the packages must not shadow them
+def record_results(results: dict, when: dict) -> None:
+    """Test text->radar R@1 and the temporal twin and order accuracies with their intervals of ``results``
+    (what this call trained), appended to docs/benchmarks/order.csv (and plotted)."""
     from results import plot, record
 
     rows = []
@@ -249,7 +255,7 @@ def record_results(results: dict) -> None:
                     "unit": "%",
                 }
             )
-    record("order", rows)
+    record("order", rows, when)
     print(f"results appended to docs/benchmarks/order.csv; plot: {plot('order')}")
 
 

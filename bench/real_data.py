@@ -64,7 +64,9 @@ SHOWN = {
     "dense": "simulation, dense views",
     "sensor": "simulation, IWR1443 domain",
     REAL_ONLY: "RadHAR train split only",
-    **{name: f"IWR1443 domain, {what}" for name, what in ABLATIONS.items()},
+    "sensor, clutter removed": "IWR1443 domain, clutter removed",
+    "sensor at 50 frames/s": "IWR1443 domain at 50 frames/s",
+    "IWR1843 profile, sensor chain": "IWR1843 profile through the IWR1443 chain",
 }
 RADHAR_TO_SIM = {"boxing": "punch", "jack": "jumping_jacks", "jump": "jump", "squats": "squat", "walk": "walk"}
 WINDOW = 96
@@ -343,7 +345,7 @@ def _ablation_table(results: dict) -> None:
     )
 
 
-def _record(results: dict) -> None:
+def _record(results: dict, when: dict) -> None:
     """The balanced accuracies with their intervals of ``results`` (what this call measured), appended
     to docs/benchmarks/real-data.csv (and plotted)."""
     from results import plot, record
@@ -379,7 +381,7 @@ def _record(results: dict) -> None:
                         "unit": "% balanced",
                     }
                 )
-    record("real-data", rows)
+    record("real-data", rows, when)
     print(f"results appended to docs/benchmarks/real-data.csv; plot: {plot('real-data')}")
 
 
@@ -396,6 +398,9 @@ def main() -> None:
     if args.ablations:
         args.recipes = [*args.recipes, *(a for a in ABLATIONS if a not in args.recipes)]
     args.out.mkdir(parents=True, exist_ok=True)
+    from results import stamp
+
+    when = stamp()  # the code that runs, before anything can change it
     results_path = args.out / "results.json"
     results = json.loads(results_path.read_text()) if results_path.is_file() else {}
     radhar = _radhar(args.radhar, args.out)
@@ -484,7 +489,7 @@ def main() -> None:
         )
     _ablation_table(results)
     if measured:
-        _record({r: results[r] for r in results if r in measured})
+        _record({r: results[r] for r in results if r in measured}, when)
     for recipe, r in results.items():
         z = r["zero_shot"]["test"]
         print_table(

@@ -71,7 +71,8 @@ def record(
     name: str, rows: Iterable[Mapping[str, object]], when: Mapping[str, str] | None = None, root: Path = RESULTS
 ) -> Path:
     """Append ``rows`` (``configuration``, ``metric``, ``value``; optional ``lo``, ``hi``, ``unit``) to
-    ``root/<name>.csv`` under one stamp (``when``, default ``stamp()``); returns the file."""
+    ``root/<name>.csv`` under one stamp (``when``: ``stamp()`` taken when the run started, so that the
+    commit is the code that ran; default: now); returns the file."""
     when = dict(when or stamp())
     path = root / f"{name}.csv"
     new = not path.is_file()
@@ -118,7 +119,8 @@ def plot(name: str, root: Path = RESULTS) -> Path:
     cols = min(3, len(metrics))
     grid = -(-len(metrics) // cols)  # rows of panels
     height = grid * (0.9 + 0.32 * len(configs))
-    fig, axes = plt.subplots(grid, cols, figsize=(3.6 * cols + 2.6, height), squeeze=False, sharey=True)
+    labels = 0.075 * max(len(c) for c in configs)  # inches for the configuration names
+    fig, axes = plt.subplots(grid, cols, figsize=(3.6 * cols + labels, height), squeeze=False, sharey=True)
     for ax in axes.flat[len(metrics) :]:
         ax.set_visible(False)
     for ax, metric in zip(axes.flat, metrics, strict=False):
@@ -140,6 +142,6 @@ def plot(name: str, root: Path = RESULTS) -> Path:
     fig.suptitle(f"{name}: {'; '.join(runs)}; {machines}", fontsize=8)
     fig.tight_layout()
     out = root / f"{name}.png"
-    fig.savefig(out, dpi=80)
+    fig.savefig(out, dpi=80, bbox_inches="tight")
     plt.close(fig)
     return out
