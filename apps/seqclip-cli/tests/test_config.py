@@ -93,3 +93,19 @@ def test_fields_added_later_read_as_the_older_versions_trained():
     cfg = SeqClipConfig.from_dict(old)  # a config.json of seqclip-cli <= 0.5
     assert (cfg.max_text_length, cfg.seq_hard_negatives) == (32, 0)  # its text length; every pair
     assert SeqClipConfig().seq_hard_negatives == TrainConfig().seq_hard_negatives == 8  # chosen on validation
+
+
+def test_every_train_option_of_a_config_field_shows_the_fields_help():
+    import dataclasses
+
+    import typer
+
+    from seqclip.config import HELP, option_help
+
+    command = typer.main.get_command(app).commands["train"]
+    fields = {f.name: f for f in dataclasses.fields(TrainConfig)}
+    shown = {p.name: p.help for p in command.params if p.name in fields}
+    assert len(shown) >= 30
+    for name, text in shown.items():
+        assert HELP in fields[name].metadata, name  # the field holds the text ...
+        assert text == option_help(name), name  # ... and the option shows it

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal, get_args
 
+from radar_encoder.config import PRESETS  # standard library only
 from radar_synth.defaults import MIN_FRAMES  # standard library only
 from radar_text_data.contract import MAX_FRAMES, check_clip_length  # standard library only
 from radar_text_data.errors import DataError  # standard library only
@@ -27,6 +28,8 @@ __all__ = [
     "load_train_config",
     "check_types",
     "flag",
+    "option_help",
+    "HELP",
     "RANGES",
     "DEFAULT_TEXT_MODEL",
     "DEFAULT_MAX_TEXT_LENGTH",
@@ -63,6 +66,7 @@ LEGACY_MAX_TEXT_LENGTH = 32  # what seqclip-cli <= 0.5 used: a config.json witho
 POOLED = "pooled"
 TOTAL = "total"
 Similarity = Literal[(POOLED, *SEQUENCE_SIMILARITIES)]  # type: ignore[valid-type]
+HELP = "help"  # a TrainConfig field's metadata key: its help text, which the CLI's option shows
 SIMILARITIES: tuple[str, ...] = get_args(Similarity)
 EVAL_SIMILARITIES: tuple[str, ...] = (*(s for s in SIMILARITIES if s != "combined"), TOTAL)
 EVAL_BATCH = 64  # clips (and captions) per embedding batch in evaluation
@@ -81,6 +85,11 @@ DEFAULT_PRECISION = {"cpu": "fp32", "cuda": "bf16"}  # when --precision is not g
 # frozen and cached, chosen at an equal wall-time budget on validation (bench/cpu_recipes.py)
 DEFAULT_TEXT_LAYERS: dict[str, int | Literal["all"]] = {"cpu": 0, "cuda": "all"}
 ALL_LAYERS = "all"
+
+
+def option_help(name: str) -> str:
+    """The help text of ``TrainConfig`` field ``name`` (its metadata): the one source of the option's help."""
+    return next(f.metadata[HELP] for f in fields(TrainConfig) if f.name == name)
 
 
 def flag(name: str) -> str:
@@ -201,64 +210,184 @@ MODEL_FIELDS = (
 
 @dataclass
 class TrainConfig:
-    data: str | None = (
-        None  # dataset directory, shard directory or shard pattern; None = the built-in synthetic dataset
+    data: str | None = field(
+        default=None,
+        metadata={
+            HELP: "Dataset directory, shard directory (index.json) or shard pattern "
+            '("shards/train-{000000..000099}.tar", pipe:...). '
+            "[default: the built-in synthetic dataset]"
+        },
     )
-    train_num_samples: int | None = None  # samples per epoch of shards without an index.json
-    out: str = "runs/seqclip"  # run directory
-    preset: str = SeqClipConfig.preset  # radar encoder preset (the model fields default as SeqClipConfig)
-    epochs: int = 20
-    batch_size: int | None = None  # per process; None = DEFAULT_BATCH of the device (32 on CPU, 128 on CUDA)
-    lr: float = 5e-4  # radar side; the text encoder uses lr * text_lr_mult
+    train_num_samples: int | None = field(
+        default=None,
+        metadata={HELP: "Samples per epoch of shards without an index.json. [default: counted from index.json]"},
+    )
+    out: str = field(default="runs/seqclip", metadata={HELP: "Run directory."})
+    preset: str = field(
+        default=SeqClipConfig.preset, metadata={HELP: f"Radar encoder preset: {' | '.join(PRESETS)}."}
+    )  # radar encoder preset (the model fields default as SeqClipConfig)
+    epochs: int = field(default=20, metadata={HELP: "Epochs."})
+    batch_size: int | None = field(
+        default=None, metadata={HELP: "Batch size per process. [default: 32 on CPU, 128 on CUDA]"}
+    )  # per process; None = DEFAULT_BATCH of the device (32 on CPU, 128 on CUDA)
+    lr: float = field(
+        default=5e-4, metadata={HELP: "Peak learning rate (radar side)."}
+    )  # radar side; the text encoder uses lr * text_lr_mult
     text_lr_mult: float = 0.05
     weight_decay: float = 0.05
     warmup_steps: int = 30
     # the defaults of similarity / order_negatives / twin_batches / positives are the configuration
-    # chosen on the validation split by bench/order_benchmark.py (see the root README)
-    similarity: Similarity = SeqClipConfig.similarity  # of the sequence loss; pooled = the pooled loss only
-    loss: Loss = SeqClipConfig.loss
-    seq_weight: float = SeqClipConfig.seq_weight
-    seq_hard_negatives: int = SeqClipConfig.seq_hard_negatives  # 0: every pair in the sequence loss
-    granularity: Granularity = SeqClipConfig.granularity  # time | token radar sequences
-    order_negatives: bool = True  # order-reversed captions join each batch as extra radar->text negatives
-    twin_batches: bool = False  # both clips of an order-swapped twin pair in the same batch
-    positives: Positives = "same_clip"  # same_clip | same_activities: of the same activity sequence too
-    precision: Precision | None = (
-        None  # None = DEFAULT_PRECISION of the device (bf16 on CUDA, fp32 on CPU); fp16: CUDA only
+    # chosen on the validation split by bench/order_benchmark.py (docs/benchmarks/order.md)
+    similarity: Similarity = field(
+        default=SeqClipConfig.similarity,
+        metadata={
+            HELP: f"Sequence similarity of the sequence loss: {' | '.join(SIMILARITIES)} "
+            "(pooled: the pooled loss only)."
+        },
     )
-    accum_steps: int = 1  # micro-batches per optimizer step (features cached: exact large-batch gradient)
-    grad_clip: float = 1.0  # max global grad norm; 0 disables
-    device: Device = "auto"
-    seed: int = 0
-    text_model: str = SeqClipConfig.text_model
-    max_text_length: int = SeqClipConfig.max_text_length  # tokens per caption the text tower reads
-    freeze_text: bool = SeqClipConfig.freeze_text
-    skip_bad: bool = False  # exclude unreadable clips (counted) instead of stopping
+    loss: Loss = field(default=SeqClipConfig.loss, metadata={HELP: f"Contrastive loss: {' | '.join(LOSSES)}."})
+    seq_weight: float = field(default=SeqClipConfig.seq_weight, metadata={HELP: "Weight of the sequence loss."})
+    seq_hard_negatives: int = field(
+        default=SeqClipConfig.seq_hard_negatives,
+        metadata={
+            HELP: "The sequence loss scores each clip's and caption's "
+            "positives and its K hardest negatives by the pooled score "
+            "only (2 x batch x (K + 1) pairs instead of batch^2; the default "
+            "was chosen on validation); 0: every pair."
+        },
+    )
+    granularity: Granularity = SeqClipConfig.granularity  # time | token radar sequences
+    order_negatives: bool = field(
+        default=True,
+        metadata={
+            HELP: "Each multi-segment clip's order-reversed caption joins the batch as an extra radar->text negative."
+        },
+    )
+    twin_batches: bool = field(
+        default=False, metadata={HELP: "Both clips of an order-swapped twin pair in the same batch."}
+    )
+    positives: Positives = field(
+        default="same_clip",
+        metadata={
+            HELP: f"Captions that are positives of each other: {' | '.join(POSITIVES)} "
+            "(of the same clip, or of the same activity sequence)."
+        },
+    )
+    precision: Precision | None = field(
+        default=None, metadata={HELP: "Autocast precision (fp16: CUDA only). [default: bf16 on CUDA, fp32 on CPU]"}
+    )  # None = DEFAULT_PRECISION of the device (bf16 on CUDA, fp32 on CPU); fp16: CUDA only
+    accum_steps: int = field(
+        default=1,
+        metadata={
+            HELP: "Micro-batches per optimizer step (exact large-batch gradient; "
+            "an epoch's last partial group is dropped)."
+        },
+    )  # micro-batches per optimizer step (features cached: exact large-batch gradient)
+    grad_clip: float = field(default=1.0, metadata={HELP: "Max gradient norm (0: off)."})
+    device: Device = field(default="auto", metadata={HELP: "Device."})
+    seed: int = field(default=0, metadata={HELP: "Random seed."})
+    text_model: str = field(
+        default=SeqClipConfig.text_model, metadata={HELP: "Hugging Face name or local path of the text encoder."}
+    )
+    max_text_length: int = field(
+        default=SeqClipConfig.max_text_length,
+        metadata={
+            HELP: "Tokens per caption the text encoder reads, [CLS] and [SEP] "
+            "included (saved with the model; longer captions are cut, with a "
+            "warning). The default holds every caption radar-synth writes."
+        },
+    )
+    freeze_text: bool = field(
+        default=SeqClipConfig.freeze_text, metadata={HELP: "Freeze the text encoder (only the projections learn)."}
+    )
+    skip_bad: bool = field(default=False, metadata={HELP: "Leave out bad clips (counted) instead of stopping."})
     clip_length: int = SeqClipConfig.clip_length  # frames per training sample after crop / pad (multiple of 16)
-    workers: int | None = None  # DataLoader workers; None = auto (one per spare core, at most 4)
-    decoded_cache: str | None = None  # directory: clips decoded once to float16 .npy and memory-mapped
+    workers: int | None = field(
+        default=None,
+        metadata={HELP: "DataLoader worker processes per process. [default: one per spare core, at most 4]"},
+    )
+    decoded_cache: str | None = field(
+        default=None,
+        metadata={
+            HELP: "Directory where clips are decoded once (float16 .npy, "
+            "memory-mapped): inflating .npz leaves the hot path. "
+            "[default: off]"
+        },
+    )
     # the training split held as float16 tensors on the device, batches by indexing; None = on CUDA when
     # a dataset directory's training split fits (training.device_data.fits), else off
-    data_on_device: bool | None = None
-    compile: bool | None = None  # the whole step compiled (training.compiled); None = on CUDA, off on CPU
-    cache_text: bool = False  # with freeze_text: each caption's text-encoder output computed once (LiT-style)
+    data_on_device: bool | None = field(
+        default=None,
+        metadata={
+            HELP: "Hold the training "
+            "split (a dataset directory) as float16 tensors on the device, "
+            "decoded once, and make batches by indexing: no loader worker. "
+            "The same batches as without. [default: on CUDA when the "
+            "training split fits in half the free memory, else off]"
+        },
+    )
+    compile: bool | None = field(
+        default=None,
+        metadata={
+            HELP: "torch.compile the whole training step (CUDA graphs on one GPU). [default: on CUDA, off on CPU]"
+        },
+    )  # the whole step compiled (training.compiled); None = on CUDA, off on CPU
+    cache_text: bool = field(
+        default=False,
+        metadata={HELP: "With --freeze-text: compute each caption's text-encoder output once (LiT-style)."},
+    )
     # the top N text layers train; the embeddings and the layers below are frozen, their output computed
     # once per caption and cached (0: the whole tower frozen and cached, as freeze_text + cache_text);
     # "all" (or N at least the encoder's layer count): every layer and the embeddings train;
     # None: DEFAULT_TEXT_LAYERS of the device, unless freeze_text / cache_text say otherwise
-    text_trainable_layers: int | Literal["all"] | None = None
-    text_cache_mb: int = 2048  # the cache's bound (MiB): the least recently used captions are dropped
+    text_trainable_layers: int | Literal["all"] | None = field(
+        default=None,
+        metadata={
+            HELP: "Only the top N layers of the text encoder "
+            "train; its embeddings and the layers below are "
+            "frozen, their output computed once per caption and "
+            "cached (0: --freeze-text --cache-text); all: every "
+            "layer and the embeddings. [default: 0 on CPU, all "
+            "on CUDA]"
+        },
+    )
+    text_cache_mb: int = field(
+        default=2048,
+        metadata={
+            HELP: "With --text-trainable-layers or --cache-text: the cache's "
+            "bound in MiB (the least recently used captions are dropped and "
+            "computed again)."
+        },
+    )
     checkpoint_every: int = 100  # optimizer steps between checkpoints (and at every epoch end)
-    keep_last: int = 3  # checkpoints kept
+    keep_last: int = field(
+        default=3,
+        metadata={HELP: "Checkpoints kept in RUN/checkpoints (0: all); each holds the model and the optimizer state."},
+    )
     log_every: int = 10  # optimizer steps between log lines
-    max_steps: int = 0  # stop after this many optimizer steps (0: run all epochs)
+    max_steps: int = field(default=0, metadata={HELP: "Stop after this many optimizer steps (0: all epochs)."})
     eval_test: bool = True  # report test retrieval with the best checkpoint at the end
     synth_clips: int = 320  # default dataset: number of clips
     synth_max_frames: int = 256  # default dataset: longest clip
     synth_workers: int = 2  # default dataset: generator processes
-    init: str | None = None  # fine-tuning: start from this model's weights (training.init_weights)
-    resume: str | None = None  # latest | a checkpoint directory (not saved in config.toml)
-    overwrite: bool = False  # move an existing run aside and start afresh (not saved in config.toml)
+    init: str | None = field(
+        default=None,
+        metadata={
+            HELP: "Start from this model's weights (fine-tuning): a model "
+            "directory, a run or a checkpoint of the same preset, text model and "
+            "text length; the optimizer and schedule start afresh. [default: off, "
+            "the weights start at random]"
+        },
+    )
+    resume: str | None = field(
+        default=None, metadata={HELP: "Continue a run: latest | a checkpoint directory."}
+    )  # latest | a checkpoint directory (not saved in config.toml)
+    overwrite: bool = field(
+        default=False,
+        metadata={
+            HELP: "Start a fresh run in --out, moving an existing run aside to OUT.old-<date>-<time> (never deleted)."
+        },
+    )  # move an existing run aside and start afresh (not saved in config.toml)
 
     def __post_init__(self) -> None:
         try:
@@ -274,8 +403,6 @@ class TrainConfig:
             check_clip_length(self.clip_length)
         except DataError as err:
             raise FieldError("clip_length", str(err)) from None
-        from radar_encoder.config import PRESETS  # standard library only
-
         if self.preset not in PRESETS:
             raise FieldError("preset", f"unknown preset {self.preset!r}; choose from {' | '.join(PRESETS)}")
         if self.cache_text and not self.freeze_text:

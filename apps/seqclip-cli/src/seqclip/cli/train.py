@@ -6,20 +6,23 @@ from __future__ import annotations
 import os
 import shlex
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 
-from radar_encoder.config import PRESETS  # standard library only
-
-from ..config import ALL_LAYERS, LOSSES, POSITIVES, SIMILARITIES, Device, Precision, TrainConfig
+from ..config import ALL_LAYERS, LOSSES, POSITIVES, SIMILARITIES, Device, Precision, TrainConfig, option_help
 from ..errors import DivergedError
 from .common import choice, console, err_console, fail, user_errors, writing
 
 __all__ = ["train"]
 
 DEFAULTS = TrainConfig()  # the options' defaults; only options typed on the command line override the TOML
+
+
+def field_option(name: str, *decls: str, **options: Any) -> Any:
+    """The ``typer.Option`` of ``TrainConfig`` field ``name``, its help text read from the field."""
+    return typer.Option(*decls, help=option_help(name), **options)
 
 
 def _layers(value: str | None) -> int | str | None:
@@ -44,197 +47,102 @@ def train(
     ] = None,
     data: Annotated[
         str | None,
-        typer.Option(
-            help="Dataset directory, shard directory (index.json) or shard pattern "
-            '("shards/train-{000000..000099}.tar", pipe:...). '
-            "[default: the built-in synthetic dataset]",
-            show_default=False,
-        ),
+        field_option("data", show_default=False),
     ] = None,
     train_num_samples: Annotated[
         int | None,
-        typer.Option(
-            help="Samples per epoch of shards without an index.json. [default: counted from index.json]",
-            show_default=False,
-        ),
+        field_option("train_num_samples", show_default=False),
     ] = None,
     workers: Annotated[
         int | None,
-        typer.Option(
-            help="DataLoader worker processes per process. [default: one per spare core, at most 4]", show_default=False
-        ),
+        field_option("workers", show_default=False),
     ] = None,
     decoded_cache: Annotated[
         str | None,
-        typer.Option(
-            help="Directory where clips are decoded once (float16 .npy, "
-            "memory-mapped): inflating .npz leaves the hot path. "
-            "[default: off]",
-            show_default=False,
-        ),
+        field_option("decoded_cache", show_default=False),
     ] = None,
     data_on_device: Annotated[
         bool | None,
-        typer.Option(
-            "--data-on-device/--no-data-on-device",
-            help="Hold the training "
-            "split (a dataset directory) as float16 tensors on the device, "
-            "decoded once, and make batches by indexing: no loader worker. "
-            "The same batches as without. [default: on CUDA when the "
-            "training split fits in half the free memory, else off]",
-            show_default=False,
-        ),
+        field_option("data_on_device", "--data-on-device/--no-data-on-device", show_default=False),
     ] = None,
     compile: Annotated[
         bool | None,
-        typer.Option(
-            "--compile/--no-compile",
-            help="torch.compile the whole training step (CUDA graphs on one GPU). [default: on CUDA, off on CPU]",
-            show_default=False,
-        ),
+        field_option("compile", "--compile/--no-compile", show_default=False),
     ] = None,
     freeze_text: Annotated[
         bool,
-        typer.Option("--freeze-text/--no-freeze-text", help="Freeze the text encoder (only the projections learn)."),
+        field_option("freeze_text", "--freeze-text/--no-freeze-text"),
     ] = DEFAULTS.freeze_text,
     cache_text: Annotated[
         bool,
-        typer.Option(
-            "--cache-text/--no-cache-text",
-            help="With --freeze-text: compute each caption's text-encoder output once (LiT-style).",
-        ),
+        field_option("cache_text", "--cache-text/--no-cache-text"),
     ] = DEFAULTS.cache_text,
     text_trainable_layers: Annotated[
         str | None,
-        typer.Option(
-            help="Only the top N layers of the text encoder "
-            "train; its embeddings and the layers below are "
-            "frozen, their output computed once per caption and "
-            "cached (0: --freeze-text --cache-text); all: every "
-            "layer and the embeddings. [default: 0 on CPU, all "
-            "on CUDA]",
-            callback=_layers,
-            show_default=False,
-        ),
+        field_option("text_trainable_layers", callback=_layers, show_default=False),
     ] = None,
     text_cache_mb: Annotated[
         int,
-        typer.Option(
-            help="With --text-trainable-layers or --cache-text: the cache's "
-            "bound in MiB (the least recently used captions are dropped and "
-            "computed again).",
-            min=1,
-        ),
+        field_option("text_cache_mb", min=1),
     ] = DEFAULTS.text_cache_mb,
-    preset: Annotated[str, typer.Option(help=f"Radar encoder preset: {' | '.join(PRESETS)}.")] = DEFAULTS.preset,
-    epochs: Annotated[int, typer.Option(help="Epochs.")] = DEFAULTS.epochs,
-    batch_size: Annotated[
-        int | None, typer.Option(help="Batch size per process. [default: 32 on CPU, 128 on CUDA]", show_default=False)
-    ] = None,
-    lr: Annotated[float, typer.Option(help="Peak learning rate (radar side).")] = DEFAULTS.lr,
+    preset: Annotated[str, field_option("preset")] = DEFAULTS.preset,
+    epochs: Annotated[int, field_option("epochs")] = DEFAULTS.epochs,
+    batch_size: Annotated[int | None, field_option("batch_size", show_default=False)] = None,
+    lr: Annotated[float, field_option("lr")] = DEFAULTS.lr,
     similarity: Annotated[
         str,
-        typer.Option(
-            help=f"Sequence similarity of the sequence loss: {' | '.join(SIMILARITIES)} "
-            "(pooled: the pooled loss only).",
-            callback=choice("similarity", SIMILARITIES),
-        ),
+        field_option("similarity", callback=choice("similarity", SIMILARITIES)),
     ] = DEFAULTS.similarity,
-    loss: Annotated[
-        str, typer.Option(help=f"Contrastive loss: {' | '.join(LOSSES)}.", callback=choice("loss", LOSSES))
-    ] = DEFAULTS.loss,
-    seq_weight: Annotated[float, typer.Option(help="Weight of the sequence loss.")] = DEFAULTS.seq_weight,
+    loss: Annotated[str, field_option("loss", callback=choice("loss", LOSSES))] = DEFAULTS.loss,
+    seq_weight: Annotated[float, field_option("seq_weight")] = DEFAULTS.seq_weight,
     seq_hard_negatives: Annotated[
         int,
-        typer.Option(
-            help="The sequence loss scores each clip's and caption's "
-            "positives and its K hardest negatives by the pooled score "
-            "only (2 x batch x (K + 1) pairs instead of batch^2; the default "
-            "was chosen on validation); 0: every pair.",
-            min=0,
-        ),
+        field_option("seq_hard_negatives", min=0),
     ] = DEFAULTS.seq_hard_negatives,
     order_negatives: Annotated[
         bool,
-        typer.Option(
-            "--order-negatives/--no-order-negatives",
-            help="Each multi-segment clip's order-reversed caption joins the batch as an extra radar->text negative.",
-        ),
+        field_option("order_negatives", "--order-negatives/--no-order-negatives"),
     ] = DEFAULTS.order_negatives,
     twin_batches: Annotated[
         bool,
-        typer.Option(
-            "--twin-batches/--no-twin-batches", help="Both clips of an order-swapped twin pair in the same batch."
-        ),
+        field_option("twin_batches", "--twin-batches/--no-twin-batches"),
     ] = DEFAULTS.twin_batches,
     positives: Annotated[
         str,
-        typer.Option(
-            help=f"Captions that are positives of each other: {' | '.join(POSITIVES)} "
-            "(of the same clip, or of the same activity sequence).",
-            callback=choice("positives", POSITIVES),
-        ),
+        field_option("positives", callback=choice("positives", POSITIVES)),
     ] = DEFAULTS.positives,
     precision: Annotated[
         Precision | None,
-        typer.Option(
-            help="Autocast precision (fp16: CUDA only). [default: bf16 on CUDA, fp32 on CPU]", show_default=False
-        ),
+        field_option("precision", show_default=False),
     ] = None,
     accum_steps: Annotated[
         int,
-        typer.Option(
-            help="Micro-batches per optimizer step (exact large-batch gradient; "
-            "an epoch's last partial group is dropped)."
-        ),
+        field_option("accum_steps"),
     ] = DEFAULTS.accum_steps,
-    grad_clip: Annotated[float, typer.Option(help="Max gradient norm (0: off).")] = DEFAULTS.grad_clip,
-    out: Annotated[Path, typer.Option(help="Run directory.")] = Path(DEFAULTS.out),
+    grad_clip: Annotated[float, field_option("grad_clip")] = DEFAULTS.grad_clip,
+    out: Annotated[Path, field_option("out")] = Path(DEFAULTS.out),
     keep_last: Annotated[
         int,
-        typer.Option(
-            help="Checkpoints kept in RUN/checkpoints (0: all); each holds the model and the optimizer state."
-        ),
+        field_option("keep_last"),
     ] = DEFAULTS.keep_last,
-    resume: Annotated[
-        str | None, typer.Option(help="Continue a run: latest | a checkpoint directory.", show_default=False)
-    ] = None,
+    resume: Annotated[str | None, field_option("resume", show_default=False)] = None,
     init: Annotated[
         str | None,
-        typer.Option(
-            help="Start from this model's weights (fine-tuning): a model "
-            "directory, a run or a checkpoint of the same preset, text model and "
-            "text length; the optimizer and schedule start afresh. [default: off, "
-            "the weights start at random]",
-            show_default=False,
-        ),
+        field_option("init", show_default=False),
     ] = None,
     overwrite: Annotated[
         bool,
-        typer.Option(
-            "--overwrite",
-            help="Start a fresh run in --out, moving an existing run aside to OUT.old-<date>-<time> (never deleted).",
-        ),
+        field_option("overwrite", "--overwrite"),
     ] = False,
-    device: Annotated[Device, typer.Option(help="Device.")] = DEFAULTS.device,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = DEFAULTS.seed,
-    text_model: Annotated[
-        str, typer.Option(help="Hugging Face name or local path of the text encoder.")
-    ] = DEFAULTS.text_model,
+    device: Annotated[Device, field_option("device")] = DEFAULTS.device,
+    seed: Annotated[int, field_option("seed")] = DEFAULTS.seed,
+    text_model: Annotated[str, field_option("text_model")] = DEFAULTS.text_model,
     max_text_length: Annotated[
         int,
-        typer.Option(
-            help="Tokens per caption the text encoder reads, [CLS] and [SEP] "
-            "included (saved with the model; longer captions are cut, with a "
-            "warning). The default holds every caption radar-synth writes."
-        ),
+        field_option("max_text_length"),
     ] = DEFAULTS.max_text_length,
-    skip_bad: Annotated[
-        bool, typer.Option("--skip-bad/--no-skip-bad", help="Leave out bad clips (counted) instead of stopping.")
-    ] = DEFAULTS.skip_bad,
-    max_steps: Annotated[
-        int, typer.Option(help="Stop after this many optimizer steps (0: all epochs).")
-    ] = DEFAULTS.max_steps,
+    skip_bad: Annotated[bool, field_option("skip_bad", "--skip-bad/--no-skip-bad")] = DEFAULTS.skip_bad,
+    max_steps: Annotated[int, field_option("max_steps")] = DEFAULTS.max_steps,
     nproc: Annotated[int, typer.Option(help="Processes on this machine (launches torchrun).", min=1)] = 1,
 ) -> None:
     """Train a SeqClip model (generates the built-in dataset on first use) and report test retrieval."""
