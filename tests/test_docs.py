@@ -19,7 +19,9 @@ CODE = [
 ]
 MAX_README_LINES = 150
 # words that tell how the project was made rather than what it does
-TELLTALE = re.compile(r"\bissues? #?\d+|\bsessions?\b|\blent\b|\bno GPU was\b|\bclosing note\b", re.IGNORECASE)
+TELLTALE = re.compile(
+    r"\bissues? #?\d+|\bsessions?\b|\blent\b|\bno GPU was\b|\bclosing note\b|\bthe brief\b", re.IGNORECASE
+)
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 
 
