@@ -43,6 +43,7 @@ __all__ = [
     "Stride",
     "LabelStride",
     "PromptTemplates",
+    "listed",
     "user_error_types",
 ]
 
@@ -102,14 +103,21 @@ Stride = Annotated[
         show_default=False,
     ),
 ]
+
+
+def listed(templates: tuple[str, ...]) -> str:
+    """Templates as a help text shows them: ``'a person {}.' | 'someone {}.'``."""
+    return " | ".join(repr(t) for t in templates)
+
+
 PromptTemplates = Annotated[
     Path | None,
     typer.Option(
         "--templates",
         help="Zero-shot prompt templates, one a line with {} for the class phrase. [default: "
-        + " | ".join(repr(t) for t in PHRASE_TEMPLATES)
+        + listed(PHRASE_TEMPLATES)
         + " for a phrase, "
-        + " | ".join(repr(t) for t in NAME_TEMPLATES)
+        + listed(NAME_TEMPLATES)
         + " for a bare class name]",
         show_default=False,
     ),

@@ -26,6 +26,7 @@ from .common import (
     choice,
     console,
     fail,
+    listed,
     progress_bar,
     user_errors,
     writing,
@@ -57,7 +58,7 @@ def data_convert(
         Path | None,
         typer.Option(
             help="With --labels: caption templates, one a line, {} for the labels in order. [default: "
-            + " | ".join(repr(t) for t in CAPTION_TEMPLATES)
+            + listed(CAPTION_TEMPLATES)
             + "]",
             show_default=False,
         ),

@@ -94,13 +94,18 @@ class FrozenText:
         """The cache of the frozen part's output (``cache_text``), or None."""
         return self._text_cache
 
+    def _cache_and_depth(self) -> tuple[TextCache, int]:
+        """The text cache and how many lower layers it holds the output of (``cache_text`` first)."""
+        cache, depth = self._text_cache, self.frozen_text_depth()
+        assert cache is not None and depth is not None, "cache_text() first"
+        return cache, depth
+
     def fill_text_cache(
         self, texts: list[str], batch_size: int = 64, advance: Callable[[int], None] = lambda n: None
     ) -> int:
         """The frozen part's output of each of ``texts`` not yet cached, computed ``batch_size`` at a time
         (shortest first: little padding) while the cache has room; returns how many captions it holds."""
-        cache, depth = self._text_cache, self.frozen_text_depth()
-        assert cache is not None and depth is not None, "cache_text() first"
+        cache, depth = self._cache_and_depth()
         todo = sorted({t for t in texts if t not in cache.entries}, key=lambda t: (len(t), t))
         with torch.no_grad():
             for begin in range(0, len(todo), batch_size):
@@ -121,8 +126,7 @@ class FrozenText:
     def cached_text(self, texts: list[str]) -> tuple[Tensor, Tensor, Tensor]:
         """The frozen part's cached output ``[b, l, h]`` (computed for captions not yet cached) and the
         attention and special-token masks ``[b, l]``, padded to the batch's longest caption (or its bucket)."""
-        cache, depth = self._text_cache, self.frozen_text_depth()
-        assert cache is not None and depth is not None, "cache_text() first"
+        cache, depth = self._cache_and_depth()
         hidden, attn, special = cache(texts, lambda t: self._encode_stem(self.tokenize(t), depth))
         if self.text_bucket:
             length = bucket_length(hidden.shape[1], self.text_bucket, self.config.max_text_length)
