@@ -168,3 +168,33 @@ def batch(n=3, frames=32):
         "captions": ["a person walks", "someone waves twice", "an adult falls forward"][:n],
         "sample_ids": torch.arange(n),
     }
+
+
+def holds(value, kind) -> None:
+    """``value`` holds the TypedDict ``kind``: every key declared, every required key there, and the
+    same for the TypedDicts nested in it (as values, dict values or optional values)."""
+    import types
+    import typing
+
+    name = kind.__name__
+    declared = kind.__required_keys__ | kind.__optional_keys__
+    assert set(value) <= declared, f"{name} does not declare {set(value) - declared}"
+    assert kind.__required_keys__ <= set(value), f"{name} lacks {kind.__required_keys__ - set(value)}"
+    for key, hint in typing.get_type_hints(kind).items():
+        if key not in value or value[key] is None:
+            continue
+        union = typing.get_origin(hint) in (typing.Union, types.UnionType)
+        inner = [a for a in typing.get_args(hint) if typing.is_typeddict(a)] if union else []  # X | None
+        if typing.is_typeddict(hint) or inner:
+            holds(value[key], inner[0] if inner else hint)
+        elif typing.get_origin(hint) is dict and typing.is_typeddict(typing.get_args(hint)[1]):
+            for v in value[key].values():
+                holds(v, typing.get_args(hint)[1])
+
+
+def holds_evaluation(result: dict) -> None:
+    """``result`` (``seqclip eval --out``'s JSON) holds the ``Evaluation`` of its task."""
+    from seqclip.evaluation.results import PreferenceEvaluation, RetrievalEvaluation, ZeroShotEvaluation
+
+    kinds = {"retrieval": RetrievalEvaluation, "zeroshot": ZeroShotEvaluation}
+    holds(result, kinds.get(result["task"], PreferenceEvaluation))

@@ -4,7 +4,7 @@ import json
 
 import pytest
 import torch
-from seqclip_fixtures import make_dataset, one_line, order_dataset, run
+from seqclip_fixtures import holds_evaluation, make_dataset, one_line, order_dataset, run
 from typer.testing import CliRunner
 
 from seqclip import SeqClip, SeqClipConfig
@@ -31,7 +31,9 @@ def _eval(eval_setup, *extra):
     out = tmp_path / ("m-" + "-".join(extra).replace("--", "") + ".json")
     result = CliRunner().invoke(app, [*base, *extra, "--out", str(out)])
     assert result.exit_code == 0, result.output
-    return json.loads(out.read_text()), out
+    metrics = json.loads(out.read_text())
+    holds_evaluation(metrics)
+    return metrics, out
 
 
 @pytest.mark.parametrize(
@@ -88,6 +90,7 @@ def test_eval_task_order_and_twins_with_every_similarity_report_intervals(order_
     result = CliRunner().invoke(app, [*base, "--task", task, "--similarity", similarity, "--out", str(out)])
     assert result.exit_code == 0, result.output
     m = json.loads(out.read_text())
+    holds_evaluation(m)
     assert m["clips"] == clips and m["comparisons"] == 2 * clips and m["similarity"] == similarity
     assert m["interval"][0] <= m["accuracy"] <= m["interval"][1]
 

@@ -13,10 +13,11 @@ import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
-from seqclip_fixtures import make_dataset, order_dataset, tiny_text_model
+from seqclip_fixtures import holds, make_dataset, order_dataset, tiny_text_model
 
 from seqclip.config import TrainConfig
 from seqclip.errors import TrainingError
+from seqclip.evaluation.results import TrainSummary
 from seqclip.training.loop import train
 
 FAST = dict(epochs=2, batch_size=4, clip_length=32, warmup_steps=2, log_every=1, eval_test=False)
@@ -115,9 +116,13 @@ def test_nan_loss_stops_naming_the_step_and_keeps_the_last_checkpoint(tmp_path, 
 
 def test_max_steps_mid_epoch_logs_the_last_steps(tmp_path):
     data = make_dataset(tmp_path / "d")  # 12 train clips -> 3 steps per epoch of 4
-    cfg = TrainConfig(data=str(data), out=str(tmp_path / "run"), **{**FAST, "log_every": 4, "max_steps": 2})
+    cfg = TrainConfig(
+        data=str(data), out=str(tmp_path / "run"), **{**FAST, "log_every": 4, "max_steps": 2, "eval_test": True}
+    )
     summary = train(cfg)
     assert summary["steps"] == 2
+    holds(summary, TrainSummary)
+    assert summary["test_model"] == "latest"  # the final test's result holds its type too
     lines = [json.loads(x) for x in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     logged = [x["step"] for x in lines if "lr" in x]  # training log lines (not validation)
     assert logged == [2]

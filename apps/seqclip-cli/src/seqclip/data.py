@@ -4,8 +4,9 @@ radar-text-data), the batch collation, and the resumable epoch sampler."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import torch
@@ -22,6 +23,7 @@ from radar_text_data import (
 from radar_text_data.source import DataLocation, open_split, resolve_data
 from radar_views import VIEW_NAMES, crop_or_pad
 
+from .batches import BAD_CLIP, BadClip, Batch, Item, ItemText
 from .config import POSITIVES
 from .errors import UserError
 
@@ -30,6 +32,7 @@ __all__ = [
     "EpochSampler",
     "collate",
     "collate_text",
+    "pinned",
     "make_item",
     "item_text",
     "draw_crop",
@@ -37,20 +40,17 @@ __all__ = [
     "sequence_ids",
     "bad_clip_item",
     "usable_batches",
-    "BAD_CLIP",
     "LoaderView",
 ]
 
-BAD_CLIP = "bad_clip"  # key of an item (and a batch) that carries a bad clip's message instead of data
 
-
-def bad_clip_item(err: BadClipError) -> dict:
+def bad_clip_item(err: BadClipError) -> BadClip:
     """A bad clip as an item: loader workers pass the one-line message on to the main process, which
     raises it (an exception raised in a worker would reach the user as the worker's traceback)."""
-    return {BAD_CLIP: str(err)}
+    return {"bad_clip": str(err)}
 
 
-def usable_batches(batches, hint: str = ""):
+def usable_batches(batches: Iterable[Batch], hint: str = "") -> Iterator[Batch]:
     """``batches`` as they come, raising ``BadClipError`` (one line naming the file, then ``hint``)
     at a bad clip."""
     for batch in batches:
@@ -76,11 +76,11 @@ def draw_crop(rng: np.random.Generator | None, total: int, length: int, captions
     return start, keep, int(rng.integers(captions)) if rng is not None else 0
 
 
-def item_text(record: ClipRecord, position: int, pick: int, positives: str, order_negatives: bool) -> dict:
+def item_text(record: ClipRecord, position: int, pick: int, positives: str, order_negatives: bool) -> ItemText:
     """An item's caption ``pick``, the clip's ids and, with ``order_negatives``, the order-reversed
     wording of the caption (when the clip has one)."""
     seq, rev = sequence_ids(record, position)
-    item = {
+    item: ItemText = {
         "caption": record.captions[pick],
         "index": position,
         "sequence_id": seq,
@@ -100,14 +100,16 @@ def make_item(
     length: int,
     positives: str,
     order_negatives: bool,
-) -> dict:
+) -> Item:
     """One training / evaluation item: the views cropped (at a random start when ``rng`` is given,
     else from frame 0) and padded to ``length`` with a mask, and ``item_text``'s caption and ids."""
     start, _, pick = draw_crop(rng, arrays["range_time"].shape[-1], length, len(record.captions))
     views, mask = crop_or_pad(arrays, length=length, multiple=FRAME_MULTIPLE, start=start)
     return {
-        **{k: torch.from_numpy(v) for k, v in views.as_dict().items()},
-        "mask": torch.from_numpy(mask),
+        "range_time": torch.from_numpy(views.range_time),  # [bins, L]
+        "doppler_time": torch.from_numpy(views.doppler_time),
+        "azimuth_time": torch.from_numpy(views.azimuth_time),
+        "mask": torch.from_numpy(mask),  # [L]
         **item_text(record, position, pick, positives, order_negatives),
     }
 
@@ -173,7 +175,7 @@ class RadarTextDataset(Dataset):
         """The full (uncropped) views of the clip whose ``item["index"]`` is ``position``."""
         return self.source.load(self._source_index[position])
 
-    def __getitem__(self, key: int | tuple[int, int]) -> dict | None:
+    def __getitem__(self, key: int | tuple[int, int]) -> Item | None:
         epoch, index = key if isinstance(key, tuple) else (0, key)
         source_index = self.indices[index]
         try:
@@ -199,31 +201,34 @@ class LoaderView(Dataset):
     def __len__(self) -> int:
         return len(self.dataset)
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: int | tuple[int, int]) -> Item | BadClip | None:
         try:
             return self.dataset[key]
         except BadClipError as err:
             return bad_clip_item(err)
 
 
-def collate(items: Sequence[dict | None]) -> dict:
+def collate(items: Sequence[Item | BadClip | None]) -> Batch:
     """Stack items; ``None`` (skipped bad clips) are dropped and counted in ``skipped``; a bad clip's
     message (``bad_clip_item``) makes the batch that message alone (see ``usable_batches``)."""
-    bad = next((it for it in items if it is not None and BAD_CLIP in it), None)
-    if bad is not None:
-        return dict(bad)
-    good = [it for it in items if it is not None]
-    batch = {"skipped": len(items) - len(good)}
+    good: list[Item] = []
+    for it in items:
+        if it is not None and BAD_CLIP in it:
+            return {"skipped": 0, "bad_clip": it[BAD_CLIP]}
+        if it is not None and BAD_CLIP not in it:
+            good.append(it)
+    batch: Batch = {"skipped": len(items) - len(good)}
     if not good:
         return batch
     for k in (*VIEW_NAMES, "mask"):
-        batch[k] = torch.stack([it[k] for it in good])
-    return {**batch, **collate_text(good)}
+        batch[k] = torch.stack([it[k] for it in good])  # [b, bins, L], mask [b, L]
+    return collate_text(good, batch)
 
 
-def collate_text(good: Sequence[dict]) -> dict:
-    """The text side of a batch of items (``item_text``): captions, positions, ids, order negatives."""
-    batch: dict = {"captions": [it["caption"] for it in good]}
+def collate_text(good: Sequence[ItemText], batch: Batch) -> Batch:
+    """``batch`` with the text side of its items (``item_text``) added: captions, positions, ids and
+    order negatives."""
+    batch["captions"] = [it["caption"] for it in good]
     batch["positions"] = torch.tensor([it["index"] for it in good])
     batch["sample_ids"] = torch.tensor([it.get("sample_id", it["index"]) for it in good])
     batch["sequence_ids"] = torch.tensor([it.get("sequence_id", -1 - it["index"]) for it in good])
@@ -232,6 +237,11 @@ def collate_text(good: Sequence[dict]) -> dict:
         batch["captions_reversed"] = [it["caption_reversed"] for it in negatives]
         batch["reversed_sequence_ids"] = torch.tensor([it["reversed_sequence_id"] for it in negatives])
     return batch
+
+
+def pinned(batch: Batch) -> Batch:
+    """``batch`` with its tensors in pinned host memory."""
+    return cast(Batch, {k: v.pin_memory() if isinstance(v, torch.Tensor) else v for k, v in batch.items()})
 
 
 class EpochSampler(Sampler[tuple[int, int]]):
@@ -272,7 +282,8 @@ class EpochSampler(Sampler[tuple[int, int]]):
 def _pack(units: list[tuple[int, ...]], batch: int) -> list[int]:
     """Flatten units in order; when a pair would straddle a batch boundary, the next single clip is
     pulled forward to fill the gap (a pair straddles only when no single is left after it)."""
-    units, out, i = list(units), [], 0
+    units, i = list(units), 0
+    out: list[int] = []
     while i < len(units):
         if len(units[i]) > batch - len(out) % batch:
             j = next((k for k in range(i + 1, len(units)) if len(units[k]) == 1), None)
@@ -286,4 +297,5 @@ def _pack(units: list[tuple[int, ...]], batch: int) -> list[int]:
 def twin_pairs(records: Sequence[ClipRecord]) -> list[tuple[int, int]]:
     """Index pairs of order-swapped twins (``twin_of``) both present in ``records``."""
     where = {r.id: i for i, r in enumerate(records)}
-    return sorted({tuple(sorted((i, where[r.twin_of]))) for i, r in enumerate(records) if r.twin_of in where})
+    pairs = {(min(i, where[r.twin_of]), max(i, where[r.twin_of])) for i, r in enumerate(records) if r.twin_of in where}
+    return sorted(pairs)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Final
 
 import numpy as np
 
@@ -14,7 +15,7 @@ from .processing import AZIMUTH_METHODS, frame_powers
 
 __all__ = ["RadarViews", "VIEW_NAMES", "iter_views", "compute_views", "chunk_frames"]
 
-VIEW_NAMES = ("range_time", "doppler_time", "azimuth_time")
+VIEW_NAMES: Final = ("range_time", "doppler_time", "azimuth_time")
 
 
 @dataclass

@@ -145,7 +145,7 @@ def eval_cmd(
         result, notes = evaluate_checkpoint(checkpoint, data, task, split, options, clip_length, device)
     for line in notes:
         note(line)
-    if png is not None:
+    if png is not None and result["task"] == "zeroshot":
         from ..plots import plot_confusion
 
         result["confusion_png"] = str(plot_confusion(result["confusion"], result["classes"], png))

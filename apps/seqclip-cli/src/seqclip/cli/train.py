@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import shlex
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -14,6 +14,9 @@ from rich.markup import escape
 from ..config import ALL_LAYERS, LOSSES, POSITIVES, SIMILARITIES, Device, Precision, TrainConfig, option_help
 from ..errors import DivergedError
 from .common import choice, console, err_console, fail, user_errors, writing
+
+if TYPE_CHECKING:
+    from ..evaluation.results import TrainSummary
 
 __all__ = ["train"]
 
@@ -198,7 +201,7 @@ def _interrupted(cfg: TrainConfig, config: Path | None, typed: dict) -> str:
     )
 
 
-def _run_training(cfg: TrainConfig) -> dict | None:
+def _run_training(cfg: TrainConfig) -> TrainSummary | None:
     """Train (joining torchrun's process group when launched by it); the summary on rank 0, else None."""
     from ..distributed import DistContext
     from ..training.loop import train as run_train

@@ -1,5 +1,6 @@
 """Evaluation: one ``Scorer`` (embedding, score matrices, pair scores), retrieval, zero-shot
-recognition and its metrics, the order tests, the task registry, statistics and reports."""
+recognition and its metrics, the order tests, the task registry, the results' types, statistics and
+reports."""
 
 from .._lazy import lazy_exports
 
@@ -14,6 +15,10 @@ __all__ = [
     "validate",
     "build_zero_shot_classifier",
     "retrieval_metrics",
+    "Evaluation",
+    "RetrievalResult",
+    "ZeroShotResult",
+    "PreferenceResult",
 ]
 
 __getattr__, __dir__ = lazy_exports(
@@ -27,5 +32,9 @@ __getattr__, __dir__ = lazy_exports(
         "validate": "retrieval",
         "build_zero_shot_classifier": "zero_shot",
         "retrieval_metrics": "retrieval",
+        "Evaluation": "results",
+        "RetrievalResult": "results",
+        "ZeroShotResult": "results",
+        "PreferenceResult": "results",
     },
 )

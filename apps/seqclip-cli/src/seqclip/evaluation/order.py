@@ -10,6 +10,7 @@ from ..data import RadarTextDataset
 from ..errors import UserError
 from ..model.seqclip import SeqClip
 from .options import DEFAULT_OPTIONS, EvalOptions
+from .results import PreferenceResult
 from .scorer import Scorer
 from .stats import bootstrap_interval
 
@@ -17,7 +18,7 @@ __all__ = ["preference_accuracy", "eval_twins", "eval_order"]
 
 
 @torch.no_grad()
-def preference_accuracy(scorer: Scorer, dataset: RadarTextDataset, negatives: dict[int, list[str]]) -> dict:
+def preference_accuracy(scorer: Scorer, dataset: RadarTextDataset, negatives: dict[int, list[str]]) -> PreferenceResult:
     """For clip ``i`` and each ``k < len(negatives[i])``: is its own caption ``k`` scored above
     ``negatives[i][k]``? Accuracy (%), the number of comparisons and clips, a 95 % bootstrap
     interval resampling clips."""
@@ -45,7 +46,7 @@ def preference_accuracy(scorer: Scorer, dataset: RadarTextDataset, negatives: di
     }
 
 
-def eval_twins(model: SeqClip, dataset: RadarTextDataset, options: EvalOptions = DEFAULT_OPTIONS) -> dict:
+def eval_twins(model: SeqClip, dataset: RadarTextDataset, options: EvalOptions = DEFAULT_OPTIONS) -> PreferenceResult:
     """Twin test: each clip of an order-swapped twin pair, its caption ``k`` against the twin's caption
     ``k`` (every caption both clips have)."""
     by_id = {r.id: r for r in dataset.records}
@@ -78,7 +79,7 @@ def _no_twins_message(dataset: RadarTextDataset) -> str:
     )
 
 
-def eval_order(model: SeqClip, dataset: RadarTextDataset, options: EvalOptions = DEFAULT_OPTIONS) -> dict:
+def eval_order(model: SeqClip, dataset: RadarTextDataset, options: EvalOptions = DEFAULT_OPTIONS) -> PreferenceResult:
     """Text-order test: each clip of two or more segments, its caption ``k`` against the same caption with
     the segments in reverse order and identical wording otherwise (``captions_reversed`` in the manifest)."""
     negatives = {i: list(r.captions_reversed) for i, r in enumerate(dataset.records) if r.captions_reversed}

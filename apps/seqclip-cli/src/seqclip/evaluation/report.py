@@ -2,37 +2,43 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 from rich.console import Console
 from rich.table import Table
+
+from .results import Directions, Evaluation, RankMetrics, TrainSummary, ZeroShotResult
 
 __all__ = ["retrieval_table", "print_eval", "print_summary", "print_zero_shot", "FEW_CLIPS", "few_clips_warning"]
 
 FEW_CLIPS = 20  # below this many clips a bootstrap interval says little: a warning is printed beside it
 
-DIRECTIONS = ("text_to_radar", "radar_to_text")
-RETRIEVAL_COLUMNS = (
-    ("R@1", "R@1"),
-    ("R@5", "R@5"),
-    ("R@10", "R@10"),
-    ("median rank", "median_rank"),
-    ("mean rank", "mean_rank"),
-    ("mAP", "mAP"),
-)
+DIRECTIONS: Final = ("text_to_radar", "radar_to_text")
+RECALLS: Final = ("R@1", "R@5", "R@10")  # columns with an interval
+RANKS: Final = ("median_rank", "mean_rank", "mAP")
 
 
-def retrieval_table(title: str, by_direction: dict[str, dict]) -> Table:
-    """Both directions' retrieval metrics, each with its 95 % interval where the metrics carry one."""
+def retrieval_table(title: str, by_direction: Directions) -> Table:
+    """Both directions' retrieval metrics, each recall with its 95 % interval where the metrics carry one."""
     table = Table(title=title)
-    for col in ("direction", *(name for name, _ in RETRIEVAL_COLUMNS)):
+    for col in ("direction", *RECALLS, *(k.replace("_", " ") for k in RANKS)):
         table.add_column(col)
     for direction in DIRECTIONS:
         m = by_direction[direction]
-        ci = m.get("interval", {})
-        table.add_row(direction.replace("_", " "), *(_ci(m[k], ci.get(k)) for _, k in RETRIEVAL_COLUMNS))
+        ci = m.get("interval")
+        recalls = [_ci(m[k], ci[k] if ci else None) for k in RECALLS]
+        table.add_row(direction.replace("_", " "), *recalls, *(_ci(m[k], None) for k in RANKS))
     return table
 
 
-def print_eval(console: Console, result: dict) -> None:
+def _point(m: RankMetrics) -> RankMetrics:
+    """``m`` without its intervals."""
+    out = m.copy()
+    out.pop("interval", None)
+    return out
+
+
+def print_eval(console: Console, result: Evaluation) -> None:
     """The table of one ``seqclip eval`` result."""
     if result["task"] == "retrieval":
         proto = result["protocol"]
@@ -64,7 +70,7 @@ def print_eval(console: Console, result: dict) -> None:
     _warn_few(console, result["protocol"]["clips"] if result["task"] == "retrieval" else result["clips"])
 
 
-def print_summary(console: Console, summary: dict) -> None:
+def print_summary(console: Console, summary: TrainSummary) -> None:
     """The end of ``seqclip train``: the run, its best validation R@1, test retrieval."""
     best, accuracy = summary["best_val_r1"], summary.get("best_val_accuracy")
     val = (
@@ -79,9 +85,10 @@ def print_summary(console: Console, summary: dict) -> None:
         console.print(f"left out {summary['excluded_clips']} bad clip(s) found before training (--skip-bad)")
     if "test" not in summary:
         return
+    test = summary["test"]
     n = summary["test_clips"]
     which = "best/" if summary["test_model"] == "best" else "the latest weights"
-    plain = {d: {k: v for k, v in summary["test"][d].items() if k != "interval"} for d in DIRECTIONS}
+    plain: Directions = {"text_to_radar": _point(test["text_to_radar"]), "radar_to_text": _point(test["radar_to_text"])}
     console.print(
         retrieval_table(
             f"test retrieval of {which} over the full gallery ({n} clips; chance R@1 = {100 / n:.1f}%)", plain
@@ -91,8 +98,8 @@ def print_summary(console: Console, summary: dict) -> None:
     ci = [
         f"{d.replace('_', ' ')} R@1 [{low:.1f}, {high:.1f}]"
         for d in DIRECTIONS
-        if "interval" in summary["test"][d]
-        for low, high in [summary["test"][d]["interval"]["R@1"]]
+        if "interval" in test[d]
+        for low, high in [test[d]["interval"]["R@1"]]
     ]
     if ci:  # one line under the table: intervals in its cells would wrap an 80-column terminal
         console.print("95 % intervals (resampling clips): " + "; ".join(ci), highlight=False)
@@ -120,7 +127,7 @@ def _ci(value: float | None, interval) -> str:
     return f"{value:.1f}" + (f" [{interval[0]:.1f}, {interval[1]:.1f}]" if interval else "")
 
 
-def print_zero_shot(console: Console, result: dict) -> None:
+def print_zero_shot(console: Console, result: ZeroShotResult) -> None:
     """Zero-shot: top-1 / top-5 / balanced with 95 % intervals and chance, what was not scored, and
     the generalised report when unseen classes are named."""
     table = Table(
@@ -166,8 +173,7 @@ def print_zero_shot(console: Console, result: dict) -> None:
             label = ("raw" if rule == "none" else rule) + (f" ({', '.join(tags)})" if tags else "")
             table.add_row(label, *(_ci(r[k], r["intervals"][k]) for k in ("seen", "unseen", "harmonic_mean")))
         console.print(table)
-        for which in ("unseen", "seen"):
-            only = g[f"{which}_only"]
+        for which, only in (("unseen", g["unseen_only"]), ("seen", g["seen_only"])):
             console.print(
                 f"{which} classes only as candidates: top-1 {_ci(only['top1'], only['interval'])} "
                 f"({only['clips']} clips, chance {only['chance']:.1f})",

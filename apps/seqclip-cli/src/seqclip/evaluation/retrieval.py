@@ -9,6 +9,7 @@ as the target counts as ahead of it when its index is lower (rank = #greater + #
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 import torch
@@ -19,6 +20,7 @@ from ..config import POOLED
 from ..data import RadarTextDataset, collate
 from ..errors import UserError
 from ..model.seqclip import SeqClip
+from .results import Directions, RankMetrics, RecallIntervals, RetrievalResult, Validation
 from .scorer import ClipSet, ScoreMatrix, Scorer
 from .stats import bootstrap_interval
 from .zero_shot import class_accuracy
@@ -26,6 +28,7 @@ from .zero_shot import class_accuracy
 __all__ = [
     "retrieval_metrics",
     "metrics_from_scores",
+    "ranks_both_ways",
     "ranks_from_scores",
     "rank_metrics",
     "retrieval",
@@ -53,33 +56,43 @@ def ranks_from_scores(score_rows: ScoreRows, targets: list[Tensor], chunk: int =
     return out
 
 
-def rank_metrics(first_ranks: list[int], all_ranks: list[list[int]] | None = None) -> dict[str, float]:
+def rank_metrics(first_ranks: list[int], all_ranks: list[list[int]] | None = None) -> RankMetrics:
     """R@1/5/10, median and mean rank of the best correct item; mAP over all correct items."""
     r = np.asarray(first_ranks, dtype=np.float64)
-    out = {f"R@{k}": float((r <= k).mean() * 100) for k in (1, 5, 10)}
-    out["median_rank"] = float(np.median(r))
-    out["mean_rank"] = float(r.mean())
     groups = all_ranks if all_ranks is not None else [[int(x)] for x in r]
-    out["mAP"] = float(np.mean([np.mean([(i + 1) / k for i, k in enumerate(sorted(g))]) for g in groups]) * 100)
-    return out
+    return {
+        "R@1": float((r <= 1).mean() * 100),
+        "R@5": float((r <= 5).mean() * 100),
+        "R@10": float((r <= 10).mean() * 100),
+        "median_rank": float(np.median(r)),
+        "mean_rank": float(r.mean()),
+        "mAP": float(np.mean([np.mean([(i + 1) / k for i, k in enumerate(sorted(g))]) for g in groups]) * 100),
+    }
+
+
+def ranks_both_ways(
+    t2r: ScoreRows, r2t: ScoreRows, num_clips: int, caption_clip: Tensor, chunk: int = 1024
+) -> tuple[list[int], list[list[int]]]:
+    """Each caption's rank of its clip (text->radar), and each clip's ranks of its captions (radar->text),
+    from score functions ``t2r(captions) -> [c, clips]``, ``r2t(clips) -> [c, captions]``."""
+    t2r_ranks = [r[0] for r in ranks_from_scores(t2r, [c.view(1) for c in caption_clip], chunk)]
+    r2t_ranks = ranks_from_scores(r2t, [(caption_clip == i).nonzero().flatten() for i in range(num_clips)], chunk)
+    return t2r_ranks, r2t_ranks
 
 
 def metrics_from_scores(
-    t2r: ScoreRows, r2t: ScoreRows, num_clips: int, caption_clip: Tensor, chunk: int = 1024, return_ranks: bool = False
-) -> dict:
-    """Both directions from score functions: ``t2r(captions) -> [c, clips]``, ``r2t(clips) -> [c, captions]``.
-    text->radar: the caption's clip is the target; radar->text: every caption of the clip is correct."""
-    t2r_ranks = [r[0] for r in ranks_from_scores(t2r, [c.view(1) for c in caption_clip], chunk)]
-    r2t_ranks = ranks_from_scores(r2t, [(caption_clip == i).nonzero().flatten() for i in range(num_clips)], chunk)
-    if return_ranks:
-        return {"t2r": t2r_ranks, "r2t": r2t_ranks}
+    t2r: ScoreRows, r2t: ScoreRows, num_clips: int, caption_clip: Tensor, chunk: int = 1024
+) -> Directions:
+    """Both directions from score functions (``ranks_both_ways``). text->radar: the caption's clip is the
+    target; radar->text: every caption of the clip is correct."""
+    t2r_ranks, r2t_ranks = ranks_both_ways(t2r, r2t, num_clips, caption_clip, chunk)
     return {
         "text_to_radar": rank_metrics(t2r_ranks),
         "radar_to_text": rank_metrics([min(r) for r in r2t_ranks], r2t_ranks),
     }
 
 
-def retrieval_metrics(radar: Tensor, text: Tensor, caption_clip: Tensor, chunk: int = 1024) -> dict:
+def retrieval_metrics(radar: Tensor, text: Tensor, caption_clip: Tensor, chunk: int = 1024) -> Directions:
     """Cosine retrieval of L2-normalised features ``radar [N, d]``, ``text [M, d]``, ``caption_clip [M]``."""
     radar, text = radar.float(), text.float()
     return metrics_from_scores(
@@ -87,15 +100,16 @@ def retrieval_metrics(radar: Tensor, text: Tensor, caption_clip: Tensor, chunk: 
     )
 
 
-def _intervals(per_clip_ranks: list[list[int]]) -> dict[str, list[float]]:
+def _intervals(per_clip_ranks: list[list[int]]) -> RecallIntervals:
     """95 % bootstrap intervals of R@1/5/10 (percent), resampling clips."""
-    return {
-        f"R@{k}": list(bootstrap_interval([[100.0 * (r <= k) for r in ranks] for ranks in per_clip_ranks]))
-        for k in (1, 5, 10)
-    }
+
+    def interval(k: int) -> list[float]:
+        return list(bootstrap_interval([[100.0 * (r <= k) for r in ranks] for ranks in per_clip_ranks]))
+
+    return {"R@1": interval(1), "R@5": interval(5), "R@10": interval(10)}
 
 
-def _directions(ranks_t2r: list[int], ranks_r2t: list[list[int]], t2r_by_clip: list[list[int]] | None) -> dict:
+def _directions(ranks_t2r: list[int], ranks_r2t: list[list[int]], t2r_by_clip: list[list[int]] | None) -> Directions:
     """Both directions' metrics; with ``t2r_by_clip`` (each clip's caption ranks) their 95 % intervals."""
     t2r = rank_metrics(ranks_t2r)
     r2t = rank_metrics([min(r) for r in ranks_r2t], ranks_r2t)
@@ -111,7 +125,7 @@ def retrieval(
     protocol: str = "full",
     intervals: bool = True,
     clips: ClipSet | None = None,
-) -> dict:
+) -> RetrievalResult:
     """Both directions, with 95 % bootstrap intervals (resampling clips) unless ``intervals`` is off;
     ``full``: every caption against every clip of the split; ``in-batch``: the reference code base's
     protocol (consecutive batches of the scorer's ``batch_size`` clips, first caption each).
@@ -130,34 +144,34 @@ def retrieval(
     else:  # text rows against the radar gallery, and the reverse: one matmul per chunk
         radar, pooled = clips.radar.pooled.float(), texts.pooled.float()
         t2r, r2t, chunk = (lambda q: pooled[q] @ radar.T), (lambda q: radar[q] @ pooled.T), 1024
-    ranks = metrics_from_scores(t2r, r2t, n, clips.caption_clip, chunk, return_ranks=True)
-    by_clip = None
+    t2r_ranks, r2t_ranks = ranks_both_ways(t2r, r2t, n, clips.caption_clip, chunk)
+    by_clip: list[list[int]] | None = None
     if intervals:
         by_clip = [[] for _ in range(n)]
-        for rank, clip in zip(ranks["t2r"], clips.caption_clip.tolist(), strict=True):
+        for rank, clip in zip(t2r_ranks, clips.caption_clip.tolist(), strict=True):
             by_clip[clip].append(rank)
-    return {**_directions(ranks["t2r"], ranks["r2t"], by_clip), "protocol": {"name": "full", "clips": n, "captions": m}}
+    return {**_directions(t2r_ranks, r2t_ranks, by_clip), "protocol": {"name": "full", "clips": n, "captions": m}}
 
 
-def _in_batch(scores: ScoreMatrix, clips: ClipSet, batch_size: int, intervals: bool) -> dict:
+def _in_batch(scores: ScoreMatrix, clips: ClipSet, batch_size: int, intervals: bool) -> RetrievalResult:
     n = len(clips)
     first = torch.stack([(clips.caption_clip == i).nonzero()[0, 0] for i in range(n)])  # caption 0 of each clip
-    t2r, r2t = [], []
+    t2r: list[int] = []
+    r2t: list[list[int]] = []
     for start in range(0, n, batch_size):
         rows = torch.arange(start, min(start + batch_size, n))
         if len(rows) < batch_size and start > 0:
             break  # the reference protocol drops the last incomplete batch
         caps = first[rows]
-        ranks = metrics_from_scores(
-            lambda q, c=rows, t=caps: scores(c, t[q]).T,
-            lambda q, c=rows, t=caps: scores(c[q], t),
+        ranks = ranks_both_ways(
+            partial(_t2r_in_batch, scores, rows, caps),
+            partial(_r2t_in_batch, scores, rows, caps),
             len(rows),
             torch.arange(len(rows)),
             256,
-            return_ranks=True,
         )
-        t2r += ranks["t2r"]
-        r2t += ranks["r2t"]
+        t2r += ranks[0]
+        r2t += ranks[1]
     by_clip = [[r] for r in t2r] if intervals else None
     return {
         **_directions(t2r, r2t, by_clip),
@@ -165,27 +179,36 @@ def _in_batch(scores: ScoreMatrix, clips: ClipSet, batch_size: int, intervals: b
     }
 
 
+def _t2r_in_batch(scores: ScoreMatrix, rows: Tensor, caps: Tensor, q: Tensor) -> Tensor:
+    return scores(rows, caps[q]).T  # [c, clips]
+
+
+def _r2t_in_batch(scores: ScoreMatrix, rows: Tensor, caps: Tensor, q: Tensor) -> Tensor:
+    return scores(rows[q], caps)  # [c, captions]
+
+
 @torch.no_grad()
-def validate(model: SeqClip, val_ds: RadarTextDataset, batch_size: int, classes: tuple | None = None) -> dict:
+def validate(model: SeqClip, val_ds: RadarTextDataset, batch_size: int, classes: tuple | None = None) -> Validation:
     """Validation loss (first caption of each clip, batches of ``batch_size``), full-gallery
     retrieval by the pooled score and, given the dataset's ``classes`` (a label dataset), zero-shot
     class accuracy over the same embedded clips; ``flat`` holds them as one level of named numbers
     (for the log: ``class_accuracy`` among them)."""
     model.eval()
-    device = next(model.parameters()).device
-    losses = []
+    losses: list[dict[str, float]] = []
     for batch in DataLoader(val_ds, batch_size=batch_size, shuffle=False, collate_fn=collate):
         if "captions" not in batch or len(batch["captions"]) < 2:
             continue
-        batch = {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()}
-        out = model(batch)
-        losses.append({k: float(v.detach()) for k, v in out.items() if torch.is_tensor(v) and v.dim() == 0})
+        out = model(batch)  # prepared on the model's device
+        losses.append({k: float(v.detach()) for k, v in out.items() if isinstance(v, Tensor) and v.dim() == 0})
     scorer = Scorer(model, POOLED, batch_size)
     clips = scorer.embed_clips(val_ds)  # once, for retrieval and class accuracy
     metrics = retrieval(scorer, val_ds, intervals=False, clips=clips)
     flat = {k: float(np.mean([x[k] for x in losses])) for k in losses[0]} if losses else {"loss_total": float("nan")}
-    for direction in ("text_to_radar", "radar_to_text"):
-        flat.update({f"{direction}_{k}": v for k, v in metrics[direction].items()})
+    for direction, figures in (
+        ("text_to_radar", metrics["text_to_radar"]),
+        ("radar_to_text", metrics["radar_to_text"]),
+    ):
+        flat.update({f"{direction}_{k}": v for k, v in figures.items() if isinstance(v, float)})
     if classes:
         flat["class_accuracy"] = class_accuracy(scorer, clips, val_ds, classes)
     model.train()

@@ -12,13 +12,11 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader
 
-from radar_views import VIEW_NAMES
-
 from ..config import EVAL_BATCH, EVAL_SIMILARITIES, POOLED, TOTAL
 from ..data import RadarTextDataset, collate
 from ..errors import UserError
 from ..model.features import Embeddings
-from ..model.losses import cat_features
+from ..model.losses import cat_padded
 from ..model.seqclip import SeqClip
 
 __all__ = ["Scorer", "ClipSet", "ScoreMatrix"]
@@ -58,7 +56,7 @@ class Scorer:
                 f"similarity: {similarity} needs the model's sequence similarity, and this model was trained "
                 f"without sequence similarity; use {POOLED}"
             )
-        if similarity not in (POOLED, TOTAL) and similarity not in sim.components:
+        if sim is not None and similarity not in (POOLED, TOTAL) and similarity not in sim.components:
             raise UserError(
                 f"similarity: {similarity} is not the model's; its sequence similarity has {list(sim.components)}"
             )
@@ -73,35 +71,48 @@ class Scorer:
     def embed_clips(self, dataset: RadarTextDataset) -> ClipSet:
         """Every usable clip of ``dataset`` (cropped from frame 0) and all its captions' places."""
         self.model.eval()
-        radar, sequences, captions, caption_clip, positions = [], [], [], [], []
+        radar: list[Tensor] = []
+        sequences: list[tuple[Tensor, Tensor]] = []
+        captions: list[str] = []
+        caption_clip: list[int] = []
+        positions: list[int] = []
         for batch in DataLoader(dataset, batch_size=self.batch_size, shuffle=False, collate_fn=collate):
             if "captions" not in batch:  # every clip of the batch was skipped
                 continue
             out = self.model.encode_radar(
-                *(batch[k].to(self.device) for k in (*VIEW_NAMES, "mask")), return_sequence=self.sequence
+                batch["range_time"].to(self.device),
+                batch["doppler_time"].to(self.device),
+                batch["azimuth_time"].to(self.device),
+                batch["mask"].to(self.device),
+                return_sequence=self.sequence,
             )
             radar.append(out.pooled.float().cpu())  # [b, d]
             if self.sequence:
-                sequences.append((out.sequence.float().cpu(), out.mask.cpu()))  # [b, n, d], [b, n]
+                seq, mask = out.sequence_and_mask()
+                sequences.append((seq.float().cpu(), mask.cpu()))  # [b, n, d], [b, n]
             for position in batch["positions"].tolist():
                 for caption in dataset.record_at(position).captions:
                     captions.append(caption)
                     caption_clip.append(len(positions))
                 positions.append(position)
-        seq = [torch.cat(parts) for parts in zip(*sequences, strict=True)] if self.sequence else ()  # [N, n, d], [N, n]
-        return ClipSet(Embeddings(torch.cat(radar), *seq), positions, captions, torch.tensor(caption_clip))
+        pooled = torch.cat(radar)  # [N, d]
+        embeddings = Embeddings(pooled)
+        if self.sequence:
+            embeddings.sequence = torch.cat([s for s, _ in sequences])  # [N, n, d]
+            embeddings.mask = torch.cat([m for _, m in sequences])  # [N, n]
+        return ClipSet(embeddings, positions, captions, torch.tensor(caption_clip))
 
     @torch.no_grad()
     def embed_texts(self, captions: Sequence[str]) -> Embeddings:
         """Pooled text features ``[M, d]`` (on the CPU) and, for a sequence score, the token sequences
-        ``[M, l, d]`` zero-padded to the longest batch (as ``cat_features`` pads them) with their masks."""
-        parts = []
+        ``[M, l, d]`` zero-padded to the longest batch (as ``cat_padded`` pads them) with their masks."""
+        parts: list[dict[str, Tensor]] = []
         for i in range(0, len(captions), self.batch_size):
             out = self.model.encode_text(list(captions[i : i + self.batch_size]), return_sequence=self.sequence)
-            parts.append(
-                {"pooled": out.pooled, **({"text_seq": out.sequence, "text_mask": out.mask} if self.sequence else {})}
-            )
-        feats = cat_features(parts)
+            parts.append({"pooled": out.pooled})
+            if self.sequence:
+                parts[-1]["text_seq"], parts[-1]["text_mask"] = out.sequence_and_mask()
+        feats = cat_padded(parts)
         return Embeddings(feats["pooled"].float().cpu(), feats.get("text_seq"), feats.get("text_mask"))
 
     def matrix(self, clips: ClipSet, texts: Embeddings) -> ScoreMatrix:
@@ -110,13 +121,14 @@ class Scorer:
         if self.similarity == POOLED:
             return lambda rows_r, rows_t: radar[rows_r] @ pooled[rows_t].T
         device, model, sim = self.device, self.model, self.model.seq_similarity
-        r_seq, r_mask = clips.radar.sequence.to(device), clips.radar.mask.to(device)  # [N, n, d], [N, n]
+        if sim is None:
+            raise ValueError(f"similarity {self.similarity} needs the model's sequence similarity")
+        r_seq, r_mask = (t.to(device) for t in clips.radar.sequence_and_mask())  # [N, n, d], [N, n]
+        t_seq, t_mask = texts.sequence_and_mask()  # [M, l, d], [M, l]
 
         @torch.no_grad()
         def scores(rows_r: Tensor, rows_t: Tensor) -> Tensor:
-            parts = sim.similarities(
-                r_seq[rows_r], texts.sequence[rows_t].to(device), r_mask[rows_r], texts.mask[rows_t].to(device)
-            )
+            parts = sim.similarities(r_seq[rows_r], t_seq[rows_t].to(device), r_mask[rows_r], t_mask[rows_t].to(device))
             if self.similarity != TOTAL:
                 return parts[self.similarity].float().cpu()
             scaled = model.logit_scale().float().cpu() * radar[rows_r] @ pooled[rows_t].T

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 import torch
 
@@ -19,11 +20,13 @@ from ..errors import UserError
 from ..model.seqclip import SeqClip
 from .options import DEFAULT_OPTIONS, EvalOptions
 from .order import eval_order, eval_twins
+from .results import CalibrationRule, Evaluation, Generalized, PreferenceResult, RetrievalResult, ZeroShotResult
 from .retrieval import retrieval
 
 __all__ = [
     "EvalOptions",
     "TASKS",
+    "TaskResult",
     "run_task",
     "evaluate_checkpoint",
     "eval_retrieval",
@@ -36,13 +39,15 @@ __all__ = [
 ]
 
 
-def eval_retrieval(model: SeqClip, dataset: RadarTextDataset, options: EvalOptions = DEFAULT_OPTIONS) -> dict:
+def eval_retrieval(
+    model: SeqClip, dataset: RadarTextDataset, options: EvalOptions = DEFAULT_OPTIONS
+) -> RetrievalResult:
     """Both directions with 95 % intervals (``retrieval.retrieval``)."""
     return retrieval(options.scorer(model), dataset, options.protocol)
 
 
 @torch.no_grad()
-def eval_zeroshot(model: SeqClip, dataset: RadarTextDataset, options: EvalOptions = DEFAULT_OPTIONS) -> dict:
+def eval_zeroshot(model: SeqClip, dataset: RadarTextDataset, options: EvalOptions = DEFAULT_OPTIONS) -> ZeroShotResult:
     """Clips of one activity against exactly the given classes (``options.classes``, else the
     dataset's own); clips of other classes and clips of several activities are counted, not scored.
     With unseen classes (``options.unseen``, else as the dataset records them), the generalised report."""
@@ -54,7 +59,6 @@ def eval_zeroshot(model: SeqClip, dataset: RadarTextDataset, options: EvalOption
     labels = [clip_label(r) for r in dataset.records]
     scored = [i for i, label in enumerate(labels) if label in names]
     unlisted = dict(sorted(Counter(label for label in labels if label is not None and label not in names).items()))
-    counts = {"clips": len(scored), "unlisted_clips": unlisted, "multi_activity_clips": labels.count(None)}
     if not scored:
         raise UserError(
             f"zero-shot: no clip of split {dataset.split!r} has one of the {len(names)} classes as its "
@@ -62,10 +66,12 @@ def eval_zeroshot(model: SeqClip, dataset: RadarTextDataset, options: EvalOption
         )
     clf = build_zero_shot_classifier(scorer, classes, options.templates, options.prompts)
     scores = clf.scores(scorer.embed_clips(dataset.subset(scored)))  # [N, C]
-    truth = torch.tensor([names.index(labels[i]) for i in scored])
-    result = {
+    truth = torch.tensor([names.index(labels[i] or "") for i in scored])  # scored: every label is a name
+    result: ZeroShotResult = {
         **zero_shot_report(scores, truth, names),
-        **counts,
+        "clips": len(scored),
+        "unlisted_clips": unlisted,
+        "multi_activity_clips": labels.count(None),
         "classes": names,
         "similarity": options.similarity,
         "prompt_source": clf.source,
@@ -89,7 +95,7 @@ def validation_scores(clf, dataset: RadarTextDataset) -> tuple[torch.Tensor, tor
     return clf.scores(clf.scorer.embed_clips(val)), truth
 
 
-def _generalized(clf, dataset, scores, truth, names: list[str], unseen: list[str], calibration: str) -> dict:
+def _generalized(clf, dataset, scores, truth, names: list[str], unseen: list[str], calibration: str) -> Generalized:
     """Seen / unseen / harmonic mean with every class a candidate, raw and under each calibration
     rule (fitted on the validation split; ``calibration`` is the one reported as calibrated), and
     unseen-only / seen-only top-1."""
@@ -99,7 +105,7 @@ def _generalized(clf, dataset, scores, truth, names: list[str], unseen: list[str
 
     mask = torch.tensor([n in unseen for n in names])
     val_scores, val_truth = validation_scores(clf, dataset)
-    rules = {}
+    rules: dict[str, CalibrationRule] = {}
     for rule in CALIBRATIONS:
         fitted = fit_calibration(rule, val_scores, val_truth, mask)
         calibrated = fitted.apply(scores)
@@ -118,7 +124,7 @@ def _generalized(clf, dataset, scores, truth, names: list[str], unseen: list[str
         "unseen_classes": [n for n in names if n in unseen],
         "raw": generalized_accuracy(scores, truth, mask),
         "raw_intervals": generalized_intervals(scores, truth, mask),
-        "calibrated": {k: chosen[k] for k in ("seen", "unseen", "harmonic_mean")},
+        "calibrated": {"seen": chosen["seen"], "unseen": chosen["unseen"], "harmonic_mean": chosen["harmonic_mean"]},
         "calibrated_intervals": chosen["intervals"],
         "calibration": calibration,
         "gamma": chosen["gamma"],
@@ -134,7 +140,8 @@ def _generalized(clf, dataset, scores, truth, names: list[str], unseen: list[str
     }
 
 
-Task = Callable[[SeqClip, RadarTextDataset, EvalOptions], dict]
+TaskResult = RetrievalResult | ZeroShotResult | PreferenceResult
+Task = Callable[[SeqClip, RadarTextDataset, EvalOptions], TaskResult]
 # the names of config.EVAL_TASKS, which the CLI lists without importing torch
 TASKS: dict[str, Task] = {
     "retrieval": eval_retrieval,
@@ -144,7 +151,9 @@ TASKS: dict[str, Task] = {
 }
 
 
-def run_task(task: str, model: SeqClip, dataset: RadarTextDataset, options: EvalOptions = DEFAULT_OPTIONS) -> dict:
+def run_task(
+    task: str, model: SeqClip, dataset: RadarTextDataset, options: EvalOptions = DEFAULT_OPTIONS
+) -> TaskResult:
     """One registered task's result."""
     if task not in TASKS:
         raise UserError(f"task: must be one of {' | '.join(TASKS)}, got {task!r}")
@@ -159,7 +168,7 @@ def evaluate_checkpoint(
     options: EvalOptions = DEFAULT_OPTIONS,
     clip_length: int | None = None,
     device: str = "auto",
-) -> tuple[dict, list[str]]:
+) -> tuple[Evaluation, list[str]]:
     """Load a model (``SeqClip.load_model``), open ``split`` of ``data`` at its training clip length
     (or ``clip_length``) and run ``task``. Returns the result, labelled with what was asked, and
     notes: the loader's (a run without ``best/`` falls back to its latest checkpoint), how many
@@ -185,11 +194,11 @@ def evaluate_checkpoint(
     )
     notes += [cut] if cut else []
     result = run_task(task, model, dataset, options)
-    return {
+    labels = {
         "task": task,
         "split": split,
         "checkpoint": str(checkpoint),
         "similarity": options.similarity,
         "clip_length": length,
-        **result,
-    }, notes
+    }
+    return cast(Evaluation, labels | dict(result)), notes  # tagged by task, which run_task ran

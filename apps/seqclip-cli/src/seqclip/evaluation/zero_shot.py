@@ -18,6 +18,7 @@ from ..config import POOLED
 from ..errors import UserError
 from ..model.features import Embeddings
 from ..recognition import DEFAULT_PROMPTS, NAME_TEMPLATES, PHRASE_TEMPLATES, PROMPT_SOURCES, resolve_prompts
+from .results import ClassAccuracy, RestrictedTop1, SeenUnseen, SeenUnseenIntervals, ZeroShotReport
 from .scorer import ClipSet, Scorer
 from .stats import BOOTSTRAP_SAMPLES, bootstrap_statistic, wilson_interval
 
@@ -60,6 +61,8 @@ class ZeroShotClassifier:
         """``[N, C]`` scores of clips embedded by the same scorer (``Scorer.embed_clips``)."""
         if self.scorer.similarity == POOLED:
             return clips.radar.pooled.float() @ self.weights.T
+        if self.text is None or self.prompt_class is None or self.prompt_weight is None:
+            raise ValueError(f"a {self.scorer.similarity} score needs the classifier's prompt embeddings")
         matrix = self.scorer.matrix(clips, self.text)
         rows = torch.arange(len(clips))
         per_prompt = matrix(rows, torch.arange(len(self.prompt_class))).float() * self.prompt_weight  # [N, P]
@@ -148,9 +151,9 @@ def balanced_accuracy(hits: np.ndarray, truth: np.ndarray) -> float:
     return float(np.mean([hits[truth == c].mean() for c in present]) * 100)
 
 
-def per_class_accuracy(hits: np.ndarray, truth: np.ndarray, classes: Sequence[str]) -> dict[str, dict]:
+def per_class_accuracy(hits: np.ndarray, truth: np.ndarray, classes: Sequence[str]) -> dict[str, ClassAccuracy]:
     """Each class's top-1 accuracy (%) with its clip count and 95 % Wilson interval (None: no clip)."""
-    out = {}
+    out: dict[str, ClassAccuracy] = {}
     for c, name in enumerate(classes):
         mine = hits[truth == c]
         out[name] = (
@@ -172,7 +175,7 @@ def confusion_matrix(predicted: np.ndarray, truth: np.ndarray, num_classes: int)
     return out
 
 
-def generalized_accuracy(scores: Tensor, truth: Tensor, unseen: Tensor, gamma: float = 0.0) -> dict[str, float]:
+def generalized_accuracy(scores: Tensor, truth: Tensor, unseen: Tensor, gamma: float = 0.0) -> SeenUnseen:
     """Generalised zero-shot with every class a candidate: top-1 (%) over the seen classes' clips and
     over the unseen classes' clips, and their harmonic mean, after subtracting ``gamma`` from the
     seen classes' scores (calibrated stacking; 0: raw). ``unseen [C]`` marks the unseen classes;
@@ -191,7 +194,7 @@ def generalized_accuracy(scores: Tensor, truth: Tensor, unseen: Tensor, gamma: f
 
 def generalized_intervals(
     scores: Tensor, truth: Tensor, unseen: Tensor, gamma: float = 0.0, samples: int = BOOTSTRAP_SAMPLES
-) -> dict[str, list[float] | None]:
+) -> SeenUnseenIntervals:
     """95 % bootstrap intervals (resampling clips) of ``generalized_accuracy``'s three figures; None
     where a figure is undefined on the clips given."""
     predicted = (scores - gamma * (~unseen).float()[None, :]).argmax(1)
@@ -205,15 +208,20 @@ def generalized_intervals(
         unseen_acc = h[u].mean() * 100 if u.any() else np.nan
         total = seen_acc + unseen_acc
         values.append((seen_acc, unseen_acc, 2 * seen_acc * unseen_acc / total if total > 0 else 0.0))
-    values = np.array(values)
+    drawn = np.array(values)  # [samples, 3]
     point = generalized_accuracy(scores, truth, unseen, gamma)
+
+    def interval(k: int, value: float | None) -> list[float] | None:
+        return None if value is None else [float(v) for v in np.nanpercentile(drawn[:, k], [2.5, 97.5])]
+
     return {
-        name: None if point[name] is None else [float(v) for v in np.nanpercentile(values[:, k], [2.5, 97.5])]
-        for k, name in enumerate(("seen", "unseen", "harmonic_mean"))
+        "seen": interval(0, point["seen"]),
+        "unseen": interval(1, point["unseen"]),
+        "harmonic_mean": interval(2, point["harmonic_mean"]),
     }
 
 
-def restricted_top1(scores: Tensor, truth: Tensor, candidates: Tensor) -> dict:
+def restricted_top1(scores: Tensor, truth: Tensor, candidates: Tensor) -> RestrictedTop1:
     """Top-1 (%) of the clips whose class is among ``candidates [C]`` (bool), with only those classes
     as candidates (unseen-only or seen-only zero-shot), its 95 % interval, clips and chance."""
     mine = candidates[truth]
@@ -251,8 +259,8 @@ def calibrated_stacking(scores: Tensor, truth: Tensor, unseen: Tensor, seen_budg
         return {"gamma": gamma, "rule": "highest validation harmonic mean"}
     if not has_seen:
         return {"gamma": 0.0, "rule": "validation holds no clip of a seen class: not calibrated"}
-    raw = results[0][1]["seen"]
-    within = [g for g, r in results if r["seen"] >= raw - seen_budget]
+    raw = results[0][1]["seen"] or 0.0  # never None: validation holds clips of seen classes
+    within = [g for g, r in results if (r["seen"] or 0.0) >= raw - seen_budget]
     return {
         "gamma": max(within),
         "rule": f"largest constant keeping validation seen accuracy within {seen_budget} "
@@ -260,7 +268,7 @@ def calibrated_stacking(scores: Tensor, truth: Tensor, unseen: Tensor, seen_budg
     }
 
 
-def zero_shot_report(scores: Tensor, truth: Tensor, classes: Sequence[str]) -> dict:
+def zero_shot_report(scores: Tensor, truth: Tensor, classes: Sequence[str]) -> ZeroShotReport:
     """Top-1, top-5 and balanced accuracy (%), each with its 95 % bootstrap interval (resampling
     clips) and chance; per-class accuracy with Wilson intervals; the confusion matrix."""
     n, num = len(truth), len(classes)

@@ -5,9 +5,11 @@ with 95 % intervals, the package versions, intended use and limits. ``seqclip ev
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 __all__ = ["CARD", "render_card", "append_to_card", "result_markdown", "data_fingerprint"]
 
@@ -53,7 +55,7 @@ def _versions() -> str:
     return ", ".join(found)
 
 
-def result_markdown(result: dict) -> str:
+def result_markdown(result: Mapping[str, Any]) -> str:
     """A retrieval result as a table (R@1/5/10 with intervals), any other as its score and interval
     (``interval``, or ``<score>_interval`` as zero-shot stores it)."""
     if "text_to_radar" in result:
@@ -148,7 +150,7 @@ def render_card(model, fingerprint: str, training: dict | None = None) -> str:
     return "\n".join(out)
 
 
-def append_to_card(directory: str | Path, heading: str, result: dict) -> Path:
+def append_to_card(directory: str | Path, heading: str, result: Mapping[str, Any]) -> Path:
     """Add a dated section with ``result`` (``result_markdown``) at the end of the card's results,
     before its versions (atomic); a card without that heading gets the section at its end."""
     from radar_views import atomic_write

@@ -13,6 +13,7 @@ from torch import Tensor
 
 from ..config import SeqClipConfig
 from ..errors import UserError
+from .features import TextInputs
 from .text import TextCache, bucket_length, layer_mask, run_layers, stem_hidden, text_layers
 
 __all__ = ["FrozenText"]
@@ -30,9 +31,9 @@ class FrozenText:
 
     if TYPE_CHECKING:
 
-        def tokenize(self, texts: list[str], device: torch.device | None = None) -> dict[str, Tensor]: ...
+        def tokenize(self, texts: list[str], device: torch.device | None = None) -> TextInputs: ...
 
-        def _encode_tokens(self, tok: dict[str, Tensor]) -> tuple[Tensor, Tensor, Tensor]: ...
+        def _encode_tokens(self, tok: TextInputs) -> tuple[Tensor, Tensor, Tensor]: ...
 
     def set_text_trainable(self, trainable: bool, top_layers: int = 0) -> None:
         """Freeze / unfreeze the text encoder; when frozen, keep its top ``top_layers`` layers trainable
@@ -145,7 +146,7 @@ class FrozenText:
             return hidden
         return run_layers(layers[depth:], hidden, layer_mask(self.text_encoder, hidden, attn))
 
-    def _encode_stem(self, tok: dict[str, Tensor], depth: int) -> tuple[Tensor, Tensor, Tensor]:
+    def _encode_stem(self, tok: TextInputs, depth: int) -> tuple[Tensor, Tensor, Tensor]:
         """``_encode_tokens`` of the embeddings and first ``depth`` layers only (all: the full forward)."""
         if depth == len(text_layers(self.text_encoder)):
             return self._encode_tokens(tok)

@@ -9,6 +9,9 @@ rows whose activity sequence they describe.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import cast
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -16,23 +19,22 @@ from torch import Tensor, nn
 from clip_losses import ABSENT, loss_from_logits, pair_logits
 
 from ..timing import phase
+from .features import SIMILARITY_MEANS, Features, Losses
 
-__all__ = ["seqclip_losses", "loss_parameters", "cat_features", "hard_pairs", "sequence_parts"]
+__all__ = ["seqclip_losses", "loss_parameters", "cat_features", "cat_padded", "hard_pairs", "sequence_parts"]
 
 
-def seqclip_losses(model, feats: dict[str, Tensor], sample_ids: Tensor | None = None) -> dict[str, Tensor]:
+def seqclip_losses(model, feats: Features, sample_ids: Tensor | None = None) -> Losses:
     """Losses (``loss_pooled``, ``loss_seq``, ``loss_total``), logits and similarity components of
     ``model.features`` output. Training: the pooled loss sees the global batch across ranks."""
     with phase("similarity"):
         out = _pooled_loss(model, feats, sample_ids)
         if model.seq_similarity is None:
-            out["loss_seq"] = torch.zeros((), device=out["loss_pooled"].device)
-            out["loss_total"] = out["loss_pooled"]
             return out
         return _add_sequence_loss(model, feats, sample_ids, out)
 
 
-def _pooled_loss(model, feats: dict[str, Tensor], sample_ids: Tensor | None) -> dict[str, Tensor]:
+def _pooled_loss(model, feats: Features, sample_ids: Tensor | None) -> Losses:
     r_pooled, t_pooled = feats["radar"], feats["text"]  # [b, d], [b, d]
     scale = model.logit_scale()
     negative = None
@@ -52,14 +54,14 @@ def _pooled_loss(model, feats: dict[str, Tensor], sample_ids: Tensor | None) -> 
         )
     return {
         "loss_pooled": loss_pooled,
+        "loss_seq": torch.zeros((), device=loss_pooled.device),
+        "loss_total": loss_pooled,
         "logit_scale": scale.detach(),
-        "logits_per_radar": (scale * r_pooled.float() @ t_pooled.float().T).detach(),
-    }  # [b, b]
+        "logits_per_radar": (scale * r_pooled.float() @ t_pooled.float().T).detach(),  # [b, b]
+    }
 
 
-def _add_sequence_loss(
-    model, feats: dict[str, Tensor], sample_ids: Tensor | None, out: dict[str, Tensor]
-) -> dict[str, Tensor]:
+def _add_sequence_loss(model, feats: Features, sample_ids: Tensor | None, out: Losses) -> Losses:
     sim = model.seq_similarity
     k, b = model.config.seq_hard_negatives, feats["radar_seq"].shape[0]
     present = None  # every pair scored
@@ -86,12 +88,10 @@ def _add_sequence_loss(
         negative_logits=seq_negative,
         present=present,
     )
-    out.update(
-        loss_seq=loss_seq,
-        seq_logits=seq_logits.detach(),
-        loss_total=out["loss_pooled"] + model.config.seq_weight * loss_seq,
-    )
-    out.update({f"sim_{k}": v.detach().diagonal().mean() for k, v in parts.items()})
+    out["loss_seq"], out["seq_logits"] = loss_seq, seq_logits.detach()
+    out["loss_total"] = out["loss_pooled"] + model.config.seq_weight * loss_seq
+    for name, v in parts.items():
+        out[SIMILARITY_MEANS[name]] = v.detach().diagonal().mean()
     return out
 
 
@@ -108,7 +108,7 @@ def hard_pairs(pooled: Tensor, sample_ids: Tensor | None, k: int) -> tuple[Tenso
     return torch.cat([own, by_col.T.reshape(-1)]), torch.cat([by_row.reshape(-1), own])
 
 
-def sequence_parts(sim, feats: dict[str, Tensor], pairs: tuple[Tensor, Tensor]) -> tuple[dict[str, Tensor], Tensor]:
+def sequence_parts(sim, feats: Features, pairs: tuple[Tensor, Tensor]) -> tuple[dict[str, Tensor], Tensor]:
     """Each sequence-similarity component's ``[b, b]`` logits scored on ``pairs`` only (the rest
     ``ABSENT``; a pair listed twice counts once), and the ``[b, b]`` mask of the scored entries."""
     rows, cols = pairs
@@ -128,7 +128,7 @@ def sequence_parts(sim, feats: dict[str, Tensor], pairs: tuple[Tensor, Tensor]) 
     return parts, present
 
 
-def _negative_logits(feats: dict[str, Tensor], logits: Tensor) -> Tensor:
+def _negative_logits(feats: Features, logits: Tensor) -> Tensor:
     """``[b, m]`` negative logits, with a negative that describes a row's own activity sequence
     (a twin's reversed caption is the other twin's story) pushed out of that row's loss."""
     same = feats["sequence_ids"][:, None] == feats["reversed_sequence_ids"][None, :]  # [b, m]
@@ -145,10 +145,16 @@ def loss_parameters(model) -> list[nn.Parameter]:
     return [p for m in modules for p in m.parameters()] + extra
 
 
-def cat_features(parts: list[dict[str, Tensor]]) -> dict[str, Tensor]:
-    """Concatenate ``SeqClip.features`` of several micro-batches along the batch axis; text sequences
-    are zero-padded (and masked) to the longest tokenisation; order negatives (present in some
-    micro-batches only) are concatenated from those that have them."""
+def cat_features(parts: Sequence[Features]) -> Features:
+    """Concatenate ``SeqClip.features`` of several micro-batches along the batch axis (``cat_padded``);
+    order negatives (present in some micro-batches only) are concatenated from those that have them."""
+    return cast(Features, cat_padded(cast(Sequence[Mapping[str, Tensor]], parts)))
+
+
+def cat_padded(parts: Sequence[Mapping[str, Tensor]]) -> dict[str, Tensor]:
+    """Each key's tensors concatenated along the batch axis, from the parts that have it; text
+    sequences (``*text_seq`` ``[b, l, d]``, ``*text_mask`` ``[b, l]``) are zero-padded (and so masked)
+    to the longest tokenisation."""
     out = {}
     for key in dict.fromkeys(k for p in parts for k in p):
         tensors = [p[key] for p in parts if key in p]

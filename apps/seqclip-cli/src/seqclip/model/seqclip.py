@@ -4,28 +4,28 @@ The losses are assembled in ``losses.py``; saving and loading are in ``pretraine
 
 from __future__ import annotations
 
+from typing import Literal, cast, overload
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from clip_losses import ClipLoss, LogitScale, SigLipLoss
 from radar_encoder import RadarEncoder
-from radar_views import VIEW_NAMES
 from seq_similarity import SequenceSimilarity
 
+from ..batches import Batch
 from ..config import SeqClipConfig
 from ..errors import UserError
 from ..timing import phase
-from .features import Embeddings
+from .features import Embeddings, Features, Losses, PreparedBatch, TextInputs
 from .frozen_text import FrozenText
 from .inputs import prepare
 from .losses import seqclip_losses
 from .pretrained import PretrainedModel
 from .text import TEXT_BUCKET, TextCache, TokenCache, bucket_length, load_text_encoder, pad_tokens
 
-__all__ = ["SeqClip", "RadarBatch", "Embeddings"]
-
-RadarBatch = dict  # keys: range_time, doppler_time, azimuth_time [b, bins, T], mask [b, T], captions, sample_ids
+__all__ = ["SeqClip"]
 
 
 class SeqClip(PretrainedModel, FrozenText, nn.Module):
@@ -129,7 +129,7 @@ class SeqClip(PretrainedModel, FrozenText, nn.Module):
             mask = F.pad(mask, (0, pad), value=False)
         return views, mask
 
-    def tokenize(self, texts: list[str], device: torch.device | None = None) -> dict[str, Tensor]:
+    def tokenize(self, texts: list[str], device: torch.device | None = None) -> TextInputs:
         """The tokenizer's tensors ``[b, l]`` (padded to the longest caption, cut at ``max_text_length``,
         then to a multiple of ``text_bucket`` when set), from the token cache when one is on
         (``cache_tokens``: the same tensors)."""
@@ -152,7 +152,7 @@ class SeqClip(PretrainedModel, FrozenText, nn.Module):
                 bucket_length(tok["input_ids"].shape[1], self.text_bucket, self.config.max_text_length),
             )
         device = device or next(self.parameters()).device
-        return {k: v.to(device) for k, v in tok.items()}
+        return cast(TextInputs, {k: v.to(device) for k, v in tok.items()})
 
     def static_shapes(self, text_bucket: int | None = TEXT_BUCKET, negatives: int = 0) -> None:
         """Shapes a compiled training step can keep (``prepare``): token tensors padded to a multiple of
@@ -165,7 +165,7 @@ class SeqClip(PretrainedModel, FrozenText, nn.Module):
         """Tokenise each caption once (``text.TokenCache``); batches get the same tensors as without."""
         self._token_cache = TokenCache(self.tokenizer, self.config.max_text_length) if enabled else None
 
-    def _encode_tokens(self, tok: dict[str, Tensor]) -> tuple[Tensor, Tensor, Tensor]:
+    def _encode_tokens(self, tok: TextInputs) -> tuple[Tensor, Tensor, Tensor]:
         """Token tensors -> (hidden ``[b, l, h]``, attention, special-token masks ``[b, l]``). SDPA gets the
         padding mask as ``[b, 1, 1, l]``, so that transformers does not test it on the host."""
         attn = tok["attention_mask"].bool()
@@ -202,59 +202,71 @@ class SeqClip(PretrainedModel, FrozenText, nn.Module):
     get_text_features = encode_text
 
     # ------------------------------------------------------------------ training forward
-    def prepare(self, batch: RadarBatch) -> dict:
+    def prepare(self, batch: Batch) -> PreparedBatch:
         """The host's half of a training forward (``inputs.prepare``): captions as token tensors, all on
         the model's device. ``features`` / ``forward`` on the result never read the host."""
         return prepare(self, batch)
 
-    def features(self, batch: dict) -> dict[str, Tensor]:
-        """Pooled features ``radar`` / ``text`` ``[b, d]``; with a sequence loss, ``radar_seq [b, n, d]``,
-        ``radar_mask [b, n]``, ``text_seq [b, l, d]``, ``text_mask [b, l]``; with order negatives in
-        the batch, the same for them under ``reversed_`` (``reversed_text [m, d]``, ...), and the id tensors
-        ``sequence_ids [b]`` / ``reversed_sequence_ids [m]`` that say which negative describes which row.
+    def features(self, batch: Batch | PreparedBatch) -> Features:
+        """``Features`` of a batch: pooled ``radar`` / ``text`` ``[b, d]``; with a sequence loss the
+        projected sequences and their masks; with order negatives in the batch, their text features
+        under ``reversed_`` and the ids that say which negative describes which row.
         ``batch``: a ``prepare``d batch (one of the data path is prepared here)."""
-        if "captions" in batch:
+        if "text" not in batch:
             batch = self.prepare(batch)
         need_seq = self.seq_similarity is not None
         with phase("radar"):
-            radar = self.encode_radar(*(batch[k] for k in VIEW_NAMES), batch.get("mask"), return_sequence=need_seq)
-        feats = self._text_features("", batch["text"])
+            radar = self.encode_radar(
+                batch["range_time"],
+                batch["doppler_time"],
+                batch["azimuth_time"],
+                batch.get("mask"),
+                return_sequence=need_seq,
+            )
+        text = self._encode_inputs(batch["text"])  # [b (+ m), d]
         b = radar.pooled.shape[0]
+        negatives = None
         if "reversed_valid" in batch:  # static shapes: the order negatives follow the captions
-            feats = {k: v[:b] for k, v in feats.items()} | {f"reversed_{k}": v[b:] for k, v in feats.items()}
-            feats["reversed_valid"] = batch["reversed_valid"]
-        feats["radar"] = radar.pooled
-        if need_seq:
-            feats.update(radar_seq=radar.sequence, radar_mask=radar.mask)
+            text, negatives = _rows(text, slice(None, b)), _rows(text, slice(b, None))
+        feats: Features = {"radar": radar.pooled, "text": text.pooled}
+        if text.sequence is not None and text.mask is not None:
+            feats["text_seq"], feats["text_mask"] = text.sequence, text.mask
+        if radar.sequence is not None and radar.mask is not None:
+            feats["radar_seq"], feats["radar_mask"] = radar.sequence, radar.mask
         if "sequence_ids" in batch:
             feats["sequence_ids"] = batch["sequence_ids"]
+        if "reversed_valid" in batch:
+            feats["reversed_valid"] = batch["reversed_valid"]
         if "reversed_text" in batch:
-            feats.update(self._text_features("reversed_", batch["reversed_text"]))
-        if "reversed_text" in feats:
+            negatives = self._encode_inputs(batch["reversed_text"])  # [m, d]
+        if negatives is not None:
+            feats["reversed_text"] = negatives.pooled
+            if negatives.sequence is not None and negatives.mask is not None:
+                feats["reversed_text_seq"], feats["reversed_text_mask"] = negatives.sequence, negatives.mask
             feats["reversed_sequence_ids"] = batch["reversed_sequence_ids"]
         return feats
 
-    def _text_features(self, prefix: str, tokens: dict[str, Tensor]) -> dict[str, Tensor]:
+    def _encode_inputs(self, tokens: TextInputs) -> Embeddings:
+        """``encode_text`` of captions already tokenised (or run through the text cache: ``hidden``)."""
         with phase("text"):
-            hidden = (
-                (
-                    self.text_top(tokens["hidden"], tokens["attention_mask"]),
-                    tokens["attention_mask"],
-                    tokens["special_tokens_mask"],
-                )
-                if "hidden" in tokens
-                else self._encode_tokens(tokens)
-            )
-            text = self._text_embeddings(*hidden, return_sequence=self.seq_similarity is not None)
-        if text.sequence is None:
-            return {f"{prefix}text": text.pooled}
-        return {f"{prefix}text": text.pooled, f"{prefix}text_seq": text.sequence, f"{prefix}text_mask": text.mask}
+            if "hidden" in tokens:
+                attn = tokens["attention_mask"]
+                hidden = (self.text_top(tokens["hidden"], attn), attn, tokens["special_tokens_mask"])
+            else:
+                hidden = self._encode_tokens(tokens)
+            return self._text_embeddings(*hidden, return_sequence=self.seq_similarity is not None)
 
-    def forward(self, batch: dict, return_features: bool = False) -> dict[str, Tensor]:
-        """Losses of a batch (see ``losses``; ``batch`` raw or ``prepare``d); ``return_features``: the
+    @overload
+    def forward(self, batch: Batch | PreparedBatch, return_features: Literal[False] = False) -> Losses: ...
+
+    @overload
+    def forward(self, batch: Batch | PreparedBatch, return_features: Literal[True]) -> Features: ...
+
+    def forward(self, batch: Batch | PreparedBatch, return_features: bool = False) -> Losses | Features:
+        """``Losses`` of a batch (see ``losses``; ``batch`` raw or ``prepare``d); ``return_features``: the
         ``features`` alone (gradient accumulation runs them through the DDP wrapper and computes the
         loss on the whole group)."""
-        if "captions" in batch:
+        if "text" not in batch:
             batch = self.prepare(batch)
         feats = self.features(batch)
         return feats if return_features else seqclip_losses(self, feats, batch.get("sample_ids"))
@@ -262,6 +274,13 @@ class SeqClip(PretrainedModel, FrozenText, nn.Module):
     def extra_repr(self) -> str:
         n = sum(p.numel() for p in self.parameters())
         return f"params={n / 1e6:.1f}M, loss={self.config.loss}, similarity={self.config.similarity}"
+
+
+def _rows(e: Embeddings, rows: slice) -> Embeddings:
+    """The ``rows`` of each of ``e``'s tensors."""
+    return Embeddings(
+        e.pooled[rows], None if e.sequence is None else e.sequence[rows], None if e.mask is None else e.mask[rows]
+    )
 
 
 def _check_captions(texts: list[str]) -> None:

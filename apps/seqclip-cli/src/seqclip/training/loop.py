@@ -13,13 +13,18 @@ import torch
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
+from radar_views import VIEW_NAMES
+
+from ..batches import ROW_IDS, Batch
 from ..config import POOLED, TrainConfig
 from ..data import usable_batches
 from ..distributed import DistContext
 from ..errors import DivergedError
+from ..evaluation.results import TrainSummary
 from ..evaluation.retrieval import retrieval, validate
 from ..evaluation.scorer import Scorer
 from ..model.card import append_to_card
+from ..model.features import Losses, PreparedBatch
 from ..model.losses import cat_features, loss_parameters, seqclip_losses
 from ..model.seqclip import SeqClip
 from ..rundir import BEST, discard_unfinished_start, save_checkpoint
@@ -33,7 +38,7 @@ __all__ = ["train", "train_one_epoch", "optimizer_step", "device_step", "end_epo
 
 
 # ---------------------------------------------------------------------- the whole run
-def train(cfg: TrainConfig, console: Console | None = None, distributed: DistContext | None = None) -> dict:
+def train(cfg: TrainConfig, console: Console | None = None, distributed: DistContext | None = None) -> TrainSummary:
     """Train, validate each epoch, keep the best model, report test retrieval. Returns a summary."""
     r = setup(cfg, console or Console(), distributed or DistContext.single())
     try:
@@ -163,22 +168,24 @@ def _lockstep(r: Run, batches):
             batch = next(batches, None)
         n = -1 if batch is None else len(batch.get("captions", ()))
         keep = r.dist.min_across_ranks(n)
-        if keep < 0:
+        if batch is None or keep < 0:
             return
         if keep == n:
             yield batch
             continue
-        per_row = (
-            k
-            for k, v in batch.items()
-            if (torch.is_tensor(v) or isinstance(v, list)) and k not in ("captions_reversed", "reversed_sequence_ids")
-        )
-        out = {**batch, **{k: batch[k][:keep] for k in per_row}}  # order negatives stay: extra negatives only
+        if not keep:
+            yield {"skipped": batch["skipped"] + n}
+            continue
+        out = batch.copy()  # order negatives stay: extra negatives only
+        for k in (*VIEW_NAMES, "mask", *ROW_IDS):
+            if k in batch:
+                out[k] = batch[k][:keep]
+        out["captions"] = batch["captions"][:keep]
         out["skipped"] = batch["skipped"] + n - keep
-        yield out if keep else {"skipped": out["skipped"]}
+        yield out
 
 
-def optimizer_step(r: Run, group: list[dict]) -> dict[str, torch.Tensor]:
+def optimizer_step(r: Run, group: list[Batch]) -> dict[str, torch.Tensor]:
     """One optimizer step on ``group`` (``accum_steps`` micro-batches of the data path): the host's
     half (``SeqClip.prepare``: tokens, device copies), then ``device_step``. Returns the step's
     scalars (losses, logit scale) as 0-dim tensors, left on the device: reading them is the caller's
@@ -186,7 +193,7 @@ def optimizer_step(r: Run, group: list[dict]) -> dict[str, torch.Tensor]:
     return device_step(r, [r.model.prepare(b) for b in group])
 
 
-def device_step(r: Run, group: list[dict]) -> dict[str, torch.Tensor]:
+def device_step(r: Run, group: list[PreparedBatch]) -> dict[str, torch.Tensor]:
     """The step on prepared micro-batches; it never waits for the device (``tests/test_step_syncs``).
     With several micro-batches the features of all are computed first without gradients, then each
     micro-batch is recomputed with gradients against the others' cached features (same RNG draws):
@@ -212,12 +219,12 @@ def device_step(r: Run, group: list[dict]) -> dict[str, torch.Tensor]:
         r.scheduler.step()
         r.model.logit_scale.clamp_()
     r.state.global_step += 1
-    names = [k for k, v in out.items() if torch.is_tensor(v) and v.dim() == 0]
-    values = torch.stack([out[k].detach().float() for k in names])  # one copy: CUDA graphs reuse their outputs
-    return dict(zip(names, values.unbind(), strict=True))
+    scalars = {k: v for k, v in out.items() if isinstance(v, torch.Tensor) and v.dim() == 0}
+    values = torch.stack([v.detach().float() for v in scalars.values()])  # one copy: CUDA graphs reuse their outputs
+    return dict(zip(scalars, values.unbind(), strict=True))
 
 
-def _accumulate(r: Run, group: list[dict]) -> dict:
+def _accumulate(r: Run, group: list[PreparedBatch]) -> Losses:
     ids = torch.cat([b["sample_ids"] for b in group])
     rng, cached = [], []
     with torch.no_grad(), r.autocast():
@@ -239,7 +246,7 @@ def _accumulate(r: Run, group: list[dict]) -> dict:
     return out
 
 
-def _backward(r: Run, out: dict) -> None:
+def _backward(r: Run, out: Losses) -> None:
     loss = out["loss_total"]
     if r.guard is None and not torch.isfinite(loss.detach()):  # fp16: checked here, at once
         raise NonFiniteLoss(
@@ -283,11 +290,11 @@ def end_epoch(r: Run, console: Console) -> None:
     )
 
 
-def final_test(r: Run) -> dict:
+def final_test(r: Run) -> TrainSummary:
     """The run's summary; on rank 0 with ``eval_test``, test retrieval of ``best/`` (or of the last
     weights when no validation ran)."""
     cfg, state = r.cfg, r.state
-    summary = {
+    summary: TrainSummary = {
         "run": str(cfg.out),
         "steps": state.global_step,
         "epochs": state.epoch,
@@ -307,11 +314,9 @@ def final_test(r: Run) -> dict:
         return summary
     best = r.run_dir / BEST
     model = SeqClip.from_pretrained(best, map_location=r.device).to(r.device) if best.is_dir() else r.model
-    summary.update(
-        test=retrieval(Scorer(model, POOLED, cfg.batch_size), test_ds),
-        test_clips=len(test_ds),
-        test_model="best" if best.is_dir() else "latest",
-    )
+    summary["test"] = retrieval(Scorer(model, POOLED, cfg.batch_size), test_ds)
+    summary["test_clips"] = len(test_ds)
+    summary["test_model"] = "best" if best.is_dir() else "latest"
     if best.is_dir():
         append_to_card(
             best, f"Test split ({len(test_ds)} clips, the final test of seqclip train, 95 % intervals)", summary["test"]

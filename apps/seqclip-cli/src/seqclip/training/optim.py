@@ -14,7 +14,9 @@ NO_DECAY_NAMES = ("pos_embed", "eot_token", "log_scale", "logit_bias")
 def param_groups(model: nn.Module, lr: float, weight_decay: float, text_lr_mult: float) -> list[dict]:
     """Four groups: (radar side | text encoder) x (decay | no decay). No weight decay on norms,
     biases, the logit scale / bias, the EOT token and positional embeddings."""
-    groups = {(text, decay): [] for text in (False, True) for decay in (False, True)}
+    groups: dict[tuple[bool, bool], list[nn.Parameter]] = {
+        (text, decay): [] for text in (False, True) for decay in (False, True)
+    }
     for name, p in model.named_parameters():
         if not p.requires_grad:
             continue

@@ -8,9 +8,11 @@ import multiprocessing as mp
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import torch
+from torch import Tensor
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from radar_text_data import BadClipError, decode_clip
@@ -24,7 +26,8 @@ from radar_text_data.stream import (
     worker_skip,
 )
 
-from ..data import EpochSampler, LoaderView, RadarTextDataset, bad_clip_item, collate, make_item
+from ..batches import BadClip, Batch, Item
+from ..data import EpochSampler, LoaderView, RadarTextDataset, bad_clip_item, collate, make_item, pinned
 from ..errors import UserError
 
 __all__ = ["ShardStream", "TrainData", "default_workers"]
@@ -73,13 +76,13 @@ class ShardStream(IterableDataset):
     def total(self) -> int | None:
         """Samples in the split (None without an index)."""
         counts = [s.samples for s in self.shards]
-        return None if None in counts else sum(counts)
+        return None if any(c is None for c in counts) else sum(c or 0 for c in counts)
 
     def samples_per_rank(self) -> int | None:
         """Samples every rank reads in an epoch (the smallest rank's share), None without an index."""
         return None if self.total is None else min(rank_sizes(self.total, self.world))
 
-    def __iter__(self) -> Iterator[dict | None]:
+    def __iter__(self) -> Iterator[Item | BadClip | None]:
         info = get_worker_info()
         slot = Slot(self.rank, self.world, info.id if info else 0, self.workers)
         epoch, start = self._epoch.value, self._start.value
@@ -105,10 +108,17 @@ class ShardStream(IterableDataset):
             yield make_item(arrays, raw.record, raw.position, rng, self.length, self.positives, self.order_negatives)
 
 
-def _as_numpy(item: dict | None) -> dict | None:
+def _as_numpy(item: Item | BadClip | None) -> dict[str, object] | None:
     """Runs in the worker: arrays travel through the worker queue pickled, which for ~1 MB items is
-    several times cheaper than a shared-memory segment per tensor (``_batched`` turns them back)."""
-    return None if item is None else {k: v.numpy() if torch.is_tensor(v) else v for k, v in item.items()}
+    several times cheaper than a shared-memory segment per tensor (``_as_tensors`` turns them back)."""
+    return None if item is None else {k: v.numpy() if isinstance(v, Tensor) else v for k, v in item.items()}
+
+
+def _as_tensors(item: dict[str, object] | None) -> Item | BadClip | None:
+    """An item of ``_as_numpy`` as it was: its arrays as tensors."""
+    if item is None:
+        return None
+    return cast(Item | BadClip, {k: torch.from_numpy(v) if isinstance(v, np.ndarray) else v for k, v in item.items()})
 
 
 def _own_generator() -> torch.Generator:
@@ -171,24 +181,22 @@ class TrainData:
         )
         return cls(ds, loader, batch_size, len(ds) // world_size, sampler, batch_size * world_size, pin)
 
-    def batches(self, epoch: int, batch_position: int) -> Iterator[dict]:
+    def batches(self, epoch: int, batch_position: int) -> Iterator[Batch]:
         if self.sampler is not None:  # map-style: the sampler (main process) carries the epoch
             self.sampler.set_epoch(epoch, start=batch_position * self.global_batch)
             return iter(self.loader)
+        if not isinstance(self.dataset, ShardStream):
+            raise ValueError("a map-style split needs its sampler")
         self.dataset.set_epoch(epoch, start=batch_position * self.batch_size)
         return _batched(iter(self.loader), self.batch_size, self.pin)
 
 
-def _batched(items: Iterator, size: int, pin: bool) -> Iterator[dict]:
-    """Collate consecutive items into batches of ``size`` (a partial last batch is dropped)."""
+def _batched(items: Iterator[dict[str, object] | None], size: int, pin: bool) -> Iterator[Batch]:
+    """Collate consecutive items (``_as_numpy``'s) into batches of ``size`` (a partial last batch is dropped)."""
     buf = []
     for item in items:
-        buf.append(
-            None
-            if item is None
-            else {k: torch.from_numpy(v) if isinstance(v, np.ndarray) else v for k, v in item.items()}
-        )
+        buf.append(_as_tensors(item))
         if len(buf) == size:
             batch = collate(buf)
             buf = []
-            yield {k: v.pin_memory() if pin and torch.is_tensor(v) else v for k, v in batch.items()}
+            yield pinned(batch) if pin else batch
