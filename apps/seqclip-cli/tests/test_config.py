@@ -109,3 +109,38 @@ def test_every_train_option_of_a_config_field_shows_the_fields_help():
     for name, text in shown.items():
         assert HELP in fields[name].metadata, name  # the field holds the text ...
         assert text == option_help(name), name  # ... and the option shows it
+
+
+def test_every_eval_option_of_an_options_field_shows_the_fields_help_and_default():
+    import dataclasses
+
+    import typer
+
+    from seqclip.config import option_help
+    from seqclip.evaluation.options import DEFAULT_OPTIONS, EvalOptions
+
+    command = typer.main.get_command(app).commands["eval"]
+    fields = {f.name: f for f in dataclasses.fields(EvalOptions)}
+    shown = {p.name: p for p in command.params if p.name in fields and p.name != "templates"}
+    assert set(shown) == {"similarity", "protocol", "batch_size", "classes", "unseen", "prompts", "calibration"}
+    for name, param in shown.items():
+        assert param.help == option_help(name, EvalOptions), name
+        if getattr(DEFAULT_OPTIONS, name) is not None:  # classes, unseen: files and names read into the field
+            assert param.default == getattr(DEFAULT_OPTIONS, name), name
+
+
+def test_no_help_text_is_written_twice_in_the_commands():
+    """An option that more than one command takes is declared once (``cli.common``, or its module)."""
+    import ast
+    from collections import Counter
+    from pathlib import Path
+
+    import seqclip.cli
+
+    texts = Counter(
+        ast.unparse(node.value)
+        for path in Path(seqclip.cli.__file__).parent.glob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.keyword) and node.arg == "help" and not isinstance(node.value, ast.Name)
+    )
+    assert [text for text, n in texts.items() if n > 1] == []

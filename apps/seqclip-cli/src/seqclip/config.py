@@ -66,7 +66,7 @@ LEGACY_MAX_TEXT_LENGTH = 32  # what seqclip-cli <= 0.5 used: a config.json witho
 POOLED = "pooled"
 TOTAL = "total"
 Similarity = Literal[(POOLED, *SEQUENCE_SIMILARITIES)]  # type: ignore[valid-type]
-HELP = "help"  # a TrainConfig field's metadata key: its help text, which the CLI's option shows
+HELP = "help"  # a config field's metadata key: its help text, which the CLI's option shows
 SIMILARITIES: tuple[str, ...] = get_args(Similarity)
 EVAL_SIMILARITIES: tuple[str, ...] = (*(s for s in SIMILARITIES if s != "combined"), TOTAL)
 EVAL_BATCH = 64  # clips (and captions) per embedding batch in evaluation
@@ -87,9 +87,10 @@ DEFAULT_TEXT_LAYERS: dict[str, int | Literal["all"]] = {"cpu": 0, "cuda": "all"}
 ALL_LAYERS = "all"
 
 
-def option_help(name: str) -> str:
-    """The help text of ``TrainConfig`` field ``name`` (its metadata): the one source of the option's help."""
-    return next(f.metadata[HELP] for f in fields(TrainConfig) if f.name == name)
+def option_help(name: str, config: type | None = None) -> str:
+    """The help text of field ``name`` of ``config`` (a dataclass; default ``TrainConfig``; ``EvalOptions``
+    too), from its metadata: the one source of the option's help."""
+    return next(f.metadata[HELP] for f in fields(config or TrainConfig) if f.name == name)
 
 
 def flag(name: str) -> str:

@@ -14,8 +14,9 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from radar_text_data.contract import FORMATS  # standard library only
+from radar_text_data.contract import FORMATS, FRAME_MULTIPLE, MAX_FRAMES, SPLITS  # standard library only
 
+from ..config import Device
 from ..errors import UserError
 from ..recognition import NAME_TEMPLATES, PHRASE_TEMPLATES
 
@@ -42,6 +43,13 @@ __all__ = [
     "Format",
     "Stride",
     "LabelStride",
+    "Checkpoint",
+    "SkipBad",
+    "Window",
+    "DeviceChoice",
+    "ClipSplit",
+    "DATASET_HELP",
+    "CLIPS_HELP",
     "PromptTemplates",
     "listed",
     "user_error_types",
@@ -132,6 +140,33 @@ LabelStride = Annotated[
         show_default=False,
     ),
 ]
+
+Checkpoint = Annotated[
+    Path, typer.Option(help="Run directory (best/, else its latest checkpoint) or a saved model directory.")
+]
+SkipBad = Annotated[
+    bool,
+    typer.Option(
+        "--skip-bad",
+        help="Leave out clips that cannot be read (counted, the first "
+        "named) instead of stopping; every clip is read once before the model loads.",
+    ),
+]
+Window = Annotated[
+    int | None,
+    typer.Option(
+        help=f"Frames per window of long recordings (a multiple of "
+        f"{FRAME_MULTIPLE}); a recording no longer than it is one window. "
+        "[default: one per clip, its first clip-length frames]",
+        min=FRAME_MULTIPLE,
+        max=MAX_FRAMES,
+        show_default=False,
+    ),
+]
+DeviceChoice = Annotated[Device, typer.Option(help="Device.")]
+ClipSplit = Annotated[str, typer.Option(help=f"Dataset split: {' | '.join(SPLITS)} | all.")]
+DATASET_HELP = "Dataset directory, shard directory or shard pattern."  # a dataset, as eval and data take it
+CLIPS_HELP = "Dataset directory, shard spec, or a folder of .npz view files."  # clips, as embed and predict take them
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:

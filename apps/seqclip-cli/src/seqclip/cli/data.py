@@ -25,6 +25,7 @@ from radar_text_data.contract import (  # standard library only
 
 from ..config import TrainConfig
 from .common import (
+    DATASET_HELP,
     Engine,
     Format,
     Overwrite,
@@ -64,19 +65,26 @@ Sensor = Annotated[
     ),
 ]
 
+# the options data synth and data simulate share
+DatasetOut = Annotated[Path, typer.Option(help="Output directory (the dataset, or the shards with --format wds).")]
+Workers = Annotated[int, typer.Option(help="CPUs: processes, or Ray tasks at a time.", min=1)]
+SnrDb = Annotated[float, typer.Option(help="Per-sample SNR of a 1 m^2 target at 5 m.")]
+DEFAULT_WORKERS = 2
+DEFAULT_SNR_DB = 0.0  # radar-synth's own default (SynthConfig, generate_dataset)
+
 
 @data_app.command("synth")
 def data_synth(
-    out: Annotated[Path, typer.Option(help="Output directory (the dataset, or the shards with --format wds).")],
+    out: DatasetOut,
     clips: Annotated[int, typer.Option(help="Number of clips.", min=1)] = DEFAULTS.synth_clips,
     seed: Annotated[int, typer.Option(help="Random seed (same seed -> identical files).", min=0)] = 0,
-    workers: Annotated[int, typer.Option(help="CPUs: processes, or Ray tasks at a time.", min=1)] = 2,
+    workers: Workers = DEFAULT_WORKERS,
     engine: Engine = "local",
     ray_address: RayAddress = "auto",
     max_frames: Annotated[
         int, typer.Option(help="Longest clip in frames.", min=MIN_FRAMES, max=MAX_FRAMES)
     ] = MAX_FRAMES,
-    snr_db: Annotated[float, typer.Option(help="Per-sample SNR of a 1 m^2 target at 5 m.")] = 0.0,
+    snr_db: SnrDb = DEFAULT_SNR_DB,
     multi_segment: Annotated[
         float, typer.Option(help="Share of clips (twins aside) with 2 or 3 activities.", min=0.0, max=1.0)
     ] = DEFAULT_MULTI_SEGMENT,
@@ -171,7 +179,7 @@ def _shard(root: Path, out: Path, shard_size: int, overwrite: bool) -> None:
 
 @data_app.command("check")
 def data_check(
-    data: Annotated[str, typer.Argument(help="Dataset directory, shard directory or shard pattern.")],
+    data: Annotated[str, typer.Argument(help=DATASET_HELP)],
 ) -> None:
     """Validate every record and clip; list each problem with its file and line, or shard and key (exit 1 if
     any). Empty splits are no problem: a note says what the dataset can serve (an evaluation-only dataset
@@ -194,7 +202,7 @@ def data_check(
 
 @data_app.command("show")
 def data_show(
-    data: Annotated[str, typer.Argument(help="Dataset directory, shard directory or shard pattern.")],
+    data: Annotated[str, typer.Argument(help=DATASET_HELP)],
     id: Annotated[str, typer.Option("--id", help="Clip id.")],
     out: Annotated[Path, typer.Option(help="PNG to write (missing directories are created).")],
 ) -> None:
@@ -219,7 +227,7 @@ def data_simulate(
             help="The corpus folder (HumanML3D's, a folder of .bvh files, or of .npy joint arrays [T, J, 3])."
         ),
     ],
-    out: Annotated[Path, typer.Option(help="Output directory (the dataset, or the shards with --format wds).")],
+    out: DatasetOut,
     source: Annotated[str, typer.Option(help=f"Layout of SRC: {' | '.join(MOTION_SOURCES)}.")] = MOTION_SOURCES[0],
     captions: Annotated[
         Path | None,
@@ -274,14 +282,14 @@ def data_simulate(
     seed: Annotated[
         int, typer.Option(help="Random seed (placement, noise, the split of sources without one).", min=0)
     ] = 0,
-    workers: Annotated[int, typer.Option(help="CPUs: processes, or Ray tasks at a time.", min=1)] = 2,
+    workers: Workers = DEFAULT_WORKERS,
     engine: Engine = "local",
     ray_address: RayAddress = "auto",
     skip_bad: Annotated[
         bool,
         typer.Option("--skip-bad", help="Leave out motions that cannot be simulated (counted) instead of stopping."),
     ] = False,
-    snr_db: Annotated[float, typer.Option(help="Per-sample SNR of a 1 m^2 target at 5 m.")] = 0.0,
+    snr_db: SnrDb = DEFAULT_SNR_DB,
     format: Format = "directory",
     shard_size: ShardSize = DEFAULT_SHARD_SIZE,
     overwrite: Overwrite = False,

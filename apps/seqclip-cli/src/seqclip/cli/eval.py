@@ -4,28 +4,38 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import typer
 
 from radar_text_data.contract import FRAME_MULTIPLE, MAX_FRAMES, SPLITS  # standard library only
 
-from ..config import EVAL_BATCH, EVAL_SIMILARITIES, EVAL_TASKS, POOLED, Device
-from ..recognition import (
-    CALIBRATIONS,
-    DEFAULT_CALIBRATION,
-    DEFAULT_PROMPTS,
-    INDUCTIVE,
-    PREFERRED_PROMPTS,
-    PROMPT_CHOICES,
-    descriptions_problem,
+from ..config import EVAL_SIMILARITIES, EVAL_TASKS, option_help
+from ..evaluation.options import DEFAULT_OPTIONS, EvalOptions, Protocol  # torch-free
+from ..recognition import CALIBRATIONS, PROMPT_CHOICES, descriptions_problem
+from .common import (
+    DATASET_HELP,
+    Checkpoint,
+    DeviceChoice,
+    PromptTemplates,
+    check_out,
+    check_spec,
+    choice,
+    console,
+    fail,
+    note,
+    user_error_types,
+    user_errors,
 )
-from .common import PromptTemplates, check_out, check_spec, choice, console, fail, note, user_error_types, user_errors
 
 __all__ = ["eval_cmd", "plot"]
 
-Protocol = Literal["full", "in-batch"]
 Split = Literal[SPLITS]  # type: ignore[valid-type]  # train | val | test
+
+
+def _option(name: str, **options: Any) -> Any:
+    """The ``typer.Option`` of ``EvalOptions`` field ``name``, its help text read from the field."""
+    return typer.Option(help=option_help(name, EvalOptions), **options)
 
 
 def _check_clip_length(length: int | None) -> None:
@@ -37,28 +47,17 @@ def _check_clip_length(length: int | None) -> None:
 
 
 def eval_cmd(
-    checkpoint: Annotated[
-        Path, typer.Option(help="Run directory (best/, else its latest checkpoint) or a saved model directory.")
-    ],
-    data: Annotated[str, typer.Option(help="Dataset directory, shard directory or shard pattern.")],
+    checkpoint: Checkpoint,
+    data: Annotated[str, typer.Option(help=DATASET_HELP)],
     task: Annotated[
         str, typer.Option(help=f"What to evaluate: {' | '.join(EVAL_TASKS)}.", callback=choice("task", EVAL_TASKS))
     ] = "retrieval",
     split: Annotated[Split, typer.Option(help="Dataset split.")] = "test",
-    protocol: Annotated[Protocol, typer.Option(help="full (every clip) | in-batch (reference protocol).")] = "full",
-    batch_size: Annotated[
-        int, typer.Option(help="Embedding batch; the in-batch protocol's batch.", min=1)
-    ] = EVAL_BATCH,
+    protocol: Annotated[Protocol, _option("protocol")] = DEFAULT_OPTIONS.protocol,
+    batch_size: Annotated[int, _option("batch_size", min=1)] = DEFAULT_OPTIONS.batch_size,
     similarity: Annotated[
-        str,
-        typer.Option(
-            help=f"Score: {' | '.join(EVAL_SIMILARITIES)} (pooled: cosine of the "
-            "pooled features; total: the pooled score plus seq_weight x the model's "
-            "sequence similarity, as its training loss adds them; the others: that "
-            "component of the sequence similarity).",
-            callback=choice("similarity", EVAL_SIMILARITIES),
-        ),
-    ] = POOLED,
+        str, _option("similarity", callback=choice("similarity", EVAL_SIMILARITIES))
+    ] = DEFAULT_OPTIONS.similarity,
     clip_length: Annotated[
         int | None,
         typer.Option(
@@ -71,47 +70,14 @@ def eval_cmd(
         Path | None,
         typer.Option(help="JSON file for the metrics (missing directories are created).", show_default=False),
     ] = None,
-    device: Annotated[Device, typer.Option(help="Device.")] = "auto",
-    classes: Annotated[
-        Path | None,
-        typer.Option(
-            help="Zero-shot candidates: a text file (one class a line) or JSON "
-            "{class: phrase} / {class: [prompt, ...]} / {class: {phrase, "
-            "descriptions}}. [default: the dataset's "
-            "classes.json, else the labels in its records]",
-            show_default=False,
-        ),
-    ] = None,
+    device: DeviceChoice = "auto",
+    classes: Annotated[Path | None, _option("classes", show_default=False)] = None,
     templates: PromptTemplates = None,
-    unseen: Annotated[
-        str | None,
-        typer.Option(
-            help="Classes never seen in training, comma-separated, among the "
-            "candidates: adds the generalised zero-shot report; none: no report. "
-            "[default: those of the candidates the dataset records]",
-            show_default=False,
-        ),
-    ] = None,
-    prompts: Annotated[
-        str,
-        typer.Option(
-            help=f"Zero-shot prompts from the class {' | '.join(PROMPT_CHOICES)}: names "
-            "(phrase in templates, or the class's prompts), descriptions (what the body "
-            "does, as the class file gives them), both (each set averaged, the two "
-            f"weighted alike); auto: {PREFERRED_PROMPTS} (chosen on validation) when "
-            "every candidate has descriptions, else names.",
-            callback=choice("prompts", PROMPT_CHOICES),
-        ),
-    ] = DEFAULT_PROMPTS,
+    unseen: Annotated[str | None, _option("unseen", show_default=False)] = None,
+    prompts: Annotated[str, _option("prompts", callback=choice("prompts", PROMPT_CHOICES))] = DEFAULT_OPTIONS.prompts,
     calibration: Annotated[
-        str,
-        typer.Option(
-            help=f"Generalised zero-shot: the rule reported as calibrated, fitted on "
-            f"the val split ({' | '.join(CALIBRATIONS)}; inductive: "
-            f"{', '.join(INDUCTIVE)}); every rule is in the JSON.",
-            callback=choice("calibration", tuple(CALIBRATIONS)),
-        ),
-    ] = DEFAULT_CALIBRATION,
+        str, _option("calibration", callback=choice("calibration", tuple(CALIBRATIONS)))
+    ] = DEFAULT_OPTIONS.calibration,
     card: Annotated[
         bool,
         typer.Option(
@@ -131,7 +97,7 @@ def eval_cmd(
     check_out(png, "--out" if out else "--checkpoint")
     check_out(out)
     zero_shot = _zero_shot_options(classes, templates, unseen, data, task == "zeroshot", prompts)
-    from ..evaluation.tasks import EvalOptions, evaluate_checkpoint
+    from ..evaluation.tasks import evaluate_checkpoint
 
     with user_errors():
         options = EvalOptions(

@@ -11,16 +11,30 @@ import typer
 
 from radar_text_data.contract import SPLITS  # standard library only
 
-from ..config import Device
 from ..recognition import DEFAULT_PROMPTS, PROMPT_CHOICES, descriptions_problem
-from .common import LabelStride, PromptTemplates, check_out, choice, console, fail, progress_bar, user_errors
-from .search import Checkpoint, SkipBad, Window, checked_rows, load_model
+from .common import (
+    CLIPS_HELP,
+    Checkpoint,
+    ClipSplit,
+    DeviceChoice,
+    LabelStride,
+    PromptTemplates,
+    SkipBad,
+    Window,
+    check_out,
+    choice,
+    console,
+    fail,
+    progress_bar,
+    user_errors,
+)
+from .search import checked_rows, load_model
 
 __all__ = ["predict", "strip_names"]
 
 
 def predict(
-    data: Annotated[str, typer.Argument(help="Dataset directory, shard spec, or a folder of .npz view files.")],
+    data: Annotated[str, typer.Argument(help=CLIPS_HELP)],
     checkpoint: Checkpoint = ...,
     classes: Annotated[
         Path,
@@ -52,7 +66,7 @@ def predict(
             callback=choice("prompts", PROMPT_CHOICES),
         ),
     ] = DEFAULT_PROMPTS,
-    split: Annotated[str, typer.Option(help=f"Dataset split: {' | '.join(SPLITS)} | all.")] = "all",
+    split: ClipSplit = "all",
     out: Annotated[
         Path | None,
         typer.Option(help="Results: .json or .csv (id, start, end, label, score, ...).", show_default=False),
@@ -66,7 +80,7 @@ def predict(
         ),
     ] = None,
     skip_bad: SkipBad = False,
-    device: Annotated[Device, typer.Option(help="Device.")] = "auto",
+    device: DeviceChoice = "auto",
 ) -> None:
     """Zero-shot labels (top k with scores) for unlabelled clips, or a timeline per long recording."""
     from radar_text_data.contract import FRAME_MULTIPLE

@@ -9,12 +9,18 @@ from typing import Annotated
 
 import typer
 
-from radar_text_data.contract import FRAME_MULTIPLE, MAX_FRAMES, SPLITS  # standard library only
+from radar_text_data.contract import FRAME_MULTIPLE, SPLITS  # standard library only
 
-from ..config import EVAL_BATCH, Device
+from ..config import EVAL_BATCH
 from .common import (
+    CLIPS_HELP,
+    Checkpoint,
+    ClipSplit,
+    DeviceChoice,
     LabelStride,
     Overwrite,
+    SkipBad,
+    Window,
     check_out,
     console,
     fail,
@@ -25,37 +31,15 @@ from .common import (
     writing,
 )
 
-__all__ = ["embed", "index", "search", "checked_rows", "load_model", "Checkpoint", "SkipBad", "Window"]
+__all__ = ["embed", "index", "search", "checked_rows", "load_model"]
 
 INDEX_KINDS = ("auto", "flat", "hnsw", "ivfsq", "ivfpq")  # search.index.INDEX_KINDS (torch-free here)
-Checkpoint = Annotated[
-    Path, typer.Option(help="Run directory (best/, else its latest checkpoint) or a saved model directory.")
-]
-SkipBad = Annotated[
-    bool,
-    typer.Option(
-        "--skip-bad",
-        help="Leave out clips that cannot be read (counted, the first "
-        "named) instead of stopping; every clip is read once before the model loads.",
-    ),
-]
-Window = Annotated[
-    int | None,
-    typer.Option(
-        help=f"Frames per window of long recordings (a multiple of "
-        f"{FRAME_MULTIPLE}); a recording no longer than it is one window. "
-        "[default: one per clip, its first clip-length frames]",
-        min=FRAME_MULTIPLE,
-        max=MAX_FRAMES,
-        show_default=False,
-    ),
-]
 
 
 def embed(
     data: Annotated[
         str | None,
-        typer.Argument(help="Dataset directory, shard spec, or a folder of .npz view files.", show_default=False),
+        typer.Argument(help=CLIPS_HELP, show_default=False),
     ] = None,
     checkpoint: Checkpoint = ...,
     out: Annotated[Path, typer.Option(help="Embedding directory to write (the same command again resumes it).")] = ...,
@@ -63,7 +47,7 @@ def embed(
         Path | None,
         typer.Option(help="A text file, one sentence a line, embedded instead of clips.", show_default=False),
     ] = None,
-    split: Annotated[str, typer.Option(help=f"Dataset split: {' | '.join(SPLITS)} | all.")] = "all",
+    split: ClipSplit = "all",
     window: Window = None,
     stride: LabelStride = None,
     captions: Annotated[
@@ -81,7 +65,7 @@ def embed(
     ] = True,
     batch_size: Annotated[int, typer.Option(help="Clips or sentences per forward.", min=1)] = EVAL_BATCH,
     skip_bad: SkipBad = False,
-    device: Annotated[Device, typer.Option(help="Device.")] = "auto",
+    device: DeviceChoice = "auto",
     overwrite: Overwrite = False,
 ) -> None:
     """Export a model's embeddings of clips, or of windows of long recordings (pooled vectors, sequences,

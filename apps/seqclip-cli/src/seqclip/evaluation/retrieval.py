@@ -20,6 +20,7 @@ from ..config import POOLED
 from ..data import RadarTextDataset, collate
 from ..errors import UserError
 from ..model.seqclip import SeqClip
+from .options import PROTOCOLS
 from .results import Directions, RankMetrics, RecallIntervals, RetrievalResult, Validation
 from .scorer import ClipSet, ScoreMatrix, Scorer
 from .stats import bootstrap_interval
@@ -33,10 +34,7 @@ __all__ = [
     "rank_metrics",
     "retrieval",
     "validate",
-    "PROTOCOLS",
 ]
-
-PROTOCOLS = ("full", "in-batch")
 
 ScoreRows = Callable[[Tensor], Tensor]  # query indices [c] -> scores [c, gallery]
 
