@@ -18,6 +18,8 @@ CODE = [
     if p.suffix in (".py", ".sh", ".toml", "") and p.is_file() and "__pycache__" not in p.parts
 ]
 MAX_README_LINES = 150
+MAX_BULLET_CHARS = 240  # a CHANGELOG entry: what changed, in about two lines
+CHANGELOG_HEADINGS = {"Breaking", "Added", "Changed", "Fixed", "Removed", "Deprecated", "Security"}
 # words that tell how the project was made rather than what it does
 TELLTALE = re.compile(
     r"\bissues? #?\d+|\bsessions?\b|\blent\b|\bno GPU was\b|\bclosing note\b|\bthe brief\b", re.IGNORECASE
@@ -28,6 +30,24 @@ LINK = re.compile(r"\]\(([^)\s]+)\)")
 @pytest.mark.parametrize("readme", READMES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_readme_is_at_most_150_lines(readme):
     assert len(readme.read_text(encoding="utf-8").splitlines()) <= MAX_README_LINES
+
+
+@pytest.mark.parametrize("changelog", CHANGELOGS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_changelog_is_keep_a_changelog_in_short_bullets(changelog):
+    lines = changelog.read_text(encoding="utf-8").splitlines()
+    headings = {line[4:] for line in lines if line.startswith("### ")}
+    assert headings <= CHANGELOG_HEADINGS, headings - CHANGELOG_HEADINGS
+    bullets: list[str] = []
+    stray = []  # text outside a bullet or a heading
+    for line in lines:
+        if line.startswith("- "):
+            bullets.append(line[2:])
+        elif line.startswith("  ") and bullets:
+            bullets[-1] += " " + line.strip()
+        elif line.strip() and not line.startswith("#"):
+            stray.append(line[:80])
+    long = [b[:60] for b in bullets if len(b) > MAX_BULLET_CHARS]
+    assert stray == [] and long == []
 
 
 def test_no_text_speaks_of_how_the_project_was_developed():
