@@ -18,6 +18,7 @@ from pathlib import Path
 
 __all__ = ["FIELDS", "RESULTS", "stamp", "record", "read", "latest", "plot"]
 
+# version: seqclip-cli's, or "<package> <version>" for a package's own benchmark
 FIELDS = ("date", "version", "commit", "machine", "configuration", "metric", "value", "lo", "hi", "unit")
 STAMP = ("date", "version", "commit", "machine")
 RESULTS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks"
@@ -89,6 +90,11 @@ def record(
     return path
 
 
+def _version(version: str) -> str:
+    """A row's version as the plot names it: seqclip-cli's, unless the row names its package."""
+    return version if " " in version else f"seqclip-cli {version}"
+
+
 def read(name: str, root: Path = RESULTS) -> list[dict[str, str]]:
     with open(root / f"{name}.csv", newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
@@ -137,7 +143,7 @@ def plot(name: str, root: Path = RESULTS) -> Path:
     for row in axes:
         row[0].set_yticks(range(len(configs)), configs)
     axes[0][0].invert_yaxis()
-    runs = dict.fromkeys(f"seqclip-cli {r['version']} ({r['commit']}, {r['date']})" for r in rows)
+    runs = dict.fromkeys(f"{_version(r['version'])} ({r['commit']}, {r['date']})" for r in rows)
     machines = ", ".join(dict.fromkeys(r["machine"] for r in rows))
     fig.suptitle(f"{name}: {'; '.join(runs)}; {machines}", fontsize=8)
     fig.tight_layout()
