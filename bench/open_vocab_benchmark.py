@@ -624,6 +624,7 @@ def record(results: dict, scale: str, measured: list[str], minutes: float, when:
         rows.append({"configuration": name, "metric": "wall time", "value": round(minutes, 1), "unit": "min"})
     if rows:
         print(f"appended to {_results().record('open-vocabulary', rows, when)}")
+        print(f"wrote {_results().plot('open-vocabulary')}")
 
 
 if __name__ == "__main__":

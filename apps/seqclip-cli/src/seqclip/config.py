@@ -30,6 +30,7 @@ __all__ = [
     "flag",
     "option_help",
     "HELP",
+    "WORKSPACE_PACKAGES",
     "RANGES",
     "DEFAULT_TEXT_MODEL",
     "DEFAULT_MAX_TEXT_LENGTH",
@@ -66,6 +67,15 @@ LEGACY_MAX_TEXT_LENGTH = 32  # what seqclip-cli <= 0.5 used: a config.json witho
 POOLED = "pooled"
 TOTAL = "total"
 Similarity = Literal[(POOLED, *SEQUENCE_SIMILARITIES)]  # type: ignore[valid-type]
+WORKSPACE_PACKAGES = (
+    "seqclip-cli",
+    "radar-views",
+    "radar-text-data",
+    "radar-synth",
+    "radar-encoder",
+    "seq-similarity",
+    "clip-losses",
+)  # what seqclip --version and a model card's versions list
 HELP = "help"  # a config field's metadata key: its help text, which the CLI's option shows
 SIMILARITIES: tuple[str, ...] = get_args(Similarity)
 EVAL_SIMILARITIES: tuple[str, ...] = (*(s for s in SIMILARITIES if s != "combined"), TOTAL)

@@ -16,6 +16,7 @@ from typing import Annotated
 
 import typer
 
+from ..config import WORKSPACE_PACKAGES
 from .common import console, err_console, note
 from .data import data_app
 from .eval import eval_cmd, plot
@@ -23,21 +24,12 @@ from .predict import predict
 from .search import embed, index, search
 from .train import train
 
-__all__ = ["app", "data_app", "main", "PACKAGES", "BUG_REPORT"]
+__all__ = ["app", "data_app", "main", "BUG_REPORT"]
 
 BUG_REPORT = (
     "This is a bug in seqclip, not a mistake in what you gave it: please report it with the traceback "
     "above, the command you ran and the output of `seqclip --version`."
 )
-PACKAGES = (
-    "seqclip-cli",
-    "radar-views",
-    "radar-text-data",
-    "radar-synth",
-    "radar-encoder",
-    "seq-similarity",
-    "clip-losses",
-)  # what seqclip --version lists
 
 app = typer.Typer(
     help="Train and evaluate CLIP-style radar-text models.",
@@ -60,7 +52,7 @@ def _version(value: bool) -> None:
     if value:
         from importlib.metadata import PackageNotFoundError, version
 
-        for name in PACKAGES:
+        for name in WORKSPACE_PACKAGES:
             try:
                 found = version(name)
             except PackageNotFoundError:

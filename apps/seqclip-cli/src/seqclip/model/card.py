@@ -11,22 +11,13 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from ..config import WORKSPACE_PACKAGES
+
 __all__ = ["CARD", "render_card", "append_to_card", "result_markdown", "data_fingerprint"]
 
 CARD = "README.md"
 VERSIONS = "## Versions"  # the heading that results are appended before
-PACKAGES = (
-    "seqclip-cli",
-    "radar-views",
-    "radar-text-data",
-    "radar-synth",
-    "radar-encoder",
-    "seq-similarity",
-    "clip-losses",
-    "torch",
-    "timm",
-    "transformers",
-)
+PACKAGES = (*WORKSPACE_PACKAGES, "torch", "timm", "transformers")  # a card's versions
 LIMITS = """- Trained on the data named above only. radar-synth data are simulated (a 16-ellipsoid body, one
   person, an FMCW model): figures on them say nothing of real recordings until measured there.
 - Activities outside the training vocabulary are recognised by their descriptions only as well as
