@@ -35,10 +35,16 @@ def test_runs_append_under_their_stamp_and_the_plot_shows_each_configurations_la
         results.record("demo", [{"configuration": "a", "metric": "m", "value": 1, "seed": 3}], first, tmp_path)
 
 
+# every benchmark's page: docs/benchmarks/<name>.md, and search's section of the search guide
+PAGES = {p.stem: p for p in (ROOT / "docs" / "benchmarks").glob("*.md") if p.stem != "index"} | {
+    "search": ROOT / "docs" / "search.md"
+}
+
+
 def test_every_results_file_is_whole_and_shown_on_its_page():
     results = _results()
     files = sorted((ROOT / "docs" / "benchmarks").glob("*.csv"))
-    assert {f.stem for f in files} >= {"order", "open-vocabulary", "real-data", "training-speed"}
+    assert {f.stem for f in files} == set(PAGES)  # every page has its results file, every file its page
     for f in files:
         with open(f, newline="", encoding="utf-8") as handle:
             reader = csv.DictReader(handle)
@@ -46,5 +52,8 @@ def test_every_results_file_is_whole_and_shown_on_its_page():
             rows = list(reader)
         assert rows and all(all(r[k] for k in (*results.STAMP, "configuration", "metric", "value")) for r in rows)
         assert all(float(r["lo"] or r["value"]) <= float(r["value"]) <= float(r["hi"] or r["value"]) for r in rows)
-        page = (f.parent / f"{f.stem}.md").read_text(encoding="utf-8")
-        assert f"({f.stem}.png)" in page and f"({f.stem}.csv)" in page and (f.parent / f"{f.stem}.png").is_file()
+        page = PAGES[f.stem]
+        link = "" if page.parent == f.parent else "benchmarks/"
+        text = page.read_text(encoding="utf-8")
+        assert f"({link}{f.stem}.png)" in text and f"({link}{f.stem}.csv)" in text, page.name
+        assert (f.parent / f"{f.stem}.png").is_file()

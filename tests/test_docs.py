@@ -50,21 +50,6 @@ def test_every_changelog_is_keep_a_changelog_in_short_bullets(changelog):
     assert stray == [] and long == []
 
 
-def test_every_benchmark_page_shows_its_plot_from_a_stamped_csv():
-    import csv
-
-    pages = {p.stem: p for p in (ROOT / "docs" / "benchmarks").glob("*.md") if p.stem != "index"}
-    pages["search"] = ROOT / "docs" / "search.md"  # its benchmark section
-    for name, page in pages.items():
-        text = page.read_text(encoding="utf-8")
-        assert f"{name}.png" in text and f"{name}.csv" in text, name
-        with open(ROOT / "docs" / "benchmarks" / f"{name}.csv", newline="", encoding="utf-8") as f:
-            rows = list(csv.DictReader(f))
-        assert rows, name
-        assert all(r["date"] and r["version"] and r["commit"] and r["machine"] and r["value"] for r in rows), name
-        assert (ROOT / "docs" / "benchmarks" / f"{name}.png").is_file(), name
-
-
 def test_no_text_speaks_of_how_the_project_was_developed():
     found = []
     for path in [*READMES, *DOCS, *CHANGELOGS, *CODE]:
