@@ -36,6 +36,7 @@ users do not have, and is reported only to show what they would buy.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import sys
@@ -575,8 +576,9 @@ def main() -> None:
     record(results, args.scale, sorted(measured), (time.time() - t0) / 60, when)
 
 
+@functools.cache
 def _results():
-    """bench/results.py (this directory is off ``sys.path``: see the top of the file)."""
+    """bench/results.py, loaded once (this directory is off ``sys.path``: see the top of the file)."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("bench_results", os.path.join(_HERE, "results.py"))

@@ -213,10 +213,11 @@ def collate(items: Sequence[Item | BadClip | None]) -> Batch:
     message (``bad_clip_item``) makes the batch that message alone (see ``usable_batches``)."""
     good: list[Item] = []
     for it in items:
-        if it is not None and BAD_CLIP in it:
+        if it is None:
+            continue
+        if BAD_CLIP in it:
             return {"skipped": 0, "bad_clip": it[BAD_CLIP]}
-        if it is not None and BAD_CLIP not in it:
-            good.append(it)
+        good.append(it)
     batch: Batch = {"skipped": len(items) - len(good)}
     if not good:
         return batch

@@ -8,7 +8,7 @@ import math
 import sys
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.console import Console
@@ -16,7 +16,7 @@ from rich.markup import escape
 
 from radar_text_data.contract import FORMATS, FRAME_MULTIPLE, MAX_FRAMES, SPLITS  # standard library only
 
-from ..config import Device
+from ..config import Device, option_help
 from ..errors import UserError
 from ..recognition import NAME_TEMPLATES, PHRASE_TEMPLATES
 
@@ -43,6 +43,7 @@ __all__ = [
     "Format",
     "Stride",
     "LabelStride",
+    "field_option",
     "Checkpoint",
     "SkipBad",
     "Window",
@@ -167,6 +168,12 @@ DeviceChoice = Annotated[Device, typer.Option(help="Device.")]
 ClipSplit = Annotated[str, typer.Option(help=f"Dataset split: {' | '.join(SPLITS)} | all.")]
 DATASET_HELP = "Dataset directory, shard directory or shard pattern."  # a dataset, as eval and data take it
 CLIPS_HELP = "Dataset directory, shard spec, or a folder of .npz view files."  # clips, as embed and predict take them
+
+
+def field_option(name: str, *decls: str, config: type | None = None, **options: Any) -> Any:
+    """The ``typer.Option`` of field ``name`` of ``config`` (``TrainConfig`` unless given, ``EvalOptions``),
+    its help text read from the field (``config.option_help``)."""
+    return typer.Option(*decls, help=option_help(name, config), **options)
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:

@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import typer
 
 from radar_text_data.contract import FRAME_MULTIPLE, MAX_FRAMES, SPLITS  # standard library only
 
-from ..config import EVAL_SIMILARITIES, EVAL_TASKS, option_help
+from ..config import EVAL_SIMILARITIES, EVAL_TASKS
 from ..evaluation.options import DEFAULT_OPTIONS, EvalOptions, Protocol  # torch-free
 from ..recognition import CALIBRATIONS, PROMPT_CHOICES, descriptions_problem
 from .common import (
@@ -23,6 +23,7 @@ from .common import (
     choice,
     console,
     fail,
+    field_option,
     note,
     user_error_types,
     user_errors,
@@ -31,11 +32,6 @@ from .common import (
 __all__ = ["eval_cmd", "plot"]
 
 Split = Literal[SPLITS]  # type: ignore[valid-type]  # train | val | test
-
-
-def _option(name: str, **options: Any) -> Any:
-    """The ``typer.Option`` of ``EvalOptions`` field ``name``, its help text read from the field."""
-    return typer.Option(help=option_help(name, EvalOptions), **options)
 
 
 def _check_clip_length(length: int | None) -> None:
@@ -53,10 +49,10 @@ def eval_cmd(
         str, typer.Option(help=f"What to evaluate: {' | '.join(EVAL_TASKS)}.", callback=choice("task", EVAL_TASKS))
     ] = "retrieval",
     split: Annotated[Split, typer.Option(help="Dataset split.")] = "test",
-    protocol: Annotated[Protocol, _option("protocol")] = DEFAULT_OPTIONS.protocol,
-    batch_size: Annotated[int, _option("batch_size", min=1)] = DEFAULT_OPTIONS.batch_size,
+    protocol: Annotated[Protocol, field_option("protocol", config=EvalOptions)] = DEFAULT_OPTIONS.protocol,
+    batch_size: Annotated[int, field_option("batch_size", config=EvalOptions, min=1)] = DEFAULT_OPTIONS.batch_size,
     similarity: Annotated[
-        str, _option("similarity", callback=choice("similarity", EVAL_SIMILARITIES))
+        str, field_option("similarity", config=EvalOptions, callback=choice("similarity", EVAL_SIMILARITIES))
     ] = DEFAULT_OPTIONS.similarity,
     clip_length: Annotated[
         int | None,
@@ -71,12 +67,14 @@ def eval_cmd(
         typer.Option(help="JSON file for the metrics (missing directories are created).", show_default=False),
     ] = None,
     device: DeviceChoice = "auto",
-    classes: Annotated[Path | None, _option("classes", show_default=False)] = None,
+    classes: Annotated[Path | None, field_option("classes", config=EvalOptions, show_default=False)] = None,
     templates: PromptTemplates = None,
-    unseen: Annotated[str | None, _option("unseen", show_default=False)] = None,
-    prompts: Annotated[str, _option("prompts", callback=choice("prompts", PROMPT_CHOICES))] = DEFAULT_OPTIONS.prompts,
+    unseen: Annotated[str | None, field_option("unseen", config=EvalOptions, show_default=False)] = None,
+    prompts: Annotated[
+        str, field_option("prompts", config=EvalOptions, callback=choice("prompts", PROMPT_CHOICES))
+    ] = DEFAULT_OPTIONS.prompts,
     calibration: Annotated[
-        str, _option("calibration", callback=choice("calibration", tuple(CALIBRATIONS)))
+        str, field_option("calibration", config=EvalOptions, callback=choice("calibration", tuple(CALIBRATIONS)))
     ] = DEFAULT_OPTIONS.calibration,
     card: Annotated[
         bool,

@@ -6,14 +6,14 @@ from __future__ import annotations
 import os
 import shlex
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
-from ..config import ALL_LAYERS, LOSSES, POSITIVES, SIMILARITIES, Device, Precision, TrainConfig, option_help
+from ..config import ALL_LAYERS, LOSSES, POSITIVES, SIMILARITIES, Device, Precision, TrainConfig
 from ..errors import DivergedError
-from .common import choice, console, err_console, fail, user_errors, writing
+from .common import choice, console, err_console, fail, field_option, user_errors, writing
 
 if TYPE_CHECKING:
     from ..evaluation.results import TrainSummary
@@ -21,11 +21,6 @@ if TYPE_CHECKING:
 __all__ = ["train"]
 
 DEFAULTS = TrainConfig()  # the options' defaults; only options typed on the command line override the TOML
-
-
-def field_option(name: str, *decls: str, **options: Any) -> Any:
-    """The ``typer.Option`` of ``TrainConfig`` field ``name``, its help text read from the field."""
-    return typer.Option(*decls, help=option_help(name), **options)
 
 
 def _layers(value: str | None) -> int | str | None:
