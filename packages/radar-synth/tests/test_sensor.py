@@ -6,7 +6,7 @@ import pytest
 from radar_synth import generate_dataset
 from radar_synth.motion import plan_clip
 from radar_synth.scene import body_trajectories
-from radar_synth.sensor import render_sensor_clip, sensor_point_cloud
+from radar_synth.sensor import SENSOR_ROOMS, render_sensor_clip, sensor_point_cloud
 from radar_text_data import read_manifest
 from radar_views import RadarConfig, sensor_profile
 
@@ -45,7 +45,10 @@ def test_views_follow_the_plan_and_are_deterministic():
 
 def test_a_dataset_in_the_sensors_domain(tmp_path):
     out = generate_dataset(tmp_path / "d", 4, seed=0, max_frames=100, sensor=SENSOR, progress=False)
-    assert {r.extras["sensor"] for r in read_manifest(out)} == {SENSOR}
+    records = read_manifest(out)
+    assert {r.extras["sensor"] for r in records} == {SENSOR}
+    lo, hi = SENSOR_ROOMS[SENSOR].start_range_m  # subjects start where the sensor's recordings place them
+    assert all(lo <= r.extras["subject"]["start_range_m"] <= hi for r in records)
     with pytest.raises(ValueError, match="sensor: 'iwr1843' is not a point-cloud sensor; known: iwr1443-radhar"):
         generate_dataset(tmp_path / "e", 4, sensor="iwr1843", progress=False)
     assert not (tmp_path / "e").exists()

@@ -51,12 +51,16 @@ _LAZY = {
     "clip_pose": "motion",
     "gait_angles": "motion",
     "plan_clip": "motion",
+    "Room": "motion",
+    "DEFAULT_ROOM": "motion",
     "MIN_SEGMENT_S": "motion",
     "MAX_SEGMENTS": "motion",
     "body_trajectories": "scene",
     "ellipsoid_rcs": "scene",
     "sample_clutter": "scene",
     "SynthConfig": "synth",
+    "SensorSpec": "sensor",
+    "SENSOR_ROOMS": "sensor",
 }
 
 __all__ = [

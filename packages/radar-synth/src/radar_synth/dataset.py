@@ -40,7 +40,7 @@ from .defaults import (
 from .descriptions import class_descriptions, description_prompts
 from .engine import parallel_map
 from .errors import SynthError
-from .motion import ACTIVITIES, ClipPlan, Segment, min_segment_frames, plan_clip
+from .motion import ACTIVITIES, DEFAULT_ROOM, ClipPlan, Room, Segment, min_segment_frames, plan_clip
 from .partial import DATASET, open_partial, publish, read_record, write_record
 from .sensor import SensorSpec, render_sensor_clip, resolve_sensor
 from .synth import SynthConfig
@@ -86,11 +86,15 @@ def clip_id(index: int) -> str:
 
 
 def _twin_pair(
-    rng: np.random.Generator, frame_rate: float, max_frames: int = MAX_FRAMES, unseen: frozenset[str] = frozenset()
+    rng: np.random.Generator,
+    frame_rate: float,
+    max_frames: int = MAX_FRAMES,
+    unseen: frozenset[str] = frozenset(),
+    room: Room = DEFAULT_ROOM,
 ) -> tuple[ClipPlan, ClipPlan]:
     """Two in-place activities A, B; the twin has B, A with the same parameters and durations."""
     names = rng.choice([a for a in TWIN_ACTIVITIES if a not in unseen], size=2, replace=False)
-    plan = plan_clip(rng, frame_rate)  # body, position and heading
+    plan = plan_clip(rng, frame_rate, room=room)  # body, position and heading
     lengths = [rng.uniform(*ACTIVITIES[str(n)].duration_s) * frame_rate for n in names]
     scale = min(1.0, max_frames / sum(lengths))
     counts = [max(min_segment_frames(frame_rate), int(length * scale)) for length in lengths]
@@ -110,7 +114,12 @@ def _twin_pair(
 
 def _spec_stamp(spec: SensorSpec) -> dict:
     """What identifies a sensor given as a ``SensorSpec`` in a partial run's stamp."""
-    return {"name": spec.name, "profile": spec.profile.to_dict(), "chain": asdict(spec.chain)}
+    return {
+        "name": spec.name,
+        "profile": spec.profile.to_dict(),
+        "chain": asdict(spec.chain),
+        "room": asdict(spec.room),
+    }
 
 
 def _task(args) -> dict:
@@ -122,13 +131,14 @@ def _task(args) -> dict:
         return done
     cfg = RadarConfig.from_dict(cfg_dict)
     rng = np.random.default_rng([seed, index])  # per clip: independent of the worker count
+    room = sensor.room if sensor is not None else DEFAULT_ROOM
     if kind == "single":
         segments = int(rng.choice([2, 3])) if rng.random() < multi_segment else 1
-        plan = plan_clip(rng, cfg.frame_rate_hz, max_frames=max_frames, segments=segments, unseen=unseen)
+        plan = plan_clip(rng, cfg.frame_rate_hz, max_frames=max_frames, segments=segments, unseen=unseen, room=room)
         twin_id = None
     else:  # twins: the pair shares one planning stream, member ``kind`` in {0, 1}
         pair_rng = np.random.default_rng([seed, index - int(kind), 7])
-        plans = _twin_pair(pair_rng, cfg.frame_rate_hz, max_frames, unseen)
+        plans = _twin_pair(pair_rng, cfg.frame_rate_hz, max_frames, unseen, room)
         plan, twin_id = plans[int(kind)], clip_id(index + 1 - 2 * int(kind))
     if sensor is None:
         rendered = render_clip(plan, rng, cfg, SynthConfig(**synth_kw), path=path)

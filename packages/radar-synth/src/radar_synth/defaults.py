@@ -14,6 +14,7 @@ __all__ = [
     "SPLIT_FRACTIONS",
     "FORMATS",
     "MIN_FRAMES",
+    "CLUTTER_RANGE_M",
     "WORDING_FAMILIES",
     "NAMED_FAMILIES",
     "DESCRIPTIVE",
@@ -25,6 +26,7 @@ __all__ = [
 DEFAULT_TWINS = 0.1  # share of clips in order-swapped twin pairs
 DEFAULT_MULTI_SEGMENT = 0.6  # share of the other clips that hold 2 or 3 activities
 MIN_FRAMES = 100  # shortest clip length a caller may ask for as the cap
+CLUTTER_RANGE_M = (2.0, 10.5)  # how far static reflectors stand from the radar (``motion.Room``)
 # caption wording families: each has its own sentence templates, connectives, subjects and synonyms; the first
 # four name each activity, ``descriptive`` says what the body does (``radar_synth.descriptions``) and names none
 NAMED_FAMILIES = ("plain", "progressive", "report", "story")

@@ -16,7 +16,7 @@ import numpy as np
 from radar_text_data.contract import MAX_FRAMES
 
 from .body import BodyShape, Pose
-from .defaults import MIN_FRAMES
+from .defaults import CLUTTER_RANGE_M, MIN_FRAMES
 from .errors import SynthError
 
 __all__ = [
@@ -25,6 +25,8 @@ __all__ = [
     "Activity",
     "Segment",
     "ClipPlan",
+    "Room",
+    "DEFAULT_ROOM",
     "plan_clip",
     "clip_pose",
     "gait_angles",
@@ -542,6 +544,52 @@ class Segment:
     params: dict = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Room:
+    """Where a clip is recorded: subjects start at a range (m) and azimuth (deg, right positive) drawn
+    uniformly between ``start_range_m`` and ``start_azimuth_deg``; a walk or run stays on the floor
+    within ``range_m`` and ``|azimuth| <= azimuth_deg``; static reflectors (walls, furniture) stand
+    ``clutter_range_m`` away. ``fit_walks``: a walk or run that no direction keeps on the floor slows
+    down to the fastest speed that fits one (at least ``MIN_FIT_SPEED``), where without it the
+    activity is not planned; a small room's subjects walk short and slow."""
+
+    start_range_m: tuple[float, float] = (1.5, 8.0)
+    start_azimuth_deg: tuple[float, float] = (-60.0, 60.0)
+    range_m: tuple[float, float] = (1.0, 10.0)
+    azimuth_deg: float = 65.0
+    clutter_range_m: tuple[float, float] = CLUTTER_RANGE_M
+    fit_walks: bool = False
+
+    def __post_init__(self) -> None:
+        lo, hi = self.start_range_m
+        f_lo, f_hi = self.range_m
+        if not (0 < f_lo <= lo <= hi <= f_hi):
+            raise SynthError(f"room: need 0 < range low <= start low <= start high <= range high, got {self}")
+        if not (-self.azimuth_deg <= self.start_azimuth_deg[0] <= self.start_azimuth_deg[1] <= self.azimuth_deg < 90):
+            raise SynthError(f"room: the start azimuths must lie within the room's, below 90 deg, got {self}")
+        if not (0 < self.clutter_range_m[0] <= self.clutter_range_m[1]):
+            raise SynthError(f"room: clutter_range_m must be 0 < low <= high, got {self.clutter_range_m}")
+
+    def holds(self, x: float | np.ndarray, y: float | np.ndarray) -> bool:
+        """Whether the point(s) ``x`` (m, right), ``y`` (m, boresight) lie on the floor, all of them."""
+        r, az = np.hypot(x, y), np.degrees(np.arctan2(x, y))
+        lo, hi = self.range_m
+        return bool(np.all((r >= lo) & (r <= hi) & (np.abs(az) <= self.azimuth_deg) & (np.asarray(y) > 0.5)))
+
+
+DEFAULT_ROOM = Room()
+MIN_FIT_SPEED = 0.3  # m/s: the gait model's slowest walk (``gait_angles``); ``Room.fit_walks`` plans none slower
+
+
+def _free_path(x: float, y: float, heading: float, room: Room, dist: float, steps: int = 64) -> float:
+    """How far (m, at most ``dist``) a path from ``x, y`` along ``heading`` stays on ``room``'s floor."""
+    for k in range(1, steps + 1):
+        d = dist * k / steps
+        if not room.holds(x + d * np.cos(heading), y + d * np.sin(heading)):
+            return dist * (k - 1) / steps
+    return dist
+
+
 @dataclass
 class ClipPlan:
     segments: list[Segment]
@@ -550,6 +598,9 @@ class ClipPlan:
     start_range: float
     start_azimuth_deg: float
     heading0: float  # initial facing (rad)
+
+
+DIRECTIONS = ("toward", "away", "across_left", "across_right")  # of a walk or run, relative to the radar
 
 
 def _direction_heading(direction: str, x: float, y: float) -> float:
@@ -574,6 +625,7 @@ def plan_clip(
     max_frames: int = MAX_FRAMES,
     segments: int | None = None,
     unseen: frozenset[str] = frozenset(),
+    room: Room = DEFAULT_ROOM,
 ) -> ClipPlan:
     """Sample a clip: 1-3 posture-compatible activities, start position, body height, directions.
 
@@ -583,15 +635,16 @@ def plan_clip(
     are planned when ``max_frames`` cannot hold that many of ``min_segment_frames`` each). Every
     segment lasts at least ``min_segment_frames(frame_rate)`` and a clip never holds more than
     ``MAX_SEGMENTS``, so its captions can name every segment. ``unseen``: activities never planned
-    (``stand``, the filler of short clips, cannot be one); without it the draws are unchanged."""
+    (``stand``, the filler of short clips, cannot be one); without it the draws are unchanged.
+    ``room``: where the subject starts and the floor a walk or run keeps to (``Room``)."""
     if "stand" in unseen:
         raise SynthError("stand cannot be unseen: it fills clips that would be too short")
     if segments is not None and segments not in (1, 2, 3):
         raise SynthError(f"segments must be 1, 2, 3 or None, got {segments}")
     shortest = min_segment_frames(frame_rate)
     height = float(rng.uniform(1.5, 1.95))
-    r0 = float(rng.uniform(1.5, 8.0))
-    az0 = float(rng.uniform(-60, 60))
+    r0 = float(rng.uniform(*room.start_range_m))
+    az0 = float(rng.uniform(*room.start_azimuth_deg))
     x, y = r0 * np.sin(np.radians(az0)), r0 * np.cos(np.radians(az0))
     heading = float(np.arctan2(-y, -x) + rng.uniform(-0.3, 0.3))  # roughly facing the radar
     n_seg = int(rng.choice([1, 2, 3], p=[0.3, 0.4, 0.3])) if segments is None else segments
@@ -615,12 +668,17 @@ def plan_clip(
         if act.moves:  # pick a direction that keeps the person in the field of view
             dist = params["speed"] * dur
             ok = []
-            for d in ("toward", "away", "across_left", "across_right"):
+            for d in DIRECTIONS:
                 h = _direction_heading(d, x, y)
-                nx, ny = x + dist * np.cos(h), y + dist * np.sin(h)
-                rng_end, az_end = np.hypot(nx, ny), np.degrees(np.arctan2(nx, ny))
-                if 1.0 <= rng_end <= 10.0 and abs(az_end) <= 65 and ny > 0.5:
+                if room.holds(x + dist * np.cos(h), y + dist * np.sin(h)):
                     ok.append(d)
+            if not ok and room.fit_walks:  # the direction with the most room, at the speed that fits it
+                free = [_free_path(x, y, _direction_heading(d, x, y), room, dist) for d in DIRECTIONS]
+                best = int(np.argmax(free))
+                if free[best] / dur >= MIN_FIT_SPEED:
+                    params["speed"] = float(np.floor(free[best] / dur * 100) / 100)
+                    dist = params["speed"] * dur
+                    ok = [DIRECTIONS[best]]
             if not ok:
                 continue
             params["direction"] = str(rng.choice(ok))

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .body import SEGMENTS, BodyShape, Pose, forward_kinematics
+from .defaults import CLUTTER_RANGE_M
 from .motion import ClipPlan, clip_pose
 
 __all__ = [
@@ -89,9 +90,12 @@ class StaticClutter:
     rcs: np.ndarray
 
 
-def sample_clutter(rng: np.random.Generator, count: int | None = None) -> StaticClutter:
+def sample_clutter(
+    rng: np.random.Generator, count: int | None = None, range_m: tuple[float, float] = CLUTTER_RANGE_M
+) -> StaticClutter:
+    """2-6 (or ``count``) static reflectors ``range_m`` away (``Room.clutter_range_m``), within +-70 deg."""
     k = int(rng.integers(2, 7)) if count is None else count
-    r = rng.uniform(2.0, 10.5, k)
+    r = rng.uniform(*range_m, k)
     az = np.radians(rng.uniform(-70, 70, k))
     z = rng.uniform(-0.9, 1.2, k)
     pos = np.stack([r * np.sin(az), r * np.cos(az), z], axis=-1)

@@ -30,6 +30,7 @@ from .defaults import FORMATS, SPLIT_FRACTIONS
 from .engine import parallel_map
 from .errors import SynthError
 from .mocap import MotionItem, load_motion
+from .motion import DEFAULT_ROOM, Room
 from .partial import (
     DATASET,
     finished,
@@ -39,7 +40,7 @@ from .partial import (
     read_record,
     write_record,
 )
-from .sensor import check_sensor, render_sensor_trajectories
+from .sensor import SENSOR_ROOMS, check_sensor, render_sensor_trajectories
 from .skeleton import (
     MotionError,
     Placement,
@@ -165,16 +166,16 @@ def _placed(
     frames: int,
     fps: float,
     frame_rate: float,
+    room: Room = DEFAULT_ROOM,
 ) -> tuple[np.ndarray, Placement]:
-    """The motion placed by a seeded draw; redrawn (up to 20 times) while its root would leave 1-10 m
-    or +-65 degrees of the radar during the clip."""
+    """The motion placed by a seeded draw in ``room``; redrawn (up to 20 times) while its root would
+    leave the room's floor (by default 1-10 m and +-65 degrees of the radar) during the clip."""
     last = min(len(world) - 1, int(np.ceil(frames / frame_rate * fps)))
     for _ in range(20):
-        placement = sample_placement(rng, rotation)
+        placement = sample_placement(rng, rotation, room)
         placed = place_motion(world, skeleton, placement)
         root = placed[: last + 1, 0, :2]
-        ranges, azimuths = np.hypot(root[:, 0], root[:, 1]), np.degrees(np.arctan2(root[:, 0], root[:, 1]))
-        if ranges.min() >= 1.0 and ranges.max() <= 10.0 and np.abs(azimuths).max() <= 65 and root[:, 1].min() > 0.5:
+        if room.holds(root[:, 0], root[:, 1]):
             break
     return placed, placement
 
@@ -196,7 +197,8 @@ def _task(args) -> list[dict]:
             continue
         rng = np.random.default_rng(_clip_seed(opts.seed, cid))
         rotation = None if opts.rotations == 1 else 2 * np.pi * k / opts.rotations
-        placed, placement = _placed(world, skeleton, rng, rotation, frames, fps, cfg.frame_rate_hz)
+        room = SENSOR_ROOMS.get(opts.sensor, DEFAULT_ROOM) if opts.sensor else DEFAULT_ROOM
+        placed, placement = _placed(world, skeleton, rng, rotation, frames, fps, cfg.frame_rate_hz, room)
         traj = skeleton_trajectories(placed, fps, skeleton, frames, cfg.frame_rate_hz, smoothing_s=opts.smoothing_s)
         if opts.sensor is None:
             rendered = render_trajectories(traj, frames, rng, cfg, SynthConfig(snr_db=opts.snr_db), opts.path)

@@ -21,7 +21,7 @@ import numpy as np
 from .body import SEGMENTS as BODY_SEGMENTS
 from .body import BodyShape, forward_kinematics
 from .errors import SynthError
-from .motion import ClipPlan
+from .motion import DEFAULT_ROOM, ClipPlan, Room
 from .scene import POSE_RATE_HZ, RADAR_HEIGHT_M, Trajectories, grounded_pose
 
 __all__ = [
@@ -267,10 +267,11 @@ class Placement:
     heading: float
 
 
-def sample_placement(rng: np.random.Generator, rotation: float | None = None) -> Placement:
-    """As ``plan_clip`` draws a subject: 1.5-8 m, +-60 degrees, facing the radar +-0.3 rad, or facing
-    the radar turned by ``rotation`` (rad) for rotated copies of one motion."""
-    r0, az0 = float(rng.uniform(1.5, 8.0)), float(rng.uniform(-60, 60))
+def sample_placement(rng: np.random.Generator, rotation: float | None = None, room: Room = DEFAULT_ROOM) -> Placement:
+    """As ``plan_clip`` draws a subject (within ``room``'s start bounds; by default 1.5-8 m, +-60
+    degrees), facing the radar +-0.3 rad, or facing the radar turned by ``rotation`` (rad) for rotated
+    copies of one motion."""
+    r0, az0 = float(rng.uniform(*room.start_range_m)), float(rng.uniform(*room.start_azimuth_deg))
     x, y = r0 * np.sin(np.radians(az0)), r0 * np.cos(np.radians(az0))
     toward = float(np.arctan2(-y, -x))
     turn = float(rng.uniform(-0.3, 0.3)) if rotation is None else rotation

@@ -58,7 +58,8 @@ Sensor = Annotated[
     str | None,
     typer.Option(
         help="Simulate a point-cloud sensor's recordings instead: its profile and "
-        "frame rate, its firmware's point-cloud chain, rendered on the views as "
+        "frame rate, its firmware's point-cloud chain, subjects where its recordings "
+        "place them, rendered on the views as "
         "`data convert --from` renders its real recordings (iwr1443-radhar: "
         "RadHAR's sensor). [default: dense views of the IWR1843 profile]",
         show_default=False,
