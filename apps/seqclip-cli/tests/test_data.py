@@ -470,6 +470,7 @@ def test_convert_from_ti_csv_needs_a_frame_rate_and_takes_labels_from_folders(tm
 
 
 def test_data_simulate_and_synth_in_a_sensors_domain(tmp_path):
+    from radar_synth import SENSOR_ROOMS
     from radar_synth.mocap_fixtures import write_humanml3d_fixture
     from radar_text_data import read_manifest
 
@@ -478,7 +479,10 @@ def test_data_simulate_and_synth_in_a_sensors_domain(tmp_path):
         "data", "simulate", corpus, "--out", tmp_path / "sim", "--max-frames", "64", "--sensor", "iwr1443-radhar"
     )
     assert made.exit_code == 0, made.output
-    assert {r.extras["sensor"] for r in read_manifest(tmp_path / "sim")} == {"iwr1443-radhar"}
+    records = read_manifest(tmp_path / "sim")
+    assert {r.extras["sensor"] for r in records} == {"iwr1443-radhar"}
+    lo, hi = SENSOR_ROOMS["iwr1443-radhar"].start_range_m  # placed in the sensor's room
+    assert all(lo <= r.extras["subject"]["start_range_m"] <= hi for r in records)
     assert run("data", "check", tmp_path / "sim").exit_code == 0
     for command in (["simulate", corpus], ["synth", "--clips", "4"]):
         bad = run("data", *command, "--out", tmp_path / "bad", "--sensor", "iwr1843")

@@ -58,8 +58,8 @@ SENSOR_ROOMS: dict[str, Room] = {
 class SensorSpec:
     """A point-cloud sensor's domain: its ``profile`` (bins, chirps, frame rate), its firmware's
     ``chain``, and the ``room`` its recordings were made in (where subjects stand, the walls); ``name``
-    is what the records say. A registered sensor is ``SensorSpec.named(NAME)``; any other (a registered one with
-    one setting changed, for an ablation) is built directly."""
+    is what the records say. A registered sensor is ``SensorSpec.named(NAME)``; any other (a
+    registered one with one setting changed, for an ablation) is built directly."""
 
     name: str
     profile: RadarConfig
@@ -100,9 +100,8 @@ def trajectory_point_cloud(
     synth = synth or SynthConfig()
     count = max(1, int(np.floor(duration_s * cfg.frame_rate_hz + 1e-9)))
     n = cfg.num_samples
-    static = (
-        static_profile(sample_clutter(rng, range_m=spec.room.clutter_range_m), cfg) if synth.clutter else None
-    )  # [TX, RX, N]
+    clutter = sample_clutter(rng, range_m=spec.room.clutter_range_m) if synth.clutter else None
+    static = static_profile(clutter, cfg) if clutter is not None else None  # [TX, RX, N]
     bank = NoiseBank(cfg, synth, rng)
     xv = virtual_x(cfg)
     frames: list[np.ndarray] = []

@@ -40,7 +40,7 @@ from .partial import (
     read_record,
     write_record,
 )
-from .sensor import SENSOR_ROOMS, check_sensor, render_sensor_trajectories
+from .sensor import check_sensor, render_sensor_trajectories, resolve_sensor
 from .skeleton import (
     MotionError,
     Placement,
@@ -190,6 +190,7 @@ def _task(args) -> list[dict]:
     world, skeleton, fps = _world(item, opts)
     frames, cropped = _frames((len(world) - 1) / fps, cfg, opts.window_frames or opts.max_frames)
     cropped = cropped and item.window is None  # a window's span is cut to exactly window_frames
+    room = resolve_sensor(opts.sensor).room if opts.sensor is not None else DEFAULT_ROOM
     out = []
     for k, (cid, row) in enumerate(zip(ids, done, strict=True)):
         if row is not None:
@@ -197,7 +198,6 @@ def _task(args) -> list[dict]:
             continue
         rng = np.random.default_rng(_clip_seed(opts.seed, cid))
         rotation = None if opts.rotations == 1 else 2 * np.pi * k / opts.rotations
-        room = SENSOR_ROOMS.get(opts.sensor, DEFAULT_ROOM) if opts.sensor else DEFAULT_ROOM
         placed, placement = _placed(world, skeleton, rng, rotation, frames, fps, cfg.frame_rate_hz, room)
         traj = skeleton_trajectories(placed, fps, skeleton, frames, cfg.frame_rate_hz, smoothing_s=opts.smoothing_s)
         if opts.sensor is None:
