@@ -216,8 +216,8 @@ def _zero_shot(run: Path, radhar: Path) -> dict:
 
 @cache  # the probe and the few-shot probes read the same splits
 def _embeddings(run: Path | None, radhar: Path, split: str):
-    """Pooled embeddings of a split's windows and their class indices; ``run`` None: the same
-    architecture with random weights (seed 0)."""
+    """Pooled embeddings of a split's windows, their class indices and the recordings they were cut
+    from; ``run`` None: the same architecture with random weights (seed 0)."""
     import torch
 
     from radar_text_data import clip_label
@@ -233,10 +233,10 @@ def _embeddings(run: Path | None, radhar: Path, split: str):
         model = SeqClip.load_model(run, torch.device("cpu"))
     dataset = RadarTextDataset(str(radhar), split, WINDOW, train=False)
     clips = Scorer(model, "pooled").embed_clips(dataset)
+    records = [dataset.record_at(p) for p in clips.positions]
     names = list(RADHAR_TO_SIM)
-    return clips.radar.pooled.float(), torch.tensor(
-        [names.index(clip_label(dataset.record_at(p))) for p in clips.positions]
-    )
+    labels = torch.tensor([names.index(clip_label(r)) for r in records])
+    return clips.radar.pooled.float(), labels, tuple(r.extras["source"]["clip"] for r in records)
 
 
 def _probe(train_x, train_y, l2: float):
@@ -258,22 +258,18 @@ def _probe(train_x, train_y, l2: float):
 
 
 def _linear_probe(run: Path, radhar: Path) -> dict:
-    import torch
 
     from seqclip.evaluation.zero_shot import zero_shot_report
 
-    train_x, train_y = _embeddings(run, radhar, "train")
-    val_x, val_y = _embeddings(run, radhar, "val")
+    train_x, train_y, _ = _embeddings(run, radhar, "train")
+    val_x, val_y, _ = _embeddings(run, radhar, "val")
     mean, std = train_x.mean(0), train_x.std(0) + 1e-6
     norm = lambda x: (x - mean) / std  # noqa: E731
     val_bal = {}
     for l2 in PROBE_L2:
-        predicted = _probe(norm(train_x), train_y, l2)(norm(val_x)).argmax(1)
-        val_bal[l2] = float(
-            torch.stack([(predicted[val_y == c] == c).float().mean() for c in val_y.unique()]).mean() * 100
-        )
+        val_bal[l2] = _balanced(_probe(norm(train_x), train_y, l2)(norm(val_x)).argmax(1), val_y)
     chosen = max(PROBE_L2, key=lambda l2: (val_bal[l2], l2))
-    test_x, test_y = _embeddings(run, radhar, "test")
+    test_x, test_y, _ = _embeddings(run, radhar, "test")
     report = zero_shot_report(_probe(norm(train_x), train_y, chosen)(norm(test_x)), test_y, list(RADHAR_TO_SIM))
     return {
         "val_balanced": {str(k): v for k, v in val_bal.items()},
@@ -290,8 +286,8 @@ def _balanced(predicted, truth) -> float:
 
 
 def _model_dir(out: Path, recipe: str) -> Path:
-    """Where ``main`` trains ``recipe``'s model."""
-    return out / ("model-radhar-only" if recipe == REAL_ONLY else f"model-{_slug(recipe)}")
+    """Where ``main`` trains ``recipe``'s model (``_trained``)."""
+    return out / f"model-{_slug(recipe)}"
 
 
 def _by_recording(run: Path, radhar: Path, source: str) -> dict:
@@ -301,22 +297,15 @@ def _by_recording(run: Path, radhar: Path, source: str) -> dict:
     import numpy as np
     import torch
 
-    from radar_text_data import clip_label
-    from seqclip.data import RadarTextDataset
     from seqclip.evaluation.scorer import Scorer
     from seqclip.evaluation.stats import bootstrap_statistic
     from seqclip.evaluation.zero_shot import build_zero_shot_classifier
     from seqclip.model import SeqClip
 
+    x, truth, recordings = _embeddings(run, radhar, "test")
     scorer = Scorer(SeqClip.load_model(run, torch.device("cpu")), "pooled")
-    classifier = build_zero_shot_classifier(scorer, _classes(source), source=source)
-    dataset = RadarTextDataset(str(radhar), "test", WINDOW, train=False)
-    clips = scorer.embed_clips(dataset)
-    records = [dataset.record_at(p) for p in clips.positions]
-    names = list(RADHAR_TO_SIM)
-    truth = torch.tensor([names.index(clip_label(r)) for r in records])
-    predicted = classifier.scores(clips).argmax(1)  # [N]
-    recording = np.array([r.extras["source"]["clip"] for r in records])
+    predicted = (x @ build_zero_shot_classifier(scorer, _classes(source), source=source).weights.T).argmax(1)  # [N]
+    recording = np.array(recordings)
     groups = [np.flatnonzero(recording == rec) for rec in np.unique(recording)]
 
     def balanced(picked) -> float:
@@ -335,8 +324,8 @@ def _few_shot(run: Path | None, radhar: Path, l2: float) -> dict:
     import numpy as np
     import torch
 
-    train_x, train_y = _embeddings(run, radhar, "train")
-    test_x, test_y = _embeddings(run, radhar, "test")
+    train_x, train_y, _ = _embeddings(run, radhar, "train")
+    test_x, test_y, _ = _embeddings(run, radhar, "test")
     out = {}
     for k in SHOTS:
         scores = []
@@ -459,7 +448,7 @@ def main() -> None:
             continue
         measured.add(recipe)
         if recipe == REAL_ONLY:
-            run = _trained(args.out, "radhar-only", radhar, args.finetune_epochs)
+            run = _trained(args.out, _slug(REAL_ONLY), radhar, args.finetune_epochs)
             tuned = None
         elif recipe in ABLATIONS:  # zero-shot and the probe only
             run = _trained(
@@ -486,7 +475,7 @@ def main() -> None:
             _log(f"few-shot probes ({recipe})")
             l2 = results[recipe]["linear_probe"]["l2"]
             results[recipe]["few_shot"] = {
-                "trained": _few_shot(args.out / f"model-{recipe}", radhar, l2),
+                "trained": _few_shot(_model_dir(args.out, recipe), radhar, l2),
                 "untrained": _few_shot(None, radhar, l2),
             }
             results_path.write_text(json.dumps(results, indent=1))
