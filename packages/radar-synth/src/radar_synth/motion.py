@@ -570,6 +570,10 @@ class Room:
         if not (0 < self.clutter_range_m[0] <= self.clutter_range_m[1]):
             raise SynthError(f"room: clutter_range_m must be 0 < low <= high, got {self.clutter_range_m}")
 
+    def draw_start(self, rng: np.random.Generator) -> tuple[float, float]:
+        """A subject's start: range (m) and azimuth (deg), each uniform between its bounds."""
+        return float(rng.uniform(*self.start_range_m)), float(rng.uniform(*self.start_azimuth_deg))
+
     def holds(self, x: float | np.ndarray, y: float | np.ndarray) -> bool:
         """Whether the point(s) ``x`` (m, right), ``y`` (m, boresight) lie on the floor, all of them."""
         r, az = np.hypot(x, y), np.degrees(np.arctan2(x, y))
@@ -643,8 +647,7 @@ def plan_clip(
         raise SynthError(f"segments must be 1, 2, 3 or None, got {segments}")
     shortest = min_segment_frames(frame_rate)
     height = float(rng.uniform(1.5, 1.95))
-    r0 = float(rng.uniform(*room.start_range_m))
-    az0 = float(rng.uniform(*room.start_azimuth_deg))
+    r0, az0 = room.draw_start(rng)
     x, y = r0 * np.sin(np.radians(az0)), r0 * np.cos(np.radians(az0))
     heading = float(np.arctan2(-y, -x) + rng.uniform(-0.3, 0.3))  # roughly facing the radar
     n_seg = int(rng.choice([1, 2, 3], p=[0.3, 0.4, 0.3])) if segments is None else segments

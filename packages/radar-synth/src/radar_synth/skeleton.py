@@ -271,7 +271,7 @@ def sample_placement(rng: np.random.Generator, rotation: float | None = None, ro
     """As ``plan_clip`` draws a subject (within ``room``'s start bounds; by default 1.5-8 m, +-60
     degrees), facing the radar +-0.3 rad, or facing the radar turned by ``rotation`` (rad) for rotated
     copies of one motion."""
-    r0, az0 = float(rng.uniform(*room.start_range_m)), float(rng.uniform(*room.start_azimuth_deg))
+    r0, az0 = room.draw_start(rng)
     x, y = r0 * np.sin(np.radians(az0)), r0 * np.cos(np.radians(az0))
     toward = float(np.arctan2(-y, -x))
     turn = float(rng.uniform(-0.3, 0.3)) if rotation is None else rotation
