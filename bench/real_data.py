@@ -24,10 +24,11 @@ is downloaded. The steps, each kept in OUT and not redone when its output is the
    (b) Supervised, on RadHAR's Train windows (val carved out): a linear probe (multinomial logistic
    regression on the frozen pooled embeddings, its L2 weight chosen on val), and fine-tuning
    (``seqclip train --init`` on RadHAR's train split for ``--finetune-epochs``, the best epoch by
-   val retrieval, then zero-shot as in (a)); beside them the same training from scratch on RadHAR
-   alone (recipe ``radhar only``). The test split is scored once per model.
-   The zero-shot figure is also given with an interval from a bootstrap over test recordings
-   (windows of one recording overlap, so resampling windows understates the spread).
+   val class accuracy, then zero-shot as in (a)); beside them the same training from scratch on
+   RadHAR alone (recipe ``radhar only``). The test split is scored once per model.
+   Zero-shot, linear probe and fine-tuned figures are also given with intervals from a bootstrap
+   over test recordings (windows of one recording overlap, so resampling windows understates the
+   spread).
    (c) Few-shot: a linear probe on k train windows per class (k = 1, 5, 20; five seeded draws, the
    full probe's L2) over the simulation-trained encoder, against the same probe over the same
    encoder untrained (random weights): test balanced accuracy, mean over draws with a 95 % interval.
@@ -257,6 +258,15 @@ def _probe(train_x, train_y, l2: float):
     return lambda x: (x @ w + b).detach()
 
 
+def _probe_logits(run: Path, radhar: Path, l2: float):
+    """The test windows' logits ``[N, classes]`` from a probe fitted on the train windows with L2
+    weight ``l2`` (features standardised on train), their classes and recordings."""
+    train_x, train_y, _ = _embeddings(run, radhar, "train")
+    mean, std = train_x.mean(0), train_x.std(0) + 1e-6
+    test_x, test_y, recordings = _embeddings(run, radhar, "test")
+    return _probe((train_x - mean) / std, train_y, l2)((test_x - mean) / std), test_y, recordings
+
+
 def _linear_probe(run: Path, radhar: Path) -> dict:
 
     from seqclip.evaluation.zero_shot import zero_shot_report
@@ -269,13 +279,14 @@ def _linear_probe(run: Path, radhar: Path) -> dict:
     for l2 in PROBE_L2:
         val_bal[l2] = _balanced(_probe(norm(train_x), train_y, l2)(norm(val_x)).argmax(1), val_y)
     chosen = max(PROBE_L2, key=lambda l2: (val_bal[l2], l2))
-    test_x, test_y, _ = _embeddings(run, radhar, "test")
-    report = zero_shot_report(_probe(norm(train_x), train_y, chosen)(norm(test_x)), test_y, list(RADHAR_TO_SIM))
+    logits, test_y, recordings = _probe_logits(run, radhar, chosen)
+    report = zero_shot_report(logits, test_y, list(RADHAR_TO_SIM))
     return {
         "val_balanced": {str(k): v for k, v in val_bal.items()},
         "l2": chosen,
         "train_windows": len(train_y),
         "test": {k: report[k] for k in ("top1", "top1_interval", "balanced", "balanced_interval", "confusion")},
+        "by_recording": _recording_interval(logits.argmax(1), test_y, recordings),
     }
 
 
@@ -290,21 +301,15 @@ def _model_dir(out: Path, recipe: str) -> Path:
     return out / f"model-{_slug(recipe)}"
 
 
-def _by_recording(run: Path, radhar: Path, source: str) -> dict:
-    """Zero-shot test balanced accuracy with a 95 % interval from a bootstrap over RadHAR's
+def _recording_interval(predicted, truth, recordings) -> dict:
+    """Balanced accuracy of test predictions with a 95 % interval from a bootstrap over RadHAR's
     recordings (a recording's windows overlap and move together, so resampling windows understates
-    the spread), re-scored with the pooled classifier of ``source`` prompts as ``_zero_shot`` scores."""
+    the spread)."""
     import numpy as np
     import torch
 
-    from seqclip.evaluation.scorer import Scorer
     from seqclip.evaluation.stats import bootstrap_statistic
-    from seqclip.evaluation.zero_shot import build_zero_shot_classifier
-    from seqclip.model import SeqClip
 
-    x, truth, recordings = _embeddings(run, radhar, "test")
-    scorer = Scorer(SeqClip.load_model(run, torch.device("cpu")), "pooled")
-    predicted = (x @ build_zero_shot_classifier(scorer, _classes(source), source=source).weights.T).argmax(1)  # [N]
     recording = np.array(recordings)
     groups = [np.flatnonzero(recording == rec) for rec in np.unique(recording)]
 
@@ -317,6 +322,22 @@ def _by_recording(run: Path, radhar: Path, source: str) -> dict:
         "interval": list(bootstrap_statistic(len(groups), balanced)),
         "recordings": len(groups),
     }
+
+
+def _by_recording(run: Path, radhar: Path, source: str) -> dict:
+    """Zero-shot test balanced accuracy of ``run`` with its interval over recordings
+    (``_recording_interval``), re-scored with the pooled classifier of ``source`` prompts as
+    ``_zero_shot`` scores."""
+    import torch
+
+    from seqclip.evaluation.scorer import Scorer
+    from seqclip.evaluation.zero_shot import build_zero_shot_classifier
+    from seqclip.model import SeqClip
+
+    x, truth, recordings = _embeddings(run, radhar, "test")
+    scorer = Scorer(SeqClip.load_model(run, torch.device("cpu")), "pooled")
+    predicted = (x @ build_zero_shot_classifier(scorer, _classes(source), source=source).weights.T).argmax(1)  # [N]
+    return _recording_interval(predicted, truth, recordings)
 
 
 def _few_shot(run: Path | None, radhar: Path, l2: float) -> dict:
@@ -351,6 +372,12 @@ def _few_shot(run: Path | None, radhar: Path, l2: float) -> dict:
 
 def _cell(value: float, interval) -> str:
     return f"{value:.1f} [{interval[0]:.1f}, {interval[1]:.1f}]"
+
+
+def _over_recordings(part: dict | None) -> str:
+    """A result's balanced accuracy with its interval over recordings, as a table cell ("" if none)."""
+    rec = (part or {}).get("by_recording")
+    return _cell(rec["balanced"], rec["interval"]) if rec else ""
 
 
 def _ablation_table(results: dict) -> None:
@@ -429,7 +456,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("bench_out/real_data"))
     ap.add_argument("--clips", type=int, default=1200, help="simulated clips per recipe")
     ap.add_argument("--epochs", type=int, default=20, help="epochs on the simulated clips")
-    ap.add_argument("--finetune-epochs", type=int, default=3, help="epochs on RadHAR's train windows")
+    ap.add_argument("--finetune-epochs", type=int, default=15, help="epochs on RadHAR's train windows")
     ap.add_argument("--recipes", nargs="*", default=list(RECIPES), choices=[*RECIPES, *ABLATIONS])
     ap.add_argument("--ablations", action="store_true", help="also the sensor recipe with one setting changed")
     args = ap.parse_args()
@@ -479,26 +506,36 @@ def main() -> None:
                 "untrained": _few_shot(None, radhar, l2),
             }
             results_path.write_text(json.dumps(results, indent=1))
-    for recipe, r in results.items():
-        run = _model_dir(args.out, recipe)
-        if "by_recording" not in r["zero_shot"] and (run / "bench_wall_s.txt").is_file():
+    for recipe, r in results.items():  # intervals over recordings that an earlier run did not give
+        run, tuned = _model_dir(args.out, recipe), _model_dir(args.out, f"{recipe}-finetuned")
+        if not (run / "bench_wall_s.txt").is_file():
+            continue
+        if "by_recording" not in r["zero_shot"]:
             _log(f"zero-shot interval over recordings ({recipe})")
             r["zero_shot"]["by_recording"] = _by_recording(run, radhar, r["zero_shot"]["prompts"])
-            results_path.write_text(json.dumps(results, indent=1))
+        if "by_recording" not in r["linear_probe"]:
+            _log(f"linear probe's interval over recordings ({recipe})")
+            logits, truth, recordings = _probe_logits(run, radhar, r["linear_probe"]["l2"])
+            r["linear_probe"]["by_recording"] = _recording_interval(logits.argmax(1), truth, recordings)
+        if r["fine_tuned"] and "by_recording" not in r["fine_tuned"] and (tuned / "bench_wall_s.txt").is_file():
+            _log(f"fine-tuned model's interval over recordings ({recipe})")
+            r["fine_tuned"]["by_recording"] = _by_recording(tuned, radhar, r["fine_tuned"]["prompts"])
+        results_path.write_text(json.dumps(results, indent=1))
     rows = [
         [
             recipe,
-            _cell(r["zero_shot"]["test"]["balanced"], r["zero_shot"]["test"]["balanced_interval"]),
-            _cell(r["zero_shot"]["by_recording"]["balanced"], r["zero_shot"]["by_recording"]["interval"]),
             r["zero_shot"]["by_recording"]["recordings"],
+            _over_recordings(r["zero_shot"]),
+            _over_recordings(r["linear_probe"]),
+            _over_recordings(r["fine_tuned"]),
         ]
         for recipe, r in results.items()
         if "by_recording" in r["zero_shot"]
     ]
     if rows:
         print_table(
-            "Zero-shot balanced accuracy %, 95 % intervals resampling windows or whole recordings",
-            ["recipe", "over windows", "over recordings (re-scored)", "test recordings"],
+            "Balanced accuracy % with 95 % intervals resampling whole test recordings (re-scored)",
+            ["recipe", "test recordings", "zero-shot", "linear probe", "fine-tuned"],
             rows,
         )
     rows = []
