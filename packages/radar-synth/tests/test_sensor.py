@@ -1,12 +1,18 @@
 """sensor.py: clips in a point-cloud sensor's domain, through the same chain a real recording takes."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from radar_synth import generate_dataset
+from radar_synth import SynthError, generate_dataset
+from radar_synth.fast import body_window
 from radar_synth.motion import plan_clip
 from radar_synth.scene import body_trajectories
-from radar_synth.sensor import SENSOR_ROOMS, render_sensor_clip, sensor_point_cloud
+from radar_synth.sensor import SENSOR_ROOMS, SensorSpec, render_sensor_clip, sensor_point_cloud
+from radar_synth.synth import elevation_gain
 from radar_text_data import read_manifest
 from radar_views import RadarConfig, sensor_profile
 
@@ -72,3 +78,38 @@ def test_a_sensor_with_one_setting_changed_reaches_the_workers(tmp_path):
     assert {r.extras["sensor"] for r in read_manifest(out)} == {"clutter removed"}
     a, b = ((root / "clips" / "clip_000000.npz").read_bytes() for root in (kept, out))
     assert a != b  # the spec, not the registry's sensor, rendered the clip in a spawned worker
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    beam=st.floats(1.0, 90.0),
+    el=st.floats(-89.0, 89.0),
+    r=st.floats(0.5, 10.0),
+    az=st.floats(-80.0, 80.0),
+)
+def test_the_elevation_beam_halves_power_at_its_width_and_falls_off_it(beam, el, r, az):
+    e, a = np.radians(el), np.radians(az)
+    pos = r * np.array([np.cos(e) * np.sin(a), np.cos(e) * np.cos(a), np.sin(e)])
+    gain = float(elevation_gain(pos, beam))
+    # two-way amplitude = one-way power: 1 on boresight, 1/2 at the beam's width, the same above and below
+    assert gain == pytest.approx(0.5 ** ((el / beam) ** 2), rel=1e-6, abs=1e-12)
+    assert gain == pytest.approx(float(elevation_gain(pos * np.array([1, 1, -1]), beam)), rel=1e-9, abs=1e-12)
+    assert float(elevation_gain(pos * np.array([1, 1, 0]), beam)) == pytest.approx(1.0)
+
+
+def test_a_beam_leaves_the_body_at_boresight_alone_and_dims_it_off_boresight():
+    plan = plan_clip(np.random.default_rng(3), 30.0, max_frames=60)
+    traj = body_trajectories(plan, 30.0)
+    cfg, frames = sensor_profile(SENSOR), np.arange(4)
+    plain, lo = body_window(traj, cfg, frames)
+    np.testing.assert_array_equal(body_window(traj, cfg, frames, beam_deg=None)[0], plain)
+    narrow, lo_n = body_window(traj, cfg, frames, beam_deg=10.0)
+    assert lo_n == lo and np.abs(narrow).sum() < np.abs(plain).sum()
+    flat = replace(traj, centres=traj.centres * np.array([1.0, 1.0, 0.0]))  # every segment at the radar's height
+    np.testing.assert_allclose(body_window(flat, cfg, frames, beam_deg=10.0)[0], body_window(flat, cfg, frames)[0])
+
+
+def test_a_beam_outside_0_to_90_degrees_is_refused():
+    spec = SensorSpec.named(SENSOR)
+    with pytest.raises(SynthError, match="elevation_beam_deg"):
+        replace(spec, elevation_beam_deg=0.0)

@@ -119,6 +119,7 @@ def _spec_stamp(spec: SensorSpec) -> dict:
         "profile": spec.profile.to_dict(),
         "chain": asdict(spec.chain),
         "room": asdict(spec.room),
+        "elevation_beam_deg": spec.elevation_beam_deg,
     }
 
 

@@ -28,7 +28,7 @@ from radar_views import (
 
 from .kernel import hann_dtft, hann_strip
 from .scene import StaticClutter, Trajectories
-from .synth import SynthConfig, chirp_times, point_geometry, segment_geometry, virtual_x
+from .synth import SynthConfig, chirp_times, elevation_gain, point_geometry, segment_geometry, virtual_x
 
 __all__ = [
     "iter_fast_views",
@@ -107,9 +107,12 @@ class NoiseBank:
         )
 
 
-def static_profile(clutter: StaticClutter, cfg: RadarConfig) -> np.ndarray:
-    """Range profiles of the static clutter, identical in every chirp: ``[TX, RX, N]``."""
+def static_profile(clutter: StaticClutter, cfg: RadarConfig, beam_deg: float | None = None) -> np.ndarray:
+    """Range profiles of the static clutter, identical in every chirp: ``[TX, RX, N]``; ``beam_deg``:
+    the antennas' elevation beam (``synth.elevation_gain``), None for none."""
     rc, u, amp = point_geometry(clutter.positions, clutter.rcs)
+    if beam_deg is not None:
+        amp = amp * elevation_gain(clutter.positions, beam_deg)
     n = cfg.num_samples
     tau0 = 2 * rc / SPEED_OF_LIGHT
     beta = cfg.slope_hz_per_s * tau0 * n / cfg.sample_rate_hz  # [K]
@@ -140,11 +143,17 @@ def _fold(prof: np.ndarray, lo: int, n: int) -> np.ndarray:
 
 
 def body_window(
-    traj: Trajectories, cfg: RadarConfig, frames: np.ndarray, xv: np.ndarray | None = None, block: int | None = None
+    traj: Trajectories,
+    cfg: RadarConfig,
+    frames: np.ndarray,
+    xv: np.ndarray | None = None,
+    block: int | None = None,
+    beam_deg: float | None = None,
 ) -> tuple[np.ndarray, int]:
     """The body's range profiles of ``frames``, chirp by chirp, on a window of whole ``block``-bin
     blocks around it: ``([F, L, TX, RX, W], first bin)`` (the first bin may be < 0 or the window
-    folded onto all ``N`` bins when it is wider, then 0); no noise, no clutter."""
+    folded onto all ``N`` bins when it is wider, then 0); no noise, no clutter. ``beam_deg``: the
+    antennas' elevation beam (``synth.elevation_gain``), None for none."""
     n = cfg.num_samples
     xv = virtual_x(cfg) if xv is None else xv  # [TX, RX]
     block = _block_size(n) if block is None else block
@@ -152,6 +161,8 @@ def body_window(
     t0 = chirp_times(cfg, frames)  # [F, L, TX]
     c, a = traj.at(t0)  # [F, L, TX, K, 3]
     r, u, amp = segment_geometry(c, a, traj.sizes)  # [F, L, TX, K]
+    if beam_deg is not None:
+        amp = amp * elevation_gain(c, beam_deg)
     tau0 = 2 * r / SPEED_OF_LIGHT
     beta = cfg.slope_hz_per_s * tau0 * n / cfg.sample_rate_hz  # beat frequency in bins
     centre = np.rint(beta).astype(np.int64)

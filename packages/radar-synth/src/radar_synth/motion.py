@@ -32,6 +32,9 @@ __all__ = [
     "gait_angles",
     "smoothstep",
     "MIN_SEGMENT_S",
+    "LOOP",
+    "LOOP_RADIUS_M",
+    "LOOP_ACTIVITIES",
     "MAX_SEGMENTS",
     "min_segment_frames",
 ]
@@ -112,15 +115,27 @@ def _stand(t, dur, p, body):
     return {"breathing": 0.005 * np.sin(2 * np.pi * p["breath_hz"] * t), "torso_roll": 1.5 * np.sin(0.7 * t)}
 
 
+def _loop_turn(t, p) -> np.ndarray | None:
+    """The heading's change (rad) along a loop (``direction`` ``loop``): ``speed / radius`` rad/s
+    in the loop's ``sense`` (+1 left, -1 right); None on a straight path or none planned yet."""
+    if p.get("direction") != LOOP:
+        return None
+    return p["sense"] * p["speed"] / p["radius"] * t
+
+
 def _walk(t, dur, p, body):
     out = gait_angles(t, p["speed"], body)
     out["speed"] = np.full_like(t, p["speed"])
+    if (turn := _loop_turn(t, p)) is not None:
+        out["turn"] = turn
     return out
 
 
 def _run(t, dur, p, body):
     out = gait_angles(t, p["speed"], body, running=True)
     out["speed"] = np.full_like(t, p["speed"])
+    if (turn := _loop_turn(t, p)) is not None:
+        out["turn"] = turn
     return out
 
 
@@ -551,7 +566,9 @@ class Room:
     within ``range_m`` and ``|azimuth| <= azimuth_deg``; static reflectors (walls, furniture) stand
     ``clutter_range_m`` away. ``fit_walks``: a walk or run that no direction keeps on the floor slows
     down to the fastest speed that fits one (at least ``MIN_FIT_SPEED``), where without it the
-    activity is not planned; a small room's subjects walk short and slow."""
+    activity is not planned; a small room's subjects walk short and slow. ``loop_walks``: walks and
+    runs go round a loop (a circle of radius ``LOOP_RADIUS_M``, started along one of ``DIRECTIONS``) that
+    stays on the floor, as subjects pace a room too small to cross in one clip; straight otherwise."""
 
     start_range_m: tuple[float, float] = (1.5, 8.0)
     start_azimuth_deg: tuple[float, float] = (-60.0, 60.0)
@@ -559,6 +576,7 @@ class Room:
     azimuth_deg: float = 65.0
     clutter_range_m: tuple[float, float] = CLUTTER_RANGE_M
     fit_walks: bool = False
+    loop_walks: bool = False
 
     def __post_init__(self) -> None:
         lo, hi = self.start_range_m
@@ -583,6 +601,9 @@ class Room:
 
 DEFAULT_ROOM = Room()
 MIN_FIT_SPEED = 0.3  # m/s: the gait model's slowest walk (``gait_angles``); ``Room.fit_walks`` plans none slower
+LOOP = "loop"  # the direction of a walk or run round a loop (``Room.loop_walks``)
+LOOP_RADIUS_M = (0.4, 0.7)  # a loop's radius is drawn in this range; a room too small shrinks it to the first
+LOOP_ACTIVITIES = ("walk", "run")  # the activities that go round loops in a ``loop_walks`` room
 
 
 def _free_path(x: float, y: float, heading: float, room: Room, dist: float, steps: int = 64) -> float:
@@ -615,6 +636,40 @@ def _direction_heading(direction: str, x: float, y: float) -> float:
         "across_left": radial + np.pi / 2,
         "across_right": radial - np.pi / 2,
     }[direction]
+
+
+def _path(params: dict, dist: float, x: float, y: float, steps: int = 1) -> tuple[float, np.ndarray, np.ndarray]:
+    """A moving segment's path from ``x, y`` over ``dist`` m: its first heading (rad) and ``steps``
+    points spread along it, the last at its end ``([steps], [steps])``; a loop (``params`` with
+    ``start``, ``sense``, ``radius``) is an arc of its circle, a straight path a line."""
+    frac = np.arange(1, steps + 1) / steps
+    if params["direction"] != LOOP:
+        h = _direction_heading(params["direction"], x, y)
+        return h, x + frac * dist * np.cos(h), y + frac * dist * np.sin(h)
+    h = _direction_heading(params["start"], x, y)
+    s, radius = params["sense"], params["radius"]
+    cx, cy = x - s * radius * np.sin(h), y + s * radius * np.cos(h)  # the centre: a quarter turn to the inside
+    angle = h + s * frac * dist / radius  # [steps] heading along the arc
+    return h, cx + s * radius * np.sin(angle), cy - s * radius * np.cos(angle)
+
+
+def _plan_loop(params: dict, dist: float, x: float, y: float, room: Room, rng: np.random.Generator) -> dict | None:
+    """``params`` of a loop from ``x, y`` over ``dist`` m that stays on ``room``'s floor (its start
+    direction and sense drawn among those that fit, its radius drawn in ``LOOP_RADIUS_M`` and shrunk
+    by 0.05 m steps towards the smallest while none fits), or None when none fits."""
+    radius = float(rng.uniform(*LOOP_RADIUS_M))
+    while True:
+        fits = []
+        for start in DIRECTIONS:
+            for sense in (1, -1):
+                loop = {**params, "direction": LOOP, "start": start, "sense": sense, "radius": round(radius, 2)}
+                if room.holds(*_path(loop, dist, x, y, steps=32)[1:]):
+                    fits.append(loop)
+        if fits:
+            return fits[int(rng.integers(len(fits)))]
+        if radius <= LOOP_RADIUS_M[0]:
+            return None
+        radius = max(radius - 0.05, LOOP_RADIUS_M[0])
 
 
 def min_segment_frames(frame_rate: float) -> int:
@@ -668,7 +723,14 @@ def plan_clip(
         act = ACTIVITIES[str(rng.choice(names))]
         dur = min(float(rng.uniform(*act.duration_s)), budget_s)
         params = act.sample_params(rng)
-        if act.moves:  # pick a direction that keeps the person in the field of view
+        if act.moves and room.loop_walks and act.name in LOOP_ACTIVITIES:
+            loop = _plan_loop(params, params["speed"] * dur, x, y, room, rng)
+            if loop is None:
+                continue
+            params = loop
+            _, xs, ys = _path(params, params["speed"] * dur, x, y)
+            x, y = float(xs[-1]), float(ys[-1])
+        elif act.moves:  # pick a direction that keeps the person in the field of view
             dist = params["speed"] * dur
             ok = []
             for d in DIRECTIONS:
@@ -754,10 +816,10 @@ def clip_pose(plan: ClipPlan, times: np.ndarray, frame_rate: float, body: BodySh
                 extras[k] += w * out[k]
         if "fall_axis" in out:
             fall_axis = np.where(w > 0, out["fall_axis"], fall_axis)
-        h = _direction_heading(seg.params["direction"], px, py) if act.moves else h_prev
+        h = h_prev
         if act.moves:
-            dist = seg.params["speed"] * dur
-            px, py = px + dist * np.cos(h), py + dist * np.sin(h)
+            h, xs, ys = _path(seg.params, seg.params["speed"] * dur, px, py)
+            px, py = float(xs[-1]), float(ys[-1])
         seg_heading = h + (out["turn"] if "turn" in out else 0.0)
         headings.append(seg_heading)
         h_prev = float(np.atleast_1d(seg_heading)[-1]) if np.ndim(seg_heading) else seg_heading

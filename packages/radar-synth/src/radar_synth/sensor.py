@@ -49,7 +49,11 @@ __all__ = [
 # and within +-26 deg otherwise); a sensor not listed here gets ``DEFAULT_ROOM``.
 SENSOR_ROOMS: dict[str, Room] = {
     "iwr1443-radhar": Room(
-        start_range_m=(1.2, 2.2), start_azimuth_deg=(-20.0, 20.0), range_m=(0.8, 2.6), azimuth_deg=50.0, fit_walks=True
+        start_range_m=(1.2, 2.2),
+        start_azimuth_deg=(-20.0, 20.0),
+        range_m=(0.8, 2.6),
+        azimuth_deg=50.0,
+        fit_walks=True,
     ),
 }
 
@@ -57,19 +61,30 @@ SENSOR_ROOMS: dict[str, Room] = {
 @dataclass(frozen=True)
 class SensorSpec:
     """A point-cloud sensor's domain: its ``profile`` (bins, chirps, frame rate), its firmware's
-    ``chain``, and the ``room`` its recordings were made in (where subjects stand, the walls); ``name``
-    is what the records say. A registered sensor is ``SensorSpec.named(NAME)``; any other (a
-    registered one with one setting changed, for an ablation) is built directly."""
+    ``chain``, the ``room`` its recordings were made in (where subjects stand, the walls) and its
+    antennas' ``elevation_beam_deg`` (``synth.elevation_gain``; None: none); ``name`` is what the
+    records say. A registered sensor is ``SensorSpec.named(NAME)``; any other (a registered one with
+    one setting changed, for an ablation) is built directly."""
 
     name: str
     profile: RadarConfig
     chain: PointCloudChain
     room: Room = field(default=DEFAULT_ROOM)
+    elevation_beam_deg: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.elevation_beam_deg is not None and not 0 < self.elevation_beam_deg <= 90:
+            raise SynthError(f"sensor: elevation_beam_deg must be in (0, 90] or None, got {self.elevation_beam_deg}")
 
     @classmethod
     def named(cls, name: str) -> SensorSpec:
         check_sensor(name)
-        return cls(name, sensor_profile(name), SENSOR_CHAINS[name], SENSOR_ROOMS.get(name, DEFAULT_ROOM))
+        return cls(
+            name,
+            sensor_profile(name),
+            SENSOR_CHAINS[name],
+            SENSOR_ROOMS.get(name, DEFAULT_ROOM),
+        )
 
 
 def resolve_sensor(sensor: str | SensorSpec) -> SensorSpec:
@@ -101,13 +116,14 @@ def trajectory_point_cloud(
     count = max(1, int(np.floor(duration_s * cfg.frame_rate_hz + 1e-9)))
     n = cfg.num_samples
     clutter = sample_clutter(rng, range_m=spec.room.clutter_range_m) if synth.clutter else None
-    static = static_profile(clutter, cfg) if clutter is not None else None  # [TX, RX, N]
+    beam = spec.elevation_beam_deg
+    static = static_profile(clutter, cfg, beam) if clutter is not None else None  # [TX, RX, N]
     bank = NoiseBank(cfg, synth, rng)
     xv = virtual_x(cfg)
     frames: list[np.ndarray] = []
     for first in range(0, count, chunk):
         idx = np.arange(first, min(first + chunk, count))
-        body, lo = body_window(traj, cfg, idx, xv)  # [F, L, TX, RX, W]
+        body, lo = body_window(traj, cfg, idx, xv, beam_deg=beam)  # [F, L, TX, RX, W]
         full = np.zeros((len(idx), *cfg.frame_shape), dtype=np.complex64)  # [F, L, TX, RX, N]
         full[..., (lo + np.arange(body.shape[-1])) % n] += body
         if static is not None:

@@ -21,7 +21,16 @@ from radar_views import SPEED_OF_LIGHT, RadarConfig
 
 from .scene import StaticClutter, Trajectories, ellipsoid_rcs
 
-__all__ = ["SynthConfig", "chirp_times", "iter_adc_chunks", "point_geometry", "segment_geometry", "virtual_x", "A0"]
+__all__ = [
+    "SynthConfig",
+    "chirp_times",
+    "iter_adc_chunks",
+    "point_geometry",
+    "segment_geometry",
+    "elevation_gain",
+    "virtual_x",
+    "A0",
+]
 
 A0 = 1000.0  # amplitude of a 1 m^2 scatterer at 1 m
 
@@ -52,6 +61,15 @@ def point_geometry(positions: np.ndarray, rcs: np.ndarray | None = None):
     r = np.sqrt(np.einsum("...i,...i->...", positions, positions))
     u = positions[..., 0] / r
     return r, u, None if rcs is None else A0 * np.sqrt(rcs) / r**2
+
+
+def elevation_gain(positions: np.ndarray, beam_deg: float) -> np.ndarray:
+    """Two-way amplitude gain of antennas whose one-way power falls to half ``beam_deg`` above or
+    below boresight (a Gaussian beam in elevation), for scatterers at ``positions [..., 3]``:
+    ``exp(-ln 2 (el / beam_deg)^2)``, el the elevation angle; ``[...]``."""
+    r = np.sqrt(np.einsum("...i,...i->...", positions, positions))
+    el = np.degrees(np.arcsin(np.clip(positions[..., 2] / r, -1.0, 1.0)))
+    return np.exp(-np.log(2.0) * (el / beam_deg) ** 2)
 
 
 def segment_geometry(centres: np.ndarray, axes: np.ndarray, sizes: np.ndarray):
