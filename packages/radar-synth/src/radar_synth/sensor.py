@@ -49,11 +49,7 @@ __all__ = [
 # and within +-26 deg otherwise); a sensor not listed here gets ``DEFAULT_ROOM``.
 SENSOR_ROOMS: dict[str, Room] = {
     "iwr1443-radhar": Room(
-        start_range_m=(1.2, 2.2),
-        start_azimuth_deg=(-20.0, 20.0),
-        range_m=(0.8, 2.6),
-        azimuth_deg=50.0,
-        fit_walks=True,
+        start_range_m=(1.2, 2.2), start_azimuth_deg=(-20.0, 20.0), range_m=(0.8, 2.6), azimuth_deg=50.0, fit_walks=True
     ),
 }
 
@@ -79,12 +75,7 @@ class SensorSpec:
     @classmethod
     def named(cls, name: str) -> SensorSpec:
         check_sensor(name)
-        return cls(
-            name,
-            sensor_profile(name),
-            SENSOR_CHAINS[name],
-            SENSOR_ROOMS.get(name, DEFAULT_ROOM),
-        )
+        return cls(name, sensor_profile(name), SENSOR_CHAINS[name], SENSOR_ROOMS.get(name, DEFAULT_ROOM))
 
 
 def resolve_sensor(sensor: str | SensorSpec) -> SensorSpec:
