@@ -112,7 +112,7 @@ def static_profile(clutter: StaticClutter, cfg: RadarConfig, beam_deg: float | N
     the antennas' elevation beam (``synth.elevation_gain``), None for none."""
     rc, u, amp = point_geometry(clutter.positions, clutter.rcs)
     if beam_deg is not None:
-        amp = amp * elevation_gain(clutter.positions, beam_deg)
+        amp = amp * elevation_gain(clutter.positions[:, 2] / rc, beam_deg)
     n = cfg.num_samples
     tau0 = 2 * rc / SPEED_OF_LIGHT
     beta = cfg.slope_hz_per_s * tau0 * n / cfg.sample_rate_hz  # [K]
@@ -162,7 +162,7 @@ def body_window(
     c, a = traj.at(t0)  # [F, L, TX, K, 3]
     r, u, amp = segment_geometry(c, a, traj.sizes)  # [F, L, TX, K]
     if beam_deg is not None:
-        amp = amp * elevation_gain(c, beam_deg)
+        amp = amp * elevation_gain(c[..., 2] / r, beam_deg)
     tau0 = 2 * r / SPEED_OF_LIGHT
     beta = cfg.slope_hz_per_s * tau0 * n / cfg.sample_rate_hz  # beat frequency in bins
     centre = np.rint(beta).astype(np.int64)

@@ -728,8 +728,6 @@ def plan_clip(
             if loop is None:
                 continue
             params = loop
-            _, xs, ys = _path(params, params["speed"] * dur, x, y)
-            x, y = float(xs[-1]), float(ys[-1])
         elif act.moves:  # pick a direction that keeps the person in the field of view
             dist = params["speed"] * dur
             ok = []
@@ -747,8 +745,9 @@ def plan_clip(
             if not ok:
                 continue
             params["direction"] = str(rng.choice(ok))
-            h = _direction_heading(params["direction"], x, y)
-            x, y = x + dist * np.cos(h), y + dist * np.sin(h)
+        if act.moves:  # where the path ends: the next segment starts there
+            _, xs, ys = _path(params, params["speed"] * dur, x, y)
+            x, y = float(xs[-1]), float(ys[-1])
         frames = int(round(dur * frame_rate))
         if frame + frames > max_frames:
             if planned:

@@ -63,12 +63,11 @@ def point_geometry(positions: np.ndarray, rcs: np.ndarray | None = None):
     return r, u, None if rcs is None else A0 * np.sqrt(rcs) / r**2
 
 
-def elevation_gain(positions: np.ndarray, beam_deg: float) -> np.ndarray:
+def elevation_gain(sin_elevation: np.ndarray, beam_deg: float) -> np.ndarray:
     """Two-way amplitude gain of antennas whose one-way power falls to half ``beam_deg`` above or
-    below boresight (a Gaussian beam in elevation), for scatterers at ``positions [..., 3]``:
-    ``exp(-ln 2 (el / beam_deg)^2)``, el the elevation angle; ``[...]``."""
-    r = np.sqrt(np.einsum("...i,...i->...", positions, positions))
-    el = np.degrees(np.arcsin(np.clip(positions[..., 2] / r, -1.0, 1.0)))
+    below boresight (a Gaussian beam in elevation), for scatterers seen at ``sin_elevation`` (``z / R``,
+    any shape): ``exp(-ln 2 (el / beam_deg)^2)``, el the elevation angle."""
+    el = np.degrees(np.arcsin(np.clip(sin_elevation, -1.0, 1.0)))
     return np.exp(-np.log(2.0) * (el / beam_deg) ** 2)
 
 
