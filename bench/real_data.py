@@ -258,13 +258,19 @@ def _probe(train_x, train_y, l2: float):
     return lambda x: (x @ w + b).detach()
 
 
+def _standardised(train_x):
+    """Features standardised by the train windows' mean and standard deviation: a function of ``x``."""
+    mean, std = train_x.mean(0), train_x.std(0) + 1e-6
+    return lambda x: (x - mean) / std
+
+
 def _probe_logits(run: Path, radhar: Path, l2: float):
     """The test windows' logits ``[N, classes]`` from a probe fitted on the train windows with L2
     weight ``l2`` (features standardised on train), their classes and recordings."""
     train_x, train_y, _ = _embeddings(run, radhar, "train")
-    mean, std = train_x.mean(0), train_x.std(0) + 1e-6
+    norm = _standardised(train_x)
     test_x, test_y, recordings = _embeddings(run, radhar, "test")
-    return _probe((train_x - mean) / std, train_y, l2)((test_x - mean) / std), test_y, recordings
+    return _probe(norm(train_x), train_y, l2)(norm(test_x)), test_y, recordings
 
 
 def _linear_probe(run: Path, radhar: Path) -> dict:
@@ -273,8 +279,7 @@ def _linear_probe(run: Path, radhar: Path) -> dict:
 
     train_x, train_y, _ = _embeddings(run, radhar, "train")
     val_x, val_y, _ = _embeddings(run, radhar, "val")
-    mean, std = train_x.mean(0), train_x.std(0) + 1e-6
-    norm = lambda x: (x - mean) / std  # noqa: E731
+    norm = _standardised(train_x)
     val_bal = {}
     for l2 in PROBE_L2:
         val_bal[l2] = _balanced(_probe(norm(train_x), train_y, l2)(norm(val_x)).argmax(1), val_y)
