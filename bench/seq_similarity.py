@@ -1,4 +1,6 @@
-"""Benchmark seq-similarity: every strategy against a per-pair loop, and soft_dtw against pysdtw.
+"""Benchmark seq-similarity: every strategy against a per-pair loop, soft_dtw against pysdtw, and
+``pair_similarities`` (the hard-negative sequence loss's pairs) scored from the whole grid against
+gathered pairs.
 
     uv run python bench/seq_similarity.py            # CPU here; CUDA when present
     BENCH_DEVICE=cpu uv run python bench/seq_similarity.py
@@ -21,6 +23,7 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE] + [_HERE]
 from benchlib import device_from_env, measure, print_table, sync  # noqa: E402
 
+import seq_similarity.similarity as similarity_module  # noqa: E402
 from seq_similarity import SequenceSimilarity, soft_dtw  # noqa: E402
 
 REF_PAIRS = int(os.environ.get("REF_PAIRS", "32"))
@@ -88,6 +91,34 @@ def sdtw_case(device):
     return rows
 
 
+def hard_pair_cases(device, hard_negatives=8, lr=16, lt=48):
+    """``pair_logits`` forward+backward on the pairs a hard-negative loss scores (each row's own
+    caption and ``hard_negatives`` others, both ways: ``2 b (k + 1)`` pairs), with the pairs' token
+    dots taken from the whole grid, from gathered pairs, and as ``grid_pays`` chooses."""
+    rows, default = [], similarity_module.PAIR_GRID_RATIO
+    for kind in ("temporal", "combined"):
+        for b in (16, 32, 64, 128):
+            torch.manual_seed(0)
+            sim = SequenceSimilarity(embed_dim=D, similarity=kind).to(device)
+            r = torch.randn(b, lr, D, device=device, requires_grad=True)
+            t = torch.randn(b, lt, D, device=device, requires_grad=True)
+            own = torch.arange(b, device=device).repeat_interleave(hard_negatives + 1)
+            other = torch.randint(0, b, own.shape, device=device)
+            i, j = torch.cat([own, other]), torch.cat([other, own])
+            ms = {}
+            for name, ratio in (("grid", float("inf")), ("gathered", 0.0), ("chosen", default)):
+                similarity_module.PAIR_GRID_RATIO = ratio
+
+                def step(sim=sim, r=r, t=t, i=i, j=j):
+                    sim.pair_logits(r, t, i, j).sum().backward()
+
+                ms[name] = measure(step, device, repeats=5)[0] * 1e3
+            similarity_module.PAIR_GRID_RATIO = default
+            chosen = "grid" if similarity_module.grid_pays(b, b, len(i), lr * lt, 1 << 62) else "gathered"
+            rows.append([kind, b, len(i), b * b / len(i), ms["grid"], ms["gathered"], chosen, ms["chosen"]])
+    return rows
+
+
 def large_grid(device):
     """One forward+backward; memory: the process's peak RSS growth on CPU (this runs last and is the
     largest case), the allocator's peak on CUDA."""
@@ -129,6 +160,11 @@ def main():
         "soft_dtw forward+backward, 4096 pairs of 31x32 costs, gamma=0.1",
         ["implementation", "ms", "peak MiB"],
         sdtw_case(device),
+    )
+    print_table(
+        "pair_logits forward+backward on hard-negative pairs (k = 8 a row, both ways), Lr=16, Lt=48",
+        ["strategy", "batch", "pairs", "grid / pairs", "grid ms", "gathered ms", "chosen", "chosen ms"],
+        hard_pair_cases(device),
     )
     print_table(
         "Large grid, forward+backward (chunked, bounded memory)",

@@ -5,6 +5,7 @@ from hypothesis import strategies as st
 from seqsim_reference import pair_similarity
 
 from seq_similarity import SIMILARITIES, SequenceSimilarity
+from seq_similarity.similarity import grid_pays, pair_token_dots
 
 STRATEGIES = ("global", "local", "attention", "temporal")
 D = 16
@@ -270,3 +271,37 @@ def test_pairs_need_one_list_of_each():
     r, t = torch.randn(2, 3, D), torch.randn(2, 3, D)
     with pytest.raises(ValueError, match="rows and cols must be 1-D of one length"):
         sim.pair_similarities(r, t, torch.tensor([0, 1]), torch.tensor([0]))
+
+
+@given(
+    ba=st.integers(1, 5),
+    bb=st.integers(1, 5),
+    la=st.integers(1, 7),
+    lb=st.integers(1, 7),
+    seed=st.integers(0, 2**16),
+    data=st.data(),
+)
+def test_pair_token_dots_from_the_grid_equal_the_pairs_one_by_one(ba, bb, la, lb, seed, data):
+    """Both ways of ``pair_token_dots`` (the whole grid, gathered pairs) against one matrix product a
+    pair, values and gradients, repeated pairs included."""
+    g = torch.Generator().manual_seed(seed)
+    a, b = torch.randn(ba, la, 8, generator=g), torch.randn(bb, lb, 8, generator=g)
+    i = torch.tensor(data.draw(st.lists(st.integers(0, ba - 1), min_size=1, max_size=9)))
+    j = torch.tensor(data.draw(st.lists(st.integers(0, bb - 1), min_size=len(i), max_size=len(i))))
+    weights = torch.randn(len(i), la, lb, generator=g)
+    a_ref, b_ref = a.clone().requires_grad_(), b.clone().requires_grad_()
+    ref = torch.stack([a_ref[p] @ b_ref[q].T for p, q in zip(i.tolist(), j.tolist(), strict=True)])  # [P, La, Lb]
+    (ref * weights).sum().backward()
+    for grid in (True, False):
+        ai, bi = a.clone().requires_grad_(), b.clone().requires_grad_()
+        out = pair_token_dots(ai, bi, i, j, grid)
+        torch.testing.assert_close(out, ref.detach(), atol=1e-5, rtol=1e-5)
+        (out * weights).sum().backward()
+        torch.testing.assert_close(ai.grad, a_ref.grad, atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(bi.grad, b_ref.grad, atol=1e-5, rtol=1e-5)
+
+
+def test_the_grid_is_scored_only_when_small_next_to_the_pairs_and_within_the_budget():
+    assert grid_pays(32, 32, 576, 16 * 48, 1 << 24)  # batch 32, 8 hard negatives a row both ways
+    assert not grid_pays(256, 256, 4608, 16 * 48, 1 << 40)  # batch 256: the grid is 14x the pairs
+    assert not grid_pays(32, 32, 576, 16 * 48, 1 << 10)  # over the budget
