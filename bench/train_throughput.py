@@ -15,9 +15,10 @@ FLOPs per sample are counted with ``torch.utils.flop_counter`` on one training s
 the steady FLOP rate by the matrix-multiply rate measured on the same device at the run's precision
 (bf16 on CUDA, fp32 on a CPU: ``matmul_rate``), and on a known card also by its dense bf16 peak.
 On CUDA the runs use bf16 autocast, fp32 on a CPU (``BENCH_PRECISIONS=fp32,bf16`` runs each).
-``BENCH_DATA_ON_DEVICE=0,1`` runs each configuration with the DataLoader path (0, default) and with
-``--data-on-device`` (1). ``BENCH_TEXT_LAYERS=all,2,0`` runs each with ``--text-trainable-layers N``
-(all: the option left out, every text layer trains).
+``BENCH_DATA_ON_DEVICE=0,1`` runs each configuration with the DataLoader path (0) and with
+``--data-on-device`` (1); left out, the option is too (the device's default). ``BENCH_TEXT_LAYERS=all,2,0``
+runs each with ``--text-trainable-layers N``; ``default`` (the default) leaves the option out. The
+table gives both as the run resolved them.
 ``BENCH_CLIPS`` (default: 8 batches of the largest batch size, in the train split) sets the
 dataset size; it is generated once into ``bench_out/``. ``BENCH_TEXT_MODEL`` replaces the text
 encoder (a local directory, e.g. MiniLM's architecture with random weights on machines without the
@@ -58,6 +59,11 @@ FRAMES = 256
 
 def _env_list(name: str, default: str) -> list[str]:
     return [x for x in os.environ.get(name, default).split(",") if x]
+
+
+def _text_layers(name: str) -> int | str | None:
+    """``BENCH_TEXT_LAYERS``'s entry as ``TrainConfig.text_trainable_layers``: default (None), all, N."""
+    return None if name == "default" else name if name == "all" else int(name)
 
 
 def _dataset(clips: int) -> Path:
@@ -110,12 +116,22 @@ def matmul_rate(device: torch.device, dtype: torch.dtype, n: int = 4096, repeats
 
 
 def measure(cfg: TrainConfig, steps: int) -> dict:
+    import tomllib
+
     with tempfile.TemporaryDirectory() as out:
         train(replace(cfg, out=f"{out}/plain"), Console(quiet=True))
         logged, steady = _logged_rates(Path(out) / "plain")
+        used = tomllib.loads((Path(out) / "plain" / "config.toml").read_text())["train"]  # the options as resolved
         with PhaseTimer() as timer:
             train(replace(cfg, out=f"{out}/timed"), Console(quiet=True))
-    return {"logged": logged, "steady": steady, "ms": {p: 1e3 * timer.seconds[p] / steps for p in PHASES}}
+    ms = {p: 1e3 * timer.seconds[p] / steps for p in PHASES}
+    return {
+        "logged": logged,
+        "steady": steady,
+        "ms": ms,
+        "on_device": used["data_on_device"],
+        "text_layers": used["text_trainable_layers"],
+    }
 
 
 def main() -> None:
@@ -152,8 +168,8 @@ def main() -> None:
                 for comp, on_device, layers, precision in (
                     (c, d, t, p)
                     for c in _env_list("BENCH_COMPILE", "0")
-                    for d in _env_list("BENCH_DATA_ON_DEVICE", "0")
-                    for t in _env_list("BENCH_TEXT_LAYERS", "all")
+                    for d in _env_list("BENCH_DATA_ON_DEVICE", "auto")
+                    for t in _env_list("BENCH_TEXT_LAYERS", "default")
                     for p in _env_list("BENCH_PRECISIONS", "bf16" if cuda else "fp32")
                 ):
                     cfg = TrainConfig(
@@ -171,8 +187,12 @@ def main() -> None:
                         compile=comp == "1",
                         checkpoint_every=10**9,
                         out="unused",
-                        data_on_device=on_device == "1",
-                        text_trainable_layers=None if layers == "all" else int(layers),
+                        data_on_device=None if on_device == "auto" else on_device == "1",
+                        text_trainable_layers=None
+                        if layers == "default"
+                        else "all"
+                        if layers == "all"
+                        else int(layers),
                         text_model=os.environ.get("BENCH_TEXT_MODEL", TrainConfig.text_model),
                     )
                     m = measure(cfg, steps)
@@ -182,10 +202,11 @@ def main() -> None:
                             preset,
                             sim,
                             batch,
-                            layers,
+                            str(m["text_layers"]) + (" (default)" if layers == "default" else ""),
                             precision,
                             "yes" if comp == "1" else "no",
-                            "on device" if on_device == "1" else "loader",
+                            ("on device" if m["on_device"] else "loader")
+                            + (" (default)" if on_device == "auto" else ""),
                             f"{m['logged']:.1f}",
                             f"{m['steady']:.1f}",
                             *(f"{m['ms'][p]:.0f}" for p in PHASES),

@@ -155,7 +155,9 @@ def test_twin_batching_keeps_the_sample_set_is_deterministic_and_keeps_pairs_tog
     assert list(sampler) == [(epoch, i) for i in order[batch:]]  # resumes part-way, epoch attached
 
 
-def test_a_nan_clip_in_a_loader_worker_stops_training_with_one_line_naming_the_file(tmp_path):
+@pytest.mark.parametrize("held", ["--no-data-on-device", "--data-on-device"])
+def test_a_nan_clip_stops_training_with_one_line_naming_the_file(tmp_path, held):
+    """In a loader worker, or as the split is decoded into memory."""
     data = make_dataset(tmp_path / "d")
     bad = {
         k: np.ones((b, 48), np.float16) for k, b in (("range_time", 256), ("doppler_time", 128), ("azimuth_time", 128))
@@ -163,14 +165,14 @@ def test_a_nan_clip_in_a_loader_worker_stops_training_with_one_line_naming_the_f
     bad["doppler_time"][5, 5] = np.nan
     write_clip(data / "clips" / "c003.npz", bad)
     out = tmp_path / "run"
-    result = run("train", *toml(tmp_path), "--data", data, "--out", out, "--workers", 1)
+    result = run("train", *toml(tmp_path), "--data", data, "--out", out, "--workers", 1, held)
     line = one_line(result)
     assert result.exit_code == 2 and "c003.npz" in line and "NaN" in line and "--skip-bad" in line
     assert "[" not in line or "self.dataset" not in line  # no worker traceback text
     # 5. a start that died before its first checkpoint leaves nothing, and the same command runs again
     assert not out.exists()
     write_clip(data / "clips" / "c003.npz", {k: np.ones_like(v) for k, v in bad.items()})
-    retry = run("train", *toml(tmp_path), "--data", data, "--out", out, "--workers", 1)
+    retry = run("train", *toml(tmp_path), "--data", data, "--out", out, "--workers", 1, held)
     assert retry.exit_code == 0, retry.output
 
 

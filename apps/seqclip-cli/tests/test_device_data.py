@@ -137,18 +137,28 @@ def test_a_manifest_without_frame_counts_gives_the_same_batches(tmp_path):
     assert device.nbytes == len(ds) * bytes_per_clip(80, 512)  # widened to the longest clip as it was read
 
 
-def test_the_data_is_held_on_the_device_by_default_only_on_cuda_when_it_fits(varied, tmp_path, monkeypatch):
+def test_the_data_is_held_on_the_device_by_default_when_it_fits(varied, tmp_path, monkeypatch):
     import json
 
     from radar_text_data import resolve_data, shard_directory
+    from seqclip.training import device_data
     from seqclip.training.device_data import fits_on_device
 
     need = 14 * bytes_per_clip(max(FRAMES[:14]), 512)  # the 14 training clips, padded to the longest
     cuda, cpu = torch.device("cuda"), torch.device("cpu")
     monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (2 * need, 80 << 30))
+    monkeypatch.setattr(device_data, "host_available_bytes", lambda: 2 * need)
+    assert fits_on_device(resolve_data(varied), cuda) and fits_on_device(resolve_data(varied), cpu)
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "2")  # two CPU processes on this host: two copies
     assert fits_on_device(resolve_data(varied), cuda) and not fits_on_device(resolve_data(varied), cpu)
+    monkeypatch.delenv("LOCAL_WORLD_SIZE")
     monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (2 * need - 1, 80 << 30))
+    monkeypatch.setattr(device_data, "host_available_bytes", lambda: 2 * need - 1)
     assert not fits_on_device(resolve_data(varied), cuda)  # more than half the free memory
+    assert not fits_on_device(resolve_data(varied), cpu)
+    monkeypatch.setattr(device_data, "host_available_bytes", lambda: None)
+    assert not fits_on_device(resolve_data(varied), cpu)  # the host's free memory unknown: not guessed
+    assert not fits_on_device(resolve_data(varied), torch.device("meta"))
     monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (1 << 40, 80 << 30))
     shards = tmp_path / "shards"
     shard_directory(varied, shards, shard_size=8)
@@ -165,4 +175,4 @@ def test_on_a_cpu_the_unset_options_resolve_to_todays_defaults_and_are_recorded(
     result = train_cli("--data", varied, "--out", tmp_path / "run", *FAST_ARGS, *toml_base(tmp_path), "--workers", "0")
     assert result.exit_code == 0, result.output
     recorded = tomllib.loads((tmp_path / "run" / "config.toml").read_text())["train"]
-    assert (recorded["precision"], recorded["data_on_device"], recorded["batch_size"]) == ("fp32", False, 4)
+    assert (recorded["precision"], recorded["data_on_device"], recorded["batch_size"]) == ("fp32", True, 4)

@@ -325,16 +325,16 @@ class TrainConfig:
             "[default: off]"
         },
     )
-    # the training split held as float16 tensors on the device, batches by indexing; None = on CUDA when
-    # a dataset directory's training split fits (training.device_data.fits), else off
+    # the training split held as float16 tensors on the device, batches by indexing; None = on when a
+    # dataset directory's training split fits (training.device_data.fits_on_device), else off
     data_on_device: bool | None = field(
         default=None,
         metadata={
             HELP: "Hold the training "
             "split (a dataset directory) as float16 tensors on the device, "
             "decoded once, and make batches by indexing: no loader worker. "
-            "The same batches as without. [default: on CUDA when the "
-            "training split fits in half the free memory, else off]"
+            "The same batches as without. [default: on when the training "
+            "split fits in half the free memory (the GPU's, or the host's on a CPU), else off]"
         },
     )
     compile: bool | None = field(

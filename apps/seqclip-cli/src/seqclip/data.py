@@ -40,6 +40,7 @@ __all__ = [
     "sequence_ids",
     "bad_clip_item",
     "usable_batches",
+    "SKIP_BAD_HINT",
     "LoaderView",
 ]
 
@@ -48,6 +49,9 @@ def bad_clip_item(err: BadClipError) -> BadClip:
     """A bad clip as an item: loader workers pass the one-line message on to the main process, which
     raises it (an exception raised in a worker would reach the user as the worker's traceback)."""
     return {"bad_clip": str(err)}
+
+
+SKIP_BAD_HINT = " (leave bad clips out with --skip-bad)"  # after a bad clip's one line in training
 
 
 def usable_batches(batches: Iterable[Batch], hint: str = "") -> Iterator[Batch]:

@@ -6,6 +6,7 @@ DataLoader path (``stream.TrainData.mapped``), batch by batch."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -18,11 +19,11 @@ from radar_text_data.source import DataLocation
 from radar_views import VIEW_NAMES
 
 from ..batches import Batch
-from ..data import EpochSampler, RadarTextDataset, collate_text, draw_crop, item_text
+from ..data import SKIP_BAD_HINT, EpochSampler, RadarTextDataset, collate_text, draw_crop, item_text
 
-__all__ = ["DeviceData", "bytes_per_clip", "fits_on_device", "FREE_MEMORY_SHARE"]
+__all__ = ["DeviceData", "bytes_per_clip", "fits_on_device", "host_available_bytes", "FREE_MEMORY_SHARE"]
 
-FREE_MEMORY_SHARE = 0.5  # the views may take this share of the device's free memory (the rest: the model, activations)
+FREE_MEMORY_SHARE = 0.5  # the views may take this share of the free memory (the rest: the model, activations)
 
 
 def bytes_per_clip(frames: int, bins: int) -> int:
@@ -55,9 +56,9 @@ def _read_clips(ds: RadarTextDataset) -> _Clips:
     for i in range(n):
         try:
             arrays = ds.source.load(ds.indices[i])
-        except BadClipError:
+        except BadClipError as err:
             if not ds.skip_bad:
-                raise
+                raise BadClipError(f"{err}{SKIP_BAD_HINT}") from err
             continue
         frames[i], usable[i] = arrays[VIEW_NAMES[0]].shape[-1], True
         for name in VIEW_NAMES:
@@ -163,17 +164,38 @@ class DeviceData:
 
 
 def fits_on_device(data: DataLocation, device: torch.device) -> bool:
-    """Whether ``seqclip train`` holds the data on the device when not told: a CUDA device, a dataset
-    directory whose manifest gives every training clip's frames, and views that fit in
-    ``FREE_MEMORY_SHARE`` of the device's free memory."""
-    if device.type != "cuda" or data.kind != "directory":
+    """Whether ``seqclip train`` holds the data on the device when not told: a dataset directory whose
+    manifest gives every training clip's frames, and views that fit in ``FREE_MEMORY_SHARE`` of the
+    free memory: the card's on CUDA, the host's on a CPU (every local process holds its own copy). On
+    a CPU this takes the loader worker off the cores the step computes on."""
+    if device.type not in ("cuda", "cpu") or data.kind != "directory":
         return False
     from radar_text_data import VIEW_BINS, read_manifest
 
     frames = [r.num_frames for r in read_manifest(data.root) if r.split == "train"]
     if not frames or None in frames:
         return False
-    return _placement(len(frames) * bytes_per_clip(max(frames), sum(VIEW_BINS.values())), device) == "device"
+    nbytes = len(frames) * bytes_per_clip(max(frames), sum(VIEW_BINS.values()))
+    if device.type == "cuda":
+        return _placement(nbytes, device) == "device"
+    free = host_available_bytes()
+    return free is not None and nbytes * int(os.environ.get("LOCAL_WORLD_SIZE", "1")) <= FREE_MEMORY_SHARE * free
+
+
+def host_available_bytes() -> int | None:
+    """Host memory available to new allocations: Linux's ``MemAvailable``, else the free physical
+    pages; None where neither is known."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024  # kB
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
 
 
 def _placement(nbytes: int, device: torch.device) -> str:

@@ -17,7 +17,7 @@ from radar_views import VIEW_NAMES
 
 from ..batches import ROW_IDS, Batch
 from ..config import POOLED, TrainConfig
-from ..data import usable_batches
+from ..data import SKIP_BAD_HINT, usable_batches
 from ..distributed import DistContext
 from ..errors import DivergedError
 from ..evaluation.results import TrainSummary
@@ -162,7 +162,7 @@ def _lockstep(r: Run, batches):
     """Micro-batches cut to the smallest rank's (a clip dropped at load time by --skip-bad would
     otherwise leave ranks with unequal batches, which the feature gather forbids); the data ends on
     every rank as soon as it ends on one (shards need not split evenly)."""
-    batches = usable_batches(batches, " (leave bad clips out with --skip-bad)")
+    batches = usable_batches(batches, SKIP_BAD_HINT)
     while True:
         with phase("loading"):
             batch = next(batches, None)

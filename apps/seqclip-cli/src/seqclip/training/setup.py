@@ -156,7 +156,7 @@ def setup(cfg: TrainConfig, console: Console, dist: DistContext) -> Run:
     torch.manual_seed(cfg.seed)
     data = _on_main(dist, lambda: _locate(cfg, console))
     excluded = _on_main(dist, lambda: _check_data(cfg, data, console))
-    if cfg.data_on_device is None:  # on CUDA when the training split fits: rank 0 decides for all
+    if cfg.data_on_device is None:  # on when the training split fits: rank 0 decides for all
         from .device_data import fits_on_device
 
         cfg = replace(cfg, data_on_device=_on_main(dist, lambda: fits_on_device(data, device)))
