@@ -1,6 +1,7 @@
 """What else makes CPU training faster? The CPU default recipe (tiny, temporal similarity, batch 32,
-fp32, ``--text-trainable-layers 0``) trained with one setting changed at a time: compute threads,
-inter-op threads, data-loader workers competing with compute on a small machine, attention through
+fp32, ``--text-trainable-layers 0``, the training split held in memory) trained with one setting
+changed at a time: compute threads, inter-op threads, the DataLoader and its workers competing with
+compute on a small machine, attention through
 PyTorch's fused SDPA kernel or timm's eager path, fused or for-each AdamW, flushing denormals,
 ``--compile``, and the sequence loss's share (the same run with ``--similarity pooled``). Each variant runs in its own
 process (thread settings are fixed once per process), the
@@ -30,7 +31,8 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 
 VARIANTS = {  # name -> what changes (read by _one)
     "default": {},
-    "loader workers 0 (load in the training process)": {"workers": 0},
+    "the DataLoader, 1 worker (--no-data-on-device)": {"data_on_device": False},
+    "loader workers 0 (load in the training process)": {"data_on_device": False, "workers": 0},
     "compute threads 1": {"threads": 1},
     "inter-op threads 1": {"interop": 1},
     "eager attention (TIMM_FUSED_ATTN=0)": {"env": {"TIMM_FUSED_ATTN": "0"}},
@@ -90,6 +92,7 @@ def _one(name: str, data: str, steps: int) -> float:
             text_trainable_layers=0,
             compile=change.get("compile", False),
             workers=change.get("workers"),
+            data_on_device=change.get("data_on_device"),
         )
         train(cfg, Console(quiet=True))
         return _logged_rates(Path(out))[1]
