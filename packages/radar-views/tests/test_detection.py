@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from radarviews_targets import point_target_cube, range_at_frame_middle
 
 from radar_views import AZIMUTH_BINS, RadarConfig, point_cloud_views, sensor_profile
-from radar_views.detection import CfarConfig, detect_points
+from radar_views.detection import PEAK_GROUPINGS, CfarConfig, _local_max, detect_points
 from radar_views.points import PointCloud
 
 PROFILES = {"iwr1843": RadarConfig(), "iwr1443-radhar": sensor_profile("iwr1443-radhar")}
@@ -85,3 +85,54 @@ def test_the_noise_estimate_equals_a_loop_over_cells(n, guard, train, mode, seed
             else:
                 expected = min(np.mean(left) if left else np.inf, np.mean(right) if right else np.inf)
             assert fast[row, i] == pytest.approx(expected, rel=1e-9)
+
+
+def _peaks_one_by_one(power: np.ndarray, grouping: str) -> np.ndarray:
+    """``_local_max`` cell by cell: each cell against its neighbours along ``grouping``."""
+    f, d_bins, r_bins = power.shape
+    steps = {
+        "range-doppler": [(dd, dr) for dd in (-1, 0, 1) for dr in (-1, 0, 1) if (dd, dr) != (0, 0)],
+        "doppler": [(-1, 0), (1, 0)],
+        "range": [(0, -1), (0, 1)],
+        "none": [],
+    }[grouping]
+    out = np.ones(power.shape, dtype=bool)
+    for i in range(f):
+        for d in range(d_bins):
+            for r in range(r_bins):
+                for dd, dr in steps:
+                    if 0 <= r + dr < r_bins and power[i, (d + dd) % d_bins, r + dr] > power[i, d, r]:
+                        out[i, d, r] = False
+    return out
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    grouping=st.sampled_from(PEAK_GROUPINGS),
+    shape=st.tuples(st.integers(1, 2), st.integers(1, 6), st.integers(1, 7)),
+    seed=st.integers(0, 2**16),
+    ties=st.booleans(),
+)
+def test_peak_grouping_keeps_the_cells_no_neighbour_exceeds(grouping, shape, seed, ties):
+    rng = np.random.default_rng(seed)
+    power = rng.integers(0, 3, shape).astype(float) if ties else rng.random(shape)
+    peaks = _local_max(power, grouping)
+    np.testing.assert_array_equal(peaks, _peaks_one_by_one(power, grouping))
+    if grouping == "range-doppler":  # the whole neighbourhood keeps no cell that Doppler alone drops
+        assert np.all(peaks <= _local_max(power, "doppler"))
+    assert power.max() in power[peaks]  # the strongest cell always stays
+
+
+def test_doppler_grouping_keeps_a_weaker_mover_in_the_next_range_bin():
+    cfg = PROFILES["iwr1443-radhar"]
+    still = point_target_cube(cfg, 1, 2.0, 0.0, 0.0)  # the torso: at rest, strong
+    mover = 0.3 * point_target_cube(cfg, 1, 2.0 + cfg.range_resolution_m, cfg.velocity_resolution_mps, 0.0)
+    cube = _noisy(still + mover)
+    speeds = {
+        grouping: sorted(abs(p[3]) for p in detect_points(cube, cfg, False, CfarConfig(peak_grouping=grouping))[0])
+        for grouping in ("range-doppler", "doppler")
+    }
+    assert speeds["range-doppler"].count(0.0) >= 1 and max(speeds["range-doppler"]) == 0.0
+    assert any(v > 0 for v in speeds["doppler"])  # the limb one bin away in range and Doppler is a point
+    with pytest.raises(ValueError, match="peak_grouping"):
+        CfarConfig(peak_grouping="both")

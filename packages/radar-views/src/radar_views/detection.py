@@ -4,7 +4,8 @@ chunk [F, loops, tx, rx, samples] (or range profiles, ``input_domain="range"``)
   -> range and Doppler FFTs, static clutter removal on or off (``range_doppler_spectrum``)
   -> detection matrix: power summed over the virtual antennas   [F, D, R]
   -> CFAR along range: a cell is detected when it exceeds the noise estimate by ``threshold_db``
-     and is a local maximum of its 3 x 3 range-Doppler neighbourhood (peak grouping); the estimate
+     and is a local maximum of its neighbours (peak grouping, ``PEAK_GROUPINGS``: the 3 x 3
+     range-Doppler neighbourhood by default; along Doppler or range only; or none); the estimate
      is the mean of ``train`` cells on each side past ``guard`` cells (``ca``), or the smaller of
      the two sides' means (``caso``, the demo's default: a body spread over range bins does not
      raise its own threshold); at an edge, the side that exists
@@ -29,9 +30,11 @@ from .config import RadarConfig
 from .errors import RadarViewsError
 from .processing import AZIMUTH_BINS, _steering, range_doppler_spectrum, tdm_phase
 
-__all__ = ["CfarConfig", "PointCloudChain", "detect_points", "CFAR_MODES"]
+__all__ = ["CfarConfig", "PointCloudChain", "detect_points", "CFAR_MODES", "PEAK_GROUPINGS"]
 
 CFAR_MODES = ("ca", "caso")  # cell averaging over both sides; the smaller of the two sides' averages
+# the neighbours a detection must be at least as strong as (TI's ``peakGrouping`` range / Doppler flags)
+PEAK_GROUPINGS = ("range-doppler", "doppler", "range", "none")
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ class CfarConfig:
     mode: str = "caso"  # CFAR_MODES
     max_points: int = 64  # per frame, strongest first
     min_range_bin: int = 2  # bins nearer than this (the transmitter's leakage) are never detected
+    peak_grouping: str = "range-doppler"  # PEAK_GROUPINGS
 
     def __post_init__(self) -> None:
         if self.guard < 0 or self.train < 1 or self.max_points < 1 or self.min_range_bin < 0:
@@ -52,6 +56,10 @@ class CfarConfig:
             )
         if self.mode not in CFAR_MODES:
             raise RadarViewsError(f"CfarConfig.mode must be one of {CFAR_MODES}, got {self.mode!r}")
+        if self.peak_grouping not in PEAK_GROUPINGS:
+            raise RadarViewsError(
+                f"CfarConfig.peak_grouping must be one of {PEAK_GROUPINGS}, got {self.peak_grouping!r}"
+            )
 
 
 @dataclass(frozen=True)
@@ -82,13 +90,19 @@ def _noise_estimate(power: np.ndarray, guard: int, train: int, mode: str = "ca")
     return (s_left + s_right) / np.maximum(n_left + n_right, 1)
 
 
-def _local_max(power: np.ndarray) -> np.ndarray:
-    """True where a cell of ``[F, D, R]`` is >= its 8 neighbours (Doppler cyclic, range not)."""
+def _local_max(power: np.ndarray, grouping: str = "range-doppler") -> np.ndarray:
+    """True where a cell of ``[F, D, R]`` is >= its neighbours along ``grouping`` (``PEAK_GROUPINGS``:
+    the 8 of the 3 x 3 neighbourhood, the 2 along Doppler, the 2 along range, or none); Doppler is
+    cyclic, range not."""
+    if grouping == "none":
+        return np.ones(power.shape, dtype=bool)
+    doppler = (-1, 0, 1) if grouping in ("range-doppler", "doppler") else (0,)
+    ranges = (0, 1, 2) if grouping in ("range-doppler", "range") else (1,)
     padded = np.pad(power, ((0, 0), (0, 0), (1, 1)), constant_values=-np.inf)
     best = np.full(power.shape, -np.inf)
-    for dd in (-1, 0, 1):
+    for dd in doppler:
         rolled = np.roll(padded, dd, axis=1)
-        for dr in (0, 1, 2):
+        for dr in ranges:
             if dd == 0 and dr == 1:
                 continue
             best = np.maximum(best, rolled[..., dr : dr + power.shape[-1]])
@@ -120,7 +134,8 @@ def detect_points(
     power = (np.abs(spec) ** 2).sum(axis=(2, 3)).astype(np.float64)  # [F, D, R]
     rbin = (first_range_bin + np.arange(power.shape[-1])) % cfg.num_samples  # [R]
     noise = _noise_estimate(power, cfar.guard, cfar.train, cfar.mode)
-    hit = (power > noise * 10 ** (cfar.threshold_db / 10)) & _local_max(power) & (rbin >= cfar.min_range_bin)
+    peaks = _local_max(power, cfar.peak_grouping)
+    hit = (power > noise * 10 ** (cfar.threshold_db / 10)) & peaks & (rbin >= cfar.min_range_bin)
     positions = cfg.virtual_positions  # [V, 2] (x, z), TX-major like the cube
     row = positions[:, 1] == positions[:, 1].min()  # the azimuth row
     steer = _steering(tuple(positions[row, 0].tolist()), AZIMUTH_BINS)  # [K, azimuth elements]
