@@ -16,7 +16,7 @@ the steady FLOP rate by the matrix-multiply rate measured on the same device at 
 (bf16 on CUDA, fp32 on a CPU: ``matmul_rate``), and on a known card also by its dense bf16 peak.
 On CUDA the runs use bf16 autocast, fp32 on a CPU (``BENCH_PRECISIONS=fp32,bf16`` runs each).
 ``BENCH_DATA_ON_DEVICE=0,1`` runs each configuration with the DataLoader path (0) and with
-``--data-on-device`` (1); left out, the option is too (the device's default). ``BENCH_TEXT_LAYERS=all,2,0``
+``--data-on-device`` (1); ``auto`` (the default) leaves the option out. ``BENCH_TEXT_LAYERS=all,2,0``
 runs each with ``--text-trainable-layers N``; ``default`` (the default) leaves the option out. The
 table gives both as the run resolved them.
 ``BENCH_CLIPS`` (default: 8 batches of the largest batch size, in the train split) sets the
@@ -188,11 +188,7 @@ def main() -> None:
                         checkpoint_every=10**9,
                         out="unused",
                         data_on_device=None if on_device == "auto" else on_device == "1",
-                        text_trainable_layers=None
-                        if layers == "default"
-                        else "all"
-                        if layers == "all"
-                        else int(layers),
+                        text_trainable_layers=_text_layers(layers),
                         text_model=os.environ.get("BENCH_TEXT_MODEL", TrainConfig.text_model),
                     )
                     m = measure(cfg, steps)
