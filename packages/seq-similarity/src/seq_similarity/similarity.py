@@ -94,6 +94,17 @@ def grid_pays(ba: int, bb: int, pairs: int, elements_per_pair: int, budget: int)
     return ba * bb <= PAIR_GRID_RATIO * pairs and ba * bb * elements_per_pair <= budget
 
 
+def _cheaper_pair_token_dots(a: Tensor, b: Tensor, i: Tensor, j: Tensor, budget: int) -> Tensor:
+    """``pair_token_dots`` the way ``grid_pays`` chooses for ``budget`` elements: ``[P, La, Lb]``."""
+    grid = grid_pays(a.shape[0], b.shape[0], i.shape[0], a.shape[1] * b.shape[1], budget)
+    return pair_token_dots(a, b, i, j, grid)
+
+
+def _chunk(elements_per_row: int, budget: int) -> int:
+    """Rows (or pairs) a chunk of ``budget`` elements holds at ``elements_per_row`` each."""
+    return max(1, budget // max(1, elements_per_row))
+
+
 DEFAULT_CHUNK_ELEMENTS = 1 << 24  # 64 MiB of float32 per intermediate on CPU
 
 
@@ -252,7 +263,7 @@ class SequenceSimilarity(nn.Module):
         rw, rv = self._windows(r, rm)  # [Br, Wr, d], [Br, Wr]
         tw, tv = self._windows(t, tm)  # [Bt, Wt, d], [Bt, Wt]
         per_pair = rw.shape[1] * tw.shape[1] * 2
-        chunk = self._chunk(per_pair * tw.shape[0], tw.device)
+        chunk = _chunk(per_pair * tw.shape[0], self._budget(tw.device))
 
         def block(rw_c: Tensor, rv_c: Tensor, tw_: Tensor, tv_: Tensor) -> Tensor:
             cos = token_dots(rw_c, tw_)  # [c, Bt, Wr, Wt]
@@ -269,7 +280,7 @@ class SequenceSimilarity(nn.Module):
         r_mean = F.normalize(masked_mean(ra, rm), dim=-1)  # [Br, d]
         r_weight = rm.float() / rm.sum(dim=1, keepdim=True)  # [Br, Lr]: mean over valid tokens
         per_pair = ra.shape[1] * ta.shape[1] * 3
-        chunk = self._chunk(per_pair * ta.shape[0], ta.device)
+        chunk = _chunk(per_pair * ta.shape[0], self._budget(ta.device))
         scale = 1.0 / math.sqrt(self.embed_dim)
 
         def block(ra_c: Tensor, rw_c: Tensor, rmean_c: Tensor, ta_: Tensor, tm_: Tensor) -> Tensor:
@@ -290,7 +301,7 @@ class SequenceSimilarity(nn.Module):
         tp, tl = pack_valid(F.normalize(self.temporal_proj(t).float(), dim=-1), tm)  # [Bt, Lt, d]
         n, m = rp.shape[1], tp.shape[1]
         per_pair = (n + m + 1) * (min(n, m) + 2) * 6
-        chunk = self._chunk(per_pair * tp.shape[0], tp.device)
+        chunk = _chunk(per_pair * tp.shape[0], self._budget(tp.device))
 
         def block(rp_c: Tensor, rl_c: Tensor, tp_: Tensor, tl_: Tensor) -> Tensor:
             c, bt = rp_c.shape[0], tp_.shape[0]
@@ -311,32 +322,30 @@ class SequenceSimilarity(nn.Module):
     def _local_pairs(self, r, t, rm, tm, rows, cols) -> Tensor:
         rw, rv = self._windows(r, rm)  # [Br, Wr, d], [Br, Wr]
         tw, tv = self._windows(t, tm)  # [Bt, Wt, d], [Bt, Wt]
-        budget, per_pair = self._budget(rw.device), rw.shape[1] * tw.shape[1]
+        budget = self._budget(rw.device)
 
         def block(i: Tensor, j: Tensor) -> Tensor:
-            grid = grid_pays(rw.shape[0], tw.shape[0], i.shape[0], per_pair, budget)
-            cos = pair_token_dots(rw, tw, i, j, grid)  # [c, Wr, Wt]
+            cos = _cheaper_pair_token_dots(rw, tw, i, j, budget)  # [c, Wr, Wt]
             valid = rv[i][:, :, None] & tv[j][:, None, :]
             return cos.masked_fill(~valid, float("-inf")).amax(dim=(1, 2)) / self.temperature
 
-        return _chunked_pairs(block, rows, cols, self._chunk(per_pair * 2, rw.device, budget))
+        return _chunked_pairs(block, rows, cols, _chunk(rw.shape[1] * tw.shape[1] * 2, budget))
 
     def _attention_pairs(self, r, t, rm, tm, rows, cols) -> Tensor:
         ra, ta = self._self_attend(r, rm), self._self_attend(t, tm)  # [Br, Lr, d], [Bt, Lt, d]
         r_mean = F.normalize(masked_mean(ra, rm), dim=-1)  # [Br, d]
         r_weight = rm.float() / rm.sum(dim=1, keepdim=True)  # [Br, Lr]
         scale = 1.0 / math.sqrt(self.embed_dim)
-        budget, per_pair = self._budget(ra.device), ra.shape[1] * ta.shape[1]
+        budget = self._budget(ra.device)
 
         def block(i: Tensor, j: Tensor) -> Tensor:
-            grid = grid_pays(ra.shape[0], ta.shape[0], i.shape[0], per_pair, budget)
-            scores = pair_token_dots(ra, ta, i, j, grid) * scale  # [c, Lr, Lt]
+            scores = _cheaper_pair_token_dots(ra, ta, i, j, budget) * scale  # [c, Lr, Lt]
             attn = scores.masked_fill(~tm[j][:, None, :], float("-inf")).softmax(dim=-1)
             mean_attn = torch.einsum("crt,cr->ct", attn, r_weight[i])  # [c, Lt]
             attended = F.normalize(torch.einsum("ct,ctd->cd", mean_attn, ta[j]), dim=-1)  # [c, d]
             return (r_mean[i] * attended).sum(-1) / self.temperature
 
-        return _chunked_pairs(block, rows, cols, self._chunk(per_pair * 3, ra.device, budget))
+        return _chunked_pairs(block, rows, cols, _chunk(ra.shape[1] * ta.shape[1] * 3, budget))
 
     def _temporal_pairs(self, r, t, rm, tm, rows, cols) -> Tensor:
         rp, rl = pack_valid(F.normalize(self.temporal_proj(r).float(), dim=-1), rm)  # [Br, Lr, d]
@@ -345,21 +354,17 @@ class SequenceSimilarity(nn.Module):
         budget = self._budget(rp.device)
 
         def block(i: Tensor, j: Tensor) -> Tensor:
-            grid = grid_pays(rp.shape[0], tp.shape[0], i.shape[0], n * m, budget)
-            cost = 1.0 - pair_token_dots(rp, tp, i, j, grid)  # [c, Lr, Lt]
+            cost = 1.0 - _cheaper_pair_token_dots(rp, tp, i, j, budget)  # [c, Lr, Lt]
             lx, ly = rl[i], tl[j]
             value = soft_dtw(cost, self.gamma, lx, ly)  # [c]
             return -value / torch.maximum(lx, ly).to(value.dtype) / self.temperature
 
-        return _chunked_pairs(block, rows, cols, self._chunk((n + m + 1) * (min(n, m) + 2) * 6, rp.device, budget))
+        return _chunked_pairs(block, rows, cols, _chunk((n + m + 1) * (min(n, m) + 2) * 6, budget))
 
     # ------------------------------------------------------------------ helpers
     def _budget(self, device: torch.device) -> int:
+        """Elements a chunk's largest intermediate may hold on ``device``."""
         return chunk_elements(device) if self.max_chunk_elements is None else self.max_chunk_elements
-
-    def _chunk(self, elements_per_row: int, device: torch.device, budget: int | None = None) -> int:
-        """Rows (or pairs) a chunk holds: ``budget`` (default: this module's on ``device``) over their elements."""
-        return max(1, (self._budget(device) if budget is None else budget) // max(1, elements_per_row))
 
     def _windows(self, x: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
         packed, lengths = pack_valid(x, mask)
