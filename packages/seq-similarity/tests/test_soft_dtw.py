@@ -126,3 +126,48 @@ def test_auto_falls_back_to_the_wavefront_when_the_kernel_fails(monkeypatch):
     assert module._TRITON_BROKEN  # later calls go straight to the wavefront
     with pytest.raises(RuntimeError, match="no compiler"):
         soft_dtw(cost, 0.1, backend="triton")  # an explicit backend is never replaced
+
+
+def test_the_wavefront_ops_pass_opcheck():
+    """Schema, fake (meta) shapes and dispatch of the two custom ops that torch.compile sees."""
+    torch.manual_seed(0)
+    cost = torch.rand(3, 4, 6)
+    lx, ly = torch.tensor([4, 2, 3]), torch.tensor([6, 6, 1])
+    for need_grad in (True, False):
+        torch.library.opcheck(torch.ops.seq_similarity.soft_dtw_wavefront, (cost, lx, ly, 0.1, need_grad))
+    _, w = torch.ops.seq_similarity.soft_dtw_wavefront(cost, lx, ly, 0.1, True)
+    grad_out = torch.rand(3)
+    torch.library.opcheck(torch.ops.seq_similarity.soft_dtw_wavefront_backward, (w, lx, ly, grad_out, 4, 6))
+
+
+def _traced_graphs(n: int, m: int) -> list[torch.fx.GraphModule]:
+    graphs: list[torch.fx.GraphModule] = []
+
+    def record(gm, _inputs):
+        graphs.extend(mod for mod in gm.modules() if isinstance(mod, torch.fx.GraphModule))
+        return gm.forward
+
+    cost = torch.rand(2, n, m, requires_grad=True)
+    torch.compile(lambda c: soft_dtw(c, 0.1), backend=record, fullgraph=True, dynamic=False)(cost).sum().backward()
+    return graphs
+
+
+def test_a_compiled_graph_calls_the_wavefront_once_whatever_the_length():
+    """The loop over anti-diagonals stays inside the ops: the traced graph does not grow with N + M."""
+    small, large = _traced_graphs(3, 4), _traced_graphs(12, 20)
+    assert [len(g.graph.nodes) for g in small] == [len(g.graph.nodes) for g in large]
+    code = "".join(g.code for g in large)
+    assert code.count("seq_similarity.soft_dtw_wavefront(") == 1
+    assert code.count("seq_similarity.soft_dtw_wavefront_backward(") == 1
+
+
+def test_inductor_matches_eager_values_and_gradients():
+    torch.manual_seed(0)
+    cost = torch.rand(3, 5, 7, requires_grad=True)
+    lengths = torch.tensor([5, 3, 1])
+    eager = soft_dtw(cost, 0.1, lengths_x=lengths)
+    (eager_grad,) = torch.autograd.grad(eager.sum(), cost)
+    compiled = torch.compile(lambda c: soft_dtw(c, 0.1, lengths_x=lengths), dynamic=False)(cost)
+    (compiled_grad,) = torch.autograd.grad(compiled.sum(), cost)
+    torch.testing.assert_close(compiled, eager)
+    torch.testing.assert_close(compiled_grad, eager_grad)
