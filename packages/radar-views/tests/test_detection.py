@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from radarviews_targets import point_target_cube, range_at_frame_middle
 
 from radar_views import AZIMUTH_BINS, RadarConfig, point_cloud_views, sensor_profile
-from radar_views.detection import PEAK_GROUPINGS, CfarConfig, _local_max, detect_points
+from radar_views.detection import PEAK_GROUPINGS, CfarConfig, _azimuth_peaks, _local_max, detect_points
 from radar_views.points import PointCloud
 
 PROFILES = {"iwr1843": RadarConfig(), "iwr1443-radhar": sensor_profile("iwr1443-radhar")}
@@ -136,3 +136,55 @@ def test_doppler_grouping_keeps_a_weaker_mover_in_the_next_range_bin():
     assert any(v > 0 for v in speeds["doppler"])  # the limb one bin away in range and Doppler is a point
     with pytest.raises(ValueError, match="peak_grouping"):
         CfarConfig(peak_grouping="both")
+
+
+def _azimuth_peaks_one_by_one(spectrum: np.ndarray, threshold: float) -> list[tuple[int, int]]:
+    """``(bin, detection)`` pairs: each column's maximum, then its best other strict-left local maximum."""
+    found = []
+    for j in range(spectrum.shape[1]):
+        col = list(spectrum[:, j])
+        first = col.index(max(col))
+        found.append((first, j))
+        if threshold <= 0:
+            continue
+        peaks = [
+            (col[k], k)
+            for k in range(len(col))
+            if k != first and (k == 0 or col[k] > col[k - 1]) and (k == len(col) - 1 or col[k] >= col[k + 1])
+        ]
+        if peaks:
+            value, k = max(peaks, key=lambda p: (p[0], -p[1]))
+            if value >= threshold * col[first]:
+                found.append((k, j))
+    return found
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    shape=st.tuples(st.integers(1, 9), st.integers(0, 4)),
+    threshold=st.sampled_from([0.0, 0.3, 0.5, 1.0]),
+    seed=st.integers(0, 2**16),
+    ties=st.booleans(),
+)
+def test_azimuth_peaks_match_a_column_by_column_search(shape, threshold, seed, ties):
+    rng = np.random.default_rng(seed)
+    spectrum = rng.integers(1, 4, shape).astype(float) if ties else rng.random(shape)
+    bins, owner = _azimuth_peaks(spectrum, threshold)
+    assert list(zip(bins.tolist(), owner.tolist(), strict=True)) == _azimuth_peaks_one_by_one(spectrum, threshold)
+
+
+def test_multi_object_beamforming_finds_two_reflectors_in_one_cell():
+    cfg = PROFILES["iwr1443-radhar"]
+    v = 2 * cfg.velocity_resolution_mps
+    thetas = (-30.0, 25.0)  # further apart than the 8-element row resolves
+    cube = _noisy(point_target_cube(cfg, 1, 2.0, v, thetas[0]) + 0.8 * point_target_cube(cfg, 1, 2.0, v, thetas[1]))
+    one = detect_points(cube, cfg)[0]
+    two = detect_points(cube, cfg, cfar=CfarConfig(multi_object_beamforming=0.5))[0]
+    assert len(two) == len(one) + 1
+    first, second = two[0], two[1]  # the strongest detection, then its second peak in the same cell
+    assert np.array_equal(first[[3, 4]], second[[3, 4]])  # same Doppler and power
+    sines = sorted(p[0] / np.linalg.norm(p[:3]) for p in (first, second))
+    for got, theta in zip(sines, thetas, strict=True):  # each peak sits on the other's sidelobes: a fifth of
+        assert abs(got - np.sin(np.radians(theta))) <= 0.05  # the 8-element row's resolution, 2 / 8 in sin(theta)
+    with pytest.raises(ValueError, match="multi_object_beamforming"):
+        CfarConfig(multi_object_beamforming=1.5)

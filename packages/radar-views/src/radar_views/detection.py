@@ -11,9 +11,12 @@ chunk [F, loops, tx, rx, samples] (or range profiles, ``input_domain="range"``)
      raise its own threshold); at an edge, the side that exists
   -> at each detection: the virtual array's snapshot, TDM-compensated for its Doppler bin;
      azimuth direction cosine ``u`` = the Bartlett peak over ``AZIMUTH_BINS`` values of sin(theta);
+     with multi-object beamforming, a second point at the spectrum's next local maximum when it
+     reaches ``multi_object_beamforming`` times the first (two reflectors in one range-Doppler cell);
      elevation cosine ``w`` from the phase of the elevated elements against the azimuth row at the
      same x (0 for an array of one row)
-  -> a point per detection, strongest first, at most ``max_points`` a frame: ``x = r u``,
+  -> a point per azimuth peak, detections strongest first (a second peak right after its detection's
+     first), at most ``max_points`` a frame: ``x = r u``,
      ``z = r w``, ``y = sqrt(r^2 - x^2 - z^2)``, radial velocity = signed Doppler index x Δv,
      intensity = 10 log10 of the detection cell's power.
 
@@ -39,7 +42,8 @@ PEAK_GROUPINGS = ("range-doppler", "doppler", "range", "none")
 
 @dataclass(frozen=True)
 class CfarConfig:
-    """CFAR along range, as TI's demo configures it (``cfarCfg``: CASO, noise window 8, guard 4, 15 dB)."""
+    """CFAR along range, as TI's demo configures it (``cfarCfg``: CASO, noise window 8, guard 4, 15 dB),
+    and its angle step's ``multiObjBeamForming`` (off by default)."""
 
     guard: int = 4  # cells on each side left out of the noise estimate
     train: int = 8  # cells on each side averaged for the noise estimate
@@ -48,11 +52,18 @@ class CfarConfig:
     max_points: int = 64  # per frame, strongest first
     min_range_bin: int = 2  # bins nearer than this (the transmitter's leakage) are never detected
     peak_grouping: str = "range-doppler"  # PEAK_GROUPINGS
+    # a second point at a detection's second azimuth peak when it reaches this share of the first's
+    # magnitude (TI's multiObjBeamForming threshold; its demos use 0.5); 0: one point a detection
+    multi_object_beamforming: float = 0.0
 
     def __post_init__(self) -> None:
         if self.guard < 0 or self.train < 1 or self.max_points < 1 or self.min_range_bin < 0:
             raise RadarViewsError(
                 f"CfarConfig: guard >= 0, train >= 1, max_points >= 1, min_range_bin >= 0; got {self}"
+            )
+        if not 0.0 <= self.multi_object_beamforming <= 1.0:
+            raise RadarViewsError(
+                f"CfarConfig.multi_object_beamforming must lie in [0, 1] (0: off), got {self.multi_object_beamforming}"
             )
         if self.mode not in CFAR_MODES:
             raise RadarViewsError(f"CfarConfig.mode must be one of {CFAR_MODES}, got {self.mode!r}")
@@ -153,14 +164,38 @@ def detect_points(
         order = np.argsort(-power[i, d, r], kind="stable")[: cfar.max_points]
         d, r = d[order], r[order]
         snap = spec[i, d, :, :, r].reshape(len(d), tx * rx) * comp[d]  # [n, V]
-        u = (np.argmax(np.abs(np.conj(steer) @ snap[:, row].T), axis=0) - AZIMUTH_BINS // 2) / (AZIMUTH_BINS // 2)
+        spectrum = np.abs(np.conj(steer) @ snap[:, row].T)  # [K, n]
+        bins, owner = _azimuth_peaks(spectrum, cfar.multi_object_beamforming)  # [n'] each, n' >= n
+        u = (bins - AZIMUTH_BINS // 2) / (AZIMUTH_BINS // 2)
         w = np.zeros(len(d))
         if pairs:
             phase = np.angle((snap[:, upper] * np.conj(snap[:, lower])).sum(axis=1))
             w = np.clip(-phase / (np.pi * (positions[upper, 1] - positions[lower, 1]).mean()), -1.0, 1.0)
+        d, r, w = d[owner], r[owner], w[owner]  # a second point shares its detection's cell and elevation
         dist = rbin[r] * cfg.range_resolution_m
         x, z = dist * u, dist * w
         y = np.sqrt(np.maximum(dist**2 - x**2 - z**2, 0.0))
         v = signed[d] * cfg.velocity_resolution_mps
-        out.append(np.column_stack([x, y, z, v, 10 * np.log10(np.maximum(power[i, d, r], 1e-30))]))
+        points = np.column_stack([x, y, z, v, 10 * np.log10(np.maximum(power[i, d, r], 1e-30))])
+        out.append(points[: cfar.max_points])
     return out
+
+
+def _azimuth_peaks(spectrum: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(azimuth bin, detection)`` of each point from the Bartlett spectra ``[K, n]``: every detection's
+    peak, followed, where ``threshold`` > 0, by its strongest other local maximum when that reaches
+    ``threshold`` times the peak (sin(theta) is not cyclic: the end bins have one neighbour)."""
+    n = spectrum.shape[1]
+    first = np.argmax(spectrum, axis=0)  # [n]
+    if threshold <= 0 or n == 0:
+        return first, np.arange(n)
+    padded = np.pad(spectrum, ((1, 1), (0, 0)), constant_values=-np.inf)
+    local = (spectrum > padded[:-2]) & (spectrum >= padded[2:])  # [K, n]
+    local[first, np.arange(n)] = False
+    others = np.where(local, spectrum, -np.inf)
+    second = np.argmax(others, axis=0)  # [n]
+    has = others[second, np.arange(n)] >= threshold * spectrum[first, np.arange(n)]
+    bins = np.stack([first, np.where(has, second, -1)], axis=1).reshape(-1)  # detection by detection
+    owner = np.repeat(np.arange(n), 2)
+    keep = bins >= 0
+    return bins[keep], owner[keep]
