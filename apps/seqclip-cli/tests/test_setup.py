@@ -121,3 +121,22 @@ def test_a_label_dataset_keeps_its_best_epoch_by_validation_class_accuracy(tmp_p
 
     assert [c.name for c in label_classes(RadarTextDataset(labelled, "val", 32))] == ["jack", "walk"]
     assert label_classes(RadarTextDataset(data, "val", 32)) is None  # clips of several activities: R@1 picks best/
+
+
+def test_the_built_in_dataset_holds_out_the_same_number_of_clips_for_val_and_test(tmp_path, monkeypatch):
+    import json
+
+    from rich.console import Console
+
+    from seqclip.config import TrainConfig
+    from seqclip.errors import UserError
+    from seqclip.training.setup import default_dataset
+
+    monkeypatch.setenv("SEQCLIP_CACHE", str(tmp_path))
+    cfg = TrainConfig(synth_clips=14, synth_held_out=3, synth_max_frames=100, synth_workers=1)
+    root = default_dataset(cfg, Console(quiet=True))
+    splits = [json.loads(line)["split"] for line in (root / "manifest.jsonl").read_text().splitlines()]
+    assert [splits.count(s) for s in ("train", "val", "test")] == [8, 3, 3]
+    assert default_dataset(cfg, Console(quiet=True)) == root  # generated once
+    with pytest.raises(UserError, match="synth_held_out"):
+        TrainConfig(synth_clips=14, synth_held_out=7)

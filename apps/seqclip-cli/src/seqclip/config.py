@@ -127,6 +127,7 @@ RANGES: dict[str, tuple[float, bool, float | None]] = {
     "log_every": (1, True, None),
     "max_steps": (0, True, None),
     "synth_clips": (1, True, None),
+    "synth_held_out": (1, True, None),
     "synth_max_frames": (MIN_FRAMES, True, MAX_FRAMES),
     "synth_workers": (1, True, None),
     "max_text_length": (3, True, None),
@@ -378,7 +379,8 @@ class TrainConfig:
     log_every: int = 10  # optimizer steps between log lines
     max_steps: int = field(default=0, metadata={HELP: "Stop after this many optimizer steps (0: all epochs)."})
     eval_test: bool = True  # report test retrieval with the best checkpoint at the end
-    synth_clips: int = 320  # default dataset: number of clips
+    synth_clips: int = 800  # default dataset: number of clips
+    synth_held_out: int = 100  # default dataset: clips in each of val and test (the rest train)
     synth_max_frames: int = 256  # default dataset: longest clip
     synth_workers: int = 2  # default dataset: generator processes
     init: str | None = field(
@@ -429,6 +431,12 @@ class TrainConfig:
             )
         if self.resume and self.overwrite:
             raise TrainingError("--resume and --overwrite exclude each other")
+        if 2 * self.synth_held_out >= self.synth_clips:
+            raise FieldError(
+                "synth_held_out",
+                f"the val and test splits ({self.synth_held_out} clips each) leave no clip of synth_clips "
+                f"({self.synth_clips}) to train on",
+            )
 
     def model_config(self) -> SeqClipConfig:
         """The model's configuration: the shared fields under the same names, and the text layers that train."""

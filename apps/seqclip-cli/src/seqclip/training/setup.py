@@ -51,16 +51,20 @@ def default_dataset(cfg: TrainConfig, console: Console) -> Path:
 
     cache = Path(os.environ.get("SEQCLIP_CACHE", Path.home() / ".cache" / "seqclip"))
     # keyed by the generator's version: a new radar-synth may render the same seed differently
-    target = cache / f"synth-{radar_synth.__version__}-{cfg.synth_clips}clips-{cfg.synth_max_frames}f-seed{cfg.seed}"
+    n, held = cfg.synth_clips, cfg.synth_held_out
+    target = cache / f"synth-{radar_synth.__version__}-{n}clips-{held}held-{cfg.synth_max_frames}f-seed{cfg.seed}"
     if (target / MANIFEST).is_file():
         console.print(f"using the cached synthetic dataset {target}")
         return target
     with output_lock(target, wait=True):  # two runs at once: the second waits for the first's dataset
         if not (target / MANIFEST).is_file():
-            console.print(f"generating the default synthetic dataset ({cfg.synth_clips} clips) into {target} (once)")
+            console.print(
+                f"generating the default synthetic dataset ({n} clips: {held} val, {held} test) into {target} (once)"
+            )
             radar_synth.generate_dataset(
                 target,
-                cfg.synth_clips,
+                n,
+                split_fractions=((n - 2 * held) / n, held / n, held / n),
                 seed=cfg.seed,
                 workers=cfg.synth_workers,
                 max_frames=cfg.synth_max_frames,
