@@ -40,6 +40,13 @@ def _skew_index(n: int, m: int, device: torch.device) -> tuple[Tensor, Tensor, T
     return flat, valid, storage
 
 
+def _unskewed(e: Tensor, n: int, m: int) -> Tensor:
+    """The row-major ``[P, n, m]`` matrices of anti-diagonal storage ``e [P, rows >= D, n + 2]`` (or its
+    flat ``[P, rows * (n + 2)]``)."""
+    _, _, storage = _skew_index(n, m, e.device)
+    return e.reshape(e.shape[0], -1)[:, storage.reshape(-1)].reshape(-1, n, m)
+
+
 class SoftDTWFunction(torch.autograd.Function):
     """Autograd function: cost [P, n, m] (n <= m), lengths [P], gamma, backend -> soft-DTW values [P]."""
 
@@ -62,13 +69,12 @@ class SoftDTWFunction(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_out: Tensor):
         w, len_x, len_y = ctx.saved_tensors
-        p, n, m = ctx.shape
+        _, n, m = ctx.shape
         if ctx.backend == "triton":
             from .soft_dtw_triton import soft_dtw_backward
 
-            _, _, storage = _skew_index(n, m, w.device)
             e = soft_dtw_backward(w, (len_x + len_y, len_x), grad_out, n, m)  # [P, D + 2, W]
-            grad_cost = e.reshape(p, -1)[:, storage.reshape(-1)].reshape(p, n, m)
+            grad_cost = _unskewed(e, n, m)
         else:
             grad_cost = torch.ops.seq_similarity.soft_dtw_wavefront_backward(w, len_x, len_y, grad_out, n, m)
         return grad_cost.to(ctx.dtype), None, None, None, None
@@ -95,9 +101,7 @@ def _wavefront_fake(cost: Tensor, len_x: Tensor, len_y: Tensor, gamma: float, ne
 @torch.library.custom_op("seq_similarity::soft_dtw_wavefront_backward", mutates_args=())
 def _wavefront_backward(w: Tensor, len_x: Tensor, len_y: Tensor, grad_out: Tensor, n: int, m: int) -> Tensor:
     """The gradient ``[P, n, m]`` of the values with respect to the cost."""
-    _, _, storage = _skew_index(n, m, w.device)
-    e = _backward_torch(w, len_x, len_y, grad_out, n, m)  # [P, D * W]
-    return e[:, storage.reshape(-1)].reshape(-1, n, m)
+    return _unskewed(_backward_torch(w, len_x, len_y, grad_out, n, m), n, m)  # from [P, D * W]
 
 
 @_wavefront_backward.register_fake
