@@ -5,12 +5,10 @@ text encoder (kept in eval mode: no dropout, whose masks would differ between th
 sequence loss (the sequence similarity is computed per rank on its local batch)."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
-from seqclip_fixtures import make_dataset, tiny_text_model, torchrun
+import torch
+from seqclip_fixtures import make_dataset, tiny_text_model, torchrun, train_cli
 
 
 def _losses(run):
@@ -25,15 +23,18 @@ OPTIONS = (
 
 
 def _train(config, *args, nproc: int = 1) -> None:
-    """``seqclip train --config CONFIG ARGS`` in one process, or under torchrun with ``nproc`` gloo processes."""
-    train = ["-m", "seqclip", "train", "--config", str(config), *args]
+    """``seqclip train --config CONFIG ARGS`` in this process with one thread (as each rank has), or
+    under torchrun with ``nproc`` gloo processes."""
     if nproc > 1:
-        torchrun(*train, nproc=nproc)
+        torchrun("-m", "seqclip", "train", "--config", str(config), *args, nproc=nproc)
         return
-    proc = subprocess.run(
-        [sys.executable, *train], env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        result = train_cli("--config", str(config), *args)
+    finally:
+        torch.set_num_threads(threads)
+    assert result.exit_code == 0, result.output[-3000:]
 
 
 @pytest.fixture(scope="module")

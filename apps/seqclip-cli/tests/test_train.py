@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
-from seqclip_fixtures import holds, make_dataset, order_dataset, tiny_text_model
+from seqclip_fixtures import holds, make_dataset, order_dataset, tiny_text_model, train_cli
 
 from seqclip.config import TrainConfig
 from seqclip.errors import TrainingError
@@ -148,10 +148,8 @@ def test_sigkill_mid_epoch_then_resume_matches_an_uninterrupted_run(tmp_path):
         assert proc.returncode == -signal.SIGKILL
         killed_at = (tmp_path / "b" / "checkpoints" / "latest").read_text().strip()
         assert killed_at < "step_0000008", "the run finished before it could be killed"
-    resumed = subprocess.run(
-        [*cmd, "--out", str(tmp_path / "b"), "--resume", "latest"], env=env, capture_output=True, text=True
-    )
-    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    resumed = train_cli(*cmd[4:], "--out", str(tmp_path / "b"), "--resume", "latest")  # in this process
+    assert resumed.exit_code == 0, resumed.output[-3000:]
     _assert_same_final_weights(tmp_path / "a", tmp_path / "b", "step_0000008")
     assert "seed = 1" in (tmp_path / "a" / "config.toml").read_text()  # the second command wrote nothing there
 
@@ -225,7 +223,8 @@ def test_sigkill_inside_an_accumulation_group_then_resume_is_bit_identical(tmp_p
         _sigkill_when(proc, tmp_path / "paused")
         assert (tmp_path / "paused").exists()
         assert (tmp_path / "b" / "checkpoints" / "latest").read_text().strip() == "step_0000003"
-    subprocess.run([*run, "--out", str(tmp_path / "b"), "--resume", "latest"], check=True, env=env, capture_output=True)
+    resumed = train_cli(*args[1:], "--out", str(tmp_path / "b"), "--resume", "latest")  # in this process
+    assert resumed.exit_code == 0, resumed.output[-3000:]
     _assert_same_final_weights(tmp_path / "a", tmp_path / "b", "step_0000006")
     lines = [json.loads(x) for x in (tmp_path / "b" / "metrics.jsonl").read_text().splitlines()]
     assert [x["step"] for x in lines if "lr" in x] == [1, 2, 3, 4, 5, 6]  # nothing logged twice

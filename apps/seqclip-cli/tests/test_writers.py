@@ -28,24 +28,25 @@ def _wait_for(path: Path, proc: subprocess.Popen, timeout: float = 120) -> None:
 
 
 def meet(first: list[str], second: list[str], out: Path, alone: list[str]) -> str:
-    """``first`` (writing ``out``) and, while it holds ``out``'s lock, ``second`` on the same ``out``;
-    ``alone`` runs meanwhile into its own directory. Returns the second's error output after
-    checking that it exited 2 at once naming the first's pid, and that both others succeeded."""
+    """``first`` (a process writing ``out``) and, while it holds ``out``'s lock, ``seqclip SECOND`` on the
+    same ``out`` (in this process); ``alone`` runs meanwhile into its own directory. Returns the second's
+    error output after checking that it exited 2 at once naming the first's pid, and that both others
+    succeeded."""
     reference = subprocess.Popen(alone, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     winner = subprocess.Popen(first, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         _wait_for(lock_path(out), winner)
         started = time.time()
-        loser = subprocess.run(second, env=ENV, capture_output=True, text=True, timeout=120)
+        loser = run(*second)
         took = time.time() - started
         assert winner.poll() is None, "the first command ended before the second was refused"
     finally:
         outputs = [p.communicate(timeout=600)[0] for p in (winner, reference)]
     assert winner.returncode == 0, outputs[0][-3000:]
     assert reference.returncode == 0, outputs[1][-3000:]
-    assert loser.returncode == 2, loser.stdout + loser.stderr
-    message = " ".join(loser.stderr.split())
-    assert "Traceback" not in loser.stderr and f"pid {winner.pid}" in message and "--out" in message, message
+    assert loser.exit_code == 2, loser.output
+    message = " ".join(loser.output.split())
+    assert "Traceback" not in loser.output and f"pid {winner.pid}" in message and "--out" in message, message
     assert took < 20, f"the second command took {took:.1f} s to be refused"
     assert not lock_path(out).exists(), "the lock file outlived its command"
     return message
@@ -61,12 +62,12 @@ def assert_same_tree(a: Path, b: Path) -> None:
 
 
 def test_two_data_synth_on_one_out_the_second_exits_at_once(tmp_path):
-    synth = [*SEQCLIP, "data", "synth", "--clips", "12", "--max-frames", "100", "--workers", "1", "--seed", "3"]
+    synth = ["data", "synth", "--clips", "6", "--max-frames", "100", "--workers", "1", "--seed", "3"]
     message = meet(
-        [*synth, "--out", str(tmp_path / "d")],
+        [*SEQCLIP, *synth, "--out", str(tmp_path / "d")],
         [*synth, "--out", str(tmp_path / "d"), "--seed", "7"],
         tmp_path / "d",
-        [*synth, "--out", str(tmp_path / "alone")],
+        [*SEQCLIP, *synth, "--out", str(tmp_path / "alone")],
     )
     assert "data synth" in message
     assert_same_tree(tmp_path / "d", tmp_path / "alone")
@@ -76,12 +77,12 @@ def test_two_data_simulate_on_one_out_the_second_exits_at_once(tmp_path):
     from radar_synth.mocap_fixtures import write_humanml3d_fixture
 
     corpus = write_humanml3d_fixture(tmp_path / "HumanML3D", 3)
-    simulate = [*SEQCLIP, "data", "simulate", str(corpus), "--rotations", "2", "--workers", "1", "--max-frames", "64"]
+    simulate = ["data", "simulate", str(corpus), "--rotations", "2", "--workers", "1", "--max-frames", "64"]
     meet(
-        [*simulate, "--out", str(tmp_path / "d")],
+        [*SEQCLIP, *simulate, "--out", str(tmp_path / "d")],
         [*simulate, "--out", str(tmp_path / "d"), "--seed", "9"],
         tmp_path / "d",
-        [*simulate, "--out", str(tmp_path / "alone")],
+        [*SEQCLIP, *simulate, "--out", str(tmp_path / "alone")],
     )
     assert_same_tree(tmp_path / "d", tmp_path / "alone")
     assert not list(tmp_path.glob(".d.*")), "a partial directory was left behind"

@@ -271,7 +271,7 @@ def test_the_caption_grammar_refuses_more_segments_than_it_can_word():
 def test_the_reported_100_frame_clip_keeps_its_captions_and_reversal_consistent(tmp_path):
     """The reported fault: at --max-frames 100 a 3-activity clip got a 1-frame 'stand' fourth segment,
     its caption named three activities and its reversed caption another three."""
-    root = generate_dataset(tmp_path / "d", 40, seed=0, workers=1, max_frames=100, twins=0.1, progress=False)
+    root = generate_dataset(tmp_path / "d", 40, seed=0, workers=2, max_frames=100, twins=0.1, progress=False)
     from radar_text_data import check_dataset, resolve_data
 
     assert check_dataset(resolve_data(root)) == []

@@ -84,15 +84,15 @@ def test_a_killed_worker_is_retried_and_a_task_error_is_raised_as_it_was(tmp_pat
     assert group_size(1000, 2) == 16 and group_size(10, 2) == 2 and group_size(1, 4) == 1
 
 
-DRIVER = """
+RUN = dict(seed=7, workers=2, max_frames=100, progress=False, engine="ray", ray_address="local")
+DRIVER = f"""
 import sys
 from radar_synth import generate_dataset
-generate_dataset(sys.argv[1], 24, seed=7, workers=2, max_frames=100, progress=False, engine="ray",
-                 ray_address="local")
+generate_dataset(sys.argv[1], 24, **{RUN!r})
 """
 
 
-def test_a_killed_driver_continues_with_the_same_command(tmp_path):
+def test_a_killed_driver_continues_with_the_same_command(tmp_path, local_ray):
     out = tmp_path / "ds"
     records = tmp_path / ".ds.synth-partial" / "records"
     proc = subprocess.Popen([sys.executable, "-c", DRIVER, str(out)], start_new_session=True)
@@ -104,9 +104,9 @@ def test_a_killed_driver_continues_with_the_same_command(tmp_path):
     clips = records.parent / "dataset" / "clips"
     done = {f"{p.stem}.npz": (clips / f"{p.stem}.npz").stat().st_mtime_ns for p in records.glob("*.json")}
     assert 6 <= len(done) < 24 and not out.exists()
-    subprocess.run([sys.executable, "-c", DRIVER, str(out)], check=True, timeout=300)
+    generate_dataset(out, 24, **RUN)  # DRIVER's call again, in this process (its local Ray is up)
     assert {name: (out / "clips" / name).stat().st_mtime_ns for name in done} == done  # not simulated again
-    generate_dataset(tmp_path / "whole", 24, seed=7, workers=1, max_frames=100, progress=False)
+    generate_dataset(tmp_path / "whole", 24, seed=7, workers=2, max_frames=100, progress=False)
     assert digest(out) == digest(tmp_path / "whole") and not records.parent.exists()
 
 
