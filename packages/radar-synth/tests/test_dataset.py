@@ -318,6 +318,7 @@ def test_unseen_activities_stay_out_of_train_and_val_and_are_recorded(tmp_path):
         tmp_path / "d",
         24,
         seed=3,
+        workers=2,
         max_frames=112,
         twins=0.25,
         progress=False,
@@ -383,7 +384,7 @@ def test_held_out_wording_families_never_word_a_train_caption(seed, held):
 
 
 def test_a_dataset_with_held_out_wording_words_val_and_test_only_with_it(tmp_path):
-    kw = dict(seed=5, max_frames=100, twins=0.0, progress=False, split_fractions=(0.5, 0.25, 0.25))
+    kw = dict(seed=5, workers=2, max_frames=100, twins=0.0, progress=False, split_fractions=(0.5, 0.25, 0.25))
     root = generate_dataset(tmp_path / "d", 12, held_out_wording=["report", "story"], **kw)
     everything = generate_dataset(tmp_path / "e", 12, **kw)
     records, plain = read_manifest(root), read_manifest(everything)
