@@ -133,7 +133,7 @@ def test_the_built_in_dataset_holds_out_the_same_number_of_clips_for_val_and_tes
     from seqclip.training.setup import default_dataset
 
     monkeypatch.setenv("SEQCLIP_CACHE", str(tmp_path))
-    cfg = TrainConfig(synth_clips=14, synth_held_out=3, synth_max_frames=100, synth_workers=1)
+    cfg = TrainConfig(synth_clips=14, synth_held_out=3, synth_max_frames=100, synth_workers=2)
     root = default_dataset(cfg, Console(quiet=True))
     splits = [json.loads(line)["split"] for line in (root / "manifest.jsonl").read_text().splitlines()]
     assert [splits.count(s) for s in ("train", "val", "test")] == [8, 3, 3]
