@@ -130,13 +130,14 @@ def test_max_steps_mid_epoch_logs_the_last_steps(tmp_path):
 
 def test_sigkill_mid_epoch_then_resume_matches_an_uninterrupted_run(tmp_path):
     data = make_dataset(tmp_path / "d", n=20)  # 16 train clips -> 4 steps per epoch
-    args = ["--data", str(data), "--epochs", "2", "--batch-size", "4", "--seed", "1"]
     (tmp_path / "run.toml").write_text(
         f'[train]\ntext_model = "{tiny_text_model(tmp_path / "text")}"\n'
         "clip_length = 32\ncheckpoint_every = 1\nkeep_last = 20\n"
         "warmup_steps = 2\neval_test = false\n"
     )
-    cmd = [sys.executable, "-m", "seqclip", "train", "--config", str(tmp_path / "run.toml"), *args]
+    config = ["--config", str(tmp_path / "run.toml")]
+    args = [*config, "--data", str(data), "--epochs", "2", "--batch-size", "4", "--seed", "1"]
+    cmd = [sys.executable, "-m", "seqclip", "train", *args]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with _alongside([*cmd, "--out", str(tmp_path / "a")], env) as reference:  # the two start-ups overlap
         _refused_while_held(cmd, tmp_path / "a", reference, env)  # a second command on a's --out
@@ -148,7 +149,7 @@ def test_sigkill_mid_epoch_then_resume_matches_an_uninterrupted_run(tmp_path):
         assert proc.returncode == -signal.SIGKILL
         killed_at = (tmp_path / "b" / "checkpoints" / "latest").read_text().strip()
         assert killed_at < "step_0000008", "the run finished before it could be killed"
-    resumed = train_cli(*cmd[4:], "--out", str(tmp_path / "b"), "--resume", "latest")  # in this process
+    resumed = train_cli(*args, "--out", str(tmp_path / "b"), "--resume", "latest")  # in this process
     assert resumed.exit_code == 0, resumed.output[-3000:]
     _assert_same_final_weights(tmp_path / "a", tmp_path / "b", "step_0000008")
     assert "seed = 1" in (tmp_path / "a" / "config.toml").read_text()  # the second command wrote nothing there
@@ -208,9 +209,9 @@ def test_sigkill_inside_an_accumulation_group_then_resume_is_bit_identical(tmp_p
         "clip_length = 32\ncheckpoint_every = 1\nkeep_last = 20\n"
         "warmup_steps = 2\neval_test = false\nepochs = 1\naccum_steps = 2\nlog_every = 1\n"
     )
-    args = ["train", "--config", str(tmp_path / "run.toml"), "--data", str(data), "--batch-size", "2", "--seed", "1"]
+    args = ["--config", str(tmp_path / "run.toml"), "--data", str(data), "--batch-size", "2", "--seed", "1"]
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "PAUSE_AT_CALL": "0", "PAUSE_MARKER": str(tmp_path / "paused")}
-    run = [sys.executable, "-c", PAUSE, *args]
+    run = [sys.executable, "-c", PAUSE, "train", *args]
     with _alongside([*run, "--out", str(tmp_path / "a")], env):  # the two start-ups overlap
         # 4 feature passes per step (2 cached + 2 with gradients): call 16 is step 4's second micro-batch,
         # after the first one's backward
@@ -223,7 +224,7 @@ def test_sigkill_inside_an_accumulation_group_then_resume_is_bit_identical(tmp_p
         _sigkill_when(proc, tmp_path / "paused")
         assert (tmp_path / "paused").exists()
         assert (tmp_path / "b" / "checkpoints" / "latest").read_text().strip() == "step_0000003"
-    resumed = train_cli(*args[1:], "--out", str(tmp_path / "b"), "--resume", "latest")  # in this process
+    resumed = train_cli(*args, "--out", str(tmp_path / "b"), "--resume", "latest")  # in this process
     assert resumed.exit_code == 0, resumed.output[-3000:]
     _assert_same_final_weights(tmp_path / "a", tmp_path / "b", "step_0000006")
     lines = [json.loads(x) for x in (tmp_path / "b" / "metrics.jsonl").read_text().splitlines()]
