@@ -7,6 +7,7 @@ from timm.layers import trunc_normal_
 from timm.models.vision_transformer import Block
 from torch import Tensor, nn
 
+from .attention import Attention
 from .view_encoder import run_blocks
 
 __all__ = ["EOTTransformer"]
@@ -26,7 +27,9 @@ class EOTTransformer(nn.Module):
         self.pos_embed = nn.Parameter(torch.zeros(1, max_tokens, dim))
         self.eot_token = nn.Parameter(torch.zeros(1, 1, dim))
         rates = torch.linspace(0, drop_path_rate, depth).tolist()
-        self.blocks = nn.ModuleList(Block(dim, heads, mlp_ratio, qkv_bias=True, drop_path=r) for r in rates)
+        self.blocks = nn.ModuleList(
+            Block(dim, heads, mlp_ratio, qkv_bias=True, drop_path=r, attn_layer=Attention) for r in rates
+        )
         self.norm = nn.LayerNorm(dim)
         self.grad_checkpointing = False
         trunc_normal_(self.pos_embed, std=0.02)

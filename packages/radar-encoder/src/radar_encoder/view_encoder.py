@@ -11,6 +11,8 @@ from timm.models import VisionTransformer
 from torch import Tensor, nn
 from torch.utils.checkpoint import checkpoint
 
+from .attention import Attention
+
 __all__ = ["ViewEncoder", "run_blocks", "load_state_dict_file"]
 
 
@@ -79,6 +81,7 @@ class ViewEncoder(nn.Module):
             class_token=False,
             dynamic_img_size=True,
             drop_path_rate=drop_path_rate,
+            attn_layer=Attention,
         )
         self.proj = nn.Linear(vit_dim, embed_dim)
         self.grad_checkpointing = False
