@@ -172,7 +172,11 @@ def test_the_data_is_held_on_the_device_by_default_when_it_fits(varied, tmp_path
 def test_on_a_cpu_the_unset_options_resolve_to_todays_defaults_and_are_recorded(tmp_path, varied):
     import tomllib
 
+    from seqclip.config import default_precision
+
     result = train_cli("--data", varied, "--out", tmp_path / "run", *FAST_ARGS, *toml_base(tmp_path), "--workers", "0")
     assert result.exit_code == 0, result.output
     recorded = tomllib.loads((tmp_path / "run" / "config.toml").read_text())["train"]
-    assert (recorded["precision"], recorded["data_on_device"], recorded["batch_size"]) == ("fp32", True, 4)
+    precision = default_precision("cpu")  # bf16 where the CPU has native bf16, else fp32
+    assert (recorded["precision"], recorded["data_on_device"], recorded["batch_size"]) == (precision, True, 4)
+    assert f"precision {precision}: this CPU has" in " ".join(result.output.split())

@@ -147,6 +147,21 @@ def test_bf16_autocast_on_the_cpu_trains_within_bf16_tolerance_of_fp32(tmp_path)
     assert bf16 == pytest.approx(fp32, rel=3e-2)
 
 
+def test_the_default_precision_is_bf16_where_the_cpu_has_it_and_a_resumed_run_keeps_its_own(monkeypatch):
+    from seqclip import config
+    from seqclip.config import TrainConfig, default_precision
+
+    for found, cpu, other in ((None, "fp32", "bf16"), ("avx512_bf16", "bf16", "fp32"), ("amx_bf16", "bf16", "fp32")):
+        monkeypatch.setattr(config, "native_bf16", lambda found=found: found)
+        assert default_precision("cpu") == cpu and default_precision("cuda") == "bf16"
+        assert TrainConfig().precision_on("cpu").precision == cpu
+        assert TrainConfig().precision_on("cpu", {}).precision == cpu  # a run that recorded none: the default
+        assert TrainConfig(precision=other).precision_on("cpu").precision == other  # given: kept
+        assert TrainConfig().precision_on("cpu", {"precision": other}).precision == other  # resumed: its own
+        assert TrainConfig().precision_on("cpu", {"precision": "fp16"}).precision == cpu  # fp16: CUDA only
+        assert TrainConfig().precision_on("cuda", {"precision": "fp16"}).precision == "fp16"
+
+
 def test_only_the_top_layers_learn(tmp_path):
     from transformers import BertModel
 

@@ -157,7 +157,8 @@ def test_sigkill_mid_epoch_then_resume_matches_an_uninterrupted_run(tmp_path):
 
 def test_accumulation_gives_the_gradients_and_weights_of_one_large_batch(tmp_path, monkeypatch):
     """accum_steps=3 on an epoch of 7 micro-batches of 4 (the 7th is dropped, as drop_last drops the
-    last 4 clips of a batch-12 epoch) against batch 12 without accumulation: 2 optimizer steps each.
+    last 4 clips of a batch-12 epoch) against batch 12 without accumulation: 2 optimizer steps each, in
+    fp32 (bf16, the default on a CPU with native bf16, rounds differently at different batch sizes).
     Tolerances: each step's whole gradient within 1e-4 (relative L2), final weights within 0.1 x lr
     (AdamW divides near-zero gradients by their own size, which magnifies float-order differences).
     Counting the loss's own parameters once per micro-batch pass gave 37 % and 0.5 x lr. The key
@@ -176,6 +177,7 @@ def test_accumulation_gives_the_gradients_and_weights_of_one_large_batch(tmp_pat
         checkpoint_every=1000,
         seed=5,
         lr=1e-3,
+        precision="fp32",
     )
     grads, step = [], torch.optim.AdamW.step
 

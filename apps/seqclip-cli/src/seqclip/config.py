@@ -20,6 +20,7 @@ from seq_similarity.names import SIMILARITIES as SEQUENCE_SIMILARITIES  # standa
 
 from .config_types import check_types
 from .errors import FieldError, TrainingError, UserError
+from .hardware import native_bf16  # standard library only
 from .legacy import RENAMED_CONFIG_FIELDS, renamed_value
 
 __all__ = [
@@ -46,7 +47,7 @@ __all__ = [
     "Precision",
     "Device",
     "DEFAULT_BATCH",
-    "DEFAULT_PRECISION",
+    "default_precision",
     "DEFAULT_TEXT_LAYERS",
     "ALL_LAYERS",
     "EVAL_TASKS",
@@ -90,7 +91,14 @@ POSITIVES: tuple[str, ...] = get_args(Positives)
 Device = Literal["auto", "cpu", "cuda"]
 EVAL_TASKS = ("retrieval", "zeroshot", "twins", "order")  # seqclip eval --task (evaluation.tasks.TASKS)
 DEFAULT_BATCH = {"cpu": 32, "cuda": 128}  # per process, when --batch-size is not given
-DEFAULT_PRECISION = {"cpu": "fp32", "cuda": "bf16"}  # when --precision is not given
+
+
+def default_precision(device_type: str) -> Precision:
+    """``--precision`` when it is not given: bf16 on CUDA and on a CPU with native bf16 arithmetic
+    (``hardware.native_bf16``), fp32 on other CPUs (where bf16 would be emulated, and slower)."""
+    return "bf16" if device_type == "cuda" or native_bf16() else "fp32"
+
+
 # when --text-trainable-layers is not given (nor --freeze-text / --cache-text): on a CPU the text tower
 # frozen and cached, chosen at an equal wall-time budget on validation (bench/cpu_recipes.py)
 DEFAULT_TEXT_LAYERS: dict[str, int | Literal["all"]] = {"cpu": 0, "cuda": "all"}
@@ -286,8 +294,12 @@ class TrainConfig:
         },
     )
     precision: Precision | None = field(
-        default=None, metadata={HELP: "Autocast precision (fp16: CUDA only). [default: bf16 on CUDA, fp32 on CPU]"}
-    )  # None = DEFAULT_PRECISION of the device (bf16 on CUDA, fp32 on CPU); fp16: CUDA only
+        default=None,
+        metadata={
+            HELP: "Autocast precision (fp16: CUDA only). [default: bf16 on CUDA and on CPUs with native bf16, "
+            "else fp32]"
+        },
+    )  # None = default_precision(device), or the precision a resumed run trained in; fp16: CUDA only
     accum_steps: int = field(
         default=1,
         metadata={
@@ -457,6 +469,16 @@ class TrainConfig:
             if layers is not None:
                 return replace(self, text_trainable_layers=layers)
         return replace(self, text_trainable_layers=DEFAULT_TEXT_LAYERS[device_type])
+
+    def precision_on(self, device_type: str, recorded: dict | None = None) -> TrainConfig:
+        """This configuration with ``precision`` set: as given, else the one ``recorded`` in the config.toml
+        of the run being resumed (fp16 only on CUDA), else ``default_precision`` of the device."""
+        if self.precision is not None:
+            return self
+        kept = (recorded or {}).get("precision")
+        if kept in ("fp32", "bf16") or (kept == "fp16" and device_type == "cuda"):
+            return replace(self, precision=kept)
+        return replace(self, precision=default_precision(device_type))
 
     @property
     def text_cached(self) -> bool:

@@ -35,4 +35,4 @@ def precision_note(device_type: str, precision: str) -> str | None:
             f"precision {precision}: this CPU has no native bf16 ({' or '.join(BF16_FLAGS)}), so bf16 autocast "
             f"would be emulated"
         )
-    return f"precision {precision}: this CPU has native bf16 ({found}); --precision bf16 autocasts to it"
+    return f"precision {precision}: this CPU has native bf16 ({found}), the default precision here"

@@ -15,7 +15,7 @@ from radar_text_data.errors import DataError
 from radar_text_data.source import DataLocation, resolve_data
 from radar_views import output_lock
 
-from ..config import DEFAULT_BATCH, DEFAULT_PRECISION, TrainConfig
+from ..config import DEFAULT_BATCH, TrainConfig
 from ..data import EpochSampler, RadarTextDataset, twin_pairs
 from ..distributed import DistContext, resolve_device
 from ..errors import TrainingError, UserError
@@ -145,9 +145,8 @@ def setup(cfg: TrainConfig, console: Console, dist: DistContext) -> Run:
     # the device's defaults of what was left unset, recorded in config.toml as used
     recorded = read_config_toml(Path(cfg.out)) if cfg.resume else None  # what the resumed run trained
     cfg = replace(
-        cfg.text_layers_on(device.type, recorded),
+        cfg.text_layers_on(device.type, recorded).precision_on(device.type, recorded),
         batch_size=cfg.batch_size or DEFAULT_BATCH[device.type],
-        precision=cfg.precision or DEFAULT_PRECISION[device.type],
         compile=device.type == "cuda" if cfg.compile is None else cfg.compile,
     )
     if cfg.precision == "fp16" and device.type != "cuda":
