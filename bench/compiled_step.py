@@ -26,7 +26,7 @@ from benchlib import print_table, sync  # noqa: E402
 from rich.console import Console  # noqa: E402
 
 from radar_text_data.testing import tiny_dataset  # noqa: E402
-from seqclip.config import TrainConfig  # noqa: E402
+from seqclip.config import TrainConfig, default_precision  # noqa: E402
 from seqclip.distributed import DistContext  # noqa: E402
 from seqclip.training.loop import device_step  # noqa: E402
 from seqclip.training.setup import setup  # noqa: E402
@@ -119,7 +119,7 @@ def main() -> None:
     name = torch.cuda.get_device_name() if cuda else f"CPU, {torch.get_num_threads()} threads"
     print(
         f"device: {name}; torch {torch.__version__}; {preset} preset, batch {batch}, {FRAMES} frames, "
-        f"{'bf16' if cuda else 'fp32'}; {steps} steps timed; text model {text}"
+        f"{default_precision('cuda' if cuda else 'cpu')}; {steps} steps timed; text model {text}"
     )
     print(
         "* tensors whose gradient is below 1e-6 of the whole's norm (exact zeros up to float noise, such as "

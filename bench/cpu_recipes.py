@@ -1,9 +1,11 @@
 """Which recipe should a CPU train by default? Each candidate trains for the same wall-time budget on
 the order benchmark's CPU-scale dataset and is scored on the **validation** split (retrieval, twins,
-order, each with its 95 % interval); the fastest recipe not below the default on any of them is the
-candidate for the CPU default. The test split is not read.
+order, each with its 95 % interval); the fastest recipe not below the baseline (the first recipe, or
+``--baseline NAME``) on any of them is the candidate for the CPU default. The test split is not read.
 
     uv run python bench/cpu_recipes.py [--minutes 12] [--out bench_out/cpu_recipes] [--only NAME ...]
+    uv run python bench/cpu_recipes.py --minutes 8 --only "--precision fp32" "--precision bf16" \
+        --baseline "--precision fp32" [--seed 1 --data bench_out/cpu_recipes/data --out bench_out/cpu_recipes_seed1]
 
 A recipe's epochs are set so that its whole schedule (warm-up and cosine decay) fits the budget: a
 short probe run measures its steady samples/s on this machine first (after its text cache is filled),
@@ -33,6 +35,9 @@ RECIPES = {  # name -> TrainConfig fields over the defaults
     "--text-trainable-layers 2": {"text_trainable_layers": 2},
     "--text-trainable-layers 1": {"text_trainable_layers": 1},
     "--text-trainable-layers 0": {"text_trainable_layers": 0},
+    # the precision, on a CPU with native bf16 (compare with --baseline "--precision fp32")
+    "--precision fp32": {"text_trainable_layers": 0, "precision": "fp32"},
+    "--precision bf16": {"text_trainable_layers": 0, "precision": "bf16"},
 }
 PROBE_STEPS = 8
 FIGURES = (
@@ -63,7 +68,7 @@ def _rate(cfg) -> float:
     return rows[-1]["samples_per_s"] * (times[-1] / steps[-1]) * (steps[-1] - steps[1]) / (times[-1] - times[1])
 
 
-def run(name: str, fields: dict, data: Path, out: Path, minutes: float, scale: dict) -> dict:
+def run(name: str, fields: dict, data: Path, out: Path, minutes: float, scale: dict, seed: int = 0) -> dict:
     from rich.console import Console
 
     from radar_text_data import read_manifest
@@ -78,7 +83,7 @@ def run(name: str, fields: dict, data: Path, out: Path, minutes: float, scale: d
         device="cpu",
         out=str(out / "runs" / name.replace(" ", "_")),
         eval_test=False,
-        seed=0,
+        seed=seed,
         **fields,
     )
     rate = _rate(base)
@@ -109,8 +114,8 @@ def figures(result: dict) -> dict[str, dict]:
     return out
 
 
-def table(results: dict) -> None:
-    default = figures(results[next(iter(RECIPES))]) if next(iter(RECIPES)) in results else None
+def table(results: dict, baseline: str) -> None:
+    default = figures(results[baseline]) if baseline in results else None
     rows = []
     for name in RECIPES:
         if name not in results:
@@ -129,7 +134,7 @@ def table(results: dict) -> None:
         )
     print_table(
         "CPU recipes at an equal wall-time budget: validation figures (95 % intervals)",
-        ["recipe", "steady samples/s", "epochs", "wall min", *(k for k, _, _ in FIGURES), "not below the default"],
+        ["recipe", "steady samples/s", "epochs", "wall min", *(k for k, _, _ in FIGURES), f"not below {baseline}"],
         rows,
     )
 
@@ -139,18 +144,26 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=12.0, help="wall-time budget per recipe")
     parser.add_argument("--out", type=Path, default=Path("bench_out/cpu_recipes"))
     parser.add_argument("--only", nargs="*", default=None, help="recipe names to run")
+    parser.add_argument("--seed", type=int, default=0, help="the training seed (the dataset is the same)")
+    parser.add_argument("--data", type=Path, default=None, help="the dataset (default: generated into OUT/data)")
+    parser.add_argument(
+        "--baseline", choices=list(RECIPES), default=next(iter(RECIPES)), help="the recipe compared with"
+    )
     args = parser.parse_args()
     scale = SCALES["cpu"]
-    data = dataset(args.out, scale)
+    data = args.data or dataset(args.out, scale)
     store = args.out / "results.json"
     results = json.loads(store.read_text()) if store.is_file() else {}
     for name, fields in RECIPES.items():
         if (args.only and name not in args.only) or name in results:
             continue
-        results[name] = run(name, fields, data, args.out, args.minutes, scale)
+        results[name] = run(name, fields, data, args.out, args.minutes, scale, args.seed)
         store.write_text(json.dumps(results, indent=1))
-    print(f"dataset: {data} (order benchmark, CPU scale); budget {args.minutes:g} min a recipe; {os.cpu_count()} CPUs")
-    table(results)
+    print(
+        f"dataset: {data} (order benchmark, CPU scale); budget {args.minutes:g} min a recipe; seed {args.seed}; "
+        f"{os.cpu_count()} CPUs"
+    )
+    table(results, args.baseline)
 
 
 if __name__ == "__main__":

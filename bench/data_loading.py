@@ -10,7 +10,7 @@ training.
 Items are what training draws: a random 256-frame crop (zero-padded) of every train clip with a
 random caption, batched by 32; each configuration reads one warm-up epoch, then one timed epoch
 (persistent workers, as in training). The training step is the real ``optimizer_step`` of
-``seqclip train`` (default similarity, fp32, batch 32) on batches from the loader.
+``seqclip train`` (default similarity and CPU precision, batch 32) on batches from the loader.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from benchlib import print_table  # noqa: E402
 
 from radar_synth import generate_dataset  # noqa: E402
 from radar_text_data import resolve_data, shard_directory  # noqa: E402
-from seqclip.config import TrainConfig  # noqa: E402
+from seqclip.config import TrainConfig, default_precision  # noqa: E402
 from seqclip.data import EpochSampler, RadarTextDataset  # noqa: E402
 from seqclip.training.stream import ShardStream, TrainData  # noqa: E402
 
@@ -113,7 +113,7 @@ def main() -> None:
         for workers in (0, 1, 2) if kind != "data on device" else (0,):
             rate = loader_rate(kind, path, workers)
             rows.append([kind, workers, rate, rate / train])
-    rows.append(["training step (tiny, temporal, fp32)", "-", train, 1.0])
+    rows.append([f"training step (tiny, temporal, {default_precision('cpu')})", "-", train, 1.0])
     print_table("data loading vs the training step", ["source", "workers", "samples/s", "x training"], rows)
 
 

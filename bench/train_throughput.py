@@ -12,9 +12,10 @@ Per configuration, two runs of ``BENCH_STEPS`` optimizer steps (default 8) in on
   milliseconds per step in loading (waiting for the next batch), text, radar, similarity (sequence
   similarity + losses), backward and optimizer (clipping + AdamW + schedule).
 FLOPs per sample are counted with ``torch.utils.flop_counter`` on one training step; MFU divides
-the steady FLOP rate by the matrix-multiply rate measured on the same device at the run's precision
-(bf16 on CUDA, fp32 on a CPU: ``matmul_rate``), and on a known card also by its dense bf16 peak.
-On CUDA the runs use bf16 autocast, fp32 on a CPU (``BENCH_PRECISIONS=fp32,bf16`` runs each).
+the steady FLOP rate by the matrix-multiply rate measured on the same device at the row's precision
+(``matmul_rate``), and on a known card also by its dense bf16 peak. The runs use the device's default
+precision (``seqclip.config.default_precision``: bf16 autocast on CUDA and on a CPU with native bf16,
+else fp32); ``BENCH_PRECISIONS=fp32,bf16`` runs each.
 ``BENCH_DATA_ON_DEVICE=0,1`` runs each configuration with the DataLoader path (0) and with
 ``--data-on-device`` (1); ``auto`` (the default) leaves the option out. ``BENCH_TEXT_LAYERS=all,2,0``
 runs each with ``--text-trainable-layers N``; ``default`` (the default) leaves the option out. The
@@ -46,7 +47,7 @@ from data_loading import loader_rate  # noqa: E402
 from rich.console import Console  # noqa: E402
 
 from radar_synth import generate_dataset  # noqa: E402
-from seqclip.config import TrainConfig  # noqa: E402
+from seqclip.config import TrainConfig, default_precision  # noqa: E402
 from seqclip.distributed import DistContext  # noqa: E402
 from seqclip.timing import PHASES, PhaseTimer  # noqa: E402
 from seqclip.training.loop import optimizer_step, train  # noqa: E402
@@ -138,15 +139,17 @@ def main() -> None:
     cuda = torch.cuda.is_available() and os.environ.get("BENCH_DEVICE", "auto") != "cpu"
     name = torch.cuda.get_device_name() if cuda else f"CPU, {torch.get_num_threads()} threads"
     peak = next((v for k, v in PEAK_BF16.items() if k in name), None)
-    measured = matmul_rate(torch.device("cuda" if cuda else "cpu"), torch.bfloat16 if cuda else torch.float32)
+    precisions = _env_list("BENCH_PRECISIONS", default_precision("cuda" if cuda else "cpu"))
+    dtypes = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+    measured = {p: matmul_rate(torch.device("cuda" if cuda else "cpu"), dtypes[p]) for p in precisions}
     batches = [int(b) for b in _env_list("BENCH_BATCHES", "32,128,256" if cuda else "32")]
     steps = int(os.environ.get("BENCH_STEPS", "8"))
     clips = int(os.environ.get("BENCH_CLIPS", str(math.ceil(max(batches) * steps / 0.8) + 8)))
     data = _dataset(clips)
     print(
-        f"device: {name}; torch {torch.__version__}; {'bf16 autocast' if cuda else 'fp32'}; {clips} clips "
+        f"device: {name}; torch {torch.__version__}; autocast {', '.join(precisions)}; {clips} clips "
         f"of <= {FRAMES} frames, clip length {FRAMES}; {steps} steps per run; measured matmul rate "
-        f"{measured / 1e12:.2f} TFLOP/s ({'bf16' if cuda else 'fp32'})"
+        + ", ".join(f"{measured[p] / 1e12:.2f} TFLOP/s ({p})" for p in precisions)
     )
     with tempfile.TemporaryDirectory() as out:  # warm-up: the first run in a process pays one-off costs
         train(
@@ -170,7 +173,7 @@ def main() -> None:
                     for c in _env_list("BENCH_COMPILE", "0")
                     for d in _env_list("BENCH_DATA_ON_DEVICE", "auto")
                     for t in _env_list("BENCH_TEXT_LAYERS", "default")
-                    for p in _env_list("BENCH_PRECISIONS", "bf16" if cuda else "fp32")
+                    for p in precisions
                 ):
                     cfg = TrainConfig(
                         data=str(data),
@@ -207,7 +210,7 @@ def main() -> None:
                             f"{m['steady']:.1f}",
                             *(f"{m['ms'][p]:.0f}" for p in PHASES),
                             f"{rate / 1e12:.3f}",
-                            f"{100 * rate / measured:.1f}%",
+                            f"{100 * rate / measured[precision]:.1f}%",
                             f"{100 * rate / peak:.1f}%" if peak else "",
                         ]
                     )
