@@ -144,7 +144,9 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=12.0, help="wall-time budget per recipe")
     parser.add_argument("--out", type=Path, default=Path("bench_out/cpu_recipes"))
     parser.add_argument("--only", nargs="*", default=None, help="recipe names to run")
-    parser.add_argument("--seed", type=int, default=0, help="the training seed (the dataset is the same)")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="the training seed (the same dataset; give each seed its own --out)"
+    )
     parser.add_argument("--data", type=Path, default=None, help="the dataset (default: generated into OUT/data)")
     parser.add_argument(
         "--baseline", choices=list(RECIPES), default=next(iter(RECIPES)), help="the recipe compared with"
