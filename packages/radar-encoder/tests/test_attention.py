@@ -94,3 +94,25 @@ def test_a_model_cast_to_a_dtype_returns_that_dtype(dtype):
     x = torch.randn(2, 5, 16, dtype=dtype)
     assert ours.to(dtype)(x).dtype == dtype
     torch.testing.assert_close(ours(x).float(), ref(x.float()), rtol=5e-2, atol=5e-2)
+
+
+def test_the_encoder_compiles_as_one_graph_under_cpu_bf16_autocast():
+    """``--compile`` on a CPU with native bf16 (whose default precision is bf16): the fp32 region of
+    each attention stays inside one graph, and the compiled encoder returns what eager does."""
+    import torch._dynamo
+
+    if not hasattr(torch, "compile") or not torch._dynamo.is_dynamo_supported():
+        pytest.skip("torch.compile is not supported on this platform")
+    torch.manual_seed(0)
+    cfg = RadarEncoderConfig(
+        vit_dim=16, vit_depth=1, vit_heads=2, embed_dim=32, eot_depth=1, eot_heads=2, max_frames=96
+    )
+    enc = RadarEncoder(cfg).eval()
+    x = [torch.randn(2, h, 32) for h in (256, 128, 128)]
+    mask = torch.ones(2, 32, dtype=torch.bool)
+    mask[1, 20:] = False
+    compiled = torch.compile(enc, backend="aot_eager", fullgraph=True)  # no C compiler needed
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        eager, out = enc(*x, mask=mask).pooled, compiled(*x, mask=mask).pooled
+    assert out.dtype == torch.bfloat16
+    torch.testing.assert_close(out, eager)  # bf16's default tolerance (the same ops: equal here)
