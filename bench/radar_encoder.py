@@ -2,6 +2,7 @@
 
     uv run python bench/radar_encoder.py            # CPU here; CUDA when present (bf16 autocast)
     BENCH_PRESETS=tiny,small uv run python bench/radar_encoder.py
+    BENCH_PRECISION=bf16 uv run python bench/radar_encoder.py   # bf16 autocast on the CPU too
 
 Batch 32 of full-length clips (3 views x 496 frames). FLOPs are counted with
 torch.utils.flop_counter for one forward pass of one sample (x3 for forward+backward).
@@ -33,7 +34,7 @@ def main():
     device = device_from_env()
     presets = os.environ.get("BENCH_PRESETS", "tiny,small,base").split(",")
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
-    amp = device.type == "cuda"
+    amp = os.environ.get("BENCH_PRECISION", "bf16" if device.type == "cuda" else "fp32") == "bf16"
     print(f"device: {name}; torch {torch.__version__}; batch {BATCH}; {'bf16 autocast' if amp else 'fp32'}")
     rows = []
     for preset in presets:
