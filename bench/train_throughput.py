@@ -51,7 +51,7 @@ from seqclip.config import TrainConfig, default_precision  # noqa: E402
 from seqclip.distributed import DistContext  # noqa: E402
 from seqclip.timing import PHASES, PhaseTimer  # noqa: E402
 from seqclip.training.loop import optimizer_step, train  # noqa: E402
-from seqclip.training.setup import setup  # noqa: E402
+from seqclip.training.setup import AUTOCAST_DTYPES, setup  # noqa: E402
 from seqclip.training.stream import default_workers  # noqa: E402
 
 PEAK_BF16 = {"H100": 989e12, "H200": 989e12, "A100": 312e12}  # dense bf16 FLOP/s
@@ -140,8 +140,7 @@ def main() -> None:
     name = torch.cuda.get_device_name() if cuda else f"CPU, {torch.get_num_threads()} threads"
     peak = next((v for k, v in PEAK_BF16.items() if k in name), None)
     precisions = _env_list("BENCH_PRECISIONS", default_precision("cuda" if cuda else "cpu"))
-    dtypes = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
-    measured = {p: matmul_rate(torch.device("cuda" if cuda else "cpu"), dtypes[p]) for p in precisions}
+    measured = {p: matmul_rate(torch.device("cuda" if cuda else "cpu"), AUTOCAST_DTYPES[p]) for p in precisions}
     batches = [int(b) for b in _env_list("BENCH_BATCHES", "32,128,256" if cuda else "32")]
     steps = int(os.environ.get("BENCH_STEPS", "8"))
     clips = int(os.environ.get("BENCH_CLIPS", str(math.ceil(max(batches) * steps / 0.8) + 8)))

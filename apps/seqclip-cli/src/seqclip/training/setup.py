@@ -41,7 +41,9 @@ from .selection import label_classes
 from .stream import ShardStream, TrainData, default_workers
 from .text_cache import start_text_cache
 
-__all__ = ["Run", "TrainState", "setup", "eval_split", "default_dataset"]
+__all__ = ["Run", "TrainState", "setup", "eval_split", "default_dataset", "AUTOCAST_DTYPES"]
+
+AUTOCAST_DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}  # --precision -> dtype
 
 
 def default_dataset(cfg: TrainConfig, console: Console) -> Path:
@@ -131,8 +133,8 @@ class Run:
         return self.steps_per_epoch * self.cfg.accum_steps
 
     def autocast(self):
-        dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(self.cfg.precision)
-        return torch.autocast(self.device.type, dtype=dtype or torch.float32, enabled=dtype is not None)
+        dtype = AUTOCAST_DTYPES[self.cfg.precision or "fp32"]  # resolved by setup(); fp32 turns autocast off
+        return torch.autocast(self.device.type, dtype=dtype, enabled=dtype != torch.float32)
 
     def stop_requested(self) -> bool:
         return bool(self.cfg.max_steps and self.state.global_step >= self.cfg.max_steps)
