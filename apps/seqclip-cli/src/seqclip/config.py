@@ -246,7 +246,7 @@ class TrainConfig:
     preset: str = field(
         default=SeqClipConfig.preset, metadata={HELP: f"Radar encoder preset: {' | '.join(PRESETS)}."}
     )  # radar encoder preset (the model fields default as SeqClipConfig)
-    epochs: int = field(default=20, metadata={HELP: "Epochs."})
+    epochs: int = field(default=30, metadata={HELP: "Epochs."})
     batch_size: int | None = field(
         default=None, metadata={HELP: "Batch size per process. [default: 32 on CPU, 128 on CUDA]"}
     )  # per process; None = DEFAULT_BATCH of the device (32 on CPU, 128 on CUDA)
@@ -391,7 +391,7 @@ class TrainConfig:
     log_every: int = 10  # optimizer steps between log lines
     max_steps: int = field(default=0, metadata={HELP: "Stop after this many optimizer steps (0: all epochs)."})
     eval_test: bool = True  # report test retrieval with the best checkpoint at the end
-    synth_clips: int = 800  # default dataset: number of clips
+    synth_clips: int = 1200  # default dataset: number of clips
     synth_held_out: int = 100  # default dataset: clips in each of val and test (the rest train)
     synth_max_frames: int = 256  # default dataset: longest clip
     synth_workers: int = 2  # default dataset: generator processes
