@@ -3,7 +3,8 @@ training. Three fixed folds each hold out a fifth of radar-synth's 30 activities
 default recipe, a locked-text variant and the default recipe on train captions that only name activities
 train on the seen activities and are scored on the test split,
 with class prompts from names, descriptions or both and under each calibration rule
-(``--variants "every text layer"`` adds the default recipe with every text layer training, as on CUDA).
+(``--variants "every text layer"`` adds the default recipe with every text layer training, as on CUDA;
+``"batch 128"`` the default recipe at CUDA's batch).
 
     uv run python bench/open_vocab_benchmark.py --scale cpu [--out bench_out/open_vocab] [--folds 1 2 3]
     uv run python bench/open_vocab_benchmark.py --scale gpu-data --variants "default recipe" --out OUT
@@ -90,6 +91,7 @@ VARIANTS = {  # name -> TrainConfig fields over the defaults
     "locked text": {"freeze_text": True, "cache_text": True},  # the text tower frozen; projections and radar learn
     "named captions only": {},  # the default recipe without the descriptive family in its train captions
     "every text layer": {"text_trainable_layers": "all"},  # the CUDA default's text tower, on any device
+    "batch 128": {"batch_size": 128},  # the CUDA default's batch, on any device
 }
 VARIANT_WORDING = {"named captions only": "named"}  # variant -> its train captions' wording (else the pool's)
 
@@ -305,16 +307,14 @@ def train_and_score(
     from seqclip.training.loop import train
 
     run = out / "runs" / f"fold{fold}-{variant.replace(' ', '_')}"
+    fields = {"preset": scale["preset"], "epochs": scale["epochs"], "batch_size": scale["batch_size"]}
     cfg = TrainConfig(
         data=str(data),
         out=str(run),
-        preset=scale["preset"],
-        epochs=scale["epochs"],
-        batch_size=scale["batch_size"],
         eval_test=False,
         overwrite=True,
         seed=0,
-        **VARIANTS[variant],
+        **{**fields, **VARIANTS[variant]},  # a variant's fields win over the scale's
         **({"text_model": text_model} if text_model else {}),
     )
     t0 = time.time()
