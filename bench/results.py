@@ -46,6 +46,14 @@ def _machine() -> str:
     except OSError:
         pass
     text = f"{os.cpu_count()}-core {cpu}"
+    try:  # the CPU's native bf16 decides seqclip's default precision there
+        from seqclip.hardware import native_bf16
+
+        bf16 = native_bf16()
+        if bf16:
+            text += f", {bf16}"
+    except ImportError:
+        pass
     try:
         import torch
 

@@ -35,6 +35,17 @@ def test_runs_append_under_their_stamp_and_the_plot_shows_each_configurations_la
         results.record("demo", [{"configuration": "a", "metric": "m", "value": 1, "seed": 3}], first, tmp_path)
 
 
+def test_the_machine_names_the_cpus_native_bf16(monkeypatch):
+    """The stamp's machine names native bf16 where the CPU has it: the CPU default precision follows it."""
+    import seqclip.hardware
+
+    results = _results()
+    monkeypatch.setattr(seqclip.hardware, "native_bf16", lambda: "avx512_bf16")
+    assert results._machine().split(", ")[1] == "avx512_bf16"
+    monkeypatch.setattr(seqclip.hardware, "native_bf16", lambda: None)
+    assert "bf16" not in results._machine()
+
+
 # every benchmark's page: docs/benchmarks/<name>.md, and search's section of the search guide
 PAGES = {p.stem: p for p in (ROOT / "docs" / "benchmarks").glob("*.md") if p.stem != "index"} | {
     "search": ROOT / "docs" / "search.md"
