@@ -366,6 +366,14 @@ def fold_choice(results: dict, variant: str, fold: int) -> tuple[str, str]:
     return choose([r for f, r in runs_of(results, variant).items() if f != fold])
 
 
+def comparable(results: dict) -> tuple[list[str], list[str]]:
+    """The variants scored on the same folds as the one with the most (their validation scores are means
+    over the same folds), and the others."""
+    folds = {v: set(runs_of(results, v)) for v in variants(results)}
+    most = max(folds.values(), key=len)
+    return [v for v in folds if folds[v] == most], [v for v in folds if folds[v] != most]
+
+
 def validation_score(results: dict, variant: str) -> float:
     """Mean over folds of validation t->r R@1 + seen-class top-1 + pseudo-unseen H (the scale's choice)."""
     runs = list(runs_of(results, variant).values())
@@ -539,8 +547,13 @@ def report(results: dict, args, scale: dict, data_minutes: float, t0: float) -> 
             f"{variant}: validation t→r R@1 per fold {', '.join(f'{v:.1f}' for v in val)}; "
             f"mean {sum(val) / len(val):.1f}{verdict}"
         )
-    best = max(variants(results), key=lambda v: validation_score(results, v))
-    print(f"recipe chosen on validation (t→r R@1 + seen-class top-1 + pseudo-unseen H): {best}\n")
+    compared, left = comparable(results)
+    best = max(compared, key=lambda v: validation_score(results, v))
+    print(
+        f"recipe chosen on validation (t→r R@1 + seen-class top-1 + pseudo-unseen H): {best}"
+        + (f" (not compared, scored on other folds: {', '.join(left)})" if left else "")
+        + "\n"
+    )
     print(table(results, args.scale) + "\n\n" + rule_table(results) + "\n\n" + prompt_table(results))
 
 
