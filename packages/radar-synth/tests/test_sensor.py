@@ -12,9 +12,9 @@ from radar_synth.fast import body_window
 from radar_synth.motion import plan_clip
 from radar_synth.scene import body_trajectories
 from radar_synth.sensor import SENSOR_ROOMS, SensorSpec, render_sensor_clip, sensor_point_cloud
-from radar_synth.synth import elevation_gain
+from radar_synth.synth import SynthConfig, elevation_gain, iter_adc_chunks
 from radar_text_data import read_manifest
-from radar_views import RadarConfig, sensor_profile
+from radar_views import RadarConfig, detect_points, sensor_profile
 
 SENSOR = "iwr1443-radhar"
 
@@ -36,6 +36,30 @@ def test_the_sensor_sees_the_body_at_its_frame_rate_where_it_is():
         np.isclose(np.abs(moving) / cfg.velocity_resolution_mps % 1, 0)
         | np.isclose(np.abs(moving) / cfg.velocity_resolution_mps % 1, 1)
     )  # on the sensor's Doppler bins
+
+
+def test_fast_and_exact_paths_give_the_chain_the_same_elevations():
+    """The IWR1443's raised TX2 gives each point its elevation: from the fast path's range profiles and
+    from the exact path's ADC samples the chain finds the same strongest point in each frame, within
+    the body's span of heights."""
+    cfg, grid = sensor_profile(SENSOR), RadarConfig()
+    plan = plan_clip(np.random.default_rng(3), grid.frame_rate_hz, max_frames=60)
+    traj = body_trajectories(plan, grid.frame_rate_hz)
+    frames = np.arange(3)
+    body, lo = body_window(traj, cfg, frames)  # [F, L, TX, RX, W]
+    cube = np.zeros((len(frames), *cfg.frame_shape), dtype=np.complex64)  # [F, L, TX, RX, N]
+    cube[..., (lo + np.arange(body.shape[-1])) % cfg.num_samples] += body
+    fast = detect_points(cube, cfg, False, input_domain="range")
+    synth = SynthConfig(snr_db=60.0, clutter=False)
+    adc = next(iter_adc_chunks(traj, None, cfg, synth, len(frames), np.random.default_rng(0), len(frames)))
+    exact = detect_points(adc, cfg, False)
+    centres, _ = traj.at(frames * cfg.frame_period_s)  # [F, K, 3]
+    sin_el = centres[..., 2] / np.linalg.norm(centres, axis=-1)  # [F, K]
+    for f, e, s in zip(fast, exact, sin_el, strict=True):
+        np.testing.assert_allclose(f[0, :3], e[0, :3], atol=0.03)  # the strongest point, m
+        w = f[0, 2] / np.linalg.norm(f[0, :3])
+        assert s.min() - 0.05 <= w <= s.max() + 0.05 and w != 0
+    assert np.ptp([f[0, 2] for f in fast]) > 0.1  # the strongest reflector's height changes with the motion
 
 
 def test_views_follow_the_plan_and_are_deterministic():

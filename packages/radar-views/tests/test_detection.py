@@ -26,19 +26,28 @@ def _noisy(cube: np.ndarray, seed: int = 0) -> np.ndarray:
     speed=st.floats(0.25, 0.85),
     sign=st.sampled_from((-1, 1)),
     theta=st.floats(-50.0, 50.0),
+    elevation=st.floats(-30.0, 30.0),
     seed=st.integers(0, 2**16),
 )
-def test_a_point_target_is_found_within_one_bin(sensor, r0, speed, sign, theta, seed):
+def test_a_point_target_is_found_within_one_bin(sensor, r0, speed, sign, theta, elevation, seed):
     cfg = PROFILES[sensor]
     v = sign * speed * cfg.max_velocity_mps  # a mover: clutter removal leaves it
-    cube = _noisy(point_target_cube(cfg, 1, r0, v, theta), seed)
+    cube = _noisy(point_target_cube(cfg, 1, r0, v, theta, elevation_deg=elevation), seed)
     (points,) = detect_points(cube, cfg)
     assert len(points) >= 1
     x, y, z, vel, _ = points[0]  # the strongest
     dist = np.sqrt(x * x + y * y + z * z)
+    el = np.radians(elevation)
     assert abs(dist - range_at_frame_middle(cfg, 0, r0, v)) <= cfg.range_resolution_m * (1 + 1e-6)
     assert abs(vel - v) <= cfg.velocity_resolution_mps * (1 + 1e-6)
-    assert abs(x / dist - np.sin(np.radians(theta))) <= 2 / AZIMUTH_BINS + 1e-6
+    assert abs(x / dist - np.cos(el) * np.sin(np.radians(theta))) <= 2 / AZIMUTH_BINS + 1e-6
+    if np.ptp(cfg.virtual_positions[:, 1]) > 0:  # elevated elements: the elevation from their phase
+        # TDM compensation at the Doppler bin's centre leaves up to half a bin's phase per TX slot
+        # between the paired elements: pi / (loops x TX) a slot, up to TX - 1 slots apart
+        tdm = (cfg.num_tx - 1) / (cfg.num_loops * cfg.num_tx)
+        assert abs(z / dist - np.sin(el)) <= tdm + 0.01
+    else:
+        assert z == 0
 
 
 def test_static_clutter_is_removed_or_kept_and_cfar_caps_points():

@@ -28,7 +28,15 @@ from radar_views import (
 
 from .kernel import hann_dtft, hann_strip
 from .scene import StaticClutter, Trajectories
-from .synth import SynthConfig, chirp_times, elevation_gain, point_geometry, segment_geometry, virtual_x
+from .synth import (
+    SynthConfig,
+    chirp_times,
+    elevation_gain,
+    point_geometry,
+    segment_geometry,
+    virtual_x,
+    virtual_z,
+)
 
 __all__ = [
     "iter_fast_views",
@@ -118,6 +126,9 @@ def static_profile(clutter: StaticClutter, cfg: RadarConfig, beam_deg: float | N
     beta = cfg.slope_hz_per_s * tau0 * n / cfg.sample_rate_hz  # [K]
     d = hann_dtft(beta[:, None] - np.arange(n)[None, :], n)  # [K, N]
     phase = 2 * np.pi * cfg.first_sample_freq_hz * tau0[:, None, None] - np.pi * virtual_x(cfg)[None] * u[:, None, None]
+    zv = virtual_z(cfg)
+    if zv is not None:  # the elevated elements' extra path
+        phase = phase - np.pi * zv[None] * (clutter.positions[:, 2] / rc)[:, None, None]  # [K, TX, RX]
     coef = amp[:, None, None] * np.exp(1j * phase)  # [K, TX, RX]
     return np.einsum("ktr,kn->trn", coef, d).astype(np.complex64)
 
@@ -172,6 +183,9 @@ def body_window(
     # carrier phase at the first sample (float64: f0 tau is ~1e4 rad) and the element's offset
     phase = (2 * np.pi * cfg.first_sample_freq_hz * tau0) % (2 * np.pi)  # [F, L, TX, K]
     phase = phase[..., None, :] - np.pi * xv[None, None, :, :, None] * u[..., None, :]  # [F, L, TX, RX, K]
+    zv = virtual_z(cfg)
+    if zv is not None:  # the elevated elements' extra path; w = z / R
+        phase = phase - np.pi * zv[None, None, :, :, None] * (c[..., 2] / r)[..., None, :]
     coef = _phasors(amp[..., None, :], phase)
     k, m = strip.shape[-2:]
     prof = window_profiles(

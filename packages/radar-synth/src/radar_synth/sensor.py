@@ -5,8 +5,9 @@ bin, receiver noise) run through the sensor's firmware chain (``radar_views.dete
 (``radar_views.point_cloud_views``, each point spread over the sensor's resolution cell) — the
 processing a real recording of that sensor gets from ``seqclip data convert --from``.
 
-The fast path's body model is a horizontal array's: every point's elevation comes out 0, which the
-views do not use (range is the point's distance, azimuth its direction cosine).
+A profile with elevated virtual elements (the IWR1443's raised TX2) gives each point its elevation
+(``z``) as the chain estimates it from their phase; the views use range (the point's distance),
+radial velocity and azimuth (its direction cosine).
 """
 
 from __future__ import annotations

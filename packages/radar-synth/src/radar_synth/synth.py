@@ -2,7 +2,8 @@
 
 Signal model (ARCHITECTURE.md): a scatterer with round-trip path ``p`` gives
 ``a exp(j 2 pi (S tau t_fast + f0' tau))``, ``tau = p / c``, with the far-field path of virtual
-element v ``p_v = 2 R - x_v (lambda / 2) u``, ``u`` the direction cosine along the array.
+element v at ``(x_v, z_v)`` half-wavelengths ``p_v = 2 R - (x_v u + z_v w) lambda / 2``, ``u = x / R`` the
+direction cosine along the array and ``w = z / R`` the elevation's sine.
 Amplitude ``a = A0 sqrt(sigma) / R^2``. Positions are evaluated at each chirp's own time
 (TDM slots included) — per sample in the exact path.
 
@@ -29,6 +30,7 @@ __all__ = [
     "segment_geometry",
     "elevation_gain",
     "virtual_x",
+    "virtual_z",
     "A0",
 ]
 
@@ -82,6 +84,14 @@ def virtual_x(cfg: RadarConfig) -> np.ndarray:
     return cfg.virtual_positions[:, 0].reshape(cfg.num_tx, cfg.num_rx)  # [TX, RX] in lambda/2
 
 
+def virtual_z(cfg: RadarConfig) -> np.ndarray | None:
+    """The virtual elements' heights ``[TX, RX]`` in half-wavelengths above the lowest, or None for an
+    array of one row (no elevation phase)."""
+    z = cfg.virtual_positions[:, 1].reshape(cfg.num_tx, cfg.num_rx)
+    z = z - z.min()
+    return z if z.any() else None
+
+
 def iter_adc_chunks(
     traj: Trajectories,
     clutter: StaticClutter | None,
@@ -94,6 +104,8 @@ def iter_adc_chunks(
     """Exact path: raw ADC chunks ``[f, loops, tx, rx, samples]`` complex64."""
     lam = cfg.wavelength_m
     xv = virtual_x(cfg)[None, None, :, :, None]  # [1, 1, TX, RX, 1]
+    zv = virtual_z(cfg)
+    zv = np.zeros_like(xv) if zv is None else zv[None, None, :, :, None]  # [1, 1, TX, RX, 1]
     t_fast = np.arange(cfg.num_samples) / cfg.sample_rate_hz
     for start in range(0, num_frames, chunk):
         frames = np.arange(start, min(start + chunk, num_frames))
@@ -102,15 +114,16 @@ def iter_adc_chunks(
         c, a = traj.at(t)  # [F, L, TX, N, 16, 3]
         r, u, amp = segment_geometry(c, a, traj.sizes)  # [F, L, TX, N, 16]
         sig = np.zeros((*t0.shape, cfg.num_rx, cfg.num_samples), dtype=np.complex128)
-        scatterers = [(r, u, amp)]
+        scatterers = [(r, u, c[..., 2] / r, amp)]
         if clutter is not None:
-            scatterers.append(point_geometry(clutter.positions, clutter.rcs))
-        for rr, uu, aa in scatterers:
+            rc, uc, ac = point_geometry(clutter.positions, clutter.rcs)
+            scatterers.append((rc, uc, clutter.positions[:, 2] / rc, ac))
+        for rr, uu, ww, aa in scatterers:
             rr = np.broadcast_to(rr, (*t.shape, rr.shape[-1])) if rr.ndim == 1 else rr
-            uu = np.broadcast_to(uu, rr.shape)
-            aa = np.broadcast_to(aa, rr.shape)
+            uu, ww, aa = (np.broadcast_to(x, rr.shape) for x in (uu, ww, aa))
             for k in range(rr.shape[-1]):
-                path = 2 * rr[:, :, :, None, :, k] - xv * lam / 2 * uu[:, :, :, None, :, k]  # [F, L, TX, RX, N]
+                offset = xv * uu[:, :, :, None, :, k] + zv * ww[:, :, :, None, :, k]  # [F, L, TX, RX, N]
+                path = 2 * rr[:, :, :, None, :, k] - offset * lam / 2  # [F, L, TX, RX, N]
                 tau = path / SPEED_OF_LIGHT
                 phase = 2 * np.pi * (cfg.slope_hz_per_s * tau * t_fast + cfg.first_sample_freq_hz * tau)
                 sig += aa[:, :, :, None, :, k] * np.exp(1j * phase)
