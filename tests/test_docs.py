@@ -32,6 +32,27 @@ def test_every_readme_is_at_most_150_lines(readme):
     assert len(readme.read_text(encoding="utf-8").splitlines()) <= MAX_README_LINES
 
 
+def _version(pyproject: Path) -> str:
+    match = re.search(r'^version = "([^"]+)"', pyproject.read_text(encoding="utf-8"), re.MULTILINE)
+    assert match, pyproject
+    return match.group(1)
+
+
+@pytest.mark.parametrize("changelog", CHANGELOGS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_readme_table_and_the_changelog_give_each_package_its_version(changelog):
+    """The root README's package table and the CHANGELOG's newest entry name the version in pyproject."""
+    folder = changelog.parent
+    version = _version(folder / "pyproject.toml")
+    top = next(line for line in changelog.read_text(encoding="utf-8").splitlines() if line.startswith("## "))
+    assert top.split()[1] == version, (top, version)
+    row = next(
+        line
+        for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+        if f"]({folder.parent.name}/{folder.name})" in line
+    )
+    assert row.rstrip(" |").rsplit("|", 1)[1].strip() == version, (row, version)
+
+
 @pytest.mark.parametrize("changelog", CHANGELOGS, ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_changelog_is_keep_a_changelog_in_short_bullets(changelog):
     lines = changelog.read_text(encoding="utf-8").splitlines()
