@@ -14,6 +14,7 @@ from radar_synth.defaults import NAMED_FAMILIES
 from radar_synth.motion import (
     ACTIVITIES,
     DEFAULT_ROOM,
+    DIRECTIONS,
     LOOP,
     LOOP_ACTIVITIES,
     LOOP_RADIUS_M,
@@ -50,6 +51,31 @@ def test_the_default_room_draws_what_plan_clip_always_drew():
         b = plan_clip(np.random.default_rng(seed), 50.0, room=Room())
         assert a == b
         assert 1.5 <= a.start_range <= 8.0 and -60 <= a.start_azimuth_deg <= 60
+
+
+RADIAL = replace(RADHAR, walk_directions=("toward", "away"))  # its walkers pace to and from the radar
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), directions=st.sets(st.sampled_from(DIRECTIONS), min_size=1))
+def test_walks_take_only_the_rooms_directions(seed, directions):
+    room = replace(RADHAR, walk_directions=tuple(sorted(directions)))
+    plan = plan_clip(np.random.default_rng(seed), 50.0, room=room)
+    taken = {s.params["direction"] for s in plan.segments if ACTIVITIES[s.activity].moves}
+    assert taken <= directions
+    rng_m, _ = _walked_track(plan)
+    if len(rng_m):
+        assert room.range_m[0] - SWAY_M <= rng_m.min() and rng_m.max() <= room.range_m[1] + SWAY_M
+
+
+def test_a_radial_room_walks_both_ways_and_slowly():
+    walks = [p.segments[0].params for p in _loop_walks(RADIAL, 12)]
+    assert {w["direction"] for w in walks} == {"toward", "away"}
+    assert all(MIN_FIT_SPEED <= w["speed"] < 1.0 for w in walks)  # 1.8 m of floor at most, 2-5 s
+    assert {w["direction"] for w in [p.segments[0].params for p in _loop_walks(RADHAR, 12)]} <= {
+        "across_left",
+        "across_right",
+    }  # across is the way with the most floor when every way is allowed
 
 
 @settings(max_examples=30, deadline=None)
@@ -134,6 +160,8 @@ def test_registered_sensors_carry_their_room():
         {"start_azimuth_deg": (-70.0, 0.0)},
         {"clutter_range_m": (0.0, 5.0)},
         {"azimuth_deg": 95.0, "start_azimuth_deg": (-10.0, 10.0)},
+        {"walk_directions": ()},
+        {"walk_directions": ("toward", "sideways")},
     ],
 )
 def test_a_room_that_cannot_hold_its_subject_is_refused(kwargs):

@@ -559,6 +559,9 @@ class Segment:
     params: dict = field(default_factory=dict)
 
 
+DIRECTIONS = ("toward", "away", "across_left", "across_right")  # of a walk or run, relative to the radar
+
+
 @dataclass(frozen=True)
 class Room:
     """Where a clip is recorded: subjects start at a range (m) and azimuth (deg, right positive) drawn
@@ -566,9 +569,11 @@ class Room:
     within ``range_m`` and ``|azimuth| <= azimuth_deg``; static reflectors (walls, furniture) stand
     ``clutter_range_m`` away. ``fit_walks``: a walk or run that no direction keeps on the floor slows
     down to the fastest speed that fits one (at least ``MIN_FIT_SPEED``), where without it the
-    activity is not planned; a small room's subjects walk short and slow. ``loop_walks``: walks and
-    runs go round a loop (a circle of radius ``LOOP_RADIUS_M``, started along one of ``DIRECTIONS``) that
-    stays on the floor, as subjects pace a room too small to cross in one clip; straight otherwise."""
+    activity is not planned; a small room's subjects walk short and slow. ``walk_directions``: the
+    ``DIRECTIONS`` a straight walk or run may take (all by default; toward and away only where
+    subjects pace to and from the radar). ``loop_walks``: walks and runs go round a loop (a circle of
+    radius ``LOOP_RADIUS_M``, started along one of ``DIRECTIONS``) that stays on the floor, as subjects
+    pace a room too small to cross in one clip; straight otherwise."""
 
     start_range_m: tuple[float, float] = (1.5, 8.0)
     start_azimuth_deg: tuple[float, float] = (-60.0, 60.0)
@@ -577,8 +582,11 @@ class Room:
     clutter_range_m: tuple[float, float] = CLUTTER_RANGE_M
     fit_walks: bool = False
     loop_walks: bool = False
+    walk_directions: tuple[str, ...] = DIRECTIONS
 
     def __post_init__(self) -> None:
+        if not self.walk_directions or not set(self.walk_directions) <= set(DIRECTIONS):
+            raise SynthError(f"room: walk_directions must be some of {DIRECTIONS}, got {self.walk_directions}")
         lo, hi = self.start_range_m
         f_lo, f_hi = self.range_m
         if not (0 < f_lo <= lo <= hi <= f_hi):
@@ -623,9 +631,6 @@ class ClipPlan:
     start_range: float
     start_azimuth_deg: float
     heading0: float  # initial facing (rad)
-
-
-DIRECTIONS = ("toward", "away", "across_left", "across_right")  # of a walk or run, relative to the radar
 
 
 def _direction_heading(direction: str, x: float, y: float) -> float:
@@ -731,17 +736,17 @@ def plan_clip(
         elif act.moves:  # pick a direction that keeps the person in the field of view
             dist = params["speed"] * dur
             ok = []
-            for d in DIRECTIONS:
+            for d in room.walk_directions:
                 h = _direction_heading(d, x, y)
                 if room.holds(x + dist * np.cos(h), y + dist * np.sin(h)):
                     ok.append(d)
             if not ok and room.fit_walks:  # the direction with the most room, at the speed that fits it
-                free = [_free_path(x, y, _direction_heading(d, x, y), room, dist) for d in DIRECTIONS]
+                free = [_free_path(x, y, _direction_heading(d, x, y), room, dist) for d in room.walk_directions]
                 best = int(np.argmax(free))
                 if free[best] / dur >= MIN_FIT_SPEED:
                     params["speed"] = float(np.floor(free[best] / dur * 100) / 100)
                     dist = params["speed"] * dur
-                    ok = [DIRECTIONS[best]]
+                    ok = [room.walk_directions[best]]
             if not ok:
                 continue
             params["direction"] = str(rng.choice(ok))
