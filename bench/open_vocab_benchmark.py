@@ -4,7 +4,8 @@ default recipe, a locked-text variant and the default recipe on train captions t
 train on the seen activities and are scored on the test split,
 with class prompts from names, descriptions or both and under each calibration rule
 (``--variants "every text layer"`` adds the default recipe with every text layer training, as on CUDA;
-``"batch 128"`` the default recipe at CUDA's batch, ``"small preset"`` with the GPU scale's encoder).
+``"batch 128"`` the default recipe at CUDA's batch, ``"small preset"`` with the GPU scale's encoder, and
+``"GPU recipe"`` all three together: the recipe of the GPU scale, on any device).
 
     uv run python bench/open_vocab_benchmark.py --scale cpu [--out bench_out/open_vocab] [--folds 1 2 3]
     uv run python bench/open_vocab_benchmark.py --scale gpu-data --variants "default recipe" --out OUT
@@ -93,6 +94,7 @@ VARIANTS = {  # name -> TrainConfig fields over the defaults
     "every text layer": {"text_trainable_layers": "all"},  # the CUDA default's text tower, on any device
     "batch 128": {"batch_size": 128},  # the CUDA default's batch, on any device
     "small preset": {"preset": "small"},  # the GPU scale's radar encoder, on any device
+    "GPU recipe": {"preset": "small", "batch_size": 128, "text_trainable_layers": "all"},  # all three together
 }
 VARIANT_WORDING = {"named captions only": "named"}  # variant -> its train captions' wording (else the pool's)
 
