@@ -3,6 +3,7 @@ about how the project was developed, and the Python API guide's examples running
 
 import re
 import shlex
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -32,17 +33,11 @@ def test_every_readme_is_at_most_150_lines(readme):
     assert len(readme.read_text(encoding="utf-8").splitlines()) <= MAX_README_LINES
 
 
-def _version(pyproject: Path) -> str:
-    match = re.search(r'^version = "([^"]+)"', pyproject.read_text(encoding="utf-8"), re.MULTILINE)
-    assert match, pyproject
-    return match.group(1)
-
-
 @pytest.mark.parametrize("changelog", CHANGELOGS, ids=lambda p: str(p.relative_to(ROOT)))
 def test_the_readme_table_and_the_changelog_give_each_package_its_version(changelog):
     """The root README's package table and the CHANGELOG's newest entry name the version in pyproject."""
     folder = changelog.parent
-    version = _version(folder / "pyproject.toml")
+    version = tomllib.loads((folder / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
     top = next(line for line in changelog.read_text(encoding="utf-8").splitlines() if line.startswith("## "))
     assert top.split()[1] == version, (top, version)
     row = next(
