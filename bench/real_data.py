@@ -76,7 +76,7 @@ SHOWN = {
 }
 RADHAR_TO_SIM = {"boxing": "punch", "jack": "jumping_jacks", "jump": "jump", "squats": "squat", "walk": "walk"}
 WINDOW = 96
-PROBE_L2 = (1e-4, 1e-3, 1e-2, 1e-1, 1.0)
+PROBE_L2 = tuple(10.0**e for e in range(-7, 2))  # the probes' L2 weights, 1e-7 ... 10, chosen on val
 SHOTS, DRAWS = (1, 5, 20), 5
 
 
@@ -284,9 +284,12 @@ def _linear_probe(run: Path, radhar: Path) -> dict:
     for l2 in PROBE_L2:
         val_bal[l2] = _balanced(_probe(norm(train_x), train_y, l2)(norm(val_x)).argmax(1), val_y)
     chosen = max(PROBE_L2, key=lambda l2: (val_bal[l2], l2))
+    if chosen in (PROBE_L2[0], PROBE_L2[-1]):
+        _log(f"the probe's L2 chosen on val, {chosen:g}, is at the edge of the grid")
     logits, test_y, recordings = _probe_logits(run, radhar, chosen)
     report = zero_shot_report(logits, test_y, list(RADHAR_TO_SIM))
     return {
+        "grid": list(PROBE_L2),
         "val_balanced": {str(k): v for k, v in val_bal.items()},
         "l2": chosen,
         "train_windows": len(train_y),
@@ -345,16 +348,19 @@ def _by_recording(run: Path, radhar: Path, source: str) -> dict:
     return _recording_interval(predicted, truth, recordings)
 
 
-def _few_shot(run: Path | None, radhar: Path, l2: float) -> dict:
-    """Test balanced accuracy of a probe on k train windows per class (``SHOTS``), ``DRAWS`` draws."""
+def _few_shot(run: Path | None, radhar: Path) -> dict:
+    """Test balanced accuracy of a probe on k train windows per class (``SHOTS``), ``DRAWS`` draws; for
+    each k the L2 weight with the best mean val balanced accuracy over the draws (``PROBE_L2``)."""
     import numpy as np
     import torch
 
     train_x, train_y, _ = _embeddings(run, radhar, "train")
+    val_x, val_y, _ = _embeddings(run, radhar, "val")
     test_x, test_y, _ = _embeddings(run, radhar, "test")
     out = {}
     for k in SHOTS:
-        scores = []
+        val: dict[float, list[float]] = {l2: [] for l2 in PROBE_L2}
+        probes: dict[float, list] = {l2: [] for l2 in PROBE_L2}  # per draw: (probe, mean, std)
         for draw in range(DRAWS):
             g = torch.Generator().manual_seed(draw)
             pick = torch.cat(
@@ -365,12 +371,18 @@ def _few_shot(run: Path | None, radhar: Path, l2: float) -> dict:
             )
             x, y = train_x[pick], train_y[pick]
             mean, std = x.mean(0), x.std(0, unbiased=False) + 1e-6
-            scores.append(_balanced(_probe((x - mean) / std, y, l2)((test_x - mean) / std).argmax(1), test_y))
+            for l2 in PROBE_L2:
+                probes[l2].append((_probe((x - mean) / std, y, l2), mean, std))
+                val[l2].append(_balanced(probes[l2][-1][0]((val_x - mean) / std).argmax(1), val_y))
+        chosen = max(PROBE_L2, key=lambda l2: (float(np.mean(val[l2])), l2))
+        scores = [_balanced(probe((test_x - mean) / std).argmax(1), test_y) for probe, mean, std in probes[chosen]]
         half = 1.96 * float(np.std(scores, ddof=1)) / np.sqrt(len(scores))
         out[str(k)] = {
             "mean": float(np.mean(scores)),
             "interval": [float(np.mean(scores)) - half, float(np.mean(scores)) + half],
             "draws": scores,
+            "l2": chosen,
+            "val_balanced": {str(l2): float(np.mean(v)) for l2, v in val.items()},
         }
     return out
 
@@ -415,42 +427,42 @@ def _ablation_table(results: dict) -> None:
     )
 
 
-def _record(results: dict, when: dict) -> None:
-    """The balanced accuracies with their intervals of ``results`` (what this call measured), appended
-    to docs/benchmarks/real-data.csv (and plotted)."""
+def _record(results: dict, measured: dict[str, set[str]], when: dict) -> None:
+    """The balanced accuracies with their intervals of what this call ``measured`` (recipe -> parts:
+    ``zero-shot``, ``linear probe``, ``fine-tuned``, ``fine-tuned, probe``, ``few-shot``), appended to
+    docs/benchmarks/real-data.csv (and plotted)."""
     from results import plot, record
 
+    def row(configuration: str, metric: str, value: float, interval) -> dict:
+        return {
+            "configuration": configuration,
+            "metric": metric,
+            "value": round(value, 2),
+            "lo": round(interval[0], 2),
+            "hi": round(interval[1], 2),
+            "unit": "% balanced",
+        }
+
     rows = []
-    for recipe, r in results.items():
-        parts = [("zero-shot", r["zero_shot"]), ("linear probe", r["linear_probe"]), ("fine-tuned", r["fine_tuned"])]
-        if recipe == REAL_ONLY:  # trained on RadHAR itself: its "zero-shot" is its own accuracy
-            parts = [("trained on RadHAR", r["zero_shot"]), ("linear probe", r["linear_probe"])]
-        for metric, part in parts:
-            if part:
-                t = part["test"]
-                rows.append(
-                    {
-                        "configuration": SHOWN[recipe],
-                        "metric": metric,
-                        "value": round(t["balanced"], 2),
-                        "lo": round(t["balanced_interval"][0], 2),
-                        "hi": round(t["balanced_interval"][1], 2),
-                        "unit": "% balanced",
-                    }
-                )
+    for recipe, done in measured.items():
+        r = results[recipe]
+        parts = {
+            "zero-shot": r["zero_shot"],
+            "linear probe": r["linear_probe"],
+            "fine-tuned": r["fine_tuned"],
+            "fine-tuned, probe": r.get("fine_tuned_probe"),
+        }
+        for metric, part in parts.items():
+            if part and metric in done:
+                # trained on RadHAR itself: its "zero-shot" is its own accuracy
+                shown = "trained on RadHAR" if recipe == REAL_ONLY and metric == "zero-shot" else metric
+                rows.append(row(SHOWN[recipe], shown, part["test"]["balanced"], part["test"]["balanced_interval"]))
         for who, name in (("trained", SHOWN[recipe]), ("untrained", "untrained encoder")):
-            if "few_shot" in r and not any(x["configuration"] == name for x in rows if x["metric"].startswith("few")):
+            if "few-shot" in done and not any(
+                x["configuration"] == name for x in rows if x["metric"].startswith("few")
+            ):
                 k = r["few_shot"][who]["5"]
-                rows.append(
-                    {
-                        "configuration": name,
-                        "metric": "few-shot, 5 a class",
-                        "value": round(k["mean"], 2),
-                        "lo": round(k["interval"][0], 2),
-                        "hi": round(k["interval"][1], 2),
-                        "unit": "% balanced",
-                    }
-                )
+                rows.append(row(name, "few-shot, 5 a class", k["mean"], k["interval"]))
     record("real-data", rows, when)
     print(f"results appended to docs/benchmarks/real-data.csv; plot: {plot('real-data')}")
 
@@ -474,11 +486,11 @@ def main() -> None:
     results_path = args.out / "results.json"
     results = json.loads(results_path.read_text()) if results_path.is_file() else {}
     radhar = _radhar(args.radhar, args.out)
-    measured: set[str] = set()  # what this call computed (the CSV gets these; results.json keeps all)
+    measured: dict[str, set[str]] = {}  # recipe -> the parts this call computed (the CSV gets these)
     for recipe in [*args.recipes, REAL_ONLY]:
         if recipe in results:
             continue
-        measured.add(recipe)
+        measured[recipe] = {"zero-shot", "linear probe", "fine-tuned", "fine-tuned, probe"}
         if recipe == REAL_ONLY:
             run = _trained(args.out, _slug(REAL_ONLY), radhar, args.finetune_epochs)
             tuned = None
@@ -495,20 +507,33 @@ def main() -> None:
             "zero_shot": _zero_shot(run, radhar),
             "linear_probe": _linear_probe(run, radhar),
             "fine_tuned": _zero_shot(tuned, radhar) if tuned else None,
+            "fine_tuned_probe": _linear_probe(tuned, radhar) if tuned else None,
             "clips": 0 if recipe == REAL_ONLY else args.clips,
             "epochs": args.finetune_epochs if recipe == REAL_ONLY else args.epochs,
             "finetune_epochs": args.finetune_epochs,
             "train_wall_s": _wall(run),
         }
         results_path.write_text(json.dumps(results, indent=1))
+    for recipe, r in results.items():  # probes an earlier call fitted over another L2 grid: fitted again
+        run, tuned = _model_dir(args.out, recipe), _model_dir(args.out, f"{recipe}-finetuned")
+        if r["linear_probe"].get("grid") != list(PROBE_L2) and (run / "bench_wall_s.txt").is_file():
+            _log(f"linear probe over the L2 grid ({recipe})")
+            r["linear_probe"] = _linear_probe(run, radhar)
+            r.pop("few_shot", None)
+            measured.setdefault(recipe, set()).add("linear probe")
+        stale = (r.get("fine_tuned_probe") or {}).get("grid") != list(PROBE_L2)
+        if r["fine_tuned"] and stale and (tuned / "bench_wall_s.txt").is_file():
+            _log(f"linear probe over the fine-tuned encoder ({recipe})")
+            r["fine_tuned_probe"] = _linear_probe(tuned, radhar)
+            measured.setdefault(recipe, set()).add("fine-tuned, probe")
+        results_path.write_text(json.dumps(results, indent=1))
     for recipe in [r for r in args.recipes if r in results and r in RECIPES]:
         if "few_shot" not in results[recipe]:
-            measured.add(recipe)
+            measured.setdefault(recipe, set()).add("few-shot")
             _log(f"few-shot probes ({recipe})")
-            l2 = results[recipe]["linear_probe"]["l2"]
             results[recipe]["few_shot"] = {
-                "trained": _few_shot(_model_dir(args.out, recipe), radhar, l2),
-                "untrained": _few_shot(None, radhar, l2),
+                "trained": _few_shot(_model_dir(args.out, recipe), radhar),
+                "untrained": _few_shot(None, radhar),
             }
             results_path.write_text(json.dumps(results, indent=1))
     for recipe, r in results.items():  # intervals over recordings that an earlier run did not give
@@ -533,6 +558,7 @@ def main() -> None:
             _over_recordings(r["zero_shot"]),
             _over_recordings(r["linear_probe"]),
             _over_recordings(r["fine_tuned"]),
+            _over_recordings(r.get("fine_tuned_probe")),
         ]
         for recipe, r in results.items()
         if "by_recording" in r["zero_shot"]
@@ -540,12 +566,13 @@ def main() -> None:
     if rows:
         print_table(
             "Balanced accuracy % with 95 % intervals resampling whole test recordings (re-scored)",
-            ["recipe", "test recordings", "zero-shot", "linear probe", "fine-tuned"],
+            ["recipe", "test recordings", "zero-shot", "linear probe", "fine-tuned", "fine-tuned, probe"],
             rows,
         )
     rows = []
     for recipe, r in results.items():
         z, p, f = r["zero_shot"]["test"], r["linear_probe"]["test"], (r["fine_tuned"] or {}).get("test")
+        fp = r.get("fine_tuned_probe")
         rows.append(
             [
                 recipe,
@@ -553,11 +580,17 @@ def main() -> None:
                 r["epochs"],
                 z["clips"],
                 _cell(z["balanced"], z["balanced_interval"]),
-                _cell(p["balanced"], p["balanced_interval"]),
+                f"{_cell(p['balanced'], p['balanced_interval'])} (L2 {r['linear_probe']['l2']:g})",
                 f"{_cell(f['balanced'], f['balanced_interval'])} ({r['finetune_epochs']} epochs)" if f else "",
+                f"{_cell(fp['test']['balanced'], fp['test']['balanced_interval'])} (L2 {fp['l2']:g})" if fp else "",
                 _cell(z["top1"], z["top1_interval"]),
             ]
         )
+        if f and fp:  # the fine-tuned model's read-out, chosen on val: its prompts or a probe on its features
+            prompts = r["fine_tuned"]["val"][r["fine_tuned"]["prompts"]]["balanced"]
+            probe = fp["val_balanced"][str(fp["l2"])]
+            r["supervised"] = "fine-tuned, probe" if probe > prompts else "fine-tuned"
+            _log(f"{recipe}: val balanced {prompts:.1f} with prompts, {probe:.1f} with a probe: {r['supervised']}")
     print_table(
         "RadHAR test windows, balanced accuracy % [95 % interval] (chance 20 %)",
         [
@@ -568,6 +601,7 @@ def main() -> None:
             "zero-shot (sim only)",
             "linear probe",
             "fine-tuned on RadHAR",
+            "fine-tuned, probe",
             "zero-shot top-1",
         ],
         rows,
@@ -576,8 +610,12 @@ def main() -> None:
         [
             recipe,
             k,
-            _cell(r["few_shot"]["trained"][str(k)]["mean"], r["few_shot"]["trained"][str(k)]["interval"]),
-            _cell(r["few_shot"]["untrained"][str(k)]["mean"], r["few_shot"]["untrained"][str(k)]["interval"]),
+            *(
+                f"{_cell(shot['mean'], shot['interval'])} (L2 {shot['l2']:g})"
+                if "l2" in shot
+                else _cell(shot["mean"], shot["interval"])
+                for shot in (r["few_shot"][who][str(k)] for who in ("trained", "untrained"))
+            ),
         ]
         for recipe, r in results.items()
         if "few_shot" in r
@@ -591,7 +629,7 @@ def main() -> None:
         )
     _ablation_table(results)
     if measured:
-        _record({r: results[r] for r in results if r in measured}, when)
+        _record(results, measured, when)
     for recipe, r in results.items():
         z = r["zero_shot"]["test"]
         print_table(
