@@ -22,16 +22,17 @@ is downloaded. The steps, each kept in OUT and not redone when its output is the
    jump, squat and walk); the prompt source is chosen on RadHAR's val split, the test split scored
    once: top-1 and balanced accuracy with 95 % bootstrap intervals, and the confusion matrix.
    (b) Supervised, on RadHAR's Train windows (val carved out): a linear probe (multinomial logistic
-   regression on the frozen pooled embeddings, its L2 weight chosen on val), and fine-tuning
-   (``seqclip train --init`` on RadHAR's train split for ``--finetune-epochs``, the best epoch by
-   val class accuracy, then zero-shot as in (a)); beside them the same training from scratch on
+   regression on the frozen pooled embeddings, its L2 weight chosen on val from ``PROBE_L2``), and
+   fine-tuning (``seqclip train --init`` on RadHAR's train split for ``--finetune-epochs``, the best
+   epoch by val class accuracy), read out by its prompts as in (a) and by a linear probe on its
+   features, val choosing between them; beside them the same training from scratch on
    RadHAR alone (recipe ``radhar only``). The test split is scored once per model.
    Zero-shot, linear probe and fine-tuned figures are also given with intervals from a bootstrap
    over test recordings (windows of one recording overlap, so resampling windows understates the
    spread).
-   (c) Few-shot: a linear probe on k train windows per class (k = 1, 5, 20; five seeded draws, the
-   full probe's L2) over the simulation-trained encoder, against the same probe over the same
-   encoder untrained (random weights): test balanced accuracy, mean over draws with a 95 % interval.
+   (c) Few-shot: a linear probe on k train windows per class (k = 1, 5, 20; five seeded draws, the L2
+   weight chosen on val for each k and encoder) over the simulation-trained encoder, against the same
+   probe over the same encoder untrained (random weights): test balanced accuracy, mean over draws with a 95 % interval.
 5. ``--ablations``: the ``sensor`` recipe with one setting changed at a time (subjects anywhere at
    1.5-8 m; static clutter removed; 50 frames/s; the IWR1843's profile through the same chain),
    each trained and scored as in 4 (a) and by the linear probe; with ``dense`` (none of the sensor's
