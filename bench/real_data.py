@@ -3,6 +3,7 @@ boxing, jumping jacks, jumping, squats and walking as point clouds at 30 frames/
 trained on simulated clips only, and a linear probe on their frozen embeddings.
 
     uv run python bench/real_data.py PATH/TO/RadHAR/Data [--out bench_out/real_data] [--clips 1200] [--epochs 20]
+        [--recipes sensor dense] [--ablations] [--seeds 3]
 
 PATH is the user's copy of RadHAR's ``Data`` folder (github.com/nesl/RadHAR, BSD-3-Clause); nothing
 is downloaded. The steps, each kept in OUT and not redone when its output is there:
@@ -38,6 +39,9 @@ is downloaded. The steps, each kept in OUT and not redone when its output is the
    each trained and scored as in 4 (a) and by the linear probe; with ``dense`` (none of the sensor's
    settings) and the prompt sources' validation figures, the ablation table says what in the
    simulation moves zero-shot.
+6. ``--seeds N``: each of ``--recipes`` simulated and trained again with seeds 1 to N - 1 (seed 0 is
+   the run above), each scored zero-shot as in 4 (a); their mean with a t-interval over the seeds, and
+   the N models together (the mean of their class probabilities, the prompt source chosen on val).
 Results go to ``OUT/results.json`` and are appended to ``docs/benchmarks/real-data.csv``; the tables
 are printed (chance: 20 %).
 """
@@ -122,17 +126,23 @@ def _slug(recipe: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in recipe)
 
 
-def _simulated(out: Path, recipe: str, clips: int, name: str | None = None) -> Path:
-    """The simulated training set of ``recipe`` (``name``: the recipe's name when ``recipe`` is its slug)."""
+def _seeded(name: str, seed: int) -> str:
+    """A run's or data set's directory name for ``seed`` (seed 0 keeps the plain name)."""
+    return name if seed == 0 else f"{name}-seed{seed}"
+
+
+def _simulated(out: Path, recipe: str, clips: int, name: str | None = None, seed: int = 0) -> Path:
+    """The simulated training set of ``recipe`` (``name``: the recipe's name when ``recipe`` is its slug)
+    drawn with ``seed``."""
     from radar_synth import generate_dataset
 
-    target = out / f"sim-{recipe}"
+    target = out / _seeded(f"sim-{recipe}", seed)
     if not (target / "manifest.jsonl").is_file():
-        _log(f"simulating {clips} clips ({recipe})")
+        _log(f"simulating {clips} clips ({recipe}, seed {seed})")
         generate_dataset(
             target,
             clips,
-            seed=0,
+            seed=seed,
             workers=os.cpu_count() or 1,
             twins=0.0,
             multi_segment=0.0,
@@ -141,13 +151,13 @@ def _simulated(out: Path, recipe: str, clips: int, name: str | None = None) -> P
     return target
 
 
-def _trained(out: Path, recipe: str, data: Path, epochs: int, init: Path | None = None) -> Path:
+def _trained(out: Path, recipe: str, data: Path, epochs: int, init: Path | None = None, seed: int = 0) -> Path:
     from rich.console import Console
 
     from seqclip.config import TrainConfig
     from seqclip.training.loop import train
 
-    run = out / f"model-{recipe}"
+    run = out / _seeded(f"model-{recipe}", seed)
     if not (run / "bench_wall_s.txt").is_file():  # written when the training ended
         _log(f"training on {data.name} for {epochs} epochs")
         start = time.perf_counter()
@@ -160,6 +170,7 @@ def _trained(out: Path, recipe: str, data: Path, epochs: int, init: Path | None 
                 eval_test=False,
                 overwrite=True,
                 init=str(init) if init else None,
+                seed=seed,
             ),
             Console(quiet=True),
         )
@@ -349,6 +360,55 @@ def _by_recording(run: Path, radhar: Path, source: str) -> dict:
     return _recording_interval(predicted, truth, recordings)
 
 
+def _seed_ensemble(runs: list[Path], radhar: Path) -> dict:
+    """Zero-shot by the mean class probabilities of ``runs`` (one recipe trained with different seeds;
+    each model's pooled classifier, its own logit scale), the prompt source chosen on val by the
+    ensemble's balanced accuracy, the test split scored once."""
+    import torch
+
+    from seqclip.evaluation.scorer import Scorer
+    from seqclip.evaluation.zero_shot import build_zero_shot_classifier, zero_shot_report
+    from seqclip.model import SeqClip
+
+    models = [SeqClip.load_model(run, torch.device("cpu")) for run in runs]
+
+    def probabilities(split: str, source: str):
+        per_model = []
+        for run, model in zip(runs, models, strict=True):
+            x, truth, recordings = _embeddings(run, radhar, split)
+            w = build_zero_shot_classifier(Scorer(model, "pooled"), _classes(source), source=source).weights  # [C, d]
+            per_model.append((model.logit_scale().detach().float() * (x @ w.T)).softmax(1))  # [N, C]
+        return torch.stack(per_model).mean(0), truth, recordings  # [N, C]
+
+    val = {}
+    for source in ("names", "descriptions"):
+        p, truth, _ = probabilities("val", source)
+        val[source] = _balanced(p.argmax(1), truth)
+    chosen = max(val, key=lambda s: (val[s], s == "names"))
+    p, truth, recordings = probabilities("test", chosen)
+    report = zero_shot_report(p.log(), truth, list(RADHAR_TO_SIM))
+    return {
+        "val_balanced": val,
+        "prompts": chosen,
+        "test": {k: report[k] for k in ("top1", "top1_interval", "balanced", "balanced_interval", "confusion")},
+        "by_recording": _recording_interval(p.argmax(1), truth, recordings),
+    }
+
+
+def _seed_figures(results: dict, recipe: str) -> tuple[list[float], float, list[float]]:
+    """``recipe``'s zero-shot test balanced accuracy of each seed, their mean and a 95 % t-interval
+    over the seeds."""
+    import numpy as np
+    from scipy import stats
+
+    figures = [results[recipe]["zero_shot"]["test"]["balanced"]] + [
+        z["test"]["balanced"] for z in results[recipe]["seeds"]["zero_shot"]
+    ]
+    mean = float(np.mean(figures))
+    half = float(stats.t.ppf(0.975, len(figures) - 1) * np.std(figures, ddof=1) / np.sqrt(len(figures)))
+    return figures, mean, [mean - half, mean + half]
+
+
 def _few_shot(run: Path | None, radhar: Path) -> dict:
     """Test balanced accuracy of a probe on k train windows per class (``SHOTS``), ``DRAWS`` draws; for
     each k the L2 weight with the best mean val balanced accuracy over the draws (``PROBE_L2``)."""
@@ -430,7 +490,7 @@ def _ablation_table(results: dict) -> None:
 
 def _record(results: dict, measured: dict[str, set[str]], when: dict) -> None:
     """The balanced accuracies with their intervals of what this call ``measured`` (recipe -> parts:
-    ``zero-shot``, ``linear probe``, ``fine-tuned``, ``fine-tuned, probe``, ``few-shot``), appended to
+    ``zero-shot``, ``linear probe``, ``fine-tuned``, ``fine-tuned, probe``, ``few-shot``, ``seeds``), appended to
     docs/benchmarks/real-data.csv (and plotted)."""
     from results import plot, record
 
@@ -458,6 +518,12 @@ def _record(results: dict, measured: dict[str, set[str]], when: dict) -> None:
                 # trained on RadHAR itself: its "zero-shot" is its own accuracy
                 shown = "trained on RadHAR" if recipe == REAL_ONLY and metric == "zero-shot" else metric
                 rows.append(row(SHOWN[recipe], shown, part["test"]["balanced"], part["test"]["balanced_interval"]))
+        if "seeds" in done:
+            _, mean, interval = _seed_figures(results, recipe)
+            count = r["seeds"]["count"]
+            rows.append(row(SHOWN[recipe], f"zero-shot, mean of {count} seeds", mean, interval))
+            e = r["seeds"]["ensemble"]["test"]
+            rows.append(row(SHOWN[recipe], f"zero-shot, {count} seeds together", e["balanced"], e["balanced_interval"]))
         for who, name in (("trained", SHOWN[recipe]), ("untrained", "untrained encoder")):
             if "few-shot" in done and not any(
                 x["configuration"] == name for x in rows if x["metric"].startswith("few")
@@ -477,6 +543,9 @@ def main() -> None:
     ap.add_argument("--finetune-epochs", type=int, default=3, help="epochs on RadHAR's train windows")
     ap.add_argument("--recipes", nargs="*", default=list(RECIPES), choices=[*RECIPES, *ABLATIONS])
     ap.add_argument("--ablations", action="store_true", help="also the sensor recipe with one setting changed")
+    ap.add_argument(
+        "--seeds", type=int, default=1, help="simulate and train each of --recipes with this many seeds (zero-shot)"
+    )
     args = ap.parse_args()
     if args.ablations:
         args.recipes = [*args.recipes, *(a for a in ABLATIONS if a not in args.recipes)]
@@ -527,6 +596,24 @@ def main() -> None:
             _log(f"linear probe over the fine-tuned encoder ({recipe})")
             r["fine_tuned_probe"] = _linear_probe(tuned, radhar)
             measured.setdefault(recipe, set()).add("fine-tuned, probe")
+        results_path.write_text(json.dumps(results, indent=1))
+    for recipe in [r for r in args.recipes if r in results and r in RECIPES and args.seeds > 1]:
+        if results[recipe].get("seeds", {}).get("count") == args.seeds:
+            continue
+        runs = [_model_dir(args.out, recipe)]
+        for seed in range(1, args.seeds):
+            data = _simulated(args.out, recipe, args.clips, seed=seed)
+            runs.append(_trained(args.out, recipe, data, args.epochs, seed=seed))
+        _log(f"scoring {recipe}'s {args.seeds} seeds")
+        zero_shot = [_zero_shot(run, radhar) for run in runs[1:]]
+        for run, z in zip(runs[1:], zero_shot, strict=True):
+            z["by_recording"] = _by_recording(run, radhar, z["prompts"])
+        results[recipe]["seeds"] = {
+            "count": args.seeds,
+            "zero_shot": zero_shot,
+            "ensemble": _seed_ensemble(runs, radhar),
+        }
+        measured.setdefault(recipe, set()).add("seeds")
         results_path.write_text(json.dumps(results, indent=1))
     for recipe in [r for r in args.recipes if r in results and r in RECIPES]:
         if "few_shot" not in results[recipe]:
@@ -626,6 +713,26 @@ def main() -> None:
         print_table(
             f"Few-shot linear probe, RadHAR test balanced accuracy % (mean of {DRAWS} draws [95 % interval])",
             ["recipe", "windows per class", "simulation-trained encoder", "untrained encoder"],
+            rows,
+        )
+    rows = []
+    for recipe, r in results.items():
+        if "seeds" not in r:
+            continue
+        figures, mean, interval = _seed_figures(results, recipe)
+        over = [r["zero_shot"]["by_recording"], *(z["by_recording"] for z in r["seeds"]["zero_shot"])]
+        prompts = [r["zero_shot"]["prompts"], *(z["prompts"] for z in r["seeds"]["zero_shot"])]
+        for seed, (figure, rec, source) in enumerate(zip(figures, over, prompts, strict=True)):
+            rows.append([recipe, f"seed {seed}", f"{figure:.1f}", _cell(rec["balanced"], rec["interval"]), source])
+        rows.append([recipe, f"mean of {len(figures)}", _cell(mean, interval) + " (t over seeds)", "", ""])
+        e = r["seeds"]["ensemble"]
+        rows.append(
+            [recipe, f"{len(figures)} together", f"{e['test']['balanced']:.1f}", _over_recordings(e), e["prompts"]]
+        )
+    if rows:
+        print_table(
+            "Zero-shot from simulation with each seed, RadHAR test balanced accuracy % (chance 20 %)",
+            ["recipe", "model", "zero-shot", "over recordings", "prompts (chosen on val)"],
             rows,
         )
     _ablation_table(results)
