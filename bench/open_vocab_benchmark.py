@@ -618,29 +618,11 @@ def record(results: dict, scale: str, measured: list[str], minutes: float, when:
         for column in ("unseen-only top-1", "seen-class top-1", "GZSL H (inductive)", "order (temporal)"):
             value, interval = mean_over_folds([f[column] for f in per_fold])
             if value is not None and interval is not None:
-                rows.append(
-                    {
-                        "configuration": name,
-                        "metric": column,
-                        "value": round(value, 2),
-                        "lo": round(interval[0], 2),
-                        "hi": round(interval[1], 2),
-                        "unit": "%",
-                    }
-                )
+                rows.append(_results().row(name, column, value, interval))
         val = [r["val_retrieval"]["text_to_radar"] for r in runs.values()]
         value, interval = mean_over_folds([(v["R@1"], v["interval"]) for v in val])
         if value is not None and interval is not None:
-            rows.append(
-                {
-                    "configuration": name,
-                    "metric": "validation t→r R@1",
-                    "value": round(value, 2),
-                    "lo": round(interval[0], 2),
-                    "hi": round(interval[1], 2),
-                    "unit": "%",
-                }
-            )
+            rows.append(_results().row(name, "validation t→r R@1", value, interval))
         rows.append({"configuration": name, "metric": "wall time", "value": round(minutes, 1), "unit": "min"})
     if rows:
         print(f"appended to {_results().record('open-vocabulary', rows, when)}")

@@ -232,7 +232,7 @@ def main() -> None:
 def record_results(results: dict, when: dict) -> None:
     """Test text->radar R@1 and the temporal twin and order accuracies with their intervals of ``results``
     (what this call trained), appended to docs/benchmarks/order.csv (and plotted)."""
-    from results import plot, record
+    from results import plot, record, row
 
     rows = []
     for name, res in results.items():
@@ -244,17 +244,8 @@ def record_results(results: dict, when: dict) -> None:
             for task in ("twins", "order")
             if "temporal" in t[task]
         ]
-        for metric, value, (lo, hi) in found:
-            rows.append(
-                {
-                    "configuration": name,
-                    "metric": metric,
-                    "value": round(value, 2),
-                    "lo": round(lo, 2),
-                    "hi": round(hi, 2),
-                    "unit": "%",
-                }
-            )
+        for metric, value, interval in found:
+            rows.append(row(name, metric, value, interval))
     record("order", rows, when)
     print(f"results appended to docs/benchmarks/order.csv; plot: {plot('order')}")
 

@@ -493,16 +493,10 @@ def _record(results: dict, measured: dict[str, set[str]], when: dict) -> None:
     ``zero-shot``, ``linear probe``, ``fine-tuned``, ``fine-tuned, probe``, ``few-shot``, ``seeds``), appended to
     docs/benchmarks/real-data.csv (and plotted)."""
     from results import plot, record
+    from results import row as result_row
 
     def row(configuration: str, metric: str, value: float, interval) -> dict:
-        return {
-            "configuration": configuration,
-            "metric": metric,
-            "value": round(value, 2),
-            "lo": round(interval[0], 2),
-            "hi": round(interval[1], 2),
-            "unit": "% balanced",
-        }
+        return result_row(configuration, metric, value, interval, "% balanced")
 
     rows = []
     for recipe, done in measured.items():

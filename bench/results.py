@@ -13,10 +13,10 @@ import datetime
 import os
 import platform
 import subprocess
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-__all__ = ["FIELDS", "RESULTS", "stamp", "record", "read", "latest", "plot"]
+__all__ = ["FIELDS", "RESULTS", "stamp", "row", "record", "read", "latest", "plot"]
 
 # version: seqclip-cli's, or "<package> <version>" for a package's own benchmark
 FIELDS = ("date", "version", "commit", "machine", "configuration", "metric", "value", "lo", "hi", "unit")
@@ -74,6 +74,16 @@ def stamp() -> dict[str, str]:
         found = "unknown"
     today = datetime.datetime.now(datetime.UTC).date().isoformat()
     return {"date": today, "version": found, "commit": _commit(), "machine": _machine()}
+
+
+def row(
+    configuration: str, metric: str, value: float, interval: Sequence[float] | None = None, unit: str = "%"
+) -> dict[str, object]:
+    """One result row for ``record``: the value and its interval (``lo``, ``hi``) rounded to 2 places."""
+    out: dict[str, object] = {"configuration": configuration, "metric": metric, "value": round(value, 2), "unit": unit}
+    if interval is not None:
+        out["lo"], out["hi"] = round(interval[0], 2), round(interval[1], 2)
+    return out
 
 
 def record(

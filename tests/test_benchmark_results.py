@@ -35,6 +35,16 @@ def test_runs_append_under_their_stamp_and_the_plot_shows_each_configurations_la
         results.record("demo", [{"configuration": "a", "metric": "m", "value": 1, "seed": 3}], first, tmp_path)
 
 
+def test_a_row_rounds_its_value_and_interval_and_records_as_written(tmp_path):
+    results = _results()
+    row = results.row("a", "R@1", 12.3456, (10.004, 14.996), "% balanced")
+    assert row == {"configuration": "a", "metric": "R@1", "value": 12.35, "lo": 10.0, "hi": 15.0, "unit": "% balanced"}
+    assert "lo" not in results.row("a", "wall time", 3.0, unit="min")
+    results.record("demo", [row], {"date": "d", "version": "v", "commit": "c", "machine": "m"}, tmp_path)
+    read = results.read("demo", tmp_path)[0]
+    assert (read["value"], read["lo"], read["hi"], read["unit"]) == ("12.35", "10.0", "15.0", "% balanced")
+
+
 def test_the_machine_names_the_cpus_native_bf16(monkeypatch):
     """The stamp's machine names native bf16 where the CPU has it: the CPU default precision follows it."""
     import seqclip.hardware
