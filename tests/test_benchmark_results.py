@@ -3,6 +3,7 @@ and a plot of each file's current figures; every results file in docs/benchmarks
 
 import csv
 import importlib.util
+import statistics
 from pathlib import Path
 
 import pytest
@@ -78,3 +79,50 @@ def test_every_results_file_is_whole_and_shown_on_its_page():
         text = page.read_text(encoding="utf-8")
         assert f"({link}{f.stem}.png)" in text and f"({link}{f.stem}.csv)" in text, page.name
         assert (f.parent / f"{f.stem}.png").is_file()
+
+
+def _real_data():
+    spec = importlib.util.spec_from_file_location("bench_real_data", ROOT / "bench" / "real_data.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_few_shot_probes_take_the_l2_weight_val_scores_best(monkeypatch):
+    """bench/real_data.py: for each k, the L2 weight with the best mean val balanced accuracy over the
+    draws (ties: the larger)."""
+    import torch
+
+    real_data = _real_data()
+    g = torch.Generator().manual_seed(0)
+    centres = 3.0 * torch.randn(5, 8, generator=g)  # [classes, d]
+
+    def split(n: int):
+        y = torch.arange(5).repeat_interleave(n)
+        return centres[y] + torch.randn(len(y), 8, generator=g), y, tuple(f"r{int(c)}" for c in y)
+
+    splits = {"train": split(40), "val": split(20), "test": split(20)}
+    monkeypatch.setattr(real_data, "_embeddings", lambda run, radhar, name: splits[name])
+    monkeypatch.setattr(real_data, "PROBE_L2", (1e-4, 1e-2, 1.0))
+    out = real_data._few_shot(None, Path("unused"))
+    assert set(out) == {str(k) for k in real_data.SHOTS}
+    for shot in out.values():
+        val = {float(k): v for k, v in shot["val_balanced"].items()}
+        assert set(val) == {1e-4, 1e-2, 1.0}
+        assert shot["l2"] == max(val, key=lambda l2: (val[l2], l2))
+        assert len(shot["draws"]) == real_data.DRAWS and shot["interval"][0] <= shot["mean"] <= shot["interval"][1]
+    assert out["20"]["mean"] > 90  # separable classes: 20 windows a class are enough
+
+
+def test_the_seed_figures_carry_a_t_interval_over_seeds():
+    real_data = _real_data()
+    results = {
+        "sensor": {
+            "zero_shot": {"test": {"balanced": 40.0}},
+            "seeds": {"zero_shot": [{"test": {"balanced": 35.0}}, {"test": {"balanced": 26.0}}]},
+        }
+    }
+    figures, mean, (lo, hi) = real_data._seed_figures(results, "sensor")
+    assert figures == [40.0, 35.0, 26.0] and mean == pytest.approx(101 / 3)
+    half = 4.302653 * statistics.stdev(figures) / 3**0.5  # t(0.975) with 2 degrees of freedom
+    assert (lo, hi) == pytest.approx((mean - half, mean + half), rel=1e-5)
