@@ -671,8 +671,8 @@ def main() -> None:
         if f and fp:  # the fine-tuned model's read-out, chosen on val: its prompts or a probe on its features
             prompts = r["fine_tuned"]["val"][r["fine_tuned"]["prompts"]]["balanced"]
             probe = fp["val_balanced"][str(fp["l2"])]
-            r["supervised"] = "fine-tuned, probe" if probe > prompts else "fine-tuned"
-            _log(f"{recipe}: val balanced {prompts:.1f} with prompts, {probe:.1f} with a probe: {r['supervised']}")
+            chosen = "a probe" if probe > prompts else "prompts"
+            _log(f"{recipe}: val balanced {prompts:.1f} with prompts, {probe:.1f} with a probe: read out by {chosen}")
     print_table(
         "RadHAR test windows, balanced accuracy % [95 % interval] (chance 20 %)",
         [
