@@ -11,15 +11,16 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _results():
-    spec = importlib.util.spec_from_file_location("bench_results", ROOT / "bench" / "results.py")
+def _bench(name: str):
+    """The module of bench/NAME.py (bench/ is not a package)."""
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "bench" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
 def test_runs_append_under_their_stamp_and_the_plot_shows_each_configurations_latest(tmp_path):
-    results = _results()
+    results = _bench("results")
     first = {"date": "2026-01-01", "version": "0.1.0", "commit": "abc1234", "machine": "2-core test"}
     results.record("demo", [{"configuration": "a", "metric": "R@1", "value": 10.0, "lo": 8, "hi": 12}], first, tmp_path)
     rows = [
@@ -37,7 +38,7 @@ def test_runs_append_under_their_stamp_and_the_plot_shows_each_configurations_la
 
 
 def test_a_row_rounds_its_value_and_interval_and_records_as_written(tmp_path):
-    results = _results()
+    results = _bench("results")
     row = results.row("a", "R@1", 12.3456, (10.004, 14.996), "% balanced")
     assert row == {"configuration": "a", "metric": "R@1", "value": 12.35, "lo": 10.0, "hi": 15.0, "unit": "% balanced"}
     assert "lo" not in results.row("a", "wall time", 3.0, unit="min")
@@ -50,7 +51,7 @@ def test_the_machine_names_the_cpus_native_bf16(monkeypatch):
     """The stamp's machine names native bf16 where the CPU has it: the CPU default precision follows it."""
     import seqclip.hardware
 
-    results = _results()
+    results = _bench("results")
     monkeypatch.setattr(seqclip.hardware, "native_bf16", lambda: "avx512_bf16")
     assert results._machine().split(", ")[1] == "avx512_bf16"
     monkeypatch.setattr(seqclip.hardware, "native_bf16", lambda: None)
@@ -64,7 +65,7 @@ PAGES = {p.stem: p for p in (ROOT / "docs" / "benchmarks").glob("*.md") if p.ste
 
 
 def test_every_results_file_is_whole_and_shown_on_its_page():
-    results = _results()
+    results = _bench("results")
     files = sorted((ROOT / "docs" / "benchmarks").glob("*.csv"))
     assert {f.stem for f in files} == set(PAGES)  # every page has its results file, every file its page
     for f in files:
@@ -81,19 +82,12 @@ def test_every_results_file_is_whole_and_shown_on_its_page():
         assert (f.parent / f"{f.stem}.png").is_file()
 
 
-def _real_data():
-    spec = importlib.util.spec_from_file_location("bench_real_data", ROOT / "bench" / "real_data.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_the_few_shot_probes_take_the_l2_weight_val_scores_best(monkeypatch):
     """bench/real_data.py: for each k, the L2 weight with the best mean val balanced accuracy over the
     draws (ties: the larger)."""
     import torch
 
-    real_data = _real_data()
+    real_data = _bench("real_data")
     g = torch.Generator().manual_seed(0)
     centres = 3.0 * torch.randn(5, 8, generator=g)  # [classes, d]
 
@@ -115,7 +109,7 @@ def test_the_few_shot_probes_take_the_l2_weight_val_scores_best(monkeypatch):
 
 
 def test_the_seed_figures_carry_a_t_interval_over_seeds():
-    real_data = _real_data()
+    real_data = _bench("real_data")
     results = {
         "sensor": {
             "zero_shot": {"test": {"balanced": 40.0}},
