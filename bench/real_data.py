@@ -40,8 +40,10 @@ is downloaded. The steps, each kept in OUT and not redone when its output is the
    settings) and the prompt sources' validation figures, the ablation table says what in the
    simulation moves zero-shot.
 6. ``--seeds N``: each of ``--recipes`` simulated and trained again with seeds 1 to N - 1 (seed 0 is
-   the run above), each scored zero-shot as in 4 (a); their mean with a t-interval over the seeds, and
-   the N models together (the mean of their class probabilities, the prompt source chosen on val).
+   the run above), each scored zero-shot as in 4 (a), fine-tuned on RadHAR with the same seed and read
+   out by its prompts, and ``radhar only`` trained with each seed; for each, the N seeds' mean with a
+   t-interval over the seeds, and the N models together (the mean of their class probabilities, the
+   prompt source chosen on val).
 Results go to ``OUT/results.json`` and are appended to ``docs/benchmarks/real-data.csv``; the tables
 are printed (chance: 20 %).
 """
@@ -81,6 +83,7 @@ SHOWN = {
 }
 RADHAR_TO_SIM = {"boxing": "punch", "jack": "jumping_jacks", "jump": "jump", "squats": "squat", "walk": "walk"}
 WINDOW = 96
+SEED_PARTS = {"zero_shot": "ensemble", "fine_tuned": "fine_tuned_ensemble"}  # seeds' part -> their ensemble
 PROBE_L2 = tuple(10.0**e for e in range(-7, 2))  # the probes' L2 weights, 1e-7 ... 10, chosen on val
 SHOTS, DRAWS = (1, 5, 20), 5
 
@@ -361,9 +364,9 @@ def _by_recording(run: Path, radhar: Path, source: str) -> dict:
 
 
 def _seed_ensemble(runs: list[Path], radhar: Path) -> dict:
-    """Zero-shot by the mean class probabilities of ``runs`` (one recipe trained with different seeds;
-    each model's pooled classifier, its own logit scale), the prompt source chosen on val by the
-    ensemble's balanced accuracy, the test split scored once."""
+    """The class prompts' read-out by the mean class probabilities of ``runs`` (one recipe trained with
+    different seeds; each model's pooled classifier, its own logit scale), the prompt source chosen on
+    val by the ensemble's balanced accuracy, the test split scored once."""
     import torch
 
     from seqclip.evaluation.scorer import Scorer
@@ -395,14 +398,24 @@ def _seed_ensemble(runs: list[Path], radhar: Path) -> dict:
     }
 
 
-def _seed_figures(results: dict, recipe: str) -> tuple[list[float], float, list[float]]:
-    """``recipe``'s zero-shot test balanced accuracy of each seed, their mean and a 95 % t-interval
-    over the seeds."""
+def _seed_scores(runs: list[Path], radhar: Path) -> tuple[list[dict], dict]:
+    """Each of ``runs[1:]`` scored as in ``_zero_shot`` (with its interval over recordings; ``runs[0]``,
+    seed 0, is scored with the recipe), and all of them together (``_seed_ensemble``)."""
+    scores = [_zero_shot(run, radhar) for run in runs[1:]]
+    for run, z in zip(runs[1:], scores, strict=True):
+        z["by_recording"] = _by_recording(run, radhar, z["prompts"])
+    return scores, _seed_ensemble(runs, radhar)
+
+
+def _seed_figures(results: dict, recipe: str, part: str = "zero_shot") -> tuple[list[float], float, list[float]]:
+    """``recipe``'s test balanced accuracy of each seed, their mean and a 95 % t-interval over the
+    seeds; ``part``: ``zero_shot`` (for ``radhar only``: trained on RadHAR) or ``fine_tuned``
+    (read out by its prompts)."""
     import numpy as np
     from scipy import stats
 
-    figures = [results[recipe]["zero_shot"]["test"]["balanced"]] + [
-        z["test"]["balanced"] for z in results[recipe]["seeds"]["zero_shot"]
+    figures = [results[recipe][part]["test"]["balanced"]] + [
+        z["test"]["balanced"] for z in results[recipe]["seeds"][part]
     ]
     mean = float(np.mean(figures))
     half = float(stats.t.ppf(0.975, len(figures) - 1) * np.std(figures, ddof=1) / np.sqrt(len(figures)))
@@ -490,7 +503,8 @@ def _ablation_table(results: dict) -> None:
 
 def _record(results: dict, measured: dict[str, set[str]], when: dict) -> None:
     """The balanced accuracies with their intervals of what this call ``measured`` (recipe -> parts:
-    ``zero-shot``, ``linear probe``, ``fine-tuned``, ``fine-tuned, probe``, ``few-shot``, ``seeds``), appended to
+    ``zero-shot``, ``linear probe``, ``fine-tuned``, ``fine-tuned, probe``, ``few-shot``, ``seeds``,
+    ``fine-tuned seeds``), appended to
     docs/benchmarks/real-data.csv (and plotted)."""
     from results import plot, record
     from results import row as result_row
@@ -512,12 +526,15 @@ def _record(results: dict, measured: dict[str, set[str]], when: dict) -> None:
                 # trained on RadHAR itself: its "zero-shot" is its own accuracy
                 shown = "trained on RadHAR" if recipe == REAL_ONLY and metric == "zero-shot" else metric
                 rows.append(row(SHOWN[recipe], shown, part["test"]["balanced"], part["test"]["balanced_interval"]))
-        if "seeds" in done:
-            _, mean, interval = _seed_figures(results, recipe)
+        for part, ensemble in SEED_PARTS.items():
+            if {"zero_shot": "seeds", "fine_tuned": "fine-tuned seeds"}[part] not in done:
+                continue
+            _, mean, interval = _seed_figures(results, recipe, part)
             count = r["seeds"]["count"]
-            rows.append(row(SHOWN[recipe], f"zero-shot, mean of {count} seeds", mean, interval))
-            e = r["seeds"]["ensemble"]["test"]
-            rows.append(row(SHOWN[recipe], f"zero-shot, {count} seeds together", e["balanced"], e["balanced_interval"]))
+            what = "trained on RadHAR" if recipe == REAL_ONLY else part.replace("_", "-")
+            rows.append(row(SHOWN[recipe], f"{what}, mean of {count} seeds", mean, interval))
+            e = r["seeds"][ensemble]["test"]
+            rows.append(row(SHOWN[recipe], f"{what}, {count} seeds together", e["balanced"], e["balanced_interval"]))
         for who, name in (("trained", SHOWN[recipe]), ("untrained", "untrained encoder")):
             if "few-shot" in done and not any(
                 x["configuration"] == name for x in rows if x["metric"].startswith("few")
@@ -591,24 +608,32 @@ def main() -> None:
             r["fine_tuned_probe"] = _linear_probe(tuned, radhar)
             measured.setdefault(recipe, set()).add("fine-tuned, probe")
         results_path.write_text(json.dumps(results, indent=1))
-    for recipe in [r for r in args.recipes if r in results and r in RECIPES and args.seeds > 1]:
-        if results[recipe].get("seeds", {}).get("count") == args.seeds:
-            continue
+    seeded = [r for r in args.recipes if r in results and r in RECIPES] + [REAL_ONLY]
+    for recipe in seeded if args.seeds > 1 else []:
+        seeds = results[recipe].get("seeds", {})
+        if seeds.get("count") != args.seeds:
+            seeds = results[recipe]["seeds"] = {"count": args.seeds}
         runs = [_model_dir(args.out, recipe)]
         for seed in range(1, args.seeds):
-            data = _simulated(args.out, recipe, args.clips, seed=seed)
-            runs.append(_trained(args.out, recipe, data, args.epochs, seed=seed))
-        _log(f"scoring {recipe}'s {args.seeds} seeds")
-        zero_shot = [_zero_shot(run, radhar) for run in runs[1:]]
-        for run, z in zip(runs[1:], zero_shot, strict=True):
-            z["by_recording"] = _by_recording(run, radhar, z["prompts"])
-        results[recipe]["seeds"] = {
-            "count": args.seeds,
-            "zero_shot": zero_shot,
-            "ensemble": _seed_ensemble(runs, radhar),
-        }
-        measured.setdefault(recipe, set()).add("seeds")
-        results_path.write_text(json.dumps(results, indent=1))
+            if recipe == REAL_ONLY:
+                runs.append(_trained(args.out, _slug(REAL_ONLY), radhar, args.finetune_epochs, seed=seed))
+            else:
+                data = _simulated(args.out, recipe, args.clips, seed=seed)
+                runs.append(_trained(args.out, recipe, data, args.epochs, seed=seed))
+        if "zero_shot" not in seeds:
+            _log(f"scoring {recipe}'s {args.seeds} seeds")
+            seeds["zero_shot"], seeds["ensemble"] = _seed_scores(runs, radhar)
+            measured.setdefault(recipe, set()).add("seeds")
+            results_path.write_text(json.dumps(results, indent=1))
+        if recipe != REAL_ONLY and "fine_tuned" not in seeds:
+            tuned = [_model_dir(args.out, f"{recipe}-finetuned")] + [
+                _trained(args.out, f"{recipe}-finetuned", radhar, args.finetune_epochs, init=run, seed=seed)
+                for seed, run in enumerate(runs[1:], start=1)
+            ]
+            _log(f"scoring {recipe}'s {args.seeds} fine-tuned seeds")
+            seeds["fine_tuned"], seeds["fine_tuned_ensemble"] = _seed_scores(tuned, radhar)
+            measured.setdefault(recipe, set()).add("fine-tuned seeds")
+            results_path.write_text(json.dumps(results, indent=1))
     for recipe in [r for r in args.recipes if r in results and r in RECIPES]:
         if "few_shot" not in results[recipe]:
             measured.setdefault(recipe, set()).add("few-shot")
@@ -711,22 +736,22 @@ def main() -> None:
         )
     rows = []
     for recipe, r in results.items():
-        if "seeds" not in r:
-            continue
-        figures, mean, interval = _seed_figures(results, recipe)
-        over = [r["zero_shot"]["by_recording"], *(z["by_recording"] for z in r["seeds"]["zero_shot"])]
-        prompts = [r["zero_shot"]["prompts"], *(z["prompts"] for z in r["seeds"]["zero_shot"])]
-        for seed, (figure, rec, source) in enumerate(zip(figures, over, prompts, strict=True)):
-            rows.append([recipe, f"seed {seed}", f"{figure:.1f}", _cell(rec["balanced"], rec["interval"]), source])
-        rows.append([recipe, f"mean of {len(figures)}", _cell(mean, interval) + " (t over seeds)", "", ""])
-        e = r["seeds"]["ensemble"]
-        rows.append(
-            [recipe, f"{len(figures)} together", f"{e['test']['balanced']:.1f}", _over_recordings(e), e["prompts"]]
-        )
+        for part, ensemble in SEED_PARTS.items():
+            if part not in r.get("seeds", {}):
+                continue
+            what = "trained on RadHAR" if recipe == REAL_ONLY else part.replace("_", "-")
+            figures, mean, interval = _seed_figures(results, recipe, part)
+            scores = [r[part], *r["seeds"][part]]
+            for seed, (figure, z) in enumerate(zip(figures, scores, strict=True)):
+                rows.append([recipe, what, f"seed {seed}", f"{figure:.1f}", _over_recordings(z), z["prompts"]])
+            rows.append([recipe, what, f"mean of {len(figures)}", _cell(mean, interval) + " (t over seeds)", "", ""])
+            e = r["seeds"][ensemble]
+            together = f"{e['test']['balanced']:.1f}"
+            rows.append([recipe, what, f"{len(figures)} together", together, _over_recordings(e), e["prompts"]])
     if rows:
         print_table(
-            "Zero-shot from simulation with each seed, RadHAR test balanced accuracy % (chance 20 %)",
-            ["recipe", "model", "zero-shot", "over recordings", "prompts (chosen on val)"],
+            "Each seed, RadHAR test balanced accuracy % read out by class prompts (chance 20 %)",
+            ["recipe", "model", "seed", "balanced", "over recordings", "prompts (chosen on val)"],
             rows,
         )
     _ablation_table(results)

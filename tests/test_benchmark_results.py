@@ -120,3 +120,7 @@ def test_the_seed_figures_carry_a_t_interval_over_seeds():
     assert figures == [40.0, 35.0, 26.0] and mean == pytest.approx(101 / 3)
     half = 4.302653 * statistics.stdev(figures) / 3**0.5  # t(0.975) with 2 degrees of freedom
     assert (lo, hi) == pytest.approx((mean - half, mean + half), rel=1e-5)
+    results["sensor"]["fine_tuned"] = {"test": {"balanced": 95.0}}
+    results["sensor"]["seeds"]["fine_tuned"] = [{"test": {"balanced": 93.0}}, {"test": {"balanced": 94.0}}]
+    figures, mean, _ = real_data._seed_figures(results, "sensor", "fine_tuned")
+    assert figures == [95.0, 93.0, 94.0] and mean == pytest.approx(94.0)
