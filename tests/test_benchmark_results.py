@@ -124,3 +124,12 @@ def test_the_seed_figures_carry_a_t_interval_over_seeds():
     results["sensor"]["seeds"]["fine_tuned"] = [{"test": {"balanced": 93.0}}, {"test": {"balanced": 94.0}}]
     figures, mean, _ = real_data._seed_figures(results, "sensor", "fine_tuned")
     assert figures == [95.0, 93.0, 94.0] and mean == pytest.approx(94.0)
+
+
+def test_a_variant_trained_over_several_calls_has_the_wall_time_of_all_its_folds(tmp_path):
+    bench = _bench("open_vocab_benchmark")
+    runs = {1: {"minutes": 30.0}, 2: {"minutes": 31.5}, 3: {"minutes": 29.0}}
+    assert bench.wall_minutes(runs, tmp_path) is None  # the pool's simulation time was not kept
+    (tmp_path / bench.SIMULATION_MINUTES).write_text("4.5\n")
+    assert bench.wall_minutes(runs, tmp_path) == pytest.approx(95.0)
+    assert bench.wall_minutes({**runs, 1: {"train_minutes": 29.0}}, tmp_path) is None  # a fold's time not kept
