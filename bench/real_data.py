@@ -34,6 +34,9 @@ is downloaded. The steps, each kept in OUT and not redone when its output is the
    (c) Few-shot: a linear probe on k train windows per class (k = 1, 5, 20; five seeded draws, the L2
    weight chosen on val for each k and encoder) over the simulation-trained encoder, against the same
    probe over the same encoder untrained (random weights): test balanced accuracy, mean over draws with a 95 % interval.
+   And fine-tuning on k = 5 windows a class (the same draws; 30 epochs at batch 8, the epoch chosen on 25
+   val windows a class), read out by the class prompts, from the simulation-trained model and from an
+   untrained radar encoder.
 5. ``--ablations``: the ``sensor`` recipe with one setting changed at a time (subjects anywhere at
    1.5-8 m; static clutter removed; 50 frames/s; the IWR1843's profile through the same chain),
    each trained and scored as in 4 (a) and by the linear probe; with ``dense`` (none of the sensor's
@@ -86,6 +89,8 @@ WINDOW = 96
 SEED_PARTS = {"zero_shot": "ensemble", "fine_tuned": "fine_tuned_ensemble"}  # seeds' part -> their ensemble
 PROBE_L2 = tuple(10.0**e for e in range(-7, 2))  # the probes' L2 weights, 1e-7 ... 10, chosen on val
 SHOTS, DRAWS = (1, 5, 20), 5
+# few-shot fine-tuning: windows a class, epochs, batch, warm-up steps, val windows a class that choose the epoch
+FEW_SHOT_TUNED, FEW_SHOT_EPOCHS, FEW_SHOT_BATCH, FEW_SHOT_WARMUP, FEW_SHOT_VAL = (5,), 30, 8, 10, 25
 
 
 def _log(message: str) -> None:
@@ -154,7 +159,11 @@ def _simulated(out: Path, recipe: str, clips: int, name: str | None = None, seed
     return target
 
 
-def _trained(out: Path, recipe: str, data: Path, epochs: int, init: Path | None = None, seed: int = 0) -> Path:
+def _trained(
+    out: Path, recipe: str, data: Path, epochs: int, init: Path | None = None, seed: int = 0, **fields
+) -> Path:
+    """``seqclip train``'s CPU default recipe on ``data`` into ``OUT/model-RECIPE`` (``fields``: TrainConfig
+    fields over it), unless a finished run is there."""
     from rich.console import Console
 
     from seqclip.config import TrainConfig
@@ -174,6 +183,7 @@ def _trained(out: Path, recipe: str, data: Path, epochs: int, init: Path | None 
                 overwrite=True,
                 init=str(init) if init else None,
                 seed=seed,
+                **fields,
             ),
             Console(quiet=True),
         )
@@ -422,11 +432,23 @@ def _seed_figures(results: dict, recipe: str, part: str = "zero_shot") -> tuple[
     return figures, mean, [mean - half, mean + half]
 
 
+def _drawn(labels, k: int, draw: int):
+    """The indices of ``k`` windows of each class of ``labels`` (``[N]``), drawn with seed ``draw``."""
+    import torch
+
+    g = torch.Generator().manual_seed(draw)
+    return torch.cat(
+        [
+            torch.nonzero(labels == c).flatten()[torch.randperm(int((labels == c).sum()), generator=g)[:k]]
+            for c in labels.unique()
+        ]
+    )
+
+
 def _few_shot(run: Path | None, radhar: Path) -> dict:
     """Test balanced accuracy of a probe on k train windows per class (``SHOTS``), ``DRAWS`` draws; for
     each k the L2 weight with the best mean val balanced accuracy over the draws (``PROBE_L2``)."""
     import numpy as np
-    import torch
 
     train_x, train_y, _ = _embeddings(run, radhar, "train")
     val_x, val_y, _ = _embeddings(run, radhar, "val")
@@ -436,13 +458,7 @@ def _few_shot(run: Path | None, radhar: Path) -> dict:
         val: dict[float, list[float]] = {l2: [] for l2 in PROBE_L2}
         probes: dict[float, list] = {l2: [] for l2 in PROBE_L2}  # per draw: (probe, mean, std)
         for draw in range(DRAWS):
-            g = torch.Generator().manual_seed(draw)
-            pick = torch.cat(
-                [
-                    torch.nonzero(train_y == c).flatten()[torch.randperm(int((train_y == c).sum()), generator=g)[:k]]
-                    for c in train_y.unique()
-                ]
-            )
+            pick = _drawn(train_y, k, draw)
             x, y = train_x[pick], train_y[pick]
             mean, std = x.mean(0), x.std(0, unbiased=False) + 1e-6
             for l2 in PROBE_L2:
@@ -459,6 +475,54 @@ def _few_shot(run: Path | None, radhar: Path) -> dict:
             "val_balanced": {str(l2): float(np.mean(v)) for l2, v in val.items()},
         }
     return out
+
+
+def _few_shot_data(radhar: Path, out: Path, k: int, draw: int) -> Path:
+    """RadHAR with ``k`` train windows a class (the windows ``_few_shot``'s draw ``draw`` takes), val cut
+    to ``FEW_SHOT_VAL`` windows a class (drawn with seed 0) and the whole test split."""
+    import torch
+
+    from radar_text_data import clip_label, read_manifest, write_manifest
+    from seqclip.data import RadarTextDataset
+
+    target = out / f"radhar-k{k}-draw{draw}"
+    if (target / "manifest.jsonl").is_file():
+        return target
+    names = list(RADHAR_TO_SIM)
+    kept = []
+    for split, count, seed in (("train", k, draw), ("val", FEW_SHOT_VAL, 0)):
+        dataset = RadarTextDataset(str(radhar), split, WINDOW, train=False)
+        part = [dataset.record_at(i) for i in range(len(dataset))]  # in the order _embeddings reads them
+        labels = torch.tensor([names.index(clip_label(r)) for r in part])
+        kept += [part[i] for i in _drawn(labels, count, seed).tolist()]
+    target.mkdir(parents=True, exist_ok=True)
+    (target / "clips").symlink_to((radhar / "clips").resolve(), target_is_directory=True)
+    (target / "classes.json").write_text((radhar / "classes.json").read_text())
+    write_manifest(target, kept + [r for r in read_manifest(radhar) if r.split == "test"])
+    return target
+
+
+def _few_shot_fine_tuned(out: Path, recipe: str | None, radhar: Path) -> dict:
+    """Test balanced accuracy of ``recipe``'s model (None: the untrained encoder) fine-tuned on k train
+    windows a class (``FEW_SHOT_TUNED``; the draws of ``_few_shot``) for ``FEW_SHOT_EPOCHS``, the epoch
+    chosen on ``FEW_SHOT_VAL`` val windows a class, read out by its class prompts (chosen on val);
+    mean over ``DRAWS`` draws with a 95 % interval."""
+    import numpy as np
+
+    out_ = {}
+    for k in FEW_SHOT_TUNED:
+        scores = []
+        for draw in range(DRAWS):
+            data = _few_shot_data(radhar, out, k, draw)
+            name = f"{recipe or 'untrained'}-k{k}-draw{draw}"
+            init = _model_dir(out, recipe) if recipe else None
+            fields = {"batch_size": FEW_SHOT_BATCH, "warmup_steps": FEW_SHOT_WARMUP}
+            run = _trained(out, name, data, FEW_SHOT_EPOCHS, init=init, seed=draw, **fields)
+            scores.append(_zero_shot(run, radhar)["test"]["balanced"])
+        half = 1.96 * float(np.std(scores, ddof=1)) / np.sqrt(len(scores))
+        mean = float(np.mean(scores))
+        out_[str(k)] = {"mean": mean, "interval": [mean - half, mean + half], "draws": scores}
+    return out_
 
 
 def _cell(value: float, interval) -> str:
@@ -503,8 +567,8 @@ def _ablation_table(results: dict) -> None:
 
 def _record(results: dict, measured: dict[str, set[str]], when: dict) -> None:
     """The balanced accuracies with their intervals of what this call ``measured`` (recipe -> parts:
-    ``zero-shot``, ``linear probe``, ``fine-tuned``, ``fine-tuned, probe``, ``few-shot``, ``seeds``,
-    ``fine-tuned seeds``), appended to
+    ``zero-shot``, ``linear probe``, ``fine-tuned``, ``fine-tuned, probe``, ``few-shot``, ``few-shot,
+    fine-tuned``, ``seeds``, ``fine-tuned seeds``), appended to
     docs/benchmarks/real-data.csv (and plotted)."""
     from results import plot, record
     from results import row as result_row
@@ -541,6 +605,12 @@ def _record(results: dict, measured: dict[str, set[str]], when: dict) -> None:
             ):
                 k = r["few_shot"][who]["5"]
                 rows.append(row(name, "few-shot, 5 a class", k["mean"], k["interval"]))
+            metric = "few-shot fine-tuned, 5 a class"
+            if "few-shot, fine-tuned" in done and not any(
+                x["configuration"] == name and x["metric"] == metric for x in rows
+            ):
+                k = r["few_shot_fine_tuned"][who]["5"]
+                rows.append(row(name, metric, k["mean"], k["interval"]))
     record("real-data", rows, when)
     print(f"results appended to docs/benchmarks/real-data.csv; plot: {plot('real-data')}")
 
@@ -643,6 +713,15 @@ def main() -> None:
                 "untrained": _few_shot(None, radhar),
             }
             results_path.write_text(json.dumps(results, indent=1))
+    for recipe in [r for r in args.recipes if r in results and r in RECIPES]:
+        if "few_shot_fine_tuned" not in results[recipe]:
+            measured.setdefault(recipe, set()).add("few-shot, fine-tuned")
+            _log(f"few-shot fine-tuning ({recipe})")
+            results[recipe]["few_shot_fine_tuned"] = {
+                "trained": _few_shot_fine_tuned(args.out, recipe, radhar),
+                "untrained": _few_shot_fine_tuned(args.out, None, radhar),
+            }
+            results_path.write_text(json.dumps(results, indent=1))
     for recipe, r in results.items():  # intervals over recordings that an earlier run did not give
         run, tuned = _model_dir(args.out, recipe), _model_dir(args.out, f"{recipe}-finetuned")
         if not (run / "bench_wall_s.txt").is_file():
@@ -732,6 +811,26 @@ def main() -> None:
         print_table(
             f"Few-shot linear probe, RadHAR test balanced accuracy % (mean of {DRAWS} draws [95 % interval])",
             ["recipe", "windows per class", "simulation-trained encoder", "untrained encoder"],
+            rows,
+        )
+    rows = [
+        [
+            recipe,
+            k,
+            *(
+                _cell(r["few_shot_fine_tuned"][who][str(k)]["mean"], r["few_shot_fine_tuned"][who][str(k)]["interval"])
+                for who in ("trained", "untrained")
+            ),
+        ]
+        for recipe, r in results.items()
+        if "few_shot_fine_tuned" in r
+        for k in FEW_SHOT_TUNED
+    ]
+    if rows:
+        print_table(
+            f"Few-shot fine-tuning ({FEW_SHOT_EPOCHS} epochs, read out by class prompts), RadHAR test balanced"
+            f" accuracy % (mean of {DRAWS} draws [95 % interval])",
+            ["recipe", "windows per class", "simulation-trained model", "untrained radar encoder"],
             rows,
         )
     rows = []

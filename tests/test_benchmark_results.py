@@ -133,3 +133,37 @@ def test_a_variant_trained_over_several_calls_has_the_wall_time_of_all_its_folds
     (tmp_path / bench.SIMULATION_MINUTES).write_text("4.5\n")
     assert bench.wall_minutes(runs, tmp_path) == pytest.approx(95.0)
     assert bench.wall_minutes({**runs, 1: {"train_minutes": 29.0}}, tmp_path) is None  # a fold's time not kept
+
+
+def test_few_shot_draws_take_k_windows_of_each_class_the_same_for_a_draw():
+    torch = pytest.importorskip("torch")
+    real_data = _bench("real_data")
+    labels = torch.tensor([0, 1, 2] * 10 + [2] * 5)
+    for draw in range(3):
+        picked = real_data._drawn(labels, 4, draw)
+        assert len(set(picked.tolist())) == 12
+        assert torch.bincount(labels[picked]).tolist() == [4, 4, 4]
+        assert torch.equal(picked, real_data._drawn(labels, 4, draw))
+    assert not torch.equal(real_data._drawn(labels, 4, 0), real_data._drawn(labels, 4, 1))
+
+
+def test_the_few_shot_fine_tuning_data_hold_the_probes_windows_a_cut_val_and_the_whole_test(tmp_path, monkeypatch):
+    torch = pytest.importorskip("torch")
+    from radar_text_data import clip_label, convert_radhar, read_manifest
+    from radar_text_data.testing import radhar_folder
+
+    real_data = _bench("real_data")
+    names = list(real_data.RADHAR_TO_SIM)
+    files = {f"Train/{n}": [f"{n}{i}" for i in range(3)] for n in names} | {f"Test/{n}": [f"{n}t"] for n in names}
+    radhar = convert_radhar(radhar_folder(tmp_path / "src", files, frames=120), tmp_path / "radhar")
+    monkeypatch.setattr(real_data, "FEW_SHOT_VAL", 1)
+    data = real_data._few_shot_data(radhar, tmp_path, 2, draw=1)
+    assert real_data._few_shot_data(radhar, tmp_path, 2, draw=1) == data  # kept, not drawn again
+    whole, cut = read_manifest(radhar), read_manifest(data)
+    by_split = {s: [r for r in cut if r.split == s] for s in ("train", "val", "test")}
+    assert sorted(clip_label(r) for r in by_split["train"]) == sorted(names * 2)
+    assert sorted(clip_label(r) for r in by_split["val"]) == sorted({clip_label(r) for r in whole if r.split == "val"})
+    assert [r.id for r in by_split["test"]] == [r.id for r in whole if r.split == "test"]
+    train = [r for r in whole if r.split == "train"]
+    labels = torch.tensor([names.index(clip_label(r)) for r in train])
+    assert {r.id for r in by_split["train"]} == {train[i].id for i in real_data._drawn(labels, 2, 1).tolist()}
