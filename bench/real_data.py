@@ -600,17 +600,13 @@ def _record(results: dict, measured: dict[str, set[str]], when: dict) -> None:
             e = r["seeds"][ensemble]["test"]
             rows.append(row(SHOWN[recipe], f"{what}, {count} seeds together", e["balanced"], e["balanced_interval"]))
         for who, name in (("trained", SHOWN[recipe]), ("untrained", "untrained encoder")):
-            if "few-shot" in done and not any(
-                x["configuration"] == name for x in rows if x["metric"].startswith("few")
-            ):
-                k = r["few_shot"][who]["5"]
-                rows.append(row(name, "few-shot, 5 a class", k["mean"], k["interval"]))
-            metric = "few-shot fine-tuned, 5 a class"
-            if "few-shot, fine-tuned" in done and not any(
-                x["configuration"] == name and x["metric"] == metric for x in rows
-            ):
-                k = r["few_shot_fine_tuned"][who]["5"]
-                rows.append(row(name, metric, k["mean"], k["interval"]))
+            for part, key, metric in (
+                ("few-shot", "few_shot", "few-shot, 5 a class"),
+                ("few-shot, fine-tuned", "few_shot_fine_tuned", "few-shot fine-tuned, 5 a class"),
+            ):  # the untrained encoder's rows once, whichever recipe measured them
+                if part in done and not any(x["configuration"] == name and x["metric"] == metric for x in rows):
+                    k = r[key][who]["5"]
+                    rows.append(row(name, metric, k["mean"], k["interval"]))
     record("real-data", rows, when)
     print(f"results appended to docs/benchmarks/real-data.csv; plot: {plot('real-data')}")
 

@@ -167,3 +167,25 @@ def test_the_few_shot_fine_tuning_data_hold_the_probes_windows_a_cut_val_and_the
     train = [r for r in whole if r.split == "train"]
     labels = torch.tensor([names.index(clip_label(r)) for r in train])
     assert {r.id for r in by_split["train"]} == {train[i].id for i in real_data._drawn(labels, 2, 1).tolist()}
+
+
+def test_the_untrained_encoders_few_shot_rows_are_written_once_each(monkeypatch):
+    real_data = _bench("real_data")
+    import results as bench_results  # bench/results.py, on the path real_data set
+
+    written: list[dict] = []
+    monkeypatch.setattr(bench_results, "record", lambda name, rows, when: written.extend(rows))
+    monkeypatch.setattr(bench_results, "plot", lambda name: "real-data.png")
+    shot = {"5": {"mean": 70.0, "interval": [65.0, 75.0]}}
+    recipe = {
+        "zero_shot": None,
+        "linear_probe": None,
+        "fine_tuned": None,
+        "few_shot": {"trained": shot, "untrained": shot},
+        "few_shot_fine_tuned": {"trained": shot, "untrained": shot},
+    }
+    measured = {"sensor": {"few-shot, fine-tuned"}, "dense": {"few-shot", "few-shot, fine-tuned"}}
+    real_data._record({"sensor": recipe, "dense": recipe}, measured, {})
+    untrained = sorted(x["metric"] for x in written if x["configuration"] == "untrained encoder")
+    assert untrained == ["few-shot fine-tuned, 5 a class", "few-shot, 5 a class"]
+    assert sorted(x["metric"] for x in written if x["configuration"] == real_data.SHOWN["dense"]) == untrained
