@@ -86,7 +86,8 @@ SHOWN = {
 }
 RADHAR_TO_SIM = {"boxing": "punch", "jack": "jumping_jacks", "jump": "jump", "squats": "squat", "walk": "walk"}
 WINDOW = 96
-SEED_PARTS = {"zero_shot": "ensemble", "fine_tuned": "fine_tuned_ensemble"}  # seeds' part -> their ensemble
+# seeds' part -> (their ensemble's key, the name _record knows the part by)
+SEED_PARTS = {"zero_shot": ("ensemble", "seeds"), "fine_tuned": ("fine_tuned_ensemble", "fine-tuned seeds")}
 PROBE_L2 = tuple(10.0**e for e in range(-7, 2))  # the probes' L2 weights, 1e-7 ... 10, chosen on val
 SHOTS, DRAWS = (1, 5, 20), 5
 # few-shot fine-tuning: windows a class, epochs, batch, warm-up steps, val windows a class that choose the epoch
@@ -509,14 +510,14 @@ def _few_shot_fine_tuned(out: Path, recipe: str | None, radhar: Path) -> dict:
     mean over ``DRAWS`` draws with a 95 % interval."""
     import numpy as np
 
+    init = _model_dir(out, recipe) if recipe else None
+    fields = {"batch_size": FEW_SHOT_BATCH, "warmup_steps": FEW_SHOT_WARMUP}
     out_ = {}
     for k in FEW_SHOT_TUNED:
         scores = []
         for draw in range(DRAWS):
             data = _few_shot_data(radhar, out, k, draw)
             name = f"{recipe or 'untrained'}-k{k}-draw{draw}"
-            init = _model_dir(out, recipe) if recipe else None
-            fields = {"batch_size": FEW_SHOT_BATCH, "warmup_steps": FEW_SHOT_WARMUP}
             run = _trained(out, name, data, FEW_SHOT_EPOCHS, init=init, seed=draw, **fields)
             scores.append(_zero_shot(run, radhar)["test"]["balanced"])
         half = 1.96 * float(np.std(scores, ddof=1)) / np.sqrt(len(scores))
@@ -590,8 +591,8 @@ def _record(results: dict, measured: dict[str, set[str]], when: dict) -> None:
                 # trained on RadHAR itself: its "zero-shot" is its own accuracy
                 shown = "trained on RadHAR" if recipe == REAL_ONLY and metric == "zero-shot" else metric
                 rows.append(row(SHOWN[recipe], shown, part["test"]["balanced"], part["test"]["balanced_interval"]))
-        for part, ensemble in SEED_PARTS.items():
-            if {"zero_shot": "seeds", "fine_tuned": "fine-tuned seeds"}[part] not in done:
+        for part, (ensemble, measured_as) in SEED_PARTS.items():
+            if measured_as not in done:
                 continue
             _, mean, interval = _seed_figures(results, recipe, part)
             count = r["seeds"]["count"]
@@ -689,7 +690,7 @@ def main() -> None:
         if "zero_shot" not in seeds:
             _log(f"scoring {recipe}'s {args.seeds} seeds")
             seeds["zero_shot"], seeds["ensemble"] = _seed_scores(runs, radhar)
-            measured.setdefault(recipe, set()).add("seeds")
+            measured.setdefault(recipe, set()).add(SEED_PARTS["zero_shot"][1])
             results_path.write_text(json.dumps(results, indent=1))
         if recipe != REAL_ONLY and "fine_tuned" not in seeds:
             tuned = [_model_dir(args.out, f"{recipe}-finetuned")] + [
@@ -698,7 +699,7 @@ def main() -> None:
             ]
             _log(f"scoring {recipe}'s {args.seeds} fine-tuned seeds")
             seeds["fine_tuned"], seeds["fine_tuned_ensemble"] = _seed_scores(tuned, radhar)
-            measured.setdefault(recipe, set()).add("fine-tuned seeds")
+            measured.setdefault(recipe, set()).add(SEED_PARTS["fine_tuned"][1])
             results_path.write_text(json.dumps(results, indent=1))
     for recipe in [r for r in args.recipes if r in results and r in RECIPES]:
         if "few_shot" not in results[recipe]:
@@ -831,7 +832,7 @@ def main() -> None:
         )
     rows = []
     for recipe, r in results.items():
-        for part, ensemble in SEED_PARTS.items():
+        for part, (ensemble, _) in SEED_PARTS.items():
             if part not in r.get("seeds", {}):
                 continue
             what = "trained on RadHAR" if recipe == REAL_ONLY else part.replace("_", "-")
