@@ -490,3 +490,61 @@ def test_data_simulate_and_synth_in_a_sensors_domain(tmp_path):
         bad = run("data", *command, "--out", tmp_path / "bad", "--sensor", "iwr1843")
         assert bad.exit_code == 2 and one_line(bad).startswith("error: --sensor: 'iwr1843' is not a point-cloud sensor")
         assert not (tmp_path / "bad").exists()
+
+
+def test_angle_elevation_for_point_clouds_and_refused_elsewhere(tmp_path):
+    from radar_synth.mocap_fixtures import write_humanml3d_fixture
+    from radar_text_data import read_manifest
+    from radar_text_data.testing import radhar_folder
+
+    radhar_folder(tmp_path / "src", {"Train/walk": ["w1", "w2"], "Test/walk": ["w3"]}, frames=40)
+    done = run(
+        "data",
+        "convert",
+        tmp_path / "src",
+        "--from",
+        "radhar",
+        "--out",
+        tmp_path / "d",
+        "--window",
+        "32",
+        "--angle",
+        "elevation",
+    )
+    assert done.exit_code == 0, done.output
+    assert {r.extras["angle"] for r in read_manifest(tmp_path / "d")} == {"elevation"}
+    made = run(
+        "data", "synth", "--clips", "2", "--out", tmp_path / "s", "--sensor", "iwr1443-radhar", "--angle", "elevation"
+    )
+    assert made.exit_code == 0, made.output
+    assert {(r.extras["sensor"], r.extras["angle"]) for r in read_manifest(tmp_path / "s")} == {
+        ("iwr1443-radhar", "elevation")
+    }
+    corpus = write_humanml3d_fixture(tmp_path / "HumanML3D", 1)
+    made = run(
+        "data",
+        "simulate",
+        corpus,
+        "--out",
+        tmp_path / "m",
+        "--max-frames",
+        "48",
+        "--sensor",
+        "iwr1443-radhar",
+        "--angle",
+        "elevation",
+    )
+    assert made.exit_code == 0, made.output
+    assert {r.extras["angle"] for r in read_manifest(tmp_path / "m")} == {"elevation"}
+    for command, needs in (
+        (["convert", tmp_path / "src", "--labels", tmp_path / "l.csv"], "--from"),
+        (["synth", "--clips", "2"], "--sensor"),
+        (["simulate", corpus], "--sensor"),
+    ):
+        bad = run("data", *command, "--out", tmp_path / "bad", "--angle", "elevation")
+        assert bad.exit_code == 2 and one_line(bad).startswith(
+            f"error: --angle elevation: only point clouds are rendered with it; give {needs}"
+        )
+        tilted = run("data", *command, "--out", tmp_path / "bad", "--angle", "tilt")
+        assert tilted.exit_code == 2 and one_line(tilted) == "error: --angle: 'tilt' is not one of azimuth | elevation"
+        assert not (tmp_path / "bad").exists()

@@ -324,3 +324,14 @@ def test_long_motions_become_windows_of_exactly_the_window_and_keep_their_split(
         assert all(r.num_frames == 32 and not r.extras["source"]["cropped"] for r in windows)
         assert len({r.split for r in windows}) == 1 and windows[0].captions == item.captions
     assert out.clips == len(records) > 3
+
+
+def test_the_angle_is_a_sensors_and_one_of_the_views_angles():
+    from radar_synth import SynthError
+
+    assert SimulateOptions(sensor="iwr1443-radhar", angle="elevation").sensor_spec.angle == "elevation"
+    assert SimulateOptions().sensor_spec is None
+    with pytest.raises(SynthError, match="angle 'elevation' needs a sensor"):
+        SimulateOptions(angle="elevation")
+    with pytest.raises(SynthError, match="angle must be one of"):
+        SimulateOptions(sensor="iwr1443-radhar", angle="tilt")

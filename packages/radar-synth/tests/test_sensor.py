@@ -141,3 +141,27 @@ def test_a_beam_outside_0_to_90_degrees_is_refused():
     spec = SensorSpec.named(SENSOR)
     with pytest.raises(SynthError, match="elevation_beam_deg"):
         replace(spec, elevation_beam_deg=0.0)
+
+
+def test_the_elevation_view_renders_the_same_points_with_their_elevation(tmp_path):
+    """``SensorSpec.angle``: the same clip (plan, noise, points) with its third view holding each point's
+    elevation; range and Doppler are unchanged, and the records say so."""
+    grid, spec = RadarConfig(), SensorSpec.named(SENSOR)
+    plan = plan_clip(np.random.default_rng(5), grid.frame_rate_hz, max_frames=96)
+    tall = replace(spec, angle="elevation")
+    flat, raised = (render_sensor_clip(plan, np.random.default_rng(1), s, grid) for s in (spec, tall))
+    np.testing.assert_array_equal(flat.range_time, raised.range_time)
+    np.testing.assert_array_equal(flat.doppler_time, raised.doppler_time)
+    assert not np.array_equal(flat.azimuth_time, raised.azimuth_time)
+    cloud = sensor_point_cloud(plan, grid.frame_rate_hz, np.random.default_rng(1), spec)
+    heights = np.concatenate([f[:, 2] / np.linalg.norm(f[:, :3], axis=1) for f in cloud.frames if len(f)])
+    rows = np.argmax(raised.azimuth_time, axis=0)  # [T]: each frame's strongest elevation row
+    assert heights.min() - 0.2 <= (rows.min() - 64) / 64 and (rows.max() - 64) / 64 <= heights.max() + 0.2
+    out = generate_dataset(tmp_path / "d", 2, seed=0, max_frames=100, sensor=tall, progress=False)
+    assert {(r.extras["sensor"], r.extras["angle"]) for r in read_manifest(out)} == {(SENSOR, "elevation")}
+    assert all(
+        "angle" not in r.extras
+        for r in read_manifest(generate_dataset(tmp_path / "a", 2, sensor=SENSOR, progress=False))
+    )
+    with pytest.raises(SynthError, match="sensor: angle must be one of"):
+        replace(spec, angle="tilt")

@@ -123,3 +123,32 @@ def test_val_is_carved_per_label_by_recording_and_a_lone_recording_stays_in_trai
     assert sum(r.split == "val" for r in carved if r.label == "a") == 2
     assert next(r for r in carved if r.label == "b").split == "train" and carved[-1].split == "test"
     assert carve_val(recs, 0.2, seed=0) == carved and carve_val(recs, 0.0, seed=0) == recs
+
+
+def test_the_elevation_view_holds_each_points_elevation_and_is_recorded(tmp_path):
+    from radar_text_data import load_clip
+    from radar_views import RadarConfig, point_cloud_views, sensor_profile
+
+    src = radhar_folder(tmp_path / "src", {"Train/jack": ["j1"], "Test/squats": ["s1"]}, frames=60)
+    level = convert_radhar(tmp_path / "src", tmp_path / "azimuth", window=64, stride=32)
+    raised = convert_radhar(tmp_path / "src", tmp_path / "elevation", window=64, stride=32, angle="elevation")
+    views = point_cloud_views(
+        read_radhar_file(src / "Test" / "squats" / "s1.txt"),
+        RadarConfig(),
+        sensor_profile("iwr1443-radhar"),
+        angle="elevation",
+    ).normalized()
+    azimuth_records, elevation_records = read_manifest(level), read_manifest(raised)
+    assert all("angle" not in r.extras for r in azimuth_records)
+    for a, e in zip(azimuth_records, elevation_records, strict=True):
+        assert e.extras["angle"] == "elevation" and a.id == e.id
+        flat, tall = load_clip(level, a), load_clip(raised, e)
+        assert np.array_equal(flat["range_time"], tall["range_time"])
+        assert np.array_equal(flat["doppler_time"], tall["doppler_time"])
+        assert not np.array_equal(flat["azimuth_time"], tall["azimuth_time"])  # points lie -0.5-1 m above or below
+        if e.id == "s1_w000":
+            expected = views.azimuth_time[:, :64].astype(np.float16)
+            assert np.array_equal(tall["azimuth_time"], expected)
+    with pytest.raises(ValueError, match="angle must be one of"):
+        convert_radhar(tmp_path / "src", tmp_path / "tilted", angle="tilt")
+    assert not (tmp_path / "tilted").exists()

@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from radar_views import (
+    ANGLES,
     SENSOR_PROFILES,
     PointCloud,
     RadarConfig,
@@ -30,16 +31,17 @@ def _cloud(points, times=None) -> PointCloud:
     velocity=st.floats(-7.0, 7.0),
     db=st.floats(0, 60),
     smoothing=st.floats(0.3, 3.0),
+    angle=st.sampled_from(ANGLES),
 )
-def test_one_point_lands_in_the_bins_its_coordinates_give(dist, azimuth, elevation, velocity, db, smoothing):
+def test_one_point_lands_in_the_bins_its_coordinates_give(dist, azimuth, elevation, velocity, db, smoothing, angle):
     az, el = np.radians(azimuth), np.radians(elevation)
     x, y, z = dist * np.cos(el) * np.sin(az), dist * np.cos(el) * np.cos(az), dist * np.sin(el)
-    views = point_cloud_views(_cloud([[x, y, z, velocity, db]]), GRID, smoothing=smoothing)
+    views = point_cloud_views(_cloud([[x, y, z, velocity, db]]), GRID, smoothing=smoothing, angle=angle)
     expected = (
         dist / GRID.range_resolution_m,
         64 + velocity / GRID.velocity_resolution_mps,
-        64 * (1 + np.cos(el) * np.sin(az)),
-    )  # the direction cosine x / |p| is what the array measures
+        64 * (1 + (np.sin(el) if angle == "elevation" else np.cos(el) * np.sin(az))),
+    )  # the direction cosine x / |p| is what the array measures; z / |p| is the elevation's sine
     for view, row in zip((views.range_time, views.doppler_time, views.azimuth_time), expected, strict=True):
         assert view.shape[1] == 1
         assert abs(int(np.argmax(view[:, 0])) - row) <= 0.5 + 1e-6
@@ -63,6 +65,23 @@ def test_rows_follow_the_views_conventions():
     assert rows[1, 2] == pytest.approx(64 * (1 + np.sqrt(0.5)))  # to the right (+x): above row 64
     assert rows[1, 1] == pytest.approx(64 + 1.0 / GRID.velocity_resolution_mps)  # away: above row 64
     assert rows[2, 1] == pytest.approx(64 - 1.0 / GRID.velocity_resolution_mps)  # folded by 2 v_max
+    up = point_bins(np.array([[1.0, 1.0, 1.0, 0.0, 0.0]]), GRID, "elevation")
+    assert up[0] == pytest.approx(
+        point_bins(np.array([[1.0, 1.0, 1.0, 0.0, 0.0]]), GRID)[0, :2].tolist() + [64 * (1 + 3**-0.5)]
+    )
+
+
+def test_the_elevation_view_spreads_as_the_azimuth_view_and_keeps_range_and_doppler():
+    source = sensor_profile("iwr1443-radhar")
+    ahead = _cloud([[[0.0, 2.0, 0.0, 0.5, 20.0]], [[0.0, 2.0, 0.0, 0.5, 20.0]]])
+    level = point_cloud_views(ahead, GRID, source)
+    raised = point_cloud_views(ahead, GRID, source, angle="elevation")
+    assert raised.azimuth_time == pytest.approx(level.azimuth_time)  # z = x = 0: row 64 either way, one spread
+    assert raised.range_time == pytest.approx(level.range_time) and raised.doppler_time == pytest.approx(
+        level.doppler_time
+    )
+    above = point_cloud_views(_cloud([[[0.0, 1.6, 1.2, 0.0, 20.0]]]), GRID, angle="elevation")
+    assert int(np.argmax(above.azimuth_time[:, 0])) == round(64 * 1.6)  # sin = 1.2 / 2
 
 
 def test_a_coarse_source_spreads_its_points_and_count_weights_ignore_intensity():
@@ -103,6 +122,8 @@ def test_empty_frames_and_bad_input():
         point_cloud_views(_cloud([[]]), weight="loud")
     with pytest.raises(ValueError, match="no frame"):
         point_cloud_views(PointCloud([], []))
+    with pytest.raises(ValueError, match="angle must be one of"):
+        point_cloud_views(_cloud([[]]), angle="tilt")
 
 
 def test_sensor_profiles():

@@ -120,6 +120,7 @@ def _spec_stamp(spec: SensorSpec) -> dict:
         "chain": asdict(spec.chain),
         "room": asdict(spec.room),
         "elevation_beam_deg": spec.elevation_beam_deg,
+        **({"angle": spec.angle} if spec.angle != "azimuth" else {}),
     }
 
 
@@ -167,6 +168,8 @@ def _task(args) -> dict:
     }
     if sensor is not None:
         row["sensor"] = sensor.name
+        if sensor.angle != "azimuth":
+            row["angle"] = sensor.angle
     if len(plan.segments) > 1:
         row["captions_reversed"] = [r for _, r in pairs]
     if twin_id is not None:

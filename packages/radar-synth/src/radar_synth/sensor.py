@@ -7,7 +7,9 @@ processing a real recording of that sensor gets from ``seqclip data convert --fr
 
 A profile with elevated virtual elements (the IWR1443's raised TX2) gives each point its elevation
 (``z``) as the chain estimates it from their phase; the views use range (the point's distance),
-radial velocity and azimuth (its direction cosine).
+radial velocity and azimuth (its direction cosine), or with ``SensorSpec.angle = "elevation"`` the
+elevation's sine in place of azimuth, as ``seqclip data convert --from NAME --angle elevation`` renders
+a real recording.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from radar_views import (
     PointCloudChain,
     RadarConfig,
     RadarViews,
+    check_angle,
     detect_points,
     point_cloud_views,
     sensor_profile,
@@ -58,18 +61,24 @@ SENSOR_ROOMS: dict[str, Room] = {
 @dataclass(frozen=True)
 class SensorSpec:
     """A point-cloud sensor's domain: its ``profile`` (bins, chirps, frame rate), its firmware's
-    ``chain``, the ``room`` its recordings were made in (where subjects stand, the walls) and its
-    antennas' ``elevation_beam_deg`` (``synth.elevation_gain``; None: none); ``name`` is what the
-    records say. A registered sensor is ``SensorSpec.named(NAME)``; any other (a registered one with
-    one setting changed, for an ablation) is built directly."""
+    ``chain``, the ``room`` its recordings were made in (where subjects stand, the walls), its
+    antennas' ``elevation_beam_deg`` (``synth.elevation_gain``; None: none) and the ``angle`` the views'
+    third rows hold (``radar_views.ANGLES``: azimuth, or elevation); ``name`` is what the records say.
+    A registered sensor is ``SensorSpec.named(NAME)``; any other (a registered one with one setting
+    changed, for an ablation) is built directly."""
 
     name: str
     profile: RadarConfig
     chain: PointCloudChain
     room: Room = field(default=DEFAULT_ROOM)
     elevation_beam_deg: float | None = None
+    angle: str = "azimuth"
 
     def __post_init__(self) -> None:
+        try:
+            check_angle(self.angle)
+        except ValueError as e:
+            raise SynthError(f"sensor: {e}") from None
         if self.elevation_beam_deg is not None and not 0 < self.elevation_beam_deg <= 90:
             raise SynthError(f"sensor: elevation_beam_deg must be in (0, 90] or None, got {self.elevation_beam_deg}")
 
@@ -151,7 +160,7 @@ def render_sensor_trajectories(
     grid = grid or RadarConfig()
     spec = resolve_sensor(sensor)
     cloud = trajectory_point_cloud(traj, num_frames / grid.frame_rate_hz, rng, spec, synth)
-    return point_cloud_views(cloud, grid, spec.profile, num_frames=num_frames).normalized()
+    return point_cloud_views(cloud, grid, spec.profile, num_frames=num_frames, angle=spec.angle).normalized()
 
 
 def render_sensor_clip(

@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 
 from radar_text_data import MAX_FRAMES, ClipRecord, clip_arrays, encode_clip
 from radar_text_data.contract import FRAME_MULTIPLE
-from radar_views import RadarConfig, atomic_write, check_new_output
+from radar_views import ANGLES, RadarConfig, atomic_write, check_new_output
 
 from .clip import render_trajectories
 from .defaults import FORMATS, SPLIT_FRACTIONS
@@ -40,7 +40,7 @@ from .partial import (
     read_record,
     write_record,
 )
-from .sensor import check_sensor, render_sensor_trajectories, resolve_sensor
+from .sensor import SensorSpec, check_sensor, render_sensor_trajectories
 from .skeleton import (
     MotionError,
     Placement,
@@ -80,6 +80,7 @@ class SimulateOptions:
     window_frames: int | None = None  # longer motions become clips of this many frames ...
     stride_frames: int | None = None  # ... starting every stride frames (None: the window, no overlap)
     sensor: str | None = None  # a point-cloud sensor's domain (radar_synth.sensor), rendered on ``radar``'s views
+    angle: str = "azimuth"  # what the views' third rows hold with a sensor (radar_views.ANGLES)
 
     def __post_init__(self) -> None:
         if self.window_frames is not None and not MIN_CLIP_FRAMES <= self.window_frames <= self.max_frames:
@@ -100,6 +101,15 @@ class SimulateOptions:
             raise SynthError(f"up must be 'y' or 'z', got {self.up!r}")
         if self.sensor is not None:
             check_sensor(self.sensor)
+        if self.angle not in ANGLES:
+            raise SynthError(f"angle must be one of {ANGLES}, got {self.angle!r}")
+        if self.angle != "azimuth" and self.sensor is None:
+            raise SynthError(f"angle {self.angle!r} needs a sensor (the dense views hold azimuth)")
+
+    @property
+    def sensor_spec(self) -> SensorSpec | None:
+        """The sensor's domain, its views' third rows holding ``angle`` (None: the dense views)."""
+        return None if self.sensor is None else replace(SensorSpec.named(self.sensor), angle=self.angle)
 
 
 @dataclass
@@ -190,7 +200,8 @@ def _task(args) -> list[dict]:
     world, skeleton, fps = _world(item, opts)
     frames, cropped = _frames((len(world) - 1) / fps, cfg, opts.window_frames or opts.max_frames)
     cropped = cropped and item.window is None  # a window's span is cut to exactly window_frames
-    room = resolve_sensor(opts.sensor).room if opts.sensor is not None else DEFAULT_ROOM
+    spec = opts.sensor_spec
+    room = spec.room if spec is not None else DEFAULT_ROOM
     out = []
     for k, (cid, row) in enumerate(zip(ids, done, strict=True)):
         if row is not None:
@@ -200,18 +211,20 @@ def _task(args) -> list[dict]:
         rotation = None if opts.rotations == 1 else 2 * np.pi * k / opts.rotations
         placed, placement = _placed(world, skeleton, rng, rotation, frames, fps, cfg.frame_rate_hz, room)
         traj = skeleton_trajectories(placed, fps, skeleton, frames, cfg.frame_rate_hz, smoothing_s=opts.smoothing_s)
-        if opts.sensor is None:
+        if spec is None:
             rendered = render_trajectories(traj, frames, rng, cfg, SynthConfig(snr_db=opts.snr_db), opts.path)
             arrays = clip_arrays(rendered.views.as_dict(), torso_range_m=rendered.torso_range_m)
         else:
-            views = render_sensor_trajectories(traj, frames, rng, opts.sensor, cfg, SynthConfig(snr_db=opts.snr_db))
+            views = render_sensor_trajectories(traj, frames, rng, spec, cfg, SynthConfig(snr_db=opts.snr_db))
             arrays = clip_arrays(views.as_dict())
         atomic_write(Path(work) / DATASET / "clips" / f"{cid}.npz", encode_clip(arrays))
         row = _record(
             item, cid, split, frames, cfg, placement, rotation, rel_file, body_height(world, skeleton), cropped
         )
-        if opts.sensor is not None:
-            row["sensor"] = opts.sensor
+        if spec is not None:
+            row["sensor"] = spec.name
+            if spec.angle != "azimuth":
+                row["angle"] = spec.angle
         write_record(work, row)
         out.append(row)
     return out

@@ -180,10 +180,12 @@ def convert_mmfi(
     grid: RadarConfig | None = None,
     overwrite: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    angle: str = "azimuth",
 ) -> Path:
     """MM-Fi's sequences as a dataset at ``out`` (``recordings.convert_point_clouds``): views on
     ``grid`` (default ``RadarConfig()``, 50 frames/s; no sensor profile is registered for MM-Fi's
-    IWR6843, so each point spreads over one grid bin), windows of ``window`` frames every ``stride``."""
+    IWR6843, so each point spreads over one grid bin), windows of ``window`` frames every ``stride``;
+    ``angle="elevation"``: the third view holds each point's elevation (``point_cloud_views``)."""
     phrases = {label: phrase for label, phrase in MMFI_ACTIONS.values()}
     return convert_point_clouds(
         mmfi_recordings(src, protocol, split, val_fraction, seed, axes),
@@ -196,4 +198,5 @@ def convert_mmfi(
         overwrite=overwrite,
         extras={"dataset": "MM-Fi", "protocol": protocol, "split_protocol": split},
         progress=progress,
+        angle=angle,
     )

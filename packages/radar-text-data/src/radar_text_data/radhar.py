@@ -164,11 +164,13 @@ def convert_radhar(
     weight: str = "intensity",
     overwrite: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    angle: str = "azimuth",
 ) -> Path:
     """RadHAR's recordings as a dataset at ``out`` (``recordings.convert_point_clouds``): views on
     ``grid`` (default ``RadarConfig()``, the simulator's profile, 50 frames/s) with each point spread
     over the IWR1443's resolution cell, windows of ``window`` frames every ``stride``, the official
-    Train / Test split with val carved from Train by file, labels the activity folders' names."""
+    Train / Test split with val carved from Train by file, labels the activity folders' names;
+    ``angle="elevation"``: the third view holds each point's elevation (``point_cloud_views``)."""
     return convert_point_clouds(
         radhar_recordings(src, val_fraction, seed),
         out,
@@ -182,4 +184,5 @@ def convert_radhar(
         overwrite,
         extras={"dataset": "RadHAR", "sensor": RADHAR_SENSOR},
         progress=progress,
+        angle=angle,
     )

@@ -19,6 +19,7 @@ import numpy as np
 from radar_views import (
     PointCloud,
     RadarConfig,
+    check_angle,
     point_cloud_views,
     staged_directory,
 )
@@ -98,6 +99,7 @@ def convert_point_clouds(
     weight: str = "intensity",
     overwrite: bool = False,
     extras: dict | None = None,
+    angle: str = "azimuth",
     progress: Callable[[int, int], None] | None = None,
 ) -> Path:
     """Write ``recordings`` as a dataset at ``out``: views on ``grid`` (see
@@ -105,7 +107,8 @@ def convert_point_clouds(
     recording shorter than ``window`` but at least ``FRAME_MULTIPLE`` frames is one clip; a shorter
     one, or a tail, is left out), ids ``<recording id>_w000``, ... Each clip's record holds its
     label as one segment, captions from ``CAPTION_TEMPLATES`` with ``phrases[label]``, the grid's
-    ``frame_rate_hz`` and ``radar``, and ``source`` (recording, frames) plus ``extras``.
+    ``frame_rate_hz`` and ``radar``, ``source`` (recording, frames) plus ``extras``, and ``angle`` when
+    the third view holds elevation.
     ``classes.json`` maps each label to its phrase. The dataset is assembled beside ``out`` and
     renamed into place only when every recording converted (a bad file leaves nothing).
 
@@ -116,8 +119,10 @@ def convert_point_clouds(
         window, stride: frames of a clip and between clip starts, at the grid's frame rate.
         grid, source, smoothing, weight: as ``point_cloud_views`` takes them.
         extras: fields added to every record (e.g. the dataset and sensor).
+        angle: what the third view's rows hold, ``azimuth`` or ``elevation`` (``radar_views.ANGLES``).
         progress: called with (recordings done, recordings in all).
     """
+    check_angle(angle)
     if window < FRAME_MULTIPLE or stride < 1:
         raise DataError(
             f"window must be at least {FRAME_MULTIPLE} frames and stride at least 1, got {window}, {stride}"
@@ -132,7 +137,7 @@ def convert_point_clouds(
     records: list[ClipRecord] = []
     with staged_directory(out, overwrite) as staged:  # an existing non-empty out is refused here, before any work
         for done, rec in enumerate(recordings):
-            views = point_cloud_views(rec.read(), grid, source, smoothing=smoothing, weight=weight)
+            views = point_cloud_views(rec.read(), grid, source, smoothing=smoothing, weight=weight, angle=angle)
             arrays = views.normalized().as_dict()  # dB, as the simulator normalises
             frames = views.num_frames
             starts = (
@@ -156,6 +161,7 @@ def convert_point_clouds(
                     "radar": grid.to_dict(),
                     "source": {"clip": rec.id, "start_frame": first, "end_frame": last, "file": rec.path.name},
                     **(extras or {}),
+                    **({"angle": angle} if angle != "azimuth" else {}),
                 }
                 records.append(ClipRecord.from_dict(row, f"{rec.path}: window {k}"))
             if progress is not None:

@@ -146,10 +146,12 @@ def convert_ti_csv(
     grid: RadarConfig | None = None,
     overwrite: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    angle: str = "azimuth",
 ) -> Path:
     """A folder of TI Demo Visualizer CSVs as a dataset at ``out`` (``recordings.convert_point_clouds``):
     views on ``grid`` (default ``RadarConfig()``, 50 frames/s), windows of ``window`` frames every
-    ``stride``, captions from each label read as a phrase (``sit_down`` -> "sit down")."""
+    ``stride``, captions from each label read as a phrase (``sit_down`` -> "sit down"); ``angle="elevation"``:
+    the third view holds each point's elevation (``point_cloud_views``)."""
     recordings = ti_csv_recordings(src, frame_rate_hz, labels_file, val_fraction, test_fraction, seed, axes)
     phrases = {r.label: label_phrase(r.label) for r in recordings}
     return convert_point_clouds(
@@ -163,4 +165,5 @@ def convert_ti_csv(
         overwrite=overwrite,
         extras={"dataset": "TI CSV", "source_frame_rate_hz": frame_rate_hz},
         progress=progress,
+        angle=angle,
     )

@@ -21,7 +21,7 @@ from .files import (
     staged_directory,
 )
 from .normalize import NORMALIZATIONS, normalize_view
-from .points import POINT_FIELDS, WEIGHTS, PointCloud, point_bins, point_cloud_views
+from .points import ANGLES, POINT_FIELDS, WEIGHTS, PointCloud, check_angle, point_bins, point_cloud_views
 from .processing import (
     AZIMUTH_BINS,
     AZIMUTH_METHODS,
@@ -71,6 +71,8 @@ __all__ = [
     "PointCloud",
     "POINT_FIELDS",
     "WEIGHTS",
+    "ANGLES",
+    "check_angle",
     "point_cloud_views",
     "point_bins",
     "CfarConfig",

@@ -8,11 +8,15 @@ or None), with each frame's time in seconds. ``point_cloud_views`` renders it on
 
 - range row ``|p| / Δr``, Doppler row ``N_loops/2 + v / Δv`` (velocities beyond the grid's
   ±v_max folded, as that sensor would alias them), azimuth row ``64 (1 + x / |p|)`` (``x / |p|``
-  is the direction cosine a horizontal array measures, the views' ``sin θ``);
+  is the direction cosine a horizontal array measures, the views' ``sin θ``); with
+  ``angle="elevation"`` the third view's rows hold the elevation's sine instead, ``64 (1 + z / |p|)``
+  (the view keeps its name, ``azimuth_time``; height is what tells a jump from a squat);
 - each point adds its power (``10^(dB/10)``, or 1 with ``weight="count"``) as a Gaussian over
   each axis, of standard deviation ``max(smoothing, half the source sensor's resolution)`` in
   grid bins (``source``: the recording sensor's ``RadarConfig``; a coarse sensor's point spreads
-  as its own spectrum would) — its mass sums to the point's power when it falls inside the grid;
+  as its own spectrum would; an elevation spreads as the azimuth does, a sensor estimating it from
+  a raised row's phase having no elevation cell of its own) — its mass sums to the point's power
+  when it falls inside the grid;
 - frames are resampled to the grid's frame rate by nearest time: a grid frame takes the source
   frame nearest to it within one source period, and stays empty when none is that close (a
   recording's gaps stay gaps);
@@ -32,10 +36,11 @@ from .errors import RadarViewsError
 from .processing import AZIMUTH_BINS
 from .views import RadarViews
 
-__all__ = ["PointCloud", "POINT_FIELDS", "WEIGHTS", "point_cloud_views", "point_bins"]
+__all__ = ["PointCloud", "POINT_FIELDS", "WEIGHTS", "ANGLES", "point_cloud_views", "point_bins", "check_angle"]
 
 POINT_FIELDS = ("x", "y", "z", "velocity", "intensity_db")
 WEIGHTS = ("intensity", "count")
+ANGLES = ("azimuth", "elevation")  # what the third view's rows hold: the sine of that angle
 _TRUNCATE = 3.0  # a point's Gaussian reaches this many standard deviations
 
 
@@ -80,14 +85,23 @@ class PointCloud:
         return None if len(self.times) < 2 else float(1.0 / np.median(np.diff(self.times)))
 
 
-def point_bins(points: np.ndarray, grid: RadarConfig) -> np.ndarray:
-    """Fractional (range, Doppler, azimuth) rows ``[n, 3]`` of points ``[n, >= 4]`` on ``grid``'s bins
-    (row centres at integers; velocities folded into the grid's unambiguous interval)."""
+def check_angle(angle: str) -> None:
+    """``RadarViewsError`` unless ``angle`` is one of ``ANGLES``."""
+    if angle not in ANGLES:
+        raise RadarViewsError(f"angle must be one of {ANGLES}, got {angle!r}")
+
+
+def point_bins(points: np.ndarray, grid: RadarConfig, angle: str = "azimuth") -> np.ndarray:
+    """Fractional (range, Doppler, angle) rows ``[n, 3]`` of points ``[n, >= 4]`` on ``grid``'s bins
+    (row centres at integers; velocities folded into the grid's unambiguous interval; ``angle``: the
+    third row's, azimuth ``x / |p|`` or elevation ``z / |p|``)."""
+    check_angle(angle)
     p = np.asarray(points, dtype=np.float64)
     dist = np.linalg.norm(p[:, :3], axis=1)  # [n]
     nd = grid.num_loops
     v = (p[:, 3] + grid.max_velocity_mps) % (2 * grid.max_velocity_mps) - grid.max_velocity_mps  # folded
-    u = np.divide(p[:, 0], dist, out=np.zeros_like(dist), where=dist > 0)  # direction cosine = sin(theta)
+    axis = p[:, 2] if angle == "elevation" else p[:, 0]
+    u = np.divide(axis, dist, out=np.zeros_like(dist), where=dist > 0)  # direction cosine = sin(angle)
     half = AZIMUTH_BINS // 2
     return np.stack([dist / grid.range_resolution_m, nd / 2 + v / grid.velocity_resolution_mps, half * (1 + u)], axis=1)
 
@@ -118,6 +132,7 @@ def point_cloud_views(
     smoothing: float = 1.0,
     weight: str = "intensity",
     num_frames: int | None = None,
+    angle: str = "azimuth",
 ) -> RadarViews:
     """Linear-power views of a point cloud recording on ``grid``'s bins (see the module docstring).
 
@@ -130,8 +145,10 @@ def point_cloud_views(
         smoothing: the least standard deviation of a point's spread, in grid bins (> 0).
         weight: ``intensity`` (``10^(dB/10)``; a point without intensity weighs 1) or ``count``.
         num_frames: frames of the views (default: up to the recording's last frame).
+        angle: what the third view's rows hold, ``azimuth`` or ``elevation`` (``ANGLES``).
     """
     grid = grid or RadarConfig()
+    check_angle(angle)
     if weight not in WEIGHTS:
         raise RadarViewsError(f"weight must be one of {WEIGHTS}, got {weight!r}")
     if not smoothing > 0:
@@ -174,7 +191,7 @@ def point_cloud_views(
                 if weight == "count"
                 else np.where(np.isfinite(pts[:, 4]), 10.0 ** (pts[:, 4] / 10.0), 1.0)
             )
-            rows = point_bins(pts, grid)  # [n, 3]
+            rows = point_bins(pts, grid, angle)  # [n, 3]
             rendered, columns = i, [_spread(rows[:, a], w, sigmas[a], sizes[a]) for a in range(3)]
         for a in range(3):
             views[a][:, j] = columns[a]

@@ -114,6 +114,27 @@ Stride = Annotated[
 ]
 
 
+Angle = Annotated[
+    str,
+    typer.Option(
+        help="What the views' third rows hold for point clouds: azimuth | elevation (each point's "
+        "elevation sine, z / |p|, for sensors with elevated antennas such as RadHAR's IWR1443). "
+        "A model reads the views it was trained on."
+    ),
+]
+
+
+def check_angle(angle: str, point_clouds: bool, needs: str) -> None:
+    """``--angle`` before any work: one of ``radar_views.ANGLES``, and other than azimuth only where
+    point clouds are rendered (``point_clouds``; else ``needs`` names the flag that would)."""
+    from radar_views import ANGLES  # numpy: only once a command runs
+
+    if angle not in ANGLES:
+        raise fail(f"--angle: {angle!r} is not one of {' | '.join(ANGLES)}")
+    if angle != "azimuth" and not point_clouds:
+        raise fail(f"--angle {angle}: only point clouds are rendered with it; give {needs}")
+
+
 def listed(templates: tuple[str, ...]) -> str:
     """Templates as a help text shows them: ``'a person {}.' | 'someone {}.'``."""
     return " | ".join(repr(t) for t in templates)

@@ -19,8 +19,10 @@ from radar_text_data.contract import (  # standard library only
 from radar_text_data.labels import CAPTION_TEMPLATES  # standard library only
 
 from .common import (
+    Angle,
     Overwrite,
     Stride,
+    check_angle,
     check_fractions,
     check_windows,
     choice,
@@ -148,10 +150,12 @@ def data_convert(
         float | None,
         typer.Option(help="With --from ti-csv: the recordings' frames per second.", min=0.001, show_default=False),
     ] = None,
+    angle: Angle = "azimuth",
 ) -> None:
     """Convert your own per-clip views plus captions or labels to the dataset directory format, or with
     --from a public dataset's point clouds (rendered as views). Every clip is checked first (views,
     frames, finite values, captions, segments): any problem is listed and nothing is written."""
+    check_angle(angle, from_ is not None, "--from (your own views are converted as they are)")
     if from_ is not None:
         own = from_ != "ti-csv"  # the dataset brings its labels and its test split
         given = [
@@ -190,6 +194,7 @@ def data_convert(
             if from_ == "ti-csv"
             else {}
         )
+        options["angle"] = angle
         return _convert_public(from_, src, out, window, stride, val_fraction, seed, overwrite, options)
     if captions is None and labels is None:
         raise fail("give --captions FILE, --labels FILE, or both")

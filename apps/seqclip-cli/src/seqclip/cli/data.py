@@ -26,6 +26,7 @@ from radar_text_data.contract import (  # standard library only
 from ..config import TrainConfig
 from .common import (
     DATASET_HELP,
+    Angle,
     Engine,
     Format,
     Overwrite,
@@ -33,6 +34,7 @@ from .common import (
     ShardSize,
     Stride,
     as_typed,
+    check_angle,
     check_fractions,
     check_out,
     check_spec,
@@ -113,9 +115,12 @@ def data_synth(
         ),
     ] = None,
     sensor: Sensor = None,
+    angle: Angle = "azimuth",
 ) -> None:
     """Simulate a captioned radar dataset with radar-synth (written beside --out, renamed into place)."""
     from radar_text_data.classes import parse_class_names
+
+    check_angle(angle, sensor is not None, "--sensor (the dense views hold azimuth)")
 
     with user_errors():
         unseen_names = parse_class_names(unseen, "--unseen") if unseen is not None else []
@@ -138,14 +143,20 @@ def data_synth(
             engine=engine,
             ray_address=ray_address,
             sensor=sensor,
+            angle=angle,
         )
 
 
-def _synth(out: Path, clips: int, **options) -> None:
+def _synth(out: Path, clips: int, angle: str = "azimuth", **options) -> None:
+    from dataclasses import replace
+
     from radar_synth import generate_dataset
+    from radar_synth.sensor import SensorSpec
 
     try:
         with user_errors(out, rename=lambda message: as_typed(message, options)):
+            if angle != "azimuth":  # the named sensor, rendering elevation
+                options["sensor"] = replace(SensorSpec.named(options["sensor"]), angle=angle)
             root = generate_dataset(out, clips, **options)
     except KeyboardInterrupt:
         from radar_synth.partial import partial_dir
@@ -295,9 +306,11 @@ def data_simulate(
     shard_size: ShardSize = DEFAULT_SHARD_SIZE,
     overwrite: Overwrite = False,
     sensor: Sensor = None,
+    angle: Angle = "azimuth",
 ) -> None:
     """Simulate radar from a motion-capture corpus (HumanML3D, BVH, joint arrays) with its descriptions:
     every motion is checked first; an interrupted run started again with the same options continues."""
+    check_angle(angle, sensor is not None, "--sensor (the dense views hold azimuth)")
     for name, value, choices in (
         ("--source", source, MOTION_SOURCES),
         ("--skeleton", skeleton, SKELETON_NAMES),
@@ -323,6 +336,7 @@ def data_simulate(
                 window_frames=window,
                 stride_frames=stride,
                 sensor=sensor,
+                angle=angle,
                 split_fractions=(1.0 - val_fraction - test_fraction, val_fraction, test_fraction),
             ),
             dict(
