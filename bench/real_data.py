@@ -3,7 +3,7 @@ boxing, jumping jacks, jumping, squats and walking as point clouds at 30 frames/
 trained on simulated clips only, and a linear probe on their frozen embeddings.
 
     uv run python bench/real_data.py PATH/TO/RadHAR/Data [--out bench_out/real_data] [--clips 1200] [--epochs 20]
-        [--recipes sensor dense] [--ablations] [--seeds 3]
+        [--recipes sensor dense] [--ablations] [--seeds 3] [--angle elevation]
 
 PATH is the user's copy of RadHAR's ``Data`` folder (github.com/nesl/RadHAR, BSD-3-Clause); nothing
 is downloaded. The steps, each kept in OUT and not redone when its output is there:
@@ -47,6 +47,10 @@ is downloaded. The steps, each kept in OUT and not redone when its output is the
    out by its prompts, and ``radhar only`` trained with each seed; for each, the N seeds' mean with a
    t-interval over the seeds, and the N models together (the mean of their class probabilities, the
    prompt source chosen on val).
+7. ``--angle elevation``: every step above with the views' third rows holding each point's elevation in
+   place of its azimuth, RadHAR's windows and the simulated clips alike (``data convert --angle``,
+   ``data synth --angle``; the sensor recipes only, as the dense views hold azimuth); the CSV's
+   configurations say "elevation view". One OUT holds one angle.
 Results go to ``OUT/results.json`` and are appended to ``docs/benchmarks/real-data.csv``; the tables
 are printed (chance: 20 %).
 """
@@ -98,19 +102,36 @@ def _log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-def _radhar(src: Path, out: Path) -> Path:
+def _radhar(src: Path, out: Path, angle: str = "azimuth") -> Path:
     from radar_text_data import convert_radhar
 
     target = out / "radhar"
     if not (target / "manifest.jsonl").is_file():
         _log(f"converting RadHAR from {src}")
-        convert_radhar(src, target)
+        convert_radhar(src, target, angle=angle)
     return target
 
 
-def _sensor(recipe: str):
+def _check_angle(out: Path, angle: str) -> None:
+    """Exit with one line unless ``out`` holds no views yet or views of ``angle`` (one with RadHAR's
+    converted windows but no note is azimuth's); then note it."""
+    note = out / "angle.txt"
+    held = note.read_text().strip() if note.is_file() else "azimuth" if (out / "radhar").exists() else angle
+    if held != angle:
+        sys.exit(f"--angle {angle}: {out} holds views of {held}; give another --out")
+    note.write_text(f"{angle}\n")
+
+
+def _configuration(recipe: str, angle: str) -> str:
+    """How the CSV names a recipe's (or ``untrained encoder``'s) figures measured on views of ``angle``."""
+    shown = SHOWN.get(recipe, recipe)
+    return shown if angle == "azimuth" else f"{shown}, {angle} view"
+
+
+def _sensor(recipe: str, angle: str = "azimuth"):
     """What ``generate_dataset(sensor=...)`` gets for ``recipe``: None (dense views), a registered
-    sensor's name, or the sensor with one setting changed (a ``SensorSpec``)."""
+    sensor's name, or the sensor with one setting changed (a ``SensorSpec``); with ``angle`` other than
+    azimuth, the sensor rendering it."""
     from dataclasses import replace
 
     from radar_synth import DEFAULT_ROOM
@@ -118,8 +139,9 @@ def _sensor(recipe: str):
     from radar_views import sensor_profile
 
     if recipe in RECIPES:
-        return RECIPES[recipe]
-    spec = SensorSpec.named(SENSOR)
+        name = RECIPES[recipe]
+        return name if angle == "azimuth" or name is None else replace(SensorSpec.named(name), angle=angle)
+    spec = replace(SensorSpec.named(SENSOR), angle=angle)
     if recipe == "sensor, simulator's room":
         return replace(spec, name=recipe, room=DEFAULT_ROOM)
     if recipe == "sensor, clutter removed":
@@ -140,9 +162,11 @@ def _seeded(name: str, seed: int) -> str:
     return name if seed == 0 else f"{name}-seed{seed}"
 
 
-def _simulated(out: Path, recipe: str, clips: int, name: str | None = None, seed: int = 0) -> Path:
+def _simulated(
+    out: Path, recipe: str, clips: int, name: str | None = None, seed: int = 0, angle: str = "azimuth"
+) -> Path:
     """The simulated training set of ``recipe`` (``name``: the recipe's name when ``recipe`` is its slug)
-    drawn with ``seed``."""
+    drawn with ``seed``, its views' third rows holding ``angle``."""
     from radar_synth import generate_dataset
 
     target = out / _seeded(f"sim-{recipe}", seed)
@@ -155,7 +179,7 @@ def _simulated(out: Path, recipe: str, clips: int, name: str | None = None, seed
             workers=os.cpu_count() or 1,
             twins=0.0,
             multi_segment=0.0,
-            sensor=_sensor(name or recipe),
+            sensor=_sensor(name or recipe, angle),
         )
     return target
 
@@ -566,10 +590,10 @@ def _ablation_table(results: dict) -> None:
     )
 
 
-def _record(results: dict, measured: dict[str, set[str]], when: dict) -> None:
+def _record(results: dict, measured: dict[str, set[str]], when: dict, angle: str = "azimuth") -> None:
     """The balanced accuracies with their intervals of what this call ``measured`` (recipe -> parts:
     ``zero-shot``, ``linear probe``, ``fine-tuned``, ``fine-tuned, probe``, ``few-shot``, ``few-shot,
-    fine-tuned``, ``seeds``, ``fine-tuned seeds``), appended to
+    fine-tuned``, ``seeds``, ``fine-tuned seeds``) on views of ``angle``, appended to
     docs/benchmarks/real-data.csv (and plotted)."""
     from results import plot, record
     from results import row as result_row
@@ -579,7 +603,7 @@ def _record(results: dict, measured: dict[str, set[str]], when: dict) -> None:
 
     rows = []
     for recipe, done in measured.items():
-        r = results[recipe]
+        r, named = results[recipe], _configuration(recipe, angle)
         parts = {
             "zero-shot": r["zero_shot"],
             "linear probe": r["linear_probe"],
@@ -590,17 +614,17 @@ def _record(results: dict, measured: dict[str, set[str]], when: dict) -> None:
             if part and metric in done:
                 # trained on RadHAR itself: its "zero-shot" is its own accuracy
                 shown = "trained on RadHAR" if recipe == REAL_ONLY and metric == "zero-shot" else metric
-                rows.append(row(SHOWN[recipe], shown, part["test"]["balanced"], part["test"]["balanced_interval"]))
+                rows.append(row(named, shown, part["test"]["balanced"], part["test"]["balanced_interval"]))
         for part, (ensemble, measured_as) in SEED_PARTS.items():
             if measured_as not in done:
                 continue
             _, mean, interval = _seed_figures(results, recipe, part)
             count = r["seeds"]["count"]
             what = "trained on RadHAR" if recipe == REAL_ONLY else part.replace("_", "-")
-            rows.append(row(SHOWN[recipe], f"{what}, mean of {count} seeds", mean, interval))
+            rows.append(row(named, f"{what}, mean of {count} seeds", mean, interval))
             e = r["seeds"][ensemble]["test"]
-            rows.append(row(SHOWN[recipe], f"{what}, {count} seeds together", e["balanced"], e["balanced_interval"]))
-        for who, name in (("trained", SHOWN[recipe]), ("untrained", "untrained encoder")):
+            rows.append(row(named, f"{what}, {count} seeds together", e["balanced"], e["balanced_interval"]))
+        for who, name in (("trained", named), ("untrained", _configuration("untrained encoder", angle))):
             for part, key, metric in (
                 ("few-shot", "few_shot", "few-shot, 5 a class"),
                 ("few-shot, fine-tuned", "few_shot_fine_tuned", "few-shot fine-tuned, 5 a class"),
@@ -624,16 +648,22 @@ def main() -> None:
     ap.add_argument(
         "--seeds", type=int, default=1, help="simulate and train each of --recipes with this many seeds (zero-shot)"
     )
+    ap.add_argument(
+        "--angle", default="azimuth", choices=("azimuth", "elevation"), help="what the views' third rows hold"
+    )
     args = ap.parse_args()
+    if args.angle != "azimuth" and "dense" in args.recipes:
+        ap.error(f"--angle {args.angle}: the dense recipe's views hold azimuth; give --recipes sensor")
     if args.ablations:
         args.recipes = [*args.recipes, *(a for a in ABLATIONS if a not in args.recipes)]
     args.out.mkdir(parents=True, exist_ok=True)
+    _check_angle(args.out, args.angle)
     from results import stamp
 
     when = stamp()  # the code that runs, before anything can change it
     results_path = args.out / "results.json"
     results = json.loads(results_path.read_text()) if results_path.is_file() else {}
-    radhar = _radhar(args.radhar, args.out)
+    radhar = _radhar(args.radhar, args.out, args.angle)
     measured: dict[str, set[str]] = {}  # recipe -> the parts this call computed (the CSV gets these)
     for recipe in [*args.recipes, REAL_ONLY]:
         if recipe in results:
@@ -644,11 +674,14 @@ def main() -> None:
             tuned = None
         elif recipe in ABLATIONS:  # zero-shot and the probe only
             run = _trained(
-                args.out, _slug(recipe), _simulated(args.out, _slug(recipe), args.clips, recipe), args.epochs
+                args.out,
+                _slug(recipe),
+                _simulated(args.out, _slug(recipe), args.clips, recipe, angle=args.angle),
+                args.epochs,
             )
             tuned = None
         else:
-            run = _trained(args.out, recipe, _simulated(args.out, recipe, args.clips), args.epochs)
+            run = _trained(args.out, recipe, _simulated(args.out, recipe, args.clips, angle=args.angle), args.epochs)
             tuned = _trained(args.out, f"{recipe}-finetuned", radhar, args.finetune_epochs, init=run)
         _log(f"scoring {recipe}")
         results[recipe] = {
@@ -685,7 +718,7 @@ def main() -> None:
             if recipe == REAL_ONLY:
                 runs.append(_trained(args.out, _slug(REAL_ONLY), radhar, args.finetune_epochs, seed=seed))
             else:
-                data = _simulated(args.out, recipe, args.clips, seed=seed)
+                data = _simulated(args.out, recipe, args.clips, seed=seed, angle=args.angle)
                 runs.append(_trained(args.out, recipe, data, args.epochs, seed=seed))
         if "zero_shot" not in seeds:
             _log(f"scoring {recipe}'s {args.seeds} seeds")
@@ -852,7 +885,7 @@ def main() -> None:
         )
     _ablation_table(results)
     if measured:
-        _record(results, measured, when)
+        _record(results, measured, when, args.angle)
     for recipe, r in results.items():
         z = r["zero_shot"]["test"]
         print_table(

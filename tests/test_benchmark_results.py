@@ -189,3 +189,43 @@ def test_the_untrained_encoders_few_shot_rows_are_written_once_each(monkeypatch)
     untrained = sorted(x["metric"] for x in written if x["configuration"] == "untrained encoder")
     assert untrained == ["few-shot fine-tuned, 5 a class", "few-shot, 5 a class"]
     assert sorted(x["metric"] for x in written if x["configuration"] == real_data.SHOWN["dense"]) == untrained
+
+
+def test_the_real_data_benchmark_keeps_one_angle_an_out_and_names_it(tmp_path, monkeypatch):
+    real_data = _bench("real_data")
+    assert real_data._configuration("sensor", "azimuth") == real_data.SHOWN["sensor"]
+    assert real_data._configuration("untrained encoder", "elevation") == "untrained encoder, elevation view"
+    assert real_data._sensor("sensor", "azimuth") == real_data.SENSOR
+    assert real_data._sensor("dense", "elevation") is None
+    removed = real_data._sensor("sensor, clutter removed", "elevation")
+    assert removed.angle == "elevation" and removed.chain.clutter_removal
+    assert real_data._sensor("sensor", "elevation").angle == "elevation"
+    fresh = tmp_path / "new"
+    fresh.mkdir()
+    real_data._check_angle(fresh, "elevation")
+    real_data._check_angle(fresh, "elevation")  # the same angle again: goes on
+    assert (fresh / "angle.txt").read_text() == "elevation\n"
+    with pytest.raises(SystemExit, match="--angle azimuth: .* holds views of elevation; give another --out"):
+        real_data._check_angle(fresh, "azimuth")
+    older = tmp_path / "older"
+    (older / "radhar").mkdir(parents=True)  # converted before the note was kept: azimuth's
+    with pytest.raises(SystemExit, match="holds views of azimuth"):
+        real_data._check_angle(older, "elevation")
+    import results as bench_results  # bench/results.py, on the path real_data set
+
+    written: list[dict] = []
+    monkeypatch.setattr(bench_results, "record", lambda name, rows, when: written.extend(rows))
+    monkeypatch.setattr(bench_results, "plot", lambda name: "real-data.png")
+    shot = {"5": {"mean": 70.0, "interval": [65.0, 75.0]}}
+    part = {"test": {"balanced": 90.0, "balanced_interval": [88.0, 92.0]}}
+    recipe = {
+        "zero_shot": part,
+        "linear_probe": part,
+        "fine_tuned": part,
+        "few_shot": {"trained": shot, "untrained": shot},
+    }
+    real_data._record({"sensor": recipe}, {"sensor": {"zero-shot", "few-shot"}}, {}, "elevation")
+    assert {x["configuration"] for x in written} == {
+        "simulation, IWR1443 domain, elevation view",
+        "untrained encoder, elevation view",
+    }
