@@ -3,7 +3,7 @@ boxing, jumping jacks, jumping, squats and walking as point clouds at 30 frames/
 trained on simulated clips only, and a linear probe on their frozen embeddings.
 
     uv run python bench/real_data.py PATH/TO/RadHAR/Data [--out bench_out/real_data] [--clips 1200] [--epochs 20]
-        [--recipes sensor dense] [--ablations] [--seeds 3] [--angle elevation]
+        [--recipes sensor dense] [--ablations] [--seeds 3] [--angle elevation] [--no-few-shot-fine-tuning]
 
 PATH is the user's copy of RadHAR's ``Data`` folder (github.com/nesl/RadHAR, BSD-3-Clause); nothing
 is downloaded. The steps, each kept in OUT and not redone when its output is there:
@@ -36,7 +36,7 @@ is downloaded. The steps, each kept in OUT and not redone when its output is the
    probe over the same encoder untrained (random weights): test balanced accuracy, mean over draws with a 95 % interval.
    And fine-tuning on k = 5 windows a class (the same draws; 30 epochs at batch 8, the epoch chosen on 25
    val windows a class), read out by the class prompts, from the simulation-trained model and from an
-   untrained radar encoder.
+   untrained radar encoder (left out with ``--no-few-shot-fine-tuning``).
 5. ``--ablations``: the ``sensor`` recipe with one setting changed at a time (subjects anywhere at
    1.5-8 m; static clutter removed; 50 frames/s; the IWR1843's profile through the same chain),
    each trained and scored as in 4 (a) and by the linear probe; with ``dense`` (none of the sensor's
@@ -651,6 +651,11 @@ def main() -> None:
     ap.add_argument(
         "--angle", default="azimuth", choices=("azimuth", "elevation"), help="what the views' third rows hold"
     )
+    ap.add_argument(
+        "--no-few-shot-fine-tuning",
+        action="store_true",
+        help="leave out few-shot fine-tuning (10 trainings: 30-50 minutes on two cores)",
+    )
     args = ap.parse_args()
     if args.angle != "azimuth" and "dense" in args.recipes:
         ap.error(f"--angle {args.angle}: the dense recipe's views hold azimuth; give --recipes sensor")
@@ -743,7 +748,7 @@ def main() -> None:
                 "untrained": _few_shot(None, radhar),
             }
             results_path.write_text(json.dumps(results, indent=1))
-    for recipe in [r for r in args.recipes if r in results and r in RECIPES]:
+    for recipe in [r for r in args.recipes if r in results and r in RECIPES and not args.no_few_shot_fine_tuning]:
         if "few_shot_fine_tuned" not in results[recipe]:
             measured.setdefault(recipe, set()).add("few-shot, fine-tuned")
             _log(f"few-shot fine-tuning ({recipe})")
