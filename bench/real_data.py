@@ -3,7 +3,8 @@ boxing, jumping jacks, jumping, squats and walking as point clouds at 30 frames/
 trained on simulated clips only, and a linear probe on their frozen embeddings.
 
     uv run python bench/real_data.py PATH/TO/RadHAR/Data [--out bench_out/real_data] [--clips 1200] [--epochs 20]
-        [--recipes sensor dense] [--ablations] [--seeds 3] [--angle elevation] [--no-few-shot-fine-tuning]
+        [--recipes sensor dense] [--ablations] [--seeds 3] [--angle elevation] [--preset small]
+        [--no-few-shot-fine-tuning]
 
 PATH is the user's copy of RadHAR's ``Data`` folder (github.com/nesl/RadHAR, BSD-3-Clause); nothing
 is downloaded. The steps, each kept in OUT and not redone when its output is there:
@@ -50,7 +51,8 @@ is downloaded. The steps, each kept in OUT and not redone when its output is the
 7. ``--angle elevation``: every step above with the views' third rows holding each point's elevation in
    place of its azimuth, RadHAR's windows and the simulated clips alike (``data convert --angle``,
    ``data synth --angle``; the sensor recipes only, as the dense views hold azimuth); the CSV's
-   configurations say "elevation view". One OUT holds one angle.
+   configurations say "elevation view". ``--preset small``: every model with the small radar encoder
+   (the CSV says "small encoder"). One OUT holds one angle and one preset.
 Results go to ``OUT/results.json`` and are appended to ``docs/benchmarks/real-data.csv``; the tables
 are printed (chance: 20 %).
 """
@@ -112,20 +114,27 @@ def _radhar(src: Path, out: Path, angle: str = "azimuth") -> Path:
     return target
 
 
-def _check_angle(out: Path, angle: str) -> None:
-    """Exit with one line unless ``out`` holds no views yet or views of ``angle`` (one with RadHAR's
-    converted windows but no note is azimuth's); then note it."""
-    note = out / "angle.txt"
-    held = note.read_text().strip() if note.is_file() else "azimuth" if (out / "radhar").exists() else angle
-    if held != angle:
-        sys.exit(f"--angle {angle}: {out} holds views of {held}; give another --out")
-    note.write_text(f"{angle}\n")
+def _check_setup(out: Path, angle: str, preset: str) -> None:
+    """Exit with one line unless ``out`` holds nothing yet or the views of ``angle`` and models of
+    ``preset`` (one with RadHAR's converted windows but no note: azimuth, tiny); then note them."""
+    note = out / "setup.json"
+    setup = {"angle": angle, "preset": preset}
+    if note.is_file():
+        held = json.loads(note.read_text())
+    else:
+        held = {"angle": "azimuth", "preset": "tiny"} if (out / "radhar").exists() else setup
+    for field, value in setup.items():
+        if held[field] != value:
+            sys.exit(f"--{field} {value}: {out} holds the {field} {held[field]}; give another --out")
+    note.write_text(json.dumps(setup) + "\n")
 
 
-def _configuration(recipe: str, angle: str) -> str:
-    """How the CSV names a recipe's (or ``untrained encoder``'s) figures measured on views of ``angle``."""
+def _configuration(recipe: str, angle: str, preset: str = "tiny") -> str:
+    """How the CSV names a recipe's (or ``untrained encoder``'s) figures measured on views of ``angle``
+    with the ``preset`` radar encoder."""
     shown = SHOWN.get(recipe, recipe)
-    return shown if angle == "azimuth" else f"{shown}, {angle} view"
+    shown = shown if angle == "azimuth" else f"{shown}, {angle} view"
+    return shown if preset == "tiny" else f"{shown}, {preset} encoder"
 
 
 def _sensor(recipe: str, angle: str = "azimuth"):
@@ -185,10 +194,17 @@ def _simulated(
 
 
 def _trained(
-    out: Path, recipe: str, data: Path, epochs: int, init: Path | None = None, seed: int = 0, **fields
+    out: Path,
+    recipe: str,
+    data: Path,
+    epochs: int,
+    init: Path | None = None,
+    seed: int = 0,
+    preset: str = "tiny",
+    **fields,
 ) -> Path:
-    """``seqclip train``'s CPU default recipe on ``data`` into ``OUT/model-RECIPE`` (``fields``: TrainConfig
-    fields over it), unless a finished run is there."""
+    """``seqclip train``'s CPU default recipe with the ``preset`` radar encoder on ``data`` into
+    ``OUT/model-RECIPE`` (``fields``: TrainConfig fields over it), unless a finished run is there."""
     from rich.console import Console
 
     from seqclip.config import TrainConfig
@@ -208,6 +224,7 @@ def _trained(
                 overwrite=True,
                 init=str(init) if init else None,
                 seed=seed,
+                preset=preset,
                 **fields,
             ),
             Console(quiet=True),
@@ -266,9 +283,9 @@ def _zero_shot(run: Path, radhar: Path) -> dict:
 
 
 @cache  # the probe and the few-shot probes read the same splits
-def _embeddings(run: Path | None, radhar: Path, split: str):
+def _embeddings(run: Path | None, radhar: Path, split: str, preset: str = "tiny"):
     """Pooled embeddings of a split's windows, their class indices and the recordings they were cut
-    from; ``run`` None: the same architecture with random weights (seed 0)."""
+    from; ``run`` None: the ``preset`` architecture with random weights (seed 0)."""
     import torch
 
     from radar_text_data import clip_label
@@ -279,7 +296,7 @@ def _embeddings(run: Path | None, radhar: Path, split: str):
 
     if run is None:
         torch.manual_seed(0)
-        model = SeqClip(SeqClipConfig(clip_length=WINDOW)).eval()
+        model = SeqClip(SeqClipConfig(clip_length=WINDOW, preset=preset)).eval()
     else:
         model = SeqClip.load_model(run, torch.device("cpu"))
     dataset = RadarTextDataset(str(radhar), split, WINDOW, train=False)
@@ -470,14 +487,14 @@ def _drawn(labels, k: int, draw: int):
     )
 
 
-def _few_shot(run: Path | None, radhar: Path) -> dict:
+def _few_shot(run: Path | None, radhar: Path, preset: str = "tiny") -> dict:
     """Test balanced accuracy of a probe on k train windows per class (``SHOTS``), ``DRAWS`` draws; for
     each k the L2 weight with the best mean val balanced accuracy over the draws (``PROBE_L2``)."""
     import numpy as np
 
-    train_x, train_y, _ = _embeddings(run, radhar, "train")
-    val_x, val_y, _ = _embeddings(run, radhar, "val")
-    test_x, test_y, _ = _embeddings(run, radhar, "test")
+    train_x, train_y, _ = _embeddings(run, radhar, "train", preset)
+    val_x, val_y, _ = _embeddings(run, radhar, "val", preset)
+    test_x, test_y, _ = _embeddings(run, radhar, "test", preset)
     out = {}
     for k in SHOTS:
         val: dict[float, list[float]] = {l2: [] for l2 in PROBE_L2}
@@ -527,7 +544,7 @@ def _few_shot_data(radhar: Path, out: Path, k: int, draw: int) -> Path:
     return target
 
 
-def _few_shot_fine_tuned(out: Path, recipe: str | None, radhar: Path) -> dict:
+def _few_shot_fine_tuned(out: Path, recipe: str | None, radhar: Path, preset: str = "tiny") -> dict:
     """Test balanced accuracy of ``recipe``'s model (None: the untrained encoder) fine-tuned on k train
     windows a class (``FEW_SHOT_TUNED``; the draws of ``_few_shot``) for ``FEW_SHOT_EPOCHS``, the epoch
     chosen on ``FEW_SHOT_VAL`` val windows a class, read out by its class prompts (chosen on val);
@@ -542,7 +559,7 @@ def _few_shot_fine_tuned(out: Path, recipe: str | None, radhar: Path) -> dict:
         for draw in range(DRAWS):
             data = _few_shot_data(radhar, out, k, draw)
             name = f"{recipe or 'untrained'}-k{k}-draw{draw}"
-            run = _trained(out, name, data, FEW_SHOT_EPOCHS, init=init, seed=draw, **fields)
+            run = _trained(out, name, data, FEW_SHOT_EPOCHS, init=init, seed=draw, preset=preset, **fields)
             scores.append(_zero_shot(run, radhar)["test"]["balanced"])
         half = 1.96 * float(np.std(scores, ddof=1)) / np.sqrt(len(scores))
         mean = float(np.mean(scores))
@@ -590,10 +607,12 @@ def _ablation_table(results: dict) -> None:
     )
 
 
-def _record(results: dict, measured: dict[str, set[str]], when: dict, angle: str = "azimuth") -> None:
+def _record(
+    results: dict, measured: dict[str, set[str]], when: dict, angle: str = "azimuth", preset: str = "tiny"
+) -> None:
     """The balanced accuracies with their intervals of what this call ``measured`` (recipe -> parts:
     ``zero-shot``, ``linear probe``, ``fine-tuned``, ``fine-tuned, probe``, ``few-shot``, ``few-shot,
-    fine-tuned``, ``seeds``, ``fine-tuned seeds``) on views of ``angle``, appended to
+    fine-tuned``, ``seeds``, ``fine-tuned seeds``) on views of ``angle`` with the ``preset`` encoder, appended to
     docs/benchmarks/real-data.csv (and plotted)."""
     from results import plot, record
     from results import row as result_row
@@ -603,7 +622,7 @@ def _record(results: dict, measured: dict[str, set[str]], when: dict, angle: str
 
     rows = []
     for recipe, done in measured.items():
-        r, named = results[recipe], _configuration(recipe, angle)
+        r, named = results[recipe], _configuration(recipe, angle, preset)
         parts = {
             "zero-shot": r["zero_shot"],
             "linear probe": r["linear_probe"],
@@ -624,7 +643,7 @@ def _record(results: dict, measured: dict[str, set[str]], when: dict, angle: str
             rows.append(row(named, f"{what}, mean of {count} seeds", mean, interval))
             e = r["seeds"][ensemble]["test"]
             rows.append(row(named, f"{what}, {count} seeds together", e["balanced"], e["balanced_interval"]))
-        for who, name in (("trained", named), ("untrained", _configuration("untrained encoder", angle))):
+        for who, name in (("trained", named), ("untrained", _configuration("untrained encoder", angle, preset))):
             for part, key, metric in (
                 ("few-shot", "few_shot", "few-shot, 5 a class"),
                 ("few-shot, fine-tuned", "few_shot_fine_tuned", "few-shot fine-tuned, 5 a class"),
@@ -651,6 +670,7 @@ def main() -> None:
     ap.add_argument(
         "--angle", default="azimuth", choices=("azimuth", "elevation"), help="what the views' third rows hold"
     )
+    ap.add_argument("--preset", default="tiny", choices=("tiny", "small"), help="the radar encoder of every model")
     ap.add_argument(
         "--no-few-shot-fine-tuning",
         action="store_true",
@@ -662,7 +682,7 @@ def main() -> None:
     if args.ablations:
         args.recipes = [*args.recipes, *(a for a in ABLATIONS if a not in args.recipes)]
     args.out.mkdir(parents=True, exist_ok=True)
-    _check_angle(args.out, args.angle)
+    _check_setup(args.out, args.angle, args.preset)
     from results import stamp
 
     when = stamp()  # the code that runs, before anything can change it
@@ -675,7 +695,7 @@ def main() -> None:
             continue
         measured[recipe] = {"zero-shot", "linear probe", "fine-tuned", "fine-tuned, probe"}
         if recipe == REAL_ONLY:
-            run = _trained(args.out, _slug(REAL_ONLY), radhar, args.finetune_epochs)
+            run = _trained(args.out, _slug(REAL_ONLY), radhar, args.finetune_epochs, preset=args.preset)
             tuned = None
         elif recipe in ABLATIONS:  # zero-shot and the probe only
             run = _trained(
@@ -683,11 +703,20 @@ def main() -> None:
                 _slug(recipe),
                 _simulated(args.out, _slug(recipe), args.clips, recipe, angle=args.angle),
                 args.epochs,
+                preset=args.preset,
             )
             tuned = None
         else:
-            run = _trained(args.out, recipe, _simulated(args.out, recipe, args.clips, angle=args.angle), args.epochs)
-            tuned = _trained(args.out, f"{recipe}-finetuned", radhar, args.finetune_epochs, init=run)
+            run = _trained(
+                args.out,
+                recipe,
+                _simulated(args.out, recipe, args.clips, angle=args.angle),
+                args.epochs,
+                preset=args.preset,
+            )
+            tuned = _trained(
+                args.out, f"{recipe}-finetuned", radhar, args.finetune_epochs, init=run, preset=args.preset
+            )
         _log(f"scoring {recipe}")
         results[recipe] = {
             "zero_shot": _zero_shot(run, radhar),
@@ -721,10 +750,12 @@ def main() -> None:
         runs = [_model_dir(args.out, recipe)]
         for seed in range(1, args.seeds):
             if recipe == REAL_ONLY:
-                runs.append(_trained(args.out, _slug(REAL_ONLY), radhar, args.finetune_epochs, seed=seed))
+                runs.append(
+                    _trained(args.out, _slug(REAL_ONLY), radhar, args.finetune_epochs, seed=seed, preset=args.preset)
+                )
             else:
                 data = _simulated(args.out, recipe, args.clips, seed=seed, angle=args.angle)
-                runs.append(_trained(args.out, recipe, data, args.epochs, seed=seed))
+                runs.append(_trained(args.out, recipe, data, args.epochs, seed=seed, preset=args.preset))
         if "zero_shot" not in seeds:
             _log(f"scoring {recipe}'s {args.seeds} seeds")
             seeds["zero_shot"], seeds["ensemble"] = _seed_scores(runs, radhar)
@@ -732,7 +763,15 @@ def main() -> None:
             results_path.write_text(json.dumps(results, indent=1))
         if recipe != REAL_ONLY and "fine_tuned" not in seeds:
             tuned = [_model_dir(args.out, f"{recipe}-finetuned")] + [
-                _trained(args.out, f"{recipe}-finetuned", radhar, args.finetune_epochs, init=run, seed=seed)
+                _trained(
+                    args.out,
+                    f"{recipe}-finetuned",
+                    radhar,
+                    args.finetune_epochs,
+                    init=run,
+                    seed=seed,
+                    preset=args.preset,
+                )
                 for seed, run in enumerate(runs[1:], start=1)
             ]
             _log(f"scoring {recipe}'s {args.seeds} fine-tuned seeds")
@@ -745,7 +784,7 @@ def main() -> None:
             _log(f"few-shot probes ({recipe})")
             results[recipe]["few_shot"] = {
                 "trained": _few_shot(_model_dir(args.out, recipe), radhar),
-                "untrained": _few_shot(None, radhar),
+                "untrained": _few_shot(None, radhar, args.preset),
             }
             results_path.write_text(json.dumps(results, indent=1))
     for recipe in [r for r in args.recipes if r in results and r in RECIPES and not args.no_few_shot_fine_tuning]:
@@ -753,8 +792,8 @@ def main() -> None:
             measured.setdefault(recipe, set()).add("few-shot, fine-tuned")
             _log(f"few-shot fine-tuning ({recipe})")
             results[recipe]["few_shot_fine_tuned"] = {
-                "trained": _few_shot_fine_tuned(args.out, recipe, radhar),
-                "untrained": _few_shot_fine_tuned(args.out, None, radhar),
+                "trained": _few_shot_fine_tuned(args.out, recipe, radhar, args.preset),
+                "untrained": _few_shot_fine_tuned(args.out, None, radhar, args.preset),
             }
             results_path.write_text(json.dumps(results, indent=1))
     for recipe, r in results.items():  # intervals over recordings that an earlier run did not give
@@ -890,7 +929,7 @@ def main() -> None:
         )
     _ablation_table(results)
     if measured:
-        _record(results, measured, when, args.angle)
+        _record(results, measured, when, args.angle, args.preset)
     for recipe, r in results.items():
         z = r["zero_shot"]["test"]
         print_table(

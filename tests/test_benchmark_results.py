@@ -3,6 +3,7 @@ and a plot of each file's current figures; every results file in docs/benchmarks
 
 import csv
 import importlib.util
+import json
 import statistics
 from pathlib import Path
 
@@ -96,7 +97,7 @@ def test_the_few_shot_probes_take_the_l2_weight_val_scores_best(monkeypatch):
         return centres[y] + torch.randn(len(y), 8, generator=g), y, tuple(f"r{int(c)}" for c in y)
 
     splits = {"train": split(40), "val": split(20), "test": split(20)}
-    monkeypatch.setattr(real_data, "_embeddings", lambda run, radhar, name: splits[name])
+    monkeypatch.setattr(real_data, "_embeddings", lambda run, radhar, name, preset="tiny": splits[name])
     monkeypatch.setattr(real_data, "PROBE_L2", (1e-4, 1e-2, 1.0))
     out = real_data._few_shot(None, Path("unused"))
     assert set(out) == {str(k) for k in real_data.SHOTS}
@@ -202,15 +203,21 @@ def test_the_real_data_benchmark_keeps_one_angle_an_out_and_names_it(tmp_path, m
     assert real_data._sensor("sensor", "elevation").angle == "elevation"
     fresh = tmp_path / "new"
     fresh.mkdir()
-    real_data._check_angle(fresh, "elevation")
-    real_data._check_angle(fresh, "elevation")  # the same angle again: goes on
-    assert (fresh / "angle.txt").read_text() == "elevation\n"
-    with pytest.raises(SystemExit, match="--angle azimuth: .* holds views of elevation; give another --out"):
-        real_data._check_angle(fresh, "azimuth")
+    real_data._check_setup(fresh, "elevation", "small")
+    real_data._check_setup(fresh, "elevation", "small")  # the same again: goes on
+    assert json.loads((fresh / "setup.json").read_text()) == {"angle": "elevation", "preset": "small"}
+    with pytest.raises(SystemExit, match="--angle azimuth: .* holds the angle elevation; give another --out"):
+        real_data._check_setup(fresh, "azimuth", "small")
+    with pytest.raises(SystemExit, match="--preset tiny: .* holds the preset small"):
+        real_data._check_setup(fresh, "elevation", "tiny")
     older = tmp_path / "older"
-    (older / "radhar").mkdir(parents=True)  # converted before the note was kept: azimuth's
-    with pytest.raises(SystemExit, match="holds views of azimuth"):
-        real_data._check_angle(older, "elevation")
+    (older / "radhar").mkdir(parents=True)  # converted before the note was kept: azimuth's, tiny
+    with pytest.raises(SystemExit, match="holds the angle azimuth"):
+        real_data._check_setup(older, "elevation", "tiny")
+    assert (
+        real_data._configuration("sensor", "elevation", "small")
+        == "simulation, IWR1443 domain, elevation view, small encoder"
+    )
     import results as bench_results  # bench/results.py, on the path real_data set
 
     written: list[dict] = []
