@@ -170,13 +170,19 @@ def test_the_few_shot_fine_tuning_data_hold_the_probes_windows_a_cut_val_and_the
     assert {r.id for r in by_split["train"]} == {train[i].id for i in real_data._drawn(labels, 2, 1).tolist()}
 
 
-def test_the_untrained_encoders_few_shot_rows_are_written_once_each(monkeypatch):
+def _recording(monkeypatch):
+    """bench/real_data.py with its CSV writer and plot captured: the module, and the rows it records."""
     real_data = _bench("real_data")
     import results as bench_results  # bench/results.py, on the path real_data set
 
     written: list[dict] = []
     monkeypatch.setattr(bench_results, "record", lambda name, rows, when: written.extend(rows))
     monkeypatch.setattr(bench_results, "plot", lambda name: "real-data.png")
+    return real_data, written
+
+
+def test_the_untrained_encoders_few_shot_rows_are_written_once_each(monkeypatch):
+    real_data, written = _recording(monkeypatch)
     shot = {"5": {"mean": 70.0, "interval": [65.0, 75.0]}}
     recipe = {
         "zero_shot": None,
@@ -218,11 +224,7 @@ def test_the_real_data_benchmark_keeps_one_angle_an_out_and_names_it(tmp_path, m
         real_data._configuration("sensor", "elevation", "small")
         == "simulation, IWR1443 domain, elevation view, small encoder"
     )
-    import results as bench_results  # bench/results.py, on the path real_data set
-
-    written: list[dict] = []
-    monkeypatch.setattr(bench_results, "record", lambda name, rows, when: written.extend(rows))
-    monkeypatch.setattr(bench_results, "plot", lambda name: "real-data.png")
+    real_data, written = _recording(monkeypatch)
     shot = {"5": {"mean": 70.0, "interval": [65.0, 75.0]}}
     part = {"test": {"balanced": 90.0, "balanced_interval": [88.0, 92.0]}}
     recipe = {
