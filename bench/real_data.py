@@ -149,8 +149,8 @@ def _sensor(recipe: str, angle: str = "azimuth"):
 
     if recipe in RECIPES:
         name = RECIPES[recipe]
-        return name if angle == "azimuth" or name is None else replace(SensorSpec.named(name), angle=angle)
-    spec = replace(SensorSpec.named(SENSOR), angle=angle)
+        return name if angle == "azimuth" or name is None else SensorSpec.named(name, angle)
+    spec = SensorSpec.named(SENSOR, angle)
     if recipe == "sensor, simulator's room":
         return replace(spec, name=recipe, room=DEFAULT_ROOM)
     if recipe == "sensor, clutter removed":
@@ -656,6 +656,8 @@ def _record(
 
 
 def main() -> None:
+    from radar_views import ANGLES
+
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("radhar", type=Path, help="RadHAR's Data folder (Train/ and Test/)")
     ap.add_argument("--out", type=Path, default=Path("bench_out/real_data"))
@@ -667,9 +669,7 @@ def main() -> None:
     ap.add_argument(
         "--seeds", type=int, default=1, help="simulate and train each of --recipes with this many seeds (zero-shot)"
     )
-    ap.add_argument(
-        "--angle", default="azimuth", choices=("azimuth", "elevation"), help="what the views' third rows hold"
-    )
+    ap.add_argument("--angle", default="azimuth", choices=ANGLES, help="what the views' third rows hold")
     ap.add_argument("--preset", default="tiny", choices=("tiny", "small"), help="the radar encoder of every model")
     ap.add_argument(
         "--no-few-shot-fine-tuning",

@@ -83,9 +83,11 @@ class SensorSpec:
             raise SynthError(f"sensor: elevation_beam_deg must be in (0, 90] or None, got {self.elevation_beam_deg}")
 
     @classmethod
-    def named(cls, name: str) -> SensorSpec:
+    def named(cls, name: str, angle: str = "azimuth") -> SensorSpec:
+        """The registered sensor ``name``, its views' third rows holding ``angle``."""
         check_sensor(name)
-        return cls(name, sensor_profile(name), SENSOR_CHAINS[name], SENSOR_ROOMS.get(name, DEFAULT_ROOM))
+        room = SENSOR_ROOMS.get(name, DEFAULT_ROOM)
+        return cls(name, sensor_profile(name), SENSOR_CHAINS[name], room, angle=angle)
 
 
 def resolve_sensor(sensor: str | SensorSpec) -> SensorSpec:

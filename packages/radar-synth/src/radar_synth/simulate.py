@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 
 from radar_text_data import MAX_FRAMES, ClipRecord, clip_arrays, encode_clip
 from radar_text_data.contract import FRAME_MULTIPLE
-from radar_views import ANGLES, RadarConfig, atomic_write, check_new_output
+from radar_views import RadarConfig, atomic_write, check_angle, check_new_output
 
 from .clip import render_trajectories
 from .defaults import FORMATS, SPLIT_FRACTIONS
@@ -101,15 +101,17 @@ class SimulateOptions:
             raise SynthError(f"up must be 'y' or 'z', got {self.up!r}")
         if self.sensor is not None:
             check_sensor(self.sensor)
-        if self.angle not in ANGLES:
-            raise SynthError(f"angle must be one of {ANGLES}, got {self.angle!r}")
+        try:
+            check_angle(self.angle)
+        except ValueError as e:
+            raise SynthError(str(e)) from None
         if self.angle != "azimuth" and self.sensor is None:
             raise SynthError(f"angle {self.angle!r} needs a sensor (the dense views hold azimuth)")
 
     @property
     def sensor_spec(self) -> SensorSpec | None:
         """The sensor's domain, its views' third rows holding ``angle`` (None: the dense views)."""
-        return None if self.sensor is None else replace(SensorSpec.named(self.sensor), angle=self.angle)
+        return None if self.sensor is None else SensorSpec.named(self.sensor, self.angle)
 
 
 @dataclass

@@ -148,15 +148,13 @@ def data_synth(
 
 
 def _synth(out: Path, clips: int, angle: str = "azimuth", **options) -> None:
-    from dataclasses import replace
-
     from radar_synth import generate_dataset
     from radar_synth.sensor import SensorSpec
 
     try:
         with user_errors(out, rename=lambda message: as_typed(message, options)):
             if angle != "azimuth":  # the named sensor, rendering elevation
-                options["sensor"] = replace(SensorSpec.named(options["sensor"]), angle=angle)
+                options["sensor"] = SensorSpec.named(options["sensor"], angle)
             root = generate_dataset(out, clips, **options)
     except KeyboardInterrupt:
         from radar_synth.partial import partial_dir
