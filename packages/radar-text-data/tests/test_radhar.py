@@ -141,7 +141,7 @@ def test_the_elevation_view_holds_each_points_elevation_and_is_recorded(tmp_path
     azimuth_records, elevation_records = read_manifest(level), read_manifest(raised)
     assert all("angle" not in r.extras for r in azimuth_records)
     for a, e in zip(azimuth_records, elevation_records, strict=True):
-        assert e.extras["angle"] == "elevation" and a.id == e.id
+        assert e.extras["angle"] == e.angle == "elevation" and a.angle == "azimuth" and a.id == e.id
         flat, tall = load_clip(level, a), load_clip(raised, e)
         assert np.array_equal(flat["range_time"], tall["range_time"])
         assert np.array_equal(flat["doppler_time"], tall["doppler_time"])

@@ -15,8 +15,10 @@ from radar_text_data import (
     read_manifest,
     scan_manifest,
     sequence_id,
+    views_angle,
     write_manifest,
 )
+from radar_text_data.errors import DataError
 
 text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=12).filter(str.strip)
 rows = st.fixed_dictionaries(
@@ -139,3 +141,23 @@ def test_the_contract_imports_without_numpy():
 
     code = "import sys, radar_text_data; radar_text_data.MAX_FRAMES; sys.exit('numpy' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+@given(st.lists(st.sampled_from([None, *radar_views.ANGLES]), max_size=6))
+def test_views_angle_is_the_one_angle_of_the_records_or_an_error_naming_a_clip_of_each(angles):
+    records = [
+        ClipRecord.from_dict(
+            {"id": f"c{i}", "split": "train", "file": "clips/x.npz", "captions": ["x"]} | ({"angle": a} if a else {})
+        )
+        for i, a in enumerate(angles)
+    ]
+    held = {a or "azimuth" for a in angles}  # a record without "angle" holds azimuth
+    assert [r.angle for r in records] == [a or "azimuth" for a in angles]
+    if len(held) > 1:
+        with pytest.raises(DataError, match=r"^DATA: the clips' third views hold different angles: ") as err:
+            views_angle(records, "DATA")
+        for angle in held:
+            first = next(i for i, a in enumerate(angles) if (a or "azimuth") == angle)
+            assert f"{angle} (clip 'c{first}')" in str(err.value)
+    else:
+        assert views_angle(records, "DATA") == (held.pop() if held else None)

@@ -175,12 +175,21 @@ class SeqClipConfig:
     init_temperature: float = 0.07  # CLIP logit scale starts at 1 / temperature (SigLIP: scale 10, bias -10)
     seq_temperature: float = 0.07  # temperature of the sequence similarities
     clip_length: int = 256  # frames per clip the model was trained on (eval crops to it)
+    # what the third view of its training clips held (radar_views.ANGLES; the records' "angle"): clips
+    # of another angle are refused; None: not recorded (a dataset of shards, config.json files written
+    # before the field existed)
+    angle: str | None = None
 
     def __post_init__(self) -> None:
         try:
             check_types(self)
         except TypeError as err:
             raise UserError(f"SeqClipConfig.{err}") from None
+        if self.angle is not None:
+            from radar_views import ANGLES
+
+            if self.angle not in ANGLES:
+                raise UserError(f"SeqClipConfig.angle must be one of {ANGLES} or None, got {self.angle!r}")
         self.encoder_config()  # validates the preset and overrides
 
     @property
@@ -194,7 +203,12 @@ class SeqClipConfig:
         return RadarEncoderConfig.preset(self.preset, **self.encoder_overrides)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The fields, without ``angle`` when it is not recorded (so a model saved before the field
+        existed keeps its config.json and fingerprint)."""
+        data = asdict(self)
+        if data["angle"] is None:
+            del data["angle"]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SeqClipConfig:

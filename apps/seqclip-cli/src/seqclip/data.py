@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Collection, Iterable, Iterator, Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import cast
 
@@ -19,6 +20,7 @@ from radar_text_data import (
     ClipRecord,
     check_clip_length,
     sequence_id,
+    views_angle,
 )
 from radar_text_data.source import DataLocation, open_split, resolve_data
 from radar_views import VIEW_NAMES, crop_or_pad
@@ -29,6 +31,7 @@ from .errors import UserError
 
 __all__ = [
     "RadarTextDataset",
+    "check_angle_match",
     "EpochSampler",
     "collate",
     "collate_text",
@@ -43,6 +46,18 @@ __all__ = [
     "SKIP_BAD_HINT",
     "LoaderView",
 ]
+
+
+def check_angle_match(model_angle: str | None, data_angle: str | None, data: str) -> None:
+    """``UserError`` naming ``data`` when its clips' third view holds another angle than the one the
+    model was trained on (``SeqClipConfig.angle``, ``radar_views.ANGLES``): its figures would mean
+    nothing. Either one unknown (None): no check."""
+    if model_angle is None or data_angle is None or model_angle == data_angle:
+        return
+    raise UserError(
+        f"{data}: its clips' third view holds {data_angle}, and the model was trained on {model_angle}; "
+        f"convert the recordings with --angle {model_angle}, or use a model trained on {data_angle}"
+    )
 
 
 def bad_clip_item(err: BadClipError) -> BadClip:
@@ -161,6 +176,12 @@ class RadarTextDataset(Dataset):
     @property
     def records(self) -> list[ClipRecord]:
         return [self.source.records[i] for i in self.indices]
+
+    @cached_property
+    def angle(self) -> str | None:
+        """What the third view of the split's clips holds (``ClipRecord.angle``; ``DataError`` when
+        they differ)."""
+        return views_angle(self.source.records, f"{self.location.spec} (split {self.split!r})")
 
     def __len__(self) -> int:
         return len(self.indices)

@@ -29,6 +29,7 @@ _LAZY = {
     "ClipRecord": "records",
     "RecordError": "records",
     "sequence_id": "records",
+    "views_angle": "records",
     "read_manifest": "manifest",
     "scan_manifest": "manifest",
     "write_manifest": "manifest",

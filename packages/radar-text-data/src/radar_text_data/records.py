@@ -4,6 +4,7 @@ field; fields this package does not know are kept verbatim in ``extras`` and wri
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,12 +12,13 @@ from .contract import SPLITS
 from .errors import DataError
 from .legacy import renamed_fields
 
-__all__ = ["ClipRecord", "RecordError", "sequence_id"]
+__all__ = ["ClipRecord", "RecordError", "sequence_id", "views_angle"]
 
 REQUIRED = ("id", "split", "file", "captions")
 # written even when None / empty (every writer of this format always wrote them)
 ALWAYS = ("segments", "frame_rate_hz", "num_frames", "radar")
 OPTIONAL = ("captions_reversed", "twin_of")  # written only when present
+DEFAULT_ANGLE = "azimuth"  # what a clip's third view holds when its record has no "angle"
 
 
 class RecordError(DataError):
@@ -49,6 +51,12 @@ class ClipRecord:
     def activities(self) -> tuple[str, ...]:
         """The clip's activity sequence (empty when it has no segments)."""
         return tuple(str(s.get("activity")) for s in self.segments)
+
+    @property
+    def angle(self) -> str:
+        """What the clip's third view holds (``radar_views.ANGLES``): its record's ``angle``, azimuth
+        when it has none."""
+        return str(self.extras.get("angle", DEFAULT_ANGLE))
 
     @classmethod
     def from_dict(cls, row: Any, where: str = "record") -> ClipRecord:
@@ -94,6 +102,19 @@ class ClipRecord:
         if self.twin_of is not None:
             row["twin_of"] = self.twin_of
         return {**self.extras, **row}
+
+
+def views_angle(records: Iterable[ClipRecord], where: str) -> str | None:
+    """The one angle the third view of every clip of ``records`` holds (``ClipRecord.angle``), None
+    when there are no records; clips of different angles raise ``DataError`` naming ``where`` and a
+    clip of each."""
+    first: dict[str, str] = {}  # angle -> the first clip holding it
+    for record in records:
+        first.setdefault(record.angle, record.id)
+    if len(first) > 1:
+        held = ", ".join(f"{angle} (clip {clip!r})" for angle, clip in first.items())
+        raise DataError(f"{where}: the clips' third views hold different angles: {held}; a dataset holds one")
+    return next(iter(first), None)
 
 
 def sequence_id(activities: tuple[str, ...]) -> int:

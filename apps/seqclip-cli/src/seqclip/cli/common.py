@@ -119,7 +119,7 @@ Angle = Annotated[
     typer.Option(
         help="What the views' third rows hold for point clouds: azimuth | elevation (each point's "
         "elevation sine, z / |p|, for sensors with elevated antennas such as RadHAR's IWR1443). "
-        "A model reads the views it was trained on."
+        "A model records the angle it was trained on and refuses clips of the other."
     ),
 ]
 

@@ -119,6 +119,7 @@ def _embed(
     data, checkpoint, out, texts, split, window, stride, captions, sequences, batch_size, skip_bad, device, overwrite
 ):
     """``embed``'s work: the metadata written, and how many parts were already there."""
+    from ..data import check_angle_match
     from ..search.embed import content_digest, embed_clips, embed_sentences, open_store
     from ..search.sources import open_clip_rows, read_sentences
     from ..search.store import TABLES, EmbeddingStore
@@ -130,6 +131,8 @@ def _embed(
         else:
             sentences = read_sentences(texts)
         model = load_model(checkpoint, device)
+        if data is not None:  # before the store is touched (--overwrite moves it)
+            check_angle_match(model.config.angle, rows.angle, f"DATA: {data}")
         store = _fresh(EmbeddingStore(out), overwrite)
         sequence = sequences and model.seq_similarity is not None
         if data is None:

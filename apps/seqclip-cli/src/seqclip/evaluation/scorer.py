@@ -13,7 +13,7 @@ from torch import Tensor
 from torch.utils.data import DataLoader
 
 from ..config import EVAL_BATCH, EVAL_SIMILARITIES, POOLED, TOTAL
-from ..data import RadarTextDataset, collate
+from ..data import RadarTextDataset, check_angle_match, collate
 from ..errors import UserError
 from ..model.features import Embeddings
 from ..model.losses import cat_padded
@@ -69,7 +69,9 @@ class Scorer:
 
     @torch.no_grad()
     def embed_clips(self, dataset: RadarTextDataset) -> ClipSet:
-        """Every usable clip of ``dataset`` (cropped from frame 0) and all its captions' places."""
+        """Every usable clip of ``dataset`` (cropped from frame 0) and all its captions' places; clips
+        whose third view holds another angle than the model's are refused (``check_angle_match``)."""
+        check_angle_match(self.model.config.angle, dataset.angle, dataset.location.spec)
         self.model.eval()
         radar: list[Tensor] = []
         sequences: list[tuple[Tensor, Tensor]] = []

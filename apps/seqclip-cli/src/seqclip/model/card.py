@@ -89,6 +89,9 @@ def render_card(model, fingerprint: str, training: dict | None = None) -> str:
         f"`{cfg.text_model}`, up to {cfg.max_text_length} tokens",
         f"- shared dimension {cfg.embed_dim}; loss `{cfg.loss}`; sequence similarity `{cfg.similarity}`; "
         f"clip length {cfg.clip_length} frames",
+        f"- third view: {cfg.angle} over time (clips of another angle are refused)"
+        if cfg.angle
+        else "- third view: not recorded",
         "",
     ]
     if training:

@@ -14,6 +14,7 @@ import torch
 
 from radar_views import VIEW_NAMES, crop_or_pad
 
+from ..data import check_angle_match
 from ..errors import UserError
 from ..files import path_to_record
 from ..model.pretrained import model_fingerprint
@@ -81,7 +82,9 @@ def embed_clips(
 ) -> StoreMeta:
     """A vector for each ``(clip, start, end)`` of ``plan`` (``windows.embedding_plan``: frames
     ``[start, end)`` padded to the window, or to the model's clip length) into table ``clips``; parts
-    already whole are skipped. Returns the updated metadata (written)."""
+    already whole are skipped; clips whose third view holds another angle than the model's are refused
+    (``check_angle_match``). Returns the updated metadata (written)."""
+    check_angle_match(model.config.angle, rows.angle, "the clips")
     model.eval()
     length = meta.window or meta.clip_length
     loaded: dict[int, dict] = {}  # the clip being cut into windows, read once

@@ -14,6 +14,7 @@ import torch
 from radar_views import VIEW_NAMES
 
 from ..config import POOLED
+from ..data import check_angle_match
 from ..errors import UserError
 from ..evaluation.scorer import Scorer
 from ..evaluation.zero_shot import build_zero_shot_classifier
@@ -53,7 +54,9 @@ def predict(
     """Top-``k`` zero-shot labels of every clip (its first ``clip_length`` frames), or with ``window``
     of every window of every recording (``windows.windows``; ``stride`` default: half the window; a
     recording no longer than the window is one window); ``prompts``: the classes' prompt source
-    (``recognition.PROMPT_SOURCES``); ``gamma`` is subtracted from the classes not in ``unseen``."""
+    (``recognition.PROMPT_SOURCES``); ``gamma`` is subtracted from the classes not in ``unseen``. Clips
+    whose third view holds another angle than the model's are refused (``check_angle_match``)."""
+    check_angle_match(model.config.angle, rows.angle, "the clips")
     if window is not None:
         check_window(window, stride)
     names = [c.name for c in classes]

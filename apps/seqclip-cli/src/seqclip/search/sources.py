@@ -28,10 +28,11 @@ class Row:
 
 
 class ClipRows:
-    """Rows and their views: ``rows[i]``, ``views(i)`` (float32 ``[bins, T]`` per view, uncropped)."""
+    """Rows and their views: ``rows[i]``, ``views(i)`` (float32 ``[bins, T]`` per view, uncropped);
+    ``angle``: what their third view holds (``ClipRecord.angle``), None when unknown (a folder)."""
 
-    def __init__(self, rows: list[Row], loaders: list) -> None:
-        self.rows, self._loaders = rows, loaders
+    def __init__(self, rows: list[Row], loaders: list, angle: str | None = None) -> None:
+        self.rows, self._loaders, self.angle = rows, loaders, angle
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -65,7 +66,7 @@ class ClipRows:
         """These rows but those at ``left_out``."""
         drop = set(left_out)
         keep = [i for i in range(len(self)) if i not in drop]
-        return ClipRows([self.rows[i] for i in keep], [self._loaders[i] for i in keep])
+        return ClipRows([self.rows[i] for i in keep], [self._loaders[i] for i in keep], self.angle)
 
 
 def open_clip_rows(spec: str, split: str = "all") -> ClipRows:
@@ -74,6 +75,7 @@ def open_clip_rows(spec: str, split: str = "all") -> ClipRows:
     path = Path(spec)
     if path.is_dir() and not (path / "manifest.jsonl").is_file() and not any(path.glob("*.tar")):
         return _folder(path)
+    from radar_text_data import views_angle
     from radar_text_data.errors import DataError
     from radar_text_data.source import open_split, resolve_data
 
@@ -81,7 +83,7 @@ def open_clip_rows(spec: str, split: str = "all") -> ClipRows:
         location = resolve_data(spec)
     except (FileNotFoundError, DataError) as err:
         raise UserError(f"DATA: {err}") from None
-    rows, loaders = [], []
+    rows, loaders, records = [], [], []
     for name in SPLITS if split == "all" else (split,):
         try:
             source = open_split(location, name)
@@ -90,9 +92,14 @@ def open_clip_rows(spec: str, split: str = "all") -> ClipRows:
         for i, record in enumerate(source.records):
             rows.append(Row(record.id, record.split, record.activities, tuple(record.captions)))
             loaders.append(lambda s=source, i=i: s.load(i))
+        records += source.records
     if not rows:
         raise UserError(f"DATA: {spec} holds no clips{'' if split == 'all' else f' in split {split!r}'}")
-    return ClipRows(rows, loaders)
+    try:
+        angle = views_angle(records, f"DATA: {spec}")
+    except DataError as err:
+        raise UserError(str(err)) from None
+    return ClipRows(rows, loaders, angle)
 
 
 def _folder(root: Path) -> ClipRows:

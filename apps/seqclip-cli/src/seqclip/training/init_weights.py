@@ -33,3 +33,10 @@ def start_from(model: SeqClip, init: str, console: Console | None) -> None:
         console.print(
             f"starting from the weights of {init}" + (f" ({pre.load_note})" if pre.load_note else ""), highlight=False
         )
+        before, now = pre.config.angle, model.config.angle
+        if before is not None and now is not None and before != now:
+            console.print(
+                f"[yellow]warning:[/] --init: {init} was trained on clips whose third view holds {before}; this "
+                f"run's hold {now}, and the model it saves is for {now}",
+                highlight=False,
+            )

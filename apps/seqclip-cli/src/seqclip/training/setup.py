@@ -161,6 +161,7 @@ def setup(cfg: TrainConfig, console: Console, dist: DistContext) -> Run:
     torch.manual_seed(cfg.seed)
     data = _on_main(dist, lambda: _locate(cfg, console))
     excluded = _on_main(dist, lambda: _check_data(cfg, data, console))
+    model_cfg = replace(model_cfg, angle=_on_main(dist, lambda: _data_angle(data)))  # the model's views
     if cfg.data_on_device is None:  # on when the training split fits: rank 0 decides for all
         from .device_data import fits_on_device
 
@@ -271,6 +272,14 @@ def _check_data(cfg: TrainConfig, data: DataLocation, console: Console) -> list[
             highlight=False,
         )
     return [r.id for r, _ in bad]
+
+
+def _data_angle(data: DataLocation) -> str | None:
+    """What the third view of a dataset directory's clips holds (``ClipRecord.angle``; clips of two
+    angles are refused); None for shards, whose records stream."""
+    from radar_text_data import read_manifest, views_angle
+
+    return views_angle(read_manifest(data.root), data.spec) if data.kind == "directory" else None
 
 
 def _warn_cut_captions(model: SeqClip, data: DataLocation, console: Console) -> None:
