@@ -238,3 +238,21 @@ def test_the_real_data_benchmark_keeps_one_angle_an_out_and_names_it(tmp_path, m
         "simulation, IWR1443 domain, elevation view",
         "untrained encoder, elevation view",
     }
+
+
+def test_the_real_data_ensemble_takes_whole_sets_and_val_chooses_fewer_models_on_a_tie(tmp_path):
+    ensemble = _bench("real_data_ensemble")
+    out = tmp_path / "elevation"
+    for suffix in ensemble.SEEDS:
+        (out / f"model-sensor-finetuned{suffix}" / "best").mkdir(parents=True)
+    (out / "model-radhar-only" / "best").mkdir(parents=True)  # one seed of three: not a set
+    (out / "setup.json").write_text(json.dumps({"angle": "elevation", "preset": "small"}))
+    sets = ensemble.model_sets(out)
+    assert list(sets) == ["fine-tuned from simulation, elevation view, small encoder"]
+    assert [p.name for p in next(iter(sets.values()))] == [
+        "model-sensor-finetuned",
+        "model-sensor-finetuned-seed1",
+        "model-sensor-finetuned-seed2",
+    ]
+    val = {"a": 90.0, "b": 93.0, "a + b": 93.0, "c": 91.0, "a + b + c": 94.0}
+    assert [u for _, u in ensemble.ranked(val)] == [("a", "b", "c"), ("b",), ("a", "b"), ("c",), ("a",)]

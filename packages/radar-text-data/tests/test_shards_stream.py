@@ -204,3 +204,19 @@ def test_check_flags_reversed_captions_that_do_not_reverse_the_caption(tmp_path)
     write_manifest(root, [bad if r.id == bad.id else lone if r.id == lone.id else r for r in records])
     problems = check_dataset(resolve_data(root))
     assert len(problems) == 2 and all("manifest.jsonl:" in p for p in problems)
+
+
+def test_check_flags_clips_whose_third_views_hold_different_angles(tmp_path):
+    from radar_text_data import write_manifest
+
+    root = tiny_dataset(tmp_path / "d", n=6)
+    records = read_manifest(root)
+    write_manifest(root, [ClipRecord.from_dict({**r.to_dict(), "angle": "elevation"}) for r in records])
+    assert check_dataset(resolve_data(root)) == []  # one angle, elevation
+    write_manifest(root, [ClipRecord.from_dict({**records[0].to_dict(), "angle": "elevation"}), *records[1:]])
+    problems = check_dataset(resolve_data(root))
+    assert len(problems) == 1 and "manifest.jsonl: the clips' third views hold different angles" in problems[0]
+    assert f"elevation (clip {records[0].id!r}), azimuth (clip {records[1].id!r})" in problems[0]
+    shard_directory(root, tmp_path / "s", shard_size=4)
+    problems = check_dataset(resolve_data(tmp_path / "s"))
+    assert len(problems) == 1 and "third views hold different angles" in problems[0]

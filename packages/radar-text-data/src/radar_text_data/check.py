@@ -9,8 +9,9 @@ from collections.abc import Sequence
 
 from .clips import BadClipError, decode_clip, load_clip
 from .contract import MANIFEST, SPLITS
+from .errors import DataError
 from .manifest import scan_manifest
-from .records import ClipRecord, RecordError
+from .records import ClipRecord, RecordError, views_angle
 from .shards import iter_shard
 from .source import DataLocation, present_splits
 
@@ -32,7 +33,8 @@ def check_dataset(location: DataLocation) -> list[str]:
     """Problems found (empty when the dataset is usable): bad records, duplicate ids, clips that are
     missing, unreadable, of the wrong shape or not finite, ``num_frames`` that disagree with the
     clip, order-reversed captions that do not reverse their captions (``reversal_problems``), a
-    clip file listed in two splits (leakage), and a dataset without a single clip. An empty split is
+    clip file listed in two splits (leakage), clips whose third views hold different angles
+    (``views_angle``), and a dataset without a single clip. An empty split is
     no problem (an evaluation-only dataset holds a test split alone): ``split_notes`` says what it means."""
     if location.kind == "directory":
         return _check_directory(location)
@@ -61,6 +63,7 @@ def _check_directory(location: DataLocation) -> list[str]:
     for file, splits in sorted(files_by_split.items()):
         if len(splits) > 1:
             problems.append(f"{where}: split leakage: {file} is in {sorted(splits)}")
+    problems += _angle_problems([record for _, record in records], where)
     if not records and not problems:
         problems.append(f"{where}: no clip")
     return problems
@@ -85,6 +88,7 @@ def split_notes(location: DataLocation) -> list[str]:
 def _check_shards(location: DataLocation) -> list[str]:
     problems: list[str] = []
     seen: dict[str, str] = {}
+    records: list[ClipRecord] = []
     splits = [(s, location.shards(s)) for s in SPLITS] if location.indexed else [(None, location.pattern)]
     for split, shards in splits:
         for shard in shards:
@@ -92,14 +96,24 @@ def _check_shards(location: DataLocation) -> list[str]:
             try:
                 for sample in iter_shard(shard.url, split):
                     count += 1
+                    records.append(sample.record)
                     problems.extend(_check_sample(sample, seen))
             except (RecordError, OSError, ValueError) as err:
                 problems.append(f"{shard.url}: {err}")
             if shard.samples is not None and count != shard.samples:
                 problems.append(f"{shard.url}: the index says {shard.samples} samples, the shard holds {count}")
+    problems += _angle_problems(records, location.spec)
     if location.indexed and not any(shards for _, shards in splits):
         problems.append(f"{location.spec}: no clip")
     return problems
+
+
+def _angle_problems(records: Sequence[ClipRecord], where: str) -> list[str]:
+    try:
+        views_angle(records, where)
+    except DataError as err:
+        return [str(err)]
+    return []
 
 
 def _check_sample(sample, seen: dict[str, str]) -> list[str]:

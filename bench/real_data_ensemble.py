@@ -1,0 +1,144 @@
+"""Which of the RadHAR models that ``bench/real_data.py`` trained, taken together, recognise RadHAR
+best? Every union of their three-seed sets is scored on RadHAR's val split; the best on val is
+scored once on test.
+
+    uv run python bench/real_data_ensemble.py OUT [OUT ...] [--json PATH]
+
+Each OUT is an output folder of ``bench/real_data.py ... --seeds 3`` (its ``setup.json`` names the
+angle and the preset; a folder without one holds azimuth views and tiny models). Its sets: the
+``sensor`` recipe fine-tuned on RadHAR (seeds 0, 1, 2) and the same training on RadHAR alone; a set
+is taken when all its models are there. A union's read-out is the mean of its models' class
+probabilities (each model's pooled classifier of the class-name prompts, its own logit scale, on the
+windows of its own angle). Val's choice is the union with the best val balanced accuracy (a tie goes
+to fewer sets); its test balanced accuracy has a 95 % interval from a bootstrap over RadHAR's test
+recordings. The table lists the best unions on val; results go to ``--json`` (default
+``OUT/ensemble.json`` of the first OUT), and val's choice's test figure is appended to
+``docs/benchmarks/real-data.csv``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import sys
+from pathlib import Path
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE] + [_HERE]
+import real_data  # noqa: E402
+from benchlib import print_table  # noqa: E402
+
+SEEDS = ("", "-seed1", "-seed2")  # the model folders' suffixes of seeds 0, 1, 2
+SETS = {"fine-tuned from simulation": "model-sensor-finetuned", "RadHAR alone": "model-radhar-only"}  # -> folder stem
+SHOWN_UNIONS = 10  # unions listed by val balanced accuracy
+
+
+def model_sets(out: Path) -> dict[str, list[Path]]:
+    """The three-seed model sets of one ``real_data.py`` folder, named by configuration."""
+    setup = json.loads((out / "setup.json").read_text()) if (out / "setup.json").is_file() else {}
+    angle, preset = setup.get("angle", "azimuth"), setup.get("preset", "tiny")
+    found = {}
+    for part, stem in SETS.items():
+        runs = [out / f"{stem}{suffix}" for suffix in SEEDS]
+        if all((run / "best").is_dir() for run in runs):
+            found[real_data._configuration(part, angle, preset)] = runs
+    return found
+
+
+def ranked(val: dict[str, float]) -> list[tuple[float, tuple[str, ...]]]:
+    """Unions of sets by their val balanced accuracy ``val[union]`` (keys: names joined by " + "),
+    best first; a tie goes to fewer sets, then to the earlier names."""
+    unions = [(score, tuple(name.split(" + "))) for name, score in val.items()]
+    return sorted(unions, key=lambda u: (-u[0], len(u[1]), u[1]))
+
+
+def _probabilities(runs: list[Path], radhar: Path, split: str):
+    """The mean class probabilities ``[N, C]`` of ``runs`` on ``split``, the labels and recordings."""
+    import torch
+
+    from seqclip.evaluation.scorer import Scorer
+    from seqclip.evaluation.zero_shot import build_zero_shot_classifier
+    from seqclip.model import SeqClip
+
+    per_model, labels = [], None
+    for run in runs:
+        model = SeqClip.load_model(run, torch.device("cpu"))
+        x, truth, recordings = real_data._embeddings(run, radhar, split)  # [N, d]
+        w = build_zero_shot_classifier(Scorer(model, "pooled"), real_data._classes("names"), source="names").weights
+        per_model.append((model.logit_scale().detach().float() * (x @ w.T)).softmax(1))  # [N, C]
+        if labels is not None and (not torch.equal(truth, labels[0]) or recordings != labels[1]):
+            sys.exit(f"{run}: its {split} windows are not the other models' (another RadHAR conversion)")
+        labels = (truth, recordings)
+    assert labels is not None  # a set holds three models
+    return torch.stack(per_model).mean(0), *labels
+
+
+def main() -> None:
+    import torch
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("outs", nargs="+", type=Path, help="output folders of bench/real_data.py --seeds 3")
+    ap.add_argument("--json", type=Path, help="where the results go (default: OUT/ensemble.json of the first OUT)")
+    args = ap.parse_args()
+    sets: dict[str, tuple[list[Path], Path]] = {}
+    for out in args.outs:
+        if not (out / "radhar" / "manifest.jsonl").is_file():
+            sys.exit(f"{out}: not an output folder of bench/real_data.py (no radhar/manifest.jsonl)")
+        sets |= {name: (runs, out / "radhar") for name, runs in model_sets(out).items()}
+    if not sets:
+        sys.exit(f"{', '.join(map(str, args.outs))}: no three-seed model set (run real_data.py with --seeds 3)")
+    probabilities: dict = {}
+    truth = None
+    for name, (runs, radhar) in sets.items():
+        real_data._log(f"val: {name}")
+        probabilities[name], labels, _ = _probabilities(runs, radhar, "val")
+        if truth is not None and not torch.equal(labels, truth):
+            sys.exit(f"{radhar}: its val windows are not the other folders' (another RadHAR conversion)")
+        truth = labels
+    assert truth is not None
+    val = {}
+    for size in range(1, len(sets) + 1):
+        for union in itertools.combinations(sets, size):
+            mean = torch.stack([probabilities[n] for n in union]).mean(0)  # [N, C]
+            val[" + ".join(union)] = real_data._balanced(mean.argmax(1), truth)
+    order = ranked(val)
+    chosen = order[0][1]
+    test = []
+    for name in chosen:
+        real_data._log(f"test: {name}")
+        test.append(_probabilities(*sets[name], "test"))
+    if any(not torch.equal(t[1], test[0][1]) or t[2] != test[0][2] for t in test):
+        sys.exit("the folders' test windows differ (another RadHAR conversion)")
+    predicted = torch.stack([t[0] for t in test]).mean(0).argmax(1)  # [N]
+    scored = real_data._recording_interval(predicted, test[0][1], test[0][2])
+    rows = [[" + ".join(union), f"{3 * len(union)}", f"{score:.1f}", ""] for score, union in order[:SHOWN_UNIONS]]
+    lo, hi = scored["interval"]
+    rows[0][3] = f"{scored['balanced']:.1f} [{lo:.1f}, {hi:.1f}]"
+    print_table(
+        f"RadHAR: models together, the best of {len(order)} unions on val (balanced accuracy, %; val "
+        f"{len(truth)} windows; test {len(predicted)} windows, interval over {scored['recordings']} recordings; "
+        f"target 97)",
+        ["models", "count", "val", "test (val's choice only)"],
+        rows,
+    )
+    result = {
+        "sets": {name: [str(run) for run in runs] for name, (runs, _) in sets.items()},
+        "val_balanced": val,
+        "chosen": list(chosen),
+        "test": scored,
+    }
+    path = args.json or args.outs[0] / "ensemble.json"
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {path}")
+    from results import plot, record, row
+
+    named = f"models together, val's choice of {len(order)} unions ({3 * len(chosen)} models)"
+    figure = row(named, "supervised, over recordings", scored["balanced"], scored["interval"], "% balanced")
+    record("real-data", [figure])
+    print(f"results appended to docs/benchmarks/real-data.csv; plot: {plot('real-data')}")
+
+
+if __name__ == "__main__":
+    main()
