@@ -1,5 +1,7 @@
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from radar_synth import (
     ACTIVITIES,
@@ -138,3 +140,22 @@ def test_fast_noise_floor_matches_the_exact_path():
     ):
         assert abs(f.mean() / e.mean() - 1) < 0.05
     assert fast.range_time[far_bins].std() > 0.01 * fast.range_time[far_bins].mean()  # noise, not a constant
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 3), st.floats(0.5, 6.0))
+def test_a_jump_flies_ballistically_and_never_higher_than_a_standing_jump(reps, dur):
+    """The flight of each repetition is a parabola under g of 0.4 of the repetition, up to
+    ``JUMP_PERIOD_S`` (0.5 s, 0.31 m): as the plain formula for repetitions up to that long."""
+    from radar_synth.motion import JUMP_PERIOD_S, _jump
+
+    t = np.linspace(0.0, dur, 4001)
+    height = _jump(t, dur, {"reps": reps}, None)["pelvis_dz_flight"]
+    period = dur / reps
+    tf = 0.4 * min(period, JUMP_PERIOD_S)
+    assert height.max() <= 9.81 * tf**2 / 8 + 1e-9 and height.max() >= 0.97 * 9.81 * tf**2 / 8
+    assert (height > 0).mean() == pytest.approx(tf / period, abs=0.01)  # airborne this share of the time
+    if period <= JUMP_PERIOD_S:
+        ph = np.clip(t / dur, 0, 0.9999) * reps % 1.0
+        flight = np.clip((ph - 0.3) / 0.4, 0, 1)
+        np.testing.assert_allclose(height, 4.9 * (0.2 * period) ** 2 * 4 * flight * (1 - flight), atol=1e-12)

@@ -106,6 +106,9 @@ def gait_angles(
 
 
 # ---------------------------------------------------------------------- procedural activities
+JUMP_PERIOD_S = 1.25  # the longest jump: 0.5 s of flight, 0.31 m high (g tf^2 / 8)
+
+
 def _reps(t, dur, reps):
     """Phase in [0, 1) of each repetition spread over ``dur`` seconds."""
     return np.clip(t / dur, 0, 0.9999) * reps % 1.0
@@ -167,11 +170,14 @@ def _clap(t, dur, p, body):
 
 
 def _jump(t, dur, p, body):
-    ph = _reps(t, dur, p["reps"])
     period = dur / p["reps"]
-    crouch = np.exp(-0.5 * ((ph - 0.2) / 0.08) ** 2) + np.exp(-0.5 * ((ph - 0.75) / 0.08) ** 2)
-    flight = np.clip((ph - 0.3) / 0.4, 0, 1)  # ballistic between take-off and landing
-    tf = 0.4 * period
+    # a repetition's crouch, flight and landing take their times at up to JUMP_PERIOD_S, centred in it;
+    # a longer repetition stands still around them (a 1.6-s flight would be a 3-m jump)
+    span = min(period, JUMP_PERIOD_S)
+    x = (_reps(t, dur, p["reps"]) - 0.5) * period / span  # time from mid-repetition, in spans
+    crouch = np.exp(-0.5 * ((x + 0.3) / 0.08) ** 2) + np.exp(-0.5 * ((x - 0.25) / 0.08) ** 2)
+    flight = np.clip((x + 0.2) / 0.4, 0, 1)  # ballistic between take-off and landing
+    tf = 0.4 * span
     height = 4.9 * (tf / 2) ** 2 * 4 * flight * (1 - flight)  # g/2 (tf/2)^2 peak, parabolic in time
     out = {"pelvis_dz_flight": height}
     for side in SIDES:
