@@ -354,7 +354,9 @@ def test_label_only_data_converts_and_evaluates_zero_shot_on_its_own_classes(tmp
     out = tmp_path / "data"
     result = run("data", "convert", src, "--labels", tmp_path / "labels.csv", "--out", out, "--test-fraction", "0.5")
     assert result.exit_code == 0, result.output
-    assert run("data", "check", out).exit_code == 0
+    checked = run("data", "check", out)
+    assert checked.exit_code == 0 and "is a valid dataset: 12 clips (train 5, val 1, test 6)" in checked.output
+    assert "third view: azimuth" in checked.output
     torch.manual_seed(0)
     SeqClip(SeqClipConfig(similarity="pooled", clip_length=48)).save_pretrained(tmp_path / "model")
     evaluated = run(

@@ -220,3 +220,23 @@ def test_check_flags_clips_whose_third_views_hold_different_angles(tmp_path):
     shard_directory(root, tmp_path / "s", shard_size=4)
     problems = check_dataset(resolve_data(tmp_path / "s"))
     assert len(problems) == 1 and "third views hold different angles" in problems[0]
+
+
+def test_a_valid_dataset_is_described_by_its_clips_angle_sensors_and_datasets(dataset, tmp_path):
+    from radar_text_data import describe_dataset, write_manifest
+
+    root, shards = dataset
+    assert describe_dataset(resolve_data(root)) == "23 clips (train 17, val 3, test 3); third view: azimuth"
+    assert describe_dataset(resolve_data(shards)) == "23 clips (train 17, val 3, test 3)"
+    pattern = str(shards / "train-{000000..000004}.tar")
+    assert describe_dataset(resolve_data(pattern)) == f"shards {pattern} (no index: clips not counted)"
+    copy = tiny_dataset(tmp_path / "d", n=4, splits=["test"] * 4)
+    extras = [{"sensor": "iwr1443-radhar", "dataset": "RadHAR"}, {"sensor": "b"}, {}, {}]
+    records = [
+        ClipRecord.from_dict({**r.to_dict(), "angle": "elevation", **e})
+        for r, e in zip(read_manifest(copy), extras, strict=True)
+    ]
+    write_manifest(copy, records)
+    assert describe_dataset(resolve_data(copy)) == (
+        "4 clips (test 4); third view: elevation; sensor: b, iwr1443-radhar; dataset: RadHAR"
+    )

@@ -45,6 +45,7 @@ _LAZY = {
     "clip_arrays": "clips",
     "clip_path": "clips",
     "check_dataset": "check",
+    "describe_dataset": "check",
     "split_notes": "check",
     "reversal_problems": "check",
     "format_problems": "check",

@@ -15,7 +15,7 @@ from .records import ClipRecord, RecordError, views_angle
 from .shards import iter_shard
 from .source import DataLocation, present_splits
 
-__all__ = ["check_dataset", "split_notes", "reversal_problems", "format_problems", "SHOWN_PROBLEMS"]
+__all__ = ["check_dataset", "describe_dataset", "split_notes", "reversal_problems", "format_problems", "SHOWN_PROBLEMS"]
 
 SHOWN_PROBLEMS = 20  # problems listed in one message; the rest are counted
 TRAINING_SPLITS = ("train", "val")  # a dataset with either empty cannot train (it can still evaluate)
@@ -67,6 +67,27 @@ def _check_directory(location: DataLocation) -> list[str]:
     if not records and not problems:
         problems.append(f"{where}: no clip")
     return problems
+
+
+def describe_dataset(location: DataLocation) -> str:
+    """What a dataset that passed ``check_dataset`` holds, in one line: its clips by split and, for a
+    directory, what their third view holds (``ClipRecord.angle``) and the sensors and datasets its
+    records name (``sensor``, ``dataset``); a shard pattern without an index: its pattern only."""
+    if location.kind == "directory":
+        assert location.root is not None  # a directory dataset has its root
+        records, _ = scan_manifest(location.root)
+        counts = Counter(record.split for _, record in records)
+        parts = [f"third view: {views_angle((r for _, r in records), location.spec)}"]
+        for field in ("sensor", "dataset"):
+            named = sorted({str(r.extras[field]) for _, r in records if field in r.extras})
+            parts += [f"{field}: {', '.join(named)}"] if named else []
+    elif location.indexed:
+        counts = Counter({s: sum(shard.samples or 0 for shard in location.shards(s)) for s in SPLITS})
+        parts = []
+    else:
+        return f"shards {location.spec} (no index: clips not counted)"
+    by_split = ", ".join(f"{split} {counts[split]:,}" for split in SPLITS if counts[split])
+    return "; ".join([f"{sum(counts.values()):,} clips ({by_split})", *parts])
 
 
 def split_notes(location: DataLocation) -> list[str]:

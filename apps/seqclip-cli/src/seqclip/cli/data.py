@@ -192,10 +192,10 @@ def data_check(
     data: Annotated[str, typer.Argument(help=DATASET_HELP)],
 ) -> None:
     """Validate every record and clip; list each problem with its file and line, or shard and key (exit 1 if
-    any). Empty splits are no problem: a note says what the dataset can serve (an evaluation-only dataset
-    holds val or test alone)."""
+    any), else say what the dataset holds in one line. Empty splits are no problem: a note says what the
+    dataset can serve (an evaluation-only dataset holds val or test alone)."""
     check_spec(data)
-    from radar_text_data import check_dataset, resolve_data, split_notes
+    from radar_text_data import check_dataset, describe_dataset, resolve_data, split_notes
 
     with user_errors():
         location = resolve_data(data)
@@ -207,7 +207,9 @@ def data_check(
         raise typer.Exit(1)
     for line in split_notes(location):
         note(line)
-    console.print(f"[green]ok[/]: {data} is a valid dataset")
+    console.print(
+        f"[green]ok[/]: {data} is a valid dataset: {describe_dataset(location)}", highlight=False, soft_wrap=True
+    )
 
 
 @data_app.command("show")
