@@ -283,9 +283,9 @@ def _zero_shot(run: Path, radhar: Path) -> dict:
 
 
 @cache  # the probe and the few-shot probes read the same splits
-def _embeddings(run: Path | None, radhar: Path, split: str, preset: str = "tiny"):
+def _embeddings(run: Path | None, radhar: Path, split: str, preset: str = "tiny", seed: int = 0):
     """Pooled embeddings of a split's windows, their class indices and the recordings they were cut
-    from; ``run`` None: the ``preset`` architecture with random weights (seed 0)."""
+    from; ``run`` None: the ``preset`` architecture with random weights drawn with ``seed``."""
     import torch
 
     from radar_text_data import clip_label
@@ -295,7 +295,7 @@ def _embeddings(run: Path | None, radhar: Path, split: str, preset: str = "tiny"
     from seqclip.model import SeqClip
 
     if run is None:
-        torch.manual_seed(0)
+        torch.manual_seed(seed)
         model = SeqClip(SeqClipConfig(clip_length=WINDOW, preset=preset)).eval()
     else:
         model = SeqClip.load_model(run, torch.device("cpu"))
@@ -488,26 +488,51 @@ def _drawn(labels, k: int, draw: int):
 
 
 def _few_shot(run: Path | None, radhar: Path, preset: str = "tiny") -> dict:
-    """Test balanced accuracy of a probe on k train windows per class (``SHOTS``), ``DRAWS`` draws; for
-    each k the L2 weight with the best mean val balanced accuracy over the draws (``PROBE_L2``)."""
-    import numpy as np
+    """Test balanced accuracy of a probe on k train windows per class over ``run``'s features
+    (``_few_shot_probes``)."""
+    return _few_shot_probes([_split_embeddings(run, radhar, preset)])
 
-    train_x, train_y, _ = _embeddings(run, radhar, "train", preset)
-    val_x, val_y, _ = _embeddings(run, radhar, "val", preset)
-    test_x, test_y, _ = _embeddings(run, radhar, "test", preset)
+
+def _split_embeddings(run: Path | None, radhar: Path, preset: str = "tiny", seed: int = 0) -> dict:
+    """``_embeddings`` of RadHAR's train, val and test splits: split -> (features, classes)."""
+    return {split: _embeddings(run, radhar, split, preset, seed)[:2] for split in ("train", "val", "test")}
+
+
+def _few_shot_probes(models: list[dict]) -> dict:
+    """Test balanced accuracy of probes on k train windows per class (``SHOTS``), ``DRAWS`` draws: one
+    probe on each of ``models``' features (``_split_embeddings``; the same windows, features standardised
+    on them), read out by the mean of their class probabilities; for each k the L2 weight with the best
+    mean val balanced accuracy over the draws (``PROBE_L2``)."""
+    import numpy as np
+    import torch
+
+    (_, train_y), (_, val_y), (_, test_y) = (models[0][split] for split in ("train", "val", "test"))
+    for m in models[1:]:
+        if not all(torch.equal(m[split][1], models[0][split][1]) for split in m):
+            raise ValueError("the models' windows differ (another RadHAR conversion)")
+
+    def probabilities(probes, split: str):
+        per_model = [
+            probe((m[split][0] - mean) / std).softmax(1) for m, (probe, mean, std) in zip(models, probes, strict=True)
+        ]
+        return torch.stack(per_model).mean(0)  # [N, C]
+
     out = {}
     for k in SHOTS:
         val: dict[float, list[float]] = {l2: [] for l2 in PROBE_L2}
-        probes: dict[float, list] = {l2: [] for l2 in PROBE_L2}  # per draw: (probe, mean, std)
+        probes: dict[float, list] = {l2: [] for l2 in PROBE_L2}  # per draw: per model (probe, mean, std)
         for draw in range(DRAWS):
             pick = _drawn(train_y, k, draw)
-            x, y = train_x[pick], train_y[pick]
-            mean, std = x.mean(0), x.std(0, unbiased=False) + 1e-6
             for l2 in PROBE_L2:
-                probes[l2].append((_probe((x - mean) / std, y, l2), mean, std))
-                val[l2].append(_balanced(probes[l2][-1][0]((val_x - mean) / std).argmax(1), val_y))
+                fitted = []
+                for m in models:
+                    x = m["train"][0][pick]
+                    mean, std = x.mean(0), x.std(0, unbiased=False) + 1e-6
+                    fitted.append((_probe((x - mean) / std, train_y[pick], l2), mean, std))
+                probes[l2].append(fitted)
+                val[l2].append(_balanced(probabilities(fitted, "val").argmax(1), val_y))
         chosen = max(PROBE_L2, key=lambda l2: (float(np.mean(val[l2])), l2))
-        scores = [_balanced(probe((test_x - mean) / std).argmax(1), test_y) for probe, mean, std in probes[chosen]]
+        scores = [_balanced(probabilities(fitted, "test").argmax(1), test_y) for fitted in probes[chosen]]
         half = 1.96 * float(np.std(scores, ddof=1)) / np.sqrt(len(scores))
         out[str(k)] = {
             "mean": float(np.mean(scores)),

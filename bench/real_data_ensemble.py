@@ -2,7 +2,7 @@
 best? Every union of their three-seed sets is scored on RadHAR's val split; the best on val is
 scored once on test.
 
-    uv run python bench/real_data_ensemble.py OUT [OUT ...] [--json PATH]
+    uv run python bench/real_data_ensemble.py OUT [OUT ...] [--json PATH] [--few-shot]
 
 Each OUT is an output folder of ``bench/real_data.py ... --seeds 3`` (its ``setup.json`` names the
 angle and the preset; a folder without one holds azimuth views and tiny models). Its sets: the
@@ -14,6 +14,13 @@ to fewer sets); its test balanced accuracy has a 95 % interval from a bootstrap 
 recordings. The table lists the best unions on val; results go to ``--json`` (default
 ``OUT/ensemble.json`` of the first OUT), and val's choice's test figure is appended to
 ``docs/benchmarks/real-data.csv``.
+
+``--few-shot``: instead, the few-shot probes of ``real_data.py`` (k = 1, 5, 20 train windows a class,
+5 draws, the L2 weight chosen on val) over every simulation-trained model of the OUTs together (the
+``sensor`` recipe, seeds 0, 1, 2: a probe on each model's features, the mean of their class
+probabilities), against as many untrained encoders together (each OUT's preset, random weights of
+seeds 0, 1, 2, on its conversion); test balanced accuracy, mean over the draws with its interval.
+Results go to ``OUT/few_shot_together.json`` and the CSV.
 """
 
 from __future__ import annotations
@@ -35,10 +42,20 @@ SETS = {"fine-tuned from simulation": "model-sensor-finetuned", "RadHAR alone": 
 SHOWN_UNIONS = 10  # unions listed by val balanced accuracy
 
 
+def _setup(out: Path) -> tuple[str, str]:
+    """The angle and preset of one ``real_data.py`` folder (without a note: azimuth, tiny)."""
+    setup = json.loads((out / "setup.json").read_text()) if (out / "setup.json").is_file() else {}
+    return setup.get("angle", "azimuth"), setup.get("preset", "tiny")
+
+
+def simulation_models(out: Path) -> list[Path]:
+    """The ``sensor`` recipe's models of one ``real_data.py`` folder (trained on simulation only)."""
+    return [out / f"model-sensor{suffix}" for suffix in SEEDS if (out / f"model-sensor{suffix}" / "best").is_dir()]
+
+
 def model_sets(out: Path) -> dict[str, list[Path]]:
     """The three-seed model sets of one ``real_data.py`` folder, named by configuration."""
-    setup = json.loads((out / "setup.json").read_text()) if (out / "setup.json").is_file() else {}
-    angle, preset = setup.get("angle", "azimuth"), setup.get("preset", "tiny")
+    angle, preset = _setup(out)
     found = {}
     for part, stem in SETS.items():
         runs = [out / f"{stem}{suffix}" for suffix in SEEDS]
@@ -75,17 +92,65 @@ def _probabilities(runs: list[Path], radhar: Path, split: str):
     return torch.stack(per_model).mean(0), *labels
 
 
+def _few_shot_together(outs: list[Path], path: Path) -> None:
+    """``--few-shot``: the simulation-trained models of ``outs`` together against as many untrained
+    encoders together, each side through ``real_data._few_shot_probes``."""
+    from results import plot, record, row
+
+    trained, untrained = [], []
+    for out in outs:
+        _, preset = _setup(out)
+        for seed, run in enumerate(simulation_models(out)):
+            real_data._log(f"embedding RadHAR with {run} and an untrained {preset} encoder (seed {seed})")
+            trained.append(real_data._split_embeddings(run, out / "radhar", preset))
+            untrained.append(real_data._split_embeddings(None, out / "radhar", preset, seed))
+    if not trained:
+        sys.exit(f"{', '.join(map(str, outs))}: no model trained on simulation (model-sensor*/best)")
+    names = {
+        f"{len(trained)} simulation-trained models together": real_data._few_shot_probes(trained),
+        f"{len(untrained)} untrained encoders together": real_data._few_shot_probes(untrained),
+    }
+    rows = [
+        [
+            name,
+            *(
+                f"{r[str(k)]['mean']:.1f} [{r[str(k)]['interval'][0]:.1f}, {r[str(k)]['interval'][1]:.1f}]"
+                for k in real_data.SHOTS
+            ),
+        ]
+        for name, r in names.items()
+    ]
+    print_table(
+        f"RadHAR few-shot: probes on k train windows a class, {real_data.DRAWS} draws (test balanced accuracy, %, "
+        "mean over draws [95 % interval]; L2 weight chosen on val)",
+        ["features", *(f"k = {k}" for k in real_data.SHOTS)],
+        rows,
+    )
+    path.write_text(json.dumps(names, indent=2) + "\n")
+    print(f"wrote {path}")
+    shots = [
+        row(name, "few-shot, 5 a class", r["5"]["mean"], r["5"]["interval"], "% balanced") for name, r in names.items()
+    ]
+    record("real-data", shots)
+    print(f"results appended to docs/benchmarks/real-data.csv; plot: {plot('real-data')}")
+
+
 def main() -> None:
     import torch
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("outs", nargs="+", type=Path, help="output folders of bench/real_data.py --seeds 3")
     ap.add_argument("--json", type=Path, help="where the results go (default: OUT/ensemble.json of the first OUT)")
+    ap.add_argument("--few-shot", action="store_true", help="few-shot probes over the simulation-trained models")
     args = ap.parse_args()
-    sets: dict[str, tuple[list[Path], Path]] = {}
     for out in args.outs:
         if not (out / "radhar" / "manifest.jsonl").is_file():
             sys.exit(f"{out}: not an output folder of bench/real_data.py (no radhar/manifest.jsonl)")
+    if args.few_shot:
+        _few_shot_together(args.outs, args.json or args.outs[0] / "few_shot_together.json")
+        return
+    sets: dict[str, tuple[list[Path], Path]] = {}
+    for out in args.outs:
         sets |= {name: (runs, out / "radhar") for name, runs in model_sets(out).items()}
     if not sets:
         sys.exit(f"{', '.join(map(str, args.outs))}: no three-seed model set (run real_data.py with --seeds 3)")

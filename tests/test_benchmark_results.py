@@ -97,7 +97,7 @@ def test_the_few_shot_probes_take_the_l2_weight_val_scores_best(monkeypatch):
         return centres[y] + torch.randn(len(y), 8, generator=g), y, tuple(f"r{int(c)}" for c in y)
 
     splits = {"train": split(40), "val": split(20), "test": split(20)}
-    monkeypatch.setattr(real_data, "_embeddings", lambda run, radhar, name, preset="tiny": splits[name])
+    monkeypatch.setattr(real_data, "_embeddings", lambda run, radhar, name, preset="tiny", seed=0: splits[name])
     monkeypatch.setattr(real_data, "PROBE_L2", (1e-4, 1e-2, 1.0))
     out = real_data._few_shot(None, Path("unused"))
     assert set(out) == {str(k) for k in real_data.SHOTS}
@@ -107,6 +107,11 @@ def test_the_few_shot_probes_take_the_l2_weight_val_scores_best(monkeypatch):
         assert shot["l2"] == max(val, key=lambda l2: (val[l2], l2))
         assert len(shot["draws"]) == real_data.DRAWS and shot["interval"][0] <= shot["mean"] <= shot["interval"][1]
     assert out["20"]["mean"] > 90  # separable classes: 20 windows a class are enough
+    models = [{name: splits[name][:2] for name in splits}]
+    assert real_data._few_shot_probes(models * 2) == out  # a model together with itself: the model
+    other = {name: (x, y) for name, (x, y, _) in splits.items()} | {"val": (splits["val"][0], splits["val"][1].flip(0))}
+    with pytest.raises(ValueError, match="the models' windows differ"):
+        real_data._few_shot_probes([*models, other])
 
 
 def test_the_seed_figures_carry_a_t_interval_over_seeds():
@@ -254,5 +259,7 @@ def test_the_real_data_ensemble_takes_whole_sets_and_val_chooses_fewer_models_on
         "model-sensor-finetuned-seed1",
         "model-sensor-finetuned-seed2",
     ]
+    (out / "model-sensor-seed1" / "best").mkdir(parents=True)  # trained on simulation: seed 1 alone
+    assert ensemble.simulation_models(out) == [out / "model-sensor-seed1"]
     val = {"a": 90.0, "b": 93.0, "a + b": 93.0, "c": 91.0, "a + b + c": 94.0}
     assert [u for _, u in ensemble.ranked(val)] == [("a", "b", "c"), ("b",), ("a", "b"), ("c",), ("a",)]
