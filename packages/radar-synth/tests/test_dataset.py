@@ -414,6 +414,11 @@ def test_an_interrupted_generation_keeps_its_clips_and_resumes_to_the_same_bytes
     assert not (tmp_path / "resumed").exists() and len(list((partial / "records").glob("*.json"))) == 2
     with pytest.raises(ValueError, match="other options or inputs"):
         generate_dataset(tmp_path / "resumed", 6, seed=6, max_frames=112, progress=False)
+    import radar_synth.partial as partial_module
+
+    monkeypatch.setattr(partial_module, "version", lambda name: "0.0.1")  # another release of radar-synth
+    with pytest.raises(ValueError, match="or of another radar-synth version"):
+        generate_dataset(tmp_path / "resumed", 6, **kw)
     monkeypatch.undo()
     calls = count_calls(monkeypatch, dataset_module, "render_clip")
     generate_dataset(tmp_path / "resumed", 6, **kw)

@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import shutil
+from importlib.metadata import version
 from pathlib import Path
 
 from radar_text_data import ClipRecord, write_manifest
@@ -40,15 +41,16 @@ def partial_dir(out: str | os.PathLike, kind: str = "simulate") -> Path:
 
 def open_partial(out: Path, kind: str, stamp: str, inputs: str = "inputs") -> Path:
     """The partial directory of a run whose options and inputs serialise to ``stamp``: new, or the
-    one an interrupted run with the same ``stamp`` left (one with another is refused)."""
+    one an interrupted run with the same ``stamp`` and radar-synth version left (one with another is
+    refused: another version may render the same clip otherwise)."""
     work = partial_dir(out, kind)
-    digest = hashlib.sha256(stamp.encode()).hexdigest()
+    digest = hashlib.sha256(json.dumps([version("radar-synth"), stamp]).encode()).hexdigest()
     if work.is_dir():
         found = (work / RUN).read_text(encoding="utf-8") if (work / RUN).is_file() else ""
         if json.loads(found or "{}").get("digest") != digest:
             raise SynthError(
-                f"{work} holds an interrupted run with other options or {inputs}: start it again "
-                "with the same ones to finish it, or remove that directory"
+                f"{work} holds an interrupted run with other options or {inputs}, or of another radar-synth "
+                "version: start it again with the same ones to finish it, or remove that directory"
             )
     else:
         (work / RECORDS).mkdir(parents=True)
