@@ -119,3 +119,13 @@ def test_training_records_the_angle_and_init_from_another_says_so(elevation, tmp
     mixed = with_angle(azimuth, tmp_path / "mixed", "azimuth", first="elevation")
     with pytest.raises(TrainingError, match="third views hold different angles"):
         setup(TrainConfig(**base, data=str(mixed), out=str(tmp_path / "m")), Console(quiet=True), DistContext.single())
+    from radar_text_data import shard_directory
+
+    shard_directory(ok, tmp_path / "shards", shard_size=4)  # streamed: the val split's records say the angle
+    r = setup(
+        TrainConfig(**base, data=str(tmp_path / "shards"), out=str(tmp_path / "s"), data_on_device=False),
+        Console(quiet=True),
+        DistContext.single(),
+    )
+    r.logger.close()
+    assert r.model.config.angle == "elevation"

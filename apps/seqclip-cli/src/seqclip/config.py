@@ -175,9 +175,9 @@ class SeqClipConfig:
     init_temperature: float = 0.07  # CLIP logit scale starts at 1 / temperature (SigLIP: scale 10, bias -10)
     seq_temperature: float = 0.07  # temperature of the sequence similarities
     clip_length: int = 256  # frames per clip the model was trained on (eval crops to it)
-    # what the third view of its training clips held (radar_views.ANGLES; the records' "angle"): clips
-    # of another angle are refused; None: not recorded (a dataset of shards, config.json files written
-    # before the field existed)
+    # what the third view of its training clips held (radar_views.ANGLES; the records' "angle", of the
+    # val split for shards): clips of another angle are refused; None: not recorded (shards without an
+    # index, config.json files written before the field existed)
     angle: str | None = None
 
     def __post_init__(self) -> None:

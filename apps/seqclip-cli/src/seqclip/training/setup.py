@@ -168,6 +168,8 @@ def setup(cfg: TrainConfig, console: Console, dist: DistContext) -> Run:
         cfg = replace(cfg, data_on_device=_on_main(dist, lambda: fits_on_device(data, device)))
     train_data = _train_data(cfg, data, dist, device, excluded)
     val_ds = eval_split(cfg, data, "val", excluded)
+    if model_cfg.angle is None and val_ds is not None:  # shards stream: their val split's records say it
+        model_cfg = replace(model_cfg, angle=val_ds.angle)
     steps_per_epoch = train_data.samples_per_rank // cfg.batch_size // cfg.accum_steps
     if steps_per_epoch < 1:
         raise TrainingError(
@@ -276,7 +278,7 @@ def _check_data(cfg: TrainConfig, data: DataLocation, console: Console) -> list[
 
 def _data_angle(data: DataLocation) -> str | None:
     """What the third view of a dataset directory's clips holds (``ClipRecord.angle``; clips of two
-    angles are refused); None for shards, whose records stream."""
+    angles are refused); None for shards, whose records stream (their val split's say it)."""
     from radar_text_data import read_manifest, views_angle
 
     return views_angle(read_manifest(data.root), data.spec) if data.kind == "directory" else None
