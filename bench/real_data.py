@@ -415,25 +415,40 @@ def _by_recording(run: Path, radhar: Path, source: str) -> dict:
     return _recording_interval(predicted, truth, recordings)
 
 
+def _mean_probabilities(runs: list[Path], models: list, radhar: Path, split: str, source: str):
+    """The mean class probabilities ``[N, C]`` on ``split`` of the models at ``runs`` (loaded:
+    ``models``), each by its pooled classifier of ``source`` prompts and its own logit scale, with the
+    windows' classes and recordings; models whose windows differ (another conversion) stop the bench."""
+    import torch
+
+    from seqclip.evaluation.scorer import Scorer
+    from seqclip.evaluation.zero_shot import build_zero_shot_classifier
+
+    per_model, labels = [], None
+    for run, model in zip(runs, models, strict=True):
+        x, truth, recordings = _embeddings(run, radhar, split)  # [N, d]
+        w = build_zero_shot_classifier(Scorer(model, "pooled"), _classes(source), source=source).weights  # [C, d]
+        per_model.append((model.logit_scale().detach().float() * (x @ w.T)).softmax(1))  # [N, C]
+        if labels is not None and (not torch.equal(truth, labels[0]) or recordings != labels[1]):
+            sys.exit(f"{run}: its {split} windows are not the other models' (another RadHAR conversion)")
+        labels = (truth, recordings)
+    assert labels is not None, "no model"
+    return torch.stack(per_model).mean(0), *labels
+
+
 def _seed_ensemble(runs: list[Path], radhar: Path) -> dict:
     """The class prompts' read-out by the mean class probabilities of ``runs`` (one recipe trained with
     different seeds; each model's pooled classifier, its own logit scale), the prompt source chosen on
     val by the ensemble's balanced accuracy, the test split scored once."""
     import torch
 
-    from seqclip.evaluation.scorer import Scorer
-    from seqclip.evaluation.zero_shot import build_zero_shot_classifier, zero_shot_report
+    from seqclip.evaluation.zero_shot import zero_shot_report
     from seqclip.model import SeqClip
 
     models = [SeqClip.load_model(run, torch.device("cpu")) for run in runs]
 
     def probabilities(split: str, source: str):
-        per_model = []
-        for run, model in zip(runs, models, strict=True):
-            x, truth, recordings = _embeddings(run, radhar, split)
-            w = build_zero_shot_classifier(Scorer(model, "pooled"), _classes(source), source=source).weights  # [C, d]
-            per_model.append((model.logit_scale().detach().float() * (x @ w.T)).softmax(1))  # [N, C]
-        return torch.stack(per_model).mean(0), truth, recordings  # [N, C]
+        return _mean_probabilities(runs, models, radhar, split, source)
 
     val = {}
     for source in ("names", "descriptions"):

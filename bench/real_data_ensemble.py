@@ -72,24 +72,14 @@ def ranked(val: dict[str, float]) -> list[tuple[float, tuple[str, ...]]]:
 
 
 def _probabilities(runs: list[Path], radhar: Path, split: str):
-    """The mean class probabilities ``[N, C]`` of ``runs`` on ``split``, the labels and recordings."""
+    """The mean class probabilities ``[N, C]`` of ``runs`` on ``split`` by the class-name prompts
+    (``real_data._mean_probabilities``), the labels and recordings."""
     import torch
 
-    from seqclip.evaluation.scorer import Scorer
-    from seqclip.evaluation.zero_shot import build_zero_shot_classifier
     from seqclip.model import SeqClip
 
-    per_model, labels = [], None
-    for run in runs:
-        model = SeqClip.load_model(run, torch.device("cpu"))
-        x, truth, recordings = real_data._embeddings(run, radhar, split)  # [N, d]
-        w = build_zero_shot_classifier(Scorer(model, "pooled"), real_data._classes("names"), source="names").weights
-        per_model.append((model.logit_scale().detach().float() * (x @ w.T)).softmax(1))  # [N, C]
-        if labels is not None and (not torch.equal(truth, labels[0]) or recordings != labels[1]):
-            sys.exit(f"{run}: its {split} windows are not the other models' (another RadHAR conversion)")
-        labels = (truth, recordings)
-    assert labels is not None  # a set holds three models
-    return torch.stack(per_model).mean(0), *labels
+    models = [SeqClip.load_model(run, torch.device("cpu")) for run in runs]
+    return real_data._mean_probabilities(runs, models, radhar, split, "names")
 
 
 def _few_shot_together(outs: list[Path], path: Path) -> None:

@@ -160,8 +160,8 @@ def setup(cfg: TrainConfig, console: Console, dist: DistContext) -> Run:
     ckpt = resolve_resume(Path(cfg.out), cfg.resume) if cfg.resume else None
     torch.manual_seed(cfg.seed)
     data = _on_main(dist, lambda: _locate(cfg, console))
-    excluded = _on_main(dist, lambda: _check_data(cfg, data, console))
-    model_cfg = replace(model_cfg, angle=_on_main(dist, lambda: _data_angle(data)))  # the model's views
+    excluded, angle = _on_main(dist, lambda: _check_data(cfg, data, console))
+    model_cfg = replace(model_cfg, angle=angle)  # the views the model reads
     if cfg.data_on_device is None:  # on when the training split fits: rank 0 decides for all
         from .device_data import fits_on_device
 
@@ -253,13 +253,15 @@ def _locate(cfg: TrainConfig, console: Console) -> DataLocation:
         raise TrainingError(f"--data: {err}") from None
 
 
-def _check_data(cfg: TrainConfig, data: DataLocation, console: Console) -> list[str]:
+def _check_data(cfg: TrainConfig, data: DataLocation, console: Console) -> tuple[list[str], str | None]:
     """Ids of clips whose headers fail the check, found before the first step (any -> error unless
-    ``skip_bad``). Content (NaN) is checked when a clip is loaded; shards are checked as they stream."""
-    from radar_text_data import check_headers, read_manifest
+    ``skip_bad``), and what the third view of the clips holds (``ClipRecord.angle``; clips of two angles
+    are refused). Content (NaN) is checked when a clip is loaded; shards are checked as they stream, and
+    their angle is None (their val split's records say it)."""
+    from radar_text_data import check_headers, read_manifest, views_angle
 
     if data.kind != "directory":
-        return []
+        return [], None
     records = read_manifest(data.root)
     bad = check_headers(data.root, records, workers=min(8, os.cpu_count() or 1))
     if bad and not cfg.skip_bad:
@@ -267,21 +269,14 @@ def _check_data(cfg: TrainConfig, data: DataLocation, console: Console) -> list[
             f"{len(bad)} of {len(records)} clips in {data.spec} cannot be used (fix them, or leave "
             f"them out with --skip-bad):\n{format_problems([p for _, p in bad])}"
         )
+    angle = views_angle(records, data.spec)
     if bad:
         console.print(
             f"[yellow]--skip-bad: leaving out {len(bad)} of {len(records)} clips:[/]\n"
             f"{format_problems([p for _, p in bad])}",
             highlight=False,
         )
-    return [r.id for r, _ in bad]
-
-
-def _data_angle(data: DataLocation) -> str | None:
-    """What the third view of a dataset directory's clips holds (``ClipRecord.angle``; clips of two
-    angles are refused); None for shards, whose records stream (their val split's say it)."""
-    from radar_text_data import read_manifest, views_angle
-
-    return views_angle(read_manifest(data.root), data.spec) if data.kind == "directory" else None
+    return [r.id for r, _ in bad], angle
 
 
 def _warn_cut_captions(model: SeqClip, data: DataLocation, console: Console) -> None:
