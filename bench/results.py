@@ -24,11 +24,21 @@ STAMP = ("date", "version", "commit", "machine")
 RESULTS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks"
 
 
-def _commit() -> str:
-    root = Path(__file__).resolve().parents[1]
+# results files that benchmarks write: a run after another one's results is still a run of the commit
+RESULT_FILES = ("docs/benchmarks/*.csv", "docs/benchmarks/*.png")
+
+
+def _commit(root: Path = RESULTS.parents[1]) -> str:
+    """The short commit of ``root``'s checkout, with ``+changes`` when a tracked file other than the
+    ``RESULT_FILES`` differs from it; ``unknown`` outside a git checkout."""
+    excluded = [f":(top,exclude){pattern}" for pattern in RESULT_FILES]
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True)
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ":/", *excluded],
+            cwd=root,
+            capture_output=True,
+        )
     except OSError:
         return "unknown"
     if head.returncode:
@@ -65,7 +75,8 @@ def _machine() -> str:
 
 
 def stamp() -> dict[str, str]:
-    """This run's date (UTC), seqclip-cli version, commit (``+changes``: uncommitted edits) and machine."""
+    """This run's date (UTC), seqclip-cli version, commit (``+changes``: uncommitted edits, results files
+    aside) and machine."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:

@@ -48,6 +48,40 @@ def test_a_row_rounds_its_value_and_interval_and_records_as_written(tmp_path):
     assert (read["value"], read["lo"], read["hi"], read["unit"]) == ("12.35", "10.0", "15.0", "% balanced")
 
 
+def test_the_commit_is_marked_changed_by_code_edits_not_by_results_files(tmp_path):
+    """A run after another run's results (its CSV rows and plot) is still stamped with the plain commit."""
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    results = _bench("results")
+
+    def git(*args: str) -> None:
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=tmp_path, check=True, capture_output=True
+        )
+
+    (tmp_path / "docs" / "benchmarks").mkdir(parents=True)
+    files = {"docs/benchmarks/demo.csv": "a\n", "docs/benchmarks/demo.png": "p", "bench/x.py": "x = 1\n"}
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-qm", "first")
+    head = results._commit(tmp_path)
+    assert head and "+" not in head and head != "unknown"
+    (tmp_path / "docs/benchmarks/demo.csv").write_text("a\nb\n")
+    (tmp_path / "docs/benchmarks/demo.png").write_text("q")
+    (tmp_path / "notes.txt").write_text("untracked")
+    assert results._commit(tmp_path) == head
+    assert results._commit(tmp_path / "docs") == head  # from a folder of the checkout too
+    (tmp_path / "bench/x.py").write_text("x = 2\n")
+    assert results._commit(tmp_path) == head + "+changes"
+    assert results._commit(tmp_path / "docs") == head + "+changes"
+
+
 def test_the_machine_names_the_cpus_native_bf16(monkeypatch):
     """The stamp's machine names native bf16 where the CPU has it: the CPU default precision follows it."""
     import seqclip.hardware
