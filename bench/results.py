@@ -16,7 +16,7 @@ import subprocess
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-__all__ = ["FIELDS", "RESULTS", "stamp", "row", "record", "read", "latest", "plot"]
+__all__ = ["FIELDS", "RESULTS", "RESULT_FILES", "stamp", "row", "record", "read", "latest", "plot"]
 
 # version: seqclip-cli's, or "<package> <version>" for a package's own benchmark
 FIELDS = ("date", "version", "commit", "machine", "configuration", "metric", "value", "lo", "hi", "unit")
