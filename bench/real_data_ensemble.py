@@ -2,7 +2,7 @@
 best? Every union of their three-seed sets is scored on RadHAR's val split; the best on val is
 scored once on test.
 
-    uv run python bench/real_data_ensemble.py OUT [OUT ...] [--json PATH] [--few-shot]
+    uv run python bench/real_data_ensemble.py OUT [OUT ...] [--json PATH] [--zero-shot | --few-shot]
 
 Each OUT is an output folder of ``bench/real_data.py ... --seeds 3`` (its ``setup.json`` names the
 angle and the preset; a folder without one holds azimuth views and tiny models). Its sets: the
@@ -14,6 +14,9 @@ to fewer sets); its test balanced accuracy has a 95 % interval from a bootstrap 
 recordings. The table lists the best unions on val; results go to ``--json`` (default
 ``OUT/ensemble.json`` of the first OUT), and val's choice's test figure is appended to
 ``docs/benchmarks/real-data.csv``.
+
+``--zero-shot``: the same with the sets trained on simulation only (the ``sensor`` recipe, seeds 0, 1,
+2) and no RadHAR label but val's for the choice; results go to ``OUT/zero_shot_together.json``.
 
 ``--few-shot``: instead, the few-shot probes of ``real_data.py`` (k = 1, 5, 20 train windows a class,
 5 draws, the L2 weight chosen on val) over every simulation-trained model of the OUTs together (the
@@ -39,6 +42,7 @@ from benchlib import print_table  # noqa: E402
 
 SEEDS = ("", "-seed1", "-seed2")  # the model folders' suffixes of seeds 0, 1, 2
 SETS = {"fine-tuned from simulation": "model-sensor-finetuned", "RadHAR alone": "model-radhar-only"}  # -> folder stem
+ZERO_SHOT_SETS = {"sensor": "model-sensor"}  # the sets trained on simulation only
 SHOWN_UNIONS = 10  # unions listed by val balanced accuracy
 
 
@@ -53,11 +57,12 @@ def simulation_models(out: Path) -> list[Path]:
     return [out / f"model-sensor{suffix}" for suffix in SEEDS if (out / f"model-sensor{suffix}" / "best").is_dir()]
 
 
-def model_sets(out: Path) -> dict[str, list[Path]]:
-    """The three-seed model sets of one ``real_data.py`` folder, named by configuration."""
+def model_sets(out: Path, stems: dict[str, str] = SETS) -> dict[str, list[Path]]:
+    """The three-seed model sets of one ``real_data.py`` folder, named by configuration (``stems``:
+    each set's configuration -> its folders' stem)."""
     angle, preset = _setup(out)
     found = {}
-    for part, stem in SETS.items():
+    for part, stem in stems.items():
         runs = [out / f"{stem}{suffix}" for suffix in SEEDS]
         if all((run / "best").is_dir() for run in runs):
             found[real_data._configuration(part, angle, preset)] = runs
@@ -131,7 +136,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("outs", nargs="+", type=Path, help="output folders of bench/real_data.py --seeds 3")
     ap.add_argument("--json", type=Path, help="where the results go (default: OUT/ensemble.json of the first OUT)")
-    ap.add_argument("--few-shot", action="store_true", help="few-shot probes over the simulation-trained models")
+    mode = ap.add_mutually_exclusive_group()
+    mode.add_argument("--zero-shot", action="store_true", help="unions of the sets trained on simulation only")
+    mode.add_argument("--few-shot", action="store_true", help="few-shot probes over the simulation-trained models")
     args = ap.parse_args()
     for out in args.outs:
         if not (out / "radhar" / "manifest.jsonl").is_file():
@@ -139,9 +146,10 @@ def main() -> None:
     if args.few_shot:
         _few_shot_together(args.outs, args.json or args.outs[0] / "few_shot_together.json")
         return
+    stems, target, part = (ZERO_SHOT_SETS, 60, "zero-shot") if args.zero_shot else (SETS, 97, "supervised")
     sets: dict[str, tuple[list[Path], Path]] = {}
     for out in args.outs:
-        sets |= {name: (runs, out / "radhar") for name, runs in model_sets(out).items()}
+        sets |= {name: (runs, out / "radhar") for name, runs in model_sets(out, stems).items()}
     if not sets:
         sys.exit(f"{', '.join(map(str, args.outs))}: no three-seed model set (run real_data.py with --seeds 3)")
     probabilities: dict = {}
@@ -174,7 +182,7 @@ def main() -> None:
     print_table(
         f"RadHAR: models together, the best of {len(order)} unions on val (balanced accuracy, %; val "
         f"{len(truth)} windows; test {len(predicted)} windows, interval over {scored['recordings']} recordings; "
-        f"target 97)",
+        f"target {target})",
         ["models", "count", "val", "test (val's choice only)"],
         rows,
     )
@@ -184,13 +192,14 @@ def main() -> None:
         "chosen": list(chosen),
         "test": scored,
     }
-    path = args.json or args.outs[0] / "ensemble.json"
+    path = args.json or args.outs[0] / ("zero_shot_together.json" if args.zero_shot else "ensemble.json")
     path.write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {path}")
     from results import plot, record, row
 
-    named = f"models together, val's choice of {len(order)} unions ({3 * len(chosen)} models)"
-    figure = row(named, "supervised, over recordings", scored["balanced"], scored["interval"], "% balanced")
+    together = "simulation-trained models together" if args.zero_shot else "models together"
+    named = f"{together}, val's choice of {len(order)} unions ({3 * len(chosen)} models)"
+    figure = row(named, f"{part}, over recordings", scored["balanced"], scored["interval"], "% balanced")
     record("real-data", [figure])
     print(f"results appended to docs/benchmarks/real-data.csv; plot: {plot('real-data')}")
 

@@ -295,5 +295,16 @@ def test_the_real_data_ensemble_takes_whole_sets_and_val_chooses_fewer_models_on
     ]
     (out / "model-sensor-seed1" / "best").mkdir(parents=True)  # trained on simulation: seed 1 alone
     assert ensemble.simulation_models(out) == [out / "model-sensor-seed1"]
+    assert ensemble.model_sets(out, ensemble.ZERO_SHOT_SETS) == {}  # not a whole set
+    for suffix in ("", "-seed2"):
+        (out / f"model-sensor{suffix}" / "best").mkdir(parents=True)
+    zero_shot = ensemble.model_sets(out, ensemble.ZERO_SHOT_SETS)
+    assert list(zero_shot) == ["simulation, IWR1443 domain, elevation view, small encoder"]
+    assert [p.name for p in zero_shot["simulation, IWR1443 domain, elevation view, small encoder"]] == [
+        "model-sensor",
+        "model-sensor-seed1",
+        "model-sensor-seed2",
+    ]
+    assert list(ensemble.model_sets(out)) == ["fine-tuned from simulation, elevation view, small encoder"]
     val = {"a": 90.0, "b": 93.0, "a + b": 93.0, "c": 91.0, "a + b + c": 94.0}
     assert [u for _, u in ensemble.ranked(val)] == [("a", "b", "c"), ("b",), ("a", "b"), ("c",), ("a",)]
