@@ -135,7 +135,12 @@ def main() -> None:
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("outs", nargs="+", type=Path, help="output folders of bench/real_data.py --seeds 3")
-    ap.add_argument("--json", type=Path, help="where the results go (default: OUT/ensemble.json of the first OUT)")
+    ap.add_argument(
+        "--json",
+        type=Path,
+        help="where the results go (default, in the first OUT: ensemble.json, zero_shot_together.json with "
+        "--zero-shot, few_shot_together.json with --few-shot)",
+    )
     mode = ap.add_mutually_exclusive_group()
     mode.add_argument("--zero-shot", action="store_true", help="unions of the sets trained on simulation only")
     mode.add_argument("--few-shot", action="store_true", help="few-shot probes over the simulation-trained models")
