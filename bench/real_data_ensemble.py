@@ -42,7 +42,13 @@ from benchlib import print_table  # noqa: E402
 
 SEEDS = ("", "-seed1", "-seed2")  # the model folders' suffixes of seeds 0, 1, 2
 SETS = {"fine-tuned from simulation": "model-sensor-finetuned", "RadHAR alone": "model-radhar-only"}  # -> folder stem
-ZERO_SHOT_SETS = {"sensor": "model-sensor"}  # the sets trained on simulation only
+SIMULATION_STEM = "model-sensor"  # the folders of the ``sensor`` recipe's models, trained on simulation only
+ZERO_SHOT_SETS = {"sensor": SIMULATION_STEM}
+# --zero-shot or not -> the sets, the target, the CSV metric, the default results file, the CSV's name for a union
+MODES = {
+    False: (SETS, 97, "supervised", "ensemble.json", "models together"),
+    True: (ZERO_SHOT_SETS, 60, "zero-shot", "zero_shot_together.json", "simulation-trained models together"),
+}
 SHOWN_UNIONS = 10  # unions listed by val balanced accuracy
 
 
@@ -54,7 +60,8 @@ def _setup(out: Path) -> tuple[str, str]:
 
 def simulation_models(out: Path) -> list[Path]:
     """The ``sensor`` recipe's models of one ``real_data.py`` folder (trained on simulation only)."""
-    return [out / f"model-sensor{suffix}" for suffix in SEEDS if (out / f"model-sensor{suffix}" / "best").is_dir()]
+    runs = [out / f"{SIMULATION_STEM}{suffix}" for suffix in SEEDS]
+    return [run for run in runs if (run / "best").is_dir()]
 
 
 def model_sets(out: Path, stems: dict[str, str] = SETS) -> dict[str, list[Path]]:
@@ -74,17 +81,6 @@ def ranked(val: dict[str, float]) -> list[tuple[float, tuple[str, ...]]]:
     best first; a tie goes to fewer sets, then to the earlier names."""
     unions = [(score, tuple(name.split(" + "))) for name, score in val.items()]
     return sorted(unions, key=lambda u: (-u[0], len(u[1]), u[1]))
-
-
-def _probabilities(runs: list[Path], radhar: Path, split: str):
-    """The mean class probabilities ``[N, C]`` of ``runs`` on ``split`` by the class-name prompts
-    (``real_data._mean_probabilities``), the labels and recordings."""
-    import torch
-
-    from seqclip.model import SeqClip
-
-    models = [SeqClip.load_model(run, torch.device("cpu")) for run in runs]
-    return real_data._mean_probabilities(runs, models, radhar, split, "names")
 
 
 def _few_shot_together(outs: list[Path], path: Path) -> None:
@@ -133,6 +129,8 @@ def _few_shot_together(outs: list[Path], path: Path) -> None:
 def main() -> None:
     import torch
 
+    from seqclip.model import SeqClip
+
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("outs", nargs="+", type=Path, help="output folders of bench/real_data.py --seeds 3")
     ap.add_argument(
@@ -151,17 +149,25 @@ def main() -> None:
     if args.few_shot:
         _few_shot_together(args.outs, args.json or args.outs[0] / "few_shot_together.json")
         return
-    stems, target, part = (ZERO_SHOT_SETS, 60, "zero-shot") if args.zero_shot else (SETS, 97, "supervised")
+    stems, target, part, default_json, together = MODES[args.zero_shot]
     sets: dict[str, tuple[list[Path], Path]] = {}
     for out in args.outs:
         sets |= {name: (runs, out / "radhar") for name, runs in model_sets(out, stems).items()}
     if not sets:
         sys.exit(f"{', '.join(map(str, args.outs))}: no three-seed model set (run real_data.py with --seeds 3)")
+    models = {name: [SeqClip.load_model(run, torch.device("cpu")) for run in runs] for name, (runs, _) in sets.items()}
+
+    def probabilities_of(name: str, split: str):
+        """The mean class probabilities ``[N, C]`` of set ``name`` on ``split`` (class-name prompts), the
+        labels and recordings."""
+        runs, radhar = sets[name]
+        return real_data._mean_probabilities(runs, models[name], radhar, split, "names")
+
     probabilities: dict = {}
     truth = None
-    for name, (runs, radhar) in sets.items():
+    for name, (_, radhar) in sets.items():
         real_data._log(f"val: {name}")
-        probabilities[name], labels, _ = _probabilities(runs, radhar, "val")
+        probabilities[name], labels, _ = probabilities_of(name, "val")
         if truth is not None and not torch.equal(labels, truth):
             sys.exit(f"{radhar}: its val windows are not the other folders' (another RadHAR conversion)")
         truth = labels
@@ -176,7 +182,7 @@ def main() -> None:
     test = []
     for name in chosen:
         real_data._log(f"test: {name}")
-        test.append(_probabilities(*sets[name], "test"))
+        test.append(probabilities_of(name, "test"))
     if any(not torch.equal(t[1], test[0][1]) or t[2] != test[0][2] for t in test):
         sys.exit("the folders' test windows differ (another RadHAR conversion)")
     predicted = torch.stack([t[0] for t in test]).mean(0).argmax(1)  # [N]
@@ -197,12 +203,11 @@ def main() -> None:
         "chosen": list(chosen),
         "test": scored,
     }
-    path = args.json or args.outs[0] / ("zero_shot_together.json" if args.zero_shot else "ensemble.json")
+    path = args.json or args.outs[0] / default_json
     path.write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {path}")
     from results import plot, record, row
 
-    together = "simulation-trained models together" if args.zero_shot else "models together"
     named = f"{together}, val's choice of {len(order)} unions ({3 * len(chosen)} models)"
     figure = row(named, f"{part}, over recordings", scored["balanced"], scored["interval"], "% balanced")
     record("real-data", [figure])

@@ -21,14 +21,15 @@ __all__ = ["FIELDS", "RESULTS", "RESULT_FILES", "stamp", "row", "record", "read"
 # version: seqclip-cli's, or "<package> <version>" for a package's own benchmark
 FIELDS = ("date", "version", "commit", "machine", "configuration", "metric", "value", "lo", "hi", "unit")
 STAMP = ("date", "version", "commit", "machine")
-RESULTS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks"
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "docs" / "benchmarks"
 
 
 # results files that benchmarks write: a run after another one's results is still a run of the commit
-RESULT_FILES = ("docs/benchmarks/*.csv", "docs/benchmarks/*.png")
+RESULT_FILES = tuple(f"{RESULTS.relative_to(ROOT).as_posix()}/*.{ext}" for ext in ("csv", "png"))
 
 
-def _commit(root: Path = RESULTS.parents[1]) -> str:
+def _commit(root: Path = ROOT) -> str:
     """The short commit of ``root``'s checkout, with ``+changes`` when a tracked file other than the
     ``RESULT_FILES`` differs from it; ``unknown`` outside a git checkout."""
     excluded = [f":(top,exclude){pattern}" for pattern in RESULT_FILES]
